@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs the whole test suite, first installing whatever it needs and is missing:
+# Debian's redis-server, chromium and CJK fonts; the Python test extras; axe-core.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing=()
+command -v redis-server >/dev/null || missing+=(redis-server)
+command -v chromium >/dev/null || missing+=(chromium)
+{ command -v fc-list >/dev/null && fc-list | grep -qi "Noto Sans CJK"; } || missing+=(fonts-noto-cjk)
+if [ ${#missing[@]} -gt 0 ]; then
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+python3 -m pip install -q --disable-pip-version-check -e '.[test]'
+
+# axe-core for the accessibility audit, from the npm registry, kept out of the repo.
+if [ -f tests/e2e/package.json ] && [ ! -d tests/e2e/node_modules/axe-core ]; then
+  (cd tests/e2e && npm install --no-audit --no-fund --silent)
+fi
+
+exec python3 -m pytest "$@"
