@@ -1,0 +1,206 @@
+"""The room log interface every backend satisfies, and the pieces they share.
+
+A backend stores, per room, one ordered log of :class:`~yishi.core.types.Entry`
+records. The log, not the caller, numbers the entries (``seq``: 1, 2, 3...,
+dense, per room) and stamps them (``at`` = max(clock, previous ``at``), so time
+never runs backwards even if the machine's clock does). Every entry appended is
+handed, in order, to the backend's listeners before ``append()`` returns: that
+is how a node learns about entries, its own and (for multi-node backends)
+everybody else's, through a single path.
+
+Backends are chosen by URL (:func:`yishi.backends.backend_from_url`) and are
+composed, not inherited: each is a plain class satisfying :class:`LogBackend`,
+using :class:`Fanout` and :func:`pack_body` / :func:`unpack_entry` from here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Protocol, runtime_checkable
+
+import msgpack
+
+from yishi.core.types import Entry, Json
+
+Clock = Callable[[], int]
+"""Wall clock in Unix milliseconds; injected so tests can move time (even backwards)."""
+
+Listener = Callable[[str, Entry], None]
+"""Called with ``(room_id, entry)`` for each entry appended, on the event loop."""
+
+logger = logging.getLogger(__name__)
+
+
+class BackendUnavailable(Exception):
+    """The store cannot be reached (or this backend is closed).
+
+    Not the client's fault: the caller answers ``unavailable`` and the client
+    retries. For ``append()`` it means the entry may or may not be in the log;
+    a retry with the same nonce is the safe way to find out.
+    """
+
+
+@runtime_checkable
+class LogBackend(Protocol):
+    """Ordered, durable per-room logs, plus the few small records a node keeps with them.
+
+    Lifecycle: construct, ``await start()``, use, ``await close()``. Every method
+    except :meth:`subscribe` raises :class:`BackendUnavailable` when the store
+    cannot be reached, or after :meth:`close`.
+    """
+
+    node_id: str
+    """This process's id: random per start unless given, used to tell nodes apart."""
+
+    commits: int
+    """Durable write transactions so far (a metric; fewer than appends under load
+    for backends that commit in groups)."""
+
+    async def start(self) -> None:
+        """Open the store (creating it if needed). Call once, before anything else."""
+        ...
+
+    async def close(self) -> None:
+        """Finish the appends already accepted, then release the store.
+
+        Appends that arrive after ``close()`` began raise :class:`BackendUnavailable`.
+        """
+        ...
+
+    async def append(
+        self,
+        room_id: str,
+        kind: str,
+        *,
+        actor: str | None = None,
+        args: Json | None = None,
+        nonce: str | None = None,
+    ) -> Entry:
+        """Durably append one entry to ``room_id``'s log and return it.
+
+        The log gives it ``seq`` = last + 1 (dense, per room, starting at 1) and
+        ``at`` = max(clock(), previous entry's ``at``). Returns once the entry is
+        durable, and only after every listener has been called with it. Appends
+        to one room are numbered in the order ``append()`` was called.
+
+        ``args`` must be MessagePack-encodable (str keys, JSON-like values);
+        otherwise ``TypeError`` is raised and nothing is appended. The entry
+        returned (and given to listeners) carries the args as any reader will
+        see them (tuples become lists). If the caller is cancelled while waiting,
+        the entry may still be appended; listeners hear about it either way.
+        """
+        ...
+
+    async def read(self, room_id: str, *, after: int = 0, limit: int = 10_000) -> list[Entry]:
+        """Up to ``limit`` entries of ``room_id`` with ``seq > after``, in seq order.
+
+        An unknown room gives ``[]``. To read a whole log, call again with
+        ``after`` = the last ``seq`` received until a short page comes back.
+        """
+        ...
+
+    async def last_seq(self, room_id: str) -> int:
+        """The ``seq`` of the room's latest entry; 0 if the room has no entries."""
+        ...
+
+    async def room_ids(self) -> list[str]:
+        """The ids of all rooms that have entries, sorted."""
+        ...
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(room_id, entry)`` for every entry appended from now on.
+
+        That is every entry appended through this backend and, for multi-node
+        backends, by other nodes; in seq order per room; synchronously on the
+        event loop, and before the ``append()`` that made the entry returns.
+        A listener must not block; an exception it raises is logged and does
+        not stop the other listeners or the append. Returns a function that
+        unsubscribes (calling it twice is harmless).
+        """
+        ...
+
+    async def get_or_create_secret(self, name: str, make: Callable[[], str]) -> str:
+        """The secret stored under ``name``; if there is none, store ``make()`` and return it.
+
+        Used for the token-signing key and the admin token. When several callers
+        race, all of them get the value that was stored first.
+        """
+        ...
+
+    async def save_snapshot(self, room_id: str, seq: int, blob: bytes) -> None:
+        """Store a state snapshot taken after applying entry ``seq``.
+
+        Only the newest snapshot per room (highest ``seq``) is kept; saving one
+        older than the stored one does nothing.
+        """
+        ...
+
+    async def load_snapshot(self, room_id: str) -> tuple[int, bytes] | None:
+        """The newest snapshot of ``room_id`` as ``(seq, blob)``, or ``None``."""
+        ...
+
+    async def ping(self) -> None:
+        """Return if the store is reachable; raise :class:`BackendUnavailable` if not (/readyz)."""
+        ...
+
+
+class Fanout:
+    """The listeners of one backend: subscribe, unsubscribe, notify in order."""
+
+    def __init__(self) -> None:
+        # A tuple, replaced on change, so a listener may unsubscribe while being notified.
+        self._listeners: tuple[Listener, ...] = ()
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        # Wrapped so that subscribing the same function twice gives two independent
+        # subscriptions, each removed by its own unsubscribe function.
+        def call(room_id: str, entry: Entry) -> None:
+            listener(room_id, entry)
+
+        self._listeners = (*self._listeners, call)
+
+        def unsubscribe() -> None:
+            self._listeners = tuple(item for item in self._listeners if item is not call)
+
+        return unsubscribe
+
+    def notify(self, room_id: str, entry: Entry) -> None:
+        for listener in self._listeners:
+            try:
+                listener(room_id, entry)
+            except Exception:
+                # The entry is already in the log; one faulty listener must not hide
+                # it from the others nor turn a durable append into an error.
+                logger.exception("log listener failed on %s seq %d", room_id, entry.seq)
+
+
+def pack_body(kind: str, *, actor: str | None, args: Json | None, nonce: str | None) -> bytes:
+    """MessagePack of ``Entry.to_record()`` without ``seq`` and ``at`` (the log adds those).
+
+    Raises ``TypeError`` for args MessagePack cannot encode.
+    """
+    record: Json = {"kind": kind, "args": args if args is not None else {}}
+    if actor is not None:
+        record["actor"] = actor
+    if nonce is not None:
+        record["nonce"] = nonce
+    body: bytes = msgpack.packb(record, use_bin_type=True)
+    return body
+
+
+def unpack_entry(seq: int, at: int, body: bytes) -> Entry:
+    """The entry stored as ``body`` (from :func:`pack_body`) with its ``seq`` and ``at``."""
+    # strict_map_key=False: anything pack_body accepted must read back, or one odd
+    # args dict would make a room's log unreadable forever.
+    record = msgpack.unpackb(body, raw=False, strict_map_key=False)
+    record["seq"] = seq
+    record["at"] = at
+    return Entry.from_record(record)
+
+
+def next_stamp(previous: tuple[int, int] | None, now: int) -> tuple[int, int]:
+    """``(seq, at)`` of the entry after ``previous`` = ``(seq, at)`` or ``None``."""
+    if previous is None:
+        return 1, now
+    return previous[0] + 1, max(now, previous[1])

@@ -1,0 +1,120 @@
+"""An in-process log with the same semantics as the durable ones, for tests.
+
+Nothing is written anywhere. Entries are kept encoded, exactly as a durable
+backend stores them, so args that could not be stored fail here too and
+readers never share a mutable dict with the log.
+
+Several :class:`MemoryBackend` objects may share one :class:`MemoryStore`: the
+store then outlives a backend (close one, open another: a "restart"), and the
+backends behave like nodes on one log (each one's listeners hear every append).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+
+from yishi.backends.base import (
+    BackendUnavailable,
+    Clock,
+    Fanout,
+    Listener,
+    next_stamp,
+    pack_body,
+    unpack_entry,
+)
+from yishi.core.types import Entry, Json
+
+
+class MemoryStore:
+    """What a memory backend "persists": logs, secrets, snapshots, and who listens."""
+
+    def __init__(self) -> None:
+        self.logs: dict[str, list[tuple[int, bytes]]] = {}  # room -> [(at, body)], seq = index + 1
+        self.secrets: dict[str, str] = {}
+        self.snapshots: dict[str, tuple[int, bytes]] = {}
+        self.fanouts: tuple[Fanout, ...] = ()  # of the started backends on this store
+
+
+class MemoryBackend:
+    """A :class:`~yishi.backends.base.LogBackend` kept in memory (``memory://``)."""
+
+    def __init__(
+        self, *, clock: Clock, node_id: str | None = None, store: MemoryStore | None = None
+    ) -> None:
+        self.node_id = node_id if node_id is not None else secrets.token_hex(8)
+        self.commits = 0
+        self._clock = clock
+        self._store = store if store is not None else MemoryStore()
+        self._fanout = Fanout()
+        self._open = False
+
+    async def start(self) -> None:
+        self._store.fanouts = (*self._store.fanouts, self._fanout)
+        self._open = True
+
+    async def close(self) -> None:
+        if self._open:
+            self._open = False
+            self._store.fanouts = tuple(f for f in self._store.fanouts if f is not self._fanout)
+
+    async def append(
+        self,
+        room_id: str,
+        kind: str,
+        *,
+        actor: str | None = None,
+        args: Json | None = None,
+        nonce: str | None = None,
+    ) -> Entry:
+        self._check_open()
+        body = pack_body(kind, actor=actor, args=args, nonce=nonce)
+        log = self._store.logs.setdefault(room_id, [])
+        previous = (len(log), log[-1][0]) if log else None
+        seq, at = next_stamp(previous, self._clock())
+        log.append((at, body))
+        self.commits += 1
+        entry = unpack_entry(seq, at, body)
+        for fanout in self._store.fanouts:
+            fanout.notify(room_id, entry)
+        return entry
+
+    async def read(self, room_id: str, *, after: int = 0, limit: int = 10_000) -> list[Entry]:
+        self._check_open()
+        start = max(after, 0)
+        rows = self._store.logs.get(room_id, [])[start : start + max(limit, 0)]
+        return [unpack_entry(start + i + 1, at, body) for i, (at, body) in enumerate(rows)]
+
+    async def last_seq(self, room_id: str) -> int:
+        self._check_open()
+        return len(self._store.logs.get(room_id, ()))
+
+    async def room_ids(self) -> list[str]:
+        self._check_open()
+        return sorted(room for room, log in self._store.logs.items() if log)
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        return self._fanout.subscribe(listener)
+
+    async def get_or_create_secret(self, name: str, make: Callable[[], str]) -> str:
+        self._check_open()
+        if name not in self._store.secrets:
+            self._store.secrets[name] = make()
+        return self._store.secrets[name]
+
+    async def save_snapshot(self, room_id: str, seq: int, blob: bytes) -> None:
+        self._check_open()
+        stored = self._store.snapshots.get(room_id)
+        if stored is None or seq >= stored[0]:
+            self._store.snapshots[room_id] = (seq, bytes(blob))
+
+    async def load_snapshot(self, room_id: str) -> tuple[int, bytes] | None:
+        self._check_open()
+        return self._store.snapshots.get(room_id)
+
+    async def ping(self) -> None:
+        self._check_open()
+
+    def _check_open(self) -> None:
+        if not self._open:
+            raise BackendUnavailable("memory backend is not started or is closed")
