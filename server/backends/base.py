@@ -54,8 +54,8 @@ class LogBackend(Protocol):
     """This process's id: random per start unless given, used to tell nodes apart."""
 
     commits: int
-    """Durable write transactions so far (a metric; fewer than appends under load
-    for backends that commit in groups)."""
+    """Append transactions made durable so far (a metric): one per append, or fewer
+    under load for a backend that commits appends in groups."""
 
     async def start(self) -> None:
         """Open the store (creating it if needed). Call once, before anything else."""
