@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib
 
-from yishi.backends.base import BackendUnavailable, Clock, LogBackend, Listener
+from yishi.backends.base import BackendUnavailable, Clock, Listener, LogBackend
 from yishi.backends.memory import MemoryBackend, MemoryStore
 
 __all__ = [

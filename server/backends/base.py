@@ -20,7 +20,6 @@ from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 import msgpack
-
 from yishi.core.types import Entry, Json
 
 Clock = Callable[[], int]

@@ -20,6 +20,7 @@ listeners hear about this process's appends.
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import sqlite3
 from collections.abc import Callable
@@ -38,6 +39,8 @@ from yishi.backends.base import (
     unpack_entry,
 )
 from yishi.core.types import Entry, Json
+
+logger = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -95,8 +98,10 @@ class SqliteBackend:
         try:
             await self._run(self._write_pool, self._open_writer)
             await self._run(self._read_pool, self._open_reader)
-        except BaseException:
+        except BaseException as exc:
             await self._release()
+            if isinstance(exc, sqlite3.Error | OSError):
+                raise BackendUnavailable(f"cannot open sqlite {self.path}: {exc}") from exc
             raise
         self._writer_task = asyncio.create_task(self._write_loop(), name="yishi-sqlite-writer")
         self._open = True
@@ -148,7 +153,9 @@ class SqliteBackend:
         nonce: str | None = None,
     ) -> Entry:
         self._check_open()
-        body = pack_body(kind, actor=actor, args=args, nonce=nonce)  # TypeError here, not in a group
+        body = pack_body(
+            kind, actor=actor, args=args, nonce=nonce
+        )  # TypeError here, not in a group
         future: asyncio.Future[Entry] = asyncio.get_running_loop().create_future()
         self._pending.append(_Pending(room_id, self._clock(), body, future))
         self._wakeup.set()
@@ -165,8 +172,11 @@ class SqliteBackend:
                 try:
                     stamps = await self._run(self._write_pool, self._write_group, group)
                 except Exception as exc:
-                    # Whether a failed COMMIT reached the disk is unknowable: "unavailable",
-                    # and the client's retry with its nonce settles it.
+                    # Any failure must fail this group, not kill the writer (which would
+                    # hang every later append). Whether a failed COMMIT reached the disk
+                    # is unknowable: "unavailable", and a retry with the nonce settles it.
+                    if not isinstance(exc, sqlite3.Error | OSError):
+                        logger.exception("sqlite writer failed on a group of %d", len(group))
                     for pending in group:
                         if not pending.future.done():
                             pending.future.set_exception(
@@ -231,9 +241,11 @@ class SqliteBackend:
         return await self._read(self._query_last_seq, room_id)
 
     def _query_last_seq(self, room_id: str) -> int:
-        row = self._connection(self._rconn).execute(
-            "SELECT last_seq FROM rooms WHERE room = ?", (room_id,)
-        ).fetchone()
+        row = (
+            self._connection(self._rconn)
+            .execute("SELECT last_seq FROM rooms WHERE room = ?", (room_id,))
+            .fetchone()
+        )
         return int(row[0]) if row else 0
 
     async def room_ids(self) -> list[str]:
@@ -255,9 +267,11 @@ class SqliteBackend:
         return await self._write(self._store_secret, name, make())
 
     def _query_secret(self, name: str) -> str | None:
-        row = self._connection(self._rconn).execute(
-            "SELECT value FROM secrets WHERE name = ?", (name,)
-        ).fetchone()
+        row = (
+            self._connection(self._rconn)
+            .execute("SELECT value FROM secrets WHERE name = ?", (name,))
+            .fetchone()
+        )
         return str(row[0]) if row else None
 
     def _store_secret(self, name: str, value: str) -> str:
@@ -282,9 +296,11 @@ class SqliteBackend:
         return await self._read(self._query_snapshot, room_id)
 
     def _query_snapshot(self, room_id: str) -> tuple[int, bytes] | None:
-        row = self._connection(self._rconn).execute(
-            "SELECT seq, blob FROM snapshots WHERE room = ?", (room_id,)
-        ).fetchone()
+        row = (
+            self._connection(self._rconn)
+            .execute("SELECT seq, blob FROM snapshots WHERE room = ?", (room_id,))
+            .fetchone()
+        )
         return (int(row[0]), bytes(row[1])) if row else None
 
     async def ping(self) -> None:

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Protocol
 
 import pytest
-
 from yishi.backends import LogBackend, MemoryBackend, MemoryStore, backend_from_url
 from yishi.backends.base import Clock
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from yishi.backends import BackendUnavailable, LogBackend
 from yishi.core.types import Entry
 
@@ -41,14 +40,15 @@ async def test_entry_round_trips(backend: LogBackend, clock: FakeClock) -> None:
     args = {"stance": "oppose", "note": "我反对这个方案", "n": [1, 2, {"deep": None}], "ok": True}
     appended = await backend.append("r1", "hand.raise", actor="p-7", args=args, nonce="n-1")
     bare = await backend.append("r1", "tick")
-    assert appended == Entry(seq=1, at=clock.now, kind="hand.raise", actor="p-7", args=args,
-                             nonce="n-1")
+    assert appended == Entry(
+        seq=1, at=clock.now, kind="hand.raise", actor="p-7", args=args, nonce="n-1"
+    )
     assert bare == Entry(seq=2, at=clock.now, kind="tick", actor=None, args={}, nonce=None)
     assert await backend.read("r1") == [appended, bare]
 
 
 async def test_args_are_copied_and_normalised(backend: LogBackend) -> None:
-    args = {"choices": (0, 2)}
+    args: dict[str, object] = {"choices": (0, 2)}
     entry = await backend.append("r", "poll.vote", args=args)
     args["choices"] = (1,)
     assert entry.args == {"choices": [0, 2]}
@@ -132,9 +132,7 @@ async def test_concurrent_appends_get_dense_unique_seqs(backend: LogBackend) -> 
             range(1, 151)
         )
         # Appends to one room are numbered in call order.
-        assert [e.args["i"] for e in await backend.read(room)] == list(
-            range(int(room[-1]), 300, 2)
-        )
+        assert [e.args["i"] for e in await backend.read(room)] == list(range(int(room[-1]), 300, 2))
 
 
 async def test_secrets_are_created_once(backend: LogBackend) -> None:
