@@ -1,0 +1,49 @@
+"""Fixtures for the black-box server tests: a real `yishi serve` subprocess per module
+(or per test, where a test stops it), real WebSocket and HTTP clients, a fresh room
+per test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from roomclient import Api
+from roomharness import ADMIN, Room, ServerProcess, make_room
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One server for a module whose tests each use their own rooms."""
+    proc = ServerProcess(tmp_path_factory.mktemp("yishi") / "data")
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def own_server(tmp_path: Path) -> Iterator[ServerProcess]:
+    """A server for one test (tests that stop it, or that exhaust a per-address limit)."""
+    proc = ServerProcess(tmp_path / "data")
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+async def api(server: ServerProcess) -> AsyncIterator[Api]:
+    client = Api(server.base_url, ADMIN)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def room(server: ServerProcess, api: Api) -> AsyncIterator[Room]:
+    """A fresh room on the module's server. At teardown every socket is closed and
+    checked: strictly increasing seq, frames of the negotiated kind."""
+    r = await make_room(server, api)
+    yield r
+    await r.close_all()
+    problems = [p for c in r.clients for p in c.order_problems()]
+    assert not problems, problems
