@@ -1,0 +1,5 @@
+import sys
+
+from yishi.cli import main
+
+sys.exit(main())

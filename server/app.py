@@ -1,0 +1,125 @@
+"""Assembles one node: the log backend, the room hosts, the HTTP API, the
+WebSocket endpoint and the pages."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.responses import FileResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+
+from yishi.backends import backend_from_url
+from yishi.backends.base import LogBackend
+
+from . import http_api
+from .config import Config
+from .hub import Close
+from .metrics import Metrics
+from .node import Node
+from .ratelimit import KeyedBuckets
+from .screening import Screener
+from .tokens import TokenSigner
+from .wire import CLOSE_RESTARTING
+from .ws import websocket_endpoint
+
+logger = logging.getLogger(__name__)
+
+FAILED_JOINS_PER_MINUTE = 10
+
+
+def wall_clock() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(kw_only=True)
+class Services:
+    """Everything a request handler may need, made once per app."""
+
+    config: Config
+    backend: LogBackend
+    node: Node
+    clock: Callable[[], int]
+    signer: TokenSigner
+    admin_token: str
+    screener: Screener
+    metrics: Metrics = field(default_factory=Metrics)
+    join_failures: KeyedBuckets = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.join_failures = KeyedBuckets(rate=FAILED_JOINS_PER_MINUTE / 60,
+                                          burst=FAILED_JOINS_PER_MINUTE, clock=self.clock)
+
+
+def static_dir() -> Path:
+    """``static/``: inside the installed package, or beside ``server/`` in a checkout."""
+    package = Path(__file__).parent
+    installed = package / "static"
+    return installed if installed.is_dir() else package.parent / "static"
+
+
+def page(name: str) -> Callable[..., object]:
+    async def serve(request: object) -> Response:
+        return FileResponse(static_dir() / name, headers={"cache-control": "no-cache"})
+
+    return serve
+
+
+def create_app(config: Config, *, clock: Callable[[], int] = wall_clock,
+               on_ready: Callable[[Services], None] | None = None) -> Starlette:
+    """A Starlette app for one node. ``clock`` is the one seam tests may replace."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        backend = backend_from_url(config.log_url, clock=clock)
+        await backend.start()
+        secret = config.secret or await backend.get_or_create_secret(
+            "token_secret", lambda: secrets.token_urlsafe(32))
+        admin_token = config.admin_token or await backend.get_or_create_secret(
+            "admin_token", lambda: secrets.token_urlsafe(24))
+        node = Node(backend, clock=clock)
+        services = Services(config=config, backend=backend, node=node, clock=clock,
+                            signer=TokenSigner(secret), admin_token=admin_token,
+                            screener=Screener())
+        services.metrics.watch(node)
+        app.state.services = services
+        await node.start()
+        if on_ready is not None:
+            on_ready(services)
+        try:
+            yield
+        finally:
+            for host in node.hosts.values():
+                for sub in list(host.hub.subscribers):
+                    sub.outbox.close_now(Close(CLOSE_RESTARTING, "server restarting"))
+            await node.stop()
+            await backend.close()
+
+    rooms = "/api/rooms/{room_id}"
+    routes = [
+        Route("/healthz", http_api.healthz),
+        Route("/readyz", http_api.readyz),
+        Route("/metrics", http_api.metrics),
+        Route("/api/rooms", http_api.create_room, methods=["POST"]),
+        Route(rooms, http_api.room_summary),
+        Route(f"{rooms}/invites", http_api.create_invites, methods=["POST"]),
+        Route(f"{rooms}/join", http_api.join, methods=["POST"]),
+        Route(f"{rooms}/staff", http_api.add_staff, methods=["POST"]),
+        Route(f"{rooms}/tokens/{{participant_id}}", http_api.revoke_tokens, methods=["DELETE"]),
+        Route(f"{rooms}/qr.svg", http_api.room_qr),
+        Route(f"{rooms}/minutes", http_api.minutes),
+        WebSocketRoute("/ws/{room_id}", websocket_endpoint),
+        Route("/", page("index.html")),
+        Route("/r/{room_id}", page("room.html")),
+        Route("/r/{room_id}/minutes", page("minutes.html")),
+        Route("/m/{room_id}", page("moderator.html")),
+        Mount("/static", StaticFiles(directory=static_dir(), check_dir=False), name="static"),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)

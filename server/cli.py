@@ -1,0 +1,154 @@
+"""The ``yishi`` command line (PROTOCOL.md, "Command line")."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from .config import Config, default_public_url
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(name) or default
+
+
+def _add_server_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default=_env("YISHI_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(_env("YISHI_PORT", "8000") or 8000))
+    parser.add_argument("--data-dir", type=Path, default=Path(_env("YISHI_DATA_DIR", "./yishi-data") or "."))
+    parser.add_argument("--redis", dest="redis_url", default=_env("YISHI_REDIS_URL"))
+    parser.add_argument("--admin-token", default=_env("YISHI_ADMIN_TOKEN"))
+    parser.add_argument("--secret", default=_env("YISHI_SECRET"))
+    parser.add_argument("--public-url", default=_env("YISHI_PUBLIC_URL"))
+
+
+def config_from(args: argparse.Namespace) -> Config:
+    public_url = (args.public_url or default_public_url(args.host, args.port)).rstrip("/")
+    return Config(host=args.host, port=args.port, data_dir=args.data_dir,
+                  redis_url=args.redis_url, admin_token=args.admin_token, secret=args.secret,
+                  public_url=public_url)
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .app import Services, create_app
+
+    config = config_from(args)
+
+    def announce(services: Services) -> None:
+        where = config.redis_url or str(config.data_dir.resolve())
+        print(f"Yishi is listening on {config.public_url}  (log: {where})", flush=True)
+        print(f"Admin token: {services.admin_token}", flush=True)
+        print(f"Create a room: yishi room create --title '...' --server {config.public_url}",
+              flush=True)
+
+    app = create_app(config, on_ready=announce)
+    server_config = uvicorn.Config(
+        app, host=config.host, port=config.port, ws="websockets-sansio",
+        ws_max_size=64 * 1024, ws_per_message_deflate=False, http="httptools",
+        loop="uvloop", lifespan="on", log_level="warning", timeout_graceful_shutdown=5)
+    uvicorn.Server(server_config).run()
+    return 0
+
+
+def _stored_admin_token(args: argparse.Namespace) -> str | None:
+    from yishi.backends import backend_from_url
+
+    config = config_from(args)
+
+    async def read() -> str | None:
+        backend = backend_from_url(config.log_url, clock=lambda: 0)
+        await backend.start()
+        try:
+            token: str | None = None
+
+            def missing() -> str:
+                raise LookupError
+
+            try:
+                token = await backend.get_or_create_secret("admin_token", missing)
+            except LookupError:
+                token = None
+            return token
+        finally:
+            await backend.close()
+
+    return asyncio.run(read())
+
+
+def room_create(args: argparse.Namespace) -> int:
+    from .qr import qr_text
+
+    server = (args.server or args.public_url or f"http://{args.host}:{args.port}").rstrip("/")
+    token = args.admin_token or _stored_admin_token(args)
+    if not token:
+        print("no admin token: pass --admin-token or --data-dir of the server", file=sys.stderr)
+        return 2
+    body = {"title": args.title, "topic": args.topic or "", "agenda": args.agenda or []}
+    request = urllib.request.Request(
+        f"{server}/api/rooms", data=json.dumps(body).encode(), method="POST",
+        headers={"authorization": f"Bearer {token}", "content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            room = json.load(response)
+    except urllib.error.HTTPError as error:
+        print(f"the server refused: {error.read().decode()}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"cannot reach {server}: {error}", file=sys.stderr)
+        return 1
+    print(f"Room:            {room['room_id']}")
+    print(f"Moderator link:  {room['moderator_url']}")
+    print(f"Invite link:     {room['invite_url']}")
+    print(f"Invite code:     {room['invite_code']}")
+    print(qr_text(room["invite_url"]))
+    return 0
+
+
+def minutes(args: argparse.Namespace) -> int:
+    from .minutes_cli import run_minutes
+
+    return run_minutes(args, config_from(args))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="yishi", description="Online deliberation rooms")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p_serve = sub.add_parser("serve", help="run a server node")
+    _add_server_options(p_serve)
+    p_serve.set_defaults(run=serve)
+
+    p_room = sub.add_parser("room", help="manage rooms")
+    room_sub = p_room.add_subparsers(dest="room_command", required=True)
+    p_create = room_sub.add_parser("create", help="create a room on a running server")
+    _add_server_options(p_create)
+    p_create.add_argument("--title", required=True)
+    p_create.add_argument("--topic")
+    p_create.add_argument("--agenda", action="append", help="an agenda item (repeatable)")
+    p_create.add_argument("--server", help="the server's URL (default: --public-url or host:port)")
+    p_create.set_defaults(run=room_create)
+
+    p_minutes = sub.add_parser("minutes", help="write a room's minutes from its log")
+    _add_server_options(p_minutes)
+    p_minutes.add_argument("room_id", nargs="?")
+    p_minutes.add_argument("--format", default="md", choices=["md", "html", "json", "docx"])
+    p_minutes.add_argument("--lang", choices=["zh", "en"])
+    p_minutes.add_argument("--output", "-o", type=Path)
+    p_minutes.add_argument("--verify", type=Path, metavar="FILE",
+                           help="check that a JSON export matches the stored log")
+    p_minutes.set_defaults(run=minutes)
+
+    args = parser.parse_args(argv)
+    return int(args.run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""Chat: rate limits, mutes, chat modes and the moderators' review queue.
+
+Rules:
+
+* The server runs every text through the moderation pipeline before the
+  command is appended; the entry carries the verdict (``visible``, ``masked``
+  or ``held``) and the text to keep (already masked: the unmasked text is
+  stored nowhere). Rejected texts never reach the log.
+* ``chat_mode``: ``open``; ``premoderated`` holds every resident message;
+  ``closed`` lets only staff speak. A muted participant cannot chat.
+* ``chat_rate`` messages a minute per resident (a token bucket holding one
+  minute's worth; 0 = unlimited). Moderators' and clerks' messages are
+  announcements: neither limited nor held.
+* Held messages reach moderators only (``chat.held``) until ``chat.approve``
+  publishes them (``chat.posted``); ``chat.remove`` takes any message away;
+  ``chat.pin`` marks a visible message for the minutes.
+"""
+
+from __future__ import annotations
+
+from .context import Context, handles
+from .state import ChatBucket, ChatMessage
+from .types import CommandError, ErrorCode, Json, Role, person
+
+CHAT_ROLES = (Role.PARTICIPANT, Role.CLERK, Role.MODERATOR)
+
+
+def _take_token(ctx: Context, participant_id: str) -> None:
+    rate = ctx.state.settings["chat_rate"]
+    if rate == 0:
+        return
+    buckets = ctx.state.chat_buckets
+    bucket = buckets.get(participant_id) or ChatBucket(tokens=float(rate), at=ctx.at)
+    tokens = min(float(rate), bucket.tokens + (ctx.at - bucket.at) * rate / 60_000)
+    if tokens < 1:
+        raise CommandError(ErrorCode.RATE_LIMITED, f"at most {rate} messages a minute")
+    buckets[participant_id] = ChatBucket(tokens=tokens - 1, at=ctx.at)
+
+
+@handles("chat.send")
+def chat_send(ctx: Context, args: Json) -> Json:
+    sender = ctx.require(*CHAT_ROLES)
+    ctx.require_not_ended()
+    staff = sender.role is not Role.PARTICIPANT
+    status = str(args.get("status", "visible"))
+    if not staff:
+        if sender.muted_until is not None and sender.muted_until > ctx.at:
+            raise CommandError(ErrorCode.FORBIDDEN, "you are muted")
+        if ctx.state.settings["chat_mode"] == "closed":
+            raise CommandError(ErrorCode.FORBIDDEN, "chat is closed to residents")
+        _take_token(ctx, sender.participant_id)
+        if ctx.state.settings["chat_mode"] == "premoderated":
+            status = "held"
+    elif status == "held":
+        status = "visible"
+    message = ChatMessage(message_id=ctx.new_id("m"), participant_id=sender.participant_id,
+                          name=sender.name, text=args["text"], at=ctx.at, status=status,
+                          reasons=tuple(args.get("reasons") or ()))
+    ctx.state.chat[message.message_id] = message
+    if message.public:
+        ctx.emit("chat.posted", message.to_wire())
+    else:
+        ctx.emit_moderators("chat.held", {**message.to_wire(), "reasons": list(message.reasons)})
+    return {"message_id": message.message_id, "status": status}
+
+
+def _message(ctx: Context, message_id: str) -> ChatMessage:
+    message = ctx.state.chat.get(message_id)
+    if message is None or message.status == "removed":
+        raise CommandError(ErrorCode.NOT_FOUND, f"no message {message_id}")
+    return message
+
+
+@handles("chat.approve")
+def chat_approve(ctx: Context, args: Json) -> Json:
+    ctx.require(Role.MODERATOR)
+    ctx.require_not_ended()
+    message = _message(ctx, args["message_id"])
+    if message.status != "held":
+        raise CommandError(ErrorCode.CONFLICT, "the message is not held")
+    message.status = "visible"
+    message.approved = True
+    ctx.emit("chat.posted", message.to_wire())
+    return {}
+
+
+@handles("chat.remove")
+def chat_remove(ctx: Context, args: Json) -> Json:
+    ctx.require(Role.MODERATOR)
+    ctx.require_not_ended()
+    message = _message(ctx, args["message_id"])
+    was_public = message.public
+    message.status = "removed"
+    message.pinned = False
+    data = {"message_id": message.message_id}
+    if was_public:
+        ctx.emit("chat.removed", data)
+    else:
+        # Nobody but the moderators (and the sender) ever saw it.
+        ctx.emit("chat.removed", data, person(message.participant_id))
+    return {}
+
+
+@handles("chat.pin")
+def chat_pin(ctx: Context, args: Json) -> Json:
+    ctx.require(Role.MODERATOR)
+    ctx.require_not_ended()
+    message = _message(ctx, args["message_id"])
+    if not message.public:
+        raise CommandError(ErrorCode.CONFLICT, "only a visible message can be pinned")
+    message.pinned = True
+    ctx.emit("chat.pinned", message.to_wire())
+    return {}

@@ -1,0 +1,218 @@
+"""The speaking queue and the floor: hands, turns, statements.
+
+Rules (PROTOCOL.md, "Stances and the speaking queue"):
+
+* ``hand.raise`` with the stance you already wait with is a no-op success; with
+  another stance it moves you to the end of that side; while you hold the
+  floor, or while the session is not live, it is ``conflict``. ``hand.lower``
+  when not waiting succeeds and does nothing.
+* ``turn.next`` and ``turn.grant`` answer ``conflict`` while a turn runs.
+  Giving someone the floor removes their queue entry. ``turn.grant`` is a
+  moderator override, marked ``override: true``.
+* Every turn ends at ``ends_at`` by itself (``expired``, lasting exactly
+  ``ends_at - started_at``); a floor holder with no socket anywhere for 20 s
+  loses the floor (``left``); attendees in the hall never do.
+* Only finished turns count in the balance; override turns count like others.
+"""
+
+from __future__ import annotations
+
+from . import queue as policy
+from .context import Context, handles
+from .state import QueueEntry, Statement, Turn
+from .types import CommandError, ErrorCode, Json, Role
+
+LEFT_GRACE_MS = 20_000
+STAFF_FOR_HANDS = (Role.CLERK, Role.MODERATOR)
+
+
+def end_turn(ctx: Context, reason: str, *, ended_at: int | None = None) -> None:
+    """End the running turn, count it, and announce the new balance and queue."""
+    state = ctx.state
+    turn = state.turn
+    assert turn is not None
+    end = ctx.at if ended_at is None else ended_at
+    end = max(turn.started_at, min(end, turn.ends_at))
+    turn.ended_at, turn.reason, turn.duration_ms = end, reason, end - turn.started_at
+    state.turn = None
+    item = state.item_by_id(turn.item_id)
+    assert item is not None
+    policy.record_finished_turn(item, participant_id=turn.participant_id, stance=turn.stance,
+                                duration_ms=turn.duration_ms, ended_at=end)
+    ctx.emit("turn.ended", {
+        "turn_id": turn.turn_id, "participant_id": turn.participant_id, "stance": turn.stance,
+        "reason": reason, "duration_ms": turn.duration_ms, "override": turn.override,
+        "balance": {side: t.to_wire() for side, t in item.balance.items()},
+    })
+    if item is state.item:
+        ctx.emit_queue()
+
+
+def floor_deadline(ctx: Context) -> int | None:
+    """When the running turn must end by itself: its limit, or the holder's absence."""
+    turn = ctx.state.turn
+    if turn is None:
+        return None
+    holder = ctx.state.participants[turn.participant_id]
+    if holder.in_hall or holder.offline_since is None:
+        return turn.ends_at
+    return min(turn.ends_at, holder.offline_since + LEFT_GRACE_MS)
+
+
+def enforce_deadlines(ctx: Context) -> None:
+    """Called before every entry: end a turn whose deadline is at or before ``at``."""
+    turn = ctx.state.turn
+    deadline = floor_deadline(ctx)
+    if turn is None or deadline is None or deadline > ctx.at:
+        return
+    reason = "expired" if deadline == turn.ends_at else "left"
+    end_turn(ctx, reason, ended_at=deadline)
+
+
+def _give_floor(ctx: Context, participant_id: str, stance: str, *, override: bool) -> Json:
+    state = ctx.state
+    person = state.participants[participant_id]
+    item = state.item
+    item.queue.pop(participant_id, None)
+    started = ctx.at
+    turn = Turn(turn_id=ctx.new_id("t"), item_id=item.item_id, participant_id=participant_id,
+                name=person.name, stance=stance, started_at=started,
+                ends_at=started + state.settings["turn_seconds"] * 1000, override=override)
+    state.turn = turn
+    item.turns.append(turn)
+    ctx.emit("turn.started", turn.to_wire())
+    # Announced even when the holder was not waiting: `next` may change all the same.
+    ctx.emit_queue()
+    return {"turn_id": turn.turn_id}
+
+
+def _require_no_turn(ctx: Context) -> None:
+    if ctx.state.turn is not None:
+        raise CommandError(ErrorCode.CONFLICT, "a turn is running: end it first")
+
+
+def _running_turn(ctx: Context, turn_id: str | None) -> Turn:
+    turn = ctx.state.turn
+    if turn is None:
+        raise CommandError(ErrorCode.CONFLICT, "no turn is running")
+    if turn_id is not None and turn_id != turn.turn_id:
+        raise CommandError(ErrorCode.CONFLICT, f"turn {turn_id} is not the running turn")
+    return turn
+
+
+@handles("hand.raise")
+def hand_raise(ctx: Context, args: Json) -> Json:
+    person = ctx.acting_for(args, staff_roles=STAFF_FOR_HANDS)
+    ctx.require_live()
+    state = ctx.state
+    if state.turn is not None and state.turn.participant_id == person.participant_id:
+        raise CommandError(ErrorCode.CONFLICT, "you hold the floor")
+    item = state.item
+    stance = args["stance"]
+    existing = item.queue.get(person.participant_id)
+    if existing is not None and existing.stance == stance:
+        if "note" in args and args["note"] != (existing.note or ""):
+            existing.note = args["note"] or None
+            ctx.emit_queue()
+        return {"position": policy.position(item, person.participant_id)}
+    item.queue.pop(person.participant_id, None)
+    item.queue[person.participant_id] = QueueEntry(
+        participant_id=person.participant_id, stance=stance, raised_at=ctx.at,
+        order=ctx.entry.seq, note=args.get("note") or None)
+    ctx.emit_queue()
+    return {"position": policy.position(item, person.participant_id)}
+
+
+@handles("hand.lower")
+def hand_lower(ctx: Context, args: Json) -> Json:
+    person = ctx.acting_for(args, staff_roles=STAFF_FOR_HANDS)
+    ctx.require_not_ended()
+    if ctx.state.item.queue.pop(person.participant_id, None) is not None:
+        ctx.emit_queue()
+    return {}
+
+
+@handles("queue.remove")
+def queue_remove(ctx: Context, args: Json) -> Json:
+    ctx.require(Role.MODERATOR)
+    ctx.require_not_ended()
+    if ctx.state.item.queue.pop(args["participant_id"], None) is None:
+        raise CommandError(ErrorCode.NOT_FOUND, "that participant is not waiting")
+    ctx.emit_queue()
+    return {}
+
+
+@handles("turn.next")
+def turn_next(ctx: Context, args: Json) -> Json:
+    ctx.require(Role.MODERATOR)
+    ctx.require_live()
+    _require_no_turn(ctx)
+    chosen = policy.pick_next(ctx.state.item, ctx.state.settings["policy"])
+    if chosen is None:
+        raise CommandError(ErrorCode.CONFLICT, "nobody is waiting")
+    return _give_floor(ctx, chosen.participant_id, chosen.stance, override=False)
+
+
+@handles("turn.grant")
+def turn_grant(ctx: Context, args: Json) -> Json:
+    ctx.require(Role.MODERATOR)
+    ctx.require_live()
+    _require_no_turn(ctx)
+    person = ctx.participant(args["participant_id"])
+    if person.role is Role.OBSERVER:
+        raise CommandError(ErrorCode.CONFLICT, "observers cannot take the floor")
+    waiting = ctx.state.item.queue.get(person.participant_id)
+    stance = args.get("stance") or (waiting.stance if waiting else "neutral")
+    return _give_floor(ctx, person.participant_id, stance, override=True)
+
+
+@handles("turn.end")
+def turn_end(ctx: Context, args: Json) -> Json:
+    ctx.require(Role.MODERATOR)
+    _running_turn(ctx, args.get("turn_id"))
+    end_turn(ctx, "moderator")
+    return {}
+
+
+@handles("turn.extend")
+def turn_extend(ctx: Context, args: Json) -> Json:
+    ctx.require(Role.MODERATOR)
+    turn = _running_turn(ctx, args.get("turn_id"))
+    turn.ends_at += args["seconds"] * 1000
+    turn.extended_ms += args["seconds"] * 1000
+    ctx.emit("turn.extended", turn.to_wire())
+    return {"ends_at": turn.ends_at}
+
+
+@handles("turn.yield")
+def turn_yield(ctx: Context, args: Json) -> Json:
+    person = ctx.actor()
+    turn = ctx.state.turn
+    if turn is None or turn.participant_id != person.participant_id:
+        raise CommandError(ErrorCode.CONFLICT, "you do not hold the floor")
+    end_turn(ctx, "yielded")
+    return {}
+
+
+@handles("statement.post")
+def statement_post(ctx: Context, args: Json) -> Json:
+    sender = ctx.actor()
+    turn = ctx.state.turn
+    if turn is None:
+        raise CommandError(ErrorCode.CONFLICT, "nobody holds the floor")
+    holder = ctx.state.participants[turn.participant_id]
+    on_behalf = args.get("on_behalf_of")
+    if sender.participant_id == holder.participant_id and on_behalf in (None, holder.participant_id):
+        pass
+    elif sender.role in (Role.CLERK, Role.MODERATOR) and on_behalf in (None, holder.participant_id):
+        if holder.online:
+            raise CommandError(ErrorCode.CONFLICT,
+                               "the floor holder is online and posts their own statements")
+    else:
+        raise CommandError(ErrorCode.CONFLICT, "you do not hold the floor")
+    statement = Statement(statement_id=ctx.new_id("s"), turn_id=turn.turn_id,
+                          participant_id=holder.participant_id, text=args["text"], at=ctx.at,
+                          by=sender.participant_id)
+    turn.statements.append(statement)
+    ctx.emit("statement.posted", statement.to_wire())
+    return {"statement_id": statement.statement_id}

@@ -1,0 +1,203 @@
+"""Session, agenda, settings, participants and the record (notes, decisions, actions).
+
+Rules:
+
+* ``session.start`` makes a pending room live; ``session.end`` ends a running
+  turn (``moderator``), closes open polls and ends the session. After it only
+  ``action.update``, ``minutes.publish`` and ``minutes.note`` work (plus joins
+  and presence): everything else is ``conflict``.
+* ``agenda.goto`` and ``participant.remove`` end a running turn
+  (``moderator``). Each agenda item keeps its own queue, balance and turn
+  counts. ``agenda.set`` keeps the records of items whose titles stay; an
+  item with records cannot be dropped (``conflict``).
+"""
+
+from __future__ import annotations
+
+from .context import Context, handles
+from .floor import end_turn
+from .polls import close_poll
+from .state import Action, AgendaItem, Decision, Note, Participant
+from .types import CommandError, ErrorCode, Json, Role
+
+
+@handles("session.start")
+def session_start(ctx: Context, args: Json) -> Json:
+    ctx.require(Role.MODERATOR)
+    if ctx.state.status != "pending":
+        raise CommandError(ErrorCode.CONFLICT, f"the session is already {ctx.state.status}")
+    ctx.state.status = "live"
+    ctx.state.started_at = ctx.at
+    ctx.emit("session.started", {"status": "live"})
+    return {}
+
+
+@handles("session.end")
+def session_end(ctx: Context, args: Json) -> Json:
+    ctx.require(Role.MODERATOR)
+    ctx.require_live()
+    state = ctx.state
+    if state.turn is not None:
+        end_turn(ctx, "moderator")
+    for poll in state.polls.values():
+        if poll.status == "open":
+            close_poll(ctx, poll)
+    state.status = "ended"
+    state.ended_at = ctx.at
+    ctx.emit("session.ended", {"status": "ended"})
+    return {}
+
+
+def agenda_data(ctx: Context) -> Json:
+    return {"items": [{"item_id": i.item_id, "title": i.title} for i in ctx.state.agenda],
+            "current": ctx.state.current, "balance": ctx.balance_data()}
+
+
+@handles("agenda.goto")
+def agenda_goto(ctx: Context, args: Json) -> Json:
+    ctx.require(Role.MODERATOR)
+    ctx.require_not_ended()
+    index = args["index"]
+    if index >= len(ctx.state.agenda):
+        raise CommandError(ErrorCode.NOT_FOUND, f"no agenda item {index}")
+    if ctx.state.turn is not None:
+        end_turn(ctx, "moderator")
+    ctx.state.current = index
+    ctx.emit("agenda.changed", agenda_data(ctx))
+    ctx.emit_queue()
+    return {}
+
+
+@handles("agenda.set")
+def agenda_set(ctx: Context, args: Json) -> Json:
+    ctx.require(Role.MODERATOR)
+    ctx.require_not_ended()
+    state = ctx.state
+    titles: list[str] = args["items"]
+    if len(set(titles)) != len(titles):
+        raise CommandError(ErrorCode.BAD_COMMAND, "agenda titles must be distinct")
+    by_title = {i.title: i for i in state.agenda}
+    kept = set(titles)
+    for item in state.agenda:
+        used = item.has_records() or any(
+            r.item_id == item.item_id for r in (*state.polls.values(), *state.decisions))
+        if item.title not in kept and (used or item is state.item and state.turn is not None):
+            raise CommandError(ErrorCode.CONFLICT, f"agenda item {item.title!r} has records")
+    current = state.item
+    state.agenda = [by_title.get(t) or AgendaItem(item_id=ctx.new_id("i", n), title=t)
+                    for n, t in enumerate(titles)]
+    state.current = state.agenda.index(current) if current in state.agenda else 0
+    ctx.emit("agenda.changed", agenda_data(ctx))
+    ctx.emit_queue()
+    return {}
+
+
+@handles("settings.update")
+def settings_update(ctx: Context, args: Json) -> Json:
+    ctx.require(Role.MODERATOR)
+    ctx.require_not_ended()
+    ctx.state.settings.update(args)
+    ctx.emit("settings.changed", dict(ctx.state.settings))
+    if "policy" in args:
+        ctx.emit_queue()
+    return {}
+
+
+@handles("offline.add")
+def offline_add(ctx: Context, args: Json) -> Json:
+    ctx.require(Role.MODERATOR, Role.CLERK)
+    ctx.require_not_ended()
+    person = Participant(participant_id=ctx.new_id("u"), name=args["name"],
+                         role=Role.PARTICIPANT, joined_at=ctx.at, in_hall=True)
+    ctx.state.participants[person.participant_id] = person
+    ctx.emit_participant(person, "participant.joined")
+    return {"participant_id": person.participant_id}
+
+
+@handles("participant.mute")
+def participant_mute(ctx: Context, args: Json) -> Json:
+    ctx.require(Role.MODERATOR)
+    ctx.require_not_ended()
+    person = ctx.participant(args["participant_id"])
+    if person.role is Role.MODERATOR:
+        raise CommandError(ErrorCode.FORBIDDEN, "moderators cannot be muted")
+    person.muted_until = ctx.at + args["seconds"] * 1000 if args["seconds"] else None
+    ctx.emit_participant(person)
+    return {}
+
+
+@handles("participant.remove")
+def participant_remove(ctx: Context, args: Json) -> Json:
+    moderator = ctx.require(Role.MODERATOR)
+    ctx.require_not_ended()
+    person = ctx.participant(args["participant_id"])
+    if person.participant_id == moderator.participant_id:
+        raise CommandError(ErrorCode.CONFLICT, "a moderator cannot remove themselves")
+    state = ctx.state
+    if state.turn is not None and state.turn.participant_id == person.participant_id:
+        end_turn(ctx, "moderator")
+    person.removed = True
+    if state.item.queue.pop(person.participant_id, None) is not None:
+        ctx.emit_queue()
+    for item in state.agenda:
+        item.queue.pop(person.participant_id, None)
+    ctx.emit_participant(person)
+    return {}
+
+
+@handles("minutes.note")
+def minutes_note(ctx: Context, args: Json) -> Json:
+    author = ctx.require(Role.MODERATOR, Role.CLERK)
+    note = Note(note_id=ctx.new_id("n"), text=args["text"], by=author.name, at=ctx.at,
+                item_id=ctx.state.item.item_id)
+    ctx.state.notes.append(note)
+    ctx.emit("minutes.noted", note.to_wire())
+    return {"note_id": note.note_id}
+
+
+@handles("decision.record")
+def decision_record(ctx: Context, args: Json) -> Json:
+    ctx.require(Role.MODERATOR)
+    ctx.require_not_ended()
+    poll_id = args.get("poll_id")
+    if poll_id is not None and poll_id not in ctx.state.polls:
+        raise CommandError(ErrorCode.NOT_FOUND, f"no poll {poll_id}")
+    decision = Decision(decision_id=ctx.new_id("d"), text=args["text"], poll_id=poll_id,
+                        item_id=ctx.state.item.item_id, at=ctx.at)
+    ctx.state.decisions.append(decision)
+    ctx.emit("decision.recorded", decision.to_wire())
+    return {"decision_id": decision.decision_id}
+
+
+@handles("action.add")
+def action_add(ctx: Context, args: Json) -> Json:
+    ctx.require(Role.MODERATOR)
+    ctx.require_not_ended()
+    action = Action(action_id=ctx.new_id("a"), title=args["title"], owner=args["owner"],
+                    due=args["due"], item_id=ctx.state.item.item_id, at=ctx.at)
+    ctx.state.actions[action.action_id] = action
+    ctx.emit("action.added", action.to_wire())
+    return {"action_id": action.action_id}
+
+
+@handles("action.update")
+def action_update(ctx: Context, args: Json) -> Json:
+    author = ctx.require(Role.MODERATOR, Role.OFFICE)
+    action = ctx.state.actions.get(args["action_id"])
+    if action is None:
+        raise CommandError(ErrorCode.NOT_FOUND, f"no action {args['action_id']}")
+    action.status = args["status"]
+    action.updates.append({"status": action.status, "note": args.get("note") or None,
+                           "at": ctx.at, "by": author.name})
+    ctx.emit("action.updated", action.to_wire())
+    return {}
+
+
+@handles("minutes.publish")
+def minutes_publish(ctx: Context, args: Json) -> Json:
+    ctx.require(Role.MODERATOR)
+    url = str(ctx.entry.args.get("minutes_url") or f"/r/{ctx.state.room_id}/minutes")
+    ctx.state.minutes_published = True
+    ctx.state.minutes_url = url
+    ctx.emit("minutes.published", {"minutes_url": url})
+    return {"minutes_url": url}

@@ -1,0 +1,333 @@
+"""The room's state: plain mutable records, changed only by the reducer.
+
+Everything a room knows lives here, including the records the minutes are made
+from (every turn, statement, ballot count, decision and action), so that the
+minutes are a fold over the same log the room applied. Nothing here reads a
+clock: every time stamp is an ``Entry.at`` copied in by the reducer.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from .types import Json, Role
+
+STANCES = ("support", "oppose", "neutral")
+
+DEFAULT_SETTINGS: Json = {
+    "turn_seconds": 120,
+    "policy": "balanced",
+    "revote": False,
+    "chat_mode": "open",
+    "spam_action": "hold",
+    "chat_rate": 10,
+    "invite_mode": "open",
+    "lang": "zh",
+}
+
+# Bump when the reducer's rules change in a way that would replay an old log
+# differently; the room remembers the version it was created under.
+RULES_VERSION = 1
+
+
+@dataclass(slots=True)
+class Participant:
+    participant_id: str
+    name: str
+    role: Role
+    joined_at: int
+    in_hall: bool = False
+    nodes: set[str] = field(default_factory=set)
+    muted_until: int | None = None
+    removed: bool = False
+    token_version: int = 0
+    # Since when a floor holder has had no socket anywhere (for the 20 s rule).
+    offline_since: int | None = None
+    # (online_at, offline_at | None) spans, for the attendance record.
+    presence: list[list[int | None]] = field(default_factory=list)
+
+    @property
+    def online(self) -> bool:
+        return bool(self.nodes)
+
+    @property
+    def present(self) -> bool:
+        return (self.online or self.in_hall) and not self.removed
+
+    def to_wire(self) -> Json:
+        return {
+            "participant_id": self.participant_id,
+            "name": self.name,
+            "role": self.role.value,
+            "online": self.online,
+            "in_hall": self.in_hall,
+            "muted_until": self.muted_until,
+            "removed": self.removed,
+        }
+
+
+@dataclass(slots=True)
+class QueueEntry:
+    participant_id: str
+    stance: str
+    raised_at: int
+    order: int  # the log seq of the raise: breaks ties in log order
+    note: str | None = None
+
+
+@dataclass(slots=True)
+class SideTally:
+    turns: int = 0
+    ms: int = 0
+    last_ended_at: int | None = None
+
+    def to_wire(self) -> Json:
+        return {"turns": self.turns, "ms": self.ms}
+
+
+@dataclass(slots=True)
+class Statement:
+    statement_id: str
+    turn_id: str
+    participant_id: str
+    text: str
+    at: int
+    by: str  # who posted it (the speaker, or a clerk for an attendee in the hall)
+
+    def to_wire(self) -> Json:
+        return {
+            "statement_id": self.statement_id,
+            "turn_id": self.turn_id,
+            "participant_id": self.participant_id,
+            "text": self.text,
+            "at": self.at,
+        }
+
+
+@dataclass(slots=True)
+class Turn:
+    turn_id: str
+    item_id: str
+    participant_id: str
+    name: str
+    stance: str
+    started_at: int
+    ends_at: int
+    override: bool
+    ended_at: int | None = None
+    reason: str | None = None
+    duration_ms: int | None = None
+    extended_ms: int = 0
+    statements: list[Statement] = field(default_factory=list)
+
+    def to_wire(self) -> Json:
+        return {
+            "turn_id": self.turn_id,
+            "participant_id": self.participant_id,
+            "name": self.name,
+            "stance": self.stance,
+            "started_at": self.started_at,
+            "ends_at": self.ends_at,
+            "override": self.override,
+            "item_id": self.item_id,
+        }
+
+
+@dataclass(slots=True)
+class AgendaItem:
+    item_id: str
+    title: str
+    # Waiting hands, keyed by participant, in raise order.
+    queue: dict[str, QueueEntry] = field(default_factory=dict)
+    balance: dict[str, SideTally] = field(
+        default_factory=lambda: {s: SideTally() for s in STANCES}
+    )
+    person_turns: dict[str, int] = field(default_factory=dict)
+    turns: list[Turn] = field(default_factory=list)
+    # For the `alternate` policy.
+    last_side: str | None = None  # support or oppose, the last such turn
+    sided_since_neutral: int = 0
+
+    def has_records(self) -> bool:
+        return bool(self.turns or self.queue)
+
+
+@dataclass(slots=True)
+class Poll:
+    poll_id: str
+    item_id: str
+    question: str
+    options: list[str]
+    kind: str
+    max_choices: int
+    secret: bool
+    live_results: bool
+    opened_at: int
+    opened_by: str
+    eligible_ids: set[str]
+    status: str = "open"
+    closed_at: int | None = None
+    ballots: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    counts: list[int] = field(default_factory=list)
+    # Live tallies are coalesced: at most one every TALLY_INTERVAL_MS.
+    last_tally_at: int | None = None
+    tally_dirty: bool = False
+
+    @property
+    def voters(self) -> int:
+        return len(self.ballots)
+
+    @property
+    def eligible(self) -> int:
+        return len(self.eligible_ids | set(self.ballots))
+
+    def to_wire(self) -> Json:
+        return {
+            "poll_id": self.poll_id,
+            "question": self.question,
+            "options": list(self.options),
+            "kind": self.kind,
+            "max_choices": self.max_choices,
+            "secret": self.secret,
+            "live_results": self.live_results,
+            "status": self.status,
+            "item_id": self.item_id,
+        }
+
+    def tally(self) -> Json:
+        return {
+            "poll_id": self.poll_id,
+            "counts": list(self.counts),
+            "voters": self.voters,
+            "eligible": self.eligible,
+        }
+
+
+@dataclass(slots=True)
+class ChatMessage:
+    message_id: str
+    participant_id: str
+    name: str
+    text: str
+    at: int
+    status: str  # visible | masked | held | removed
+    reasons: tuple[str, ...] = ()
+    approved: bool = False
+    pinned: bool = False
+
+    @property
+    def public(self) -> bool:
+        return self.status in ("visible", "masked")
+
+    def to_wire(self) -> Json:
+        return {
+            "message_id": self.message_id,
+            "participant_id": self.participant_id,
+            "name": self.name,
+            "text": self.text,
+            "at": self.at,
+            "status": self.status,
+        }
+
+
+@dataclass(slots=True)
+class Decision:
+    decision_id: str
+    text: str
+    poll_id: str | None
+    item_id: str
+    at: int
+
+    def to_wire(self) -> Json:
+        return {
+            "decision_id": self.decision_id,
+            "text": self.text,
+            "poll_id": self.poll_id,
+            "item_id": self.item_id,
+            "at": self.at,
+        }
+
+
+@dataclass(slots=True)
+class Action:
+    action_id: str
+    title: str
+    owner: str
+    due: str
+    item_id: str
+    at: int
+    status: str = "open"
+    updates: list[Json] = field(default_factory=list)
+
+    def to_wire(self) -> Json:
+        return {
+            "action_id": self.action_id,
+            "title": self.title,
+            "owner": self.owner,
+            "due": self.due,
+            "status": self.status,
+            "item_id": self.item_id,
+            "at": self.at,
+            "updates": [dict(u) for u in self.updates],
+        }
+
+
+@dataclass(slots=True)
+class Note:
+    note_id: str
+    text: str
+    by: str
+    at: int
+    item_id: str
+
+    def to_wire(self) -> Json:
+        return {"note_id": self.note_id, "text": self.text, "by": self.by, "at": self.at,
+                "item_id": self.item_id}
+
+
+@dataclass(slots=True)
+class ChatBucket:
+    tokens: float
+    at: int
+
+
+@dataclass(slots=True)
+class RoomState:
+    room_id: str
+    title: str = ""
+    topic: str = ""
+    created_at: int = 0
+    rules_version: int = RULES_VERSION
+    status: str = "pending"  # pending | live | ended
+    started_at: int | None = None
+    ended_at: int | None = None
+    settings: Json = field(default_factory=lambda: dict(DEFAULT_SETTINGS))
+    agenda: list[AgendaItem] = field(default_factory=list)
+    current: int = 0
+    participants: dict[str, Participant] = field(default_factory=dict)
+    turn: Turn | None = None
+    polls: dict[str, Poll] = field(default_factory=dict)
+    chat: dict[str, ChatMessage] = field(default_factory=dict)
+    decisions: list[Decision] = field(default_factory=list)
+    actions: dict[str, Action] = field(default_factory=dict)
+    notes: list[Note] = field(default_factory=list)
+    invite_code: str = ""
+    personal_codes: dict[str, str] = field(default_factory=dict)  # code -> participant id
+    minutes_published: bool = False
+    minutes_url: str | None = None
+    entry_seq: int = 0  # the last log entry applied
+    event_seq: int = 0  # the last event number given
+    last_at: int = 0
+    # (participant id, nonce) -> (at, wire reply body), oldest first.
+    nonces: OrderedDict[tuple[str, str], tuple[int, Json]] = field(default_factory=OrderedDict)
+    chat_buckets: dict[str, ChatBucket] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def item(self) -> AgendaItem:
+        return self.agenda[self.current]
+
+    def item_by_id(self, item_id: str) -> AgendaItem | None:
+        return next((i for i in self.agenda if i.item_id == item_id), None)

@@ -1,0 +1,134 @@
+"""Entries the server appends on its own: room creation, joins, invites,
+revocations, presence and timer ticks.
+
+Their arguments come from the server, already checked (and, for names,
+already moderated); random values such as invite codes are made by the server
+and carried in the entry, because the core has no randomness of its own.
+"""
+
+from __future__ import annotations
+
+from .context import Context, handles
+from .floor import enforce_deadlines
+from .session import agenda_data
+from .state import DEFAULT_SETTINGS, RULES_VERSION, AgendaItem, Participant
+from .types import CommandError, ErrorCode, Json, Role
+
+JOINABLE_ROLES = {"participant": Role.PARTICIPANT, "observer": Role.OBSERVER}
+STAFF_ROLES = {"moderator": Role.MODERATOR, "clerk": Role.CLERK, "office": Role.OFFICE}
+
+
+@handles("room.create")
+def room_create(ctx: Context, args: Json) -> Json:
+    state = ctx.state
+    if state.entry_seq != 1:
+        raise CommandError(ErrorCode.CONFLICT, "the room exists")
+    state.title = args["title"]
+    state.topic = args.get("topic") or ""
+    state.created_at = ctx.at
+    state.rules_version = RULES_VERSION
+    state.settings = {**DEFAULT_SETTINGS, **(args.get("settings") or {})}
+    titles = args.get("agenda") or [state.title]
+    state.agenda = [AgendaItem(item_id=ctx.new_id("i", n), title=t) for n, t in enumerate(titles)]
+    state.invite_code = args["invite_code"]
+    moderator = Participant(participant_id=ctx.new_id("u"), name=args.get("moderator_name") or "主持人",
+                            role=Role.MODERATOR, joined_at=ctx.at)
+    state.participants[moderator.participant_id] = moderator
+    ctx.emit("agenda.changed", agenda_data(ctx))
+    ctx.emit_participant(moderator, "participant.joined")
+    return {"participant_id": moderator.participant_id}
+
+
+@handles("participant.join")
+def participant_join(ctx: Context, args: Json) -> Json:
+    """A resident or observer joins with an invite code; or a moderator adds staff."""
+    state = ctx.state
+    role_name = args.get("role", "participant")
+    pid: str | None = None
+    if role_name in STAFF_ROLES:
+        ctx.require(Role.MODERATOR)
+        role = STAFF_ROLES[role_name]
+    else:
+        role = JOINABLE_ROLES[role_name]
+        code = args.get("invite")
+        pid = state.personal_codes.get(code or "")
+        if pid is not None:
+            existing = state.participants.get(pid)
+            if existing is not None:
+                if existing.removed:
+                    raise CommandError(ErrorCode.FORBIDDEN, "this participant was removed")
+                return {"participant_id": pid, "token_version": existing.token_version}
+        elif code != state.invite_code:
+            raise CommandError(ErrorCode.UNAUTHORIZED, "unknown invite code")
+        elif state.settings["invite_mode"] != "open":
+            raise CommandError(ErrorCode.FORBIDDEN, "this room admits personal invite codes only")
+    person = Participant(participant_id=pid or ctx.new_id("u"), name=args["name"], role=role,
+                         joined_at=ctx.at)
+    state.participants[person.participant_id] = person
+    ctx.emit_participant(person, "participant.joined")
+    return {"participant_id": person.participant_id, "token_version": person.token_version}
+
+
+@handles("invites.create")
+def invites_create(ctx: Context, args: Json) -> Json:
+    ctx.require(Role.MODERATOR)
+    codes: list[str] = args["codes"]
+    for n, code in enumerate(codes):
+        ctx.state.personal_codes[code] = ctx.new_id("u", n)
+    return {"codes": list(codes)}
+
+
+@handles("token.revoke")
+def token_revoke(ctx: Context, args: Json) -> Json:
+    ctx.require(Role.MODERATOR)
+    person = ctx.participant(args["participant_id"])
+    person.token_version += 1
+    ctx.emit_participant(person, "participant.left")
+    return {"participant_id": person.participant_id, "token_version": person.token_version}
+
+
+def _set_online(ctx: Context, person: Participant) -> None:
+    """Record the change of ``online`` and announce it."""
+    if person.online:
+        person.offline_since = None
+        person.presence.append([ctx.at, None])
+    else:
+        person.offline_since = ctx.at
+        if person.presence and person.presence[-1][1] is None:
+            person.presence[-1][1] = ctx.at
+    ctx.emit_participant(person)
+
+
+@handles("presence")
+def presence(ctx: Context, args: Json) -> Json:
+    """A node reports that a participant's sockets on it came or went."""
+    person = ctx.state.participants.get(args["participant_id"])
+    if person is None:
+        return {}
+    was_online = person.online
+    if args["online"]:
+        person.nodes.add(args["node"])
+    else:
+        person.nodes.discard(args["node"])
+    if person.online != was_online:
+        _set_online(ctx, person)
+    return {}
+
+
+@handles("node.gone")
+def node_gone(ctx: Context, args: Json) -> Json:
+    """A node died (or restarted): whoever was only on it is offline now."""
+    node = args["node"]
+    for person in ctx.state.participants.values():
+        if node in person.nodes:
+            person.nodes.discard(node)
+            if not person.online:
+                _set_online(ctx, person)
+    enforce_deadlines(ctx)
+    return {}
+
+
+@handles("tick")
+def tick(ctx: Context, args: Json) -> Json:
+    """A timer fired: the deadlines themselves are enforced before every entry."""
+    return {}

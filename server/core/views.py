@@ -1,0 +1,102 @@
+"""What each person may see: event visibility and the welcome snapshot.
+
+* Public events reach everyone in the room.
+* Moderator events (held chat, hidden tallies, open-poll ballots) reach
+  moderators only. Clerks, offices and observers see the public stream.
+* Personal events reach one participant (and the moderators).
+* A secret poll's ballots appear nowhere; a voter learns only that they voted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .context import Context
+from .session import agenda_data
+from .state import Poll, RoomState
+from .types import AudienceKind, Entry, Event, Json, Role
+
+CHAT_IN_SNAPSHOT = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    participant_id: str
+    role: Role
+
+    @property
+    def moderator(self) -> bool:
+        return self.role is Role.MODERATOR
+
+
+def can_see(event: Event, viewer: Viewer) -> bool:
+    kind = event.audience.kind
+    if kind is AudienceKind.PUBLIC or viewer.moderator:
+        return True
+    if kind is AudienceKind.PERSON:
+        return event.audience.participant_id == viewer.participant_id
+    return False
+
+
+def _poll_view(poll: Poll, viewer: Viewer) -> Json:
+    data = poll.to_wire()
+    if viewer.moderator or poll.live_results or poll.status == "closed":
+        data.update(poll.tally())
+        if viewer.moderator and not poll.secret:
+            data["ballots"] = {pid: list(b) for pid, b in poll.ballots.items()}
+    else:
+        data.update({"counts": None, "voters": None, "eligible": poll.eligible})
+    return data
+
+
+def snapshot(state: RoomState, viewer: Viewer) -> Json:
+    """The room as ``viewer`` may see it now (the ``state`` of the welcome reply)."""
+    ctx = Context(state, Entry(seq=state.entry_seq, at=state.last_at, kind="view"))
+    agenda = agenda_data(ctx)
+    visible_chat = [m for m in state.chat.values() if m.public]
+    you = state.participants[viewer.participant_id]
+    ballots: dict[str, list[int] | bool] = {}
+    for poll in state.polls.values():
+        ballot = poll.ballots.get(viewer.participant_id)
+        if ballot is not None:
+            ballots[poll.poll_id] = True if poll.secret else list(ballot)
+    waiting = state.item.queue.get(viewer.participant_id)
+    out: Json = {
+        "room": {
+            "room_id": state.room_id, "title": state.title, "topic": state.topic,
+            "status": state.status,
+            "agenda": {"items": agenda["items"], "current": agenda["current"]},
+            "settings": dict(state.settings), "minutes_published": state.minutes_published,
+        },
+        "participants": [p.to_wire() for p in state.participants.values()],
+        "queue": ctx.queue_data(),
+        "turn": state.turn.to_wire() if state.turn else None,
+        "balance": agenda["balance"],
+        "polls": [_poll_view(p, viewer) for p in state.polls.values()],
+        "chat": [m.to_wire() for m in visible_chat[-CHAT_IN_SNAPSHOT:]],
+        "pins": [m.to_wire() for m in state.chat.values() if m.pinned and m.public],
+        "decisions": [d.to_wire() for d in state.decisions],
+        "actions": [a.to_wire() for a in state.actions.values()],
+        "notes": [n.to_wire() for n in state.notes],
+        "you": {**you.to_wire(), "ballots": ballots,
+                "queue_entry": ctx.queue_entry(viewer.participant_id) if waiting else None},
+    }
+    if viewer.moderator:
+        out["held"] = [{**m.to_wire(), "reasons": list(m.reasons)}
+                       for m in state.chat.values() if m.status == "held"]
+    return out
+
+
+def summary(state: RoomState) -> Json:
+    """The public summary (``GET /api/rooms/{id}``): nothing a stranger should not see."""
+    return {
+        "room_id": state.room_id, "title": state.title, "topic": state.topic,
+        "status": state.status,
+        "agenda": [i.title for i in state.agenda], "current": state.current,
+        "lang": state.settings["lang"], "invite_mode": state.settings["invite_mode"],
+        "minutes_published": state.minutes_published, "minutes_url": state.minutes_url,
+        "created_at": state.created_at, "started_at": state.started_at,
+        "ended_at": state.ended_at,
+        "participants": sum(1 for p in state.participants.values() if not p.removed),
+        "online": sum(1 for p in state.participants.values() if p.online),
+    }

@@ -1,0 +1,68 @@
+"""Carries one client command from the socket to the log and back to a reply.
+
+Checks that need no room state happen here, before anything is appended
+(argument shapes, moderation of texts, remembered nonces); the reducer
+decides everything else at the command's place in the log.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from yishi.backends.base import BackendUnavailable
+from yishi.core import commands
+from yishi.core.types import CommandError, ErrorCode, Json
+
+from .wire import Command, error_reply, ok_reply
+
+if TYPE_CHECKING:
+    from .app import Services
+    from .node import RoomHost
+    from .tokens import TokenClaims
+
+
+def remembered_reply(host: RoomHost, claims: TokenClaims, command: Command) -> Json | None:
+    if command.nonce is None:
+        return None
+    known = host.state.nonces.get((claims.participant_id, command.nonce))
+    if known is None:
+        return None
+    reply = known[1]
+    if reply.get("error") is not None:
+        return error_reply(command.id, reply["error"])
+    return ok_reply(command.id, reply.get("result") or {})
+
+
+async def execute(services: Services, host: RoomHost, claims: TokenClaims,
+                  command: Command) -> Json:
+    """The reply to ``command``; its events have been queued to the sender before it."""
+    if command.cmd == "ping":
+        return ok_reply(command.id, {"server_time": services.clock()})
+    try:
+        if command.cmd == "hello":
+            raise CommandError(ErrorCode.CONFLICT, "already said hello")
+        args = commands.validate(command.cmd, command.args)
+        known = remembered_reply(host, claims, command)
+        if known is not None:
+            return known
+        args = services.screener.command(
+            command.cmd, args, spam_action=host.state.settings["spam_action"],
+            room_id=host.room_id, participant_id=claims.participant_id, now_ms=services.clock())
+        if command.cmd == "minutes.publish":
+            args = {**args, "minutes_url": f"{services.config.public_url}/r/{host.room_id}/minutes"}
+        outcome = await services.node.submit(host.room_id, command.cmd,
+                                             actor=claims.participant_id, args=args,
+                                             nonce=command.nonce)
+    except CommandError as error:
+        services.metrics.commands.labels(command.cmd if commands.is_command(command.cmd)
+                                         else "unknown", error.code.value).inc()
+        return error_reply(command.id, error)
+    except BackendUnavailable:
+        services.metrics.commands.labels(command.cmd, "unavailable").inc()
+        return error_reply(command.id, CommandError(ErrorCode.UNAVAILABLE,
+                                                    "the room's log is unreachable; retry"))
+    if outcome.error is not None:
+        services.metrics.commands.labels(command.cmd, outcome.error.code.value).inc()
+        return error_reply(command.id, outcome.error)
+    services.metrics.commands.labels(command.cmd, "ok").inc()
+    return ok_reply(command.id, outcome.result or {})

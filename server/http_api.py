@@ -1,0 +1,298 @@
+"""The HTTP API (PROTOCOL.md, "HTTP API").
+
+Errors answer ``{"error": {"code", "message"}}`` with the status that fits the code.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from yishi.backends.base import BackendUnavailable
+from yishi.core import commands
+from yishi.core.types import CommandError, ErrorCode, Json, Role
+from yishi.core.views import summary
+from yishi.minutes import FORMATS, log_digest, render_minutes
+
+from .qr import qr_svg
+from .tokens import InvalidToken, TokenClaims
+
+if TYPE_CHECKING:
+    from .app import Services
+    from .node import RoomHost
+
+STATUS = {
+    ErrorCode.BAD_FRAME: 400, ErrorCode.BAD_COMMAND: 400, ErrorCode.UNAUTHORIZED: 401,
+    ErrorCode.FORBIDDEN: 403, ErrorCode.NOT_FOUND: 404, ErrorCode.CONFLICT: 409,
+    ErrorCode.RATE_LIMITED: 429, ErrorCode.TOO_LARGE: 413, ErrorCode.REJECTED: 400,
+    ErrorCode.UNAVAILABLE: 503,
+}
+MAX_BODY_BYTES = 64 * 1024
+MAX_INVITES = 1000
+CODE_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: read aloud and typed by hand
+
+
+def fail(code: ErrorCode, message: str) -> CommandError:
+    return CommandError(code, message)
+
+
+def error_response(error: CommandError) -> JSONResponse:
+    return JSONResponse({"error": error.to_wire()}, status_code=STATUS[error.code])
+
+
+def new_code(length: int) -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+
+
+def services_of(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+def api(handler: Any) -> Any:
+    """Turns a handler's ``CommandError``/``BackendUnavailable`` into an error response."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            return await handler(request)  # type: ignore[no-any-return]
+        except CommandError as error:
+            return error_response(error)
+        except BackendUnavailable:
+            return error_response(fail(ErrorCode.UNAVAILABLE, "the log is unreachable; retry"))
+
+    endpoint.__name__ = handler.__name__
+    return endpoint
+
+
+async def read_json(request: Request) -> Json:
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        raise fail(ErrorCode.TOO_LARGE, "the request body is too large")
+    try:
+        data = json.loads(body or b"{}")
+    except ValueError:
+        raise fail(ErrorCode.BAD_COMMAND, "the body must be JSON") from None
+    if not isinstance(data, dict):
+        raise fail(ErrorCode.BAD_COMMAND, "the body must be a JSON object")
+    return data
+
+
+def bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return None
+
+
+async def room_host(request: Request) -> RoomHost:
+    host = await services_of(request).node.host(request.path_params["room_id"])
+    if host is None:
+        raise fail(ErrorCode.NOT_FOUND, "no such room")
+    return host
+
+
+def moderator_claims(request: Request, host: RoomHost, token: str | None = None) -> TokenClaims:
+    token = token if token is not None else bearer(request)
+    if not token:
+        raise fail(ErrorCode.UNAUTHORIZED, "a moderator token is required")
+    try:
+        claims = services_of(request).signer.verify(token)
+    except InvalidToken:
+        raise fail(ErrorCode.UNAUTHORIZED, "bad token") from None
+    person = host.state.participants.get(claims.participant_id)
+    if claims.room_id != host.room_id or person is None or person.removed or (
+            claims.version != person.token_version):
+        raise fail(ErrorCode.UNAUTHORIZED, "bad token")
+    if person.role is not Role.MODERATOR:
+        raise fail(ErrorCode.FORBIDDEN, "moderators only")
+    return claims
+
+
+def issue_token(services: Services, room_id: str, participant_id: str, role: Role,
+                version: int) -> str:
+    return services.signer.issue(TokenClaims(room_id, participant_id, role, version))
+
+
+def room_links(services: Services, room_id: str, invite_code: str) -> Json:
+    base = services.config.public_url
+    return {"invite_url": f"{base}/r/{room_id}?invite={invite_code}",
+            "qr_url": f"{base}/api/rooms/{room_id}/qr.svg"}
+
+
+@api
+async def create_room(request: Request) -> Response:
+    services = services_of(request)
+    token = bearer(request)
+    if not token or not hmac.compare_digest(token, services.admin_token):
+        raise fail(ErrorCode.UNAUTHORIZED, "the admin token is required")
+    body = await read_json(request)
+    title = commands.text("title")("title", body.get("title"))
+    topic = commands.text("topic", allow_empty=True)("topic", body.get("topic") or "")
+    agenda = body.get("agenda") or []
+    if agenda:
+        agenda = commands.list_of(commands.text("title"), low=1,
+                                  high=commands.MAX_AGENDA_ITEMS)("agenda", agenda)
+        if len(set(agenda)) != len(agenda):
+            raise fail(ErrorCode.BAD_COMMAND, "agenda titles must be distinct")
+    settings = commands.settings_patch("settings", body.get("settings") or {})
+    room_id, invite_code = new_code(10), new_code(8)
+    outcome = await services.node.submit(room_id, "room.create", args={
+        "title": title, "topic": topic, "agenda": agenda, "settings": settings,
+        "invite_code": invite_code, "moderator_name": body.get("moderator_name") or "主持人"})
+    if outcome.error is not None:
+        raise outcome.error
+    assert outcome.result is not None
+    pid = outcome.result["participant_id"]
+    token = issue_token(services, room_id, pid, Role.MODERATOR, 0)
+    return JSONResponse({
+        "room_id": room_id, "moderator_token": token, "participant_id": pid,
+        "moderator_url": f"{services.config.public_url}/m/{room_id}#token={token}",
+        "invite_code": invite_code, **room_links(services, room_id, invite_code),
+    }, status_code=201)
+
+
+async def _submit(request: Request, host: RoomHost, kind: str, *, actor: str | None,
+                  args: Json) -> Json:
+    outcome = await services_of(request).node.submit(host.room_id, kind, actor=actor, args=args)
+    if outcome.error is not None:
+        raise outcome.error
+    return outcome.result or {}
+
+
+@api
+async def create_invites(request: Request) -> Response:
+    host = await room_host(request)
+    claims = moderator_claims(request, host)
+    body = await read_json(request)
+    count = commands.integer(1, MAX_INVITES)("count", body.get("count", 1))
+    codes = [new_code(10) for _ in range(count)]
+    result = await _submit(request, host, "invites.create", actor=claims.participant_id,
+                           args={"codes": codes})
+    base = services_of(request).config.public_url
+    return JSONResponse({"codes": result["codes"],
+                         "urls": [f"{base}/r/{host.room_id}?invite={c}" for c in result["codes"]]})
+
+
+def _client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@api
+async def join(request: Request) -> Response:
+    services = services_of(request)
+    failures = services.join_failures.get(_client_address(request))
+    if failures.empty():
+        services.metrics.http_joins.labels("rate_limited").inc()
+        raise fail(ErrorCode.RATE_LIMITED, "too many failed attempts from this address; wait")
+    host = await room_host(request)
+    body = await read_json(request)
+    invite = body.get("invite")
+    if not isinstance(invite, str) or not invite:
+        failures.take()
+        raise fail(ErrorCode.BAD_COMMAND, "invite is required")
+    name = commands.text("name")("name", body.get("name"))
+    name, _, _ = services.screener.text(
+        name, kind="name", spam_action="reject", room_id=host.room_id, participant_id=None,
+        now_ms=services.clock())
+    role = "observer" if body.get("observer") is True else "participant"
+    try:
+        result = await _submit(request, host, "participant.join", actor=None,
+                               args={"invite": invite, "name": name, "role": role})
+    except CommandError as error:
+        if error.code is ErrorCode.UNAUTHORIZED:
+            failures.take()
+        services.metrics.http_joins.labels(error.code.value).inc()
+        raise
+    services.metrics.http_joins.labels("ok").inc()
+    pid = result["participant_id"]
+    person = host.state.participants[pid]
+    return JSONResponse({"participant_id": pid, "role": person.role.value, "name": person.name,
+                         "token": issue_token(services, host.room_id, pid, person.role,
+                                              result["token_version"])})
+
+
+@api
+async def add_staff(request: Request) -> Response:
+    services = services_of(request)
+    host = await room_host(request)
+    claims = moderator_claims(request, host)
+    body = await read_json(request)
+    role = commands.one_of("moderator", "clerk", "office")("role", body.get("role"))
+    name = commands.text("name")("name", body.get("name"))
+    result = await _submit(request, host, "participant.join", actor=claims.participant_id,
+                           args={"name": name, "role": role})
+    pid = result["participant_id"]
+    return JSONResponse({"participant_id": pid, "role": role,
+                         "token": issue_token(services, host.room_id, pid, Role(role),
+                                              result["token_version"])})
+
+
+@api
+async def revoke_tokens(request: Request) -> Response:
+    host = await room_host(request)
+    claims = moderator_claims(request, host)
+    await _submit(request, host, "token.revoke", actor=claims.participant_id,
+                  args={"participant_id": request.path_params["participant_id"]})
+    return JSONResponse({})
+
+
+@api
+async def room_summary(request: Request) -> Response:
+    host = await room_host(request)
+    return JSONResponse(summary(host.state))
+
+
+@api
+async def room_qr(request: Request) -> Response:
+    services = services_of(request)
+    host = await room_host(request)
+    url = room_links(services, host.room_id, host.state.invite_code)["invite_url"]
+    return Response(qr_svg(url), media_type="image/svg+xml",
+                    headers={"cache-control": "private, max-age=300"})
+
+
+@api
+async def minutes(request: Request) -> Response:
+    services = services_of(request)
+    host = await room_host(request)
+    if not host.state.minutes_published:
+        moderator_claims(request, host)
+    fmt = request.query_params.get("format", "json")
+    if fmt not in FORMATS:
+        raise fail(ErrorCode.BAD_COMMAND, f"format must be one of {', '.join(FORMATS)}")
+    lang = request.query_params.get("lang") or host.state.settings["lang"]
+    if lang not in ("zh", "en"):
+        raise fail(ErrorCode.BAD_COMMAND, "lang must be zh or en")
+    entries = []
+    while True:
+        page = await services.backend.read(host.room_id, after=len(entries))
+        entries += page
+        if not page:
+            break
+    body, media_type = render_minutes(host.state, digest=log_digest(entries), fmt=fmt, lang=lang)
+    return Response(body, media_type=media_type,
+                    headers={"cache-control": "no-store",
+                             "content-disposition": f'inline; filename="minutes-{host.room_id}.{fmt}"'})
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"ok": True})
+
+
+async def readyz(request: Request) -> Response:
+    services = services_of(request)
+    try:
+        with services.metrics.backend_latency.time():
+            await services.backend.ping()
+    except BackendUnavailable:
+        return JSONResponse({"ready": False, "backend": "unreachable"}, status_code=503)
+    return JSONResponse({"ready": True})
+
+
+async def metrics(request: Request) -> Response:
+    return Response(services_of(request).metrics.render(),
+                    media_type="text/plain; version=0.0.4; charset=utf-8")

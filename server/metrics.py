@@ -1,0 +1,55 @@
+"""Prometheus metrics of one node (a registry per app, so tests can run several)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from .node import Node
+
+
+class NodeCollector:
+    """Figures read from the node when scraped, rather than counted twice."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+        node = self.node
+        yield GaugeMetricFamily("yishi_rooms_hosted", "Rooms this node hosts",
+                                value=len(node.hosts))
+        yield CounterMetricFamily("yishi_entries_applied", "Log entries applied",
+                                  value=node.entries_applied)
+        yield CounterMetricFamily("yishi_repair_reads", "Reads of missing log ranges",
+                                  value=node.repair_reads)
+        yield CounterMetricFamily("yishi_frames_fanned_out", "Event frames queued to sockets",
+                                  value=sum(h.hub.frames_sent for h in node.hosts.values()))
+        yield CounterMetricFamily("yishi_log_commits", "Durable append transactions",
+                                  value=getattr(node.backend, "commits", 0))
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.sockets = Gauge("yishi_sockets", "Open WebSocket connections",
+                             registry=self.registry)
+        self.commands = Counter("yishi_commands", "Commands by name and result",
+                                ["cmd", "result"], registry=self.registry)
+        self.slow_closed = Counter("yishi_slow_clients_closed",
+                                   "Sockets closed with 4008 (could not keep up)",
+                                   registry=self.registry)
+        self.http_joins = Counter("yishi_joins", "Join attempts by result", ["result"],
+                                  registry=self.registry)
+        self.backend_latency = Histogram("yishi_backend_latency_seconds",
+                                         "Backend ping round trip", registry=self.registry)
+
+    def watch(self, node: Node) -> None:
+        self.registry.register(NodeCollector(node))  # type: ignore[arg-type]
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,84 @@
+"""Runs residents' texts through the moderation pipeline before they reach the log.
+
+The pipeline is pure; this module owns its loaded word lists and each
+participant's short history (repeats, bursts). Whatever it returns is what
+gets stored: a masked text replaces the original everywhere, so the unmasked
+text is kept nowhere.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from yishi.core.types import CommandError, ErrorCode, Json
+try:
+    from yishi.moderation import Action, History, Pipeline, load_pipeline
+except ImportError:  # TEMPORARY until moderation/ lands: allow everything
+    import enum
+
+    class Action(str, enum.Enum):  # type: ignore[no-redef]
+        ALLOW = "allow"; MASK = "mask"; HOLD = "hold"; REJECT = "reject"  # noqa: E702
+
+    class History:  # type: ignore[no-redef]
+        pass
+
+    class _Verdict:
+        def __init__(self, text: str) -> None:
+            self.action, self.text, self.reasons = Action.ALLOW, text, ()
+
+    class Pipeline:  # type: ignore[no-redef]
+        def check(self, text: str, **_: object) -> _Verdict:
+            return _Verdict(text)
+
+    def load_pipeline() -> Pipeline:  # type: ignore[misc]
+        return Pipeline()
+
+KEPT_HISTORIES = 50_000
+
+# The field of each command that carries free text, and the pipeline's kind for it.
+SCREENED = {"chat.send": ("text", "chat"), "statement.post": ("text", "statement"),
+            "hand.raise": ("note", "note"), "offline.add": ("name", "name")}
+
+CHAT_STATUS = {Action.ALLOW: "visible", Action.MASK: "masked", Action.HOLD: "held"}
+
+
+class Screener:
+    def __init__(self, pipeline: Pipeline | None = None) -> None:
+        self.pipeline = pipeline or load_pipeline()
+        self._histories: OrderedDict[tuple[str, str], History] = OrderedDict()
+
+    def _history(self, room_id: str, participant_id: str) -> History:
+        key = (room_id, participant_id)
+        history = self._histories.pop(key, None) or History()
+        self._histories[key] = history
+        while len(self._histories) > KEPT_HISTORIES:
+            self._histories.popitem(last=False)
+        return history
+
+    def text(self, text: str, *, kind: str, spam_action: str, room_id: str,
+             participant_id: str | None, now_ms: int) -> tuple[str, str, tuple[str, ...]]:
+        """(text to keep, chat status, reasons); raises ``CommandError(rejected)``."""
+        history = self._history(room_id, participant_id) if participant_id else None
+        verdict = self.pipeline.check(text, kind=kind, spam_action=spam_action,
+                                      history=history, now_ms=now_ms)
+        if verdict.action == Action.REJECT:
+            reasons = ", ".join(verdict.reasons) or "moderation"
+            raise CommandError(ErrorCode.REJECTED, f"the text was refused ({reasons})")
+        return verdict.text, CHAT_STATUS[verdict.action], tuple(verdict.reasons)
+
+    def command(self, cmd: str, args: Json, *, spam_action: str, room_id: str,
+                participant_id: str, now_ms: int) -> Json:
+        """The command's arguments with their text screened (and, for chat, a status)."""
+        field = SCREENED.get(cmd)
+        if field is None or not args.get(field[0]):
+            return args
+        name, kind = field
+        text, status, reasons = self.text(args[name], kind=kind, spam_action=spam_action,
+                                          room_id=room_id, participant_id=participant_id,
+                                          now_ms=now_ms)
+        out = {**args, name: text}
+        if cmd == "chat.send":
+            out["status"] = status
+            if reasons:
+                out["reasons"] = list(reasons)
+        return out

@@ -1,0 +1,114 @@
+"""The one mapping point between WebSocket frames and the core's types.
+
+Two sub-protocols carry the same envelopes: ``yishi.v1.json`` (UTF-8 JSON in
+text frames) and ``yishi.v1.msgpack`` (MessagePack in binary frames). A client
+offering neither gets JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import msgpack
+
+from yishi.core.types import CommandError, ErrorCode, Event, Json
+
+JSON_PROTOCOL = "yishi.v1.json"
+MSGPACK_PROTOCOL = "yishi.v1.msgpack"
+MAX_FRAME_BYTES = 64 * 1024
+
+# Close codes (PROTOCOL.md, "Close codes").
+CLOSE_UNAUTHORIZED = 4001
+CLOSE_REMOVED = 4003
+CLOSE_NO_ROOM = 4004
+CLOSE_TOO_SLOW = 4008
+CLOSE_POLICY = 1008
+CLOSE_TOO_LARGE = 1009
+CLOSE_INTERNAL = 1011
+CLOSE_RESTARTING = 1012
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    id: int | None
+    cmd: str
+    args: Json
+    nonce: str | None
+
+
+class Codec:
+    """Encodes server envelopes and decodes client ones for one sub-protocol."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.binary = name == MSGPACK_PROTOCOL
+
+    def encode(self, message: Json) -> str | bytes:
+        if self.binary:
+            return msgpack.packb(message)  # type: ignore[no-any-return]
+        return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+
+    def decode(self, frame: str | bytes | None) -> Any:
+        """The frame's object; raises ``ValueError`` when it cannot be decoded."""
+        if frame is None:
+            raise ValueError("empty frame")
+        if self.binary:
+            if not isinstance(frame, bytes):
+                raise ValueError("expected a binary frame")
+            return msgpack.unpackb(frame, strict_map_key=True)
+        text = frame.decode() if isinstance(frame, bytes) else frame
+        return json.loads(text)
+
+
+CODECS = {name: Codec(name) for name in (JSON_PROTOCOL, MSGPACK_PROTOCOL)}
+
+
+def choose_codec(offered: list[str]) -> Codec:
+    for name in offered:
+        if name in CODECS:
+            return CODECS[name]
+    return CODECS[JSON_PROTOCOL]
+
+
+def parse_command(obj: Any) -> Command:
+    """An envelope's command; raises ``CommandError(bad_frame)`` for a malformed one."""
+    if not isinstance(obj, dict):
+        raise CommandError(ErrorCode.BAD_FRAME, "a command must be an object")
+    cid = obj.get("id")
+    if isinstance(cid, bool) or not isinstance(cid, int):
+        raise CommandError(ErrorCode.BAD_FRAME, "id must be an integer")
+    cmd = obj.get("cmd")
+    if not isinstance(cmd, str):
+        raise CommandError(ErrorCode.BAD_FRAME, "cmd must be a string")
+    args = obj.get("args", {})
+    if args is None:
+        args = {}
+    if not isinstance(args, dict):
+        raise CommandError(ErrorCode.BAD_COMMAND, "args must be an object")
+    nonce = obj.get("nonce")
+    if nonce is not None and (not isinstance(nonce, str) or not 0 < len(nonce) <= 128):
+        raise CommandError(ErrorCode.BAD_COMMAND, "nonce must be a string of 1 to 128 characters")
+    return Command(cid, cmd, args, nonce)
+
+
+def request_id(obj: Any) -> int | None:
+    """The id of a (perhaps malformed) envelope, for the error reply."""
+    if isinstance(obj, dict):
+        cid = obj.get("id")
+        if isinstance(cid, int) and not isinstance(cid, bool):
+            return cid
+    return None
+
+
+def ok_reply(cid: int | None, result: Json) -> Json:
+    return {"re": cid, "ok": True, "result": result}
+
+
+def error_reply(cid: int | None, error: CommandError) -> Json:
+    return {"re": cid, "ok": False, "error": error.to_wire()}
+
+
+def event_message(event: Event) -> Json:
+    return event.to_wire()

@@ -1,0 +1,199 @@
+"""The WebSocket endpoint: hello, then commands in, replies and events out."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from typing import TYPE_CHECKING, Any
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from yishi.backends.base import BackendUnavailable
+from yishi.core.types import STAFF_ROLES, CommandError, ErrorCode
+from yishi.core.views import Viewer, can_see, snapshot
+
+from .dispatch import execute
+from .hub import Close, Subscriber
+from .ratelimit import TokenBucket
+from .tokens import InvalidToken, TokenClaims
+from .wire import (CLOSE_INTERNAL, CLOSE_NO_ROOM, CLOSE_POLICY, CLOSE_REMOVED,
+                   CLOSE_UNAUTHORIZED, Codec, choose_codec, error_reply, event_message,
+                   ok_reply, parse_command, request_id)
+
+if TYPE_CHECKING:
+    from .app import Services
+    from .node import RoomHost
+
+logger = logging.getLogger(__name__)
+
+HELLO_TIMEOUT_S = 5.0
+CATCH_UP_TIMEOUT_S = 5.0
+BAD_FRAMES_IN_A_ROW = 20
+COMMANDS_PER_SECOND = 20
+CLOSE_DRAIN_TIMEOUT_S = 5.0
+_connection_ids = itertools.count(1)
+
+
+class Refused(Exception):
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code, self.reason = code, reason
+
+
+async def _receive(ws: WebSocket) -> str | bytes:
+    message = await ws.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    return message.get("text") if message.get("text") is not None else message.get("bytes", b"")
+
+
+async def websocket_endpoint(ws: WebSocket) -> None:
+    services: Services = ws.app.state.services
+    offered = list(ws.scope.get("subprotocols") or [])
+    codec = choose_codec(offered)
+    await ws.accept(subprotocol=codec.name if codec.name in offered else None)
+    conn_id = next(_connection_ids)
+    try:
+        await Connection(services, ws, codec, conn_id).run(ws.path_params["room_id"])
+    except Refused as refused:
+        await ws.close(refused.code, refused.reason)
+    except WebSocketDisconnect:
+        pass
+    except Exception:
+        logger.exception("connection %s failed", conn_id)
+        try:
+            await ws.close(CLOSE_INTERNAL, "internal error")
+        except Exception:  # the socket may be gone already
+            pass
+
+
+class Connection:
+    def __init__(self, services: Services, ws: WebSocket, codec: Codec, conn_id: int) -> None:
+        self.services, self.ws, self.codec, self.conn_id = services, ws, codec, conn_id
+
+    async def run(self, room_id: str) -> None:
+        try:
+            frame = await asyncio.wait_for(_receive(self.ws), HELLO_TIMEOUT_S)
+        except TimeoutError:
+            raise Refused(CLOSE_UNAUTHORIZED, "hello expected within 5 s") from None
+        try:
+            hello = parse_command(self.codec.decode(frame))
+        except (ValueError, CommandError):
+            raise Refused(CLOSE_UNAUTHORIZED, "the first frame must be hello") from None
+        if hello.cmd != "hello":
+            raise Refused(CLOSE_UNAUTHORIZED, "the first frame must be hello")
+        try:
+            host = await self.services.node.host(room_id)
+        except BackendUnavailable:
+            raise Refused(1013, "the room's log is unreachable; retry") from None
+        if host is None:
+            raise Refused(CLOSE_NO_ROOM, "no such room")
+        claims = self._authenticate(host, hello.args.get("token"))
+        since = hello.args.get("since")
+        if since is not None and (isinstance(since, bool) or not isinstance(since, int)):
+            since = None
+        if since is not None and since > host.state.event_seq:
+            # Perhaps this node lags the log: catch up before judging `since`.
+            try:
+                await asyncio.wait_for(host.catch_up(), CATCH_UP_TIMEOUT_S)
+            except (TimeoutError, BackendUnavailable):
+                pass
+        subscriber = self._welcome(host, claims, hello.id, since)
+        await self._serve(host, claims, subscriber)
+
+    def _authenticate(self, host: RoomHost, token: Any) -> TokenClaims:
+        try:
+            claims = self.services.signer.verify(token)
+        except InvalidToken:
+            raise Refused(CLOSE_UNAUTHORIZED, "bad token") from None
+        person = host.state.participants.get(claims.participant_id)
+        if claims.room_id != host.room_id or person is None or person.role is not claims.role:
+            raise Refused(CLOSE_UNAUTHORIZED, "bad token")
+        if person.removed or claims.version != person.token_version:
+            raise Refused(CLOSE_REMOVED, "removed from the room")
+        return claims
+
+    def _welcome(self, host: RoomHost, claims: TokenClaims, hello_id: int | None,
+                 since: int | None) -> Subscriber:
+        """Queue the welcome and any replay, and join the room's fan-out, atomically."""
+        viewer = Viewer(claims.participant_id, claims.role)
+        subscriber = Subscriber(viewer, self.codec)
+        state = host.state
+        replay = host.events_since(since) if since is not None else None
+        subscriber.send(ok_reply(hello_id, {
+            "you": state.participants[claims.participant_id].to_wire(),
+            "server_time": self.services.clock(),
+            "seq": state.event_seq,
+            "state": None if replay is not None else snapshot(state, viewer),
+            "replayed": replay is not None,
+        }))
+        for event in replay or ():
+            if can_see(event, viewer):
+                subscriber.send(event_message(event))
+        host.hub.add(subscriber)
+        return subscriber
+
+    async def _serve(self, host: RoomHost, claims: TokenClaims, subscriber: Subscriber) -> None:
+        metrics = self.services.metrics
+        metrics.sockets.inc()
+        host.presence.connected(claims.participant_id)
+        writer = asyncio.create_task(self._write(subscriber))
+        try:
+            reader = asyncio.create_task(self._read(host, claims, subscriber))
+            done, _ = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
+            if reader in done and reader.exception() is None and subscriber.outbox.closing:
+                # The reader asked for a close: let the writer send what is queued, then it.
+                await asyncio.wait({writer}, timeout=CLOSE_DRAIN_TIMEOUT_S)
+            for task in (reader, writer):
+                if not task.done():
+                    task.cancel()
+            for task in done:
+                task.result()
+        finally:
+            host.hub.remove(subscriber)
+            host.presence.disconnected(claims.participant_id)
+            metrics.sockets.dec()
+            writer.cancel()
+
+    async def _write(self, subscriber: Subscriber) -> None:
+        while True:
+            item = await subscriber.outbox.get()
+            if isinstance(item, Close):
+                if item.code == 4008:
+                    self.services.metrics.slow_closed.inc()
+                await self.ws.close(item.code, item.reason)
+                return
+            if isinstance(item, bytes):
+                await self.ws.send_bytes(item)
+            else:
+                await self.ws.send_text(item)
+
+    async def _read(self, host: RoomHost, claims: TokenClaims, subscriber: Subscriber) -> None:
+        limited = claims.role not in STAFF_ROLES
+        bucket = TokenBucket(rate=COMMANDS_PER_SECOND, burst=COMMANDS_PER_SECOND,
+                             clock=self.services.clock)
+        bad_in_a_row = 0
+        while True:
+            frame = await _receive(self.ws)
+            obj: Any = None
+            try:
+                obj = self.codec.decode(frame)
+                command = parse_command(obj)
+            except (ValueError, CommandError) as problem:
+                error = problem if isinstance(problem, CommandError) else CommandError(
+                    ErrorCode.BAD_FRAME, "the frame could not be decoded")
+                if error.code is ErrorCode.BAD_FRAME:
+                    bad_in_a_row += 1
+                    if bad_in_a_row >= BAD_FRAMES_IN_A_ROW:
+                        subscriber.outbox.close_after_pending(
+                            Close(CLOSE_POLICY, "too many bad frames"))
+                        return
+                subscriber.send(error_reply(request_id(obj), error))
+                continue
+            bad_in_a_row = 0
+            if limited and not bucket.take():
+                subscriber.send(error_reply(command.id, CommandError(
+                    ErrorCode.RATE_LIMITED, f"at most {COMMANDS_PER_SECOND} commands a second")))
+                continue
+            subscriber.send(await execute(self.services, host, claims, command))
