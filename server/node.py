@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import pickle
 from collections import OrderedDict, deque
 from collections.abc import Callable
 
 from yishi.backends.base import BackendUnavailable, LogBackend
 from yishi.core.reducer import apply, new_room, next_deadline
-from yishi.core.state import RoomState
+from yishi.core.state import RULES_VERSION, RoomState
 from yishi.core.types import Entry, Event, Json, Outcome
 
 from .hub import Close, RoomHub
@@ -27,6 +28,8 @@ REPLAY_EVENTS = 12_000  # the contract asks for at least the last 10,000
 KEPT_OUTCOMES = 4096
 PRESENCE_INTERVAL_MS = 1000
 TICK_RETRY_S = 1.0
+SNAPSHOT_EVERY = 1000  # entries; a node starting to host a long room skips the rest
+DEAD_NODE_SWEEP_S = 2.0
 
 
 class RoomHost:
@@ -73,6 +76,13 @@ class RoomHost:
         self.recent.extend(outcome.events)
         self.hub.publish(outcome.events)
         self._enforce_exclusions(outcome.events)
+        if entry.kind == "node.gone" and entry.args.get("node") == self.node.node_id:
+            # Others took this node for dead (say, after a long Redis outage): say again
+            # who is here.
+            self.presence.reannounce()
+        if entry.seq % SNAPSHOT_EVERY == 0:
+            self.node.spawn(self.node.backend.save_snapshot(
+                self.room_id, entry.seq, self.snapshot_blob()))
         waiter = self._waiters.pop(entry.seq, None)
         if waiter is not None and not waiter.done():
             waiter.set_result(outcome)
@@ -88,6 +98,24 @@ class RoomHost:
                     event.type == "participant.left"):
                 for sub in self.hub.of_participant(event.data["participant_id"]):
                     sub.outbox.close_after_pending(Close(CLOSE_REMOVED, "removed"))
+
+    def snapshot_blob(self) -> bytes:
+        """The state and the events kept for replay, so a `since` still works after a load."""
+        return pickle.dumps((RULES_VERSION, self.state, list(self.recent)),
+                            protocol=pickle.HIGHEST_PROTOCOL)
+
+    def restore(self, seq: int, blob: bytes) -> bool:
+        """Start from a snapshot (taken by any node); False if it cannot be used."""
+        try:
+            version, state, events = pickle.loads(blob)
+        except Exception:
+            logger.warning("unreadable snapshot of room %s at %s", self.room_id, seq)
+            return False
+        if version != RULES_VERSION or state.entry_seq != seq:
+            return False
+        self.state = state
+        self.recent.extend(events)
+        return True
 
     def repair(self) -> None:
         """Read whatever is missing from the log (once at a time)."""
@@ -232,6 +260,11 @@ class PresenceReporter:
         finally:
             self._pending.pop(participant_id, None)
 
+    def reannounce(self) -> None:
+        self._reported.clear()
+        for participant_id in list(self.sockets):
+            self._changed(participant_id)
+
     def _state_says(self, participant_id: str) -> bool:
         person = self.host.state.participants.get(participant_id)
         return person is not None and self.host.node.node_id in person.nodes
@@ -259,6 +292,18 @@ class Node:
         self._unsubscribe = self.backend.subscribe(self._on_entry)
         for room_id in await self.backend.room_ids():
             await self.host(room_id)
+        if hasattr(self.backend, "alive_nodes"):
+            self.spawn(self._sweep_dead_nodes())
+
+    async def _sweep_dead_nodes(self) -> None:
+        """Any surviving node marks offline whoever was only on a node that died."""
+        while True:
+            await asyncio.sleep(DEAD_NODE_SWEEP_S)
+            for host in list(self.hosts.values()):
+                try:
+                    await self._forget_dead_nodes(host)
+                except BackendUnavailable:
+                    break
 
     async def stop(self) -> None:
         if self._unsubscribe is not None:
@@ -303,6 +348,9 @@ class Node:
         host = RoomHost(self, room_id)
         self.hosts[room_id] = host
         try:
+            snapshot = await self.backend.load_snapshot(room_id)
+            if snapshot is not None:
+                host.restore(*snapshot)
             await host.catch_up()
         except BaseException:
             del self.hosts[room_id]
@@ -314,7 +362,7 @@ class Node:
     async def _forget_dead_nodes(self, host: RoomHost) -> None:
         alive = await self.alive_nodes()
         seen = {n for p in host.state.participants.values() for n in p.nodes}
-        for node in sorted(seen - alive):
+        for node in sorted(seen - alive - {self.node_id}):
             await self.backend.append(host.room_id, "node.gone", args={"node": node})
 
     async def alive_nodes(self) -> set[str]:

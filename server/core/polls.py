@@ -59,9 +59,8 @@ def close_poll(ctx: Context, poll: Poll) -> Json:
     poll.status = "closed"
     poll.closed_at = ctx.at
     poll.tally_dirty = False
-    result = poll.tally()
-    ctx.emit("poll.closed", result)
-    return result
+    ctx.emit("poll.closed", poll.tally())
+    return {"counts": list(poll.counts), "voters": poll.voters, "eligible": poll.eligible}
 
 
 @handles("poll.open")
