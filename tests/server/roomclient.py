@@ -294,6 +294,31 @@ class Client:
 
         return await self._wait_for(found, timeout, f"event {type}")
 
+    def participant(self, participant_id: str) -> Json | None:
+        """The latest view of a participant: the welcome snapshot, then participant.* events."""
+        latest: Json | None = None
+        state = (self.welcome or {}).get("state") or {}
+        for p in state.get("participants") or []:
+            if p.get("participant_id") == participant_id:
+                latest = p
+        for e in self.events:
+            if e["type"].startswith("participant.") and (
+                e["data"].get("participant_id") == participant_id
+            ):
+                latest = e["data"]
+        return latest
+
+    async def wait_participant(
+        self, participant_id: str, predicate: Callable[[Json], bool], *,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> Json:
+        """Wait until this client's view of a participant satisfies ``predicate``."""
+        def check() -> Json | None:
+            p = self.participant(participant_id)
+            return p if p is not None and predicate(p) else None
+
+        return await self._wait_for(check, timeout, f"participant {participant_id}")
+
     async def wait_seq(self, seq: int, *, timeout: float = DEFAULT_TIMEOUT) -> None:
         """Wait until an event numbered ``seq`` or later has arrived."""
         await self._wait_for(
