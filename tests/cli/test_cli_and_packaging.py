@@ -1,0 +1,141 @@
+"""The command line and the wheel, as a newcomer meets them."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import venv
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YISHI_")}
+    return {**env, "PYTHONUNBUFFERED": "1", **extra}
+
+
+def wait_healthy(base: str, proc: subprocess.Popen[str], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"server exited: {proc.stdout.read() if proc.stdout else ''}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)  # polling a port that is not open yet: there is no event to wait on
+    raise AssertionError("server did not become healthy")
+
+
+@pytest.fixture
+def server_from_env(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str], Path]]:
+    """`yishi serve` configured only through YISHI_* variables, admin token generated."""
+    port = free_port()
+    data = tmp_path / "data"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "yishi", "serve"], stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL,
+        env=clean_env(YISHI_PORT=str(port), YISHI_DATA_DIR=str(data)))
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", proc)
+        yield f"http://127.0.0.1:{port}", proc, data
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+def test_serve_prints_address_and_generated_admin_token_which_works(server_from_env) -> None:  # type: ignore[no-untyped-def]
+    base, proc, data = server_from_env
+    assert proc.stdout is not None
+    lines = [proc.stdout.readline() for _ in range(2)]
+    assert base in lines[0]
+    token = lines[1].split("Admin token:")[1].strip()
+    created = httpx.post(f"{base}/api/rooms", json={"title": "停车议事"},
+                         headers={"authorization": f"Bearer {token}"})
+    assert created.status_code == 201
+    refused = httpx.post(f"{base}/api/rooms", json={"title": "x"},
+                         headers={"authorization": "Bearer wrong"})
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "unauthorized"
+
+    # `yishi room create` finds the admin token in the data folder and draws a QR code.
+    out = subprocess.run(
+        [sys.executable, "-m", "yishi", "room", "create", "--title", "垃圾分类",
+         "--server", base, "--data-dir", str(data)],
+        capture_output=True, text=True, env=clean_env(), timeout=60, check=True).stdout
+    assert "Moderator link:" in out and "#token=" in out
+    invite = next(line.split()[-1] for line in out.splitlines() if line.startswith("Invite link:"))
+    assert invite.startswith(f"{base}/r/") and "?invite=" in invite
+    assert "█" in out  # the QR code
+
+
+def test_public_url_defaults_to_a_lan_address_when_listening_everywhere() -> None:
+    from yishi.config import default_public_url
+
+    url = default_public_url("0.0.0.0", 8000)
+    assert url.startswith("http://") and url.endswith(":8000")
+    assert "0.0.0.0" not in url
+    assert default_public_url("127.0.0.1", 9000) == "http://127.0.0.1:9000"
+
+
+def test_wheel_carries_pages_and_word_lists_and_serves_them(tmp_path: Path) -> None:
+    """A plain, non-editable install serves the pages and loads the moderation data."""
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
+                    str(tmp_path), str(REPO)], check=True, timeout=300)
+    wheel = next(tmp_path.glob("yishi-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    for page in ("room.html", "moderator.html", "minutes.html", "index.html"):
+        assert f"yishi/static/{page}" in names
+    assert any(n.startswith("yishi/moderation/data/") for n in names)
+    assert not any(n.startswith(("server/", "tests/")) for n in names)
+
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, system_site_packages=True, with_pip=False)
+    python = env_dir / "bin" / "python"
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(site)
+    # Run from elsewhere, with the checkout's editable finder shadowed by the wheel's files.
+    probe = (
+        "import sys; sys.meta_path[:] = [f for f in sys.meta_path if 'editable' not in repr(f)];"
+        "import yishi, yishi.app as a, yishi.moderation as m;"
+        "print(yishi.__file__); print((a.static_dir() / 'room.html').is_file());"
+        "print(type(m.load_pipeline()).__name__)"
+    )
+    out = subprocess.run([str(python), "-c", probe], capture_output=True, text=True,
+                         cwd=tmp_path, env=clean_env(), check=True).stdout.split()
+    assert out[0].startswith(site), out
+    assert out[1] == "True"
+
+
+def test_minutes_command_reads_the_stored_log(server_from_env) -> None:  # type: ignore[no-untyped-def]
+    base, proc, data = server_from_env
+    assert proc.stdout is not None
+    proc.stdout.readline()
+    token = proc.stdout.readline().split("Admin token:")[1].strip()
+    room = httpx.post(f"{base}/api/rooms", json={"title": "加装电梯"},
+                      headers={"authorization": f"Bearer {token}"}).json()
+    out = subprocess.run(
+        [sys.executable, "-m", "yishi", "minutes", room["room_id"], "--format", "json",
+         "--data-dir", str(data)], capture_output=True, text=True, env=clean_env(),
+        timeout=60, check=True).stdout
+    assert json.loads(out)["title"] == "加装电梯"
