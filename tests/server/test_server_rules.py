@@ -404,8 +404,7 @@ async def test_muted_participant_cannot_chat(room: Room) -> None:
     view = await mod.wait_participant(a.participant_id, lambda p: bool(p.get("muted_until")))
     assert view["muted_until"] > 0
     before = await room.snapshot()
-    reply = await ra.call("chat.send", text="让我说话")
-    assert not reply.ok
+    await ra.fail("chat.send", "forbidden", text="让我说话")  # docs/protocol.md: forbidden
     assert comparable(await room.snapshot()) == comparable(before)
 
 

@@ -1,0 +1,111 @@
+"""Resume with `since`: exactly the missed visible events, no gap, no duplicate; and
+the server-side turn timer with nobody connected."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from roomclient import has, start_turn, yield_turn
+from roomharness import Room
+
+
+async def test_resume_replays_exactly_the_missed_visible_events(room: Room) -> None:
+    mod = await room.moderator()
+    a, ra = await room.resident("断线者")
+    _, witness = await room.resident("旁观者", "msgpack")  # same visibility as 断线者
+    c, rc = await room.resident("发言者")
+    await mod.ok("session.start")
+    sent = await ra.ok("chat.send", text="我先断一下线")
+    await ra.wait_event("chat.posted", has(message_id=sent["message_id"]))
+    since = ra.events[-1]["seq"]
+    mod_since = mod.events[-1]["seq"]
+    await ra.close()
+
+    # The room moves on: public events and a moderator-only tally.
+    await rc.ok("hand.raise", stance="support")
+    turn = await start_turn(mod, c.participant_id)
+    await rc.ok("statement.post", text="趁他不在我先说")
+    await yield_turn(mod, rc, turn)
+    hidden = (await mod.ok("poll.open", question="不公开", options=["是", "否"],
+                           kind="single"))["poll_id"]
+    await rc.ok("poll.vote", poll_id=hidden, choices=[0])
+    await mod.wait_event("poll.tally", has(poll_id=hidden))
+    note = await mod.ok("chat.send", text="通知：继续议程")
+    last = (await mod.wait_event("chat.posted", has(message_id=note["message_id"])))["seq"]
+    await witness.wait_seq(last)
+    await mod.close()
+
+    back = await room.open("json", label="断线者 again")
+    reply = await back.hello(a.token, since=since)
+    assert reply.ok, reply.raw
+    assert reply.result["replayed"] is True and reply.result["state"] is None
+    assert reply.result["seq"] >= last
+    await back.wait_seq(last)
+    assert back.frames[0] == ("reply", reply.id)  # the reply first, then the replay
+    replayed = [(e["seq"], e["type"]) for e in back.events if e["seq"] <= last]
+    expected = [(e["seq"], e["type"]) for e in witness.events if since < e["seq"] <= last]
+    assert replayed == expected
+    assert ("statement.posted" in {t for _, t in replayed}) and replayed[0][0] > since
+    assert back.find("poll.tally") == []  # moderators only
+    replayed_data = [e["data"] for e in back.events if e["seq"] <= last]
+    assert replayed_data == [e["data"] for e in witness.events if since < e["seq"] <= last]
+
+    # Live events continue after the replay, without a duplicate (checked at teardown).
+    more = await rc.ok("chat.send", text="欢迎回来")
+    ev = await back.wait_event("chat.posted", has(message_id=more["message_id"]))
+    assert ev["seq"] > last
+
+    # A moderator's replay holds the moderator-only tally.
+    mod2 = await room.open("msgpack", label="mod again")
+    reply = await mod2.hello(room.mod_token, since=mod_since)
+    assert reply.result["replayed"] is True
+    await mod2.wait_event("poll.tally", has(poll_id=hidden))
+    await mod2.wait_seq(last)
+
+
+async def test_since_at_latest_and_beyond(room: Room) -> None:
+    mod = await room.moderator()
+    await mod.ok("session.start")
+    await mod.ok("chat.send", text="最新一条")
+    latest = (await mod.wait_event("chat.posted"))["seq"]
+    await mod.close()
+
+    same = await room.open()
+    reply = await same.hello(room.mod_token, since=latest)
+    assert reply.ok and reply.result["replayed"] is True and reply.result["state"] is None
+    await same.ok("ping")
+    assert [e for e in same.events if e["seq"] <= latest] == []
+
+    ahead = await room.open("msgpack")
+    reply = await ahead.hello(room.mod_token, since=latest + 1000)
+    assert reply.ok and reply.result["replayed"] is False
+    state = reply.result["state"]
+    assert isinstance(state, dict) and state["room"]["room_id"] == room.room_id
+    assert reply.result["seq"] >= latest
+    assert [m["text"] for m in state["chat"]] == ["最新一条"]
+
+
+async def test_turn_timer_ends_the_turn_with_nobody_connected(room: Room) -> None:
+    mod = await room.moderator()
+    p, res = await room.resident("甲")
+    await mod.ok("settings.update", turn_seconds=1)
+    await mod.ok("session.start")
+    await res.ok("hand.raise", stance="support")
+    turn = await start_turn(mod, p.participant_id)
+    since = mod.events[-1]["seq"]
+    await res.close()
+    await mod.close()
+    # Nobody is connected while the deadline passes; this wait is the condition under
+    # test, not a pause for the server to settle.
+    await asyncio.sleep(max(0.0, turn["ends_at"] / 1000 - time.time()) + 2.0)
+    reconnect_ms = time.time() * 1000
+    back = await room.open()
+    reply = await back.hello(room.mod_token, since=since)
+    assert reply.result["replayed"] is True
+    ev = await back.wait_event("turn.ended", has(turn_id=turn["turn_id"]))
+    assert ev["data"]["reason"] == "expired"
+    assert ev["data"]["duration_ms"] == turn["ends_at"] - turn["started_at"] == 1000
+    # Ended by the server's own timer at the deadline, not on our reconnect.
+    assert turn["ends_at"] <= ev["at"] < reconnect_ms - 1000
+    assert ev["data"]["balance"]["support"] == {"turns": 1, "ms": 1000}
