@@ -17,7 +17,7 @@ from collections.abc import Callable
 from yishi.backends.base import BackendUnavailable, LogBackend
 from yishi.core.reducer import apply, new_room, next_deadline
 from yishi.core.state import RULES_VERSION, RoomState
-from yishi.core.types import Entry, Event, Json, Outcome
+from yishi.core.types import CommandError, Entry, ErrorCode, Event, Json, Outcome
 
 from .hub import Close, RoomHub
 from .wire import CLOSE_REMOVED
@@ -378,6 +378,8 @@ class Node:
         Raises ``BackendUnavailable`` when the log cannot be reached.
         """
         host = await self.host(room_id) if kind != "room.create" else None
+        if host is None and kind != "room.create":
+            raise CommandError(ErrorCode.NOT_FOUND, "no such room")
         entry = await self.backend.append(room_id, kind, actor=actor, args=args, nonce=nonce)
         if host is None:
             host = await self.host(room_id)
