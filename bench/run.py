@@ -1,0 +1,260 @@
+"""Run the benchmark: every server under test, every workload, one report.
+
+    python3 -m bench.run [--quick] [--only b0,yishi,...] [--out DIR]
+
+For each server and each session, the server starts as its own process(es) on
+free loopback ports (with its own redis-server when it has two nodes), the load
+generator runs as another process (bench.loadgen), and everything stops before
+the next session, so sessions do not share memory or backlog. B0 runs first:
+its best sustainable rate sets the "half of B0's best" rate for the others.
+Results go to DIR (default bench/results/) as JSON and Markdown; the Markdown
+is printed. The exit status is 1 when any run failed (an error, or reach < 1.0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: python3 bench/run.py
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import report
+from bench.launch import REPO, SERVERS, LaunchError, running
+
+Json = dict[str, Any]
+
+FULL: list[tuple[str, Json]] = [
+    (
+        "room-5k",
+        {
+            "clients": 5000,
+            "timeout": 420,
+            "phases": [
+                {"name": "idle", "type": "idle"},
+                {"name": "fanout", "type": "steady", "rate": 10, "seconds": 4},
+            ],
+        },
+    ),
+    (
+        "room-1k",
+        {
+            "clients": 1000,
+            "slow_fraction": 0.01,
+            "timeout": 300,
+            "phases": [
+                {"name": "fanout", "type": "steady", "rate": 20, "seconds": 5},
+                {"name": "burst", "type": "burst", "bursts": 5, "size": 100},
+                {
+                    "name": "sweep",
+                    "type": "sweep",
+                    "rates": [25, 50, 100, 200, 400, 800],
+                    "seconds": 3,
+                },
+                {"name": "half-b0", "type": "steady", "rate": "half", "seconds": 4},
+                {
+                    "name": "slow",
+                    "type": "slow",
+                    "rate": "half",
+                    "seconds": 5,
+                    "compare": "half-b0",
+                },
+            ],
+        },
+    ),
+    (
+        "reconnect-2k",
+        {
+            "clients": 2000,
+            "timeout": 300,
+            "phases": [
+                {
+                    "name": "reconnect",
+                    "type": "reconnect",
+                    "window": 1.0,
+                    "gap": 10,
+                    "after": 10,
+                    "rate": 20,
+                },
+            ],
+        },
+    ),
+]
+QUICK: list[tuple[str, Json]] = [
+    (
+        "quick",
+        {
+            "clients": 200,
+            "slow_fraction": 0.01,
+            "timeout": 60,
+            "phases": [
+                {"name": "idle", "type": "idle"},
+                {"name": "fanout", "type": "steady", "rate": 20, "seconds": 2},
+                {"name": "burst", "type": "burst", "bursts": 2, "size": 20},
+                {"name": "slow", "type": "slow", "rate": 20, "seconds": 2, "compare": "fanout"},
+                {
+                    "name": "reconnect",
+                    "type": "reconnect",
+                    "window": 0.5,
+                    "gap": 5,
+                    "after": 5,
+                    "rate": 20,
+                },
+            ],
+        },
+    ),
+]
+
+
+def _machine() -> Json:
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next(
+                (ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), ""
+            )
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    versions: Json = {"python": platform.python_version()}
+    for mod in ("websockets", "socketio", "engineio", "uvicorn", "uvloop"):
+        try:
+            from importlib.metadata import version
+
+            versions[mod] = version(
+                {"socketio": "python-socketio", "engineio": "python-engineio"}.get(mod, mod)
+            )
+        except Exception:  # noqa: BLE001 (a missing package is reported, not fatal)
+            versions[mod] = None
+    try:
+        out = subprocess.run(
+            ["redis-server", "--version"], capture_output=True, text=True, timeout=10, check=False
+        )
+        versions["redis-server"] = out.stdout.split()[2].removeprefix("v=")
+    except (OSError, IndexError, subprocess.SubprocessError):
+        versions["redis-server"] = None
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": model,
+        "mem_gib": round(mem, 1),
+        "kernel": platform.release(),
+        "versions": versions,
+    }
+
+
+def _session(server: str, name: str, spec: Json, *, logdir: Path) -> Json:
+    tag = f"{server}-{name}"
+    try:
+        with (
+            running(SERVERS[server], logdir=logdir, tag=tag) as target,
+            tempfile.TemporaryDirectory() as tmp,
+        ):
+            spec_path, out_path = Path(tmp, "spec.json"), Path(tmp, "out.json")
+            spec_path.write_text(json.dumps({**spec, "target": target}))
+            limit = spec["timeout"] + 30
+            with open(logdir / f"{tag}-loadgen.log", "w") as log:
+                try:
+                    proc = subprocess.run(
+                        [sys.executable, "-m", "bench.loadgen", str(spec_path), str(out_path)],
+                        cwd=REPO,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        timeout=limit,
+                        check=False,
+                    )
+                except subprocess.TimeoutExpired:
+                    return {"error": f"load generator still running after {limit} s: stopped"}
+            if not out_path.exists():
+                tail = (logdir / f"{tag}-loadgen.log").read_text(errors="replace")[-1500:]
+                return {"error": f"load generator exited with {proc.returncode}:\n{tail}"}
+            result: Json = json.loads(out_path.read_text())
+            return result
+    except LaunchError as e:
+        return {"error": str(e)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python3 -m bench.run", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--quick", action="store_true", help="small rooms, short phases (< 1 min)")
+    parser.add_argument(
+        "--only",
+        default=",".join(SERVERS),
+        help=f"comma-separated servers, of: {', '.join(SERVERS)}",
+    )
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
+    args = parser.parse_args(argv)
+    chosen = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = [s for s in chosen if s not in SERVERS]
+    if unknown:
+        parser.error(f"unknown server(s): {', '.join(unknown)}")
+    chosen = [s for s in SERVERS if s in chosen]  # B0 first: it sets the half-B0 rate
+
+    # Thousands of sockets on both ends: raise the open-file limit to the hard limit.
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    args.out.mkdir(parents=True, exist_ok=True)
+    logdir = args.out / f"logs-{stamp}"
+    logdir.mkdir()
+    sessions = QUICK if args.quick else FULL
+    results: Json = {
+        "mode": "quick" if args.quick else "full",
+        "command": "python3 -m bench.run " + shlex.join(argv if argv is not None else sys.argv[1:]),
+        "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "machine": _machine(),
+        "b0_best_rate": None,
+        "servers": {},
+    }
+    t0 = time.monotonic()
+    for server in chosen:
+        runs: Json = {}
+        results["servers"][server] = {"label": SERVERS[server].label, "sessions": runs}
+        for name, spec in sessions:
+            spec = json.loads(json.dumps(spec))
+            best = results["b0_best_rate"]
+            for phase in spec["phases"]:
+                if phase.get("rate") == "half" and server != "b0" and best:
+                    phase["rate"] = best / 2
+            print(
+                f"[bench] {server} {name} ({spec['clients']} sockets)...",
+                file=sys.stderr,
+                flush=True,
+            )
+            t1 = time.monotonic()
+            runs[name] = _session(server, name, spec, logdir=logdir)
+            runs[name]["session_s"] = round(time.monotonic() - t1, 1)
+            if runs[name].get("error"):
+                print(f"[bench]   error: {runs[name]['error']}", file=sys.stderr, flush=True)
+            sweep = runs[name].get("phases", {}).get("sweep")
+            if server == "b0" and sweep:
+                results["b0_best_rate"] = sweep.get("best_rate")
+    results["total_s"] = round(time.monotonic() - t0, 1)
+    failures = report.failures(results)
+    results["failures"] = failures
+    text = report.markdown(results)
+    for base in (f"bench-{stamp}", "latest"):
+        (args.out / f"{base}.json").write_text(json.dumps(results, indent=1))
+        (args.out / f"{base}.md").write_text(text)
+    print(text)
+    print(
+        f"[bench] results in {args.out}/bench-{stamp}.json and .md, logs in {logdir}",
+        file=sys.stderr,
+    )
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

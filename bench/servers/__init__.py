@@ -1,0 +1,1 @@
+"""The baseline servers, each run as its own process by bench.run."""
