@@ -16,7 +16,7 @@ from typing import Any
 from yishi.core import commands, views
 from yishi.core.reducer import apply, next_deadline, replay
 from yishi.core.state import RoomState
-from yishi.core.types import Entry, ErrorCode, Event, Json, Outcome, Role
+from yishi.core.types import CommandError, Entry, ErrorCode, Event, Json, Outcome, Role
 
 T0 = 1_764_158_400_000
 INVITE = "INVITE01"
@@ -106,19 +106,27 @@ class Room:
         assert outcome.result is not None
         return outcome.result
 
-    def fail(self, actor: str, cmd: str, code: ErrorCode | str, **kwargs: Any) -> Outcome:
-        """The command fails with ``code`` and changes nothing anybody can see."""
+    def fail(self, actor: str, cmd: str, code: ErrorCode | str, **kwargs: Any) -> CommandError:
+        """The command fails with ``code`` and changes nothing anybody can see.
+
+        The failure may come from the argument checks (then nothing is appended,
+        as on the server) or from the reducer.
+        """
         before = self.views()
-        seq_before = self.state.event_seq
-        outcome = self.send(actor, cmd, **kwargs)
+        entries_before = len(self.entries)
+        try:
+            outcome = self.send(actor, cmd, **kwargs)
+        except CommandError as error:
+            assert error.code == ErrorCode(code), (cmd, error.to_wire())
+            assert len(self.entries) == entries_before
+            return error
         assert outcome.error is not None, (cmd, outcome.result)
         assert outcome.error.code == ErrorCode(code), (cmd, outcome.error.to_wire())
         assert outcome.error.message
         # A failed command may follow a clock advance (an expiry); it adds nothing itself.
-        handler_events = [e for e in outcome.events if e.seq > seq_before]
-        if not handler_events:
+        if not outcome.events:
             assert self.views() == before, cmd
-        return outcome
+        return outcome.error
 
     def tick(self, at: int | None = None) -> Outcome:
         return self.system("tick", at=at)
