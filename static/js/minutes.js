@@ -1,0 +1,201 @@
+// The minutes page: GET /api/rooms/{id}/minutes?format=json (no token once
+// published; a moderator's draft link carries #token=...). The minutes model
+// is rendered defensively: every part is optional and unknown fields are
+// ignored, so a richer model shows more without breaking this page.
+
+import { $, h, setText, show } from "./dom.js";
+import { initI18n, lang, onLangChange, t } from "./i18n.js";
+import { errorText, notify } from "./ui.js";
+import { api, clock, dateOf, roomIdFromPath, timeOfDay, tokenFromHash } from "./util.js";
+
+const roomId = roomIdFromPath();
+const token = tokenFromHash();
+const base = `/api/rooms/${encodeURIComponent(roomId)}`;
+let minutes = null;
+let summary = null;
+
+initI18n();
+onLangChange(() => minutes && draw());
+$("#print-btn").addEventListener("click", () => window.print());
+$("#back-link").href = `/r/${encodeURIComponent(roomId)}`;
+load();
+
+async function load() {
+  try {
+    summary = await api(base).catch(() => null);
+    minutes = await api(`${base}/minutes?format=json`, { token });
+    show($("#loading"), false);
+    show($("#doc"), true);
+    draw();
+  } catch (err) {
+    show($("#loading"), false);
+    show($("#not-ready"), true);
+    const notYet = ["unauthorized", "forbidden"].includes(err.code);
+    setText($("#not-ready-title"), notYet ? t("min.not_published") : t("min.unavailable"));
+    setText($("#not-ready-text"), notYet ? t("min.not_published_text") : errorText(err));
+  }
+}
+
+const arr = (x) => (Array.isArray(x) ? x : []);
+const str = (x) => (x === null || x === undefined ? "" : typeof x === "object" ? x.title || x.text || x.name || "" : String(x));
+
+function personName(pid) {
+  const people = arr(minutes.participants || minutes.attendees);
+  const p = people.find((x) => x && x.participant_id === pid);
+  return p ? p.name : "";
+}
+
+function draw() {
+  const m = minutes;
+  const title = m.title || (summary && summary.title) || t("app.name");
+  setText($("#doc-title"), title);
+  document.title = `${title} · ${t("min.doc_title")}`;
+  setText($("#doc-topic"), str(m.topic || (summary && summary.topic)));
+  const when = m.date || m.started_at || (summary && (summary.started_at || summary.created_at));
+  const meta = [];
+  if (when) meta.push(t("min.date", { date: dateOf(when, lang()) }));
+  const people = arr(m.participants || m.attendees);
+  const count = m.participant_count ?? (people.length || null);
+  if (count) meta.push(t("min.people", { n: count }));
+  setText($("#doc-meta"), meta.join(" · "));
+  show($("#draft-flag"), Boolean(token) && !(summary && summary.minutes_published));
+  drawExports();
+
+  const body = $("#doc-body");
+  body.replaceChildren();
+  const items = arr(m.agenda || m.items);
+  const placed = { decisions: false, polls: false, statements: false };
+  items.forEach((item, i) => body.append(drawItem(item, i, items.length, placed)));
+  // Whatever the model keeps outside the agenda items.
+  const extra = [];
+  if (!placed.statements && arr(m.statements).length) extra.push(section(t("min.statements"), statementList(arr(m.statements))));
+  if (!placed.polls && arr(m.polls).length) extra.push(section(t("min.polls"), pollList(arr(m.polls))));
+  if (!placed.decisions && arr(m.decisions).length) extra.push(section(t("min.decisions"), decisionList(arr(m.decisions))));
+  if (arr(m.pins).length) extra.push(section(t("min.pins"), h("ul", { class: "plain list" }, ...arr(m.pins).map((p) => h("li", {}, `${str(p.name)}：${str(p.text)}`)))));
+  if (arr(m.notes).length) extra.push(section(t("min.notes"), h("ul", { class: "plain list" }, ...arr(m.notes).map((n) => h("li", {}, str(n.text || n))))));
+  body.append(...extra);
+  if (!items.length && !extra.length) body.append(h("p", { class: "card" }, t("min.empty")));
+
+  const actions = arr(m.actions);
+  $("#actions-body").replaceChildren(actions.length ? actionTable(actions) : h("p", {}, t("actions.empty")));
+  setText($("#doc-digest"), m.digest ? t("min.digest", { digest: m.digest }) : "");
+}
+
+function section(title, ...content) {
+  return h("section", { class: "card" }, h("h2", {}, title), ...content);
+}
+
+function drawItem(item, i, total, placed) {
+  const title = typeof item === "string" ? item : str(item.title);
+  const sec = h("section", { class: "card" }, h("h2", {}, t("min.item", { n: i + 1, title })));
+  if (typeof item !== "object" || item === null) return sec;
+  const balance = item.balance;
+  if (balance && typeof balance === "object") {
+    const parts = ["support", "oppose", "neutral"].filter((s) => balance[s]).map((s) =>
+      t("min.balance_part", { stance: t(`stance.${s}`), turns: balance[s].turns ?? 0, time: clock(balance[s].ms ?? 0) }));
+    if (parts.length) sec.append(h("p", { class: "hint" }, t("min.balance", { parts: parts.join(lang() === "zh" ? "；" : "; ") })));
+  }
+  const turns = arr(item.turns);
+  if (turns.length) {
+    sec.append(h("h3", {}, t("min.turns")), h("ol", { class: "turns" }, ...turns.map(turnRow)));
+    if (turns.some((tn) => arr(tn.statements).length)) placed.statements = true;
+  }
+  if (arr(item.statements).length) {
+    placed.statements = true;
+    sec.append(h("h3", {}, t("min.statements")), statementList(arr(item.statements)));
+  }
+  if (arr(item.polls).length) {
+    placed.polls = true;
+    sec.append(h("h3", {}, t("min.polls")), pollList(arr(item.polls)));
+  }
+  if (arr(item.decisions).length) {
+    placed.decisions = true;
+    sec.append(h("h3", {}, t("min.decisions")), decisionList(arr(item.decisions)));
+  }
+  return sec;
+}
+
+function turnRow(tn) {
+  const name = str(tn.name) || personName(tn.participant_id);
+  const ms = tn.duration_ms ?? (tn.ended_at && tn.started_at ? tn.ended_at - tn.started_at : null);
+  const bits = [tn.stance ? t(`stance.${tn.stance}`) : "", ms !== null && ms !== undefined ? clock(ms) : "", tn.started_at ? timeOfDay(tn.started_at, lang()) : ""].filter(Boolean);
+  const li = h("li", {}, h("strong", {}, name), bits.length ? ` （${bits.join("，")}）` : "",
+    tn.override ? h("span", { class: "tag tag-override" }, t("floor.override")) : null,
+    tn.reason ? h("span", { class: "hint" }, ` ${t(`turn.reason.${tn.reason}`)}`) : null);
+  const sts = arr(tn.statements);
+  if (sts.length) li.append(h("ul", { class: "plain" }, ...sts.map((s) => h("li", { class: "st-text" }, str(s.text || s)))));
+  return li;
+}
+
+function statementList(list) {
+  return h("ul", { class: "plain statements" }, ...list.map((s) =>
+    h("li", {}, h("p", { class: "st-head" }, h("strong", {}, str(s.name) || personName(s.participant_id)),
+      s.stance ? h("span", { class: `tag tag-${s.stance}` }, t(`stance.${s.stance}`)) : null),
+    h("p", { class: "st-text" }, str(s.text)))));
+}
+
+function optionText(p, i) {
+  if (p.kind === "yes_no_abstain" && lang() !== "zh") return t(`poll.yna.${i}`);
+  return str(arr(p.options)[i]);
+}
+
+function pollList(list) {
+  return h("ul", { class: "plain" }, ...list.map((p) => {
+    const counts = arr(p.counts || (p.result && p.result.counts));
+    const total = counts.reduce((a, b) => a + (Number(b) || 0), 0);
+    const li = h("li", { class: "card-inner" }, h("p", {}, h("strong", {}, str(p.question)), p.secret ? ` · ${t("poll.secret")}` : ""));
+    if (counts.length) {
+      li.append(h("table", {},
+        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("min.option")), h("th", { scope: "col" }, t("min.votes")))),
+        h("tbody", {}, ...counts.map((c, i) => h("tr", {}, h("td", {}, optionText(p, i)), h("td", {}, t("poll.count", { n: c, pct: total ? Math.round((c / total) * 100) : 0 })))))));
+    }
+    const voters = p.voters ?? (p.result && p.result.voters);
+    const eligible = p.eligible ?? (p.result && p.result.eligible);
+    if (voters !== undefined && voters !== null) li.append(h("p", { class: "hint" }, t("poll.turnout", { voters, eligible: eligible ?? "?" })));
+    return li;
+  }));
+}
+
+function decisionList(list) {
+  return h("ul", { class: "plain list" }, ...list.map((d) => h("li", {}, "✔ ", str(d.text || d))));
+}
+
+function actionTable(actions) {
+  return h("div", { class: "table-wrap" }, h("table", {},
+    h("thead", {}, h("tr", {}, ...["min.action", "min.owner", "min.due", "min.status"].map((k) => h("th", { scope: "col" }, t(k))))),
+    h("tbody", {}, ...actions.map((a) => {
+      const last = arr(a.updates).slice(-1)[0];
+      return h("tr", {},
+        h("td", {}, str(a.title)),
+        h("td", {}, str(a.owner)),
+        h("td", {}, str(a.due)),
+        h("td", {}, h("span", { class: `tag tag-status-${a.status}` }, t(`action.status.${a.status || "open"}`)),
+          last && last.note ? h("p", { class: "hint" }, str(last.note)) : null));
+    }))));
+}
+
+function drawExports() {
+  const box = $("#export-links");
+  const formats = [["md", "Markdown"], ["html", "HTML"], ["docx", "Word"]];
+  box.replaceChildren(...formats.map(([fmt, label]) => {
+    const href = `${base}/minutes?format=${fmt}`;
+    if (!token) return h("a", { class: "btn btn-secondary", href, download: `minutes-${roomId}.${fmt}` }, t("min.download", { fmt: label }));
+    // A draft needs the moderator's token, which a plain link cannot carry.
+    const b = h("button", { class: "btn btn-secondary", type: "button" }, t("min.download", { fmt: label }));
+    b.addEventListener("click", async () => {
+      try {
+        const res = await fetch(href, { headers: { Authorization: `Bearer ${token}` } });
+        if (!res.ok) throw { code: res.status === 401 ? "unauthorized" : "unavailable" };
+        const url = URL.createObjectURL(await res.blob());
+        const a = h("a", { href: url, download: `minutes-${roomId}.${fmt}` });
+        document.body.append(a);
+        a.click();
+        a.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 10000);
+      } catch (err) {
+        notify(t("common.failed", { action: t("min.download", { fmt: label }), reason: errorText(err) }));
+      }
+    });
+    return b;
+  }));
+}
