@@ -108,8 +108,10 @@ async def test_minutes_need_the_moderator_until_published(room: Room) -> None:
     person = await room.join("甲")
     await mod.ok("session.start")
     await mod.ok("decision.record", text="先做方案公示")
-    ok = await room.api.minutes(room.room_id, room.mod_token)
-    assert ok.status_code == 200 and "先做方案公示" in ok.text
+    draft = await room.api.minutes(room.room_id, room.mod_token)
+    assert draft.status_code == 200
+    assert draft.headers["content-type"].startswith("application/json")
+    assert draft.json()["title"] == "加装电梯议事会"
     assert_http_error(await room.api.minutes(room.room_id), (401, "unauthorized"))
     assert_http_error(await room.api.minutes(room.room_id, person.token),
                       (403, "forbidden"), (401, "unauthorized"))
@@ -120,7 +122,10 @@ async def test_minutes_need_the_moderator_until_published(room: Room) -> None:
     ev = await mod.wait_event("minutes.published")
     assert ev["data"]["minutes_url"] == result["minutes_url"]
     public = await room.api.minutes(room.room_id)
-    assert public.status_code == 200 and "先做方案公示" in public.text
+    assert public.status_code == 200
+    assert public.json()["title"] == "加装电梯议事会"
+    # The minutes hold what the room decided.
+    assert "先做方案公示" in draft.text and "先做方案公示" in public.text
 
 
 async def test_http_error_bodies(room: Room) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from roomclient import (
+    PUBLIC_EVENT_TYPES,
     SIDES,
     Client,
     balanced_side,
@@ -166,17 +167,24 @@ async def test_full_session(room: Room) -> None:
     ended_ev = await mod.wait_event("session.ended")
     last_seq = ended_ev["seq"]
 
+    # Every client saw the same public events in the same order.
+    for c in everyone:
+        await c.wait_seq(last_seq)
+    # The poll had live results, so its tallies were public too.
+    public = PUBLIC_EVENT_TYPES | {"poll.tally"}
+    reference = mod.seqs(public, after=first_seq, upto=last_seq)
+    assert reference[-1] == (last_seq, "session.ended")
+    assert {t for _, t in reference} >= {
+        "session.started", "queue.changed", "turn.started", "turn.ended", "statement.posted",
+        "settings.changed", "poll.opened", "poll.tally", "poll.closed", "decision.recorded",
+        "action.added", "session.ended",
+    }
+    for c in residents:
+        assert c.seqs(public, after=first_seq, upto=last_seq) == reference, c.label
+
     # Minutes in JSON through the HTTP API.
     response = await room.api.minutes(room.room_id, room.mod_token, "json")
     assert response.status_code == 200, response.text
     minutes_text = json.dumps(response.json(), ensure_ascii=False)
     for needle in [decision_text, "提交加装电梯申请", "是否同意加装电梯？", *statements]:
         assert needle in minutes_text, f"{needle!r} missing from the minutes"
-
-    # Every client saw the same public events in the same order.
-    for c in everyone:
-        await c.wait_seq(last_seq)
-    reference = mod.seqs(after=first_seq, upto=last_seq)
-    assert reference[-1] == (last_seq, "session.ended")
-    for c in residents:
-        assert c.seqs(after=first_seq, upto=last_seq) == reference, c.label
