@@ -18,7 +18,7 @@ import itertools
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import msgpack
@@ -204,7 +204,7 @@ class Client:
     def encode(self, message: Json) -> str | bytes:
         if self.proto == "json":
             return json.dumps(message, ensure_ascii=False)
-        return msgpack.packb(message, use_bin_type=True)
+        return cast(bytes, msgpack.packb(message, use_bin_type=True))
 
     async def send_raw(self, frame: str | bytes) -> None:
         await self.ws.send(frame)
@@ -222,7 +222,9 @@ class Client:
 
     async def reply(self, cid: int, *, timeout: float = DEFAULT_TIMEOUT, start: int = 0) -> Reply:
         """Wait for the reply to command ``cid``; attaches the events seen since ``start``."""
-        reply = await self._wait_for(lambda: self.replies.get(cid), timeout, f"reply to {cid}")
+        reply: Reply = await self._wait_for(
+            lambda: self.replies.get(cid), timeout, f"reply to {cid}"
+        )
         index = self.frames.index(("reply", cid))
         seqs = {seq for kind, seq in self.frames[:index] if kind == "event"}
         reply.events = [e for e in self.events[start:] if e["seq"] in seqs]
@@ -292,7 +294,7 @@ class Client:
             hits = self.find(type, predicate, start=start)
             return hits[0] if hits else None
 
-        return await self._wait_for(found, timeout, f"event {type}")
+        return cast(Json, await self._wait_for(found, timeout, f"event {type}"))
 
     def participant(self, participant_id: str) -> Json | None:
         """The latest view of a participant: the welcome snapshot, then participant.* events."""
@@ -317,7 +319,7 @@ class Client:
             p = self.participant(participant_id)
             return p if p is not None and predicate(p) else None
 
-        return await self._wait_for(check, timeout, f"participant {participant_id}")
+        return cast(Json, await self._wait_for(check, timeout, f"participant {participant_id}"))
 
     async def wait_seq(self, seq: int, *, timeout: float = DEFAULT_TIMEOUT) -> None:
         """Wait until an event numbered ``seq`` or later has arrived."""
@@ -393,14 +395,14 @@ class Api:
     async def create_room(self, title: str = "加装电梯议事会", **body: Any) -> Json:
         response = await self.create_room_raw({"title": title, **body})
         assert response.status_code in (200, 201), (response.status_code, response.text)
-        return response.json()
+        return cast(Json, response.json())
 
     async def invites(self, room_id: str, mod_token: str, count: int) -> list[str]:
         response = await self.http.post(
             f"/api/rooms/{room_id}/invites", json={"count": count}, headers=self.bearer(mod_token)
         )
         assert response.status_code in (200, 201), (response.status_code, response.text)
-        codes = response.json()["codes"]
+        codes: list[str] = response.json()["codes"]
         assert len(codes) == count
         return codes
 
@@ -452,7 +454,8 @@ def assert_http_error(response: httpx.Response, *allowed: tuple[int, str]) -> st
     except ValueError:
         raise AssertionError(f"{response.status_code}: not JSON: {response.text[:200]!r}")
     assert isinstance(body, dict) and isinstance(body.get("error"), dict), body
-    code, message = body["error"].get("code"), body["error"].get("message")
+    code: str = body["error"].get("code")
+    message = body["error"].get("message")
     assert isinstance(message, str), body
     assert (response.status_code, code) in allowed, (
         f"got {response.status_code} {code!r}, expected one of {allowed}: {body}"
@@ -487,7 +490,7 @@ async def start_turn(mod: Client, expected_pid: str | None = None) -> Json:
     started = await mod.wait_event(
         "turn.started", lambda d: d["turn_id"] == result["turn_id"], start=start
     )
-    data = started["data"]
+    data: Json = started["data"]
     if expected_pid is not None:
         assert data["participant_id"] == expected_pid, (
             f"turn.next picked {data['name']} ({data['stance']}), expected {expected_pid}"
@@ -503,7 +506,7 @@ async def yield_turn(mod: Client, speaker: Client, turn: Json) -> Json:
         "turn.ended", lambda d: d["turn_id"] == turn["turn_id"], start=start
     )
     assert ended["data"]["reason"] == "yielded", ended
-    return ended["data"]
+    return cast(Json, ended["data"])
 
 
 async def speak(mod: Client, speaker: Client, expected_pid: str) -> Json:
@@ -520,7 +523,7 @@ def has(**fields: Any) -> Callable[[Json], bool]:
 def last_queue(client: Client) -> Json:
     hits = client.find("queue.changed")
     assert hits, f"{client.label} saw no queue.changed"
-    return hits[-1]["data"]
+    return cast(Json, hits[-1]["data"])
 
 
 def pids(entries: list[Json]) -> list[str]:

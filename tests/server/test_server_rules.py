@@ -145,8 +145,9 @@ async def open_poll(mod: Client, **args: Any) -> str:
 
 
 def poll_in(state: Json, poll_id: str) -> Json:
-    [poll] = [p for p in state["polls"] if p["poll_id"] == poll_id]
-    return poll
+    polls: list[Json] = [p for p in state["polls"] if p["poll_id"] == poll_id]
+    assert len(polls) == 1, state["polls"]
+    return polls[0]
 
 
 async def test_ballot_shapes_per_kind(room: Room) -> None:
