@@ -1,0 +1,70 @@
+"""What each person may see: event audiences and the welcome snapshot."""
+
+from __future__ import annotations
+
+from roombuilder import Room
+
+from yishi.core import views
+from yishi.core.types import MODERATORS, PUBLIC, Event, Role, person
+
+ROLES = list(Role)
+
+
+def test_can_see_by_audience() -> None:
+    def ev(audience: object) -> Event:
+        return Event(seq=1, type="x", at=0, data={}, audience=audience)  # type: ignore[arg-type]
+
+    for role in ROLES:
+        viewer = views.Viewer(participant_id="u9", role=role)
+        assert views.can_see(ev(PUBLIC), viewer)
+        assert views.can_see(ev(MODERATORS), viewer) is (role is Role.MODERATOR)
+        assert views.can_see(ev(person("u9")), viewer)
+        assert views.can_see(ev(person("u8")), viewer) is (role is Role.MODERATOR)
+
+
+def test_snapshots_per_viewer(room: Room) -> None:
+    room.ok(room.mod, "settings.update", revote=True)
+    a, b = room.residents("a", "b")
+    clerk = room.staff("clerk", "书记员")
+    office = room.staff("office", "街道办")
+    obs = room.join("obs", observer=True)
+    room.ok(a, "chat.send", text="可疑", server_args={"status": "held", "reasons": ["abuse"]})
+    room.ok(b, "chat.send", text="正常")
+    poll = room.ok(room.mod, "poll.open", question="q", kind="single",
+                   options=["x", "y"])["poll_id"]
+    room.ok(a, "poll.vote", poll_id=poll, choices=[1])
+    room.raise_hand(b, "oppose", note="噪音")
+    mod_view = room.snapshot(room.mod)
+    assert [m["text"] for m in mod_view["held"]] == ["可疑"]
+    assert mod_view["held"][0]["reasons"] == ["abuse"]
+    assert mod_view["polls"][0]["counts"] == [0, 1]
+    assert mod_view["polls"][0]["ballots"] == {a: [1]}
+    for pid in (a, b, clerk, office, obs):
+        view = room.snapshot(pid)
+        assert "held" not in view
+        assert [m["text"] for m in view["chat"]] == ["正常"]
+        assert view["polls"][0]["counts"] is None and "ballots" not in view["polls"][0]
+        assert view["polls"][0]["eligible"] == 2
+        assert view["queue"] == mod_view["queue"] and view["turn"] is None
+        assert view["you"]["participant_id"] == pid
+    assert room.snapshot(a)["you"]["ballots"] == {poll: [1]}
+    assert room.snapshot(b)["you"]["ballots"] == {}
+    assert room.snapshot(b)["you"]["queue_entry"]["note"] == "噪音"
+    assert room.snapshot(a)["you"]["queue_entry"] is None
+    assert room.snapshot(clerk)["you"]["role"] == "clerk"
+
+
+def test_snapshot_shapes(room: Room) -> None:
+    a, = room.residents("a")
+    view = room.snapshot(a)
+    assert set(view) == {"room", "participants", "queue", "turn", "balance", "polls", "chat",
+                         "pins", "decisions", "actions", "notes", "you"}
+    assert set(view["room"]) == {"room_id", "title", "topic", "status", "agenda", "settings",
+                                 "minutes_published"}
+    assert set(view["queue"]) == {"support", "oppose", "neutral", "next"}
+    assert view["balance"] == {s: {"turns": 0, "ms": 0} for s in ("support", "oppose",
+                                                                  "neutral")}
+    me = next(p for p in view["participants"] if p["participant_id"] == a)
+    assert me == {"participant_id": a, "name": "a", "role": "participant", "online": True,
+                  "in_hall": False, "muted_until": None, "removed": False}
+    assert set(view["you"]) == set(me) | {"ballots", "queue_entry"}
