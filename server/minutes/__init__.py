@@ -1,29 +1,64 @@
-"""Minutes: a fold over the room's log (placeholder until the full model lands)."""
+"""Minutes: a fold over the room's log, rendered for people and for machines.
+
+* :func:`build_minutes` turns a room's state into the minutes model (a JSON-
+  ready dict; its schema is in docs/minutes.md).
+* :func:`render_minutes` renders it as Markdown, print-ready HTML, JSON or
+  Word, in Chinese or English; :data:`FORMATS` maps each format to its media
+  type.
+* :func:`log_digest` is the SHA-256 hash chain every export carries;
+  :func:`verify_export` checks a JSON export against a stored log.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Iterable
 
 from yishi.core.state import RoomState
-from yishi.core.types import Entry
 
-FORMATS = {"json": "application/json", "md": "text/markdown; charset=utf-8"}
+from .catalog import LANGS
+from .digest import log_digest
+from .model import SCHEMA, build_minutes
+from .outline import outline
+from .render_docx import render_docx
+from .render_html import render_html
+from .render_md import render_markdown
+from .verify import NotAnExport, Verdict, read_export, verify_export
+
+FORMATS: dict[str, str] = {
+    "md": "text/markdown; charset=utf-8",
+    "html": "text/html; charset=utf-8",
+    "json": "application/json",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+
+__all__ = [
+    "FORMATS", "LANGS", "SCHEMA", "NotAnExport", "Verdict", "build_minutes", "log_digest",
+    "read_export", "render_minutes", "render_model", "verify_export",
+]
 
 
-def log_digest(entries: Iterable[Entry]) -> str:
-    digest = "0" * 64
-    for entry in entries:
-        record = json.dumps(entry.to_record(), sort_keys=True, ensure_ascii=False)
-        digest = hashlib.sha256((digest + record).encode()).hexdigest()
-    return digest
+def render_model(model: dict[str, object], *, fmt: str, lang: str) -> bytes:
+    """``model`` (from :func:`build_minutes`) as ``fmt`` in ``lang``.
+
+    JSON is the model itself, language-neutral (``lang`` does not change it).
+    Raises ``ValueError`` for an unknown format or language.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"no minutes format {fmt!r}; have {', '.join(FORMATS)}")
+    if lang not in LANGS:
+        raise ValueError(f"no minutes language {lang!r}; have {', '.join(LANGS)}")
+    if fmt == "json":
+        return (json.dumps(model, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    doc = outline(model, lang=lang)
+    if fmt == "md":
+        return render_markdown(doc).encode("utf-8")
+    if fmt == "html":
+        return render_html(doc).encode("utf-8")
+    return render_docx(doc)
 
 
 def render_minutes(state: RoomState, *, digest: str, fmt: str, lang: str) -> tuple[bytes, str]:
-    model = {"room_id": state.room_id, "title": state.title, "digest": digest,
-             "agenda": [{"title": i.title, "turns": [t.to_wire() for t in i.turns]}
-                        for i in state.agenda]}
-    if fmt == "md":
-        return f"# {state.title}\n".encode(), FORMATS["md"]
-    return json.dumps(model, ensure_ascii=False).encode(), FORMATS["json"]
+    """The minutes of ``state`` as ``(body, media type)``; ``digest`` is
+    :func:`log_digest` of the entries ``state`` was made from."""
+    body = render_model(build_minutes(state, digest=digest), fmt=fmt, lang=lang)
+    return body, FORMATS[fmt]

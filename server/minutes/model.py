@@ -1,0 +1,213 @@
+"""The minutes model: a pure fold of a room's state into one JSON-ready dict.
+
+``build_minutes(state, digest=...)`` reads the records the reducer keeps
+(every turn, statement, tally, decision, action, note, pin and presence span)
+and says nothing the room's public stream did not say:
+
+* A secret poll shows its totals only: counts, voters, eligible. No ballot,
+  no voter's name, in any field.
+* A named (not secret) poll lists who chose what once it has closed: that is
+  what makes it a named vote. While it is open, only what the room shows
+  everyone: the counts if ``live_results``, else nothing but ``eligible``.
+* Held chat never appears; approved or pinned messages do, as the room saw
+  them (a masked text stays masked). Removed messages do not.
+
+The same state always gives the same dict (no clock, no randomness), so an
+export can be checked by rebuilding it from the stored log (verify.py). The
+schema is documented in docs/minutes.md; bump ``SCHEMA`` when it changes.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from yishi.core.state import AgendaItem, ChatMessage, Participant, Poll, RoomState, Turn
+from yishi.core.types import Json, Role
+
+from .balance import balance_of
+from .digest import ALGORITHM
+
+SCHEMA = "yishi.minutes/1"
+# Minutes are dated in China Standard Time (no daylight saving): the rooms are
+# held there, and a fixed offset keeps one log's minutes the same on every
+# machine. The offset is stated in every export.
+UTC_OFFSET_MINUTES = 8 * 60
+ROLL_CALL_FOR_NAMED_POLLS = True
+
+
+def build_minutes(state: RoomState, *, digest: str) -> Json:
+    """The minutes of ``state``, made from the log whose chain digest is ``digest``.
+
+    ``digest`` must be :func:`~yishi.minutes.log_digest` of the entries that
+    produced ``state`` (its ``entry_seq`` of them). The result is final once
+    the session has ended, a draft before.
+    """
+    item_ids = {item.item_id for item in state.agenda}
+    return {
+        "schema": SCHEMA,
+        "room_id": state.room_id,
+        "title": state.title,
+        "topic": state.topic,
+        "lang": state.settings.get("lang", "zh"),
+        "final": state.status == "ended",
+        "status": state.status,
+        "date": _date(state.started_at if state.started_at is not None else state.created_at),
+        "utc_offset": _offset_text(UTC_OFFSET_MINUTES),
+        "created_at": state.created_at,
+        "started_at": state.started_at,
+        "ended_at": state.ended_at,
+        "duration_ms": _duration(state),
+        "record_until": state.last_at,
+        "policy": state.settings.get("policy"),
+        "turn_seconds": state.settings.get("turn_seconds"),
+        "people": _people(state),
+        "attendance": [_attendee(state, p) for p in state.participants.values()],
+        "agenda": [_item(state, n, item) for n, item in enumerate(state.agenda)],
+        "actions": [_action(state, a.action_id) for a in state.actions.values()],
+        # Notes taken on an item that agenda.set later dropped.
+        "unfiled_notes": [n.to_wire() for n in state.notes if n.item_id not in item_ids],
+        "chat": [_message(m) for m in state.chat.values()
+                 if m.public and (m.pinned or m.approved)],
+        "integrity": {"algorithm": ALGORITHM, "digest": digest, "entries": state.entry_seq},
+    }
+
+
+def _date(ms: int) -> str:
+    zone = datetime.timezone(datetime.timedelta(minutes=UTC_OFFSET_MINUTES))
+    return datetime.datetime.fromtimestamp(ms / 1000, tz=zone).date().isoformat()
+
+
+def _offset_text(minutes: int) -> str:
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _duration(state: RoomState) -> int | None:
+    if state.started_at is None:
+        return None
+    # While live: the session so far, up to the last entry the minutes include.
+    end = state.ended_at if state.ended_at is not None else state.last_at
+    return end - state.started_at
+
+
+def _people(state: RoomState) -> Json:
+    def names(role: Role) -> list[str]:
+        return [p.name for p in state.participants.values() if p.role is role]
+
+    return {"moderators": names(Role.MODERATOR), "clerks": names(Role.CLERK),
+            "offices": names(Role.OFFICE)}
+
+
+def _attendee(state: RoomState, person: Participant) -> Json:
+    spans = [[start, end] for start, end in person.presence]
+    mode: str
+    arrived: int | None
+    left: int | None
+    if person.in_hall:
+        mode, arrived, left = "hall", person.joined_at, None
+    elif spans:
+        mode, arrived = "online", spans[0][0]
+        left = spans[-1][1] if not person.online else None
+    else:
+        mode, arrived, left = "absent", None, None
+    return {
+        "participant_id": person.participant_id,
+        "name": person.name,
+        "role": person.role.value,
+        "mode": mode,
+        "attended": _attended(state, person),
+        "joined_at": person.joined_at,
+        "arrived_at": arrived,
+        "left_at": left,
+        "online_spans": spans,
+        "removed": person.removed,
+    }
+
+
+def _attended(state: RoomState, person: Participant) -> bool:
+    """In the hall, or online at some time during the session (or, before it
+    starts, at all): staff who only came for the follow-up did not attend."""
+    if person.in_hall:
+        return True
+    start = state.started_at
+    end = state.ended_at
+    for span_start, span_end in person.presence:
+        assert span_start is not None
+        if start is None:
+            return True
+        if (span_end is None or span_end >= start) and (end is None or span_start <= end):
+            return True
+    return False
+
+
+def _item(state: RoomState, index: int, item: AgendaItem) -> Json:
+    names = {pid: p.name for pid, p in state.participants.items()}
+    return {
+        "item_id": item.item_id,
+        "index": index,
+        "title": item.title,
+        "turns": [_turn(names, n, turn) for n, turn in enumerate(item.turns, 1)],
+        "balance": balance_of(item),
+        "polls": [_poll(state, p) for p in state.polls.values() if p.item_id == item.item_id],
+        "decisions": [d.to_wire() for d in state.decisions if d.item_id == item.item_id],
+        "notes": [n.to_wire() for n in state.notes if n.item_id == item.item_id],
+    }
+
+
+def _turn(names: dict[str, str], number: int, turn: Turn) -> Json:
+    return {
+        "turn_id": turn.turn_id,
+        "number": number,
+        "participant_id": turn.participant_id,
+        "speaker": turn.name,
+        "stance": turn.stance,
+        "started_at": turn.started_at,
+        "ended_at": turn.ended_at,
+        "duration_ms": turn.duration_ms,
+        "limit_ms": turn.ends_at - turn.started_at - turn.extended_ms,
+        "extended_ms": turn.extended_ms,
+        "reason": turn.reason,
+        "override": turn.override,
+        "statements": [{
+            "statement_id": s.statement_id,
+            "text": s.text,
+            "at": s.at,
+            "recorded_by": names.get(s.by) if s.by != s.participant_id else None,
+        } for s in turn.statements],
+    }
+
+
+def _poll(state: RoomState, poll: Poll) -> Json:
+    shown = poll.status == "closed" or poll.live_results
+    out: Json = {
+        "poll_id": poll.poll_id,
+        "question": poll.question,
+        "options": list(poll.options),
+        "kind": poll.kind,
+        "max_choices": poll.max_choices,
+        "secret": poll.secret,
+        "status": poll.status,
+        "opened_at": poll.opened_at,
+        "closed_at": poll.closed_at,
+        "counts": list(poll.counts) if shown else None,
+        "voters": poll.voters if shown else None,
+        "eligible": poll.eligible,
+        "turnout": round(poll.voters / poll.eligible, 4) if shown and poll.eligible else None,
+        "roll_call": None,
+    }
+    if ROLL_CALL_FOR_NAMED_POLLS and not poll.secret and poll.status == "closed":
+        out["roll_call"] = [{"participant_id": pid, "name": state.participants[pid].name,
+                             "choices": list(ballot)} for pid, ballot in poll.ballots.items()]
+    return out
+
+
+def _action(state: RoomState, action_id: str) -> Json:
+    action = state.actions[action_id]
+    item = state.item_by_id(action.item_id)
+    return {**action.to_wire(), "item_title": item.title if item is not None else None}
+
+
+def _message(message: ChatMessage) -> Json:
+    return {"message_id": message.message_id, "participant_id": message.participant_id,
+            "name": message.name, "text": message.text, "at": message.at,
+            "pinned": message.pinned, "approved": message.approved}

@@ -1,0 +1,291 @@
+"""The minutes as a document: a list of blocks every renderer draws the same way.
+
+The model says what happened; the outline decides what a reader sees and in
+which words (one language's catalogue). Markdown, HTML and Word each render
+these few block kinds and nothing else, so the three can never disagree on a
+turn, a count or a name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from yishi.core.types import Json
+
+from .catalog import Catalog
+
+
+@dataclass(frozen=True, slots=True)
+class Heading:
+    level: int  # 1 (the title) to 4
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Banner:
+    """A notice the reader must not miss (a draft)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fields:
+    rows: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Para:
+    text: str
+    strong: bool = False
+    mono: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    label: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Bullets:
+    items: tuple[str, ...]
+
+
+Block = Heading | Banner | Fields | Para | Table | Quote | Bullets
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    lang: str
+    title: str
+    colon: str  # between a field's name and its value
+    digest: str
+    algorithm: str
+    record_until: int  # the time of the last entry: the document's date, not "now"
+    blocks: tuple[Block, ...]
+
+
+def outline(model: Json, *, lang: str) -> Document:
+    """The blocks of ``model`` (from :func:`build_minutes`) in ``lang``."""
+    t = Catalog(lang, session_date=model["date"])
+    title = t("minutes_of", title=model["title"])
+    blocks: list[Block] = [Heading(1, title)]
+    if not model["final"]:
+        blocks.append(Banner(t("banner.live", time=t.stamp(model["record_until"]))
+                             if model["status"] == "live" else t("banner.pending")))
+    blocks.append(_header(model, t))
+    blocks += _attendance(model, t)
+    blocks.append(Heading(2, t("section.agenda")))
+    for item in model["agenda"]:
+        blocks += _item(item, t)
+    blocks += _actions(model, t)
+    blocks.append(Heading(2, t("section.chat")))
+    blocks.append(Bullets(tuple(_chat_line(m, t) for m in model["chat"]))
+                  if model["chat"] else Para(t("chat.none")))
+    if model["unfiled_notes"]:
+        blocks.append(Heading(2, t("section.unfiled_notes")))
+        blocks.append(Bullets(tuple(_note_line(n, t) for n in model["unfiled_notes"])))
+    integrity = model["integrity"]
+    blocks += [
+        Heading(2, t("section.integrity")),
+        Para(t("integrity.text", entries=integrity["entries"])),
+        Para(integrity["digest"], mono=True),
+        Para(t("integrity.verify", room_id=model["room_id"]), mono=True),
+        Para(t("footer")),
+    ]
+    return Document(lang=lang, title=title, colon=t("colon"), digest=integrity["digest"],
+                    algorithm=integrity["algorithm"], record_until=model["record_until"],
+                    blocks=tuple(blocks))
+
+
+def _header(model: Json, t: Catalog) -> Fields:
+    rows: list[tuple[str, str]] = []
+    if model["topic"]:
+        rows.append((t("field.topic"), model["topic"]))
+    rows.append((t("field.date"), t.date(model["started_at"] or model["created_at"])
+                 + t("utc", offset=model["utc_offset"])))
+    if model["started_at"] is not None:
+        start = t.stamp(model["started_at"])
+        rows.append((t("field.time"), t("time.range", start=start, end=t.stamp(model["ended_at"]))
+                     if model["ended_at"] is not None else t("time.open", start=start)))
+        rows.append((t("field.duration"), t.duration(model["duration_ms"])))
+    rows.append((t("field.status"), t("status.final", time=t.stamp(model["ended_at"]))
+                 if model["final"] else t("status.draft")))
+    people = model["people"]
+    rows.append((t("field.moderators"), t.join(people["moderators"])))
+    rows.append((t("field.clerks"), t.join(people["clerks"])))
+    if people["offices"]:
+        rows.append((t("field.offices"), t.join(people["offices"])))
+    if model["policy"] in ("balanced", "alternate"):
+        rows.append((t("field.policy"), t(f"policy.{model['policy']}")))
+    if model["turn_seconds"]:
+        rows.append((t("field.turn_limit"), t.duration(model["turn_seconds"] * 1000)))
+    return Fields(tuple(rows))
+
+
+def _attendance(model: Json, t: Catalog) -> list[Block]:
+    present = [p for p in model["attendance"] if p["attended"]]
+    rows = []
+    for p in present:
+        name = p["name"] + (t("mark.removed") if p["removed"] else "")
+        if p["mode"] == "hall":
+            left = t("left.unknown")
+        elif model["final"] and (p["left_at"] is None or p["left_at"] >= model["ended_at"]):
+            left = t("left.end")
+        else:
+            left = t.stamp(p["left_at"]) if p["left_at"] is not None else t("left.still")
+        arrived = t.stamp(p["arrived_at"]) if p["arrived_at"] is not None else t("left.unknown")
+        rows.append((name, t(f"role.{p['role']}"), t(f"mode.{p['mode']}"), arrived, left))
+    residents = [p for p in present if p["role"] == "participant"]
+    blocks: list[Block] = [
+        Heading(2, t("section.attendance")),
+        Table((t("col.name"), t("col.role"), t("col.mode"), t("col.arrived"), t("col.left")),
+              tuple(rows)),
+        Para(t("attendance.summary", residents=len(residents),
+               online=sum(1 for p in residents if p["mode"] == "online"),
+               hall=sum(1 for p in residents if p["mode"] == "hall"),
+               staff=sum(1 for p in present if p["role"] in ("moderator", "clerk", "office")),
+               observers=sum(1 for p in present if p["role"] == "observer"))),
+    ]
+    absent = [p["name"] for p in model["attendance"]
+              if not p["attended"] and p["role"] == "participant"]
+    if absent:
+        blocks.append(Para(t("attendance.absent", names=t.join(absent))))
+    return blocks
+
+
+def _item(item: Json, t: Catalog) -> list[Block]:
+    blocks: list[Block] = [Heading(3, t("item.heading", n=item["index"] + 1, title=item["title"])),
+                           Heading(4, t("sub.turns"))]
+    if item["turns"]:
+        blocks.append(Table(
+            (t("col.number"), t("col.speaker"), t("col.stance"), t("col.start"),
+             t("col.duration"), t("col.ended"), t("col.marks")),
+            tuple(_turn_row(turn, t) for turn in item["turns"])))
+    else:
+        blocks.append(Para(t("turns.none")))
+    quotes = [Quote(t("statement.label", n=turn["number"], speaker=turn["speaker"],
+                      stance=t(f"stance.{turn['stance']}"))
+                    + (t("statement.recorded_by", name=s["recorded_by"])
+                       if s["recorded_by"] else ""), s["text"])
+              for turn in item["turns"] for s in turn["statements"]]
+    if quotes:
+        blocks.append(Heading(4, t("sub.statements")))
+        blocks += quotes
+    blocks += _balance(item["balance"], t)
+    if item["polls"]:
+        blocks.append(Heading(4, t("sub.polls")))
+        for poll in item["polls"]:
+            blocks += _poll(poll, t)
+    if item["decisions"]:
+        questions = {p["poll_id"]: p["question"] for p in item["polls"]}
+        blocks.append(Heading(4, t("sub.decisions")))
+        blocks.append(Bullets(tuple(
+            t("decision.line", text=d["text"])
+            + (t("decision.poll", question=questions.get(d["poll_id"], d["poll_id"]))
+               if d["poll_id"] else "")
+            for d in item["decisions"])))
+    if item["notes"]:
+        blocks.append(Heading(4, t("sub.notes")))
+        blocks.append(Bullets(tuple(_note_line(n, t) for n in item["notes"])))
+    return blocks
+
+
+def _turn_row(turn: Json, t: Catalog) -> tuple[str, ...]:
+    marks = []
+    if turn["override"]:
+        marks.append(t("mark.override"))
+    if turn["extended_ms"]:
+        marks.append(t("mark.extended", duration=t.duration(turn["extended_ms"])))
+    running = turn["reason"] is None
+    return (str(turn["number"]), turn["speaker"], t(f"stance.{turn['stance']}"),
+            t.stamp(turn["started_at"]),
+            "—" if running else t.duration(turn["duration_ms"]),
+            t("reason.running") if running else t(f"reason.{turn['reason']}"),
+            t.join(marks) if marks else "")
+
+
+def _balance(balance: Json, t: Catalog) -> list[Block]:
+    sides = balance["sides"]
+    rows = tuple((t(f"stance.{side}"), str(tally["turns"]), t.duration(tally["ms"]))
+                 for side, tally in sides.items())
+    if balance["held"] is None:
+        verdict = t("balance.one_side") if balance["spoke"] else t("balance.no_turns")
+    elif balance["ratio"] is None:
+        verdict = t("balance.held" if balance["held"] else "balance.zero",
+                    ratio="1.00", tolerance=f"{balance['tolerance']:.2f}")
+    else:
+        verdict = t("balance.held" if balance["held"] else "balance.not_held",
+                    ratio=f"{balance['ratio']:.2f}", tolerance=f"{balance['tolerance']:.2f}")
+    return [Heading(4, t("sub.balance")),
+            Table((t("col.side"), t("col.turns"), t("col.time")), rows),
+            Para(verdict)]
+
+
+def _option_label(poll: Json, option: str, t: Catalog) -> str:
+    key = f"poll.option.{option}"
+    return t(key) if poll["kind"] == "yes_no_abstain" and t.has(key) else option
+
+
+def _poll(poll: Json, t: Catalog) -> list[Block]:
+    kind = t(f"poll.kind.{poll['kind']}", max=poll["max_choices"])
+    status = (t("poll.status.closed", time=t.stamp(poll["closed_at"]))
+              if poll["status"] == "closed" else t("poll.status.open"))
+    blocks: list[Block] = [
+        Para(t("poll.heading", question=poll["question"]), strong=True),
+        Para(t("poll.meta", kind=kind, status=status,
+               ballot=t("poll.secret") if poll["secret"] else t("poll.named"))),
+    ]
+    labels = [_option_label(poll, o, t) for o in poll["options"]]
+    if poll["counts"] is None:
+        blocks.append(Para(t("poll.hidden", eligible=poll["eligible"])))
+        return blocks
+    blocks.append(Table((t("col.option"), t("col.votes")),
+                        tuple((label, str(n)) for label, n in zip(labels, poll["counts"]))))
+    if poll["turnout"] is not None:
+        blocks.append(Para(t("poll.turnout", voters=poll["voters"], eligible=poll["eligible"],
+                             pct=f"{poll['turnout'] * 100:.0f}")))
+    else:
+        blocks.append(Para(t("poll.turnout_none", voters=poll["voters"],
+                             eligible=poll["eligible"])))
+    if poll["roll_call"]:
+        blocks.append(Para(t("poll.roll_call"), strong=True))
+        blocks.append(Table((t("col.voter"), t("col.choice")), tuple(
+            (b["name"], t.join([labels[c] for c in b["choices"]])) for b in poll["roll_call"])))
+    return blocks
+
+
+def _actions(model: Json, t: Catalog) -> list[Block]:
+    blocks: list[Block] = [Heading(2, t("section.actions"))]
+    actions = model["actions"]
+    if not actions:
+        return [*blocks, Para(t("actions.none"))]
+    blocks.append(Table(
+        (t("col.action"), t("col.owner"), t("col.due"), t("col.status"), t("col.item")),
+        tuple((a["title"], a["owner"], a["due"], t(f"action.status.{a['status']}"),
+               a["item_title"] or "—") for a in actions)))
+    for a in actions:
+        if not a["updates"]:
+            continue
+        blocks.append(Para(t("actions.updates", title=a["title"]), strong=True))
+        blocks.append(Bullets(tuple(
+            t("action.update_note" if u["note"] else "action.update", time=t.stamp(u["at"]),
+              by=u["by"], status=t(f"action.status.{u['status']}"), note=u["note"] or "")
+            for u in a["updates"])))
+    return blocks
+
+
+def _note_line(note: Json, t: Catalog) -> str:
+    return t("note.line", time=t.stamp(note["at"]), by=note["by"], text=note["text"])
+
+
+def _chat_line(message: Json, t: Catalog) -> str:
+    marks = [t("chat.pinned")] * message["pinned"] + [t("chat.approved")] * message["approved"]
+    return t("chat.line", time=t.stamp(message["at"]), name=message["name"],
+             text=message["text"]) + t("chat.marks", marks=t.join(marks))
