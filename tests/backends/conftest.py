@@ -7,6 +7,7 @@ fixtures, such as a running redis-server).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,9 @@ from typing import Protocol
 import pytest
 from yishi.backends import LogBackend, MemoryBackend, MemoryStore, backend_from_url
 from yishi.backends.base import Clock
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "redis"))
+from redisserver import RedisServer, redis_server  # noqa: F401 (a fixture)
 
 
 class FakeClock:
@@ -58,9 +62,23 @@ def sqlite_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     return Store(open=open_backend, multi_node=False)
 
 
+def redis_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    from yishi.backends.redis import RedisBackend
+
+    server: RedisServer = request.getfixturevalue("redis_server")
+    server.flush()
+
+    def open_backend(*, clock: Clock, node_id: str | None = None) -> LogBackend:
+        # "local": stamp with the test's clock, which the contract moves by hand.
+        return RedisBackend(url=server.url, clock=clock, node_id=node_id, stamp_clock="local")
+
+    return Store(open=open_backend, multi_node=True)
+
+
 STORES = [
     pytest.param(memory_store, id="memory"),
     pytest.param(sqlite_store, id="sqlite"),
+    pytest.param(redis_store, id="redis", marks=pytest.mark.redis),
 ]
 
 

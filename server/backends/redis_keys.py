@@ -1,0 +1,102 @@
+"""The Redis key layout of Yishi, and the Lua scripts that write it.
+
+Per room (the room id in braces is a Redis Cluster hash tag, so one room's keys
+and its script always live on one shard):
+
+    yishi:{room}:seq    string   last seq appended (0 / missing: no entries)
+    yishi:{room}:log    stream   one entry per seq, id "<seq>-0",
+                                 fields a = at (Unix ms), b = the MessagePack body
+    yishi:{room}:snap   hash     seq, blob: the newest state snapshot
+    yishi:{room}:ch     channel  "<seq> <at> <body>" for every entry appended
+
+Global:
+
+    yishi:rooms         set      every room id that has (or is about to get) entries
+    yishi:secret:<name> string   token-signing key, admin token (SET NX: first wins)
+    yishi:node:<id>     string   a node's heartbeat, with a TTL (PX)
+    yishi:nodes         zset     node ids by last heartbeat (ms), an index for alive_nodes
+
+The append script touches only the room's own keys, so it runs unchanged on a
+cluster; the rooms set is written beside it by the client.
+"""
+
+from __future__ import annotations
+
+PREFIX = "yishi:"
+ROOMS = "yishi:rooms"
+NODES = "yishi:nodes"
+CHANNEL_PATTERN = "yishi:*:ch"
+
+
+def seq_key(room_id: str) -> str:
+    return f"yishi:{{{room_id}}}:seq"
+
+
+def log_key(room_id: str) -> str:
+    return f"yishi:{{{room_id}}}:log"
+
+
+def snap_key(room_id: str) -> str:
+    return f"yishi:{{{room_id}}}:snap"
+
+
+def channel(room_id: str) -> str:
+    return f"yishi:{{{room_id}}}:ch"
+
+
+def room_of_channel(name: bytes) -> str | None:
+    """The room id in a channel name from :func:`channel`, or None for anything else."""
+    if name.startswith(b"yishi:{") and name.endswith(b"}:ch"):
+        return name[len(b"yishi:{") : -len(b"}:ch")].decode()
+    return None
+
+
+def secret_key(name: str) -> str:
+    return f"yishi:secret:{name}"
+
+
+def node_key(node_id: str) -> str:
+    return f"yishi:node:{node_id}"
+
+
+# KEYS: seq, log. ARGV: body, channel, now (ms; "" = use Redis TIME).
+# Numbering, storing and publishing happen in one atomic script. The seq key is
+# written after XADD (not INCRed before it) so that a failing XADD leaves no hole.
+# `at` = max(now, the previous entry's at): time never runs backwards in a room.
+APPEND = """
+local seq = tonumber(redis.call('GET', KEYS[1]) or '0') + 1
+local now
+if ARGV[3] == '' then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+else
+  now = tonumber(ARGV[3])
+end
+local at = now
+local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)[1]
+if last then
+  local fields = last[2]
+  for i = 1, #fields, 2 do
+    if fields[i] == 'a' then
+      local prev = tonumber(fields[i + 1])
+      if prev > at then at = prev end
+    end
+  end
+end
+local id = string.format('%d-0', seq)
+local stamp = string.format('%d', at)
+redis.call('XADD', KEYS[2], id, 'a', stamp, 'b', ARGV[1])
+redis.call('SET', KEYS[1], seq)
+redis.call('PUBLISH', ARGV[2], string.format('%d', seq) .. ' ' .. stamp .. ' ' .. ARGV[1])
+return {seq, at}
+"""
+
+# KEYS: snap. ARGV: seq, blob. Keeps only the newest snapshot.
+SAVE_SNAPSHOT = """
+local stored = tonumber(redis.call('HGET', KEYS[1], 'seq') or '-1')
+if tonumber(ARGV[1]) >= stored then
+  redis.call('HSET', KEYS[1], 'seq', ARGV[1], 'blob', ARGV[2])
+  return 1
+end
+return 0
+"""
