@@ -319,8 +319,6 @@ def test_an_attendee_in_the_hall_never_loses_the_floor(room: Room) -> None:
     assert ended["reason"] == "expired"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a floor holder who never had a socket has no "
-                   "offline_since, so the 20 s rule never applies to them")
 def test_a_holder_who_never_connected_loses_the_floor_after_20_s(room: Room) -> None:
     a = room.join("a", online=False)  # joined over HTTP, never opened a socket
     started = only(room.send(room.mod, "turn.grant", participant_id=a).events,
@@ -362,8 +360,6 @@ def test_a_clerk_posts_for_an_offline_floor_holder(room: Room) -> None:
 
 
 @pytest.mark.parametrize("who", ["observer", "office"])
-@pytest.mark.xfail(strict=True, reason="BUG: a role that may never send statement.post or "
-                   "turn.yield gets conflict, not forbidden")
 def test_roles_that_may_not_speak_get_forbidden(room: Room, who: str) -> None:
     pid = room.join("o", observer=True) if who == "observer" else room.staff(who, who)
     a, = room.residents("a")
@@ -373,8 +369,6 @@ def test_roles_that_may_not_speak_get_forbidden(room: Room, who: str) -> None:
     room.fail(pid, "turn.yield", "forbidden")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: statement.post for an offline floor holder is "
-                   "for a clerk; a moderator may post it too")
 def test_only_a_clerk_posts_for_an_offline_floor_holder(room: Room) -> None:
     hall = room.in_hall("张奶奶")
     room.ok(room.mod, "turn.grant", participant_id=hall, stance="support")
