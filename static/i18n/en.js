@@ -81,7 +81,6 @@ export default {
   "raise.neutral": "Other view",
   "raise.lower": "Withdraw my request",
   "raise.action": "Raise hand ({stance})",
-  "raise.done": "Hand raised ({stance}), number {n} in line.",
   "raise.hint": "Tap to show your position; the moderator calls speakers in a fair order.",
   "raise.not_started": "You can raise your hand once the session starts.",
   "raise.ended": "The session has ended.",
@@ -128,7 +127,6 @@ export default {
   "poll.choose_one": "Please choose an option first.",
   "poll.choose_up_to": "Choose up to {n}.",
   "poll.too_many": "You can choose at most {n}.",
-  "poll.thanks": "Vote recorded. Thank you!",
 
   "chat.title": "Chat",
   "chat.label": "Write a message",
@@ -246,7 +244,7 @@ export default {
 
   "mod.decision_label": "Record a decision",
   "mod.decision_record": "Record decision",
-  "mod.action_title": "Action",
+  "mod.action_title": "New action",
   "mod.action_owner": "Owner or office",
   "mod.action_due": "Due date",
   "mod.action_add": "Add action",
@@ -334,4 +332,16 @@ export default {
   "idx.mod_link": "Moderator link (keep it safe):",
   "idx.mod_link_hint": "This link is the moderator's key: do not send it to residents.",
   "idx.invite_link": "Invite link for residents:",
+
+  "min.not_final": "Draft: the session has not ended",
+  "min.duration": "Duration {time}",
+  "min.attendance": "Attendance",
+  "min.attendees": "Residents",
+  "min.in_hall_mark": " (in the hall)",
+  "min.chat": "Chat",
+  "min.balance_held": "The sides were balanced.",
+  "min.balance_not_held": "The sides were not balanced.",
+  "min.item_empty": "Nothing was recorded on this item.",
+  "min.recorded_by": "(recorded by {name})",
+  "min.roll_call": "Who voted what",
 };

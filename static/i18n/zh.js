@@ -81,7 +81,6 @@ export default {
   "raise.neutral": "我有其他意见",
   "raise.lower": "撤回发言申请",
   "raise.action": "举手（{stance}）",
-  "raise.done": "已举手（{stance}），排在第 {n} 位。",
   "raise.hint": "点一下表明您的立场，主持人会按公平的顺序请您发言。",
   "raise.not_started": "会议开始后就可以举手。",
   "raise.ended": "会议已结束。",
@@ -128,7 +127,6 @@ export default {
   "poll.choose_one": "请先选择一项。",
   "poll.choose_up_to": "最多选 {n} 项。",
   "poll.too_many": "最多只能选 {n} 项。",
-  "poll.thanks": "投票成功，谢谢！",
 
   "chat.title": "留言",
   "chat.label": "写留言",
@@ -246,7 +244,7 @@ export default {
 
   "mod.decision_label": "记录一项决定",
   "mod.decision_record": "记录决定",
-  "mod.action_title": "待办事项",
+  "mod.action_title": "新的待办事项",
   "mod.action_owner": "负责人或部门",
   "mod.action_due": "完成期限",
   "mod.action_add": "添加待办",
@@ -334,4 +332,16 @@ export default {
   "idx.mod_link": "主持人链接（请妥善保管）：",
   "idx.mod_link_hint": "这个链接就是主持人的钥匙，不要发给居民。",
   "idx.invite_link": "居民邀请链接：",
+
+  "min.not_final": "草稿：会议尚未结束",
+  "min.duration": "时长 {time}",
+  "min.attendance": "出席",
+  "min.attendees": "居民",
+  "min.in_hall_mark": "（现场）",
+  "min.chat": "留言",
+  "min.balance_held": "双方发言时间均衡。",
+  "min.balance_not_held": "各方发言时间不均衡。",
+  "min.item_empty": "本议题没有记录。",
+  "min.recorded_by": "（由 {name} 代录）",
+  "min.roll_call": "记名投票明细",
 };

@@ -54,15 +54,27 @@ function draw() {
   const when = m.date || m.started_at || (summary && (summary.started_at || summary.created_at));
   const meta = [];
   if (when) meta.push(t("min.date", { date: dateOf(when, lang()) }));
-  const people = arr(m.participants || m.attendees);
-  const count = m.participant_count ?? (people.length || null);
-  if (count) meta.push(t("min.people", { n: count }));
+  if (m.duration_ms) meta.push(t("min.duration", { time: clock(m.duration_ms) }));
+  const attendance = arr(m.attendance || m.participants || m.attendees);
+  const attended = attendance.filter((p) => p && p.attended !== false && !p.removed && (p.role || "participant") === "participant");
+  if (attended.length) meta.push(t("min.people", { n: attended.length }));
   setText($("#doc-meta"), meta.join(" · "));
-  show($("#draft-flag"), Boolean(token) && !(summary && summary.minutes_published));
+  show($("#draft-flag"), m.final === false || (Boolean(token) && !(summary && summary.minutes_published)));
+  setText($("#draft-flag"), m.final === false ? t("min.not_final") : t("min.draft"));
   drawExports();
 
   const body = $("#doc-body");
   body.replaceChildren();
+  const staff = m.people || {};
+  const who = [];
+  for (const [key, label] of [["moderators", "role.moderator"], ["clerks", "role.clerk"], ["offices", "role.office"]]) {
+    if (arr(staff[key]).length) who.push(h("p", {}, h("strong", {}, `${t(label)}：`), arr(staff[key]).join("、")));
+  }
+  if (attended.length) {
+    who.push(h("p", {}, h("strong", {}, `${t("min.attendees")}：`),
+      attended.map((p) => str(p.name) + (p.mode === "hall" ? t("min.in_hall_mark") : "")).join("、")));
+  }
+  if (who.length) body.append(section(t("min.attendance"), ...who));
   const items = arr(m.agenda || m.items);
   const placed = { decisions: false, polls: false, statements: false };
   items.forEach((item, i) => body.append(drawItem(item, i, items.length, placed)));
@@ -72,13 +84,16 @@ function draw() {
   if (!placed.polls && arr(m.polls).length) extra.push(section(t("min.polls"), pollList(arr(m.polls))));
   if (!placed.decisions && arr(m.decisions).length) extra.push(section(t("min.decisions"), decisionList(arr(m.decisions))));
   if (arr(m.pins).length) extra.push(section(t("min.pins"), h("ul", { class: "plain list" }, ...arr(m.pins).map((p) => h("li", {}, `${str(p.name)}：${str(p.text)}`)))));
-  if (arr(m.notes).length) extra.push(section(t("min.notes"), h("ul", { class: "plain list" }, ...arr(m.notes).map((n) => h("li", {}, str(n.text || n))))));
+  const notes = [...arr(m.notes), ...arr(m.unfiled_notes)];
+  if (notes.length) extra.push(section(t("min.notes"), noteList(notes)));
+  if (arr(m.chat).length) extra.push(section(t("min.chat"), h("ul", { class: "plain list" }, ...arr(m.chat).map((c) => h("li", {}, `${str(c.name)}：${str(c.text)}`)))));
   body.append(...extra);
   if (!items.length && !extra.length) body.append(h("p", { class: "card" }, t("min.empty")));
 
   const actions = arr(m.actions);
   $("#actions-body").replaceChildren(actions.length ? actionTable(actions) : h("p", {}, t("actions.empty")));
-  setText($("#doc-digest"), m.digest ? t("min.digest", { digest: m.digest }) : "");
+  const digest = (m.integrity && m.integrity.digest) || m.digest;
+  setText($("#doc-digest"), digest ? t("min.digest", { digest }) : "");
 }
 
 function section(title, ...content) {
@@ -89,11 +104,17 @@ function drawItem(item, i, total, placed) {
   const title = typeof item === "string" ? item : str(item.title);
   const sec = h("section", { class: "card" }, h("h2", {}, t("min.item", { n: i + 1, title })));
   if (typeof item !== "object" || item === null) return sec;
-  const balance = item.balance;
-  if (balance && typeof balance === "object") {
-    const parts = ["support", "oppose", "neutral"].filter((s) => balance[s]).map((s) =>
-      t("min.balance_part", { stance: t(`stance.${s}`), turns: balance[s].turns ?? 0, time: clock(balance[s].ms ?? 0) }));
-    if (parts.length) sec.append(h("p", { class: "hint" }, t("min.balance", { parts: parts.join(lang() === "zh" ? "；" : "; ") })));
+  const balance = item.balance && typeof item.balance === "object" ? item.balance : null;
+  const sides = balance ? balance.sides || balance : null;
+  if (sides) {
+    const parts = ["support", "oppose", "neutral"].filter((s) => sides[s] && sides[s].turns).map((s) =>
+      t("min.balance_part", { stance: t(`stance.${s}`), turns: sides[s].turns ?? 0, time: clock(sides[s].ms ?? 0) }));
+    if (parts.length) {
+      let verdict = "";
+      if (balance.held === true) verdict = t("min.balance_held");
+      else if (balance.held === false) verdict = t("min.balance_not_held");
+      sec.append(h("p", { class: "hint" }, t("min.balance", { parts: parts.join(lang() === "zh" ? "；" : "; ") }), verdict ? ` ${verdict}` : ""));
+    }
   }
   const turns = arr(item.turns);
   if (turns.length) {
@@ -112,18 +133,25 @@ function drawItem(item, i, total, placed) {
     placed.decisions = true;
     sec.append(h("h3", {}, t("min.decisions")), decisionList(arr(item.decisions)));
   }
+  if (arr(item.notes).length) sec.append(h("h3", {}, t("min.notes")), noteList(arr(item.notes)));
+  if (!turns.length && !arr(item.polls).length && !arr(item.decisions).length && !arr(item.notes).length) {
+    sec.append(h("p", { class: "hint" }, t("min.item_empty")));
+  }
   return sec;
 }
 
 function turnRow(tn) {
-  const name = str(tn.name) || personName(tn.participant_id);
+  const name = str(tn.speaker || tn.name) || personName(tn.participant_id);
   const ms = tn.duration_ms ?? (tn.ended_at && tn.started_at ? tn.ended_at - tn.started_at : null);
   const bits = [tn.stance ? t(`stance.${tn.stance}`) : "", ms !== null && ms !== undefined ? clock(ms) : "", tn.started_at ? timeOfDay(tn.started_at, lang()) : ""].filter(Boolean);
   const li = h("li", {}, h("strong", {}, name), bits.length ? ` （${bits.join("，")}）` : "",
     tn.override ? h("span", { class: "tag tag-override" }, t("floor.override")) : null,
     tn.reason ? h("span", { class: "hint" }, ` ${t(`turn.reason.${tn.reason}`)}`) : null);
   const sts = arr(tn.statements);
-  if (sts.length) li.append(h("ul", { class: "plain" }, ...sts.map((s) => h("li", { class: "st-text" }, str(s.text || s)))));
+  if (sts.length) {
+    li.append(h("ul", { class: "plain" }, ...sts.map((s) => h("li", { class: "st-text" }, str(s.text || s),
+      s.recorded_by ? h("span", { class: "hint" }, ` ${t("min.recorded_by", { name: s.recorded_by })}`) : null))));
+  }
   return li;
 }
 
@@ -152,8 +180,17 @@ function pollList(list) {
     const voters = p.voters ?? (p.result && p.result.voters);
     const eligible = p.eligible ?? (p.result && p.result.eligible);
     if (voters !== undefined && voters !== null) li.append(h("p", { class: "hint" }, t("poll.turnout", { voters, eligible: eligible ?? "?" })));
+    const roll = arr(p.roll_call);
+    if (roll.length) {
+      li.append(h("details", {}, h("summary", {}, t("min.roll_call")),
+        h("ul", { class: "plain" }, ...roll.map((b) => h("li", {}, `${str(b.name)}：${arr(b.choices).map((c) => optionText(p, c)).join("、")}`)))));
+    }
     return li;
   }));
+}
+
+function noteList(list) {
+  return h("ul", { class: "plain list" }, ...list.map((n) => h("li", {}, str(n.text || n))));
 }
 
 function decisionList(list) {
@@ -161,15 +198,15 @@ function decisionList(list) {
 }
 
 function actionTable(actions) {
-  return h("div", { class: "table-wrap" }, h("table", {},
+  return h("div", { class: "table-wrap" }, h("table", { class: "stack" },
     h("thead", {}, h("tr", {}, ...["min.action", "min.owner", "min.due", "min.status"].map((k) => h("th", { scope: "col" }, t(k))))),
     h("tbody", {}, ...actions.map((a) => {
       const last = arr(a.updates).slice(-1)[0];
       return h("tr", {},
-        h("td", {}, str(a.title)),
-        h("td", {}, str(a.owner)),
-        h("td", {}, str(a.due)),
-        h("td", {}, h("span", { class: `tag tag-status-${a.status}` }, t(`action.status.${a.status || "open"}`)),
+        h("td", {}, h("strong", {}, str(a.title)), a.item_title ? h("p", { class: "hint" }, a.item_title) : null),
+        h("td", { "data-label": t("min.owner") }, str(a.owner)),
+        h("td", { "data-label": t("min.due") }, str(a.due)),
+        h("td", { "data-label": t("min.status") }, h("span", { class: `tag tag-status-${a.status}` }, t(`action.status.${a.status || "open"}`)),
           last && last.note ? h("p", { class: "hint" }, str(last.note)) : null));
     }))));
 }

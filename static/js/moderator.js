@@ -45,6 +45,7 @@ function main() {
     gone({ 4001: "unauthorized", 4003: "removed", 4004: "no_room" }[e.detail.code]);
   });
   window.addEventListener("pagehide", () => client.flush());
+  window.yishiClient = client; // for the console and the browser tests
   wire();
   client.start();
   setInterval(tick, 250);

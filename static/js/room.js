@@ -121,6 +121,7 @@ function enterRoom(saved) {
     gone(reason);
   });
   window.addEventListener("pagehide", () => client.flush());
+  window.yishiClient = client; // for the console and the browser tests
   wireControls();
   client.start();
   setInterval(tick, 250);
@@ -131,8 +132,8 @@ function wireControls() {
   for (const btn of $$("#raise [data-stance]")) {
     btn.addEventListener("click", () =>
       act(btn, t("raise.action", { stance: stanceLabel(btn.dataset.stance) }), async () => {
-        const r = await client.send("hand.raise", { stance: btn.dataset.stance });
-        notify(t("raise.done", { stance: stanceLabel(btn.dataset.stance), n: r.position ?? "" }), { kind: "ok" });
+        // The position shows in #my-queue (a status region) once queue.changed arrives.
+        await client.send("hand.raise", { stance: btn.dataset.stance });
       }));
   }
   const lower = $("#lower-btn");
@@ -325,7 +326,6 @@ function pollControls(box, poll, state) {
     act(submit, t("poll.vote"), async () => {
       await client.send("poll.vote", { poll_id: poll.poll_id, choices });
       client.state.you.ballots[poll.poll_id] = poll.secret ? true : choices;
-      notify(t("poll.thanks"), { kind: "ok" });
       client.flush();
       render();
     });

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -38,6 +38,7 @@ START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 # Playwright waits (milliseconds): generous, the machine is shared.
 WAIT_MS = 15_000
+expect.set_options(timeout=WAIT_MS)
 
 PHONE = {"width": 360, "height": 780}
 DESKTOP = {"width": 1280, "height": 900}
@@ -181,14 +182,16 @@ class Pages:
         self.contexts: list[BrowserContext] = []
         self.errors: list[str] = []
 
-    def open(self, url: str, *, width: int = 360, locale: str = "zh-CN") -> Page:
+    def open(self, url: str | None, *, width: int = 360, locale: str = "zh-CN") -> Page:
+        """A new person's browser at `width` px; goes to `url` unless it is None."""
         ctx = self.browser.new_context(viewport=WIDTHS[width], locale=locale,
                                        device_scale_factor=1)
         ctx.set_default_timeout(WAIT_MS)
         self.contexts.append(ctx)
         page = ctx.new_page()
         page.on("pageerror", lambda exc: self.errors.append(f"{page.url}: {exc}"))
-        page.goto(url)
+        if url is not None:
+            page.goto(url)
         return page
 
     def close(self) -> None:
@@ -232,3 +235,22 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
         }"""
     )
     return list(result["violations"])
+
+
+def assert_accessible(page: Page, name: str) -> None:
+    """Screenshot the page, then check it: axe-core finds nothing, nothing
+    scrolls sideways (reflow), and every control is at least 44 px square."""
+    screenshot(page, name)
+    violations = axe_violations(page)
+    assert not violations, f"{name}: " + json.dumps(violations, ensure_ascii=False, indent=1)
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{name}: scrolls sideways by {overflow}px"
+    small = page.evaluate(
+        """() => Array.from(document.querySelectorAll(
+              'button, select, textarea, summary, a.btn, input:not([type=checkbox]):not([type=radio])'))
+            .filter(el => el.offsetParent !== null)
+            .map(el => [el, el.getBoundingClientRect()])
+            .filter(([el, r]) => r.width < 44 || r.height < 44)
+            .map(([el, r]) => `${el.outerHTML.slice(0, 80)} ${Math.round(r.width)}x${Math.round(r.height)}`)"""
+    )
+    assert not small, f"{name}: targets under 44px: {small}"
