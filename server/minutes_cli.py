@@ -1,4 +1,9 @@
-"""``yishi minutes``: render a room's minutes straight from its stored log."""
+"""``yishi minutes``: render a room's minutes straight from its stored log, or
+check a JSON export against it (``--verify FILE``).
+
+Exit status: 0 written, or the export matches; 1 no such room, or the export
+does not match; 2 bad usage (no room id, a file that is not a minutes export).
+"""
 
 from __future__ import annotations
 
@@ -8,33 +13,52 @@ import sys
 
 from yishi.backends import backend_from_url
 from yishi.core.reducer import replay
-from yishi.minutes import log_digest, render_minutes
+from yishi.core.types import Entry
+from yishi.minutes import NotAnExport, log_digest, read_export, render_minutes, verify_export
 
 from .config import Config
+
+
+async def load_log(config: Config, room_id: str) -> list[Entry]:
+    """Every stored entry of ``room_id``, in order (``[]`` for an unknown room)."""
+    backend = backend_from_url(config.log_url, clock=lambda: 0)
+    await backend.start()
+    try:
+        entries: list[Entry] = []
+        while True:
+            page = await backend.read(room_id, after=len(entries))
+            if not page:
+                return entries
+            entries += page
+    finally:
+        await backend.close()
 
 
 def run_minutes(args: argparse.Namespace, config: Config) -> int:
     if not args.room_id:
         print("yishi minutes: ROOM_ID is required", file=sys.stderr)
         return 2
-
-    async def load():  # type: ignore[no-untyped-def]
-        backend = backend_from_url(config.log_url, clock=lambda: 0)
-        await backend.start()
+    export = None
+    if args.verify is not None:
         try:
-            entries = []
-            while True:
-                page = await backend.read(args.room_id, after=len(entries))
-                if not page:
-                    return entries
-                entries += page
-        finally:
-            await backend.close()
+            export = read_export(args.verify.read_bytes())
+        except OSError as error:
+            print(f"yishi minutes: cannot read {args.verify}: {error.strerror}", file=sys.stderr)
+            return 2
+        except NotAnExport as error:
+            print(f"yishi minutes: {args.verify} is not a JSON export of minutes ({error})",
+                  file=sys.stderr)
+            return 2
 
-    entries = asyncio.run(load())
+    entries = asyncio.run(load_log(config, args.room_id))
     if not entries:
         print(f"yishi minutes: no room {args.room_id}", file=sys.stderr)
         return 1
+    if export is not None:
+        verdict = verify_export(export, entries, room_id=args.room_id)
+        print(verdict.message)
+        return 0 if verdict.ok else 1
+
     state = replay(args.room_id, entries)
     body, _ = render_minutes(state, digest=log_digest(entries), fmt=args.format,
                              lang=args.lang or state.settings["lang"])
