@@ -11,7 +11,10 @@ Rules (PROTOCOL.md, "Stances and the speaking queue"):
   moderator override, marked ``override: true``.
 * Every turn ends at ``ends_at`` by itself (``expired``, lasting exactly
   ``ends_at - started_at``); a floor holder with no socket anywhere for 20 s
-  loses the floor (``left``); attendees in the hall never do.
+  (counted from the turn's start if they were already away) loses the floor
+  (``left``); attendees in the hall never do.
+* Statements come from the floor holder; a clerk posts them for a holder who
+  has no socket (an attendee in the hall). Observers and offices never speak.
 * Only finished turns count in the balance; override turns count like others.
 """
 
@@ -54,9 +57,11 @@ def floor_deadline(ctx: Context) -> int | None:
     if turn is None:
         return None
     holder = ctx.state.participants[turn.participant_id]
-    if holder.in_hall or holder.offline_since is None:
+    if holder.in_hall or holder.online:
         return turn.ends_at
-    return min(turn.ends_at, holder.offline_since + LEFT_GRACE_MS)
+    # Absent since they left, or since the turn began if they were never here.
+    gone_since = max(holder.offline_since or turn.started_at, turn.started_at)
+    return min(turn.ends_at, gone_since + LEFT_GRACE_MS)
 
 
 def enforce_deadlines(ctx: Context) -> None:
@@ -184,9 +189,12 @@ def turn_extend(ctx: Context, args: Json) -> Json:
     return {"ends_at": turn.ends_at}
 
 
+SPEAKING_ROLES = (Role.PARTICIPANT, Role.CLERK, Role.MODERATOR)
+
+
 @handles("turn.yield")
 def turn_yield(ctx: Context, args: Json) -> Json:
-    person = ctx.actor()
+    person = ctx.require(*SPEAKING_ROLES)
     turn = ctx.state.turn
     if turn is None or turn.participant_id != person.participant_id:
         raise CommandError(ErrorCode.CONFLICT, "you do not hold the floor")
@@ -196,15 +204,17 @@ def turn_yield(ctx: Context, args: Json) -> Json:
 
 @handles("statement.post")
 def statement_post(ctx: Context, args: Json) -> Json:
-    sender = ctx.actor()
+    sender = ctx.require(*SPEAKING_ROLES)
     turn = ctx.state.turn
     if turn is None:
         raise CommandError(ErrorCode.CONFLICT, "nobody holds the floor")
     holder = ctx.state.participants[turn.participant_id]
     on_behalf = args.get("on_behalf_of")
+    if sender.role is Role.MODERATOR and on_behalf not in (None, sender.participant_id):
+        raise CommandError(ErrorCode.FORBIDDEN, "a clerk posts for an attendee in the hall")
     if sender.participant_id == holder.participant_id and on_behalf in (None, holder.participant_id):
         pass
-    elif sender.role in (Role.CLERK, Role.MODERATOR) and on_behalf in (None, holder.participant_id):
+    elif sender.role is Role.CLERK and on_behalf in (None, holder.participant_id):
         if holder.online:
             raise CommandError(ErrorCode.CONFLICT,
                                "the floor holder is online and posts their own statements")
