@@ -1,8 +1,9 @@
 // English. Same keys as zh.js.
 export default {
   "app.name": "Yishi",
-  "lang.name": "English",
-  "lang.switch": "Switch to English",
+  "lang.other": "中文",
+  "lang.other_code": "zh-CN",
+  "lang.other_switch": "切换为中文",
   "common.skip": "Skip to main content",
   "common.loading": "Loading…",
   "common.dismiss": "Dismiss",

@@ -1,8 +1,9 @@
 // 中文（默认）。每个界面文字都在这里；en.js 有同样的键。
 export default {
   "app.name": "议事",
-  "lang.name": "中文",
-  "lang.switch": "切换为中文",
+  "lang.other": "English",
+  "lang.other_code": "en",
+  "lang.other_switch": "Switch to English",
   "common.skip": "跳到主要内容",
   "common.loading": "正在加载……",
   "common.dismiss": "关闭提示",

@@ -1,11 +1,13 @@
 // Strings come from one catalogue per language (static/i18n/*.js); Chinese by
-// default. The person's choice is remembered; a room's `lang` setting only
-// changes the default for people who never chose.
+// default and always loaded; English is fetched only when someone switches
+// (it is a tenth of the resident page's weight). The person's choice is
+// remembered; a room's `lang` setting only changes the default for people
+// who never chose.
 
 import zh from "../i18n/zh.js";
-import en from "../i18n/en.js";
 
-const CATALOGUES = { zh, en };
+const CATALOGUES = { zh };
+const LOADERS = { en: () => import("../i18n/en.js") };
 const STORE_KEY = "yishi.lang";
 let current = "zh";
 const listeners = [];
@@ -18,18 +20,22 @@ function chosen() {
   }
 }
 
+async function load(code) {
+  if (!CATALOGUES[code] && LOADERS[code]) CATALOGUES[code] = (await LOADERS[code]()).default;
+  return Boolean(CATALOGUES[code]);
+}
+
 export function lang() {
   return current;
 }
 
-/** t("queue.position", {n: 2}) -> the string with {n} filled in. */
+/** t("poll.turnout", {voters: 2, eligible: 3}) -> the string with {...} filled in. */
 export function t(key, params = {}) {
   const s = CATALOGUES[current][key] ?? CATALOGUES.zh[key] ?? key;
   return s.replace(/\{(\w+)\}/g, (_, k) => (params[k] ?? "") + "");
 }
 
-export function setLang(code, { remember = false } = {}) {
-  if (!CATALOGUES[code]) return;
+export async function setLang(code, { remember = false } = {}) {
   if (remember) {
     try {
       localStorage.setItem(STORE_KEY, code);
@@ -37,7 +43,7 @@ export function setLang(code, { remember = false } = {}) {
       /* not remembered: fine */
     }
   }
-  if (code === current && document.documentElement.dataset.i18nDone) return;
+  if (code === current || !(await load(code))) return;
   current = code;
   applyStatic();
   for (const fn of listeners) fn(code);
@@ -58,7 +64,6 @@ export function onLangChange(fn) {
  */
 export function applyStatic(root = document) {
   document.documentElement.lang = current === "zh" ? "zh-CN" : "en";
-  document.documentElement.dataset.i18nDone = "1";
   for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
   for (const el of root.querySelectorAll("[data-i18n-attr]")) {
     for (const pair of el.dataset.i18nAttr.split(";")) {
@@ -69,22 +74,24 @@ export function applyStatic(root = document) {
   if (document.body && document.body.dataset.titleKey) document.title = t(document.body.dataset.titleKey);
 }
 
-/** Start: the remembered language (or Chinese), and wire the switch button. */
+/**
+ * Start in Chinese at once (no flash of untranslated page), then switch to a
+ * remembered other language when its catalogue arrives; wire the switch button.
+ */
 export function initI18n() {
-  const c = chosen();
-  current = c && CATALOGUES[c] ? c : "zh";
   applyStatic();
   const btn = document.getElementById("lang-switch");
   if (btn) {
     const label = () => {
       // The button names the other language, in that language.
-      const other = current === "zh" ? "en" : "zh";
-      btn.textContent = CATALOGUES[other]["lang.name"];
-      btn.lang = other === "zh" ? "zh-CN" : "en";
-      btn.setAttribute("aria-label", `${CATALOGUES[other]["lang.switch"]}`);
+      btn.textContent = t("lang.other");
+      btn.lang = t("lang.other_code");
+      btn.setAttribute("aria-label", t("lang.other_switch"));
     };
     label();
     onLangChange(label);
     btn.addEventListener("click", () => setLang(current === "zh" ? "en" : "zh", { remember: true }));
   }
+  const c = chosen();
+  if (c && c !== "zh") setLang(c);
 }
