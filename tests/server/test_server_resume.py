@@ -4,10 +4,14 @@ the server-side turn timer with nobody connected."""
 from __future__ import annotations
 
 import asyncio
+import json
+import socket
 import time
 
-from roomclient import has, start_turn, yield_turn
+from roomclient import Closed, has, start_turn, yield_turn
 from roomharness import Room
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 
 async def test_resume_replays_exactly_the_missed_visible_events(room: Room) -> None:
@@ -109,3 +113,58 @@ async def test_turn_timer_ends_the_turn_with_nobody_connected(room: Room) -> Non
     # Ended by the server's own timer at the deadline, not on our reconnect.
     assert turn["ends_at"] <= ev["at"] < reconnect_ms - 1000
     assert ev["data"]["balance"]["support"] == {"turns": 1, "ms": 1000}
+
+
+async def test_client_that_cannot_keep_up_is_closed_4008_and_resumes(room: Room) -> None:
+    mod = await room.moderator()
+    person = await room.join("慢速网络")
+    await mod.ok("session.start")
+    # A resident that stops reading: a tiny receive buffer, and the library reads ahead
+    # at most one frame.
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", room.server.port))
+    ws = await connect(f"{room.server.ws_base}/ws/{room.room_id}", sock=sock,
+                       subprotocols=["yishi.v1.json"],  # type: ignore[list-item]
+                       compression=None, max_queue=1, proxy=None)
+    try:
+        await ws.send(json.dumps({"id": 1, "cmd": "hello", "args": {"token": person.token}}))
+        welcome = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert welcome["re"] == 1 and welcome["ok"] is True
+        await mod.wait_participant(person.participant_id, lambda p: p["online"] is True)
+
+        # Staff chat is not rate limited. 5,000 events of ~1.5 KB are more than a bounded
+        # outbox plus the kernel's socket buffers hold (a socket that never reads cannot
+        # even receive its close frame, so the check comes once it reads again).
+        text = "长" * 500
+        ids = [await mod.send("chat.send", {"text": text}) for _ in range(5000)]
+        assert (await mod.reply(ids[-1], timeout=120)).ok
+
+        seen: list[int] = []
+        try:
+            while True:
+                message = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                if "seq" in message:
+                    seen.append(message["seq"])
+        except ConnectionClosed:
+            pass
+        assert ws.close_code == 4008
+    finally:
+        await ws.close()
+    assert seen == sorted(set(seen))
+
+    # It resumes with `since` and gets exactly what it missed: a few thousand events,
+    # well inside the 10,000 the contract keeps ready for replay.
+    last = mod.events[-1]["seq"]
+    back = await room.open()
+    missed = last - seen[-1]
+    try:
+        reply = await back.hello(person.token, since=seen[-1], timeout=30)
+    except Closed as exc:
+        raise AssertionError(f"resuming {missed} missed events failed: {exc}") from exc
+    assert reply.result["replayed"] is True
+    await back.wait_seq(last, timeout=30)
+    posted = {e["seq"] for e in mod.events if e["type"] == "chat.posted"}
+    got = set(seen) | {e["seq"] for e in back.events}
+    assert posted <= got
+    assert min(e["seq"] for e in back.events) > seen[-1]
