@@ -160,10 +160,10 @@ async def test_client_that_cannot_keep_up_is_closed_4008_and_resumes(room: Room)
     missed = last - seen[-1]
     try:
         reply = await back.hello(person.token, since=seen[-1], timeout=30)
+        assert reply.result["replayed"] is True
+        await back.wait_seq(last, timeout=30)
     except Closed as exc:
         raise AssertionError(f"resuming {missed} missed events failed: {exc}") from exc
-    assert reply.result["replayed"] is True
-    await back.wait_seq(last, timeout=30)
     posted = {e["seq"] for e in mod.events if e["type"] == "chat.posted"}
     got = set(seen) | {e["seq"] for e in back.events}
     assert posted <= got
