@@ -244,19 +244,29 @@ async def test_participant_socket_rate_limited_staff_not(room: Room) -> None:
 async def test_removed_participant_closes_4003(room: Room) -> None:
     mod = await room.moderator()
     p, res = await room.resident("甲")
+    q, waiting = await room.resident("乙", "msgpack")
     await mod.ok("session.start")
     await res.ok("hand.raise", stance="support")
+    await waiting.ok("hand.raise", stance="oppose")
+    turn = await start_turn(mod, p.participant_id)
+    # Removing the floor holder ends the turn (reason moderator).
+    start = mod.mark()
     await mod.ok("participant.remove", participant_id=p.participant_id)
-    ev = await mod.wait_event("participant.updated", has(participant_id=p.participant_id,
-                                                         removed=True))
-    assert ev["data"]["participant_id"] == p.participant_id
-    await mod.wait_event("queue.changed", lambda d: d["support"] == [])
+    ev = await mod.wait_event("turn.ended", has(turn_id=turn["turn_id"]), start=start)
+    assert ev["data"]["reason"] == "moderator"
+    await mod.wait_participant(p.participant_id, lambda d: d.get("removed") is True)
     # The removed participant's live socket is closed 4003 ...
     assert await res.wait_closed() == 4003
     # ... and so is any new hello with their token.
     again = await room.open()
     await again.send("hello", {"token": p.token})
     assert await again.wait_closed() == 4003
+    # Removing someone who waits takes them out of the queue.
+    await mod.ok("participant.remove", participant_id=q.participant_id)
+    await mod.wait_event("queue.changed", lambda d: d["oppose"] == [], start=start)
+    assert await waiting.wait_closed() == 4003
+    snap = await room.snapshot()
+    assert snap["turn"] is None and snap["queue"]["next"] is None
 
 
 async def test_revoked_tokens_close_sockets_4003(room: Room) -> None:
