@@ -378,6 +378,7 @@ function renderConsole(state) {
   const live = state.room.status === "live";
   for (const el of $$("[data-roles]")) show(el, el.dataset.roles.split(" ").includes(role));
 
+  renderConnection($("#conn"), client.status);
   setText($("#room-title"), state.room.title || "");
   setText($("#room-topic"), state.room.topic || "");
   const status = $("#room-status");

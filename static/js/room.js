@@ -218,6 +218,7 @@ function renderRoom(state) {
   const live = state.room.status === "live";
   const role = you.role || "participant";
 
+  renderConnection($("#conn"), client.status);
   setText($("#room-title"), state.room.title || "");
   setText($("#room-topic"), state.room.topic || "");
   const status = $("#room-status");
@@ -258,7 +259,7 @@ function renderRoom(state) {
   // Queue, balance, statements.
   renderQueue($("#queue"), state, { you: me });
   const next = state.queue.next;
-  setText($("#queue-next"), next ? t("queue.next", { name: next.name, stance: stanceLabel(next.stance) }) : "");
+  setText($("#queue-next"), next && live ? t("queue.next", { name: next.name, stance: stanceLabel(next.stance) }) : "");
   renderBalance($("#balance"), state);
   renderStatements($("#statement-list"), state);
 

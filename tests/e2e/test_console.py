@@ -1,0 +1,131 @@
+"""The moderator console beyond the basic session: attendees in the hall and
+hands raised for them, review of held messages, mutes, personal invite codes,
+staff links (a clerk sees a clerk's console), the QR code, exports.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from conftest import Pages, Server, screenshot
+from helpers import expect_connected, fill_join, join, moderator
+
+pytestmark = pytest.mark.e2e
+
+TITLE = "社区花园认养议事会"
+
+
+def test_console_tools(server: Server, pages: Pages) -> None:
+    room = server.create_room(title=TITLE, agenda=["认养规则"],
+                              settings={"chat_mode": "premoderated"})
+    mod = moderator(pages, room)
+    wang = join(pages, room, "王阿姨")
+    mod.get_by_role("button", name="开始会议").click()
+    expect(wang.locator("#room-status")).to_have_text("会议进行中")
+
+    # The invite QR code loads, and can be shown full screen.
+    expect(mod.locator("#qr-img")).to_have_js_property("complete", True)
+    assert mod.locator("#qr-img").evaluate("img => img.naturalWidth") > 0
+    mod.get_by_role("button", name="全屏投影二维码").click()
+    dialog = mod.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text(TITLE)
+    mod.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+
+    # An attendee in the hall, and a hand raised on her behalf.
+    mod.get_by_label("登记现场居民（没有手机的居民）").fill("周奶奶")
+    mod.get_by_role("button", name="登记", exact=True).click()
+    row = mod.locator("#people-list > li", has_text="周奶奶")
+    expect(row).to_contain_text("现场")
+    row.get_by_role("button", name="支持：周奶奶").click()
+    expect(wang.locator('[data-queue="support"]')).to_contain_text("周奶奶")
+    row.get_by_role("button", name="撤下：周奶奶").click()
+    expect(wang.locator('[data-queue="support"]')).not_to_contain_text("周奶奶")
+
+    # Premoderated chat: the author sees why the message waits; the moderator approves it.
+    wang.get_by_label("写留言").fill("建议每户认养一小块")
+    wang.locator("#chat-form").get_by_role("button", name="发送").click()
+    mine = wang.locator("#chat-list > li", has_text="建议每户认养一小块")
+    expect(mine).to_contain_text("仅您可见")
+    held = mod.locator("#held-list > li", has_text="建议每户认养一小块")
+    expect(held).to_be_visible()
+    expect(mod.locator("#review-count")).to_have_text("(1)")
+    held.get_by_role("button", name="通过").click()
+    expect(mod.locator("#review-empty")).to_be_visible()
+    expect(mine.locator(".msg-note")).to_be_hidden()
+    expect(mod.locator("#chat-list")).to_contain_text("建议每户认养一小块")
+
+    # A mute shows on the resident's page.
+    mod.locator("#people-list > li", has_text="王阿姨").get_by_role("button", name="禁言 10 分钟").click()
+    expect(wang.locator("#chat-hint")).to_contain_text("您暂时不能留言")
+    expect(wang.get_by_label("写留言")).to_be_disabled()
+
+    # Personal invite codes: one household, one link.
+    mod.get_by_text("一户一码（个人邀请码）").click()
+    mod.get_by_label("生成数量").fill("2")
+    mod.get_by_role("button", name="生成邀请码").click()
+    expect(mod.locator("#codes-list > li")).to_have_count(2)
+    personal_url = mod.locator("#codes-list > li .link-out").first.inner_text()
+    household = pages.open(personal_url)
+    fill_join(household, "吴先生")
+    expect(mod.locator("#people-list")).to_contain_text("吴先生")
+
+    # A staff link: the clerk's console has no moderator-only tools.
+    mod.get_by_text("工作人员链接").click()
+    mod.get_by_label("身份").select_option("clerk")
+    mod.get_by_label("姓名").fill("小李")
+    mod.get_by_role("button", name="生成链接").click()
+    clerk_url = mod.locator("#staff-list .link-out").first.inner_text()
+    assert "#token=" in clerk_url
+    clerk = pages.open(clerk_url, width=1280)
+    expect_connected(clerk)
+    expect(clerk.locator("#me-line")).to_contain_text("记录员")
+    expect(clerk.get_by_role("button", name="结束会议")).to_be_hidden()
+    expect(clerk.locator("#invite")).to_be_hidden()
+    expect(clerk.locator("#people")).to_be_visible()
+
+    # Exports: fetched with the moderator token and saved as a file.
+    with mod.expect_download() as download:
+        mod.get_by_role("button", name="Markdown").click()
+    path = download.value.path()
+    assert download.value.suggested_filename.endswith(".md")
+    assert TITLE in path.read_text(encoding="utf-8")
+    screenshot(mod, "console-tools")
+
+
+def test_draft_minutes_and_unpublished_minutes(server: Server, pages: Pages) -> None:
+    room = server.create_room(title="电动车充电桩议事会", agenda=["选址"])
+    mod = moderator(pages, room)
+    mod.get_by_role("button", name="开始会议").click()
+    expect(mod.locator("#room-status")).to_have_text("会议进行中")
+    # Not published: the public page says so, without an error dump.
+    public = pages.open(room.minutes_url)
+    expect(public.get_by_role("heading", name="纪要尚未发布")).to_be_visible()
+    # The moderator's draft link carries the token in the fragment.
+    draft_url = mod.get_by_role("link", name="查看纪要草稿").get_attribute("href")
+    assert draft_url and "#token=" in draft_url
+    draft = pages.open(server.base_url + draft_url)
+    expect(draft.locator("#doc-title")).to_have_text("电动车充电桩议事会")
+    expect(draft.locator("#draft-flag")).to_contain_text("草稿")
+    expect(draft.locator("#doc-body")).to_contain_text("选址")
+    with draft.expect_download() as download:
+        draft.get_by_role("button", name="下载 Markdown").click()
+    assert "电动车充电桩议事会" in download.value.path().read_text(encoding="utf-8")
+
+
+def test_landing_page_creates_a_room(server: Server, pages: Pages) -> None:
+    from conftest import ADMIN
+
+    page = pages.open(f"{server.base_url}/", width=1280)
+    page.get_by_label("管理员密钥").fill("wrong-token")
+    page.get_by_label("会议名称").fill("楼顶光伏议事会")
+    page.get_by_role("button", name="创建会议室").click()
+    expect(page.get_by_role("alert")).to_contain_text("管理员密钥不正确")
+    page.get_by_label("管理员密钥").fill(ADMIN)
+    page.get_by_role("button", name="创建会议室").click()
+    expect(page.locator("#mod-link")).to_contain_text("#token=")
+    invite = page.locator("#invite-link").inner_text()
+    resident = pages.open(invite)
+    expect(resident.locator("#join-title")).to_have_text("楼顶光伏议事会")
