@@ -84,8 +84,10 @@ class _Proc:
 
     def check(self, what: str) -> None:
         if self.popen.poll() is not None:
+            tail = _tail(self.log)
+            last = tail.splitlines()[-1] if tail else ""
             raise LaunchError(
-                f"{what} exited with {self.popen.returncode} before it was ready:\n{_tail(self.log)}"
+                f"{what} exited with {self.popen.returncode} before it was ready: {last}\n{tail}"
             )
 
     def stop(self) -> None:

@@ -185,12 +185,23 @@ class Generator:
     async def open_all(self, peers: list[Peer]) -> float:
         sem = asyncio.Semaphore(int(self.spec.get("connect_concurrency", 200)))
 
+        opened = 0
+
         async def one(peer: Peer) -> None:
+            nonlocal opened
             async with sem:
                 await self.open(peer)
+                opened += 1
 
         t0 = time.perf_counter()
-        results = await asyncio.gather(*(one(p) for p in peers), return_exceptions=True)
+        budget = float(self.spec.get("connect_timeout", 120))
+        try:
+            async with asyncio.timeout(budget):
+                results = await asyncio.gather(*(one(p) for p in peers), return_exceptions=True)
+        except TimeoutError:
+            raise SessionError(
+                f"only {opened} of {len(peers)} sockets open (ready) after {budget:.0f} s"
+            ) from None
         failed = [r for r in results if isinstance(r, BaseException)]
         if failed:
             raise SessionError(
@@ -442,15 +453,28 @@ class Generator:
             "steps": [{k: s.get(k) for k in keep} for s in steps],
         }
 
-    async def slow(self, *, rate: float, seconds: float) -> Json:
+    async def slow(
+        self, *, rate: float = 0, seconds: float = 0, bursts: int = 0, size: int = 0
+    ) -> Json:
+        """Designated clients (1%) stop reading; the others get a steady stream or bursts.
+
+        Bursts (each drained by the healthy clients before the next) push more
+        messages at the stalled sockets than a steady phase can afford to: enough
+        to fill kernel buffers and any bounded outbox, so memory bounds show.
+        """
         slow = [self.peers[i] for i in sorted(self.slow_designated) if self.peers[i].live]
+        self.slow_closes.clear()
         for p in slow:
             conn = self.conns[p.index]
             assert conn is not None and conn.transport is not None
             p.slow = True
             conn.transport.pause_reading()
         rss0 = procinfo.usage(self.pids)[1]
-        out = await self.steady(rate=rate, seconds=seconds)
+        if bursts:
+            out = await self.burst(bursts=bursts, size=size)
+            out["messages"] = bursts * size
+        else:
+            out = await self.steady(rate=rate, seconds=seconds)
         out["slow_clients"] = len(slow)
         out["server_rss_growth_mb"] = round((procinfo.usage(self.pids)[1] - rss0) / 2**20, 1)
         out["slow_closed_by_server"] = dict(self.slow_closes)
@@ -559,7 +583,11 @@ class Generator:
             await self.start_session_yishi()
         self.out["rss_before_connect"] = procinfo.usage(self.pids)[1]
         self.stage = "opening the sockets"
+        start = self.snapshot()
         self.out["connect_s"] = round(await self.open_all(self.peers), 2)
+        _, gen, srv, _ = self.snapshot()
+        self.out["connect_gen_cpu_s"] = round(gen - start[1], 2)
+        self.out["connect_server_cpu_s"] = round(srv - start[2], 2)
         self.stage = "waiting for a quiet room"
         self.out["settle_s"] = round(await self.settle(quiet=1.5 if self.kind == "yishi" else 0), 2)
         for phase in self.spec["phases"]:

@@ -39,10 +39,11 @@ FULL: list[tuple[str, Json]] = [
         "room-5k",
         {
             "clients": 5000,
-            "timeout": 420,
+            "timeout": 330,
+            "connect_timeout": 150,
             "phases": [
                 {"name": "idle", "type": "idle"},
-                {"name": "fanout", "type": "steady", "rate": 10, "seconds": 4},
+                {"name": "fanout", "type": "steady", "rate": 5, "seconds": 6},
             ],
         },
     ),
@@ -51,8 +52,10 @@ FULL: list[tuple[str, Json]] = [
         {
             "clients": 1000,
             "slow_fraction": 0.01,
-            "timeout": 300,
+            "timeout": 270,
+            "connect_timeout": 90,
             "phases": [
+                {"name": "idle", "type": "idle"},
                 {"name": "fanout", "type": "steady", "rate": 20, "seconds": 5},
                 {"name": "burst", "type": "burst", "bursts": 5, "size": 100},
                 {
@@ -73,10 +76,23 @@ FULL: list[tuple[str, Json]] = [
         },
     ),
     (
+        "slow-flood",
+        {
+            # Few sockets, many messages: a stalled socket must be sent more than the
+            # kernel buffers hold (up to tcp_wmem max, 4 MiB here) before memory bounds show.
+            "clients": 10,
+            "slow_fraction": 0.1,
+            "timeout": 180,
+            "connect_timeout": 60,
+            "phases": [{"name": "flood", "type": "slow", "bursts": 40, "size": 1000}],
+        },
+    ),
+    (
         "reconnect-2k",
         {
             "clients": 2000,
-            "timeout": 300,
+            "timeout": 270,
+            "connect_timeout": 120,
             "phases": [
                 {
                     "name": "reconnect",
@@ -97,6 +113,7 @@ QUICK: list[tuple[str, Json]] = [
             "clients": 200,
             "slow_fraction": 0.01,
             "timeout": 60,
+            "connect_timeout": 30,
             "phases": [
                 {"name": "idle", "type": "idle"},
                 {"name": "fanout", "type": "steady", "rate": 20, "seconds": 2},
@@ -193,6 +210,11 @@ def main(argv: list[str] | None = None) -> int:
         default=",".join(SERVERS),
         help=f"comma-separated servers, of: {', '.join(SERVERS)}",
     )
+    parser.add_argument(
+        "--sessions",
+        default=None,
+        help="comma-separated sessions to run (full: room-5k, room-1k, slow-flood, reconnect-2k)",
+    )
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
     args = parser.parse_args(argv)
     chosen = [s.strip() for s in args.only.split(",") if s.strip()]
@@ -210,6 +232,9 @@ def main(argv: list[str] | None = None) -> int:
     logdir = args.out / f"logs-{stamp}"
     logdir.mkdir()
     sessions = QUICK if args.quick else FULL
+    if args.sessions:
+        wanted = args.sessions.split(",")
+        sessions = [(name, spec) for name, spec in sessions if name in wanted]
     results: Json = {
         "mode": "quick" if args.quick else "full",
         "command": "python3 -m bench.run " + shlex.join(argv if argv is not None else sys.argv[1:]),

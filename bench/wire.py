@@ -101,6 +101,9 @@ class WsConn(asyncio.Protocol):
                 return
             del buf[: end + 4]
             self._upgraded = True
+            if self.opened.done():  # the caller gave up waiting
+                self.transport.abort()
+                return
             self.opened.set_result(None)
         now_us = time.time_ns() // 1000
         pos = 0
