@@ -3,7 +3,7 @@
 Every module of `server/core/` and `moderation/` is read as source and its syntax
 tree inspected. `moderation/` may have one loader module that reads its word
 lists from files; the package names it (a `LOADER`/`LOADER_MODULE` constant in
-`moderation/__init__.py`, or its docstring naming the loader's file), and only
+`moderation/__init__.py`, or its docstring naming the one impure module), and only
 that one file may read files. Even the loader gets no clock, randomness,
 sockets or threads.
 """
@@ -94,10 +94,13 @@ def moderation_loader() -> Path | None:
             targets = [t.id for t in node.targets if isinstance(t, ast.Name)]
             if any("LOADER" in t for t in targets) and isinstance(node.value.value, str):
                 named.add(node.value.value)
+    # Or in the docstring, e.g. "Everything but :mod:`.lists` is pure" or
+    # "the loader, lists.py, reads the word lists".
     doc = ast.get_docstring(tree) or ""
     for line in doc.splitlines():
-        if "loader" in line.lower() or "loads" in line.lower() or "reads" in line.lower():
+        if any(word in line.lower() for word in ("loader", "reads", "pure")):
             named.update(re.findall(r"[\w/]+\.py\b", line))
+            named.update(re.findall(r":mod:`\.?([\w.]+)`", line))
     files = {MODERATION / (n.rsplit(".", 1)[-1] + ".py") if not n.endswith(".py")
              else MODERATION / Path(n).name for n in named}
     assert len(files) <= 1, f"moderation names more than one loader: {sorted(files)}"
@@ -132,6 +135,11 @@ def test_the_checker_catches_what_it_should() -> None:
     assert not problems("from . import state\nfrom .types import Entry\nimport enum")
     assert not problems("from pathlib import Path\nopen('x')", may_read_files=True)
     assert problems("import time", may_read_files=True)
+
+
+def test_moderation_names_at_most_one_loader_and_it_exists() -> None:
+    loader = moderation_loader()
+    assert loader is None or loader.exists(), loader
 
 
 def test_the_core_has_modules_to_check() -> None:

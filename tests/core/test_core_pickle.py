@@ -1,0 +1,57 @@
+"""Room states are snapshotted by pickling (server/node.py): they must round-trip."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+from roombuilder import Room
+
+from yishi.core import views
+from yishi.core.reducer import apply
+from yishi.core.state import RoomState
+
+
+def round_trip(state: RoomState) -> RoomState:
+    restored = pickle.loads(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+    assert isinstance(restored, RoomState)
+    return restored
+
+
+def every_view(state: RoomState) -> list[object]:
+    return [views.snapshot(state, views.Viewer(participant_id=p.participant_id, role=p.role))
+            for p in state.participants.values()]
+
+
+def test_a_busy_room_round_trips_and_carries_on_the_same(room: Room) -> None:
+    a, b = room.residents("a", "b")
+    room.ok(a, "chat.send", text="你好", nonce="n1")
+    room.raise_hand(a, "support", nonce="n2")
+    room.raise_hand(b, "oppose")
+    room.next_turn()
+    poll = room.ok(room.mod, "poll.open", question="q", kind="yes_no_abstain",
+                   secret=True)["poll_id"]
+    room.ok(b, "poll.vote", poll_id=poll, choices=[0])
+    restored = round_trip(room.state)
+    assert every_view(restored) == every_view(room.state)
+    # the same next entries give the same events on both
+    entry_seq = room.state.entry_seq
+    room.ok(a, "poll.vote", poll_id=poll, choices=[1], at=room.now + 100)
+    room.tick(at=room.now + 200_000)
+    later = room.entries[entry_seq:]
+    events = [e for entry in later for e in apply(restored, entry).events]
+    assert events == [e for o in room.outcomes[entry_seq:] for e in o.events]
+    assert every_view(restored) == every_view(room.state)
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: a remembered error reply holds a CommandError, "
+                   "which does not unpickle (its __init__ needs code and message), so the "
+                   "whole room snapshot is unreadable")
+def test_a_room_remembering_a_failed_commands_nonce_round_trips(room: Room) -> None:
+    a, = room.residents("a")
+    outcome = room.send(a, "turn.yield", nonce="retry-1")  # fails: a does not hold the floor
+    assert outcome.error is not None
+    restored = round_trip(room.state)
+    again = room.send(a, "turn.yield", nonce="retry-1")
+    assert again.error is not None
+    assert every_view(restored) == every_view(room.state)
