@@ -385,7 +385,8 @@ function renderConsole(state) {
   setText(status, statusLabel(state.room.status));
   status.className = `pill pill-${state.room.status || "pending"}`;
   setText($("#agenda-line"), agendaLine(state));
-  setText($("#me-line"), t("mod.me", { name: you.name || "", role: t(`role.${role}`) }));
+  const roleName = t(`role.${role}`);
+  setText($("#me-line"), !you.name || you.name === roleName ? roleName : t("mod.me", { name: you.name, role: roleName }));
   show($("#start-btn"), state.room.status === "pending" && role === "moderator");
   show($("#end-btn"), live && role === "moderator");
 

@@ -27,6 +27,7 @@ main();
 function main() {
   const saved = savedRoom(storeKey);
   if (saved && saved.token) return enterRoom(saved);
+  if (saved && saved.removed) return gone("removed");
   showJoin();
 }
 
