@@ -168,3 +168,26 @@ async def test_client_that_cannot_keep_up_is_closed_4008_and_resumes(room: Room)
     got = set(seen) | {e["seq"] for e in back.events}
     assert posted <= got
     assert min(e["seq"] for e in back.events) > seen[-1]
+
+
+async def test_resume_after_missing_thousands_of_events(room: Room) -> None:
+    """The contract keeps at least the last 10,000 events ready for replay: a client
+    that reads normally and missed 2,500 gets them all, the reply first."""
+    mod = await room.moderator()
+    person, res = await room.resident("出门买菜")
+    await mod.ok("session.start")
+    since = (await res.wait_event("session.started"))["seq"]
+    await res.close()
+    ids = [await mod.send("chat.send", {"text": f"通知{i}"}) for i in range(2500)]
+    assert (await mod.reply(ids[-1], timeout=120)).ok
+    last = mod.events[-1]["seq"]
+    back = await room.open("msgpack")
+    try:
+        reply = await back.hello(person.token, since=since, timeout=30)
+        assert reply.ok and reply.result["replayed"] is True
+        await back.wait_seq(last, timeout=30)
+    except Closed as exc:
+        raise AssertionError(f"resuming {last - since} missed events failed: {exc}") from exc
+    assert back.frames[0] == ("reply", reply.id)
+    chat = [e["data"]["text"] for e in back.events if e["type"] == "chat.posted"]
+    assert chat == [f"通知{i}" for i in range(2500)]
