@@ -1,0 +1,65 @@
+"""The loader: the only module of this package that reads anything.
+
+:func:`load_pipeline` reads the data files once (from the package's ``data``
+folder, or from a folder an operator points to) and builds the
+Traditional-to-Simplified character table with OpenCC; everything after that
+is pure.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from pathlib import Path
+
+from .lexicon import JSON_FILES, LIST_FILES, Lexicon, parse_lexicon
+from .pipeline import Pipeline
+
+# Blocks whose characters OpenCC may convert: CJK Unified Ideographs, extension A,
+# compatibility ideographs.
+_CJK_BLOCKS = ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00))
+# Generic Traditional, then Taiwan and Hong Kong variants; the first conversion wins.
+_CONVERSIONS = ("t2s", "tw2s", "hk2s")
+
+
+def traditional_to_simplified() -> dict[str, str]:
+    """Character table from OpenCC: each Traditional character to its Simplified one.
+
+    Whole-text conversion with phrases is slower and changes nothing the
+    word lists care about, so the pipeline converts character by character.
+    """
+    import opencc  # imported here: reads its dictionaries when used
+
+    chars = [chr(c) for lo, hi in _CJK_BLOCKS for c in range(lo, hi)]
+    table: dict[str, str] = {}
+    for conversion in _CONVERSIONS:
+        converted = opencc.OpenCC(conversion).convert("\n".join(chars)).split("\n")
+        if len(converted) != len(chars):
+            raise RuntimeError(f"OpenCC {conversion} did not keep one line per character")
+        for before, after in zip(chars, converted):
+            if before != after and len(after) == 1:
+                table.setdefault(before, after)
+    return table
+
+
+def read_data(directory: str | Path | None = None) -> dict[str, str]:
+    """The contents of every data file, by name, from ``directory`` or the package."""
+    names = LIST_FILES + JSON_FILES
+    if directory is not None:
+        base = Path(directory)
+        return {name: (base / name).read_text(encoding="utf-8") for name in names}
+    package = importlib.resources.files(__package__) / "data"
+    return {name: (package / name).read_text(encoding="utf-8") for name in names}
+
+
+def load_lexicon(directory: str | Path | None = None) -> Lexicon:
+    """Reads the word lists and patterns; raises ``ValueError`` if one is malformed."""
+    return parse_lexicon(read_data(directory), char_table=traditional_to_simplified())
+
+
+def load_pipeline(directory: str | Path | None = None) -> Pipeline:
+    """A ready :class:`Pipeline`; call once at start-up (it takes a fraction of a second).
+
+    ``directory``: a folder holding all the data files, to use edited copies
+    instead of the packaged lists.
+    """
+    return Pipeline(load_lexicon(directory))
