@@ -81,10 +81,8 @@ def verify_export(export: dict[str, Any], entries: list[Entry], *, room_id: str)
         return Verdict(False, f"MISMATCH: the stored log's first {count} entries hash to "
                               f"{actual}, the export says {digest}: the log or the export "
                               f"has been changed")
-    try:
-        rebuilt = build_minutes(replay(room_id, entries[:count]), digest=actual)
-    except Exception as error:  # a log that hashes right but no longer replays
-        return Verdict(False, f"MISMATCH: the stored log does not replay ({error!r})")
+    # Entries that hash right are the ones the export was made from: they replay.
+    rebuilt = build_minutes(replay(room_id, entries[:count]), digest=actual)
     where = first_difference(json.loads(json.dumps(rebuilt)), export)
     if where is not None:
         return Verdict(False, f"MISMATCH: the export's content differs from the minutes of the "
