@@ -10,7 +10,7 @@ growing the server's memory.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from yishi.core.types import Event, Json
@@ -30,12 +30,22 @@ class Close:
 
 
 class Outbox:
-    """A socket's bounded queue of frames to send; ``Close`` ends it."""
+    """A socket's bounded queue of frames to send; ``Close`` ends it.
+
+    A resuming client may be owed thousands of missed events: they go out first,
+    encoded lazily as the socket drains (``send_first``), so a long replay is
+    neither held in memory per socket nor counted against the live queue's bound.
+    """
 
     def __init__(self, *, limit: int = OUTBOX_FRAMES) -> None:
         self._queue: asyncio.Queue[Frame | Close] = asyncio.Queue()
         self._limit = limit
+        self._backlog: Iterator[Frame] | None = None
         self.closing: Close | None = None
+
+    def send_first(self, frames: Iterator[Frame]) -> None:
+        """Send ``frames`` before anything queued (call before the socket is subscribed)."""
+        self._backlog = frames
 
     def put(self, frame: Frame) -> None:
         if self.closing is not None:
@@ -56,11 +66,17 @@ class Outbox:
         if self.closing is not None and self._queue.empty():
             return
         self.closing = close
+        self._backlog = None
         while not self._queue.empty():
             self._queue.get_nowait()
         self._queue.put_nowait(close)
 
     async def get(self) -> Frame | Close:
+        if self._backlog is not None and self.closing is None:
+            frame = next(self._backlog, None)
+            if frame is not None:
+                return frame
+            self._backlog = None
         return await self._queue.get()
 
     def __len__(self) -> int:

@@ -32,6 +32,7 @@ CATCH_UP_TIMEOUT_S = 5.0
 BAD_FRAMES_IN_A_ROW = 20
 COMMANDS_PER_SECOND = 20
 CLOSE_DRAIN_TIMEOUT_S = 5.0
+WRITER_YIELD_EVERY = 64
 _connection_ids = itertools.count(1)
 
 
@@ -121,16 +122,15 @@ class Connection:
         subscriber = Subscriber(viewer, self.codec)
         state = host.state
         replay = host.events_since(since) if since is not None else None
-        subscriber.send(ok_reply(hello_id, {
+        welcome = self.codec.encode(ok_reply(hello_id, {
             "you": state.participants[claims.participant_id].to_wire(),
             "server_time": self.services.clock(),
             "seq": state.event_seq,
             "state": None if replay is not None else snapshot(state, viewer),
             "replayed": replay is not None,
         }))
-        for event in replay or ():
-            if can_see(event, viewer):
-                subscriber.send(event_message(event))
+        missed = (self.codec.encode(event_message(e)) for e in replay or () if can_see(e, viewer))
+        subscriber.outbox.send_first(itertools.chain([welcome], missed))
         host.hub.add(subscriber)
         return subscriber
 
@@ -157,7 +157,11 @@ class Connection:
             writer.cancel()
 
     async def _write(self, subscriber: Subscriber) -> None:
-        while True:
+        for sent in itertools.count(1):
+            if sent % WRITER_YIELD_EVERY == 0:
+                # A send into a writable socket never suspends: let others run
+                # during a long replay.
+                await asyncio.sleep(0)
             item = await subscriber.outbox.get()
             if isinstance(item, Close):
                 if item.code == 4008:

@@ -43,6 +43,10 @@ class CommandError(Exception):
         self.code = code
         self.message = message
 
+    def __reduce__(self) -> tuple[type[CommandError], tuple[ErrorCode, str]]:
+        # Remembered replies hold errors, and room snapshots are pickled.
+        return (CommandError, (self.code, self.message))
+
     def to_wire(self) -> Json:
         return {"code": self.code.value, "message": self.message}
 

@@ -44,9 +44,6 @@ def test_a_busy_room_round_trips_and_carries_on_the_same(room: Room) -> None:
     assert every_view(restored) == every_view(room.state)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a remembered error reply holds a CommandError, "
-                   "which does not unpickle (its __init__ needs code and message), so the "
-                   "whole room snapshot is unreadable")
 def test_a_room_remembering_a_failed_commands_nonce_round_trips(room: Room) -> None:
     a, = room.residents("a")
     outcome = room.send(a, "turn.yield", nonce="retry-1")  # fails: a does not hold the floor
