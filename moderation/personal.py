@@ -161,10 +161,24 @@ def _classify(digits: list[Digit]) -> tuple[str, list[int]] | None:
     return None
 
 
+_DIGIT_CHARS = "0-9" + "".join(_CHINESE_DIGITS)
+# Stretches that may hold a number: digits, look-alikes and joiners. Only those
+# with enough real digits are read closely; most messages have none.
+_STRETCH = re.compile(f"[{_DIGIT_CHARS}olix](?:[{_DIGIT_CHARS}olix]|[ \\-.–—_]{{1,3}}(?=[{_DIGIT_CHARS}]))*")
+_MIN_DIGITS = 11
+
+
 def _numbers(norm: str) -> list[tuple[int, str, list[int], set[int]]]:
     """Candidates as (length, kind, positions to mask, positions covered)."""
     found = []
-    for groups in _runs(norm):
+    runs: list[list[list[Digit]]] = []
+    for stretch in _STRETCH.finditer(norm):
+        if sum(1 for c in stretch.group() if c not in _JOINERS) >= _MIN_DIGITS:
+            # Read with one character of context either side, for look-alikes.
+            start = max(stretch.start() - 1, 0)
+            offset_runs = _runs(norm[start:stretch.end() + 1])
+            runs += [[[(d, p + start) for d, p in g] for g in r] for r in offset_runs]
+    for groups in runs:
         for i in range(len(groups)):
             digits: list[Digit] = []
             for j in range(i, len(groups)):
