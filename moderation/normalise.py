@@ -18,7 +18,10 @@ The views, each derived from the one before:
 ``joined``
     Spaced-out Latin letters and digits joined: "f u c k", "s.b", "w w w".
     Two lone letters join only if neither is "a" or "i" (English words), and
-    never across an apostrophe ("I'm a" stays).
+    never across an apostrophe ("I'm a" stays). The words spelled this way
+    are also kept apart (``spelled``): their own word edges are lost
+    ("F R E E  P O R N" spells "freeporn"), so the Latin lists are searched
+    inside them too.
 ``leet``
     ``joined`` with look-alike digits and symbols read as letters inside
     Latin words: "id1ot", "b!tch", "fr33". Symbols only between letters, so
@@ -67,6 +70,7 @@ class Views:
     norm: str
     index: tuple[int, ...]
     joined: str
+    spelled: tuple[str, ...]
     leet: str
     compact: str
     dense: str
@@ -90,10 +94,10 @@ class Normaliser:
 
     def views(self, text: str) -> Views:
         norm, index = self._norm(text)
-        joined = _join_spaced(norm)
+        joined, spelled = _join_spaced(norm)
         leet = _LEET_TOKEN.sub(_unleet, joined)
         compact, dense = _compact(norm)
-        return Views(norm=norm, index=index, joined=joined, leet=leet,
+        return Views(norm=norm, index=index, joined=joined, spelled=spelled, leet=leet,
                      compact=compact, dense=dense, cjk=has_cjk(norm))
 
     def _map(self, ch: str) -> str:
@@ -135,11 +139,12 @@ class Normaliser:
         return "".join(chars), tuple(index)
 
 
-def _join_spaced(norm: str) -> str:
+def _join_spaced(norm: str) -> tuple[str, tuple[str, ...]]:
     parts = _SCRIPT_TOKENS.findall(norm)
     if len(parts) < 3:
-        return norm
+        return norm, ()
     out: list[str] = []
+    spelled: list[str] = []
     k = 0
     n = len(parts)
     while k < n:
@@ -155,11 +160,12 @@ def _join_spaced(norm: str) -> str:
                 j += 2
             if len(run) >= 3 or (len(run) == 2 and not _LONE_WORDS & set(run)):
                 out.append("".join(run))
+                spelled.append(out[-1])
                 k = j
                 continue
         out.append(part)
         k += 1
-    return "".join(out)
+    return "".join(out), tuple(spelled)
 
 
 def _unleet(match: re.Match[str]) -> str:

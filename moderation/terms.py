@@ -12,7 +12,9 @@ Rules:
   ("fuck off", "fuck-off", "fuckoff").
 * A Latin entry also matches whole words glued together ("fu ck off"), but
   only if the match starts and ends on word edges: "said iot" never reads
-  "idiot".
+  "idiot". Inside a word spelled out letter by letter ("F R E E P O R N"),
+  whose own edges are unknown, an entry of four letters or more matches
+  anywhere.
 * An ``allow`` phrase that overlaps a hit cancels it ("去死角" is not "去死",
   "垃圾分类" is not an insult, "feel like an idiot" is not abuse).
 * Each distinct entry counts once, however often it appears.
@@ -33,6 +35,7 @@ _LATIN_SEPARATOR = r"[\W_]*"
 _NOT_LATIN_BEFORE = r"(?<![a-z0-9])"
 _NOT_LATIN_AFTER = r"(?![a-z0-9])"
 _LATIN_OR_SEP = re.compile(r"[a-z0-9*]+|[^a-z0-9*]+")
+_SPELLED_MIN = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +85,7 @@ class _Latin:
         self._category = {_key(term): category for term, category in entries.items()}
         body = trie_pattern(sorted(entries), space=_LATIN_SEPARATOR)
         self._regex = re.compile(f"{_NOT_LATIN_BEFORE}(?:{body})(?:e?s)?{_NOT_LATIN_AFTER}")
+        self._anywhere = re.compile(f"(?:{body})")
 
     def _lookup(self, matched: str) -> tuple[str, str] | None:
         key = _key(matched)
@@ -97,6 +101,16 @@ class _Latin:
             found = self._lookup(m.group())
             if found is not None:
                 out.append((m.start(), m.end(), *found))
+        return out
+
+    def spelled_hits(self, words: tuple[str, ...]) -> list[tuple[str, str]]:
+        """Entries inside words spelled out letter by letter."""
+        out = []
+        for word in words:
+            for m in self._anywhere.finditer(word):
+                found = self._lookup(m.group())
+                if found is not None and len(found[1]) >= _SPELLED_MIN:
+                    out.append(found)
         return out
 
     def glued_spans(self, view: str) -> list[tuple[str, str]]:
@@ -208,4 +222,6 @@ class TermMatcher:
                              for category, term in [span[2:]])
             found.update(Hit(category, term)
                          for category, term in self._latin.glued_spans(views.leet))
+            found.update(Hit(category, term)
+                         for category, term in self._latin.spelled_hits(views.spelled))
         return found
