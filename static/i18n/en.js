@@ -345,4 +345,6 @@ export default {
   "min.item_empty": "Nothing was recorded on this item.",
   "min.recorded_by": "(recorded by {name})",
   "min.roll_call": "Who voted what",
+  "join.agenda": "Today's agenda",
+  "mod.poll_roll": "Who voted what ({n}, named poll)",
 };

@@ -345,4 +345,6 @@ export default {
   "min.item_empty": "本议题没有记录。",
   "min.recorded_by": "（由 {name} 代录）",
   "min.roll_call": "记名投票明细",
+  "join.agenda": "今天的议题",
+  "mod.poll_roll": "谁投了什么（{n} 人，记名）",
 };

@@ -6,7 +6,7 @@ import { RoomClient, savedRoom, saveRoom } from "./client.js";
 import { $, $$, h, reconcile, setText, show } from "./dom.js";
 import { initI18n, lang, onLangChange, roomDefault, t } from "./i18n.js";
 import {
-  act, agendaLine, errorText, notify, renderBalance, renderChat, renderConnection, renderFloor,
+  act, agendaLine, notify, optionLabel, renderBalance, renderChat, renderConnection, renderFloor,
   renderOutcomes, renderPolls, renderQueue, renderStatements, stanceLabel, statusLabel, tickTimer,
 } from "./ui.js";
 import { api, clock, roomIdFromPath, STANCES, timeOfDay, tokenFromHash } from "./util.js";
@@ -393,7 +393,8 @@ function renderConsole(state) {
   // Floor and next speaker.
   renderFloor($("#floor"), state, client);
   const inHallSpeaker = state.turn && (state.participants.find((p) => p.participant_id === state.turn.participant_id) || {}).in_hall;
-  show($("#behalf-statement"), role === "clerk" && Boolean(inHallSpeaker));
+  // A clerk records for the floor holder only while they have no socket (in the hall).
+  show($("#behalf-statement"), role === "clerk" && Boolean(inHallSpeaker) && !(state.participants.find((p) => p.participant_id === state.turn.participant_id) || {}).online);
   const next = state.queue.next;
   setText($("#next-who"), next ? `${next.name}（${stanceLabel(next.stance)}）` : t("mod.next_none"));
   setText($("#next-why"), whyNext(state));
@@ -531,14 +532,23 @@ function renderPeople(state, role, me) {
 }
 
 function pollControls(box, poll, role) {
-  const sig = `${poll.status}|${lang()}|${role}`;
+  const ballots = poll.ballots && !poll.secret ? Object.entries(poll.ballots) : [];
+  const sig = `${poll.status}|${lang()}|${role}|${JSON.stringify(ballots)}`;
   if (box.dataset.sig === sig) return;
   box.dataset.sig = sig;
+  const open = box.querySelector("details[open]") !== null;
+  const roll = ballots.length
+    ? h("details", { open }, h("summary", {}, t("mod.poll_roll", { n: ballots.length })),
+      h("ul", { class: "plain" }, ...ballots.map(([pid, choices]) => {
+        const name = (client.state.participants.find((p) => p.participant_id === pid) || {}).name || pid;
+        return h("li", {}, `${name}：${(choices || []).map((i) => optionLabel(poll, i)).join("、")}`);
+      })))
+    : null;
   if (role !== "moderator") return box.replaceChildren();
   if (poll.status === "open") {
     const close = cmdButton(t("mod.poll_close"), "poll.close", { poll_id: poll.poll_id }, { cls: "btn btn-secondary" });
     named(close, poll.question);
-    return box.replaceChildren(close);
+    return box.replaceChildren(close, roll || "");
   }
   const record = h("button", { class: "btn btn-secondary", type: "button" }, t("mod.poll_to_decision"));
   record.addEventListener("click", () => {
@@ -549,7 +559,7 @@ function pollControls(box, poll, role) {
     area.dataset.pollId = poll.poll_id;
     area.focus();
   });
-  box.replaceChildren(record);
+  box.replaceChildren(record, roll || "");
 }
 
 function messageControls(box, m, held) {

@@ -11,7 +11,7 @@ import {
   act, agendaLine, errorText, notify, optionLabel, renderBalance, renderChat, renderConnection,
   renderFloor, renderOutcomes, renderPolls, renderQueue, renderStatements, stanceLabel, statusLabel, tickTimer,
 } from "./ui.js";
-import { api, clock, roomIdFromPath, STANCES } from "./util.js";
+import { api, clock, roomIdFromPath } from "./util.js";
 
 const roomId = roomIdFromPath();
 const params = new URLSearchParams(location.search);
@@ -47,6 +47,9 @@ async function showJoin(message = "") {
     const summary = await api(`/api/rooms/${encodeURIComponent(roomId)}`);
     setText($("#join-title"), summary.title || t("app.name"));
     setText($("#join-topic"), summary.topic || "");
+    const agenda = Array.isArray(summary.agenda) ? summary.agenda.map((a) => (typeof a === "string" ? a : a.title)) : [];
+    $("#join-agenda-list").replaceChildren(...agenda.map((a) => h("li", {}, a)));
+    show($("#join-agenda"), agenda.length > 0);
     if (summary.settings) roomDefault(summary.settings.lang);
     else if (summary.lang) roomDefault(summary.lang);
   } catch (err) {

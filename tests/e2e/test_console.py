@@ -86,6 +86,18 @@ def test_console_tools(server: Server, pages: Pages) -> None:
     expect(clerk.locator("#invite")).to_be_hidden()
     expect(clerk.locator("#people")).to_be_visible()
 
+    # Given the floor, her words are recorded by the clerk and seen by all.
+    row.get_by_role("button", name="反对：周奶奶").click()
+    mod.locator('[data-queue="oppose"]').get_by_role("button", name="请他发言：周奶奶").click()
+    expect(wang.locator("#floor .floor-name")).to_have_text("周奶奶")
+    expect(mod.locator("#behalf-statement")).to_be_hidden()  # the contract: clerks record, not moderators
+    clerk.get_by_label("代现场居民记录发言").fill("花园里要留出老人晒太阳的地方。")
+    clerk.locator("#behalf-statement").get_by_role("button", name="发表").click()
+    expect(wang.locator("#statement-list")).to_contain_text("花园里要留出老人晒太阳的地方。")
+    expect(wang.locator("#statement-list .statement").first).to_contain_text("周奶奶")
+    mod.get_by_role("button", name="结束本次发言").click()
+    expect(wang.locator("#floor .floor-active")).to_be_hidden()
+
     # Exports: fetched with the moderator token and saved as a file.
     with mod.expect_download() as download:
         mod.get_by_role("button", name="Markdown").click()

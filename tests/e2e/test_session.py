@@ -123,6 +123,9 @@ def test_full_session(server: Server, pages: Pages) -> None:
     for page in everyone:
         expect(page.locator("#poll-list .poll-turnout")).to_contain_text("已投票 3 人")
         expect(page.locator("#poll-list .results li").first).to_contain_text("2 票")
+    roll = mod.locator("#poll-list details", has_text="谁投了什么")
+    roll.locator("summary").click()
+    expect(roll).to_contain_text("李师傅：反对")
     screenshot(zhang, "session-room")
     mod.get_by_role("button", name="结束投票").click()
     for page in residents:
