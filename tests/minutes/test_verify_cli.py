@@ -26,6 +26,7 @@ from yishi.core.types import Entry
 from yishi.minutes import read_export, verify_export
 from yishi.minutes_cli import load_log
 
+from .docxtext import docx_lines
 from .scenario import deliberation
 from .script import Script
 
@@ -193,3 +194,11 @@ def test_bad_input(data: DataDir, tmp_path: Path) -> None:
     export = data.export()
     other = yishi("minutes", "nosuchroom", "--data-dir", str(data.root), "--verify", str(export))
     assert other.returncode == 1
+
+
+def test_the_cli_writes_minutes(data: DataDir, tmp_path: Path) -> None:
+    english = data.minutes("--format", "md", "--lang", "en")
+    assert english.returncode == 0 and english.stdout.startswith("# Minutes: 3号楼加装电梯议事会")
+    out = tmp_path / "minutes.docx"
+    assert data.minutes("--format", "docx", "--output", str(out)).returncode == 0
+    assert "| 1 | 张三 | 支持 | 19:01:35 | 1分30秒 | 发言人让出 |  |" in docx_lines(out.read_bytes())
