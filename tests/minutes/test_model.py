@@ -144,7 +144,7 @@ def test_a_pending_room_has_minutes_too() -> None:
         assert render_minutes(s.state, digest="0" * 64, fmt=fmt, lang="en")[0]
 
 
-def test_notes_of_a_dropped_agenda_item_are_kept(session: Script) -> None:
+def test_notes_of_a_dropped_agenda_item_are_kept() -> None:
     s = Script()
     s.create(title="会", topic="", agenda=["甲", "乙"], moderator="主持人")
     s.do("主持人", "minutes.note", text="关于甲的备注")
