@@ -7,6 +7,7 @@ decides everything else at the command's place in the log.
 
 from __future__ import annotations
 
+import secrets
 from typing import TYPE_CHECKING
 
 from yishi.backends.base import BackendUnavailable
@@ -48,6 +49,10 @@ async def execute(services: Services, host: RoomHost, claims: TokenClaims,
         args = services.screener.command(
             command.cmd, args, spam_action=host.state.settings["spam_action"],
             room_id=host.room_id, participant_id=claims.participant_id, now_ms=services.clock())
+        if command.cmd == "poll.vote":
+            # The public minutes carry a digest of the log: a random salt keeps a
+            # secret ballot from being guessed by hashing the few possible entries.
+            args = {**args, "salt": secrets.token_hex(16)}
         if command.cmd == "minutes.publish":
             args = {**args, "minutes_url": f"{services.config.public_url}/r/{host.room_id}/minutes"}
         outcome = await services.node.submit(host.room_id, command.cmd,

@@ -267,12 +267,16 @@ async def minutes(request: Request) -> Response:
     lang = request.query_params.get("lang") or host.state.settings["lang"]
     if lang not in ("zh", "en"):
         raise fail(ErrorCode.BAD_COMMAND, "lang must be zh or en")
+    # The state and the digest must describe the same entries: the log may already
+    # hold one this node has not applied yet.
+    applied = host.state.entry_seq
     entries = []
-    while True:
-        page = await services.backend.read(host.room_id, after=len(entries))
-        entries += page
+    while len(entries) < applied:
+        page = await services.backend.read(host.room_id, after=len(entries),
+                                           limit=applied - len(entries))
         if not page:
-            break
+            raise fail(ErrorCode.UNAVAILABLE, "the log is shorter than the room; retry")
+        entries += page
     body, media_type = render_minutes(host.state, digest=log_digest(entries), fmt=fmt, lang=lang)
     return Response(body, media_type=media_type,
                     headers={"cache-control": "no-store",
