@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 
 from .normalise import Views
+from .terms import trie_pattern
 
 _LABEL = r"[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?"
 _DOT = (r"(?:\.|。|点|\s[.。]\s|\s?(?:dot|点)\s?|\(\s?(?:\.|dot)\s?\)"
@@ -45,16 +46,10 @@ class LinkFinder:
             rf"(?<![a-z0-9@._\-])((?:{_LABEL}{_DOT})+)({'|'.join(all_tlds)})(?![a-z0-9\-])"
         )
         self._allowed = tuple(allowed_domains)
-        keywords = []
-        for word in sorted(set(contact_keywords), key=lambda w: (-len(w), w)):
-            pattern = re.escape(word)
-            if word[0].isascii() and word[0].isalpha():
-                pattern = "(?<![a-z0-9])" + pattern
-            if word[-1].isascii() and word[-1].isalpha():
-                pattern += "(?![a-z])"
-            keywords.append(pattern)
+        # A Latin keyword must not touch other letters ("v" is no keyword in "vip");
+        # one trie-shaped pattern keeps the scan fast, the edges are checked after.
         self._contact = re.compile(
-            rf"({'|'.join(keywords)})(?:{contact_fillers}){{0,6}}{_HANDLE}"
+            rf"({trie_pattern(set(contact_keywords))})(?:{contact_fillers}){{0,6}}{_HANDLE}"
         )
 
     def _allowed_host(self, host: str) -> bool:
@@ -87,6 +82,13 @@ class LinkFinder:
         # Contacts also on the compact view: "微 信", "薇❤信".
         for view in (text, views.compact):
             for m in self._contact.finditer(view):
+                keyword = m.group(1)
+                before = view[m.start() - 1] if m.start() else " "
+                after = view[m.end(1)] if m.end(1) < len(view) else " "
+                if (keyword[0].isascii() and before.isascii() and before.isalnum()) or \
+                        (keyword[-1].isascii() and keyword[-1].isalpha()
+                         and after.isascii() and after.isalpha()):
+                    continue
                 handle = m.group(2)
                 digits = sum(c.isdigit() for c in handle)
                 letters = sum(c.isalpha() for c in handle)

@@ -16,9 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from modcorpus import CLASSES, figures, load, run  # noqa: E402
-
-from yishi.moderation import load_pipeline  # noqa: E402
+from modcorpus import CLASSES, figures, load, run
+from yishi.moderation import load_pipeline
 
 REQUIREMENT = {
     "ham": "allowed, unchanged",

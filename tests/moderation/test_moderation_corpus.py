@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from modcorpus import figures, load, run
-
 from yishi.moderation import Pipeline
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from yishi.moderation import Action, Pipeline, Reason, load_pipeline
 
 PIPELINE: Pipeline = load_pipeline()
