@@ -219,6 +219,8 @@ function renderResults(box, p) {
 
 /** Chat messages; `extra(li, m)` may add controls (moderator). */
 export function renderChat(list, messages, { you = null, extra = null } = {}) {
+  // Follow new messages only if the reader was already at the bottom.
+  const atEnd = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
   reconcile(list, messages, (m) => m.message_id,
     () => h("li", { class: "msg" },
       h("p", { class: "msg-head" }, h("strong", { class: "msg-name" }), " ", h("span", { class: "msg-time" })),
@@ -226,7 +228,7 @@ export function renderChat(list, messages, { you = null, extra = null } = {}) {
       h("p", { class: "msg-note" }),
       extra ? h("div", { class: "msg-actions" }) : null),
     (li, m) => {
-      setText($(".msg-name", li), m.name || "");
+      setText($(".msg-name", li), m.participant_id === you ? t("queue.you", { name: m.name || "" }) : m.name || "");
       setText($(".msg-time", li), timeOfDay(m.at, lang()));
       setText($(".msg-text", li), m.text || "");
       const mine = m.participant_id === you;
@@ -239,6 +241,7 @@ export function renderChat(list, messages, { you = null, extra = null } = {}) {
       li.classList.toggle("msg-mine", mine);
       if (extra) extra($(".msg-actions", li), m);
     });
+  if (atEnd) list.scrollTop = list.scrollHeight;
 }
 
 export function renderStatements(list, state) {

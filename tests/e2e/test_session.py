@@ -112,6 +112,14 @@ def test_full_session(server: Server, pages: Pages) -> None:
     zhang.locator("#chat-form").get_by_role("button", name="发送").click()
     for page in everyone:
         expect(page.locator("#chat-list")).to_contain_text("建议先做一次住户意见调查")
+    # Personal data is masked, and the author is told why.
+    zhang.get_by_label("写留言").fill("有意见可以打我电话 13812345678")
+    zhang.locator("#chat-form").get_by_role("button", name="发送").click()
+    masked = zhang.locator("#chat-list > li", has_text="有意见可以打我电话")
+    expect(masked).to_contain_text("为保护隐私")
+    for page in everyone:
+        expect(page.locator("#chat-list")).to_contain_text("有意见可以打我电话")
+        expect(page.locator("#chat-list")).not_to_contain_text("13812345678")
 
     # A poll with live results, answered by all three.
     open_poll(mod, QUESTION)
@@ -169,6 +177,10 @@ def test_full_session(server: Server, pages: Pages) -> None:
     for page in residents:
         expect(page.get_by_role("link", name="查看会议纪要")).to_be_visible()
 
+    # Once published, every export answers without a token.
+    for fmt in ("md", "html", "json", "docx"):
+        res = mod.request.get(f"{server.base_url}/api/rooms/{room.room_id}/minutes?format={fmt}")
+        assert res.status == 200, (fmt, res.status, res.text()[:200])
     minutes = pages.open(room.minutes_url)
     expect(minutes.locator("#doc-title")).to_have_text(TITLE)
     expect(minutes.locator("#doc-body")).to_contain_text("是否加装电梯")
