@@ -5,6 +5,8 @@ staff links (a clerk sees a clerk's console), the QR code, exports.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -141,3 +143,20 @@ def test_landing_page_creates_a_room(server: Server, pages: Pages) -> None:
     invite = page.locator("#invite-link").inner_text()
     resident = pages.open(invite)
     expect(resident.locator("#join-title")).to_have_text("楼顶光伏议事会")
+
+
+def test_a_turn_ends_by_itself_on_the_server_clock(server: Server, pages: Pages) -> None:
+    room = server.create_room(title="快递柜议事会", settings={"turn_seconds": 3})
+    mod = moderator(pages, room)
+    resident = join(pages, room, "郑阿姨")
+    mod.get_by_role("button", name="开始会议").click()
+    resident.get_by_role("button", name="我有其他意见").click()
+    expect(resident.locator("#my-queue")).to_contain_text("第 1 位")
+    mod.get_by_role("button", name="请下一位发言").click()
+    expect(resident.locator("#your-turn")).to_be_visible()
+    expect(resident.locator("#your-timer")).to_have_text(re.compile(r"^0:0[0-3]$"))
+    # Nobody presses anything: the server ends the turn at its deadline.
+    expect(resident.locator("#your-turn")).to_be_hidden()
+    expect(resident.locator("#floor .floor-idle")).to_contain_text("时间到")
+    expect(resident.locator("#announcer")).to_contain_text("您的发言时间已结束")
+    expect(mod.locator('[data-balance="neutral"] .bar-text')).to_contain_text("1 次，共 0:03")
