@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from conftest import Pages, Server, screenshot
-from helpers import expect_connected, fill_join, join, moderator
+from helpers import expect_connected, fill_join, join, moderator, open_poll
 
 pytestmark = pytest.mark.e2e
 
@@ -160,3 +160,38 @@ def test_a_turn_ends_by_itself_on_the_server_clock(server: Server, pages: Pages)
     expect(resident.locator("#floor .floor-idle")).to_contain_text("时间到")
     expect(resident.locator("#announcer")).to_contain_text("您的发言时间已结束")
     expect(mod.locator('[data-balance="neutral"] .bar-text')).to_contain_text("1 次，共 0:03")
+
+
+def test_poll_kinds_and_hidden_results(server: Server, pages: Pages) -> None:
+    room = server.create_room(title="小区绿化议事会")
+    mod = moderator(pages, room)
+    resident = join(pages, room, "钱奶奶")
+    mod.get_by_role("button", name="开始会议").click()
+    expect(resident.locator("#room-status")).to_have_text("会议进行中")
+
+    # Several choices, results hidden until the poll closes, secret ballot.
+    question = "希望种哪些树？"
+    open_poll(mod, question, kind="multi", options=["桂花", "银杏", "香樟", "樱花"], live=False)
+    mod.get_by_label("无记名投票").check()  # for the next poll
+    card = resident.locator("#poll-list > li", has_text=question)
+    expect(card).to_contain_text("可多选，最多 2 项")  # the form's default
+    expect(card).to_contain_text("投票结束后公布结果")
+    card.get_by_label("桂花").check()
+    card.get_by_label("香樟").check()
+    card.get_by_role("button", name="投票").click()
+    expect(card.locator(".voted")).to_contain_text("桂花、香樟")
+    expect(card.locator(".results")).to_have_count(0)
+    # The moderator watches the count come in.
+    expect(mod.locator("#poll-list > li", has_text=question).locator(".poll-turnout")).to_contain_text("已投票 1 人")
+    mod.locator("#poll-list > li", has_text=question).get_by_role("button", name="结束投票").click()
+    expect(card.locator(".results li").first).to_contain_text("1 票")
+    expect(card.locator(".results li").nth(1)).to_contain_text("0 票")
+
+    secret = "是否同意调整绿化带？"
+    open_poll(mod, secret, kind="single", options=["同意", "不同意"])
+    card = resident.locator("#poll-list > li", has_text=secret)
+    expect(card).to_contain_text("无记名")
+    card.get_by_label("同意", exact=True).check()
+    card.get_by_role("button", name="投票").click()
+    expect(card.locator(".voted")).to_contain_text("无记名")
+    expect(mod.locator("#poll-list > li", has_text=secret).locator("details")).to_have_count(0)
