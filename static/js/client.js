@@ -224,6 +224,7 @@ export class RoomClient extends EventTarget {
     }
     const r = frame.result || {};
     this._clockSample(this.helloSentAt, Date.now(), r.server_time);
+    this.replayed = Boolean(r.replayed && this.state);
     if (r.replayed && this.state) {
       // events after `since` follow; keep our copy
     } else {

@@ -158,6 +158,8 @@ def test_full_session(server: Server, pages: Pages) -> None:
     before_chat = wang.locator("#chat-list > li").count()
     wang.reload()
     expect_connected(wang)
+    # Resumed from the saved copy with `since`: the server replayed, sent no snapshot.
+    assert wang.evaluate("window.yishiClient.replayed") is True
     expect(wang.locator("#me-line")).to_contain_text("王阿姨")
     expect(wang.locator("#join-view")).to_be_hidden()
     expect(wang.locator("#statement-list")).to_contain_text(STATEMENT_B)
