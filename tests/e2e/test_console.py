@@ -195,3 +195,16 @@ def test_poll_kinds_and_hidden_results(server: Server, pages: Pages) -> None:
     card.get_by_role("button", name="投票").click()
     expect(card.locator(".voted")).to_contain_text("无记名")
     expect(mod.locator("#poll-list > li", has_text=secret).locator("details")).to_have_count(0)
+
+
+def test_wrong_links_are_explained(server: Server, pages: Pages) -> None:
+    room = server.create_room(title="门禁系统议事会")
+    page = pages.open(f"{server.base_url}/r/{room.room_id}?invite=WRONGCODE")
+    expect(page.locator("#join-title")).to_have_text("门禁系统议事会")
+    page.get_by_label("您的称呼").fill("冯师傅")
+    page.get_by_role("button", name="进入会客厅").click()
+    expect(page.get_by_role("alert")).to_contain_text("邀请码无效")
+    nowhere = pages.open(f"{server.base_url}/r/no-such-room?invite=x")
+    expect(nowhere.get_by_role("heading", name="找不到这个会议室")).to_be_visible()
+    bad_mod = pages.open(f"{server.base_url}/m/{room.room_id}#token=not-a-token", width=1280)
+    expect(bad_mod.get_by_role("heading", name="主持人密钥无效")).to_be_visible()
