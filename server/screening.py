@@ -11,27 +11,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from yishi.core.types import CommandError, ErrorCode, Json
-try:
-    from yishi.moderation import Action, History, Pipeline, load_pipeline
-except ImportError:  # TEMPORARY until moderation/ lands: allow everything
-    import enum
-
-    class Action(str, enum.Enum):  # type: ignore[no-redef]
-        ALLOW = "allow"; MASK = "mask"; HOLD = "hold"; REJECT = "reject"  # noqa: E702
-
-    class History:  # type: ignore[no-redef]
-        pass
-
-    class _Verdict:
-        def __init__(self, text: str) -> None:
-            self.action, self.text, self.reasons = Action.ALLOW, text, ()
-
-    class Pipeline:  # type: ignore[no-redef]
-        def check(self, text: str, **_: object) -> _Verdict:
-            return _Verdict(text)
-
-    def load_pipeline() -> Pipeline:  # type: ignore[misc]
-        return Pipeline()
+from yishi.moderation import Action, History, Pipeline, load_pipeline
 
 KEPT_HISTORIES = 50_000
 
