@@ -43,6 +43,7 @@ class Peer:
     live: bool = False
     slow: bool = False
     last_key: int = -1
+    got: int = 0  # benchmark messages received, in all phases
     barrier: int = -1
 
 

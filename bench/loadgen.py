@@ -86,6 +86,9 @@ class Generator:
         self.expecting_close = False
         self.unexpected_closes: dict[int, int] = {}
         self.slow_closes: dict[int, int] = {}
+        self.catchup_key = 2**62
+        self.catchup: dict[int, asyncio.Future[None]] = {}
+        self.text_bytes = payload.SIZE
         self.best_rate: float | None = None
         self.out: Json = {"clients": n, "nodes": len(self.nodes), "phases": {}}
         self.stage = "starting"
@@ -107,10 +110,13 @@ class Generator:
                 if key == self.barrier_key and not peer.slow:
                     self._barrier_tick()
             return
+        peer.got += 1
         if key <= peer.last_key:
             self.ooo += 1  # a duplicate or a reordering: never allowed for Yishi
         else:
             peer.last_key = key
+        if peer.slow and key >= self.catchup_key and peer.index in self.catchup:
+            self.catchup.pop(peer.index).set_result(None)
         if self.lo <= key <= self.hi and not peer.slow:
             self.received += 1
             lat = now_us - sent_us
@@ -264,7 +270,9 @@ class Generator:
         key = self.next_key
         self.next_key += 1
         self.dialect.publish(
-            self.pub_conn, self.pub, payload.encode(kind, key, time.time_ns() // 1000)
+            self.pub_conn,
+            self.pub,
+            payload.encode(kind, key, time.time_ns() // 1000, size=self.text_bytes),
         )
         return key
 
@@ -393,16 +401,21 @@ class Generator:
         await self.drain(timeout=max(3.0, n / rate))
         return self.figures(start, rate=rate, messages=n, achieved_rate=round(achieved, 1))
 
-    async def burst(self, *, bursts: int, size: int) -> Json:
+    async def burst(self, *, bursts: int, size: int, until_stalled_closed: bool = False) -> Json:
+        """``bursts`` times: ``size`` messages back to back, then wait until all are delivered."""
         start = self.snapshot()
+        sent = 0
         for b in range(bursts):
             self.open_window(size, reset=b == 0)
             for _ in range(size):
                 self.publish()
-            await self.drain(timeout=10.0)
+            sent += 1
+            await self.drain(timeout=max(10.0, size / 20))
             if not self.done.is_set():
                 break
-        return self.figures(start, bursts=bursts, size=size)
+            if until_stalled_closed and not procinfo.server_open(self._stalled_ports()):
+                break  # the server dropped every stalled socket: its bound is shown
+        return self.figures(start, bursts=sent, size=size)
 
     def _passes(self, step: Json) -> bool:
         return (
@@ -454,7 +467,13 @@ class Generator:
         }
 
     async def slow(
-        self, *, rate: float = 0, seconds: float = 0, bursts: int = 0, size: int = 0
+        self,
+        *,
+        rate: float = 0,
+        seconds: float = 0,
+        bursts: int = 0,
+        size: int = 0,
+        text_bytes: int = payload.SIZE,
     ) -> Json:
         """Designated clients (1%) stop reading; the others get a steady stream or bursts.
 
@@ -470,13 +489,23 @@ class Generator:
             p.slow = True
             conn.transport.pause_reading()
         rss0 = procinfo.usage(self.pids)[1]
+        got0 = {p.index: p.got for p in slow}
+        first = self.next_key
+        self.text_bytes = text_bytes
         if bursts:
-            out = await self.burst(bursts=bursts, size=size)
-            out["messages"] = bursts * size
+            out = await self.burst(bursts=bursts, size=size, until_stalled_closed=True)
         else:
             out = await self.steady(rate=rate, seconds=seconds)
+        self.text_bytes = payload.SIZE
+        out["text_bytes"] = text_bytes
+        out["messages"] = self.next_key - first
         out["slow_clients"] = len(slow)
         out["server_rss_growth_mb"] = round((procinfo.usage(self.pids)[1] - rss0) / 2**20, 1)
+        ports = self._stalled_ports()
+        out["stalled_kernel_kib"] = round(procinfo.tcp_queues(ports) / 1024)
+        out["stalled_closed_by_server"] = len(ports - procinfo.server_open(ports))
+        out["slow_after_resume"] = await self._resume(slow, last_key=self.next_key - 1)
+        out["slow_received"] = [p.got - got0[p.index] for p in slow]
         out["slow_closed_by_server"] = dict(self.slow_closes)
         self.expecting_close = True
         for p in slow:
@@ -486,6 +515,52 @@ class Generator:
         await asyncio.gather(*(c.closed for p in slow if (c := self.conns[p.index])))
         self.expecting_close = False
         return out
+
+    def _stalled_ports(self) -> set[int]:
+        return {
+            c.transport.get_extra_info("sockname")[1]
+            for p in self.peers
+            if p.slow and (c := self.conns[p.index]) is not None and not c.closed.done()
+        }
+
+    async def _resume(self, slow: list[Peer], *, last_key: int) -> dict[str, int]:
+        """Let the stalled clients read again: did the server close them, or hold everything?"""
+        loop = asyncio.get_running_loop()
+        self.catchup_key = last_key
+        waits: list[asyncio.Future[Any]] = []
+        for p in slow:
+            conn = self.conns[p.index]
+            assert conn is not None
+            if p.last_key >= last_key or conn.closed.done():
+                continue
+            self.catchup[p.index] = loop.create_future()
+            waits += [self.catchup[p.index], conn.closed]
+            conn.transport.resume_reading()
+        # Each stalled client either catches up or is closed; wait for one of the two per client.
+        deadline = loop.time() + 20
+        while any(not f.done() for f in self.catchup.values()) and loop.time() < deadline:
+            pending = [f for f in waits if not f.done()]
+            await asyncio.wait(
+                pending, timeout=deadline - loop.time(), return_when="FIRST_COMPLETED"
+            )
+            for p in slow:
+                conn = self.conns[p.index]
+                if conn is not None and conn.closed.done() and p.index in self.catchup:
+                    self.catchup.pop(p.index).cancel()
+        outcome: dict[str, int] = {}
+        for p in slow:
+            conn = self.conns[p.index]
+            assert conn is not None
+            if conn.closed.done():
+                what = f"closed {conn.closed.result()}"
+            elif p.last_key >= last_key:
+                what = "caught up: the server held every message"
+            else:
+                what = "neither closed nor caught up in 20 s"
+            outcome[what] = outcome.get(what, 0) + 1
+        self.catchup.clear()
+        self.catchup_key = 2**62
+        return outcome
 
     async def idle(self) -> Json:
         rss = procinfo.usage(self.pids)[1]

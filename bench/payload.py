@@ -19,13 +19,13 @@ _FILLER = (
     "the district hall meeting continues with the next speaker on the agenda and "
     "residents follow the debate on the lift project from their phones while the "
     "moderator keeps the queue fair for both sides of the question tonight "
-) * 2
+) * 3
 
 
-def encode(kind: str, key: int, sent_us: int) -> str:
-    """The text for message ``key`` published at ``sent_us`` (Unix microseconds)."""
+def encode(kind: str, key: int, sent_us: int, *, size: int = SIZE) -> str:
+    """The ``size``-byte text for message ``key`` published at ``sent_us`` (Unix µs)."""
     head = f"bench {kind}{str(key).translate(_TO_LETTERS)} {str(sent_us).translate(_TO_LETTERS)} "
-    return head + _FILLER[: SIZE - len(head)]
+    return head + _FILLER[: size - len(head)]
 
 
 def decode(text: str) -> tuple[str, int, int] | None:

@@ -38,6 +38,54 @@ def _tree(pids: list[int]) -> list[int]:
     return out
 
 
+def _tcp_rows() -> list[tuple[int, int, int, int, int]]:
+    """(local port, remote port, state, tx queue, rx queue) of every IPv4 TCP socket."""
+    rows = []
+    try:
+        with open("/proc/net/tcp") as f:
+            next(f)
+            for line in f:
+                fields = line.split()
+                tx, rx = (int(x, 16) for x in fields[4].split(":"))
+                rows.append(
+                    (
+                        int(fields[1].rsplit(":", 1)[1], 16),
+                        int(fields[2].rsplit(":", 1)[1], 16),
+                        int(fields[3], 16),
+                        tx,
+                        rx,
+                    )
+                )
+    except OSError:
+        pass
+    return rows
+
+
+def tcp_queues(ports: set[int]) -> int:
+    """Bytes the kernel holds for loopback connections whose client uses one of ``ports``.
+
+    Sums the server side's send queue and the client side's receive queue, from
+    /proc/net/tcp: what a stalled reader costs outside the server's own memory.
+    """
+    total = 0
+    for local, remote, _, tx, rx in _tcp_rows():
+        if remote in ports:
+            total += tx
+        elif local in ports:
+            total += rx
+    return total
+
+
+def server_open(ports: set[int]) -> set[int]:
+    """Which of these client ports the server side still holds ESTABLISHED.
+
+    A client that does not read never sees the server close: the FIN waits
+    behind the unsent data. The server's socket leaves ESTABLISHED (FIN_WAIT1)
+    as soon as the server closes it, or vanishes on a reset.
+    """
+    return {remote for _, remote, state, _, _ in _tcp_rows() if remote in ports and state == 1}
+
+
 def usage(pids: list[int]) -> tuple[float, int]:
     """(CPU seconds, RSS bytes) summed over ``pids`` and their descendants."""
     cpu = 0.0

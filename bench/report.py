@@ -255,9 +255,7 @@ def markdown(results: Json) -> str:
                 if g["p99_ms"] is not None and ref_p99
                 else DASH
             )
-            closed = (
-                ", ".join(f"{n} x {c}" for c, n in g["slow_closed_by_server"].items()) or "none"
-            )
+            closed = _after(g)
             return [
                 _f(g["slow_clients"]),
                 _f(g["rate"]),
@@ -279,7 +277,7 @@ def markdown(results: Json) -> str:
                 "change",
                 "reach",
                 "RSS growth MB",
-                "slow sockets closed",
+                "slow sockets, once they read again",
             ],
             _rows(results, session, phase, slow_cols),
         )
@@ -291,20 +289,31 @@ def markdown(results: Json) -> str:
         ]
 
         def flood_cols(s: str, g: Json, b: Json | None) -> list[str]:
-            closed = (
-                ", ".join(f"{n} x {c}" for c, n in g["slow_closed_by_server"].items()) or "none"
-            )
             return [
                 _f(g["slow_clients"]),
                 _f(g["messages"]),
                 _f(g["server_rss_growth_mb"]),
-                closed,
+                _f(g.get("stalled_kernel_kib")),
+                f"{g.get('stalled_closed_by_server', 0)} of {g['slow_clients']}",
+                _after(g),
+                " / ".join(_f(x) for x in g["slow_received"]),
                 _f(g["reach"], 4),
                 _f(g["p99_ms"]),
             ]
 
         lines += _table(
-            ["server", "slow", "messages", "RSS growth MB", "slow sockets closed", "reach", "p99"],
+            [
+                "server",
+                "stalled",
+                "messages",
+                "RSS growth MB",
+                "in kernel queues KiB",
+                "closed by the server while stalled",
+                "stalled socket, once it reads again",
+                "it received",
+                "others' reach",
+                "others' p99",
+            ],
             _rows(results, session, phase, flood_cols),
         )
 
@@ -343,6 +352,11 @@ def markdown(results: Json) -> str:
     failures = results.get("failures") or []
     lines += ["## Failures", ""] + ([f"* {f}" for f in failures] or ["None."]) + [""]
     return "\n".join(lines)
+
+
+def _after(g: Json) -> str:
+    """What became of the stalled sockets once they read again."""
+    return "; ".join(f"{n} {what}" for what, n in g.get("slow_after_resume", {}).items()) or DASH
 
 
 def _two_nodes(results: Json) -> list[str]:
@@ -436,12 +450,12 @@ def _targets(results: Json) -> list[str]:
     flood = _phase(results, "yishi", "slow-flood", "flood")
     b0_flood = _phase(results, "b0", "slow-flood", "flood")
     if flood:
-        closed = sum(flood["slow_closed_by_server"].values())
+        closed = flood.get("stalled_closed_by_server", 0)
         target(
             "memory bounded with slow readers",
             f"RSS +{_f(flood['server_rss_growth_mb'])} MB (B0 +"
             f"{_f(b0_flood and b0_flood['server_rss_growth_mb'])} MB); "
-            f"{closed} of {flood['slow_clients']} stalled sockets closed",
+            f"{closed} of {flood['slow_clients']} stalled sockets closed by the server",
             closed == flood["slow_clients"],
         )
     return ["## Targets (Yishi, from issue 7)", "", *_table(["target", "measured", ""], rows)]

@@ -78,13 +78,16 @@ FULL: list[tuple[str, Json]] = [
     (
         "slow-flood",
         {
-            # Few sockets, many messages: a stalled socket must be sent more than the
-            # kernel buffers hold (up to tcp_wmem max, 4 MiB here) before memory bounds show.
+            # Few sockets, many larger messages (chat allows 500 characters): a stalled
+            # socket must be sent more than the kernel buffers for it (about 4 MiB on
+            # loopback here) before a server's memory bound, or its absence, shows.
             "clients": 10,
             "slow_fraction": 0.1,
             "timeout": 180,
             "connect_timeout": 60,
-            "phases": [{"name": "flood", "type": "slow", "bursts": 40, "size": 1000}],
+            "phases": [
+                {"name": "flood", "type": "slow", "bursts": 32, "size": 500, "text_bytes": 480}
+            ],
         },
     ),
     (
