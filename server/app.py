@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
@@ -122,4 +124,6 @@ def create_app(config: Config, *, clock: Callable[[], int] = wall_clock,
         Route("/m/{room_id}", page("moderator.html")),
         Mount("/static", StaticFiles(directory=static_dir(), check_dir=False), name="static"),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    # Pages, scripts and minutes travel compressed to old phones on weak networks.
+    middleware = [Middleware(GZipMiddleware, minimum_size=1024)]
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

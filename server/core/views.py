@@ -82,6 +82,7 @@ def snapshot(state: RoomState, viewer: Viewer) -> Json:
                 "queue_entry": ctx.queue_entry(viewer.participant_id) if waiting else None},
     }
     if viewer.moderator:
+        out["room"]["invite_code"] = state.invite_code
         out["held"] = [{**m.to_wire(), "reasons": list(m.reasons)}
                        for m in state.chat.values() if m.status == "held"]
     return out
