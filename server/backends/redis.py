@@ -53,7 +53,7 @@ from yishi.backends.base import (
     pack_body,
     unpack_entry,
 )
-from yishi.backends.redis_delivery import Delivery
+from yishi.backends.redis_delivery import Delivery, cancelled
 from yishi.core.types import Entry, Json
 
 logger = logging.getLogger(__name__)
@@ -131,6 +131,9 @@ class RedisBackend:
         self._idle = asyncio.Event()
         self._idle.set()
         self._tasks: list[asyncio.Task[None]] = []
+        # Loops stop on this flag, not only on cancellation: on Python 3.11 a
+        # cancellation that meets a finishing wait_for inside redis-py can be lost.
+        self._stopping = asyncio.Event()
         self._open = False
 
     @property
@@ -184,6 +187,7 @@ class RedisBackend:
             await asyncio.wait_for(self._idle.wait(), SOCKET_TIMEOUT_S)
         except TimeoutError:
             logger.warning("closing with appends still waiting to be read back")
+        self._stopping.set()
         for task in others:
             task.cancel()
         await asyncio.gather(*others, return_exceptions=True)
@@ -399,7 +403,7 @@ class RedisBackend:
     async def _listen_loop(self, pubsub: PubSub | None) -> None:
         backoff = RETRY_MIN_S
         try:
-            while True:
+            while not self._stopping.is_set():
                 try:
                     if pubsub is None:
                         pubsub = await self._subscribe()
@@ -408,6 +412,8 @@ class RedisBackend:
                     backoff = RETRY_MIN_S
                     await self._pump(pubsub)
                 except (RedisError, OSError, BackendUnavailable) as exc:
+                    if cancelled():
+                        return
                     if pubsub is not None:
                         self.reconnects += 1
                         logger.warning("redis pub/sub connection lost (%s); reconnecting", exc)
@@ -417,7 +423,7 @@ class RedisBackend:
                         # Redis restart): drop the idle ones so no command meets them.
                         if self._redis is not None:
                             await self._redis.connection_pool.disconnect(inuse_connections=False)
-                    await asyncio.sleep(backoff)
+                    await self._nap(backoff)
                     backoff = min(backoff * 2, RETRY_MAX_S)
         finally:
             if pubsub is not None:
@@ -439,7 +445,7 @@ class RedisBackend:
         loop = asyncio.get_running_loop()
         last_heard = loop.time()
         pinged: float | None = None
-        while True:
+        while not self._stopping.is_set():
             message = await pubsub.get_message(timeout=PUMP_POLL_S)
             now = loop.time()
             if message is None:
@@ -480,14 +486,23 @@ class RedisBackend:
 
     async def _heartbeat_loop(self) -> None:
         every = self.node_ttl_s / 3
-        while True:
+        while not self._stopping.is_set():
             try:
                 await self._beat()
                 delay = every
             except (RedisError, OSError) as exc:
+                if cancelled():
+                    return
                 logger.warning("node heartbeat failed (%s); retrying", exc)
                 delay = min(every, RETRY_MAX_S / 2)
-            await asyncio.sleep(delay)
+            await self._nap(delay)
+
+    async def _nap(self, seconds: float) -> None:
+        """Sleep, but wake at once when the backend closes."""
+        try:
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+        except TimeoutError:
+            pass
 
     # -- plumbing ------------------------------------------------------------------------
 

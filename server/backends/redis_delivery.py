@@ -38,6 +38,13 @@ ReadPage = Callable[[str, int, int], Awaitable[list[Entry]]]
 REPAIR_PAGE = 1000
 
 
+def cancelled() -> bool:
+    """Was the current task cancelled? redis-py may turn a cancellation into a
+    connection error, and a loop that retries on those would never stop."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 class Delivery:
     """The per-room cursors, parked entries and repair reads of one backend."""
 
@@ -49,6 +56,7 @@ class Delivery:
         self._parked: dict[str, dict[int, Entry]] = {}
         self._waiters: dict[str, dict[int, list[asyncio.Future[None]]]] = {}
         self._repairs: dict[str, asyncio.Task[None]] = {}
+        self._closed = False
         self.repair_reads = 0  # a metric: stored-log reads made to fill gaps
 
     def rooms(self) -> list[str]:
@@ -133,16 +141,18 @@ class Delivery:
     def repair(self, room_id: str) -> None:
         """Read the room's stored log after its cursor (one read loop per room at a time)."""
         task = self._repairs.get(room_id)
-        if task is None or task.done():
+        if not self._closed and (task is None or task.done()):
             self._repairs[room_id] = asyncio.create_task(
                 self._repair(room_id), name=f"yishi-redis-repair-{room_id}"
             )
 
     async def _repair(self, room_id: str) -> None:
-        while True:
+        while not self._closed:
             try:
                 page = await self._read_page(room_id, self.cursor(room_id), REPAIR_PAGE)
             except BackendUnavailable as exc:
+                if cancelled():
+                    return
                 # Redis is away: the entries are safe in it; keep trying until it is back.
                 logger.warning("repair read of %s failed (%s); retrying", room_id, exc)
                 await asyncio.sleep(self._retry_s)
@@ -157,6 +167,7 @@ class Delivery:
 
     def close(self) -> None:
         """Stop the repairs and fail whoever still waits."""
+        self._closed = True
         for task in self._repairs.values():
             task.cancel()
         self._repairs.clear()
