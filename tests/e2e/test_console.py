@@ -10,7 +10,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from conftest import Pages, Server, screenshot
+# Imported with the module: by run time `conftest` may name another folder's conftest.
+from conftest import ADMIN, Pages, Server, screenshot
 from helpers import expect_connected, fill_join, join, moderator, open_poll
 
 pytestmark = pytest.mark.e2e
@@ -130,8 +131,6 @@ def test_draft_minutes_and_unpublished_minutes(server: Server, pages: Pages) -> 
 
 
 def test_landing_page_creates_a_room(server: Server, pages: Pages) -> None:
-    from conftest import ADMIN
-
     page = pages.open(f"{server.base_url}/", width=1280)
     page.get_by_label("管理员密钥").fill("wrong-token")
     page.get_by_label("会议名称").fill("楼顶光伏议事会")
