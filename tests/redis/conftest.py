@@ -14,8 +14,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
 
-from redisserver import RedisServer, redis_server  # noqa: E402,F401 (a fixture)
-from yishinodes import Cluster  # noqa: E402
+from redisserver import RedisServer, redis_server  # noqa: F401 (a fixture)
+from yishinodes import Cluster
 
 pytestmark = pytest.mark.redis
 

@@ -90,7 +90,7 @@ async def eventually(probe: Callable[[], Any], what: str, timeout: float = WAIT)
 
 async def test_entries_are_stamped_with_redis_time_not_the_node_clock(fresh: RedisServer) -> None:
     async with backends(fresh, 1) as [b]:
-        b._clock = lambda: 5  # noqa: SLF001 - a node whose clock is far off must not matter
+        b._clock = lambda: 5
         with fresh.client() as raw:
             seconds, micros = raw.time()
         before = seconds * 1000 + micros // 1000
