@@ -134,6 +134,7 @@ class RedisBackend:
         # Loops stop on this flag, not only on cancellation: on Python 3.11 a
         # cancellation that meets a finishing wait_for inside redis-py can be lost.
         self._stopping = asyncio.Event()
+        self._listening = False  # subscribed and caught up: this node hears the others
         self._open = False
 
     @property
@@ -169,6 +170,7 @@ class RedisBackend:
             await self._release()
             raise BackendUnavailable(f"cannot reach redis at {self._where()}: {exc}") from exc
         self._open = True
+        self._listening = True
         self._tasks = [
             asyncio.create_task(self._write_loop(), name="yishi-redis-writer"),
             asyncio.create_task(self._listen_loop(pubsub), name="yishi-redis-listener"),
@@ -360,8 +362,12 @@ class RedisBackend:
         return int(seq), _bytes(blob)
 
     async def ping(self) -> None:
+        """Redis answers, and this node is subscribed (it hears the other nodes)."""
         self._check_open()
         await self._call("PING", lambda r: asyncio.wait_for(r.ping(), PING_TIMEOUT_S))
+        if not self._listening:
+            raise BackendUnavailable("redis pub/sub is reconnecting; this node is not hearing"
+                                     " the others")
 
     async def alive_nodes(self) -> set[str]:
         """Ids of the nodes whose heartbeat has not expired (this one always included)."""
@@ -408,12 +414,14 @@ class RedisBackend:
                     if pubsub is None:
                         pubsub = await self._subscribe()
                         await self._resync()
+                        self._listening = True
                         logger.info("redis pub/sub is back; rooms re-read where behind")
                     backoff = RETRY_MIN_S
                     await self._pump(pubsub)
                 except (RedisError, OSError, BackendUnavailable) as exc:
                     if cancelled():
                         return
+                    self._listening = False
                     if pubsub is not None:
                         self.reconnects += 1
                         logger.warning("redis pub/sub connection lost (%s); reconnecting", exc)
