@@ -17,7 +17,7 @@ from .dispatch import execute
 from .hub import Close, Subscriber
 from .ratelimit import TokenBucket
 from .tokens import InvalidToken, TokenClaims
-from .wire import (CLOSE_INTERNAL, CLOSE_NO_ROOM, CLOSE_POLICY, CLOSE_REMOVED,
+from .wire import (CLOSE_INTERNAL, CLOSE_NO_ROOM, CLOSE_POLICY, CLOSE_REMOVED, CLOSE_TOO_SLOW,
                    CLOSE_UNAUTHORIZED, Codec, choose_codec, error_reply, event_message,
                    ok_reply, parse_command, request_id)
 
@@ -122,14 +122,14 @@ class Connection:
         subscriber = Subscriber(viewer, self.codec)
         state = host.state
         replay = host.events_since(since) if since is not None else None
-        welcome = self.codec.encode(ok_reply(hello_id, {
+        welcome = subscriber.encode(ok_reply(hello_id, {
             "you": state.participants[claims.participant_id].to_wire(),
             "server_time": self.services.clock(),
             "seq": state.event_seq,
             "state": None if replay is not None else snapshot(state, viewer),
             "replayed": replay is not None,
         }))
-        missed = (self.codec.encode(event_message(e)) for e in replay or () if can_see(e, viewer))
+        missed = (subscriber.encode(event_message(e)) for e in replay or () if can_see(e, viewer))
         subscriber.outbox.send_first(itertools.chain([welcome], missed))
         host.hub.add(subscriber)
         return subscriber
@@ -139,17 +139,17 @@ class Connection:
         metrics.sockets.inc()
         host.presence.connected(claims.participant_id)
         writer = asyncio.create_task(self._write(subscriber))
+        # A send fails only when the client has gone, which the reader learns too.
+        writer.add_done_callback(lambda t: t.cancelled() or t.exception())
         try:
-            reader = asyncio.create_task(self._read(host, claims, subscriber))
-            done, _ = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
-            if reader in done and reader.exception() is None and subscriber.outbox.closing:
+            # Ends when the client goes, or when the writer has sent a close (the
+            # server then reports the socket disconnected).
+            await self._read(host, claims, subscriber)
+            if subscriber.outbox.closing:
                 # The reader asked for a close: let the writer send what is queued, then it.
                 await asyncio.wait({writer}, timeout=CLOSE_DRAIN_TIMEOUT_S)
-            for task in (reader, writer):
-                if not task.done():
-                    task.cancel()
-            for task in done:
-                task.result()
+        except WebSocketDisconnect:
+            pass
         finally:
             host.hub.remove(subscriber)
             host.presence.disconnected(claims.participant_id)
@@ -157,21 +157,20 @@ class Connection:
             writer.cancel()
 
     async def _write(self, subscriber: Subscriber) -> None:
+        send = self.ws.send
+        outbox = subscriber.outbox
         for sent in itertools.count(1):
             if sent % WRITER_YIELD_EVERY == 0:
                 # A send into a writable socket never suspends: let others run
                 # during a long replay.
                 await asyncio.sleep(0)
-            item = await subscriber.outbox.get()
+            item = await outbox.get()
             if isinstance(item, Close):
-                if item.code == 4008:
+                if item.code == CLOSE_TOO_SLOW:
                     self.services.metrics.slow_closed.inc()
                 await self.ws.close(item.code, item.reason)
                 return
-            if isinstance(item, bytes):
-                await self.ws.send_bytes(item)
-            else:
-                await self.ws.send_text(item)
+            await send(item)  # type: ignore[arg-type]
 
     async def _read(self, host: RoomHost, claims: TokenClaims, subscriber: Subscriber) -> None:
         limited = claims.role not in STAFF_ROLES
