@@ -9,6 +9,7 @@ missing range is read from the log (the repair path), duplicates are ignored.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import pickle
 from collections import OrderedDict, deque
@@ -27,6 +28,7 @@ logger = logging.getLogger(__name__)
 REPLAY_EVENTS = 12_000  # the contract asks for at least the last 10,000
 KEPT_OUTCOMES = 4096
 PRESENCE_INTERVAL_MS = 1000
+OFFLINE_GRACE_MS = 1500
 TICK_RETRY_S = 1.0
 SNAPSHOT_EVERY = 1000  # entries; a node starting to host a long room skips the rest
 DEAD_NODE_SWEEP_S = 2.0
@@ -200,9 +202,11 @@ class RoomHost:
             return []
         if since > self.state.event_seq or not self.recent:
             return None
-        if self.recent[0].seq > since + 1:
+        first = self.recent[0].seq
+        if first > since + 1:
             return None
-        return [e for e in self.recent if e.seq > since]
+        # Event numbers in `recent` are consecutive: start right at the one after `since`.
+        return list(itertools.islice(self.recent, since + 1 - first, None))
 
 
 class PresenceReporter:
@@ -216,6 +220,7 @@ class PresenceReporter:
     def __init__(self, host: RoomHost) -> None:
         self.host = host
         self.sockets: dict[str, int] = {}
+        self._gone_at: dict[str, int] = {}
         self._reported: dict[str, bool] = {}
         self._last_sent: dict[str, int] = {}
         self._pending: dict[str, asyncio.Task[None]] = {}
@@ -228,6 +233,7 @@ class PresenceReporter:
         left = self.sockets.get(participant_id, 0) - 1
         if left <= 0:
             self.sockets.pop(participant_id, None)
+            self._gone_at[participant_id] = self.host.node.clock()
         else:
             self.sockets[participant_id] = left
         self._changed(participant_id)
@@ -243,8 +249,13 @@ class PresenceReporter:
                 online = participant_id in self.sockets
                 if self._reported.get(participant_id, self._state_says(participant_id)) == online:
                     return
+                now = node.clock()
                 wait = self._last_sent.get(participant_id, -PRESENCE_INTERVAL_MS) + \
-                    PRESENCE_INTERVAL_MS - node.clock()
+                    PRESENCE_INTERVAL_MS - now
+                if not online:
+                    # A dropped connection usually comes straight back: report the
+                    # absence only once it has lasted a moment.
+                    wait = max(wait, self._gone_at.get(participant_id, now) + OFFLINE_GRACE_MS - now)
                 if wait > 0:
                     await asyncio.sleep(wait / 1000)
                     continue
