@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 
 from yishi.backends.base import BackendUnavailable
 from yishi.core import commands
-from yishi.core.types import CommandError, ErrorCode, Json, Role
+from yishi.core.types import CommandError, Entry, ErrorCode, Json, Role
 from yishi.core.views import summary
 from yishi.minutes import FORMATS, log_digest, render_minutes
 
@@ -270,7 +270,7 @@ async def minutes(request: Request) -> Response:
     # The state and the digest must describe the same entries: the log may already
     # hold one this node has not applied yet.
     applied = host.state.entry_seq
-    entries = []
+    entries: list[Entry] = []
     while len(entries) < applied:
         page = await services.backend.read(host.room_id, after=len(entries),
                                            limit=applied - len(entries))

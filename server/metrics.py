@@ -49,7 +49,7 @@ class Metrics:
                                          "Backend ping round trip", registry=self.registry)
 
     def watch(self, node: Node) -> None:
-        self.registry.register(NodeCollector(node))  # type: ignore[arg-type]
+        self.registry.register(NodeCollector(node))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -38,12 +38,13 @@ class KeyedBuckets:
 
     def __init__(self, *, rate: float, burst: float, clock: Callable[[], int],
                  keep: int = 100_000) -> None:
-        self._make = lambda: TokenBucket(rate=rate, burst=burst, clock=clock)
+        self._rate, self._burst, self._clock = rate, burst, clock
         self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
         self._keep = keep
 
     def get(self, key: str) -> TokenBucket:
-        bucket = self._buckets.pop(key, None) or self._make()
+        bucket = self._buckets.pop(key, None) or TokenBucket(
+            rate=self._rate, burst=self._burst, clock=self._clock)
         self._buckets[key] = bucket
         while len(self._buckets) > self._keep:
             self._buckets.popitem(last=False)

@@ -46,7 +46,8 @@ async def _receive(ws: WebSocket) -> str | bytes:
     message = await ws.receive()
     if message["type"] == "websocket.disconnect":
         raise WebSocketDisconnect(message.get("code", 1000))
-    return message.get("text") if message.get("text") is not None else message.get("bytes", b"")
+    text: str | None = message.get("text")
+    return text if text is not None else bytes(message.get("bytes") or b"")
 
 
 async def websocket_endpoint(ws: WebSocket) -> None:
@@ -170,7 +171,7 @@ class Connection:
                     self.services.metrics.slow_closed.inc()
                 await self.ws.close(item.code, item.reason)
                 return
-            await send(item)  # type: ignore[arg-type]
+            await send(item)
 
     async def _read(self, host: RoomHost, claims: TokenClaims, subscriber: Subscriber) -> None:
         limited = claims.role not in STAFF_ROLES

@@ -36,12 +36,12 @@ def text(limit_key: str, *, allow_empty: bool = False) -> Check:
     def check(name: str, value: Any) -> str:
         if not isinstance(value, str):
             raise _bad(f"{name} must be a string")
-        value = value.strip()
-        if not value and not allow_empty:
+        stripped: str = value.strip()
+        if not stripped and not allow_empty:
             raise _bad(f"{name} must not be empty")
-        if len(value) > limit:
+        if len(stripped) > limit:
             raise CommandError(ErrorCode.TOO_LARGE, f"{name} is longer than {limit} characters")
-        return value
+        return stripped
 
     return check
 

@@ -79,8 +79,9 @@ def agenda_set(ctx: Context, args: Json) -> Json:
     by_title = {i.title: i for i in state.agenda}
     kept = set(titles)
     for item in state.agenda:
-        used = item.has_records() or any(
-            r.item_id == item.item_id for r in (*state.polls.values(), *state.decisions))
+        used = (item.has_records()
+                or any(p.item_id == item.item_id for p in state.polls.values())
+                or any(d.item_id == item.item_id for d in state.decisions))
         if item.title not in kept and (used or item is state.item and state.turn is not None):
             raise CommandError(ErrorCode.CONFLICT, f"agenda item {item.title!r} has records")
     current = state.item
