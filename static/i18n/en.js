@@ -43,6 +43,7 @@ export default {
   "join.name_hint": "For example: Mrs Wang, building 3. Everyone will see it.",
   "join.invite_label": "Invite code",
   "join.enter": "Enter",
+  "join.minutes": "Read the minutes and follow-up",
   "join.privacy": "Please do not write phone numbers, ID numbers or other personal data in statements or chat.",
   "join.need_name": "Please enter your name first.",
   "join.need_invite": "Please enter the invite code, or use the link from the moderator.",

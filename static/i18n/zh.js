@@ -43,6 +43,7 @@ export default {
   "join.name_hint": "例如：3 号楼王阿姨。大家会看到这个称呼。",
   "join.invite_label": "邀请码",
   "join.enter": "进入会客厅",
+  "join.minutes": "查看会议纪要和办理进度",
   "join.privacy": "请不要在发言或留言里写电话、身份证号等个人信息。",
   "join.need_name": "请先填写您的称呼。",
   "join.need_invite": "请填写邀请码，或使用主持人发的链接进入。",

@@ -50,6 +50,9 @@ async function showJoin(message = "") {
     const agenda = Array.isArray(summary.agenda) ? summary.agenda.map((a) => (typeof a === "string" ? a : a.title)) : [];
     $("#join-agenda-list").replaceChildren(...agenda.map((a) => h("li", {}, a)));
     show($("#join-agenda"), agenda.length > 0);
+    // After the session: the published minutes and the actions' progress, no token needed.
+    $("#join-minutes-a").href = `/r/${encodeURIComponent(roomId)}/minutes`;
+    show($("#join-minutes"), Boolean(summary.minutes_published));
     if (summary.settings) roomDefault(summary.settings.lang);
     else if (summary.lang) roomDefault(summary.lang);
   } catch (err) {

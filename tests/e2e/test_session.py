@@ -192,3 +192,8 @@ def test_full_session(server: Server, pages: Pages) -> None:
     expect(minutes.locator("#actions-body")).to_contain_text("联系电梯公司做可行性评估")
     expect(minutes.locator("#actions-body")).to_contain_text("未开始")
     screenshot(minutes, "session-minutes")
+
+    # The invite link itself leads a newcomer to the published minutes, no token needed.
+    newcomer = pages.open(room.invite_url)
+    newcomer.get_by_role("link", name="查看会议纪要和办理进度").click()
+    expect(newcomer.locator("#actions-body")).to_contain_text("联系电梯公司做可行性评估")
