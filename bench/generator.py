@@ -264,6 +264,11 @@ class Generator:
 
     def publish(self, kind: str = payload.MEASURED) -> int:
         assert self.pub_conn is not None
+        if self.pub_conn.closed.done():
+            # Without this, a dead publisher would read as "no client got anything".
+            raise SessionError(
+                f"the publisher's socket was closed ({self.pub_conn.closed.result()})"
+            )
         key = self.next_key
         self.next_key += 1
         self.dialect.publish(

@@ -47,6 +47,14 @@ def _find(results: Json, phase: str) -> list[tuple[str, str]]:
     return seen
 
 
+def _clients(results: Json, session: str) -> int:
+    """Sockets in a session (the same for every server)."""
+    for srv in results["servers"].values():
+        if srv["sessions"].get(session, {}).get("clients"):
+            return int(srv["sessions"][session]["clients"])
+    return 0
+
+
 def _table(head: list[str], rows: list[list[str]]) -> list[str]:
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     out += ["| " + " | ".join(r) + " |" for r in rows]
@@ -96,11 +104,7 @@ def markdown(results: Json) -> str:
 
     for session, phase in _find(results, "fanout"):
         some = next(p for s in results["servers"] if (p := _phase(results, s, session, phase)))
-        clients = next(
-            srv["sessions"][session].get("clients")
-            for srv in results["servers"].values()
-            if session in srv["sessions"]
-        )
+        clients = _clients(results, session)
         lines += [f"## Fan-out: {clients:,} sockets in one room, {some.get('rate')} msg/s", ""]
         lines += _table(
             [
@@ -216,7 +220,8 @@ def markdown(results: Json) -> str:
         )
 
     for session, phase in _find(results, "idle"):
-        lines += ["## Idle memory per socket (server RSS growth / sockets, all nodes)", ""]
+        clients = _clients(results, session)
+        lines += [f"## Idle memory per socket, {clients:,} sockets (RSS growth / sockets)", ""]
 
         def idle_cols(s: str, g: Json, b: Json | None, session: str = session) -> list[str]:
             run = results["servers"][s]["sessions"][session]

@@ -39,8 +39,8 @@ FULL: list[tuple[str, Json]] = [
         "room-5k",
         {
             "clients": 5000,
-            "timeout": 330,
-            "connect_timeout": 150,
+            "timeout": 300,
+            "connect_timeout": 120,
             "phases": [
                 {"name": "idle", "type": "idle"},
                 {"name": "fanout", "type": "steady", "rate": 5, "seconds": 6},
@@ -61,7 +61,7 @@ FULL: list[tuple[str, Json]] = [
                 {
                     "name": "sweep",
                     "type": "sweep",
-                    "rates": [25, 50, 100, 200, 400, 800],
+                    "rates": [5, 10, 25, 50, 100, 200, 400, 800],
                     "seconds": 3,
                 },
                 {"name": "half-b0", "type": "steady", "rate": "half", "seconds": 4},
@@ -94,8 +94,8 @@ FULL: list[tuple[str, Json]] = [
         "reconnect-2k",
         {
             "clients": 2000,
-            "timeout": 270,
-            "connect_timeout": 120,
+            "timeout": 330,
+            "connect_timeout": 180,
             "phases": [
                 {
                     "name": "reconnect",
