@@ -67,6 +67,7 @@ DELIVERY_GRACE_S = 0.1  # an append ahead of pub/sub waits this long before a re
 RETRY_MIN_S, RETRY_MAX_S = 0.05, 1.0  # reconnect backoff
 PUMP_POLL_S = 1.0  # pub/sub read timeout, to notice silence
 IDLE_PING_S = 5.0  # ping the pub/sub connection after this much silence
+AUDIT_S = 1.0  # how often recently active rooms are checked against the stored log
 NODE_TTL_ENV = "YISHI_NODE_TTL"
 DEFAULT_NODE_TTL_S = 10.0
 NODE_INDEX_KEEP_MS = 24 * 3600 * 1000  # heartbeat index entries older than this are pruned
@@ -124,6 +125,8 @@ class RedisBackend:
                                   retry_s=RETRY_MAX_S)
         self._redis: Redis | None = None
         self._sub_redis: Redis | None = None
+        self._options: dict[str, Any] = {}
+        self._retired: list[Redis] = []  # replaced clients, closed once their commands end
         self._registered: set[str] = set()  # rooms known to be in yishi:rooms
         self._pending: list[_Pending] = []
         self._wakeup = asyncio.Event()
@@ -131,10 +134,13 @@ class RedisBackend:
         self._idle = asyncio.Event()
         self._idle.set()
         self._tasks: list[asyncio.Task[None]] = []
+        self._retiring: set[asyncio.Task[None]] = set()
         # Loops stop on this flag, not only on cancellation: on Python 3.11 a
         # cancellation that meets a finishing wait_for inside redis-py can be lost.
         self._stopping = asyncio.Event()
         self._listening = False  # subscribed and caught up: this node hears the others
+        self._touched: set[str] = set()  # rooms with entries since the last audit
+        self._suspects: dict[str, int] = {}  # room -> stored seq not yet delivered
         self._open = False
 
     @property
@@ -147,7 +153,7 @@ class RedisBackend:
     async def start(self) -> None:
         """Connect, subscribe, and learn where every room stands. Raises
         :class:`BackendUnavailable` if Redis cannot be reached now."""
-        options: dict[str, Any] = {
+        self._options = {
             "socket_timeout": SOCKET_TIMEOUT_S,
             "socket_connect_timeout": CONNECT_TIMEOUT_S,
             # No hidden retries: a retried append could be appended twice, and the
@@ -155,10 +161,8 @@ class RedisBackend:
             "retry": Retry(NoBackoff(), 0),
             "client_name": f"yishi-{self.node_id}",
         }
-        pool = BlockingConnectionPool.from_url(
-            self.url, max_connections=MAX_CONNECTIONS, timeout=SOCKET_TIMEOUT_S, **options)
-        self._redis = Redis(connection_pool=pool)
-        self._sub_redis = Redis(connection_pool=ConnectionPool.from_url(self.url, **options))
+        self._redis = self._new_client()
+        self._sub_redis = Redis(connection_pool=ConnectionPool.from_url(self.url, **self._options))
         try:
             await self._redis.ping()
             pubsub = await self._subscribe()
@@ -175,6 +179,7 @@ class RedisBackend:
             asyncio.create_task(self._write_loop(), name="yishi-redis-writer"),
             asyncio.create_task(self._listen_loop(pubsub), name="yishi-redis-listener"),
             asyncio.create_task(self._heartbeat_loop(), name="yishi-redis-heartbeat"),
+            asyncio.create_task(self._audit_loop(), name="yishi-redis-audit"),
         ]
 
     async def close(self) -> None:
@@ -190,9 +195,9 @@ class RedisBackend:
         except TimeoutError:
             logger.warning("closing with appends still waiting to be read back")
         self._stopping.set()
-        for task in others:
+        for task in (*others, *self._retiring):
             task.cancel()
-        await asyncio.gather(*others, return_exceptions=True)
+        await asyncio.gather(*others, *self._retiring, return_exceptions=True)
         self._delivery.close()
         try:
             # Gone at once rather than after the TTL, so the others notice quickly.
@@ -204,10 +209,34 @@ class RedisBackend:
         await self._release()
 
     async def _release(self) -> None:
-        for client in (self._redis, self._sub_redis):
+        for client in (self._redis, self._sub_redis, *self._retired):
             if client is not None:
                 await client.aclose(close_connection_pool=True)
         self._redis = self._sub_redis = None
+        self._retired.clear()
+
+    def _new_client(self) -> Redis:
+        pool = BlockingConnectionPool.from_url(
+            self.url, max_connections=MAX_CONNECTIONS, timeout=SOCKET_TIMEOUT_S, **self._options)
+        return Redis(connection_pool=pool)
+
+    async def _renew_client(self) -> None:
+        """New commands get new connections; the old ones are closed later.
+
+        After a lost pub/sub connection (typically a Redis restart) the pooled
+        connections may be dead too, and an append must not be the command that
+        finds out: it cannot be retried safely. Disconnecting the old pool now
+        could cut a command that is using it, so it is closed once every command
+        that took a connection from it has finished or timed out.
+        """
+        old, self._redis = self._redis, self._new_client()
+        if old is None:
+            return
+        self._retired.append(old)
+        await self._nap(2 * SOCKET_TIMEOUT_S + 1)
+        if old in self._retired:
+            self._retired.remove(old)
+            await old.aclose(close_connection_pool=True)
 
     # -- appends -------------------------------------------------------------------
 
@@ -285,6 +314,7 @@ class RedisBackend:
                     p.future.set_exception(BackendUnavailable(f"redis append failed: {result}"))
                 continue
             entry = unpack_entry(int(result[0]), int(result[1]), p.body)
+            self._touched.add(p.room_id)
             # Listeners first, if it is next in line; a waiter resumes on a later
             # loop turn anyway, and a cancelled waiter's entry is still stored.
             self._delivery.offer(p.room_id, entry)
@@ -365,7 +395,7 @@ class RedisBackend:
         """Redis answers, and this node is subscribed (it hears the other nodes)."""
         self._check_open()
         await self._call("PING", lambda r: asyncio.wait_for(r.ping(), PING_TIMEOUT_S))
-        if not self._listening:
+        if not self._listening or self._tasks[1].done():
             raise BackendUnavailable("redis pub/sub is reconnecting; this node is not hearing"
                                      " the others")
 
@@ -418,19 +448,31 @@ class RedisBackend:
                         logger.info("redis pub/sub is back; rooms re-read where behind")
                     backoff = RETRY_MIN_S
                     await self._pump(pubsub)
-                except (RedisError, OSError, BackendUnavailable) as exc:
+                except asyncio.CancelledError:
+                    if self._stopping.is_set() or cancelled():
+                        raise
+                    # Python 3.11: a timeout inside redis-py that expires as its read
+                    # completes can leak a cancellation nobody asked for. Nobody
+                    # cancelled this loop, so it must go on listening.
+                    logger.warning("stray cancellation in the pub/sub listener; reconnecting")
+                    self._listening = False
+                    if pubsub is not None:
+                        await _close(pubsub)
+                        pubsub = None
+                except Exception as exc:
                     if cancelled():
                         return
+                    if not isinstance(exc, RedisError | OSError | BackendUnavailable):
+                        logger.exception("pub/sub listener failed; reconnecting")
                     self._listening = False
                     if pubsub is not None:
                         self.reconnects += 1
                         logger.warning("redis pub/sub connection lost (%s); reconnecting", exc)
                         await _close(pubsub)
                         pubsub = None
-                        # Pooled connections made before the loss may be dead too (a
-                        # Redis restart): drop the idle ones so no command meets them.
-                        if self._redis is not None:
-                            await self._redis.connection_pool.disconnect(inuse_connections=False)
+                        task = asyncio.create_task(self._renew_client())
+                        self._retiring.add(task)
+                        task.add_done_callback(self._retiring.discard)
                     await self._nap(backoff)
                     backoff = min(backoff * 2, RETRY_MAX_S)
         finally:
@@ -479,8 +521,48 @@ class RedisBackend:
             # The stored copy is read instead when the gap shows.
             logger.exception("undecodable pub/sub message on %r", channel)
             return
+        self._touched.add(room_id)
         if self._delivery.offer(room_id, entry):
             self._delivery.repair(room_id)  # pub/sub is ordered: a jump means a loss
+
+    async def _audit_loop(self) -> None:
+        """Every second, compare recently active rooms with the stored log.
+
+        A lost message is noticed when the next one shows a jump; this catches the
+        last of a burst, which has no next one. An entry counts as missing only if
+        it is still undelivered one round after it was seen stored (until then it
+        may simply be on its way).
+        """
+        while not self._stopping.is_set():
+            await self._nap(AUDIT_S)
+            if not self._listening:
+                continue  # the resync after reconnecting covers every room
+            for room_id, seq in list(self._suspects.items()):
+                if self._delivery.cursor(room_id) < seq:
+                    logger.warning("room %s: entries up to %d are stored but were not heard;"
+                                   " reading them", room_id, seq)
+                    self._delivery.repair(room_id)
+            self._suspects.clear()
+            rooms, self._touched = sorted(self._touched), set()
+            if not rooms:
+                continue
+
+            async def fetch(r: Redis, rooms: list[str] = rooms) -> list[Any]:
+                pipe = r.pipeline(transaction=False)
+                for room in rooms:
+                    pipe.get(keys.seq_key(room))
+                result: list[Any] = await pipe.execute()
+                return result
+
+            try:
+                stored = await self._call("GET seqs", fetch)
+            except BackendUnavailable:
+                self._touched.update(rooms)
+                continue
+            for room_id, seq in zip(rooms, stored):
+                if int(seq or 0) > self._delivery.cursor(room_id):
+                    self._suspects[room_id] = int(seq)
+                    self._touched.add(room_id)
 
     # -- heartbeat ---------------------------------------------------------------------
 

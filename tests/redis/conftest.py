@@ -35,3 +35,16 @@ async def cluster(tmp_path: Path, own_redis: RedisServer) -> AsyncIterator[Clust
     nodes = Cluster(own_redis, tmp_path)
     yield nodes
     await nodes.aclose()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                              ) -> Iterator[pytest.TestReport]:
+    """A failed multi-node test shows the nodes' and Redis's logs with its report."""
+    report: pytest.TestReport = yield
+    if report.when == "call" and report.failed:
+        nodes = getattr(item, "funcargs", {}).get("cluster")
+        if isinstance(nodes, Cluster):
+            report.sections.append(("yishi node logs", nodes.logs()))
+            report.sections.append(("redis-server log", nodes.redis.log_tail()))
+    return report

@@ -140,6 +140,19 @@ async def test_a_lost_pubsub_message_is_read_from_the_stream(fresh: RedisServer)
         assert heard.entries["r"] == await b.read("r")
 
 
+async def test_a_lost_last_message_is_found_without_waiting_for_the_next(
+    fresh: RedisServer,
+) -> None:
+    async with backends(fresh, 2) as [a, b]:
+        heard = Heard()
+        b.subscribe(heard)
+        await a.append("r", "tick")
+        with fresh.client() as raw:  # the last entry of a burst, its message dropped
+            raw.eval(APPEND, 2, seq_key("r"), log_key("r"), b"\x82\xa4kind\xa4tick\xa4args\x80",
+                     "yishi:{r}:nowhere", "")
+        await heard.until(lambda: heard.seqs("r") == [1, 2], "the lost entry", timeout=5)
+
+
 async def test_pubsub_reconnect_rereads_what_it_missed(fresh: RedisServer) -> None:
     async with backends(fresh, 2) as [a, b]:
         heard = Heard()
@@ -198,7 +211,7 @@ async def test_redis_restart_loses_nothing_acknowledged_and_everything_recovers(
 
         own_redis.start()
         await eventually(lambda: a.append("r", "tick", args={"i": "after"}), "appends again")
-        await b.ping()
+        await eventually(lambda: _ready(b), "b ready: Redis answers and b is subscribed again")
         stored = await b.read("r")
         assert stored[:30] == acknowledged
         await heard.until(lambda: heard.seqs("r") == [e.seq for e in stored], "b converges")
@@ -250,6 +263,11 @@ async def test_heartbeats_keep_a_node_alive_and_a_silent_one_expires(fresh: Redi
         assert await b.alive_nodes() == {a.node_id, b.node_id}
         await a.close()
         assert await b.alive_nodes() == {b.node_id}  # a clean close is noticed at once
+
+
+async def _ready(backend: RedisBackend) -> bool:
+    await backend.ping()
+    return True
 
 
 async def _lacks(backend: RedisBackend, node: str) -> bool:

@@ -100,7 +100,7 @@ class NodeProcess:
             self._log.close()
             self._log = None
 
-    def log_tail(self, lines: int = 40) -> str:
+    def log_tail(self, lines: int = 80) -> str:
         try:
             text = self.log_path.read_text(errors="replace")
         except OSError:
