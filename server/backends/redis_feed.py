@@ -1,0 +1,188 @@
+"""What a Redis backend hears: one pub/sub connection for every room channel.
+
+Pub/sub is the fast path and can lose messages (a dropped connection, a Redis
+restart); the stored streams make the loss harmless. Three mechanisms feed
+:class:`~yishi.backends.redis_delivery.Delivery`, which orders and deduplicates:
+
+* the messages themselves (``PSUBSCRIBE yishi:*:ch``); a jump in a room's seq
+  starts a repair read of the gap at once;
+* after any lost connection: subscribe again, wait for the confirmation, then
+  re-read every room whose stored seq is past what was delivered;
+* an audit every second of the rooms active since the last one, which finds a
+  lost message that no later message would reveal (the last of a burst).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from redis.asyncio.client import PubSub
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from yishi.backends import redis_keys as keys
+from yishi.backends.base import BackendUnavailable, unpack_entry
+from yishi.backends.redis_delivery import Delivery, cancelled
+from yishi.backends.redis_link import SOCKET_TIMEOUT_S, RedisLink, nap
+
+logger = logging.getLogger(__name__)
+
+RETRY_MIN_S, RETRY_MAX_S = 0.05, 1.0  # reconnect backoff
+PUMP_POLL_S = 1.0  # read timeout, so that silence is noticed
+IDLE_PING_S = 5.0  # ping the connection after this much silence
+AUDIT_S = 1.0  # how often recently active rooms are compared with the stored log
+
+
+class Feed:
+    """The pub/sub subscription of one backend, kept alive and complete."""
+
+    def __init__(self, link: RedisLink, delivery: Delivery, *, stopping: asyncio.Event) -> None:
+        self._link = link
+        self._delivery = delivery
+        self._stopping = stopping
+        self._pubsub: PubSub | None = None
+        self._touched: set[str] = set()  # rooms with entries since the last audit
+        self._suspects: dict[str, int] = {}  # room -> stored seq not delivered last audit
+        self.listening = False  # subscribed and caught up: the others are heard
+        self.reconnects = 0  # a metric
+
+    def touch(self, room_id: str) -> None:
+        """An entry of this room was just appended or heard (the audit looks at it)."""
+        self._touched.add(room_id)
+
+    async def subscribe(self) -> None:
+        """Subscribe; once this returns, every entry published reaches :meth:`run`."""
+        pubsub = self._link.sub_client.pubsub()
+        try:
+            await pubsub.psubscribe(keys.CHANNEL_PATTERN)
+            confirmed = await pubsub.get_message(timeout=SOCKET_TIMEOUT_S)
+            if not confirmed or confirmed.get("type") != "psubscribe":
+                raise RedisConnectionError(f"no psubscribe confirmation: {confirmed!r}")
+        except BaseException:
+            await _close(pubsub)
+            raise
+        self._pubsub = pubsub
+        self.listening = True
+
+    async def run(self) -> None:
+        """Hear entries until the backend stops; resubscribe and re-read after any loss."""
+        backoff = RETRY_MIN_S
+        try:
+            while not self._stopping.is_set():
+                try:
+                    if self._pubsub is None:
+                        await self.subscribe()
+                        self.listening = False
+                        await self._resync()
+                        self.listening = True
+                        logger.warning("redis pub/sub is back; rooms re-read where behind")
+                    backoff = RETRY_MIN_S
+                    assert self._pubsub is not None
+                    await self._pump(self._pubsub)
+                except asyncio.CancelledError:
+                    if self._stopping.is_set() or cancelled():
+                        raise
+                    # Python 3.11: a timeout inside redis-py that expires as its read
+                    # completes can leak a cancellation nobody asked for. Nobody
+                    # cancelled this loop, so it goes on listening.
+                    logger.warning("stray cancellation in the pub/sub listener; reconnecting")
+                    await self._lost()
+                except Exception as exc:
+                    if cancelled():
+                        return
+                    if not isinstance(exc, RedisError | OSError | BackendUnavailable):
+                        logger.exception("pub/sub listener failed; reconnecting")
+                    elif self._pubsub is not None:
+                        logger.warning("redis pub/sub connection lost (%s); reconnecting", exc)
+                    await self._lost()
+                    await nap(self._stopping, backoff)
+                    backoff = min(backoff * 2, RETRY_MAX_S)
+        finally:
+            self.listening = False
+            if self._pubsub is not None:
+                await _close(self._pubsub)
+                self._pubsub = None
+
+    async def _lost(self) -> None:
+        self.listening = False
+        if self._pubsub is not None:
+            self.reconnects += 1
+            await _close(self._pubsub)
+            self._pubsub = None
+            self._link.renew()
+
+    async def _resync(self) -> None:
+        """After subscribing again: re-read every room whose stored seq passed its cursor."""
+        for room_id, seq in (await self._link.room_seqs()).items():
+            cursor = self._delivery.cursor(room_id)
+            if seq > cursor:
+                self._delivery.repair(room_id)
+            elif seq < cursor:
+                logger.error("room %s: Redis holds seq %d but %d was delivered: Redis lost"
+                             " acknowledged entries (check appendonly/appendfsync)",
+                             room_id, seq, cursor)
+
+    async def _pump(self, pubsub: PubSub) -> None:
+        loop = asyncio.get_running_loop()
+        last_heard = loop.time()
+        pinged: float | None = None
+        while not self._stopping.is_set():
+            message = await pubsub.get_message(timeout=PUMP_POLL_S)
+            now = loop.time()
+            if message is None:
+                # Silence: a quiet night, or a connection that died without a word.
+                if pinged is None and now - last_heard >= IDLE_PING_S:
+                    await pubsub.ping()
+                    pinged = now
+                elif pinged is not None and now - pinged > SOCKET_TIMEOUT_S:
+                    raise RedisConnectionError("pub/sub connection went silent")
+                continue
+            last_heard, pinged = now, None
+            if message.get("type") == "pmessage":
+                self._on_message(message["channel"], message["data"])
+
+    def _on_message(self, channel: bytes, data: bytes) -> None:
+        room_id = keys.room_of_channel(channel)
+        if room_id is None:
+            return
+        try:
+            seq, at, body = data.split(b" ", 2)
+            entry = unpack_entry(int(seq), int(at), body)
+        except Exception:
+            # The stored copy is read instead when the gap shows.
+            logger.exception("undecodable pub/sub message on %r", channel)
+            return
+        self.touch(room_id)
+        if self._delivery.offer(room_id, entry):
+            self._delivery.repair(room_id)  # pub/sub is ordered: a jump means a loss
+
+    async def audit(self) -> None:
+        """Every second, compare recently active rooms with the stored log.
+
+        An entry counts as missing only if it is still undelivered one round after
+        it was seen stored (until then it may simply be on its way).
+        """
+        while not self._stopping.is_set():
+            await nap(self._stopping, AUDIT_S)
+            if not self.listening:
+                continue  # the resync after subscribing again covers every room
+            for room_id, seq in self._suspects.items():
+                if self._delivery.cursor(room_id) < seq:
+                    logger.warning("room %s: entries up to %d are stored but were not heard;"
+                                   " reading them", room_id, seq)
+                    self._delivery.repair(room_id)
+            self._suspects.clear()
+            rooms, self._touched = sorted(self._touched), set()
+            try:
+                stored = await self._link.seqs(rooms)
+            except BackendUnavailable:
+                self._touched.update(rooms)
+                continue
+            for room_id, seq in zip(rooms, stored):
+                if seq > self._delivery.cursor(room_id):
+                    self._suspects[room_id] = seq
+                    self._touched.add(room_id)
+
+
+async def _close(pubsub: PubSub) -> None:
+    await pubsub.aclose()  # type: ignore[no-untyped-call]

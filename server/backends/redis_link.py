@@ -1,0 +1,152 @@
+"""The connections of one Redis backend, and the rules for talking over them.
+
+* Commands go through a bounded pool; a pub/sub connection has its own client.
+* No hidden retries (redis-py's default would retry an append, which could
+  append it twice); the loops of the backend retry on their own terms.
+* Every Redis or socket error becomes :class:`BackendUnavailable`.
+* After a lost pub/sub connection (typically a Redis restart) :meth:`renew`
+  gives new commands a new pool, so that no append meets a dead pooled
+  connection (an append cannot be retried safely); the old pool is closed
+  once the commands using it are over, never under them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import BusyLoadingError, RedisError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from yishi.backends import redis_keys as keys
+from yishi.backends.base import BackendUnavailable
+
+logger = logging.getLogger(__name__)
+
+SOCKET_TIMEOUT_S = 5.0  # a hung Redis: how long one command may take (the URL may override)
+CONNECT_TIMEOUT_S = 1.0  # an unreachable host: how long a connection attempt may take
+MAX_CONNECTIONS = 32  # per backend, besides the pub/sub connection
+RETIRE_AFTER_S = 2 * SOCKET_TIMEOUT_S + 1  # a command waits for a connection, then runs
+
+Op = Callable[[Redis], Awaitable[Any]]
+
+
+class RedisLink:
+    """The command pool and the pub/sub client of one backend."""
+
+    def __init__(self, url: str, *, client_name: str) -> None:
+        self.url = url
+        self._options: dict[str, Any] = {
+            "socket_timeout": SOCKET_TIMEOUT_S,
+            "socket_connect_timeout": CONNECT_TIMEOUT_S,
+            "retry": Retry(NoBackoff(), 0),
+            "client_name": client_name,
+        }
+        self._client: Redis | None = self._new_client()
+        self.sub_client: Redis = Redis(
+            connection_pool=ConnectionPool.from_url(url, **self._options))
+        self._retired: set[Redis] = set()
+        self._retiring: set[asyncio.Task[None]] = set()
+
+    @property
+    def where(self) -> str:
+        """The URL without credentials, for messages and logs."""
+        return self.url.split("@")[-1]
+
+    @property
+    def client(self) -> Redis:
+        if self._client is None:
+            raise BackendUnavailable("redis backend is closed")
+        return self._client
+
+    def _new_client(self) -> Redis:
+        pool = BlockingConnectionPool.from_url(
+            self.url, max_connections=MAX_CONNECTIONS, timeout=SOCKET_TIMEOUT_S, **self._options)
+        return Redis(connection_pool=pool)
+
+    async def call(self, what: str, op: Op) -> Any:
+        """Run an idempotent command; Redis errors become BackendUnavailable.
+
+        One retry on a connection error: a pooled connection may have died with a
+        Redis restart that nothing noticed yet.
+        """
+        for attempt in (1, 2):
+            try:
+                return await op(self.client)
+            except BusyLoadingError as exc:
+                raise BackendUnavailable(f"redis is loading its data ({what})") from exc
+            except RedisConnectionError as exc:
+                if attempt == 1:
+                    continue
+                raise BackendUnavailable(f"redis {what} at {self.where}: {exc}") from exc
+            except (RedisError, OSError, TimeoutError) as exc:
+                raise BackendUnavailable(f"redis {what} at {self.where}: {exc}") from exc
+        raise AssertionError("unreachable")
+
+    async def seqs(self, rooms: list[str]) -> list[int]:
+        """The stored seq of each room (0 where there is none), in one round trip."""
+        if not rooms:
+            return []
+
+        async def fetch(r: Redis) -> list[Any]:
+            pipe = r.pipeline(transaction=False)
+            for room in rooms:
+                pipe.get(keys.seq_key(room))
+            result: list[Any] = await pipe.execute()
+            return result
+
+        return [int(seq or 0) for seq in await self.call("GET seqs", fetch)]
+
+    async def room_seqs(self) -> dict[str, int]:
+        """Every listed room with its stored seq (0 for a listed room without entries)."""
+        members = await self.call("SMEMBERS", lambda r: r.smembers(keys.ROOMS))
+        rooms = sorted(as_bytes(m).decode() for m in members)
+        return dict(zip(rooms, await self.seqs(rooms)))
+
+    def renew(self) -> None:
+        """Give new commands a new pool; close the old one when its commands are over."""
+        old, self._client = self._client, self._new_client()
+        if old is None:
+            return
+        self._retired.add(old)
+        task = asyncio.create_task(self._retire(old), name="yishi-redis-retire-pool")
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
+
+    async def _retire(self, old: Redis) -> None:
+        await asyncio.sleep(RETIRE_AFTER_S)
+        self._retired.discard(old)
+        await old.aclose(close_connection_pool=True)
+
+    async def close(self) -> None:
+        for task in self._retiring:
+            task.cancel()
+        await asyncio.gather(*self._retiring, return_exceptions=True)
+        for client in (self._client, self.sub_client, *self._retired):
+            if client is not None:
+                await client.aclose(close_connection_pool=True)
+        self._client = None
+        self._retired.clear()
+
+
+def as_bytes(value: object) -> bytes:
+    """A reply value as bytes (replies are never decoded: bodies are binary)."""
+    if not isinstance(value, bytes):
+        raise TypeError(f"expected bytes from redis, got {type(value).__name__}")
+    return value
+
+
+async def nap(stopping: asyncio.Event, seconds: float) -> None:
+    """Sleep, but wake at once when ``stopping`` is set.
+
+    Loops stop on that flag, not only on cancellation: on Python 3.11 a
+    cancellation that meets a finishing timeout inside redis-py can be lost.
+    """
+    try:
+        await asyncio.wait_for(stopping.wait(), seconds)
+    except TimeoutError:
+        pass
