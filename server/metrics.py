@@ -25,8 +25,11 @@ class NodeCollector:
                                 value=len(node.hosts))
         yield CounterMetricFamily("yishi_entries_applied", "Log entries applied",
                                   value=node.entries_applied)
-        yield CounterMetricFamily("yishi_repair_reads", "Reads of missing log ranges",
-                                  value=node.repair_reads)
+        yield CounterMetricFamily(
+            "yishi_repair_reads", "Reads of missing log ranges",
+            value=node.repair_reads + getattr(node.backend, "repair_reads", 0))
+        yield CounterMetricFamily("yishi_backend_reconnects", "Reconnections to the log store",
+                                  value=getattr(node.backend, "reconnects", 0))
         yield CounterMetricFamily("yishi_frames_fanned_out", "Event frames queued to sockets",
                                   value=sum(h.hub.frames_sent for h in node.hosts.values()))
         yield CounterMetricFamily("yishi_log_commits", "Durable append transactions",

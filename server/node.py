@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import pickle
 from collections import OrderedDict, deque
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -21,6 +20,7 @@ from yishi.core.reducer import apply, new_room, next_deadline
 from yishi.core.state import RULES_VERSION, RoomState
 from yishi.core.types import CommandError, Entry, ErrorCode, Event, Json, Outcome
 
+from . import snapshots
 from .hub import Close, RoomHub
 from .wire import CLOSE_REMOVED
 
@@ -104,13 +104,12 @@ class RoomHost:
 
     def snapshot_blob(self) -> bytes:
         """The state and the events kept for replay, so a `since` still works after a load."""
-        return pickle.dumps((RULES_VERSION, self.state, list(self.recent)),
-                            protocol=pickle.HIGHEST_PROTOCOL)
+        return snapshots.dump(self.state, list(self.recent))
 
     def restore(self, seq: int, blob: bytes) -> bool:
         """Start from a snapshot (taken by any node); False if it cannot be used."""
         try:
-            version, state, events = pickle.loads(blob)
+            version, state, events = snapshots.load(blob)
         except Exception:
             logger.warning("unreadable snapshot of room %s at %s", self.room_id, seq)
             return False
@@ -302,10 +301,14 @@ class Node:
 
     async def start(self) -> None:
         self._unsubscribe = self.backend.subscribe(self._on_entry)
-        for room_id in await self.backend.room_ids():
-            await self.host(room_id)
         if hasattr(self.backend, "alive_nodes"):
+            # Several nodes: a room is hosted where its clients are, from its first one.
             self.spawn(self._sweep_dead_nodes())
+        else:
+            # The only node hosts every room, so turns end on time after a restart
+            # even if nobody reconnects.
+            for room_id in await self.backend.room_ids():
+                await self.host(room_id)
 
     async def _sweep_dead_nodes(self) -> None:
         """Any surviving node marks offline whoever was only on a node that died."""
