@@ -75,7 +75,6 @@ class Generator:
         self.last_recv_us = 0
         self.first_pub_us = 0
         self.done = asyncio.Event()
-        self.late = 0
         self.ooo = 0
         self.barrier_key = -1
         self.barrier_left = 0
@@ -122,8 +121,6 @@ class Generator:
             self.last_recv_us = max(self.last_recv_us, now_us)
             if self.received >= self.expected:
                 self.done.set()
-        else:
-            self.late += 1
 
     def _barrier_tick(self) -> None:
         self.barrier_left -= 1
@@ -327,7 +324,6 @@ class Generator:
             self.received = 0
             self.lat = []
             self.lat_node = [[] for _ in self.nodes]
-            self.late = 0
             self.ooo = 0
             self.first_pub_us = time.time_ns() // 1000
         self.hi = self.next_key + n_msgs - 1

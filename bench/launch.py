@@ -10,6 +10,7 @@ import contextlib
 import http.client
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -218,7 +219,4 @@ def running(server: Server, *, logdir: Path, tag: str) -> Iterator[dict[str, Any
     finally:
         for p in reversed(procs):
             p.stop()
-        with contextlib.suppress(OSError):
-            import shutil
-
-            shutil.rmtree(work)
+        shutil.rmtree(work, ignore_errors=True)
