@@ -35,6 +35,7 @@ from .ws import websocket_endpoint
 logger = logging.getLogger(__name__)
 
 FAILED_JOINS_PER_MINUTE = 10
+JOINS_PER_MINUTE = 300  # a whole hall may share one address
 
 
 def wall_clock() -> int:
@@ -54,10 +55,13 @@ class Services:
     screener: Screener
     metrics: Metrics = field(default_factory=Metrics)
     join_failures: KeyedBuckets = field(init=False)
+    joins: KeyedBuckets = field(init=False)
 
     def __post_init__(self) -> None:
         self.join_failures = KeyedBuckets(rate=FAILED_JOINS_PER_MINUTE / 60,
                                           burst=FAILED_JOINS_PER_MINUTE, clock=self.clock)
+        self.joins = KeyedBuckets(rate=JOINS_PER_MINUTE / 60, burst=JOINS_PER_MINUTE,
+                                  clock=self.clock)
 
 
 def static_dir() -> Path:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from yishi.backends.base import BackendUnavailable
 from yishi.core import commands
+from yishi.core.reducer import NONCE_TTL_MS
 from yishi.core.types import CommandError, ErrorCode, Json
 
 from .wire import Command, error_reply, ok_reply
@@ -22,12 +23,13 @@ if TYPE_CHECKING:
     from .tokens import TokenClaims
 
 
-def remembered_reply(host: RoomHost, claims: TokenClaims, command: Command) -> Json | None:
+def remembered_reply(host: RoomHost, claims: TokenClaims, command: Command, *,
+                     now: int) -> Json | None:
     if command.nonce is None:
         return None
     known = host.state.nonces.get((claims.participant_id, command.nonce))
-    if known is None:
-        return None
+    if known is None or now - known[0] >= NONCE_TTL_MS:
+        return None  # forgotten (the reducer prunes at its next entry)
     reply = known[1]
     if reply.get("error") is not None:
         return error_reply(command.id, reply["error"])
@@ -43,7 +45,7 @@ async def execute(services: Services, host: RoomHost, claims: TokenClaims,
         if command.cmd == "hello":
             raise CommandError(ErrorCode.CONFLICT, "already said hello")
         args = commands.validate(command.cmd, command.args)
-        known = remembered_reply(host, claims, command)
+        known = remembered_reply(host, claims, command, now=services.clock())
         if known is not None:
             return known
         args = services.screener.command(

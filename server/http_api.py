@@ -69,9 +69,17 @@ def api(handler: Any) -> Any:
 
 
 async def read_json(request: Request) -> Json:
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise fail(ErrorCode.TOO_LARGE, "the request body is too large")
+    too_large = fail(ErrorCode.TOO_LARGE, "the request body is too large")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise too_large
+    chunks, size = [], 0
+    async for chunk in request.stream():  # counted as it arrives: never buffer a flood
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise too_large
+        chunks.append(chunk)
+    body = b"".join(chunks)
     try:
         data = json.loads(body or b"{}")
     except ValueError:
@@ -127,7 +135,7 @@ def room_links(services: Services, room_id: str, invite_code: str) -> Json:
 async def create_room(request: Request) -> Response:
     services = services_of(request)
     token = bearer(request)
-    if not token or not hmac.compare_digest(token, services.admin_token):
+    if not token or not hmac.compare_digest(token.encode(), services.admin_token.encode()):
         raise fail(ErrorCode.UNAUTHORIZED, "the admin token is required")
     body = await read_json(request)
     title = commands.text("title")("title", body.get("title"))
@@ -142,7 +150,8 @@ async def create_room(request: Request) -> Response:
     room_id, invite_code = new_code(10), new_code(8)
     outcome = await services.node.submit(room_id, "room.create", args={
         "title": title, "topic": topic, "agenda": agenda, "settings": settings,
-        "invite_code": invite_code, "moderator_name": body.get("moderator_name") or "主持人"})
+        "invite_code": invite_code,
+        "moderator_name": commands.text("name")("moderator_name", body.get("moderator_name") or "主持人")})
     if outcome.error is not None:
         raise outcome.error
     assert outcome.result is not None
@@ -184,7 +193,11 @@ def _client_address(request: Request) -> str:
 @api
 async def join(request: Request) -> Response:
     services = services_of(request)
-    failures = services.join_failures.get(_client_address(request))
+    address = _client_address(request)
+    failures = services.join_failures.get(address)
+    if not services.joins.get(address).take():
+        services.metrics.http_joins.labels("rate_limited").inc()
+        raise fail(ErrorCode.RATE_LIMITED, "too many joins from this address; wait a minute")
     if failures.empty():
         services.metrics.http_joins.labels("rate_limited").inc()
         raise fail(ErrorCode.RATE_LIMITED, "too many failed attempts from this address; wait")
@@ -269,11 +282,10 @@ async def minutes(request: Request) -> Response:
         raise fail(ErrorCode.BAD_COMMAND, "lang must be zh or en")
     # The state and the digest must describe the same entries: the log may already
     # hold one this node has not applied yet.
-    applied = host.state.entry_seq
     entries: list[Entry] = []
-    while len(entries) < applied:
+    while len(entries) < host.state.entry_seq:  # the room may move on while we read
         page = await services.backend.read(host.room_id, after=len(entries),
-                                           limit=applied - len(entries))
+                                           limit=host.state.entry_seq - len(entries))
         if not page:
             raise fail(ErrorCode.UNAVAILABLE, "the log is shorter than the room; retry")
         entries += page

@@ -31,6 +31,7 @@ KEPT_OUTCOMES = 4096
 PRESENCE_INTERVAL_MS = 1000
 OFFLINE_GRACE_MS = 1500
 TICK_RETRY_S = 1.0
+MIN_TICK_GAP_MS = 20
 SNAPSHOT_EVERY = 1000  # entries; a node starting to host a long room skips the rest
 DEAD_NODE_SWEEP_S = 2.0
 
@@ -51,6 +52,7 @@ class RoomHost:
         self._repairing: asyncio.Task[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: int | None = None
+        self._ticking = False
         self.presence = PresenceReporter(self)
 
     @property
@@ -64,7 +66,8 @@ class RoomHost:
             return
         if entry.seq > self.applied_seq + 1:
             self._parked[entry.seq] = entry
-            self.repair()
+            if self.ready.is_set():  # while loading, the load itself reads the gap
+                self.repair()
             return
         self._apply(entry)
         while self.applied_seq + 1 in self._parked:
@@ -113,7 +116,7 @@ class RoomHost:
         except Exception:
             logger.warning("unreadable snapshot of room %s at %s", self.room_id, seq)
             return False
-        if version != RULES_VERSION or state.entry_seq != seq:
+        if version != RULES_VERSION or state.entry_seq != seq or self.applied_seq != 0:
             return False
         self.state = state
         self.recent.extend(events)
@@ -160,6 +163,8 @@ class RoomHost:
     # -- deadlines -------------------------------------------------------------------
 
     def _after_apply(self) -> None:
+        if self._ticking:
+            return  # the running tick re-arms the timer when it is done
         deadline = next_deadline(self.state)
         if deadline == self._timer_at:
             return
@@ -174,24 +179,45 @@ class RoomHost:
     def _fire_timer(self) -> None:
         self._timer = None
         self._timer_at = None
-        self.node.spawn(self._tick())
+        if not self._ticking:
+            self._ticking = True
+            self.node.spawn(self._tick())
 
     async def _tick(self) -> None:
-        deadline = next_deadline(self.state)
-        if deadline is None:
-            return
-        if deadline > self.node.clock():
-            self._after_apply()
-            return
+        """Append ticks until the log's clock has passed the deadline.
+
+        The log stamps entries with its own clock (Redis TIME with several
+        nodes), which may lag this machine's: a tick stamped before the deadline
+        does nothing, so wait out the difference rather than tick again at once.
+        """
         try:
-            await self.node.backend.append(self.room_id, "tick")
-        except BackendUnavailable:
-            await asyncio.sleep(TICK_RETRY_S)
+            while True:
+                deadline = next_deadline(self.state)
+                if deadline is None or deadline > self.node.clock():
+                    return
+                try:
+                    entry = await self.node.backend.append(self.room_id, "tick")
+                except BackendUnavailable:
+                    await asyncio.sleep(TICK_RETRY_S)
+                    continue
+                if entry.at >= deadline:
+                    return
+                await asyncio.sleep(max(deadline - entry.at, MIN_TICK_GAP_MS) / 1000)
+        finally:
+            self._ticking = False
             self._after_apply()
+
+    def loaded(self) -> None:
+        """The load is done: fill any gap it left and arm the deadline timer."""
+        if self._parked:
+            self.repair()
+        self._after_apply()
 
     def stop(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
+        if self._repairing is not None:
+            self._repairing.cancel()
         self.presence.stop()
 
     # -- replay for `since` --------------------------------------------------------
@@ -260,9 +286,13 @@ class PresenceReporter:
                     await asyncio.sleep(wait / 1000)
                     continue
                 try:
-                    await node.backend.append(self.host.room_id, "presence", args={
-                        "participant_id": participant_id, "node": node.node_id,
-                        "online": online})
+                    args = {"participant_id": participant_id, "node": node.node_id,
+                            "online": online}
+                    if not online:
+                        # When the socket went, not when the report was written: the
+                        # 20 s rule for a floor holder counts from then.
+                        args["since"] = self._gone_at.get(participant_id, now)
+                    await node.backend.append(self.host.room_id, "presence", args=args)
                 except BackendUnavailable:
                     await asyncio.sleep(TICK_RETRY_S)
                     continue
@@ -348,8 +378,7 @@ class Node:
     async def host(self, room_id: str) -> RoomHost | None:
         """The room's host, loading it from the log first; None if there is no such room."""
         host = self.hosts.get(room_id)
-        if host is not None:
-            await host.ready.wait()
+        if host is not None and host.ready.is_set():
             return host
         task = self._loading.get(room_id)
         if task is None:
@@ -371,6 +400,7 @@ class Node:
             del self.hosts[room_id]
             raise
         host.ready.set()
+        host.loaded()
         self.spawn(self._forget_dead_nodes(host))
         return host
 

@@ -54,12 +54,15 @@ class Codec:
         """The frame's object; raises ``ValueError`` when it cannot be decoded."""
         if frame is None:
             raise ValueError("empty frame")
-        if self.binary:
-            if not isinstance(frame, bytes):
-                raise ValueError("expected a binary frame")
-            return msgpack.unpackb(frame, strict_map_key=True)
-        text = frame.decode() if isinstance(frame, bytes) else frame
-        return json.loads(text)
+        try:
+            if self.binary:
+                if not isinstance(frame, bytes):
+                    raise ValueError("expected a binary frame")
+                return msgpack.unpackb(frame, strict_map_key=True)
+            text = frame.decode() if isinstance(frame, bytes) else frame
+            return json.loads(text)
+        except RecursionError:
+            raise ValueError("nested too deeply") from None
 
 
 CODECS = {name: Codec(name) for name in (JSON_PROTOCOL, MSGPACK_PROTOCOL)}
@@ -85,8 +88,8 @@ def parse_command(obj: Any) -> Command:
     args = obj.get("args", {})
     if args is None:
         args = {}
-    if not isinstance(args, dict):
-        raise CommandError(ErrorCode.BAD_COMMAND, "args must be an object")
+    if not isinstance(args, dict) or not all(isinstance(k, str) for k in args):
+        raise CommandError(ErrorCode.BAD_COMMAND, "args must be an object with string keys")
     nonce = obj.get("nonce")
     if nonce is not None and (not isinstance(nonce, str) or not 0 < len(nonce) <= 128):
         raise CommandError(ErrorCode.BAD_COMMAND, "nonce must be a string of 1 to 128 characters")

@@ -17,7 +17,8 @@ from .dispatch import execute
 from .hub import Close, Subscriber
 from .ratelimit import TokenBucket
 from .tokens import InvalidToken, TokenClaims
-from .wire import (CLOSE_INTERNAL, CLOSE_NO_ROOM, CLOSE_POLICY, CLOSE_REMOVED, CLOSE_TOO_SLOW,
+from .wire import (CLOSE_INTERNAL, CLOSE_NO_ROOM, CLOSE_POLICY, CLOSE_REMOVED, CLOSE_RESTARTING,
+                   CLOSE_TOO_SLOW,
                    CLOSE_UNAUTHORIZED, Codec, choose_codec, error_reply, event_message,
                    ok_reply, parse_command, request_id)
 
@@ -88,7 +89,7 @@ class Connection:
         try:
             host = await self.services.node.host(room_id)
         except BackendUnavailable:
-            raise Refused(1013, "the room's log is unreachable; retry") from None
+            raise Refused(CLOSE_RESTARTING, "the room's log is unreachable; reconnect") from None
         if host is None:
             raise Refused(CLOSE_NO_ROOM, "no such room")
         claims = self._authenticate(host, hello.args.get("token"))
@@ -100,7 +101,10 @@ class Connection:
             try:
                 await asyncio.wait_for(host.catch_up(), CATCH_UP_TIMEOUT_S)
             except (TimeoutError, BackendUnavailable):
-                pass
+                # Never answer from behind `since`: let the client try again (or elsewhere).
+                raise Refused(CLOSE_RESTARTING, "this node cannot reach the log; reconnect") from None
+            # The wait may have let a removal or revocation through.
+            self._authenticate(host, hello.args.get("token"))
         subscriber = self._welcome(host, claims, hello.id, since)
         await self._serve(host, claims, subscriber)
 

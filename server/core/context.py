@@ -82,6 +82,8 @@ class Context:
         target = self.participant(target_id)
         if target.role is not Role.PARTICIPANT:
             raise CommandError(ErrorCode.FORBIDDEN, "only residents can be acted for")
+        if sender.role is Role.CLERK and not target.in_hall:
+            raise CommandError(ErrorCode.FORBIDDEN, "a clerk acts for attendees in the hall")
         return target
 
     # -- room status ---------------------------------------------------------------

@@ -11,7 +11,9 @@ Rules (PROTOCOL.md, "Votes"):
   choices; ``yes_no_abstain``: the fixed options 赞成/反对/弃权, one choice.
 * ``eligible`` counts the residents present (online or in the hall, not
   removed) when the poll opened, plus anyone who voted later.
-* A ``secret`` poll never reveals who chose what: no event carries a ballot.
+* A ``secret`` poll never reveals who chose what: no event carries a ballot,
+  and its live tallies keep ``eligible`` as it was at opening (the final count
+  comes with ``poll.closed``), so a late voter's choice cannot be singled out.
   For an open poll, moderators see each ballot (``poll.ballot``, theirs only).
 * Live counts (``poll.tally``) go to everyone with ``live_results``, else to
   moderators only, at most one per poll every 500 ms: a vote inside the
@@ -39,7 +41,12 @@ def _poll(ctx: Context, poll_id: str) -> Poll:
 def announce_tally(ctx: Context, poll: Poll) -> None:
     poll.last_tally_at = ctx.at
     poll.tally_dirty = False
-    ctx.emit("poll.tally", poll.tally(), PUBLIC if poll.live_results else MODERATORS)
+    tally = poll.tally()
+    if poll.secret:
+        # A late voter raises `eligible`: while the poll is open that would single
+        # out a newcomer's ballot, so live counts keep the eligibility at opening.
+        tally["eligible"] = len(poll.eligible_ids)
+    ctx.emit("poll.tally", tally, PUBLIC if poll.live_results else MODERATORS)
 
 
 def tally_deadline(poll: Poll) -> int | None:

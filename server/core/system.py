@@ -87,15 +87,17 @@ def token_revoke(ctx: Context, args: Json) -> Json:
     return {"participant_id": person.participant_id, "token_version": person.token_version}
 
 
-def _set_online(ctx: Context, person: Participant) -> None:
-    """Record the change of ``online`` and announce it."""
+def _set_online(ctx: Context, person: Participant, *, since: int | None = None) -> None:
+    """Record the change of ``online`` (offline ``since`` a time the node saw) and announce it."""
     if person.online:
         person.offline_since = None
         person.presence.append([ctx.at, None])
     else:
-        person.offline_since = ctx.at
+        gone = ctx.at if since is None else min(since, ctx.at)
         if person.presence and person.presence[-1][1] is None:
-            person.presence[-1][1] = ctx.at
+            gone = max(gone, int(person.presence[-1][0] or 0))
+            person.presence[-1][1] = gone
+        person.offline_since = gone
     ctx.emit_participant(person)
 
 
@@ -111,7 +113,8 @@ def presence(ctx: Context, args: Json) -> Json:
     else:
         person.nodes.discard(args["node"])
     if person.online != was_online:
-        _set_online(ctx, person)
+        since = args.get("since")
+        _set_online(ctx, person, since=since if isinstance(since, int) else None)
     return {}
 
 

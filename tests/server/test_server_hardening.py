@@ -1,0 +1,44 @@
+"""Bad input from the review: each gets a clear answer and changes nothing."""
+
+from __future__ import annotations
+
+import httpx
+from roomclient import has
+from roomharness import Room
+
+
+async def test_deeply_nested_and_non_string_keyed_frames_are_bad_frames(room: Room) -> None:
+    mod = await room.moderator()
+    for frame in ("[" * 30_000 + "]" * 30_000,):
+        await mod.send_raw(frame)
+    assert (await mod.call("ping")).ok  # the socket stays
+    binary = await room.moderator("msgpack", label="mod2")
+    import msgpack  # the client library's codec, to build a frame with a bytes key
+
+    await binary.send_raw(msgpack.packb({"id": 5, "cmd": "chat.send", "args": {b"text": "x"}}))
+    reply = await binary.reply(5)
+    assert reply.code == "bad_command"
+    assert (await binary.call("ping")).ok
+
+
+async def test_an_oversized_body_is_refused_before_it_is_read(room: Room) -> None:
+    url = f"{room.server.base_url}/api/rooms/{room.room_id}/join"
+    async with httpx.AsyncClient() as http:
+        answer = await http.post(url, content=b"{" + b" " * 200_000 + b"}",
+                                 headers={"content-type": "application/json"})
+    assert answer.status_code == 413
+    assert answer.json()["error"]["code"] == "too_large"
+
+
+async def test_a_secret_polls_live_tally_does_not_single_out_a_late_voter(room: Room) -> None:
+    mod = await room.moderator()
+    _, early = await room.resident("早到")
+    await mod.ok("session.start")
+    poll = await mod.ok("poll.open", question="是否同意", kind="yes_no_abstain", secret=True,
+                        live_results=True)
+    _, late = await room.resident("晚到")
+    await late.ok("poll.vote", poll_id=poll["poll_id"], choices=[1])
+    tally = await early.wait_event("poll.tally", has(poll_id=poll["poll_id"]))
+    assert tally["data"]["eligible"] == 1  # as at opening: the newcomer is not revealed
+    closed = await mod.ok("poll.close", poll_id=poll["poll_id"])
+    assert closed["eligible"] == 2 and closed["voters"] == 1
