@@ -3,7 +3,11 @@
 * Public events reach everyone in the room.
 * Moderator events (held chat, hidden tallies, open-poll ballots) reach
   moderators only. Clerks, offices and observers see the public stream.
-* Personal events reach one participant (and the moderators).
+* Personal events reach one participant (and the moderators): among them a
+  resident's own joining, presence, mute and removal. Everyone sees staff and
+  attendees in the hall.
+* A snapshot lists, for a moderator, everyone; for others, the staff, the
+  attendees in the hall, whoever waits or holds the floor, and themselves.
 * A secret poll's ballots appear nowhere; a voter learns only that they voted.
 """
 
@@ -13,8 +17,8 @@ from dataclasses import dataclass
 
 from .context import Context
 from .session import agenda_data
-from .state import Poll, RoomState
-from .types import AudienceKind, Entry, Event, Json, Role
+from .state import Participant, Poll, RoomState
+from .types import STAFF_ROLES, AudienceKind, Entry, Event, Json, Role
 
 CHAT_IN_SNAPSHOT = 100
 
@@ -49,6 +53,13 @@ def _poll_view(poll: Poll, viewer: Viewer) -> Json:
     return data
 
 
+def _listed(state: RoomState, person: Participant, viewer: Viewer) -> bool:
+    return (person.role in STAFF_ROLES or person.in_hall
+            or person.participant_id == viewer.participant_id
+            or person.participant_id in state.item.queue
+            or (state.turn is not None and state.turn.participant_id == person.participant_id))
+
+
 def snapshot(state: RoomState, viewer: Viewer) -> Json:
     """The room as ``viewer`` may see it now (the ``state`` of the welcome reply)."""
     ctx = Context(state, Entry(seq=state.entry_seq, at=state.last_at, kind="view"))
@@ -68,7 +79,8 @@ def snapshot(state: RoomState, viewer: Viewer) -> Json:
             "agenda": {"items": agenda["items"], "current": agenda["current"]},
             "settings": dict(state.settings), "minutes_published": state.minutes_published,
         },
-        "participants": [p.to_wire() for p in state.participants.values()],
+        "participants": [p.to_wire() for p in state.participants.values()
+                         if viewer.moderator or _listed(state, p, viewer)],
         "queue": ctx.queue_data(),
         "turn": state.turn.to_wire() if state.turn else None,
         "balance": agenda["balance"],

@@ -111,6 +111,7 @@ async def test_two_moderators_on_two_nodes_pressing_next_at_once_start_one_turn(
         await mod_a.ok("turn.end")
         await wait_all([mod_a, mod_b], "turn.ended", has(turn_id=turn))
     assert len(mod_a.find("turn.started", start=start)) == 3
+    await mod_b.wait_seq(mod_a.events[-1]["seq"])  # the queue.changed after the last turn
     assert public(mod_a, after=mod_b.welcome["seq"]) == public(mod_b, after=mod_b.welcome["seq"])
 
 

@@ -32,10 +32,12 @@ DEFAULT_TIMEOUT = 5.0
 
 # Event types the contract sends to everyone in the room (chat.held and hidden
 # tallies go to moderators only, so they are left out of cross-client comparisons).
+# The events every client in a room sees. `participant.*` are not among them: a
+# resident's own joining and presence reach that resident and the moderators only
+# (docs/protocol.md); only staff and attendees in the hall are announced to all.
 PUBLIC_EVENT_TYPES = frozenset(
     {
-        "session.started", "session.ended", "agenda.changed", "participant.joined",
-        "participant.left", "participant.updated", "queue.changed", "turn.started",
+        "session.started", "session.ended", "agenda.changed", "queue.changed", "turn.started",
         "turn.extended", "turn.ended", "statement.posted", "poll.opened", "poll.closed",
         "chat.posted", "chat.removed", "minutes.noted", "decision.recorded",
         "action.added", "action.updated", "chat.pinned", "minutes.published",
