@@ -32,6 +32,7 @@ HELLO_TIMEOUT_S = 5.0
 CATCH_UP_TIMEOUT_S = 5.0
 BAD_FRAMES_IN_A_ROW = 20
 COMMANDS_PER_SECOND = 20
+SOCKETS_PER_RESIDENT = 4  # per node: a phone, a tablet, a reload racing its old socket
 CLOSE_DRAIN_TIMEOUT_S = 5.0
 WRITER_YIELD_EVERY = 64
 _connection_ids = itertools.count(1)
@@ -105,6 +106,10 @@ class Connection:
                 raise Refused(CLOSE_RESTARTING, "this node cannot reach the log; reconnect") from None
             # The wait may have let a removal or revocation through.
             self._authenticate(host, hello.args.get("token"))
+        if (claims.role not in STAFF_ROLES and host.presence.sockets.get(
+                claims.participant_id, 0) >= SOCKETS_PER_RESIDENT):
+            # Each socket may send 20 commands a second: many sockets must not multiply that.
+            raise Refused(CLOSE_POLICY, "too many connections for one person")
         subscriber = self._welcome(host, claims, hello.id, since)
         await self._serve(host, claims, subscriber)
 

@@ -14,6 +14,7 @@ from .session import agenda_data
 from .state import DEFAULT_SETTINGS, RULES_VERSION, AgendaItem, Participant
 from .types import CommandError, ErrorCode, Json, Role
 
+MAX_PARTICIPANTS = 50_000  # every snapshot and the minutes list them all
 JOINABLE_ROLES = {"participant": Role.PARTICIPANT, "observer": Role.OBSERVER}
 STAFF_ROLES = {"moderator": Role.MODERATOR, "clerk": Role.CLERK, "office": Role.OFFICE}
 
@@ -62,6 +63,8 @@ def participant_join(ctx: Context, args: Json) -> Json:
             raise CommandError(ErrorCode.UNAUTHORIZED, "unknown invite code")
         elif state.settings["invite_mode"] != "open":
             raise CommandError(ErrorCode.FORBIDDEN, "this room admits personal invite codes only")
+    if len(state.participants) >= MAX_PARTICIPANTS:
+        raise CommandError(ErrorCode.CONFLICT, f"the room is full ({MAX_PARTICIPANTS} people)")
     person = Participant(participant_id=pid or ctx.new_id("u"), name=args["name"], role=role,
                          joined_at=ctx.at)
     state.participants[person.participant_id] = person

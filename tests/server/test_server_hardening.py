@@ -42,3 +42,13 @@ async def test_a_secret_polls_live_tally_does_not_single_out_a_late_voter(room: 
     assert tally["data"]["eligible"] == 1  # as at opening: the newcomer is not revealed
     closed = await mod.ok("poll.close", poll_id=poll["poll_id"])
     assert closed["eligible"] == 2 and closed["voters"] == 1
+
+
+async def test_one_resident_cannot_multiply_their_rate_limit_with_sockets(room: Room) -> None:
+    person, first = await room.resident("多开")
+    others = [await room.connect(person.token, label=f"tab{i}") for i in range(3)]
+    assert all(c.you is not None for c in others)  # four sockets are fine
+    extra = await room.open("json", label="tab4")
+    await extra.send("hello", {"token": person.token})
+    assert await extra.wait_closed() == 1008
+    assert (await first.call("ping")).ok
