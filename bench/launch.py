@@ -199,10 +199,10 @@ def running(server: Server, *, logdir: Path, tag: str) -> Iterator[dict[str, Any
                     str(port),
                     "--data-dir",
                     str(data),
-                    "--admin-token",
-                    admin,
-                    "--secret",
-                    secret,
+                    # `=` form: a random token may begin with "-", which argparse
+                    # would take for an option.
+                    f"--admin-token={admin}",
+                    f"--secret={secret}",
                 ]
                 cmd += ["--redis", redis_url] if redis_url else []
                 ready = "/readyz"
