@@ -103,18 +103,14 @@ async def room_host(request: Request) -> RoomHost:
     return host
 
 
-def moderator_claims(request: Request, host: RoomHost, token: str | None = None) -> TokenClaims:
-    token = token if token is not None else bearer(request)
+def moderator_claims(request: Request, host: RoomHost) -> TokenClaims:
+    token = bearer(request)
     if not token:
         raise fail(ErrorCode.UNAUTHORIZED, "a moderator token is required")
     try:
-        claims = services_of(request).signer.verify(token)
+        claims, person = services_of(request).signer.admit(host.state, token)
     except InvalidToken:
         raise fail(ErrorCode.UNAUTHORIZED, "bad token") from None
-    person = host.state.participants.get(claims.participant_id)
-    if claims.room_id != host.room_id or person is None or person.removed or (
-            claims.version != person.token_version):
-        raise fail(ErrorCode.UNAUTHORIZED, "bad token")
     if person.role is not Role.MODERATOR:
         raise fail(ErrorCode.FORBIDDEN, "moderators only")
     return claims

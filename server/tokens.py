@@ -13,9 +13,14 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 import msgpack
 
 from yishi.core.types import Role
+
+if TYPE_CHECKING:
+    from yishi.core.state import Participant, RoomState
 
 _MAC_BYTES = 16
 
@@ -29,7 +34,11 @@ class TokenClaims:
 
 
 class InvalidToken(Exception):
-    """The token is malformed, forged, or signed with another key."""
+    """The token is malformed, forged, signed with another key, or not of this room."""
+
+
+class RevokedToken(InvalidToken):
+    """A genuine token of someone removed from the room, or of a revoked version."""
 
 
 def _b64(data: bytes) -> str:
@@ -68,3 +77,17 @@ class TokenSigner:
             return TokenClaims(str(room_id), str(participant_id), Role(role), int(version))
         except (ValueError, TypeError):
             raise InvalidToken("malformed token") from None
+
+    def admit(self, state: RoomState, token: object) -> tuple[TokenClaims, Participant]:
+        """Whom ``token`` admits to the room ``state`` describes, now.
+
+        Raises ``RevokedToken`` for a removed person or an old version, and
+        ``InvalidToken`` for anything else that is not a token of this room.
+        """
+        claims = self.verify(token)
+        person = state.participants.get(claims.participant_id)
+        if claims.room_id != state.room_id or person is None or person.role is not claims.role:
+            raise InvalidToken("bad token")
+        if person.removed or claims.version != person.token_version:
+            raise RevokedToken("removed from the room")
+        return claims, person

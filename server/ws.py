@@ -16,7 +16,7 @@ from yishi.core.views import Viewer, can_see, snapshot
 from .dispatch import execute
 from .hub import Close, Subscriber
 from .ratelimit import TokenBucket
-from .tokens import InvalidToken, TokenClaims
+from .tokens import InvalidToken, RevokedToken, TokenClaims
 from .wire import (CLOSE_INTERNAL, CLOSE_NO_ROOM, CLOSE_POLICY, CLOSE_REMOVED, CLOSE_RESTARTING,
                    CLOSE_TOO_SLOW,
                    CLOSE_UNAUTHORIZED, Codec, choose_codec, error_reply, event_message,
@@ -115,14 +115,11 @@ class Connection:
 
     def _authenticate(self, host: RoomHost, token: Any) -> TokenClaims:
         try:
-            claims = self.services.signer.verify(token)
+            claims, _ = self.services.signer.admit(host.state, token)
+        except RevokedToken:
+            raise Refused(CLOSE_REMOVED, "removed from the room") from None
         except InvalidToken:
             raise Refused(CLOSE_UNAUTHORIZED, "bad token") from None
-        person = host.state.participants.get(claims.participant_id)
-        if claims.room_id != host.room_id or person is None or person.role is not claims.role:
-            raise Refused(CLOSE_UNAUTHORIZED, "bad token")
-        if person.removed or claims.version != person.token_version:
-            raise Refused(CLOSE_REMOVED, "removed from the room")
         return claims
 
     def _welcome(self, host: RoomHost, claims: TokenClaims, hello_id: int | None,

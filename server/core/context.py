@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from . import queue as policy
 from .state import STANCES, Participant, RoomState
-from .types import (MODERATORS, PUBLIC, STAFF_ROLES, Audience, CommandError, Entry, ErrorCode,
-                    Event, Json, Role)
+from .types import (MODERATORS, PUBLIC, Audience, CommandError, Entry, ErrorCode, Event, Json,
+                    Role)
 from .types import person as person_audience
 
 Handler = Callable[["Context", Json], Json]
@@ -124,12 +124,8 @@ class Context:
         return {side: tally.to_wire() for side, tally in self.state.item.balance.items()}
 
     def emit_participant(self, person: Participant, type_: str = "participant.updated") -> None:
-        # Staff and attendees in the hall are everyone's business; a resident's own
-        # comings and goings are theirs and the moderators'. (In a room of thousands,
-        # telling every phone about every other phone's presence is also the one
-        # cost that grows with the square of the room.)
-        public = person.role in STAFF_ROLES or person.in_hall
-        self.emit(type_, person.to_wire(), PUBLIC if public else person_audience(person.participant_id))
+        self.emit(type_, person.to_wire(),
+                  PUBLIC if person.announced else person_audience(person.participant_id))
 
     def emit_moderators(self, type_: str, data: Json) -> None:
         self.emit(type_, data, MODERATORS)

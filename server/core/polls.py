@@ -100,24 +100,9 @@ def poll_open(ctx: Context, args: Json) -> Json:
     return {"poll_id": poll.poll_id}
 
 
-def _voter(ctx: Context, args: Json):  # type: ignore[no-untyped-def]
-    sender = ctx.actor()
-    target_id = args.get("on_behalf_of")
-    if target_id is None or target_id == sender.participant_id:
-        if sender.role is not Role.PARTICIPANT:
-            raise CommandError(ErrorCode.FORBIDDEN, f"a {sender.role.value} may not vote")
-        return sender
-    if sender.role is not Role.CLERK:
-        raise CommandError(ErrorCode.FORBIDDEN, "only a clerk votes on behalf of an attendee")
-    target = ctx.participant(target_id)
-    if target.role is not Role.PARTICIPANT or not target.in_hall:
-        raise CommandError(ErrorCode.FORBIDDEN, "a clerk votes only for attendees in the hall")
-    return target
-
-
 @handles("poll.vote")
 def poll_vote(ctx: Context, args: Json) -> Json:
-    voter = _voter(ctx, args)
+    voter = ctx.acting_for(args, staff_roles=(Role.CLERK,))
     ctx.require_live()
     poll = _poll(ctx, args["poll_id"])
     if poll.status != "open":

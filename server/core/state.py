@@ -12,7 +12,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from .types import Json, Role
+from .types import STAFF_ROLES, Json, Role
 
 STANCES = ("support", "oppose", "neutral")
 
@@ -55,6 +55,16 @@ class Participant:
     @property
     def present(self) -> bool:
         return (self.online or self.in_hall) and not self.removed
+
+    @property
+    def announced(self) -> bool:
+        """Whether everyone hears of this person: staff and attendees in the hall.
+
+        A resident's comings and goings are theirs and the moderators'. (In a room
+        of thousands, telling every phone about every other phone's presence is
+        also the one cost that grows with the square of the room.)
+        """
+        return self.role in STAFF_ROLES or self.in_hall
 
     def to_wire(self) -> Json:
         return {

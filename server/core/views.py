@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from .context import Context
 from .session import agenda_data
 from .state import Participant, Poll, RoomState
-from .types import STAFF_ROLES, AudienceKind, Entry, Event, Json, Role
+from .types import AudienceKind, Entry, Event, Json, Role
 
 CHAT_IN_SNAPSHOT = 100
 
@@ -54,8 +54,7 @@ def _poll_view(poll: Poll, viewer: Viewer) -> Json:
 
 
 def _listed(state: RoomState, person: Participant, viewer: Viewer) -> bool:
-    return (person.role in STAFF_ROLES or person.in_hall
-            or person.participant_id == viewer.participant_id
+    return (person.announced or person.participant_id == viewer.participant_id
             or person.participant_id in state.item.queue
             or (state.turn is not None and state.turn.participant_id == person.participant_id))
 
