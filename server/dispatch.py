@@ -23,6 +23,10 @@ if TYPE_CHECKING:
     from .tokens import TokenClaims
 
 
+def reply_to(cid: int | None, result: Json | None, error: CommandError | None) -> Json:
+    return error_reply(cid, error) if error is not None else ok_reply(cid, result or {})
+
+
 def remembered_reply(host: RoomHost, claims: TokenClaims, command: Command, *,
                      now: int) -> Json | None:
     if command.nonce is None:
@@ -30,10 +34,7 @@ def remembered_reply(host: RoomHost, claims: TokenClaims, command: Command, *,
     known = host.state.nonces.get((claims.participant_id, command.nonce))
     if known is None or now - known[0] >= NONCE_TTL_MS:
         return None  # forgotten (the reducer prunes at its next entry)
-    reply = known[1]
-    if reply.get("error") is not None:
-        return error_reply(command.id, reply["error"])
-    return ok_reply(command.id, reply.get("result") or {})
+    return reply_to(command.id, known[1].get("result"), known[1].get("error"))
 
 
 async def execute(services: Services, host: RoomHost, claims: TokenClaims,
@@ -68,8 +69,6 @@ async def execute(services: Services, host: RoomHost, claims: TokenClaims,
         services.metrics.commands.labels(command.cmd, "unavailable").inc()
         return error_reply(command.id, CommandError(ErrorCode.UNAVAILABLE,
                                                     "the room's log is unreachable; retry"))
-    if outcome.error is not None:
-        services.metrics.commands.labels(command.cmd, outcome.error.code.value).inc()
-        return error_reply(command.id, outcome.error)
-    services.metrics.commands.labels(command.cmd, "ok").inc()
-    return ok_reply(command.id, outcome.result or {})
+    result = outcome.error.code.value if outcome.error is not None else "ok"
+    services.metrics.commands.labels(command.cmd, result).inc()
+    return reply_to(command.id, outcome.result, outcome.error)

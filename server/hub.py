@@ -99,9 +99,6 @@ class Outbox:
             self._waiter = None
         return self._frames.popleft()
 
-    def __len__(self) -> int:
-        return len(self._frames)
-
 
 @dataclass(eq=False, slots=True)
 class Subscriber:
