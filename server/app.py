@@ -30,7 +30,7 @@ from .ratelimit import KeyedBuckets
 from .screening import Screener
 from .tokens import TokenSigner
 from .wire import CLOSE_RESTARTING
-from .ws import websocket_endpoint
+from .ws import ExposeTransport, websocket_endpoint
 
 logger = logging.getLogger(__name__)
 
@@ -129,5 +129,5 @@ def create_app(config: Config, *, clock: Callable[[], int] = wall_clock,
         Mount("/static", StaticFiles(directory=static_dir(), check_dir=False), name="static"),
     ]
     # Pages, scripts and minutes travel compressed to old phones on weak networks.
-    middleware = [Middleware(GZipMiddleware, minimum_size=1024)]
+    middleware = [Middleware(ExposeTransport), Middleware(GZipMiddleware, minimum_size=1024)]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

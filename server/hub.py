@@ -1,18 +1,26 @@
 """Local sockets per room, and fan-out of the room's events to them.
 
 Each event is encoded once per sub-protocol (its wire form is the same for
-everyone allowed to see it), wrapped once in the ASGI message that sends it,
-and that same message object is queued for every socket that may see it.
-Every socket has a bounded outbox: a client that cannot keep up is closed
-with 4008 and resumes with ``since``, instead of growing the server's memory.
+everyone allowed to see it), and that one ``Outgoing`` object goes to every
+socket that may see it. On uvicorn's websockets-sansio server a live socket's
+frames skip ASGI altogether: the frame bytes, built once, are written straight
+to each connection's transport (one ``write`` per socket, no task switch). A
+socket still sending its welcome and replay, or served by another ASGI server,
+queues its frames for a pump that sends them through ASGI.
+
+Every socket is bounded, by queued frames or by bytes the transport has not
+yet sent: a client that cannot keep up is closed with 4008 and resumes with
+``since``, instead of growing the server's memory. A client that does not even
+read its close frame is cut off.
 """
 
 from __future__ import annotations
 
 import asyncio
+import struct
 from collections import deque
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from yishi.core.types import Event, Json
@@ -20,16 +28,49 @@ from yishi.core.views import Viewer, can_see
 
 from .wire import CLOSE_TOO_SLOW, Codec, event_message
 
-OUTBOX_FRAMES = 2048
+OUTBOX_FRAMES = 2048  # frames queued for the pump
+OUTBOX_BYTES = 1 << 20  # bytes a transport holds unsent (beyond the kernel's buffers)
+CLOSE_GRACE_S = 10.0  # to send the close frame before the connection is cut
+PUMP_YIELD_EVERY = 64
 
-# An ASGI "websocket.send" message, ready to hand to the server.
-Frame = dict[str, Any]
+AsgiSend = Callable[[dict[str, Any]], Awaitable[None]]
 
 
-def frame(payload: str | bytes) -> Frame:
-    if isinstance(payload, bytes):
-        return {"type": "websocket.send", "bytes": payload}
-    return {"type": "websocket.send", "text": payload}
+class Outgoing:
+    """One encoded envelope, in each form a socket may need, made at most once."""
+
+    __slots__ = ("payload", "_asgi", "_wire")
+
+    def __init__(self, payload: str | bytes) -> None:
+        self.payload = payload
+        self._asgi: dict[str, Any] | None = None
+        self._wire: bytes | None = None
+
+    @property
+    def asgi(self) -> dict[str, Any]:
+        """The ASGI message that sends it."""
+        if self._asgi is None:
+            key = "bytes" if isinstance(self.payload, bytes) else "text"
+            self._asgi = {"type": "websocket.send", key: self.payload}
+        return self._asgi
+
+    @property
+    def wire(self) -> bytes:
+        """The whole WebSocket frame as the server sends it (RFC 6455 5.2: final, unmasked)."""
+        if self._wire is None:
+            if isinstance(self.payload, bytes):
+                opcode, data = 0x82, self.payload
+            else:
+                opcode, data = 0x81, self.payload.encode()
+            size = len(data)
+            if size < 126:
+                head = struct.pack("!BB", opcode, size)
+            elif size < 1 << 16:
+                head = struct.pack("!BBH", opcode, 126, size)
+            else:
+                head = struct.pack("!BBQ", opcode, 127, size)
+            self._wire = head + data
+        return self._wire
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,36 +79,56 @@ class Close:
     reason: str = ""
 
 
-class Outbox:
-    """A socket's bounded queue of frames to send; ``Close`` ends it.
+TOO_SLOW = Close(CLOSE_TOO_SLOW, "too slow: reconnect with since")
 
-    A resuming client may be owed thousands of missed events: they go out first,
-    encoded lazily as the socket drains (``send_first``), so a long replay is
-    neither held in memory per socket nor counted against the live queue's bound.
+
+class Outbox:
+    """A socket's way out: in order, bounded, and straight to the transport when it can be.
+
+    ``send`` is the connection's ASGI send; ``transport``, when the server lets us
+    have it, the connection's asyncio transport. Until ``pump`` has sent the
+    backlog (``send_first``: the welcome, then a resuming client's missed events,
+    encoded lazily as the socket drains so a long replay is neither held in
+    memory nor counted against the live bound) and whatever queued meanwhile,
+    frames queue. Then, with a transport, the pump ends and every frame is
+    written directly; without one, the pump keeps sending until the close.
     """
 
-    __slots__ = ("_frames", "_limit", "_backlog", "_waiter", "closing")
+    __slots__ = ("_send", "_transport", "_on_too_slow", "_direct", "_frames", "_limit",
+                 "_backlog", "_waiter", "_tasks", "closing")
 
-    def __init__(self, *, limit: int = OUTBOX_FRAMES) -> None:
-        self._frames: deque[Frame | Close] = deque()
+    def __init__(self, send: AsgiSend, transport: asyncio.WriteTransport | None = None,
+                 *, on_too_slow: Callable[[], None] = lambda: None,
+                 limit: int = OUTBOX_FRAMES) -> None:
+        self._send = send
+        self._transport = transport
+        self._on_too_slow = on_too_slow
+        self._direct = False
+        self._frames: deque[Outgoing | Close] = deque()
         self._limit = limit
-        self._backlog: Iterator[Frame] | None = None
+        self._backlog: Iterator[Outgoing] | None = None
         self._waiter: asyncio.Future[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
         self.closing: Close | None = None
 
-    def send_first(self, frames: Iterator[Frame]) -> None:
+    def send_first(self, frames: Iterator[Outgoing]) -> None:
         """Send ``frames`` before anything queued (call before the socket is subscribed)."""
         self._backlog = frames
 
-    def _wake(self) -> None:
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
-
-    def put(self, item: Frame) -> None:
+    def put(self, item: Outgoing) -> None:
         if self.closing is not None:
             return
+        transport = self._transport
+        if self._direct and transport is not None:
+            if transport.is_closing():
+                return  # the reader hears of it and unsubscribes
+            if transport.get_write_buffer_size() > OUTBOX_BYTES:
+                self._too_slow()
+                return
+            transport.write(item.wire)
+            return
         if len(self._frames) >= self._limit:
-            self.close_now(Close(CLOSE_TOO_SLOW, "too slow: reconnect with since"))
+            self._too_slow()
             return
         self._frames.append(item)
         self._wake()
@@ -76,38 +137,108 @@ class Outbox:
         """Close once what is queued has been sent (e.g. 4003 after the removal event)."""
         if self.closing is None:
             self.closing = close
-            self._frames.append(close)
-            self._wake()
+            self._enqueue_close(close)
 
     def close_now(self, close: Close) -> None:
-        """Drop what is queued and close."""
+        """Drop what is still queued here and close."""
+        if self._direct and self.closing is not None:
+            return  # its close is on its way already
         self.closing = close
         self._backlog = None
         self._frames.clear()
-        self._frames.append(close)
-        self._wake()
+        self._enqueue_close(close)
 
-    async def get(self) -> Frame | Close:
+    def _too_slow(self) -> None:
+        self._on_too_slow()
+        self.close_now(TOO_SLOW)
+
+    def start(self) -> None:
+        """Start sending (once the socket is subscribed)."""
+        self._spawn(self._pump())
+
+    async def wait_sent(self, timeout: float) -> None:
+        """Wait (at most ``timeout``) until what is queued, and any close, has been sent."""
+        pending = {t for t in self._tasks if not t.done()}
+        if pending:
+            await asyncio.wait(pending, timeout=timeout)
+
+    def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+
+    def _enqueue_close(self, close: Close) -> None:
+        if self._direct:
+            self._spawn(self._close(close))
+        else:
+            self._frames.append(close)
+            self._wake()
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def _next(self) -> Outgoing | Close | None:
+        """The next item to send; ``None`` once frames may go straight to the transport."""
         if self._backlog is not None:
             item = next(self._backlog, None)
             if item is not None:
                 return item
             self._backlog = None
         while not self._frames:
+            if self._transport is not None:
+                return None
             self._waiter = asyncio.get_running_loop().create_future()
             await self._waiter
             self._waiter = None
         return self._frames.popleft()
 
+    async def _pump(self) -> None:
+        sent = 0
+        try:
+            while True:
+                item = await self._next()
+                if item is None:
+                    self._direct = True
+                    return
+                if isinstance(item, Close):
+                    await self._close(item)
+                    return
+                await self._send(item.asgi)
+                sent += 1
+                if sent % PUMP_YIELD_EVERY == 0:
+                    # A send into a writable socket never suspends: let others run
+                    # during a long replay.
+                    await asyncio.sleep(0)
+        except Exception:
+            pass  # a send fails only when the client has gone, which the reader learns too
 
-@dataclass(eq=False, slots=True)
+    async def _close(self, close: Close) -> None:
+        """Send the close frame after what is already on its way, or cut the connection."""
+        try:
+            await asyncio.wait_for(
+                self._send({"type": "websocket.close", "code": close.code, "reason": close.reason}),
+                CLOSE_GRACE_S)
+        except TimeoutError:
+            # The client reads nothing, not even its close frame: let the kernel drop it.
+            if self._transport is not None:
+                self._transport.abort()
+        except Exception:
+            pass  # the client has gone
+
+
 class Subscriber:
-    viewer: Viewer
-    codec: Codec
-    outbox: Outbox = field(default_factory=Outbox)
+    __slots__ = ("viewer", "codec", "outbox")
 
-    def encode(self, message: Json) -> Frame:
-        return frame(self.codec.encode(message))
+    def __init__(self, viewer: Viewer, codec: Codec, outbox: Outbox) -> None:
+        self.viewer, self.codec, self.outbox = viewer, codec, outbox
+
+    def encode(self, message: Json) -> Outgoing:
+        return Outgoing(self.codec.encode(message))
 
     def send(self, message: Json) -> None:
         self.outbox.put(self.encode(message))
@@ -128,16 +259,16 @@ class RoomHub:
 
     def publish(self, events: Iterable[Event]) -> None:
         for event in events:
-            frames: dict[str, Frame] = {}
+            encoded: dict[str, Outgoing] = {}
             sent = 0
             for sub in self.subscribers:
                 if not can_see(event, sub.viewer):
                     continue
-                message = frames.get(sub.codec.name)
-                if message is None:
-                    message = frames[sub.codec.name] = frame(
+                out = encoded.get(sub.codec.name)
+                if out is None:
+                    out = encoded[sub.codec.name] = Outgoing(
                         sub.codec.encode(event_message(event)))
-                sub.outbox.put(message)
+                sub.outbox.put(out)
                 sent += 1
             self.frames_sent += sent
 

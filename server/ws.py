@@ -7,18 +7,19 @@ import itertools
 import logging
 from typing import TYPE_CHECKING, Any
 
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from yishi.backends.base import BackendUnavailable
 from yishi.core.types import STAFF_ROLES, CommandError, ErrorCode
 from yishi.core.views import Viewer, can_see, snapshot
 
 from .dispatch import execute
-from .hub import Close, Subscriber
+from .hub import Close, Outbox, Subscriber
 from .ratelimit import TokenBucket
 from .tokens import InvalidToken, RevokedToken, TokenClaims
 from .wire import (CLOSE_INTERNAL, CLOSE_NO_ROOM, CLOSE_POLICY, CLOSE_REMOVED, CLOSE_RESTARTING,
-                   CLOSE_TOO_SLOW,
                    CLOSE_UNAUTHORIZED, Codec, choose_codec, error_reply, event_message,
                    ok_reply, parse_command, request_id)
 
@@ -34,8 +35,29 @@ BAD_FRAMES_IN_A_ROW = 20
 COMMANDS_PER_SECOND = 20
 SOCKETS_PER_RESIDENT = 4  # per node: a phone, a tablet, a reload racing its old socket
 CLOSE_DRAIN_TIMEOUT_S = 5.0
-WRITER_YIELD_EVERY = 64
 _connection_ids = itertools.count(1)
+TRANSPORT_SCOPE_KEY = "yishi.transport"
+
+
+class ExposeTransport:
+    """ASGI middleware: gives the WebSocket endpoint its connection's transport.
+
+    Only under uvicorn's websockets-sansio protocol, whose code we have read:
+    it writes every frame whole, with one ``transport.write``, and never
+    fragments a message, so the frames the hub writes to the same transport
+    interleave safely with its own (pings, pongs, the close). Under any other
+    server the hub sends through ASGI.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            protocol = getattr(send, "__self__", None)
+            if isinstance(protocol, WebSocketsSansIOProtocol):
+                scope[TRANSPORT_SCOPE_KEY] = protocol.transport
+        await self.app(scope, receive, send)
 
 
 class Refused(Exception):
@@ -126,7 +148,9 @@ class Connection:
                  since: int | None) -> Subscriber:
         """Queue the welcome and any replay, and join the room's fan-out, atomically."""
         viewer = Viewer(claims.participant_id, claims.role)
-        subscriber = Subscriber(viewer, self.codec)
+        subscriber = Subscriber(viewer, self.codec,
+                                Outbox(self.ws.send, self.ws.scope.get(TRANSPORT_SCOPE_KEY),
+                                       on_too_slow=self.services.metrics.slow_closed.inc))
         state = host.state
         replay = host.events_since(since) if since is not None else None
         welcome = subscriber.encode(ok_reply(hello_id, {
@@ -139,45 +163,28 @@ class Connection:
         missed = (subscriber.encode(event_message(e)) for e in replay or () if can_see(e, viewer))
         subscriber.outbox.send_first(itertools.chain([welcome], missed))
         host.hub.add(subscriber)
+        subscriber.outbox.start()
         return subscriber
 
     async def _serve(self, host: RoomHost, claims: TokenClaims, subscriber: Subscriber) -> None:
         metrics = self.services.metrics
         metrics.sockets.inc()
         host.presence.connected(claims.participant_id)
-        writer = asyncio.create_task(self._write(subscriber))
-        # A send fails only when the client has gone, which the reader learns too.
-        writer.add_done_callback(lambda t: t.cancelled() or t.exception())
+        outbox = subscriber.outbox
         try:
-            # Ends when the client goes, or when the writer has sent a close (the
-            # server then reports the socket disconnected).
+            # Ends when the client goes, or when a close has been sent (the server
+            # then reports the socket disconnected).
             await self._read(host, claims, subscriber)
-            if subscriber.outbox.closing:
-                # The reader asked for a close: let the writer send what is queued, then it.
-                await asyncio.wait({writer}, timeout=CLOSE_DRAIN_TIMEOUT_S)
+            if outbox.closing:
+                # The reader asked for a close: let what is queued go out, then it.
+                await outbox.wait_sent(CLOSE_DRAIN_TIMEOUT_S)
         except WebSocketDisconnect:
             pass
         finally:
             host.hub.remove(subscriber)
             host.presence.disconnected(claims.participant_id)
             metrics.sockets.dec()
-            writer.cancel()
-
-    async def _write(self, subscriber: Subscriber) -> None:
-        send = self.ws.send
-        outbox = subscriber.outbox
-        for sent in itertools.count(1):
-            if sent % WRITER_YIELD_EVERY == 0:
-                # A send into a writable socket never suspends: let others run
-                # during a long replay.
-                await asyncio.sleep(0)
-            item = await outbox.get()
-            if isinstance(item, Close):
-                if item.code == CLOSE_TOO_SLOW:
-                    self.services.metrics.slow_closed.inc()
-                await self.ws.close(item.code, item.reason)
-                return
-            await send(item)
+            outbox.stop()
 
     async def _read(self, host: RoomHost, claims: TokenClaims, subscriber: Subscriber) -> None:
         limited = claims.role not in STAFF_ROLES

@@ -8,9 +8,10 @@ import json
 import socket
 import time
 
-from roomclient import Closed, has, start_turn, yield_turn
+import pytest
+from roomclient import Client, Closed, has, start_turn, yield_turn
 from roomharness import Room
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 
@@ -115,31 +116,50 @@ async def test_turn_timer_ends_the_turn_with_nobody_connected(room: Room) -> Non
     assert ev["data"]["balance"]["support"] == {"turns": 1, "ms": 1000}
 
 
-async def test_client_that_cannot_keep_up_is_closed_4008_and_resumes(room: Room) -> None:
-    mod = await room.moderator()
-    person = await room.join("慢速网络")
-    await mod.ok("session.start")
-    # A resident that stops reading: a tiny receive buffer, and the library reads ahead
-    # at most one frame.
+async def _metric(room: Room, name: str) -> float:
+    for line in (await room.api.http.get("/metrics")).text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return 0.0
+
+
+async def _stalled_client(room: Room, token: str) -> ClientConnection:
+    """A resident that stops reading after its welcome: a tiny receive buffer, and the
+    library reads ahead at most one frame."""
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.connect(("127.0.0.1", room.server.port))
     ws = await connect(f"{room.server.ws_base}/ws/{room.room_id}", sock=sock,
                        subprotocols=["yishi.v1.json"],  # type: ignore[list-item]
                        compression=None, max_queue=1, proxy=None)
+    await ws.send(json.dumps({"id": 1, "cmd": "hello", "args": {"token": token}}))
+    welcome = json.loads(await asyncio.wait_for(ws.recv(), 5))
+    assert welcome["re"] == 1 and welcome["ok"] is True
+    return ws
+
+
+async def _chat_until_a_socket_is_given_up(room: Room, mod: Client) -> None:
+    """Staff chat (not rate limited) in ~1.5 KB events until the server gives up on a
+    socket: more than its bound plus the kernel's buffers. /metrics counts the decision."""
+    before = await _metric(room, "yishi_slow_clients_closed_total")
+    for _ in range(100):  # 15 MB at most: far beyond any bound
+        ids = [await mod.send("chat.send", {"text": "长" * 500}) for _ in range(100)]
+        assert (await mod.reply(ids[-1], timeout=60)).ok
+        if await _metric(room, "yishi_slow_clients_closed_total") > before:
+            return
+    raise AssertionError("the server never gave up on a socket that does not read")
+
+
+async def test_client_that_cannot_keep_up_is_closed_4008_and_resumes(room: Room) -> None:
+    mod = await room.moderator()
+    person = await room.join("慢速网络")
+    await mod.ok("session.start")
+    ws = await _stalled_client(room, person.token)
     try:
-        await ws.send(json.dumps({"id": 1, "cmd": "hello", "args": {"token": person.token}}))
-        welcome = json.loads(await asyncio.wait_for(ws.recv(), 5))
-        assert welcome["re"] == 1 and welcome["ok"] is True
         await mod.wait_participant(person.participant_id, lambda p: p["online"] is True)
-
-        # Staff chat is not rate limited. 5,000 events of ~1.5 KB are more than a bounded
-        # outbox plus the kernel's socket buffers hold (a socket that never reads cannot
-        # even receive its close frame, so the check comes once it reads again).
-        text = "长" * 500
-        ids = [await mod.send("chat.send", {"text": text}) for _ in range(5000)]
-        assert (await mod.reply(ids[-1], timeout=120)).ok
-
+        await _chat_until_a_socket_is_given_up(room, mod)
+        # It reads again (well within the grace the server gives a close frame): what
+        # was sent before the server gave up, then the close.
         seen: list[int] = []
         try:
             while True:
@@ -168,6 +188,33 @@ async def test_client_that_cannot_keep_up_is_closed_4008_and_resumes(room: Room)
     got = set(seen) | {e["seq"] for e in back.events}
     assert posted <= got
     assert min(e["seq"] for e in back.events) > seen[-1]
+
+
+async def test_client_that_reads_nothing_at_all_is_cut_off(room: Room) -> None:
+    """Not even its close frame: the server cuts the connection after a grace, so a
+    stalled phone holds neither memory nor a socket."""
+    mod = await room.moderator()
+    person = await room.join("掉线手机")
+    await mod.ok("session.start")
+    sockets = await _metric(room, "yishi_sockets")
+    ws = await _stalled_client(room, person.token)
+    try:
+        await mod.wait_participant(person.participant_id, lambda p: p["online"] is True)
+        await _chat_until_a_socket_is_given_up(room, mod)
+        # The grace is 10 s; the deadline leaves room for a loaded machine.
+        deadline = time.monotonic() + 60
+        while await _metric(room, "yishi_sockets") > sockets:
+            assert time.monotonic() < deadline, "the stalled socket is still open"
+            await asyncio.sleep(0.2)
+        # What reached the client's buffers is still readable; then the connection ends
+        # without a close frame (it was reset).
+        with pytest.raises(ConnectionClosed):
+            while True:
+                await asyncio.wait_for(ws.recv(), 10)
+        assert ws.close_code is None or ws.close_code == 1006
+    finally:
+        await ws.close()
+    await mod.wait_participant(person.participant_id, lambda p: p["online"] is False)
 
 
 async def test_resume_after_missing_thousands_of_events(room: Room) -> None:
