@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import FileResponse, Response
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from yishi.backends import backend_from_url
@@ -30,7 +30,7 @@ from .ratelimit import KeyedBuckets
 from .screening import Screener
 from .tokens import TokenSigner
 from .wire import CLOSE_RESTARTING
-from .ws import ExposeTransport, websocket_endpoint
+from .ws import RoomSockets
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +121,6 @@ def create_app(config: Config, *, clock: Callable[[], int] = wall_clock,
         Route(f"{rooms}/tokens/{{participant_id}}", http_api.revoke_tokens, methods=["DELETE"]),
         Route(f"{rooms}/qr.svg", http_api.room_qr),
         Route(f"{rooms}/minutes", http_api.minutes),
-        WebSocketRoute("/ws/{room_id}", websocket_endpoint),
         Route("/", page("index.html")),
         Route("/r/{room_id}", page("room.html")),
         Route("/r/{room_id}/minutes", page("minutes.html")),
@@ -129,5 +128,5 @@ def create_app(config: Config, *, clock: Callable[[], int] = wall_clock,
         Mount("/static", StaticFiles(directory=static_dir(), check_dir=False), name="static"),
     ]
     # Pages, scripts and minutes travel compressed to old phones on weak networks.
-    middleware = [Middleware(ExposeTransport), Middleware(GZipMiddleware, minimum_size=1024)]
+    middleware = [Middleware(RoomSockets), Middleware(GZipMiddleware, minimum_size=1024)]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import re
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from starlette.types import ASGIApp, Receive, Scope, Send
-from starlette.websockets import WebSocket, WebSocketDisconnect
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from yishi.backends.base import BackendUnavailable
@@ -36,28 +37,38 @@ COMMANDS_PER_SECOND = 20
 SOCKETS_PER_RESIDENT = 4  # per node: a phone, a tablet, a reload racing its old socket
 CLOSE_DRAIN_TIMEOUT_S = 5.0
 _connection_ids = itertools.count(1)
-TRANSPORT_SCOPE_KEY = "yishi.transport"
+ROOM_SOCKET_PATH = re.compile(r"/ws/([^/]+)")
 
 
-class ExposeTransport:
-    """ASGI middleware: gives the WebSocket endpoint its connection's transport.
+class RoomSockets:
+    """ASGI middleware that serves ``/ws/{room_id}`` itself, ahead of Starlette.
 
-    Only under uvicorn's websockets-sansio protocol, whose code we have read:
-    it writes every frame whole, with one ``transport.write``, and never
-    fragments a message, so the frames the hub writes to the same transport
-    interleave safely with its own (pings, pongs, the close). Under any other
-    server the hub sends through ASGI.
+    A room socket lives for hours, and thousands are open at once: every layer
+    of routing and exception handling it passed through would stay suspended
+    in memory, once per socket, for nothing. So it gets the server's own
+    ``receive`` and ``send``, and, under uvicorn's websockets-sansio protocol
+    (whose code we have read: it writes every frame whole, with one
+    ``transport.write``, and never fragments a message), its transport, for
+    the hub's direct writes to interleave safely with the server's own frames
+    (pings, pongs, the close). Under any other server the hub sends through ASGI.
     """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":
-            protocol = getattr(send, "__self__", None)
-            if isinstance(protocol, WebSocketsSansIOProtocol):
-                scope[TRANSPORT_SCOPE_KEY] = protocol.transport
-        await self.app(scope, receive, send)
+        match = ROOM_SOCKET_PATH.fullmatch(scope["path"]) if scope["type"] == "websocket" else None
+        if match is None:
+            await self.app(scope, receive, send)
+            return
+        protocol = getattr(send, "__self__", None)
+        transport = protocol.transport if isinstance(protocol, WebSocketsSansIOProtocol) else None
+        await serve_socket(scope["app"].state.services, Socket(receive, send, transport),
+                           scope, unquote(match[1]))
+
+
+class Disconnected(Exception):
+    """The client has gone."""
 
 
 class Refused(Exception):
@@ -66,41 +77,61 @@ class Refused(Exception):
         self.code, self.reason = code, reason
 
 
-async def _receive(ws: WebSocket) -> str | bytes:
-    message = await ws.receive()
-    if message["type"] == "websocket.disconnect":
-        raise WebSocketDisconnect(message.get("code", 1000))
-    text: str | None = message.get("text")
-    return text if text is not None else bytes(message.get("bytes") or b"")
+class Socket:
+    """One WebSocket's ASGI calls, and its transport when the server gave it to us."""
 
+    __slots__ = ("_receive", "send", "transport")
 
-async def websocket_endpoint(ws: WebSocket) -> None:
-    services: Services = ws.app.state.services
-    offered = list(ws.scope.get("subprotocols") or [])
-    codec = choose_codec(offered)
-    await ws.accept(subprotocol=codec.name if codec.name in offered else None)
-    conn_id = next(_connection_ids)
-    try:
-        await Connection(services, ws, codec, conn_id).run(ws.path_params["room_id"])
-    except Refused as refused:
-        await ws.close(refused.code, refused.reason)
-    except WebSocketDisconnect:
-        pass
-    except Exception:
-        logger.exception("connection %s failed", conn_id)
+    def __init__(self, receive: Receive, send: Send,
+                 transport: asyncio.WriteTransport | None) -> None:
+        self._receive, self.send, self.transport = receive, send, transport
+
+    async def accept(self, subprotocol: str | None) -> None:
+        if (await self._receive())["type"] != "websocket.connect":
+            raise Disconnected
+        await self.send({"type": "websocket.accept", "subprotocol": subprotocol})
+
+    async def receive(self) -> str | bytes:
+        message = await self._receive()
+        if message["type"] != "websocket.receive":
+            raise Disconnected
+        text: str | None = message.get("text")
+        return text if text is not None else bytes(message.get("bytes") or b"")
+
+    async def close(self, code: int, reason: str = "") -> None:
+        """Close, unless the client has gone already."""
         try:
-            await ws.close(CLOSE_INTERNAL, "internal error")
-        except Exception:  # the socket may be gone already
+            await self.send({"type": "websocket.close", "code": code, "reason": reason})
+        except Exception:  # ASGI servers differ in how they say "already gone"
             pass
 
 
+async def serve_socket(services: Services, ws: Socket, scope: Scope, room_id: str) -> None:
+    offered = list(scope.get("subprotocols") or [])
+    codec = choose_codec(offered)
+    try:
+        await ws.accept(codec.name if codec.name in offered else None)
+    except (Disconnected, OSError):
+        return
+    conn_id = next(_connection_ids)
+    try:
+        await Connection(services, ws, codec, conn_id).run(room_id)
+    except Refused as refused:
+        await ws.close(refused.code, refused.reason)
+    except (Disconnected, OSError):
+        pass
+    except Exception:
+        logger.exception("connection %s failed", conn_id)
+        await ws.close(CLOSE_INTERNAL, "internal error")
+
+
 class Connection:
-    def __init__(self, services: Services, ws: WebSocket, codec: Codec, conn_id: int) -> None:
+    def __init__(self, services: Services, ws: Socket, codec: Codec, conn_id: int) -> None:
         self.services, self.ws, self.codec, self.conn_id = services, ws, codec, conn_id
 
     async def run(self, room_id: str) -> None:
         try:
-            frame = await asyncio.wait_for(_receive(self.ws), HELLO_TIMEOUT_S)
+            frame = await asyncio.wait_for(self.ws.receive(), HELLO_TIMEOUT_S)
         except TimeoutError:
             raise Refused(CLOSE_UNAUTHORIZED, "hello expected within 5 s") from None
         try:
@@ -149,7 +180,7 @@ class Connection:
         """Queue the welcome and any replay, and join the room's fan-out, atomically."""
         viewer = Viewer(claims.participant_id, claims.role)
         subscriber = Subscriber(viewer, self.codec,
-                                Outbox(self.ws.send, self.ws.scope.get(TRANSPORT_SCOPE_KEY),
+                                Outbox(self.ws.send, self.ws.transport,
                                        on_too_slow=self.services.metrics.slow_closed.inc))
         state = host.state
         replay = host.events_since(since) if since is not None else None
@@ -178,7 +209,7 @@ class Connection:
             if outbox.closing:
                 # The reader asked for a close: let what is queued go out, then it.
                 await outbox.wait_sent(CLOSE_DRAIN_TIMEOUT_S)
-        except WebSocketDisconnect:
+        except (Disconnected, OSError):
             pass
         finally:
             host.hub.remove(subscriber)
@@ -192,7 +223,7 @@ class Connection:
                              clock=self.services.clock)
         bad_in_a_row = 0
         while True:
-            frame = await _receive(self.ws)
+            frame = await self.ws.receive()
             obj: Any = None
             try:
                 obj = self.codec.decode(frame)
