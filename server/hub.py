@@ -23,8 +23,8 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from yishi.core.types import Event, Json
-from yishi.core.views import Viewer, can_see
+from yishi.core.types import AudienceKind, Event, Json
+from yishi.core.views import Viewer
 
 from .wire import CLOSE_TOO_SLOW, Codec, event_message
 
@@ -245,25 +245,50 @@ class Subscriber:
 
 
 class RoomHub:
-    """The sockets of one room on this node."""
+    """The sockets of one room on this node, indexed by who may see what.
+
+    An event for the moderators or for one person goes to those sockets
+    directly: thousands of residents joining (each announced to themselves and
+    the moderators) must not each cost a look at every socket in the room.
+    The index answers exactly as ``can_see`` does.
+    """
 
     def __init__(self) -> None:
         self.subscribers: set[Subscriber] = set()
+        self._moderators: set[Subscriber] = set()
+        self._by_person: dict[str, set[Subscriber]] = {}
         self.frames_sent = 0
 
     def add(self, subscriber: Subscriber) -> None:
         self.subscribers.add(subscriber)
+        self._by_person.setdefault(subscriber.viewer.participant_id, set()).add(subscriber)
+        if subscriber.viewer.moderator:
+            self._moderators.add(subscriber)
 
     def remove(self, subscriber: Subscriber) -> None:
         self.subscribers.discard(subscriber)
+        self._moderators.discard(subscriber)
+        pid = subscriber.viewer.participant_id
+        own = self._by_person.get(pid)
+        if own is not None:
+            own.discard(subscriber)
+            if not own:
+                del self._by_person[pid]
+
+    def audience_of(self, event: Event) -> Iterable[Subscriber]:
+        audience = event.audience
+        if audience.kind is AudienceKind.PUBLIC:
+            return self.subscribers
+        if audience.kind is AudienceKind.PERSON and audience.participant_id is not None:
+            own = self._by_person.get(audience.participant_id, ())
+            return [*self._moderators, *(s for s in own if not s.viewer.moderator)]
+        return self._moderators
 
     def publish(self, events: Iterable[Event]) -> None:
         for event in events:
             encoded: dict[str, Outgoing] = {}
             sent = 0
-            for sub in self.subscribers:
-                if not can_see(event, sub.viewer):
-                    continue
+            for sub in self.audience_of(event):
                 out = encoded.get(sub.codec.name)
                 if out is None:
                     out = encoded[sub.codec.name] = Outgoing(
@@ -273,4 +298,4 @@ class RoomHub:
             self.frames_sent += sent
 
     def of_participant(self, participant_id: str) -> list[Subscriber]:
-        return [s for s in self.subscribers if s.viewer.participant_id == participant_id]
+        return list(self._by_person.get(participant_id, ()))
