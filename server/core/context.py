@@ -15,6 +15,8 @@ from .types import (MODERATORS, PUBLIC, Audience, CommandError, Entry, ErrorCode
                     Role)
 from .types import person as person_audience
 
+QUEUE_INTERVAL_MS = 500  # at most one queue.changed per window while hands move
+
 Handler = Callable[["Context", Json], Json]
 HANDLERS: dict[str, Handler] = {}
 
@@ -118,7 +120,28 @@ class Context:
         return out
 
     def emit_queue(self) -> None:
+        """Announce the waiting list now (and start a new coalescing window)."""
+        self.state.queue_announced_at = self.at
+        self.state.queue_due = False
         self.emit("queue.changed", self.queue_data())
+
+    def hands_moved(self) -> None:
+        """Announce the waiting list now, or when the window since the last one ends.
+
+        A rush of raised hands (a meeting opens, a hot question) would otherwise
+        send every socket the whole growing list once per hand. The raiser learns
+        their position from the reply; the moderators' own actions announce at once.
+        """
+        last = self.state.queue_announced_at
+        if (self.state.rules_version < 2 or last is None
+                or self.at - last >= QUEUE_INTERVAL_MS):
+            self.emit_queue()
+        else:
+            self.state.queue_due = True
+
+    def queue_deadline(self) -> int | None:
+        last = self.state.queue_announced_at
+        return last + QUEUE_INTERVAL_MS if self.state.queue_due and last is not None else None
 
     def balance_data(self) -> Json:
         return {side: tally.to_wire() for side, tally in self.state.item.balance.items()}

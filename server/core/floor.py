@@ -118,13 +118,13 @@ def hand_raise(ctx: Context, args: Json) -> Json:
     if existing is not None and existing.stance == stance:
         if "note" in args and args["note"] != (existing.note or ""):
             existing.note = args["note"] or None
-            ctx.emit_queue()
+            ctx.hands_moved()
         return {"position": policy.position(item, person.participant_id)}
     item.queue.pop(person.participant_id, None)
     item.queue[person.participant_id] = QueueEntry(
         participant_id=person.participant_id, stance=stance, raised_at=ctx.at,
         order=ctx.entry.seq, note=args.get("note") or None)
-    ctx.emit_queue()
+    ctx.hands_moved()
     return {"position": policy.position(item, person.participant_id)}
 
 
@@ -133,7 +133,7 @@ def hand_lower(ctx: Context, args: Json) -> Json:
     person = ctx.acting_for(args, staff_roles=STAFF_FOR_HANDS)
     ctx.require_not_ended()
     if ctx.state.item.queue.pop(person.participant_id, None) is not None:
-        ctx.emit_queue()
+        ctx.hands_moved()
     return {}
 
 

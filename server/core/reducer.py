@@ -5,7 +5,8 @@ Rules of application, the same on every node:
 * Entries are applied in log order, each exactly once. Before an entry's own
   effect, the clock advances to ``entry.at``: a turn whose deadline is at or
   before it ends (expired, or lost by an absent holder), due live tallies are
-  announced, and remembered nonces older than ten minutes are forgotten.
+  announced, and remembered nonces older than ten minutes are forgotten. After
+  it, a waiting list whose coalescing window has closed is announced.
 * A command carrying a nonce the sender already used within ten minutes gets
   the first reply again and changes nothing.
 * A command that fails (``CommandError``) changes nothing; the clock advance
@@ -42,6 +43,10 @@ def apply(state: RoomState, entry: Entry) -> Outcome:
             return _outcome(ctx, remembered[1])
 
     reply = _run(ctx)
+    # After the entry's own effect, so the list announced is the one it left.
+    due = ctx.queue_deadline()
+    if due is not None and due <= ctx.at:
+        ctx.emit_queue()
     if entry.nonce is not None and entry.actor is not None:
         state.nonces[(entry.actor, entry.nonce)] = (entry.at, reply)
     return _outcome(ctx, reply)
@@ -80,7 +85,7 @@ def _advance_clock(ctx: Context) -> None:
 def next_deadline(state: RoomState) -> int | None:
     """The earliest time at which the room must be ticked, or None."""
     ctx = Context(state, Entry(seq=state.entry_seq, at=state.last_at, kind="tick"))
-    deadlines = [floor.floor_deadline(ctx)]
+    deadlines = [floor.floor_deadline(ctx), ctx.queue_deadline()]
     deadlines += [polls.tally_deadline(p) for p in state.polls.values() if p.status == "open"]
     known = [d for d in deadlines if d is not None]
     return min(known) if known else None

@@ -29,7 +29,7 @@ DEFAULT_SETTINGS: Json = {
 
 # Bump when the reducer's rules change in a way that would replay an old log
 # differently; the room remembers the version it was created under.
-RULES_VERSION = 1
+RULES_VERSION = 2  # 2: hands coalesce queue.changed
 
 
 @dataclass(slots=True)
@@ -330,6 +330,8 @@ class RoomState:
     entry_seq: int = 0  # the last log entry applied
     event_seq: int = 0  # the last event number given
     last_at: int = 0
+    queue_announced_at: int | None = None  # the last queue.changed
+    queue_due: bool = False  # hands moved since, inside the coalescing window
     # (participant id, nonce) -> (at, wire reply body), oldest first.
     nonces: OrderedDict[tuple[str, str], tuple[int, Json]] = field(default_factory=OrderedDict)
     chat_buckets: dict[str, ChatBucket] = field(default_factory=dict)

@@ -6,6 +6,9 @@ from __future__ import annotations
 import pytest
 from roombuilder import Room, T0, of_type, only, pids, types
 
+from yishi.core.context import QUEUE_INTERVAL_MS
+from yishi.core.reducer import next_deadline
+
 # -- hand.raise / hand.lower ------------------------------------------------------------
 
 
@@ -25,6 +28,7 @@ def test_raise_with_another_stance_moves_to_the_end_of_that_side(room: Room) -> 
     room.raise_hand(a, "support")
     room.raise_hand(b, "oppose")
     room.raise_hand(c, "oppose")
+    room.wait(QUEUE_INTERVAL_MS)  # past the window: announced at once
     outcome = room.send(a, "hand.raise", stance="oppose")
     assert outcome.result == {"position": 3}
     data = only(outcome.events, "queue.changed").data
@@ -51,8 +55,49 @@ def test_lower_when_not_waiting_succeeds_and_does_nothing(room: Room) -> None:
     outcome = room.send(a, "hand.lower")
     assert outcome.ok and outcome.result == {} and outcome.events == ()
     room.raise_hand(a, "neutral")
+    room.wait(QUEUE_INTERVAL_MS)
     outcome = room.send(a, "hand.lower")
     assert only(outcome.events, "queue.changed").data["neutral"] == []
+
+
+# -- a rush of hands ----------------------------------------------------------------------
+
+
+def test_hands_inside_the_window_are_announced_once_when_it_ends(room: Room) -> None:
+    a, b, c = room.residents("a", "b", "c")
+    first = room.send(a, "hand.raise", stance="support")
+    assert types(first.events) == ["queue.changed"]  # the first is announced at once
+    started = first.events[0].at
+    for pid, stance in ((b, "oppose"), (c, "support")):
+        outcome = room.send(pid, "hand.raise", stance=stance)
+        assert outcome.ok and outcome.events == ()
+    lowered = room.send(a, "hand.lower")
+    assert lowered.ok and lowered.events == ()
+    assert room.tick_when_due() is not None
+    assert room.now == started + QUEUE_INTERVAL_MS
+    data = only(room.outcomes[-1].events, "queue.changed").data
+    assert pids(data["support"]) == [c] and pids(data["oppose"]) == [b]
+    assert room.tick_when_due() is None  # nothing more is due
+
+
+def test_a_moderator_action_inside_the_window_announces_at_once(room: Room) -> None:
+    a, b = room.residents("a", "b")
+    room.raise_hand(a, "support")
+    room.raise_hand(b, "oppose")  # due, not yet announced
+    started = room.next_turn()
+    outcome = room.outcomes[-1]
+    assert started.data["participant_id"] == a
+    assert pids(only(outcome.events, "queue.changed").data["oppose"]) == [b]
+    assert next_deadline(room.state) == started.data["ends_at"]  # no queue due
+
+
+def test_hands_in_rooms_made_under_the_first_rules_announce_every_time(room: Room) -> None:
+    """Replaying an old room's log gives the events its clients saw."""
+    room.state.rules_version = 1
+    a, b = room.residents("a", "b")
+    room.raise_hand(a, "support")
+    outcome = room.send(b, "hand.raise", stance="oppose")
+    assert pids(only(outcome.events, "queue.changed").data["oppose"]) == [b]
 
 
 def test_staff_raise_and_lower_hands_on_behalf_of_residents(room: Room) -> None:
