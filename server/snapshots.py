@@ -9,8 +9,11 @@ room's own record types and a few containers, and refuses anything else.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import io
+import operator
 import pickle
+from collections.abc import Callable
 from typing import Any
 
 from yishi.core import state as core_state
@@ -18,15 +21,17 @@ from yishi.core import types as core_types
 from yishi.core.state import RULES_VERSION, RoomState
 from yishi.core.types import Event
 
+# The room's records (dataclasses) and the other types a room's state holds.
+_RECORDS: tuple[type, ...] = (
+    core_state.Participant, core_state.QueueEntry, core_state.SideTally, core_state.Statement,
+    core_state.Turn, core_state.AgendaItem, core_state.Poll, core_state.ChatMessage,
+    core_state.Decision, core_state.Action, core_state.Note, core_state.ChatBucket,
+    core_state.RoomState, core_types.Event, core_types.Audience)
 _ALLOWED = {
     ("builtins", "set"), ("builtins", "frozenset"),
     ("collections", "OrderedDict"), ("collections", "deque"),
-    ("copyreg", "_reconstructor"), ("builtins", "object"),
-    *((core_state.__name__, name) for name in (
-        "Participant", "QueueEntry", "SideTally", "Statement", "Turn", "AgendaItem", "Poll",
-        "ChatMessage", "Decision", "Action", "Note", "ChatBucket", "RoomState")),
-    *((core_types.__name__, name) for name in (
-        "CommandError", "ErrorCode", "Role", "Event", "Audience", "AudienceKind")),
+    *((cls.__module__, cls.__qualname__) for cls in _RECORDS + (
+        core_types.CommandError, core_types.ErrorCode, core_types.Role, core_types.AudienceKind)),
 }
 
 
@@ -41,8 +46,28 @@ class _RoomUnpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
+def _as_constructor_call(cls: type) -> Callable[[Any], tuple[type, tuple[Any, ...]]]:
+    """Pickle a record as ``cls(*fields)``: one C-level attrgetter per object, where
+    the slotted dataclass default looks up its fields in Python every time (a 5,000-
+    person room with 12,000 kept events took 113 ms to dump that way, on the loop)."""
+    names = [f.name for f in dataclasses.fields(cls)]
+    get = operator.attrgetter(*names, names[0])  # two names or more: always a tuple
+
+    def reduce(record: Any) -> tuple[type, tuple[Any, ...]]:
+        return cls, get(record)[:-1]
+
+    return reduce
+
+
+_REDUCERS = {cls: _as_constructor_call(cls) for cls in _RECORDS}
+
+
 def dump(state: RoomState, events: list[Event]) -> bytes:
-    return pickle.dumps((RULES_VERSION, state, events), protocol=pickle.HIGHEST_PROTOCOL)
+    out = io.BytesIO()
+    pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = _REDUCERS
+    pickler.dump((RULES_VERSION, state, events))
+    return out.getvalue()
 
 
 def load(blob: bytes) -> tuple[int, RoomState, list[Event]]:

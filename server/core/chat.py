@@ -92,6 +92,7 @@ def chat_remove(ctx: Context, args: Json) -> Json:
     was_public = message.public
     message.status = "removed"
     message.pinned = False
+    ctx.state.pinned_ids.pop(message.message_id, None)
     data = {"message_id": message.message_id}
     if was_public:
         ctx.emit("chat.removed", data)
@@ -109,5 +110,6 @@ def chat_pin(ctx: Context, args: Json) -> Json:
     if not message.public:
         raise CommandError(ErrorCode.CONFLICT, "only a visible message can be pinned")
     message.pinned = True
+    ctx.state.pinned_ids[message.message_id] = None
     ctx.emit("chat.pinned", message.to_wire())
     return {}

@@ -110,7 +110,7 @@ def offline_add(ctx: Context, args: Json) -> Json:
     ctx.require_not_ended()
     person = Participant(participant_id=ctx.new_id("u"), name=args["name"],
                          role=Role.PARTICIPANT, joined_at=ctx.at, in_hall=True)
-    ctx.state.participants[person.participant_id] = person
+    ctx.state.add_participant(person)
     ctx.emit_participant(person, "participant.joined")
     return {"participant_id": person.participant_id}
 

@@ -336,6 +336,14 @@ class RoomState:
     nonces: OrderedDict[tuple[str, str], tuple[int, Json]] = field(default_factory=OrderedDict)
     chat_buckets: dict[str, ChatBucket] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    # Indexes, so a welcome costs the same in a room of 50 or 50,000 (ordered sets).
+    announced_ids: dict[str, None] = field(default_factory=dict)  # people everyone hears of
+    pinned_ids: dict[str, None] = field(default_factory=dict)  # pinned chat, in pin order
+
+    def add_participant(self, person: Participant) -> None:
+        self.participants[person.participant_id] = person
+        if person.announced:  # role and in_hall never change: neither does this
+            self.announced_ids[person.participant_id] = None
 
     @property
     def item(self) -> AgendaItem:

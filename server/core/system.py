@@ -34,7 +34,7 @@ def room_create(ctx: Context, args: Json) -> Json:
     state.invite_code = args["invite_code"]
     moderator = Participant(participant_id=ctx.new_id("u"), name=args.get("moderator_name") or "主持人",
                             role=Role.MODERATOR, joined_at=ctx.at)
-    state.participants[moderator.participant_id] = moderator
+    state.add_participant(moderator)
     ctx.emit("agenda.changed", agenda_data(ctx))
     ctx.emit_participant(moderator, "participant.joined")
     return {"participant_id": moderator.participant_id}
@@ -67,7 +67,7 @@ def participant_join(ctx: Context, args: Json) -> Json:
         raise CommandError(ErrorCode.CONFLICT, f"the room is full ({MAX_PARTICIPANTS} people)")
     person = Participant(participant_id=pid or ctx.new_id("u"), name=args["name"], role=role,
                          joined_at=ctx.at)
-    state.participants[person.participant_id] = person
+    state.add_participant(person)
     ctx.emit_participant(person, "participant.joined")
     return {"participant_id": person.participant_id, "token_version": person.token_version}
 

@@ -13,11 +13,13 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .context import Context
 from .session import agenda_data
-from .state import Participant, Poll, RoomState
+from .state import Poll, RoomState
 from .types import AudienceKind, Entry, Event, Json, Role
 
 CHAT_IN_SNAPSHOT = 100
@@ -53,17 +55,25 @@ def _poll_view(poll: Poll, viewer: Viewer) -> Json:
     return data
 
 
-def _listed(state: RoomState, person: Participant, viewer: Viewer) -> bool:
-    return (person.announced or person.participant_id == viewer.participant_id
-            or person.participant_id in state.item.queue
-            or (state.turn is not None and state.turn.participant_id == person.participant_id))
+def _listed(state: RoomState, viewer: Viewer) -> Iterable[str]:
+    """Whom ``viewer``'s snapshot lists: everyone for a moderator; for others, the
+    people everyone hears of, themselves, and whoever waits or holds the floor."""
+    if viewer.moderator:
+        return state.participants
+    listed = dict(state.announced_ids)
+    listed[viewer.participant_id] = None
+    listed.update(dict.fromkeys(state.item.queue))
+    if state.turn is not None:
+        listed[state.turn.participant_id] = None
+    return listed
 
 
 def snapshot(state: RoomState, viewer: Viewer) -> Json:
     """The room as ``viewer`` may see it now (the ``state`` of the welcome reply)."""
     ctx = Context(state, Entry(seq=state.entry_seq, at=state.last_at, kind="view"))
     agenda = agenda_data(ctx)
-    visible_chat = [m for m in state.chat.values() if m.public]
+    recent_chat = list(itertools.islice(
+        (m for m in reversed(state.chat.values()) if m.public), CHAT_IN_SNAPSHOT))[::-1]
     you = state.participants[viewer.participant_id]
     ballots: dict[str, list[int] | bool] = {}
     for poll in state.polls.values():
@@ -78,14 +88,13 @@ def snapshot(state: RoomState, viewer: Viewer) -> Json:
             "agenda": {"items": agenda["items"], "current": agenda["current"]},
             "settings": dict(state.settings), "minutes_published": state.minutes_published,
         },
-        "participants": [p.to_wire() for p in state.participants.values()
-                         if viewer.moderator or _listed(state, p, viewer)],
+        "participants": [state.participants[pid].to_wire() for pid in _listed(state, viewer)],
         "queue": ctx.queue_data(),
         "turn": state.turn.to_wire() if state.turn else None,
         "balance": agenda["balance"],
         "polls": [_poll_view(p, viewer) for p in state.polls.values()],
-        "chat": [m.to_wire() for m in visible_chat[-CHAT_IN_SNAPSHOT:]],
-        "pins": [m.to_wire() for m in state.chat.values() if m.pinned and m.public],
+        "chat": [m.to_wire() for m in recent_chat],
+        "pins": [state.chat[mid].to_wire() for mid in state.pinned_ids],
         "decisions": [d.to_wire() for d in state.decisions],
         "actions": [a.to_wire() for a in state.actions.values()],
         "notes": [n.to_wire() for n in state.notes],

@@ -7,6 +7,7 @@ import pickle
 import pytest
 from roombuilder import Room
 
+from yishi import snapshots
 from yishi.core import views
 from yishi.core.reducer import apply
 from yishi.core.state import RoomState
@@ -15,6 +16,9 @@ from yishi.core.state import RoomState
 def round_trip(state: RoomState) -> RoomState:
     restored = pickle.loads(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
     assert isinstance(restored, RoomState)
+    # The node's own snapshot form must restore the same room.
+    # (Views, not the states: a remembered CommandError equals only itself.)
+    assert every_view(snapshots.load(snapshots.dump(state, []))[1]) == every_view(restored)
     return restored
 
 

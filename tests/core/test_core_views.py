@@ -5,6 +5,7 @@ from __future__ import annotations
 from roombuilder import Room
 
 from yishi.core import views
+from yishi.core.views import CHAT_IN_SNAPSHOT
 from yishi.core.types import MODERATORS, PUBLIC, Event, Role, person
 
 ROLES = list(Role)
@@ -68,3 +69,38 @@ def test_snapshot_shapes(room: Room) -> None:
     assert me == {"participant_id": a, "name": "a", "role": "participant", "online": True,
                   "in_hall": False, "muted_until": None, "removed": False}
     assert set(view["you"]) == set(me) | {"ballots", "queue_entry"}
+
+
+def test_a_residents_snapshot_lists_whom_their_page_needs(room: Room) -> None:
+    a, b, c, d = room.residents("a", "b", "c", "d")
+    clerk = room.staff("clerk", "书记员")
+    hall = room.in_hall("王阿姨")
+    room.raise_hand(b, "support")
+    room.ok(room.mod, "turn.grant", participant_id=c)
+    listed = [p["participant_id"] for p in room.snapshot(a)["participants"]]
+    # Staff and the hall (everyone hears of them), themselves, the queue, the floor:
+    # each once, and not d, a resident nobody else needs to know is there.
+    assert sorted(listed) == sorted({room.mod, clerk, hall, a, b, c})
+    assert len(listed) == len(set(listed))
+    everyone = [p["participant_id"] for p in room.snapshot(room.mod)["participants"]]
+    assert sorted(everyone) == sorted({room.mod, clerk, hall, a, b, c, d})
+
+
+def test_the_snapshot_carries_the_last_visible_chat_and_the_pins(room: Room) -> None:
+    room.ok(room.mod, "settings.update", chat_rate=0)
+    a, b = room.residents("a", "b")
+    sent = []
+    for i in range(CHAT_IN_SNAPSHOT + 30):
+        held = i % 7 == 0  # moderation held it: nobody but the moderators sees it
+        server_args = {"status": "held", "reasons": ["spam"]} if held else None
+        mid = room.ok(b, "chat.send", text=f"第{i}条", server_args=server_args)
+        if not held:
+            sent.append(mid["message_id"])
+    room.ok(room.mod, "chat.pin", message_id=sent[3])
+    room.ok(room.mod, "chat.pin", message_id=sent[-1])
+    room.ok(room.mod, "chat.pin", message_id=sent[5])
+    room.ok(room.mod, "chat.remove", message_id=sent[-1])
+    view = room.snapshot(a)
+    kept = sent[:-1]
+    assert [m["message_id"] for m in view["chat"]] == kept[-CHAT_IN_SNAPSHOT:]
+    assert [m["message_id"] for m in view["pins"]] == [sent[3], sent[5]]
