@@ -9,9 +9,8 @@ missing range is read from the log (the repair path), duplicates are ignored.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -19,9 +18,11 @@ from yishi.backends.base import BackendUnavailable, LogBackend
 from yishi.core.reducer import apply, new_room, next_deadline
 from yishi.core.state import RULES_VERSION, RoomState
 from yishi.core.types import CommandError, Entry, ErrorCode, Event, Json, Outcome
+from yishi.core.views import Viewer
 
 from . import snapshots
 from .hub import Close, RoomHub
+from .recent import RecentEvents
 from .wire import CLOSE_REMOVED
 
 logger = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ class RoomHost:
         self.room_id = room_id
         self.state: RoomState = new_room(room_id)
         self.hub = RoomHub()
-        self.recent: deque[Event] = deque(maxlen=REPLAY_EVENTS)
+        self.recent = RecentEvents(REPLAY_EVENTS)
         self.ready = asyncio.Event()
         self._parked: dict[int, Entry] = {}
         self._outcomes: OrderedDict[int, Outcome] = OrderedDict()
@@ -222,17 +223,9 @@ class RoomHost:
 
     # -- replay for `since` --------------------------------------------------------
 
-    def events_since(self, since: int) -> list[Event] | None:
-        """Events after ``since`` if they are all still kept, else None."""
-        if since == self.state.event_seq:
-            return []
-        if since > self.state.event_seq or not self.recent:
-            return None
-        first = self.recent[0].seq
-        if first > since + 1:
-            return None
-        # Event numbers in `recent` are consecutive: start right at the one after `since`.
-        return list(itertools.islice(self.recent, since + 1 - first, None))
+    def events_since(self, since: int, viewer: Viewer) -> list[Event] | None:
+        """What ``viewer`` may see of the events after ``since``, if all are still kept."""
+        return self.recent.since(since, self.state.event_seq, viewer)
 
 
 class PresenceReporter:

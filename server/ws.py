@@ -14,7 +14,7 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 
 from yishi.backends.base import BackendUnavailable
 from yishi.core.types import STAFF_ROLES, CommandError, ErrorCode
-from yishi.core.views import Viewer, can_see, snapshot
+from yishi.core.views import Viewer, snapshot
 
 from .dispatch import execute
 from .hub import Close, Outbox, Subscriber
@@ -183,7 +183,7 @@ class Connection:
                                 Outbox(self.ws.send, self.ws.transport,
                                        on_too_slow=self.services.metrics.slow_closed.inc))
         state = host.state
-        replay = host.events_since(since) if since is not None else None
+        replay = host.events_since(since, viewer) if since is not None else None
         welcome = subscriber.encode(ok_reply(hello_id, {
             "you": state.participants[claims.participant_id].to_wire(),
             "server_time": self.services.clock(),
@@ -191,7 +191,7 @@ class Connection:
             "state": None if replay is not None else snapshot(state, viewer),
             "replayed": replay is not None,
         }))
-        missed = (subscriber.encode(event_message(e)) for e in replay or () if can_see(e, viewer))
+        missed = (subscriber.encode(event_message(e)) for e in replay or ())
         subscriber.outbox.send_first(itertools.chain([welcome], missed))
         host.hub.add(subscriber)
         subscriber.outbox.start()

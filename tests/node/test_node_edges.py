@@ -8,6 +8,7 @@ import time
 
 from yishi.backends.memory import MemoryBackend, MemoryStore
 from yishi.core.types import Role
+from yishi.core.views import Viewer
 from yishi.node import Node
 
 LAG_MS = 300
@@ -99,7 +100,7 @@ async def test_a_room_loaded_while_entries_arrive_keeps_one_ordered_event_stream
         await wait_until(lambda: host.applied_seq == writer.hosts["r2"].applied_seq)
         seqs = [e.seq for e in host.recent]
         assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
-        replay = host.events_since(seqs[-1] - 10)
+        replay = host.events_since(seqs[-1] - 10, Viewer(mod, Role.MODERATOR))
         assert replay is not None and [e.seq for e in replay] == seqs[-10:]
     finally:
         await reader.stop()
