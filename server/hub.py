@@ -31,7 +31,8 @@ from .wire import CLOSE_TOO_SLOW, Codec, event_message
 OUTBOX_FRAMES = 2048  # frames queued for the pump
 OUTBOX_BYTES = 1 << 20  # bytes a transport holds unsent (beyond the kernel's buffers)
 CLOSE_GRACE_S = 10.0  # to send the close frame before the connection is cut
-PUMP_YIELD_EVERY = 64
+PUMP_BATCH = 64  # frames of a replay per write (and between turns for others)
+PUMP_DRAIN_ABOVE = 64 * 1024  # unsent bytes at which a replay waits for the client
 
 AsgiSend = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -198,24 +199,54 @@ class Outbox:
         return self._frames.popleft()
 
     async def _pump(self) -> None:
-        sent = 0
         try:
-            while True:
-                item = await self._next()
-                if item is None:
-                    self._direct = True
-                    return
-                if isinstance(item, Close):
-                    await self._close(item)
-                    return
-                await self._send(item.asgi)
-                sent += 1
-                if sent % PUMP_YIELD_EVERY == 0:
-                    # A send into a writable socket never suspends: let others run
-                    # during a long replay.
-                    await asyncio.sleep(0)
+            if self._transport is not None:
+                await self._pump_to(self._transport)
+            else:
+                await self._pump_through_asgi()
         except Exception:
             pass  # a send fails only when the client has gone, which the reader learns too
+
+    async def _pump_to(self, transport: asyncio.WriteTransport) -> None:
+        """Write the backlog in batches (a resuming client's replay costs a write per
+        batch, not an ASGI send per frame), then hand over to direct writes. When
+        the client lags, one frame goes through ASGI's send, which waits for the
+        transport to drain: the replay never piles up in memory."""
+        while True:
+            batch: list[bytes] = []
+            item = await self._next()
+            while isinstance(item, Outgoing) and len(batch) < PUMP_BATCH:
+                batch.append(item.wire)
+                item = await self._next()
+            if batch:
+                transport.write(b"".join(batch))
+            if item is None:
+                self._direct = True
+                return
+            if isinstance(item, Close):
+                await self._close(item)
+                return
+            if transport.get_write_buffer_size() > PUMP_DRAIN_ABOVE:
+                await self._send(item.asgi)
+            else:
+                transport.write(item.wire)
+            await asyncio.sleep(0)  # let others run during a long replay
+
+    async def _pump_through_asgi(self) -> None:
+        sent = 0
+        while True:
+            item = await self._next()
+            if item is None:  # only with a transport
+                return
+            if isinstance(item, Close):
+                await self._close(item)
+                return
+            await self._send(item.asgi)
+            sent += 1
+            if sent % PUMP_BATCH == 0:
+                # A send into a writable socket never suspends: let others run
+                # during a long replay.
+                await asyncio.sleep(0)
 
     async def _close(self, close: Close) -> None:
         """Send the close frame after what is already on its way, or cut the connection."""
