@@ -236,8 +236,7 @@ class Outbox:
         sent = 0
         while True:
             item = await self._next()
-            if item is None:  # only with a transport
-                return
+            assert item is not None  # None means "go direct", which needs a transport
             if isinstance(item, Close):
                 await self._close(item)
                 return
