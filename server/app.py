@@ -18,10 +18,9 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from yishi.backends import backend_from_url
-from yishi.backends.base import LogBackend
-
 from . import http_api
+from .backends import backend_from_url
+from .backends.base import LogBackend
 from .config import Config
 from .hub import Close
 from .metrics import Metrics

@@ -59,7 +59,7 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def _stored_admin_token(args: argparse.Namespace) -> str | None:
-    from yishi.backends import backend_from_url
+    from .backends import backend_from_url
 
     config = config_from(args)
 

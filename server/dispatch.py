@@ -10,11 +10,10 @@ from __future__ import annotations
 import secrets
 from typing import TYPE_CHECKING
 
-from yishi.backends.base import BackendUnavailable
-from yishi.core import commands
-from yishi.core.reducer import NONCE_TTL_MS
-from yishi.core.types import CommandError, ErrorCode, Json
-
+from .backends.base import BackendUnavailable
+from .core import commands
+from .core.reducer import NONCE_TTL_MS
+from .core.types import CommandError, ErrorCode, Json
 from .wire import Command, error_reply, ok_reply
 
 if TYPE_CHECKING:

@@ -13,12 +13,11 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from yishi.backends.base import BackendUnavailable
-from yishi.core import commands
-from yishi.core.types import CommandError, Entry, ErrorCode, Json, Role
-from yishi.core.views import summary
-from yishi.minutes import FORMATS, log_digest, render_minutes
-
+from .backends.base import BackendUnavailable
+from .core import commands
+from .core.types import CommandError, Entry, ErrorCode, Json, Role
+from .core.views import summary
+from .minutes import FORMATS, log_digest, render_minutes
 from .qr import qr_svg
 from .tokens import InvalidToken, TokenClaims
 

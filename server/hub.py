@@ -23,9 +23,8 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from yishi.core.types import AudienceKind, Event, Json
-from yishi.core.views import Viewer
-
+from .core.types import AudienceKind, Event, Json
+from .core.views import Viewer
 from .wire import CLOSE_TOO_SLOW, Codec, event_message
 
 OUTBOX_FRAMES = 2048  # frames queued for the pump

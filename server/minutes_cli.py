@@ -11,12 +11,11 @@ import argparse
 import asyncio
 import sys
 
-from yishi.backends import backend_from_url
-from yishi.core.reducer import replay
-from yishi.core.types import Entry
-from yishi.minutes import NotAnExport, log_digest, read_export, render_minutes, verify_export
-
+from .backends import backend_from_url
 from .config import Config
+from .core.reducer import replay
+from .core.types import Entry
+from .minutes import NotAnExport, log_digest, read_export, render_minutes, verify_export
 
 
 async def load_log(config: Config, room_id: str) -> list[Entry]:

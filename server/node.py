@@ -14,13 +14,12 @@ from collections import OrderedDict
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from yishi.backends.base import BackendUnavailable, LogBackend
-from yishi.core.reducer import apply, new_room, next_deadline
-from yishi.core.state import RULES_VERSION, RoomState
-from yishi.core.types import CommandError, Entry, ErrorCode, Event, Json, Outcome
-from yishi.core.views import Viewer
-
 from . import snapshots
+from .backends.base import BackendUnavailable, LogBackend
+from .core.reducer import apply, new_room, next_deadline
+from .core.state import RULES_VERSION, RoomState
+from .core.types import CommandError, Entry, ErrorCode, Event, Json, Outcome
+from .core.views import Viewer
 from .hub import Close, RoomHub
 from .recent import RecentEvents
 from .wire import CLOSE_REMOVED

@@ -15,8 +15,8 @@ import itertools
 from collections import deque
 from collections.abc import Iterable, Iterator
 
-from yishi.core.types import AudienceKind, Event
-from yishi.core.views import Viewer
+from .core.types import AudienceKind, Event
+from .core.views import Viewer
 
 
 def _after(events: deque[Event], since: int) -> list[Event]:

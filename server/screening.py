@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from yishi.core.types import CommandError, ErrorCode, Json
 from yishi.moderation import Action, History, Pipeline, load_pipeline
+
+from .core.types import CommandError, ErrorCode, Json
 
 KEPT_HISTORIES = 50_000
 

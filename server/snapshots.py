@@ -16,10 +16,10 @@ import pickle
 from collections.abc import Callable
 from typing import Any
 
-from yishi.core import state as core_state
-from yishi.core import types as core_types
-from yishi.core.state import RULES_VERSION, RoomState
-from yishi.core.types import Event
+from .core import state as core_state
+from .core import types as core_types
+from .core.state import RULES_VERSION, RoomState
+from .core.types import Event
 
 # The room's records (dataclasses) and the other types a room's state holds.
 _RECORDS: tuple[type, ...] = (

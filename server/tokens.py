@@ -12,15 +12,14 @@ import base64
 import hashlib
 import hmac
 from dataclasses import dataclass
-
 from typing import TYPE_CHECKING
 
 import msgpack
 
-from yishi.core.types import Role
+from .core.types import Role
 
 if TYPE_CHECKING:
-    from yishi.core.state import Participant, RoomState
+    from .core.state import Participant, RoomState
 
 _MAC_BYTES = 16
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import msgpack
 
-from yishi.core.types import CommandError, ErrorCode, Event, Json
+from .core.types import CommandError, ErrorCode, Event, Json
 
 JSON_PROTOCOL = "yishi.v1.json"
 MSGPACK_PROTOCOL = "yishi.v1.msgpack"

@@ -12,17 +12,28 @@ from urllib.parse import unquote
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
-from yishi.backends.base import BackendUnavailable
-from yishi.core.types import STAFF_ROLES, CommandError, ErrorCode
-from yishi.core.views import Viewer, snapshot
-
+from .backends.base import BackendUnavailable
+from .core.types import STAFF_ROLES, CommandError, ErrorCode
+from .core.views import Viewer, snapshot
 from .dispatch import execute
 from .hub import Close, Outbox, Subscriber
 from .ratelimit import TokenBucket
 from .tokens import InvalidToken, RevokedToken, TokenClaims
-from .wire import (CLOSE_INTERNAL, CLOSE_NO_ROOM, CLOSE_POLICY, CLOSE_REMOVED, CLOSE_RESTARTING,
-                   CLOSE_UNAUTHORIZED, Codec, choose_codec, error_reply, event_message,
-                   ok_reply, parse_command, request_id)
+from .wire import (
+    CLOSE_INTERNAL,
+    CLOSE_NO_ROOM,
+    CLOSE_POLICY,
+    CLOSE_REMOVED,
+    CLOSE_RESTARTING,
+    CLOSE_UNAUTHORIZED,
+    Codec,
+    choose_codec,
+    error_reply,
+    event_message,
+    ok_reply,
+    parse_command,
+    request_id,
+)
 
 if TYPE_CHECKING:
     from .app import Services

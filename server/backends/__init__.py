@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import importlib
 
-from yishi.backends.base import BackendUnavailable, Clock, Listener, LogBackend
-from yishi.backends.memory import MemoryBackend, MemoryStore
+from .base import BackendUnavailable, Clock, Listener, LogBackend
+from .memory import MemoryBackend, MemoryStore
 
 __all__ = [
     "BackendUnavailable",
@@ -34,7 +34,7 @@ def backend_from_url(url: str, *, clock: Clock, node_id: str | None = None) -> L
     if url.startswith("memory://"):
         return MemoryBackend(clock=clock, node_id=node_id)
     if url.startswith("sqlite://"):
-        from yishi.backends.sqlite import SqliteBackend
+        from .sqlite import SqliteBackend
 
         path = url[len("sqlite://") :]
         if path.startswith("//"):

@@ -20,7 +20,8 @@ from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 import msgpack
-from yishi.core.types import Entry, Json
+
+from ..core.types import Entry, Json
 
 Clock = Callable[[], int]
 """Wall clock in Unix milliseconds; injected so tests can move time (even backwards)."""

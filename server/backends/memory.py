@@ -14,7 +14,8 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 
-from yishi.backends.base import (
+from ..core.types import Entry, Json
+from .base import (
     BackendUnavailable,
     Clock,
     Fanout,
@@ -23,7 +24,6 @@ from yishi.backends.base import (
     pack_body,
     unpack_entry,
 )
-from yishi.core.types import Entry, Json
 
 
 class MemoryStore:

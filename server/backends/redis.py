@@ -38,8 +38,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from redis.exceptions import RedisError
-from yishi.backends import redis_keys as keys
-from yishi.backends.base import (
+
+from ..core.types import Entry, Json
+from . import redis_keys as keys
+from .base import (
     BackendUnavailable,
     Clock,
     Fanout,
@@ -47,11 +49,10 @@ from yishi.backends.base import (
     pack_body,
     unpack_entry,
 )
-from yishi.backends.redis_delivery import Delivery
-from yishi.backends.redis_feed import RETRY_MAX_S, Feed
-from yishi.backends.redis_link import SOCKET_TIMEOUT_S, RedisLink, as_bytes
-from yishi.backends.redis_nodes import Heartbeat, node_ttl_from_env
-from yishi.core.types import Entry, Json
+from .redis_delivery import Delivery
+from .redis_feed import RETRY_MAX_S, Feed
+from .redis_link import SOCKET_TIMEOUT_S, RedisLink, as_bytes
+from .redis_nodes import Heartbeat, node_ttl_from_env
 
 logger = logging.getLogger(__name__)
 

@@ -27,8 +27,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from yishi.backends.base import BackendUnavailable, Fanout
-from yishi.core.types import Entry
+from ..core.types import Entry
+from .base import BackendUnavailable, Fanout
 
 logger = logging.getLogger(__name__)
 

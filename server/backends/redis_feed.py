@@ -20,10 +20,11 @@ import logging
 from redis.asyncio.client import PubSub
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
-from yishi.backends import redis_keys as keys
-from yishi.backends.base import BackendUnavailable, unpack_entry
-from yishi.backends.redis_delivery import Delivery, cancelled
-from yishi.backends.redis_link import SOCKET_TIMEOUT_S, RedisLink, nap
+
+from . import redis_keys as keys
+from .base import BackendUnavailable, unpack_entry
+from .redis_delivery import Delivery, cancelled
+from .redis_link import SOCKET_TIMEOUT_S, RedisLink, nap
 
 logger = logging.getLogger(__name__)
 

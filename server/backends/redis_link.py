@@ -22,8 +22,9 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import BusyLoadingError, RedisError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from yishi.backends import redis_keys as keys
-from yishi.backends.base import BackendUnavailable
+
+from . import redis_keys as keys
+from .base import BackendUnavailable
 
 logger = logging.getLogger(__name__)
 

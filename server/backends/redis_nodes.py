@@ -17,9 +17,10 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from yishi.backends import redis_keys as keys
-from yishi.backends.redis_delivery import cancelled
-from yishi.backends.redis_link import RedisLink, as_bytes, nap
+
+from . import redis_keys as keys
+from .redis_delivery import cancelled
+from .redis_link import RedisLink, as_bytes, nap
 
 logger = logging.getLogger(__name__)
 

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
-from yishi.backends.base import (
+from ..core.types import Entry, Json
+from .base import (
     BackendUnavailable,
     Clock,
     Fanout,
@@ -38,7 +39,6 @@ from yishi.backends.base import (
     pack_body,
     unpack_entry,
 )
-from yishi.core.types import Entry, Json
 
 logger = logging.getLogger(__name__)
 

@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 
 from . import queue as policy
 from .state import STANCES, Participant, RoomState
-from .types import (MODERATORS, PUBLIC, Audience, CommandError, Entry, ErrorCode, Event, Json,
-                    Role)
+from .types import MODERATORS, PUBLIC, Audience, CommandError, Entry, ErrorCode, Event, Json, Role
 from .types import person as person_audience
 
 QUEUE_INTERVAL_MS = 500  # at most one queue.changed per window while hands move

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import json
 
-from yishi.core.state import RoomState
-
+from ..core.state import RoomState
 from .catalog import LANGS
 from .digest import log_digest
 from .model import SCHEMA, build_minutes

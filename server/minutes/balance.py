@@ -17,8 +17,8 @@ not in it yet); override turns count like any other.
 
 from __future__ import annotations
 
-from yishi.core.state import STANCES, AgendaItem
-from yishi.core.types import Json
+from ..core.state import STANCES, AgendaItem
+from ..core.types import Json
 
 TOLERANCE = 1.5
 

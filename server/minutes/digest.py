@@ -26,7 +26,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from yishi.core.types import Entry
+from ..core.types import Entry
 
 ALGORITHM = "sha256-chain/1"
 GENESIS = bytes(32)

@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import datetime
 
-from yishi.core.state import AgendaItem, ChatMessage, Participant, Poll, RoomState, Turn
-from yishi.core.types import Json, Role
-
+from ..core.state import AgendaItem, ChatMessage, Participant, Poll, RoomState, Turn
+from ..core.types import Json, Role
 from .balance import balance_of
 from .digest import ALGORITHM
 

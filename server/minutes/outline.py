@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from yishi.core.types import Json
-
+from ..core.types import Json
 from .catalog import Catalog
 
 

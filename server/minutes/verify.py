@@ -14,9 +14,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from yishi.core.reducer import replay
-from yishi.core.types import Entry
-
+from ..core.reducer import replay
+from ..core.types import Entry
 from .digest import ALGORITHM, log_digest
 from .model import SCHEMA, build_minutes
 
