@@ -8,19 +8,34 @@ the server when it appends the entry; a client cannot send them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
-from .schema import (MAX_AGENDA_ITEMS, MAX_OPTIONS, SETTINGS_CHECKS, ServerValue, arg, boolean,
-                     code, distinct, ident, integer, iso_date, list_of, one_of, opt,
-                     settings_patch, text, word)
+from .schema import (
+    MAX_AGENDA_ITEMS,
+    MAX_OPTIONS,
+    SETTINGS_CHECKS,
+    ServerValue,
+    arg,
+    boolean,
+    code,
+    distinct,
+    ident,
+    integer,
+    iso_date,
+    list_of,
+    one_of,
+    opt,
+    settings_patch,
+    text,
+    word,
+)
 from .state import DEFAULT_SETTINGS, STANCES
 
 STANCE = one_of(*STANCES)
-frozen = dataclass(frozen=True, slots=True, kw_only=True)
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class NoArgs:
     pass
 
@@ -28,41 +43,41 @@ class NoArgs:
 # -- the floor ---------------------------------------------------------------------------
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class HandRaise:
     stance: str = arg(STANCE)
     note: str | None = opt(text("note", allow_empty=True))
     on_behalf_of: str | None = opt(ident)
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ForSomeone:
     on_behalf_of: str | None = opt(ident)
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class StatementPost:
     text: str = arg(text("statement"))
     on_behalf_of: str | None = opt(ident)
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Person:
     participant_id: str = arg(ident)
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TurnGrant:
     participant_id: str = arg(ident)
     stance: str | None = opt(STANCE)
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TurnEnd:
     turn_id: str | None = opt(ident)
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TurnExtend:
     seconds: int = arg(integer(1, 600))
     turn_id: str | None = opt(ident)
@@ -71,7 +86,7 @@ class TurnExtend:
 # -- polls -------------------------------------------------------------------------------
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PollOpen:
     question: str = arg(text("question"))
     options: list[str] | None = opt(list_of(text("option"), low=0, high=MAX_OPTIONS))
@@ -81,7 +96,7 @@ class PollOpen:
     live_results: bool = opt(boolean, default=False)
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PollVote:
     poll_id: str = arg(ident)
     choices: list[int] = arg(list_of(integer(0, MAX_OPTIONS - 1), low=0, high=MAX_OPTIONS))
@@ -89,7 +104,7 @@ class PollVote:
     salt: str | None = opt(code, server=ServerValue.SALT)
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PollRef:
     poll_id: str = arg(ident)
 
@@ -97,14 +112,14 @@ class PollRef:
 # -- chat --------------------------------------------------------------------------------
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ChatSend:
     text: str = arg(text("chat"))
     status: str | None = opt(one_of("visible", "masked", "held"), server=ServerValue.VERDICT)
     reasons: list[str] | None = opt(list_of(word, low=0, high=20), server=ServerValue.VERDICT)
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MessageRef:
     message_id: str = arg(ident)
 
@@ -112,7 +127,7 @@ class MessageRef:
 # -- the session and its record ----------------------------------------------------------
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AgendaGoto:
     index: int = arg(integer(0, MAX_AGENDA_ITEMS - 1))
 
@@ -120,53 +135,53 @@ class AgendaGoto:
 AGENDA = distinct(list_of(text("title"), low=1, high=MAX_AGENDA_ITEMS), "agenda titles")
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AgendaSet:
     items: list[str] = arg(AGENDA)
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OfflineAdd:
     name: str = arg(text("name"))
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ParticipantMute:
     participant_id: str = arg(ident)
     seconds: int = arg(integer(0, 86400))
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MinutesNote:
     text: str = arg(text("minutes_note"))
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DecisionRecord:
     text: str = arg(text("decision"))
     poll_id: str | None = opt(ident)
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ActionAdd:
     title: str = arg(text("title"))
     owner: str = arg(text("owner"))
     due: str = arg(iso_date)
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ActionUpdate:
     action_id: str = arg(ident)
     status: str = arg(one_of("open", "in_progress", "done", "dropped"))
     note: str | None = opt(text("minutes_note", allow_empty=True))
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MinutesPublish:
     minutes_url: str | None = opt(text("topic"), server=ServerValue.MINUTES_URL)
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SettingsUpdate:
     """Any keys of ``settings``; at least one."""
 
@@ -180,13 +195,13 @@ class SettingsUpdate:
     lang: str | None = opt(SETTINGS_CHECKS["lang"])
 
 
-assert set(SETTINGS_CHECKS) == set(DEFAULT_SETTINGS) == set(SettingsUpdate.__dataclass_fields__)
+assert set(SETTINGS_CHECKS) == set(DEFAULT_SETTINGS) == {f.name for f in fields(SettingsUpdate)}
 
 
 # -- system entries ----------------------------------------------------------------------
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RoomCreate:
     title: str = arg(text("title"))
     topic: str = opt(text("topic", allow_empty=True), default="")
@@ -200,7 +215,7 @@ class RoomCreate:
     rules_version: int | None = opt(integer(1, 1000), server=ServerValue.RULES_VERSION)
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ParticipantJoin:
     name: str = arg(text("name"))
     role: str = opt(one_of("participant", "observer", "moderator", "clerk", "office"),
@@ -208,12 +223,12 @@ class ParticipantJoin:
     invite: str | None = opt(code)
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class InvitesCreate:
     codes: list[str] = arg(list_of(code, low=1, high=1000), server=ServerValue.INVITE_CODES)
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Presence:
     participant_id: str = arg(ident)
     node: str = arg(code, server=ServerValue.FROM_NODE)
@@ -221,6 +236,6 @@ class Presence:
     since: int | None = opt(integer(0, 1 << 62))
 
 
-@frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class NodeGone:
     node: str = arg(code, server=ServerValue.FROM_NODE)

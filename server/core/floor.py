@@ -21,7 +21,16 @@ Rules (PROTOCOL.md, "Stances and the speaking queue"):
 from __future__ import annotations
 
 from . import queue as policy
-from .args import ForSomeone, HandRaise, NoArgs, Person, StatementPost, TurnEnd, TurnExtend, TurnGrant
+from .args import (
+    ForSomeone,
+    HandRaise,
+    NoArgs,
+    Person,
+    StatementPost,
+    TurnEnd,
+    TurnExtend,
+    TurnGrant,
+)
 from .context import Context
 from .state import Participant, QueueEntry, Statement, Turn
 from .types import CommandError, ErrorCode, Json, Role

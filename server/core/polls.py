@@ -125,7 +125,7 @@ def poll_vote(ctx: Context, args: PollVote) -> Json:
         poll.counts[c] += 1
     poll.ballots[voter.participant_id] = ballot
     if not poll.secret:
-        data = {"poll_id": poll.poll_id, "participant_id": voter.participant_id,
+        data: Json = {"poll_id": poll.poll_id, "participant_id": voter.participant_id,
                 "choices": list(ballot)}
         if ctx.state.rules.hall_only_proxies and voter.participant_id != ctx.entry.actor:
             data["by"] = ctx.entry.actor

@@ -4,7 +4,6 @@ for someone says so (rules 3). Older rooms keep the rules they were made under."
 from __future__ import annotations
 
 from roombuilder import Room, only
-
 from yishi.core.types import Role
 
 

@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 from roombuilder import Room
-
 from yishi.core import commands
 from yishi.core.types import CommandError, ErrorCode
 

@@ -12,7 +12,6 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 from roombuilder import Room, only
-
 from yishi.core.commands import TABLE
 from yishi.core.reducer import apply, replay
 from yishi.core.types import MODERATORS, Entry, Outcome

@@ -4,8 +4,7 @@
 from __future__ import annotations
 
 import pytest
-from roombuilder import Room, T0, of_type, only, pids, types
-
+from roombuilder import T0, Room, of_type, only, pids, types
 from yishi.core.context import QUEUE_INTERVAL_MS
 from yishi.core.reducer import next_deadline
 

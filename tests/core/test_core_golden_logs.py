@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from yishi.core.reducer import apply, new_room
 from yishi.core.state import RULES, RULES_VERSION
 from yishi.core.types import Entry
