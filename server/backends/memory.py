@@ -44,6 +44,9 @@ class MemoryBackend:
     ) -> None:
         self.node_id = node_id if node_id is not None else secrets.token_hex(8)
         self.commits = 0
+        self.single_node = True  # see LogBackend.single_node
+        self.repair_reads = 0  # every append is heard: nothing to repair
+        self.reconnects = 0
         self._clock = clock
         self._store = store if store is not None else MemoryStore()
         self._fanout = Fanout()
@@ -114,6 +117,10 @@ class MemoryBackend:
 
     async def ping(self) -> None:
         self._check_open()
+
+    async def alive_nodes(self) -> set[str]:
+        self._check_open()
+        return {self.node_id}  # the only node
 
     def _check_open(self) -> None:
         if not self._open:
