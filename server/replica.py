@@ -24,7 +24,7 @@ back what happened, as python-websockets' ``Protocol`` does for its
    does nothing, so the next one waits out the difference (at least
    ``MIN_TICK_GAP_MS``) instead of following at once; a failed append is
    retried after ``TICK_RETRY_MS``.
-4. **Snapshots.** When the applied seq crosses a multiple of ``SNAPSHOT_EVERY``,
+4. **Snapshots.** When the applied seq crosses a multiple of ``snapshot_every``,
    ``Effects.snapshot`` asks for a snapshot of the state as it is after the call.
 5. **Exclusions.** A participant removed, or whose tokens were revoked, has their
    sockets closed once the events of that entry have been sent.
@@ -83,8 +83,9 @@ class Replica:
     """A room's state, its recent events, and the entries waiting for their turn."""
 
     def __init__(self, room_id: str, *, node_id: str, loading: bool = True,
-                 replay_events: int = REPLAY_EVENTS) -> None:
+                 replay_events: int = REPLAY_EVENTS, snapshot_every: int = SNAPSHOT_EVERY) -> None:
         self.room_id = room_id
+        self.snapshot_every = snapshot_every
         self.node_id = node_id
         self.state: RoomState = new_room(room_id)
         self.recent = RecentEvents(replay_events)
@@ -144,7 +145,7 @@ class Replica:
         reannounce = any(e.kind == "node.gone" and e.args.get("node") == self.node_id
                          for e in run)
         return Effects(applied=applied,
-                       snapshot=self.applied_seq // SNAPSHOT_EVERY > before // SNAPSHOT_EVERY,
+                       snapshot=self.applied_seq // self.snapshot_every > before // self.snapshot_every,
                        reannounce=reannounce)
 
     def repair_done(self, *, read_any: bool) -> Effects:
