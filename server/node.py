@@ -390,7 +390,8 @@ class Node:
             for room_id in await self.backend.room_ids():
                 host = await self.host(room_id)
                 if host is not None and host.idle:
-                    await self.unload(host)
+                    with contextlib.suppress(BackendUnavailable):  # it stays unloaded
+                        await self.unload(host)
         else:
             # Several nodes: a room is hosted where its clients are, from its first one.
             self.spawn(self._sweep_dead_nodes())
