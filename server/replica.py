@@ -144,8 +144,8 @@ class Replica:
         applied = tuple(self._apply(e) for e in run)
         reannounce = any(e.kind == "node.gone" and e.args.get("node") == self.node_id
                          for e in run)
-        return Effects(applied=applied,
-                       snapshot=self.applied_seq // self.snapshot_every > before // self.snapshot_every,
+        every = self.snapshot_every
+        return Effects(applied=applied, snapshot=self.applied_seq // every > before // every,
                        reannounce=reannounce)
 
     def repair_done(self, *, read_any: bool) -> Effects:
