@@ -17,9 +17,9 @@ from .backends.base import BackendUnavailable
 from .core.commands import TABLE
 from .core.schema import integer, one_of, parse, text, to_log
 from .core.state import RULES_VERSION
-from .core.types import CommandError, Entry, ErrorCode, Json, Role
+from .core.types import CommandError, ErrorCode, Json, Role
 from .core.views import summary
-from .minutes import FORMATS, log_digest, render_minutes
+from .minutes import FORMATS, render_minutes
 from .qr import qr_svg
 from .tokens import InvalidToken, TokenClaims
 
@@ -277,15 +277,15 @@ async def minutes(request: Request) -> Response:
     if lang not in ("zh", "en"):
         raise fail(ErrorCode.BAD_COMMAND, "lang must be zh or en")
     # The state and the digest must describe the same entries: the log may already
-    # hold one this node has not applied yet.
-    entries: list[Entry] = []
-    while len(entries) < host.state.entry_seq:  # the room may move on while we read
-        page = await services.backend.read(host.room_id, after=len(entries),
-                                           limit=host.state.entry_seq - len(entries))
-        if not page:
-            raise fail(ErrorCode.UNAVAILABLE, "the log is shorter than the room; retry")
-        entries += page
-    body, media_type = render_minutes(host.state, digest=log_digest(entries), fmt=fmt, lang=lang)
+    # hold one this node has not applied yet, and the room may move on while we read.
+    cache = services.minutes
+    seq = -1
+    while seq != host.state.entry_seq:
+        seq = host.state.entry_seq
+        digest = await cache.digest(services.backend, host.room_id, seq)
+    body, media_type = cache.rendered(
+        host.room_id, seq, digest, fmt, lang,
+        lambda: render_minutes(host.state, digest=digest, fmt=fmt, lang=lang))
     return Response(body, media_type=media_type,
                     headers={"cache-control": "no-store",
                              "content-disposition": f'inline; filename="minutes-{host.room_id}.{fmt}"'})
