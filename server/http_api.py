@@ -165,9 +165,9 @@ async def _submit(request: Request, host: RoomHost, kind: str, *, actor: str | N
 
 @api
 async def create_invites(request: Request) -> Response:
+    body = await read_json(request)  # before the room: no room object is held across a read
     host = await room_host(request)
     claims = moderator_claims(request, host)
-    body = await read_json(request)
     count = integer(1, MAX_INVITES)("count", body.get("count", 1))
     codes = [new_code(10) for _ in range(count)]
     result = await _submit(request, host, "invites.create", actor=claims.participant_id,
@@ -192,8 +192,8 @@ async def join(request: Request) -> Response:
     if failures.empty():
         services.metrics.http_joins.labels("rate_limited").inc()
         raise fail(ErrorCode.RATE_LIMITED, "too many failed attempts from this address; wait")
-    host = await room_host(request)
     body = await read_json(request)
+    host = await room_host(request)
     invite = body.get("invite")
     if not isinstance(invite, str) or not invite:
         failures.take()
@@ -227,9 +227,9 @@ async def join(request: Request) -> Response:
 @api
 async def add_staff(request: Request) -> Response:
     services = services_of(request)
+    body = await read_json(request)
     host = await room_host(request)
     claims = moderator_claims(request, host)
-    body = await read_json(request)
     role = one_of("moderator", "clerk", "office")("role", body.get("role"))
     name = text("name")("name", body.get("name"))
     result = await _submit(request, host, "participant.join", actor=claims.participant_id,

@@ -43,6 +43,8 @@ async def test_a_poisoned_entry_is_a_fault_and_the_server_starts(own_server: Ser
         assert fault["data"]["kind"] == "participant.join"
         _, resident = await room.resident("甲")
         await resident.ok("hand.raise", stance="support")
+        metrics = (await api.http.get("/metrics")).text
+        assert "yishi_room_faults_total 1.0" in metrics
     finally:
         await room.close_all()
         await api.aclose()
