@@ -12,7 +12,7 @@ log; these checks only keep junk out of it.
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .backends.base import BackendUnavailable
 from .core.commands import Command, client_command
@@ -45,7 +45,7 @@ async def execute(services: Services, host: RoomHost, claims: TokenClaims,
             raise CommandError(ErrorCode.CONFLICT, "already said hello")
         if row is None:
             raise CommandError(ErrorCode.BAD_COMMAND, f"unknown command {frame.cmd!r}")
-        args = parse(row.args, frame.args, client=True)
+        args: Any = parse(row.args, frame.args, client=True)
         now = services.clock()
         if frame.nonce is not None:
             known = remembered(host.state, claims.participant_id, frame.nonce, now=now)

@@ -139,7 +139,7 @@ async def create_room(request: Request) -> Response:
     # The body's fields are room.create's own; an empty agenda or topic is none.
     given = {k: body.get(k) or None for k in ("title", "topic", "agenda", "settings",
                                               "moderator_name")}
-    args = parse(TABLE["room.create"].args,
+    args: Any = parse(TABLE["room.create"].args,
                  {**given, "invite_code": invite_code, "rules_version": RULES_VERSION},
                  client=False)
     outcome = await services.node.submit(room_id, "room.create", args=to_log(args))
@@ -201,7 +201,7 @@ async def join(request: Request) -> Response:
     row = TABLE["participant.join"]
     role = "observer" if body.get("observer") is True else "participant"
     try:
-        args = parse(row.args, {"invite": invite, "name": body.get("name"), "role": role},
+        args: Any = parse(row.args, {"invite": invite, "name": body.get("name"), "role": role},
                      client=False)
     except CommandError:
         failures.take()  # a malformed code is a failed attempt too

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from yishi.moderation import Action, History, Pipeline, load_pipeline
+from yishi.moderation.verdict import Kind, SpamAction
 
 from .core.commands import Command
 from .core.schema import ServerValue, server_values
@@ -34,7 +35,7 @@ class Screener:
             self._histories.popitem(last=False)
         return history
 
-    def text(self, text: str, *, kind: str, spam_action: str, room_id: str,
+    def text(self, text: str, *, kind: Kind, spam_action: SpamAction, room_id: str,
              participant_id: str | None, now_ms: int) -> tuple[str, str, tuple[str, ...]]:
         """(text to keep, chat status, reasons); raises ``CommandError(rejected)``."""
         history = self._history(room_id, participant_id) if participant_id else None
@@ -45,7 +46,7 @@ class Screener:
             raise CommandError(ErrorCode.REJECTED, f"the text was refused ({reasons})")
         return verdict.text, CHAT_STATUS[verdict.action], tuple(verdict.reasons)
 
-    def command(self, row: Command, args: Json, *, spam_action: str, room_id: str,
+    def command(self, row: Command, args: Json, *, spam_action: SpamAction, room_id: str,
                 participant_id: str | None, now_ms: int) -> Json:
         """``args`` with the texts ``row`` screens replaced by what is kept, and the
         verdict (a chat status and its reasons) where the row records one."""

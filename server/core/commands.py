@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from . import args as a
 from . import chat, floor, polls, session, system
@@ -27,6 +27,7 @@ from .schema import parse, to_log
 from .types import CommandError, ErrorCode, Json, Role
 
 Handler = Callable[[Any, Any], Json]  # (Context, the row's arguments) -> result
+TextKind = Literal["chat", "statement", "name", "note"]  # the moderation pipeline's kinds
 
 PENDING, LIVE, ENDED = "pending", "live", "ended"
 ANY_STATE = frozenset({PENDING, LIVE, ENDED})
@@ -50,7 +51,7 @@ class Command:
     senders: frozenset[Role]
     for_others: frozenset[Role] = NOBODY
     states: frozenset[str] = ANY_STATE
-    screened: tuple[tuple[str, str], ...] = ()  # (argument, moderation kind)
+    screened: tuple[tuple[str, TextKind], ...] = ()  # (argument, moderation kind)
     client: bool = True
 
 
