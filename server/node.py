@@ -31,6 +31,7 @@ from .core.state import RULES_VERSION, RoomState
 from .core.types import CommandError, Entry, ErrorCode, Event, Json, Outcome
 from .core.views import Viewer
 from .hub import Close, RoomHub
+from .presence import PresenceReporter
 from .recent import RecentEvents
 from .replica import SNAPSHOT_EVERY, Effects, Replica
 from .snapshots import SnapshotWriter
@@ -38,11 +39,9 @@ from .wire import CLOSE_REMOVED
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SNAPSHOT_EVERY", "Node", "PresenceReporter", "RoomHost"]
+__all__ = ["SNAPSHOT_EVERY", "Node", "RoomHost"]
 
 KEPT_OUTCOMES = 4096
-PRESENCE_INTERVAL_MS = 1000
-OFFLINE_GRACE_MS = 1500
 TICK_RETRY_S = 1.0
 DEAD_NODE_SWEEP_S = 2.0
 ROOM_IDLE_MS = 10 * 60 * 1000
@@ -196,7 +195,7 @@ class RoomHost:
         """Start from a snapshot (taken by any node); False if it cannot be used."""
         try:
             version, state, events = snapshots.load(blob)
-        except Exception:
+        except Exception:  # noqa: BLE001  (any unreadable snapshot: replay the log)
             logger.warning("unreadable snapshot of room %s at %s", self.room_id, seq)
             return False
         if version != RULES_VERSION or state.entry_seq != seq:
@@ -265,92 +264,6 @@ class RoomHost:
     def events_since(self, since: int, viewer: Viewer) -> list[Event] | None:
         """What ``viewer`` may see of the events after ``since``, if all are still kept."""
         return self.replica.events_since(since, viewer)
-
-
-class PresenceReporter:
-    """Appends a participant's online changes, at most one a second each.
-
-    Sockets come and go far more often than presence is worth a log entry:
-    what is appended is the state a change settles on, and a flapping
-    connection within the second costs nothing.
-    """
-
-    def __init__(self, host: RoomHost) -> None:
-        self.host = host
-        self.sockets: dict[str, int] = {}
-        self._gone_at: dict[str, int] = {}
-        self._reported: dict[str, bool] = {}
-        self._last_sent: dict[str, int] = {}
-        self._pending: dict[str, asyncio.Task[None]] = {}
-
-    def connected(self, participant_id: str) -> None:
-        self.sockets[participant_id] = self.sockets.get(participant_id, 0) + 1
-        self._changed(participant_id)
-
-    @property
-    def busy(self) -> bool:
-        """A socket is open here, or a change is still to be reported."""
-        return bool(self.sockets or self._pending)
-
-    def disconnected(self, participant_id: str) -> None:
-        self.host.last_used = self.host.node.clock()
-        left = self.sockets.get(participant_id, 0) - 1
-        if left <= 0:
-            self.sockets.pop(participant_id, None)
-            self._gone_at[participant_id] = self.host.node.clock()
-        else:
-            self.sockets[participant_id] = left
-        self._changed(participant_id)
-
-    def _changed(self, participant_id: str) -> None:
-        if participant_id not in self._pending:
-            self._pending[participant_id] = self.host.node.spawn(self._report(participant_id))
-
-    async def _report(self, participant_id: str) -> None:
-        node = self.host.node
-        try:
-            while True:
-                online = participant_id in self.sockets
-                if self._reported.get(participant_id, self._state_says(participant_id)) == online:
-                    return
-                now = node.clock()
-                wait = self._last_sent.get(participant_id, -PRESENCE_INTERVAL_MS) + \
-                    PRESENCE_INTERVAL_MS - now
-                if not online:
-                    # A dropped connection usually comes straight back: report the
-                    # absence only once it has lasted a moment.
-                    wait = max(wait, self._gone_at.get(participant_id, now) + OFFLINE_GRACE_MS - now)
-                if wait > 0:
-                    await asyncio.sleep(wait / 1000)
-                    continue
-                try:
-                    args = {"participant_id": participant_id, "node": node.node_id,
-                            "online": online}
-                    if not online:
-                        # When the socket went, not when the report was written: the
-                        # 20 s rule for a floor holder counts from then.
-                        args["since"] = self._gone_at.get(participant_id, now)
-                    await node.backend.append(self.host.room_id, "presence", args=args)
-                except BackendUnavailable:
-                    await asyncio.sleep(TICK_RETRY_S)
-                    continue
-                self._reported[participant_id] = online
-                self._last_sent[participant_id] = node.clock()
-        finally:
-            self._pending.pop(participant_id, None)
-
-    def reannounce(self) -> None:
-        self._reported.clear()
-        for participant_id in list(self.sockets):
-            self._changed(participant_id)
-
-    def _state_says(self, participant_id: str) -> bool:
-        person = self.host.state.participants.get(participant_id)
-        return person is not None and self.host.node.node_id in person.nodes
-
-    def stop(self) -> None:
-        for task in self._pending.values():
-            task.cancel()
 
 
 class Node:
