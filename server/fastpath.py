@@ -142,11 +142,12 @@ def direct_writer(send: Callable[[Any], Awaitable[None]]) -> DirectWriter | None
     protocol = getattr(send, "__self__", None)
     if _PROTOCOL is None:
         why = _PROTOCOL_NOTE
+    elif protocol is None:
+        why = "the ASGI send is no server protocol's own method (a middleware may wrap it)"
     elif type(protocol) is not _PROTOCOL:
-        served = type(protocol).__qualname__ if protocol is not None else "an unknown server"
-        why = f"the socket is served by {served}, not {_PROTOCOL_NOTE}"
+        why = f"the socket is served by {type(protocol).__qualname__}, not {_PROTOCOL_NOTE}"
     elif getattr(send, "__func__", None) is not _PROTOCOL_SEND:
-        why = "something wraps the ASGI send"
+        why = "the ASGI send is not the protocol's own send"
     else:
         _announce(Path.DIRECT, _PROTOCOL_NOTE)
         return DirectWriter(protocol)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from roombuilder import Room
-
 from yishi.core import views
 from yishi.core.types import MODERATORS, PUBLIC, Audience, AudienceKind, Event, Role, person
 from yishi.core.views import CHAT_IN_SNAPSHOT

@@ -10,7 +10,6 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from yishi.core.types import MODERATORS, PUBLIC, Audience, AudienceKind, Event, Role, person
 from yishi.core.views import Viewer
 from yishi.hub import Close, Outbox, RoomHub, Subscriber

@@ -8,7 +8,6 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from yishi.core.types import MODERATORS, PUBLIC, Audience, AudienceKind, Event, Role, person
 from yishi.core.views import Viewer
 from yishi.recent import RecentEvents
