@@ -88,6 +88,8 @@ def _sansio_protocol() -> tuple[type | None, str]:
 
 _PROTOCOL, _PROTOCOL_NOTE = _sansio_protocol()
 _PROTOCOL_SEND = getattr(_PROTOCOL, "send", None)
+# Why no socket of this process can take the direct path, or None if some can.
+UNAVAILABLE: str | None = None if _PROTOCOL is not None else _PROTOCOL_NOTE
 _announced: set[tuple[Path, str]] = set()
 
 

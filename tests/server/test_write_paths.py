@@ -15,6 +15,7 @@ import asyncio
 import json
 import logging
 import re
+import tomllib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -41,7 +42,9 @@ from yishi.hub import Subscriber
 START_TIMEOUT = 20.0
 WAIT = 10.0
 IMPLEMENTATIONS = ["websockets-sansio", "websockets", "wsproto"]
-PATH_OF = {"websockets-sansio": "direct", "websockets": "asgi", "wsproto": "asgi"}
+# Under a uvicorn version fastpath has not been tested with, every socket takes ASGI.
+PATH_OF = {"websockets-sansio": "direct" if fastpath.UNAVAILABLE is None else "asgi",
+           "websockets": "asgi", "wsproto": "asgi"}
 OP_TEXT, OP_CLOSE = 0x1, 0x8
 # uvicorn's legacy implementation is deprecated, but still one that it offers.
 pytestmark = pytest.mark.filterwarnings("ignore:The `websockets` implementation is deprecated")
@@ -323,3 +326,11 @@ async def test_a_wrapped_send_takes_the_asgi_path_and_says_why(
         await res.wait_event("chat.posted", has(message_id=sent["message_id"]))
     said = [r.getMessage() for r in caplog.records if r.name == "yishi.fastpath"]
     assert len(said) == 1 and "through ASGI" in said[0] and "wrap" in said[0], said
+
+
+def test_the_declared_uvicorn_range_is_the_one_fastpath_was_tested_with() -> None:
+    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    uvicorn_req, = [r for r in pyproject["project"]["dependencies"]
+                    if r.startswith("uvicorn")]
+    first, past = (".".join(map(str, v)) for v in fastpath.UVICORN_VERSIONS)
+    assert uvicorn_req.endswith(f">={first},<{past}"), uvicorn_req
