@@ -325,7 +325,8 @@ async def test_a_wrapped_send_takes_the_asgi_path_and_says_why(
         sent = await mod.ok("chat.send", text="包了一层")
         await res.wait_event("chat.posted", has(message_id=sent["message_id"]))
     said = [r.getMessage() for r in caplog.records if r.name == "yishi.fastpath"]
-    assert len(said) == 1 and "through ASGI" in said[0] and "wrap" in said[0], said
+    why = fastpath.UNAVAILABLE or "a middleware may wrap it"  # an untested uvicorn comes first
+    assert len(said) == 1 and "through ASGI" in said[0] and why in said[0], said
 
 
 def test_the_declared_uvicorn_range_is_the_one_fastpath_was_tested_with() -> None:
