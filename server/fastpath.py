@@ -112,11 +112,6 @@ class DirectWriter:
         self._conn = protocol.conn  # websockets' sans-I/O ServerProtocol
         self._transport: asyncio.WriteTransport = protocol.transport
 
-    @property
-    def open(self) -> bool:
-        """Frames may still be written: no close frame either way, transport open."""
-        return self._conn.state is OPEN and not self._transport.is_closing()
-
     def write(self, frames: bytes, *, limit: int) -> bool:
         """Write ``frames`` (whole frames), or drop them if the connection is closing.
         False, writing nothing, when the transport already holds more than ``limit``
