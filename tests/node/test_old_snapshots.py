@@ -12,7 +12,6 @@ import time
 from typing import Any
 
 import pytest
-
 from yishi import snapshots
 from yishi.backends.memory import MemoryBackend, MemoryStore
 from yishi.core.state import RoomState
