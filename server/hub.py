@@ -283,20 +283,19 @@ class RoomHub:
     """
 
     def __init__(self) -> None:
+        self.subscribers: set[Subscriber] = set()
         self._listeners: dict[Audience, set[Subscriber]] = {}
         self._by_person: dict[str, set[Subscriber]] = {}
         self.frames_sent = 0
 
-    @property
-    def subscribers(self) -> list[Subscriber]:
-        return [sub for own in self._by_person.values() for sub in own]
-
     def add(self, subscriber: Subscriber) -> None:
+        self.subscribers.add(subscriber)
         self._by_person.setdefault(subscriber.viewer.participant_id, set()).add(subscriber)
         for audience in heard_by(subscriber.viewer):
             self._listeners.setdefault(audience, set()).add(subscriber)
 
     def remove(self, subscriber: Subscriber) -> None:
+        self.subscribers.discard(subscriber)
         _discard(self._by_person, subscriber.viewer.participant_id, subscriber)
         for audience in heard_by(subscriber.viewer):
             _discard(self._listeners, audience, subscriber)
