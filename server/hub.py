@@ -2,11 +2,12 @@
 
 Each event is encoded once per sub-protocol (its wire form is the same for
 everyone allowed to see it), and that one ``Outgoing`` object goes to every
-socket that may see it. On uvicorn's websockets-sansio server a live socket's
-frames skip ASGI altogether: the frame bytes, built once, are written straight
-to each connection's transport (one ``write`` per socket, no task switch). A
-socket still sending its welcome and replay, or served by another ASGI server,
-queues its frames for a pump that sends them through ASGI.
+socket that may see it (``audience_of`` and ``heard_by``, the one visibility
+rule). Where the server allows it (``fastpath``), a live socket's frames skip
+ASGI altogether: the frame bytes, built once, are written straight to each
+connection's transport (one ``write`` per socket, no task switch). A socket
+still sending its welcome and replay, or on the ASGI path, queues its frames
+for a pump that sends them.
 
 Every socket is bounded, by queued frames or by bytes the transport has not
 yet sent: a client that cannot keep up is closed with 4008 and resumes with
@@ -17,14 +18,14 @@ read its close frame is cut off.
 from __future__ import annotations
 
 import asyncio
-import struct
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .core.types import AudienceKind, Event, Json
-from .core.views import Viewer
+from .core.types import Audience, Event, Json
+from .core.views import Viewer, audience_of, heard_by
+from .fastpath import DirectWriter, frame
 from .wire import CLOSE_TOO_SLOW, Codec, event_message
 
 OUTBOX_FRAMES = 2048  # frames queued for the pump
@@ -32,6 +33,7 @@ OUTBOX_BYTES = 1 << 20  # bytes a transport holds unsent (beyond the kernel's bu
 CLOSE_GRACE_S = 10.0  # to send the close frame before the connection is cut
 PUMP_BATCH = 64  # frames of a replay per write (and between turns for others)
 PUMP_DRAIN_ABOVE = 64 * 1024  # unsent bytes at which a replay waits for the client
+UNBOUNDED = 1 << 62  # the pump bounds itself (PUMP_DRAIN_ABOVE)
 
 AsgiSend = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -39,7 +41,7 @@ AsgiSend = Callable[[dict[str, Any]], Awaitable[None]]
 class Outgoing:
     """One encoded envelope, in each form a socket may need, made at most once."""
 
-    __slots__ = ("payload", "_asgi", "_wire")
+    __slots__ = ("_asgi", "_wire", "payload")
 
     def __init__(self, payload: str | bytes) -> None:
         self.payload = payload
@@ -56,20 +58,9 @@ class Outgoing:
 
     @property
     def wire(self) -> bytes:
-        """The whole WebSocket frame as the server sends it (RFC 6455 5.2: final, unmasked)."""
+        """The whole WebSocket frame that carries it."""
         if self._wire is None:
-            if isinstance(self.payload, bytes):
-                opcode, data = 0x82, self.payload
-            else:
-                opcode, data = 0x81, self.payload.encode()
-            size = len(data)
-            if size < 126:
-                head = struct.pack("!BB", opcode, size)
-            elif size < 1 << 16:
-                head = struct.pack("!BBH", opcode, 126, size)
-            else:
-                head = struct.pack("!BBQ", opcode, 127, size)
-            self._wire = head + data
+            self._wire = frame(self.payload)
         return self._wire
 
 
@@ -85,25 +76,36 @@ TOO_SLOW = Close(CLOSE_TOO_SLOW, "too slow: reconnect with since")
 class Outbox:
     """A socket's way out: in order, bounded, and straight to the transport when it can be.
 
-    ``send`` is the connection's ASGI send; ``transport``, when the server lets us
-    have it, the connection's asyncio transport. Until ``pump`` has sent the
-    backlog (``send_first``: the welcome, then a resuming client's missed events,
-    encoded lazily as the socket drains so a long replay is neither held in
-    memory nor counted against the live bound) and whatever queued meanwhile,
-    frames queue. Then, with a transport, the pump ends and every frame is
-    written directly; without one, the pump keeps sending until the close.
+    ``send`` is the connection's ASGI send; ``direct``, when the server lets us
+    have one (``fastpath.direct_writer``), the connection's direct writer. Until
+    ``pump`` has sent the backlog (``send_first``: the welcome, then a resuming
+    client's missed events, encoded lazily as the socket drains so a long replay
+    is neither held in memory nor counted against the live bound) and whatever
+    queued meanwhile, frames queue. Then, with a direct writer, the pump ends and
+    every frame is written directly; without one, the pump keeps sending until
+    the close.
     """
 
-    __slots__ = ("_send", "_transport", "_on_too_slow", "_direct", "_frames", "_limit",
-                 "_backlog", "_waiter", "_tasks", "closing")
+    __slots__ = (
+        "_backlog",
+        "_direct",
+        "_frames",
+        "_limit",
+        "_on_too_slow",
+        "_send",
+        "_tasks",
+        "_waiter",
+        "_writer",
+        "closing",
+    )
 
-    def __init__(self, send: AsgiSend, transport: asyncio.WriteTransport | None = None,
+    def __init__(self, send: AsgiSend, direct: DirectWriter | None = None,
                  *, on_too_slow: Callable[[], None] = lambda: None,
                  limit: int = OUTBOX_FRAMES) -> None:
         self._send = send
-        self._transport = transport
+        self._writer = direct
         self._on_too_slow = on_too_slow
-        self._direct = False
+        self._direct: DirectWriter | None = None  # the writer, once the pump has handed over
         self._frames: deque[Outgoing | Close] = deque()
         self._limit = limit
         self._backlog: Iterator[Outgoing] | None = None
@@ -118,14 +120,11 @@ class Outbox:
     def put(self, item: Outgoing) -> None:
         if self.closing is not None:
             return
-        transport = self._transport
-        if self._direct and transport is not None:
-            if transport.is_closing():
-                return  # the reader hears of it and unsubscribes
-            if transport.get_write_buffer_size() > OUTBOX_BYTES:
+        direct = self._direct
+        if direct is not None:
+            # Dropped once a close frame has gone either way: the reader hears of it.
+            if not direct.write(item.wire, limit=OUTBOX_BYTES):
                 self._too_slow()
-                return
-            transport.write(item.wire)
             return
         if len(self._frames) >= self._limit:
             self._too_slow()
@@ -141,7 +140,7 @@ class Outbox:
 
     def close_now(self, close: Close) -> None:
         """Drop what is still queued here and close."""
-        if self._direct and self.closing is not None:
+        if self._direct is not None and self.closing is not None:
             return  # its close is on its way already
         self.closing = close
         self._backlog = None
@@ -167,7 +166,7 @@ class Outbox:
             task.cancel()
 
     def _enqueue_close(self, close: Close) -> None:
-        if self._direct:
+        if self._direct is not None:
             self._spawn(self._close(close))
         else:
             self._frames.append(close)
@@ -190,7 +189,7 @@ class Outbox:
                 return item
             self._backlog = None
         while not self._frames:
-            if self._transport is not None:
+            if self._writer is not None:
                 return None
             self._waiter = asyncio.get_running_loop().create_future()
             await self._waiter
@@ -199,14 +198,14 @@ class Outbox:
 
     async def _pump(self) -> None:
         try:
-            if self._transport is not None:
-                await self._pump_to(self._transport)
+            if self._writer is not None:
+                await self._pump_to(self._writer)
             else:
                 await self._pump_through_asgi()
         except Exception:
             pass  # a send fails only when the client has gone, which the reader learns too
 
-    async def _pump_to(self, transport: asyncio.WriteTransport) -> None:
+    async def _pump_to(self, writer: DirectWriter) -> None:
         """Write the backlog in batches (a resuming client's replay costs a write per
         batch, not an ASGI send per frame), then hand over to direct writes. When
         the client lags, one frame goes through ASGI's send, which waits for the
@@ -218,24 +217,24 @@ class Outbox:
                 batch.append(item.wire)
                 item = await self._next()
             if batch:
-                transport.write(b"".join(batch))
+                writer.write(b"".join(batch), limit=UNBOUNDED)
             if item is None:
-                self._direct = True
+                self._direct = writer
                 return
             if isinstance(item, Close):
                 await self._close(item)
                 return
-            if transport.get_write_buffer_size() > PUMP_DRAIN_ABOVE:
+            if writer.unsent() > PUMP_DRAIN_ABOVE:
                 await self._send(item.asgi)
             else:
-                transport.write(item.wire)
+                writer.write(item.wire, limit=UNBOUNDED)
             await asyncio.sleep(0)  # let others run during a long replay
 
     async def _pump_through_asgi(self) -> None:
         sent = 0
         while True:
             item = await self._next()
-            assert item is not None  # None means "go direct", which needs a transport
+            assert item is not None  # None means "go direct", which needs a direct writer
             if isinstance(item, Close):
                 await self._close(item)
                 return
@@ -254,14 +253,14 @@ class Outbox:
                 CLOSE_GRACE_S)
         except TimeoutError:
             # The client reads nothing, not even its close frame: let the kernel drop it.
-            if self._transport is not None:
-                self._transport.abort()
+            if self._writer is not None:
+                self._writer.abort()
         except Exception:
             pass  # the client has gone
 
 
 class Subscriber:
-    __slots__ = ("viewer", "codec", "outbox")
+    __slots__ = ("codec", "outbox", "viewer")
 
     def __init__(self, viewer: Viewer, codec: Codec, outbox: Outbox) -> None:
         self.viewer, self.codec, self.outbox = viewer, codec, outbox
@@ -274,57 +273,55 @@ class Subscriber:
 
 
 class RoomHub:
-    """The sockets of one room on this node, indexed by who may see what.
+    """The sockets of one room on this node, indexed by the audiences they hear.
 
-    An event for the moderators or for one person goes to those sockets
-    directly: thousands of residents joining (each announced to themselves and
-    the moderators) must not each cost a look at every socket in the room.
-    The index answers exactly as ``can_see`` does.
+    An event goes to the sockets that hear one of its audiences (``audience_of``,
+    ``heard_by``): an event for the moderators or for one person costs a look at
+    those sockets only, so thousands of residents joining (each announced to
+    themselves and the moderators) do not each cost a look at every socket in the
+    room. No socket hears two audiences of one event: each gets it once.
     """
 
     def __init__(self) -> None:
         self.subscribers: set[Subscriber] = set()
-        self._moderators: set[Subscriber] = set()
+        self._listeners: dict[Audience, set[Subscriber]] = {}
         self._by_person: dict[str, set[Subscriber]] = {}
         self.frames_sent = 0
 
     def add(self, subscriber: Subscriber) -> None:
         self.subscribers.add(subscriber)
         self._by_person.setdefault(subscriber.viewer.participant_id, set()).add(subscriber)
-        if subscriber.viewer.moderator:
-            self._moderators.add(subscriber)
+        for audience in heard_by(subscriber.viewer):
+            self._listeners.setdefault(audience, set()).add(subscriber)
 
     def remove(self, subscriber: Subscriber) -> None:
         self.subscribers.discard(subscriber)
-        self._moderators.discard(subscriber)
-        pid = subscriber.viewer.participant_id
-        own = self._by_person.get(pid)
-        if own is not None:
-            own.discard(subscriber)
-            if not own:
-                del self._by_person[pid]
-
-    def audience_of(self, event: Event) -> Iterable[Subscriber]:
-        audience = event.audience
-        if audience.kind is AudienceKind.PUBLIC:
-            return self.subscribers
-        if audience.kind is AudienceKind.PERSON and audience.participant_id is not None:
-            own = self._by_person.get(audience.participant_id, ())
-            return [*self._moderators, *(s for s in own if not s.viewer.moderator)]
-        return self._moderators
+        _discard(self._by_person, subscriber.viewer.participant_id, subscriber)
+        for audience in heard_by(subscriber.viewer):
+            _discard(self._listeners, audience, subscriber)
 
     def publish(self, events: Iterable[Event]) -> None:
+        listeners = self._listeners
         for event in events:
             encoded: dict[str, Outgoing] = {}
             sent = 0
-            for sub in self.audience_of(event):
-                out = encoded.get(sub.codec.name)
-                if out is None:
-                    out = encoded[sub.codec.name] = Outgoing(
-                        sub.codec.encode(event_message(event)))
-                sub.outbox.put(out)
-                sent += 1
+            for audience in audience_of(event):
+                for sub in listeners.get(audience, ()):
+                    out = encoded.get(sub.codec.name)
+                    if out is None:
+                        out = encoded[sub.codec.name] = Outgoing(
+                            sub.codec.encode(event_message(event)))
+                    sub.outbox.put(out)
+                    sent += 1
             self.frames_sent += sent
 
     def of_participant(self, participant_id: str) -> list[Subscriber]:
         return list(self._by_person.get(participant_id, ()))
+
+
+def _discard(index: dict[Any, set[Subscriber]], key: Any, subscriber: Subscriber) -> None:
+    own = index.get(key)
+    if own is not None:
+        own.discard(subscriber)
+        if not own:
+            del index[key]

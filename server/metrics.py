@@ -48,6 +48,12 @@ class Metrics:
         self.registry = CollectorRegistry()
         self.sockets = Gauge("yishi_sockets", "Open WebSocket connections",
                              registry=self.registry)
+        self.sockets_by_path = Gauge(
+            "yishi_sockets_by_path",
+            "Open WebSocket connections by write path: direct (to the transport) or asgi",
+            ["path"], registry=self.registry)
+        for path in ("direct", "asgi"):
+            self.sockets_by_path.labels(path)
         self.commands = Counter("yishi_commands", "Commands by name and result",
                                 ["cmd", "result"], registry=self.registry)
         self.slow_closed = Counter("yishi_slow_clients_closed",

@@ -17,15 +17,14 @@ from .core.types import CommandError, ErrorCode, Event, Json
 
 JSON_PROTOCOL = "yishi.v1.json"
 MSGPACK_PROTOCOL = "yishi.v1.msgpack"
-MAX_FRAME_BYTES = 64 * 1024
 
-# Close codes (PROTOCOL.md, "Close codes").
+# Close codes (PROTOCOL.md, "Close codes") that the server sends itself. The
+# WebSocket layer sends 1009 (a frame over the 64 KiB ``ws_max_size`` of ``yishi serve``).
 CLOSE_UNAUTHORIZED = 4001
 CLOSE_REMOVED = 4003
 CLOSE_NO_ROOM = 4004
 CLOSE_TOO_SLOW = 4008
 CLOSE_POLICY = 1008
-CLOSE_TOO_LARGE = 1009
 CLOSE_INTERNAL = 1011
 CLOSE_RESTARTING = 1012
 

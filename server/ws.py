@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from starlette.types import ASGIApp, Receive, Scope, Send
-from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from .backends.base import BackendUnavailable
 from .core.types import STAFF_ROLES, CommandError, ErrorCode
 from .core.views import Viewer, snapshot
 from .dispatch import execute
+from .fastpath import DirectWriter, Path, direct_writer
 from .hub import Close, Outbox, Subscriber
 from .ratelimit import TokenBucket
 from .tokens import InvalidToken, RevokedToken, TokenClaims
@@ -57,11 +57,9 @@ class RoomSockets:
     A room socket lives for hours, and thousands are open at once: every layer
     of routing and exception handling it passed through would stay suspended
     in memory, once per socket, for nothing. So it gets the server's own
-    ``receive`` and ``send``, and, under uvicorn's websockets-sansio protocol
-    (whose code we have read: it writes every frame whole, with one
-    ``transport.write``, and never fragments a message), its transport, for
-    the hub's direct writes to interleave safely with the server's own frames
-    (pings, pongs, the close). Under any other server the hub sends through ASGI.
+    ``receive`` and ``send``, and, where ``fastpath`` allows it, a writer that
+    puts the hub's frames straight on the connection's transport. Elsewhere the
+    hub sends through ASGI.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -72,10 +70,8 @@ class RoomSockets:
         if match is None:
             await self.app(scope, receive, send)
             return
-        protocol = getattr(send, "__self__", None)
-        transport = protocol.transport if isinstance(protocol, WebSocketsSansIOProtocol) else None
-        await serve_socket(scope["app"].state.services, Socket(receive, send, transport),
-                           scope, unquote(match[1]))
+        await serve_socket(scope["app"].state.services,
+                           Socket(receive, send, direct_writer(send)), scope, unquote(match[1]))
 
 
 class Disconnected(Exception):
@@ -89,13 +85,12 @@ class Refused(Exception):
 
 
 class Socket:
-    """One WebSocket's ASGI calls, and its transport when the server gave it to us."""
+    """One WebSocket's ASGI calls, and its direct writer when the server allows one."""
 
-    __slots__ = ("_receive", "send", "transport")
+    __slots__ = ("_receive", "direct", "send")
 
-    def __init__(self, receive: Receive, send: Send,
-                 transport: asyncio.WriteTransport | None) -> None:
-        self._receive, self.send, self.transport = receive, send, transport
+    def __init__(self, receive: Receive, send: Send, direct: DirectWriter | None) -> None:
+        self._receive, self.send, self.direct = receive, send, direct
 
     async def accept(self, subprotocol: str | None) -> None:
         if (await self._receive())["type"] != "websocket.connect":
@@ -191,7 +186,7 @@ class Connection:
         """Queue the welcome and any replay, and join the room's fan-out, atomically."""
         viewer = Viewer(claims.participant_id, claims.role)
         subscriber = Subscriber(viewer, self.codec,
-                                Outbox(self.ws.send, self.ws.transport,
+                                Outbox(self.ws.send, self.ws.direct,
                                        on_too_slow=self.services.metrics.slow_closed.inc))
         state = host.state
         replay = host.events_since(since, viewer) if since is not None else None
@@ -211,6 +206,9 @@ class Connection:
     async def _serve(self, host: RoomHost, claims: TokenClaims, subscriber: Subscriber) -> None:
         metrics = self.services.metrics
         metrics.sockets.inc()
+        on_path = metrics.sockets_by_path.labels(
+            (Path.ASGI if self.ws.direct is None else Path.DIRECT).value)
+        on_path.inc()
         host.presence.connected(claims.participant_id)
         outbox = subscriber.outbox
         try:
@@ -226,6 +224,7 @@ class Connection:
             host.hub.remove(subscriber)
             host.presence.disconnected(claims.participant_id)
             metrics.sockets.dec()
+            on_path.dec()
             outbox.stop()
 
     async def _read(self, host: RoomHost, claims: TokenClaims, subscriber: Subscriber) -> None:

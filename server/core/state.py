@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
 
 from .types import STAFF_ROLES, Json, Role
 
@@ -365,7 +364,6 @@ class RoomState:
     # (participant id, nonce) -> (at, wire reply body), oldest first.
     nonces: OrderedDict[tuple[str, str], tuple[int, Json]] = field(default_factory=OrderedDict)
     chat_buckets: dict[str, ChatBucket] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
     # Indexes, so a welcome costs the same in a room of 50 or 50,000 (ordered sets).
     announced_ids: dict[str, None] = field(default_factory=dict)  # people everyone hears of
     pinned_ids: dict[str, None] = field(default_factory=dict)  # pinned chat, in pin order

@@ -9,6 +9,11 @@
 * A snapshot lists, for a moderator, everyone; for others, the staff, the
   attendees in the hall, whoever waits or holds the floor, and themselves.
 * A secret poll's ballots appear nowhere; a voter learns only that they voted.
+
+The event rule is written once, as two functions: ``audience_of(event)`` names
+the audiences an event is addressed to, ``heard_by(viewer)`` the audiences a
+viewer hears, and a viewer sees an event when the two meet. The hub's fan-out
+and the replay ring index by these two and decide nothing of their own.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from dataclasses import dataclass
 from .context import Context
 from .session import agenda_data
 from .state import Poll, RoomState
-from .types import AudienceKind, Entry, Event, Json, Role
+from .types import MODERATORS, PUBLIC, Audience, AudienceKind, Entry, Event, Json, Role, person
 
 CHAT_IN_SNAPSHOT = 100
 
@@ -35,13 +40,32 @@ class Viewer:
         return self.role is Role.MODERATOR
 
 
-def can_see(event: Event, viewer: Viewer) -> bool:
-    kind = event.audience.kind
-    if kind is AudienceKind.PUBLIC or viewer.moderator:
-        return True
-    if kind is AudienceKind.PERSON:
-        return event.audience.participant_id == viewer.participant_id
-    return False
+def audience_of(event: Event) -> tuple[Audience, ...]:
+    """The audiences ``event`` is addressed to (the rule at the top of this module).
+
+    A viewer sees an event when it hears one of these (``heard_by``). An event's
+    audiences are chosen so that no viewer hears two of them: each socket is
+    handed an event once, and each stream of the replay ring holds it once.
+    """
+    audience = event.audience
+    if audience.kind is AudienceKind.PUBLIC:
+        return _PUBLIC_ONLY
+    if audience.kind is AudienceKind.PERSON and audience.participant_id is not None:
+        return (audience, MODERATORS)
+    return _MODERATORS_ONLY  # and a personal event naming nobody is the moderators' alone
+
+
+def heard_by(viewer: Viewer) -> tuple[Audience, ...]:
+    """The audiences ``viewer`` hears: a moderator, the public and the moderators'
+    (which every personal event is addressed to as well); anyone else, the public
+    and their own."""
+    if viewer.moderator:
+        return (PUBLIC, MODERATORS)
+    return (PUBLIC, person(viewer.participant_id))
+
+
+_PUBLIC_ONLY = (PUBLIC,)
+_MODERATORS_ONLY = (MODERATORS,)
 
 
 def _poll_view(poll: Poll, viewer: Viewer) -> Json:

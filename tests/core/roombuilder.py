@@ -235,7 +235,8 @@ class Room:
 
     def visible_to(self, pid: str) -> list[Event]:
         viewer = self.viewer(pid)
-        return [e for e in self.events if views.can_see(e, viewer)]
+        heard = views.heard_by(viewer)
+        return [e for e in self.events if set(views.audience_of(e)).intersection(heard)]
 
     def deadline(self) -> int | None:
         return next_deadline(self.state)

@@ -1,0 +1,152 @@
+"""The fast write path: whole WebSocket frames straight to the connection's transport.
+
+This is the one module that knows uvicorn's internals. Its rules:
+
+1. A socket takes the direct path only when it is served by uvicorn's
+   websockets-sansio protocol, in a uvicorn version of ``UVICORN_VERSIONS`` (each
+   one read and tested with every uvicorn WebSocket implementation), and the
+   ASGI ``send`` we are handed is that protocol's own ``send`` (nothing wraps
+   it). Any other socket takes the ASGI path: every frame through ``send``.
+2. Which path a process takes, and why, is logged once per process (per path
+   and reason); ``/metrics`` counts the open sockets on each path.
+3. A frame is built once (``frame``) and written whole, with one
+   ``transport.write``. Under the rule of 1, uvicorn writes its own frames
+   (pings, pongs, the close) the same way, each whole, so the two interleave
+   safely; it never fragments a message.
+4. Nothing is written once a close frame has been sent or received (the
+   ``websockets`` sans-I/O protocol that uvicorn drives is no longer OPEN), nor
+   once the transport is closing: such frames are dropped, and the reader
+   learns of the close from the server.
+5. Frames are never compressed. A client that negotiated permessage-deflate
+   may still receive uncompressed messages (RFC 7692 section 6: RSV1 clear).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import re
+import struct
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from websockets.protocol import OPEN
+
+logger = logging.getLogger(__name__)
+
+# [first, past-the-last): the releases whose websockets-sansio protocol we have read.
+# 0.52.1 brought the write flow control (``pause_writing``) that a lagging replay
+# relies on, and the close handshake that waits for the client's reply.
+UVICORN_VERSIONS = ((0, 52, 1), (0, 55))
+
+
+class Path(str, enum.Enum):
+    DIRECT = "direct"  # frames written straight to the transport
+    ASGI = "asgi"  # frames sent through ASGI ``send``
+
+
+def frame(payload: str | bytes) -> bytes:
+    """The whole WebSocket frame of one message as a server sends it (RFC 6455
+    section 5.2: final, unmasked): text for ``str``, binary for ``bytes``."""
+    if isinstance(payload, bytes):
+        opcode, data = 0x82, payload
+    else:
+        opcode, data = 0x81, payload.encode()
+    size = len(data)
+    if size < 126:
+        head = struct.pack("!BB", opcode, size)
+    elif size < 1 << 16:
+        head = struct.pack("!BBH", opcode, 126, size)
+    else:
+        head = struct.pack("!BBQ", opcode, 127, size)
+    return head + data
+
+
+def _version(text: str) -> tuple[int, ...]:
+    """``(0, 54, 0)`` for "0.54.0" (a pre-release such as "0.55.0rc1" counts as its release)."""
+    release = re.match(r"\d+(?:\.\d+)*", text)
+    return tuple(int(n) for n in release[0].split(".")) if release else ()
+
+
+def _sansio_protocol() -> tuple[type | None, str]:
+    """uvicorn's websockets-sansio protocol class, or None and why not."""
+    try:
+        import uvicorn
+        from uvicorn.protocols.websockets.websockets_sansio_impl import (
+            WebSocketsSansIOProtocol,
+        )
+    except ImportError as missing:
+        return None, f"uvicorn's websockets-sansio protocol cannot be imported ({missing})"
+    first, past = UVICORN_VERSIONS
+    if not first <= _version(uvicorn.__version__) < past:
+        return None, (f"uvicorn {uvicorn.__version__} is outside the versions tested "
+                      f"for direct writes ({'.'.join(map(str, first))} to "
+                      f"{'.'.join(map(str, past))}, exclusive)")
+    return WebSocketsSansIOProtocol, f"uvicorn {uvicorn.__version__} websockets-sansio"
+
+
+_PROTOCOL, _PROTOCOL_NOTE = _sansio_protocol()
+_PROTOCOL_SEND = getattr(_PROTOCOL, "send", None)
+# Why no socket of this process can take the direct path, or None if some can.
+UNAVAILABLE: str | None = None if _PROTOCOL is not None else _PROTOCOL_NOTE
+_announced: set[tuple[Path, str]] = set()
+
+
+def _announce(path: Path, why: str) -> None:
+    if (path, why) in _announced:
+        return
+    _announced.add((path, why))
+    if path is Path.DIRECT:
+        logger.info("WebSocket frames go straight to the transport (%s)", why)
+    else:
+        logger.warning("WebSocket frames go through ASGI send, slower: %s", why)
+
+
+class DirectWriter:
+    """Writes whole frames to one uvicorn websockets-sansio connection (rules 3 and 4)."""
+
+    __slots__ = ("_conn", "_transport")
+
+    def __init__(self, protocol: Any) -> None:
+        self._conn = protocol.conn  # websockets' sans-I/O ServerProtocol
+        self._transport: asyncio.WriteTransport = protocol.transport
+
+    def write(self, frames: bytes, *, limit: int) -> bool:
+        """Write ``frames`` (whole frames), or drop them if the connection is closing.
+        False, writing nothing, when the transport already holds more than ``limit``
+        bytes unsent: the client does not keep up."""
+        transport = self._transport
+        if self._conn.state is not OPEN or transport.is_closing():
+            return True
+        if transport.get_write_buffer_size() > limit:
+            return False
+        transport.write(frames)
+        return True
+
+    def unsent(self) -> int:
+        """Bytes the transport holds that the kernel has not taken yet."""
+        return self._transport.get_write_buffer_size()
+
+    def abort(self) -> None:
+        """Drop the connection now (a client that does not read even its close frame)."""
+        self._transport.abort()
+
+
+def direct_writer(send: Callable[[Any], Awaitable[None]]) -> DirectWriter | None:
+    """The direct writer of the socket whose ASGI ``send`` this is, or None: send
+    everything through ``send`` (rule 1). Says which, once per process."""
+    protocol = getattr(send, "__self__", None)
+    if _PROTOCOL is None:
+        why = _PROTOCOL_NOTE
+    elif protocol is None:
+        why = "the ASGI send is no server protocol's own method (a middleware may wrap it)"
+    elif type(protocol) is not _PROTOCOL:
+        why = f"the socket is served by {type(protocol).__qualname__}, not {_PROTOCOL_NOTE}"
+    elif getattr(send, "__func__", None) is not _PROTOCOL_SEND:
+        why = "the ASGI send is not the protocol's own send"
+    else:
+        _announce(Path.DIRECT, _PROTOCOL_NOTE)
+        return DirectWriter(protocol)
+    _announce(Path.ASGI, why)
+    return None
