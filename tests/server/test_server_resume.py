@@ -9,7 +9,7 @@ import socket
 import time
 
 import pytest
-from roomclient import Client, Closed, has, start_turn, yield_turn
+from roomclient import DEFAULT_TIMEOUT, Client, Closed, has, start_turn, yield_turn
 from roomharness import Room
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -141,7 +141,7 @@ async def _stalled_client(room: Room, token: str) -> ClientConnection:
                        subprotocols=["yishi.v1.json"],  # type: ignore[list-item]
                        compression=None, max_queue=1, proxy=None)
     await ws.send(json.dumps({"id": 1, "cmd": "hello", "args": {"token": token}}))
-    welcome = json.loads(await asyncio.wait_for(ws.recv(), 5))
+    welcome = json.loads(await asyncio.wait_for(ws.recv(), DEFAULT_TIMEOUT))
     assert welcome["re"] == 1 and welcome["ok"] is True
     return ws
 
