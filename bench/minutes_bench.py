@@ -51,10 +51,10 @@ class Log:
         self.ids: list[str] = []
 
     def add(self, kind: str, actor: str | None = None, /, **args: Any) -> dict[str, Any]:
-        if commands.is_command(kind):
+        if commands.client_command(kind):
             # Chat carries the moderation verdict, which the server adds after the check.
             verdict = {"status": args.pop("status")} if kind == "chat.send" else {}
-            args = {**commands.validate(kind, args), **verdict}
+            args = {**commands.client_args(kind, args), **verdict}
         self.at += 1500
         entry = Entry(seq=len(self.entries) + 1, at=self.at, kind=kind, actor=actor, args=args)
         outcome = apply(self.state, entry)

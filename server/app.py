@@ -24,6 +24,7 @@ from .backends.base import LogBackend
 from .config import Config
 from .hub import Close
 from .metrics import Metrics
+from .minutes_cache import MinutesCache
 from .node import Node
 from .ratelimit import KeyedBuckets
 from .screening import Screener
@@ -53,6 +54,7 @@ class Services:
     admin_token: str
     screener: Screener
     metrics: Metrics = field(default_factory=Metrics)
+    minutes: MinutesCache = field(default_factory=MinutesCache)
     join_failures: KeyedBuckets = field(init=False)
     joins: KeyedBuckets = field(init=False)
 
@@ -89,7 +91,7 @@ def create_app(config: Config, *, clock: Callable[[], int] = wall_clock,
             "token_secret", lambda: secrets.token_urlsafe(32))
         admin_token = config.admin_token or await backend.get_or_create_secret(
             "admin_token", lambda: secrets.token_urlsafe(24))
-        node = Node(backend, clock=clock)
+        node = Node(backend, clock=clock, room_idle_ms=int(config.room_idle_s * 1000))
         services = Services(config=config, backend=backend, node=node, clock=clock,
                             signer=TokenSigner(secret), admin_token=admin_token,
                             screener=Screener())

@@ -26,13 +26,16 @@ def _add_server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--admin-token", default=_env("YISHI_ADMIN_TOKEN"))
     parser.add_argument("--secret", default=_env("YISHI_SECRET"))
     parser.add_argument("--public-url", default=_env("YISHI_PUBLIC_URL"))
+    parser.add_argument("--room-idle", dest="room_idle_s", type=float,
+                        default=float(_env("YISHI_ROOM_IDLE", "600") or 600),
+                        help="seconds an idle room stays in memory (default 600)")
 
 
 def config_from(args: argparse.Namespace) -> Config:
     public_url = (args.public_url or default_public_url(args.host, args.port)).rstrip("/")
     return Config(host=args.host, port=args.port, data_dir=args.data_dir,
                   redis_url=args.redis_url, admin_token=args.admin_token, secret=args.secret,
-                  public_url=public_url)
+                  public_url=public_url, room_idle_s=args.room_idle_s)
 
 
 def serve(args: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ class Config:
     admin_token: str | None = None
     secret: str | None = None
     public_url: str = ""
+    room_idle_s: float = 600.0  # a room with nothing to do leaves memory after this
 
     @property
     def log_url(self) -> str:

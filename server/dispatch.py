@@ -1,20 +1,27 @@
 """Carries one client command from the socket to the log and back to a reply.
 
-Checks that need no room state happen here, before anything is appended
-(argument shapes, moderation of texts, remembered nonces); the reducer
-decides everything else at the command's place in the log.
+The command's row in the table (``core/commands.py``) says everything: the
+arguments are parsed with its class, the remembered reply of a repeated nonce
+is given again, role and session state are checked against this node's
+replica (cheap, so a resident who may not post pays no text screening), the
+row's texts are screened, the arguments only the server sets are filled, and
+the entry is appended. The reducer decides again at the entry's place in the
+log; these checks only keep junk out of it.
 """
 
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .backends.base import BackendUnavailable
-from .core import commands
-from .core.reducer import NONCE_TTL_MS
-from .core.types import CommandError, ErrorCode, Json
-from .wire import Command, error_reply, ok_reply
+from .core.commands import Command, client_command
+from .core.context import Context
+from .core.reducer import admit, remembered
+from .core.schema import ServerValue, parse, server_values, to_log
+from .core.types import CommandError, Entry, ErrorCode, Json
+from .wire import Command as Frame
+from .wire import error_reply, ok_reply
 
 if TYPE_CHECKING:
     from .app import Services
@@ -26,48 +33,55 @@ def reply_to(cid: int | None, result: Json | None, error: CommandError | None) -
     return error_reply(cid, error) if error is not None else ok_reply(cid, result or {})
 
 
-def remembered_reply(host: RoomHost, claims: TokenClaims, command: Command, *,
-                     now: int) -> Json | None:
-    if command.nonce is None:
-        return None
-    known = host.state.nonces.get((claims.participant_id, command.nonce))
-    if known is None or now - known[0] >= NONCE_TTL_MS:
-        return None  # forgotten (the reducer prunes at its next entry)
-    return reply_to(command.id, known[1].get("result"), known[1].get("error"))
-
-
 async def execute(services: Services, host: RoomHost, claims: TokenClaims,
-                  command: Command) -> Json:
-    """The reply to ``command``; its events have been queued to the sender before it."""
-    if command.cmd == "ping":
-        return ok_reply(command.id, {"server_time": services.clock()})
+                  frame: Frame) -> Json:
+    """The reply to ``frame``; its events have been queued to the sender before it."""
+    if frame.cmd == "ping":
+        return ok_reply(frame.id, {"server_time": services.clock()})
+    row = client_command(frame.cmd)
+    label = row.name if row is not None else "unknown"
     try:
-        if command.cmd == "hello":
+        if frame.cmd == "hello":
             raise CommandError(ErrorCode.CONFLICT, "already said hello")
-        args = commands.validate(command.cmd, command.args)
-        known = remembered_reply(host, claims, command, now=services.clock())
-        if known is not None:
-            return known
-        args = services.screener.command(
-            command.cmd, args, spam_action=host.state.settings["spam_action"],
-            room_id=host.room_id, participant_id=claims.participant_id, now_ms=services.clock())
-        if command.cmd == "poll.vote":
+        if row is None:
+            raise CommandError(ErrorCode.BAD_COMMAND, f"unknown command {frame.cmd!r}")
+        args: Any = parse(row.args, frame.args, client=True)
+        now = services.clock()
+        if frame.nonce is not None:
+            known = remembered(host.state, claims.participant_id, frame.nonce, now=now)
+            if known is not None:
+                return reply_to(frame.id, known.get("result"), known.get("error"))
+        state = host.state
+        admit(Context(state, Entry(seq=state.entry_seq, at=now, kind=row.name,
+                                   actor=claims.participant_id)), row, args)
+        logged = services.screener.command(
+            row, to_log(args), spam_action=state.settings["spam_action"],
+            room_id=host.room_id, participant_id=claims.participant_id, now_ms=now)
+        logged.update(_server_set(services, host, row))
+        outcome = await services.node.submit(host.room_id, row.name,
+                                             actor=claims.participant_id, args=logged,
+                                             nonce=frame.nonce)
+    except CommandError as error:
+        services.metrics.commands.labels(label, error.code.value).inc()
+        return error_reply(frame.id, error)
+    except BackendUnavailable:
+        services.metrics.commands.labels(label, "unavailable").inc()
+        return error_reply(frame.id, CommandError(ErrorCode.UNAVAILABLE,
+                                                  "the room's log is unreachable; retry"))
+    result = outcome.error.code.value if outcome.error is not None else "ok"
+    services.metrics.commands.labels(label, result).inc()
+    return reply_to(frame.id, outcome.result, outcome.error)
+
+
+def _server_set(services: Services, host: RoomHost, row: Command) -> Json:
+    """The arguments of a client command that the server supplies (the verdict of
+    screening is the screener's)."""
+    out: Json = {}
+    for name, value in server_values(row.args).items():
+        if value is ServerValue.SALT:
             # The public minutes carry a digest of the log: a random salt keeps a
             # secret ballot from being guessed by hashing the few possible entries.
-            args = {**args, "salt": secrets.token_hex(16)}
-        if command.cmd == "minutes.publish":
-            args = {**args, "minutes_url": f"{services.config.public_url}/r/{host.room_id}/minutes"}
-        outcome = await services.node.submit(host.room_id, command.cmd,
-                                             actor=claims.participant_id, args=args,
-                                             nonce=command.nonce)
-    except CommandError as error:
-        services.metrics.commands.labels(command.cmd if commands.is_command(command.cmd)
-                                         else "unknown", error.code.value).inc()
-        return error_reply(command.id, error)
-    except BackendUnavailable:
-        services.metrics.commands.labels(command.cmd, "unavailable").inc()
-        return error_reply(command.id, CommandError(ErrorCode.UNAVAILABLE,
-                                                    "the room's log is unreachable; retry"))
-    result = outcome.error.code.value if outcome.error is not None else "ok"
-    services.metrics.commands.labels(command.cmd, result).inc()
-    return reply_to(command.id, outcome.result, outcome.error)
+            out[name] = secrets.token_hex(16)
+        elif value is ServerValue.MINUTES_URL:
+            out[name] = f"{services.config.public_url}/r/{host.room_id}/minutes"
+    return out

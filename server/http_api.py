@@ -14,10 +14,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .backends.base import BackendUnavailable
-from .core import commands
-from .core.types import CommandError, Entry, ErrorCode, Json, Role
+from .core.commands import TABLE
+from .core.schema import integer, one_of, parse, text, to_log
+from .core.state import RULES_VERSION
+from .core.types import CommandError, ErrorCode, Json, Role
 from .core.views import summary
-from .minutes import FORMATS, log_digest, render_minutes
+from .minutes import FORMATS, render_minutes
 from .qr import qr_svg
 from .tokens import InvalidToken, TokenClaims
 
@@ -133,20 +135,14 @@ async def create_room(request: Request) -> Response:
     if not token or not hmac.compare_digest(token.encode(), services.admin_token.encode()):
         raise fail(ErrorCode.UNAUTHORIZED, "the admin token is required")
     body = await read_json(request)
-    title = commands.text("title")("title", body.get("title"))
-    topic = commands.text("topic", allow_empty=True)("topic", body.get("topic") or "")
-    agenda = body.get("agenda") or []
-    if agenda:
-        agenda = commands.list_of(commands.text("title"), low=1,
-                                  high=commands.MAX_AGENDA_ITEMS)("agenda", agenda)
-        if len(set(agenda)) != len(agenda):
-            raise fail(ErrorCode.BAD_COMMAND, "agenda titles must be distinct")
-    settings = commands.settings_patch("settings", body.get("settings") or {})
     room_id, invite_code = new_code(10), new_code(8)
-    outcome = await services.node.submit(room_id, "room.create", args={
-        "title": title, "topic": topic, "agenda": agenda, "settings": settings,
-        "invite_code": invite_code,
-        "moderator_name": commands.text("name")("moderator_name", body.get("moderator_name") or "主持人")})
+    # The body's fields are room.create's own; an empty agenda or topic is none.
+    given = {k: body.get(k) or None for k in ("title", "topic", "agenda", "settings",
+                                              "moderator_name")}
+    args: Any = parse(TABLE["room.create"].args,
+                 {**given, "invite_code": invite_code, "rules_version": RULES_VERSION},
+                 client=False)
+    outcome = await services.node.submit(room_id, "room.create", args=to_log(args))
     if outcome.error is not None:
         raise outcome.error
     assert outcome.result is not None
@@ -169,10 +165,10 @@ async def _submit(request: Request, host: RoomHost, kind: str, *, actor: str | N
 
 @api
 async def create_invites(request: Request) -> Response:
+    body = await read_json(request)  # before the room: no room object is held across a read
     host = await room_host(request)
     claims = moderator_claims(request, host)
-    body = await read_json(request)
-    count = commands.integer(1, MAX_INVITES)("count", body.get("count", 1))
+    count = integer(1, MAX_INVITES)("count", body.get("count", 1))
     codes = [new_code(10) for _ in range(count)]
     result = await _submit(request, host, "invites.create", actor=claims.participant_id,
                            args={"codes": codes})
@@ -196,20 +192,25 @@ async def join(request: Request) -> Response:
     if failures.empty():
         services.metrics.http_joins.labels("rate_limited").inc()
         raise fail(ErrorCode.RATE_LIMITED, "too many failed attempts from this address; wait")
-    host = await room_host(request)
     body = await read_json(request)
+    host = await room_host(request)
     invite = body.get("invite")
     if not isinstance(invite, str) or not invite:
         failures.take()
         raise fail(ErrorCode.BAD_COMMAND, "invite is required")
-    name = commands.text("name")("name", body.get("name"))
-    name, _, _ = services.screener.text(
-        name, kind="name", spam_action="reject", room_id=host.room_id, participant_id=None,
-        now_ms=services.clock())
+    row = TABLE["participant.join"]
     role = "observer" if body.get("observer") is True else "participant"
     try:
-        result = await _submit(request, host, "participant.join", actor=None,
-                               args={"invite": invite, "name": name, "role": role})
+        args: Any = parse(row.args, {"invite": invite, "name": body.get("name"), "role": role},
+                     client=False)
+    except CommandError:
+        failures.take()  # a malformed code is a failed attempt too
+        raise
+    screened = services.screener.command(
+        row, to_log(args), spam_action="reject", room_id=host.room_id, participant_id=None,
+        now_ms=services.clock())
+    try:
+        result = await _submit(request, host, row.name, actor=None, args=screened)
     except CommandError as error:
         if error.code is ErrorCode.UNAUTHORIZED:
             failures.take()
@@ -226,11 +227,11 @@ async def join(request: Request) -> Response:
 @api
 async def add_staff(request: Request) -> Response:
     services = services_of(request)
+    body = await read_json(request)
     host = await room_host(request)
     claims = moderator_claims(request, host)
-    body = await read_json(request)
-    role = commands.one_of("moderator", "clerk", "office")("role", body.get("role"))
-    name = commands.text("name")("name", body.get("name"))
+    role = one_of("moderator", "clerk", "office")("role", body.get("role"))
+    name = text("name")("name", body.get("name"))
     result = await _submit(request, host, "participant.join", actor=claims.participant_id,
                            args={"name": name, "role": role})
     pid = result["participant_id"]
@@ -276,15 +277,15 @@ async def minutes(request: Request) -> Response:
     if lang not in ("zh", "en"):
         raise fail(ErrorCode.BAD_COMMAND, "lang must be zh or en")
     # The state and the digest must describe the same entries: the log may already
-    # hold one this node has not applied yet.
-    entries: list[Entry] = []
-    while len(entries) < host.state.entry_seq:  # the room may move on while we read
-        page = await services.backend.read(host.room_id, after=len(entries),
-                                           limit=host.state.entry_seq - len(entries))
-        if not page:
-            raise fail(ErrorCode.UNAVAILABLE, "the log is shorter than the room; retry")
-        entries += page
-    body, media_type = render_minutes(host.state, digest=log_digest(entries), fmt=fmt, lang=lang)
+    # hold one this node has not applied yet, and the room may move on while we read.
+    cache = services.minutes
+    seq = -1
+    while seq != host.state.entry_seq:
+        seq = host.state.entry_seq
+        digest = await cache.digest(services.backend, host.room_id, seq)
+    body, media_type = cache.rendered(
+        host.room_id, seq, digest, fmt, lang,
+        lambda: render_minutes(host.state, digest=digest, fmt=fmt, lang=lang))
     return Response(body, media_type=media_type,
                     headers={"cache-control": "no-store",
                              "content-disposition": f'inline; filename="minutes-{host.room_id}.{fmt}"'})

@@ -23,17 +23,24 @@ class NodeCollector:
         node = self.node
         yield GaugeMetricFamily("yishi_rooms_hosted", "Rooms this node hosts",
                                 value=len(node.hosts))
+        yield CounterMetricFamily("yishi_room_loads", "Rooms loaded from snapshot and log",
+                                  value=node.loads)
+        yield CounterMetricFamily("yishi_room_evictions",
+                                  "Idle rooms unloaded from memory", value=node.evictions)
         yield CounterMetricFamily("yishi_entries_applied", "Log entries applied",
                                   value=node.entries_applied)
+        yield CounterMetricFamily("yishi_room_faults",
+                                  "Log entries applied as no-ops because their handler failed"
+                                  " (room.fault events)", value=node.faults)
         yield CounterMetricFamily(
             "yishi_repair_reads", "Reads of missing log ranges",
-            value=node.repair_reads + getattr(node.backend, "repair_reads", 0))
+            value=node.repair_reads + node.backend.repair_reads)
         yield CounterMetricFamily("yishi_backend_reconnects", "Reconnections to the log store",
-                                  value=getattr(node.backend, "reconnects", 0))
+                                  value=node.backend.reconnects)
         yield CounterMetricFamily("yishi_frames_fanned_out", "Event frames queued to sockets",
-                                  value=sum(h.hub.frames_sent for h in node.hosts.values()))
+                                  value=node.frames_sent)
         yield CounterMetricFamily("yishi_log_commits", "Durable append transactions",
-                                  value=getattr(node.backend, "commits", 0))
+                                  value=node.backend.commits)
 
 
 class Metrics:

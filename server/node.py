@@ -1,152 +1,155 @@
 """A node: hosts rooms by applying their logs, and runs their timers and presence.
 
 Every entry reaches a hosted room through one path, the backend's listener,
-whoever appended it (this node or another). ``RoomHost.receive`` applies
-entries strictly in log order: an entry from the future is parked and the
-missing range is read from the log (the repair path), duplicates are ignored.
+whoever appended it (this node or another). What to do with it is decided by
+the room's pure :class:`~yishi.replica.Replica` (order, duplicates, gaps,
+deadlines, snapshots); :class:`RoomHost` is the asyncio shell that does it.
+
+Rooms leave memory. A room with no socket on this node, nobody waiting on it
+and nothing pending (no turn running, no tally or waiting-list deadline, no
+gap to fill) for ``room_idle_ms`` is unloaded: a snapshot is stored first
+(unless the stored one is current), so it comes back cheaply, from that
+snapshot and the log after it, on the next connection or HTTP read. A room
+with a deadline is never unloaded: its timer must fire with nobody connected.
+A single-node backend's node therefore loads every room at start, and unloads
+at once those with nothing pending (after storing a snapshot if the stored one
+is behind); with several nodes a room is loaded where its clients are.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
 from . import snapshots
 from .backends.base import BackendUnavailable, LogBackend
-from .core.reducer import apply, new_room, next_deadline
 from .core.state import RULES_VERSION, RoomState
 from .core.types import CommandError, Entry, ErrorCode, Event, Json, Outcome
 from .core.views import Viewer
 from .hub import Close, RoomHub
+from .presence import PresenceReporter
 from .recent import RecentEvents
+from .replica import SNAPSHOT_EVERY, Effects, Replica
+from .snapshots import SnapshotWriter
 from .wire import CLOSE_REMOVED
 
 logger = logging.getLogger(__name__)
 
-REPLAY_EVENTS = 12_000  # the contract asks for at least the last 10,000
+__all__ = ["SNAPSHOT_EVERY", "Node", "RoomHost"]
+
 KEPT_OUTCOMES = 4096
-PRESENCE_INTERVAL_MS = 1000
-OFFLINE_GRACE_MS = 1500
 TICK_RETRY_S = 1.0
-MIN_TICK_GAP_MS = 20
-SNAPSHOT_EVERY = 1000  # entries; a node starting to host a long room skips the rest
 DEAD_NODE_SWEEP_S = 2.0
+ROOM_IDLE_MS = 10 * 60 * 1000
+IDLE_SWEEP_MAX_S = 30.0
 
 
 class RoomHost:
-    """One room on this node: its replica of the state, recent events and sockets."""
+    """One room on this node: the asyncio shell around its :class:`Replica`.
+
+    The replica decides (order, gaps, deadlines, snapshots, exclusions); this
+    class does what it says: publishes events to the room's sockets, reads the
+    log to fill gaps, arms the timer and appends ticks, saves snapshots, and
+    resolves the futures of callers waiting for an entry's outcome.
+    """
 
     def __init__(self, node: Node, room_id: str) -> None:
         self.node = node
         self.room_id = room_id
-        self.state: RoomState = new_room(room_id)
+        self.replica = Replica(room_id, node_id=node.node_id)
         self.hub = RoomHub()
-        self.recent = RecentEvents(REPLAY_EVENTS)
         self.ready = asyncio.Event()
-        self._parked: dict[int, Entry] = {}
+        self.presence = PresenceReporter(self)
+        self.last_used = node.clock()  # for unloading an idle room (see Node)
+        self.snapshot_seq = 0  # of the newest snapshot known to be stored
+        self._pins = 0  # awaits in progress that will use this host afterwards
+        self._snapshots = SnapshotWriter()
+        self._saving: asyncio.Task[None] | None = None
         self._outcomes: OrderedDict[int, Outcome] = OrderedDict()
         self._waiters: dict[int, asyncio.Future[Outcome]] = {}
         self._repairing: asyncio.Task[None] | None = None
+        self._reading: asyncio.Task[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: int | None = None
-        self._ticking = False
-        self.presence = PresenceReporter(self)
+
+    @property
+    def state(self) -> RoomState:
+        return self.replica.state
+
+    @property
+    def recent(self) -> RecentEvents:
+        return self.replica.recent
 
     @property
     def applied_seq(self) -> int:
-        return self.state.entry_seq
+        return self.replica.applied_seq
 
     # -- applying the log ----------------------------------------------------------
 
     def receive(self, entry: Entry) -> None:
-        if entry.seq <= self.applied_seq:
-            return
-        if entry.seq > self.applied_seq + 1:
-            self._parked[entry.seq] = entry
-            if self.ready.is_set():  # while loading, the load itself reads the gap
-                self.repair()
-            return
-        self._apply(entry)
-        while self.applied_seq + 1 in self._parked:
-            self._apply(self._parked.pop(self.applied_seq + 1))
-        for seq in [s for s in self._parked if s <= self.applied_seq]:
-            del self._parked[seq]
-        self._after_apply()
+        self._do(self.replica.receive(entry))
 
-    def _apply(self, entry: Entry) -> None:
-        outcome = apply(self.state, entry)
-        self.node.entries_applied += 1
-        self.recent.extend(outcome.events)
-        self.hub.publish(outcome.events)
-        self._enforce_exclusions(outcome.events)
-        if entry.kind == "node.gone" and entry.args.get("node") == self.node.node_id:
-            # Others took this node for dead (say, after a long Redis outage): say again
-            # who is here.
-            self.presence.reannounce()
-        if entry.seq % SNAPSHOT_EVERY == 0:
-            self.node.spawn(self.node.backend.save_snapshot(
-                self.room_id, entry.seq, self.snapshot_blob()))
-        waiter = self._waiters.pop(entry.seq, None)
-        if waiter is not None and not waiter.done():
-            waiter.set_result(outcome)
-        else:
-            self._outcomes[entry.seq] = outcome
-            while len(self._outcomes) > KEPT_OUTCOMES:
-                self._outcomes.popitem(last=False)
-
-    def _enforce_exclusions(self, events: tuple[Event, ...]) -> None:
-        """Close the sockets of people removed or whose tokens were revoked."""
-        for event in events:
-            if (event.type == "participant.updated" and event.data.get("removed")) or (
-                    event.type == "participant.left"):
-                for sub in self.hub.of_participant(event.data["participant_id"]):
+    def _do(self, effects: Effects) -> None:
+        """Carry out what the replica asked for, in the order :class:`Effects` gives."""
+        node = self.node
+        for applied in effects.applied:
+            outcome = applied.outcome
+            node.entries_applied += 1
+            node.faults += sum(1 for e in outcome.events if e.type == "room.fault")
+            self.hub.publish(outcome.events)
+            for participant_id in applied.close:
+                for sub in self.hub.of_participant(participant_id):
                     sub.outbox.close_after_pending(Close(CLOSE_REMOVED, "removed"))
-
-    def snapshot_blob(self) -> bytes:
-        """The state and the events kept for replay, so a `since` still works after a load."""
-        return snapshots.dump(self.state, list(self.recent))
-
-    def restore(self, seq: int, blob: bytes) -> bool:
-        """Start from a snapshot (taken by any node); False if it cannot be used."""
-        try:
-            version, state, events = snapshots.load(blob)
-        except Exception:
-            logger.warning("unreadable snapshot of room %s at %s", self.room_id, seq)
-            return False
-        if version != RULES_VERSION or state.entry_seq != seq or self.applied_seq != 0:
-            return False
-        self.state = state
-        self.recent.extend(events)
-        return True
-
-    def repair(self) -> None:
-        """Read whatever is missing from the log (once at a time)."""
-        if self._repairing is None or self._repairing.done():
-            self._repairing = asyncio.create_task(self._repair())
+            waiter = self._waiters.pop(outcome.entry_seq, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(outcome)
+            else:
+                self._outcomes[outcome.entry_seq] = outcome
+                while len(self._outcomes) > KEPT_OUTCOMES:
+                    self._outcomes.popitem(last=False)
+        if effects.repair_after is not None:
+            self._repairing = asyncio.ensure_future(self._repair())
+        if effects.snapshot:
+            self.save_snapshot()
+        if effects.reannounce:
+            self.presence.reannounce()
+        self._arm()
 
     async def _repair(self) -> None:
+        """Read the log after the applied seq, as the replica asked (rule 2)."""
         while True:
             try:
                 entries = await self.node.backend.read(self.room_id, after=self.applied_seq)
             except BackendUnavailable:
                 await asyncio.sleep(TICK_RETRY_S)
                 continue
-            self.node.repair_reads += 1
-            for entry in entries:
-                self.receive(entry)
-            if not entries or not self._parked:
-                break
+            break
+        self.node.repair_reads += 1
+        for entry in entries:
+            self.receive(entry)
+        self._do(self.replica.repair_done(read_any=bool(entries)))
+
+    @contextlib.contextmanager
+    def pinned(self) -> Iterator[None]:
+        """Keep the room loaded while the caller awaits something and uses it after."""
+        self._pins += 1
+        try:
+            yield
+        finally:
+            self._pins -= 1
 
     async def catch_up(self) -> None:
         """Apply everything the log holds now (used when loading and before `since`)."""
-        entries = await self.node.backend.read(self.room_id, after=self.applied_seq)
-        while entries:
-            for entry in entries:
-                self.receive(entry)
+        with self.pinned():
             entries = await self.node.backend.read(self.room_id, after=self.applied_seq)
+            while entries:
+                for entry in entries:
+                    self.receive(entry)
+                entries = await self.node.backend.read(self.room_id, after=self.applied_seq)
 
     async def outcome(self, seq: int) -> Outcome:
         """What the entry ``seq`` did, once this node has applied it."""
@@ -157,180 +160,155 @@ class RoomHost:
             raise LookupError(f"outcome of entry {seq} is no longer kept")
         waiter = self._waiters.get(seq) or asyncio.get_running_loop().create_future()
         self._waiters[seq] = waiter
-        self.repair()
+        if self._reading is None or self._reading.done():
+            # The entry is in the log: read it rather than wait for it to be heard again.
+            self._reading = asyncio.ensure_future(self._read_waited())
         return await waiter
+
+    async def _read_waited(self) -> None:
+        with contextlib.suppress(BackendUnavailable):  # the next entry heard reads again
+            await self.catch_up()
+
+    # -- snapshots -------------------------------------------------------------------
+
+    def save_snapshot(self) -> asyncio.Task[None]:
+        """Store a snapshot of the state as it is now; the pickling of the events, which
+        never change once emitted, happens in a thread (see :mod:`snapshots`)."""
+        seq = self.applied_seq
+        # Taken now, on the loop: the state changes with the next entry.
+        state_part = self._snapshots.state_part(self.state)
+        events = list(self.recent)
+        previous = self._saving
+        self._saving = self.node.spawn(self._store_snapshot(seq, state_part, events, previous))
+        return self._saving
+
+    async def _store_snapshot(self, seq: int, state_part: bytes, events: list[Event],
+                              previous: asyncio.Task[None] | None) -> None:
+        if previous is not None:
+            # One at a time per room: the writer's chunk cache is not shared across threads.
+            await asyncio.gather(previous, return_exceptions=True)
+        blob = await asyncio.to_thread(self._snapshots.finish, state_part, events)
+        await self.node.backend.save_snapshot(self.room_id, seq, blob)
+        self.snapshot_seq = max(self.snapshot_seq, seq)
+
+    def restore(self, seq: int, blob: bytes) -> bool:
+        """Start from a snapshot (taken by any node); False if it cannot be used."""
+        try:
+            version, state, events = snapshots.load(blob)
+        except Exception:  # noqa: BLE001  (any unreadable snapshot: replay the log)
+            logger.warning("unreadable snapshot of room %s at %s", self.room_id, seq)
+            return False
+        if version != RULES_VERSION or state.entry_seq != seq:
+            return False
+        if not self.replica.restore(state, events):
+            return False
+        self.snapshot_seq = seq
+        return True
 
     # -- deadlines -------------------------------------------------------------------
 
-    def _after_apply(self) -> None:
-        if self._ticking:
-            return  # the running tick re-arms the timer when it is done
-        deadline = next_deadline(self.state)
-        if deadline == self._timer_at:
+    def _arm(self) -> None:
+        """Arm the timer for the replica's next deadline (rule 3), if it moved."""
+        due = self.replica.timer()
+        if due == self._timer_at:
             return
         if self._timer is not None:
             self._timer.cancel()
-        self._timer_at = deadline
+        self._timer_at = due
         self._timer = None
-        if deadline is not None:
-            delay = max(0.0, (deadline - self.node.clock()) / 1000)
+        if due is not None:
+            delay = max(0.0, (due - self.node.clock()) / 1000)
             self._timer = asyncio.get_running_loop().call_later(delay, self._fire_timer)
 
     def _fire_timer(self) -> None:
         self._timer = None
         self._timer_at = None
-        if not self._ticking:
-            self._ticking = True
+        if self.replica.handle_timer(self.node.clock()):
             self.node.spawn(self._tick())
+        self._arm()
 
     async def _tick(self) -> None:
-        """Append ticks until the log's clock has passed the deadline.
-
-        The log stamps entries with its own clock (Redis TIME with several
-        nodes), which may lag this machine's: a tick stamped before the deadline
-        does nothing, so wait out the difference rather than tick again at once.
-        """
+        at: int | None = None
         try:
-            while True:
-                deadline = next_deadline(self.state)
-                if deadline is None or deadline > self.node.clock():
-                    return
-                try:
-                    entry = await self.node.backend.append(self.room_id, "tick")
-                except BackendUnavailable:
-                    await asyncio.sleep(TICK_RETRY_S)
-                    continue
-                if entry.at >= deadline:
-                    return
-                await asyncio.sleep(max(deadline - entry.at, MIN_TICK_GAP_MS) / 1000)
+            entry = await self.node.backend.append(self.room_id, "tick")
+            at = entry.at
+        except BackendUnavailable:
+            pass
         finally:
-            self._ticking = False
-            self._after_apply()
+            self.replica.tick_done(at, now=self.node.clock())
+            self._arm()
 
     def loaded(self) -> None:
         """The load is done: fill any gap it left and arm the deadline timer."""
-        if self._parked:
-            self.repair()
-        self._after_apply()
+        self._do(self.replica.loaded())
+
+    @property
+    def idle(self) -> bool:
+        """Nothing on this node needs the room now: no socket, nobody waiting on it,
+        no presence report or snapshot in flight, and nothing pending in the replica."""
+        return (not self.hub.subscribers and not self.presence.busy and not self._waiters
+                and self._pins == 0 and (self._saving is None or self._saving.done())
+                and (self._repairing is None or self._repairing.done())
+                and not self.replica.busy)
 
     def stop(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
-        if self._repairing is not None:
-            self._repairing.cancel()
+        for task in (self._repairing, self._reading):
+            if task is not None:
+                task.cancel()
         self.presence.stop()
 
     # -- replay for `since` --------------------------------------------------------
 
     def events_since(self, since: int, viewer: Viewer) -> list[Event] | None:
         """What ``viewer`` may see of the events after ``since``, if all are still kept."""
-        return self.recent.since(since, self.state.event_seq, viewer)
-
-
-class PresenceReporter:
-    """Appends a participant's online changes, at most one a second each.
-
-    Sockets come and go far more often than presence is worth a log entry:
-    what is appended is the state a change settles on, and a flapping
-    connection within the second costs nothing.
-    """
-
-    def __init__(self, host: RoomHost) -> None:
-        self.host = host
-        self.sockets: dict[str, int] = {}
-        self._gone_at: dict[str, int] = {}
-        self._reported: dict[str, bool] = {}
-        self._last_sent: dict[str, int] = {}
-        self._pending: dict[str, asyncio.Task[None]] = {}
-
-    def connected(self, participant_id: str) -> None:
-        self.sockets[participant_id] = self.sockets.get(participant_id, 0) + 1
-        self._changed(participant_id)
-
-    def disconnected(self, participant_id: str) -> None:
-        left = self.sockets.get(participant_id, 0) - 1
-        if left <= 0:
-            self.sockets.pop(participant_id, None)
-            self._gone_at[participant_id] = self.host.node.clock()
-        else:
-            self.sockets[participant_id] = left
-        self._changed(participant_id)
-
-    def _changed(self, participant_id: str) -> None:
-        if participant_id not in self._pending:
-            self._pending[participant_id] = self.host.node.spawn(self._report(participant_id))
-
-    async def _report(self, participant_id: str) -> None:
-        node = self.host.node
-        try:
-            while True:
-                online = participant_id in self.sockets
-                if self._reported.get(participant_id, self._state_says(participant_id)) == online:
-                    return
-                now = node.clock()
-                wait = self._last_sent.get(participant_id, -PRESENCE_INTERVAL_MS) + \
-                    PRESENCE_INTERVAL_MS - now
-                if not online:
-                    # A dropped connection usually comes straight back: report the
-                    # absence only once it has lasted a moment.
-                    wait = max(wait, self._gone_at.get(participant_id, now) + OFFLINE_GRACE_MS - now)
-                if wait > 0:
-                    await asyncio.sleep(wait / 1000)
-                    continue
-                try:
-                    args = {"participant_id": participant_id, "node": node.node_id,
-                            "online": online}
-                    if not online:
-                        # When the socket went, not when the report was written: the
-                        # 20 s rule for a floor holder counts from then.
-                        args["since"] = self._gone_at.get(participant_id, now)
-                    await node.backend.append(self.host.room_id, "presence", args=args)
-                except BackendUnavailable:
-                    await asyncio.sleep(TICK_RETRY_S)
-                    continue
-                self._reported[participant_id] = online
-                self._last_sent[participant_id] = node.clock()
-        finally:
-            self._pending.pop(participant_id, None)
-
-    def reannounce(self) -> None:
-        self._reported.clear()
-        for participant_id in list(self.sockets):
-            self._changed(participant_id)
-
-    def _state_says(self, participant_id: str) -> bool:
-        person = self.host.state.participants.get(participant_id)
-        return person is not None and self.host.node.node_id in person.nodes
-
-    def stop(self) -> None:
-        for task in self._pending.values():
-            task.cancel()
+        return self.replica.events_since(since, viewer)
 
 
 class Node:
-    """The rooms this process hosts, over one log backend."""
+    """The rooms this process hosts, over one log backend.
 
-    def __init__(self, backend: LogBackend, *, clock: Callable[[], int]) -> None:
+    ``room_idle_ms``: how long a room with nothing to do stays in memory (see the
+    module's docstring), measured with ``clock``.
+    """
+
+    def __init__(self, backend: LogBackend, *, clock: Callable[[], int],
+                 room_idle_ms: int = ROOM_IDLE_MS) -> None:
         self.backend = backend
         self.clock = clock
         self.node_id = backend.node_id
+        self.room_idle_ms = room_idle_ms
         self.hosts: dict[str, RoomHost] = {}
         self._loading: dict[str, asyncio.Task[RoomHost | None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._unsubscribe: Callable[[], None] | None = None
+        # Metrics (counters only grow: what unloaded rooms did is kept here).
         self.entries_applied = 0
         self.repair_reads = 0
+        self.faults = 0
+        self.loads = 0
+        self.evictions = 0
+        self.frames_of_unloaded = 0
+
+    @property
+    def frames_sent(self) -> int:
+        return self.frames_of_unloaded + sum(h.hub.frames_sent for h in self.hosts.values())
 
     async def start(self) -> None:
         self._unsubscribe = self.backend.subscribe(self._on_entry)
-        if hasattr(self.backend, "alive_nodes"):
+        if self.backend.single_node:
+            # The only node hosts every room with something pending, so turns end on
+            # time after a restart even if nobody reconnects.
+            for room_id in await self.backend.room_ids():
+                host = await self.host(room_id)
+                if host is not None and host.idle:
+                    with contextlib.suppress(BackendUnavailable):  # it stays unloaded
+                        await self.unload(host)
+        else:
             # Several nodes: a room is hosted where its clients are, from its first one.
             self.spawn(self._sweep_dead_nodes())
-        else:
-            # The only node hosts every room, so turns end on time after a restart
-            # even if nobody reconnects.
-            for room_id in await self.backend.room_ids():
-                await self.host(room_id)
+        self.spawn(self._sweep_idle_rooms())
 
     async def _sweep_dead_nodes(self) -> None:
         """Any surviving node marks offline whoever was only on a node that died."""
@@ -341,6 +319,32 @@ class Node:
                     await self._forget_dead_nodes(host)
                 except BackendUnavailable:
                     break
+
+    async def _sweep_idle_rooms(self) -> None:
+        """Unload the rooms that have had nothing to do for ``room_idle_ms``."""
+        interval = min(self.room_idle_ms / 2000, IDLE_SWEEP_MAX_S)
+        while True:
+            await asyncio.sleep(interval)
+            now = self.clock()
+            for host in list(self.hosts.values()):
+                if now - host.last_used >= self.room_idle_ms and host.idle and \
+                        self.hosts.get(host.room_id) is host:
+                    with contextlib.suppress(BackendUnavailable):
+                        await self.unload(host)
+
+    async def unload(self, host: RoomHost) -> None:
+        """Forget an idle room (its timers with it), storing a snapshot first unless the
+        stored one is current. Raises ``BackendUnavailable`` if the snapshot cannot be
+        stored; the room is unloaded all the same (its log has everything)."""
+        if self.hosts.get(host.room_id) is not host:
+            return
+        del self.hosts[host.room_id]
+        host.stop()
+        self.evictions += 1
+        self.frames_of_unloaded += host.hub.frames_sent
+        if host.applied_seq > host.snapshot_seq:
+            # Nothing changes this state any more: it may be pickled at leisure.
+            await host.save_snapshot()
 
     async def stop(self) -> None:
         if self._unsubscribe is not None:
@@ -371,6 +375,7 @@ class Node:
         """The room's host, loading it from the log first; None if there is no such room."""
         host = self.hosts.get(room_id)
         if host is not None and host.ready.is_set():
+            host.last_used = self.clock()
             return host
         task = self._loading.get(room_id)
         if task is None:
@@ -391,22 +396,20 @@ class Node:
         except BaseException:
             del self.hosts[room_id]
             raise
+        self.loads += 1
+        host.last_used = self.clock()
         host.ready.set()
         host.loaded()
         self.spawn(self._forget_dead_nodes(host))
         return host
 
     async def _forget_dead_nodes(self, host: RoomHost) -> None:
-        alive = await self.alive_nodes()
+        if self.backend.single_node:
+            return  # no other node to have died
+        alive = await self.backend.alive_nodes()
         seen = {n for p in host.state.participants.values() for n in p.nodes}
         for node in sorted(seen - alive - {self.node_id}):
             await self.backend.append(host.room_id, "node.gone", args={"node": node})
-
-    async def alive_nodes(self) -> set[str]:
-        probe = getattr(self.backend, "alive_nodes", None)
-        if probe is None:
-            return {self.node_id}
-        return set(await probe())
 
     async def submit(self, room_id: str, kind: str, *, actor: str | None = None,
                      args: Json | None = None, nonce: str | None = None) -> Outcome:
@@ -417,7 +420,9 @@ class Node:
         host = await self.host(room_id) if kind != "room.create" else None
         if host is None and kind != "room.create":
             raise CommandError(ErrorCode.NOT_FOUND, "no such room")
-        entry = await self.backend.append(room_id, kind, actor=actor, args=args, nonce=nonce)
+        with host.pinned() if host is not None else contextlib.nullcontext():
+            entry = await self.backend.append(room_id, kind, actor=actor, args=args,
+                                              nonce=nonce)
         if host is None:
             host = await self.host(room_id)
             assert host is not None

@@ -11,14 +11,13 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from yishi.moderation import Action, History, Pipeline, load_pipeline
+from yishi.moderation.verdict import Kind, SpamAction
 
+from .core.commands import Command
+from .core.schema import ServerValue, server_values
 from .core.types import CommandError, ErrorCode, Json
 
 KEPT_HISTORIES = 50_000
-
-# The field of each command that carries free text, and the pipeline's kind for it.
-SCREENED = {"chat.send": ("text", "chat"), "statement.post": ("text", "statement"),
-            "hand.raise": ("note", "note"), "offline.add": ("name", "name")}
 
 CHAT_STATUS = {Action.ALLOW: "visible", Action.MASK: "masked", Action.HOLD: "held"}
 
@@ -36,7 +35,7 @@ class Screener:
             self._histories.popitem(last=False)
         return history
 
-    def text(self, text: str, *, kind: str, spam_action: str, room_id: str,
+    def text(self, text: str, *, kind: Kind, spam_action: SpamAction, room_id: str,
              participant_id: str | None, now_ms: int) -> tuple[str, str, tuple[str, ...]]:
         """(text to keep, chat status, reasons); raises ``CommandError(rejected)``."""
         history = self._history(room_id, participant_id) if participant_id else None
@@ -47,19 +46,21 @@ class Screener:
             raise CommandError(ErrorCode.REJECTED, f"the text was refused ({reasons})")
         return verdict.text, CHAT_STATUS[verdict.action], tuple(verdict.reasons)
 
-    def command(self, cmd: str, args: Json, *, spam_action: str, room_id: str,
-                participant_id: str, now_ms: int) -> Json:
-        """The command's arguments with their text screened (and, for chat, a status)."""
-        field = SCREENED.get(cmd)
-        if field is None or not args.get(field[0]):
-            return args
-        name, kind = field
-        text, status, reasons = self.text(args[name], kind=kind, spam_action=spam_action,
-                                          room_id=room_id, participant_id=participant_id,
-                                          now_ms=now_ms)
-        out = {**args, name: text}
-        if cmd == "chat.send":
-            out["status"] = status
-            if reasons:
+    def command(self, row: Command, args: Json, *, spam_action: SpamAction, room_id: str,
+                participant_id: str | None, now_ms: int) -> Json:
+        """``args`` with the texts ``row`` screens replaced by what is kept, and the
+        verdict (a chat status and its reasons) where the row records one."""
+        out = dict(args)
+        verdict = [name for name, value in server_values(row.args).items()
+                   if value is ServerValue.VERDICT]
+        for name, kind in row.screened:
+            if not out.get(name):
+                continue
+            out[name], status, reasons = self.text(
+                out[name], kind=kind, spam_action=spam_action, room_id=room_id,
+                participant_id=participant_id, now_ms=now_ms)
+            if "status" in verdict:
+                out["status"] = status
+            if "reasons" in verdict and reasons:
                 out["reasons"] = list(reasons)
         return out

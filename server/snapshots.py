@@ -4,6 +4,17 @@ A snapshot is a pickle of the room's state and its recent events. Pickle can
 name any callable, so loading one from a shared store (Redis) would let whoever
 can write there run code on every node; the reader below accepts only the
 room's own record types and a few containers, and refuses anything else.
+
+Layout: one pickle of ``(rules version, state, CHUNKED)``, then any number of
+pickles of event lists, in seq order, to the end of the blob. (A snapshot of
+an earlier release is one pickle of ``(rules version, state, events)``; it
+still loads.) Splitting lets a node take a snapshot without stalling its event
+loop (:class:`SnapshotWriter`): the state, which the next entry changes, is
+pickled at once, on the loop; the events, which never change once emitted, are
+pickled in a thread, by chunks of ``CHUNK_EVENTS`` consecutive event numbers,
+and a full chunk is pickled once and reused by every later snapshot. The
+chunks may hold a few events older than the ring kept; the ring drops them
+again as it is refilled.
 """
 
 from __future__ import annotations
@@ -62,17 +73,71 @@ def _as_constructor_call(cls: type) -> Callable[[Any], tuple[type, tuple[Any, ..
 _REDUCERS = {cls: _as_constructor_call(cls) for cls in _RECORDS}
 
 
-def dump(state: RoomState, events: list[Event]) -> bytes:
+CHUNKED = -1  # in place of the events: chunks of events follow
+CHUNK_EVENTS = 1024
+
+
+def _pickle(obj: object) -> bytes:
     out = io.BytesIO()
     pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
     pickler.dispatch_table = _REDUCERS
-    pickler.dump((RULES_VERSION, state, events))
+    pickler.dump(obj)
     return out.getvalue()
+
+
+class SnapshotWriter:
+    """Writes one room's snapshots, remembering the event chunks already pickled.
+
+    Call :meth:`state_part` on the event loop, at the moment the snapshot is of;
+    then :meth:`finish` anywhere (a thread), one call at a time per writer.
+    """
+
+    def __init__(self) -> None:
+        self._chunks: dict[int, bytes] = {}  # chunk number -> pickle of its events
+
+    def state_part(self, state: RoomState) -> bytes:
+        return _pickle((RULES_VERSION, state, CHUNKED))
+
+    def finish(self, state_part: bytes, events: list[Event]) -> bytes:
+        """The snapshot: ``state_part`` and ``events`` (consecutive, in seq order, all
+        emitted before the state was pickled, never changed since)."""
+        parts = [state_part]
+        last = events[-1].seq if events else 0
+        groups: dict[int, list[Event]] = {}
+        for event in events:
+            groups.setdefault((event.seq - 1) // CHUNK_EVENTS, []).append(event)
+        for number, group in groups.items():
+            cached = self._chunks.get(number)
+            if cached is None:
+                cached = _pickle(group)
+                if (number + 1) * CHUNK_EVENTS <= last:  # full: no event will join it
+                    self._chunks[number] = cached
+            parts.append(cached)
+        for number in [n for n in self._chunks if n not in groups]:
+            del self._chunks[number]
+        return b"".join(parts)
+
+
+def dump(state: RoomState, events: list[Event]) -> bytes:
+    """A snapshot in one go (tests, tools); a node uses :class:`SnapshotWriter`."""
+    writer = SnapshotWriter()
+    return writer.finish(writer.state_part(state), events)
 
 
 def load(blob: bytes) -> tuple[int, RoomState, list[Event]]:
     """(rules version, state, events); raises ``UnsafeSnapshot`` or ``pickle`` errors."""
-    version, state, events = _RoomUnpickler(io.BytesIO(blob)).load()
-    if not isinstance(state, RoomState) or not isinstance(events, (list, collections.deque)):
+    stream = io.BytesIO(blob)
+    version, state, events = _RoomUnpickler(stream).load()
+    if not isinstance(state, RoomState):
+        raise UnsafeSnapshot("not a room snapshot")
+    if events == CHUNKED:
+        events = []
+        while stream.tell() < len(blob):
+            chunk = _RoomUnpickler(stream).load()
+            if not isinstance(chunk, list):
+                raise UnsafeSnapshot("not a chunk of events")
+            events += chunk
+    if not isinstance(events, (list, collections.deque)) or not all(
+            isinstance(e, Event) for e in events):
         raise UnsafeSnapshot("not a room snapshot")
     return int(version), state, list(events)

@@ -57,6 +57,23 @@ class LogBackend(Protocol):
     """Append transactions made durable so far (a metric): one per append, or fewer
     under load for a backend that commits appends in groups."""
 
+    single_node: bool
+    """True when this node is the only one appending to the store (memory, sqlite): it
+    then hosts every room with something pending from its start, and no node is ever
+    declared gone. False (redis): rooms are hosted where their clients are, and nodes
+    sweep for others that died."""
+
+    @property
+    def repair_reads(self) -> int:
+        """A metric: reads of the stored log the backend made to fill gaps in what it
+        heard (always 0 where nothing can be missed)."""
+        ...
+
+    @property
+    def reconnects(self) -> int:
+        """A metric: connections to the store lost and made again (0 for an embedded one)."""
+        ...
+
     async def start(self) -> None:
         """Open the store (creating it if needed). Call once, before anything else."""
         ...
@@ -142,6 +159,11 @@ class LogBackend(Protocol):
 
     async def ping(self) -> None:
         """Return if the store is reachable; raise :class:`BackendUnavailable` if not (/readyz)."""
+        ...
+
+    async def alive_nodes(self) -> set[str]:
+        """Ids of the nodes appending to the store now, this one always included (just
+        ``{node_id}`` where :attr:`single_node`)."""
         ...
 
 

@@ -34,6 +34,7 @@ class MemoryStore:
         self.secrets: dict[str, str] = {}
         self.snapshots: dict[str, tuple[int, bytes]] = {}
         self.fanouts: tuple[Fanout, ...] = ()  # of the started backends on this store
+        self.nodes: set[str] = set()  # ids of the started backends on this store
 
 
 class MemoryBackend:
@@ -44,6 +45,10 @@ class MemoryBackend:
     ) -> None:
         self.node_id = node_id if node_id is not None else secrets.token_hex(8)
         self.commits = 0
+        # See LogBackend.single_node: a store of its own has no other node on it.
+        self.single_node = store is None
+        self.repair_reads = 0  # every append is heard: nothing to repair
+        self.reconnects = 0
         self._clock = clock
         self._store = store if store is not None else MemoryStore()
         self._fanout = Fanout()
@@ -51,12 +56,14 @@ class MemoryBackend:
 
     async def start(self) -> None:
         self._store.fanouts = (*self._store.fanouts, self._fanout)
+        self._store.nodes.add(self.node_id)
         self._open = True
 
     async def close(self) -> None:
         if self._open:
             self._open = False
             self._store.fanouts = tuple(f for f in self._store.fanouts if f is not self._fanout)
+            self._store.nodes.discard(self.node_id)
 
     async def append(
         self,
@@ -114,6 +121,10 @@ class MemoryBackend:
 
     async def ping(self) -> None:
         self._check_open()
+
+    async def alive_nodes(self) -> set[str]:
+        self._check_open()
+        return set(self._store.nodes)  # a backend closed is a node gone
 
     def _check_open(self) -> None:
         if not self._open:

@@ -90,6 +90,7 @@ class RedisBackend:
     ) -> None:
         self.node_id = node_id if node_id is not None else secrets.token_hex(8)
         self.commits = 0
+        self.single_node = False  # see LogBackend.single_node
         self.url = url
         self.node_ttl_s = node_ttl_s if node_ttl_s is not None else node_ttl_from_env()
         self._clock = clock

@@ -78,6 +78,9 @@ class SqliteBackend:
     def __init__(self, *, path: str | Path, clock: Clock, node_id: str | None = None) -> None:
         self.node_id = node_id if node_id is not None else secrets.token_hex(8)
         self.commits = 0
+        self.single_node = True  # see LogBackend.single_node
+        self.repair_reads = 0  # every append is heard: nothing to repair
+        self.reconnects = 0
         self.path = Path(path)
         self._clock = clock
         self._fanout = Fanout()
@@ -308,6 +311,10 @@ class SqliteBackend:
 
     def _query_ping(self) -> None:
         self._connection(self._rconn).execute("SELECT 1 FROM rooms LIMIT 1").fetchall()
+
+    async def alive_nodes(self) -> set[str]:
+        self._check_open()
+        return {self.node_id}  # the only node
 
     # -- plumbing ------------------------------------------------------------------------
 

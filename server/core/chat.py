@@ -18,11 +18,10 @@ Rules:
 
 from __future__ import annotations
 
-from .context import Context, handles
+from .args import ChatSend, MessageRef
+from .context import Context
 from .state import ChatBucket, ChatMessage
 from .types import CommandError, ErrorCode, Json, Role, person
-
-CHAT_ROLES = (Role.PARTICIPANT, Role.CLERK, Role.MODERATOR)
 
 
 def _take_token(ctx: Context, participant_id: str) -> None:
@@ -37,12 +36,10 @@ def _take_token(ctx: Context, participant_id: str) -> None:
     buckets[participant_id] = ChatBucket(tokens=tokens - 1, at=ctx.at)
 
 
-@handles("chat.send")
-def chat_send(ctx: Context, args: Json) -> Json:
-    sender = ctx.require(*CHAT_ROLES)
-    ctx.require_not_ended()
+def chat_send(ctx: Context, args: ChatSend) -> Json:
+    sender = ctx.actor()
     staff = sender.role is not Role.PARTICIPANT
-    status = str(args.get("status", "visible"))
+    status = args.status or "visible"
     if not staff:
         if sender.muted_until is not None and sender.muted_until > ctx.at:
             raise CommandError(ErrorCode.FORBIDDEN, "you are muted")
@@ -54,8 +51,8 @@ def chat_send(ctx: Context, args: Json) -> Json:
     elif status == "held":
         status = "visible"
     message = ChatMessage(message_id=ctx.new_id("m"), participant_id=sender.participant_id,
-                          name=sender.name, text=args["text"], at=ctx.at, status=status,
-                          reasons=tuple(args.get("reasons") or ()))
+                          name=sender.name, text=args.text, at=ctx.at, status=status,
+                          reasons=tuple(args.reasons or ()))
     ctx.state.chat[message.message_id] = message
     if message.public:
         ctx.emit("chat.posted", message.to_wire())
@@ -71,11 +68,8 @@ def _message(ctx: Context, message_id: str) -> ChatMessage:
     return message
 
 
-@handles("chat.approve")
-def chat_approve(ctx: Context, args: Json) -> Json:
-    ctx.require(Role.MODERATOR)
-    ctx.require_not_ended()
-    message = _message(ctx, args["message_id"])
+def chat_approve(ctx: Context, args: MessageRef) -> Json:
+    message = _message(ctx, args.message_id)
     if message.status != "held":
         raise CommandError(ErrorCode.CONFLICT, "the message is not held")
     message.status = "visible"
@@ -84,11 +78,8 @@ def chat_approve(ctx: Context, args: Json) -> Json:
     return {}
 
 
-@handles("chat.remove")
-def chat_remove(ctx: Context, args: Json) -> Json:
-    ctx.require(Role.MODERATOR)
-    ctx.require_not_ended()
-    message = _message(ctx, args["message_id"])
+def chat_remove(ctx: Context, args: MessageRef) -> Json:
+    message = _message(ctx, args.message_id)
     was_public = message.public
     message.status = "removed"
     message.pinned = False
@@ -102,11 +93,8 @@ def chat_remove(ctx: Context, args: Json) -> Json:
     return {}
 
 
-@handles("chat.pin")
-def chat_pin(ctx: Context, args: Json) -> Json:
-    ctx.require(Role.MODERATOR)
-    ctx.require_not_ended()
-    message = _message(ctx, args["message_id"])
+def chat_pin(ctx: Context, args: MessageRef) -> Json:
+    message = _message(ctx, args.message_id)
     if not message.public:
         raise CommandError(ErrorCode.CONFLICT, "only a visible message can be pinned")
     message.pinned = True

@@ -1,202 +1,130 @@
-"""Argument shapes of every client command, checked in one place.
+"""The command table: everything about a command or a system entry, in one row.
 
-The server checks a command against these shapes before it appends it to the
-log (so junk never reaches the log); the reducer relies on them. A wrong shape
-is ``bad_command``; a text over its limit is ``too_large``.
+A row says what a command takes (its arguments class), who may send it for
+themselves (``senders``), who may send it for someone else (``for_others``,
+with ``on_behalf_of``: only for an attendee seated in the hall), in which
+session states it is allowed (``states``), which of its texts the moderation
+pipeline screens (``screened``), whether a client may send it at all
+(``client``: system entries are appended by the server), and its handler.
+
+Everyone reads this table: the reducer checks role and state from the row
+before it calls the handler; the WebSocket edge parses a client's arguments
+with the row's class, pre-checks role and state against its replica before it
+screens any text, and fills the arguments the server sets; the HTTP API
+checks a new room's arguments with ``room.create``'s class; the tests' room
+builder and ``docs/protocol.md``'s command table are held against it.
 """
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
-from .state import DEFAULT_SETTINGS, STANCES
-from .types import CommandError, ErrorCode, Json
+from . import args as a
+from . import chat, floor, polls, session, system
+from .schema import parse, to_log
+from .types import CommandError, ErrorCode, Json, Role
 
-# Text limits from the contract (characters), and our own for the rest.
-LIMITS = {
-    "statement": 2000, "chat": 500, "name": 40, "note": 200,
-    "minutes_note": 2000, "decision": 2000, "title": 200, "owner": 80,
-    "question": 300, "option": 100, "topic": 1000,
-}
-MAX_OPTIONS = 20
-MAX_AGENDA_ITEMS = 50
+Handler = Callable[[Any, Any], Json]  # (Context, the row's arguments) -> result
+TextKind = Literal["chat", "statement", "name", "note"]  # the moderation pipeline's kinds
 
-Check = Callable[[str, Any], Any]
+PENDING, LIVE, ENDED = "pending", "live", "ended"
+ANY_STATE = frozenset({PENDING, LIVE, ENDED})
+NOT_ENDED = frozenset({PENDING, LIVE})
+ONLY_LIVE = frozenset({LIVE})
 
-
-def _bad(message: str) -> CommandError:
-    return CommandError(ErrorCode.BAD_COMMAND, message)
-
-
-def text(limit_key: str, *, allow_empty: bool = False) -> Check:
-    limit = LIMITS[limit_key]
-
-    def check(name: str, value: Any) -> str:
-        if not isinstance(value, str):
-            raise _bad(f"{name} must be a string")
-        stripped: str = value.strip()
-        if not stripped and not allow_empty:
-            raise _bad(f"{name} must not be empty")
-        if len(stripped) > limit:
-            raise CommandError(ErrorCode.TOO_LARGE, f"{name} is longer than {limit} characters")
-        return stripped
-
-    return check
+MODERATOR = frozenset({Role.MODERATOR})
+RESIDENT = frozenset({Role.PARTICIPANT})
+SPEAKERS = frozenset({Role.PARTICIPANT, Role.CLERK, Role.MODERATOR})
+CLERK = frozenset({Role.CLERK})
+STAFF_FOR_HANDS = frozenset({Role.CLERK, Role.MODERATOR})
+RECORDERS = frozenset({Role.MODERATOR, Role.CLERK})
+NOBODY: frozenset[Role] = frozenset()
 
 
-def integer(low: int, high: int) -> Check:
-    def check(name: str, value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise _bad(f"{name} must be an integer")
-        if not low <= value <= high:
-            raise _bad(f"{name} must be between {low} and {high}")
-        return value
-
-    return check
-
-
-def boolean(name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise _bad(f"{name} must be true or false")
-    return value
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    args: type
+    handler: Handler
+    senders: frozenset[Role]
+    for_others: frozenset[Role] = NOBODY
+    states: frozenset[str] = ANY_STATE
+    screened: tuple[tuple[str, TextKind], ...] = ()  # (argument, moderation kind)
+    client: bool = True
 
 
-def one_of(*allowed: str) -> Check:
-    def check(name: str, value: Any) -> str:
-        if value not in allowed:
-            raise _bad(f"{name} must be one of {', '.join(allowed)}")
-        return str(value)
-
-    return check
+def _rows(*rows: Command) -> dict[str, Command]:
+    return {row.name: row for row in rows}
 
 
-def ident(name: str, value: Any) -> str:
-    if not isinstance(value, str) or not 0 < len(value) <= 64:
-        raise _bad(f"{name} must be an id string")
-    return value
+C = Command
+TABLE: dict[str, Command] = _rows(
+    # -- the floor: hands, turns, statements (floor.py) --------------------------------
+    C("hand.raise", a.HandRaise, floor.hand_raise, RESIDENT, STAFF_FOR_HANDS, ONLY_LIVE,
+      screened=(("note", "note"),)),
+    C("hand.lower", a.ForSomeone, floor.hand_lower, RESIDENT, STAFF_FOR_HANDS, NOT_ENDED),
+    C("statement.post", a.StatementPost, floor.statement_post, SPEAKERS, CLERK, ONLY_LIVE,
+      screened=(("text", "statement"),)),
+    C("turn.yield", a.NoArgs, floor.turn_yield, SPEAKERS, states=ONLY_LIVE),
+    C("turn.next", a.NoArgs, floor.turn_next, MODERATOR, states=ONLY_LIVE),
+    C("turn.grant", a.TurnGrant, floor.turn_grant, MODERATOR, states=ONLY_LIVE),
+    C("turn.end", a.TurnEnd, floor.turn_end, MODERATOR, states=ONLY_LIVE),
+    C("turn.extend", a.TurnExtend, floor.turn_extend, MODERATOR, states=ONLY_LIVE),
+    C("queue.remove", a.Person, floor.queue_remove, MODERATOR, states=NOT_ENDED),
+    # -- polls (polls.py) ----------------------------------------------------------------
+    C("poll.open", a.PollOpen, polls.poll_open, MODERATOR, states=ONLY_LIVE),
+    C("poll.vote", a.PollVote, polls.poll_vote, RESIDENT, CLERK, ONLY_LIVE),
+    C("poll.close", a.PollRef, polls.poll_close, MODERATOR, states=NOT_ENDED),
+    # -- chat (chat.py) ------------------------------------------------------------------
+    C("chat.send", a.ChatSend, chat.chat_send, SPEAKERS, states=NOT_ENDED,
+      screened=(("text", "chat"),)),
+    C("chat.approve", a.MessageRef, chat.chat_approve, MODERATOR, states=NOT_ENDED),
+    C("chat.remove", a.MessageRef, chat.chat_remove, MODERATOR, states=NOT_ENDED),
+    C("chat.pin", a.MessageRef, chat.chat_pin, MODERATOR, states=NOT_ENDED),
+    # -- the session, its people and its record (session.py) -----------------------------
+    C("session.start", a.NoArgs, session.session_start, MODERATOR, states=frozenset({PENDING})),
+    C("session.end", a.NoArgs, session.session_end, MODERATOR, states=ONLY_LIVE),
+    C("agenda.goto", a.AgendaGoto, session.agenda_goto, MODERATOR, states=NOT_ENDED),
+    C("agenda.set", a.AgendaSet, session.agenda_set, MODERATOR, states=NOT_ENDED),
+    C("settings.update", a.SettingsUpdate, session.settings_update, MODERATOR,
+      states=NOT_ENDED),
+    C("offline.add", a.OfflineAdd, session.offline_add, RECORDERS, states=NOT_ENDED,
+      screened=(("name", "name"),)),
+    C("participant.mute", a.ParticipantMute, session.participant_mute, MODERATOR,
+      states=NOT_ENDED),
+    C("participant.remove", a.Person, session.participant_remove, MODERATOR,
+      states=NOT_ENDED),
+    C("minutes.note", a.MinutesNote, session.minutes_note, RECORDERS),
+    C("decision.record", a.DecisionRecord, session.decision_record, MODERATOR,
+      states=NOT_ENDED),
+    C("action.add", a.ActionAdd, session.action_add, MODERATOR, states=NOT_ENDED),
+    C("action.update", a.ActionUpdate, session.action_update,
+      frozenset({Role.MODERATOR, Role.OFFICE})),
+    C("minutes.publish", a.MinutesPublish, session.minutes_publish, MODERATOR),
+    # -- entries the server appends (system.py) ------------------------------------------
+    C("room.create", a.RoomCreate, system.room_create, NOBODY, client=False),
+    C("participant.join", a.ParticipantJoin, system.participant_join, NOBODY,
+      screened=(("name", "name"),), client=False),
+    C("invites.create", a.InvitesCreate, system.invites_create, MODERATOR, client=False),
+    C("token.revoke", a.Person, system.token_revoke, MODERATOR, client=False),
+    C("presence", a.Presence, system.presence, NOBODY, client=False),
+    C("node.gone", a.NodeGone, system.node_gone, NOBODY, client=False),
+    C("tick", a.NoArgs, system.tick, NOBODY, client=False),
+)
 
 
-def iso_date(name: str, value: Any) -> str:
-    if not isinstance(value, str):
-        raise _bad(f"{name} must be an ISO date (YYYY-MM-DD)")
-    try:
-        return datetime.date.fromisoformat(value).isoformat()
-    except ValueError:
-        raise _bad(f"{name} must be an ISO date (YYYY-MM-DD)") from None
+def client_command(name: str) -> Command | None:
+    """The row of a command a client may send, or None."""
+    row = TABLE.get(name)
+    return row if row is not None and row.client else None
 
 
-def list_of(item: Check, *, low: int, high: int) -> Check:
-    def check(name: str, value: Any) -> list[Any]:
-        if not isinstance(value, list) or not low <= len(value) <= high:
-            raise _bad(f"{name} must be a list of {low} to {high} items")
-        return [item(f"{name}[{i}]", v) for i, v in enumerate(value)]
-
-    return check
-
-
-SETTINGS_CHECKS: dict[str, Check] = {
-    "turn_seconds": integer(1, 3600),
-    "policy": one_of("balanced", "alternate"),
-    "revote": boolean,
-    "chat_mode": one_of("open", "premoderated", "closed"),
-    "spam_action": one_of("hold", "reject"),
-    "chat_rate": integer(0, 600),
-    "invite_mode": one_of("open", "personal"),
-    "lang": one_of("zh", "en"),
-}
-assert set(SETTINGS_CHECKS) == set(DEFAULT_SETTINGS)
-
-
-def settings_patch(name: str, value: Any) -> Json:
-    if not isinstance(value, dict):
-        raise _bad(f"{name} must be an object")
-    unknown = set(value) - set(SETTINGS_CHECKS)
-    if unknown:
-        raise _bad(f"unknown settings: {', '.join(sorted(unknown))}")
-    return {k: SETTINGS_CHECKS[k](k, v) for k, v in value.items()}
-
-
-STANCE = one_of(*STANCES)
-SECONDS_600 = integer(1, 600)
-
-# command -> {arg: (check, required)}
-SPECS: dict[str, dict[str, tuple[Check, bool]]] = {
-    "ping": {},
-    "hand.raise": {"stance": (STANCE, True), "note": (text("note", allow_empty=True), False),
-                   "on_behalf_of": (ident, False)},
-    "hand.lower": {"on_behalf_of": (ident, False)},
-    "statement.post": {"text": (text("statement"), True), "on_behalf_of": (ident, False)},
-    "turn.yield": {},
-    "poll.vote": {"poll_id": (ident, True),
-                  "choices": (list_of(integer(0, MAX_OPTIONS - 1), low=0, high=MAX_OPTIONS), True),
-                  "on_behalf_of": (ident, False)},
-    "chat.send": {"text": (text("chat"), True)},
-    "session.start": {},
-    "session.end": {},
-    "agenda.goto": {"index": (integer(0, MAX_AGENDA_ITEMS - 1), True)},
-    "agenda.set": {"items": (list_of(text("title"), low=1, high=MAX_AGENDA_ITEMS), True)},
-    "turn.next": {},
-    "turn.grant": {"participant_id": (ident, True), "stance": (STANCE, False)},
-    "turn.end": {"turn_id": (ident, False)},
-    "turn.extend": {"seconds": (SECONDS_600, True), "turn_id": (ident, False)},
-    "queue.remove": {"participant_id": (ident, True)},
-    "offline.add": {"name": (text("name"), True)},
-    "poll.open": {"question": (text("question"), True),
-                  "options": (list_of(text("option"), low=0, high=MAX_OPTIONS), False),
-                  "kind": (one_of("single", "multi", "yes_no_abstain"), True),
-                  "max_choices": (integer(1, MAX_OPTIONS), False),
-                  "secret": (boolean, False), "live_results": (boolean, False)},
-    "poll.close": {"poll_id": (ident, True)},
-    "chat.approve": {"message_id": (ident, True)},
-    "chat.remove": {"message_id": (ident, True)},
-    "chat.pin": {"message_id": (ident, True)},
-    "participant.mute": {"participant_id": (ident, True), "seconds": (integer(0, 86400), True)},
-    "participant.remove": {"participant_id": (ident, True)},
-    "minutes.note": {"text": (text("minutes_note"), True)},
-    "decision.record": {"text": (text("decision"), True), "poll_id": (ident, False)},
-    "action.add": {"title": (text("title"), True), "owner": (text("owner"), True),
-                   "due": (iso_date, True)},
-    "action.update": {"action_id": (ident, True),
-                      "status": (one_of("open", "in_progress", "done", "dropped"), True),
-                      "note": (text("minutes_note", allow_empty=True), False)},
-    "minutes.publish": {},
-}
-
-# Commands whose arguments are a settings patch (any keys of `settings`).
-SETTINGS_COMMAND = "settings.update"
-
-
-def validate(cmd: str, args: Any) -> Json:
-    """Check a command's arguments; returns them normalised (texts stripped).
-
-    Raises ``CommandError`` (``bad_command`` or ``too_large``).
-    """
-    if args is None:
-        args = {}
-    if not isinstance(args, dict):
-        raise _bad("args must be an object")
-    if cmd == SETTINGS_COMMAND:
-        patch = settings_patch("args", args)
-        if not patch:
-            raise _bad("settings.update needs at least one setting")
-        return patch
-    spec = SPECS.get(cmd)
-    if spec is None:
-        raise _bad(f"unknown command {cmd!r}")
-    unknown = set(args) - set(spec)
-    if unknown:
-        raise _bad(f"unknown arguments: {', '.join(sorted(unknown))}")
-    out: Json = {}
-    for name, (check, required) in spec.items():
-        if name not in args or args[name] is None:
-            if required:
-                raise _bad(f"{name} is required")
-            continue
-        out[name] = check(name, args[name])
-    return out
-
-
-def is_command(cmd: str) -> bool:
-    return cmd in SPECS or cmd == SETTINGS_COMMAND
+def client_args(name: str, raw: Any) -> Json:
+    """A client's arguments to ``name``, checked and normalised as the log stores them
+    (before the server screens texts and adds what it sets). Raises ``CommandError``."""
+    row = client_command(name)
+    if row is None:
+        raise CommandError(ErrorCode.BAD_COMMAND, f"unknown command {name!r}")
+    return to_log(parse(row.args, raw, client=True))

@@ -6,7 +6,6 @@ Handlers validate everything first and only then change the state, so that a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from . import queue as policy
@@ -15,18 +14,6 @@ from .types import MODERATORS, PUBLIC, Audience, CommandError, Entry, ErrorCode,
 from .types import person as person_audience
 
 QUEUE_INTERVAL_MS = 500  # at most one queue.changed per window while hands move
-
-Handler = Callable[["Context", Json], Json]
-HANDLERS: dict[str, Handler] = {}
-
-
-def handles(kind: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        HANDLERS[kind] = fn
-        return fn
-
-    return register
-
 
 @dataclass(slots=True)
 class Context:
@@ -56,47 +43,30 @@ class Context:
             raise CommandError(ErrorCode.UNAUTHORIZED, "unknown or removed participant")
         return person
 
-    def require(self, *roles: Role) -> Participant:
-        person = self.actor()
-        if person.role not in roles:
-            raise CommandError(ErrorCode.FORBIDDEN,
-                               f"{self.entry.kind} is not allowed for a {person.role.value}")
-        return person
-
     def participant(self, participant_id: str) -> Participant:
         person = self.state.participants.get(participant_id)
         if person is None or person.removed:
             raise CommandError(ErrorCode.NOT_FOUND, f"no participant {participant_id}")
         return person
 
-    def acting_for(self, args: Json, *, staff_roles: Iterable[Role]) -> Participant:
-        """The person a command is for: the sender, or with ``on_behalf_of`` someone
-        a staff member acts for. Residents act for themselves only."""
+    def acting_for(self, on_behalf_of: str | None) -> Participant:
+        """The person a command is for: the sender, or the attendee ``on_behalf_of`` names.
+
+        Whether the sender's role may act for others at all is the command's row
+        (checked before the handler runs). Only residents seated in the hall can
+        be acted for: someone with a phone of their own speaks and votes for
+        themselves, and nobody else may put words or a ballot in their name.
+        """
         sender = self.actor()
-        target_id = args.get("on_behalf_of")
-        if target_id is None or target_id == sender.participant_id:
-            if sender.role is not Role.PARTICIPANT:
-                raise CommandError(ErrorCode.FORBIDDEN,
-                                   f"a {sender.role.value} may only act on behalf of someone")
+        if on_behalf_of is None or on_behalf_of == sender.participant_id:
             return sender
-        if sender.role not in set(staff_roles):
-            raise CommandError(ErrorCode.FORBIDDEN, "on_behalf_of is for staff")
-        target = self.participant(target_id)
+        target = self.participant(on_behalf_of)
         if target.role is not Role.PARTICIPANT:
             raise CommandError(ErrorCode.FORBIDDEN, "only residents can be acted for")
-        if sender.role is Role.CLERK and not target.in_hall:
-            raise CommandError(ErrorCode.FORBIDDEN, "a clerk acts for attendees in the hall")
+        if not target.in_hall:
+            raise CommandError(ErrorCode.FORBIDDEN,
+                               "only attendees seated in the hall can be acted for")
         return target
-
-    # -- room status ---------------------------------------------------------------
-
-    def require_live(self) -> None:
-        if self.state.status != "live":
-            raise CommandError(ErrorCode.CONFLICT, f"the session is {self.state.status}, not live")
-
-    def require_not_ended(self) -> None:
-        if self.state.status == "ended":
-            raise CommandError(ErrorCode.CONFLICT, "the session has ended")
 
     # -- announcements shared by several handlers -----------------------------------
 
@@ -116,6 +86,8 @@ class Context:
                      "stance": entry.stance, "raised_at": entry.raised_at}
         if entry.note:
             out["note"] = entry.note
+        if entry.by:
+            out["by"] = entry.by
         return out
 
     def emit_queue(self) -> None:
@@ -132,7 +104,7 @@ class Context:
         their position from the reply; the moderators' own actions announce at once.
         """
         last = self.state.queue_announced_at
-        if (self.state.rules_version < 2 or last is None
+        if (not self.state.rules.coalesce_hands or last is None
                 or self.at - last >= QUEUE_INTERVAL_MS):
             self.emit_queue()
         else:

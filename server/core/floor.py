@@ -21,12 +21,21 @@ Rules (PROTOCOL.md, "Stances and the speaking queue"):
 from __future__ import annotations
 
 from . import queue as policy
-from .context import Context, handles
-from .state import QueueEntry, Statement, Turn
+from .args import (
+    ForSomeone,
+    HandRaise,
+    NoArgs,
+    Person,
+    StatementPost,
+    TurnEnd,
+    TurnExtend,
+    TurnGrant,
+)
+from .context import Context
+from .state import Participant, QueueEntry, Statement, Turn
 from .types import CommandError, ErrorCode, Json, Role
 
 LEFT_GRACE_MS = 20_000
-STAFF_FOR_HANDS = (Role.CLERK, Role.MODERATOR)
 
 
 def end_turn(ctx: Context, reason: str, *, ended_at: int | None = None) -> None:
@@ -105,52 +114,55 @@ def _running_turn(ctx: Context, turn_id: str | None) -> Turn:
     return turn
 
 
-@handles("hand.raise")
-def hand_raise(ctx: Context, args: Json) -> Json:
-    person = ctx.acting_for(args, staff_roles=STAFF_FOR_HANDS)
-    ctx.require_live()
+def _proxied(ctx: Context, on_behalf_of: str | None) -> Participant:
+    """Whom a hand is for. Before rules 3 a moderator could act for anyone."""
+    sender = ctx.actor()
+    if (not ctx.state.rules.hall_only_proxies and sender.role is Role.MODERATOR
+            and on_behalf_of not in (None, sender.participant_id)):
+        person = ctx.participant(on_behalf_of or "")
+        if person.role is not Role.PARTICIPANT:
+            raise CommandError(ErrorCode.FORBIDDEN, "only residents can be acted for")
+        return person
+    return ctx.acting_for(on_behalf_of)
+
+
+def hand_raise(ctx: Context, args: HandRaise) -> Json:
+    person = _proxied(ctx, args.on_behalf_of)
     state = ctx.state
     if state.turn is not None and state.turn.participant_id == person.participant_id:
         raise CommandError(ErrorCode.CONFLICT, "you hold the floor")
     item = state.item
-    stance = args["stance"]
     existing = item.queue.get(person.participant_id)
-    if existing is not None and existing.stance == stance:
-        if "note" in args and args["note"] != (existing.note or ""):
-            existing.note = args["note"] or None
+    if existing is not None and existing.stance == args.stance:
+        if args.note is not None and args.note != (existing.note or ""):
+            existing.note = args.note or None
             ctx.hands_moved()
         return {"position": policy.position(item, person.participant_id)}
+    by = ctx.entry.actor if person.participant_id != ctx.entry.actor else None
     item.queue.pop(person.participant_id, None)
     item.queue[person.participant_id] = QueueEntry(
-        participant_id=person.participant_id, stance=stance, raised_at=ctx.at,
-        order=ctx.entry.seq, note=args.get("note") or None)
+        participant_id=person.participant_id, stance=args.stance, raised_at=ctx.at,
+        order=ctx.entry.seq, note=args.note or None,
+        by=by if ctx.state.rules.hall_only_proxies else None)
     ctx.hands_moved()
     return {"position": policy.position(item, person.participant_id)}
 
 
-@handles("hand.lower")
-def hand_lower(ctx: Context, args: Json) -> Json:
-    person = ctx.acting_for(args, staff_roles=STAFF_FOR_HANDS)
-    ctx.require_not_ended()
+def hand_lower(ctx: Context, args: ForSomeone) -> Json:
+    person = _proxied(ctx, args.on_behalf_of)
     if ctx.state.item.queue.pop(person.participant_id, None) is not None:
         ctx.hands_moved()
     return {}
 
 
-@handles("queue.remove")
-def queue_remove(ctx: Context, args: Json) -> Json:
-    ctx.require(Role.MODERATOR)
-    ctx.require_not_ended()
-    if ctx.state.item.queue.pop(args["participant_id"], None) is None:
+def queue_remove(ctx: Context, args: Person) -> Json:
+    if ctx.state.item.queue.pop(args.participant_id, None) is None:
         raise CommandError(ErrorCode.NOT_FOUND, "that participant is not waiting")
     ctx.emit_queue()
     return {}
 
 
-@handles("turn.next")
-def turn_next(ctx: Context, args: Json) -> Json:
-    ctx.require(Role.MODERATOR)
-    ctx.require_live()
+def turn_next(ctx: Context, args: NoArgs) -> Json:
     _require_no_turn(ctx)
     chosen = policy.pick_next(ctx.state.item, ctx.state.settings["policy"])
     if chosen is None:
@@ -158,43 +170,32 @@ def turn_next(ctx: Context, args: Json) -> Json:
     return _give_floor(ctx, chosen.participant_id, chosen.stance, override=False)
 
 
-@handles("turn.grant")
-def turn_grant(ctx: Context, args: Json) -> Json:
-    ctx.require(Role.MODERATOR)
-    ctx.require_live()
+def turn_grant(ctx: Context, args: TurnGrant) -> Json:
     _require_no_turn(ctx)
-    person = ctx.participant(args["participant_id"])
+    person = ctx.participant(args.participant_id)
     if person.role is Role.OBSERVER:
         raise CommandError(ErrorCode.CONFLICT, "observers cannot take the floor")
     waiting = ctx.state.item.queue.get(person.participant_id)
-    stance = args.get("stance") or (waiting.stance if waiting else "neutral")
+    stance = args.stance or (waiting.stance if waiting else "neutral")
     return _give_floor(ctx, person.participant_id, stance, override=True)
 
 
-@handles("turn.end")
-def turn_end(ctx: Context, args: Json) -> Json:
-    ctx.require(Role.MODERATOR)
-    _running_turn(ctx, args.get("turn_id"))
+def turn_end(ctx: Context, args: TurnEnd) -> Json:
+    _running_turn(ctx, args.turn_id)
     end_turn(ctx, "moderator")
     return {}
 
 
-@handles("turn.extend")
-def turn_extend(ctx: Context, args: Json) -> Json:
-    ctx.require(Role.MODERATOR)
-    turn = _running_turn(ctx, args.get("turn_id"))
-    turn.ends_at += args["seconds"] * 1000
-    turn.extended_ms += args["seconds"] * 1000
+def turn_extend(ctx: Context, args: TurnExtend) -> Json:
+    turn = _running_turn(ctx, args.turn_id)
+    turn.ends_at += args.seconds * 1000
+    turn.extended_ms += args.seconds * 1000
     ctx.emit("turn.extended", turn.to_wire())
     return {"ends_at": turn.ends_at}
 
 
-SPEAKING_ROLES = (Role.PARTICIPANT, Role.CLERK, Role.MODERATOR)
-
-
-@handles("turn.yield")
-def turn_yield(ctx: Context, args: Json) -> Json:
-    person = ctx.require(*SPEAKING_ROLES)
+def turn_yield(ctx: Context, args: NoArgs) -> Json:
+    person = ctx.actor()
     turn = ctx.state.turn
     if turn is None or turn.participant_id != person.participant_id:
         raise CommandError(ErrorCode.CONFLICT, "you do not hold the floor")
@@ -202,27 +203,41 @@ def turn_yield(ctx: Context, args: Json) -> Json:
     return {}
 
 
-@handles("statement.post")
-def statement_post(ctx: Context, args: Json) -> Json:
-    sender = ctx.require(*SPEAKING_ROLES)
+def statement_post(ctx: Context, args: StatementPost) -> Json:
+    """The floor holder speaks; a clerk types for a holder who is in the hall.
+
+    A clerk who does not hold the floor posts for the holder, named or not.
+    """
+    sender = ctx.actor()
     turn = ctx.state.turn
     if turn is None:
         raise CommandError(ErrorCode.CONFLICT, "nobody holds the floor")
     holder = ctx.state.participants[turn.participant_id]
-    on_behalf = args.get("on_behalf_of")
+    for_holder = sender.role is Role.CLERK and sender.participant_id != holder.participant_id
+    target = args.on_behalf_of or (holder.participant_id if for_holder else None)
+    if not ctx.state.rules.hall_only_proxies:
+        _legacy_statement_check(sender, holder, args.on_behalf_of)
+    elif ctx.acting_for(target).participant_id != holder.participant_id:
+        raise CommandError(ErrorCode.CONFLICT, "you do not hold the floor")
+    statement = Statement(statement_id=ctx.new_id("s"), turn_id=turn.turn_id,
+                          participant_id=holder.participant_id, text=args.text, at=ctx.at,
+                          by=sender.participant_id)
+    turn.statements.append(statement)
+    ctx.emit("statement.posted", statement.to_wire_named() if ctx.state.rules.hall_only_proxies
+             else statement.to_wire())
+    return {"statement_id": statement.statement_id}
+
+
+def _legacy_statement_check(sender: Participant, holder: Participant,
+                            on_behalf: str | None) -> None:
+    """Rules 1-2: a clerk could post for any holder without a socket."""
     if sender.role is Role.MODERATOR and on_behalf not in (None, sender.participant_id):
         raise CommandError(ErrorCode.FORBIDDEN, "a clerk posts for an attendee in the hall")
     if sender.participant_id == holder.participant_id and on_behalf in (None, holder.participant_id):
-        pass
-    elif sender.role is Role.CLERK and on_behalf in (None, holder.participant_id):
+        return
+    if sender.role is Role.CLERK and on_behalf in (None, holder.participant_id):
         if holder.online:
             raise CommandError(ErrorCode.CONFLICT,
                                "the floor holder is online and posts their own statements")
-    else:
-        raise CommandError(ErrorCode.CONFLICT, "you do not hold the floor")
-    statement = Statement(statement_id=ctx.new_id("s"), turn_id=turn.turn_id,
-                          participant_id=holder.participant_id, text=args["text"], at=ctx.at,
-                          by=sender.participant_id)
-    turn.statements.append(statement)
-    ctx.emit("statement.posted", statement.to_wire())
-    return {"statement_id": statement.statement_id}
+        return
+    raise CommandError(ErrorCode.CONFLICT, "you do not hold the floor")

@@ -23,7 +23,8 @@ Rules (PROTOCOL.md, "Votes"):
 
 from __future__ import annotations
 
-from .context import Context, handles
+from .args import PollOpen, PollRef, PollVote
+from .context import Context
 from .state import Poll
 from .types import MODERATORS, PUBLIC, CommandError, ErrorCode, Json, Role
 
@@ -70,29 +71,27 @@ def close_poll(ctx: Context, poll: Poll) -> Json:
     return {"counts": list(poll.counts), "voters": poll.voters, "eligible": poll.eligible}
 
 
-@handles("poll.open")
-def poll_open(ctx: Context, args: Json) -> Json:
-    moderator = ctx.require(Role.MODERATOR)
-    ctx.require_live()
-    kind = args["kind"]
+def poll_open(ctx: Context, args: PollOpen) -> Json:
+    moderator = ctx.actor()
+    kind = args.kind
     if kind == "yes_no_abstain":
         options = list(YES_NO_ABSTAIN)
         max_choices = 1
     else:
-        options = args.get("options") or []
+        options = args.options or []
         if len(options) < 2:
             raise CommandError(ErrorCode.BAD_COMMAND, "a poll needs at least two options")
         if len(set(options)) != len(options):
             raise CommandError(ErrorCode.BAD_COMMAND, "options must be distinct")
-        max_choices = 1 if kind == "single" else args.get("max_choices", len(options))
+        max_choices = 1 if kind == "single" else args.max_choices or len(options)
         if max_choices > len(options):
             raise CommandError(ErrorCode.BAD_COMMAND, "max_choices exceeds the number of options")
     state = ctx.state
     eligible = {p.participant_id for p in state.participants.values()
                 if p.role is Role.PARTICIPANT and p.present}
-    poll = Poll(poll_id=ctx.new_id("p"), item_id=state.item.item_id, question=args["question"],
+    poll = Poll(poll_id=ctx.new_id("p"), item_id=state.item.item_id, question=args.question,
                 options=options, kind=kind, max_choices=max_choices,
-                secret=args.get("secret", False), live_results=args.get("live_results", False),
+                secret=args.secret, live_results=args.live_results,
                 opened_at=ctx.at, opened_by=moderator.participant_id, eligible_ids=eligible,
                 counts=[0] * len(options))
     state.polls[poll.poll_id] = poll
@@ -100,14 +99,12 @@ def poll_open(ctx: Context, args: Json) -> Json:
     return {"poll_id": poll.poll_id}
 
 
-@handles("poll.vote")
-def poll_vote(ctx: Context, args: Json) -> Json:
-    voter = ctx.acting_for(args, staff_roles=(Role.CLERK,))
-    ctx.require_live()
-    poll = _poll(ctx, args["poll_id"])
+def poll_vote(ctx: Context, args: PollVote) -> Json:
+    voter = ctx.acting_for(args.on_behalf_of)
+    poll = _poll(ctx, args.poll_id)
     if poll.status != "open":
         raise CommandError(ErrorCode.CONFLICT, "the poll is closed")
-    choices = args["choices"]
+    choices = args.choices
     if len(set(choices)) != len(choices):
         raise CommandError(ErrorCode.BAD_COMMAND, "choices must be distinct")
     if any(c >= len(poll.options) for c in choices):
@@ -128,8 +125,11 @@ def poll_vote(ctx: Context, args: Json) -> Json:
         poll.counts[c] += 1
     poll.ballots[voter.participant_id] = ballot
     if not poll.secret:
-        ctx.emit("poll.ballot", {"poll_id": poll.poll_id, "participant_id": voter.participant_id,
-                                 "choices": list(ballot)}, MODERATORS)
+        data: Json = {"poll_id": poll.poll_id, "participant_id": voter.participant_id,
+                "choices": list(ballot)}
+        if ctx.state.rules.hall_only_proxies and voter.participant_id != ctx.entry.actor:
+            data["by"] = ctx.entry.actor
+        ctx.emit("poll.ballot", data, MODERATORS)
     if poll.last_tally_at is None or ctx.at - poll.last_tally_at >= TALLY_INTERVAL_MS:
         announce_tally(ctx, poll)
     else:
@@ -137,11 +137,8 @@ def poll_vote(ctx: Context, args: Json) -> Json:
     return {}
 
 
-@handles("poll.close")
-def poll_close(ctx: Context, args: Json) -> Json:
-    ctx.require(Role.MODERATOR)
-    ctx.require_not_ended()
-    poll = _poll(ctx, args["poll_id"])
+def poll_close(ctx: Context, args: PollRef) -> Json:
+    poll = _poll(ctx, args.poll_id)
     if poll.status != "open":
         raise CommandError(ErrorCode.CONFLICT, "the poll is already closed")
     return close_poll(ctx, poll)

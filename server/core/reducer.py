@@ -9,8 +9,19 @@ Rules of application, the same on every node:
   it, a waiting list whose coalescing window has closed is announced.
 * A command carrying a nonce the sender already used within ten minutes gets
   the first reply again and changes nothing.
+* The entry's row in the command table decides, in this order: its arguments
+  parse into the row's class, the sender may send it (for themselves, or for
+  someone else), and the session's state allows it. Then its handler runs.
 * A command that fails (``CommandError``) changes nothing; the clock advance
   before it stands.
+* An entry the room cannot apply at all (an unknown kind, arguments the
+  server would never have written, a handler that raises anything else) is a
+  fault: its events are dropped, it is recorded in ``state.faults`` and
+  announced to the moderators as ``room.fault``, and the room goes on. Every
+  node meets the same entry with the same code, so every node records the
+  same fault, and replay stays deterministic. (A handler that raised halfway
+  may have changed the state before it did; it changed it the same way
+  everywhere.)
 * Every event takes the next event number of the room, whoever may see it.
 
 After applying, call ``next_deadline(state)``: when it is not None, append a
@@ -19,10 +30,14 @@ After applying, call ``next_deadline(state)``: when it is not None, append a
 
 from __future__ import annotations
 
-from . import chat, floor, polls, session, system  # noqa: F401  (register handlers)
-from .context import HANDLERS, Context
+from typing import Any
+
+from . import floor, polls
+from .commands import ONLY_LIVE, TABLE, Command
+from .context import Context
+from .schema import parse
 from .state import RoomState
-from .types import CommandError, Entry, ErrorCode, Json, Outcome
+from .types import MODERATORS, CommandError, Entry, ErrorCode, Json, Outcome
 
 NONCE_TTL_MS = 10 * 60 * 1000
 
@@ -38,9 +53,9 @@ def apply(state: RoomState, entry: Entry) -> Outcome:
         _advance_clock(ctx)
 
     if entry.nonce is not None and entry.actor is not None:
-        remembered = state.nonces.get((entry.actor, entry.nonce))
-        if remembered is not None:
-            return _outcome(ctx, remembered[1])
+        known = remembered(state, entry.actor, entry.nonce, now=entry.at)
+        if known is not None:
+            return _outcome(ctx, known)
 
     reply = _run(ctx)
     # After the entry's own effect, so the list announced is the one it left.
@@ -52,18 +67,86 @@ def apply(state: RoomState, entry: Entry) -> Outcome:
     return _outcome(ctx, reply)
 
 
+def remembered(state: RoomState, actor: str, nonce: str, *, now: int) -> Json | None:
+    """The reply first given to ``actor``'s command with ``nonce``, if still remembered
+    at ``now`` (``{"result": ...}`` or ``{"error": CommandError}``)."""
+    known = state.nonces.get((actor, nonce))
+    if known is None or now - known[0] >= NONCE_TTL_MS:
+        return None  # never seen, or forgotten (pruned at the room's next entry)
+    return known[1]
+
+
+def admit(ctx: Context, row: Command, args: Any) -> None:
+    """Whether the entry's sender may send it, and the session's state allows it.
+
+    Raises ``CommandError``. Cheap: the server also asks it of its replica
+    before it screens a command's text.
+    """
+    if row.senders or row.for_others:
+        sender = ctx.actor()
+        behalf = getattr(args, "on_behalf_of", None)
+        for_other = behalf is not None and behalf != sender.participant_id
+        allowed = row.for_others if for_other else row.senders
+        if sender.role not in allowed:
+            role = sender.role.value
+            if for_other and sender.role in row.senders:
+                message = f"a {role} may not send {row.name} on behalf of someone"
+            elif not for_other and sender.role in row.for_others:
+                message = f"a {role} sends {row.name} only on behalf of an attendee in the hall"
+            else:
+                message = f"{row.name} is not allowed for a {role}"
+            raise CommandError(ErrorCode.FORBIDDEN, message)
+    status = ctx.state.status
+    if status not in row.states:
+        if row.states == ONLY_LIVE:
+            message = f"the session is {status}, not live"
+        elif status == "ended":
+            message = "the session has ended"
+        else:
+            message = f"the session is already {status}"
+        raise CommandError(ErrorCode.CONFLICT, message)
+
+
 def _run(ctx: Context) -> Json:
-    handler = HANDLERS.get(ctx.entry.kind)
-    if handler is None:
-        return {"error": CommandError(ErrorCode.BAD_COMMAND, f"unknown entry {ctx.entry.kind!r}")}
+    row = TABLE.get(ctx.entry.kind)
     mark = len(ctx.events), ctx.state.event_seq
     try:
-        return {"result": handler(ctx, ctx.entry.args)}
+        if row is None:
+            raise _Fault(f"unknown entry kind {ctx.entry.kind!r}")
+        try:
+            args: Any = parse(row.args, ctx.entry.args, client=False)
+        except CommandError as error:
+            # The server checks every argument before it appends: this one was
+            # written by something else, or by a server with other rules.
+            raise _Fault(error.message) from None
+        admit(ctx, row, args)
+        return {"result": row.handler(ctx, args)}
     except CommandError as error:
         # Handlers check before they change anything; drop any event all the same.
-        del ctx.events[mark[0]:]
-        ctx.state.event_seq = mark[1]
+        _drop_events(ctx, mark)
         return {"error": error}
+    except Exception as exc:  # noqa: BLE001  (the rule of faults, above)
+        _drop_events(ctx, mark)
+        return _fault(ctx, exc)
+
+
+class _Fault(Exception):
+    """An entry the room cannot apply (not the sender's mistake: the log's)."""
+
+
+def _drop_events(ctx: Context, mark: tuple[int, int]) -> None:
+    del ctx.events[mark[0]:]
+    ctx.state.event_seq = mark[1]
+
+
+def _fault(ctx: Context, exc: Exception) -> Json:
+    entry = ctx.entry
+    reason = str(exc) if isinstance(exc, _Fault) else type(exc).__name__
+    ctx.state.faults.append((entry.seq, entry.kind))
+    ctx.emit("room.fault", {"entry_seq": entry.seq, "kind": entry.kind, "reason": reason},
+             MODERATORS)
+    return {"error": CommandError(ErrorCode.BAD_COMMAND,
+                                  f"entry {entry.seq} could not be applied ({reason})")}
 
 
 def _outcome(ctx: Context, reply: Json) -> Outcome:

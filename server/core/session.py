@@ -14,28 +14,23 @@ Rules:
 
 from __future__ import annotations
 
-from .context import Context, handles
+from . import args as a
+from .context import Context
 from .floor import end_turn
 from .polls import close_poll
+from .schema import to_log
 from .state import Action, AgendaItem, Decision, Note, Participant
 from .types import CommandError, ErrorCode, Json, Role
 
 
-@handles("session.start")
-def session_start(ctx: Context, args: Json) -> Json:
-    ctx.require(Role.MODERATOR)
-    if ctx.state.status != "pending":
-        raise CommandError(ErrorCode.CONFLICT, f"the session is already {ctx.state.status}")
+def session_start(ctx: Context, args: a.NoArgs) -> Json:
     ctx.state.status = "live"
     ctx.state.started_at = ctx.at
     ctx.emit("session.started", {"status": "live"})
     return {}
 
 
-@handles("session.end")
-def session_end(ctx: Context, args: Json) -> Json:
-    ctx.require(Role.MODERATOR)
-    ctx.require_live()
+def session_end(ctx: Context, args: a.NoArgs) -> Json:
     state = ctx.state
     if state.turn is not None:
         end_turn(ctx, "moderator")
@@ -53,11 +48,8 @@ def agenda_data(ctx: Context) -> Json:
             "current": ctx.state.current, "balance": ctx.balance_data()}
 
 
-@handles("agenda.goto")
-def agenda_goto(ctx: Context, args: Json) -> Json:
-    ctx.require(Role.MODERATOR)
-    ctx.require_not_ended()
-    index = args["index"]
+def agenda_goto(ctx: Context, args: a.AgendaGoto) -> Json:
+    index = args.index
     if index >= len(ctx.state.agenda):
         raise CommandError(ErrorCode.NOT_FOUND, f"no agenda item {index}")
     if ctx.state.turn is not None:
@@ -68,14 +60,9 @@ def agenda_goto(ctx: Context, args: Json) -> Json:
     return {}
 
 
-@handles("agenda.set")
-def agenda_set(ctx: Context, args: Json) -> Json:
-    ctx.require(Role.MODERATOR)
-    ctx.require_not_ended()
+def agenda_set(ctx: Context, args: a.AgendaSet) -> Json:
     state = ctx.state
-    titles: list[str] = args["items"]
-    if len(set(titles)) != len(titles):
-        raise CommandError(ErrorCode.BAD_COMMAND, "agenda titles must be distinct")
+    titles: list[str] = args.items
     by_title = {i.title: i for i in state.agenda}
     kept = set(titles)
     for item in state.agenda:
@@ -93,45 +80,37 @@ def agenda_set(ctx: Context, args: Json) -> Json:
     return {}
 
 
-@handles("settings.update")
-def settings_update(ctx: Context, args: Json) -> Json:
-    ctx.require(Role.MODERATOR)
-    ctx.require_not_ended()
-    ctx.state.settings.update(args)
+def settings_update(ctx: Context, args: a.SettingsUpdate) -> Json:
+    patch = to_log(args)
+    if not patch:
+        raise CommandError(ErrorCode.BAD_COMMAND, "settings.update needs at least one setting")
+    ctx.state.settings.update(patch)
     ctx.emit("settings.changed", dict(ctx.state.settings))
-    if "policy" in args:
+    if "policy" in patch:
         ctx.emit_queue()
     return {}
 
 
-@handles("offline.add")
-def offline_add(ctx: Context, args: Json) -> Json:
-    ctx.require(Role.MODERATOR, Role.CLERK)
-    ctx.require_not_ended()
-    person = Participant(participant_id=ctx.new_id("u"), name=args["name"],
+def offline_add(ctx: Context, args: a.OfflineAdd) -> Json:
+    person = Participant(participant_id=ctx.new_id("u"), name=args.name,
                          role=Role.PARTICIPANT, joined_at=ctx.at, in_hall=True)
     ctx.state.add_participant(person)
     ctx.emit_participant(person, "participant.joined")
     return {"participant_id": person.participant_id}
 
 
-@handles("participant.mute")
-def participant_mute(ctx: Context, args: Json) -> Json:
-    ctx.require(Role.MODERATOR)
-    ctx.require_not_ended()
-    person = ctx.participant(args["participant_id"])
+def participant_mute(ctx: Context, args: a.ParticipantMute) -> Json:
+    person = ctx.participant(args.participant_id)
     if person.role is Role.MODERATOR:
         raise CommandError(ErrorCode.FORBIDDEN, "moderators cannot be muted")
-    person.muted_until = ctx.at + args["seconds"] * 1000 if args["seconds"] else None
+    person.muted_until = ctx.at + args.seconds * 1000 if args.seconds else None
     ctx.emit_participant(person)
     return {}
 
 
-@handles("participant.remove")
-def participant_remove(ctx: Context, args: Json) -> Json:
-    moderator = ctx.require(Role.MODERATOR)
-    ctx.require_not_ended()
-    person = ctx.participant(args["participant_id"])
+def participant_remove(ctx: Context, args: a.Person) -> Json:
+    moderator = ctx.actor()
+    person = ctx.participant(args.participant_id)
     if person.participant_id == moderator.participant_id:
         raise CommandError(ErrorCode.CONFLICT, "a moderator cannot remove themselves")
     state = ctx.state
@@ -146,58 +125,48 @@ def participant_remove(ctx: Context, args: Json) -> Json:
     return {}
 
 
-@handles("minutes.note")
-def minutes_note(ctx: Context, args: Json) -> Json:
-    author = ctx.require(Role.MODERATOR, Role.CLERK)
-    note = Note(note_id=ctx.new_id("n"), text=args["text"], by=author.name, at=ctx.at,
+def minutes_note(ctx: Context, args: a.MinutesNote) -> Json:
+    author = ctx.actor()
+    note = Note(note_id=ctx.new_id("n"), text=args.text, by=author.name, at=ctx.at,
                 item_id=ctx.state.item.item_id)
     ctx.state.notes.append(note)
     ctx.emit("minutes.noted", note.to_wire())
     return {"note_id": note.note_id}
 
 
-@handles("decision.record")
-def decision_record(ctx: Context, args: Json) -> Json:
-    ctx.require(Role.MODERATOR)
-    ctx.require_not_ended()
-    poll_id = args.get("poll_id")
+def decision_record(ctx: Context, args: a.DecisionRecord) -> Json:
+    poll_id = args.poll_id
     if poll_id is not None and poll_id not in ctx.state.polls:
         raise CommandError(ErrorCode.NOT_FOUND, f"no poll {poll_id}")
-    decision = Decision(decision_id=ctx.new_id("d"), text=args["text"], poll_id=poll_id,
+    decision = Decision(decision_id=ctx.new_id("d"), text=args.text, poll_id=poll_id,
                         item_id=ctx.state.item.item_id, at=ctx.at)
     ctx.state.decisions.append(decision)
     ctx.emit("decision.recorded", decision.to_wire())
     return {"decision_id": decision.decision_id}
 
 
-@handles("action.add")
-def action_add(ctx: Context, args: Json) -> Json:
-    ctx.require(Role.MODERATOR)
-    ctx.require_not_ended()
-    action = Action(action_id=ctx.new_id("a"), title=args["title"], owner=args["owner"],
-                    due=args["due"], item_id=ctx.state.item.item_id, at=ctx.at)
+def action_add(ctx: Context, args: a.ActionAdd) -> Json:
+    action = Action(action_id=ctx.new_id("a"), title=args.title, owner=args.owner,
+                    due=args.due, item_id=ctx.state.item.item_id, at=ctx.at)
     ctx.state.actions[action.action_id] = action
     ctx.emit("action.added", action.to_wire())
     return {"action_id": action.action_id}
 
 
-@handles("action.update")
-def action_update(ctx: Context, args: Json) -> Json:
-    author = ctx.require(Role.MODERATOR, Role.OFFICE)
-    action = ctx.state.actions.get(args["action_id"])
+def action_update(ctx: Context, args: a.ActionUpdate) -> Json:
+    author = ctx.actor()
+    action = ctx.state.actions.get(args.action_id)
     if action is None:
-        raise CommandError(ErrorCode.NOT_FOUND, f"no action {args['action_id']}")
-    action.status = args["status"]
-    action.updates.append({"status": action.status, "note": args.get("note") or None,
+        raise CommandError(ErrorCode.NOT_FOUND, f"no action {args.action_id}")
+    action.status = args.status
+    action.updates.append({"status": action.status, "note": args.note or None,
                            "at": ctx.at, "by": author.name})
     ctx.emit("action.updated", action.to_wire())
     return {}
 
 
-@handles("minutes.publish")
-def minutes_publish(ctx: Context, args: Json) -> Json:
-    ctx.require(Role.MODERATOR)
-    url = str(ctx.entry.args.get("minutes_url") or f"/r/{ctx.state.room_id}/minutes")
+def minutes_publish(ctx: Context, args: a.MinutesPublish) -> Json:
+    url = str(args.minutes_url or f"/r/{ctx.state.room_id}/minutes")
     ctx.state.minutes_published = True
     ctx.state.minutes_url = url
     ctx.emit("minutes.published", {"minutes_url": url})

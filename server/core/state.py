@@ -27,9 +27,32 @@ DEFAULT_SETTINGS: Json = {
     "lang": "zh",
 }
 
-# Bump when the reducer's rules change in a way that would replay an old log
-# differently; the room remembers the version it was created under.
-RULES_VERSION = 2  # 2: hands coalesce queue.changed
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """The reducer's rules that changed over time, as one version set them.
+
+    A room is created under the newest version (its ``room.create`` entry
+    carries it), and keeps that version's rules for the rest of its log, so an
+    old log replays to exactly the events its clients saw.
+    """
+
+    # 2: hand.raise/hand.lower announce the waiting list at most once per window.
+    coalesce_hands: bool
+    # 3: only attendees seated in the hall can be acted for (by a moderator too),
+    # and what is done on someone's behalf names who did it (``by``).
+    hall_only_proxies: bool
+
+
+RULES = {
+    1: Rules(coalesce_hands=False, hall_only_proxies=False),
+    2: Rules(coalesce_hands=True, hall_only_proxies=False),
+    3: Rules(coalesce_hands=True, hall_only_proxies=True),
+}
+# Bump (and add a golden log under tests/core/golden/) when a rule changes in a
+# way that would replay an old log differently.
+RULES_VERSION = 3
 
 
 @dataclass(slots=True)
@@ -85,6 +108,7 @@ class QueueEntry:
     raised_at: int
     order: int  # the log seq of the raise: breaks ties in log order
     note: str | None = None
+    by: str | None = None  # who raised it for an attendee in the hall
 
 
 @dataclass(slots=True)
@@ -114,6 +138,10 @@ class Statement:
             "text": self.text,
             "at": self.at,
         }
+
+    def to_wire_named(self) -> Json:
+        """With who posted it (rules 3 on): a clerk's words for an attendee say so."""
+        return {**self.to_wire(), "by": self.by}
 
 
 @dataclass(slots=True)
@@ -327,6 +355,8 @@ class RoomState:
     personal_codes: dict[str, str] = field(default_factory=dict)  # code -> participant id
     minutes_published: bool = False
     minutes_url: str | None = None
+    # Entries the reducer could not apply (a bug, or a corrupt log): (seq, kind).
+    faults: list[tuple[int, str]] = field(default_factory=list)
     entry_seq: int = 0  # the last log entry applied
     event_seq: int = 0  # the last event number given
     last_at: int = 0
@@ -344,6 +374,10 @@ class RoomState:
         self.participants[person.participant_id] = person
         if person.announced:  # role and in_hall never change: neither does this
             self.announced_ids[person.participant_id] = None
+
+    @property
+    def rules(self) -> Rules:
+        return RULES[self.rules_version]
 
     @property
     def item(self) -> AgendaItem:

@@ -8,31 +8,43 @@ and carried in the entry, because the core has no randomness of its own.
 
 from __future__ import annotations
 
-from .context import Context, handles
+from . import args as a
+from .context import Context
 from .floor import enforce_deadlines
 from .session import agenda_data
-from .state import DEFAULT_SETTINGS, RULES_VERSION, AgendaItem, Participant
+from .state import DEFAULT_SETTINGS, RULES, AgendaItem, Participant
 from .types import CommandError, ErrorCode, Json, Role
 
 MAX_PARTICIPANTS = 50_000  # every snapshot and the minutes list them all
 JOINABLE_ROLES = {"participant": Role.PARTICIPANT, "observer": Role.OBSERVER}
 STAFF_ROLES = {"moderator": Role.MODERATOR, "clerk": Role.CLERK, "office": Role.OFFICE}
+# Rooms whose room.create predates the version in its arguments: the rules of
+# version 2 (coalesced hands) were in force from this moment (commit 780f89f).
+UNSTAMPED_V2_FROM_MS = 1_795_712_729_000
 
 
-@handles("room.create")
-def room_create(ctx: Context, args: Json) -> Json:
+def rules_version_of(args: a.RoomCreate, at: int) -> int:
+    if args.rules_version is not None:
+        return args.rules_version
+    return 2 if at >= UNSTAMPED_V2_FROM_MS else 1
+
+
+def room_create(ctx: Context, args: a.RoomCreate) -> Json:
     state = ctx.state
     if state.entry_seq != 1:
         raise CommandError(ErrorCode.CONFLICT, "the room exists")
-    state.title = args["title"]
-    state.topic = args.get("topic") or ""
+    version = rules_version_of(args, ctx.at)
+    if version not in RULES:
+        raise CommandError(ErrorCode.BAD_COMMAND, f"rules version {version} is not known here")
+    state.title = args.title
+    state.topic = args.topic
     state.created_at = ctx.at
-    state.rules_version = RULES_VERSION
-    state.settings = {**DEFAULT_SETTINGS, **(args.get("settings") or {})}
-    titles = args.get("agenda") or [state.title]
+    state.rules_version = version
+    state.settings = {**DEFAULT_SETTINGS, **(args.settings or {})}
+    titles = args.agenda or [state.title]
     state.agenda = [AgendaItem(item_id=ctx.new_id("i", n), title=t) for n, t in enumerate(titles)]
-    state.invite_code = args["invite_code"]
-    moderator = Participant(participant_id=ctx.new_id("u"), name=args.get("moderator_name") or "主持人",
+    state.invite_code = args.invite_code
+    moderator = Participant(participant_id=ctx.new_id("u"), name=args.moderator_name or "主持人",
                             role=Role.MODERATOR, joined_at=ctx.at)
     state.add_participant(moderator)
     ctx.emit("agenda.changed", agenda_data(ctx))
@@ -40,18 +52,18 @@ def room_create(ctx: Context, args: Json) -> Json:
     return {"participant_id": moderator.participant_id}
 
 
-@handles("participant.join")
-def participant_join(ctx: Context, args: Json) -> Json:
+def participant_join(ctx: Context, args: a.ParticipantJoin) -> Json:
     """A resident or observer joins with an invite code; or a moderator adds staff."""
     state = ctx.state
-    role_name = args.get("role", "participant")
+    role_name = args.role
     pid: str | None = None
     if role_name in STAFF_ROLES:
-        ctx.require(Role.MODERATOR)
+        if ctx.actor().role is not Role.MODERATOR:
+            raise CommandError(ErrorCode.FORBIDDEN, "only a moderator adds staff")
         role = STAFF_ROLES[role_name]
     else:
         role = JOINABLE_ROLES[role_name]
-        code = args.get("invite")
+        code = args.invite
         pid = state.personal_codes.get(code or "")
         if pid is not None:
             existing = state.participants.get(pid)
@@ -65,26 +77,22 @@ def participant_join(ctx: Context, args: Json) -> Json:
             raise CommandError(ErrorCode.FORBIDDEN, "this room admits personal invite codes only")
     if len(state.participants) >= MAX_PARTICIPANTS:
         raise CommandError(ErrorCode.CONFLICT, f"the room is full ({MAX_PARTICIPANTS} people)")
-    person = Participant(participant_id=pid or ctx.new_id("u"), name=args["name"], role=role,
+    person = Participant(participant_id=pid or ctx.new_id("u"), name=args.name, role=role,
                          joined_at=ctx.at)
     state.add_participant(person)
     ctx.emit_participant(person, "participant.joined")
     return {"participant_id": person.participant_id, "token_version": person.token_version}
 
 
-@handles("invites.create")
-def invites_create(ctx: Context, args: Json) -> Json:
-    ctx.require(Role.MODERATOR)
-    codes: list[str] = args["codes"]
+def invites_create(ctx: Context, args: a.InvitesCreate) -> Json:
+    codes = args.codes
     for n, code in enumerate(codes):
         ctx.state.personal_codes[code] = ctx.new_id("u", n)
     return {"codes": list(codes)}
 
 
-@handles("token.revoke")
-def token_revoke(ctx: Context, args: Json) -> Json:
-    ctx.require(Role.MODERATOR)
-    person = ctx.participant(args["participant_id"])
+def token_revoke(ctx: Context, args: a.Person) -> Json:
+    person = ctx.participant(args.participant_id)
     person.token_version += 1
     ctx.emit_participant(person, "participant.left")
     return {"participant_id": person.participant_id, "token_version": person.token_version}
@@ -104,27 +112,24 @@ def _set_online(ctx: Context, person: Participant, *, since: int | None = None) 
     ctx.emit_participant(person)
 
 
-@handles("presence")
-def presence(ctx: Context, args: Json) -> Json:
+def presence(ctx: Context, args: a.Presence) -> Json:
     """A node reports that a participant's sockets on it came or went."""
-    person = ctx.state.participants.get(args["participant_id"])
+    person = ctx.state.participants.get(args.participant_id)
     if person is None:
         return {}
     was_online = person.online
-    if args["online"]:
-        person.nodes.add(args["node"])
+    if args.online:
+        person.nodes.add(args.node)
     else:
-        person.nodes.discard(args["node"])
+        person.nodes.discard(args.node)
     if person.online != was_online:
-        since = args.get("since")
-        _set_online(ctx, person, since=since if isinstance(since, int) else None)
+        _set_online(ctx, person, since=args.since)
     return {}
 
 
-@handles("node.gone")
-def node_gone(ctx: Context, args: Json) -> Json:
+def node_gone(ctx: Context, args: a.NodeGone) -> Json:
     """A node died (or restarted): whoever was only on it is offline now."""
-    node = args["node"]
+    node = args.node
     for person in ctx.state.participants.values():
         if node in person.nodes:
             person.nodes.discard(node)
@@ -134,7 +139,6 @@ def node_gone(ctx: Context, args: Json) -> Json:
     return {}
 
 
-@handles("tick")
-def tick(ctx: Context, args: Json) -> Json:
+def tick(ctx: Context, args: a.NoArgs) -> Json:
     """A timer fired: the deadlines themselves are enforced before every entry."""
     return {}

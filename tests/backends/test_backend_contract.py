@@ -16,6 +16,33 @@ async def test_satisfies_the_protocol(backend: LogBackend) -> None:
     assert isinstance(backend.node_id, str) and backend.node_id
 
 
+async def test_declares_its_abilities(store: Store, backend: LogBackend) -> None:
+    """What a node asks of every backend instead of probing for it."""
+    assert backend.single_node is not store.multi_node
+    assert isinstance(backend.repair_reads, int) and backend.repair_reads >= 0
+    assert isinstance(backend.reconnects, int) and backend.reconnects >= 0
+    assert isinstance(backend.commits, int)
+    assert backend.node_id in await backend.alive_nodes()
+    if backend.single_node:
+        assert await backend.alive_nodes() == {backend.node_id}
+
+
+async def test_alive_nodes_sees_the_others_and_a_clean_close(
+        store: Store, clock: FakeClock) -> None:
+    a, b = store.open(clock=clock), store.open(clock=clock)
+    await a.start()
+    if not store.multi_node:
+        await a.close()
+        return
+    await b.start()
+    assert {a.node_id, b.node_id} <= await b.alive_nodes()
+    await a.close()
+    assert a.node_id not in await b.alive_nodes()
+    await b.close()
+    with pytest.raises(BackendUnavailable):
+        await b.alive_nodes()
+
+
 async def test_node_ids_are_random_unless_given(store: Store, clock: FakeClock) -> None:
     assert store.open(clock=clock).node_id != store.open(clock=clock).node_id
     assert store.open(clock=clock, node_id="node-a").node_id == "node-a"

@@ -2,7 +2,7 @@
 
 `Room` keeps the log it appended (so a test can replay it), stamps each entry with
 an increasing `at` (1 ms after the previous one unless told otherwise), and checks
-client commands' arguments with `commands.validate` first, as the server does
+client commands' arguments with `commands.client_args` first, as the server does
 before it appends anything. Nothing here reaches into the reducer's internals:
 what a test asserts comes from outcomes, events, snapshots and `next_deadline`.
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 from yishi.core import commands, views
 from yishi.core.reducer import apply, next_deadline, replay
-from yishi.core.state import RoomState
+from yishi.core.state import RULES_VERSION, RoomState
 from yishi.core.types import CommandError, Entry, ErrorCode, Event, Json, Outcome, Role
 
 T0 = 1_764_158_400_000
@@ -52,9 +52,10 @@ class Room:
 
     @classmethod
     def create(cls, *, settings: Json | None = None, agenda: list[str] | None = None,
-               start: bool = False, at: int = T0) -> Room:
+               start: bool = False, at: int = T0, rules_version: int = RULES_VERSION) -> Room:
         room = cls(state=replay("room1", []), now=at - 1)
-        args: Json = {"title": "旧小区加装电梯", "invite_code": INVITE}
+        args: Json = {"title": "旧小区加装电梯", "invite_code": INVITE,
+                      "rules_version": rules_version}
         if settings:
             args["settings"] = settings
         if agenda:
@@ -96,7 +97,7 @@ class Room:
         ``server_args`` are what the server adds after its checks (the moderation
         verdict of a chat message, the minutes URL).
         """
-        checked = commands.validate(cmd, args) if commands.is_command(cmd) else args
+        checked = commands.client_args(cmd, args) if commands.client_command(cmd) else args
         return self.append(cmd, actor=actor, args={**checked, **(server_args or {})},
                            at=at, nonce=nonce)
 

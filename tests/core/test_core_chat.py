@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from roombuilder import Room, only, types
-
 from yishi.core.types import AudienceKind
 
 HELD = {"status": "held", "reasons": ["spam"]}

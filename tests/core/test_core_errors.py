@@ -1,4 +1,4 @@
-"""Every error code the core can produce, and argument validation (`commands.validate`)."""
+"""Every error code the core can produce, and argument checks (`commands.client_args`)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 from roombuilder import Room
-
 from yishi.core import commands
 from yishi.core.types import CommandError, ErrorCode
 
@@ -61,14 +60,13 @@ def test_a_failed_command_still_takes_its_log_place_and_no_event_number(room: Ro
     assert room.events[-1].seq == seq + 1
 
 
-# -- commands.validate ------------------------------------------------------------------------
+# -- commands.client_args ------------------------------------------------------------------------
 
 VALID: list[tuple[str, dict[str, Any]]] = [
-    ("ping", {}),
     ("hand.raise", {"stance": "neutral", "note": "", "on_behalf_of": "u3"}),
     ("poll.vote", {"poll_id": "p1", "choices": [0, 19]}),
     ("agenda.goto", {"index": 49}),
-    ("agenda.set", {"items": ["一"] * 50}),
+    ("agenda.set", {"items": [f"第{n}项" for n in range(50)]}),
     ("turn.extend", {"seconds": 600}),
     ("turn.extend", {"seconds": 1, "turn_id": "t1"}),
     ("participant.mute", {"participant_id": "u1", "seconds": 0}),
@@ -101,7 +99,12 @@ INVALID: list[tuple[str, Any, str]] = [
     ("turn.extend", {"seconds": 1.5}, "bad_command"),
     ("agenda.goto", {"index": -1}, "bad_command"),
     ("agenda.set", {"items": []}, "bad_command"),
-    ("agenda.set", {"items": ["一"] * 51}, "bad_command"),
+    ("agenda.set", {"items": [f"第{n}项" for n in range(51)]}, "bad_command"),
+    ("agenda.set", {"items": ["一", "一"]}, "bad_command"),
+    ("ping", {}, "bad_command"),
+    ("tick", {}, "bad_command"),
+    ("poll.vote", {"poll_id": "p1", "choices": [0], "salt": "chosen"}, "bad_command"),
+    ("chat.send", {"text": "hi", "status": "visible"}, "bad_command"),
     ("poll.vote", {"poll_id": "p1", "choices": [20]}, "bad_command"),
     ("poll.vote", {"poll_id": "p1", "choices": ["0"]}, "bad_command"),
     ("poll.open", {"question": "q", "kind": "single", "secret": "yes"}, "bad_command"),
@@ -109,7 +112,6 @@ INVALID: list[tuple[str, Any, str]] = [
     ("action.add", {"title": "t", "owner": "o", "due": 20260101}, "bad_command"),
     ("action.update", {"action_id": "a1", "status": "closed"}, "bad_command"),
     ("participant.mute", {"participant_id": "u1", "seconds": 86401}, "bad_command"),
-    ("settings.update", {}, "bad_command"),
     ("settings.update", {"turn_seconds": 0}, "bad_command"),
     ("settings.update", {"chat_rate": -1}, "bad_command"),
     ("settings.update", {"policy": "random"}, "bad_command"),
@@ -120,8 +122,8 @@ INVALID: list[tuple[str, Any, str]] = [
 
 @pytest.mark.parametrize("cmd,args", VALID, ids=[c for c, _ in VALID])
 def test_validate_accepts_the_contracts_shapes(cmd: str, args: dict[str, Any]) -> None:
-    assert commands.is_command(cmd)
-    checked = commands.validate(cmd, args)
+    assert commands.client_command(cmd)
+    checked = commands.client_args(cmd, args)
     assert set(checked) == set(args)
 
 
@@ -129,16 +131,20 @@ def test_validate_accepts_the_contracts_shapes(cmd: str, args: dict[str, Any]) -
                                                           enumerate(INVALID)])
 def test_validate_refuses_bad_shapes(cmd: str, args: Any, code: str) -> None:
     with pytest.raises(CommandError) as caught:
-        commands.validate(cmd, args)
+        commands.client_args(cmd, args)
     assert caught.value.code is ErrorCode(code)
     assert caught.value.message
 
 
 def test_validate_normalises() -> None:
-    assert commands.validate("ping", None) == {}
-    assert commands.validate("chat.send", {"text": "  你好\n"}) == {"text": "你好"}
-    assert commands.validate("hand.raise", {"stance": "oppose", "note": None}) == {
+    assert commands.client_args("session.start", None) == {}
+    assert commands.client_args("chat.send", {"text": "  你好\n"}) == {"text": "你好"}
+    assert commands.client_args("hand.raise", {"stance": "oppose", "note": None}) == {
         "stance": "oppose"}
-    assert commands.validate("action.add", {"title": "t", "owner": "o",
-                                            "due": "2026-01-05"})["due"] == "2026-01-05"
-    assert not commands.is_command("tick") and not commands.is_command("hello")
+    assert commands.client_args("action.add", {"title": "t", "owner": "o",
+                                               "due": "2026-01-05"})["due"] == "2026-01-05"
+    assert not commands.client_command("tick") and not commands.client_command("hello")
+
+
+def test_settings_update_needs_a_setting(room: Room) -> None:
+    room.fail(room.mod, "settings.update", "bad_command")

@@ -4,8 +4,7 @@
 from __future__ import annotations
 
 import pytest
-from roombuilder import Room, T0, of_type, only, pids, types
-
+from roombuilder import T0, Room, of_type, only, pids, types
 from yishi.core.context import QUEUE_INTERVAL_MS
 from yishi.core.reducer import next_deadline
 
@@ -91,9 +90,9 @@ def test_a_moderator_action_inside_the_window_announces_at_once(room: Room) -> N
     assert next_deadline(room.state) == started.data["ends_at"]  # no queue due
 
 
-def test_hands_in_rooms_made_under_the_first_rules_announce_every_time(room: Room) -> None:
+def test_hands_in_rooms_made_under_the_first_rules_announce_every_time() -> None:
     """Replaying an old room's log gives the events its clients saw."""
-    room.state.rules_version = 1
+    room = Room.create(start=True, rules_version=1)
     a, b = room.residents("a", "b")
     room.raise_hand(a, "support")
     outcome = room.send(b, "hand.raise", stance="oppose")
@@ -103,12 +102,14 @@ def test_hands_in_rooms_made_under_the_first_rules_announce_every_time(room: Roo
 def test_staff_raise_and_lower_hands_on_behalf_of_residents(room: Room) -> None:
     a, = room.residents("a")
     clerk = room.staff("clerk", "书记员")
-    hall = room.in_hall("王阿姨")
+    hall, other = room.in_hall("王阿姨"), room.in_hall("李叔叔")
     assert room.ok(clerk, "hand.raise", stance="oppose", on_behalf_of=hall) == {"position": 1}
-    assert room.ok(room.mod, "hand.raise", stance="oppose", on_behalf_of=a) == {"position": 2}
-    assert pids(room.queue()["oppose"]) == [hall, a]
+    assert room.ok(room.mod, "hand.raise", stance="oppose", on_behalf_of=other) == {
+        "position": 2}
+    room.raise_hand(a, "oppose")
+    assert pids(room.queue()["oppose"]) == [hall, other, a]
     room.ok(clerk, "hand.lower", on_behalf_of=hall)
-    assert pids(room.queue()["oppose"]) == [a]
+    assert pids(room.queue()["oppose"]) == [other, a]
 
 
 @pytest.mark.parametrize("who", ["moderator", "clerk", "office", "observer"])
@@ -386,11 +387,12 @@ def test_statements_come_from_the_floor_holder(room: Room) -> None:
     posted = only(outcome.events, "statement.posted").data
     assert outcome.result == {"statement_id": posted["statement_id"]}
     assert posted == {"statement_id": posted["statement_id"], "turn_id": turn_id,
-                      "participant_id": a, "text": "支持加装", "at": outcome.events[0].at}
+                      "participant_id": a, "text": "支持加装", "at": outcome.events[0].at,
+                      "by": a}
     room.fail(b, "statement.post", "conflict", text="插话")
-    room.fail(a, "statement.post", "conflict", text="替别人", on_behalf_of=b)
-    # the holder is online: the clerk does not speak for them
-    room.fail(clerk, "statement.post", "conflict", text="代发")
+    room.fail(a, "statement.post", "forbidden", text="替别人", on_behalf_of=b)
+    # the holder is not in the hall: the clerk does not speak for them
+    room.fail(clerk, "statement.post", "forbidden", text="代发")
     room.fail(a, "statement.post", "too_large", text="长" * 2001)
     assert room.ok(a, "statement.post", text="长" * 2000)
 

@@ -6,7 +6,6 @@ import pickle
 
 import pytest
 from roombuilder import Room
-
 from yishi import snapshots
 from yishi.core import views
 from yishi.core.reducer import apply

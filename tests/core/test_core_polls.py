@@ -7,7 +7,6 @@ import json
 
 import pytest
 from roombuilder import Room, of_type, only, types
-
 from yishi.core.types import AudienceKind
 
 

@@ -17,7 +17,6 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from roombuilder import Room
-
 from yishi import snapshots
 from yishi.core import views
 from yishi.core.reducer import apply, replay

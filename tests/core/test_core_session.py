@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 from roombuilder import INVITE, Room, of_type, only, types
-
 from yishi.core.state import DEFAULT_SETTINGS
 
 

@@ -7,7 +7,6 @@ import pickle
 
 import pytest
 from roombuilder import Room
-
 from yishi import snapshots
 
 

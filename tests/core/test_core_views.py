@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from roombuilder import Room
-
 from yishi.core import views
-from yishi.core.views import CHAT_IN_SNAPSHOT
 from yishi.core.types import MODERATORS, PUBLIC, Event, Role, person
+from yishi.core.views import CHAT_IN_SNAPSHOT
 
 ROLES = list(Role)
 

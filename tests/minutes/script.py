@@ -1,7 +1,7 @@
 """A scripted room, written as log entries, for the minutes tests and the bench.
 
 :class:`Script` appends entries the way the server would (commands checked by
-``commands.validate`` first, chat carrying the moderation verdict, presence and
+``commands.client_args`` first, chat carrying the moderation verdict, presence and
 joins as system entries), applies each one to a live state to get its result,
 and keeps the entries so a test can ``replay`` them from scratch.
 """
@@ -13,6 +13,7 @@ from typing import Any
 
 from yishi.core import commands
 from yishi.core.reducer import apply, new_room
+from yishi.core.state import RULES_VERSION
 from yishi.core.types import Entry, Json, Outcome
 
 # 2025-11-26 19:00:00 in UTC+08:00: an evening session.
@@ -42,7 +43,7 @@ class Script:
 
     def do(self, who: str, cmd: str, extra: Mapping[str, Any] | None = None, **args: Any) -> Json:
         """``who`` (a name) sends ``cmd``; it must succeed."""
-        checked = commands.validate(cmd, args)
+        checked = commands.client_args(cmd, args)
         outcome = self.append(cmd, self.ids[who], **checked, **(extra or {}))
         assert outcome.ok, (who, cmd, args, outcome.error and outcome.error.message)
         return outcome.result or {}
@@ -53,6 +54,7 @@ class Script:
                settings: Json | None = None) -> None:
         result = self.system("room.create", title=title, topic=topic, agenda=agenda,
                              settings=settings or {}, invite_code="k7m2p9qx",
+                             rules_version=RULES_VERSION,
                              moderator_name=moderator)
         self.ids[moderator] = result["participant_id"]
 

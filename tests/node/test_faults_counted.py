@@ -1,0 +1,49 @@
+"""Entries applied as no-ops because their handler failed (``room.fault`` events) are
+counted on /metrics as ``yishi_room_faults_total``."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from yishi.backends.memory import MemoryBackend
+from yishi.core.reducer import apply, new_room
+from yishi.core.types import Entry
+from yishi.metrics import Metrics
+from yishi.node import Node
+
+POISON = {"invite": "c", "name": "a", "role": "wizard"}  # a role the core does not know
+
+
+def wall() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def the_core_records_faults() -> bool:
+    state = new_room("r")
+    apply(state, Entry(seq=1, at=1, kind="room.create", args={"title": "t", "invite_code": "c"}))
+    try:
+        outcome = apply(state, Entry(seq=2, at=2, kind="participant.join", args=POISON))
+    except Exception:
+        return False
+    return any(e.type == "room.fault" for e in outcome.events)
+
+
+@pytest.mark.skipif(not the_core_records_faults(), reason="the core does not record faults yet")
+async def test_faults_are_counted() -> None:
+    backend = MemoryBackend(clock=wall)
+    await backend.start()
+    node = Node(backend, clock=wall)
+    await node.start()
+    metrics = Metrics()
+    metrics.watch(node)
+    try:
+        await node.submit("r", "room.create", args={"title": "t", "invite_code": "c"})
+        outcome = await node.submit("r", "participant.join", args=POISON)
+        assert [e.type for e in outcome.events].count("room.fault") == 1
+        assert node.faults == 1
+        assert b"yishi_room_faults_total 1.0" in metrics.render()
+    finally:
+        await node.stop()
+        await backend.close()
