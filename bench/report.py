@@ -508,7 +508,8 @@ def _targets(results: Json) -> list[str]:
             f"{closed} of {flood['slow_clients']} stalled sockets closed by the server",
             closed == flood["slow_clients"],
         )
-    return ["## Targets (Yishi, from issues 7 and 11)", "", *_table(["target", "measured", ""], rows)]
+    heading = "## Targets (Yishi, from issues 7 and 11)"
+    return [heading, "", *_table(["target", "measured", ""], rows)]
 
 
 def failures(results: Json) -> list[str]:

@@ -60,7 +60,7 @@ async def test_held_spam_reaches_moderators_only_until_approved(room: Room) -> N
 
 async def test_rejected_statement_changes_nothing(room: Room) -> None:
     mod = await room.moderator()
-    person, speaker = await room.resident("发言人")
+    _, speaker = await room.resident("发言人")
     await mod.ok("session.start")
     await speaker.ok("hand.raise", stance="support")
     await mod.ok("turn.next")
