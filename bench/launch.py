@@ -69,7 +69,7 @@ def _tail(path: Path, lines: int = 15) -> str:
 class _Proc:
     def __init__(self, cmd: list[str], *, log: Path) -> None:
         self.log = log
-        self._file: TextIO = open(log, "w")  # noqa: SIM115 (closed in stop())
+        self._file: TextIO = open(log, "w")
         env = {k: v for k, v in os.environ.items() if not k.startswith("YISHI_")}
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
         # Its own session, so that stop() can end the server and any helper it spawned.

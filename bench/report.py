@@ -58,7 +58,7 @@ def _clients(results: Json, session: str) -> int:
 def _table(head: list[str], rows: list[list[str]]) -> list[str]:
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     out += ["| " + " | ".join(r) + " |" for r in rows]
-    return out + [""]
+    return [*out, ""]
 
 
 def _rows(
@@ -513,7 +513,7 @@ def _targets(results: Json) -> list[str]:
 
 
 def failures(results: Json) -> list[str]:
-    """Everything that makes this run a failure: errors, and reach below 1.0 where it must be 1.0."""
+    """What makes this run a failure: errors, and reach below 1.0 where it must be 1.0."""
     out: list[str] = []
     for server, srv in results["servers"].items():
         for session, run in srv["sessions"].items():

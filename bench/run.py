@@ -165,7 +165,7 @@ def _machine() -> Json:
             versions[mod] = version(
                 {"socketio": "python-socketio", "engineio": "python-engineio"}.get(mod, mod)
             )
-        except Exception:  # noqa: BLE001 (a missing package is reported, not fatal)
+        except Exception:
             versions[mod] = None
     try:
         out = subprocess.run(

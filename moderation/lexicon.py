@@ -114,7 +114,7 @@ def _strs(value: Any, name: str) -> tuple[str, ...]:
 
 def _weighted(value: Any, name: str) -> tuple[tuple[str, float], ...]:
     if not isinstance(value, list):
-        raise ValueError(f"rules.json: {name} must be a list")  # noqa: TRY004 (bad data, not a bug)
+        raise ValueError(f"rules.json: {name} must be a list")
     out = []
     for item in value:
         if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)
@@ -128,7 +128,7 @@ def parse_rules(text: str) -> Rules:
     """``rules.json`` as :class:`Rules`; raises ``ValueError`` naming a bad field."""
     raw = json.loads(text)
     if not isinstance(raw, dict):
-        raise ValueError("rules.json must hold an object")  # noqa: TRY004
+        raise ValueError("rules.json must hold an object")
     scores = Scores(**{k: float(v) for k, v in raw.get("scores", {}).items()})
     history = HistoryRules(**{k: int(v) for k, v in raw.get("history", {}).items()})
     return Rules(
@@ -154,7 +154,7 @@ def parse_confusables(text: str) -> dict[str, str]:
     """``confusables.json``: an object mapping one character to its stand-in."""
     raw = json.loads(text)
     if not isinstance(raw, dict):
-        raise ValueError("confusables.json must hold an object")  # noqa: TRY004
+        raise ValueError("confusables.json must hold an object")
     out: dict[str, str] = {}
     for key, value in raw.items():
         if key.startswith("_"):

@@ -164,7 +164,8 @@ def _classify(digits: list[Digit]) -> tuple[str, list[int]] | None:
 _DIGIT_CHARS = "0-9" + "".join(_CHINESE_DIGITS)
 # Stretches that may hold a number: digits, look-alikes and joiners. Only those
 # with enough real digits are read closely; most messages have none.
-_STRETCH = re.compile(f"[{_DIGIT_CHARS}olix](?:[{_DIGIT_CHARS}olix]|[ \\-.–—_]{{1,3}}(?=[{_DIGIT_CHARS}]))*")
+_STRETCH = re.compile(
+    f"[{_DIGIT_CHARS}olix](?:[{_DIGIT_CHARS}olix]|[ \\-.–—_]{{1,3}}(?=[{_DIGIT_CHARS}]))*")
 _MIN_DIGITS = 11
 
 

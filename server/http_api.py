@@ -288,7 +288,8 @@ async def minutes(request: Request) -> Response:
         lambda: render_minutes(host.state, digest=digest, fmt=fmt, lang=lang))
     return Response(body, media_type=media_type,
                     headers={"cache-control": "no-store",
-                             "content-disposition": f'inline; filename="minutes-{host.room_id}.{fmt}"'})
+                             "content-disposition":
+                                 f'inline; filename="minutes-{host.room_id}.{fmt}"'})
 
 
 async def healthz(request: Request) -> Response:

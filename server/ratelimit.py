@@ -9,7 +9,7 @@ from collections.abc import Callable
 class TokenBucket:
     """``burst`` tokens, refilled at ``rate`` a second; ``take()`` says whether one was left."""
 
-    __slots__ = ("rate", "burst", "tokens", "at", "clock")
+    __slots__ = ("at", "burst", "clock", "rate", "tokens")
 
     def __init__(self, *, rate: float, burst: float, clock: Callable[[], int]) -> None:
         self.rate, self.burst, self.clock = rate, burst, clock

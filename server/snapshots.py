@@ -41,8 +41,9 @@ _RECORDS: tuple[type, ...] = (
 _ALLOWED = {
     ("builtins", "set"), ("builtins", "frozenset"),
     ("collections", "OrderedDict"), ("collections", "deque"),
-    *((cls.__module__, cls.__qualname__) for cls in _RECORDS + (
-        core_types.CommandError, core_types.ErrorCode, core_types.Role, core_types.AudienceKind)),
+    *((cls.__module__, cls.__qualname__)
+      for cls in (*_RECORDS, core_types.CommandError, core_types.ErrorCode, core_types.Role,
+                  core_types.AudienceKind)),
 }
 
 

@@ -233,7 +233,8 @@ def _legacy_statement_check(sender: Participant, holder: Participant,
     """Rules 1-2: a clerk could post for any holder without a socket."""
     if sender.role is Role.MODERATOR and on_behalf not in (None, sender.participant_id):
         raise CommandError(ErrorCode.FORBIDDEN, "a clerk posts for an attendee in the hall")
-    if sender.participant_id == holder.participant_id and on_behalf in (None, holder.participant_id):
+    own = sender.participant_id == holder.participant_id
+    if own and on_behalf in (None, holder.participant_id):
         return
     if sender.role is Role.CLERK and on_behalf in (None, holder.participant_id):
         if holder.online:

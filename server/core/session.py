@@ -69,7 +69,7 @@ def agenda_set(ctx: Context, args: a.AgendaSet) -> Json:
         used = (item.has_records()
                 or any(p.item_id == item.item_id for p in state.polls.values())
                 or any(d.item_id == item.item_id for d in state.decisions))
-        if item.title not in kept and (used or item is state.item and state.turn is not None):
+        if item.title not in kept and (used or (item is state.item and state.turn is not None)):
             raise CommandError(ErrorCode.CONFLICT, f"agenda item {item.title!r} has records")
     current = state.item
     state.agenda = [by_title.get(t) or AgendaItem(item_id=ctx.new_id("i", n), title=t)

@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # bench/ is a top-level folder, not part of the installed package
     sys.path.insert(0, str(REPO))
 
-from bench import payload
+from bench import payload  # noqa: E402  (after the path above)
 
 
 def test_payload_is_200_bytes_and_round_trips() -> None:

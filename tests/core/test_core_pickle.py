@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pickle
 
-import pytest
 from roombuilder import Room
 from yishi import snapshots
 from yishi.core import views

@@ -376,7 +376,7 @@ def test_the_generator_reaches_the_interesting_states() -> None:
     steps: list[tuple[int, tuple[Any, ...], str | None]] = []
     for n in range(8):
         steps += [(10, ("raise", n % 5, STANCES[n % 3]), None)]
-    for n in range(6):
+    for _ in range(6):
         steps += [(10, ("next",), None), (5_000, ("end", False), None)]
     steps += [(0, ("open", "single", False, True), None), (10, ("vote", 0, 0, [1]), None),
               (100, ("vote", 1, 0, [2]), "k1"), (100, ("vote", 1, 0, [2]), "k1"),

@@ -10,7 +10,7 @@ from roombuilder import Room, only, pids
 def speak(room: Room, pid: str, ms: int) -> None:
     """`turn.next` must pick ``pid``; the turn then lasts exactly ``ms``."""
     assert room.queue()["next"]["participant_id"] == pid
-    started, ended = room.speak(ms)
+    started, _ended = room.speak(ms)
     assert started.data["participant_id"] == pid
     assert started.data["override"] is False
 

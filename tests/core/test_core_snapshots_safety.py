@@ -14,7 +14,7 @@ def test_a_room_snapshot_round_trips(room: Room) -> None:
     a, = room.residents("a")
     room.raise_hand(a, "support")
     room.next_turn()
-    version, state, events = snapshots.load(snapshots.dump(room.state, []))
+    _version, state, events = snapshots.load(snapshots.dump(room.state, []))
     assert state.turn is not None and state.turn.participant_id == a
     assert events == []
 

@@ -67,7 +67,7 @@ class Server:
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self._log = open(self.log_path, "ab")  # noqa: SIM115 - lives as long as the process
+        self._log = open(self.log_path, "ab")
         env = {k: v for k, v in os.environ.items() if not k.startswith("YISHI_")}
         env["PYTHONUNBUFFERED"] = "1"
         self.proc = subprocess.Popen(

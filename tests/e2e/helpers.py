@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, expect
-
 from conftest import Pages, Room
+from playwright.sync_api import Page, expect
 
 
 def join(pages: Pages, room: Room, name: str, *, width: int = 360, proto: str | None = None) -> Page:

@@ -6,10 +6,9 @@ targets of at least 44 px. Screenshots of each go to test-artifacts/screenshots/
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import expect
-
 from conftest import Pages, Server, assert_accessible
 from helpers import confirm_next_dialog, fill_join, join, moderator, open_poll
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import expect
 
 # Imported with the module: by run time `conftest` may name another folder's conftest.
 from conftest import ADMIN, Pages, Server, screenshot
 from helpers import expect_connected, fill_join, join, moderator, open_poll
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 

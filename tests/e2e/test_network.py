@@ -13,10 +13,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, Request, WebSocketRoute, expect
-
 from conftest import SCREENSHOTS, Pages, Server
 from helpers import expect_connected, fill_join, join, moderator, open_poll
+from playwright.sync_api import Browser, Page, Request, WebSocketRoute, expect
 
 pytestmark = pytest.mark.e2e
 
@@ -49,7 +48,7 @@ def test_resident_page_is_light_and_local(server: Server, pages: Pages) -> None:
     report = {"resident_total_bytes": total,
               "files": {urlsplit(u).path: n for u, n in sorted(sizes.items())}}
     for name, url in (("moderator", room.moderator_url), ("minutes", room.minutes_url)):
-        other, other_sizes = measure(pages, url)
+        _other, other_sizes = measure(pages, url)
         report[f"{name}_total_bytes"] = sum(other_sizes.values())
     SCREENSHOTS.parent.mkdir(parents=True, exist_ok=True)
     (SCREENSHOTS.parent / "page-weight.json").write_text(json.dumps(report, indent=1))

@@ -11,11 +11,17 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
-
 from conftest import Pages, Server, screenshot
-from helpers import (confirm_next_dialog, expect_connected, fill_join, join, moderator, open_poll,
-                     vote)
+from helpers import (
+    confirm_next_dialog,
+    expect_connected,
+    fill_join,
+    join,
+    moderator,
+    open_poll,
+    vote,
+)
+from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.e2e
 
@@ -41,7 +47,6 @@ def test_full_session(server: Server, pages: Pages) -> None:
     expect(first.locator("#join-title")).to_have_text(TITLE)
     expect(first.locator("#join-topic")).to_have_text(TOPIC)
     screenshot(first, "session-join")
-    from helpers import fill_join
     fill_join(first, "王阿姨")
     wang = first
     li = join(pages, room, "李师傅", proto="json")

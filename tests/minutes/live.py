@@ -48,7 +48,7 @@ class Server:
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self._log = open(self.log_path, "wb")
         env = {k: v for k, v in os.environ.items() if not k.startswith("YISHI_")}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "yishi", "serve", "--host", "127.0.0.1",

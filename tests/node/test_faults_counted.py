@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from yishi.backends.memory import MemoryBackend
 from yishi.core.reducer import apply, new_room
 from yishi.core.types import Entry

@@ -20,7 +20,7 @@ PEOPLE = ["p1", "p2", "p3", "p4"]
 viewers = st.builds(Viewer, st.sampled_from(PEOPLE), st.sampled_from(list(Role)))
 audiences = st.one_of(st.just(PUBLIC), st.just(MODERATORS),
                       st.just(Audience(AudienceKind.PERSON, None)),
-                      st.sampled_from(PEOPLE + ["nobody"]).map(person))
+                      st.sampled_from([*PEOPLE, "nobody"]).map(person))
 
 
 def may_see(event: Event, viewer: Viewer) -> bool:

@@ -4,7 +4,6 @@ the same seq read the log once, and a later one reads only what was appended sin
 from __future__ import annotations
 
 import pytest
-
 from yishi.backends.memory import MemoryBackend
 from yishi.core.types import CommandError, Entry, ErrorCode
 from yishi.minutes import log_digest

@@ -8,7 +8,6 @@ import io
 import pickle
 
 import pytest
-
 from yishi import snapshots
 from yishi.core.reducer import new_room
 from yishi.core.state import RULES_VERSION

@@ -50,7 +50,7 @@ class NodeProcess:
         """Start the process without waiting for it (see :meth:`wait_healthy`)."""
         assert self.proc is None, "already running"
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self._log = open(self.log_path, "ab")  # noqa: SIM115 - lives as long as the process
+        self._log = open(self.log_path, "ab")
         env = {k: v for k, v in os.environ.items() if not k.startswith("YISHI_")}
         env.update(PYTHONUNBUFFERED="1", YISHI_NODE_TTL=str(NODE_TTL_S))
         self.proc = subprocess.Popen(

@@ -148,7 +148,7 @@ class Client:
             async for frame in self.ws:
                 try:
                     message = self._decode(frame)
-                except Exception as exc:  # noqa: BLE001 - a finding, not a crash
+                except Exception as exc:
                     self.problems.append(f"undecodable server frame: {exc!r}")
                     continue
                 async with self._cond:
@@ -199,7 +199,8 @@ class Client:
         try:
             return await asyncio.wait_for(waiter(), timeout)
         except TimeoutError:
-            raise AssertionError(f"{self.label}: timed out after {timeout}s waiting for {what}")
+            raise AssertionError(
+                f"{self.label}: timed out after {timeout}s waiting for {what}") from None
 
     # -- sending ------------------------------------------------------------------
 
@@ -352,7 +353,7 @@ class Client:
         try:
             await asyncio.wait_for(asyncio.shield(self._reader), timeout)
         except TimeoutError:
-            raise AssertionError(f"{self.label}: still open after {timeout}s")
+            raise AssertionError(f"{self.label}: still open after {timeout}s") from None
         return self.close_code
 
     async def close(self) -> None:
@@ -454,7 +455,8 @@ def assert_http_error(response: httpx.Response, *allowed: tuple[int, str]) -> st
     try:
         body = response.json()
     except ValueError:
-        raise AssertionError(f"{response.status_code}: not JSON: {response.text[:200]!r}")
+        raise AssertionError(
+            f"{response.status_code}: not JSON: {response.text[:200]!r}") from None
     assert isinstance(body, dict) and isinstance(body.get("error"), dict), body
     code: str = body["error"].get("code")
     message = body["error"].get("message")

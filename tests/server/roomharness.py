@@ -53,7 +53,7 @@ class ServerProcess:
     def start(self) -> None:
         assert self.proc is None, "already running"
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self._log = open(self.log_path, "ab")  # noqa: SIM115 - lives as long as the process
+        self._log = open(self.log_path, "ab")
         self._log.write(f"\n===== start {self.starts} =====\n".encode())
         self._log.flush()
         self.starts += 1

@@ -12,7 +12,6 @@ import time
 
 from roomclient import Api, has
 from roomharness import ADMIN, ServerProcess, make_room
-
 from yishi.backends.sqlite import SqliteBackend
 
 

@@ -14,7 +14,6 @@ import pytest
 import uvicorn
 from roomclient import Api, has
 from roomharness import ADMIN, SECRET, Room, free_port, make_room
-
 from yishi.app import create_app
 from yishi.config import Config
 
