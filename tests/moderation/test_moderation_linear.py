@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable
 
 import pytest
-
 from yishi.moderation import History, Pipeline
 
 ADVERSARIAL: dict[str, Callable[[int], str]] = {
