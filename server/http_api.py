@@ -6,7 +6,6 @@ Errors answer ``{"error": {"code", "message"}}`` with the status that fits the c
 from __future__ import annotations
 
 import hmac
-import json
 import secrets
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +21,7 @@ from .core.views import summary
 from .minutes import FORMATS, render_minutes
 from .qr import qr_svg
 from .tokens import InvalidToken, TokenClaims
+from .wire import loads_json
 
 if TYPE_CHECKING:
     from .app import Services
@@ -82,9 +82,9 @@ async def read_json(request: Request) -> Json:
         chunks.append(chunk)
     body = b"".join(chunks)
     try:
-        data = json.loads(body or b"{}")
-    except ValueError:
-        raise fail(ErrorCode.BAD_COMMAND, "the body must be JSON") from None
+        data = loads_json(body or b"{}")
+    except ValueError as problem:
+        raise fail(ErrorCode.BAD_COMMAND, f"the body must be JSON ({problem})") from None
     if not isinstance(data, dict):
         raise fail(ErrorCode.BAD_COMMAND, "the body must be a JSON object")
     return data
