@@ -114,7 +114,7 @@ def parse_command(obj: Any) -> Command:
     if nonce is not None and (not isinstance(nonce, str) or not 0 < len(nonce) <= 128):
         raise CommandError(ErrorCode.BAD_COMMAND, "nonce must be a string of 1 to 128 characters")
     if not _is_utf8(cmd) or not _is_utf8(args) or (nonce is not None and not _is_utf8(nonce)):
-        raise CommandError(ErrorCode.BAD_FRAME, "the text holds a lone surrogate, which is not UTF-8")
+        raise CommandError(ErrorCode.BAD_FRAME, "a lone surrogate is not UTF-8 text")
     return Command(cid, cmd, args, nonce)
 
 

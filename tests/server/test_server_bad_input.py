@@ -15,7 +15,7 @@ async def test_join_with_deep_json_or_a_lone_surrogate_is_bad_command(
         room: Room, api: Api, server: ServerProcess) -> None:
     before = await room.snapshot()
     url = f"/api/rooms/{room.room_id}/join"
-    for body in (DEEP, '{"invite": "%s", "name": "\\ud800"}' % room.invite,
+    for body in (DEEP, '{"invite": "' + room.invite + '", "name": "\\ud800"}',
                  '{"invite": "\\udfff", "name": "甲"}'):
         response = await api.http.post(url, content=body.encode(),
                                        headers={"content-type": "application/json"})
