@@ -19,6 +19,7 @@ from .core.state import RULES_VERSION
 from .core.types import CommandError, ErrorCode, Json, Role
 from .core.views import summary
 from .minutes import FORMATS, render_minutes
+from .minutes.render_html import CSP as MINUTES_CSP
 from .qr import qr_svg
 from .tokens import InvalidToken, TokenClaims
 from .wire import loads_json
@@ -286,8 +287,9 @@ async def minutes(request: Request) -> Response:
     body, media_type = cache.rendered(
         host.room_id, seq, digest, fmt, lang,
         lambda: render_minutes(host.state, digest=digest, fmt=fmt, lang=lang))
+    headers = {"content-security-policy": MINUTES_CSP} if fmt == "html" else {}
     return Response(body, media_type=media_type,
-                    headers={"cache-control": "no-store",
+                    headers={**headers, "cache-control": "no-store",
                              "content-disposition":
                                  f'inline; filename="minutes-{host.room_id}.{fmt}"'})
 
