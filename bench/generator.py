@@ -219,6 +219,8 @@ class Generator:
         dialect = Yishi(room_id=room["room_id"])
         self.dialect = dialect
         self.pub.cred = room["moderator_token"]
+        # Memory per joined resident starts here: the room exists, nobody has joined.
+        self.out["rss_before_join"] = procinfo.usage(self.pids)[1]
         sem = asyncio.Semaphore(32)
 
         async def join(peer: Peer) -> None:

@@ -30,6 +30,8 @@ async def run_session(gen: Generator) -> Json:
         gen.stage = "starting the session"
         await gen.start_session_yishi()
     gen.out["rss_before_connect"] = procinfo.usage(gen.pids)[1]
+    # Servers without joins (B0, B1): a resident is just a socket.
+    gen.out.setdefault("rss_before_join", gen.out["rss_before_connect"])
     gen.stage = "opening the sockets"
     start = gen.snapshot()
     gen.out["connect_s"] = round(await gen.open_all(gen.peers), 2)

@@ -249,6 +249,41 @@ def markdown(results: Json) -> str:
             _rows(results, session, phase, idle_cols),
         )
 
+    for session, phase in _find(results, "idle"):
+        clients = _clients(results, session)
+        lines += [
+            f"## Memory per joined resident, {clients:,} residents",
+            "",
+            "RSS growth from before the first join to the idle room, divided by the residents:",
+            "the socket, the participant and everything the joins left behind. Against B0's",
+            "idle memory per socket (B0 has no joins: a resident is a socket).",
+            "",
+        ]
+
+        def resident_cols(s: str, g: Json, b: Json | None) -> list[str]:
+            per = g.get("kib_per_resident", g["kib_per_socket"])
+            return [
+                _f(g["sockets"]),
+                _f(g.get("rss_before_join_mb", g["rss_before_mb"])),
+                _f(g["rss_idle_mb"]),
+                _f(per),
+                _f(g["kib_per_socket"]),
+                _ratio(per, b and b["kib_per_socket"]),
+            ]
+
+        lines += _table(
+            [
+                "server",
+                "residents",
+                "RSS before joins MB",
+                "RSS idle MB",
+                "KiB/resident",
+                "KiB/socket",
+                "x B0 KiB/socket",
+            ],
+            _rows(results, session, phase, resident_cols),
+        )
+
     for session, phase in _find(results, "slow"):
         lines += ["## Slow readers (1% of clients stop reading; figures for the others)", ""]
 
@@ -437,6 +472,16 @@ def _targets(results: Json) -> list[str]:
             _ratio(ym, bm),
             None if not (ym and bm) else ym <= 2 * bm,
         )
+    for room in ("room-5k", "residents-2k"):
+        ym, bm = (
+            val("yishi", room, "idle", "kib_per_resident"),
+            val("b0", room, "idle", "kib_per_socket"),
+        )
+        target(
+            f"memory per joined resident <= 1.5x B0 per socket ({room})",
+            _ratio(ym, bm),
+            None if not (ym and bm) else ym <= 1.5 * bm,
+        )
     one, two = (
         val("yishi", "room-1k", "fanout", "p50_ms"),
         val("yishi-2n", "room-1k", "fanout", "p50_ms"),
@@ -463,7 +508,7 @@ def _targets(results: Json) -> list[str]:
             f"{closed} of {flood['slow_clients']} stalled sockets closed by the server",
             closed == flood["slow_clients"],
         )
-    return ["## Targets (Yishi, from issue 7)", "", *_table(["target", "measured", ""], rows)]
+    return ["## Targets (Yishi, from issues 7 and 11)", "", *_table(["target", "measured", ""], rows)]
 
 
 def failures(results: Json) -> list[str]:

@@ -48,6 +48,17 @@ FULL: list[tuple[str, Json]] = [
         },
     ),
     (
+        # Memory per joined resident at 2,000 (room-5k gives it at 5,000): join, connect,
+        # say hello, wait for the quiet room, measure.
+        "residents-2k",
+        {
+            "clients": 2000,
+            "timeout": 240,
+            "connect_timeout": 120,
+            "phases": [{"name": "idle", "type": "idle"}],
+        },
+    ),
+    (
         "room-1k",
         {
             "clients": 1000,
@@ -216,7 +227,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sessions",
         default=None,
-        help="comma-separated sessions to run (full: room-5k, room-1k, slow-flood, reconnect-2k)",
+        help=(
+            "comma-separated sessions to run (full: room-5k, residents-2k, room-1k, "
+            "slow-flood, reconnect-2k; memory per joined resident alone: "
+            "--only b0,yishi --sessions residents-2k,room-5k)"
+        ),
     )
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
     args = parser.parse_args(argv)

@@ -2,7 +2,8 @@
 
 * ``steady``: messages at a fixed rate; ``burst``: back to back, each burst drained;
 * ``sweep``: steady steps at rising rates, up to the last with reach 1.0, p99 < 250 ms;
-* ``idle``: server memory per open socket;
+* ``idle``: server memory per open socket, and per joined resident (for Yishi, the
+  growth since before the joins: the socket, the participant and all the joins left);
 * ``slow``: designated clients stop reading while the others are measured;
 * ``reconnect``: every socket drops and all come back, with ``since`` where the
   server can resume, while messages keep coming.
@@ -198,14 +199,20 @@ async def _resume(gen: Generator, slow: list[Peer], *, last_key: int) -> dict[st
 
 
 async def idle(gen: Generator) -> Json:
+    """The quiet room's memory: per open socket (growth since before the sockets opened)
+    and per joined resident (growth since before the first join; for servers without
+    joins the two are the same)."""
     rss = procinfo.usage(gen.pids)[1]
-    before = gen.out["rss_before_connect"]
+    before: int = gen.out["rss_before_connect"]
+    before_join: int = gen.out.get("rss_before_join") or before
     n = len(gen.peers)
     return {
         "sockets": n,
         "rss_before_mb": round(before / 2**20, 1),
+        "rss_before_join_mb": round(before_join / 2**20, 1),
         "rss_idle_mb": round(rss / 2**20, 1),
         "kib_per_socket": round((rss - before) / n / 1024, 2),
+        "kib_per_resident": round((rss - before_join) / n / 1024, 2),
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import site
 import socket
 import subprocess
 import sys
@@ -96,6 +97,18 @@ def test_public_url_defaults_to_a_lan_address_when_listening_everywhere() -> Non
     assert default_public_url("127.0.0.1", 9000) == "http://127.0.0.1:9000"
 
 
+def running_site_dirs() -> list[str]:
+    """The site directories the running interpreter imports its dependencies from.
+
+    Inside a venv these are the venv's own (plus the base's when the venv was made with
+    system site packages); outside one, the interpreter's and the user's.
+    """
+    dirs = list(site.getsitepackages())
+    if site.ENABLE_USER_SITE:
+        dirs.append(site.getusersitepackages())
+    return [d for d in dirs if Path(d).is_dir()]
+
+
 def test_wheel_carries_pages_and_word_lists_and_serves_them(tmp_path: Path) -> None:
     """A plain, non-editable install serves the pages and loads the moderation data."""
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
@@ -107,24 +120,49 @@ def test_wheel_carries_pages_and_word_lists_and_serves_them(tmp_path: Path) -> N
     assert any(n.startswith("yishi/moderation/data/") for n in names)
     assert not any(n.startswith(("server/", "tests/")) for n in names)
 
+    # A venv of its own holding only the wheel's files. Its dependencies come from the
+    # running interpreter's site directories, named one per line in a .pth file: that
+    # works from inside a venv (where system_site_packages would see the base
+    # interpreter, not this venv) and outside one, needs no index and takes no time.
+    # Plain path lines do not run the .pth files found there, so the checkout's
+    # editable finder stays out, and the venv's own site directory comes first.
     env_dir = tmp_path / "venv"
-    venv.create(env_dir, system_site_packages=True, with_pip=False)
+    venv.create(env_dir, system_site_packages=False, with_pip=False)
     python = env_dir / "bin" / "python"
-    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          capture_output=True, text=True, check=True).stdout.strip()
+    site_dir = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True, text=True, check=True).stdout.strip()
     with zipfile.ZipFile(wheel) as archive:
-        archive.extractall(site)
-    # Run from elsewhere, with the checkout's editable finder shadowed by the wheel's files.
+        archive.extractall(site_dir)
+    (Path(site_dir) / "_running_site_dirs.pth").write_text(
+        "".join(f"{d}\n" for d in running_site_dirs()))
+
     probe = (
-        "import sys; sys.meta_path[:] = [f for f in sys.meta_path if 'editable' not in repr(f)];"
         "import yishi, yishi.app as a, yishi.moderation as m;"
         "print(yishi.__file__); print((a.static_dir() / 'room.html').is_file());"
         "print(type(m.load_pipeline()).__name__)"
     )
     out = subprocess.run([str(python), "-c", probe], capture_output=True, text=True,
                          cwd=tmp_path, env=clean_env(), check=True).stdout.split()
-    assert out[0].startswith(site), out
+    assert out[0].startswith(site_dir), out
     assert out[1] == "True"
+
+    # And `yishi serve` from that install serves a room page.
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(python), "-m", "yishi", "serve"], stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL, cwd=tmp_path,
+        env=clean_env(YISHI_PORT=str(port), YISHI_DATA_DIR=str(tmp_path / "data")))
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_healthy(base, proc)
+        page = httpx.get(f"{base}/r/any-room")
+        assert page.status_code == 200 and "<html" in page.text.lower()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 def test_minutes_command_reads_the_stored_log(server_from_env) -> None:  # type: ignore[no-untyped-def]

@@ -23,7 +23,7 @@ from websockets.exceptions import ConnectionClosed
 Json = dict[str, Any]
 ADMIN = "minutes-admin-token-0123456789"
 SECRET = "minutes-secret-key-abcdefghijklmn"
-TIMEOUT = 10.0
+TIMEOUT = 20.0  # generous: a loaded machine is slow, and only a failing test waits it out
 
 
 def free_port() -> int:

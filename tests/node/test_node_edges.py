@@ -89,7 +89,9 @@ async def test_a_room_loaded_while_entries_arrive_keeps_one_ordered_event_stream
         mod = await make_room(writer, "r2", turn_seconds=60)
         for i in range(1500):  # past a snapshot (every 1000 entries)
             await writer.submit("r2", "chat.send", actor=mod, args={"text": f"m{i}"})
-        await asyncio.sleep(0)  # let the snapshot task store it
+        # The reader must load from that snapshot: wait until it is stored, however the
+        # node stores it (a task, a thread) and however long that takes.
+        await wait_until(lambda: "r2" in store.snapshots)
         loading = asyncio.ensure_future(reader.host("r2"))
         await asyncio.wait_for(second.asked.wait(), 5)
         for i in range(20):  # arrive while the second node loads

@@ -253,13 +253,18 @@ async def test_start_fails_fast_without_redis() -> None:
 
 
 async def test_heartbeats_keep_a_node_alive_and_a_silent_one_expires(fresh: RedisServer) -> None:
-    async with backends(fresh, 2, node_ttl_s=0.6) as [a, b]:
+    # The TTL leaves the heartbeat (every TTL/3) a whole second of stalled event loop
+    # before `a` would lapse: a loaded machine must not fail this test.
+    ttl_s = 1.5
+    async with backends(fresh, 2, node_ttl_s=ttl_s) as [a, b]:
         with fresh.client() as raw:
             raw.set("yishi:node:ghost", "1", px=300)
             raw.zadd("yishi:nodes", {"ghost": wall()})
         assert await b.alive_nodes() == {a.node_id, b.node_id, "ghost"}
         await eventually(lambda: _lacks(b, "ghost"), "the ghost's heartbeat to expire")
-        await asyncio.sleep(1.5)  # 2.5 TTLs: only the heartbeat task keeps `a` listed
+        # The passing of time is what is under test: after 2.5 TTLs only the heartbeat
+        # task keeps `a` listed.
+        await asyncio.sleep(2.5 * ttl_s)
         assert await b.alive_nodes() == {a.node_id, b.node_id}
         await a.close()
         assert await b.alive_nodes() == {b.node_id}  # a clean close is noticed at once

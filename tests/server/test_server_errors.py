@@ -7,7 +7,7 @@ import asyncio
 import json
 
 import msgpack
-from roomclient import Client, has, start_turn
+from roomclient import DEFAULT_TIMEOUT, Client, has, start_turn
 from roomharness import Room, comparable, make_room
 
 # -- frames ----------------------------------------------------------------------------
@@ -16,7 +16,7 @@ from roomharness import Room, comparable, make_room
 async def bad_frame_reply(client: Client, frame: str | bytes) -> None:
     before = len(client.orphans)
     await client.send_raw(frame)
-    await client._wait_for(lambda: len(client.orphans) > before, 5, "bad_frame reply")
+    await client._wait_for(lambda: len(client.orphans) > before, DEFAULT_TIMEOUT, "bad_frame reply")
     reply = client.orphans[-1]
     assert reply.get("ok") is False and reply["error"]["code"] == "bad_frame", reply
 
@@ -92,7 +92,7 @@ async def test_no_hello_within_5_seconds_closes_4001(room: Room) -> None:
     client = await room.open()
     loop = asyncio.get_running_loop()
     opened = loop.time()
-    assert await client.wait_closed(timeout=9) == 4001
+    assert await client.wait_closed(timeout=5 + DEFAULT_TIMEOUT) == 4001
     assert loop.time() - opened > 4.0  # not before the 5 s are up (some slack for scheduling)
 
 

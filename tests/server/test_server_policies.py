@@ -3,7 +3,17 @@ tie-breaks, the order within a side, override turns, per-item queues."""
 
 from __future__ import annotations
 
-from roomclient import Client, Person, has, last_queue, pids, speak, start_turn, yield_turn
+from roomclient import (
+    DEFAULT_TIMEOUT,
+    Client,
+    Person,
+    has,
+    last_queue,
+    pids,
+    speak,
+    start_turn,
+    yield_turn,
+)
 from roomharness import Room
 
 
@@ -75,7 +85,8 @@ async def expire(mod: Client, expected_pid: str, seconds: int) -> None:
     """Give the next turn, let it run out by itself, check its exact duration."""
     turn = await start_turn(mod, expected_pid)
     assert turn["ends_at"] - turn["started_at"] == seconds * 1000
-    ev = await mod.wait_event("turn.ended", has(turn_id=turn["turn_id"]), timeout=seconds + 5)
+    ev = await mod.wait_event("turn.ended", has(turn_id=turn["turn_id"]),
+                              timeout=seconds + DEFAULT_TIMEOUT)
     assert ev["data"]["reason"] == "expired"
     assert ev["data"]["duration_ms"] == seconds * 1000
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from roomclient import (
+    DEFAULT_TIMEOUT,
     PUBLIC_EVENT_TYPES,
     SIDES,
     Client,
@@ -98,7 +99,7 @@ async def test_full_session(room: Room) -> None:
         if expires:
             assert turn["ends_at"] - turn["started_at"] == 1000
             ev = await mod.wait_event(
-                "turn.ended", has(turn_id=turn["turn_id"]), timeout=6
+                "turn.ended", has(turn_id=turn["turn_id"]), timeout=1 + DEFAULT_TIMEOUT
             )
             ended = ev["data"]
             assert ended["reason"] == "expired"

@@ -100,11 +100,13 @@ async def test_an_idle_room_leaves_memory_and_comes_back_with_what_was_missed(
     state = await room.snapshot()
     assert [m["text"] for m in state["chat"]][-5:] == texts
     await back.close()
-    await until_unloaded(api, after["yishi_room_evictions_total"])
-    # An HTTP read loads it too.
+    unloaded = await until_unloaded(api, after["yishi_room_evictions_total"])
+    # An HTTP read loads it too. Count loads, not hosted rooms: with nobody connected
+    # the room may leave again 0.3 s later, before a slow machine reads /metrics.
     response = await api.summary(room.room_id)
     assert response.status_code == 200
-    assert (await metrics(api))["yishi_rooms_hosted"] == 1
+    loads = (await metrics(api))["yishi_room_loads_total"]
+    assert loads == unloaded["yishi_room_loads_total"] + 1
 
 
 async def test_a_running_turn_keeps_the_room_loaded_until_it_ends(idle_room: Room) -> None:
