@@ -42,6 +42,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .app import Services, create_app
+    from .roomsocket import RoomSocket
 
     config = config_from(args)
 
@@ -53,8 +54,9 @@ def serve(args: argparse.Namespace) -> int:
               flush=True)
 
     app = create_app(config, on_ready=announce)
+    # Room sockets on Yishi's own protocol; any other WebSocket as websockets-sansio.
     server_config = uvicorn.Config(
-        app, host=config.host, port=config.port, ws="websockets-sansio",
+        app, host=config.host, port=config.port, ws=RoomSocket,
         ws_max_size=64 * 1024, ws_per_message_deflate=False, http="httptools",
         loop="uvloop", lifespan="on", log_level="warning", timeout_graceful_shutdown=5)
     uvicorn.Server(server_config).run()
