@@ -1,6 +1,11 @@
-"""The fast write path: whole WebSocket frames straight to the connection's transport.
+"""The fast write path of the ASGI driver: whole WebSocket frames straight to the
+connection's transport, and which path each socket takes.
 
-This is the one module that knows uvicorn's internals. Its rules:
+``yishi serve`` serves room sockets on Yishi's own protocol (``roomsocket``,
+the *native* path), which owns its connections and needs nothing from here but
+``frame``, ``Writer`` and ``announce``. Under any other server or uvicorn
+WebSocket implementation the ASGI driver (``ws.RoomSockets``) serves them, and
+this module knows the uvicorn internals it may use. Its rules:
 
 1. A socket takes the direct path only when it is served by uvicorn's
    websockets-sansio protocol, in a uvicorn version of ``UVICORN_VERSIONS`` (each
