@@ -69,12 +69,12 @@ logger = logging.getLogger(__name__)
 INBOX_FRAMES = 16  # frames waiting to be answered before the socket stops reading
 CLOSE_KEEPALIVE = 1011
 CLOSE_INVALID_DATA = 1007
-_SHARED = "_yishi_room_sockets"  # the attribute of uvicorn's Config holding a RoomSockets
+_SHARED = "_yishi_room_sockets"  # the attribute of uvicorn's Config holding a ServerSockets
 _WS_LOGGER = logging.getLogger("uvicorn.error")  # as uvicorn's own protocols log
 WHY = "websockets sans-I/O ServerProtocol, one keep-alive timer per server"
 
 
-class RoomSockets:
+class ServerSockets:
     """What the room sockets of one uvicorn server share: the app's services,
     uvicorn's bookkeeping, and the keep-alive timer (rule 5)."""
 
@@ -136,11 +136,11 @@ class RoomSocket(asyncio.Protocol):
 
     def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any],
                  _loop: asyncio.AbstractEventLoop | None = None) -> None:
-        shared: RoomSockets | None = getattr(config, _SHARED, None)
+        shared: ServerSockets | None = getattr(config, _SHARED, None)
         if shared is None:
             if not config.loaded:
                 config.load()
-            shared = RoomSockets(config, server_state, app_state,
+            shared = ServerSockets(config, server_state, app_state,
                                  _loop or asyncio.get_event_loop())
             setattr(config, _SHARED, shared)
         self._shared = shared

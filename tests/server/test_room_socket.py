@@ -20,7 +20,7 @@ from test_write_paths import OP_CLOSE, WAIT, RawSocket, Served, serve
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 from websockets.typing import Subprotocol
-from yishi.roomsocket import RoomSockets
+from yishi.roomsocket import ServerSockets
 
 OP_PING = 0x9
 SOCKETS = 50
@@ -28,9 +28,9 @@ SOCKETS = 50
 ROOM_TASKS = 3
 
 
-def shared(served: Served) -> RoomSockets:
+def shared(served: Served) -> ServerSockets:
     found = getattr(served.server.config, "_yishi_room_sockets", None)
-    assert isinstance(found, RoomSockets)
+    assert isinstance(found, ServerSockets)
     return found
 
 
