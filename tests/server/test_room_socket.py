@@ -20,6 +20,7 @@ from test_write_paths import OP_CLOSE, WAIT, RawSocket, Served, serve
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 from websockets.typing import Subprotocol
+from yishi.hub import CLOSE_GRACE_S
 from yishi.roomsocket import ServerSockets
 
 OP_PING = 0x9
@@ -146,3 +147,29 @@ async def test_yishi_serve_serves_room_sockets_natively(tmp_path: Path) -> None:
         await api.aclose()
     finally:
         proc.stop()
+
+
+async def test_a_client_that_reads_nothing_is_closed_4008_then_cut_off(tmp_path: Path) -> None:
+    """Past its bound the server gives up on a socket (4008); a client that does not
+    read even that close frame has its connection aborted after the grace."""
+    async with serve(tmp_path, "native") as served:
+        mod = await served.room.moderator()
+        person = await served.room.join("不读")
+        stalled = await RawSocket.open(served.port, served.room.room_id, person.token)
+        await served.wait_gauge("native", 2)
+        registry = served.services.metrics.registry
+
+        def given_up() -> float:
+            return registry.get_sample_value("yishi_slow_clients_closed_total") or 0.0
+
+        for _ in range(100):  # ~1.5 KB events, 15 MB at most: far beyond any bound
+            ids = [await mod.send("chat.send", {"text": "长" * 500}) for _ in range(100)]
+            assert (await mod.reply(ids[-1], timeout=60)).ok
+            if given_up():
+                break
+        assert given_up() == 1
+        async with asyncio.timeout(CLOSE_GRACE_S + WAIT):
+            while await served.gauge("native") != 1:
+                await asyncio.sleep(0.1)
+        assert not mod.closed
+        stalled.writer.close()
