@@ -21,7 +21,8 @@ def _env(name: str, default: str | None = None) -> str | None:
 def _add_server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default=_env("YISHI_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(_env("YISHI_PORT", "8000") or 8000))
-    parser.add_argument("--data-dir", type=Path, default=Path(_env("YISHI_DATA_DIR", "./yishi-data") or "."))
+    parser.add_argument("--data-dir", type=Path,
+                        default=Path(_env("YISHI_DATA_DIR", "./yishi-data") or "."))
     parser.add_argument("--redis", dest="redis_url", default=_env("YISHI_REDIS_URL"))
     parser.add_argument("--admin-token", default=_env("YISHI_ADMIN_TOKEN"))
     parser.add_argument("--secret", default=_env("YISHI_SECRET"))
@@ -41,6 +42,7 @@ def config_from(args: argparse.Namespace) -> Config:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from . import fastpath
     from .app import Services, create_app
 
     config = config_from(args)
@@ -53,8 +55,16 @@ def serve(args: argparse.Namespace) -> int:
               flush=True)
 
     app = create_app(config, on_ready=announce)
+    # Room sockets on Yishi's own protocol, any other WebSocket as websockets-sansio
+    # does; under a uvicorn outside the tested versions, all of them on websockets-sansio
+    # (through ASGI: fastpath logs why at the first socket).
+    ws: type | str = "websockets-sansio"
+    if fastpath.UNAVAILABLE is None:
+        from .roomsocket import RoomSocket
+
+        ws = RoomSocket
     server_config = uvicorn.Config(
-        app, host=config.host, port=config.port, ws="websockets-sansio",
+        app, host=config.host, port=config.port, ws=ws,
         ws_max_size=64 * 1024, ws_per_message_deflate=False, http="httptools",
         loop="uvloop", lifespan="on", log_level="warning", timeout_graceful_shutdown=5)
     uvicorn.Server(server_config).run()

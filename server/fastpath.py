@@ -1,6 +1,11 @@
-"""The fast write path: whole WebSocket frames straight to the connection's transport.
+"""The fast write path of the ASGI driver: whole WebSocket frames straight to the
+connection's transport, and which path each socket takes.
 
-This is the one module that knows uvicorn's internals. Its rules:
+``yishi serve`` serves room sockets on Yishi's own protocol (``roomsocket``,
+the *native* path), which owns its connections and needs nothing from here but
+``frame``, ``Writer`` and ``announce``. Under any other server or uvicorn
+WebSocket implementation the ASGI driver (``ws.RoomSockets``) serves them, and
+this module knows the uvicorn internals it may use. Its rules:
 
 1. A socket takes the direct path only when it is served by uvicorn's
    websockets-sansio protocol, in a uvicorn version of ``UVICORN_VERSIONS`` (each
@@ -29,7 +34,7 @@ import logging
 import re
 import struct
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from websockets.protocol import OPEN
 
@@ -42,8 +47,23 @@ UVICORN_VERSIONS = ((0, 52, 1), (0, 55))
 
 
 class Path(str, enum.Enum):
-    DIRECT = "direct"  # frames written straight to the transport
+    NATIVE = "native"  # served by Yishi's own protocol (``roomsocket``), frames to the transport
+    DIRECT = "direct"  # under uvicorn's protocol, frames written straight to the transport
     ASGI = "asgi"  # frames sent through ASGI ``send``
+
+
+class Writer(Protocol):
+    """What the hub's ``Outbox`` needs of a socket that takes whole frames directly."""
+
+    def write(self, frames: bytes, *, limit: int) -> bool:
+        """Write ``frames`` (whole frames), or drop them if the connection is closing.
+        False, writing nothing, when more than ``limit`` bytes wait unsent."""
+
+    def unsent(self) -> int:
+        """Bytes the transport holds that the kernel has not taken yet."""
+
+    def abort(self) -> None:
+        """Drop the connection now (a client that does not read even its close frame)."""
 
 
 def frame(payload: str | bytes) -> bytes:
@@ -93,11 +113,15 @@ UNAVAILABLE: str | None = None if _PROTOCOL is not None else _PROTOCOL_NOTE
 _announced: set[tuple[Path, str]] = set()
 
 
-def _announce(path: Path, why: str) -> None:
+def announce(path: Path, why: str) -> None:
+    """Log, once per process for each path and reason, which path sockets take."""
     if (path, why) in _announced:
         return
     _announced.add((path, why))
-    if path is Path.DIRECT:
+    if path is Path.NATIVE:
+        logger.info("Room sockets are served by Yishi's own protocol, frames straight to the "
+                    "transport (%s)", why)
+    elif path is Path.DIRECT:
         logger.info("WebSocket frames go straight to the transport (%s)", why)
     else:
         logger.warning("WebSocket frames go through ASGI send, slower: %s", why)
@@ -146,7 +170,7 @@ def direct_writer(send: Callable[[Any], Awaitable[None]]) -> DirectWriter | None
     elif getattr(send, "__func__", None) is not _PROTOCOL_SEND:
         why = "the ASGI send is not the protocol's own send"
     else:
-        _announce(Path.DIRECT, _PROTOCOL_NOTE)
+        announce(Path.DIRECT, _PROTOCOL_NOTE)
         return DirectWriter(protocol)
-    _announce(Path.ASGI, why)
+    announce(Path.ASGI, why)
     return None

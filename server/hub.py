@@ -25,7 +25,7 @@ from typing import Any
 
 from .core.types import Audience, Event, Json
 from .core.views import Viewer, audience_of, heard_by
-from .fastpath import DirectWriter, frame
+from .fastpath import Writer, frame
 from .wire import CLOSE_TOO_SLOW, Codec, event_message
 
 OUTBOX_FRAMES = 2048  # frames queued for the pump
@@ -76,8 +76,11 @@ TOO_SLOW = Close(CLOSE_TOO_SLOW, "too slow: reconnect with since")
 class Outbox:
     """A socket's way out: in order, bounded, and straight to the transport when it can be.
 
-    ``send`` is the connection's ASGI send; ``direct``, when the server lets us
-    have one (``fastpath.direct_writer``), the connection's direct writer. Until
+    ``send`` is the connection's ASGI send (or an object that takes the same two
+    messages, ``websocket.send`` and ``websocket.close``, waiting for the client
+    to read when it lags); ``direct``, when the server lets us have one
+    (``fastpath.direct_writer``, or Yishi's own protocol), the connection's
+    direct writer. Until
     ``pump`` has sent the backlog (``send_first``: the welcome, then a resuming
     client's missed events, encoded lazily as the socket drains so a long replay
     is neither held in memory nor counted against the live bound) and whatever
@@ -99,18 +102,20 @@ class Outbox:
         "closing",
     )
 
-    def __init__(self, send: AsgiSend, direct: DirectWriter | None = None,
+    def __init__(self, send: AsgiSend, direct: Writer | None = None,
                  *, on_too_slow: Callable[[], None] = lambda: None,
                  limit: int = OUTBOX_FRAMES) -> None:
         self._send = send
         self._writer = direct
         self._on_too_slow = on_too_slow
-        self._direct: DirectWriter | None = None  # the writer, once the pump has handed over
-        self._frames: deque[Outgoing | Close] = deque()
+        self._direct: Writer | None = None  # the writer, once the pump has handed over
+        # Made when first needed: most sockets never queue a frame once welcomed,
+        # and thousands of idle sockets should not each hold an empty deque and set.
+        self._frames: deque[Outgoing | Close] | None = None
         self._limit = limit
         self._backlog: Iterator[Outgoing] | None = None
         self._waiter: asyncio.Future[None] | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[None]] | None = None
         self.closing: Close | None = None
 
     def send_first(self, frames: Iterator[Outgoing]) -> None:
@@ -126,10 +131,13 @@ class Outbox:
             if not direct.write(item.wire, limit=OUTBOX_BYTES):
                 self._too_slow()
             return
-        if len(self._frames) >= self._limit:
+        frames = self._frames
+        if frames is None:
+            frames = self._frames = deque()
+        elif len(frames) >= self._limit:
             self._too_slow()
             return
-        self._frames.append(item)
+        frames.append(item)
         self._wake()
 
     def close_after_pending(self, close: Close) -> None:
@@ -144,7 +152,7 @@ class Outbox:
             return  # its close is on its way already
         self.closing = close
         self._backlog = None
-        self._frames.clear()
+        self._frames = None
         self._enqueue_close(close)
 
     def _too_slow(self) -> None:
@@ -157,25 +165,36 @@ class Outbox:
 
     async def wait_sent(self, timeout: float) -> None:
         """Wait (at most ``timeout``) until what is queued, and any close, has been sent."""
-        pending = {t for t in self._tasks if not t.done()}
+        pending = {t for t in self._tasks or () if not t.done()}
         if pending:
             await asyncio.wait(pending, timeout=timeout)
 
     def stop(self) -> None:
-        for task in self._tasks:
+        for task in list(self._tasks or ()):
             task.cancel()
 
     def _enqueue_close(self, close: Close) -> None:
         if self._direct is not None:
             self._spawn(self._close(close))
         else:
+            if self._frames is None:
+                self._frames = deque()
             self._frames.append(close)
             self._wake()
 
     def _spawn(self, coro: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coro)
+        if self._tasks is None:
+            self._tasks = set()
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        tasks = self._tasks
+        if tasks is not None:
+            tasks.discard(task)
+            if not tasks:
+                self._tasks = None
 
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
@@ -190,6 +209,7 @@ class Outbox:
             self._backlog = None
         while not self._frames:
             if self._writer is not None:
+                self._frames = None
                 return None
             self._waiter = asyncio.get_running_loop().create_future()
             await self._waiter
@@ -205,7 +225,7 @@ class Outbox:
         except Exception:
             pass  # a send fails only when the client has gone, which the reader learns too
 
-    async def _pump_to(self, writer: DirectWriter) -> None:
+    async def _pump_to(self, writer: Writer) -> None:
         """Write the backlog in batches (a resuming client's replay costs a write per
         batch, not an ASGI send per frame), then hand over to direct writes. When
         the client lags, one frame goes through ASGI's send, which waits for the

@@ -50,9 +50,10 @@ class Metrics:
                              registry=self.registry)
         self.sockets_by_path = Gauge(
             "yishi_sockets_by_path",
-            "Open WebSocket connections by write path: direct (to the transport) or asgi",
+            "Open WebSocket connections by path: native (Yishi's own protocol), direct"
+            " (uvicorn's protocol, frames to the transport) or asgi",
             ["path"], registry=self.registry)
-        for path in ("direct", "asgi"):
+        for path in ("native", "direct", "asgi"):
             self.sockets_by_path.labels(path)
         self.commands = Counter("yishi_commands", "Commands by name and result",
                                 ["cmd", "result"], registry=self.registry)

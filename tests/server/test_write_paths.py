@@ -1,12 +1,15 @@
-"""The two write paths, under every WebSocket implementation uvicorn offers.
+"""The three socket paths, under Yishi's own protocol and every WebSocket
+implementation uvicorn offers.
 
-Each test runs a real uvicorn server in process (``ws="websockets-sansio"``,
-``"websockets"`` or ``"wsproto"``, per-message deflate allowed as uvicorn's
-default) with real ``websockets`` clients. Under websockets-sansio (and a
-uvicorn version ``fastpath`` has been tested with) frames go straight to the
-transport; elsewhere through ASGI. Either way the room must behave the same,
-``/metrics`` must say which path each socket took, the process must say it
-once in its log, and no frame may follow a close frame on the wire.
+Each test runs a real uvicorn server in process (``ws=RoomSocket``, as
+``yishi serve`` runs it, or ``"websockets-sansio"``, ``"websockets"`` or
+``"wsproto"``, per-message deflate allowed as uvicorn's default) with real
+``websockets`` clients. Under ``RoomSocket`` room sockets take the *native*
+path; under websockets-sansio (and a uvicorn version ``fastpath`` has been
+tested with) the ASGI driver's frames go straight to the transport (*direct*);
+elsewhere through ASGI. Either way the room must behave the same, ``/metrics``
+must say which path each socket took, the process must say it once in its log,
+and no frame may follow a close frame on the wire.
 """
 
 from __future__ import annotations
@@ -38,13 +41,18 @@ from yishi.app import Services, create_app
 from yishi.config import Config
 from yishi.core.types import Event
 from yishi.hub import Subscriber
+from yishi.roomsocket import RoomSocket
 
 START_TIMEOUT = 20.0
 WAIT = 10.0
-IMPLEMENTATIONS = ["websockets-sansio", "websockets", "wsproto"]
+IMPLEMENTATIONS = ["native", "websockets-sansio", "websockets", "wsproto"]
+# What each name gives uvicorn as ``ws``: "native" is Yishi's own protocol.
+WS_OF: dict[str, Any] = {"native": RoomSocket}
 # Under a uvicorn version fastpath has not been tested with, every socket takes ASGI.
-PATH_OF = {"websockets-sansio": "direct" if fastpath.UNAVAILABLE is None else "asgi",
+PATH_OF = {"native": "native",
+           "websockets-sansio": "direct" if fastpath.UNAVAILABLE is None else "asgi",
            "websockets": "asgi", "wsproto": "asgi"}
+PATHS = ("native", "direct", "asgi")
 OP_TEXT, OP_CLOSE = 0x1, 0x8
 # uvicorn's legacy implementation is deprecated, but still one that it offers.
 pytestmark = pytest.mark.filterwarnings("ignore:The `websockets` implementation is deprecated")
@@ -92,15 +100,17 @@ class Served:
 
 
 @asynccontextmanager
-async def serve(tmp_path: Path, ws: str, *,
-                wrap: Callable[[Asgi], Asgi] | None = None) -> AsyncIterator[Served]:
+async def serve(tmp_path: Path, ws: str, *, wrap: Callable[[Asgi], Asgi] | None = None,
+                **options: Any) -> AsyncIterator[Served]:
+    """A Yishi app served by uvicorn with ``ws`` (a name of ``IMPLEMENTATIONS``), a
+    room on it, and ``options`` for ``uvicorn.Config``."""
     port = free_port()
     config = Config(host="127.0.0.1", port=port, data_dir=tmp_path, admin_token=ADMIN,
                     secret=SECRET)
     app = create_app(config)
     server = uvicorn.Server(uvicorn.Config(
-        wrap(app) if wrap else app, host="127.0.0.1", port=port, ws=ws,  # type: ignore[arg-type]
-        lifespan="on", log_level="warning"))
+        wrap(app) if wrap else app, host="127.0.0.1", port=port,  # type: ignore[arg-type]
+        ws=WS_OF.get(ws, ws), lifespan="on", log_level="warning", **options))
     serving = asyncio.create_task(server.serve())
     async with asyncio.timeout(START_TIMEOUT):
         while not server.started:  # uvicorn offers a flag, not an event, for this
@@ -127,11 +137,11 @@ async def served(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
 async def test_the_room_works_on_each_path_and_metrics_count_its_sockets(
         served: Served) -> None:
     room, path = served.room, served.path
-    other = "asgi" if path == "direct" else "direct"
+    others = [p for p in PATHS if p != path]
     mod = await room.moderator()
     person, res = await room.resident("甲")
     await served.wait_gauge(path, 2)
-    assert await served.gauge(other) == 0
+    assert [await served.gauge(other) for other in others] == [0, 0]
     await mod.ok("session.start")
     sent = await mod.ok("chat.send", text="欢迎大家")
     await res.wait_event("chat.posted", has(message_id=sent["message_id"]))
@@ -161,7 +171,7 @@ async def test_the_room_works_on_each_path_and_metrics_count_its_sockets(
     await served.wait_gauge(path, 1)
     await mod.close()
     await served.wait_gauge(path, 0)
-    assert await served.gauge(other) == 0
+    assert [await served.gauge(other) for other in others] == [0, 0]
 
 
 async def test_the_path_is_logged_once_per_process(
@@ -172,7 +182,10 @@ async def test_the_path_is_logged_once_per_process(
         await served.room.moderator()
     said = [r for r in caplog.records if r.name == "yishi.fastpath"]
     assert len(said) == 1, [r.getMessage() for r in said]
-    if served.path == "direct":
+    if served.path == "native":
+        assert said[0].levelno == logging.INFO
+        assert "Yishi's own protocol" in said[0].getMessage()
+    elif served.path == "direct":
         assert said[0].levelno == logging.INFO
         assert "straight to the transport" in said[0].getMessage()
     else:
@@ -283,7 +296,7 @@ async def test_a_live_event_racing_the_servers_shutdown_never_follows_its_close_
     assert_close_is_last(await sock.finish(), 1012)
 
 
-@pytest.mark.parametrize("ws", ["websockets-sansio", "wsproto"])
+@pytest.mark.parametrize("ws", ["native", "websockets-sansio", "wsproto"])
 async def test_a_live_event_racing_a_close_sent_by_the_server_never_follows_it(
         ws: str, tmp_path: Path) -> None:
     """A close the outbox did not send (uvicorn's, or an error path's) while the
@@ -313,15 +326,20 @@ def wrapping_send(app: Asgi) -> Asgi:
     return wrapped
 
 
+@pytest.mark.parametrize("ws", ["native", "websockets-sansio"])
 async def test_a_wrapped_send_takes_the_asgi_path_and_says_why(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+        ws: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Yishi's own protocol finds no Yishi app behind a plain function (nothing
+    holds ``.app``): it hands every socket to uvicorn's websockets-sansio, where
+    the wrapped ``send`` takes ASGI."""
     fastpath._announced.clear()
     caplog.set_level(logging.INFO, logger="yishi.fastpath")
-    async with serve(tmp_path, "websockets-sansio", wrap=wrapping_send) as served:
+    async with serve(tmp_path, ws, wrap=wrapping_send) as served:
         mod = await served.room.moderator()
         _, res = await served.room.resident("丁")
         await served.wait_gauge("asgi", 2)
         assert await served.gauge("direct") == 0
+        assert await served.gauge("native") == 0
         sent = await mod.ok("chat.send", text="包了一层")
         await res.wait_event("chat.posted", has(message_id=sent["message_id"]))
     said = [r.getMessage() for r in caplog.records if r.name == "yishi.fastpath"]
