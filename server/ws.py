@@ -269,7 +269,7 @@ class Socket:
         """Close, unless the client has gone already."""
         try:
             await self.send({"type": "websocket.close", "code": code, "reason": reason})
-        except Exception:  # ASGI servers differ in how they say "already gone"
+        except Exception:  # noqa: BLE001, S110  (ASGI servers differ in how they say "gone")
             pass
 
 
