@@ -4,8 +4,11 @@ console is projected in halls), while a reload keeps working."""
 
 from __future__ import annotations
 
+import pytest
 from conftest import Pages, Server
 from playwright.sync_api import expect
+
+pytestmark = pytest.mark.e2e  # runs last, with the other browser tests (tests/conftest.py)
 
 
 def test_the_moderator_token_leaves_the_address_bar_and_a_reload_still_works(
