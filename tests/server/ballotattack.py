@@ -94,7 +94,7 @@ async def attack(nodes: Nodes) -> Outcome:
     # Two ballots: no tally yet (a batch is 3), neither in events nor in a reload.
     await clients["h0"].ok("poll.vote", poll_id=poll_id, choices=[CHOICES["h0"]])
     # h1 votes from two tabs at once (on two nodes when there are several): one counts.
-    second_tab = await nodes.connect(1 % count, room_id, tokens["h1"], "h1-tab2")
+    second_tab = await nodes.connect(2 % count, room_id, tokens["h1"], "h1-tab2")
     both = await asyncio.gather(
         clients["h1"].call("poll.vote", poll_id=poll_id, choices=[CHOICES["h1"]]),
         second_tab.call("poll.vote", poll_id=poll_id, choices=[2]))
