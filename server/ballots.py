@@ -223,7 +223,7 @@ class Ballots:
         assert poll.key_id is not None
         key = await self.key(poll.key_id)
         poll = host.state.polls[poll_id]
-        if poll.counted:
+        if poll.counted or poll.key_id is None:
             return
         if key is None:
             # Destroyed by a node whose count this one has not applied yet (then this
@@ -238,12 +238,13 @@ class Ballots:
             secrets.SystemRandom().shuffle(choices)
             args = {"poll_id": poll_id, "counts": counts, "voters": poll.voters,
                     "eligible": poll.eligible, "choices": choices}
+        key_id = poll.key_id
         await host.node.submit(host.room_id, "poll.count", args=args)
         # The count is durable and applied here: now, and only now, the key goes.
         if host.state.polls[poll_id].counted:
-            await self.backend.drop_ballot_key(poll.key_id)
-            self._dropped.add(poll.key_id)
-            self.forget(poll.key_id)
+            await self.backend.drop_ballot_key(key_id)
+            self._dropped.add(key_id)
+            self.forget(key_id)
 
 
 def _has_work(host: RoomHost, dropped: set[str]) -> bool:

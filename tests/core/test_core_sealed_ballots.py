@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import json
 
+from roombuilder import Room, of_type, only
 from yishi.core.polls import BATCH
 from yishi.core.types import ErrorCode, Role
 from yishi.minutes import build_minutes
-
-from roombuilder import Room, of_type, only
 
 OPTIONS = ["甲", "乙", "丙"]
 

@@ -15,7 +15,6 @@ from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from yishi import ballots
-
 from yishi.core import commands
 from yishi.core.reducer import apply, new_room
 from yishi.core.state import RULES_VERSION
