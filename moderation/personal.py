@@ -123,14 +123,13 @@ def _is_id(digits: str) -> bool:
     return _ID_CHECK[total % 11] == digits[17]
 
 
+_LUHN_DOUBLED = str.maketrans("0123456789", "0246813579")  # 2d, less 9 above 9
+
+
 def _luhn(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
+    odd = digits[-1::-2]  # from the check digit leftwards: as they are
+    even = digits[-2::-2].translate(_LUHN_DOUBLED)  # every second one: doubled
+    return (sum(map(int, odd)) + sum(map(int, even))) % 10 == 0
 
 
 def _is_card(digits: str) -> bool:
@@ -147,17 +146,28 @@ def _is_phone(digits: str) -> bool:
     return len(digits) == 11 and digits.isdigit() and digits[0] == "1" and digits[1] in "3456789"
 
 
-def _classify(digits: list[Digit]) -> tuple[str, list[int]] | None:
-    """(kind, positions to mask) if these digits are personal data."""
-    text = "".join(d for d, _ in digits)
-    positions = [p for _, p in digits]
-    if _is_id(text):
-        return "id", positions[3:14]
-    if _is_card(text):
-        return "card", positions[:-4]
-    for prefix in ("", "86", "086", "0086"):
-        if text.startswith(prefix) and _is_phone(text[len(prefix):]):
-            return "phone", positions[len(prefix) + 3:len(prefix) + 7]
+_PHONE_PREFIXES = {11: "", 13: "86", 14: "086", 15: "0086"}
+# The lengths a number can have, by its first digit: a phone number (after a
+# prefix: 1, 86, 086, 0086), a resident ID (never 0), a card (3-6, 22-27). Only
+# these windows of a run are read, so a run of digits costs a few checks per
+# digit, not one per pair of group boundaries.
+_LENGTHS = {
+    "0": (14, 15), "1": (11, 18), "2": (15, 16, 17, 18, 19), "3": (15, 16, 17, 18, 19),
+    "4": (15, 16, 17, 18, 19), "5": (15, 16, 17, 18, 19), "6": (15, 16, 17, 18, 19),
+    "7": (18,), "8": (13, 18), "9": (18,),
+}
+
+
+def _classify(text: str) -> tuple[str, range] | None:
+    """(kind, indexes of ``text`` to mask) if these digits are personal data."""
+    n = len(text)
+    if n == 18 and _is_id(text):
+        return "id", range(3, 14)
+    if 15 <= n <= 19 and _is_card(text):
+        return "card", range(n - 4)
+    prefix = _PHONE_PREFIXES.get(n)
+    if prefix is not None and text.startswith(prefix) and _is_phone(text[len(prefix):]):
+        return "phone", range(len(prefix) + 3, len(prefix) + 7)
     return None
 
 
@@ -180,15 +190,22 @@ def _numbers(norm: str) -> list[tuple[int, str, list[int], set[int]]]:
             offset_runs = _runs(norm[start:stretch.end() + 1])
             runs += [[[(d, p + start) for d, p in g] for g in r] for r in offset_runs]
     for groups in runs:
-        for i in range(len(groups)):
-            digits: list[Digit] = []
-            for j in range(i, len(groups)):
-                digits.extend(groups[j])
-                if len(digits) > 19:
-                    break
-                hit = _classify(digits)
+        digits = [d for group in groups for d in group]
+        text = "".join(d for d, _ in digits)
+        starts, ends, at = [], set(), 0
+        for group in groups:  # a number begins and ends where a group does
+            starts.append(at)
+            at += len(group)
+            ends.add(at)
+        for start in starts:
+            for length in _LENGTHS.get(text[start], ()):
+                if start + length not in ends:
+                    continue
+                hit = _classify(text[start:start + length])
                 if hit is not None:
-                    found.append((len(digits), hit[0], hit[1], {p for _, p in digits}))
+                    window = digits[start:start + length]
+                    found.append((length, hit[0], [window[k][1] for k in hit[1]],
+                                  {p for _, p in window}))
     return found
 
 

@@ -22,6 +22,7 @@ from . import http_api
 from .backends import backend_from_url
 from .backends.base import LogBackend
 from .config import Config
+from .headers import SecurityHeaders
 from .hub import Close
 from .metrics import Metrics
 from .minutes_cache import MinutesCache
@@ -129,5 +130,6 @@ def create_app(config: Config, *, clock: Callable[[], int] = wall_clock,
         Mount("/static", StaticFiles(directory=static_dir(), check_dir=False), name="static"),
     ]
     # Pages, scripts and minutes travel compressed to old phones on weak networks.
-    middleware = [Middleware(RoomSockets), Middleware(GZipMiddleware, minimum_size=1024)]
+    middleware = [Middleware(RoomSockets), Middleware(SecurityHeaders),
+                  Middleware(GZipMiddleware, minimum_size=1024)]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import hmac
-import json
 import secrets
 from typing import TYPE_CHECKING, Any
 
@@ -21,8 +20,10 @@ from .core.state import RULES_VERSION
 from .core.types import CommandError, ErrorCode, Json, Role
 from .core.views import summary
 from .minutes import FORMATS, render_minutes
+from .minutes.render_html import CSP as MINUTES_CSP
 from .qr import qr_svg
 from .tokens import InvalidToken, TokenClaims
+from .wire import loads_json
 
 if TYPE_CHECKING:
     from .app import Services
@@ -83,9 +84,9 @@ async def read_json(request: Request) -> Json:
         chunks.append(chunk)
     body = b"".join(chunks)
     try:
-        data = json.loads(body or b"{}")
-    except ValueError:
-        raise fail(ErrorCode.BAD_COMMAND, "the body must be JSON") from None
+        data = loads_json(body or b"{}")
+    except ValueError as problem:
+        raise fail(ErrorCode.BAD_COMMAND, f"the body must be JSON ({problem})") from None
     if not isinstance(data, dict):
         raise fail(ErrorCode.BAD_COMMAND, "the body must be a JSON object")
     return data
@@ -295,8 +296,9 @@ async def minutes(request: Request) -> Response:
     body, media_type = cache.rendered(
         host.room_id, seq, digest, fmt, lang,
         lambda: render_minutes(host.state, digest=digest, fmt=fmt, lang=lang))
+    headers = {"content-security-policy": MINUTES_CSP} if fmt == "html" else {}
     return Response(body, media_type=media_type,
-                    headers={"cache-control": "no-store",
+                    headers={**headers, "cache-control": "no-store",
                              "content-disposition":
                                  f'inline; filename="minutes-{host.room_id}.{fmt}"'})
 

@@ -8,6 +8,7 @@ offering neither gets JSON.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,9 +60,29 @@ class Codec:
                     raise ValueError("expected a binary frame")
                 return msgpack.unpackb(frame, strict_map_key=True)
             text = frame.decode() if isinstance(frame, bytes) else frame
-            return json.loads(text)
+            return json.loads(text)  # lone surrogates: parse_command refuses them, with the id
         except RecursionError:
             raise ValueError("nested too deeply") from None
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def loads_json(text: str | bytes) -> Any:
+    """JSON text as an object; raises ``ValueError`` for what a client may not send:
+    bad JSON, nesting too deep for the parser, and lone surrogates (``"\\ud800"`` is
+    valid JSON but no UTF-8 text: it could be neither stored nor sent back)."""
+    try:
+        obj = json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    raw = text if isinstance(text, str) else text.decode("utf-8", "replace")
+    if _SURROGATE_ESCAPE.search(raw):  # rare: only then walk the object
+        try:
+            json.dumps(obj, ensure_ascii=False).encode()
+        except UnicodeEncodeError:
+            raise ValueError("the text holds a lone surrogate, which is not UTF-8") from None
+    return obj
 
 
 CODECS = {name: Codec(name) for name in (JSON_PROTOCOL, MSGPACK_PROTOCOL)}
@@ -92,7 +113,24 @@ def parse_command(obj: Any) -> Command:
     nonce = obj.get("nonce")
     if nonce is not None and (not isinstance(nonce, str) or not 0 < len(nonce) <= 128):
         raise CommandError(ErrorCode.BAD_COMMAND, "nonce must be a string of 1 to 128 characters")
+    if not _is_utf8(cmd) or not _is_utf8(args) or (nonce is not None and not _is_utf8(nonce)):
+        raise CommandError(ErrorCode.BAD_FRAME, "a lone surrogate is not UTF-8 text")
     return Command(cid, cmd, args, nonce)
+
+
+def _is_utf8(value: Any) -> bool:
+    """No lone surrogate anywhere in ``value`` (JSON's "\\ud800" escape makes one)."""
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(_is_utf8(k) and _is_utf8(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_is_utf8(v) for v in value)
+    return True
 
 
 def request_id(obj: Any) -> int | None:

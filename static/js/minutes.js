@@ -6,10 +6,10 @@
 import { $, h, setText, show } from "./dom.js";
 import { initI18n, lang, onLangChange, t } from "./i18n.js";
 import { errorText, notify } from "./ui.js";
-import { api, clock, dateOf, roomIdFromPath, timeOfDay, tokenFromHash } from "./util.js";
+import { api, clock, dateOf, roomIdFromPath, timeOfDay, takeToken } from "./util.js";
 
 const roomId = roomIdFromPath();
-const token = tokenFromHash();
+const token = takeToken();
 const base = `/api/rooms/${encodeURIComponent(roomId)}`;
 let minutes = null;
 let summary = null;

@@ -9,10 +9,10 @@ import {
   act, agendaLine, notify, optionLabel, renderBalance, renderChat, renderConnection, renderFloor,
   renderOutcomes, renderPolls, renderQueue, renderStatements, stanceLabel, statusLabel, tickTimer,
 } from "./ui.js";
-import { api, clock, roomIdFromPath, STANCES, timeOfDay, tokenFromHash } from "./util.js";
+import { api, clock, roomIdFromPath, STANCES, timeOfDay, takeToken } from "./util.js";
 
 const roomId = roomIdFromPath();
-const token = tokenFromHash();
+const token = takeToken();
 const params = new URLSearchParams(location.search);
 const storeKey = `yishi.mod.${roomId}`;
 let client = null;

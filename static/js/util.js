@@ -44,6 +44,22 @@ export function tokenFromHash(hash = location.hash) {
   return params.get("token") || "";
 }
 
+/**
+ * The page's token, taken out of the address bar: a moderator console is
+ * projected in halls, and a token on the wall is a key for anyone who reads
+ * it. Kept for this tab only (a reload still works), under the page's path.
+ */
+export function takeToken() {
+  const key = `yishi.token:${location.pathname}`;
+  const fromHash = tokenFromHash();
+  if (fromHash) {
+    try { sessionStorage.setItem(key, fromHash); } catch { /* private mode: keep it in memory */ }
+    history.replaceState(null, "", location.pathname + location.search);
+    return fromHash;
+  }
+  try { return sessionStorage.getItem(key) || ""; } catch { return ""; }
+}
+
 export const STANCES = Object.freeze(["support", "oppose", "neutral"]);
 
 /** Read a JSON body from a fetch Response; errors as {code, message, status}. */

@@ -1,0 +1,55 @@
+"""Screening costs time in proportion to the text, whatever the text.
+
+Two spam patterns once backtracked over every start position of a digit run,
+and personal-data detection tried every pair of group boundaries: 10,000
+digits took about a second, so a few refused 2,000-character statements could
+stall a room. Each adversarial text here is screened at 2,500 and at 10,000
+characters: a linear pipeline takes about 4 times as long for 4 times the text,
+a quadratic one 16 times. The bound allows 7 (plus a few milliseconds for the
+noise of a busy machine), and an absolute ceiling far above what a linear
+pipeline needs (figures from ``python3 -m bench.moderation_bench``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pytest
+from yishi.moderation import History, Pipeline
+
+ADVERSARIAL: dict[str, Callable[[int], str]] = {
+    "digits": lambda n: "1" * n,
+    "full-width digits": lambda n: "１" * n,
+    "spaced digits": lambda n: "1 " * (n // 2),
+    "dotted digits": lambda n: "1." * (n // 2),
+    "hyphens between": lambda n: "1-" * (n // 2),
+    "wide gaps": lambda n: "1   " * (n // 4),
+    "card-like digits": lambda n: "3 4 5 6 7 8 9 0 " * (n // 16),
+    "Chinese numerals": lambda n: "一二三四五六七八九" * (n // 9),
+    "look-alikes": lambda n: "o1l1i1x" * (n // 7),
+    "separators": lambda n: "-" * n,
+    "digits before 元": lambda n: ("1" * 99 + "元") * (n // 100),
+    "digits before 天": lambda n: ("9" * 49 + "天") * (n // 50),
+    "phone numbers": lambda n: "13812345678 " * (n // 12),
+    "mixed scripts": lambda n: ("a1中 -。😀" * (n // 7 + 1))[:n],
+}
+
+
+def _seconds(pipeline: Pipeline, text: str, kind: str) -> float:
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        pipeline.check(text, kind=kind, spam_action="hold",  # type: ignore[arg-type]
+                       history=History(), now_ms=0)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+@pytest.mark.parametrize("name", list(ADVERSARIAL))
+@pytest.mark.parametrize("kind", ["chat", "statement"])
+def test_screening_is_linear(pipeline: Pipeline, name: str, kind: str) -> None:
+    make = ADVERSARIAL[name]
+    small, large = _seconds(pipeline, make(2_500), kind), _seconds(pipeline, make(10_000), kind)
+    assert large < 7 * small + 0.005, f"{name}: {small * 1000:.1f} ms -> {large * 1000:.1f} ms"
+    assert large < 0.5, f"{name}: {large * 1000:.0f} ms for 10,000 characters"
