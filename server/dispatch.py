@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 from .backends.base import BackendUnavailable
 from .core.commands import Command, client_command
 from .core.context import Context
+from .core.polls import check_choices
 from .core.reducer import admit, remembered
 from .core.schema import ServerValue, parse, server_values, to_log
-from .core.types import CommandError, Entry, ErrorCode, Json
+from .core.types import CommandError, Entry, ErrorCode, Json, Outcome
 from .wire import Command as Frame
 from .wire import error_reply, ok_reply
 
@@ -58,9 +59,13 @@ async def execute(services: Services, host: RoomHost, claims: TokenClaims,
             row, to_log(args), spam_action=state.settings["spam_action"],
             room_id=host.room_id, participant_id=claims.participant_id, now_ms=now)
         logged.update(_server_set(services, host, row))
+        if row.name in BALLOT_COMMANDS:
+            await _secret_ballots(services, host, claims, row.name, args, logged)
         outcome = await services.node.submit(host.room_id, row.name,
                                              actor=claims.participant_id, args=logged,
                                              nonce=frame.nonce)
+        if row.name in SETTLES and outcome.error is None:
+            outcome = await _settled(services, host, row.name, args, outcome)
     except CommandError as error:
         services.metrics.commands.labels(label, error.code.value).inc()
         return error_reply(frame.id, error)
@@ -71,6 +76,65 @@ async def execute(services: Services, host: RoomHost, claims: TokenClaims,
     result = outcome.error.code.value if outcome.error is not None else "ok"
     services.metrics.commands.labels(label, result).inc()
     return reply_to(frame.id, outcome.result, outcome.error)
+
+
+BALLOT_COMMANDS = frozenset({"poll.open", "poll.vote"})
+SETTLES = frozenset({"poll.vote", "poll.close", "session.end"})
+
+
+async def _secret_ballots(services: Services, host: RoomHost, claims: TokenClaims,
+                          name: str, args: Any, logged: Json) -> None:
+    """What the server adds to a secret poll's commands (rules 4, see ``ballots``): a
+    new poll's key id; a ballot's choices checked, then sealed in their place."""
+    state = host.state
+    if not state.rules.sealed_ballots:
+        return
+    ballots = services.node.ballots
+    if name == "poll.open":
+        if args.secret:
+            logged["ballot_key"] = await ballots.new_key()
+        return
+    poll = state.polls.get(args.poll_id)
+    if poll is None:
+        await host.catch_up()  # opened on another node a moment ago, perhaps
+        poll = state.polls.get(args.poll_id)
+    if poll is None:
+        raise CommandError(ErrorCode.NOT_FOUND, f"no poll {args.poll_id}")
+    if args.choices is None:
+        raise CommandError(ErrorCode.BAD_COMMAND, "choices is required")
+    if not poll.sealed_ballots:
+        return
+    ballot = check_choices(poll, args.choices)
+    voter = args.on_behalf_of or claims.participant_id
+    sealed = await ballots.seal_vote(host, poll, voter, ballot) \
+        if poll.status == "open" else None
+    if sealed is None:
+        raise CommandError(ErrorCode.CONFLICT, "the poll is closed")
+    del logged["choices"]
+    logged.pop("salt", None)  # a seal is random already
+    logged["sealed"] = sealed
+
+
+async def _settled(services: Services, host: RoomHost, name: str, args: Any,
+                   outcome: Outcome) -> Outcome:
+    """After a command that may leave secret-ballot work (a full batch, a closed poll),
+    do it: at once for a close, whose reply carries the count; in the background for
+    a ballot, whose sender need not wait for the tally."""
+    ballots = services.node.ballots
+    if name != "poll.close":
+        services.node.spawn(ballots.settle(host))
+        return outcome
+    poll = host.state.polls.get(args.poll_id)
+    if poll is None or not poll.sealed_ballots:
+        return outcome
+    await ballots.settle(host)
+    poll = host.state.polls[args.poll_id]
+    if not poll.counted:
+        return outcome  # another node counts it; poll.closed will tell
+    tally = poll.tally()
+    result = {"counts": tally["counts"], "voters": tally["voters"],
+              "eligible": tally["eligible"]}
+    return Outcome(entry_seq=outcome.entry_seq, events=outcome.events, result=result)
 
 
 def _server_set(services: Services, host: RoomHost, row: Command) -> Json:

@@ -5,6 +5,7 @@ Errors answer ``{"error": {"code", "message"}}`` with the status that fits the c
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import secrets
 from typing import TYPE_CHECKING, Any
@@ -207,6 +208,14 @@ async def join(request: Request) -> Response:
     except CommandError:
         failures.take()  # a malformed code is a failed attempt too
         raise
+    device = body.get("device")
+    if device is not None and not (isinstance(device, str) and 16 <= len(device) <= 128):
+        raise fail(ErrorCode.BAD_COMMAND, "device must be a string of 16 to 128 characters")
+    if device is not None and invite in host.state.personal_codes:
+        # The log keeps a keyed hash of the device that claims a personal code, never
+        # the device's secret (rules 4 bind the code to it).
+        args = dataclasses.replace(args, device=await services.node.ballots.device_hash(
+            host.room_id, invite, device))
     screened = services.screener.command(
         row, to_log(args), spam_action="reject", room_id=host.room_id, participant_id=None,
         now_ms=services.clock())

@@ -27,6 +27,7 @@ from typing import Any
 
 from . import snapshots
 from .backends.base import BackendUnavailable, LogBackend
+from .ballots import Ballots
 from .core.state import RULES_VERSION, RoomState
 from .core.types import CommandError, Entry, ErrorCode, Event, Json, Outcome
 from .core.views import Viewer
@@ -117,6 +118,8 @@ class RoomHost:
             self.save_snapshot()
         if effects.reannounce:
             self.presence.reannounce()
+        if effects.applied:
+            node.ballots.later(self)  # a secret poll's tally or count, if its node fails
         self._arm()
 
     async def _repair(self) -> None:
@@ -239,8 +242,10 @@ class RoomHost:
             self._arm()
 
     def loaded(self) -> None:
-        """The load is done: fill any gap it left and arm the deadline timer."""
+        """The load is done: fill any gap it left, arm the deadline timer, and finish
+        any secret poll's count a node that died left undone."""
         self._do(self.replica.loaded())
+        self.node.spawn(self.node.ballots.settle(self))
 
     @property
     def idle(self) -> bool:
@@ -252,6 +257,7 @@ class RoomHost:
                 and not self.replica.busy)
 
     def stop(self) -> None:
+        self.node.ballots.stop(self.room_id)
         if self._timer is not None:
             self._timer.cancel()
         for task in (self._repairing, self._reading):
@@ -280,6 +286,7 @@ class Node:
         self.node_id = backend.node_id
         self.room_idle_ms = room_idle_ms
         self.hosts: dict[str, RoomHost] = {}
+        self.ballots = Ballots(backend)  # secret polls' keys, tallies and counts
         self._loading: dict[str, asyncio.Task[RoomHost | None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._unsubscribe: Callable[[], None] | None = None

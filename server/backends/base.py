@@ -145,6 +145,21 @@ class LogBackend(Protocol):
         """
         ...
 
+    async def put_ballot_key(self, key_id: str, key: bytes) -> None:
+        """Store a secret poll's key under ``key_id`` (random, never reused), outside
+        the log: the log names it, and holds only what it sealed."""
+        ...
+
+    async def get_ballot_key(self, key_id: str) -> bytes | None:
+        """The key stored under ``key_id``; None once destroyed (or never stored)."""
+        ...
+
+    async def drop_ballot_key(self, key_id: str) -> None:
+        """Destroy the key for good: afterwards no copy of it may be read from the store
+        or its files (a deleted row is overwritten, a write-ahead log truncated).
+        Destroying a key that is gone does nothing."""
+        ...
+
     async def save_snapshot(self, room_id: str, seq: int, blob: bytes) -> None:
         """Store a state snapshot taken after applying entry ``seq``.
 

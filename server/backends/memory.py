@@ -33,6 +33,7 @@ class MemoryStore:
         self.logs: dict[str, list[tuple[int, bytes]]] = {}  # room -> [(at, body)], seq = index + 1
         self.secrets: dict[str, str] = {}
         self.snapshots: dict[str, tuple[int, bytes]] = {}
+        self.ballot_keys: dict[str, bytes] = {}
         self.fanouts: tuple[Fanout, ...] = ()  # of the started backends on this store
         self.nodes: set[str] = set()  # ids of the started backends on this store
 
@@ -108,6 +109,18 @@ class MemoryBackend:
         if name not in self._store.secrets:
             self._store.secrets[name] = make()
         return self._store.secrets[name]
+
+    async def put_ballot_key(self, key_id: str, key: bytes) -> None:
+        self._check_open()
+        self._store.ballot_keys[key_id] = bytes(key)
+
+    async def get_ballot_key(self, key_id: str) -> bytes | None:
+        self._check_open()
+        return self._store.ballot_keys.get(key_id)
+
+    async def drop_ballot_key(self, key_id: str) -> None:
+        self._check_open()
+        self._store.ballot_keys.pop(key_id, None)
 
     async def save_snapshot(self, room_id: str, seq: int, blob: bytes) -> None:
         self._check_open()

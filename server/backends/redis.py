@@ -295,6 +295,20 @@ class RedisBackend:
                 raise BackendUnavailable(f"secret {name!r} vanished right after being stored")
         return as_bytes(stored).decode()
 
+    async def put_ballot_key(self, key_id: str, key: bytes) -> None:
+        name = keys.ballot_key(key_id)
+        await self._checked_link(check_open=True).call(
+            "SET", lambda r: r.set(name, bytes(key), nx=True))
+
+    async def get_ballot_key(self, key_id: str) -> bytes | None:
+        name = keys.ballot_key(key_id)
+        stored = await self._checked_link(check_open=True).call("GET", lambda r: r.get(name))
+        return None if stored is None else as_bytes(stored)
+
+    async def drop_ballot_key(self, key_id: str) -> None:
+        name = keys.ballot_key(key_id)
+        await self._checked_link(check_open=True).call("DEL", lambda r: r.delete(name))
+
     async def save_snapshot(self, room_id: str, seq: int, blob: bytes) -> None:
         await self._checked_link(check_open=True).call("EVAL", lambda r: r.eval(
             keys.SAVE_SNAPSHOT, 1, keys.snap_key(room_id), seq, bytes(blob)))

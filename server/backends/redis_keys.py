@@ -13,6 +13,7 @@ Global:
 
     yishi:rooms         set      every room id that has (or is about to get) entries
     yishi:secret:<name> string   token-signing key, admin token (SET NX: first wins)
+    yishi:ballotkey:<id> string  a secret poll's key, deleted once the poll is counted
     yishi:node:<id>     string   a node's heartbeat, with a TTL (PX)
     yishi:nodes         zset     node ids by last heartbeat (ms), an index for alive_nodes
 
@@ -53,6 +54,10 @@ def room_of_channel(name: bytes) -> str | None:
 
 def secret_key(name: str) -> str:
     return f"yishi:secret:{name}"
+
+
+def ballot_key(key_id: str) -> str:
+    return f"yishi:ballotkey:{key_id}"
 
 
 def node_key(node_id: str) -> str:

@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import secrets
 import sqlite3
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -57,7 +59,10 @@ CREATE TABLE IF NOT EXISTS snapshots (
     room TEXT PRIMARY KEY, seq INTEGER NOT NULL, blob BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ballot_keys (key_id TEXT PRIMARY KEY, key BLOB NOT NULL);
 """
+FOLDER_MODE = 0o700  # the data folder: its files hold the log, the tokens' key, ballot keys
+FILE_MODE = 0o600  # the database; SQLite gives its -wal and -shm files the same mode
 
 # Bounds one transaction (and the memory it holds) when a burst queues many entries;
 # the rest go in the next group, right after.
@@ -129,11 +134,13 @@ class SqliteBackend:
         self._wconn = self._rconn = None
 
     def _open_writer(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_files(self.path)
         conn = sqlite3.connect(self.path, isolation_level=None)
         conn.execute("PRAGMA busy_timeout = 5000")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
+        # Deleted rows (a destroyed ballot key) are overwritten, not left in free pages.
+        conn.execute("PRAGMA secure_delete = ON")
         conn.executescript(SCHEMA)
         self._wconn = conn
 
@@ -284,6 +291,42 @@ class SqliteBackend:
         row = conn.execute("SELECT value FROM secrets WHERE name = ?", (name,)).fetchone()
         return str(row[0])
 
+    async def put_ballot_key(self, key_id: str, key: bytes) -> None:
+        await self._write(self._store_ballot_key, key_id, bytes(key))
+
+    def _store_ballot_key(self, key_id: str, key: bytes) -> None:
+        self._connection(self._wconn).execute(
+            "INSERT OR IGNORE INTO ballot_keys (key_id, key) VALUES (?, ?)", (key_id, key))
+
+    async def get_ballot_key(self, key_id: str) -> bytes | None:
+        return await self._read(self._query_ballot_key, key_id)
+
+    def _query_ballot_key(self, key_id: str) -> bytes | None:
+        row = (
+            self._connection(self._rconn)
+            .execute("SELECT key FROM ballot_keys WHERE key_id = ?", (key_id,))
+            .fetchone()
+        )
+        return bytes(row[0]) if row else None
+
+    async def drop_ballot_key(self, key_id: str) -> None:
+        await self._write(self._delete_ballot_key, key_id)
+
+    def _delete_ballot_key(self, key_id: str) -> None:
+        conn = self._connection(self._wconn)
+        conn.execute("DELETE FROM ballot_keys WHERE key_id = ?", (key_id,))
+        # The key's row is zeroed (secure_delete) once the page is back in the main
+        # file; the write-ahead log still holds the page images that had it until a
+        # checkpoint truncates it. A reader in the middle of a query can hold that
+        # up: try again a few times (the key is gone from every read regardless).
+        for _ in range(50):
+            busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            if not busy:
+                return
+            time.sleep(0.01)
+        logger.warning("sqlite: the write-ahead log could not be truncated after a key"
+                       " was destroyed; it will be at the next checkpoint")
+
     async def save_snapshot(self, room_id: str, seq: int, blob: bytes) -> None:
         await self._write(self._store_snapshot, room_id, seq, bytes(blob))
 
@@ -352,6 +395,20 @@ class SqliteBackend:
         if conn is None:
             raise BackendUnavailable("sqlite backend is closed")
         return conn
+
+
+def private_files(path: Path) -> None:
+    """Make the database's folder 0700 and the database (and any -wal, -shm) 0600,
+    creating them so: the log, the tokens' signing key and the ballot keys are this
+    user's alone."""
+    folder = path.parent
+    folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+    if folder.stat().st_uid == os.getuid():  # a folder of someone else's is theirs to set
+        folder.chmod(FOLDER_MODE)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, FILE_MODE))
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if name.exists():
+            name.chmod(FILE_MODE)
 
 
 def _close_connection(conn: sqlite3.Connection | None) -> None:

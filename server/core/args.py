@@ -18,6 +18,7 @@ from .schema import (
     ServerValue,
     arg,
     boolean,
+    choice_lists,
     code,
     distinct,
     ident,
@@ -26,6 +27,7 @@ from .schema import (
     list_of,
     one_of,
     opt,
+    sealed_text,
     settings_patch,
     text,
     word,
@@ -94,14 +96,23 @@ class PollOpen:
     max_choices: int | None = opt(integer(1, MAX_OPTIONS))
     secret: bool = opt(boolean, default=False)
     live_results: bool = opt(boolean, default=False)
+    # Rules 4, secret polls: names the poll's key in the server's side store.
+    ballot_key: str | None = opt(code, server=ServerValue.BALLOT_KEY)
+
+
+CHOICES = list_of(integer(0, MAX_OPTIONS - 1), low=0, high=MAX_OPTIONS)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PollVote:
+    """A client sends ``choices``; for a sealed (secret, rules 4) poll the server
+    replaces them with ``sealed`` before the entry is appended."""
+
     poll_id: str = arg(ident)
-    choices: list[int] = arg(list_of(integer(0, MAX_OPTIONS - 1), low=0, high=MAX_OPTIONS))
+    choices: list[int] | None = opt(CHOICES)
     on_behalf_of: str | None = opt(ident)
     salt: str | None = opt(code, server=ServerValue.SALT)
+    sealed: str | None = opt(sealed_text, server=ServerValue.SEALED)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -221,11 +232,36 @@ class ParticipantJoin:
     role: str = opt(one_of("participant", "observer", "moderator", "clerk", "office"),
                     default="participant")
     invite: str | None = opt(code)
+    device: str | None = opt(code, server=ServerValue.DEVICE)  # rules 4: a keyed hash
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InvitesCreate:
     codes: list[str] = arg(list_of(code, low=1, high=1000), server=ServerValue.INVITE_CODES)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PollRelease:
+    """A live tally of a sealed poll, released by the server (which can open the seals)
+    once at least ``polls.BATCH`` ballots were cast since the last one."""
+
+    poll_id: str = arg(ident)
+    cast: int = arg(integer(1, 1 << 62))  # the ballots it covers (revotes included)
+    counts: list[int] = arg(list_of(integer(0, 1 << 62), low=2, high=MAX_OPTIONS))
+    voters: int = arg(integer(0, 1 << 62))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PollCount:
+    """The count of a sealed poll after its close: the tally and every ballot's choices
+    in shuffled order; or ``lost`` when its key was gone (counts unknown)."""
+
+    poll_id: str = arg(ident)
+    counts: list[int] | None = opt(list_of(integer(0, 1 << 62), low=2, high=MAX_OPTIONS))
+    voters: int | None = opt(integer(0, 1 << 62))
+    eligible: int | None = opt(integer(0, 1 << 62))
+    choices: list[list[int]] | None = opt(choice_lists)
+    lost: bool = opt(boolean, default=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -77,6 +77,8 @@ TABLE: dict[str, Command] = _rows(
     C("poll.open", a.PollOpen, polls.poll_open, MODERATOR, states=ONLY_LIVE),
     C("poll.vote", a.PollVote, polls.poll_vote, RESIDENT, CLERK, ONLY_LIVE),
     C("poll.close", a.PollRef, polls.poll_close, MODERATOR, states=NOT_ENDED),
+    C("poll.release", a.PollRelease, polls.poll_release, NOBODY, client=False),
+    C("poll.count", a.PollCount, polls.poll_count, NOBODY, client=False),
     # -- chat (chat.py) ------------------------------------------------------------------
     C("chat.send", a.ChatSend, chat.chat_send, SPEAKERS, states=NOT_ENDED,
       screened=(("text", "chat"),)),
@@ -109,6 +111,7 @@ TABLE: dict[str, Command] = _rows(
       screened=(("name", "name"),), client=False),
     C("invites.create", a.InvitesCreate, system.invites_create, MODERATOR, client=False),
     C("token.revoke", a.Person, system.token_revoke, MODERATOR, client=False),
+    C("invite.reset", a.Person, system.invite_reset, MODERATOR, states=NOT_ENDED),
     C("presence", a.Presence, system.presence, NOBODY, client=False),
     C("node.gone", a.NodeGone, system.node_gone, NOBODY, client=False),
     C("tick", a.NoArgs, system.tick, NOBODY, client=False),

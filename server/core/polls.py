@@ -19,17 +19,39 @@ Rules (PROTOCOL.md, "Votes"):
   moderators only, at most one per poll every 500 ms: a vote inside the
   window marks the tally due, and the next entry at or after the window's end
   (the server appends a ``tick`` then) announces it.
+
+Sealed ballots (rules 4, every ``secret`` poll): the core never sees a choice.
+
+* ``poll.open`` carries ``ballot_key``, a random id of the poll's key, which
+  the server keeps outside the log. ``poll.vote`` carries ``sealed`` (the
+  choice sealed under that key by the server, which checked it against the
+  poll first) and no ``choices``. The rules of who may vote, once or again,
+  stand as above: the log still says who voted.
+* Live tallies come only in ``poll.release`` entries the server appends, each
+  covering at least ``BATCH`` ballots cast since the last one (revotes count)
+  and at most one every 500 ms; the tally shown, in events and in snapshots
+  alike, is the last one released, with the eligibility at opening.
+* ``poll.close`` (or ``session.end``) stops the ballots. Then the server
+  appends ``poll.count``: the tally and the choices of every ballot in
+  shuffled order, which must agree with each other and with the voters the
+  log knows; only then does ``poll.closed`` announce the result, and the
+  sealed ballots are forgotten (the server destroys the key once the count is
+  durable). A second count of the same poll is ``conflict``; a count that
+  says the key was ``lost`` closes the poll with unknown counts.
+* While a poll is open, ``revote`` and ``invite_mode`` (who may join, and so
+  vote) do not change: ``conflict``.
 """
 
 from __future__ import annotations
 
-from .args import PollOpen, PollRef, PollVote
+from .args import PollCount, PollOpen, PollRef, PollRelease, PollVote
 from .context import Context
 from .state import Poll
 from .types import MODERATORS, PUBLIC, CommandError, ErrorCode, Json, Role
 
 YES_NO_ABSTAIN = ["赞成", "反对", "弃权"]
 TALLY_INTERVAL_MS = 500
+BATCH = 3  # a sealed poll's live tally moves by at least this many new ballots
 
 
 def _poll(ctx: Context, poll_id: str) -> Poll:
@@ -42,12 +64,9 @@ def _poll(ctx: Context, poll_id: str) -> Poll:
 def announce_tally(ctx: Context, poll: Poll) -> None:
     poll.last_tally_at = ctx.at
     poll.tally_dirty = False
-    tally = poll.tally()
-    if poll.secret:
-        # A late voter raises `eligible`: while the poll is open that would single
-        # out a newcomer's ballot, so live counts keep the eligibility at opening.
-        tally["eligible"] = len(poll.eligible_ids)
-    ctx.emit("poll.tally", tally, PUBLIC if poll.live_results else MODERATORS)
+    # A late voter raises `eligible`: while the poll is open that would single out
+    # a newcomer's secret ballot, so its live counts keep the eligibility at opening.
+    ctx.emit("poll.tally", poll.shown_tally(), PUBLIC if poll.live_results else MODERATORS)
 
 
 def tally_deadline(poll: Poll) -> int | None:
@@ -67,8 +86,27 @@ def close_poll(ctx: Context, poll: Poll) -> Json:
     poll.status = "closed"
     poll.closed_at = ctx.at
     poll.tally_dirty = False
+    if poll.sealed_ballots:
+        # The result waits for the count (poll.count), which only the server can make.
+        return {"counts": None, "voters": poll.voters, "eligible": poll.eligible}
     ctx.emit("poll.closed", poll.tally())
     return {"counts": list(poll.counts), "voters": poll.voters, "eligible": poll.eligible}
+
+
+def check_choices(poll: Poll, choices: list[int]) -> tuple[int, ...]:
+    """``choices`` as a ballot of ``poll`` (sorted), or ``bad_command``. The server
+    asks it too before it seals a secret ballot, which the core cannot open."""
+    if len(set(choices)) != len(choices):
+        raise CommandError(ErrorCode.BAD_COMMAND, "choices must be distinct")
+    if any(c >= len(poll.options) for c in choices):
+        raise CommandError(ErrorCode.BAD_COMMAND, "no such option")
+    if poll.kind == "multi":
+        if not 1 <= len(choices) <= poll.max_choices:
+            raise CommandError(ErrorCode.BAD_COMMAND,
+                               f"choose between 1 and {poll.max_choices} options")
+    elif len(choices) != 1:
+        raise CommandError(ErrorCode.BAD_COMMAND, "choose exactly one option")
+    return tuple(sorted(choices))
 
 
 def poll_open(ctx: Context, args: PollOpen) -> Json:
@@ -89,11 +127,16 @@ def poll_open(ctx: Context, args: PollOpen) -> Json:
     state = ctx.state
     eligible = {p.participant_id for p in state.participants.values()
                 if p.role is Role.PARTICIPANT and p.present}
+    key_id: str | None = None
+    if args.secret and state.rules.sealed_ballots:
+        if args.ballot_key is None:
+            raise CommandError(ErrorCode.BAD_COMMAND, "a secret poll needs its ballot key")
+        key_id = args.ballot_key
     poll = Poll(poll_id=ctx.new_id("p"), item_id=state.item.item_id, question=args.question,
                 options=options, kind=kind, max_choices=max_choices,
                 secret=args.secret, live_results=args.live_results,
                 opened_at=ctx.at, opened_by=moderator.participant_id, eligible_ids=eligible,
-                counts=[0] * len(options))
+                counts=[0] * len(options), key_id=key_id)
     state.polls[poll.poll_id] = poll
     ctx.emit("poll.opened", poll.to_wire())
     return {"poll_id": poll.poll_id}
@@ -104,23 +147,23 @@ def poll_vote(ctx: Context, args: PollVote) -> Json:
     poll = _poll(ctx, args.poll_id)
     if poll.status != "open":
         raise CommandError(ErrorCode.CONFLICT, "the poll is closed")
-    choices = args.choices
-    if len(set(choices)) != len(choices):
-        raise CommandError(ErrorCode.BAD_COMMAND, "choices must be distinct")
-    if any(c >= len(poll.options) for c in choices):
-        raise CommandError(ErrorCode.BAD_COMMAND, "no such option")
-    if poll.kind == "multi":
-        if not 1 <= len(choices) <= poll.max_choices:
+    if poll.sealed_ballots:
+        if args.sealed is None or args.choices is not None:
             raise CommandError(ErrorCode.BAD_COMMAND,
-                               f"choose between 1 and {poll.max_choices} options")
-    elif len(choices) != 1:
-        raise CommandError(ErrorCode.BAD_COMMAND, "choose exactly one option")
+                               "a secret ballot is sealed by the server, never in clear")
+    elif args.choices is None or args.sealed is not None:
+        raise CommandError(ErrorCode.BAD_COMMAND, "choices is required")
+    ballot = check_choices(poll, args.choices) if args.choices is not None else ()
     previous = poll.ballots.get(voter.participant_id)
     if previous is not None and not ctx.state.settings["revote"]:
         raise CommandError(ErrorCode.CONFLICT, "already voted")
+    if args.sealed is not None:
+        poll.ballots[voter.participant_id] = ()
+        poll.sealed[voter.participant_id] = args.sealed
+        poll.cast += 1
+        return {}  # its tally moves by poll.release, in batches
     for c in previous or ():
         poll.counts[c] -= 1
-    ballot = tuple(sorted(choices))
     for c in ballot:
         poll.counts[c] += 1
     poll.ballots[voter.participant_id] = ballot
@@ -142,3 +185,54 @@ def poll_close(ctx: Context, args: PollRef) -> Json:
     if poll.status != "open":
         raise CommandError(ErrorCode.CONFLICT, "the poll is already closed")
     return close_poll(ctx, poll)
+
+
+def _sealed_poll(ctx: Context, poll_id: str) -> Poll:
+    poll = _poll(ctx, poll_id)
+    if not poll.sealed_ballots:
+        raise CommandError(ErrorCode.BAD_COMMAND, "only a secret poll's ballots are sealed")
+    return poll
+
+
+def poll_release(ctx: Context, args: PollRelease) -> Json:
+    """The server releases a sealed poll's live tally (a batch of ballots)."""
+    poll = _sealed_poll(ctx, args.poll_id)
+    if poll.status != "open":
+        raise CommandError(ErrorCode.CONFLICT, "the poll is closed")
+    if len(args.counts) != len(poll.options) or args.voters > poll.voters:
+        raise CommandError(ErrorCode.BAD_COMMAND, "the tally does not fit the poll")
+    if args.cast > poll.cast or args.cast - poll.released_cast < BATCH:
+        raise CommandError(ErrorCode.CONFLICT, f"a tally moves by {BATCH} ballots or more")
+    if poll.last_tally_at is not None and ctx.at - poll.last_tally_at < TALLY_INTERVAL_MS:
+        raise CommandError(ErrorCode.CONFLICT, "a tally was released less than 500 ms ago")
+    poll.released = {"counts": list(args.counts), "voters": args.voters}
+    poll.released_cast = args.cast
+    announce_tally(ctx, poll)
+    return {}
+
+
+def poll_count(ctx: Context, args: PollCount) -> Json:
+    """The server counts a closed sealed poll: the result, and the ballots in shuffled
+    order (which must add up to it); the sealed ballots are forgotten."""
+    poll = _sealed_poll(ctx, args.poll_id)
+    if poll.status != "closed":
+        raise CommandError(ErrorCode.CONFLICT, "the poll is still open")
+    if poll.counted:
+        raise CommandError(ErrorCode.CONFLICT, "the poll is already counted")
+    if args.lost:
+        poll.lost = True
+    else:
+        choices = args.choices if args.choices is not None else []
+        counts = [0] * len(poll.options)
+        for ballot in choices:
+            for c in check_choices(poll, ballot):
+                counts[c] += 1
+        if (args.counts != counts or args.voters != poll.voters
+                or len(choices) != poll.voters or args.eligible != poll.eligible):
+            raise CommandError(ErrorCode.BAD_COMMAND, "the count does not add up")
+        poll.counts = counts
+        poll.recount = [sorted(b) for b in choices]
+    poll.counted = True
+    poll.sealed.clear()
+    ctx.emit("poll.closed", poll.tally())
+    return poll.tally()

@@ -47,6 +47,9 @@ class ServerValue(str, enum.Enum):
     INVITE_CODES = "invite_codes"  # random personal codes
     VERDICT = "verdict"  # the moderation pipeline's chat status and reasons
     FROM_NODE = "from_node"  # facts a node reports (presence, a dead node)
+    BALLOT_KEY = "ballot_key"  # a random id naming a secret poll's key (kept outside the log)
+    SEALED = "sealed"  # a secret ballot's choice, sealed under its poll's key
+    DEVICE = "device"  # a keyed hash of the device claiming a personal code
 
 
 def bad(message: str) -> CommandError:
@@ -190,6 +193,21 @@ def code(name: str, value: Any) -> str:
     if not isinstance(value, str) or not 0 < len(value) <= 64:
         raise bad(f"{name} must be a string of 1 to 64 characters")
     return value
+
+
+def sealed_text(name: str, value: Any) -> str:
+    """A sealed ballot as the log stores it: a short base64 string."""
+    if not isinstance(value, str) or not 0 < len(value) <= 200:
+        raise bad(f"{name} must be a sealed ballot")
+    return value
+
+
+def choice_lists(name: str, value: Any) -> list[list[int]]:
+    """Ballots' choices, in no particular order (a count's record for a recount)."""
+    if not isinstance(value, list) or len(value) > 1_000_000:
+        raise bad(f"{name} must be a list of ballots")
+    ballot = list_of(integer(0, MAX_OPTIONS - 1), low=1, high=MAX_OPTIONS)
+    return [ballot(f"{name}[{i}]", v) for i, v in enumerate(value)]
 
 
 def word(name: str, value: Any) -> str:

@@ -80,10 +80,21 @@ def agenda_set(ctx: Context, args: a.AgendaSet) -> Json:
     return {}
 
 
+POLL_MEANING = ("revote", "invite_mode")  # settings that change what an open poll means
+
+
 def settings_update(ctx: Context, args: a.SettingsUpdate) -> Json:
     patch = to_log(args)
     if not patch:
         raise CommandError(ErrorCode.BAD_COMMAND, "settings.update needs at least one setting")
+    state = ctx.state
+    if state.rules.sealed_ballots and any(p.status == "open" for p in state.polls.values()):
+        # A ballot cast under one rule must be counted under it: with revote switched
+        # on, whoever holds a voter's code could vote again and read the change.
+        frozen = [k for k in POLL_MEANING if k in patch and patch[k] != state.settings[k]]
+        if frozen:
+            raise CommandError(ErrorCode.CONFLICT,
+                               f"{', '.join(frozen)} cannot change while a poll is open")
     ctx.state.settings.update(patch)
     ctx.emit("settings.changed", dict(ctx.state.settings))
     if "policy" in patch:

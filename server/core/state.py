@@ -42,16 +42,23 @@ class Rules:
     # 3: only attendees seated in the hall can be acted for (by a moderator too),
     # and what is done on someone's behalf names who did it (``by``).
     hall_only_proxies: bool
+    # 4: a secret poll's ballots are sealed (the log holds who voted, and the
+    # choice under a key kept outside it); its tallies come in entries the server
+    # appends: live ones in batches, the final one after the close (polls.py).
+    # Settings that change a poll's meaning wait until no poll is open, and a
+    # personal invite code binds to the first device that claims it (system.py).
+    sealed_ballots: bool = False
 
 
 RULES = {
     1: Rules(coalesce_hands=False, hall_only_proxies=False),
     2: Rules(coalesce_hands=True, hall_only_proxies=False),
     3: Rules(coalesce_hands=True, hall_only_proxies=True),
+    4: Rules(coalesce_hands=True, hall_only_proxies=True, sealed_ballots=True),
 }
 # Bump (and add a golden log under tests/core/golden/) when a rule changes in a
 # way that would replay an old log differently.
-RULES_VERSION = 3
+RULES_VERSION = 4
 
 
 @dataclass(slots=True)
@@ -69,6 +76,9 @@ class Participant:
     offline_since: int | None = None
     # (online_at, offline_at | None) spans, for the attendance record.
     presence: list[list[int | None]] = field(default_factory=list)
+    # Rules 4: the keyed hash of the device a personal code is bound to (never the
+    # device's secret itself); None until claimed, and again after a reset.
+    device: str | None = None
 
     @property
     def online(self) -> bool:
@@ -211,6 +221,24 @@ class Poll:
     # Live tallies are coalesced: at most one every TALLY_INTERVAL_MS.
     last_tally_at: int | None = None
     tally_dirty: bool = False
+    # Sealed ballots (rules 4, secret polls): ``ballots`` maps each voter to ()
+    # and ``sealed`` to their sealed choice, which only the server can open with
+    # the key ``key_id`` names (kept outside the log). ``cast`` counts ballots
+    # cast, revotes included; ``released`` is the live tally last released (at
+    # ``released_cast`` ballots); ``counted`` is set by the count after the close,
+    # which also records the choices in shuffled order and forgets ``sealed``.
+    key_id: str | None = None
+    sealed: dict[str, str] = field(default_factory=dict)
+    cast: int = 0
+    released: Json | None = None
+    released_cast: int = 0
+    counted: bool = False
+    lost: bool = False  # the key was gone before the count: counts unknown
+    recount: list[list[int]] = field(default_factory=list)
+
+    @property
+    def sealed_ballots(self) -> bool:
+        return self.key_id is not None
 
     @property
     def voters(self) -> int:
@@ -219,6 +247,11 @@ class Poll:
     @property
     def eligible(self) -> int:
         return len(self.eligible_ids | set(self.ballots))
+
+    @property
+    def uncounted(self) -> bool:
+        """Closed, sealed, and the count not yet in the log."""
+        return self.sealed_ballots and self.status == "closed" and not self.counted
 
     def to_wire(self) -> Json:
         return {
@@ -234,12 +267,26 @@ class Poll:
         }
 
     def tally(self) -> Json:
+        """The exact tally (sealed: once counted); see ``shown_tally`` for what is shown."""
         return {
             "poll_id": self.poll_id,
-            "counts": list(self.counts),
+            "counts": None if self.lost else list(self.counts),
             "voters": self.voters,
             "eligible": self.eligible,
         }
+
+    def shown_tally(self) -> Json:
+        """The tally as the room may see it now: a secret poll's live counts are the
+        last batch released, with the eligibility at opening (the same in events and
+        in snapshots), until the count; a named poll's are exact."""
+        if self.sealed_ballots and not self.counted:
+            released = self.released or {"counts": [0] * len(self.options), "voters": 0}
+            return {"poll_id": self.poll_id, "counts": list(released["counts"]),
+                    "voters": released["voters"], "eligible": len(self.eligible_ids)}
+        tally = self.tally()
+        if self.secret and self.status == "open":
+            tally["eligible"] = len(self.eligible_ids)
+        return tally
 
 
 @dataclass(slots=True)
@@ -352,6 +399,8 @@ class RoomState:
     notes: list[Note] = field(default_factory=list)
     invite_code: str = ""
     personal_codes: dict[str, str] = field(default_factory=dict)  # code -> participant id
+    # Rules 4: personal codes a moderator reset, in order: {participant_id, name, by, at}.
+    code_resets: list[Json] = field(default_factory=list)
     minutes_published: bool = False
     minutes_url: str | None = None
     # Entries the reducer could not apply (a bug, or a corrupt log): (seq, kind).

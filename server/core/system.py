@@ -66,10 +66,21 @@ def participant_join(ctx: Context, args: a.ParticipantJoin) -> Json:
         code = args.invite
         pid = state.personal_codes.get(code or "")
         if pid is not None:
+            bound = state.rules.sealed_ballots
+            if bound and args.device is None:
+                raise CommandError(ErrorCode.BAD_COMMAND,
+                                   "a personal invite code is claimed from a device (device)")
             existing = state.participants.get(pid)
             if existing is not None:
                 if existing.removed:
                     raise CommandError(ErrorCode.FORBIDDEN, "this participant was removed")
+                if bound:
+                    if existing.device is not None and existing.device != args.device:
+                        raise CommandError(
+                            ErrorCode.FORBIDDEN,
+                            "this invite code is in use on another device; a moderator can"
+                            " reset it (the room is told)")
+                    existing.device = args.device
                 return {"participant_id": pid, "token_version": existing.token_version}
         elif code != state.invite_code:
             raise CommandError(ErrorCode.UNAUTHORIZED, "unknown invite code")
@@ -79,6 +90,8 @@ def participant_join(ctx: Context, args: a.ParticipantJoin) -> Json:
         raise CommandError(ErrorCode.CONFLICT, f"the room is full ({MAX_PARTICIPANTS} people)")
     person = Participant(participant_id=pid or ctx.new_id("u"), name=args.name, role=role,
                          joined_at=ctx.at)
+    if pid is not None and state.rules.sealed_ballots:
+        person.device = args.device  # the first claim binds the code to its device
     state.add_participant(person)
     ctx.emit_participant(person, "participant.joined")
     return {"participant_id": person.participant_id, "token_version": person.token_version}
@@ -96,6 +109,27 @@ def token_revoke(ctx: Context, args: a.Person) -> Json:
     person.token_version += 1
     ctx.emit_participant(person, "participant.left")
     return {"participant_id": person.participant_id, "token_version": person.token_version}
+
+
+def invite_reset(ctx: Context, args: a.Person) -> Json:
+    """A moderator frees a personal code from its device (a household's new phone).
+
+    The next claim binds it again. Whoever held it loses their tokens, the room is
+    told (``participant.code_reset``, to everyone) and the minutes count it: a code
+    cannot quietly change hands, so nobody votes as a household unseen.
+    """
+    moderator = ctx.actor()
+    person = ctx.participant(args.participant_id)
+    if person.participant_id not in ctx.state.personal_codes.values():
+        raise CommandError(ErrorCode.NOT_FOUND, "that participant has no personal invite code")
+    person.device = None
+    person.token_version += 1
+    ctx.state.code_resets.append({"participant_id": person.participant_id, "name": person.name,
+                                  "by": moderator.participant_id, "at": ctx.at})
+    ctx.emit_participant(person, "participant.left")
+    ctx.emit("participant.code_reset", {"participant_id": person.participant_id,
+                                        "name": person.name, "by": moderator.participant_id})
+    return {}
 
 
 def _set_online(ctx: Context, person: Participant, *, since: int | None = None) -> None:

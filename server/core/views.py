@@ -69,13 +69,17 @@ _MODERATORS_ONLY = (MODERATORS,)
 
 
 def _poll_view(poll: Poll, viewer: Viewer) -> Json:
+    """A poll with its tally as ``viewer`` may see it: a secret poll's is the one its
+    events showed (the last batch released, the eligibility at opening) until its
+    count, so a reload shows nothing fresher than the stream did."""
     data = poll.to_wire()
+    tally = poll.shown_tally()
     if viewer.moderator or poll.live_results or poll.status == "closed":
-        data.update(poll.tally())
+        data.update(tally)
         if viewer.moderator and not poll.secret:
             data["ballots"] = {pid: list(b) for pid, b in poll.ballots.items()}
     else:
-        data.update({"counts": None, "voters": None, "eligible": poll.eligible})
+        data.update({"counts": None, "voters": None, "eligible": tally["eligible"]})
     return data
 
 

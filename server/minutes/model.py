@@ -61,6 +61,10 @@ def build_minutes(state: RoomState, *, digest: str) -> Json:
         "turn_seconds": state.settings.get("turn_seconds"),
         "people": _people(state),
         "attendance": [_attendee(state, p) for p in state.participants.values()],
+        # Personal codes a moderator freed from their device (each one announced).
+        "code_resets": [{"participant_id": r["participant_id"], "name": r["name"],
+                         "by": state.participants[r["by"]].name, "at": r["at"]}
+                        for r in state.code_resets],
         "agenda": [_item(state, n, item) for n, item in enumerate(state.agenda)],
         "actions": [_action(state, a.action_id) for a in state.actions.values()],
         # Notes taken on an item that agenda.set later dropped.
@@ -178,6 +182,8 @@ def _turn(names: dict[str, str], number: int, turn: Turn) -> Json:
 
 def _poll(state: RoomState, poll: Poll) -> Json:
     shown = poll.status == "closed" or poll.live_results
+    # A secret poll's tally is the room's: the last batch released until its count.
+    tally = poll.shown_tally()
     out: Json = {
         "poll_id": poll.poll_id,
         "question": poll.question,
@@ -188,10 +194,11 @@ def _poll(state: RoomState, poll: Poll) -> Json:
         "status": poll.status,
         "opened_at": poll.opened_at,
         "closed_at": poll.closed_at,
-        "counts": list(poll.counts) if shown else None,
-        "voters": poll.voters if shown else None,
-        "eligible": poll.eligible,
-        "turnout": round(poll.voters / poll.eligible, 4) if shown and poll.eligible else None,
+        "counts": tally["counts"] if shown else None,
+        "voters": tally["voters"] if shown else None,
+        "eligible": tally["eligible"],
+        "turnout": (round(tally["voters"] / tally["eligible"], 4)
+                    if shown and tally["eligible"] else None),
         "roll_call": None,
     }
     if ROLL_CALL_FOR_NAMED_POLLS and not poll.secret and poll.status == "closed":

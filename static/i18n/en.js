@@ -48,6 +48,7 @@ export default {
   "join.need_name": "Please enter your name first.",
   "join.need_invite": "Please enter the invite code, or use the link from the moderator.",
   "join.bad_invite": "This invite code is not valid. Please ask the moderator for a new link.",
+  "join.code_in_use": "This personal code is already in use on another device. If that was yours, ask the moderator to reset it (the room will be told).",
   "join.bad_name": "This name cannot be used. Please choose another.",
 
   "gone.rejoin": "Join again",

@@ -48,6 +48,7 @@ export default {
   "join.need_name": "请先填写您的称呼。",
   "join.need_invite": "请填写邀请码，或使用主持人发的链接进入。",
   "join.bad_invite": "邀请码无效或已停用，请向主持人索取新的链接。",
+  "join.code_in_use": "此个人邀请码已在另一台设备上使用。如那是您的设备，请主持人重置（全场会收到通知）。",
   "join.bad_name": "这个称呼不能使用，请换一个。",
 
   "gone.rejoin": "重新进入",

@@ -84,16 +84,33 @@ async function onJoin(ev) {
   btn.disabled = true;
   setText(error, "");
   try {
-    const r = await api(`/api/rooms/${encodeURIComponent(roomId)}/join`, { method: "POST", body: { invite, name } });
+    const device = deviceSecret();
+    const r = await api(`/api/rooms/${encodeURIComponent(roomId)}/join`, { method: "POST", body: { invite, name, device } });
     const saved = { token: r.token, participant_id: r.participant_id, name };
     saveRoom(storeKey, saved);
     enterRoom(saved);
   } catch (err) {
-    const key = { unauthorized: "join.bad_invite", forbidden: "join.bad_invite", not_found: "join.bad_invite", rejected: "join.bad_name", too_large: "join.bad_name" }[err.code];
+    const inUse = err.code === "forbidden" && /device/.test(err.message || "");
+    const key = inUse ? "join.code_in_use" : { unauthorized: "join.bad_invite", forbidden: "join.bad_invite", not_found: "join.bad_invite", rejected: "join.bad_name", too_large: "join.bad_name" }[err.code];
     setText(error, key ? t(key) : errorText(err));
   } finally {
     btn.disabled = false;
   }
+}
+
+/** This browser's device secret: made once, kept in localStorage. A personal invite
+ * code binds to the first device that claims it; the server keeps only a keyed hash. */
+function deviceSecret() {
+  const KEY = "yishi.device";
+  let secret = null;
+  try { secret = localStorage.getItem(KEY); } catch (_) { /* private mode: one per page */ }
+  if (!secret || secret.length < 16) {
+    const bytes = new Uint8Array(24);
+    crypto.getRandomValues(bytes);
+    secret = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+    try { localStorage.setItem(KEY, secret); } catch (_) { /* kept for this page only */ }
+  }
+  return secret;
 }
 
 function gone(reason) {

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import stat
+from pathlib import Path
 
 import pytest
 from yishi.backends import BackendUnavailable, LogBackend
+from yishi.backends.sqlite import SqliteBackend
 from yishi.core.types import Entry
 
 from .conftest import FakeClock, Store
@@ -258,3 +261,58 @@ async def test_other_nodes_hear_appends(store: Store, clock: FakeClock) -> None:
     finally:
         await a.close()
         await b.close()
+
+
+async def test_ballot_keys_live_beside_the_log_until_destroyed(
+        store: Store, clock: FakeClock) -> None:
+    """The side store of secret polls' keys: put, read back (after a restart, and from
+    another node), destroy for good; destroying twice, or an unknown id, is harmless."""
+    first = store.open(clock=clock)
+    await first.start()
+    key = bytes(range(32))
+    await first.put_ballot_key("k1", key)
+    await first.put_ballot_key("k2", b"\xff" * 32)
+    assert await first.get_ballot_key("k1") == key
+    assert await first.get_ballot_key("nope") is None
+    await first.close()
+    second = store.open(clock=clock)
+    await second.start()
+    try:
+        assert await second.get_ballot_key("k1") == key
+        await second.drop_ballot_key("k1")
+        await second.drop_ballot_key("k1")
+        await second.drop_ballot_key("never")
+        assert await second.get_ballot_key("k1") is None
+        assert await second.get_ballot_key("k2") == b"\xff" * 32
+        assert await second.room_ids() == []  # a key is not an entry
+    finally:
+        await second.close()
+    with pytest.raises(BackendUnavailable):
+        await second.get_ballot_key("k2")
+
+
+async def test_sqlite_files_are_private_and_a_destroyed_key_leaves_no_trace(
+        tmp_path: Path) -> None:
+    """The data folder is 0700, the database and its -wal/-shm 0600 (a folder made too
+    open is tightened); a destroyed key's bytes are in none of the files."""
+    folder = tmp_path / "data"
+    folder.mkdir(mode=0o755)
+    path = folder / "yishi.db"
+    backend = SqliteBackend(path=path, clock=FakeClock())
+    await backend.start()
+    key = b"KEY-" + bytes(range(100, 128))
+    try:
+        await backend.put_ballot_key("k1", key)
+        for i in range(20):
+            await backend.append("r", "tick", args={"i": i})
+        assert await backend.get_ballot_key("k1") == key
+        await backend.drop_ballot_key("k1")
+        await backend.append("r", "tick")
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+        files = sorted(folder.iterdir())
+        assert {f.name for f in files} >= {"yishi.db"}
+        for file in files:
+            assert stat.S_IMODE(file.stat().st_mode) == 0o600, file
+            assert key not in file.read_bytes(), file
+    finally:
+        await backend.close()

@@ -32,13 +32,17 @@ def test_a_busy_room_round_trips_and_carries_on_the_same(room: Room) -> None:
     room.raise_hand(b, "oppose")
     room.next_turn()
     poll = room.ok(room.mod, "poll.open", question="q", kind="yes_no_abstain",
-                   secret=True)["poll_id"]
-    room.ok(b, "poll.vote", poll_id=poll, choices=[0])
+                   secret=True, server_args={"ballot_key": "k1"})["poll_id"]
+    assert room.append("poll.vote", actor=b, args={"poll_id": poll, "sealed": "seal"}).ok
     restored = round_trip(room.state)
     assert every_view(restored) == every_view(room.state)
     # the same next entries give the same events on both
     entry_seq = room.state.entry_seq
-    room.ok(a, "poll.vote", poll_id=poll, choices=[1], at=room.now + 100)
+    assert room.append("poll.vote", actor=a, args={"poll_id": poll, "sealed": "seal2"},
+                       at=room.now + 100).ok
+    room.ok(room.mod, "poll.close", poll_id=poll)
+    assert room.system("poll.count", {"poll_id": poll, "counts": [1, 1, 0], "voters": 2,
+                                      "eligible": 2, "choices": [[1], [0]]}).ok
     room.tick(at=room.now + 200_000)
     later = room.entries[entry_seq:]
     events = [e for entry in later for e in apply(restored, entry).events]

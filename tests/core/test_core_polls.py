@@ -181,7 +181,8 @@ def test_an_open_ballot_poll_shows_ballots_to_moderators_only(room: Room) -> Non
 
 
 def test_a_secret_poll_reveals_no_ballot_in_any_event_or_snapshot() -> None:
-    room = Room.create(settings={"revote": True}, start=True)
+    # Rules 3 (ballots in clear in the log); rules 4 seal them: test_core_sealed_ballots.
+    room = Room.create(settings={"revote": True}, start=True, rules_version=3)
     a, b = room.residents("a", "b")
     clerk = room.staff("clerk", "书记员")
     hall = room.in_hall("钱大爷")

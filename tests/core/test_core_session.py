@@ -253,14 +253,14 @@ def test_joins_need_the_room_code_unless_personal_codes_are_used(room: Room) -> 
     room.ok(room.mod, "settings.update", invite_mode="personal")
     outcome = room.system("participant.join", {"invite": INVITE, "name": "x"})
     assert outcome.error is not None and outcome.error.code.value == "forbidden"
-    first = room.system("participant.join", {"invite": "P1", "name": "一户"})
+    first = room.system("participant.join", {"invite": "P1", "name": "一户", "device": "d1"})
     pid = first.result["participant_id"]
     assert types(first.events) == ["participant.joined"]
     # the same code: the same participant again, no second join
-    again = room.system("participant.join", {"invite": "P1", "name": "一户"})
+    again = room.system("participant.join", {"invite": "P1", "name": "一户", "device": "d1"})
     assert again.result == {"participant_id": pid, "token_version": 0} and again.events == ()
     room.ok(room.mod, "participant.remove", participant_id=pid)
-    removed = room.system("participant.join", {"invite": "P1", "name": "一户"})
+    removed = room.system("participant.join", {"invite": "P1", "name": "一户", "device": "d1"})
     assert removed.error is not None and removed.error.code.value == "forbidden"
 
 

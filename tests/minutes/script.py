@@ -8,13 +8,34 @@ and keeps the entries so a test can ``replay`` them from scratch.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Mapping
 from typing import Any
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from yishi import ballots
 from yishi.core import commands
 from yishi.core.reducer import apply, new_room
 from yishi.core.state import RULES_VERSION
 from yishi.core.types import Entry, Json, Outcome
+
+SCRIPT_KEY = bytes(range(32))
+
+
+def _nonce(room_id: str, poll_id: str, voter: str) -> bytes:
+    return hashlib.sha256(f"{room_id}/{poll_id}/{voter}".encode()).digest()[:12]
+
+
+def _seal(room_id: str, poll_id: str, voter: str, choices: list[int]) -> str:
+    bits = sum(1 << c for c in choices).to_bytes(ballots.PLAIN_BYTES, "big")
+    nonce = _nonce(room_id, poll_id, voter)
+    box = AESGCM(SCRIPT_KEY).encrypt(nonce, bits, ballots._aad(room_id, poll_id, voter))
+    return base64.b64encode(nonce + box).decode()
+
+
+def _unseal(room_id: str, poll_id: str, voter: str, sealed: str) -> list[int]:
+    return ballots.unseal(SCRIPT_KEY, sealed, room_id=room_id, poll_id=poll_id, voter=voter)
 
 # 2025-11-26 19:00:00 in UTC+08:00: an evening session.
 T0 = 1_764_154_800_000
@@ -42,11 +63,31 @@ class Script:
         return outcome.result or {}
 
     def do(self, who: str, cmd: str, extra: Mapping[str, Any] | None = None, **args: Any) -> Json:
-        """``who`` (a name) sends ``cmd``; it must succeed."""
+        """``who`` (a name) sends ``cmd``; it must succeed. A secret poll's ballots are
+        sealed, and its count appended after the close, as the server does (with a
+        fixed key and nonces, so the log and its digest are the same every run)."""
         checked = commands.client_args(cmd, args)
-        outcome = self.append(cmd, self.ids[who], **checked, **(extra or {}))
+        extra = dict(extra or {})
+        sealed = self.state.polls.get(args.get("poll_id", ""))
+        if cmd == "poll.open" and args.get("secret"):
+            extra["ballot_key"] = "script-key"
+        if cmd == "poll.vote" and sealed is not None and sealed.sealed_ballots:
+            voter = args.get("on_behalf_of") or self.ids[who]
+            extra["sealed"] = _seal(self.room_id, sealed.poll_id, voter, checked.pop("choices"))
+        outcome = self.append(cmd, self.ids[who], **checked, **extra)
         assert outcome.ok, (who, cmd, args, outcome.error and outcome.error.message)
+        for poll in self.state.polls.values():
+            if poll.uncounted:
+                self._count(poll.poll_id)
         return outcome.result or {}
+
+    def _count(self, poll_id: str) -> None:
+        poll = self.state.polls[poll_id]
+        choices = sorted(_unseal(self.room_id, poll_id, voter, sealed)
+                         for voter, sealed in poll.sealed.items())
+        counts = [sum(c in ballot for ballot in choices) for c in range(len(poll.options))]
+        self.system("poll.count", poll_id=poll_id, counts=counts, voters=poll.voters,
+                    eligible=poll.eligible, choices=choices)
 
     # -- people --------------------------------------------------------------------
 

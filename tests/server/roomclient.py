@@ -412,8 +412,9 @@ class Api:
     async def join_raw(self, room_id: str, body: Json) -> httpx.Response:
         return await self.http.post(f"/api/rooms/{room_id}/join", json=body)
 
-    async def join(self, room_id: str, invite: str, name: str, *, observer: bool = False) -> Person:
-        body: Json = {"invite": invite, "name": name}
+    async def join(self, room_id: str, invite: str, name: str, *, observer: bool = False,
+                   device: str = "this-test-clients-device") -> Person:
+        body: Json = {"invite": invite, "name": name, "device": device}
         if observer:
             body["observer"] = True
         response = await self.join_raw(room_id, body)

@@ -33,15 +33,19 @@ async def test_an_oversized_body_is_refused_before_it_is_read(room: Room) -> Non
 async def test_a_secret_polls_live_tally_does_not_single_out_a_late_voter(room: Room) -> None:
     mod = await room.moderator()
     _, early = await room.resident("早到")
+    _, second = await room.resident("也早")
     await mod.ok("session.start")
     poll = await mod.ok("poll.open", question="是否同意", kind="yes_no_abstain", secret=True,
                         live_results=True)
     _, late = await room.resident("晚到")
     await late.ok("poll.vote", poll_id=poll["poll_id"], choices=[1])
+    await second.ok("poll.vote", poll_id=poll["poll_id"], choices=[0])
+    await early.ok("poll.vote", poll_id=poll["poll_id"], choices=[0])
     tally = await early.wait_event("poll.tally", has(poll_id=poll["poll_id"]))
-    assert tally["data"]["eligible"] == 1  # as at opening: the newcomer is not revealed
+    assert tally["data"]["eligible"] == 2  # as at opening: the newcomer is not revealed
+    assert tally["data"]["voters"] == 3 and tally["data"]["counts"] == [2, 1, 0]
     closed = await mod.ok("poll.close", poll_id=poll["poll_id"])
-    assert closed["eligible"] == 2 and closed["voters"] == 1
+    assert closed["eligible"] == 3 and closed["voters"] == 3
 
 
 async def test_one_resident_cannot_multiply_their_rate_limit_with_sockets(room: Room) -> None:

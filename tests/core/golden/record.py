@@ -5,7 +5,7 @@ version wrote them, and the events that version's reducer made of them.
 
 ``CORE_DIR`` is the ``server/core`` folder of the code that writes the log (a
 checkout of the commit whose rules it is: version 1 is 780f89f^, version 2 is
-b188ffa; later ones, the current tree). The script imports that folder as a
+b188ffa; later ones, the current tree: version 3 is de1f660). The script imports that folder as a
 package of its own, so it runs the old reducer as it was. When the rules
 version changes, record a golden log under the new version and keep the old
 ones: ``test_core_golden_logs.py`` replays every one with today's reducer and
@@ -15,7 +15,9 @@ The session touches every rule that changed between versions: hands raised
 inside the 500 ms window (coalesced from 2), a moderator raising a hand for an
 online resident and a clerk posting for a holder whose phone dropped (allowed
 before 3), a clerk raising a hand and posting for an attendee in the hall
-(named from 3), plus turns, expiry, polls, chat, nonces and presence.
+(named from 3), plus turns, expiry, polls, chat, nonces and presence; from 4,
+personal codes bound to devices and reset, settings frozen under an open poll,
+and sealed secret ballots with their released batches and counts.
 """
 
 from __future__ import annotations
@@ -92,12 +94,61 @@ def session(version: int) -> list[dict[str, Any]]:
     add("poll.close", "u1", poll_id=poll)
     add("decision.record", "u1", text="同意加装", poll_id=poll)
     add("action.add", "u1", title="提交申请", owner="街道办", due="2026-12-31")
+    if version >= 4:
+        secret_ballots(add, log, a, b, c, d, hall)
     add("agenda.goto", "u1", index=1)
     add("hand.raise", d, stance="oppose")
     add("hand.lower", d, ms=50)
+    if version >= 4:
+        add("poll.open", "u1", question="谁来监督施工？", kind="single", options=["物业", "业委会"],
+            secret=True, ballot_key="key-b")
+        late = f"p{len(log)}"
+        for voter in (a, b):
+            add("poll.vote", voter, poll_id=late, sealed=f"seal-{voter}-late")
     add("session.end", "u1")
+    if version >= 4:  # session.end closed it: the count follows the end
+        add("poll.count", poll_id=late, counts=[1, 1], voters=2, eligible=6,
+            choices=[[1], [0]])
+        add("poll.count", poll_id=late, counts=[1, 1], voters=2, eligible=6,
+            choices=[[1], [0]])  # a second node's: conflict
     add("minutes.publish", "u1", minutes_url="http://hall.example/r/room/minutes")
     return log
+
+
+def secret_ballots(add: Any, log: list[dict[str, Any]], a: str, b: str, c: str, d: str,
+                   hall: str) -> None:
+    """Rules 4: personal codes bound to a device, a reset, and a sealed secret poll."""
+    add("invites.create", "u1", codes=["home-one", "home-two"])
+    home = f"u{len(log)}-0"
+    add("participant.join", name="张家", invite="home-one", role="participant", device="dev-a")
+    add("participant.join", name="张家", invite="home-one", role="participant", device="dev-a")
+    add("participant.join", name="假冒", invite="home-one", role="participant", device="dev-m")
+    add("participant.join", name="张家", invite="home-two", role="participant")  # no device
+    add("presence", participant_id=home, node="n1", online=True)
+    add("poll.open", "u1", question="选哪家施工单位？", kind="single", options=["甲公司", "乙公司", "丙公司"],
+        secret=True, live_results=True, ballot_key="key-a")
+    poll = f"p{len(log)}"
+    add("poll.open", "u1", question="没有钥匙的秘密投票", kind="single", options=["是", "否"],
+        secret=True)  # refused: the server always gives a key
+    add("settings.update", "u1", revote=True)  # refused while a poll is open
+    add("settings.update", "u1", turn_seconds=60)  # fine
+    add("poll.vote", a, poll_id=poll, choices=[0])  # refused: in clear
+    for voter in (a, b, home):
+        add("poll.vote", voter, poll_id=poll, sealed=f"seal-{voter}")
+    add("poll.vote", a, poll_id=poll, sealed="seal-again")  # refused: no revote
+    add("poll.release", poll_id=poll, cast=2, counts=[1, 1, 0], voters=2)  # too few
+    add("poll.release", poll_id=poll, cast=3, counts=[1, 1, 1], voters=3)
+    add("poll.vote", c, poll_id=poll, sealed=f"seal-{c}")
+    add("poll.vote", "u3", poll_id=poll, sealed="seal-hall", on_behalf_of=hall)
+    add("invite.reset", "u1", participant_id=home)
+    add("participant.join", name="张家", invite="home-one", role="participant", device="dev-b")
+    add("poll.close", "u1", poll_id=poll)
+    add("poll.vote", d, poll_id=poll, sealed=f"seal-{d}")  # refused: closed
+    add("poll.count", poll_id=poll, counts=[2, 2, 0], voters=5, eligible=6,
+        choices=[[0], [1], [1], [0], [0]])  # refused: does not add up
+    add("poll.count", poll_id=poll, counts=[3, 2, 0], voters=5, eligible=6,
+        choices=[[0], [1], [1], [0], [0]])
+    add("settings.update", "u1", revote=True)
 
 
 def record(core_dir: Path, version: int) -> dict[str, Any]:
