@@ -21,13 +21,14 @@ from starlette.staticfiles import StaticFiles
 from . import http_api
 from .backends import backend_from_url
 from .backends.base import LogBackend
-from .config import Config
+from .config import Config, check
 from .headers import SecurityHeaders
 from .hub import Close
 from .metrics import Metrics
+from .metrics_port import MetricsPort
 from .minutes_cache import MinutesCache
 from .node import Node
-from .ratelimit import KeyedBuckets
+from .ratelimit import JoinLimiter, KeyedBuckets
 from .screening import Screener
 from .tokens import TokenSigner
 from .wire import CLOSE_RESTARTING
@@ -35,8 +36,7 @@ from .ws import RoomSockets
 
 logger = logging.getLogger(__name__)
 
-FAILED_JOINS_PER_MINUTE = 10
-JOINS_PER_MINUTE = 300  # a whole hall may share one address
+FAILED_ADMIN_PER_MINUTE = 5  # wrong admin tokens from one address
 
 
 def wall_clock() -> int:
@@ -56,14 +56,13 @@ class Services:
     screener: Screener
     metrics: Metrics = field(default_factory=Metrics)
     minutes: MinutesCache = field(default_factory=MinutesCache)
-    join_failures: KeyedBuckets = field(init=False)
-    joins: KeyedBuckets = field(init=False)
+    joins: JoinLimiter = field(init=False)
+    admin_failures: KeyedBuckets = field(init=False)
 
     def __post_init__(self) -> None:
-        self.join_failures = KeyedBuckets(rate=FAILED_JOINS_PER_MINUTE / 60,
-                                          burst=FAILED_JOINS_PER_MINUTE, clock=self.clock)
-        self.joins = KeyedBuckets(rate=JOINS_PER_MINUTE / 60, burst=JOINS_PER_MINUTE,
-                                  clock=self.clock)
+        self.joins = JoinLimiter(clock=self.clock)
+        self.admin_failures = KeyedBuckets(rate=FAILED_ADMIN_PER_MINUTE / 60,
+                                           burst=FAILED_ADMIN_PER_MINUTE, clock=self.clock)
 
 
 def static_dir() -> Path:
@@ -82,7 +81,11 @@ def page(name: str) -> Callable[..., object]:
 
 def create_app(config: Config, *, clock: Callable[[], int] = wall_clock,
                on_ready: Callable[[Services], None] | None = None) -> Starlette:
-    """A Starlette app for one node. ``clock`` is the one seam tests may replace."""
+    """A Starlette app for one node. ``clock`` is the one seam tests may replace.
+
+    Raises ``ValueError`` if ``config`` is unsafe (config.check).
+    """
+    check(config)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -130,6 +133,7 @@ def create_app(config: Config, *, clock: Callable[[], int] = wall_clock,
         Mount("/static", StaticFiles(directory=static_dir(), check_dir=False), name="static"),
     ]
     # Pages, scripts and minutes travel compressed to old phones on weak networks.
-    middleware = [Middleware(RoomSockets), Middleware(SecurityHeaders),
+    middleware = [Middleware(MetricsPort, port=config.metrics_port),
+                  Middleware(RoomSockets), Middleware(SecurityHeaders),
                   Middleware(GZipMiddleware, minimum_size=1024)]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

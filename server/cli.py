@@ -6,12 +6,13 @@ import argparse
 import asyncio
 import json
 import os
+import socket
 import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-from .config import Config, default_public_url
+from .config import Config, check, default_public_url, read_secret_file
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -24,19 +25,70 @@ def _add_server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path,
                         default=Path(_env("YISHI_DATA_DIR", "./yishi-data") or "."))
     parser.add_argument("--redis", dest="redis_url", default=_env("YISHI_REDIS_URL"))
-    parser.add_argument("--admin-token", default=_env("YISHI_ADMIN_TOKEN"))
-    parser.add_argument("--secret", default=_env("YISHI_SECRET"))
+    parser.add_argument("--admin-token", default=_env("YISHI_ADMIN_TOKEN"),
+                        help="at least 24 characters; prefer --admin-token-file (ps shows this)")
+    parser.add_argument("--admin-token-file", type=Path, default=_path("YISHI_ADMIN_TOKEN_FILE"),
+                        help="read the admin token from this file")
+    parser.add_argument("--secret", default=_env("YISHI_SECRET"),
+                        help="the key that signs tokens; prefer --secret-file (ps shows this)")
+    parser.add_argument("--secret-file", type=Path, default=_path("YISHI_SECRET_FILE"),
+                        help="read the token-signing key from this file")
     parser.add_argument("--public-url", default=_env("YISHI_PUBLIC_URL"))
     parser.add_argument("--room-idle", dest="room_idle_s", type=float,
                         default=float(_env("YISHI_ROOM_IDLE", "600") or 600),
                         help="seconds an idle room stays in memory (default 600)")
+    parser.add_argument("--forwarded-allow-ips", default=_env("YISHI_FORWARDED_ALLOW_IPS"),
+                        help="proxies whose X-Forwarded-For/-Proto are believed, e.g."
+                             " 127.0.0.1 or 10.0.0.0/8 (default: none)")
+    parser.add_argument("--request-timeout", dest="request_timeout_s", type=float,
+                        default=float(_env("YISHI_REQUEST_TIMEOUT", "10") or 10),
+                        help="seconds a client has to send a request's headers, and"
+                             " again its body (default 10)")
+    parser.add_argument("--metrics-token", default=_env("YISHI_METRICS_TOKEN"),
+                        help="/metrics then needs 'Authorization: Bearer TOKEN'")
+    parser.add_argument("--metrics-token-file", type=Path,
+                        default=_path("YISHI_METRICS_TOKEN_FILE"),
+                        help="read the metrics token from this file")
+    parser.add_argument("--metrics-port", type=int, default=_int("YISHI_METRICS_PORT"),
+                        help="serve /metrics on this port only (on --metrics-host)")
+    parser.add_argument("--metrics-host", default=_env("YISHI_METRICS_HOST", "127.0.0.1"),
+                        help="the address of --metrics-port (default 127.0.0.1)")
+
+
+def _path(name: str) -> Path | None:
+    value = _env(name)
+    return Path(value) if value else None
+
+
+def _int(name: str) -> int | None:
+    value = _env(name)
+    return int(value) if value else None
+
+
+def _secret(args: argparse.Namespace, name: str) -> str | None:
+    """``--NAME-file`` over ``--NAME`` (each over its environment variable)."""
+    path: Path | None = getattr(args, f"{name}_file", None)
+    if path is not None:
+        return read_secret_file(path)
+    value: str | None = getattr(args, name, None)
+    return value
 
 
 def config_from(args: argparse.Namespace) -> Config:
+    """The configuration the options describe; ``ValueError`` if a secret file is unreadable."""
     public_url = (args.public_url or default_public_url(args.host, args.port)).rstrip("/")
     return Config(host=args.host, port=args.port, data_dir=args.data_dir,
-                  redis_url=args.redis_url, admin_token=args.admin_token, secret=args.secret,
-                  public_url=public_url, room_idle_s=args.room_idle_s)
+                  redis_url=args.redis_url, admin_token=_secret(args, "admin_token"),
+                  secret=_secret(args, "secret"), public_url=public_url,
+                  room_idle_s=args.room_idle_s, forwarded_allow_ips=args.forwarded_allow_ips,
+                  request_timeout_s=args.request_timeout_s,
+                  metrics_token=_secret(args, "metrics_token"), metrics_port=args.metrics_port,
+                  metrics_host=args.metrics_host)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family, backlog=2048)
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -44,13 +96,26 @@ def serve(args: argparse.Namespace) -> int:
 
     from . import fastpath
     from .app import Services, create_app
+    from .httpguard import MAX_HEAD_BYTES, guarded_http
 
-    config = config_from(args)
+    try:
+        config = config_from(args)
+        check(config)
+    except ValueError as problem:
+        print(f"yishi: {problem}", file=sys.stderr)
+        return 2
 
     def announce(services: Services) -> None:
         where = config.redis_url or str(config.data_dir.resolve())
         print(f"Yishi is listening on {config.public_url}  (log: {where})", flush=True)
-        print(f"Admin token: {services.admin_token}", flush=True)
+        if config.metrics_port is not None:
+            print(f"Metrics: http://{config.metrics_host}:{config.metrics_port}/metrics",
+                  flush=True)
+        # A token the operator gave is theirs to keep: never echo it into a log.
+        if config.admin_token is None:
+            print(f"Admin token: {services.admin_token}", flush=True)
+        else:
+            print("Admin token: the one given", flush=True)
         print(f"Create a room: yishi room create --title '...' --server {config.public_url}",
               flush=True)
 
@@ -63,11 +128,26 @@ def serve(args: argparse.Namespace) -> int:
         from .roomsocket import RoomSocket
 
         ws = RoomSocket
+    # X-Forwarded-* only from the proxies named: uvicorn believes 127.0.0.1 by default,
+    # and anyone on the machine could then pose as any address to the join limiter.
+    trusted = config.forwarded_allow_ips
+    http = guarded_http(head_timeout_s=config.request_timeout_s,
+                        body_timeout_s=config.request_timeout_s,
+                        metrics_port=config.metrics_port)
     server_config = uvicorn.Config(
         app, host=config.host, port=config.port, ws=ws,
-        ws_max_size=64 * 1024, ws_per_message_deflate=False, http="httptools",
-        loop="uvloop", lifespan="on", log_level="warning", timeout_graceful_shutdown=5)
-    uvicorn.Server(server_config).run()
+        ws_max_size=64 * 1024, ws_per_message_deflate=False, http=http,
+        loop="uvloop", lifespan="on", log_level="warning", timeout_graceful_shutdown=5,
+        proxy_headers=trusted is not None, forwarded_allow_ips=trusted or "",
+        timeout_keep_alive=5, h11_max_incomplete_event_size=MAX_HEAD_BYTES)
+    try:
+        sockets = [_listen(config.host, config.port)]
+        if config.metrics_port is not None:
+            sockets.append(_listen(config.metrics_host, config.metrics_port))
+    except OSError as problem:
+        print(f"yishi: cannot listen: {problem}", file=sys.stderr)
+        return 1
+    uvicorn.Server(server_config).run(sockets=sockets)
     return 0
 
 
@@ -100,7 +180,11 @@ def room_create(args: argparse.Namespace) -> int:
     from .qr import qr_text
 
     server = (args.server or args.public_url or f"http://{args.host}:{args.port}").rstrip("/")
-    token = args.admin_token or _stored_admin_token(args)
+    try:
+        token = _secret(args, "admin_token") or _stored_admin_token(args)
+    except ValueError as problem:
+        print(f"yishi: {problem}", file=sys.stderr)
+        return 2
     if not token:
         print("no admin token: pass --admin-token or --data-dir of the server", file=sys.stderr)
         return 2

@@ -1,10 +1,21 @@
-"""Server configuration: command-line options over environment variables over defaults."""
+"""Server configuration: command-line options over environment variables over defaults.
+
+Rules for secrets (docs/operations.md, "Security"):
+
+1. An admin token given by the operator has at least ``MIN_ADMIN_TOKEN`` characters;
+   a shorter one stops the server at start-up (a generated one has 32).
+2. Each secret may come from a file (``--admin-token-file``, ``--secret-file``,
+   ``--metrics-token-file`` or their ``YISHI_*_FILE`` variables), so it never shows in
+   ``ps``; the file's content without its trailing newline is the secret.
+"""
 
 from __future__ import annotations
 
 import socket
 from dataclasses import dataclass
 from pathlib import Path
+
+MIN_ADMIN_TOKEN = 24
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -17,12 +28,45 @@ class Config:
     secret: str | None = None
     public_url: str = ""
     room_idle_s: float = 600.0  # a room with nothing to do leaves memory after this
+    # Addresses whose X-Forwarded-For / X-Forwarded-Proto are believed (uvicorn's
+    # syntax: "127.0.0.1,10.0.0.0/8" or "*"); None believes nobody.
+    forwarded_allow_ips: str | None = None
+    request_timeout_s: float = 10.0  # for a request's headers, and again for its body
+    metrics_token: str | None = None  # when set, /metrics wants "Authorization: Bearer" it
+    metrics_port: int | None = None  # when set, /metrics is served there only
+    metrics_host: str = "127.0.0.1"
 
     @property
     def log_url(self) -> str:
         if self.redis_url:
             return self.redis_url
         return f"sqlite:///{self.data_dir.resolve() / 'yishi.db'}"
+
+
+def check(config: Config) -> None:
+    """Raise ``ValueError`` with a message for the operator if ``config`` is unsafe."""
+    if config.admin_token is not None and len(config.admin_token) < MIN_ADMIN_TOKEN:
+        raise ValueError(f"the admin token must be at least {MIN_ADMIN_TOKEN} random characters"
+                         f" (it has {len(config.admin_token)}); or give none and one is"
+                         " generated")
+    if config.metrics_token is not None and len(config.metrics_token) < MIN_ADMIN_TOKEN:
+        raise ValueError(f"the metrics token must be at least {MIN_ADMIN_TOKEN} characters")
+    if config.metrics_port is not None and config.metrics_port == config.port:
+        raise ValueError("--metrics-port must differ from --port")
+
+
+def read_secret_file(path: Path) -> str:
+    """A secret kept in a file: its text without the trailing newline.
+
+    Raises ``ValueError`` (with the path, never the content) if it is unreadable or empty.
+    """
+    try:
+        value = path.read_text(encoding="utf-8").rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as problem:
+        raise ValueError(f"cannot read {path}: {problem.__class__.__name__}") from None
+    if not value:
+        raise ValueError(f"{path} is empty")
+    return value
 
 
 def lan_address() -> str:

@@ -10,7 +10,7 @@ import hmac
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from .backends.base import BackendUnavailable
@@ -77,11 +77,14 @@ async def read_json(request: Request) -> Json:
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise too_large
     chunks, size = [], 0
-    async for chunk in request.stream():  # counted as it arrives: never buffer a flood
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise too_large
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():  # counted as it arrives: never buffer a flood
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise too_large
+            chunks.append(chunk)
+    except ClientDisconnect:  # gone, or cut off for sending too slowly (server/httpguard.py)
+        raise fail(ErrorCode.BAD_COMMAND, "the body did not arrive") from None
     body = b"".join(chunks)
     try:
         data = loads_json(body or b"{}")
@@ -130,12 +133,27 @@ def room_links(services: Services, room_id: str, invite_code: str) -> Json:
             "qr_url": f"{base}/api/rooms/{room_id}/qr.svg"}
 
 
+def _same(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode("utf-8", "replace"),
+                               expected.encode("utf-8", "replace"))
+
+
+def _check_admin(request: Request) -> None:
+    """The admin token, with ``FAILED_ADMIN_PER_MINUTE`` wrong ones an address (app.py)."""
+    services = services_of(request)
+    failures = services.admin_failures.get(_client_address(request))
+    if failures.empty():
+        raise fail(ErrorCode.RATE_LIMITED, "too many wrong admin tokens from this address; wait")
+    token = bearer(request)
+    if not token or not _same(token, services.admin_token):
+        failures.take()
+        raise fail(ErrorCode.UNAUTHORIZED, "the admin token is required")
+
+
 @api
 async def create_room(request: Request) -> Response:
     services = services_of(request)
-    token = bearer(request)
-    if not token or not hmac.compare_digest(token.encode(), services.admin_token.encode()):
-        raise fail(ErrorCode.UNAUTHORIZED, "the admin token is required")
+    _check_admin(request)
     body = await read_json(request)
     room_id, invite_code = new_code(10), new_code(8)
     # The body's fields are room.create's own; an empty agenda or topic is none.
@@ -186,51 +204,55 @@ def _client_address(request: Request) -> str:
 @api
 async def join(request: Request) -> Response:
     services = services_of(request)
-    address = _client_address(request)
-    failures = services.join_failures.get(address)
-    if not services.joins.get(address).take():
+    limiter, address = services.joins, _client_address(request)
+    refusal = limiter.admit(address)
+    if refusal is not None:
         services.metrics.http_joins.labels("rate_limited").inc()
-        raise fail(ErrorCode.RATE_LIMITED, "too many joins from this address; wait a minute")
-    if failures.empty():
-        services.metrics.http_joins.labels("rate_limited").inc()
-        raise fail(ErrorCode.RATE_LIMITED, "too many failed attempts from this address; wait")
+        raise fail(ErrorCode.RATE_LIMITED, refusal)
     body = await read_json(request)
     host = await room_host(request)
-    invite = body.get("invite")
-    if not isinstance(invite, str) or not invite:
-        failures.take()
+    room_id, invite = host.room_id, body.get("invite")
+    code = invite if isinstance(invite, str) else ""
+    refusal = limiter.check(room_id, address, code)
+    if refusal is not None:
+        services.metrics.http_joins.labels("rate_limited").inc()
+        raise fail(ErrorCode.RATE_LIMITED, refusal)
+    if not code:
+        limiter.failed(room_id, address, code)
         raise fail(ErrorCode.BAD_COMMAND, "invite is required")
     row = TABLE["participant.join"]
     role = "observer" if body.get("observer") is True else "participant"
     try:
-        args: Any = parse(row.args, {"invite": invite, "name": body.get("name"), "role": role},
+        args: Any = parse(row.args, {"invite": code, "name": body.get("name"), "role": role},
                      client=False)
     except CommandError:
-        failures.take()  # a malformed code is a failed attempt too
+        limiter.failed(room_id, address, code)  # a malformed code is a failed attempt too
         raise
     device = body.get("device")
     if device is not None and not (isinstance(device, str) and 16 <= len(device) <= 128):
         raise fail(ErrorCode.BAD_COMMAND, "device must be a string of 16 to 128 characters")
-    if device is not None and invite in host.state.personal_codes:
+    if device is not None and code in host.state.personal_codes:
         # The log keeps a keyed hash of the device that claims a personal code, never
         # the device's secret (rules 4 bind the code to it).
         args = dataclasses.replace(args, device=await services.node.ballots.device_hash(
-            host.room_id, invite, device))
+            room_id, code, device))
     screened = services.screener.command(
-        row, to_log(args), spam_action="reject", room_id=host.room_id, participant_id=None,
+        row, to_log(args), spam_action="reject", room_id=room_id, participant_id=None,
         now_ms=services.clock())
     try:
         result = await _submit(request, host, row.name, actor=None, args=screened)
     except CommandError as error:
         if error.code is ErrorCode.UNAUTHORIZED:
-            failures.take()
+            limiter.failed(room_id, address, code)
+        elif error.code is ErrorCode.FORBIDDEN and code in host.state.personal_codes:
+            limiter.refused(room_id, address, code)
         services.metrics.http_joins.labels(error.code.value).inc()
         raise
     services.metrics.http_joins.labels("ok").inc()
     pid = result["participant_id"]
     person = host.state.participants[pid]
     return JSONResponse({"participant_id": pid, "role": person.role.value, "name": person.name,
-                         "token": issue_token(services, host.room_id, pid, person.role,
+                         "token": issue_token(services, room_id, pid, person.role,
                                               result["token_version"])})
 
 
@@ -267,11 +289,13 @@ async def room_summary(request: Request) -> Response:
 
 @api
 async def room_qr(request: Request) -> Response:
+    """The invite link as a QR code: the moderator's, since it lets anyone in."""
     services = services_of(request)
     host = await room_host(request)
+    moderator_claims(request, host)
     url = room_links(services, host.room_id, host.state.invite_code)["invite_url"]
     return Response(qr_svg(url), media_type="image/svg+xml",
-                    headers={"cache-control": "private, max-age=300"})
+                    headers={"cache-control": "private, no-store"})
 
 
 @api
@@ -318,5 +342,12 @@ async def readyz(request: Request) -> Response:
 
 
 async def metrics(request: Request) -> Response:
-    return Response(services_of(request).metrics.render(),
+    """Prometheus text; with ``--metrics-token``, for its bearer only."""
+    services = services_of(request)
+    expected = services.config.metrics_token
+    if expected is not None:
+        given = bearer(request)
+        if not given or not _same(given, expected):
+            return error_response(fail(ErrorCode.UNAUTHORIZED, "the metrics token is required"))
+    return Response(services.metrics.render(),
                     media_type="text/plain; version=0.0.4; charset=utf-8")

@@ -1,4 +1,12 @@
-"""Prometheus metrics of one node (a registry per app, so tests can run several)."""
+"""Prometheus metrics of one node (a registry per app, so tests can run several).
+
+Nothing here counts ballots: ``yishi_commands`` leaves ``poll.vote`` out, since a
+counter of votes read while a secret poll is open tells how many have voted
+sooner and finer than the poll's own batched tally does. No metric has a room
+label. The node-wide counters of entries, commits and frames move with every
+command of every room; /metrics is for the operator (``--metrics-token``,
+``--metrics-port``; docs/operations.md, "Security").
+"""
 
 from __future__ import annotations
 
@@ -43,6 +51,27 @@ class NodeCollector:
                                   value=node.backend.commits)
 
 
+UNCOUNTED_COMMANDS = frozenset({"poll.vote"})
+
+
+class _Uncounted:
+    def inc(self, amount: float = 1) -> None:
+        """Counts nothing (a command ``yishi_commands`` leaves out)."""
+
+
+class CommandCounter:
+    """``yishi_commands`` by name and result, ``UNCOUNTED_COMMANDS`` left out."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self._counter = Counter("yishi_commands", "Commands by name and result (votes are"
+                                " not counted)", ["cmd", "result"], registry=registry)
+
+    def labels(self, cmd: str, result: str) -> Counter | _Uncounted:
+        if cmd in UNCOUNTED_COMMANDS:
+            return _Uncounted()
+        return self._counter.labels(cmd, result)
+
+
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -55,8 +84,7 @@ class Metrics:
             ["path"], registry=self.registry)
         for path in ("native", "direct", "asgi"):
             self.sockets_by_path.labels(path)
-        self.commands = Counter("yishi_commands", "Commands by name and result",
-                                ["cmd", "result"], registry=self.registry)
+        self.commands = CommandCounter(self.registry)
         self.slow_closed = Counter("yishi_slow_clients_closed",
                                    "Sockets closed with 4008 (could not keep up)",
                                    registry=self.registry)

@@ -1,4 +1,5 @@
-"""Token buckets for the edge: commands per socket, failed joins per address."""
+"""Limits at the edge: token buckets (commands per socket, admin attempts) and the join
+limiter."""
 
 from __future__ import annotations
 
@@ -49,3 +50,93 @@ class KeyedBuckets:
         while len(self._buckets) > self._keep:
             self._buckets.popitem(last=False)
         return bucket
+
+
+class RecentKeys:
+    """When each key was last seen, for ``window_ms``; the oldest forgotten first."""
+
+    def __init__(self, *, window_ms: int, clock: Callable[[], int], keep: int = 100_000) -> None:
+        self._window, self._clock, self._keep = window_ms, clock, keep
+        self._seen: OrderedDict[tuple[str, str], int] = OrderedDict()
+
+    def recent(self, key: tuple[str, str]) -> bool:
+        at = self._seen.get(key)
+        return at is not None and self._clock() - at < self._window
+
+    def see(self, key: tuple[str, str]) -> None:
+        self._seen.pop(key, None)
+        self._seen[key] = self._clock()
+        while len(self._seen) > self._keep:
+            self._seen.popitem(last=False)
+
+
+class JoinLimiter:
+    """Who may try an invite code, so codes cannot be guessed and a hall still gets in.
+
+    Rules (a "failure" is a wrong or malformed code; per minute means a token bucket
+    of that size refilled over a minute):
+
+    1. Successful joins: ``JOINS_PER_ADDRESS`` a minute per address; a whole hall
+       may share one address behind its NAT.
+    2. A failure counts against its room (from every address) and its address (in
+       every room). The same wrong code tried again in the same room within a minute
+       counts once: it is no new guess, and a resident retyping a typo must not use
+       up the hall's allowance.
+    3. Before a code is checked, 429 for an address with ``FAILURES_PER_ADDRESS``
+       failures in the last minute, wherever (a coarse backstop: one address guesses
+       at most that fast).
+    4. Before a code is checked, while a room has had ``FAILURES_PER_ROOM`` failures
+       in the last minute (someone is guessing), 429 for an address that itself
+       failed in that room in the last minute. Addresses that have not failed there
+       are still let in: a flood of wrong codes does not lock the hall out, and
+       each guessing address gets about one guess a minute.
+    5. A personal code refused because another device holds it counts against that
+       code: ``REFUSALS_PER_CODE`` a minute, then 429 for that code.
+    """
+
+    JOINS_PER_ADDRESS = 300
+    FAILURES_PER_ADDRESS = 60
+    FAILURES_PER_ROOM = 60
+    REFUSALS_PER_CODE = 10
+    WINDOW_MS = 60_000
+
+    def __init__(self, *, clock: Callable[[], int]) -> None:
+        def per_minute(count: int) -> KeyedBuckets:
+            return KeyedBuckets(rate=count / 60, burst=count, clock=clock)
+
+        self._joins = per_minute(self.JOINS_PER_ADDRESS)
+        self._by_address = per_minute(self.FAILURES_PER_ADDRESS)
+        self._by_room = per_minute(self.FAILURES_PER_ROOM)
+        self._by_code = per_minute(self.REFUSALS_PER_CODE)
+        self._wrong_codes = RecentKeys(window_ms=self.WINDOW_MS, clock=clock)
+        self._failed_here = RecentKeys(window_ms=self.WINDOW_MS, clock=clock)
+
+    def admit(self, address: str) -> str | None:
+        """Why an attempt from ``address`` is refused before its body is read, or None."""
+        if not self._joins.get(address).take():
+            return "too many joins from this address; wait a minute"
+        if self._by_address.get(address).empty():
+            return "too many failed attempts from this address; wait a minute"
+        return None
+
+    def check(self, room_id: str, address: str, code: str) -> str | None:
+        """Why trying ``code`` in ``room_id`` from ``address`` is refused now, or None."""
+        if self._by_room.get(room_id).empty() and self._failed_here.recent((room_id, address)):
+            return "too many failed attempts in this room; wait a minute"
+        if self._by_code.get(f"{room_id}\0{code}").empty():
+            return "this code was refused too often; wait a minute"
+        return None
+
+    def failed(self, room_id: str, address: str, code: str) -> None:
+        """A wrong or malformed ``code`` was tried (rule 2)."""
+        self._failed_here.see((room_id, address))
+        if self._wrong_codes.recent((room_id, code)):
+            return
+        self._wrong_codes.see((room_id, code))
+        self._by_room.get(room_id).take()
+        self._by_address.get(address).take()
+
+    def refused(self, room_id: str, address: str, code: str) -> None:
+        """A right personal ``code`` was refused to this device (rule 5)."""
+        self._by_code.get(f"{room_id}\0{code}").take()
+        self._by_address.get(address).take()

@@ -70,9 +70,33 @@ function gone(reason) {
   setText($("#gone-text"), t(`mod.gone.${reason}.text`));
 }
 
+/**
+ * The invite QR code needs the moderator's token (it lets anyone in), so it cannot
+ * be a plain <img src>: fetch it with the token and show it as a data: URL (the page's
+ * policy allows data: images; an SVG shown as an image runs no script).
+ */
+async function loadQr() {
+  try {
+    const res = await fetch(`/api/rooms/${encodeURIComponent(roomId)}/qr.svg`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    if (!res.ok || !(res.headers.get("content-type") || "").startsWith("image/svg+xml")) return;
+    const blob = await res.blob();
+    const url = await new Promise((resolve, reject) => {
+      const reader = new FileReader();
+      reader.onload = () => resolve(reader.result);
+      reader.onerror = () => reject(reader.error);
+      reader.readAsDataURL(new Blob([blob], { type: "image/svg+xml" }));
+    });
+    $("#qr-img").src = url;
+    $("#qr-full-img").src = url;
+  } catch {
+    /* offline: the invite link still shows as text */
+  }
+}
+
 async function loadSummary() {
-  $("#qr-img").src = `/api/rooms/${encodeURIComponent(roomId)}/qr.svg`;
-  $("#qr-full-img").src = $("#qr-img").src;
+  loadQr();
   try {
     const s = await api(`/api/rooms/${encodeURIComponent(roomId)}`);
     // The summary may name the invite link; the QR code carries it either way.

@@ -28,8 +28,10 @@ def test_console_tools(server: Server, pages: Pages) -> None:
     expect(wang.locator("#room-status")).to_have_text("会议进行中")
 
     # The invite QR code loads, and can be shown full screen.
-    expect(mod.locator("#qr-img")).to_have_js_property("complete", True)
-    assert mod.locator("#qr-img").evaluate("img => img.naturalWidth") > 0
+    # (fetched with the moderator's token, shown as a data: URL)
+    mod.wait_for_function("() => { const img = document.querySelector('#qr-img');"
+                          " return img.src.startsWith('data:image/svg+xml') && img.complete"
+                          " && img.naturalWidth > 0; }")
     mod.get_by_role("button", name="全屏投影二维码").click()
     dialog = mod.get_by_role("dialog")
     expect(dialog).to_be_visible()

@@ -440,8 +440,8 @@ class Api:
     async def summary(self, room_id: str) -> httpx.Response:
         return await self.http.get(f"/api/rooms/{room_id}")
 
-    async def qr(self, room_id: str) -> httpx.Response:
-        return await self.http.get(f"/api/rooms/{room_id}/qr.svg")
+    async def qr(self, room_id: str, token: str | None = None) -> httpx.Response:
+        return await self.http.get(f"/api/rooms/{room_id}/qr.svg", headers=self.bearer(token))
 
     async def minutes(
         self, room_id: str, token: str | None = None, fmt: str = "json"

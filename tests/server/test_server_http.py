@@ -92,7 +92,7 @@ async def test_no_subprotocol_offered_gets_json(room: Room) -> None:
 
 
 async def test_qr_svg_and_service_endpoints(room: Room) -> None:
-    response = await room.api.qr(room.room_id)
+    response = await room.api.qr(room.room_id, room.mod_token)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("image/svg+xml")
     assert "<svg" in response.text
@@ -145,7 +145,7 @@ async def test_http_error_bodies(room: Room) -> None:
     assert_http_error(bad_json, (400, "bad_command"), (400, "bad_frame"))
     # No such room.
     assert_http_error(await api.summary("no-such-room"), (404, "not_found"))
-    assert_http_error(await api.qr("no-such-room"), (404, "not_found"))
+    assert_http_error(await api.qr("no-such-room", room.mod_token), (404, "not_found"))
     assert_http_error(await api.join_raw("no-such-room", {"invite": room.invite, "name": "甲"}),
                       (404, "not_found"))
     # Moderator-only endpoints.
