@@ -89,14 +89,14 @@ class GuardedHttp(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        if self._phase in (IDLE, HEAD):
-            # Whatever arrived before this chunk was all head (it is not complete yet).
-            if self._head_bytes > MAX_HEAD_BYTES:
-                self._disarm()
-                self._close(431, "Request Header Fields Too Large")
-                return
+        reading_head = self._phase in (IDLE, HEAD)
+        if reading_head:
             self._head_bytes += len(data)
         super().data_received(data)
+        # Still reading the same head after all of it: every byte counted was head.
+        if reading_head and self._phase in (IDLE, HEAD) and self._head_bytes > MAX_HEAD_BYTES:
+            self._disarm()
+            self._close(431, "Request Header Fields Too Large")
 
     # httptools' parser callbacks.
     def on_message_begin(self) -> None:

@@ -34,9 +34,14 @@ def free_port() -> int:
 class ServerProcess:
     """`python3 -m yishi serve` on a free port with its own data folder."""
 
-    def __init__(self, data_dir: Path, *, port: int | None = None) -> None:
+    def __init__(self, data_dir: Path, *, port: int | None = None,
+                 options: list[str] | None = None, env: dict[str, str] | None = None,
+                 admin: str | None = ADMIN) -> None:
         self.data_dir = data_dir
         self.port = port or free_port()
+        self.options = options or []  # more `yishi serve` options
+        self.extra_env = env or {}
+        self.admin = admin  # None: the server reads it from elsewhere (a file, its env)
         self.proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
         self.log_path = data_dir.parent / f"{data_dir.name}-server.log"
@@ -59,12 +64,15 @@ class ServerProcess:
         self.starts += 1
         env = {k: v for k, v in os.environ.items() if not k.startswith("YISHI_")}
         env["PYTHONUNBUFFERED"] = "1"
+        env.update(self.extra_env)
+        secrets = ["--admin-token", self.admin] if self.admin else []
+        if not any(o.startswith("--secret") for o in self.options):
+            secrets += ["--secret", SECRET]
         self.proc = subprocess.Popen(
             [
                 sys.executable, "-m", "yishi", "serve",
                 "--host", "127.0.0.1", "--port", str(self.port),
-                "--data-dir", str(self.data_dir),
-                "--admin-token", ADMIN, "--secret", SECRET,
+                "--data-dir", str(self.data_dir), *secrets, *self.options,
             ],
             stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
         )
