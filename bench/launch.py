@@ -173,7 +173,7 @@ def running(server: Server, *, logdir: Path, tag: str) -> Iterator[dict[str, Any
             procs.append(redis)
             _wait(redis, "redis-server", _redis_ok(rport))
             redis_url = f"redis://{HOST}:{rport}/0"
-        admin = secrets.token_urlsafe(16)
+        admin = secrets.token_urlsafe(24)  # the server wants 24 characters or more
         secret = secrets.token_urlsafe(32)
         nodes: list[tuple[str, int]] = []
         for i in range(server.nodes):
