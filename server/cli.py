@@ -212,7 +212,12 @@ def room_create(args: argparse.Namespace) -> int:
 def minutes(args: argparse.Namespace) -> int:
     from .minutes_cli import run_minutes
 
-    return run_minutes(args, config_from(args))
+    try:
+        config = config_from(args)
+    except ValueError as problem:
+        print(f"yishi: {problem}", file=sys.stderr)
+        return 2
+    return run_minutes(args, config)
 
 
 def main(argv: list[str] | None = None) -> int:
