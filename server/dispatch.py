@@ -11,12 +11,14 @@ So a command the room would refuse for a reason this node can already see
 is refused here: it costs no screening and never reaches the log (a flood of
 rate-limited chats or of statements from someone without the floor leaves
 the permanent record as it was). The order is the cost: cheap checks on the
-replica first, the moderation pipeline after. The reducer decides again at
-the entry's place in the log; these checks only keep junk out of it.
+replica first (a refusal confirmed by reading the log's tail), the
+moderation pipeline after. The reducer decides again at the entry's place in
+the log; these checks only keep junk out of it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from typing import TYPE_CHECKING, Any
 
@@ -85,17 +87,17 @@ async def execute(services: Services, host: RoomHost, claims: TokenClaims,
 async def _precheck(host: RoomHost, row: Command, args: Any, actor: str, now: int) -> None:
     """Refuse what the room would refuse on this node's replica (``CommandError``).
 
-    A client acts on what this node told it, so the replica is at least as new
-    as anything the command can rely on; the one exception worth a read of the
-    log is an id the replica does not know yet (a poll opened a moment ago on
-    another node, seen by the sender's other tab there).
+    A refusal is confirmed against the log's tail first: the replica may be a
+    moment behind (a session started, a poll opened, through another node), and
+    the edge must not refuse what the log would accept. That costs a read, never
+    an append, and a socket sends at most 20 commands a second; with the log
+    unreachable, the replica's answer stands (nothing could be appended anyway).
     """
     try:
         precheck(host.state, row, args, actor=actor, now=now)
-    except CommandError as error:
-        if error.code is not ErrorCode.NOT_FOUND:
-            raise
-        await host.catch_up()
+    except CommandError:
+        with contextlib.suppress(BackendUnavailable):
+            await host.catch_up()
         precheck(host.state, row, args, actor=actor, now=now)
 
 
