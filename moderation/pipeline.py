@@ -14,6 +14,10 @@ Rules, in the order they are applied:
 5. Only chat can be held: for a statement, a name or a note, a verdict that
    would hold becomes a rejection.
 6. The strongest action wins: reject, hold, mask, allow.
+7. A ``record`` (staff's notes, decisions, actions, poll questions and
+   options, agenda titles) is read for personal data only (rules 1-2): it is
+   masked, never held or refused. The room's record is the staff's to write;
+   what it must not do is publish a resident's phone number.
 
 Nothing here reads a clock, a file or a random number: time comes in as
 ``now_ms`` and the word lists come in as a :class:`Lexicon`.
@@ -85,6 +89,12 @@ class Pipeline:
             raise ValueError("a history needs now_ms")
         views = self._normaliser.views(text)
         personal = find_personal(text, views)
+        if kind == "record":
+            if not personal.kinds:
+                return Verdict(action=Action.ALLOW, text=personal.masked)
+            return Verdict(action=Action.MASK, text=personal.masked,
+                           reasons=(Reason.PERSONAL_DATA,),
+                           matched=tuple(f"personal:{k}" for k in dict.fromkeys(personal.kinds)))
         hits = self._terms.hits(views)
         reasons: list[Reason] = []
         matched: list[str] = []

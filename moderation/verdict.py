@@ -10,10 +10,12 @@ import enum
 from dataclasses import dataclass
 from typing import Literal
 
-Kind = Literal["chat", "statement", "name", "note"]
+Kind = Literal["chat", "statement", "name", "note", "record"]
 SpamAction = Literal["hold", "reject"]
 
-KINDS: frozenset[str] = frozenset({"chat", "statement", "name", "note"})
+# "record": what staff write into the record (notes, decisions, actions, poll texts,
+# agenda titles): screened for personal data only.
+KINDS: frozenset[str] = frozenset({"chat", "statement", "name", "note", "record"})
 SPAM_ACTIONS: frozenset[str] = frozenset({"hold", "reject"})
 
 

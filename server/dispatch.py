@@ -2,25 +2,32 @@
 
 The command's row in the table (``core/commands.py``) says everything: the
 arguments are parsed with its class, the remembered reply of a repeated nonce
-is given again, role and session state are checked against this node's
-replica (cheap, so a resident who may not post pays no text screening), the
-row's texts are screened, the arguments only the server sets are filled, and
-the entry is appended. The reducer decides again at the entry's place in the
-log; these checks only keep junk out of it.
+is given again, role, session state and the row's own check (the floor, a
+mute, the chat mode and rate, a poll's state...) are asked of this node's
+replica (``reducer.precheck``), and only then are the row's texts screened,
+the arguments only the server sets filled, and the entry appended.
+
+So a command the room would refuse for a reason this node can already see
+is refused here: it costs no screening and never reaches the log (a flood of
+rate-limited chats or of statements from someone without the floor leaves
+the permanent record as it was). The order is the cost: cheap checks on the
+replica first (a refusal confirmed by reading the log's tail), the
+moderation pipeline after. The reducer decides again at the entry's place in
+the log; these checks only keep junk out of it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from typing import TYPE_CHECKING, Any
 
 from .backends.base import BackendUnavailable
 from .core.commands import Command, client_command
-from .core.context import Context
 from .core.polls import check_choices
-from .core.reducer import admit, remembered
+from .core.reducer import precheck, remembered
 from .core.schema import ServerValue, parse, server_values, to_log
-from .core.types import CommandError, Entry, ErrorCode, Json, Outcome
+from .core.types import CommandError, ErrorCode, Json, Outcome
 from .wire import Command as Frame
 from .wire import error_reply, ok_reply
 
@@ -52,9 +59,8 @@ async def execute(services: Services, host: RoomHost, claims: TokenClaims,
             known = remembered(host.state, claims.participant_id, frame.nonce, now=now)
             if known is not None:
                 return reply_to(frame.id, known.get("result"), known.get("error"))
+        await _precheck(host, row, args, claims.participant_id, now)
         state = host.state
-        admit(Context(state, Entry(seq=state.entry_seq, at=now, kind=row.name,
-                                   actor=claims.participant_id)), row, args)
         logged = services.screener.command(
             row, to_log(args), spam_action=state.settings["spam_action"],
             room_id=host.room_id, participant_id=claims.participant_id, now_ms=now)
@@ -78,6 +84,23 @@ async def execute(services: Services, host: RoomHost, claims: TokenClaims,
     return reply_to(frame.id, outcome.result, outcome.error)
 
 
+async def _precheck(host: RoomHost, row: Command, args: Any, actor: str, now: int) -> None:
+    """Refuse what the room would refuse on this node's replica (``CommandError``).
+
+    A refusal is confirmed against the log's tail first: the replica may be a
+    moment behind (a session started, a poll opened, through another node), and
+    the edge must not refuse what the log would accept. That costs a read, never
+    an append, and a socket sends at most 20 commands a second; with the log
+    unreachable, the replica's answer stands (nothing could be appended anyway).
+    """
+    try:
+        precheck(host.state, row, args, actor=actor, now=now)
+    except CommandError:
+        with contextlib.suppress(BackendUnavailable):
+            await host.catch_up()
+        precheck(host.state, row, args, actor=actor, now=now)
+
+
 BALLOT_COMMANDS = frozenset({"poll.open", "poll.vote"})
 SETTLES = frozenset({"poll.vote", "poll.close", "session.end"})
 
@@ -95,16 +118,9 @@ async def _secret_ballots(services: Services, host: RoomHost, claims: TokenClaim
             logged["ballot_key"] = await ballots.new_key()
         return
     poll = state.polls.get(args.poll_id)
-    if poll is None:
-        await host.catch_up()  # opened on another node a moment ago, perhaps
-        poll = state.polls.get(args.poll_id)
-    if poll is None:
-        raise CommandError(ErrorCode.NOT_FOUND, f"no poll {args.poll_id}")
-    if args.choices is None:
-        raise CommandError(ErrorCode.BAD_COMMAND, "choices is required")
-    if not poll.sealed_ballots:
-        return
-    ballot = check_choices(poll, args.choices)
+    if poll is None or not poll.sealed_ballots:
+        return  # (the precheck found the poll; the reducer refuses it if it is gone)
+    ballot = check_choices(poll, args.choices)  # the precheck's, once more, for its value
     voter = args.on_behalf_of or claims.participant_id
     sealed = await ballots.seal_vote(host, poll, voter, ballot) \
         if poll.status == "open" else None

@@ -302,8 +302,21 @@ async def room_qr(request: Request) -> Response:
 async def minutes(request: Request) -> Response:
     services = services_of(request)
     host = await room_host(request)
-    if not host.state.minutes_published:
-        moderator_claims(request, host)
+    # The moderator's copy keeps the attendance record; anyone else reads the public
+    # copy, once published. A moderator may ask for the public copy (?copy=public) to
+    # see exactly what is published.
+    copy = request.query_params.get("copy")
+    if copy not in (None, "public", "moderator"):
+        raise fail(ErrorCode.BAD_COMMAND, "copy must be public or moderator")
+    moderator = False
+    if bearer(request) or copy == "moderator" or not host.state.minutes_published:
+        try:
+            moderator_claims(request, host)
+            moderator = True
+        except CommandError:
+            if copy == "moderator" or not host.state.minutes_published:
+                raise  # (a resident's token on published minutes reads the public copy)
+    public = copy == "public" or not moderator
     fmt = request.query_params.get("format", "json")
     if fmt not in FORMATS:
         raise fail(ErrorCode.BAD_COMMAND, f"format must be one of {', '.join(FORMATS)}")
@@ -319,7 +332,8 @@ async def minutes(request: Request) -> Response:
         digest = await cache.digest(services.backend, host.room_id, seq)
     body, media_type = cache.rendered(
         host.room_id, seq, digest, fmt, lang,
-        lambda: render_minutes(host.state, digest=digest, fmt=fmt, lang=lang))
+        lambda: render_minutes(host.state, digest=digest, fmt=fmt, lang=lang, public=public),
+        public=public)
     headers = {"content-security-policy": MINUTES_CSP} if fmt == "html" else {}
     return Response(body, media_type=media_type,
                     headers={**headers, "cache-control": "no-store",

@@ -5,7 +5,8 @@ The digest every export carries is a hash chain over the room's log
 hashing the k entries after it: a download reads only the entries appended
 since the previous one, and two downloads at the same seq read nothing. A
 rendered body depends only on the room's state at its last applied entry, the
-digest, the format and the language, so it is kept by those, for the newest
+digest, the format, the language and the copy (public or the moderator's), so
+it is kept by those, for the newest
 seq of each room only.
 
 Bounded: the chains of the ``ROOMS`` rooms downloaded most recently (a seq and
@@ -31,7 +32,8 @@ Rendered = tuple[bytes, str]  # (body, media type)
 class MinutesCache:
     def __init__(self, *, rooms: int = ROOMS, bodies: int = BODIES) -> None:
         self._chains: OrderedDict[str, tuple[int, bytes]] = OrderedDict()
-        self._bodies: OrderedDict[tuple[str, int, str, str, str], Rendered] = OrderedDict()
+        self._bodies: OrderedDict[tuple[str, int, str, str, str, bool], Rendered] = \
+            OrderedDict()
         self._rooms, self._max_bodies = rooms, bodies
         self.entries_read = 0  # a figure for tests and metrics
 
@@ -57,9 +59,9 @@ class MinutesCache:
         return link.hex()
 
     def rendered(self, room_id: str, seq: int, digest: str, fmt: str, lang: str,
-                 render: Callable[[], Rendered]) -> Rendered:
+                 render: Callable[[], Rendered], *, public: bool = False) -> Rendered:
         """The body for these, rendered by ``render()`` unless already kept."""
-        key = (room_id, seq, digest, fmt, lang)
+        key = (room_id, seq, digest, fmt, lang, public)
         body = self._bodies.get(key)
         if body is None:
             body = render()

@@ -1,9 +1,17 @@
-"""Runs residents' texts through the moderation pipeline before they reach the log.
+"""Runs the texts a command carries through the moderation pipeline before they
+reach the log.
 
 The pipeline is pure; this module owns its loaded word lists and each
 participant's short history (repeats, bursts). Whatever it returns is what
 gets stored: a masked text replaces the original everywhere, so the unmasked
-text is kept nowhere.
+text is kept nowhere. Residents' texts are screened as their kind says; staff's
+records (notes, decisions, actions, poll questions and options, agenda titles)
+as ``record``: personal data masked, nothing held or refused. A list of texts
+(poll options, agenda titles) is screened item by item.
+
+Screening is the costly step of a command: the server calls it only after the
+command passed every cheap check (``dispatch``), and counts the texts it
+screened (``texts_screened``) so that this order can be tested.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ class Screener:
     def __init__(self, pipeline: Pipeline | None = None) -> None:
         self.pipeline = pipeline or load_pipeline()
         self._histories: OrderedDict[tuple[str, str], History] = OrderedDict()
+        self.texts_screened = 0  # a figure for tests: every text the pipeline read
 
     def _history(self, room_id: str, participant_id: str) -> History:
         key = (room_id, participant_id)
@@ -38,7 +47,9 @@ class Screener:
     def text(self, text: str, *, kind: Kind, spam_action: SpamAction, room_id: str,
              participant_id: str | None, now_ms: int) -> tuple[str, str, tuple[str, ...]]:
         """(text to keep, chat status, reasons); raises ``CommandError(rejected)``."""
-        history = self._history(room_id, participant_id) if participant_id else None
+        self.texts_screened += 1
+        history = self._history(room_id, participant_id) if participant_id and kind == "chat" \
+            else None
         verdict = self.pipeline.check(text, kind=kind, spam_action=spam_action,
                                       history=history, now_ms=now_ms)
         if verdict.action == Action.REJECT:
@@ -54,13 +65,19 @@ class Screener:
         verdict = [name for name, value in server_values(row.args).items()
                    if value is ServerValue.VERDICT]
         for name, kind in row.screened:
-            if not out.get(name):
+            value = out.get(name)
+            if not value:
                 continue
-            out[name], status, reasons = self.text(
-                out[name], kind=kind, spam_action=spam_action, room_id=room_id,
-                participant_id=participant_id, now_ms=now_ms)
-            if "status" in verdict:
-                out["status"] = status
-            if "reasons" in verdict and reasons:
-                out["reasons"] = list(reasons)
+            texts = value if isinstance(value, list) else [value]
+            kept = []
+            for text in texts:
+                masked, status, reasons = self.text(
+                    text, kind=kind, spam_action=spam_action, room_id=room_id,
+                    participant_id=participant_id, now_ms=now_ms)
+                kept.append(masked)
+                if "status" in verdict:
+                    out["status"] = status
+                if "reasons" in verdict and reasons:
+                    out["reasons"] = list(reasons)
+            out[name] = kept if isinstance(value, list) else kept[0]
         return out

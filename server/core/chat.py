@@ -24,16 +24,25 @@ from .state import ChatBucket, ChatMessage
 from .types import CommandError, ErrorCode, Json, Role, person
 
 
-def _take_token(ctx: Context, participant_id: str) -> None:
-    rate = ctx.state.settings["chat_rate"]
-    if rate == 0:
+def _tokens(ctx: Context, participant_id: str, rate: int) -> float:
+    """The tokens in the sender's bucket at the entry's time (refilled, not taken)."""
+    bucket = ctx.state.chat_buckets.get(participant_id) or ChatBucket(tokens=float(rate),
+                                                                      at=ctx.at)
+    return min(float(rate), bucket.tokens + (ctx.at - bucket.at) * rate / 60_000)
+
+
+def chat_send_check(ctx: Context, args: ChatSend) -> None:
+    """a resident who is muted, while chat is closed, or over the chat rate"""
+    sender = ctx.actor()
+    if sender.role is not Role.PARTICIPANT:
         return
-    buckets = ctx.state.chat_buckets
-    bucket = buckets.get(participant_id) or ChatBucket(tokens=float(rate), at=ctx.at)
-    tokens = min(float(rate), bucket.tokens + (ctx.at - bucket.at) * rate / 60_000)
-    if tokens < 1:
+    if sender.muted_until is not None and sender.muted_until > ctx.at:
+        raise CommandError(ErrorCode.FORBIDDEN, "you are muted")
+    if ctx.state.settings["chat_mode"] == "closed":
+        raise CommandError(ErrorCode.FORBIDDEN, "chat is closed to residents")
+    rate = ctx.state.settings["chat_rate"]
+    if rate and _tokens(ctx, sender.participant_id, rate) < 1:
         raise CommandError(ErrorCode.RATE_LIMITED, f"at most {rate} messages a minute")
-    buckets[participant_id] = ChatBucket(tokens=tokens - 1, at=ctx.at)
 
 
 def chat_send(ctx: Context, args: ChatSend) -> Json:
@@ -41,11 +50,10 @@ def chat_send(ctx: Context, args: ChatSend) -> Json:
     staff = sender.role is not Role.PARTICIPANT
     status = args.status or "visible"
     if not staff:
-        if sender.muted_until is not None and sender.muted_until > ctx.at:
-            raise CommandError(ErrorCode.FORBIDDEN, "you are muted")
-        if ctx.state.settings["chat_mode"] == "closed":
-            raise CommandError(ErrorCode.FORBIDDEN, "chat is closed to residents")
-        _take_token(ctx, sender.participant_id)
+        rate = ctx.state.settings["chat_rate"]
+        if rate:
+            ctx.state.chat_buckets[sender.participant_id] = ChatBucket(
+                tokens=_tokens(ctx, sender.participant_id, rate) - 1, at=ctx.at)
         if ctx.state.settings["chat_mode"] == "premoderated":
             status = "held"
     elif status == "held":
@@ -68,10 +76,25 @@ def _message(ctx: Context, message_id: str) -> ChatMessage:
     return message
 
 
+def message_check(ctx: Context, args: MessageRef) -> None:
+    """no such message"""
+    _message(ctx, args.message_id)
+
+
+def chat_approve_check(ctx: Context, args: MessageRef) -> None:
+    """no such message; not held"""
+    if _message(ctx, args.message_id).status != "held":
+        raise CommandError(ErrorCode.CONFLICT, "the message is not held")
+
+
+def chat_pin_check(ctx: Context, args: MessageRef) -> None:
+    """no such message; not visible"""
+    if not _message(ctx, args.message_id).public:
+        raise CommandError(ErrorCode.CONFLICT, "only a visible message can be pinned")
+
+
 def chat_approve(ctx: Context, args: MessageRef) -> Json:
     message = _message(ctx, args.message_id)
-    if message.status != "held":
-        raise CommandError(ErrorCode.CONFLICT, "the message is not held")
     message.status = "visible"
     message.approved = True
     ctx.emit("chat.posted", message.to_wire())
@@ -95,8 +118,6 @@ def chat_remove(ctx: Context, args: MessageRef) -> Json:
 
 def chat_pin(ctx: Context, args: MessageRef) -> Json:
     message = _message(ctx, args.message_id)
-    if not message.public:
-        raise CommandError(ErrorCode.CONFLICT, "only a visible message can be pinned")
     message.pinned = True
     ctx.state.pinned_ids[message.message_id] = None
     ctx.emit("chat.pinned", message.to_wire())

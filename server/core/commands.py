@@ -27,7 +27,9 @@ from .schema import parse, to_log
 from .types import CommandError, ErrorCode, Json, Role
 
 Handler = Callable[[Any, Any], Json]  # (Context, the row's arguments) -> result
-TextKind = Literal["chat", "statement", "name", "note"]  # the moderation pipeline's kinds
+Check = Callable[[Any, Any], None]  # (Context, the row's arguments); raises CommandError
+# The moderation pipeline's kinds ("record": staff's text, only masked).
+TextKind = Literal["chat", "statement", "name", "note", "record"]
 
 PENDING, LIVE, ENDED = "pending", "live", "ended"
 ANY_STATE = frozenset({PENDING, LIVE, ENDED})
@@ -51,6 +53,7 @@ class Command:
     senders: frozenset[Role]
     for_others: frozenset[Role] = NOBODY
     states: frozenset[str] = ANY_STATE
+    check: Check | None = None
     screened: tuple[tuple[str, TextKind], ...] = ()  # (argument, moderation kind)
     client: bool = True
 
@@ -60,50 +63,69 @@ def _rows(*rows: Command) -> dict[str, Command]:
 
 
 C = Command
+REC: TextKind = "record"  # staff's text: personal data masked, never held or refused
 TABLE: dict[str, Command] = _rows(
     # -- the floor: hands, turns, statements (floor.py) --------------------------------
     C("hand.raise", a.HandRaise, floor.hand_raise, RESIDENT, STAFF_FOR_HANDS, ONLY_LIVE,
-      screened=(("note", "note"),)),
-    C("hand.lower", a.ForSomeone, floor.hand_lower, RESIDENT, STAFF_FOR_HANDS, NOT_ENDED),
+      check=floor.hand_raise_check, screened=(("note", "note"),)),
+    C("hand.lower", a.ForSomeone, floor.hand_lower, RESIDENT, STAFF_FOR_HANDS, NOT_ENDED,
+      check=floor.hand_lower_check),
     C("statement.post", a.StatementPost, floor.statement_post, SPEAKERS, CLERK, ONLY_LIVE,
-      screened=(("text", "statement"),)),
-    C("turn.yield", a.NoArgs, floor.turn_yield, SPEAKERS, states=ONLY_LIVE),
-    C("turn.next", a.NoArgs, floor.turn_next, MODERATOR, states=ONLY_LIVE),
-    C("turn.grant", a.TurnGrant, floor.turn_grant, MODERATOR, states=ONLY_LIVE),
-    C("turn.end", a.TurnEnd, floor.turn_end, MODERATOR, states=ONLY_LIVE),
-    C("turn.extend", a.TurnExtend, floor.turn_extend, MODERATOR, states=ONLY_LIVE),
-    C("queue.remove", a.Person, floor.queue_remove, MODERATOR, states=NOT_ENDED),
+      check=floor.statement_check, screened=(("text", "statement"),)),
+    C("turn.yield", a.NoArgs, floor.turn_yield, SPEAKERS, states=ONLY_LIVE,
+      check=floor.turn_yield_check),
+    C("turn.next", a.NoArgs, floor.turn_next, MODERATOR, states=ONLY_LIVE,
+      check=floor.turn_next_check),
+    C("turn.grant", a.TurnGrant, floor.turn_grant, MODERATOR, states=ONLY_LIVE,
+      check=floor.turn_grant_check),
+    C("turn.end", a.TurnEnd, floor.turn_end, MODERATOR, states=ONLY_LIVE,
+      check=floor.turn_end_check),
+    C("turn.extend", a.TurnExtend, floor.turn_extend, MODERATOR, states=ONLY_LIVE,
+      check=floor.turn_end_check),
+    C("queue.remove", a.Person, floor.queue_remove, MODERATOR, states=NOT_ENDED,
+      check=floor.queue_remove_check),
     # -- polls (polls.py) ----------------------------------------------------------------
-    C("poll.open", a.PollOpen, polls.poll_open, MODERATOR, states=ONLY_LIVE),
-    C("poll.vote", a.PollVote, polls.poll_vote, RESIDENT, CLERK, ONLY_LIVE),
-    C("poll.close", a.PollRef, polls.poll_close, MODERATOR, states=NOT_ENDED),
+    C("poll.open", a.PollOpen, polls.poll_open, MODERATOR, states=ONLY_LIVE,
+      check=polls.poll_open_check, screened=(("question", REC), ("options", REC))),
+    C("poll.vote", a.PollVote, polls.poll_vote, RESIDENT, CLERK, ONLY_LIVE,
+      check=polls.poll_vote_check),
+    C("poll.close", a.PollRef, polls.poll_close, MODERATOR, states=NOT_ENDED,
+      check=polls.poll_close_check),
     C("poll.release", a.PollRelease, polls.poll_release, NOBODY, client=False),
     C("poll.count", a.PollCount, polls.poll_count, NOBODY, client=False),
     # -- chat (chat.py) ------------------------------------------------------------------
     C("chat.send", a.ChatSend, chat.chat_send, SPEAKERS, states=NOT_ENDED,
-      screened=(("text", "chat"),)),
-    C("chat.approve", a.MessageRef, chat.chat_approve, MODERATOR, states=NOT_ENDED),
-    C("chat.remove", a.MessageRef, chat.chat_remove, MODERATOR, states=NOT_ENDED),
-    C("chat.pin", a.MessageRef, chat.chat_pin, MODERATOR, states=NOT_ENDED),
+      check=chat.chat_send_check, screened=(("text", "chat"),)),
+    C("chat.approve", a.MessageRef, chat.chat_approve, MODERATOR, states=NOT_ENDED,
+      check=chat.chat_approve_check),
+    C("chat.remove", a.MessageRef, chat.chat_remove, MODERATOR, states=NOT_ENDED,
+      check=chat.message_check),
+    C("chat.pin", a.MessageRef, chat.chat_pin, MODERATOR, states=NOT_ENDED,
+      check=chat.chat_pin_check),
     # -- the session, its people and its record (session.py) -----------------------------
     C("session.start", a.NoArgs, session.session_start, MODERATOR, states=frozenset({PENDING})),
     C("session.end", a.NoArgs, session.session_end, MODERATOR, states=ONLY_LIVE),
-    C("agenda.goto", a.AgendaGoto, session.agenda_goto, MODERATOR, states=NOT_ENDED),
-    C("agenda.set", a.AgendaSet, session.agenda_set, MODERATOR, states=NOT_ENDED),
+    C("agenda.goto", a.AgendaGoto, session.agenda_goto, MODERATOR, states=NOT_ENDED,
+      check=session.agenda_goto_check),
+    C("agenda.set", a.AgendaSet, session.agenda_set, MODERATOR, states=NOT_ENDED,
+      check=session.agenda_set_check, screened=(("items", REC),)),
     C("settings.update", a.SettingsUpdate, session.settings_update, MODERATOR,
-      states=NOT_ENDED),
+      states=NOT_ENDED, check=session.settings_update_check),
     C("offline.add", a.OfflineAdd, session.offline_add, RECORDERS, states=NOT_ENDED,
       screened=(("name", "name"),)),
     C("participant.mute", a.ParticipantMute, session.participant_mute, MODERATOR,
-      states=NOT_ENDED),
+      states=NOT_ENDED, check=session.participant_mute_check),
     C("participant.remove", a.Person, session.participant_remove, MODERATOR,
-      states=NOT_ENDED),
-    C("minutes.note", a.MinutesNote, session.minutes_note, RECORDERS),
+      states=NOT_ENDED, check=session.participant_remove_check),
+    C("minutes.note", a.MinutesNote, session.minutes_note, RECORDERS,
+      screened=(("text", REC),)),
     C("decision.record", a.DecisionRecord, session.decision_record, MODERATOR,
-      states=NOT_ENDED),
-    C("action.add", a.ActionAdd, session.action_add, MODERATOR, states=NOT_ENDED),
+      states=NOT_ENDED, check=session.decision_record_check, screened=(("text", REC),)),
+    C("action.add", a.ActionAdd, session.action_add, MODERATOR, states=NOT_ENDED,
+      screened=(("title", REC), ("owner", REC))),
     C("action.update", a.ActionUpdate, session.action_update,
-      frozenset({Role.MODERATOR, Role.OFFICE})),
+      frozenset({Role.MODERATOR, Role.OFFICE}), check=session.action_update_check,
+      screened=(("note", REC),)),
     C("minutes.publish", a.MinutesPublish, session.minutes_publish, MODERATOR),
     # -- entries the server appends (system.py) ------------------------------------------
     C("room.create", a.RoomCreate, system.room_create, NOBODY, client=False),
@@ -111,7 +133,8 @@ TABLE: dict[str, Command] = _rows(
       screened=(("name", "name"),), client=False),
     C("invites.create", a.InvitesCreate, system.invites_create, MODERATOR, client=False),
     C("token.revoke", a.Person, system.token_revoke, MODERATOR, client=False),
-    C("invite.reset", a.Person, system.invite_reset, MODERATOR, states=NOT_ENDED),
+    C("invite.reset", a.Person, system.invite_reset, MODERATOR, states=NOT_ENDED,
+      check=system.invite_reset_check),
     C("presence", a.Presence, system.presence, NOBODY, client=False),
     C("node.gone", a.NodeGone, system.node_gone, NOBODY, client=False),
     C("tick", a.NoArgs, system.tick, NOBODY, client=False),

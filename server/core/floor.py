@@ -126,12 +126,80 @@ def _proxied(ctx: Context, on_behalf_of: str | None) -> Participant:
     return ctx.acting_for(on_behalf_of)
 
 
+# -- checks: each command's refusals (pure; the reducer and the edge both call them) --
+
+
+def hand_raise_check(ctx: Context, args: HandRaise) -> None:
+    """someone not acted for; the floor holder"""
+    person = _proxied(ctx, args.on_behalf_of)
+    turn = ctx.state.turn
+    if turn is not None and turn.participant_id == person.participant_id:
+        raise CommandError(ErrorCode.CONFLICT, "you hold the floor")
+
+
+def hand_lower_check(ctx: Context, args: ForSomeone) -> None:
+    """someone not acted for"""
+    _proxied(ctx, args.on_behalf_of)
+
+
+def queue_remove_check(ctx: Context, args: Person) -> None:
+    """not waiting"""
+    if args.participant_id not in ctx.state.item.queue:
+        raise CommandError(ErrorCode.NOT_FOUND, "that participant is not waiting")
+
+
+def turn_next_check(ctx: Context, args: NoArgs) -> None:
+    """a turn running; nobody waiting"""
+    _require_no_turn(ctx)
+    if policy.pick_next(ctx.state.item, ctx.state.settings["policy"]) is None:
+        raise CommandError(ErrorCode.CONFLICT, "nobody is waiting")
+
+
+def turn_grant_check(ctx: Context, args: TurnGrant) -> None:
+    """a turn running; no such person; an observer"""
+    _require_no_turn(ctx)
+    if ctx.participant(args.participant_id).role is Role.OBSERVER:
+        raise CommandError(ErrorCode.CONFLICT, "observers cannot take the floor")
+
+
+def turn_end_check(ctx: Context, args: TurnEnd | TurnExtend) -> None:
+    """no turn, or not that turn, running"""
+    _running_turn(ctx, args.turn_id)
+
+
+def turn_yield_check(ctx: Context, args: NoArgs) -> None:
+    """not the floor holder"""
+    turn = ctx.state.turn
+    if turn is None or turn.participant_id != ctx.actor().participant_id:
+        raise CommandError(ErrorCode.CONFLICT, "you do not hold the floor")
+
+
+def statement_check(ctx: Context, args: StatementPost) -> None:
+    """nobody, or someone else, holds the floor (a clerk: one not in the hall)
+
+    The floor holder speaks; a clerk types for a holder who is in the hall. A
+    clerk who does not hold the floor posts for the holder, named or not.
+    """
+    sender = ctx.actor()
+    turn = ctx.state.turn
+    if turn is None:
+        raise CommandError(ErrorCode.CONFLICT, "nobody holds the floor")
+    holder = ctx.state.participants[turn.participant_id]
+    if not ctx.state.rules.hall_only_proxies:
+        _legacy_statement_check(sender, holder, args.on_behalf_of)
+        return
+    for_holder = sender.role is Role.CLERK and sender.participant_id != holder.participant_id
+    target = args.on_behalf_of or (holder.participant_id if for_holder else None)
+    if ctx.acting_for(target).participant_id != holder.participant_id:
+        raise CommandError(ErrorCode.CONFLICT, "you do not hold the floor")
+
+
+# -- handlers: applied after the row's check passed ----------------------------------
+
+
 def hand_raise(ctx: Context, args: HandRaise) -> Json:
     person = _proxied(ctx, args.on_behalf_of)
-    state = ctx.state
-    if state.turn is not None and state.turn.participant_id == person.participant_id:
-        raise CommandError(ErrorCode.CONFLICT, "you hold the floor")
-    item = state.item
+    item = ctx.state.item
     existing = item.queue.get(person.participant_id)
     if existing is not None and existing.stance == args.stance:
         if args.note is not None and args.note != (existing.note or ""):
@@ -156,32 +224,25 @@ def hand_lower(ctx: Context, args: ForSomeone) -> Json:
 
 
 def queue_remove(ctx: Context, args: Person) -> Json:
-    if ctx.state.item.queue.pop(args.participant_id, None) is None:
-        raise CommandError(ErrorCode.NOT_FOUND, "that participant is not waiting")
+    del ctx.state.item.queue[args.participant_id]
     ctx.emit_queue()
     return {}
 
 
 def turn_next(ctx: Context, args: NoArgs) -> Json:
-    _require_no_turn(ctx)
     chosen = policy.pick_next(ctx.state.item, ctx.state.settings["policy"])
-    if chosen is None:
-        raise CommandError(ErrorCode.CONFLICT, "nobody is waiting")
+    assert chosen is not None  # turn_next_check
     return _give_floor(ctx, chosen.participant_id, chosen.stance, override=False)
 
 
 def turn_grant(ctx: Context, args: TurnGrant) -> Json:
-    _require_no_turn(ctx)
     person = ctx.participant(args.participant_id)
-    if person.role is Role.OBSERVER:
-        raise CommandError(ErrorCode.CONFLICT, "observers cannot take the floor")
     waiting = ctx.state.item.queue.get(person.participant_id)
     stance = args.stance or (waiting.stance if waiting else "neutral")
     return _give_floor(ctx, person.participant_id, stance, override=True)
 
 
 def turn_end(ctx: Context, args: TurnEnd) -> Json:
-    _running_turn(ctx, args.turn_id)
     end_turn(ctx, "moderator")
     return {}
 
@@ -195,33 +256,17 @@ def turn_extend(ctx: Context, args: TurnExtend) -> Json:
 
 
 def turn_yield(ctx: Context, args: NoArgs) -> Json:
-    person = ctx.actor()
-    turn = ctx.state.turn
-    if turn is None or turn.participant_id != person.participant_id:
-        raise CommandError(ErrorCode.CONFLICT, "you do not hold the floor")
     end_turn(ctx, "yielded")
     return {}
 
 
 def statement_post(ctx: Context, args: StatementPost) -> Json:
-    """The floor holder speaks; a clerk types for a holder who is in the hall.
-
-    A clerk who does not hold the floor posts for the holder, named or not.
-    """
-    sender = ctx.actor()
+    """Attributed to the holder; ``by`` says who typed it."""
     turn = ctx.state.turn
-    if turn is None:
-        raise CommandError(ErrorCode.CONFLICT, "nobody holds the floor")
-    holder = ctx.state.participants[turn.participant_id]
-    for_holder = sender.role is Role.CLERK and sender.participant_id != holder.participant_id
-    target = args.on_behalf_of or (holder.participant_id if for_holder else None)
-    if not ctx.state.rules.hall_only_proxies:
-        _legacy_statement_check(sender, holder, args.on_behalf_of)
-    elif ctx.acting_for(target).participant_id != holder.participant_id:
-        raise CommandError(ErrorCode.CONFLICT, "you do not hold the floor")
+    assert turn is not None  # statement_check
     statement = Statement(statement_id=ctx.new_id("s"), turn_id=turn.turn_id,
-                          participant_id=holder.participant_id, text=args.text, at=ctx.at,
-                          by=sender.participant_id)
+                          participant_id=turn.participant_id, text=args.text, at=ctx.at,
+                          by=ctx.actor().participant_id)
     turn.statements.append(statement)
     ctx.emit("statement.posted", statement.to_wire_named() if ctx.state.rules.hall_only_proxies
              else statement.to_wire())

@@ -109,31 +109,40 @@ def check_choices(poll: Poll, choices: list[int]) -> tuple[int, ...]:
     return tuple(sorted(choices))
 
 
+def _options(args: PollOpen) -> tuple[list[str], int]:
+    """The poll's options and its ``max_choices``, or ``bad_command``."""
+    if args.kind == "yes_no_abstain":
+        return list(YES_NO_ABSTAIN), 1
+    options = args.options or []
+    if len(options) < 2:
+        raise CommandError(ErrorCode.BAD_COMMAND, "a poll needs at least two options")
+    if len(set(options)) != len(options):
+        raise CommandError(ErrorCode.BAD_COMMAND, "options must be distinct")
+    max_choices = 1 if args.kind == "single" else args.max_choices or len(options)
+    if max_choices > len(options):
+        raise CommandError(ErrorCode.BAD_COMMAND, "max_choices exceeds the number of options")
+    return options, max_choices
+
+
+def poll_open_check(ctx: Context, args: PollOpen) -> None:
+    """options that do not make a poll"""
+    _options(args)
+
+
 def poll_open(ctx: Context, args: PollOpen) -> Json:
     moderator = ctx.actor()
-    kind = args.kind
-    if kind == "yes_no_abstain":
-        options = list(YES_NO_ABSTAIN)
-        max_choices = 1
-    else:
-        options = args.options or []
-        if len(options) < 2:
-            raise CommandError(ErrorCode.BAD_COMMAND, "a poll needs at least two options")
-        if len(set(options)) != len(options):
-            raise CommandError(ErrorCode.BAD_COMMAND, "options must be distinct")
-        max_choices = 1 if kind == "single" else args.max_choices or len(options)
-        if max_choices > len(options):
-            raise CommandError(ErrorCode.BAD_COMMAND, "max_choices exceeds the number of options")
+    options, max_choices = _options(args)
     state = ctx.state
     eligible = {p.participant_id for p in state.participants.values()
                 if p.role is Role.PARTICIPANT and p.present}
     key_id: str | None = None
     if args.secret and state.rules.sealed_ballots:
+        # Set by the server after the edge's checks: an entry without it was not.
         if args.ballot_key is None:
             raise CommandError(ErrorCode.BAD_COMMAND, "a secret poll needs its ballot key")
         key_id = args.ballot_key
     poll = Poll(poll_id=ctx.new_id("p"), item_id=state.item.item_id, question=args.question,
-                options=options, kind=kind, max_choices=max_choices,
+                options=options, kind=args.kind, max_choices=max_choices,
                 secret=args.secret, live_results=args.live_results,
                 opened_at=ctx.at, opened_by=moderator.participant_id, eligible_ids=eligible,
                 counts=[0] * len(options), key_id=key_id)
@@ -142,27 +151,39 @@ def poll_open(ctx: Context, args: PollOpen) -> Json:
     return {"poll_id": poll.poll_id}
 
 
-def poll_vote(ctx: Context, args: PollVote) -> Json:
+def poll_vote_check(ctx: Context, args: PollVote) -> None:
+    """no such poll; closed; choices that do not fit; a second ballot without revote"""
     voter = ctx.acting_for(args.on_behalf_of)
     poll = _poll(ctx, args.poll_id)
     if poll.status != "open":
         raise CommandError(ErrorCode.CONFLICT, "the poll is closed")
+    if args.choices is None and args.sealed is None:
+        raise CommandError(ErrorCode.BAD_COMMAND, "choices is required")
+    if args.choices is not None:
+        check_choices(poll, args.choices)
+    if voter.participant_id in poll.ballots and not ctx.state.settings["revote"]:
+        raise CommandError(ErrorCode.CONFLICT, "already voted")
+
+
+def poll_vote(ctx: Context, args: PollVote) -> Json:
+    voter = ctx.acting_for(args.on_behalf_of)
+    poll = _poll(ctx, args.poll_id)
+    # Which of the two a ballot carries is the server's doing (it seals a secret
+    # poll's choices after the edge's checks): an entry with the other was not.
     if poll.sealed_ballots:
         if args.sealed is None or args.choices is not None:
             raise CommandError(ErrorCode.BAD_COMMAND,
                                "a secret ballot is sealed by the server, never in clear")
     elif args.choices is None or args.sealed is not None:
         raise CommandError(ErrorCode.BAD_COMMAND, "choices is required")
-    ballot = check_choices(poll, args.choices) if args.choices is not None else ()
-    previous = poll.ballots.get(voter.participant_id)
-    if previous is not None and not ctx.state.settings["revote"]:
-        raise CommandError(ErrorCode.CONFLICT, "already voted")
     if args.sealed is not None:
         poll.ballots[voter.participant_id] = ()
         poll.sealed[voter.participant_id] = args.sealed
         poll.cast += 1
         return {}  # its tally moves by poll.release, in batches
-    for c in previous or ():
+    assert args.choices is not None
+    ballot = check_choices(poll, args.choices)
+    for c in poll.ballots.get(voter.participant_id, ()):
         poll.counts[c] -= 1
     for c in ballot:
         poll.counts[c] += 1
@@ -180,11 +201,14 @@ def poll_vote(ctx: Context, args: PollVote) -> Json:
     return {}
 
 
-def poll_close(ctx: Context, args: PollRef) -> Json:
-    poll = _poll(ctx, args.poll_id)
-    if poll.status != "open":
+def poll_close_check(ctx: Context, args: PollRef) -> None:
+    """no such poll; already closed"""
+    if _poll(ctx, args.poll_id).status != "open":
         raise CommandError(ErrorCode.CONFLICT, "the poll is already closed")
-    return close_poll(ctx, poll)
+
+
+def poll_close(ctx: Context, args: PollRef) -> Json:
+    return close_poll(ctx, _poll(ctx, args.poll_id))
 
 
 def _sealed_poll(ctx: Context, poll_id: str) -> Poll:

@@ -11,7 +11,13 @@ Rules of application, the same on every node:
   the first reply again and changes nothing.
 * The entry's row in the command table decides, in this order: its arguments
   parse into the row's class, the sender may send it (for themselves, or for
-  someone else), and the session's state allows it. Then its handler runs.
+  someone else), the session's state allows it, and the row's ``check``
+  finds nothing to refuse. Then its handler runs, and only applies.
+* ``precheck`` asks the same of a node's replica before a command is
+  appended, so what the room would refuse for a reason already visible there
+  is refused at the edge and never reaches the log. The reducer still
+  decides: the replica may be behind, and a command that passed the
+  precheck may be refused at its place in the log.
 * A command that fails (``CommandError``) changes nothing; the clock advance
   before it stands.
 * An entry the room cannot apply at all (an unknown kind, arguments the
@@ -79,8 +85,7 @@ def remembered(state: RoomState, actor: str, nonce: str, *, now: int) -> Json | 
 def admit(ctx: Context, row: Command, args: Any) -> None:
     """Whether the entry's sender may send it, and the session's state allows it.
 
-    Raises ``CommandError``. Cheap: the server also asks it of its replica
-    before it screens a command's text.
+    Raises ``CommandError``. Cheap: ``precheck`` asks it of a replica too.
     """
     if row.senders or row.for_others:
         sender = ctx.actor()
@@ -107,6 +112,24 @@ def admit(ctx: Context, row: Command, args: Any) -> None:
         raise CommandError(ErrorCode.CONFLICT, message)
 
 
+def precheck(state: RoomState, row: Command, args: Any, *, actor: str, now: int) -> None:
+    """Refuse now what ``apply`` would refuse of ``actor``'s command at ``now``.
+
+    Raises ``CommandError``; changes nothing. Cheap (no text is read), so the
+    server asks it of its replica before it screens or appends anything. It
+    refuses only what the reducer would refuse at the same time on the same
+    state: when the replica's clock has a turn's deadline to pass first (the
+    entry will end that turn before it applies), the row's own check is left
+    to the reducer.
+    """
+    at = max(now, state.last_at)  # the log's clock never runs backwards
+    ctx = Context(state, Entry(seq=state.entry_seq + 1, at=at, kind=row.name, actor=actor))
+    admit(ctx, row, args)
+    deadline = floor.floor_deadline(ctx)
+    if row.check is not None and (deadline is None or deadline > at):
+        row.check(ctx, args)
+
+
 def _run(ctx: Context) -> Json:
     row = TABLE.get(ctx.entry.kind)
     mark = len(ctx.events), ctx.state.event_seq
@@ -120,6 +143,8 @@ def _run(ctx: Context) -> Json:
             # written by something else, or by a server with other rules.
             raise _Fault(error.message) from None
         admit(ctx, row, args)
+        if row.check is not None:
+            row.check(ctx, args)
         return {"result": row.handler(ctx, args)}
     except CommandError as error:
         # Handlers check before they change anything; drop any event all the same.

@@ -48,10 +48,14 @@ def agenda_data(ctx: Context) -> Json:
             "current": ctx.state.current, "balance": ctx.balance_data()}
 
 
+def agenda_goto_check(ctx: Context, args: a.AgendaGoto) -> None:
+    """no such item"""
+    if args.index >= len(ctx.state.agenda):
+        raise CommandError(ErrorCode.NOT_FOUND, f"no agenda item {args.index}")
+
+
 def agenda_goto(ctx: Context, args: a.AgendaGoto) -> Json:
     index = args.index
-    if index >= len(ctx.state.agenda):
-        raise CommandError(ErrorCode.NOT_FOUND, f"no agenda item {index}")
     if ctx.state.turn is not None:
         end_turn(ctx, "moderator")
     ctx.state.current = index
@@ -60,17 +64,22 @@ def agenda_goto(ctx: Context, args: a.AgendaGoto) -> Json:
     return {}
 
 
-def agenda_set(ctx: Context, args: a.AgendaSet) -> Json:
+def agenda_set_check(ctx: Context, args: a.AgendaSet) -> None:
+    """dropping an item with records"""
     state = ctx.state
-    titles: list[str] = args.items
-    by_title = {i.title: i for i in state.agenda}
-    kept = set(titles)
+    kept = set(args.items)
     for item in state.agenda:
         used = (item.has_records()
                 or any(p.item_id == item.item_id for p in state.polls.values())
                 or any(d.item_id == item.item_id for d in state.decisions))
         if item.title not in kept and (used or (item is state.item and state.turn is not None)):
             raise CommandError(ErrorCode.CONFLICT, f"agenda item {item.title!r} has records")
+
+
+def agenda_set(ctx: Context, args: a.AgendaSet) -> Json:
+    state = ctx.state
+    titles: list[str] = args.items
+    by_title = {i.title: i for i in state.agenda}
     current = state.item
     state.agenda = [by_title.get(t) or AgendaItem(item_id=ctx.new_id("i", n), title=t)
                     for n, t in enumerate(titles)]
@@ -83,7 +92,8 @@ def agenda_set(ctx: Context, args: a.AgendaSet) -> Json:
 POLL_MEANING = ("revote", "invite_mode")  # settings that change what an open poll means
 
 
-def settings_update(ctx: Context, args: a.SettingsUpdate) -> Json:
+def settings_update_check(ctx: Context, args: a.SettingsUpdate) -> None:
+    """no setting; revote or invite_mode while a poll is open"""
     patch = to_log(args)
     if not patch:
         raise CommandError(ErrorCode.BAD_COMMAND, "settings.update needs at least one setting")
@@ -95,6 +105,10 @@ def settings_update(ctx: Context, args: a.SettingsUpdate) -> Json:
         if frozen:
             raise CommandError(ErrorCode.CONFLICT,
                                f"{', '.join(frozen)} cannot change while a poll is open")
+
+
+def settings_update(ctx: Context, args: a.SettingsUpdate) -> Json:
+    patch = to_log(args)
     ctx.state.settings.update(patch)
     ctx.emit("settings.changed", dict(ctx.state.settings))
     if "policy" in patch:
@@ -110,20 +124,28 @@ def offline_add(ctx: Context, args: a.OfflineAdd) -> Json:
     return {"participant_id": person.participant_id}
 
 
+def participant_mute_check(ctx: Context, args: a.ParticipantMute) -> None:
+    """no such person; a moderator"""
+    if ctx.participant(args.participant_id).role is Role.MODERATOR:
+        raise CommandError(ErrorCode.FORBIDDEN, "moderators cannot be muted")
+
+
 def participant_mute(ctx: Context, args: a.ParticipantMute) -> Json:
     person = ctx.participant(args.participant_id)
-    if person.role is Role.MODERATOR:
-        raise CommandError(ErrorCode.FORBIDDEN, "moderators cannot be muted")
     person.muted_until = ctx.at + args.seconds * 1000 if args.seconds else None
     ctx.emit_participant(person)
     return {}
 
 
-def participant_remove(ctx: Context, args: a.Person) -> Json:
+def participant_remove_check(ctx: Context, args: a.Person) -> None:
+    """no such person; oneself"""
     moderator = ctx.actor()
-    person = ctx.participant(args.participant_id)
-    if person.participant_id == moderator.participant_id:
+    if ctx.participant(args.participant_id).participant_id == moderator.participant_id:
         raise CommandError(ErrorCode.CONFLICT, "a moderator cannot remove themselves")
+
+
+def participant_remove(ctx: Context, args: a.Person) -> Json:
+    person = ctx.participant(args.participant_id)
     state = ctx.state
     if state.turn is not None and state.turn.participant_id == person.participant_id:
         end_turn(ctx, "moderator")
@@ -145,10 +167,14 @@ def minutes_note(ctx: Context, args: a.MinutesNote) -> Json:
     return {"note_id": note.note_id}
 
 
+def decision_record_check(ctx: Context, args: a.DecisionRecord) -> None:
+    """no such poll"""
+    if args.poll_id is not None and args.poll_id not in ctx.state.polls:
+        raise CommandError(ErrorCode.NOT_FOUND, f"no poll {args.poll_id}")
+
+
 def decision_record(ctx: Context, args: a.DecisionRecord) -> Json:
     poll_id = args.poll_id
-    if poll_id is not None and poll_id not in ctx.state.polls:
-        raise CommandError(ErrorCode.NOT_FOUND, f"no poll {poll_id}")
     decision = Decision(decision_id=ctx.new_id("d"), text=args.text, poll_id=poll_id,
                         item_id=ctx.state.item.item_id, at=ctx.at)
     ctx.state.decisions.append(decision)
@@ -164,11 +190,15 @@ def action_add(ctx: Context, args: a.ActionAdd) -> Json:
     return {"action_id": action.action_id}
 
 
+def action_update_check(ctx: Context, args: a.ActionUpdate) -> None:
+    """no such action"""
+    if args.action_id not in ctx.state.actions:
+        raise CommandError(ErrorCode.NOT_FOUND, f"no action {args.action_id}")
+
+
 def action_update(ctx: Context, args: a.ActionUpdate) -> Json:
     author = ctx.actor()
-    action = ctx.state.actions.get(args.action_id)
-    if action is None:
-        raise CommandError(ErrorCode.NOT_FOUND, f"no action {args.action_id}")
+    action = ctx.state.actions[args.action_id]
     action.status = args.status
     action.updates.append({"status": action.status, "note": args.note or None,
                            "at": ctx.at, "by": author.name})

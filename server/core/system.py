@@ -111,6 +111,13 @@ def token_revoke(ctx: Context, args: a.Person) -> Json:
     return {"participant_id": person.participant_id, "token_version": person.token_version}
 
 
+def invite_reset_check(ctx: Context, args: a.Person) -> None:
+    """no such person, or one without a personal code"""
+    person = ctx.participant(args.participant_id)
+    if person.participant_id not in ctx.state.personal_codes.values():
+        raise CommandError(ErrorCode.NOT_FOUND, "that participant has no personal invite code")
+
+
 def invite_reset(ctx: Context, args: a.Person) -> Json:
     """A moderator frees a personal code from its device (a household's new phone).
 
@@ -120,8 +127,6 @@ def invite_reset(ctx: Context, args: a.Person) -> Json:
     """
     moderator = ctx.actor()
     person = ctx.participant(args.participant_id)
-    if person.participant_id not in ctx.state.personal_codes.values():
-        raise CommandError(ErrorCode.NOT_FOUND, "that participant has no personal invite code")
     person.device = None
     person.token_version += 1
     ctx.state.code_resets.append({"participant_id": person.participant_id, "name": person.name,

@@ -1,7 +1,8 @@
 """Minutes: a fold over the room's log, rendered for people and for machines.
 
 * :func:`build_minutes` turns a room's state into the minutes model (a JSON-
-  ready dict; its schema is in docs/minutes.md).
+  ready dict; its schema is in docs/minutes.md): the moderator's copy, or the
+  public copy (attendance as counts only).
 * :func:`render_minutes` renders it as Markdown, print-ready HTML, JSON or
   Word, in Chinese or English; :data:`FORMATS` maps each format to its media
   type.
@@ -56,8 +57,10 @@ def render_model(model: dict[str, object], *, fmt: str, lang: str) -> bytes:
     return render_docx(doc)
 
 
-def render_minutes(state: RoomState, *, digest: str, fmt: str, lang: str) -> tuple[bytes, str]:
+def render_minutes(state: RoomState, *, digest: str, fmt: str, lang: str,
+                   public: bool = False) -> tuple[bytes, str]:
     """The minutes of ``state`` as ``(body, media type)``; ``digest`` is
-    :func:`log_digest` of the entries ``state`` was made from."""
-    body = render_model(build_minutes(state, digest=digest), fmt=fmt, lang=lang)
+    :func:`log_digest` of the entries ``state`` was made from. ``public``: the
+    public copy (attendance as counts only), else the moderator's."""
+    body = render_model(build_minutes(state, digest=digest, public=public), fmt=fmt, lang=lang)
     return body, FORMATS[fmt]

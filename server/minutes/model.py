@@ -12,6 +12,16 @@ and says nothing the room's public stream did not say:
 * Held chat never appears; approved or pinned messages do, as the room saw
   them (a masked text stays masked). Removed messages do not.
 
+Two copies are made from the same state. The moderator's copy (``public=False``)
+keeps the attendance record: who joined, how, and their online spans. The
+public copy (``public=True``, what anyone reads once the minutes are
+published) names people only for what they did in the record (speakers,
+voters of a named poll, authors of pinned chat, owners of actions, the staff)
+and gives attendance as counts: nobody's comings and goings, and nobody who
+came and said nothing, are published. It says ``"copy": "public"``; the
+moderator's copy has no ``copy`` field (as every export made before there
+were two), so each is checked against the log by rebuilding the same copy.
+
 The same state always gives the same dict (no clock, no randomness), so an
 export can be checked by rebuilding it from the stored log (verify.py). The
 schema is documented in docs/minutes.md; bump ``SCHEMA`` when it changes.
@@ -34,15 +44,19 @@ UTC_OFFSET_MINUTES = 8 * 60
 ROLL_CALL_FOR_NAMED_POLLS = True
 
 
-def build_minutes(state: RoomState, *, digest: str) -> Json:
+PUBLIC = "public"  # the ``copy`` field of the public copy
+
+
+def build_minutes(state: RoomState, *, digest: str, public: bool = False) -> Json:
     """The minutes of ``state``, made from the log whose chain digest is ``digest``.
 
     ``digest`` must be :func:`~yishi.minutes.log_digest` of the entries that
     produced ``state`` (its ``entry_seq`` of them). The result is final once
-    the session has ended, a draft before.
+    the session has ended, a draft before. ``public``: the public copy (see
+    above), else the moderator's.
     """
     item_ids = {item.item_id for item in state.agenda}
-    return {
+    model: Json = {
         "schema": SCHEMA,
         "room_id": state.room_id,
         "title": state.title,
@@ -73,6 +87,26 @@ def build_minutes(state: RoomState, *, digest: str) -> Json:
                  if m.public and (m.pinned or m.approved)],
         "integrity": {"algorithm": ALGORITHM, "digest": digest, "entries": state.entry_seq},
     }
+    if not public:
+        return model
+    copy: Json = {"schema": SCHEMA, "copy": PUBLIC}
+    for key, value in model.items():
+        if key == "attendance":
+            copy["present"] = _present(value)  # in its place: counts, no names, no times
+        elif key != "schema":
+            copy[key] = value
+    return copy
+
+
+def _present(attendance: list[Json]) -> Json:
+    """Who attended, as counts (the public copy's attendance)."""
+    present = [p for p in attendance if p["attended"]]
+    residents = [p for p in present if p["role"] == "participant"]
+    return {"residents": len(residents),
+            "online": sum(1 for p in residents if p["mode"] == "online"),
+            "hall": sum(1 for p in residents if p["mode"] == "hall"),
+            "staff": sum(1 for p in present if p["role"] in ("moderator", "clerk", "office")),
+            "observers": sum(1 for p in present if p["role"] == "observer")}
 
 
 def _date(ms: int) -> str:

@@ -129,6 +129,10 @@ def _header(model: Json, t: Catalog) -> Fields:
 
 
 def _attendance(model: Json, t: Catalog) -> list[Block]:
+    if "attendance" not in model:  # the public copy: counts, no names, no times
+        return [Heading(2, t("section.attendance")),
+                Para(t("attendance.summary", **model["present"])),
+                Para(t("attendance.public"))]
     present = [p for p in model["attendance"] if p["attended"]]
     rows = []
     for p in present:

@@ -5,7 +5,11 @@ went into it (``integrity``). It matches when the stored log's first that
 many entries hash to that digest (so no entry was changed, dropped or
 inserted) and the minutes rebuilt from those entries equal the export's
 content (so the export itself was not edited). A log that has grown since
-still matches: drafts are exports of a prefix.
+still matches: drafts are exports of a prefix. Both copies are checked the
+same way, each against the copy it says it is (``"copy": "public"``, or no
+``copy``: the moderator's): the public copy carries the digest of the whole
+log, so anyone holding the log can check it, and rebuilding it from the log
+gives exactly the public copy, never the moderator's.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any
 from ..core.reducer import replay
 from ..core.types import Entry
 from .digest import ALGORITHM, log_digest
-from .model import SCHEMA, build_minutes
+from .model import PUBLIC, SCHEMA, build_minutes
 
 
 class NotAnExport(ValueError):
@@ -43,6 +47,9 @@ def read_export(data: bytes) -> dict[str, Any]:
             or not isinstance(integrity.get("entries"), int)
             or not isinstance(integrity.get("digest"), str)):
         raise NotAnExport(f"the export has no {ALGORITHM} integrity record")
+    if export.get("copy", PUBLIC) != PUBLIC:
+        raise NotAnExport(f"unknown copy {export.get('copy')!r} (the public copy says "
+                          f"{PUBLIC!r}; the moderator's says nothing)")
     return export
 
 
@@ -81,13 +88,15 @@ def verify_export(export: dict[str, Any], entries: list[Entry], *, room_id: str)
                               f"{actual}, the export says {digest}: the log or the export "
                               f"has been changed")
     # Entries that hash right are the ones the export was made from: they replay.
-    rebuilt = build_minutes(replay(room_id, entries[:count]), digest=actual)
+    public = export.get("copy") == PUBLIC
+    rebuilt = build_minutes(replay(room_id, entries[:count]), digest=actual, public=public)
     where = first_difference(json.loads(json.dumps(rebuilt)), export)
     if where is not None:
         return Verdict(False, f"MISMATCH: the export's content differs from the minutes of the "
                               f"stored log at {where}: the export has been edited")
-    message = f"OK: the export matches the first {count} entries of room {room_id}'s log " \
-              f"(digest {digest})"
+    copy = "public copy" if public else "moderator's copy"
+    message = f"OK: the export ({copy}) matches the first {count} entries of room " \
+              f"{room_id}'s log (digest {digest})"
     if len(entries) > count:
         message += f"; the log has {len(entries) - count} more entries since it was made"
     return Verdict(True, message)

@@ -55,9 +55,12 @@ function draw() {
   const meta = [];
   if (when) meta.push(t("min.date", { date: dateOf(when, lang()) }));
   if (m.duration_ms) meta.push(t("min.duration", { time: clock(m.duration_ms) }));
+  // The moderator's copy lists the attendance; the public copy (`copy: "public"`)
+  // gives it as counts only (`present`), naming nobody for merely being there.
   const attendance = arr(m.attendance || m.participants || m.attendees);
   const attended = attendance.filter((p) => p && p.attended !== false && !p.removed && (p.role || "participant") === "participant");
-  if (attended.length) meta.push(t("min.people", { n: attended.length }));
+  const counted = m.present && Number.isInteger(m.present.residents) ? m.present.residents : attended.length;
+  if (counted) meta.push(t("min.people", { n: counted }));
   setText($("#doc-meta"), meta.join(" · "));
   show($("#draft-flag"), m.final === false || (Boolean(token) && !(summary && summary.minutes_published)));
   setText($("#draft-flag"), m.final === false ? t("min.not_final") : t("min.draft"));
@@ -73,6 +76,8 @@ function draw() {
   if (attended.length) {
     who.push(h("p", {}, h("strong", {}, `${t("min.attendees")}：`),
       attended.map((p) => str(p.name) + (p.mode === "hall" ? t("min.in_hall_mark") : "")).join("、")));
+  } else if (counted) {
+    who.push(h("p", {}, h("strong", {}, `${t("min.attendees")}：`), t("min.people", { n: counted })));
   }
   if (who.length) body.append(section(t("min.attendance"), ...who));
   const items = arr(m.agenda || m.items);

@@ -3,7 +3,10 @@
 `Room` keeps the log it appended (so a test can replay it), stamps each entry with
 an increasing `at` (1 ms after the previous one unless told otherwise), and checks
 client commands' arguments with `commands.client_args` first, as the server does
-before it appends anything. Nothing here reaches into the reducer's internals:
+before it appends anything. Every client command is also put to the edge's
+``precheck`` on the state before it: whatever the edge refuses, the reducer must
+refuse the same way (the edge never keeps out of the log what the room would
+have accepted). Nothing here reaches into the reducer's internals:
 what a test asserts comes from outcomes, events, snapshots and `next_deadline`.
 """
 
@@ -14,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from yishi.core import commands, views
-from yishi.core.reducer import apply, next_deadline, replay
+from yishi.core.reducer import apply, next_deadline, precheck, remembered, replay
+from yishi.core.schema import parse
 from yishi.core.state import RULES_VERSION, RoomState
 from yishi.core.types import CommandError, Entry, ErrorCode, Event, Json, Outcome, Role
 
@@ -97,9 +101,33 @@ class Room:
         ``server_args`` are what the server adds after its checks (the moderation
         verdict of a chat message, the minutes URL).
         """
-        checked = commands.client_args(cmd, args) if commands.client_command(cmd) else args
-        return self.append(cmd, actor=actor, args={**checked, **(server_args or {})},
-                           at=at, nonce=nonce)
+        row = commands.client_command(cmd)
+        checked = commands.client_args(cmd, args) if row else args
+        logged = {**checked, **(server_args or {})}
+        edge = self.edge(row, actor, logged, at=self.now + 1 if at is None else at,
+                         nonce=nonce) if row else None
+        outcome = self.append(cmd, actor=actor, args=logged, at=at, nonce=nonce)
+        if edge is not None:
+            assert outcome.error is not None, (cmd, "refused at the edge, accepted in the log",
+                                               edge.to_wire())
+            assert outcome.error.to_wire() == edge.to_wire(), (cmd, outcome.error.to_wire(),
+                                                               edge.to_wire())
+        return outcome
+
+    def edge(self, row: commands.Command, actor: str, logged: Json, *, at: int,
+             nonce: str | None = None) -> CommandError | None:
+        """What the server's precheck says of this command on the state now (None: pass)."""
+        if nonce is not None and remembered(self.state, actor, nonce, now=at) is not None:
+            return None  # the server answers a repeated nonce with the first reply
+        try:
+            parsed = parse(row.args, logged, client=False)
+        except CommandError:
+            return None  # not a command the server would append (a test of the reducer's)
+        try:
+            precheck(self.state, row, parsed, actor=actor, now=at)
+        except CommandError as error:
+            return error
+        return None
 
     def ok(self, actor: str, cmd: str, **kwargs: Any) -> Json:
         outcome = self.send(actor, cmd, **kwargs)

@@ -16,8 +16,8 @@ from yishi.core.commands import ANY_STATE, NOT_ENDED, TABLE, Command
 from yishi.core.schema import fields_of, server_values
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
-HEADER = ("| command | arguments | senders | for an attendee in the hall | session | screened "
-          "| set by the server |\n|---|---|---|---|---|---|---|")
+HEADER = ("| command | arguments | senders | for an attendee in the hall | session "
+          "| also refused | screened | set by the server |\n|---|---|---|---|---|---|---|---|")
 
 
 def _roles(roles: frozenset) -> str:  # type: ignore[type-arg]
@@ -33,6 +33,14 @@ def _states(states: frozenset[str]) -> str:
     return ", ".join(sorted(states))
 
 
+def _refused(row: Command) -> str:
+    """The first line of the row's check's docstring: what else refuses it."""
+    if row.check is None:
+        return "–"
+    doc = row.check.__doc__ or ""
+    return doc.strip().splitlines()[0] if doc.strip() else "–"
+
+
 def _row(row: Command) -> str:
     server = server_values(row.args)
     args = ", ".join(f"`{f.name}`" + ("" if f.default is MISSING else "?")
@@ -41,7 +49,7 @@ def _row(row: Command) -> str:
     set_by_server = ", ".join(f"`{name}`" for name in server) or "–"
     name = f"`{row.name}`" + ("" if row.client else " (system)")
     return (f"| {name} | {args} | {_roles(row.senders)} | {_roles(row.for_others)} "
-            f"| {_states(row.states)} | {screened} | {set_by_server} |")
+            f"| {_states(row.states)} | {_refused(row)} | {screened} | {set_by_server} |")
 
 
 def expected_table() -> str:
@@ -64,3 +72,6 @@ def test_every_row_is_whole() -> None:
         assert {name for name, _ in row.screened} <= named, row.name
         assert ("on_behalf_of" in named) == bool(row.for_others), row.name
         assert row.handler.__module__.startswith("yishi.core."), row.name
+        if row.check is not None:
+            assert row.check.__module__ == row.handler.__module__, row.name
+            assert _refused(row) != "–", f"{row.name}: its check's docstring says what it refuses"

@@ -107,6 +107,19 @@ def test_only_chat_is_held(pipeline: Pipeline, kind: str) -> None:
     assert pipeline.check("王阿姨", kind=kind).action is Action.ALLOW  # type: ignore[arg-type]
 
 
+def test_a_record_is_masked_never_held_or_refused(pipeline: Pipeline) -> None:
+    """Rule 7: staff's records are read for personal data only."""
+    for text in ("百家乐", "傻逼", "加微信 abc123 领红包 http://spam.example"):
+        verdict = pipeline.check(text, kind="record", spam_action="reject",
+                                 abuse_action="reject")
+        assert (verdict.action, verdict.text, verdict.reasons) == (Action.ALLOW, text, ())
+    masked = pipeline.check("联系王阿姨 13812345678 或 zhang@example.com", kind="record")
+    assert masked.action is Action.MASK
+    assert masked.text == "联系王阿姨 138****5678 或 z****@example.com"
+    assert masked.reasons == (Reason.PERSONAL_DATA,)
+    assert masked.matched == ("personal:phone", "personal:email")
+
+
 def test_held_text_is_masked_too(pipeline: Pipeline) -> None:
     verdict = pipeline.check("代开发票 13812345678 王经理", kind="chat")
     assert verdict.action is Action.HOLD
