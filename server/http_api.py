@@ -159,10 +159,15 @@ async def create_room(request: Request) -> Response:
     # The body's fields are room.create's own; an empty agenda or topic is none.
     given = {k: body.get(k) or None for k in ("title", "topic", "agenda", "settings",
                                               "moderator_name")}
-    args: Any = parse(TABLE["room.create"].args,
-                 {**given, "invite_code": invite_code, "rules_version": RULES_VERSION},
-                 client=False)
-    outcome = await services.node.submit(room_id, "room.create", args=to_log(args))
+    row = TABLE["room.create"]
+    args: Any = parse(row.args,
+                      {**given, "invite_code": invite_code, "rules_version": RULES_VERSION},
+                      client=False)
+    # Shown on notice boards and in public minutes: personal data is masked here too.
+    screened = services.screener.command(row, to_log(args), spam_action="reject",
+                                         room_id=room_id, participant_id=None,
+                                         now_ms=services.clock())
+    outcome = await services.node.submit(room_id, row.name, args=screened)
     if outcome.error is not None:
         raise outcome.error
     assert outcome.result is not None

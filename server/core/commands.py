@@ -128,7 +128,8 @@ TABLE: dict[str, Command] = _rows(
       screened=(("note", REC),)),
     C("minutes.publish", a.MinutesPublish, session.minutes_publish, MODERATOR),
     # -- entries the server appends (system.py) ------------------------------------------
-    C("room.create", a.RoomCreate, system.room_create, NOBODY, client=False),
+    C("room.create", a.RoomCreate, system.room_create, NOBODY, client=False,
+      screened=(("title", REC), ("topic", REC), ("agenda", REC), ("moderator_name", "name"))),
     C("participant.join", a.ParticipantJoin, system.participant_join, NOBODY,
       screened=(("name", "name"),), client=False),
     C("invites.create", a.InvitesCreate, system.invites_create, MODERATOR, client=False),

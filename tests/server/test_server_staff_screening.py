@@ -58,3 +58,14 @@ async def test_staff_records_are_masked_before_the_log(served: Served) -> None:
     minutes = (await room.api.minutes(room.room_id, room.mod_token)).text
     assert PHONE not in minutes and ID_NUMBER not in minutes and EMAIL not in minutes
     assert "spam.example" in minutes
+
+
+async def test_a_new_rooms_title_topic_and_agenda_are_masked(served: Served) -> None:
+    """The title goes on notice boards, QR posters and the public minutes."""
+    info = await served.room.api.create_room(
+        title=f"3号楼议事会（联系 {PHONE}）", topic=f"邮箱 {EMAIL}",
+        agenda=["加装电梯", f"联系人 {PHONE}"])
+    summary = (await served.room.api.summary(info["room_id"])).json()
+    assert summary["title"] == f"3号楼议事会（联系 {MASKED}）"
+    assert EMAIL not in summary["topic"] and "@example.com" in summary["topic"]
+    assert summary["agenda"] == ["加装电梯", f"联系人 {MASKED}"]
