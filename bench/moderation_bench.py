@@ -46,6 +46,34 @@ def _per_message(fn: Callable[[str], object], *, runs: int, loops: int) -> float
     return statistics.median(samples)
 
 
+# Texts built to make a careless rule backtrack or pair everything with everything,
+# screened at the statement limit (2,000 characters) and at 10,000.
+ADVERSARIAL: dict[str, Callable[[int], str]] = {
+    "digits": lambda n: "1" * n,
+    "spaced digits": lambda n: "1 " * (n // 2),
+    "dotted digits": lambda n: "1." * (n // 2),
+    "card-like digits": lambda n: "3 4 5 6 7 8 9 0 " * (n // 16),
+    "digits before 元": lambda n: ("1" * 99 + "元") * (n // 100),
+    "phone numbers": lambda n: "13812345678 " * (n // 12),
+    "mixed scripts": lambda n: ("a1中 -。😀" * (n // 7 + 1))[:n],
+}
+
+
+def _adversarial_ms(pipeline: object, sizes: tuple[int, ...]) -> dict[str, list[float]]:
+    check = pipeline.check  # type: ignore[attr-defined]
+    out: dict[str, list[float]] = {}
+    for name, make in ADVERSARIAL.items():
+        out[name] = []
+        for size in sizes:
+            text, best = make(size), float("inf")
+            for _ in range(5):
+                start = time.perf_counter()
+                check(text, kind="statement", spam_action="hold")
+                best = min(best, time.perf_counter() - start)
+            out[name].append(round(best * 1e3, 1))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
@@ -86,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         "check_with_history_us": round(with_history * 1e6, 1),
         "ratio": round(check / base, 2),
         "ratio_with_history": round(with_history / base, 2),
+        "adversarial_ms_2000_10000": _adversarial_ms(pipeline, (2_000, 10_000)),
     }
     if args.json:
         print(json.dumps(result))
@@ -97,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{result['ratio']}x the baseline")
     print(f"Pipeline.check, chat with history:   {result['check_with_history_us']} µs/message, "
           f"{result['ratio_with_history']}x the baseline")
+    print("Adversarial statements, ms at 2,000 / 10,000 characters (best of 5):")
+    for name, (at_limit, at_10k) in result["adversarial_ms_2000_10000"].items():
+        print(f"  {name:18} {at_limit:6.1f} / {at_10k:6.1f}")
     return 0
 
 
