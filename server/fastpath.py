@@ -140,13 +140,7 @@ class DirectWriter:
         """Write ``frames`` (whole frames), or drop them if the connection is closing.
         False, writing nothing, when the transport already holds more than ``limit``
         bytes unsent: the client does not keep up."""
-        transport = self._transport
-        if self._conn.state is not OPEN or transport.is_closing():
-            return True
-        if transport.get_write_buffer_size() > limit:
-            return False
-        transport.write(frames)
-        return True
+        return write_while_open(self._conn, self._transport, frames, limit=limit)
 
     def unsent(self) -> int:
         """Bytes the transport holds that the kernel has not taken yet."""
@@ -155,6 +149,19 @@ class DirectWriter:
     def abort(self) -> None:
         """Drop the connection now (a client that does not read even its close frame)."""
         self._transport.abort()
+
+
+def write_while_open(conn: Any, transport: asyncio.WriteTransport, frames: bytes, *,
+                     limit: int) -> bool:
+    """Write whole frames only while the websockets protocol ``conn`` is OPEN and the
+    transport is not closing (dropped otherwise: nothing may follow a close frame).
+    False, writing nothing, when the transport holds more than ``limit`` bytes unsent."""
+    if conn.state is not OPEN or transport.is_closing():
+        return True
+    if transport.get_write_buffer_size() > limit:
+        return False
+    transport.write(frames)
+    return True
 
 
 def direct_writer(send: Callable[[Any], Awaitable[None]]) -> DirectWriter | None:

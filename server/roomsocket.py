@@ -47,7 +47,7 @@ from websockets.protocol import CONNECTING, OPEN
 from websockets.server import ServerProtocol
 
 from .app import Services
-from .fastpath import Path, announce, frame
+from .fastpath import Path, announce, frame, write_while_open
 from .hub import CLOSE_GRACE_S, UNBOUNDED, Outbox
 from .wire import CLOSE_INTERNAL, CLOSE_RESTARTING, Codec, choose_codec
 from .ws import (
@@ -237,13 +237,7 @@ class RoomSocket(asyncio.Protocol):
     # The hub's writer (fastpath.Writer) and the Outbox's send.
 
     def write(self, frames: bytes, *, limit: int) -> bool:
-        transport = self.transport
-        if self.conn.state is not OPEN or transport.is_closing():
-            return True
-        if transport.get_write_buffer_size() > limit:
-            return False
-        transport.write(frames)
-        return True
+        return write_while_open(self.conn, self.transport, frames, limit=limit)
 
     def unsent(self) -> int:
         return self.transport.get_write_buffer_size()
