@@ -8,16 +8,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
-import uvicorn
+from inprocess import room_on, uvicorn_serving
 from roomclient import Api, has
-from roomharness import ADMIN, SECRET, Room, free_port, make_room
+from roomharness import ADMIN, SECRET, Room, free_port
 from yishi.app import create_app
 from yishi.config import Config
 
-START_TIMEOUT = 20.0
 IDLE_S = 0.3
 WAIT_S = 20.0
 
@@ -27,24 +25,9 @@ async def idle_room(tmp_path: Path) -> AsyncIterator[Room]:
     port = free_port()
     config = Config(host="127.0.0.1", port=port, data_dir=tmp_path, admin_token=ADMIN,
                     secret=SECRET, room_idle_s=IDLE_S)
-    server = uvicorn.Server(uvicorn.Config(
-        create_app(config), host="127.0.0.1", port=port, ws="websockets-sansio",
-        lifespan="on", log_level="warning"))
-    serving = asyncio.create_task(server.serve())
-    async with asyncio.timeout(START_TIMEOUT):
-        while not server.started:  # uvicorn offers a flag, not an event, for this
-            assert not serving.done(), "the server did not start"
-            await asyncio.sleep(0.02)
-    api = Api(f"http://127.0.0.1:{port}", ADMIN)
-    endpoint = SimpleNamespace(ws_base=f"ws://127.0.0.1:{port}", port=port)
-    room = await make_room(endpoint, api, settings={"turn_seconds": 1})  # type: ignore[arg-type]
-    try:
+    async with (uvicorn_serving(create_app(config), port, ws="websockets-sansio"),
+                room_on(port, settings={"turn_seconds": 1}) as (_, room)):
         yield room
-    finally:
-        await room.close_all()
-        await api.aclose()
-        server.should_exit = True
-        await serving
 
 
 async def metrics(api: Api) -> dict[str, float]:

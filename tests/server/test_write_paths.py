@@ -23,14 +23,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
 import uvicorn
+from inprocess import room_on, uvicorn_serving
 from roomclient import Api, has
-from roomharness import ADMIN, SECRET, Room, free_port, make_room
+from roomharness import ADMIN, SECRET, Room, free_port
 from websockets.asyncio.client import connect
 from websockets.client import ClientProtocol
 from websockets.http11 import Response
@@ -43,7 +43,6 @@ from yishi.core.types import Event
 from yishi.hub import Subscriber
 from yishi.roomsocket import RoomSocket
 
-START_TIMEOUT = 20.0
 WAIT = 10.0
 IMPLEMENTATIONS = ["native", "websockets-sansio", "websockets", "wsproto"]
 # What each name gives uvicorn as ``ws``: "native" is Yishi's own protocol.
@@ -108,24 +107,10 @@ async def serve(tmp_path: Path, ws: str, *, wrap: Callable[[Asgi], Asgi] | None 
     config = Config(host="127.0.0.1", port=port, data_dir=tmp_path, admin_token=ADMIN,
                     secret=SECRET)
     app = create_app(config)
-    server = uvicorn.Server(uvicorn.Config(
-        wrap(app) if wrap else app, host="127.0.0.1", port=port,  # type: ignore[arg-type]
-        ws=WS_OF.get(ws, ws), lifespan="on", log_level="warning", **options))
-    serving = asyncio.create_task(server.serve())
-    async with asyncio.timeout(START_TIMEOUT):
-        while not server.started:  # uvicorn offers a flag, not an event, for this
-            assert not serving.done(), "the server did not start"
-            await asyncio.sleep(0.02)
-    api = Api(f"http://127.0.0.1:{port}", ADMIN)
-    endpoint = SimpleNamespace(ws_base=f"ws://127.0.0.1:{port}", port=port)
-    room = await make_room(endpoint, api)  # type: ignore[arg-type]
-    try:
+    async with (uvicorn_serving(wrap(app) if wrap else app, port, ws=WS_OF.get(ws, ws),
+                                **options) as server,
+                room_on(port) as (api, room)):
         yield Served(server, app.state.services, room, api, port, ws)
-    finally:
-        await room.close_all()
-        await api.aclose()
-        server.should_exit = True
-        await serving
 
 
 @pytest.fixture(params=IMPLEMENTATIONS)
