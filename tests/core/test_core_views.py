@@ -5,21 +5,12 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from roombuilder import Room
+from visibility import may_see
 from yishi.core import views
 from yishi.core.types import MODERATORS, PUBLIC, Audience, AudienceKind, Event, Role, person
 from yishi.core.views import CHAT_IN_SNAPSHOT
 
 ROLES = list(Role)
-
-
-def may_see(event: Event, viewer: views.Viewer) -> bool:
-    """The oracle, in docs/protocol.md's words: public events reach everyone; moderator
-    events, the moderators; a personal event, its person and the moderators."""
-    audience = event.audience
-    if viewer.role is Role.MODERATOR or audience.kind is AudienceKind.PUBLIC:
-        return True
-    return audience.kind is AudienceKind.PERSON and audience.participant_id == (
-        viewer.participant_id)
 
 
 PEOPLE = ["u8", "u9"]

@@ -8,6 +8,7 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from visibility import may_see
 from yishi.core.types import MODERATORS, PUBLIC, Audience, AudienceKind, Event, Role, person
 from yishi.core.views import Viewer
 from yishi.recent import RecentEvents
@@ -16,16 +17,6 @@ PEOPLE = ["p1", "p2", "p3"]
 audiences = st.one_of(st.just(PUBLIC), st.just(MODERATORS),
                       st.just(Audience(AudienceKind.PERSON, None)),
                       st.sampled_from(PEOPLE).map(person))
-
-
-def may_see(event: Event, viewer: Viewer) -> bool:
-    """The oracle, in docs/protocol.md's words: public events reach everyone; moderator
-    events, the moderators; a personal event, its person and the moderators."""
-    audience = event.audience
-    if viewer.role is Role.MODERATOR or audience.kind is AudienceKind.PUBLIC:
-        return True
-    return audience.kind is AudienceKind.PERSON and audience.participant_id == (
-        viewer.participant_id)
 
 
 @settings(max_examples=300, deadline=None)
