@@ -64,9 +64,7 @@ async def execute(services: Services, host: RoomHost, claims: TokenClaims,
         logged = services.screener.command(
             row, to_log(args), spam_action=state.settings["spam_action"],
             room_id=host.room_id, participant_id=claims.participant_id, now_ms=now)
-        logged.update(_server_set(services, host, row))
-        if row.name in BALLOT_COMMANDS:
-            await _secret_ballots(services, host, claims, row.name, args, logged)
+        await _server_set(services, host, claims, row, args, logged)
         outcome = await services.node.submit(host.room_id, row.name,
                                              actor=claims.participant_id, args=logged,
                                              nonce=frame.nonce)
@@ -101,28 +99,19 @@ async def _precheck(host: RoomHost, row: Command, args: Any, actor: str, now: in
         precheck(host.state, row, args, actor=actor, now=now)
 
 
-BALLOT_COMMANDS = frozenset({"poll.open", "poll.vote"})
 SETTLES = frozenset({"poll.vote", "poll.close", "session.end"})
 
 
-async def _secret_ballots(services: Services, host: RoomHost, claims: TokenClaims,
-                          name: str, args: Any, logged: Json) -> None:
-    """What the server adds to a secret poll's commands (rules 4, see ``ballots``): a
-    new poll's key id; a ballot's choices checked, then sealed in their place."""
-    state = host.state
-    if not state.rules.sealed_ballots:
-        return
-    ballots = services.node.ballots
-    if name == "poll.open":
-        if args.secret:
-            logged["ballot_key"] = await ballots.new_key()
-        return
-    poll = state.polls.get(args.poll_id)
-    if poll is None or not poll.sealed_ballots:
+async def _seal(services: Services, host: RoomHost, claims: TokenClaims, args: Any,
+                logged: Json) -> None:
+    """A secret poll's ballot (rules 4, see ``ballots``): its choices checked, then
+    sealed in their place."""
+    poll = host.state.polls.get(args.poll_id)
+    if not host.state.rules.sealed_ballots or poll is None or not poll.sealed_ballots:
         return  # (the precheck found the poll; the reducer refuses it if it is gone)
     ballot = check_choices(poll, args.choices)  # the precheck's, once more, for its value
     voter = args.on_behalf_of or claims.participant_id
-    sealed = await ballots.seal_vote(host, poll, voter, ballot) \
+    sealed = await services.node.ballots.seal_vote(host, poll, voter, ballot) \
         if poll.status == "open" else None
     if sealed is None:
         raise CommandError(ErrorCode.CONFLICT, "the poll is closed")
@@ -153,15 +142,20 @@ async def _settled(services: Services, host: RoomHost, name: str, args: Any,
     return Outcome(entry_seq=outcome.entry_seq, events=outcome.events, result=result)
 
 
-def _server_set(services: Services, host: RoomHost, row: Command) -> Json:
-    """The arguments of a client command that the server supplies (the verdict of
-    screening is the screener's)."""
-    out: Json = {}
-    for name, value in server_values(row.args).items():
+async def _server_set(services: Services, host: RoomHost, claims: TokenClaims, row: Command,
+                      args: Any, logged: Json) -> None:
+    """Fill in the arguments of a client command that the server supplies, as the row
+    names them (the verdict of screening is the screener's)."""
+    for name, value in server_values(row.args).items():  # in field order: salt, then seal
         if value is ServerValue.SALT:
             # The public minutes carry a digest of the log: a random salt keeps a
             # secret ballot from being guessed by hashing the few possible entries.
-            out[name] = secrets.token_hex(16)
+            logged[name] = secrets.token_hex(16)
         elif value is ServerValue.MINUTES_URL:
-            out[name] = f"{services.config.public_url}/r/{host.room_id}/minutes"
-    return out
+            logged[name] = f"{services.config.public_url}/r/{host.room_id}/minutes"
+        elif value is ServerValue.BALLOT_KEY:
+            if host.state.rules.sealed_ballots and args.secret:
+                # The key stays in the side store; the log names it only.
+                logged[name] = await services.node.ballots.new_key()
+        elif value is ServerValue.SEALED:
+            await _seal(services, host, claims, args, logged)
