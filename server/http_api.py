@@ -229,7 +229,7 @@ async def join(request: Request) -> Response:
     role = "observer" if body.get("observer") is True else "participant"
     try:
         args: Any = parse(row.args, {"invite": code, "name": body.get("name"), "role": role},
-                     client=False)
+                          client=False)
     except CommandError:
         limiter.failed(room_id, address, code)  # a malformed code is a failed attempt too
         raise
