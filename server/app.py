@@ -29,6 +29,7 @@ from .metrics_port import MetricsPort
 from .minutes_cache import MinutesCache
 from .node import Node
 from .ratelimit import JoinLimiter, KeyedBuckets
+from .recordings import Recordings
 from .screening import Screener
 from .tokens import TokenSigner
 from .wire import CLOSE_RESTARTING
@@ -56,10 +57,12 @@ class Services:
     screener: Screener
     metrics: Metrics = field(default_factory=Metrics)
     minutes: MinutesCache = field(default_factory=MinutesCache)
+    recordings: Recordings = field(init=False)
     joins: JoinLimiter = field(init=False)
     admin_failures: KeyedBuckets = field(init=False)
 
     def __post_init__(self) -> None:
+        self.recordings = Recordings(self.backend)
         self.joins = JoinLimiter(clock=self.clock)
         self.admin_failures = KeyedBuckets(rate=FAILED_ADMIN_PER_MINUTE / 60,
                                            burst=FAILED_ADMIN_PER_MINUTE, clock=self.clock)
