@@ -1,6 +1,7 @@
 // Opus through the browser's own codecs (WebCodecs AudioEncoder/AudioDecoder):
-// Chrome and Edge 94+, Android WebView 94+, Safari 26+ (audio), Firefox 130+.
-// The same interface as opus-wasm.js; opus.js chooses between them.
+// Chrome and Edge 94+, Android Chrome and WebView 94+, desktop Firefox 130+;
+// Safari only in its newest versions. opus.js asks isConfigSupported rather
+// than trusting this list. The same interface as opus-wasm.js.
 
 export const ENCODER_CONFIG = Object.freeze({
   codec: "opus", sampleRate: 48000, numberOfChannels: 1, bitrate: 24000,
