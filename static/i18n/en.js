@@ -364,7 +364,7 @@ export default {
   "voice.speaking": "Speaking: {names}",
   "voice.silent": "Listening; nobody is speaking.",
   "voice.off_hint": "Tap \"Listen\" to hear the speakers.",
-  "voice.json": "This connection carries no voice; reload the page.",
+  "voice.json": "This page's connection carries no voice (text works as usual).",
   "voice.recorded": "This session's speeches are recorded.",
   "voice.no_codec": "This browser cannot play the voice; please use a recent browser.",
   "voice.listen_failed": "Could not play sound; tap \"Listen\" again.",

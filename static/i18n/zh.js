@@ -364,7 +364,7 @@ export default {
   "voice.speaking": "正在讲话：{names}",
   "voice.silent": "正在收听，现在没有声音。",
   "voice.off_hint": "点「收听」就能听到发言。",
-  "voice.json": "这个连接不支持语音，请刷新页面。",
+  "voice.json": "这个页面的连接不带语音（文字照常）。",
   "voice.recorded": "本场发言将录音。",
   "voice.no_codec": "这个浏览器无法播放语音，请换用新版浏览器。",
   "voice.listen_failed": "无法播放声音，请再点一次「收听」。",
