@@ -148,6 +148,7 @@ class Player {
       this.sources.set(from, s);
     }
     s.chair = Boolean(chair);
+    s.turn = turn;
     s.lastAt = now;
     // Decoded in order: each packet waits for the decoder on the same promise chain.
     s.decoder.then((d) => d.decode(data, ts * 1000)).catch(() => {});
@@ -174,10 +175,11 @@ class Player {
     }
   }
 
-  /** Who is heard now: [{from, chair}]. */
+  /** Who is heard now: [{from, chair, turn}]. */
   speakers() {
     const now = this.client.now();
-    return [...this.sources.entries()].filter(([, s]) => now - s.lastAt < SPEAKING_MS).map(([from, s]) => ({ from, chair: s.chair }));
+    return [...this.sources.entries()].filter(([, s]) => now - s.lastAt < SPEAKING_MS)
+      .map(([from, s]) => ({ from, chair: s.chair, turn: s.turn }));
   }
 }
 
@@ -191,6 +193,7 @@ class Mic {
     this.client = client;
     this.onChange = onChange;
     this.session = null;
+    this.used = false; // opened at least once on this page (then "off" is worth saying)
   }
 
   get on() {
@@ -202,6 +205,7 @@ class Mic {
     this.stop();
     const session = { turnFor, purpose, ctx: newContext(), stream: null, node: null, encoder: null, seq: 0, anchor: Infinity };
     this.session = session;
+    this.used = true;
     stats.speaking = true;
     this.onChange();
     try {
@@ -360,7 +364,7 @@ export function mountVoice(client, { mode }) {
     if (!client.binary && client.status === "open") text = t("voice.json");
     else if (!stats.listening) text = t("voice.off_hint");
     else {
-      const names = player.speakers().map((s) => (s.chair ? t("voice.chair") : nameOf(state, s.from)));
+      const names = player.speakers().map((s) => (s.chair ? t("voice.chair") : nameOf(state, s.from, s.turn)));
       text = names.length ? t("voice.speaking", { names: names.join("、") }) : t("voice.silent");
     }
     setText($("#voice-who"), text);
@@ -393,7 +397,7 @@ export function mountVoice(client, { mode }) {
       chairBtn.setAttribute("aria-pressed", String(mic.on));
     }
     const micState = $("#mic-state");
-    if (micState) setText(micState, mic.on ? t("voice.mic_on") : stats.sentFrames ? t("voice.mic_off") : "");
+    if (micState) setText(micState, mic.on ? t("voice.mic_on") : mic.used ? t("voice.mic_off") : "");
     document.body.classList.toggle("mic-on", mic.on);
     whoLine();
   }
@@ -401,7 +405,11 @@ export function mountVoice(client, { mode }) {
   return { render };
 }
 
-function nameOf(state, id) {
+/** A speaker's name: from their turn (residents do not get the list of people), else the list. */
+function nameOf(state, id, turnId) {
+  const turn = (state.turn_index || {})[turnId];
+  if (turn && turn.participant_id === id && turn.name) return turn.name;
+  if (state.turn && state.turn.participant_id === id) return state.turn.name || "";
   const p = (state.participants || []).find((x) => x.participant_id === id);
   return p ? p.name : "";
 }

@@ -124,8 +124,7 @@ def speak(page: Page, label: str = "开麦说话") -> None:
 
 def give_floor(mod: Page, resident: Page) -> None:
     """The moderator starts the session, the resident raises a hand, the moderator calls them."""
-    if mod.get_by_role("button", name="开始会议").is_visible():
-        mod.get_by_role("button", name="开始会议").click()
+    mod.get_by_role("button", name="开始会议").click()
     expect(resident.locator("#room-status")).to_have_text("会议进行中")
     resident.get_by_role("button", name="我支持").click()
     expect(resident.locator("#my-queue")).to_contain_text("第 1 位")
@@ -281,7 +280,7 @@ def until_reply(ws: Any, request_id: int) -> dict[str, Any]:
 
 
 def test_the_countdown_cuts_the_microphone(server: Server, vpages: Pages) -> None:
-    room = server.create_room(title="快递柜议事会", settings={"turn_seconds": 5})
+    room = server.create_room(title="快递柜议事会", settings={"turn_seconds": 6})
     mod = moderator(vpages, room)
     speaker = join(vpages, room, "冯阿姨")
     listener = join(vpages, room, "陈大爷")
@@ -290,6 +289,7 @@ def test_the_countdown_cuts_the_microphone(server: Server, vpages: Pages) -> Non
     turn = listener.evaluate("() => window.yishiClient.state.turn")
     speaker.get_by_role("button", name="开麦说话").click()
     who = me(speaker)
+    wait_heard(listener, who, 1)
     # Nobody presses anything: the server ends the turn at its deadline.
     expect(speaker.locator("#your-turn")).to_be_hidden(timeout=AUDIO_WAIT_MS)
     expect(listener.locator("#floor .floor-idle")).to_contain_text("时间到")
