@@ -8,6 +8,7 @@ and its script always live on one shard):
                                  fields a = at (Unix ms), b = the MessagePack body
     yishi:{room}:snap   hash     seq, blob: the newest state snapshot
     yishi:{room}:ch     channel  "<seq> <at> <body>" for every entry appended
+    yishi:{room}:au     channel  "<node id> <frame>" for every audio frame a node relayed
 
 Global:
 
@@ -27,6 +28,7 @@ PREFIX = "yishi:"
 ROOMS = "yishi:rooms"
 NODES = "yishi:nodes"
 CHANNEL_PATTERN = "yishi:*:ch"
+AUDIO_PATTERN = "yishi:*:au"
 
 
 def seq_key(room_id: str) -> str:
@@ -49,6 +51,17 @@ def room_of_channel(name: bytes) -> str | None:
     """The room id in a channel name from :func:`channel`, or None for anything else."""
     if name.startswith(b"yishi:{") and name.endswith(b"}:ch"):
         return name[len(b"yishi:{") : -len(b"}:ch")].decode()
+    return None
+
+
+def audio_channel(room_id: str) -> str:
+    return f"yishi:{{{room_id}}}:au"
+
+
+def room_of_audio_channel(name: bytes) -> str | None:
+    """The room id in a channel name from :func:`audio_channel`, or None."""
+    if name.startswith(b"yishi:{") and name.endswith(b"}:au"):
+        return name[len(b"yishi:{") : -len(b"}:au")].decode()
     return None
 
 
