@@ -334,3 +334,33 @@ def test_the_chair_is_heard_over_a_speaker_and_marked(server: Server, vpages: Pa
     # The chair's microphone goes off at a tap.
     mod.get_by_role("button", name="关麦").click()
     mod.wait_for_function("() => !window.yishiVoice.speaking")
+
+
+def test_a_clerks_console_is_the_microphone_of_a_speaker_in_the_hall(server: Server,
+                                                                    vpages: Pages) -> None:
+    room = server.create_room(title="老年食堂议事会", settings={"turn_seconds": 120})
+    mod = moderator(vpages, room)
+    status, raw = server.request("POST", f"/api/rooms/{room.room_id}/staff",
+                                 token=room.moderator_token, body={"role": "clerk", "name": "书记员"})
+    assert status in (200, 201), (status, raw)
+    clerk = vpages.open(f"{server.base_url}/m/{room.room_id}#token={json.loads(raw)['token']}",
+                        width=1280)
+    expect_connected(clerk)
+    listener = join(vpages, room, "何阿姨")
+    listen(listener)
+    mod.get_by_role("button", name="开始会议").click()
+    mod.get_by_label("登记现场居民（没有手机的居民）").fill("老王")
+    mod.get_by_role("button", name="登记", exact=True).click()
+    mod.get_by_role("button", name="支持：老王").click()
+    mod.get_by_role("button", name="请下一位发言").click()
+    # No microphone for the chair's purpose on a clerk's console; one for the hall speaker.
+    expect(clerk.get_by_role("button", name="主持人讲话")).to_be_hidden()
+    speak(clerk, "为 老王 开麦（会场）")
+    holder = listener.evaluate("() => window.yishiClient.state.turn.participant_id")
+    wait_heard(listener, holder, 10)
+    expect(listener.locator("#voice-who")).to_contain_text("正在讲话：老王")
+    assert all(not h["chair"] for h in voice(listener)["heard"])
+    # The turn ends (the moderator ends it): the clerk's microphone goes off with it.
+    mod.get_by_role("button", name="结束本次发言").click()
+    clerk.wait_for_function("() => !window.yishiVoice.speaking")
+    expect(clerk.locator("#mic-state")).to_have_text("麦克风已关闭。")
