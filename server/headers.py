@@ -7,17 +7,25 @@ projected in halls; a resident's page must not be overlaid by another site),
 browsers do not guess content types, and no address with a token or room in it
 leaks to another site as a referrer. A response that carries its own policy
 (the minutes as HTML have their own, stricter one) keeps it.
+
+Voice needs three things of the policy: the audio worklet is a same-origin
+module (``script-src 'self'``), the WebAssembly Opus fallback compiles code
+(``'wasm-unsafe-eval'``, which allows WebAssembly and nothing of JavaScript's
+eval), and the microphone may be used by the pages themselves and nothing
+framed in them (``Permissions-Policy: microphone=(self)``).
 """
 
 from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+PAGE_POLICY = ("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
+               "img-src 'self' data:; "
                "connect-src 'self' {sockets}; object-src 'none'; base-uri 'none'; "
                "form-action 'self'; frame-ancestors 'none'")
 ALWAYS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
-          (b"x-frame-options", b"DENY")]
+          (b"x-frame-options", b"DENY"),
+          (b"permissions-policy", b"microphone=(self), camera=(), geolocation=()")]
 
 
 class SecurityHeaders:

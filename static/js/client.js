@@ -6,9 +6,11 @@
 // Events: "status" (detail: "connecting"|"open"|"reconnecting"|"closed"),
 // "change" (the state changed; detail: the events applied), "welcome",
 // "fatal" (detail: {code}: 4001/4003/4004, reconnecting cannot help),
-// "event" (detail: one event, after it is applied).
+// "event" (detail: one event, after it is applied), "audio" (detail: a relayed
+// audio frame, the array ["audio", turn, seq, ts, data, from, chair]: binary
+// MessagePack arrays are audio, never events, and are not applied to the state).
 
-import { codecFor, offeredProtocols } from "./codec.js";
+import { codecFor, MSGPACK, offeredProtocols } from "./codec.js";
 import { FATAL_CLOSES, CLOSE } from "./errors.js";
 import { adoptSnapshot, applyEvent, normalize } from "./store.js";
 import { randomId } from "./util.js";
@@ -19,6 +21,9 @@ const PING_EVERY_MS = 25000;
 const PING_TIMEOUT_MS = 10000;
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 30000;
+// Audio that cannot leave soon is worth nothing: past this much unsent data a
+// raw frame is dropped here rather than queued behind the events.
+const RAW_MAX_BUFFERED = 16384;
 
 export class RoomClient extends EventTarget {
   /**
@@ -90,6 +95,28 @@ export class RoomClient extends EventTarget {
     });
   }
 
+  /** True when this socket speaks MessagePack (the only one that carries audio). */
+  get binary() {
+    return this.ready && this.protocol === MSGPACK;
+  }
+
+  /**
+   * Send one MessagePack value as it is (no id, no nonce, never resent): for
+   * audio frames. Returns false when it was not sent (not connected, a JSON
+   * socket, or the socket already has too much unsent data).
+   */
+  sendRaw(value) {
+    const ws = this.ws;
+    if (!this.binary || !ws || ws.readyState !== WebSocket.OPEN) return false;
+    if (ws.bufferedAmount > RAW_MAX_BUFFERED) return false;
+    try {
+      ws.send(this.codec.encode(value));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   _fail(id, entry, code) {
     if (!this.pending.has(id)) return;
     clearTimeout(entry.timer);
@@ -153,6 +180,10 @@ export class RoomClient extends EventTarget {
         frame = this.codec.decode(msg.data);
       } catch {
         return; // a frame we cannot read: ignore it rather than crash the page
+      }
+      if (Array.isArray(frame)) {
+        if (frame[0] === "audio") this.dispatchEvent(new CustomEvent("audio", { detail: frame }));
+        return;
       }
       this._onFrame(frame);
     };

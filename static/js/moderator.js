@@ -10,12 +10,14 @@ import {
   renderOutcomes, renderPolls, renderQueue, renderStatements, stanceLabel, statusLabel, tickTimer,
 } from "./ui.js";
 import { api, clock, roomIdFromPath, STANCES, timeOfDay, takeToken } from "./util.js";
+import { mountVoice } from "./voice.js";
 
 const roomId = roomIdFromPath();
 const token = takeToken();
 const params = new URLSearchParams(location.search);
 const storeKey = `yishi.mod.${roomId}`;
 let client = null;
+let voice = null;
 let renderQueued = false;
 let inviteUrl = "";
 
@@ -49,6 +51,7 @@ function main() {
   window.addEventListener("pagehide", () => client.flush());
   window.yishiClient = client; // for the console and the browser tests
   wire();
+  voice = mountVoice(client, { mode: "console" });
   client.start();
   setInterval(tick, 250);
   loadSummary();
@@ -480,6 +483,7 @@ function renderConsole(state) {
   setText($("#publish-btn"), published ? t("mod.republish") : t("mod.publish"));
 
   renderSettings(state);
+  voice.render(state);
 }
 
 function queueControls(box, e, state) {

@@ -12,11 +12,13 @@ import {
   renderFloor, renderOutcomes, renderPolls, renderQueue, renderStatements, stanceLabel, statusLabel, tickTimer,
 } from "./ui.js";
 import { api, clock, roomIdFromPath } from "./util.js";
+import { mountVoice } from "./voice.js";
 
 const roomId = roomIdFromPath();
 const params = new URLSearchParams(location.search);
 const storeKey = `yishi.room.${roomId}`;
 let client = null;
+let voice = null;
 let announcedTurn = null;
 let renderQueued = false;
 
@@ -53,6 +55,7 @@ async function showJoin(message = "") {
     // After the session: the published minutes and the actions' progress, no token needed.
     $("#join-minutes-a").href = `/r/${encodeURIComponent(roomId)}/minutes`;
     show($("#join-minutes"), Boolean(summary.minutes_published));
+    show($("#join-record"), recordsAudio(summary));
     if (summary.settings) roomDefault(summary.settings.lang);
     else if (summary.lang) roomDefault(summary.lang);
   } catch (err) {
@@ -113,6 +116,11 @@ function deviceSecret() {
   return secret;
 }
 
+/** The room keeps its speeches as audio (the summary or the settings say so). */
+function recordsAudio(room) {
+  return Boolean(room && (room.record_audio || (room.settings && room.settings.record_audio)));
+}
+
 function gone(reason) {
   if (client) client.stop();
   view("gone-view");
@@ -147,6 +155,7 @@ function enterRoom(saved) {
   window.addEventListener("pagehide", () => client.flush());
   window.yishiClient = client; // for the console and the browser tests
   wireControls();
+  voice = mountVoice(client, { mode: "room" });
   client.start();
   setInterval(tick, 250);
   if (client.state) render();
@@ -251,6 +260,7 @@ function renderRoom(state) {
   setText($("#agenda-line"), agendaLine(state));
   setText($("#me-line"), you.name ? t("room.me", { name: you.name }) : "");
   show($("#minutes-link"), Boolean(state.room.minutes_published));
+  show($("#record-line"), recordsAudio(state.room));
   $("#minutes-a").href = `/r/${encodeURIComponent(roomId)}/minutes`;
 
   // The floor, and the prompt when it is ours.
@@ -304,6 +314,7 @@ function renderRoom(state) {
   setText($("#chat-hint"), chatHint);
 
   renderOutcomes($("#decision-list"), $("#action-list"), state);
+  voice.render(state);
 }
 
 /** The vote form of one poll card, or the ballot already cast. */

@@ -15,7 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -52,10 +52,12 @@ def free_port() -> int:
 
 
 class Server:
-    """`python3 -m yishi serve` on a free port with its own data folder."""
+    """`python3 -m yishi serve` on a free port with its own data folder
+    (`extra_args`: more options, e.g. `--redis URL` for a node of a cluster)."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *, extra_args: Sequence[str] = ()) -> None:
         self.data_dir = data_dir
+        self.extra_args = list(extra_args)
         self.port = free_port()
         self.log_path = data_dir.parent / "server.log"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -73,7 +75,7 @@ class Server:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "yishi", "serve", "--host", "127.0.0.1",
              "--port", str(self.port), "--data-dir", str(self.data_dir),
-             "--admin-token", ADMIN, "--secret", SECRET],
+             "--admin-token", ADMIN, "--secret", SECRET, *self.extra_args],
             stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
         )
         deadline = time.monotonic() + START_TIMEOUT_S
