@@ -28,7 +28,10 @@ const DECODER_JS = new URL("../vendor/opus-decoder.min.js", import.meta.url);
 const OPUS_RATE = 48000;
 const OPUS_RATES = [8000, 12000, 16000, 24000, 48000];
 const FRAME_MS = [10, 20, 40, 60];
-const MAX_PACKET = 4000; // opus_encode's output bound: 3 x 1275 bytes for 60 ms, rounded up
+// The largest packet either side handles: 3 x 1275 bytes (60 ms of 20 ms
+// frames at the highest rate) fits; it is also opus-decoder's input buffer
+// for one channel (3,840 bytes).
+const MAX_PACKET = 3840;
 
 // libopus constants (opus_defines.h).
 const OPUS_APPLICATION_VOIP = 2048;
@@ -237,7 +240,17 @@ export async function createOpusDecoder({ onPcm }) {
     kind: "wasm",
     decode(data, timestampUs) {
       if (closed) throw new Error("opus-wasm: decoder is closed");
-      const out = decoder.decodeFrame(data instanceof Uint8Array ? data : new Uint8Array(data));
+      const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
+      // The bytes are whatever the floor holder's page sent (the server never
+      // looks inside): none is too short, and one longer than any real packet
+      // would overrun the decoder's input buffer, so it is dropped unread.
+      if (bytes.length > MAX_PACKET) return;
+      let out;
+      try {
+        out = decoder.decodeFrame(bytes);
+      } catch {
+        return;
+      }
       if (out.samplesDecoded > 0) onPcm(out.channelData[0], timestampUs);
     },
     close() {

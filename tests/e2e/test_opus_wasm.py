@@ -180,9 +180,23 @@ def test_wasm_round_trip_correlates_and_packets_are_24_kbits(
           rawFirstByte: enc.packets[0].data[0],
         };
       }
+      // Bytes that are no Opus packet (a page may send anything): skipped,
+      // nothing thrown, and the decoder goes on with the next real packet.
+      const enc = await wasmEncode(make('sine', 48000), 48000, 128);
+      const got = [];
+      const dec = await OPUS.createOpusDecoder({ onPcm: (pcm, ts) => got.push(ts) });
+      // (An empty or TOC-only packet is valid Opus, "frame lost", and gives
+      // concealment audio; these two are not: 63 frames in 2 bytes, and too long.)
+      for (const junk of [Uint8Array.of(0xff, 0xff, 0xff), new Uint8Array(5000).fill(7)]) {
+        dec.decode(junk, 1);
+      }
+      dec.decode(enc.packets[0].data, 2);
+      dec.close();
+      out.junk = got;
       out.csp = window.__csp;
       return out;
     """)
+    assert result.pop("junk") == [2], "junk bytes must be skipped, and a real packet still decode"
     print("\nwasm encoder -> wasm decoder:")
     for key, r in result.items():
         if key == "csp":
