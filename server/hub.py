@@ -34,6 +34,8 @@ CLOSE_GRACE_S = 10.0  # to send the close frame before the connection is cut
 PUMP_BATCH = 64  # frames of a replay per write (and between turns for others)
 PUMP_DRAIN_ABOVE = 64 * 1024  # unsent bytes at which a replay waits for the client
 UNBOUNDED = 1 << 62  # the pump bounds itself (PUMP_DRAIN_ABOVE)
+AUDIO_HELD = 4  # audio frames a listener holds while its connection is behind (240 ms)
+AUDIO_BACKLOG = 4 * 1024  # unsent bytes beyond which audio waits (and the oldest goes)
 
 AsgiSend = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -90,6 +92,7 @@ class Outbox:
     """
 
     __slots__ = (
+        "_audio",
         "_backlog",
         "_direct",
         "_frames",
@@ -116,6 +119,7 @@ class Outbox:
         self._backlog: Iterator[Outgoing] | None = None
         self._waiter: asyncio.Future[None] | None = None
         self._tasks: set[asyncio.Task[None]] | None = None
+        self._audio: deque[Outgoing] | None = None  # audio waiting for the connection
         self.closing: Close | None = None
 
     def send_first(self, frames: Iterator[Outgoing]) -> None:
@@ -139,6 +143,40 @@ class Outbox:
             return
         frames.append(item)
         self._wake()
+
+    @property
+    def streams_audio(self) -> bool:
+        """Whether audio can reach this socket (it needs a direct writer: ``put_audio``)."""
+        return self._writer is not None
+
+    def put_audio(self, item: Outgoing) -> int:
+        """Send an audio frame if the connection keeps up; the number of frames dropped.
+
+        Audio never closes a socket and never waits in front of an event: while
+        the transport holds more than ``AUDIO_BACKLOG`` bytes unsent, frames wait
+        here, at most ``AUDIO_HELD``, the oldest dropped first (a slow phone loses
+        a few ms of sound, never an event). While the welcome and a replay are
+        still being sent, and on the ASGI path, audio is not sent at all.
+        """
+        direct = self._direct
+        if direct is None or self.closing is not None:
+            return 1
+        held = self._audio
+        if held:
+            held.append(item)
+            dropped = 0
+            if len(held) > AUDIO_HELD:
+                held.popleft()
+                dropped = 1
+            if direct.write(b"".join(out.wire for out in held), limit=AUDIO_BACKLOG):
+                held.clear()
+            return dropped
+        if direct.write(item.wire, limit=AUDIO_BACKLOG):
+            return 0
+        if held is None:
+            held = self._audio = deque()
+        held.append(item)
+        return 0
 
     def close_after_pending(self, close: Close) -> None:
         """Close once what is queued has been sent (e.g. 4003 after the removal event)."""

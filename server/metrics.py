@@ -49,6 +49,27 @@ class NodeCollector:
                                   value=node.frames_sent)
         yield CounterMetricFamily("yishi_log_commits", "Durable append transactions",
                                   value=node.backend.commits)
+        yield from _voice(node)
+
+
+def _voice(node: Node) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+    voice = node.voice
+    frames = CounterMetricFamily(
+        "yishi_audio_frames", "Audio frames received from this node's sockets, by result"
+        " (relayed, or why dropped)", labels=["result"])
+    for result, count in voice.frames.items():
+        frames.add_metric([result], count)
+    yield frames
+    yield CounterMetricFamily("yishi_audio_deliveries", "Audio frames sent to listening sockets",
+                              value=voice.deliveries)
+    yield CounterMetricFamily("yishi_audio_listener_drops",
+                              "Audio frames a slow listener's socket dropped (oldest first)",
+                              value=voice.dropped_by_listeners)
+    yield CounterMetricFamily("yishi_audio_frames_from_other_nodes",
+                              "Audio frames heard from other nodes (through Redis)",
+                              value=voice.from_other_nodes)
+    yield GaugeMetricFamily("yishi_audio_listeners", "Sockets listening to their room's voice",
+                            value=sum(len(h.voice.listeners) for h in node.hosts.values()))
 
 
 UNCOUNTED_COMMANDS = frozenset({"poll.vote"})

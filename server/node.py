@@ -36,6 +36,7 @@ from .presence import PresenceReporter
 from .recent import RecentEvents
 from .replica import SNAPSHOT_EVERY, Effects, Replica
 from .snapshots import SnapshotWriter
+from .voice import RoomVoice, VoiceStats
 from .wire import CLOSE_REMOVED
 
 logger = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ class RoomHost:
         self.room_id = room_id
         self.replica = Replica(room_id, node_id=node.node_id)
         self.hub = RoomHub()
+        self.voice = RoomVoice(node.voice)  # its listening sockets
         self.ready = asyncio.Event()
         self.presence = PresenceReporter(self)
         self.last_used = node.clock()  # for unloading an idle room (see Node)
@@ -290,6 +292,8 @@ class Node:
         self._loading: dict[str, asyncio.Task[RoomHost | None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._unsubscribe: Callable[[], None] | None = None
+        self._unsubscribe_audio: Callable[[], None] | None = None
+        self.voice = VoiceStats()
         # Metrics (counters only grow: what unloaded rooms did is kept here).
         self.entries_applied = 0
         self.repair_reads = 0
@@ -304,6 +308,7 @@ class Node:
 
     async def start(self) -> None:
         self._unsubscribe = self.backend.subscribe(self._on_entry)
+        self._unsubscribe_audio = self.backend.subscribe_audio(self._on_audio)
         if self.backend.single_node:
             # The only node hosts every room with something pending, so turns end on
             # time after a restart even if nobody reconnects.
@@ -356,6 +361,8 @@ class Node:
     async def stop(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
+        if self._unsubscribe_audio is not None:
+            self._unsubscribe_audio()
         for host in self.hosts.values():
             host.stop()
         for task in list(self._tasks):
@@ -377,6 +384,13 @@ class Node:
         host = self.hosts.get(room_id)
         if host is not None:
             host.receive(entry)
+
+    def _on_audio(self, room_id: str, frame: bytes) -> None:
+        """A frame another node relayed: to this node's listeners of the room, as it came."""
+        host = self.hosts.get(room_id)
+        if host is not None:
+            self.voice.from_other_nodes += 1
+            host.voice.fan_out(frame, None)
 
     async def host(self, room_id: str) -> RoomHost | None:
         """The room's host, loading it from the log first; None if there is no such room."""

@@ -33,8 +33,10 @@ connection and hands it the transport and the request. The rules:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
+import socket
 from collections import deque
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -67,6 +69,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 INBOX_FRAMES = 16  # frames waiting to be answered before the socket stops reading
+KERNEL_UNSENT = 16 * 1024  # bytes the kernel holds unsent for a socket (TCP_NOTSENT_LOWAT)
 CLOSE_KEEPALIVE = 1011
 CLOSE_INVALID_DATA = 1007
 _SHARED = "_yishi_room_sockets"  # the attribute of uvicorn's Config holding a ServerSockets
@@ -342,6 +345,7 @@ class RoomSocket(asyncio.Protocol):
         conn.send_response(response)
         self._flush()
         self._codec, self._room = codec, unquote(match[1])
+        _bound_unsent(self.transport)
         self.conn_id = next(connection_ids)
         self._timer = shared.loop.call_later(HELLO_TIMEOUT_S, self._hello_late)
         shared.opened(self)
@@ -394,6 +398,9 @@ class RoomSocket(asyncio.Protocol):
             self._cancel_timer()  # the hello (or a frame after it) came in time
         elif session.subscriber.outbox.closing is not None:
             return
+        elif not text and session.takes_audio(payload):
+            session.audio(data)  # at once: audio waits for no command before it
+            return
         inbox = self._inbox
         if inbox is None:
             inbox = self._inbox = deque()
@@ -444,3 +451,19 @@ class RoomSocket(asyncio.Protocol):
         self._timer = None
         refused = hello_late()
         self.close(refused.code, refused.reason)
+
+
+def _bound_unsent(transport: asyncio.Transport) -> None:
+    """Keep what a socket has not sent yet mostly where Yishi can see it.
+
+    Without this the kernel takes megabytes for a slow reader before the
+    transport holds a byte back, and neither the hub's bound (4008) nor the
+    audio's (the oldest frames dropped) would see the client lagging: a phone
+    would get seconds of old sound in front of every event.
+    """
+    sock = transport.get_extra_info("socket")
+    option = getattr(socket, "TCP_NOTSENT_LOWAT", None)
+    if sock is not None and option is not None and sock.family in (socket.AF_INET,
+                                                                  socket.AF_INET6):
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, option, KERNEL_UNSENT)

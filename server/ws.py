@@ -32,6 +32,7 @@ from .fastpath import DirectWriter, Path, direct_writer
 from .hub import Close, Outbox, Subscriber
 from .ratelimit import TokenBucket
 from .tokens import InvalidToken, RevokedToken, TokenClaims
+from .voice import SpeakerGate, is_audio, listen
 from .wire import (
     CLOSE_INTERNAL,
     CLOSE_NO_ROOM,
@@ -140,13 +141,15 @@ def _authenticate(services: Services, host: RoomHost, token: Any) -> TokenClaims
 class Session:
     """An admitted socket in its room: its commands in, its replies and events out."""
 
-    __slots__ = ("_bad", "_bucket", "_path", "claims", "host", "services", "subscriber")
+    __slots__ = ("_bad", "_bucket", "_gate", "_path", "claims", "host", "services",
+                 "subscriber")
 
     def __init__(self, services: Services, admitted: Admitted, subscriber: Subscriber,
                  path: Path) -> None:
         self.services, self.host, self.claims = services, admitted.host, admitted.claims
         self.subscriber, self._path = subscriber, path
         self._bucket: TokenBucket | None = None
+        self._gate: SpeakerGate | None = None  # made by the first audio frame
         self._bad = 0
 
     @classmethod
@@ -179,16 +182,33 @@ class Session:
     def end(self) -> None:
         """Leave the room (the socket has gone, or is closing)."""
         self.host.hub.remove(self.subscriber)
+        self.host.voice.listeners.discard(self.subscriber)
         self.host.presence.disconnected(self.claims.participant_id)
         metrics = self.services.metrics
         metrics.sockets.dec()
         metrics.sockets_by_path.labels(self._path.value).dec()
         self.subscriber.outbox.stop()
 
+    def takes_audio(self, frame: str | bytes) -> bool:
+        """Whether ``frame`` is an audio frame (``voice``), which ``audio`` handles at once."""
+        return self.subscriber.codec.binary and is_audio(frame)
+
+    def audio(self, frame: bytes) -> None:
+        """Relay an audio frame, or drop it (never answered, never a bad frame)."""
+        gate = self._gate
+        if gate is None:
+            gate = self._gate = SpeakerGate(self.services, self.host, self.claims,
+                                            self.subscriber)
+        gate.receive(frame)
+
     async def handle(self, frame: str | bytes) -> bool:
         """Answer one frame. False once the socket is to read no more (its close is
         queued after what it was sent)."""
         subscriber = self.subscriber
+        if self.takes_audio(frame):
+            assert isinstance(frame, bytes)
+            self.audio(frame)
+            return True
         obj: Any = None
         try:
             obj = subscriber.codec.decode(frame)
@@ -215,6 +235,13 @@ class Session:
                 subscriber.send(error_reply(command.id, CommandError(
                     ErrorCode.RATE_LIMITED, f"at most {COMMANDS_PER_SECOND} commands a second")))
                 return True
+        if command.cmd == "audio.listen":
+            try:
+                reply = ok_reply(command.id, listen(self.host, subscriber, command.args))
+            except CommandError as error:
+                reply = error_reply(command.id, error)
+            subscriber.send(reply)
+            return True
         subscriber.send(await execute(self.services, self.host, self.claims, command))
         return True
 

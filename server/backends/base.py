@@ -35,6 +35,9 @@ StoredFrame = tuple[str, int, int, bytes]
 Listener = Callable[[str, Entry], None]
 """Called with ``(room_id, entry)`` for each entry appended, on the event loop."""
 
+AudioListener = Callable[[str, bytes], None]
+"""Called with ``(room_id, frame)`` for each audio frame another node relayed."""
+
 logger = logging.getLogger(__name__)
 
 
@@ -141,6 +144,21 @@ class LogBackend(Protocol):
         not stop the other listeners or the append. Returns a function that
         unsubscribes (calling it twice is harmless).
         """
+        ...
+
+    def publish_audio(self, room_id: str, frame: bytes) -> None:
+        """Hand a relayed audio frame to the other nodes (``subscribe_audio``).
+
+        Audio is ephemeral: never stored, never ordered with the log, best effort
+        (a frame may be dropped, never retried) and this never blocks. A backend
+        with no other node does nothing.
+        """
+        ...
+
+    def subscribe_audio(self, listener: AudioListener) -> Callable[[], None]:
+        """Call ``listener(room_id, frame)`` for every frame another node publishes with
+        :meth:`publish_audio` (never this node's own), on the event loop. Returns a
+        function that unsubscribes."""
         ...
 
     async def get_or_create_secret(self, name: str, make: Callable[[], str]) -> str:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from ..core.types import Entry, Json
 from .base import (
+    AudioListener,
     BackendUnavailable,
     Clock,
     Fanout,
@@ -40,6 +41,7 @@ class MemoryStore:
         self.recordings: dict[str, dict[str, list[StoredFrame]]] = {}
         self.fanouts: tuple[Fanout, ...] = ()  # of the started backends on this store
         self.nodes: set[str] = set()  # ids of the started backends on this store
+        self.audio: dict[str, tuple[AudioListener, ...]] = {}  # node id -> its audio listeners
 
 
 class MemoryBackend:
@@ -107,6 +109,21 @@ class MemoryBackend:
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         return self._fanout.subscribe(listener)
+
+    def publish_audio(self, room_id: str, frame: bytes) -> None:
+        for node_id, listeners in list(self._store.audio.items()):
+            if node_id != self.node_id:
+                for listener in listeners:
+                    listener(room_id, frame)
+
+    def subscribe_audio(self, listener: AudioListener) -> Callable[[], None]:
+        audio = self._store.audio
+        audio[self.node_id] = (*audio.get(self.node_id, ()), listener)
+
+        def unsubscribe() -> None:
+            audio[self.node_id] = tuple(x for x in audio.get(self.node_id, ()) if x is not listener)
+
+        return unsubscribe
 
     async def get_or_create_secret(self, name: str, make: Callable[[], str]) -> str:
         self._check_open()

@@ -43,6 +43,7 @@ from redis.exceptions import RedisError
 from ..core.types import Entry, Json
 from . import redis_keys as keys
 from .base import (
+    AudioListener,
     BackendUnavailable,
     Clock,
     Fanout,
@@ -52,6 +53,7 @@ from .base import (
     pack_body,
     unpack_entry,
 )
+from .redis_audio import AudioChannels
 from .redis_delivery import Delivery
 from .redis_feed import RETRY_MAX_S, Feed
 from .redis_link import SOCKET_TIMEOUT_S, RedisLink, as_bytes
@@ -99,6 +101,7 @@ class RedisBackend:
         self._clock = clock
         self._stamp_clock = stamp_clock
         self._fanout = Fanout()
+        self._audio = AudioChannels(self.node_id)
         self._delivery = Delivery(fanout=self._fanout, read_page=self._read_page,
                                   retry_s=RETRY_MAX_S)
         self._stopping = asyncio.Event()
@@ -130,7 +133,7 @@ class RedisBackend:
         """Connect, subscribe, and learn where every room stands. Raises
         :class:`BackendUnavailable` if Redis cannot be reached now."""
         link = self._link = RedisLink(self.url, client_name=f"yishi-{self.node_id}")
-        self._feed = Feed(link, self._delivery, stopping=self._stopping)
+        self._feed = Feed(link, self._delivery, self._audio, stopping=self._stopping)
         self._heartbeat = Heartbeat(link, self.node_id, ttl_s=self.node_ttl_s,
                                     stopping=self._stopping)
         try:
@@ -151,6 +154,7 @@ class RedisBackend:
             asyncio.create_task(self._feed.run(), name="yishi-redis-feed"),
             asyncio.create_task(self._feed.audit(), name="yishi-redis-audit"),
             asyncio.create_task(self._heartbeat.run(), name="yishi-redis-heartbeat"),
+            asyncio.create_task(self._audio.run(link, self._stopping), name="yishi-redis-audio"),
         ]
 
     async def close(self) -> None:
@@ -282,6 +286,14 @@ class RedisBackend:
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         return self._fanout.subscribe(listener)
+
+    def publish_audio(self, room_id: str, frame: bytes) -> None:
+        if self._open:
+            self._audio.publish(room_id, frame)
+
+    def subscribe_audio(self, listener: AudioListener) -> Callable[[], None]:
+        self._audio.subscribe(listener)
+        return lambda: self._audio.unsubscribe(listener)
 
     # -- secrets, snapshots, health ---------------------------------------------------
 

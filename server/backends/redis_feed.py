@@ -10,6 +10,10 @@ restart); the stored streams make the loss harmless. Three mechanisms feed
   re-read every room whose stored seq is past what was delivered;
 * an audit every second of the rooms active since the last one, which finds a
   lost message that no later message would reveal (the last of a burst).
+
+The same connection hears the rooms' audio (``PSUBSCRIBE yishi:*:au``), handed
+to :class:`~yishi.backends.redis_audio.AudioChannels` as it comes: nothing
+repairs a lost frame.
 """
 
 from __future__ import annotations
@@ -23,11 +27,13 @@ from redis.exceptions import RedisError
 
 from . import redis_keys as keys
 from .base import BackendUnavailable, unpack_entry
+from .redis_audio import AudioChannels
 from .redis_delivery import Delivery, cancelled
 from .redis_link import SOCKET_TIMEOUT_S, RedisLink, nap
 
 logger = logging.getLogger(__name__)
 
+AUDIO_PATTERN = keys.AUDIO_PATTERN.encode()
 RETRY_MIN_S, RETRY_MAX_S = 0.05, 1.0  # reconnect backoff
 PUMP_POLL_S = 1.0  # read timeout, so that silence is noticed
 IDLE_PING_S = 5.0  # ping the connection after this much silence
@@ -37,9 +43,11 @@ AUDIT_S = 1.0  # how often recently active rooms are compared with the stored lo
 class Feed:
     """The pub/sub subscription of one backend, kept alive and complete."""
 
-    def __init__(self, link: RedisLink, delivery: Delivery, *, stopping: asyncio.Event) -> None:
+    def __init__(self, link: RedisLink, delivery: Delivery, audio: AudioChannels, *,
+                 stopping: asyncio.Event) -> None:
         self._link = link
         self._delivery = delivery
+        self._audio = audio
         self._stopping = stopping
         self._pubsub: PubSub | None = None
         self._touched: set[str] = set()  # rooms with entries since the last audit
@@ -55,10 +63,11 @@ class Feed:
         """Subscribe; once this returns, every entry published reaches :meth:`run`."""
         pubsub = self._link.sub_client.pubsub()
         try:
-            await pubsub.psubscribe(keys.CHANNEL_PATTERN)
-            confirmed = await pubsub.get_message(timeout=SOCKET_TIMEOUT_S)
-            if not confirmed or confirmed.get("type") != "psubscribe":
-                raise RedisConnectionError(f"no psubscribe confirmation: {confirmed!r}")
+            await pubsub.psubscribe(keys.CHANNEL_PATTERN, keys.AUDIO_PATTERN)
+            for _ in range(2):
+                confirmed = await pubsub.get_message(timeout=SOCKET_TIMEOUT_S)
+                if not confirmed or confirmed.get("type") != "psubscribe":
+                    raise RedisConnectionError(f"no psubscribe confirmation: {confirmed!r}")
         except BaseException:
             await _close(pubsub)
             raise
@@ -140,7 +149,10 @@ class Feed:
                 continue
             last_heard, pinged = now, None
             if message.get("type") == "pmessage":
-                self._on_message(message["channel"], message["data"])
+                if message["pattern"] == AUDIO_PATTERN:
+                    self._audio.heard(message["channel"], message["data"])
+                else:
+                    self._on_message(message["channel"], message["data"])
 
     def _on_message(self, channel: bytes, data: bytes) -> None:
         room_id = keys.room_of_channel(channel)

@@ -11,6 +11,7 @@ and its script always live on one shard):
     yishi:{room}:rec    set      the turn ids the room has audio kept for (recordings)
     yishi:{room}:rec:<turn> list  the turn's kept audio frames, MessagePack
                                  [speaker, seq, ts, data] each, in the order kept
+    yishi:{room}:au     channel  "<node id> <frame>" for every audio frame a node relayed
 
 Global:
 
@@ -30,6 +31,7 @@ PREFIX = "yishi:"
 ROOMS = "yishi:rooms"
 NODES = "yishi:nodes"
 CHANNEL_PATTERN = "yishi:*:ch"
+AUDIO_PATTERN = "yishi:*:au"
 
 
 def seq_key(room_id: str) -> str:
@@ -61,6 +63,17 @@ def recordings_key(room_id: str) -> str:
 
 def recording_key(room_id: str, turn_id: str) -> str:
     return f"yishi:{{{room_id}}}:rec:{turn_id}"
+
+
+def audio_channel(room_id: str) -> str:
+    return f"yishi:{{{room_id}}}:au"
+
+
+def room_of_audio_channel(name: bytes) -> str | None:
+    """The room id in a channel name from :func:`audio_channel`, or None."""
+    if name.startswith(b"yishi:{") and name.endswith(b"}:au"):
+        return name[len(b"yishi:{") : -len(b"}:au")].decode()
+    return None
 
 
 def secret_key(name: str) -> str:

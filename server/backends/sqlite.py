@@ -33,6 +33,7 @@ from typing import ParamSpec, TypeVar
 
 from ..core.types import Entry, Json
 from .base import (
+    AudioListener,
     BackendUnavailable,
     Clock,
     Fanout,
@@ -274,6 +275,12 @@ class SqliteBackend:
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         return self._fanout.subscribe(listener)
+
+    def publish_audio(self, room_id: str, frame: bytes) -> None:
+        """One node on the file: nobody else to hear it."""
+
+    def subscribe_audio(self, listener: AudioListener) -> Callable[[], None]:
+        return lambda: None
 
     # -- secrets and snapshots (rare: one transaction each, on the write thread) --------
 

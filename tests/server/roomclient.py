@@ -93,6 +93,7 @@ class Client:
         self.proto = proto  # "json" or "msgpack": what the server negotiated
         self.label = label
         self.events: list[Json] = []
+        self.audio: list[list[Any]] = []  # relayed audio frames, as they came
         self.replies: dict[int, Reply] = {}
         self.orphans: list[Json] = []  # replies whose `re` we never sent (bad frames)
         self.frames: list[tuple[str, Any]] = []  # ("event", seq) | ("reply", re), arrival order
@@ -108,7 +109,8 @@ class Client:
 
     @classmethod
     async def open(
-        cls, ws_base: str, room_id: str, proto: str | None = "json", *, label: str = ""
+        cls, ws_base: str, room_id: str, proto: str | None = "json", *, label: str = "",
+        sock: Any = None,
     ) -> Client:
         """Connect to ``/ws/{room_id}``; ``proto=None`` offers no sub-protocol."""
         offered = [PROTOCOLS[proto]] if proto else None
@@ -120,6 +122,7 @@ class Client:
             proxy=None,
             open_timeout=DEFAULT_TIMEOUT,
             close_timeout=2,
+            sock=sock,
         )
         negotiated = ws.subprotocol
         if proto is not None:
@@ -163,7 +166,9 @@ class Client:
                 self._cond.notify_all()
 
     def _file(self, message: Any) -> None:
-        if not isinstance(message, dict):
+        if isinstance(message, list) and message[:1] == ["audio"] and self.proto == "msgpack":
+            self.audio.append(message)
+        elif not isinstance(message, dict):
             self.problems.append(f"non-object frame: {message!r}")
         elif "re" in message:
             re = message["re"]
@@ -208,6 +213,15 @@ class Client:
         if self.proto == "json":
             return json.dumps(message, ensure_ascii=False)
         return cast(bytes, msgpack.packb(message, use_bin_type=True))
+
+    async def send_audio(self, turn: str, seq: int, data: bytes, *, ts: int = 0) -> None:
+        """One audio frame, ``["audio", turn, seq, ts, data]`` (docs/protocol.md)."""
+        await self.send_raw(msgpack.packb(["audio", turn, seq, ts, data], use_bin_type=True))
+
+    async def wait_audio(self, count: int, *, timeout: float = DEFAULT_TIMEOUT) -> list[list[Any]]:
+        """Wait until ``count`` relayed audio frames have come; they are returned."""
+        await self._wait_for(lambda: len(self.audio) >= count, timeout, f"{count} audio frames")
+        return self.audio[:count]
 
     async def send_raw(self, frame: str | bytes) -> None:
         await self.ws.send(frame)

@@ -1,0 +1,142 @@
+"""Voice on the floor: audio frames in, checked against the floor, out to every listener.
+
+An audio frame is a MessagePack array on the room's own socket
+(``["audio", turn, seq, ts, data]``, docs/protocol.md "Voice on the floor").
+It is handled where it arrives, synchronously: no task, no log, no fsync, no
+reply. The checks go cheapest first: size, the socket's rate, the shape, then
+the floor (``core.voice.heard`` on this node's replica). A frame that passes
+is re-framed once with who is heard (``from``, ``chair``; the Opus packet as
+it came) and written to every listening socket of the room on this node
+(``Outbox.put_audio``: bounded, the oldest dropped, never a close), published
+to the other nodes (``LogBackend.publish_audio``: pub/sub, never the stream),
+and kept for the room's recording when the room records. Every frame is
+counted by its result; a dropped frame is never answered.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import msgpack
+
+from .core.types import CommandError, ErrorCode, Json
+from .core.voice import Dropped, heard
+from .hub import Outgoing, Subscriber
+from .ratelimit import TokenBucket
+from .wire import MSGPACK_PROTOCOL
+
+if TYPE_CHECKING:
+    from .app import Services
+    from .node import RoomHost
+    from .tokens import TokenClaims
+
+FRAME_PREFIX = b"\x95\xa5audio"  # MessagePack: a 5-array whose first item is "audio"
+MAX_FRAME_BYTES = 2048  # 60 ms of Opus at 24 kbit/s is about 180 bytes
+FRAMES_PER_SECOND = 60  # per socket (one frame per 20 ms, the shortest frame there is)
+FRAME_BURST = 20
+RESULTS = (*(d.value for d in Dropped), "relayed")
+
+
+def is_audio(payload: str | bytes) -> bool:
+    """Whether a message from a client is an audio frame (every command is a map)."""
+    return isinstance(payload, bytes) and payload.startswith(FRAME_PREFIX)
+
+
+class VoiceStats:
+    """Counters read when /metrics is scraped (plain ints: they move 50 times a
+    second per speaker, and per listener on the way out)."""
+
+    def __init__(self) -> None:
+        self.frames = dict.fromkeys(RESULTS, 0)
+        self.deliveries = 0  # frames written (or held) for a listener
+        self.dropped_by_listeners = 0  # frames a slow listener's socket dropped
+        self.from_other_nodes = 0
+
+
+class RoomVoice:
+    """The listening sockets of one room on this node."""
+
+    __slots__ = ("listeners", "stats")
+
+    def __init__(self, stats: VoiceStats) -> None:
+        self.listeners: set[Subscriber] = set()
+        self.stats = stats
+
+    def fan_out(self, frame: bytes, sender: Subscriber | None) -> None:
+        """Send one relayed frame to every listener but its sender."""
+        out = Outgoing(frame)
+        dropped = sent = 0
+        for listener in self.listeners:
+            if listener is not sender:
+                dropped += listener.outbox.put_audio(out)
+                sent += 1
+        stats = self.stats
+        stats.deliveries += sent
+        stats.dropped_by_listeners += dropped
+
+
+class SpeakerGate:
+    """One socket's audio frames: rate-limited, checked, relayed."""
+
+    __slots__ = ("_bucket", "claims", "host", "services", "subscriber")
+
+    def __init__(self, services: Services, host: RoomHost, claims: TokenClaims,
+                 subscriber: Subscriber) -> None:
+        self.services, self.host, self.claims, self.subscriber = (
+            services, host, claims, subscriber)
+        self._bucket = TokenBucket(rate=FRAMES_PER_SECOND, burst=FRAME_BURST,
+                                   clock=services.clock)
+
+    def receive(self, payload: bytes) -> None:
+        stats = self.services.node.voice
+        result = self._relay(payload)
+        stats.frames[result] += 1
+
+    def _relay(self, payload: bytes) -> str:
+        if len(payload) > MAX_FRAME_BYTES:
+            return Dropped.OVERSIZE.value
+        if not self._bucket.take():
+            return Dropped.RATE.value
+        try:
+            _, turn, seq, ts, data = msgpack.unpackb(payload, raw=False, use_list=True)
+        except Exception:  # noqa: BLE001  (any undecodable frame is just malformed)
+            return Dropped.MALFORMED.value
+        if not (isinstance(turn, str) and isinstance(data, bytes) and _is_int(seq)
+                and _is_int(ts) and seq >= 0):
+            return Dropped.MALFORMED.value
+        services, host = self.services, self.host
+        state = host.state
+        verdict = heard(state, self.claims.participant_id, self.claims.role, turn,
+                        services.clock())
+        if isinstance(verdict, Dropped):
+            return verdict.value
+        frame: bytes = msgpack.packb(
+            ["audio", verdict.turn_id, seq, ts, data, verdict.speaker, verdict.chair],
+            use_bin_type=True)
+        host.voice.fan_out(frame, self.subscriber)
+        services.backend.publish_audio(host.room_id, frame)
+        if state.settings.get("record_audio"):
+            services.recordings.keep(host.room_id, verdict.turn_id, verdict.speaker, seq, ts,
+                                     data)
+        return "relayed"
+
+
+def listen(host: RoomHost, subscriber: Subscriber, args: Json) -> Json:
+    """``audio.listen {on}``: this socket hears the room's voice, or stops hearing it."""
+    on = args.get("on", True)
+    if not isinstance(on, bool):
+        raise CommandError(ErrorCode.BAD_COMMAND, "on must be true or false")
+    if subscriber.codec.name != MSGPACK_PROTOCOL:
+        raise CommandError(ErrorCode.CONFLICT,
+                           "audio travels only on the yishi.v1.msgpack sub-protocol")
+    if on and not subscriber.outbox.streams_audio:
+        raise CommandError(ErrorCode.CONFLICT, "this server cannot send audio on this socket")
+    if on:
+        host.voice.listeners.add(subscriber)
+    else:
+        host.voice.listeners.discard(subscriber)
+    return {"listening": on}
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
