@@ -183,3 +183,38 @@ async def test_a_room_records_nothing_unless_it_says_so(tmp_path: Path) -> None:
         assert minutes["agenda"][0]["turns"][0]["recording"] is None
         await mod.ok("settings.update", record_audio=True)
         assert (await served.room.api.summary(served.room.room_id)).json()["record_audio"]
+
+
+async def test_frames_sent_over_the_socket_are_recorded_as_heard(rec: Recording) -> None:
+    """The whole path: a floor holder's page sends real Opus frames over its msgpack
+    socket, the relay accepts them, a listener hears them, and the turn's recording
+    is those frames (the chair's voice, outside the turn, in the chair's file)."""
+    mod = await rec.room.moderator("msgpack")
+    await mod.ok("session.start")
+    person, speaker = await rec.room.resident("李师傅", "msgpack")
+    _, ear = await rec.room.resident("王阿姨", "msgpack")
+    assert await ear.ok("audio.listen", on=True) == {"listening": True}
+    turn = (await mod.ok("turn.grant", participant_id=person.participant_id))["turn_id"]
+    sound = tone(1.08)  # 18 packets and the encoder's last: within the socket's burst
+    packets = opus_packets(sound)
+    assert len(packets) <= 20
+    for seq, packet in enumerate(packets):
+        await speaker.send_audio(turn, seq, packet, ts=T0 + 60 * seq)
+    heard = await ear.wait_audio(len(packets))
+    assert [frame[4] for frame in heard] == packets
+    await mod.ok("turn.end")
+    await speaker.send_audio(turn, len(packets), packets[0], ts=T0)  # too late: not kept
+    await speaker.ok("ping")  # every frame it sent is handled
+    chair_packets = opus_packets(tone(0.3))
+    for seq, packet in enumerate(chair_packets):
+        await mod.send_audio("", seq, packet, ts=T0 + 10_000 + 60 * seq)
+    await mod.ok("ping")
+
+    _, _, decoded = decode_ogg((await rec.get(turn, rec.room.mod_token)).content)  # type: ignore[attr-defined]
+    assert len(decoded) == len(packets) * FRAME - PRE_SKIP
+    assert correlation(sound, decoded) > 0.9
+    _, _, chair = decode_ogg((await rec.get("chair", rec.room.mod_token)).content)  # type: ignore[attr-defined]
+    assert len(chair) == len(chair_packets) * FRAME - PRE_SKIP
+    minutes = (await rec.room.api.minutes(rec.room.room_id, rec.room.mod_token)).json()
+    assert minutes["agenda"][0]["turns"][0]["recording"] == rec.url(turn)
+    assert minutes["recordings"]["chair"] == rec.url("chair")
