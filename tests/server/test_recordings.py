@@ -11,6 +11,7 @@ import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 from audio import FRAME, RATE, correlation, decode_ogg, opus_packets, tone
 from inprocess import room_on, uvicorn_serving
@@ -30,7 +31,7 @@ class Recording:
     def url(self, track: str) -> str:
         return f"/api/rooms/{self.room.room_id}/recordings/{track}.ogg"
 
-    async def get(self, track: str, token: str | None = None) -> object:
+    async def get(self, track: str, token: str | None = None) -> httpx.Response:
         return await self.room.api.http.get(self.url(track), headers=self.room.api.bearer(token))
 
     def speak(self, turn_id: str, speaker: str, packets: list[bytes], *, seq0: int = 0,
@@ -78,9 +79,9 @@ async def test_a_turn_exports_as_ogg_opus_that_sounds_as_sent(rec: Recording) ->
     await mod.ok("turn.end")
 
     response = await rec.get(turn, rec.room.mod_token)
-    assert response.status_code == 200, response.text  # type: ignore[attr-defined]
-    assert response.headers["content-type"] == "audio/ogg"  # type: ignore[attr-defined]
-    body = response.content  # type: ignore[attr-defined]
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "audio/ogg"
+    body = response.content
     assert body[:4] == b"OggS" and b"OpusHead" in body[:200]
     fmt, duration, decoded = decode_ogg(body)
     assert fmt == "ogg"
@@ -93,8 +94,8 @@ async def test_only_the_moderator_downloads_until_published(rec: Recording) -> N
     mod, speaker, turn = await floor(rec)
     resident, _ = await rec.room.resident("李四")
     rec.speak(turn, speaker, opus_packets(tone(0.5)))
-    assert_http_error(await rec.get(turn), (401, "unauthorized"))  # type: ignore[arg-type]
-    assert_http_error(await rec.get(turn, resident.token),  # type: ignore[arg-type]
+    assert_http_error(await rec.get(turn), (401, "unauthorized"))
+    assert_http_error(await rec.get(turn, resident.token),
                       (403, "forbidden"))
     minutes = (await rec.room.api.minutes(rec.room.room_id, rec.room.mod_token)).json()
     link = minutes["agenda"][0]["turns"][0]["recording"]
@@ -105,7 +106,7 @@ async def test_only_the_moderator_downloads_until_published(rec: Recording) -> N
     assert public["agenda"][0]["turns"][0]["recording"] is None
 
     await mod.ok("recordings.publish", on=True)
-    assert (await rec.get(turn)).status_code == 200  # type: ignore[attr-defined]
+    assert (await rec.get(turn)).status_code == 200
     public = (await rec.room.api.http.get(
         f"/api/rooms/{rec.room.room_id}/minutes", params={"copy": "public"},
         headers=rec.room.api.bearer(rec.room.mod_token))).json()
@@ -116,7 +117,8 @@ async def test_only_the_moderator_downloads_until_published(rec: Recording) -> N
 
 async def test_the_chair_and_unrecorded_turns(rec: Recording) -> None:
     mod, speaker, turn = await floor(rec)
-    chair = mod.you["participant_id"]  # type: ignore[index]
+    assert mod.you is not None
+    chair = mod.you["participant_id"]
     rec.speak(turn, speaker, opus_packets(tone(0.6)))
     rec.speak(turn, chair, opus_packets(tone(0.3)), ts0=T0 + 100)  # the chair interjects
     rec.speak("", chair, opus_packets(tone(0.3)), ts0=T0 + 5000)
@@ -126,11 +128,11 @@ async def test_the_chair_and_unrecorded_turns(rec: Recording) -> None:
     quiet = (await mod.ok("turn.grant", participant_id=other.participant_id))["turn_id"]
     rec.speak(quiet, other.participant_id, opus_packets(tone(0.3)))  # (a relay would not)
     token = rec.room.mod_token
-    assert_http_error(await rec.get(quiet, token), (404, "not_found"))  # type: ignore[arg-type]
-    assert_http_error(await rec.get("t999999", token),  # type: ignore[arg-type]
+    assert_http_error(await rec.get(quiet, token), (404, "not_found"))
+    assert_http_error(await rec.get("t999999", token),
                       (404, "not_found"))
-    _, _, turn_audio = decode_ogg((await rec.get(turn, token)).content)  # type: ignore[attr-defined]
-    _, _, chair_audio = decode_ogg((await rec.get("chair", token)).content)  # type: ignore[attr-defined]
+    _, _, turn_audio = decode_ogg((await rec.get(turn, token)).content)
+    _, _, chair_audio = decode_ogg((await rec.get("chair", token)).content)
     assert len(turn_audio) == len(opus_packets(tone(0.6))) * FRAME - PRE_SKIP
     assert len(chair_audio) >= 2 * len(opus_packets(tone(0.3))) * FRAME - PRE_SKIP
 
@@ -140,7 +142,7 @@ async def test_erasing_removes_every_byte_and_every_link(rec: Recording) -> None
     packets = opus_packets(tone(1.0))
     rec.speak(turn, speaker, packets)
     await mod.ok("recordings.publish", on=True)
-    assert (await rec.get(turn)).status_code == 200  # type: ignore[attr-defined]
+    assert (await rec.get(turn)).status_code == 200
     assert any(packets[5] in f.read_bytes() for f in rec.data.iterdir())
 
     erased_before = rec.services.recordings.erased
@@ -149,8 +151,8 @@ async def test_erasing_removes_every_byte_and_every_link(rec: Recording) -> None
     # The node queued the erase when it heard the entry: a flush now comes after it.
     await rec.services.recordings.flush(rec.room.room_id)
     assert rec.services.recordings.erased == erased_before + 1
-    assert_http_error(await rec.get(turn), (404, "not_found"))  # type: ignore[arg-type]
-    assert_http_error(await rec.get(turn, rec.room.mod_token),  # type: ignore[arg-type]
+    assert_http_error(await rec.get(turn), (404, "not_found"))
+    assert_http_error(await rec.get(turn, rec.room.mod_token),
                       (404, "not_found"))
     minutes = (await rec.room.api.minutes(rec.room.room_id, rec.room.mod_token)).json()
     assert minutes["agenda"][0]["turns"][0]["recording"] is None
@@ -176,7 +178,7 @@ async def test_a_room_records_nothing_unless_it_says_so(tmp_path: Path) -> None:
         assert summary["record_audio"] is False
         mod, speaker, turn = await floor(served)
         served.speak(turn, speaker, opus_packets(tone(0.3)))  # (a relay would not call)
-        assert_http_error(await served.get(turn, served.room.mod_token),  # type: ignore[arg-type]
+        assert_http_error(await served.get(turn, served.room.mod_token),
                           (404, "not_found"))
         minutes = (await served.room.api.minutes(served.room.room_id,
                                                  served.room.mod_token)).json()
@@ -210,10 +212,10 @@ async def test_frames_sent_over_the_socket_are_recorded_as_heard(rec: Recording)
         await mod.send_audio("", seq, packet, ts=T0 + 10_000 + 60 * seq)
     await mod.ok("ping")
 
-    _, _, decoded = decode_ogg((await rec.get(turn, rec.room.mod_token)).content)  # type: ignore[attr-defined]
+    _, _, decoded = decode_ogg((await rec.get(turn, rec.room.mod_token)).content)
     assert len(decoded) == len(packets) * FRAME - PRE_SKIP
     assert correlation(sound, decoded) > 0.9
-    _, _, chair = decode_ogg((await rec.get("chair", rec.room.mod_token)).content)  # type: ignore[attr-defined]
+    _, _, chair = decode_ogg((await rec.get("chair", rec.room.mod_token)).content)
     assert len(chair) == len(chair_packets) * FRAME - PRE_SKIP
     minutes = (await rec.room.api.minutes(rec.room.room_id, rec.room.mod_token)).json()
     assert minutes["agenda"][0]["turns"][0]["recording"] == rec.url(turn)
