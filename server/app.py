@@ -62,7 +62,7 @@ class Services:
     admin_failures: KeyedBuckets = field(init=False)
 
     def __post_init__(self) -> None:
-        self.recordings = Recordings(self.backend)
+        self.recordings = Recordings(self.backend, self.node)
         self.joins = JoinLimiter(clock=self.clock)
         self.admin_failures = KeyedBuckets(rate=FAILED_ADMIN_PER_MINUTE / 60,
                                            burst=FAILED_ADMIN_PER_MINUTE, clock=self.clock)
@@ -105,6 +105,7 @@ def create_app(config: Config, *, clock: Callable[[], int] = wall_clock,
         services.metrics.watch(node)
         app.state.services = services
         await node.start()
+        services.recordings.start()  # after the node: it hears an erase once applied
         if on_ready is not None:
             on_ready(services)
         try:
@@ -114,6 +115,7 @@ def create_app(config: Config, *, clock: Callable[[], int] = wall_clock,
                 for sub in list(host.hub.subscribers):
                     sub.outbox.close_now(Close(CLOSE_RESTARTING, "server restarting"))
             await node.stop()
+            await services.recordings.close()
             await backend.close()
 
     rooms = "/api/rooms/{room_id}"
@@ -129,6 +131,7 @@ def create_app(config: Config, *, clock: Callable[[], int] = wall_clock,
         Route(f"{rooms}/tokens/{{participant_id}}", http_api.revoke_tokens, methods=["DELETE"]),
         Route(f"{rooms}/qr.svg", http_api.room_qr),
         Route(f"{rooms}/minutes", http_api.minutes),
+        Route(f"{rooms}/recordings/{{track}}.ogg", http_api.recording),
         Route("/", page("index.html")),
         Route("/r/{room_id}", page("room.html")),
         Route("/r/{room_id}/minutes", page("minutes.html")),

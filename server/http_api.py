@@ -5,6 +5,7 @@ Errors answer ``{"error": {"code", "message"}}`` with the status that fits the c
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hmac
 import secrets
@@ -20,7 +21,9 @@ from .core.state import RULES_VERSION
 from .core.types import CommandError, ErrorCode, Json, Role
 from .core.views import summary
 from .minutes import FORMATS, render_minutes
+from .minutes.model import CHAIR
 from .minutes.render_html import CSP as MINUTES_CSP
+from .oggopus import Frame, ogg_opus
 from .qr import qr_svg
 from .tokens import InvalidToken, TokenClaims
 from .wire import loads_json
@@ -344,6 +347,51 @@ async def minutes(request: Request) -> Response:
                     headers={**headers, "cache-control": "no-store",
                              "content-disposition":
                                  f'inline; filename="minutes-{host.room_id}.{fmt}"'})
+
+
+@api
+async def recording(request: Request) -> Response:
+    """A turn's recording as Ogg Opus (``chair``: the chair's voice outside the turns).
+
+    The moderator's (bearer token) until the moderator publishes the recordings,
+    then anyone's. ``404`` for a turn the room did not record, or whose recording
+    was erased (the log says which: core/recordings.py), or with no audio kept.
+    """
+    services = services_of(request)
+    host = await room_host(request)
+    if not host.state.recordings_published:
+        moderator_claims(request, host)
+    frames = await _recorded_frames(services, host, request.path_params["track"])
+    if not frames:
+        raise fail(ErrorCode.NOT_FOUND, "no recording of that turn")
+    body = await asyncio.to_thread(ogg_opus, frames)
+    track = request.path_params["track"]
+    return Response(body, media_type="audio/ogg", headers={
+        "cache-control": "private, no-store",
+        "content-disposition": f'attachment; filename="{host.room_id}-{track}.ogg"'})
+
+
+async def _recorded_frames(services: Services, host: RoomHost, track: str) -> list[Frame]:
+    """The turn's floor holder's frames; or, for ``chair``, everyone else's (the chair
+    outside a turn, and speaking during one), in the order they were captured."""
+    state = host.state
+    turns = {t.turn_id: t for item in state.agenda for t in item.turns if t.recorded}
+    recordings = services.recordings
+    if track != CHAIR:
+        turn = turns.get(track)
+        if turn is None:
+            return []
+        frames = await recordings.frames(host.room_id, turn.turn_id)
+        return [f for f in frames if f[0] == turn.participant_id]
+    if not state.chair_recorded:
+        return []
+    chair = await recordings.frames(host.room_id, "")
+    for turn_id in await services.backend.recorded_turns(host.room_id):
+        turn = turns.get(turn_id)
+        if turn is not None:
+            chair += [f for f in await services.backend.recording_frames(host.room_id, turn_id)
+                      if f[0] != turn.participant_id]
+    return sorted(chair, key=lambda f: f[2])  # by capture time (a stable sort)
 
 
 async def healthz(request: Request) -> Response:

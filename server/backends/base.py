@@ -26,6 +26,12 @@ from ..core.types import Entry, Json
 Clock = Callable[[], int]
 """Wall clock in Unix milliseconds; injected so tests can move time (even backwards)."""
 
+RecordedFrame = tuple[str, str, int, int, bytes]
+"""One kept audio frame: ``(turn_id, speaker, seq, ts, data)`` (see ``server/recordings.py``)."""
+
+StoredFrame = tuple[str, int, int, bytes]
+"""A kept frame as read back for one turn: ``(speaker, seq, ts, data)``."""
+
 Listener = Callable[[str, Entry], None]
 """Called with ``(room_id, entry)`` for each entry appended, on the event loop."""
 
@@ -176,6 +182,26 @@ class LogBackend(Protocol):
         """Destroy the key for good: afterwards no copy of it may be read from the store
         or its files (a deleted row is overwritten, a write-ahead log truncated).
         Destroying a key that is gone does nothing."""
+        ...
+
+    async def add_recording_frames(self, room_id: str, frames: list[RecordedFrame]) -> None:
+        """Keep ``frames`` (audio of ``room_id``'s turns) outside the log, after those kept
+        before: one write for the whole batch. Never replayed, never in a snapshot."""
+        ...
+
+    async def recording_frames(self, room_id: str, turn_id: str) -> list[StoredFrame]:
+        """The frames kept for ``turn_id`` (``""``: the chair outside a turn), in the order
+        they were kept; ``[]`` if none (or erased)."""
+        ...
+
+    async def recorded_turns(self, room_id: str) -> list[str]:
+        """The turn ids ``room_id`` has frames kept for, sorted."""
+        ...
+
+    async def drop_recordings(self, room_id: str) -> None:
+        """Destroy every frame kept for ``room_id`` for good, as :meth:`drop_ballot_key`
+        does a key (a deleted row overwritten, a write-ahead log truncated). Dropping
+        what is gone does nothing."""
         ...
 
     async def save_snapshot(self, room_id: str, seq: int, blob: bytes) -> None:

@@ -21,6 +21,8 @@ from .base import (
     Clock,
     Fanout,
     Listener,
+    RecordedFrame,
+    StoredFrame,
     next_stamp,
     pack_body,
     unpack_entry,
@@ -35,6 +37,8 @@ class MemoryStore:
         self.secrets: dict[str, str] = {}
         self.snapshots: dict[str, tuple[int, bytes]] = {}
         self.ballot_keys: dict[str, bytes] = {}
+        # room -> turn -> kept audio frames (speaker, seq, ts, data), in order kept.
+        self.recordings: dict[str, dict[str, list[StoredFrame]]] = {}
         self.fanouts: tuple[Fanout, ...] = ()  # of the started backends on this store
         self.nodes: set[str] = set()  # ids of the started backends on this store
         self.audio: dict[str, tuple[AudioListener, ...]] = {}  # node id -> its audio listeners
@@ -138,6 +142,24 @@ class MemoryBackend:
     async def drop_ballot_key(self, key_id: str) -> None:
         self._check_open()
         self._store.ballot_keys.pop(key_id, None)
+
+    async def add_recording_frames(self, room_id: str, frames: list[RecordedFrame]) -> None:
+        self._check_open()
+        turns = self._store.recordings.setdefault(room_id, {})
+        for turn_id, speaker, seq, ts, data in frames:
+            turns.setdefault(turn_id, []).append((speaker, seq, ts, bytes(data)))
+
+    async def recording_frames(self, room_id: str, turn_id: str) -> list[StoredFrame]:
+        self._check_open()
+        return list(self._store.recordings.get(room_id, {}).get(turn_id, ()))
+
+    async def recorded_turns(self, room_id: str) -> list[str]:
+        self._check_open()
+        return sorted(self._store.recordings.get(room_id, {}))
+
+    async def drop_recordings(self, room_id: str) -> None:
+        self._check_open()
+        self._store.recordings.pop(room_id, None)
 
     async def save_snapshot(self, room_id: str, seq: int, blob: bytes) -> None:
         self._check_open()

@@ -8,6 +8,9 @@ and its script always live on one shard):
                                  fields a = at (Unix ms), b = the MessagePack body
     yishi:{room}:snap   hash     seq, blob: the newest state snapshot
     yishi:{room}:ch     channel  "<seq> <at> <body>" for every entry appended
+    yishi:{room}:rec    set      the turn ids the room has audio kept for (recordings)
+    yishi:{room}:rec:<turn> list  the turn's kept audio frames, MessagePack
+                                 [speaker, seq, ts, data] each, in the order kept
     yishi:{room}:au     channel  "<node id> <frame>" for every audio frame a node relayed
 
 Global:
@@ -52,6 +55,14 @@ def room_of_channel(name: bytes) -> str | None:
     if name.startswith(b"yishi:{") and name.endswith(b"}:ch"):
         return name[len(b"yishi:{") : -len(b"}:ch")].decode()
     return None
+
+
+def recordings_key(room_id: str) -> str:
+    return f"yishi:{{{room_id}}}:rec"
+
+
+def recording_key(room_id: str, turn_id: str) -> str:
+    return f"yishi:{{{room_id}}}:rec:{turn_id}"
 
 
 def audio_channel(room_id: str) -> str:

@@ -38,6 +38,8 @@ from .base import (
     Clock,
     Fanout,
     Listener,
+    RecordedFrame,
+    StoredFrame,
     next_stamp,
     pack_body,
     unpack_entry,
@@ -61,6 +63,11 @@ CREATE TABLE IF NOT EXISTS snapshots (
 );
 CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS ballot_keys (key_id TEXT PRIMARY KEY, key BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS recordings (
+    id INTEGER PRIMARY KEY, room TEXT NOT NULL, turn TEXT NOT NULL, speaker TEXT NOT NULL,
+    seq INTEGER NOT NULL, ts INTEGER NOT NULL, data BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS recordings_by_turn ON recordings (room, turn, id);
 """
 FOLDER_MODE = 0o700  # the data folder: its files hold the log, the tokens' key, ballot keys
 FILE_MODE = 0o600  # the database; SQLite gives its -wal and -shm files the same mode
@@ -322,17 +329,67 @@ class SqliteBackend:
     def _delete_ballot_key(self, key_id: str) -> None:
         conn = self._connection(self._wconn)
         conn.execute("DELETE FROM ballot_keys WHERE key_id = ?", (key_id,))
-        # The key's row is zeroed (secure_delete) once the page is back in the main
-        # file; the write-ahead log still holds the page images that had it until a
-        # checkpoint truncates it. A reader in the middle of a query can hold that
-        # up: try again a few times (the key is gone from every read regardless).
+        self._truncate_wal("a key was destroyed")
+
+    def _truncate_wal(self, why: str) -> None:
+        """After a secure delete: a deleted row is zeroed (secure_delete) once its page is
+        back in the main file; the write-ahead log still holds the page images that had
+        it until a checkpoint truncates it. A reader in the middle of a query can hold
+        that up: try again a few times (the row is gone from every read regardless)."""
+        conn = self._connection(self._wconn)
         for _ in range(50):
             busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
             if not busy:
                 return
             time.sleep(0.01)
-        logger.warning("sqlite: the write-ahead log could not be truncated after a key"
-                       " was destroyed; it will be at the next checkpoint")
+        logger.warning("sqlite: the write-ahead log could not be truncated after %s;"
+                       " it will be at the next checkpoint", why)
+
+    # -- recordings (batches of audio frames, on the write thread between appends) ------
+
+    async def add_recording_frames(self, room_id: str, frames: list[RecordedFrame]) -> None:
+        await self._write(self._store_frames, room_id, list(frames))
+
+    def _store_frames(self, room_id: str, frames: list[RecordedFrame]) -> None:
+        conn = self._connection(self._wconn)
+        # One transaction (one fsync) for the batch, never one per frame.
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.executemany(
+                "INSERT INTO recordings (room, turn, speaker, seq, ts, data)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [(room_id, turn, speaker, seq, ts, bytes(data))
+                 for turn, speaker, seq, ts, data in frames])
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    async def recording_frames(self, room_id: str, turn_id: str) -> list[StoredFrame]:
+        return await self._read(self._query_frames, room_id, turn_id)
+
+    def _query_frames(self, room_id: str, turn_id: str) -> list[StoredFrame]:
+        rows = self._connection(self._rconn).execute(
+            "SELECT speaker, seq, ts, data FROM recordings WHERE room = ? AND turn = ?"
+            " ORDER BY id", (room_id, turn_id))
+        return [(str(speaker), int(seq), int(ts), bytes(data)) for speaker, seq, ts, data in rows]
+
+    async def recorded_turns(self, room_id: str) -> list[str]:
+        return await self._read(self._query_recorded_turns, room_id)
+
+    def _query_recorded_turns(self, room_id: str) -> list[str]:
+        rows = self._connection(self._rconn).execute(
+            "SELECT DISTINCT turn FROM recordings WHERE room = ? ORDER BY turn", (room_id,))
+        return [str(turn) for (turn,) in rows]
+
+    async def drop_recordings(self, room_id: str) -> None:
+        await self._write(self._delete_recordings, room_id)
+
+    def _delete_recordings(self, room_id: str) -> None:
+        conn = self._connection(self._wconn)
+        conn.execute("DELETE FROM recordings WHERE room = ?", (room_id,))
+        self._truncate_wal("recordings were erased")
 
     async def save_snapshot(self, room_id: str, seq: int, blob: bytes) -> None:
         await self._write(self._store_snapshot, room_id, seq, bytes(blob))

@@ -204,6 +204,14 @@ class SettingsUpdate:
     chat_rate: int | None = opt(SETTINGS_CHECKS["chat_rate"])
     invite_mode: str | None = opt(SETTINGS_CHECKS["invite_mode"])
     lang: str | None = opt(SETTINGS_CHECKS["lang"])
+    record_audio: bool | None = opt(SETTINGS_CHECKS["record_audio"])  # rules 5
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordingsPublish:
+    """Rules 5: whether the public minutes link the turns' recordings."""
+
+    on: bool = arg(boolean)
 
 
 assert set(SETTINGS_CHECKS) == set(DEFAULT_SETTINGS) == {f.name for f in fields(SettingsUpdate)}

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from . import args as a
-from . import chat, floor, polls, session, system
+from . import chat, floor, polls, recordings, session, system
 from .schema import parse, to_log
 from .types import CommandError, ErrorCode, Json, Role
 
@@ -127,6 +127,11 @@ TABLE: dict[str, Command] = _rows(
       frozenset({Role.MODERATOR, Role.OFFICE}), check=session.action_update_check,
       screened=(("note", REC),)),
     C("minutes.publish", a.MinutesPublish, session.minutes_publish, MODERATOR),
+    # -- recordings of the turns' audio, rules 5 (recordings.py) ---------------------------
+    C("recordings.publish", a.RecordingsPublish, recordings.recordings_publish, MODERATOR,
+      check=recordings.recordings_check),
+    C("recordings.erase", a.NoArgs, recordings.recordings_erase, MODERATOR,
+      check=recordings.recordings_check),
     # -- entries the server appends (system.py) ------------------------------------------
     C("room.create", a.RoomCreate, system.room_create, NOBODY, client=False,
       screened=(("title", REC), ("topic", REC), ("agenda", REC), ("moderator_name", "name"))),

@@ -91,7 +91,8 @@ def _give_floor(ctx: Context, participant_id: str, stance: str, *, override: boo
     started = ctx.at
     turn = Turn(turn_id=ctx.new_id("t"), item_id=item.item_id, participant_id=participant_id,
                 name=person.name, stance=stance, started_at=started,
-                ends_at=started + state.settings["turn_seconds"] * 1000, override=override)
+                ends_at=started + state.settings["turn_seconds"] * 1000, override=override,
+                recorded=bool(state.settings.get("record_audio")))  # rules 5
     state.turn = turn
     item.turns.append(turn)
     ctx.emit("turn.started", turn.to_wire())

@@ -226,6 +226,7 @@ SETTINGS_CHECKS: dict[str, Check] = {
     "chat_rate": integer(0, 600),
     "invite_mode": one_of("open", "personal"),
     "lang": one_of("zh", "en"),
+    "record_audio": boolean,
 }
 
 

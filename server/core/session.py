@@ -18,6 +18,7 @@ from . import args as a
 from .context import Context
 from .floor import end_turn
 from .polls import close_poll
+from .recordings import recording_switched
 from .schema import to_log
 from .state import Action, AgendaItem, Decision, Note, Participant
 from .types import CommandError, ErrorCode, Json, Role
@@ -93,11 +94,15 @@ POLL_MEANING = ("revote", "invite_mode")  # settings that change what an open po
 
 
 def settings_update_check(ctx: Context, args: a.SettingsUpdate) -> None:
-    """no setting; revote or invite_mode while a poll is open"""
+    """no setting (record_audio: rules 5); revote or invite_mode while a poll is open"""
     patch = to_log(args)
     if not patch:
         raise CommandError(ErrorCode.BAD_COMMAND, "settings.update needs at least one setting")
     state = ctx.state
+    unknown = sorted(k for k in patch if k not in state.settings)
+    if unknown:  # a setting newer than the room's rules
+        raise CommandError(ErrorCode.BAD_COMMAND,
+                           f"this room has no setting {', '.join(unknown)} (its rules predate it)")
     if state.rules.sealed_ballots and any(p.status == "open" for p in state.polls.values()):
         # A ballot cast under one rule must be counted under it: with revote switched
         # on, whoever holds a voter's code could vote again and read the change.
@@ -110,6 +115,7 @@ def settings_update_check(ctx: Context, args: a.SettingsUpdate) -> None:
 def settings_update(ctx: Context, args: a.SettingsUpdate) -> Json:
     patch = to_log(args)
     ctx.state.settings.update(patch)
+    recording_switched(ctx.state)
     ctx.emit("settings.changed", dict(ctx.state.settings))
     if "policy" in patch:
         ctx.emit_queue()

@@ -24,6 +24,8 @@ DEFAULT_SETTINGS: Json = {
     "chat_rate": 10,
     "invite_mode": "open",
     "lang": "zh",
+    # Rules 5: keep each turn's audio (server/recordings.py); off unless the room says so.
+    "record_audio": False,
 }
 
 
@@ -48,6 +50,10 @@ class Rules:
     # Settings that change a poll's meaning wait until no poll is open, and a
     # personal invite code binds to the first device that claims it (system.py).
     sealed_ballots: bool = False
+    # 5: a room may record its turns' audio (the setting ``record_audio``, off by
+    # default, so a new setting appears in its settings), and a moderator publishes
+    # or erases the recordings (``recordings.publish``, ``recordings.erase``).
+    recordings: bool = False
 
 
 RULES = {
@@ -55,10 +61,19 @@ RULES = {
     2: Rules(coalesce_hands=True, hall_only_proxies=False),
     3: Rules(coalesce_hands=True, hall_only_proxies=True),
     4: Rules(coalesce_hands=True, hall_only_proxies=True, sealed_ballots=True),
+    5: Rules(coalesce_hands=True, hall_only_proxies=True, sealed_ballots=True, recordings=True),
 }
 # Bump (and add a golden log under tests/core/golden/) when a rule changes in a
 # way that would replay an old log differently.
-RULES_VERSION = 4
+RULES_VERSION = 5
+
+
+def default_settings(rules: Rules) -> Json:
+    """The settings a room starts with under ``rules`` (older rules lack newer ones)."""
+    settings = dict(DEFAULT_SETTINGS)
+    if not rules.recordings:
+        del settings["record_audio"]
+    return settings
 
 
 @dataclass(slots=True)
@@ -168,6 +183,9 @@ class Turn:
     duration_ms: int | None = None
     extended_ms: int = 0
     statements: list[Statement] = field(default_factory=list)
+    # Rules 5: the room recorded audio at some time during this turn, and the
+    # recordings were not erased since (its frames may be in the side store).
+    recorded: bool = False
 
     def to_wire(self) -> Json:
         return {
@@ -416,6 +434,12 @@ class RoomState:
     # Indexes, so a welcome costs the same in a room of 50 or 50,000 (ordered sets).
     announced_ids: dict[str, None] = field(default_factory=dict)  # people everyone hears of
     pinned_ids: dict[str, None] = field(default_factory=dict)  # pinned chat, in pin order
+    # Rules 5: recordings (core/recordings.py). ``chair_recorded``: the room recorded at
+    # some time since the last erasure (the chair's voice outside turns may be kept);
+    # ``recordings_erased``: when each erasure was logged.
+    recordings_published: bool = False
+    chair_recorded: bool = False
+    recordings_erased: list[int] = field(default_factory=list)
 
     def add_participant(self, person: Participant) -> None:
         self.participants[person.participant_id] = person

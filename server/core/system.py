@@ -11,8 +11,9 @@ from __future__ import annotations
 from . import args as a
 from .context import Context
 from .floor import enforce_deadlines
+from .recordings import recording_switched
 from .session import agenda_data
-from .state import DEFAULT_SETTINGS, RULES, AgendaItem, Participant
+from .state import RULES, AgendaItem, Participant, default_settings
 from .types import CommandError, ErrorCode, Json, Role
 
 MAX_PARTICIPANTS = 50_000  # every snapshot and the minutes list them all
@@ -36,11 +37,17 @@ def room_create(ctx: Context, args: a.RoomCreate) -> Json:
     version = rules_version_of(args, ctx.at)
     if version not in RULES:
         raise CommandError(ErrorCode.BAD_COMMAND, f"rules version {version} is not known here")
+    settings = default_settings(RULES[version])
+    unknown = sorted(k for k in (args.settings or {}) if k not in settings)
+    if unknown:
+        raise CommandError(ErrorCode.BAD_COMMAND, f"rules version {version} has no setting"
+                           f" {', '.join(unknown)}")
     state.title = args.title
     state.topic = args.topic
     state.created_at = ctx.at
     state.rules_version = version
-    state.settings = {**DEFAULT_SETTINGS, **(args.settings or {})}
+    state.settings = {**settings, **(args.settings or {})}
+    recording_switched(state)
     titles = args.agenda or [state.title]
     state.agenda = [AgendaItem(item_id=ctx.new_id("i", n), title=t) for n, t in enumerate(titles)]
     state.invite_code = args.invite_code

@@ -129,6 +129,9 @@ def snapshot(state: RoomState, viewer: Viewer) -> Json:
         "you": {**you.to_wire(), "ballots": ballots,
                 "queue_entry": ctx.queue_entry(viewer.participant_id) if waiting else None},
     }
+    if state.rules.recordings:  # rules 5: as recordings.published/erased said
+        out["room"]["recordings"] = {"published": state.recordings_published,
+                                     "erased_at": list(state.recordings_erased)}
     if viewer.moderator:
         out["room"]["invite_code"] = state.invite_code
         out["held"] = [{**m.to_wire(), "reasons": list(m.reasons)}
@@ -144,6 +147,8 @@ def summary(state: RoomState) -> Json:
         "agenda": [i.title for i in state.agenda], "current": state.current,
         "lang": state.settings["lang"], "invite_mode": state.settings["invite_mode"],
         "minutes_published": state.minutes_published, "minutes_url": state.minutes_url,
+        # The join page says so when a room records its turns' audio (rules 5).
+        "record_audio": bool(state.settings.get("record_audio")),
         "created_at": state.created_at, "started_at": state.started_at,
         "ended_at": state.ended_at,
         "participants": sum(1 for p in state.participants.values() if not p.removed),

@@ -11,6 +11,11 @@ and says nothing the room's public stream did not say:
   everyone: the counts if ``live_results``, else nothing but ``eligible``.
 * Held chat never appears; approved or pinned messages do, as the room saw
   them (a masked text stays masked). Removed messages do not.
+* Recordings (rooms under rules 5 only, so older exports rebuild unchanged):
+  each turn the room recorded, and did not erase since, has a ``recording``
+  link, and ``recordings`` says whether they are published, the chair's link
+  and when they were erased. The public copy has the links only once the
+  moderator published them (``recordings.publish``); otherwise ``null``.
 
 Two copies are made from the same state. The moderator's copy (``public=False``)
 keeps the attendance record: who joined, how, and their online spans. The
@@ -45,6 +50,7 @@ ROLL_CALL_FOR_NAMED_POLLS = True
 
 
 PUBLIC = "public"  # the ``copy`` field of the public copy
+CHAIR = "chair"  # the recording of the chair's voice (never a turn id: those are t<seq>)
 
 
 def build_minutes(state: RoomState, *, digest: str, public: bool = False) -> Json:
@@ -56,6 +62,7 @@ def build_minutes(state: RoomState, *, digest: str, public: bool = False) -> Jso
     above), else the moderator's.
     """
     item_ids = {item.item_id for item in state.agenda}
+    links = not public or state.recordings_published
     model: Json = {
         "schema": SCHEMA,
         "room_id": state.room_id,
@@ -79,7 +86,7 @@ def build_minutes(state: RoomState, *, digest: str, public: bool = False) -> Jso
         "code_resets": [{"participant_id": r["participant_id"], "name": r["name"],
                          "by": state.participants[r["by"]].name, "at": r["at"]}
                         for r in state.code_resets],
-        "agenda": [_item(state, n, item) for n, item in enumerate(state.agenda)],
+        "agenda": [_item(state, n, item, links=links) for n, item in enumerate(state.agenda)],
         "actions": [_action(state, a.action_id) for a in state.actions.values()],
         # Notes taken on an item that agenda.set later dropped.
         "unfiled_notes": [n.to_wire() for n in state.notes if n.item_id not in item_ids],
@@ -87,6 +94,13 @@ def build_minutes(state: RoomState, *, digest: str, public: bool = False) -> Jso
                  if m.public and (m.pinned or m.approved)],
         "integrity": {"algorithm": ALGORITHM, "digest": digest, "entries": state.entry_seq},
     }
+    if state.rules.recordings:
+        model["recordings"] = {
+            "published": state.recordings_published,
+            "chair": recording_url(state.room_id, CHAIR) if links and state.chair_recorded
+            else None,
+            "erased_at": list(state.recordings_erased),
+        }
     if not public:
         return model
     copy: Json = {"schema": SCHEMA, "copy": PUBLIC}
@@ -177,13 +191,23 @@ def _attended(state: RoomState, person: Participant) -> bool:
     return False
 
 
-def _item(state: RoomState, index: int, item: AgendaItem) -> Json:
+def recording_url(room_id: str, track: str) -> str:
+    """Where a turn's recording (or the chair's, ``CHAIR``) is downloaded."""
+    return f"/api/rooms/{room_id}/recordings/{track}.ogg"
+
+
+def _item(state: RoomState, index: int, item: AgendaItem, *, links: bool) -> Json:
     names = {pid: p.name for pid, p in state.participants.items()}
+    turns = [_turn(names, n, turn) for n, turn in enumerate(item.turns, 1)]
+    if state.rules.recordings:
+        for turn, out in zip(item.turns, turns):
+            out["recording"] = (recording_url(state.room_id, turn.turn_id)
+                                if links and turn.recorded else None)
     return {
         "item_id": item.item_id,
         "index": index,
         "title": item.title,
-        "turns": [_turn(names, n, turn) for n, turn in enumerate(item.turns, 1)],
+        "turns": turns,
         "balance": balance_of(item),
         "polls": [_poll(state, p) for p in state.polls.values() if p.item_id == item.item_id],
         "decisions": [d.to_wire() for d in state.decisions if d.item_id == item.item_id],

@@ -83,6 +83,7 @@ def outline(model: Json, *, lang: str) -> Document:
     blocks.append(Heading(2, t("section.agenda")))
     for item in model["agenda"]:
         blocks += _item(item, t)
+    blocks += _recordings(model, t)
     blocks += _actions(model, t)
     blocks.append(Heading(2, t("section.chat")))
     blocks.append(Bullets(tuple(_chat_line(m, t) for m in model["chat"]))
@@ -206,12 +207,31 @@ def _turn_row(turn: Json, t: Catalog) -> tuple[str, ...]:
         marks.append(t("mark.override"))
     if turn["extended_ms"]:
         marks.append(t("mark.extended", duration=t.duration(turn["extended_ms"])))
+    if turn.get("recording"):
+        marks.append(t("mark.recording", url=turn["recording"]))
     running = turn["reason"] is None
     return (str(turn["number"]), turn["speaker"], t(f"stance.{turn['stance']}"),
             t.stamp(turn["started_at"]),
             "—" if running else t.duration(turn["duration_ms"]),
             t("reason.running") if running else t(f"reason.{turn['reason']}"),
             t.join(marks) if marks else "")
+
+
+def _recordings(model: Json, t: Catalog) -> list[Block]:
+    """Rules 5 rooms: the chair's recording, whether published, and any erasures."""
+    rec = model.get("recordings")
+    if rec is None:
+        return []
+    paras = []
+    if rec["chair"]:
+        paras.append(Para(t("recordings.chair", url=rec["chair"])))
+    if rec["published"] and (rec["chair"] or any(
+            turn.get("recording") for item in model["agenda"] for turn in item["turns"])):
+        paras.append(Para(t("recordings.published")))
+    if rec["erased_at"]:
+        paras.append(Para(t("recordings.erased",
+                            times=t.join([t.stamp(at) for at in rec["erased_at"]]))))
+    return [Heading(2, t("section.recordings")), *paras] if paras else []
 
 
 def _balance(balance: Json, t: Catalog) -> list[Block]:

@@ -10,6 +10,7 @@ from roomharness import ADMIN, Room, ServerProcess, make_room
 DEFAULT_SETTINGS = {
     "turn_seconds": 120, "policy": "balanced", "revote": False, "chat_mode": "open",
     "spam_action": "hold", "chat_rate": 10, "invite_mode": "open", "lang": "zh",
+    "record_audio": False,  # rules 5: recording is off unless the room says so
 }
 
 

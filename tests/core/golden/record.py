@@ -17,7 +17,9 @@ online resident and a clerk posting for a holder whose phone dropped (allowed
 before 3), a clerk raising a hand and posting for an attendee in the hall
 (named from 3), plus turns, expiry, polls, chat, nonces and presence; from 4,
 personal codes bound to devices and reset, settings frozen under an open poll,
-and sealed secret ballots with their released batches and counts.
+and sealed secret ballots with their released batches and counts; from 5, the
+setting ``record_audio`` (in every settings event) switched on during a turn and
+before one, recordings published and erased.
 """
 
 from __future__ import annotations
@@ -96,6 +98,8 @@ def session(version: int) -> list[dict[str, Any]]:
     add("action.add", "u1", title="提交申请", owner="街道办", due="2026-12-31")
     if version >= 4:
         secret_ballots(add, log, a, b, c, d, hall)
+    if version >= 5:
+        recordings(add, a, b)
     add("agenda.goto", "u1", index=1)
     add("hand.raise", d, stance="oppose")
     add("hand.lower", d, ms=50)
@@ -149,6 +153,21 @@ def secret_ballots(add: Any, log: list[dict[str, Any]], a: str, b: str, c: str, 
     add("poll.count", poll_id=poll, counts=[3, 2, 0], voters=5, eligible=6,
         choices=[[0], [1], [1], [0], [0]])
     add("settings.update", "u1", revote=True)
+
+
+def recordings(add: Any, a: str, b: str) -> None:
+    """Rules 5: a turn recorded from its start, one from the middle, publish and erase."""
+    add("recordings.publish", a, on=True)  # refused: moderators only
+    add("turn.grant", "u1", participant_id=a, stance="support")
+    add("settings.update", "u1", record_audio=True)  # the running turn is recorded from here
+    add("turn.yield", a)
+    add("turn.grant", "u1", participant_id=b, stance="oppose")  # recorded from its start
+    add("statement.post", b, text="录音我同意")
+    add("turn.end", "u1")
+    add("recordings.publish", "u1", on=True)
+    add("recordings.erase", "u1")  # switches recording off too
+    add("recordings.erase", "u1")  # nothing left: the same again
+    add("settings.update", "u1", record_audio=True)
 
 
 def record(core_dir: Path, version: int) -> dict[str, Any]:
