@@ -102,7 +102,7 @@ def create_app(config: Config, *, clock: Callable[[], int] = wall_clock,
         services = Services(config=config, backend=backend, node=node, clock=clock,
                             signer=TokenSigner(secret), admin_token=admin_token,
                             screener=Screener())
-        services.metrics.watch(node)
+        services.metrics.watch(node, services.recordings)
         app.state.services = services
         await node.start()
         services.recordings.start()  # after the node: it hears an erase once applied

@@ -19,13 +19,14 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from .node import Node
+    from .recordings import Recordings
 
 
 class NodeCollector:
     """Figures read from the node when scraped, rather than counted twice."""
 
-    def __init__(self, node: Node) -> None:
-        self.node = node
+    def __init__(self, node: Node, recordings: Recordings) -> None:
+        self.node, self.recordings = node, recordings
 
     def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
         node = self.node
@@ -50,6 +51,14 @@ class NodeCollector:
         yield CounterMetricFamily("yishi_log_commits", "Durable append transactions",
                                   value=node.backend.commits)
         yield from _voice(node)
+        recorded = CounterMetricFamily(
+            "yishi_recorded_frames", "Audio frames of recording rooms, by fate: kept (stored),"
+            " dropped (the buffer was full), lost (a store write failed)", labels=["fate"])
+        for fate in ("kept", "dropped", "lost"):
+            recorded.add_metric([fate], getattr(self.recordings, fate))
+        yield recorded
+        yield CounterMetricFamily("yishi_recordings_erased", "Rooms' recordings erased",
+                                  value=self.recordings.erased)
 
 
 def _voice(node: Node) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
@@ -114,8 +123,8 @@ class Metrics:
         self.backend_latency = Histogram("yishi_backend_latency_seconds",
                                          "Backend ping round trip", registry=self.registry)
 
-    def watch(self, node: Node) -> None:
-        self.registry.register(NodeCollector(node))
+    def watch(self, node: Node, recordings: Recordings) -> None:
+        self.registry.register(NodeCollector(node, recordings))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
