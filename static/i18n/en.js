@@ -289,6 +289,9 @@ export default {
   "mod.gone.no_room.title": "Room not found",
   "mod.gone.no_room.text": "Please check that the link is complete.",
 
+  "min.play_recording": "▶ Play the recording",
+  "min.chair_recording": "The chair's recording",
+  "min.no_recording": "No sound was recorded (erased, or nobody spoke then).",
   "min.doc_title": "Minutes",
   "min.back": "Back to the room",
   "min.draft": "Draft (not yet public)",

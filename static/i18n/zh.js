@@ -289,6 +289,9 @@ export default {
   "mod.gone.no_room.title": "找不到这个会议室",
   "mod.gone.no_room.text": "请检查链接是否完整。",
 
+  "min.play_recording": "▶ 播放录音",
+  "min.chair_recording": "主持人讲话录音",
+  "min.no_recording": "没有录到声音（已删除，或这段时间没有人讲话）。",
   "min.doc_title": "会议纪要",
   "min.back": "返回会客厅",
   "min.draft": "草稿（尚未公开）",

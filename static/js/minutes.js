@@ -91,6 +91,8 @@ function draw() {
   if (arr(m.pins).length) extra.push(section(t("min.pins"), h("ul", { class: "plain list" }, ...arr(m.pins).map((p) => h("li", {}, `${str(p.name)}：${str(p.text)}`)))));
   const notes = [...arr(m.notes), ...arr(m.unfiled_notes)];
   if (notes.length) extra.push(section(t("min.notes"), noteList(notes)));
+  const chairRecording = m.recordings && typeof m.recordings.chair === "string" ? m.recordings.chair : "";
+  if (chairRecording) extra.push(section(t("min.chair_recording"), recordingPlayer(chairRecording)));
   if (arr(m.chat).length) extra.push(section(t("min.chat"), h("ul", { class: "plain list" }, ...arr(m.chat).map((c) => h("li", {}, `${str(c.name)}：${str(c.text)}`)))));
   body.append(...extra);
   if (!items.length && !extra.length) body.append(h("p", { class: "card" }, t("min.empty")));
@@ -152,12 +154,42 @@ function turnRow(tn) {
   const li = h("li", {}, h("strong", {}, name), bits.length ? ` （${bits.join("，")}）` : "",
     tn.override ? h("span", { class: "tag tag-override" }, t("floor.override")) : null,
     tn.reason ? h("span", { class: "hint" }, ` ${t(`turn.reason.${tn.reason}`)}`) : null);
+  if (typeof tn.recording === "string" && tn.recording) li.append(" ", recordingPlayer(tn.recording));
   const sts = arr(tn.statements);
   if (sts.length) {
     li.append(h("ul", { class: "plain" }, ...sts.map((s) => h("li", { class: "st-text" }, str(s.text || s),
       s.recorded_by ? h("span", { class: "hint" }, ` ${t("min.recorded_by", { name: s.recorded_by })}`) : null))));
   }
   return li;
+}
+
+/**
+ * A turn's recording, played where it is listed. A draft's recordings need the
+ * moderator's token, which an <audio> element cannot send: fetched, then played
+ * from memory (the pages' policy allows media from blob: for this).
+ */
+function recordingPlayer(url) {
+  const b = h("button", { class: "btn btn-secondary btn-small", type: "button" }, t("min.play_recording"));
+  b.addEventListener("click", async () => {
+    try {
+      let src = url;
+      if (token) {
+        const res = await fetch(url, { headers: { Authorization: `Bearer ${token}` } });
+        if (res.status === 404) {
+          b.replaceWith(h("span", { class: "hint" }, t("min.no_recording")));
+          return;
+        }
+        if (!res.ok) throw { code: res.status === 401 ? "unauthorized" : "unavailable" };
+        src = URL.createObjectURL(await res.blob());
+      }
+      const audio = h("audio", { controls: "", src, preload: "auto" });
+      b.replaceWith(audio);
+      audio.play().catch(() => {});
+    } catch (err) {
+      notify(t("common.failed", { action: t("min.play_recording"), reason: errorText(err) }));
+    }
+  });
+  return b;
 }
 
 function statementList(list) {
