@@ -1,8 +1,8 @@
 // Sheets over the resident page for what needs her now (a poll to answer, her
-// turn to speak): the words and one button that takes her there. Each slot is
-// a live region (polite for a poll, assertive for her turn), so putting a
-// sheet in is what a screen reader announces; setting the same sheet again
-// changes nothing, so nothing is announced twice.
+// turn to speak): the words and one button that takes her there. The poll's
+// slot is a polite live region, so putting a sheet in is what a screen reader
+// announces (her turn is announced assertively by the page's announcer, once);
+// setting the same sheet again changes nothing, so nothing is said twice.
 
 import { h } from "./dom.js";
 import { t } from "./i18n.js";

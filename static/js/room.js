@@ -289,7 +289,8 @@ function announce(text, { polite = false } = {}) {
 function announceMyTurn(turn) {
   if (announcedTurn === turn.turn_id) return;
   announcedTurn = turn.turn_id;
-  // Announced by the turn banner (an assertive live region) that render() puts up.
+  // Said once, assertively; the turn banner render() puts up is the same words, seen.
+  announce(t("turn.yours_long", { time: clock(turn.ends_at - turn.started_at) }));
   document.title = `【${t("turn.yours")}】${t("room.doc_title")}`;
   if (navigator.vibrate) navigator.vibrate([300, 150, 300]);
   requestAnimationFrame(() => {

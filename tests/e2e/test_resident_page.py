@@ -21,13 +21,13 @@ from typing import Any
 import pytest
 from conftest import Pages, Room, Server, assert_accessible, screenshot
 from helpers import expect_connected, fill_join
-from playwright.sync_api import Page, Response, expect
+from playwright.sync_api import Page, Response, ViewportSize, expect
 from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
 pytestmark = pytest.mark.e2e
 
-PHONE_740 = {"width": 360, "height": 740}
+PHONE_740: ViewportSize = {"width": 360, "height": 740}
 WIRE_TIMEOUT_S = 30.0
 LONG_WAIT_MS = 40_000  # a turn running out, a ping going unanswered, on a busy machine
 BUDGET_BYTES = 150 * 1024
@@ -174,8 +174,9 @@ def test_poll_and_turn_come_to_her(server: Server, pages: Pages, people: list[Pe
     scroll_to_bottom(page)
     mod.call("turn.next")
     turn = page.locator("#banner-turn")
-    expect(turn).to_have_attribute("aria-live", "assertive")
     expect(turn).to_contain_text("轮到您发言了")
+    expect(page.locator("#announcer")).to_have_attribute("aria-live", "assertive")
+    expect(page.locator("#announcer")).to_contain_text("轮到您发言了")
     page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
     expect(turn).to_be_in_viewport()
     turn.get_by_role("button", name="去发言").click()
@@ -410,6 +411,10 @@ def test_her_place_in_one_line_on_the_first_screen(
     place = page.locator("#my-place")
     expect(place).to_have_text("支持方第 3 位，前面还有约 2 位发言")
     in_first_screen(page, "#my-place")
+    one_line = page.evaluate("""() => { const el = document.querySelector('#my-place');
+        return el.getClientRects().length === 1
+            && el.clientHeight < 2 * parseFloat(getComputedStyle(el).lineHeight); }""")
+    assert one_line, "the place takes more than one line at 360 px"
     screenshot(page, "resident-5-place")
     mod.call("queue.remove", participant_id=jia.you["participant_id"])
     expect(place).to_have_text("支持方第 2 位，前面还有约 1 位发言")
