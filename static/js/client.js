@@ -3,7 +3,13 @@
 // applied in seq order to a local copy of the snapshot, automatic reconnect
 // with `since` and exponential backoff, and a server clock estimate.
 //
+// A ping that goes unanswered means the network is gone even if the browser
+// has not noticed (a dropped Wi-Fi keeps a socket "open" for a minute): the
+// client says "reconnecting" at once and opens a new socket, without waiting
+// for the old one's close handshake, which cannot finish without a network.
+//
 // Events: "status" (detail: "connecting"|"open"|"reconnecting"|"closed"),
+// "pending" (the commands waiting for a reply changed: see `waiting()`),
 // "change" (the state changed; detail: the events applied), "welcome",
 // "fatal" (detail: {code}: 4001/4003/4004, reconnecting cannot help),
 // "event" (detail: one event, after it is applied), "audio" (detail: a relayed
@@ -16,6 +22,8 @@ import { adoptSnapshot, applyEvent, normalize } from "./store.js";
 import { randomId } from "./util.js";
 
 const HELLO_TIMEOUT_MS = 10000;
+// A socket that does not open in this long (the network swallows the handshake) is given up.
+const CONNECT_TIMEOUT_MS = 10000;
 const COMMAND_TIMEOUT_MS = 30000;
 const PING_EVERY_MS = 25000;
 const PING_TIMEOUT_MS = 10000;
@@ -29,14 +37,19 @@ export class RoomClient extends EventTarget {
   /**
    * roomId, token; saved: {seq, state} from an earlier visit (resume with
    * `since`); prefer: "msgpack" | "json"; persist(seq, state): called after
-   * changes so a reload can resume.
+   * changes so a reload can resume; pingEveryMs, pingTimeoutMs: how often to
+   * check the connection while the page is visible, and how long an answer may
+   * take (a hidden page checks every 25 s, sparing the battery).
    */
-  constructor({ roomId, token, saved = null, prefer = "msgpack", persist = null }) {
+  constructor({ roomId, token, saved = null, prefer = "msgpack", persist = null,
+    pingEveryMs = PING_EVERY_MS, pingTimeoutMs = PING_TIMEOUT_MS }) {
     super();
     this.roomId = roomId;
     this.token = token;
     this.prefer = prefer;
     this.persist = persist;
+    this.pingEveryMs = pingEveryMs;
+    this.pingTimeoutMs = pingTimeoutMs;
     this.seq = saved && Number.isInteger(saved.seq) ? saved.seq : null;
     this.state = saved && saved.state ? normalize(saved.state) : null;
     this.you = this.state ? this.state.you : null;
@@ -73,7 +86,7 @@ export class RoomClient extends EventTarget {
     window.removeEventListener("online", this._onWake);
     document.removeEventListener("visibilitychange", this._onWake);
     clearTimeout(this.retryTimer);
-    clearInterval(this.pingTimer);
+    clearTimeout(this.pingTimer);
     if (this.ws) this.ws.close(1000);
     this._setStatus("closed");
     for (const [id, p] of this.pending) this._fail(id, p, "offline");
@@ -91,8 +104,22 @@ export class RoomClient extends EventTarget {
       const entry = { frame, resolve, reject, timer: null };
       entry.timer = setTimeout(() => this._fail(id, entry, "timeout"), COMMAND_TIMEOUT_MS);
       this.pending.set(id, entry);
-      if (this.ready) this._write(frame);
+      this._pendingChanged();
+      if (this.ready) {
+        this._write(frame);
+        // Probe the line now: if it died unnoticed, the page says so within the ping timeout.
+        this._ping();
+      }
     });
+  }
+
+  /** The commands still waiting for a reply: [{cmd, args}], oldest first. */
+  waiting() {
+    return Array.from(this.pending.values(), (e) => ({ cmd: e.frame.cmd, args: e.frame.args }));
+  }
+
+  _pendingChanged() {
+    this.dispatchEvent(new CustomEvent("pending", { detail: this.waiting() }));
   }
 
   /** True when this socket speaks MessagePack (the only one that carries audio). */
@@ -121,6 +148,7 @@ export class RoomClient extends EventTarget {
     if (!this.pending.has(id)) return;
     clearTimeout(entry.timer);
     this.pending.delete(id);
+    this._pendingChanged();
     entry.reject({ code, message: "" });
   }
 
@@ -160,7 +188,11 @@ export class RoomClient extends EventTarget {
     this.ws = ws;
     this.ready = false;
     let helloTimer = null;
+    const connectTimer = setTimeout(() => {
+      if (ws === this.ws && ws.readyState === WebSocket.CONNECTING) this._drop(ws);
+    }, CONNECT_TIMEOUT_MS);
     ws.onopen = () => {
+      clearTimeout(connectTimer);
       this.protocol = ws.protocol;
       this.codec = codecFor(ws.protocol);
       const args = { token: this.token };
@@ -189,10 +221,11 @@ export class RoomClient extends EventTarget {
     };
     ws.onclose = (ev) => {
       clearTimeout(helloTimer);
+      clearTimeout(connectTimer);
       if (ws !== this.ws) return;
       this.ws = null;
       this.ready = false;
-      clearInterval(this.pingTimer);
+      clearTimeout(this.pingTimer);
       clearTimeout(this.pingTimeout);
       this.pingId = null;
       if (this.stopped) return;
@@ -208,6 +241,26 @@ export class RoomClient extends EventTarget {
       this._scheduleReconnect(now);
     };
     ws.onerror = () => {}; // onclose follows and decides
+  }
+
+  /**
+   * Give up on a socket the network no longer carries: forget it at once (its
+   * late close or frames are ignored), say so, and try again.
+   */
+  _drop(ws) {
+    if (ws !== this.ws) return;
+    this.ws = null;
+    this.ready = false;
+    clearTimeout(this.helloTimer);
+    clearTimeout(this.pingTimer);
+    clearTimeout(this.pingTimeout);
+    this.pingId = null;
+    try {
+      ws.close(4000);
+    } catch {
+      /* already closing */
+    }
+    if (!this.stopped) this._scheduleReconnect(true);
   }
 
   _scheduleReconnect(immediately = false) {
@@ -239,6 +292,7 @@ export class RoomClient extends EventTarget {
       if (!entry) return;
       clearTimeout(entry.timer);
       this.pending.delete(frame.re);
+      this._pendingChanged();
       if (frame.ok) entry.resolve(frame.result || {});
       else entry.reject(frame.error || { code: "unavailable", message: "" });
       return;
@@ -271,8 +325,17 @@ export class RoomClient extends EventTarget {
     this._changed([]);
     // Commands sent before or during the outage go (again) with their nonce.
     for (const entry of this.pending.values()) this._write(entry.frame);
-    clearInterval(this.pingTimer);
-    this.pingTimer = setInterval(() => this._ping(), PING_EVERY_MS);
+    this._schedulePing();
+  }
+
+  /** The next check of the line: soon while someone looks at the page, rarely when hidden. */
+  _schedulePing() {
+    clearTimeout(this.pingTimer);
+    const hidden = typeof document !== "undefined" && document.visibilityState === "hidden";
+    this.pingTimer = setTimeout(() => {
+      this._ping();
+      this._schedulePing();
+    }, hidden ? Math.max(this.pingEveryMs, PING_EVERY_MS) : this.pingEveryMs);
   }
 
   _onEvent(ev) {
@@ -308,8 +371,8 @@ export class RoomClient extends EventTarget {
     this.pingTimeout = setTimeout(() => {
       // No answer: the socket is dead even if the browser has not noticed.
       this.pingId = null;
-      if (ws === this.ws && ws) ws.close(4000);
-    }, PING_TIMEOUT_MS);
+      if (ws === this.ws && ws) this._drop(ws);
+    }, this.pingTimeoutMs);
     this._write({ id: this.pingId, cmd: "ping", args: {} });
   }
 

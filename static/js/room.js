@@ -3,9 +3,12 @@
 // per room in localStorage, so a reload rejoins the same person and resumes
 // with `since` instead of starting over.
 
+import { setBanner } from "./banner.js";
 import { RoomClient, savedRoom, saveRoom } from "./client.js";
 import { $, $$, h, setText, show } from "./dom.js";
 import { applyStatic, initI18n, lang, onLangChange, roomDefault, t } from "./i18n.js";
+import { Draft } from "./draft.js";
+import { aheadOf, placeIfMoved, placeOf, predictedNext } from "./queue_view.js";
 import { noteOwnChat } from "./store.js";
 import {
   act, agendaLine, errorText, notify, optionLabel, renderBalance, renderChat, renderConnection,
@@ -21,6 +24,24 @@ let client = null;
 let voice = null;
 let announcedTurn = null;
 let renderQueued = false;
+const draft = new Draft(roomId);
+// A resident's page checks its line often while she looks at it, so "connected"
+// is never shown for long over a dead network (docs/protocol.md: ping).
+const PING_EVERY_MS = 10000;
+const PING_TIMEOUT_MS = 5000;
+// Warnings before her time runs out (each only if the turn is longer than it).
+const WARN_AT_MS = [30000, 10000];
+const warned = new Set();
+// Long statements show this much until she asks for the rest.
+const LONG_CHARS = 140;
+const LONG_LINES = 4;
+let lastStatus = "idle";
+let wasWaiting = false; // she had a queue entry before the event being handled
+let lowering = false; // her own hand.lower is on its way, or its list has not come yet
+let removedNote = false; // the moderator took her hand down: say so until she acts
+const dismissedPolls = new Set();
+let draftOpen = false; // the "your statement is still here" card
+let focusDraft = false; // move her there once it shows (her panel, and its focus, just went)
 
 initI18n();
 onLangChange(() => render());
@@ -31,6 +52,10 @@ function main() {
   if (saved && saved.token) return enterRoom(saved);
   if (saved && saved.removed) return gone("removed");
   showJoin();
+}
+
+function inviteModeText(mode) {
+  return mode === "personal" ? t("invite.personal") : mode === "open" ? t("invite.open") : "";
 }
 
 function view(name) {
@@ -56,6 +81,9 @@ async function showJoin(message = "") {
     $("#join-minutes-a").href = `/r/${encodeURIComponent(roomId)}/minutes`;
     show($("#join-minutes"), Boolean(summary.minutes_published));
     show($("#join-record"), recordsAudio(summary));
+    const modeLine = $("#join-invite-mode");
+    setText(modeLine, inviteModeText(summary.invite_mode));
+    show(modeLine, Boolean(summary.invite_mode));
     if (summary.settings) roomDefault(summary.settings.lang);
     else if (summary.lang) roomDefault(summary.lang);
   } catch (err) {
@@ -142,10 +170,16 @@ function enterRoom(saved) {
     saved: saved.state ? { seq: saved.seq, state: saved.state } : null,
     prefer: params.get("proto") === "json" ? "json" : "msgpack",
     persist: (seq, state) => saveRoom(storeKey, { ...saved, seq, state }),
+    pingEveryMs: PING_EVERY_MS,
+    pingTimeoutMs: PING_TIMEOUT_MS,
   });
-  client.addEventListener("status", (e) => renderConnection($("#conn"), e.detail));
+  client.addEventListener("status", (e) => onStatus(e.detail));
+  client.addEventListener("pending", renderOffline);
   client.addEventListener("change", render);
-  client.addEventListener("welcome", () => roomDefault(client.state.room.settings.lang));
+  client.addEventListener("welcome", () => {
+    roomDefault(client.state.room.settings.lang);
+    wasWaiting = Boolean(client.state.you.queue_entry);
+  });
   client.addEventListener("event", (e) => onEvent(e.detail));
   client.addEventListener("fatal", (e) => {
     const reason = { 4001: "unauthorized", 4003: "removed", 4004: "no_room" }[e.detail.code];
@@ -163,14 +197,23 @@ function enterRoom(saved) {
 
 function wireControls() {
   for (const btn of $$("#raise [data-stance]")) {
-    btn.addEventListener("click", () =>
-      act(btn, t("raise.action", { stance: stanceLabel(btn.dataset.stance) }), async () => {
-        // The position shows in #my-queue (a status region) once queue.changed arrives.
-        await client.send("hand.raise", { stance: btn.dataset.stance });
-      }));
+    btn.addEventListener("click", () => {
+      const entry = client.state && client.state.you.queue_entry;
+      // One mis-tap must not send her to the end of the other side: ask first, with the cost.
+      if (entry && entry.stance !== btn.dataset.stance) return askSwitch(btn, entry);
+      raise(btn);
+    });
   }
   const lower = $("#lower-btn");
-  lower.addEventListener("click", () => act(lower, t("raise.lower"), () => client.send("hand.lower")));
+  lower.addEventListener("click", () => {
+    // Until the list without her arrives (it may come after the reply: hands are announced in batches).
+    lowering = true;
+    act(lower, t("raise.lower"), () => client.send("hand.lower")).then((r) => {
+      if (r === undefined) lowering = false; // it failed: her hand is still up
+    });
+  });
+  $("#statement-text").addEventListener("input", (ev) => draft.write(ev.target.value.trim() ? ev.target.value : ""));
+  wireDraft();
   $("#statement-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
     const box = $("#statement-text");
@@ -179,6 +222,7 @@ function wireControls() {
     act(ev.submitter || null, t("turn.post"), async () => {
       await client.send("statement.post", { text });
       box.value = "";
+      draft.clear();
       notify(t("turn.posted"), { kind: "ok" });
     });
   });
@@ -200,18 +244,43 @@ function wireControls() {
 }
 
 function onEvent(ev) {
-  const me = client.state.you.participant_id;
-  if (ev.type === "turn.started" && ev.data.participant_id === me) announceMyTurn(ev.data);
+  const state = client.state;
+  const me = state.you.participant_id;
+  const waiting = Boolean(state.you.queue_entry);
+  if (ev.type === "turn.started" && ev.data.participant_id === me) {
+    removedNote = false;
+    announceMyTurn(ev.data);
+  }
   if (ev.type === "turn.ended" && ev.data.participant_id === me) {
     announce(t("turn.your_end", { reason: t(`turn.reason.${ev.data.reason}`) }));
     document.title = t("room.doc_title");
+    // Her words outlive her turn: the card asks what to do with them.
+    if ($("#statement-text").value.trim()) {
+      draftOpen = true;
+      focusDraft = true;
+    }
   }
-  if (ev.type === "poll.opened") announce(t("polls.opened", { q: ev.data.question }));
+  // The poll is announced by its banner (a polite live region), not here.
   if (ev.type === "session.ended") announce(t("room.status.ended"));
+  if (ev.type === "agenda.changed") lastAgendaAt = ev.at;
+  // Her hand went down without her lowering it, her turn starting, or the
+  // agenda moving on (all of which come with the same log entry's time):
+  // the moderator took it down.
+  if (ev.type === "queue.changed" && wasWaiting && !waiting && !lowering
+      && state.room.status === "live" && lastAgendaAt !== ev.at
+      && !(state.turn && state.turn.participant_id === me && state.turn.started_at >= ev.at)) {
+    removedNote = true;
+    announce(t("place.removed"), { polite: true });
+  }
+  if (waiting) removedNote = false;
+  if (ev.type === "queue.changed" && !waiting) lowering = false;
+  wasWaiting = waiting;
 }
 
-function announce(text) {
-  const el = $("#announcer");
+let lastAgendaAt = null;
+
+function announce(text, { polite = false } = {}) {
+  const el = $(polite ? "#announcer-polite" : "#announcer");
   el.textContent = "";
   // A fresh node in the next frame makes screen readers read it even if the same text repeats.
   requestAnimationFrame(() => (el.textContent = text));
@@ -220,6 +289,7 @@ function announce(text) {
 function announceMyTurn(turn) {
   if (announcedTurn === turn.turn_id) return;
   announcedTurn = turn.turn_id;
+  // Said once, assertively; the turn banner render() puts up is the same words, seen.
   announce(t("turn.yours_long", { time: clock(turn.ends_at - turn.started_at) }));
   document.title = `【${t("turn.yours")}】${t("room.doc_title")}`;
   if (navigator.vibrate) navigator.vibrate([300, 150, 300]);
@@ -232,8 +302,29 @@ function announceMyTurn(turn) {
 
 function tick() {
   if (!client || !client.state || !client.state.turn) return;
-  tickTimer($(".floor-timer"), client.state.turn, client);
-  if (!$("#your-turn").hidden) tickTimer($("#your-timer"), client.state.turn, client);
+  const turn = client.state.turn;
+  tickTimer($(".floor-timer"), turn, client);
+  if (!$("#your-turn").hidden) {
+    tickTimer($("#your-timer"), turn, client);
+    warnTime(turn);
+  }
+}
+
+/** Before her time runs out: a line in her panel and a spoken warning, at 30 s and 10 s. */
+function warnTime(turn) {
+  const left = turn.ends_at - client.now();
+  for (const at of WARN_AT_MS) {
+    // Keyed by the end time too: an extension re-arms the warnings.
+    const key = `${turn.turn_id}:${turn.ends_at}:${at}`;
+    if (left > at || left <= 0 || warned.has(key) || turn.ends_at - turn.started_at <= at) continue;
+    warned.add(key);
+    const typed = Boolean($("#statement-text").value.trim());
+    const text = t(typed ? "turn.warn_draft" : "turn.warn", { s: Math.round(at / 1000) });
+    const line = $("#time-warning");
+    setText(line, text);
+    show(line, true);
+    announce(text);
+  }
 }
 
 function render() {
@@ -252,6 +343,7 @@ function renderRoom(state) {
   const role = you.role || "participant";
 
   renderConnection($("#conn"), client.status);
+  renderOffline();
   setText($("#room-title"), state.room.title || "");
   setText($("#room-topic"), state.room.topic || "");
   const status = $("#room-status");
@@ -259,6 +351,9 @@ function renderRoom(state) {
   status.className = `pill pill-${state.room.status || "pending"}`;
   setText($("#agenda-line"), agendaLine(state));
   setText($("#me-line"), you.name ? t("room.me", { name: you.name }) : "");
+  const modeLine = $("#invite-mode");
+  setText(modeLine, inviteModeText(state.room.settings.invite_mode || "open"));
+  show(modeLine, true);
   show($("#minutes-link"), Boolean(state.room.minutes_published));
   show($("#record-line"), recordsAudio(state.room));
   $("#minutes-a").href = `/r/${encodeURIComponent(roomId)}/minutes`;
@@ -271,7 +366,15 @@ function renderRoom(state) {
   if (mine) {
     tickTimer($("#your-timer"), state.turn, client);
     announceMyTurn(state.turn);
+    // A kept draft comes back into the box when her next turn starts.
+    const box = $("#statement-text");
+    if (!box.value.trim() && draft.text) box.value = draft.text;
+    draftOpen = false;
+  } else {
+    show($("#time-warning"), false);
   }
+  renderDraft(mine);
+  renderTurnBanner(state, mine);
 
   // Asking to speak.
   const canSpeak = role === "participant";
@@ -292,14 +395,17 @@ function renderRoom(state) {
 
   // Queue, balance, statements.
   renderQueue($("#queue"), state, { you: me });
-  const next = state.queue.next;
+  const next = predictedNext(state, client.now());
   setText($("#queue-next"), next && live ? t("queue.next", { name: next.name, stance: stanceLabel(next.stance) }) : "");
   renderBalance($("#balance"), state);
   renderStatements($("#statement-list"), state);
+  collapseLong($("#statement-list"));
+  renderPlace(state, entry, mine);
 
   // Polls.
   show($("#polls-empty"), !state.polls.length);
   renderPolls($("#poll-list"), state, (box, poll) => pollControls(box, poll, state));
+  renderPollBanner(state);
 
   // Chat.
   renderChat($("#chat-list"), state.chat, { you: me });
@@ -333,7 +439,9 @@ function pollControls(box, poll, state) {
       ? t("poll.voted_secret")
       : t("poll.voted", { choice: (Array.isArray(ballot) ? ballot : []).map((i) => optionLabel(poll, i)).join("、") })
     : "";
-  if (mode === "voted") return box.replaceChildren(h("p", { class: "voted" }, votedText));
+  const kind = h("p", { class: `ballot-kind ${poll.secret ? "ballot-secret" : "ballot-named"}` },
+    poll.secret ? t("poll.ballot_secret") : t("poll.ballot_named"));
+  if (mode === "voted") return box.replaceChildren(kind, h("p", { class: "voted" }, votedText));
   const multi = poll.kind === "multi";
   const name = `poll-${poll.poll_id}`;
   const legendId = `${name}-legend`;
@@ -349,6 +457,7 @@ function pollControls(box, poll, state) {
   const form = h("form", { class: "vote-form" },
     h("fieldset", {},
       h("legend", { id: legendId, class: "sr-only" }, poll.question),
+      kind,
       multi ? h("p", { class: "hint" }, t("poll.choose_up_to", { n: poll.max_choices || options.length })) : null,
       ...options),
     voted ? h("p", { class: "voted" }, votedText) : null,
@@ -367,6 +476,220 @@ function pollControls(box, poll, state) {
     });
   });
   box.replaceChildren(form);
+}
+
+// ---- issue 14: what needs her now, where she stands, the network --------------
+
+/** The connection's state; when it comes back, say so (and that queued taps went). */
+function onStatus(status) {
+  renderConnection($("#conn"), status);
+  const wasDown = lastStatus === "reconnecting";
+  lastStatus = status;
+  if (status === "open" && wasDown) {
+    const sent = $("#offline-note").textContent !== "";
+    const text = t(sent ? "offline.back_sent" : "offline.back");
+    notify(text, { kind: "ok" });
+  }
+  renderOffline();
+}
+
+const COMMAND_WORDS = {
+  "hand.raise": (a) => t("raise.action", { stance: stanceLabel(a.stance) }),
+  "hand.lower": () => t("raise.lower"),
+  "statement.post": () => t("turn.post"),
+  "turn.yield": () => t("turn.yield"),
+  "poll.vote": () => t("poll.vote"),
+  "chat.send": () => t("chat.send"),
+};
+
+/** While the line is down, the taps waiting for it, in words: they go when it is back. */
+function renderOffline() {
+  const note = $("#offline-note");
+  if (!client) return;
+  const down = client.status === "reconnecting";
+  const what = down ? client.waiting().map((c) => (COMMAND_WORDS[c.cmd] || (() => ""))(c.args)).filter(Boolean) : [];
+  setText(note, what.length ? t("offline.queued", { what: what.join("、") }) : "");
+}
+
+function raise(btn) {
+  return act(btn, t("raise.action", { stance: stanceLabel(btn.dataset.stance) }), async () => {
+    // The position shows in #my-queue (a status region) once queue.changed arrives.
+    await client.send("hand.raise", { stance: btn.dataset.stance });
+  });
+}
+
+/** Waiting on one side, she tapped the other: say what it costs, and let her keep her place. */
+function askSwitch(btn, entry) {
+  const box = $("#stance-confirm");
+  const from = t(`side.${entry.stance}`);
+  const to = t(`side.${btn.dataset.stance}`);
+  const m = placeIfMoved(client.state, client.state.you.participant_id, btn.dataset.stance);
+  setText($("#stance-confirm-text"), t("raise.switch_ask", { from, to, n: entry.position, m }));
+  const yes = $("#stance-confirm-yes");
+  const no = $("#stance-confirm-no");
+  setText(yes, t("raise.switch_yes", { to }));
+  setText(no, t("raise.switch_no", { from }));
+  show(box, true);
+  const close = () => {
+    show(box, false);
+    btn.focus();
+  };
+  yes.onclick = () => {
+    close();
+    raise(btn);
+  };
+  no.onclick = () => {
+    close();
+    notify(t("raise.switch_kept", { from, n: entry.position }), { kind: "ok" });
+  };
+  no.focus();
+}
+
+/** One line at the top: her place, "下一位就是您", or that the moderator took her hand down. */
+function renderPlace(state, entry, mine) {
+  const line = $("#my-place");
+  const me = state.you.participant_id;
+  let text = "";
+  let soon = false;
+  if (!mine && entry && state.room.status === "live") {
+    const place = placeOf(state, me) || { side: entry.stance, position: entry.position };
+    const side = t(`side.${place.side}`);
+    const ahead = aheadOf(state, me, client.now());
+    if (ahead === 0) {
+      soon = true;
+      text = state.turn
+        ? t("place.next_after", { name: state.turn.name || "", side, n: place.position })
+        : t("place.next", { side, n: place.position });
+    } else {
+      text = t("place.waiting", { side, n: place.position, ahead: ahead ?? "?" });
+    }
+  } else if (removedNote && !mine) {
+    text = t("place.removed");
+  }
+  setText(line, text);
+  line.title = text && entry ? t("place.estimate") : "";
+  line.classList.toggle("my-place-next", soon);
+  line.classList.toggle("my-place-removed", !entry && removedNote);
+  show(line, Boolean(text));
+  // "You are next" is worth a word to a screen reader, once per turn ahead of hers.
+  const key = soon ? `${state.turn ? state.turn.turn_id : "idle"}` : "";
+  if (soon && line.dataset.said !== key) announce(text, { polite: true });
+  line.dataset.said = key;
+}
+
+/** Her turn, over the page wherever she scrolled to, with one tap to her panel. */
+function renderTurnBanner(state, mine) {
+  const turn = state.turn;
+  setBanner($("#banner-turn"), mine ? {
+    key: `${turn.turn_id}|${lang()}`,
+    kind: "turn",
+    text: t("banner.turn", { time: clock(turn.ends_at - turn.started_at) }),
+    goLabel: t("banner.turn_go"),
+    onGo: () => {
+      $("#your-turn").scrollIntoView({ block: "start" });
+      $("#statement-text").focus({ preventScroll: true });
+    },
+  } : null);
+}
+
+/** The newest open poll she has not answered yet comes to her: words, and one tap to the ballot. */
+function renderPollBanner(state) {
+  const canVote = (state.you.role || "participant") === "participant";
+  const poll = canVote ? state.polls.slice().reverse().find((p) => p.status === "open"
+    && (state.you.ballots[p.poll_id] === undefined || state.you.ballots[p.poll_id] === null)
+    && !dismissedPolls.has(p.poll_id)) : null;
+  setBanner($("#banner-poll"), poll ? {
+    key: `${poll.poll_id}|${lang()}`,
+    kind: "poll",
+    text: t("banner.poll", { q: poll.question }),
+    detail: poll.secret ? t("poll.ballot_secret") : t("poll.ballot_named"),
+    goLabel: t("banner.poll_go"),
+    onGo: () => {
+      const card = $(`#poll-list > li[data-key="${CSS.escape(poll.poll_id)}"]`);
+      if (!card) return;
+      card.scrollIntoView({ block: "start" });
+      const first = $("input", card) || $("button", card);
+      if (first) first.focus({ preventScroll: true });
+    },
+    onLater: () => {
+      dismissedPolls.add(poll.poll_id);
+      render();
+    },
+  } : null);
+}
+
+/** Long statements show a few lines, with a control for the rest. */
+function collapseLong(list) {
+  for (const li of $$("li.statement", list)) {
+    const text = $(".st-text", li);
+    const body = text.textContent || "";
+    const long = body.length > LONG_CHARS || body.split("\n").length > LONG_LINES;
+    let btn = $(".st-more", li);
+    if (!long) {
+      text.classList.remove("st-clamp");
+      if (btn) btn.remove();
+      continue;
+    }
+    if (!btn) {
+      text.id = `st-${String(li.dataset.key).replace(/[^\w-]/g, "_")}`;
+      btn = h("button", { class: "btn btn-ghost btn-small st-more", type: "button", "aria-controls": text.id, "aria-expanded": "false" });
+      btn.addEventListener("click", () => {
+        btn.setAttribute("aria-expanded", String(btn.getAttribute("aria-expanded") !== "true"));
+        collapseLong(list);
+      });
+      li.append(btn);
+    }
+    const open = btn.getAttribute("aria-expanded") === "true";
+    text.classList.toggle("st-clamp", !open);
+    setText(btn, open ? t("statement.less") : t("statement.more"));
+  }
+}
+
+function wireDraft() {
+  const box = $("#statement-text");
+  if (draft.text && !box.value) box.value = draft.text;
+  // A draft left from before a reload, not yet kept: ask again what to do with it.
+  if (draft.text && !draft.kept) draftOpen = true;
+  const chatBtn = $("#draft-chat");
+  chatBtn.addEventListener("click", () => act(chatBtn, t("draft.as_chat"), async () => {
+    const text = box.value.trim();
+    const r = await client.send("chat.send", { text });
+    noteOwnChat(client.state, { ...r, text });
+    box.value = "";
+    draft.clear();
+    draftOpen = false;
+    notify(t("draft.sent"), { kind: "ok" });
+    render();
+  }));
+  $("#draft-keep").addEventListener("click", () => {
+    draft.write(box.value);
+    draft.keep();
+    draftOpen = false;
+    notify(t("draft.kept"), { kind: "ok" });
+    render();
+  });
+  $("#draft-drop").addEventListener("click", () => {
+    box.value = "";
+    draft.clear();
+    draftOpen = false;
+    render();
+  });
+}
+
+function renderDraft(mine) {
+  const text = $("#statement-text").value.trim();
+  const open = draftOpen && !mine && Boolean(text);
+  show($("#draft"), open);
+  if (!open) return;
+  setText($("#draft-text"), text);
+  if (focusDraft) {
+    focusDraft = false;
+    $("#draft-title").focus();
+  }
+  const tooLong = text.length > 500;
+  const chatBtn = $("#draft-chat");
+  chatBtn.disabled = tooLong || chatBtn.getAttribute("aria-busy") === "true";
+  setText($("#draft-hint"), tooLong ? t("draft.too_long") : "");
 }
 
 applyStatic();

@@ -1,0 +1,31 @@
+// Sheets over the resident page for what needs her now (a poll to answer, her
+// turn to speak): the words and one button that takes her there. The poll's
+// slot is a polite live region, so putting a sheet in is what a screen reader
+// announces (her turn is announced assertively by the page's announcer, once);
+// setting the same sheet again changes nothing, so nothing is said twice.
+
+import { h } from "./dom.js";
+import { t } from "./i18n.js";
+
+/**
+ * Show `banner` in `slot`, or empty the slot for null. banner: {key (same key:
+ * same sheet, left alone), kind, text, detail?, goLabel, onGo, onLater?}.
+ */
+export function setBanner(slot, banner) {
+  const key = banner ? banner.key : "";
+  if ((slot.dataset.key || "") === key) return;
+  slot.dataset.key = key;
+  if (!banner) {
+    slot.replaceChildren();
+    return;
+  }
+  const actions = [h("button", { class: "btn btn-primary", type: "button", onclick: banner.onGo }, banner.goLabel)];
+  if (banner.onLater) {
+    actions.push(h("button", { class: "btn btn-ghost", type: "button", onclick: banner.onLater }, t("banner.later")));
+  }
+  slot.replaceChildren(
+    h("div", { class: `banner banner-${banner.kind}` },
+      h("p", { class: "banner-text" }, banner.text),
+      banner.detail ? h("p", { class: "banner-detail" }, banner.detail) : null,
+      h("div", { class: "banner-actions" }, ...actions)));
+}
