@@ -134,7 +134,7 @@ def test_the_cockpit_stays_on_screen_wherever_the_moderator_scrolls(
     room, mod, sock = chair
     raise_hands(server, room, crowd())
     in_hall(sock, "周奶奶", "support")
-    expect(mod.locator("#queue li.qrow")).to_have_count(CROWD + 1)
+    expect(mod.locator("#queue [data-queue] > li:not(.empty)")).to_have_count(CROWD + 1)
     mod.get_by_role("button", name="请下一位发言").click()
     expect(mod.locator("#floor .floor-name")).not_to_be_empty()
 
@@ -169,7 +169,7 @@ def test_the_cockpit_stays_on_screen_wherever_the_moderator_scrolls(
 
 def test_the_next_speaker_is_predicted_with_the_running_turn_counted(
         chair: tuple[Room, Page, Socket]) -> None:
-    room, mod, sock = chair
+    _room, mod, sock = chair
     # Oppose has spoken 6 s (an expired turn counts exactly its limit).
     sock.cmd("settings.update", turn_seconds=6)
     in_hall(sock, "欧阿姨", "oppose")
@@ -205,7 +205,7 @@ def test_the_next_speaker_is_predicted_with_the_running_turn_counted(
 
 def test_the_prediction_names_both_outcomes_while_they_differ(
         chair: tuple[Room, Page, Socket]) -> None:
-    room, mod, sock = chair
+    _room, mod, sock = chair
     # Oppose has had 20 s: a turn given at 20 s, ending by itself.
     sock.cmd("settings.update", turn_seconds=20)
     in_hall(sock, "欧阿姨", "oppose")
@@ -234,7 +234,7 @@ def test_the_prediction_names_both_outcomes_while_they_differ(
 
 def test_duplicate_names_and_the_invite_mode_are_shown_to_the_moderator(
         server: Server, pages: Pages, chair: tuple[Room, Page, Socket]) -> None:
-    room, mod, sock = chair
+    room, mod, _sock = chair
     # The mode is shown, and in open-link mode a poll form says what that risks.
     expect(mod.locator("#invite-mode")).to_have_text("入会方式：会议室邀请码")
     expect(mod.locator("#invite-mode-line")).to_contain_text("同一人换个浏览器打开会成为第二个人")
@@ -272,7 +272,7 @@ def test_duplicate_names_and_the_invite_mode_are_shown_to_the_moderator(
 
 def test_polls_are_secret_by_default_and_a_named_poll_says_so(
         pages: Pages, chair: tuple[Room, Page, Socket]) -> None:
-    room, mod, sock = chair
+    room, mod, _sock = chair
     resident = join(pages, room, "钱奶奶")
     mod.locator("#poll-create summary").click()
     secret = mod.get_by_label("无记名投票")
@@ -299,10 +299,10 @@ def test_thirty_waiting_people_fit_in_compact_rows_with_a_menu_each(
     room, mod, sock = chair
     raise_hands(server, room, crowd())
     in_hall(sock, "周奶奶", "neutral")
-    rows = mod.locator("#queue li.qrow")
+    rows = mod.locator("#queue [data-queue] > li:not(.empty)")
     expect(rows).to_have_count(CROWD + 1)
     # Compact: one control per row (its menu), rows one line high unless a note follows.
-    heights = mod.evaluate("""() => Array.from(document.querySelectorAll('#queue li.qrow'))
+    heights = mod.evaluate("""() => Array.from(document.querySelectorAll('#queue [data-queue] > li:not(.empty)'))
         .map(li => [li.querySelectorAll('button:not([hidden]):not(.qmenu button)').length,
                     li.getBoundingClientRect().height, !!li.querySelector('.qnote:not([hidden])')])""")
     for buttons, height, noted in heights:
@@ -343,7 +343,7 @@ def test_thirty_waiting_people_fit_in_compact_rows_with_a_menu_each(
 
 def test_the_invite_link_copies_and_staff_links_survive_a_reload(
         server: Server, chair: tuple[Room, Page, Socket]) -> None:
-    room, mod, sock = chair
+    room, mod, _sock = chair
     mod.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.base_url)
     link = mod.locator("#invite-link")
     expect(link).to_have_text(f"{server.base_url}/r/{room.room_id}?invite={room.invite_code}")
@@ -381,7 +381,7 @@ def test_keyboard_shortcuts_and_section_links(
     room, mod, sock = chair
     raise_hands(server, room, crowd())
     in_hall(sock, "周奶奶", "support")
-    expect(mod.locator("#queue li.qrow")).to_have_count(CROWD + 1)
+    expect(mod.locator("#queue [data-queue] > li:not(.empty)")).to_have_count(CROWD + 1)
     legend = mod.locator("#keys-legend")
     expect(legend).to_contain_text("N 下一位")
     expect(legend).to_contain_text("E 结束发言")
