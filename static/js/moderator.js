@@ -7,9 +7,10 @@ import { $, $$, h, reconcile, setText, show } from "./dom.js";
 import { initI18n, lang, onLangChange, roomDefault, t } from "./i18n.js";
 import {
   act, agendaLine, notify, optionLabel, renderBalance, renderChat, renderConnection, renderFloor,
-  renderOutcomes, renderPolls, renderQueue, renderStatements, stanceLabel, statusLabel, tickTimer,
+  renderOutcomes, renderPolls, renderStatements, stanceLabel, statusLabel, tickTimer,
 } from "./ui.js";
 import { api, clock, roomIdFromPath, STANCES, timeOfDay, takeToken } from "./util.js";
+import { predictNextBothWays } from "./next_speaker.js";
 import { mountVoice } from "./voice.js";
 
 const roomId = roomIdFromPath();
@@ -20,6 +21,14 @@ let client = null;
 let voice = null;
 let renderQueued = false;
 let inviteUrl = "";
+// The QR code: null follows the session (shown before it starts, behind a
+// button once it runs, where it would only push the cockpit down); a press
+// of the button decides from then on.
+let qrShown = null;
+const KEYS_KEY = "yishi.mod.keys";
+let staffMemory = []; // the staff links shown (see keepStaff)
+let dupIds = new Set(); // participants who share their name with another
+let queueFocus = null; // the participant whose row holds the queue's one tab stop
 
 initI18n();
 onLangChange(() => render());
@@ -54,7 +63,8 @@ function main() {
   voice = mountVoice(client, { mode: "console" });
   client.start();
   setInterval(tick, 250);
-  loadSummary();
+  loadQr();
+  renderStaff();
 }
 
 /** FNV-1a of the token: enough to tell whose saved copy this is, useless as a key. */
@@ -98,16 +108,62 @@ async function loadQr() {
   }
 }
 
-async function loadSummary() {
-  loadQr();
+/**
+ * The room's invite link. The public summary never carries the code (anyone may
+ * read it); the moderator's own snapshot does (room.invite_code), so the link
+ * is built from that: the same link the QR code shows.
+ */
+function inviteLink(state) {
+  const code = state && state.room && state.room.invite_code;
+  return code ? `${location.origin}/r/${encodeURIComponent(roomId)}?invite=${encodeURIComponent(code)}` : "";
+}
+
+/**
+ * Staff links made from this console, kept in sessionStorage under the room and
+ * the moderator token's fingerprint: a reload (or a crash of the tab) keeps
+ * them, like the moderator's own token (util.js takeToken); closing the tab
+ * forgets them. Not localStorage: a hall's shared computer would hand the next
+ * user keys to the room, and the moderator's link makes new ones at any time.
+ */
+const staffKey = () => `yishi.staff:${roomId}:${fingerprint(token)}`;
+
+function savedStaff() {
   try {
-    const s = await api(`/api/rooms/${encodeURIComponent(roomId)}`);
-    // The summary may name the invite link; the QR code carries it either way.
-    inviteUrl = s.invite_url || (s.invite_code ? `${location.origin}/r/${roomId}?invite=${s.invite_code}` : "");
-    render();
+    const list = JSON.parse(sessionStorage.getItem(staffKey()) || "[]");
+    return Array.isArray(list) ? list : [];
   } catch {
-    /* the QR code still works */
+    return [];
   }
+}
+
+function keepStaff(entry) {
+  const list = savedStaff();
+  list.push(entry);
+  try {
+    sessionStorage.setItem(staffKey(), JSON.stringify(list));
+  } catch {
+    /* private mode: the link shows until the page closes */
+  }
+  return list;
+}
+
+function renderStaff(list = null) {
+  if (list) staffMemory = list;
+  else if (!staffMemory.length) staffMemory = savedStaff();
+  reconcile($("#staff-list"), staffMemory, (s) => s.link,
+    (s) => {
+      const copyBtn = h("button", { class: "btn btn-small btn-secondary", type: "button" }, t("common.copy"));
+      copyBtn.addEventListener("click", () => copy(s.link, copyBtn));
+      return h("li", {}, h("p", {}, h("strong", { class: "staff-name" }), h("span", { class: "staff-role" })),
+        h("p", { class: "link-out" }, s.link), copyBtn);
+    },
+    (li, s) => {
+      setText($(".staff-name", li), s.name);
+      setText($(".staff-role", li), ` (${t(`role.${s.role}`)})`);
+      const b = $("button", li);
+      if (b.textContent !== t("common.copied")) b.textContent = t("common.copy");
+      named(b, `${s.name} (${t(`role.${s.role}`)})`);
+    });
 }
 
 const send = (cmd, args) => client.send(cmd, args);
@@ -158,6 +214,8 @@ function wire() {
   skip.addEventListener("click", () => {
     const n = client.state.queue.next;
     if (!n) return;
+    // Undoing is impossible (a hand raised again goes to the end of its side): ask.
+    if (!window.confirm(t("con.queue_remove_confirm", { name: n.name }))) return;
     act(skip, t("mod.skip"), () => send("queue.remove", { participant_id: n.participant_id }));
   });
 
@@ -196,6 +254,10 @@ function wire() {
     }
   });
   $("#invite-copy").addEventListener("click", () => copy(inviteUrl, $("#invite-copy")));
+  $("#qr-toggle").addEventListener("click", () => {
+    qrShown = $("#qr-box").hidden;
+    render();
+  });
 
   onSubmit($("#codes-form"), () => t("mod.codes_make"), async () => {
     const count = Math.max(1, Math.min(200, Number($("#codes-count").value) || 1));
@@ -210,9 +272,7 @@ function wire() {
     if (!name) return $("#staff-name").focus();
     const r = await api(`/api/rooms/${encodeURIComponent(roomId)}/staff`, { method: "POST", token, body: { role, name } });
     const link = `${location.origin}/m/${roomId}#token=${r.token}`;
-    const copyBtn = h("button", { class: "btn btn-small btn-secondary", type: "button" }, t("common.copy"));
-    copyBtn.addEventListener("click", () => copy(link, copyBtn));
-    $("#staff-list").append(h("li", {}, h("p", {}, h("strong", {}, name), ` (${t(`role.${role}`)})`), h("p", { class: "link-out" }, link), copyBtn));
+    renderStaff(keepStaff({ name, role, link }));
     $("#staff-name").value = "";
   });
 
@@ -224,6 +284,10 @@ function wire() {
   };
   kind.addEventListener("change", syncKind);
   syncKind();
+  // A named poll publishes who chose what: say so where the choice is made.
+  const syncSecret = () => show($("#poll-named-note"), !$("#poll-secret").checked);
+  $("#poll-secret").addEventListener("change", syncSecret);
+  syncSecret();
   onSubmit($("#poll-form"), () => t("mod.poll_open"), async () => {
     const question = $("#poll-question").value.trim();
     if (!question) {
@@ -311,6 +375,55 @@ function wire() {
     notify(t("common.done", { action: t("mod.settings") }), { kind: "ok" });
   });
   $("#settings-form").addEventListener("input", () => ($("#settings-form").dataset.dirty = "1"));
+
+  const keysOn = $("#keys-on");
+  try {
+    keysOn.checked = localStorage.getItem(KEYS_KEY) !== "off";
+  } catch {
+    /* storage blocked: on */
+  }
+  keysOn.addEventListener("change", () => {
+    try {
+      localStorage.setItem(KEYS_KEY, keysOn.checked ? "on" : "off");
+    } catch {
+      /* kept for this page only */
+    }
+    show($("#keys-legend"), keysOn.checked);
+  });
+  show($("#keys-legend"), keysOn.checked);
+  document.addEventListener("keydown", onShortcut);
+  wireQueueKeys();
+}
+
+/**
+ * Single-key shortcuts for the moderator's four frequent actions. Ignored while
+ * typing (a field, a select, an IME composition), with a modifier held, when a
+ * dialog is open, or when switched off (WCAG 2.1.4: character keys may be
+ * turned off). Each acts through its button, so a disabled button is a no-op
+ * and success and failure show as they do for a click.
+ */
+function onShortcut(e) {
+  if (e.defaultPrevented || e.isComposing || e.ctrlKey || e.metaKey || e.altKey) return;
+  if (!$("#keys-on").checked || !client || !client.state) return;
+  if ((client.state.you.role || "moderator") !== "moderator") return;
+  const el = e.target;
+  if (el && el.closest && el.closest("input, textarea, select, [contenteditable]:not([contenteditable=false])")) return;
+  if (!$("#qr-full").hidden) return;
+  const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
+  let button = null;
+  if (key === "n") button = $("#next-btn");
+  else if (key === "e") button = $("#turn-end-btn");
+  else if (key === "+" || key === "=") button = $('[data-extend="30"]');
+  else if (key === "p") {
+    e.preventDefault(); // the "p" must not land in the question field
+    const details = $("#poll-create");
+    details.open = true;
+    $("#poll-question").focus();
+    details.scrollIntoView({ block: "nearest" });
+    return;
+  } else return;
+  e.preventDefault();
+  if (button && !button.disabled && button.offsetParent !== null) button.click();
 }
 
 async function copy(text, button) {
@@ -373,7 +486,11 @@ function onEvent(ev) {
 }
 
 function tick() {
-  if (client && client.state && client.state.turn) tickTimer($(".floor-timer"), client.state.turn, client);
+  if (client && client.state && client.state.turn) {
+    tickTimer($(".floor-timer"), client.state.turn, client);
+    // The prediction moves with the speaker's time: keep it current.
+    renderNext(client.state);
+  }
 }
 
 function render() {
@@ -385,13 +502,14 @@ function render() {
   });
 }
 
-/** Why the policy picks `next` (the server says who; this says why, in words). */
-function whyNext(state) {
-  const next = state.queue.next;
+/**
+ * Why the policy picks `next` (the server, or the prediction, says who; this
+ * says why, in words). `b` is the balance the pick was made with.
+ */
+function whyNext(state, next, b = state.balance || {}) {
   if (!next) return "";
   const side = next.stance;
   const policy = state.room.settings.policy || "balanced";
-  const b = state.balance || {};
   const ms = (s) => (b[s] && b[s].ms) || 0;
   const turns = (s) => (b[s] && b[s].turns) || 0;
   const waiting = STANCES.filter((s) => (state.queue[s] || []).length);
@@ -431,24 +549,35 @@ function renderConsole(state) {
   const inHallSpeaker = state.turn && (state.participants.find((p) => p.participant_id === state.turn.participant_id) || {}).in_hall;
   // A clerk records for the floor holder only while they have no socket (in the hall).
   show($("#behalf-statement"), role === "clerk" && Boolean(inHallSpeaker) && !(state.participants.find((p) => p.participant_id === state.turn.participant_id) || {}).online);
+  renderNext(state);
   const next = state.queue.next;
-  setText($("#next-who"), next ? `${next.name}（${stanceLabel(next.stance)}）` : t("mod.next_none"));
-  setText($("#next-why"), whyNext(state));
   $("#next-btn").disabled = !next || Boolean(state.turn) || !live;
   $("#skip-btn").disabled = !next;
   setText($("#next-busy"), state.turn ? t("mod.next_busy") : !live ? t("raise.not_started") : "");
 
-  renderQueue($("#queue"), state, {
-    extra: role === "moderator" ? (box, e) => queueControls(box, e, state) : null,
-  });
+  renderConsoleQueue(state, role);
   renderBalance($("#balance"), state);
   renderStatements($("#statement-list"), state);
   renderAgenda(state, role);
+  renderDuplicates(state);
   renderPeople(state, role, me);
 
-  // Invite.
+  // Invite: the link to copy, the mode, the QR code (behind a button once the session runs).
+  inviteUrl = inviteLink(state);
   setText($("#invite-link"), inviteUrl);
   show($("#invite-link-line"), Boolean(inviteUrl));
+  const mode = state.room.settings.invite_mode === "personal" ? "personal" : "open";
+  setText($("#invite-mode"), t("con.invite_mode", { mode: t(`invitemode.${mode}`) }));
+  $("#invite-mode").className = `pill pill-mode pill-mode-${mode}`;
+  setText($("#invite-mode-line"), t(`con.invite_mode_${mode}`));
+  const qrVisible = qrShown ?? state.room.status === "pending";
+  show($("#qr-box"), qrVisible);
+  show($("#qr-toggle"), state.room.status !== "pending" || qrShown !== null);
+  $("#qr-toggle").setAttribute("aria-expanded", String(qrVisible));
+  setText($("#qr-toggle"), qrVisible ? t("con.qr_hide") : t("con.qr_show"));
+  // Before a poll in open-link mode: one person may hold two ballots.
+  show($("#poll-mode-warning"), mode === "open");
+  renderStaff();
 
   // Polls.
   show($("#polls-empty"), !state.polls.length);
@@ -486,19 +615,168 @@ function renderConsole(state) {
   voice.render(state);
 }
 
-function queueControls(box, e, state) {
-  if (box.dataset.sig === `${e.participant_id}|${lang()}`) {
-    for (const b of $$("button", box)) if (b.dataset.grant) b.disabled = Boolean(state.turn);
-    return;
+/** "Next": the server's pick, or while someone speaks, the prediction with their turn counted. */
+function renderNext(state) {
+  const { ifNow, atLimit, same } = predictNextBothWays(state, client.now());
+  const counted = Boolean(ifNow && ifNow.counted);
+  show($("#next-predicted"), counted);
+  const label = (p) => `${p.entry.name}（${stanceLabel(p.entry.stance)}）`;
+  setText($("#next-who"), ifNow ? label(ifNow) : t("mod.next_none"));
+  let when = "";
+  if (counted) {
+    when = t("con.next_if_now");
+    if (!same && atLimit) when += ` ${t("con.next_if_limit", { name: atLimit.entry.name, stance: stanceLabel(atLimit.entry.stance) })}`;
+    if (!ifNow.certain) when += ` ${t("con.next_uncertain")}`;
   }
-  box.dataset.sig = `${e.participant_id}|${lang()}`;
-  const grant = cmdButton(t("mod.grant"), "turn.grant", { participant_id: e.participant_id, stance: e.stance });
-  grant.dataset.grant = "1";
-  grant.disabled = Boolean(state.turn);
-  named(grant, e.name);
-  const remove = cmdButton(t("mod.queue_remove"), "queue.remove", { participant_id: e.participant_id });
-  named(remove, e.name);
-  box.replaceChildren(grant, remove);
+  setText($("#next-when"), when);
+  show($("#next-when"), Boolean(when));
+  let balance = state.balance || {};
+  if (counted) {
+    // Explain with the balance the prediction used (the running turn counted now).
+    balance = JSON.parse(JSON.stringify(balance));
+    const turn = state.turn;
+    const b = balance[turn.stance] || (balance[turn.stance] = { ms: 0, turns: 0 });
+    b.ms = (b.ms || 0) + Math.max(0, Math.min(client.now(), turn.ends_at) - turn.started_at);
+    b.turns = (b.turns || 0) + 1;
+  }
+  setText($("#next-why"), whyNext(state, ifNow ? ifNow.entry : null, balance));
+}
+
+/** Names that appear more than once among the people who may vote (case and spaces ignored). */
+function duplicateNames(state) {
+  const groups = new Map();
+  for (const p of state.participants) {
+    if (p.removed || (p.role && p.role !== "participant")) continue;
+    const key = (p.name || "").normalize("NFKC").replace(/\s+/g, "").toLowerCase();
+    if (!key) continue;
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(p);
+  }
+  return [...groups.values()].filter((g) => g.length > 1);
+}
+
+function renderDuplicates(state) {
+  const dups = duplicateNames(state);
+  const names = dups.map((g) => t("con.dup_name", { name: g[0].name, n: g.length })).join(lang() === "zh" ? "、" : ", ");
+  setText($("#dup-names"), dups.length ? t("con.dup_names", { names }) : "");
+  show($("#dup-names"), dups.length > 0 && (state.you.role || "moderator") === "moderator");
+  dupIds = new Set(dups.flat().map((p) => p.participant_id));
+}
+
+/**
+ * The queue as compact rows: number, name, in-hall mark, note, and one menu
+ * button whose menu holds the row's actions. The rows are one tab stop
+ * (roving tabindex: arrow keys move between them), so thirty waiting people
+ * no longer stand between the first controls and the rest of the page.
+ */
+function renderConsoleQueue(state, role) {
+  const people = new Map(state.participants.map((p) => [p.participant_id, p]));
+  for (const side of STANCES) {
+    const list = $(`[data-queue="${side}"]`);
+    const entries = state.queue[side] || [];
+    reconcile(list, entries.length ? entries : [{ participant_id: "__empty", empty: true }], (e) => e.participant_id,
+      (e) => (e.empty ? h("li", { class: "empty" })
+        : h("li", { class: "qrow" },
+          h("span", { class: "qwho" }, h("span", { class: "qname" }), h("span", { class: "tag tag-hall" })),
+          role === "moderator" ? h("span", { class: "qextra qmenu-box" }) : null,
+          h("span", { class: "qnote" }))),
+      (li, e) => {
+        if (e.empty) return setText(li, t("queue.empty"));
+        const p = people.get(e.participant_id) || {};
+        setText($(".qname", li), e.name);
+        const hall = $(".tag-hall", li);
+        setText(hall, t("mod.in_hall"));
+        show(hall, Boolean(p.in_hall));
+        setText($(".qnote", li), e.note ? `· ${e.note}` : "");
+        show($(".qnote", li), Boolean(e.note));
+        li.title = e.note || "";
+        const box = $(".qextra", li);
+        if (box) queueMenu(box, e, state);
+      });
+    setText($(`[data-queue-count="${side}"]`), t("queue.count", { n: entries.length }));
+  }
+  rovingTabs();
+}
+
+function menuId(pid) {
+  return `qm-${String(pid).replace(/[^\w-]/g, "_")}`;
+}
+
+function queueMenu(box, e, state) {
+  const sig = `${e.participant_id}|${lang()}`;
+  if (box.dataset.sig !== sig) {
+    box.dataset.sig = sig;
+    const id = menuId(e.participant_id);
+    // A narrow "⋯" keeps thirty rows to one line each; its name says whose actions.
+    const opener = h("button", { class: "btn btn-small btn-ghost qmenu-btn", type: "button", "aria-expanded": "false", "aria-controls": id, tabindex: "-1" }, "⋯");
+    opener.setAttribute("aria-label", t("con.row_menu_of", { name: e.name }));
+    const grant = cmdButton(t("con.grant"), "turn.grant", { participant_id: e.participant_id, stance: e.stance }, { cls: "btn btn-small btn-primary" });
+    grant.dataset.grant = "1";
+    named(grant, e.name);
+    const remove = h("button", { class: "btn btn-small btn-danger", type: "button" }, t("con.queue_remove"));
+    named(remove, e.name);
+    remove.addEventListener("click", () => {
+      if (!window.confirm(t("con.queue_remove_confirm", { name: e.name }))) return;
+      act(remove, t("con.queue_remove"), () => send("queue.remove", { participant_id: e.participant_id }));
+    });
+    const menu = h("div", { class: "qmenu", id, hidden: true }, grant, remove);
+    opener.addEventListener("click", () => toggleMenu(opener, menu, menu.hidden));
+    menu.addEventListener("keydown", (ev) => {
+      if (ev.key === "Escape") {
+        ev.stopPropagation();
+        toggleMenu(opener, menu, false);
+        opener.focus();
+      }
+    });
+    box.replaceChildren(opener, menu);
+  }
+  // The floor is given only when nobody holds it (turn.grant answers conflict otherwise).
+  for (const b of $$("[data-grant]", box)) b.disabled = Boolean(state.turn);
+}
+
+function toggleMenu(opener, menu, open) {
+  if (open) for (const other of $$("#queue .qmenu:not([hidden])")) if (other !== menu) toggleMenu(other.previousElementSibling, other, false);
+  show(menu, open);
+  opener.setAttribute("aria-expanded", String(open));
+  if (open) {
+    const first = $("button:not(:disabled)", menu);
+    if (first) first.focus();
+  }
+}
+
+
+function rovingTabs() {
+  const buttons = $$("#queue .qmenu-btn");
+  if (!buttons.length) return;
+  let active = buttons.find((b) => b.closest("li").dataset.key === queueFocus) || buttons[0];
+  for (const b of buttons) b.tabIndex = b === active ? 0 : -1;
+}
+
+function wireQueueKeys() {
+  const root = $("#queue-sides");
+  root.addEventListener("focusin", (e) => {
+    if (e.target.classList.contains("qmenu-btn")) {
+      queueFocus = e.target.closest("li").dataset.key;
+      rovingTabs();
+    }
+  });
+  root.addEventListener("keydown", (e) => {
+    if (!e.target.classList.contains("qmenu-btn")) return;
+    const buttons = $$("#queue .qmenu-btn");
+    const i = buttons.indexOf(e.target);
+    const to = { ArrowDown: i + 1, ArrowUp: i - 1, Home: 0, End: buttons.length - 1 }[e.key];
+    if (to === undefined) return;
+    e.preventDefault();
+    const b = buttons[Math.max(0, Math.min(buttons.length - 1, to))];
+    if (b) b.focus();
+  });
+  // A click elsewhere closes an open row menu.
+  document.addEventListener("click", (e) => {
+    for (const menu of $$("#queue .qmenu:not([hidden])")) {
+      const opener = menu.previousElementSibling;
+      if (!menu.contains(e.target) && e.target !== opener) toggleMenu(opener, menu, false);
+    }
+  });
 }
 
 function renderAgenda(state, role) {
@@ -535,7 +813,9 @@ function renderPeople(state, role, me) {
       if (p.role && p.role !== "participant") bits.push(`· ${t(`role.${p.role}`)}`);
       const where = p.in_hall ? t("mod.in_hall") : p.online ? t("mod.online") : t("mod.offline");
       const muted = p.muted_until && p.muted_until > client.now() ? ` · ${t("mod.muted_until", { time: timeOfDay(p.muted_until, lang()) })}` : "";
-      setText($(".who", li), `${bits.join(" ")} · ${where}${muted}`);
+      const dup = dupIds.has(p.participant_id) ? ` · ⚠ ${t("con.dup_tag")}` : "";
+      setText($(".who", li), `${bits.join(" ")} · ${where}${muted}${dup}`);
+      li.classList.toggle("dup", dupIds.has(p.participant_id));
       const ctl = $(".ctl", li);
       const waiting = STANCES.some((s) => state.queue[s].some((e) => e.participant_id === p.participant_id));
       const sig = `${lang()}|${role}|${p.in_hall}|${waiting}|${p.role}|${Boolean(muted)}`;

@@ -36,7 +36,8 @@ def confirm_next_dialog(page: Page) -> None:
 
 
 def open_poll(mod: Page, question: str, *, kind: str = "yes_no_abstain", options: list[str] | None = None,
-              live: bool = True) -> None:
+              live: bool = True, secret: bool | None = None) -> None:
+    """Open a poll from the moderator's form (`secret`: None leaves the form's default, secret)."""
     details = mod.locator("#poll-create")
     if details.get_attribute("open") is None:
         details.locator("summary").click()
@@ -47,6 +48,9 @@ def open_poll(mod: Page, question: str, *, kind: str = "yes_no_abstain", options
     live_box = mod.get_by_label("投票过程中公开实时结果")
     if live_box.is_checked() != live:
         live_box.click()
+    secret_box = mod.get_by_label("无记名投票")
+    if secret is not None and secret_box.is_checked() != secret:
+        secret_box.click()
     mod.locator("#poll-form").get_by_role("button", name="发起投票").click()
     expect(mod.locator("#poll-list")).to_contain_text(question)
 

@@ -43,7 +43,9 @@ def test_every_page_passes_the_audit(server: Server, pages: Pages, width: int) -
     expect(resident.locator("#chat-list")).to_contain_text("希望保留消防通道")
     assert_accessible(resident, "room")
 
-    mod.locator('[data-queue="support"]').get_by_role("button", name="请他发言").click()
+    support = mod.locator('[data-queue="support"]')
+    support.get_by_role("button", name="操作").first.click()
+    support.get_by_role("button", name="请发言").click()
     expect(resident.locator("#your-turn")).to_be_visible()
     assert_accessible(resident, "room-your-turn")
     mod.get_by_label("记录一项决定").fill("车位按楼栋重新划分，优先保障老人和残疾人车位。")

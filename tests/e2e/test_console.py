@@ -93,7 +93,9 @@ def test_console_tools(server: Server, pages: Pages) -> None:
 
     # Given the floor, her words are recorded by the clerk and seen by all.
     row.get_by_role("button", name="反对：周奶奶").click()
-    mod.locator('[data-queue="oppose"]').get_by_role("button", name="请他发言：周奶奶").click()
+    oppose = mod.locator('[data-queue="oppose"]')
+    oppose.get_by_role("button", name="操作：周奶奶").click()
+    oppose.get_by_role("button", name="请发言：周奶奶").click()
     expect(wang.locator("#floor .floor-name")).to_have_text("周奶奶")
     expect(mod.locator("#behalf-statement")).to_be_hidden()  # the contract: clerks record, not moderators
     clerk.get_by_label("代现场居民记录发言").fill("花园里要留出老人晒太阳的地方。")
@@ -172,8 +174,9 @@ def test_poll_kinds_and_hidden_results(server: Server, pages: Pages) -> None:
 
     # Several choices, results hidden until the poll closes, secret ballot.
     question = "希望种哪些树？"
-    open_poll(mod, question, kind="multi", options=["桂花", "银杏", "香樟", "樱花"], live=False)
-    mod.get_by_label("无记名投票").check()  # for the next poll
+    open_poll(mod, question, kind="multi", options=["桂花", "银杏", "香樟", "樱花"], live=False,
+              secret=False)
+    mod.get_by_label("无记名投票").check()  # for the next poll (the form's default again)
     card = resident.locator("#poll-list > li", has_text=question)
     expect(card).to_contain_text("可多选，最多 2 项")  # the form's default
     expect(card).to_contain_text("投票结束后公布结果")

@@ -127,7 +127,7 @@ def test_full_session(server: Server, pages: Pages) -> None:
         expect(page.locator("#chat-list")).not_to_contain_text("13812345678")
 
     # A poll with live results, answered by all three.
-    open_poll(mod, QUESTION)
+    open_poll(mod, QUESTION, secret=False)  # named: the roll below lists who chose what
     for page in residents:
         expect(page.locator("#poll-list")).to_contain_text(QUESTION)
     vote(wang, QUESTION, "赞成")
