@@ -15,7 +15,7 @@ import json
 import resource
 import sys
 
-from bench import procinfo
+from bench import procinfo, voice
 from bench.generator import Generator, Json, SessionError
 from bench.workloads import PHASES
 
@@ -60,9 +60,11 @@ async def run_session(gen: Generator) -> Json:
 
 
 async def _main(spec: Json) -> Json:
-    gen = Generator(spec)
+    gen = voice.VoiceGenerator(spec) if spec.get("voice") else Generator(spec)
     try:
         async with asyncio.timeout(float(spec.get("timeout", 300))):
+            if isinstance(gen, voice.VoiceGenerator):
+                return await voice.run_session(gen)
             return await run_session(gen)
     except (SessionError, ConnectionError, OSError, TimeoutError) as e:
         gen.out["error"] = f"{gen.stage}: {type(e).__name__}" + (f": {e}" if str(e) else "")

@@ -120,6 +120,46 @@ FULL: list[tuple[str, Json]] = [
         },
     ),
 ]
+# Voice on the floor (bench.voice): one speaker, listening sockets; B0 broadcasts the same
+# bytes. Servers without a voice (B1) sit it out.
+VOICE_SERVERS = ["b0", "yishi", "yishi-2n"]
+VOICE: Json = {
+    "voice": True,
+    "servers": VOICE_SERVERS,
+    "clients": 1000,
+    "timeout": 330,
+    "connect_timeout": 120,
+    "phases": [
+        {"name": "speak", "type": "speak", "frame_ms": 60, "seconds": 6},
+        {"name": "frames-20", "type": "speak", "frame_ms": 20, "seconds": 5},
+        {"name": "frames-40", "type": "speak", "frame_ms": 40, "seconds": 5},
+        {"name": "events", "type": "events", "rate": 10, "seconds": 5, "rounds": 2},
+        {"name": "grow", "type": "grow", "to": 5000},
+        {"name": "speak-more", "type": "speak", "frame_ms": 60, "seconds": 6},
+        {
+            "name": "saturate",
+            "type": "saturate",
+            "steps": [7500, 10000],
+            "seconds": 4,
+            "budget_s": 60,
+        },
+    ],
+}
+VOICE_QUICK: Json = {
+    **VOICE,
+    "clients": 100,
+    "timeout": 90,
+    "connect_timeout": 30,
+    "phases": [
+        {"name": "speak", "type": "speak", "frame_ms": 60, "seconds": 2},
+        {"name": "frames-20", "type": "speak", "frame_ms": 20, "seconds": 1},
+        {"name": "events", "type": "events", "rate": 10, "seconds": 1, "rounds": 1},
+        {"name": "grow", "type": "grow", "to": 150},
+        {"name": "speak-more", "type": "speak", "frame_ms": 60, "seconds": 1},
+        {"name": "saturate", "type": "saturate", "steps": [200], "seconds": 1, "budget_s": 20},
+    ],
+}
+FULL.append(("voice", VOICE))
 QUICK: list[tuple[str, Json]] = [
     (
         "quick",
@@ -144,6 +184,7 @@ QUICK: list[tuple[str, Json]] = [
             ],
         },
     ),
+    ("voice", VOICE_QUICK),
 ]
 
 
@@ -229,7 +270,8 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help=(
             "comma-separated sessions to run (full: room-5k, residents-2k, room-1k, "
-            "slow-flood, reconnect-2k; memory per joined resident alone: "
+            "slow-flood, reconnect-2k, voice; quick: quick, voice; memory per joined "
+            "resident alone: "
             "--only b0,yishi --sessions residents-2k,room-5k)"
         ),
     )
@@ -266,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
         runs: Json = {}
         results["servers"][server] = {"label": SERVERS[server].label, "sessions": runs}
         for name, spec in sessions:
+            if server not in spec.get("servers", SERVERS):
+                continue  # e.g. B1 has no voice
             spec = json.loads(json.dumps(spec))
             best = results["b0_best_rate"]
             for phase in spec["phases"]:
