@@ -33,6 +33,7 @@ import asyncio
 import os
 import re
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgpack
@@ -102,9 +103,7 @@ class YishiMsgpack(Yishi):
         if conn.state == "hello" and frame["re"] == 1 and frame.get("ok") and not peer.publisher:
             peer.seq = max(peer.seq, int(frame["result"].get("seq") or 0))
             conn.state = "listen"
-            conn.send_binary(
-                msgpack.packb({"id": 2, "cmd": "audio.listen", "args": {"on": True}})
-            )
+            conn.send_binary(msgpack.packb({"id": 2, "cmd": "audio.listen", "args": {"on": True}}))
             return
         if conn.state == "listen" and frame["re"] == 2:
             conn.state = None
@@ -439,7 +438,9 @@ async def events(
         if speech["p99_ms"] and silent["p99_ms"]
         else None
     )
-    reaches = [x for x in (silent["reach"], speech["reach"], speech["audio_reach"]) if x is not None]
+    reaches = [
+        r for r in (silent["reach"], speech["reach"], speech["audio_reach"]) if r is not None
+    ]
     return {
         "rate": rate,
         "seconds": seconds,
@@ -520,7 +521,12 @@ async def saturate(
     }
 
 
-PHASES = {"speak": speak, "events": events, "grow": grow, "saturate": saturate}
+PHASES: dict[str, Callable[..., Awaitable[Json]]] = {
+    "speak": speak,
+    "events": events,
+    "grow": grow,
+    "saturate": saturate,
+}
 
 
 async def run_session(gen: VoiceGenerator) -> Json:
