@@ -133,7 +133,8 @@ VOICE: Json = {
         {"name": "speak", "type": "speak", "frame_ms": 60, "seconds": 6},
         {"name": "frames-20", "type": "speak", "frame_ms": 20, "seconds": 5},
         {"name": "frames-40", "type": "speak", "frame_ms": 40, "seconds": 5},
-        {"name": "events", "type": "events", "rate": 10, "seconds": 5, "rounds": 2},
+        {"name": "events", "type": "events", "rate": 10, "seconds": 4, "rounds": 3},
+        {"name": "ramp", "type": "saturate", "steps": [2500], "seconds": 4, "budget_s": 30},
         {"name": "grow", "type": "grow", "to": 5000},
         {"name": "speak-more", "type": "speak", "frame_ms": 60, "seconds": 6},
         {
@@ -142,6 +143,7 @@ VOICE: Json = {
             "steps": [7500, 10000],
             "seconds": 4,
             "budget_s": 60,
+            "after_pass": True,
         },
     ],
 }
