@@ -5,7 +5,8 @@
 A session opens ``clients`` sockets to one server under test, waits until the
 room is quiet, runs its phases (bench.workloads) in order and writes their
 figures to OUT.json. The whole session has a deadline (``timeout``), and so
-does opening the sockets (``connect_timeout``).
+does opening the sockets (``connect_timeout``). A voice session (``"voice": true``)
+runs bench.voice's phases instead.
 """
 
 from __future__ import annotations

@@ -133,7 +133,7 @@ VOICE: Json = {
         {"name": "speak", "type": "speak", "frame_ms": 60, "seconds": 6},
         {"name": "frames-20", "type": "speak", "frame_ms": 20, "seconds": 5},
         {"name": "frames-40", "type": "speak", "frame_ms": 40, "seconds": 5},
-        {"name": "events", "type": "events", "rate": 10, "seconds": 4, "rounds": 3},
+        {"name": "events", "type": "events", "rate": 10, "seconds": 3, "rounds": 5},
         {"name": "ramp", "type": "saturate", "steps": [2500], "seconds": 4, "budget_s": 30},
         {"name": "grow", "type": "grow", "to": 5000},
         {"name": "speak-more", "type": "speak", "frame_ms": 60, "seconds": 6},
