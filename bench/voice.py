@@ -137,6 +137,8 @@ class VoiceGenerator(Generator):
         self.a_last_seq: list[int] = [-1] * len(self.peers)
         self.frame_bytes = 0  # a relayed frame as a listener gets it
         self.last_pass = True  # the last speaking phase passed (bench.voice._passes)
+        redis = spec["target"].get("redis_pid")
+        self.redis_pids: list[int] = [redis] if redis else []
 
     # ---------------------------------------------------------------- receiving
 
@@ -372,12 +374,17 @@ async def speak(gen: VoiceGenerator, *, frame_ms: int = 60, seconds: float = 5) 
     """The speaker speaks for ``seconds`` in frames of ``frame_ms``; nothing else happens."""
     frames = max(2, round(seconds * 1000 / frame_ms))
     before = await gen.voice_metrics()
+    redis0 = procinfo.usage(gen.redis_pids)[0] if gen.redis_pids else 0.0
     start = gen.snapshot()
     gen.open_audio_window(frames)
     achieved = await gen.speak(frames, frame_ms)
     await gen.audio_drain()
     fig = gen.audio_figures(start, frames, frame_ms, achieved_rate=round(achieved, 1))
     fig["pass"] = gen.last_pass = _passes(fig)
+    if gen.redis_pids and gen.a_received:
+        # Not in the server's figure (the B1 and event sessions leave Redis out too).
+        redis_s = procinfo.usage(gen.redis_pids)[0] - redis0
+        fig["redis_us_per_delivery"] = round(redis_s * 1e6 / gen.a_received, 2)
     after = await gen.voice_metrics()
     if after:
         fig["server_counts"] = {k: after[k] - before.get(k, 0) for k in after if k != "listeners"}
