@@ -181,6 +181,7 @@ def _events_table(results: Json) -> list[str]:
                 " / ".join(_f(x) for x in silent.get("p99_ms_rounds", [])),
                 " / ".join(_f(x) for x in speech.get("p99_ms_rounds", [])),
                 _pct(g.get("p99_change_median_round")),
+                f"{_worse(silent, speech)} of {g['rounds']}",
                 _f(silent["reach"], 4),
                 _f(speech["reach"], 4),
                 _f(speech["audio_reach"], 4),
@@ -208,6 +209,7 @@ def _events_table(results: Json) -> list[str]:
                 "p99 each round, silent",
                 "p99 each round, speech",
                 "change of the median round's p99",
+                "rounds with speech p99 above silent",
                 "event reach silent",
                 "event reach speech",
                 "audio reach",
@@ -217,6 +219,13 @@ def _events_table(results: Json) -> list[str]:
             rows,
         ),
     ]
+
+
+def _worse(silent: Json, speech: Json) -> int:
+    """Rounds whose speech p99 is above the silent round's just before it: a sign test,
+    robust to load that comes and goes on a shared machine (no effect: about half)."""
+    pairs = zip(silent.get("p99_ms_rounds", []), speech.get("p99_ms_rounds", []))
+    return sum(1 for a, b in pairs if a is not None and b is not None and b > a)
 
 
 def _pct(change: float | None) -> str:
