@@ -162,6 +162,19 @@ VOICE_QUICK: Json = {
     ],
 }
 FULL.append(("voice", VOICE))
+# Run only when named (--sessions): event latency during speech alone, in more and shorter
+# alternating rounds than the voice session's, for a sign test on a shared machine.
+ON_REQUEST: list[tuple[str, Json]] = [
+    (
+        "voice-events",
+        {
+            **VOICE,
+            "phases": [
+                {"name": "events", "type": "events", "rate": 10, "seconds": 2, "rounds": 10}
+            ],
+        },
+    ),
+]
 QUICK: list[tuple[str, Json]] = [
     (
         "quick",
@@ -272,8 +285,8 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help=(
             "comma-separated sessions to run (full: room-5k, residents-2k, room-1k, "
-            "slow-flood, reconnect-2k, voice; quick: quick, voice; memory per joined "
-            "resident alone: "
+            "slow-flood, reconnect-2k, voice; quick: quick, voice; only when named: "
+            "voice-events; memory per joined resident alone: "
             "--only b0,yishi --sessions residents-2k,room-5k)"
         ),
     )
@@ -296,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     sessions = QUICK if args.quick else FULL
     if args.sessions:
         wanted = args.sessions.split(",")
-        sessions = [(name, spec) for name, spec in sessions if name in wanted]
+        sessions = [(name, spec) for name, spec in sessions + ON_REQUEST if name in wanted]
     results: Json = {
         "mode": "quick" if args.quick else "full",
         "command": "python3 -m bench.run " + shlex.join(argv if argv is not None else sys.argv[1:]),
