@@ -218,13 +218,23 @@ class Generator:
             raise SessionError(f"POST /api/rooms answered {status}: {str(room)[:300]}")
         dialect = Yishi(room_id=room["room_id"])
         self.dialect = dialect
+        self.invite_code: str = room["invite_code"]
         self.pub.cred = room["moderator_token"]
         # Memory per joined resident starts here: the room exists, nobody has joined.
         self.out["rss_before_join"] = procinfo.usage(self.pids)[1]
+        t0 = time.perf_counter()
+        await self.join_yishi(self.peers)
+        self.out["join_s"] = round(time.perf_counter() - t0, 2)
+
+    async def join_yishi(self, peers: list[Peer]) -> None:
+        """Each peer joins the room with the invite code (``peer.cred`` gets its token)."""
+        host, port = self.nodes[0]
+        assert isinstance(self.dialect, Yishi)
+        dialect = self.dialect
         sem = asyncio.Semaphore(32)
 
         async def join(peer: Peer) -> None:
-            a = peer.index // JOINS_PER_ADDRESS
+            a = abs(peer.index) // JOINS_PER_ADDRESS
             addr = f"127.77.{a // 250}.{a % 250 + 1}"
             name = "resident " + str(peer.index).translate(
                 str.maketrans("0123456789", "abcdefghij")
@@ -235,16 +245,14 @@ class Generator:
                     host,
                     port,
                     f"/api/rooms/{dialect.room_id}/join",
-                    body={"invite": room["invite_code"], "name": name},
+                    body={"invite": self.invite_code, "name": name},
                     local_addr=addr,
                 )
             if st not in (200, 201) or not isinstance(got, dict):
                 raise SessionError(f"join answered {st}: {str(got)[:300]}")
             peer.cred = got["token"]
 
-        t0 = time.perf_counter()
-        await asyncio.gather(*(join(p) for p in self.peers))
-        self.out["join_s"] = round(time.perf_counter() - t0, 2)
+        await asyncio.gather(*(join(p) for p in peers))
 
     async def start_session_yishi(self) -> None:
         assert isinstance(self.dialect, Yishi) and self.pub_conn is not None

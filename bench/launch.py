@@ -214,6 +214,7 @@ def running(server: Server, *, logdir: Path, tag: str) -> Iterator[dict[str, Any
             "kind": server.kind,
             "nodes": nodes,
             "pids": [p.popen.pid for p in procs[1 if server.redis else 0 :]],
+            "redis_pid": procs[0].popen.pid if server.redis else None,
             "admin_token": admin,
         }
     finally:

@@ -5,7 +5,8 @@
 A session opens ``clients`` sockets to one server under test, waits until the
 room is quiet, runs its phases (bench.workloads) in order and writes their
 figures to OUT.json. The whole session has a deadline (``timeout``), and so
-does opening the sockets (``connect_timeout``).
+does opening the sockets (``connect_timeout``). A voice session (``"voice": true``)
+runs bench.voice's phases instead.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import json
 import resource
 import sys
 
-from bench import procinfo
+from bench import procinfo, voice
 from bench.generator import Generator, Json, SessionError
 from bench.workloads import PHASES
 
@@ -60,9 +61,11 @@ async def run_session(gen: Generator) -> Json:
 
 
 async def _main(spec: Json) -> Json:
-    gen = Generator(spec)
+    gen = voice.VoiceGenerator(spec) if spec.get("voice") else Generator(spec)
     try:
         async with asyncio.timeout(float(spec.get("timeout", 300))):
+            if isinstance(gen, voice.VoiceGenerator):
+                return await voice.run_session(gen)
             return await run_session(gen)
     except (SessionError, ConnectionError, OSError, TimeoutError) as e:
         gen.out["error"] = f"{gen.stage}: {type(e).__name__}" + (f": {e}" if str(e) else "")

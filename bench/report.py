@@ -389,6 +389,9 @@ def markdown(results: Json) -> str:
         )
 
     lines += _two_nodes(results) + _targets(results)
+    from bench import voice_report  # it builds on this module's helpers
+
+    lines += voice_report.markdown(results)
     failures = results.get("failures") or []
     lines += ["## Failures", ""] + ([f"* {f}" for f in failures] or ["None."]) + [""]
     return "\n".join(lines)
@@ -439,7 +442,11 @@ def _two_nodes(results: Json) -> list[str]:
 
 def _targets(results: Json) -> list[str]:
     """The issue's targets for Yishi, with what this run measured."""
-    if "yishi" not in results["servers"] or results["mode"] != "full":
+    if (
+        "yishi" not in results["servers"]
+        or results["mode"] != "full"
+        or not _find(results, "fanout")
+    ):
         return []
 
     def sweep(s: str) -> Any:

@@ -120,6 +120,61 @@ FULL: list[tuple[str, Json]] = [
         },
     ),
 ]
+# Voice on the floor (bench.voice): one speaker, listening sockets; B0 broadcasts the same
+# bytes. Servers without a voice (B1) sit it out.
+VOICE_SERVERS = ["b0", "yishi", "yishi-2n"]
+VOICE: Json = {
+    "voice": True,
+    "servers": VOICE_SERVERS,
+    "clients": 1000,
+    "timeout": 330,
+    "connect_timeout": 120,
+    "phases": [
+        {"name": "speak", "type": "speak", "frame_ms": 60, "seconds": 6},
+        {"name": "frames-20", "type": "speak", "frame_ms": 20, "seconds": 5},
+        {"name": "frames-40", "type": "speak", "frame_ms": 40, "seconds": 5},
+        {"name": "events", "type": "events", "rate": 10, "seconds": 3, "rounds": 5},
+        {"name": "ramp", "type": "saturate", "steps": [2500], "seconds": 4, "budget_s": 30},
+        {"name": "grow", "type": "grow", "to": 5000},
+        {"name": "speak-more", "type": "speak", "frame_ms": 60, "seconds": 6},
+        {
+            "name": "saturate",
+            "type": "saturate",
+            "steps": [7500, 10000],
+            "seconds": 4,
+            "budget_s": 60,
+            "after_pass": True,
+        },
+    ],
+}
+VOICE_QUICK: Json = {
+    **VOICE,
+    "clients": 100,
+    "timeout": 90,
+    "connect_timeout": 30,
+    "phases": [
+        {"name": "speak", "type": "speak", "frame_ms": 60, "seconds": 2},
+        {"name": "frames-20", "type": "speak", "frame_ms": 20, "seconds": 1},
+        {"name": "events", "type": "events", "rate": 10, "seconds": 1, "rounds": 1},
+        {"name": "grow", "type": "grow", "to": 150},
+        {"name": "speak-more", "type": "speak", "frame_ms": 60, "seconds": 1},
+        {"name": "saturate", "type": "saturate", "steps": [200], "seconds": 1, "budget_s": 20},
+    ],
+}
+FULL.append(("voice", VOICE))
+# Run only when named (--sessions): event latency during speech alone, in more and shorter
+# alternating rounds than the voice session's, for a sign test on a shared machine.
+ON_REQUEST: list[tuple[str, Json]] = [
+    (
+        "voice-events",
+        {
+            **VOICE,
+            "phases": [
+                {"name": "events", "type": "events", "rate": 10, "seconds": 2, "rounds": 10}
+            ],
+        },
+    ),
+]
 QUICK: list[tuple[str, Json]] = [
     (
         "quick",
@@ -144,6 +199,7 @@ QUICK: list[tuple[str, Json]] = [
             ],
         },
     ),
+    ("voice", VOICE_QUICK),
 ]
 
 
@@ -229,7 +285,8 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help=(
             "comma-separated sessions to run (full: room-5k, residents-2k, room-1k, "
-            "slow-flood, reconnect-2k; memory per joined resident alone: "
+            "slow-flood, reconnect-2k, voice; quick: quick, voice; only when named: "
+            "voice-events; memory per joined resident alone: "
             "--only b0,yishi --sessions residents-2k,room-5k)"
         ),
     )
@@ -252,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     sessions = QUICK if args.quick else FULL
     if args.sessions:
         wanted = args.sessions.split(",")
-        sessions = [(name, spec) for name, spec in sessions if name in wanted]
+        sessions = [(name, spec) for name, spec in sessions + ON_REQUEST if name in wanted]
     results: Json = {
         "mode": "quick" if args.quick else "full",
         "command": "python3 -m bench.run " + shlex.join(argv if argv is not None else sys.argv[1:]),
@@ -266,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
         runs: Json = {}
         results["servers"][server] = {"label": SERVERS[server].label, "sessions": runs}
         for name, spec in sessions:
+            if server not in spec.get("servers", SERVERS):
+                continue  # e.g. B1 has no voice
             spec = json.loads(json.dumps(spec))
             best = results["b0_best_rate"]
             for phase in spec["phases"]:

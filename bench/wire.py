@@ -152,6 +152,9 @@ class WsConn(asyncio.Protocol):
     def send_text(self, text: str) -> None:
         self._write(_frame(1, text.encode()))
 
+    def send_binary(self, data: bytes) -> None:
+        self._write(_frame(2, data))
+
     def close(self, code: int = 1000) -> None:
         """Start a clean close; ``closed`` resolves when the server answers."""
         self._write(_frame(8, code.to_bytes(2, "big")))

@@ -2,10 +2,11 @@
 
     python3 -m bench.servers.b0 --port P
 
-Subscribers connect to ``/ws``; every text frame the publisher sends on ``/pub``
-is broadcast as is to every subscriber. ``GET /healthz`` answers 200. This is
-the ceiling a Python hub can hope for: no envelope, no log, no per-audience
-encoding. Compression is off, as everywhere in the benchmark.
+Subscribers connect to ``/ws``; every message a publisher sends on ``/pub`` is
+broadcast as is to every subscriber: text as text, and binary as binary (the
+voice session's audio frames, from a second publisher: bench.voice).
+``GET /healthz`` answers 200. This is the ceiling a Python hub can hope for: no
+envelope, no log, no per-audience encoding. Compression is off, as everywhere in the benchmark.
 """
 
 from __future__ import annotations

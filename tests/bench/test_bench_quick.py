@@ -53,6 +53,9 @@ def test_quick_mode_reaches_every_client(server: str, tmp_path: Path) -> None:
         # An error here (say, the server does not start) carries the server's own log tail.
         assert not run.get("error"), f"{server} {name}: {run['error']}"
         phases = run["phases"]
+        if name == "voice":
+            _voice_reaches_every_listener(server, phases)
+            continue
         assert {"fanout", "burst", "slow", "reconnect"} <= set(phases)
         for phase in ("fanout", "burst", "slow"):
             assert phases[phase]["reach"] == 1.0, f"{server} {phase}: {phases[phase]}"
@@ -65,3 +68,26 @@ def test_quick_mode_reaches_every_client(server: str, tmp_path: Path) -> None:
             for phase in phases.values():
                 assert phase.get("order_violations", 0) == 0
     assert results["failures"] == []
+
+
+def _voice_reaches_every_listener(server: str, phases: dict[str, Any]) -> None:
+    """The voice session: every frame to every listener, every event too, figures present."""
+    assert {"speak", "frames-20", "events", "grow", "speak-more", "saturate"} <= set(phases)
+    for name in ("speak", "frames-20", "speak-more"):
+        fig = phases[name]
+        assert fig["reach"] == 1.0, f"{server} {name}: {fig}"
+        assert fig["frame_bytes"] > fig["payload_bytes"]  # the frame around the Opus packet
+        assert fig["server_us_per_delivery"] is not None and fig["p99_ms"] is not None
+        assert fig["order_violations"] == 0
+    assert phases["speak-more"]["listeners"] == phases["grow"]["listeners"]
+    events = phases["events"]
+    for cond in ("silent", "speech"):
+        assert events[cond]["reach"] == 1.0, f"{server} events {cond}: {events[cond]}"
+    assert events["speech"]["audio_reach"] == 1.0 and events["p99_change"] is not None
+    steps = phases["saturate"]["steps"]
+    assert steps and all(step.get("reach") is not None for step in steps), steps
+    if server == "yishi":
+        # Yishi counts what it relayed: one speaker's frames, none dropped by its gate.
+        counts = phases["speak"]["server_counts"]
+        assert counts["frames:relayed"] == phases["speak"]["frames"]
+        assert counts["deliveries"] == phases["speak"]["expected"]
