@@ -231,3 +231,19 @@ async def test_a_listener_that_stalls_loses_audio_but_keeps_every_event_and_its_
     assert not stalled.closed
     assert await stalled.ok("ping")
     assert len(stalled.audio) < seq  # it lost audio
+
+
+async def test_every_listener_of_a_large_room_hears_every_frame_in_order(room: Room) -> None:
+    """More listeners than one slice of the fan-out (yishi.voice.SLICE = 200): the later
+    slices go out on later turns of the loop, and each listener still hears the
+    frames once each, in order."""
+    mod = await room.moderator("msgpack")
+    await mod.ok("session.start")
+    ears = [await listening(await room.moderator("msgpack", label=f"ear{i}")) for i in range(450)]
+    speaker, turn = await floor_for(room, mod, "发言人")
+    for seq in range(5):
+        await speaker.send_audio(str(turn["turn_id"]), seq, OPUS)
+    for ear in ears:
+        assert [f[2] for f in await ear.wait_audio(5)] == [0, 1, 2, 3, 4]
+    await handled(speaker)
+    assert all(len(ear.audio) == 5 for ear in ears)
