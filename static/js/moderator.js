@@ -10,7 +10,7 @@ import {
   renderOutcomes, renderPolls, renderStatements, stanceLabel, statusLabel, tickTimer,
 } from "./ui.js";
 import { api, clock, roomIdFromPath, STANCES, timeOfDay, takeToken } from "./util.js";
-import { predictNextBothWays } from "./next_speaker.js";
+import { balanceWithRunningTurn, predictNextBothWays } from "./queue_view.js";
 import { mountVoice } from "./voice.js";
 
 const roomId = roomIdFromPath();
@@ -630,15 +630,8 @@ function renderNext(state) {
   }
   setText($("#next-when"), when);
   show($("#next-when"), Boolean(when));
-  let balance = state.balance || {};
-  if (counted) {
-    // Explain with the balance the prediction used (the running turn counted now).
-    balance = JSON.parse(JSON.stringify(balance));
-    const turn = state.turn;
-    const b = balance[turn.stance] || (balance[turn.stance] = { ms: 0, turns: 0 });
-    b.ms = (b.ms || 0) + Math.max(0, Math.min(client.now(), turn.ends_at) - turn.started_at);
-    b.turns = (b.turns || 0) + 1;
-  }
+  // Explain with the balance the prediction used (the running turn counted as ending now).
+  const balance = counted ? balanceWithRunningTurn(state, client.now()) : state.balance || {};
   setText($("#next-why"), whyNext(state, ifNow ? ifNow.entry : null, balance));
 }
 
