@@ -453,6 +453,7 @@ export default {
   "staff.step_word": "Export a Word file to keep or print.",
   "staff.step_word_go": "Export a Word file",
   "staff.step_publish": "Publish the minutes for every resident to read.",
+  "staff.step_publish_go": "Publish the minutes now",
   "staff.published_at": "Published: {url}",
   "staff.jump_actions": "Actions",
   "staff.reason.spam": "looks like advertising or a scam",

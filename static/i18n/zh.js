@@ -453,6 +453,7 @@ export default {
   "staff.step_word": "导出 Word 文件，存档或打印。",
   "staff.step_word_go": "导出 Word 文件",
   "staff.step_publish": "公布纪要，让居民都能看到。",
+  "staff.step_publish_go": "现在发布纪要",
   "staff.published_at": "已公布：{url}",
   "staff.jump_actions": "待办事项",
   "staff.reason.spam": "疑似广告或诈骗",

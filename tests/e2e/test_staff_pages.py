@@ -112,9 +112,9 @@ def test_after_the_session_the_console_says_what_is_left_and_offers_nothing_that
 
     # The last step: publish, and the step says where.
     confirm_next_dialog(mod)
-    after.get_by_role("button", name="公开发布纪要").click()
+    after.get_by_role("button", name="现在发布纪要").click()
     expect(mod.locator("#after-published-link")).to_contain_text("已公布")
-    expect(after.get_by_role("button", name="公开发布纪要")).to_be_hidden()
+    expect(after.get_by_role("button", name="现在发布纪要")).to_be_hidden()
     screenshot(mod, "staff-after-session-published")
 
 
