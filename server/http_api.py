@@ -21,7 +21,8 @@ from .core.state import RULES_VERSION
 from .core.types import CommandError, ErrorCode, Json, Role
 from .core.views import summary
 from .minutes import FORMATS, render_minutes
-from .minutes.model import CHAIR
+from .minutes.filename import content_disposition
+from .minutes.model import CHAIR, session_date
 from .minutes.render_html import CSP as MINUTES_CSP
 from .oggopus import Frame, ogg_opus
 from .qr import qr_svg
@@ -112,7 +113,10 @@ async def room_host(request: Request) -> RoomHost:
     return host
 
 
-def moderator_claims(request: Request, host: RoomHost) -> TokenClaims:
+def moderator_claims(request: Request, host: RoomHost,
+                     roles: frozenset[Role] = frozenset({Role.MODERATOR})) -> TokenClaims:
+    """The bearer token's claims, if it is a valid token of one of ``roles``
+    (the moderator's alone unless told)."""
     token = bearer(request)
     if not token:
         raise fail(ErrorCode.UNAUTHORIZED, "a moderator token is required")
@@ -120,9 +124,17 @@ def moderator_claims(request: Request, host: RoomHost) -> TokenClaims:
         claims, person = services_of(request).signer.admit(host.state, token)
     except InvalidToken:
         raise fail(ErrorCode.UNAUTHORIZED, "bad token") from None
-    if person.role is not Role.MODERATOR:
-        raise fail(ErrorCode.FORBIDDEN, "moderators only")
+    if person.role not in roles:
+        raise fail(ErrorCode.FORBIDDEN, "moderators only" if len(roles) == 1
+                   else f"{', '.join(sorted(r.value for r in roles))} only")
     return claims
+
+
+# Who reads the moderator's copy of the minutes (the draft, with the attendance
+# record): the moderators, and the clerks who keep the record with them. Not an
+# office: it follows up the actions, which its own snapshot and the public copy
+# carry, and has no need of who was online when.
+RECORD_KEEPERS = frozenset({Role.MODERATOR, Role.CLERK})
 
 
 def issue_token(services: Services, room_id: str, participant_id: str, role: Role,
@@ -310,16 +322,17 @@ async def room_qr(request: Request) -> Response:
 async def minutes(request: Request) -> Response:
     services = services_of(request)
     host = await room_host(request)
-    # The moderator's copy keeps the attendance record; anyone else reads the public
-    # copy, once published. A moderator may ask for the public copy (?copy=public) to
-    # see exactly what is published.
+    # The moderator's copy keeps the attendance record: moderators and clerks read it
+    # (RECORD_KEEPERS), a draft included; anyone else reads the public copy, once
+    # published. Either may ask for the public copy (?copy=public) to see exactly what
+    # is published.
     copy = request.query_params.get("copy")
     if copy not in (None, "public", "moderator"):
         raise fail(ErrorCode.BAD_COMMAND, "copy must be public or moderator")
     moderator = False
     if bearer(request) or copy == "moderator" or not host.state.minutes_published:
         try:
-            moderator_claims(request, host)
+            moderator_claims(request, host, RECORD_KEEPERS)
             moderator = True
         except CommandError:
             if copy == "moderator" or not host.state.minutes_published:
@@ -343,10 +356,13 @@ async def minutes(request: Request) -> Response:
         lambda: render_minutes(host.state, digest=digest, fmt=fmt, lang=lang, public=public),
         public=public)
     headers = {"content-security-policy": MINUTES_CSP} if fmt == "html" else {}
+    # Saved as the room's title and date; Word cannot be shown in a browser: a download.
+    disposition = content_disposition("attachment" if fmt == "docx" else "inline",
+                                      room_id=host.room_id, title=host.state.title,
+                                      date=session_date(host.state), fmt=fmt)
     return Response(body, media_type=media_type,
                     headers={**headers, "cache-control": "no-store",
-                             "content-disposition":
-                                 f'inline; filename="minutes-{host.room_id}.{fmt}"'})
+                             "content-disposition": disposition})
 
 
 @api

@@ -71,7 +71,7 @@ def build_minutes(state: RoomState, *, digest: str, public: bool = False) -> Jso
         "lang": state.settings.get("lang", "zh"),
         "final": state.status == "ended",
         "status": state.status,
-        "date": _date(state.started_at if state.started_at is not None else state.created_at),
+        "date": session_date(state),
         "utc_offset": _offset_text(UTC_OFFSET_MINUTES),
         "created_at": state.created_at,
         "started_at": state.started_at,
@@ -121,6 +121,11 @@ def _present(attendance: list[Json]) -> Json:
             "hall": sum(1 for p in residents if p["mode"] == "hall"),
             "staff": sum(1 for p in present if p["role"] in ("moderator", "clerk", "office")),
             "observers": sum(1 for p in present if p["role"] == "observer")}
+
+
+def session_date(state: RoomState) -> str:
+    """The day of the session (its start, else the room's creation) in the minutes' zone."""
+    return _date(state.started_at if state.started_at is not None else state.created_at)
 
 
 def _date(ms: int) -> str:

@@ -4,6 +4,7 @@
 // ignored, so a richer model shows more without breaking this page.
 
 import { $, h, setText, show } from "./dom.js";
+import { fileName, saveResponse } from "./download.js";
 import { initI18n, lang, onLangChange, t } from "./i18n.js";
 import { errorText, notify } from "./ui.js";
 import { api, clock, dateOf, roomIdFromPath, timeOfDay, takeToken } from "./util.js";
@@ -253,19 +254,16 @@ function drawExports() {
   const formats = [["md", "Markdown"], ["html", "HTML"], ["docx", "Word"]];
   box.replaceChildren(...formats.map(([fmt, label]) => {
     const href = `${base}/minutes?format=${fmt}`;
-    if (!token) return h("a", { class: "btn btn-secondary", href, download: `minutes-${roomId}.${fmt}` }, t("min.download", { fmt: label }));
-    // A draft needs the moderator's token, which a plain link cannot carry.
+    // Saved as the room's title and date, as the server names it (download.js).
+    const name = fileName(minutes.title || (summary && summary.title), minutes.date, fmt);
+    if (!token) return h("a", { class: "btn btn-secondary", href, download: name }, t("min.download", { fmt: label }));
+    // A draft needs the moderator's (or a clerk's) token, which a plain link cannot carry.
     const b = h("button", { class: "btn btn-secondary", type: "button" }, t("min.download", { fmt: label }));
     b.addEventListener("click", async () => {
       try {
         const res = await fetch(href, { headers: { Authorization: `Bearer ${token}` } });
         if (!res.ok) throw { code: res.status === 401 ? "unauthorized" : "unavailable" };
-        const url = URL.createObjectURL(await res.blob());
-        const a = h("a", { href: url, download: `minutes-${roomId}.${fmt}` });
-        document.body.append(a);
-        a.click();
-        a.remove();
-        setTimeout(() => URL.revokeObjectURL(url), 10000);
+        await saveResponse(res, name);
       } catch (err) {
         notify(t("common.failed", { action: t("min.download", { fmt: label }), reason: errorText(err) }));
       }

@@ -4,13 +4,14 @@
 
 import { RoomClient, savedRoom, saveRoom } from "./client.js";
 import { $, $$, h, reconcile, setText, show } from "./dom.js";
-import { initI18n, lang, onLangChange, roomDefault, t } from "./i18n.js";
+import { applyStatic, initI18n, lang, onLangChange, roomDefault, t } from "./i18n.js";
 import {
   act, agendaLine, notify, optionLabel, renderBalance, renderChat, renderConnection, renderFloor,
   renderOutcomes, renderPolls, renderStatements, stanceLabel, statusLabel, tickTimer,
 } from "./ui.js";
 import { api, clock, roomIdFromPath, STANCES, timeOfDay, takeToken } from "./util.js";
-import { predictNextBothWays } from "./next_speaker.js";
+import { saveResponse } from "./download.js";
+import { balanceWithRunningTurn, predictNextBothWays } from "./queue_view.js";
 import { mountVoice } from "./voice.js";
 
 const roomId = roomIdFromPath();
@@ -29,6 +30,10 @@ const KEYS_KEY = "yishi.mod.keys";
 let staffMemory = []; // the staff links shown (see keepStaff)
 let dupIds = new Set(); // participants who share their name with another
 let queueFocus = null; // the participant whose row holds the queue's one tab stop
+let roleShown = ""; // the role the page's title and brand were set for
+let record = null; // the draft minutes' statements and attendance (staff who joined late)
+const proxyBallots = new Map(); // poll_id -> names this console cast a ballot for
+const ballotBy = new Map(); // poll_id -> {participant_id: who cast it for them} (poll.ballot's `by`)
 
 initI18n();
 onLangChange(() => render());
@@ -51,7 +56,10 @@ function main() {
   });
   client.addEventListener("status", (e) => renderConnection($("#conn"), e.detail));
   client.addEventListener("change", render);
-  client.addEventListener("welcome", () => roomDefault(client.state.room.settings.lang));
+  client.addEventListener("welcome", () => {
+    roomDefault(client.state.room.settings.lang);
+    loadRecord();
+  });
   client.addEventListener("event", (e) => onEvent(e.detail));
   client.addEventListener("fatal", (e) => {
     saveRoom(storeKey, {});
@@ -359,6 +367,12 @@ function wire() {
     });
   });
   $("#draft-link").href = `/r/${encodeURIComponent(roomId)}/minutes#token=${encodeURIComponent(token)}`;
+  $("#after-draft").setAttribute("href", $("#draft-link").getAttribute("href"));
+  const word = $("#after-word-btn");
+  word.addEventListener("click", () => act(word, t("staff.step_word_go"), () => exportMinutes("docx")));
+  $("#after-publish-btn").addEventListener("click", () => publish.click());
+  const refresh = $("#att-refresh");
+  refresh.addEventListener("click", () => act(refresh, t("staff.att_refresh"), () => loadRecord({ strict: true })));
 
   onSubmit($("#settings-form"), () => t("mod.settings"), async () => {
     const s = client.state.room.settings;
@@ -470,19 +484,23 @@ async function exportMinutes(fmt) {
     }
     throw { code: err.code || "unavailable" };
   }
-  const blob = await res.blob();
-  const url = URL.createObjectURL(blob);
-  const a = h("a", { href: url, download: `minutes-${roomId}.${fmt}` });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10000);
+  // Saved under the server's name: the room's title and the session's date.
+  await saveResponse(res, `minutes-${roomId}.${fmt}`);
 }
 
 function onEvent(ev) {
   const el = $("#announcer");
   if (ev.type === "chat.held") el.textContent = t("mod.held_arrived", { name: ev.data.name || "" });
   if (ev.type === "turn.ended" && ev.data.reason === "expired") el.textContent = t("mod.turn_expired");
+  if (ev.type === "session.ended") {
+    el.textContent = t("staff.after_title");
+    loadRecord();
+  }
+  if (ev.type === "poll.ballot" && ev.data.by) {
+    if (!ballotBy.has(ev.data.poll_id)) ballotBy.set(ev.data.poll_id, {});
+    ballotBy.get(ev.data.poll_id)[ev.data.participant_id] = ev.data.by;
+  }
+  if (ev.type === "participant.joined") scheduleRecord();
 }
 
 function tick() {
@@ -530,7 +548,12 @@ function renderConsole(state) {
   const role = you.role || "moderator";
   const me = you.participant_id;
   const live = state.room.status === "live";
+  const ended = state.room.status === "ended";
   for (const el of $$("[data-roles]")) show(el, el.dataset.roles.split(" ").includes(role));
+  // Once the session has ended, what would only answer `conflict` is not offered.
+  if (ended) for (const el of $$("[data-until-ended]")) show(el, false);
+  pageFor(role);
+  renderAfter(state, role);
 
   renderConnection($("#conn"), client.status);
   setText($("#room-title"), state.room.title || "");
@@ -557,7 +580,10 @@ function renderConsole(state) {
 
   renderConsoleQueue(state, role);
   renderBalance($("#balance"), state);
-  renderStatements($("#statement-list"), state);
+  renderStatements($("#statement-list"), withRecord(state));
+  setText($("#statements-source"), record && record.statements.length ? t("staff.statements_full") : "");
+  show($("#statements-source"), Boolean(record && record.statements.length));
+  renderAttendance(state, role);
   renderAgenda(state, role);
   renderDuplicates(state);
   renderPeople(state, role, me);
@@ -588,18 +614,18 @@ function renderConsole(state) {
   setText($("#review-count"), held.length ? `(${held.length})` : "");
   show($("#review-empty"), !held.length);
   renderChat($("#held-list"), held, {
-    extra: (box, m) => messageControls(box, m, true),
+    extra: (box, m) => messageControls(box, m, true, ended),
   });
   for (const li of $$("#held-list > li")) {
     const m = held.find((x) => String(x.message_id) === li.dataset.key);
     let r = $(".reasons", li);
     if (!r) li.insertBefore((r = h("p", { class: "reasons" })), $(".msg-actions", li));
-    setText(r, m && m.reasons && m.reasons.length ? t("mod.reasons", { reasons: m.reasons.join(lang() === "zh" ? "、" : ", ") }) : "");
+    setText(r, m ? t("mod.reasons", { reasons: reasonWords(m.reasons) }) : "");
   }
-  renderChat($("#chat-list"), state.chat, { you: me, extra: role === "moderator" ? (box, m) => messageControls(box, m, false) : null });
+  renderChat($("#chat-list"), state.chat, { you: me, extra: role === "moderator" ? (box, m) => messageControls(box, m, false, ended) : null });
 
   renderOutcomes($("#decision-list"), $("#action-list"), state, {
-    actionExtra: role === "moderator" || role === "office" ? (box, a) => actionControls(box, a) : null,
+    actionExtra: role === "moderator" || role === "office" ? (box, a) => actionControls(box, a) : (box, a) => lastUpdate(box, a),
   });
   reconcile($("#note-list"), state.notes, (n) => n.note_id, () => h("li", {}), (li, n) => setText(li, `${timeOfDay(n.at, lang())} ${n.text}`));
 
@@ -630,15 +656,8 @@ function renderNext(state) {
   }
   setText($("#next-when"), when);
   show($("#next-when"), Boolean(when));
-  let balance = state.balance || {};
-  if (counted) {
-    // Explain with the balance the prediction used (the running turn counted now).
-    balance = JSON.parse(JSON.stringify(balance));
-    const turn = state.turn;
-    const b = balance[turn.stance] || (balance[turn.stance] = { ms: 0, turns: 0 });
-    b.ms = (b.ms || 0) + Math.max(0, Math.min(client.now(), turn.ends_at) - turn.started_at);
-    b.turns = (b.turns || 0) + 1;
-  }
+  // Explain with the balance the prediction used (the running turn counted as ending now).
+  const balance = counted ? balanceWithRunningTurn(state, client.now()) : state.balance || {};
   setText($("#next-why"), whyNext(state, ifNow ? ifNow.entry : null, balance));
 }
 
@@ -678,7 +697,7 @@ function renderConsoleQueue(state, role) {
       (e) => (e.empty ? h("li", { class: "empty" })
         : h("li", { class: "qrow" },
           h("span", { class: "qwho" }, h("span", { class: "qname" }), h("span", { class: "tag tag-hall" })),
-          role === "moderator" ? h("span", { class: "qextra qmenu-box" }) : null,
+          role === "moderator" && state.room.status !== "ended" ? h("span", { class: "qextra qmenu-box" }) : null,
           h("span", { class: "qnote" }))),
       (li, e) => {
         if (e.empty) return setText(li, t("queue.empty"));
@@ -787,11 +806,11 @@ function renderAgenda(state, role) {
       setText($(".title", li), `${it.i + 1}. ${it.title}`);
       li.classList.toggle("current", it.i === current);
       const go = $(".go", li);
-      const sig = `${it.i}|${it.i === current}|${lang()}|${role}`;
+      const sig = `${it.i}|${it.i === current}|${lang()}|${role}|${state.room.status}`;
       if (go.dataset.sig === sig) return;
       go.dataset.sig = sig;
       if (it.i === current) go.replaceChildren(h("span", { class: "tag tag-support" }, t("mod.agenda_current")));
-      else if (role === "moderator") {
+      else if (role === "moderator" && state.room.status !== "ended") {
         const b = cmdButton(t("mod.agenda_goto"), "agenda.goto", { index: it.i });
         named(b, it.title);
         go.replaceChildren(b);
@@ -818,10 +837,12 @@ function renderPeople(state, role, me) {
       li.classList.toggle("dup", dupIds.has(p.participant_id));
       const ctl = $(".ctl", li);
       const waiting = STANCES.some((s) => state.queue[s].some((e) => e.participant_id === p.participant_id));
-      const sig = `${lang()}|${role}|${p.in_hall}|${waiting}|${p.role}|${Boolean(muted)}`;
+      const ended = state.room.status === "ended";
+      const sig = `${lang()}|${role}|${p.in_hall}|${waiting}|${p.role}|${Boolean(muted)}|${ended}`;
       if (ctl.dataset.sig === sig) return;
       ctl.dataset.sig = sig;
       const controls = [];
+      if (ended) return ctl.replaceChildren();
       if (p.in_hall && p.role === "participant") {
         for (const s of STANCES) {
           const b = cmdButton(stanceLabel(s), "hand.raise", { stance: s, on_behalf_of: p.participant_id });
@@ -850,18 +871,23 @@ function renderPeople(state, role, me) {
 
 function pollControls(box, poll, role) {
   const ballots = poll.ballots && !poll.secret ? Object.entries(poll.ballots) : [];
-  const sig = `${poll.status}|${lang()}|${role}|${JSON.stringify(ballots)}`;
+  const by = ballotBy.get(poll.poll_id) || {};
+  if (role === "clerk") return proxyBallot(box, poll);
+  const sig = `${poll.status}|${lang()}|${role}|${JSON.stringify(ballots)}|${JSON.stringify(by)}|${client.state.room.status}`;
   if (box.dataset.sig === sig) return;
   box.dataset.sig = sig;
   const open = box.querySelector("details[open]") !== null;
+  const nameOf = (pid) => (client.state.participants.find((p) => p.participant_id === pid) || {}).name || pid;
   const roll = ballots.length
     ? h("details", { open }, h("summary", {}, t("mod.poll_roll", { n: ballots.length })),
       h("ul", { class: "plain" }, ...ballots.map(([pid, choices]) => {
-        const name = (client.state.participants.find((p) => p.participant_id === pid) || {}).name || pid;
-        return h("li", {}, `${name}：${(choices || []).map((i) => optionLabel(poll, i)).join("、")}`);
+        // A ballot cast for an attendee in the hall says who cast it (poll.ballot's `by`).
+        const cast = by[pid] ? t("staff.cast_by", { name: nameOf(by[pid]) }) : "";
+        return h("li", {}, `${nameOf(pid)}：${(choices || []).map((i) => optionLabel(poll, i)).join("、")}${cast}`);
       })))
     : null;
   if (role !== "moderator") return box.replaceChildren();
+  if (client.state.room.status === "ended") return box.replaceChildren(roll || "");
   if (poll.status === "open") {
     const close = cmdButton(t("mod.poll_close"), "poll.close", { poll_id: poll.poll_id }, { cls: "btn btn-secondary" });
     named(close, poll.question);
@@ -879,28 +905,223 @@ function pollControls(box, poll, role) {
   box.replaceChildren(record, roll || "");
 }
 
-function messageControls(box, m, held) {
-  const sig = `${held}|${lang()}`;
+/**
+ * A message's actions. A held message can be approved or removed, not pinned
+ * (only a visible message can be: chat.pin answers conflict); once the session
+ * has ended nothing can be done to chat at all.
+ */
+function messageControls(box, m, held, ended) {
+  const sig = `${held}|${ended}|${lang()}`;
   if (box.dataset.sig === sig) return;
   box.dataset.sig = sig;
   const controls = [];
+  if (ended) return box.replaceChildren();
   if (held) controls.push(cmdButton(t("mod.approve"), "chat.approve", { message_id: m.message_id }, { cls: "btn btn-small btn-primary" }));
-  controls.push(cmdButton(t("mod.pin"), "chat.pin", { message_id: m.message_id }));
+  else controls.push(cmdButton(t("mod.pin"), "chat.pin", { message_id: m.message_id }));
   controls.push(cmdButton(t("mod.remove_msg"), "chat.remove", { message_id: m.message_id }, { cls: "btn btn-small btn-danger" }));
   for (const c of controls) named(c, `${m.name} “${(m.text || "").slice(0, 30)}”`);
   box.replaceChildren(...controls);
 }
 
+/**
+ * An action's status and progress note (action.update {status, note}), with the
+ * latest update shown: what an office reports back, and when.
+ */
 function actionControls(box, a) {
-  const sig = `${a.status}|${lang()}`;
+  const updates = a.updates || [];
+  const sig = `${a.status}|${lang()}|${updates.length}`;
   if (box.dataset.sig === sig) return;
   box.dataset.sig = sig;
   const id = `act-${a.action_id}`;
   const select = h("select", { id }, ...["open", "in_progress", "done", "dropped"].map((s) => h("option", { value: s, selected: s === a.status }, t(`action.status.${s}`))));
-  const btn = h("button", { class: "btn btn-small btn-secondary", type: "button" }, t("mod.action_update"));
-  btn.addEventListener("click", () => act(btn, t("mod.action_update"), () => send("action.update", { action_id: a.action_id, status: select.value })));
-  box.replaceChildren(h("div", { class: "row" }, h("label", { for: id }, t("mod.action_status_of", { title: a.title })), select, btn));
+  const note = h("textarea", { id: `${id}-note`, rows: "2", maxlength: "2000" });
+  const form = h("form", { class: "act-form" },
+    h("label", { for: id }, t("mod.action_status_of", { title: a.title })), select,
+    h("label", { for: `${id}-note` }, t("staff.action_note")), note,
+    h("button", { class: "btn btn-small btn-secondary", type: "submit" }, t("mod.action_update")));
+  onSubmit(form, () => t("mod.action_update"), async () => {
+    const args = { action_id: a.action_id, status: select.value };
+    if (note.value.trim()) args.note = note.value.trim();
+    await send("action.update", args);
+    notify(t("common.done", { action: t("mod.action_update") }), { kind: "ok" });
+  });
+  box.replaceChildren(updateLine(a) || "", form);
 }
+
+/** The latest progress note of an action, with who wrote it and when, or null. */
+function updateLine(a) {
+  const last = (a.updates || []).slice().reverse().find((u) => u.note);
+  return last ? h("p", { class: "act-update hint" }, t("staff.action_last", { note: last.note, by: last.by || "", time: timeOfDay(last.at, lang()) })) : null;
+}
+
+function lastUpdate(box, a) {
+  const sig = `${(a.updates || []).length}|${lang()}`;
+  if (box.dataset.sig === sig) return;
+  box.dataset.sig = sig;
+  box.replaceChildren(updateLine(a) || "");
+}
+
+/** Held-message reasons (the moderation pipeline's codes) in words; none: the room holds every message. */
+function reasonWords(reasons) {
+  const list = (reasons || []).map((r) => {
+    const words = t(`staff.reason.${r}`);
+    return words === `staff.reason.${r}` ? t("staff.reason.other") : words;
+  });
+  return list.length ? list.join(lang() === "zh" ? "；" : "; ") : t("staff.reason.premoderated");
+}
+
+/** The page is the role's own: its title and brand say whose desk it is. */
+function pageFor(role) {
+  if (role === roleShown) return;
+  roleShown = role;
+  const key = role === "clerk" ? "staff.title_clerk" : role === "office" ? "staff.title_office" : "mod.brand";
+  document.body.dataset.titleKey = role === "moderator" ? "mod.doc_title" : key;
+  $(".topbar .brand").dataset.i18n = key;
+  document.body.classList.toggle(`role-${role}`, true);
+  // An office follows up the actions: they come first.
+  if (role === "office") {
+    $(".col-b").prepend($("#outcomes"));
+    $("#jump").prepend($('#jump a[href="#outcomes"]'));
+  }
+  applyStatic();
+}
+
+/** After session.end: what is left to do, in order, each a click away. */
+function renderAfter(state, role) {
+  const ended = state.room.status === "ended";
+  show($("#after"), ended && (role === "moderator" || role === "clerk"));
+  if (!ended) return;
+  const published = Boolean(state.room.minutes_published);
+  $("#after-publish").classList.toggle("done", published);
+  show($("#after-publish-btn"), !published);
+  const link = $("#after-published-link");
+  show(link, published);
+  const murl = state.room.minutes_url || `/r/${roomId}/minutes`;
+  link.href = murl;
+  setText(link, t("staff.published_at", { url: murl.startsWith("/") ? location.origin + murl : murl }));
+  setText($("#after-text"), t(role === "clerk" ? "staff.after_text_clerk" : "staff.after_text"));
+}
+
+/**
+ * The record so far from the draft minutes (moderators and clerks may read it):
+ * the welcome snapshot carries no statements, so a clerk who joined late (or a
+ * second device) would see only those posted since. Also the attendance a
+ * clerk checks: the snapshot lists only the people a clerk hears of.
+ */
+let recordTimer = 0;
+async function loadRecord({ strict = false } = {}) {
+  const role = client && client.state ? client.state.you.role || "moderator" : "";
+  if (role !== "moderator" && role !== "clerk") return;
+  try {
+    const m = await api(`/api/rooms/${encodeURIComponent(roomId)}/minutes?format=json&copy=moderator`, { token });
+    const statements = [];
+    for (const item of m.agenda || []) {
+      for (const turn of item.turns || []) {
+        for (const st of turn.statements || []) {
+          statements.push({ statement_id: st.statement_id, text: st.text, at: st.at, name: turn.speaker, stance: turn.stance, participant_id: turn.participant_id });
+        }
+      }
+    }
+    record = { statements, attendance: m.attendance || [], at: Date.now() };
+    render();
+  } catch (err) {
+    if (strict) throw err;
+    /* the live record still shows what arrives from now on */
+  }
+}
+
+function scheduleRecord() {
+  clearTimeout(recordTimer);
+  recordTimer = setTimeout(() => loadRecord(), 1500);
+}
+
+/** The state with the draft's statements merged in (by id, in time order). */
+function withRecord(state) {
+  if (!record || !record.statements.length) return state;
+  const seen = new Set(state.statements.map((x) => x.statement_id));
+  const merged = [...record.statements.filter((x) => !seen.has(x.statement_id)), ...state.statements];
+  merged.sort((a, b) => (a.at || 0) - (b.at || 0));
+  return { ...state, statements: merged };
+}
+
+/**
+ * A clerk's attendance check: every resident by name, marked in the hall,
+ * online, or not (yet) come. From the draft minutes (the whole room), with the
+ * live in-hall marks of the snapshot on top.
+ */
+function renderAttendance(state, role) {
+  if (role !== "clerk") return;
+  const people = new Map();
+  for (const p of (record && record.attendance) || []) {
+    if (p.role === "participant" && !p.removed) people.set(p.participant_id, { participant_id: p.participant_id, name: p.name, mode: p.mode });
+  }
+  for (const p of state.participants) {
+    if ((p.role || "participant") !== "participant" || p.removed) continue;
+    const had = people.get(p.participant_id);
+    const mode = p.in_hall ? "hall" : p.online ? "online" : had ? had.mode : "absent";
+    people.set(p.participant_id, { participant_id: p.participant_id, name: p.name, mode });
+  }
+  const list = [...people.values()].sort((a, b) => ["hall", "online", "absent"].indexOf(a.mode) - ["hall", "online", "absent"].indexOf(b.mode));
+  const count = (m) => list.filter((p) => p.mode === m).length;
+  setText($("#att-count"), t("staff.att_count", { n: list.length, hall: count("hall"), online: count("online"), absent: count("absent") }));
+  reconcile($("#att-list"), list, (p) => p.participant_id,
+    () => h("li", {}, h("span", { class: "att-name" }), " ", h("span", { class: "tag" })),
+    (li, p) => {
+      setText($(".att-name", li), p.name);
+      const tag = $(".tag", li);
+      tag.className = `tag tag-att-${p.mode}`;
+      setText(tag, t(`staff.att_${p.mode}`));
+    });
+}
+
+/**
+ * A clerk casts a ballot for an attendee seated in the hall (poll.vote with
+ * on_behalf_of; the server refuses anyone else). A named poll's ballot says
+ * who cast it (poll.ballot's `by`); a secret poll's is sealed like any other
+ * and names nobody. The clerk does not see who has voted (ballots go to
+ * moderators only), so the console remembers whom it voted for.
+ */
+function proxyBallot(box, poll) {
+  const state = client.state;
+  const seated = state.participants.filter((p) => p.in_hall && !p.removed && (p.role || "participant") === "participant");
+  const done = proxyBallots.get(poll.poll_id) || new Map();
+  const revote = Boolean(state.room.settings.revote);
+  const choosable = seated.filter((p) => revote || !done.has(p.participant_id));
+  const open = poll.status === "open" && state.room.status === "live";
+  const sig = `${poll.status}|${state.room.status}|${lang()}|${choosable.map((p) => p.participant_id + p.name).join(",")}|${[...done.values()].join(",")}`;
+  if (box.dataset.sig === sig) return;
+  box.dataset.sig = sig;
+  const doneLine = done.size ? h("p", { class: "hint proxy-done" }, t("staff.proxy_done", { names: [...done.values()].join("、") })) : null;
+  if (!open || !choosable.length) {
+    const why = open ? (seated.length ? "" : t("staff.proxy_none")) : "";
+    return box.replaceChildren(...[doneLine, why ? h("p", { class: "hint" }, why) : null].filter(Boolean));
+  }
+  const id = `proxy-${poll.poll_id}`;
+  const who = h("select", { id: `${id}-who` }, ...choosable.map((p) => h("option", { value: p.participant_id }, p.name)));
+  const multi = poll.kind === "multi";
+  const options = (poll.options || []).map((_, i) => h("label", { class: "check" },
+    h("input", { type: multi ? "checkbox" : "radio", name: `${id}-choice`, value: String(i) }), ` ${optionLabel(poll, i)}`));
+  const submit = h("button", { class: "btn btn-primary", type: "submit" }, t("staff.proxy_vote"));
+  const form = h("form", { class: "proxy" },
+    h("fieldset", {}, h("legend", {}, t("staff.proxy_title")),
+      h("label", { for: `${id}-who` }, t("staff.proxy_who")), who,
+      h("fieldset", { class: "choices" }, h("legend", {}, t("staff.proxy_choice")), ...options),
+      h("p", { class: "hint" }, poll.secret ? t("staff.proxy_secret") : t("staff.proxy_named")),
+      submit));
+  onSubmit(form, () => t("staff.proxy_vote"), async () => {
+    const choices = $$("input:checked", form).map((x) => Number(x.value));
+    if (!choices.length) throw { code: "bad_command" };
+    const pid = who.value;
+    const name = (seated.find((p) => p.participant_id === pid) || {}).name || "";
+    await send("poll.vote", { poll_id: poll.poll_id, choices, on_behalf_of: pid });
+    if (!proxyBallots.has(poll.poll_id)) proxyBallots.set(poll.poll_id, new Map());
+    proxyBallots.get(poll.poll_id).set(pid, name);
+    notify(t("staff.proxy_ok", { name }), { kind: "ok" });
+    render();
+  });
+  box.replaceChildren(form, doneLine || "");
+}
+
 
 function renderSettings(state) {
   const form = $("#settings-form");

@@ -1,13 +1,20 @@
 // Who speaks when: the room's queue policy (docs/protocol.md, "Stances and
 // the speaking queue", as server/core/queue.py applies it) replayed on the
-// client's copy of the state. Pure functions of (state, now), shared by the
-// resident page and the console. The server stays the authority: with no turn
-// running, `state.queue.next` is its pick and is used as is.
+// client's copy of the state. Pure functions of (state, times): no DOM, no
+// clock of its own. Shared by the resident page (her place, how many speak
+// before her, who is probably next) and the console (who is next if the
+// running turn ends now, and if it runs to its limit).
 //
-// A prediction, not a promise: the running turn counts as it will at its
-// limit (the balance moves when it ends, and a name said now must not change
-// then); turns to come count at the average length of the finished ones.
-// Only the latest side's recency is known here (tie-break 3 of "balanced").
+// The server stays the authority: with no turn running, `state.queue.next`
+// is its pick and is used as is. While someone speaks, `queue.next` counts
+// finished turns only, so the name would change the moment the turn ends (the
+// speaker's side gains their time): a prediction counts the running turn as
+// it will be when it ends, at `endAt` (its limit unless told otherwise).
+// Turns to come count at the average length of the finished ones. Only the
+// latest side's recency is known here (tie-break 3 of "balanced"), and the
+// "alternate" policy's memory only as far as this client saw the turns: a
+// memory that contradicts the server's present pick is replaced by those that
+// agree with it, and the prediction is certain when they all agree.
 
 const SIDES = ["support", "oppose", "neutral"];
 const RANK = { support: 0, oppose: 1, neutral: 2 };
@@ -27,8 +34,50 @@ export function placeIfMoved(state, pid, side) {
   return others.length + 1;
 }
 
-/** The policy's memory as far as this client saw it: last side, sided turns since neutral. */
-function history(state) {
+/**
+ * How long the running turn will have lasted if it ends at `endAt` (ms, on the
+ * server's clock): clamped to [0, its limit], as the server counts it.
+ */
+export function runningTurnMs(turn, endAt) {
+  if (!turn) return 0;
+  const end = Math.max(turn.started_at, Math.min(endAt, turn.ends_at));
+  return end - turn.started_at;
+}
+
+/** Whether the running turn counts for the current agenda item (a turn of another item does not). */
+function countsHere(state, turn) {
+  const agenda = (state.room && state.room.agenda) || {};
+  const current = (agenda.items || [])[agenda.current || 0];
+  const itemId = current && current.item_id ? current.item_id : null;
+  return Boolean(turn && turn.stance && RANK[turn.stance] !== undefined && !(itemId && turn.item_id && turn.item_id !== itemId));
+}
+
+/** The balance of the finished turns, every side present. */
+function finishedBalance(state) {
+  const out = {};
+  for (const side of SIDES) {
+    const b = (state.balance || {})[side] || {};
+    out[side] = { ms: b.ms || 0, turns: b.turns || 0 };
+  }
+  return out;
+}
+
+/**
+ * The balance ({side: {ms, turns}}) with the running turn counted as ended at
+ * `endAt`: what the console explains its prediction with.
+ */
+export function balanceWithRunningTurn(state, endAt) {
+  const out = finishedBalance(state);
+  const turn = state.turn;
+  if (countsHere(state, turn)) {
+    out[turn.stance].ms += runningTurnMs(turn, endAt);
+    out[turn.stance].turns += 1;
+  }
+  return out;
+}
+
+/** The "alternate" policy's memory as far as this client saw it: last side, sided turns since neutral. */
+function seenMemory(state) {
   let lastSide = null;
   let sinceNeutral = 0;
   const running = state.turn && state.turn.turn_id;
@@ -41,33 +90,40 @@ function history(state) {
       sinceNeutral += 1;
     }
   }
-  return { lastSide, sinceNeutral };
+  return { lastSide, sinceNeutral: Math.min(sinceNeutral, 2) };
 }
 
-function averageTurnMs(state) {
-  let ms = 0;
-  let turns = 0;
-  for (const side of SIDES) {
-    const b = (state.balance || {})[side];
-    if (b) {
-      ms += b.ms || 0;
-      turns += b.turns || 0;
-    }
+function alternateSide(sides, lastSide, sinceNeutral) {
+  if (sides.includes("neutral") && sinceNeutral >= 2) return "neutral";
+  const preferred = lastSide === "support" ? "oppose" : "support";
+  if (sides.includes(preferred)) return preferred;
+  const other = preferred === "support" ? "oppose" : "support";
+  if (sides.includes(other)) return other;
+  return "neutral";
+}
+
+/**
+ * The memories to simulate "alternate" from, the likeliest first. While a turn
+ * runs, the server's pick (`queue.next`, made before the running turn) rules
+ * out every memory that would have picked another side. Under "balanced" the
+ * memory plays no part: one will do.
+ */
+function memories(state, policy, sides) {
+  const seen = seenMemory(state);
+  const nowSide = state.queue && state.queue.next ? state.queue.next.stance : null;
+  if (policy !== "alternate" || !state.turn || !nowSide) return [seen];
+  const all = [seen];
+  for (const lastSide of [null, "support"]) { // null behaves as "oppose": support is preferred
+    for (const sinceNeutral of [0, 1, 2]) all.push({ lastSide, sinceNeutral });
   }
-  const limit = ((state.room && state.room.settings && state.room.settings.turn_seconds) || 120) * 1000;
-  return turns ? ms / turns : limit;
+  const fits = all.filter((m) => alternateSide(sides, m.lastSide, m.sinceNeutral) === nowSide);
+  return fits.length ? fits : [seen];
 }
 
 function pickSide(sides, sim, policy) {
   if (!sides.length) return null;
-  if (policy === "alternate") {
-    if (sides.includes("neutral") && sim.sinceNeutral >= 2) return "neutral";
-    const preferred = sim.lastSide === "support" ? "oppose" : "support";
-    if (sides.includes(preferred)) return preferred;
-    const other = preferred === "support" ? "oppose" : "support";
-    if (sides.includes(other)) return other;
-    return "neutral";
-  }
+  if (policy === "alternate") return alternateSide(sides, sim.lastSide, sim.sinceNeutral);
+  // balanced: least time, then fewer turns, then least recent, then the fixed order.
   const key = (s) => [sim.tally[s].ms, sim.tally[s].turns, sim.tally[s].recent, RANK[s]];
   return sides.slice().sort((a, b) => {
     const ka = key(a);
@@ -89,26 +145,37 @@ function record(sim, side, ms) {
   }
 }
 
-/**
- * Everyone waiting, in the order the policy would probably give them the
- * floor: a list of queue entries (each with its `stance`).
- */
-export function predictOrder(state, now = Date.now()) {
+function averageTurnMs(state) {
+  let ms = 0;
+  let turns = 0;
+  for (const side of SIDES) {
+    const b = (state.balance || {})[side];
+    if (b) {
+      ms += b.ms || 0;
+      turns += b.turns || 0;
+    }
+  }
+  const limit = ((state.room && state.room.settings && state.room.settings.turn_seconds) || 120) * 1000;
+  return turns ? ms / turns : limit;
+}
+
+function policyOf(state) {
+  return (state.room && state.room.settings && state.room.settings.policy) || "balanced";
+}
+
+/** The order the policy gives the floor in, simulated from one memory of "alternate". */
+function simulate(state, endAt, memory) {
   const queue = state.queue || {};
   const lists = {};
   for (const side of SIDES) lists[side] = (queue[side] || []).map((e) => ({ ...e, stance: e.stance || side }));
-  const policy = (state.room && state.room.settings && state.room.settings.policy) || "balanced";
-  const sim = { tally: {}, clock: 0, ...history(state) };
+  const policy = policyOf(state);
+  const sim = { tally: {}, clock: 0, ...memory };
   const lastEnded = state.last_turn_end && state.last_turn_end.stance;
-  for (const side of SIDES) {
-    const b = (state.balance || {})[side] || {};
-    sim.tally[side] = { ms: b.ms || 0, turns: b.turns || 0, recent: side === lastEnded ? 0 : -1 };
-  }
+  const tally = finishedBalance(state);
+  for (const side of SIDES) sim.tally[side] = { ...tally[side], recent: side === lastEnded ? 0 : -1 };
   const turn = state.turn;
-  if (turn && turn.stance) {
-    const limitMs = Math.max(0, (turn.ends_at || now) - (turn.started_at || now));
-    record(sim, turn.stance, limitMs);
-  }
+  // The running turn as it will have been when it ends (a turn of another item counts nothing).
+  if (countsHere(state, turn)) record(sim, turn.stance, runningTurnMs(turn, endAt));
   const avg = averageTurnMs(state);
   const order = [];
   for (;;) {
@@ -125,10 +192,24 @@ export function predictOrder(state, now = Date.now()) {
         continue;
       }
     }
+    // Within a side the order does not move: the speaker is never waiting (the
+    // floor takes their hand, and a holder cannot raise one).
     order.push(lists[side].shift());
     record(sim, side, avg);
   }
   return order;
+}
+
+const limitOf = (state, now) => (state.turn ? state.turn.ends_at || now : now);
+
+/**
+ * Everyone waiting, in the order the policy would probably give them the
+ * floor: a list of queue entries (each with its `stance`). The running turn
+ * counts as ending at `endAt` (default: at its limit).
+ */
+export function predictOrder(state, now = Date.now(), endAt = null) {
+  const sides = SIDES.filter((s) => ((state.queue || {})[s] || []).length);
+  return simulate(state, endAt ?? limitOf(state, now), memories(state, policyOf(state), sides)[0]);
 }
 
 /** Whom the floor probably goes to next (counting the running turn at its limit), or null. */
@@ -140,4 +221,36 @@ export function predictedNext(state, now = Date.now()) {
 export function aheadOf(state, pid, now = Date.now()) {
   const i = predictOrder(state, now).findIndex((e) => e.participant_id === pid);
   return i >= 0 ? i : null;
+}
+
+/**
+ * Who the policy gives the floor to once the running turn has ended at `endAt`:
+ * {entry, side, certain, counted}, or null when nobody waits. `counted` says a
+ * running turn was counted (the result is then a prediction); `certain` that
+ * every memory of the policy consistent with the server's pick agrees. With no
+ * turn running it is the server's own pick.
+ */
+export function predictNextSpeaker(state, endAt) {
+  const sides = SIDES.filter((s) => ((state.queue || {})[s] || []).length);
+  if (!sides.length) return null;
+  if (!state.turn) {
+    const n = state.queue.next;
+    return n ? { entry: n, side: n.stance, certain: true, counted: false } : null;
+  }
+  const firsts = memories(state, policyOf(state), sides).map((m) => simulate(state, endAt, m)[0]);
+  const entry = firsts[0];
+  if (!entry) return null;
+  const certain = firsts.every((e) => e && e.participant_id === entry.participant_id);
+  return { entry, side: entry.stance, certain, counted: true };
+}
+
+/**
+ * Both predictions a moderator needs while someone speaks: if the turn ends
+ * now (`now`, server clock) and if it runs to its limit. `same` says they agree.
+ */
+export function predictNextBothWays(state, now) {
+  const ifNow = predictNextSpeaker(state, now);
+  const atLimit = state.turn ? predictNextSpeaker(state, state.turn.ends_at) : ifNow;
+  const id = (p) => (p ? p.entry.participant_id : null);
+  return { ifNow, atLimit, same: id(ifNow) === id(atLimit) };
 }
