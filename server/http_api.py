@@ -369,14 +369,15 @@ async def minutes(request: Request) -> Response:
 async def recording(request: Request) -> Response:
     """A turn's recording as Ogg Opus (``chair``: the chair's voice outside the turns).
 
-    The moderator's (bearer token) until the moderator publishes the recordings,
+    The record keepers' (a moderator's or a clerk's bearer token: they read the
+    draft minutes that link it) until the moderator publishes the recordings,
     then anyone's. ``404`` for a turn the room did not record, or whose recording
     was erased (the log says which: core/recordings.py), or with no audio kept.
     """
     services = services_of(request)
     host = await room_host(request)
     if not host.state.recordings_published:
-        moderator_claims(request, host)
+        moderator_claims(request, host, RECORD_KEEPERS)
     frames = await _recorded_frames(services, host, request.path_params["track"])
     if not frames:
         raise fail(ErrorCode.NOT_FOUND, "no recording of that turn")

@@ -90,13 +90,18 @@ async def test_a_turn_exports_as_ogg_opus_that_sounds_as_sent(rec: Recording) ->
     assert correlation(sound, decoded) > 0.9
 
 
-async def test_only_the_moderator_downloads_until_published(rec: Recording) -> None:
+async def test_only_the_record_keepers_download_until_published(rec: Recording) -> None:
     mod, speaker, turn = await floor(rec)
     resident, _ = await rec.room.resident("李四")
     rec.speak(turn, speaker, opus_packets(tone(0.5)))
     assert_http_error(await rec.get(turn), (401, "unauthorized"))
     assert_http_error(await rec.get(turn, resident.token),
                       (403, "forbidden"))
+    office = await rec.room.staff("office", "住建办")
+    assert_http_error(await rec.get(turn, office.token), (403, "forbidden"))
+    clerk = await rec.room.staff("clerk", "书记员")  # reads the draft minutes that link it
+    response = await rec.get(turn, clerk.token)
+    assert response.status_code == 200, response.text
     minutes = (await rec.room.api.minutes(rec.room.room_id, rec.room.mod_token)).json()
     link = minutes["agenda"][0]["turns"][0]["recording"]
     assert link == rec.url(turn)
