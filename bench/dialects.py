@@ -132,16 +132,20 @@ class Yishi:
     def path(self, *, publisher: bool) -> str:
         return f"/ws/{self.room_id}"
 
+    def send(self, conn: WsConn, message: Json) -> None:
+        """One command, in this dialect's sub-protocol."""
+        conn.send_text(json.dumps(message))
+
     def opened(self, conn: WsConn, peer: Peer, *, since: int | None) -> None:
         args: Json = {"token": peer.cred}
         if since is not None:
             args["since"] = since
-        conn.send_text(json.dumps({"id": 1, "cmd": "hello", "args": args}))
+        self.send(conn, {"id": 1, "cmd": "hello", "args": args})
         conn.state = "hello"
 
     def command(self, conn: WsConn, cmd: str, args: Json) -> int:
         self._next_id += 1
-        conn.send_text(json.dumps({"id": self._next_id, "cmd": cmd, "args": args}))
+        self.send(conn, {"id": self._next_id, "cmd": cmd, "args": args})
         return self._next_id
 
     def text_of(self, conn: WsConn, peer: Peer, payload: bytes) -> str | None:

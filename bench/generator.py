@@ -145,6 +145,16 @@ class Generator:
     # ---------------------------------------------------------------- connecting
 
     async def open(self, peer: Peer, *, since: int | None = None) -> None:
+        conn = await self.connect(peer, since=since)
+        if peer.publisher:
+            self.pub_conn = conn
+        else:
+            self.conns[peer.index] = conn
+            peer.live = True
+            conn.closed.add_done_callback(lambda f: self._on_close(peer, conn, f.result()))
+
+    async def connect(self, peer: Peer, *, since: int | None = None) -> Any:
+        """A connection for ``peer``, once the server has said it is ready (hello answered)."""
         host, port = self.nodes[peer.node]
         loop = asyncio.get_running_loop()
         ready: asyncio.Future[None] = loop.create_future()
@@ -175,12 +185,7 @@ class Generator:
                 raise ConnectionError(f"closed with {conn.closed.result()} before ready")
             raise ConnectionError("not ready within 30 s")
         ready.result()
-        if peer.publisher:
-            self.pub_conn = conn
-        else:
-            self.conns[peer.index] = conn
-            peer.live = True
-            conn.closed.add_done_callback(lambda f: self._on_close(peer, conn, f.result()))
+        return conn
 
     async def open_all(self, peers: list[Peer]) -> float:
         sem = asyncio.Semaphore(int(self.spec.get("connect_concurrency", 200)))

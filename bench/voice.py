@@ -42,7 +42,7 @@ import msgpack
 from bench import payload, procinfo
 from bench.dialects import Peer, Yishi
 from bench.generator import Generator, Json, SessionError, pct
-from bench.wire import WsConn, http_json, ws_connect
+from bench.wire import WsConn, http_json
 
 AUDIO_TAG = b"\xa5audio"  # data[1:7] of an audio frame: an array whose first item is "audio"
 BYTES_PER_MS = 3  # Opus, mono, about 24 kbit/s
@@ -65,17 +65,8 @@ class YishiMsgpack(Yishi):
         super().__init__(room_id=room_id)
         self.turn_started: asyncio.Future[Json] = asyncio.get_running_loop().create_future()
 
-    def opened(self, conn: WsConn, peer: Peer, *, since: int | None) -> None:
-        args: Json = {"token": peer.cred}
-        if since is not None:
-            args["since"] = since
-        conn.send_binary(msgpack.packb({"id": 1, "cmd": "hello", "args": args}))
-        conn.state = "hello"
-
-    def command(self, conn: WsConn, cmd: str, args: Json) -> int:
-        self._next_id += 1
-        conn.send_binary(msgpack.packb({"id": self._next_id, "cmd": cmd, "args": args}))
-        return self._next_id
+    def send(self, conn: WsConn, message: Json) -> None:
+        conn.send_binary(msgpack.packb(message))
 
     def text_of(self, conn: WsConn, peer: Peer, payload: bytes) -> str | None:
         if conn.state is None and b"\xabchat.posted" not in payload and not peer.publisher:
@@ -190,29 +181,7 @@ class VoiceGenerator(Generator):
     async def open_speaker(self) -> None:
         """The speaker's socket (B0: a second ``/pub``); for Yishi, given the floor."""
         peer = self.speaker
-        host, port = self.nodes[peer.node]
-        loop = asyncio.get_running_loop()
-        ready: asyncio.Future[None] = loop.create_future()
-
-        def on_ready(error: str | None) -> None:
-            if not ready.done():
-                if error is None:
-                    ready.set_result(None)
-                else:
-                    ready.set_exception(ConnectionError(error))
-
-        peer.ready = on_ready
-        conn = await ws_connect(
-            host=host,
-            port=port,
-            path=self.dialect.path(publisher=True),
-            on_message=self.on_message,
-            subprotocol=self.dialect.subprotocol,
-            peer=peer,
-        )
-        self.dialect.opened(conn, peer, since=None)
-        async with asyncio.timeout(30):
-            await ready
+        conn = await self.connect(peer)
         self.speaker_conn = conn
         dialect = self.dialect
         if not isinstance(dialect, YishiMsgpack):

@@ -52,9 +52,7 @@ def channel(room_id: str) -> str:
 
 def room_of_channel(name: bytes) -> str | None:
     """The room id in a channel name from :func:`channel`, or None for anything else."""
-    if name.startswith(b"yishi:{") and name.endswith(b"}:ch"):
-        return name[len(b"yishi:{") : -len(b"}:ch")].decode()
-    return None
+    return _room_in(name, b"}:ch")
 
 
 def recordings_key(room_id: str) -> str:
@@ -71,8 +69,12 @@ def audio_channel(room_id: str) -> str:
 
 def room_of_audio_channel(name: bytes) -> str | None:
     """The room id in a channel name from :func:`audio_channel`, or None."""
-    if name.startswith(b"yishi:{") and name.endswith(b"}:au"):
-        return name[len(b"yishi:{") : -len(b"}:au")].decode()
+    return _room_in(name, b"}:au")
+
+
+def _room_in(name: bytes, suffix: bytes) -> str | None:
+    if name.startswith(b"yishi:{") and name.endswith(suffix):
+        return name[len(b"yishi:{") : -len(suffix)].decode()
     return None
 
 
