@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.resources
 from pathlib import Path
 
-from .lexicon import JSON_FILES, LIST_FILES, Lexicon, parse_lexicon
+from .lexicon import JSON_FILES, LIST_FILES, SCORER_FILE, Lexicon, parse_lexicon
 from .pipeline import Pipeline
 
 # Blocks whose characters OpenCC may convert: CJK Unified Ideographs, extension A,
@@ -44,11 +44,17 @@ def traditional_to_simplified() -> dict[str, str]:
 def read_data(directory: str | Path | None = None) -> dict[str, str]:
     """The contents of every data file, by name, from ``directory`` or the package."""
     names = LIST_FILES + JSON_FILES
+    package = importlib.resources.files(__package__) / "data"
+    scorer = (package / SCORER_FILE).read_text(encoding="utf-8")
     if directory is not None:
         base = Path(directory)
-        return {name: (base / name).read_text(encoding="utf-8") for name in names}
-    package = importlib.resources.files(__package__) / "data"
-    return {name: (package / name).read_text(encoding="utf-8") for name in names}
+        files = {name: (base / name).read_text(encoding="utf-8") for name in names}
+        own = base / SCORER_FILE  # an operator's folder may lack it: the packaged one
+        files[SCORER_FILE] = own.read_text(encoding="utf-8") if own.exists() else scorer
+        return files
+    files = {name: (package / name).read_text(encoding="utf-8") for name in names}
+    files[SCORER_FILE] = scorer
+    return files
 
 
 def load_lexicon(directory: str | Path | None = None) -> Lexicon:
