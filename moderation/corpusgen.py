@@ -412,6 +412,58 @@ FAMILIES: dict[str, list[str]] = {
     ],
 }
 
+# Round 2: families written after the first (and only) run on round 1's test split,
+# which fell short for the mixed form (96.7%). That split is spent: its families
+# train now, and these, written before any model saw them, are the test split.
+FRESH: dict[str, list[str]] = {
+    "adult": [
+        "{N_site}推荐：{av_title}{av_kw}，{N_performer}倾情出演，{domain}",
+        "{av_kw}资源每日更新，{N_app}下载地址{domain}，{contact}",
+        "【{N_site}】{code}{N_performer}{av_title}{av_kw}",
+        "今日热门：{N_performer}《{av_title}》{av_kw}，点击观看",
+    ],
+    "gambling": [
+        "{N_casino}邀您体验{gamb_kw}，{gamb_promo}，注册即玩",
+        "{gamb_kw}群里天天有人中奖，{gamb_promo}，{contact}{handle}",
+        "【{N_casino}】{gamb_kw}{gamb_promo}，网址{domain}",
+    ],
+    "loans": [
+        "【{N_company}】您有一笔{loan_kw}待领取，{loan_promo}，回复{d}办理",
+        "{loan_kw}就找{N_company}，{loan_promo}，{contact}",
+        "还在为钱发愁？{loan_kw}{loan_promo}，{domain}",
+    ],
+    "invoice": [
+        "您好，{N_company}可提供{inv_kw}，{inv_promo}，{contact}",
+        "{inv_kw}，{inv_promo}，价格面议，{handle}",
+        "【{N_city}】{inv_kw}{inv_promo}，需要的私聊",
+    ],
+    "contact": [
+        "{N_city}的朋友{contact}，{bait}多多，{handle}",
+        "今天的{bait}发在这里了：{contact}{handle}",
+        "{bait}不方便公开，{contact}，暗号{bait}",
+    ],
+    "seo": [
+        "{N_company}专注{seo_kw}{n}年，{seo_kw}，不上首页不收费",
+        "{N_site}{seo_tail}{domain}，{seo_tail}，{seo_tail}",
+        "{seo_kw}+{seo_kw}套餐，{contact}了解",
+    ],
+    "abuse": [
+        "{insult}，{org}的人都是{insult}",
+        "你再发一句试试，{threat}",
+        "我看你就是个{insult}，别在群里丢人",
+    ],
+    "civic": [
+        "今天{org}开了协商会，{issue}的方案改了三次，{people}总算满意了",
+        "{issue}到底谁说了算？应该开议事会让大家投票",
+        "作为{bldg}的楼长，我把{people}对{issue}的意见整理好了，{feel}",
+        "建立健全{gov_subj}机制，{gov_verb}{gov_obj}，保障居民知情权参与权",
+        "{place}的{issue}，物业说没钱，业委会说有维修基金，到底听谁的",
+        "请问{issue}的听证会可以在线观看直播吗？{people}去不了现场",
+        "{org}发的通知里有链接，说{issue}可以在网上投票，大家去看看",
+        "昨天议事会上吵得很厉害，{issue}还是没定下来，{feel}",
+    ],
+}
+
 # Evasions of the ``mixed`` form.
 _HOMOPHONES = {"色": "涩", "黄": "簧", "赌": "睹", "博": "搏", "彩": "采", "贷": "袋", "款": "欵",
                "票": "漂", "约": "曰", "炮": "泡", "微": "薇", "信": "芯", "视": "観", "频": "频",
@@ -464,44 +516,49 @@ def evade(text: str, key: str, *, spam: bool, to_traditional: Callable[[str], st
 def split_of(family: str, category: str) -> str:
     """``train``, ``dev`` or ``test`` for a whole family.
 
-    Within a category, families are ranked by the SHA-256 of their name;
-    every 4th (ranks 0, 4, 8...) is ``test``, ranks 2, 10, 18... are ``dev``
-    (thresholds are chosen there), the rest ``train``.
+    Round 1 (``FAMILIES``): within a category, families are ranked by the
+    SHA-256 of their name; ranks 2, 10, 18... are ``dev`` (thresholds are chosen
+    there), the rest ``train``. Ranks 0, 4, 8... were round 1's test split;
+    spent by its one run, they train now. Round 2 (``FRESH``, names
+    ``category/fresh<n>``): every family is ``test``.
     """
+    if "/fresh" in family:
+        return "test"
     ranked = sorted(range(len(FAMILIES[category])), key=lambda i: _h("rank", category, i))
     rank = ranked.index(int(family.rsplit("/", 1)[1]))
-    if rank % 4 == 0:
-        return "test"
     return "dev" if rank % 8 == 2 else "train"
 
 
 PER_FAMILY = {"civic": 30, "adult": 36, "gambling": 42, "loans": 42, "invoice": 45,
               "contact": 36, "seo": 39, "abuse": 39}
+FRESH_PER_FAMILY = 60
 
 
 def generate(to_traditional: Callable[[str], str]) -> list[Row]:
     """Every message of the corpus, in a fixed order; duplicates dropped."""
     rows: list[Row] = []
     seen: set[str] = set()
-    for category in CATEGORIES:
-        for number, template in enumerate(FAMILIES[category]):
-            family = f"{category}/{number}"
-            split = split_of(family, category)
-            side = "test" if split == "test" else "train"
-            for i in range(PER_FAMILY[category]):
-                simplified = _fill(template, family, i, side)
-                form = FORMS[i % 3]
-                key = f"{family}/{i}"
-                if form == "zh_hans":
-                    text = simplified
-                elif form == "zh_hant":
-                    text = to_traditional(simplified)
-                else:
-                    text = evade(simplified, key, spam=category != "civic",
-                                 to_traditional=to_traditional)
-                if text in seen:
-                    continue
-                seen.add(text)
-                rows.append(Row(split=split, category=category, form=form, family=family,
-                                text=text))
+    families = [(category, f"{category}/{number}", template)
+                for category in CATEGORIES for number, template in enumerate(FAMILIES[category])]
+    families += [(category, f"{category}/fresh{number}", template)
+                 for category in CATEGORIES for number, template in enumerate(FRESH[category])]
+    for category, family, template in families:
+        split = split_of(family, category)
+        side = "test" if split == "test" else "train"
+        for i in range(FRESH_PER_FAMILY if split == "test" else PER_FAMILY[category]):
+            simplified = _fill(template, family, i, side)
+            form = FORMS[i % 3]
+            key = f"{family}/{i}"
+            if form == "zh_hans":
+                text = simplified
+            elif form == "zh_hant":
+                text = to_traditional(simplified)
+            else:
+                text = evade(simplified, key, spam=category != "civic",
+                             to_traditional=to_traditional)
+            if text in seen:
+                continue
+            seen.add(text)
+            rows.append(Row(split=split, category=category, form=form, family=family,
+                            text=text))
     return rows
