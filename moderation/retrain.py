@@ -79,7 +79,7 @@ def handwritten() -> list[Row]:
                     else:
                         split_here = split
                     rows.append(Row(split=split_here, category="civic", form=lang,
-                                    family=f"handwritten/{lang}", text=line))
+                                    family=f"handwritten-{part}/{lang}", text=line))
     return rows
 
 

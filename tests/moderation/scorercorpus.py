@@ -25,8 +25,8 @@ def test_rows() -> list[Row]:
 
 
 def group(row: Row) -> str:
-    """The row's group for the figures: its form, or ``handwritten/<lang>``."""
-    return row.family if row.family.startswith("handwritten/") else row.form
+    """The row's group for the figures: its form, or ``handwritten-heldout/<lang>``."""
+    return row.family if row.family.startswith("handwritten") else row.form
 
 
 @dataclass(frozen=True)
