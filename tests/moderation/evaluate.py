@@ -68,9 +68,9 @@ def scorer_figures(pipeline: Pipeline, *, failures: bool) -> int:
         elapsed = time.perf_counter() - started
         print(f"scorer corpus, test split, {len(rows)} messages, topic {topic or '(none)'!r}, "
               f"{elapsed / len(rows) * 1e6:.0f} µs a message (pipeline and scorer)")
-        print(f"{'group':<22} {'spam+abuse':>10} {'recall':>7} {'civic':>6} {'held':>6}")
+        print(f"{'group':<28} {'spam+abuse':>10} {'recall':>7} {'civic':>6} {'held':>6}")
         for g, f in scorercorpus.by_group(outcomes).items():
-            print(f"{g:<22} {f.spam:>10} {f.recall:>7.1%} {f.civic:>6} {f.civic_held_rate:>6.1%}")
+            print(f"{g:<28} {f.spam:>10} {f.recall:>7.1%} {f.civic:>6} {f.civic_held_rate:>6.1%}")
         print(f"{'category':<10} {'n':>5} {'precision':>9} {'recall':>7}")
         for c, (n, precision, recall) in scorercorpus.by_category(outcomes).items():
             print(f"{c:<10} {n:>5} {precision:>9.1%} {recall:>7.1%}")
