@@ -27,7 +27,7 @@ def traditional_to_simplified() -> dict[str, str]:
     Whole-text conversion with phrases is slower and changes nothing the
     word lists care about, so the pipeline converts character by character.
     """
-    import opencc  # type: ignore[import-untyped]  # here: it reads its dictionaries
+    import opencc  # here: it reads its dictionaries
 
     chars = [chr(c) for lo, hi in _CJK_BLOCKS for c in range(lo, hi)]
     table: dict[str, str] = {}

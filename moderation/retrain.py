@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     corpus_path = args.data / CORPUS
     if args.generate:
-        import opencc  # type: ignore[import-untyped]
+        import opencc
 
         to_traditional = opencc.OpenCC("s2t").convert
         rows = generate(to_traditional) + handwritten()
