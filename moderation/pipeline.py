@@ -14,14 +14,15 @@ Rules, in the order they are applied:
 5. Only chat can be held: for a statement, a name or a note, a verdict that
    would hold becomes a rejection.
 6. The strongest action wins: reject, hold, mask, allow.
-7. The scorer (:mod:`.scorer`, chat only) holds what the lists miss: a
-   message whose spam probability reaches ``hold`` and that shares no word
-   with the room's ``topic`` (or reaches ``sure``, whatever the topic). It
-   holds, never rejects, whatever ``spam_action`` says: a statistical guess
-   waits for a moderator. Its category ``abuse`` gives reason ``abuse``, any
-   other ``spam``; ``matched`` names the category, the probability and the
-   features that weighed most. At ``support`` it adds weak evidence to the
-   lists' spam score.
+7. The scorer (:mod:`.scorer`, chat and names) holds what the lists miss: a
+   chat message whose spam probability reaches ``hold`` and that shares no
+   word with the room's ``topic`` (or reaches ``sure``, whatever the topic).
+   It holds, never rejects, whatever ``spam_action`` says: a statistical
+   guess waits for a moderator. A name, which cannot wait, is refused only
+   at ``sure`` (rule 5), and its owner picks another. Its category ``abuse``
+   gives reason ``abuse``, any other ``spam``; ``matched`` names the
+   category, the probability and the features that weighed most. At
+   ``support`` it adds weak evidence to the lists' spam score.
 8. A ``record`` (staff's notes, decisions, actions, poll questions and
    options, agenda titles) is read for personal data only (rules 1-2): it is
    masked, never held or refused. The room's record is the staff's to write;
@@ -45,6 +46,7 @@ from .terms import TermMatcher
 from .verdict import KINDS, SPAM_ACTIONS, Action, Kind, Reason, SpamAction, Verdict
 
 _DENSE = frozenset({"spam_strong", "spam_weak", "warning", "negation"})
+_SCORED = frozenset({"chat", "name"})  # the kinds the scorer reads
 _TOPICS_KEPT = 256  # topics whose words are remembered (one a room is plenty)
 
 
@@ -135,12 +137,12 @@ class Pipeline:
         links = self._links.find(views)
         score: Score | None = None
         scorer_holds = False
-        if self._scorer is not None and kind == "chat" and views.cjk:
+        if self._scorer is not None and kind in _SCORED and views.cjk:
             grams = features(views.dense)
             score = self._scorer.score(grams)
             t = self._scorer.thresholds
             scorer_holds = score.probability >= t.sure or (
-                score.probability >= t.hold
+                kind == "chat" and score.probability >= t.hold
                 and not (topic and self._scorer.on_topic(grams, self._topic(topic))))
         support = score is not None and self._scorer is not None \
             and score.probability >= self._scorer.thresholds.support

@@ -102,10 +102,30 @@ def test_abuse_by_the_scorer_is_held_as_abuse(tiny: Pipeline) -> None:
     assert verdict.reasons == (Reason.ABUSE,)
 
 
-def test_the_scorer_reads_chat_only_and_chinese_only(tiny: Pipeline) -> None:
-    assert tiny.check("今晚观看", kind="statement").action is Action.ALLOW
-    assert tiny.check("今晚观看", kind="name").action is Action.ALLOW
+def test_the_scorer_reads_chat_and_names_only_and_chinese_only(tiny: Pipeline) -> None:
+    for kind in ("statement", "note", "record"):
+        assert tiny.check("观看资源", kind=kind).action is Action.ALLOW  # type: ignore[arg-type]
     assert tiny.check("watch tonight").action is Action.ALLOW
+
+
+def test_a_name_is_refused_only_when_the_score_is_very_high(tiny: Pipeline) -> None:
+    assert tiny.check("今晚观看", kind="name").action is Action.ALLOW  # 0.82: a chat would wait
+    refused = tiny.check("观看资源", kind="name")  # 0.98
+    assert refused.action is Action.REJECT and refused.matched[0].startswith("score:adult")
+
+
+RESIDENTS = ["老王", "张阿姨", "3号楼李大爷", "小区业委会主任", "刘老师", "陈师傅", "5栋502",
+             "物业小周", "居委会王书记", "网格员小李", "王建国", "李秀英", "孙悟空", "楼长老张",
+             "张伟(租户)", "幸福里居民", "退休教师老何", "快递小哥", "宝妈", "议事会主任",
+             "陳美玲", "黃先生", "香蕉", "草莓", "蜜桃", "夜色", "番茄炒蛋", "金沙江", "皇冠",
+             "澳门", "百家姓", "美波", "结衣妈妈", "老司机", "直播间主播", "官方", "客服"]
+
+
+def test_residents_names_pass_and_spam_names_are_refused(pipeline: Pipeline) -> None:
+    for name in RESIDENTS:
+        assert pipeline.check(name, kind="name").action is Action.ALLOW, name
+    for name in ("蜜桃影院永久免费", "无抵押贷款秒批", "高清无码资源站", "SEO快速排名"):
+        assert pipeline.check(name, kind="name").action is Action.REJECT, name
 
 
 def test_below_hold_the_text_is_untouched(tiny: Pipeline) -> None:
