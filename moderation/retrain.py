@@ -2,6 +2,7 @@
 
     python3 -m yishi.moderation.retrain --generate   # rewrite data/scorer_corpus.tsv
     python3 -m yishi.moderation.retrain              # train, write data/scorer.json
+    python3 -m yishi.moderation.retrain --data /etc/yishi/moderation --labels labels.tsv
 
 Rules:
 
@@ -14,6 +15,12 @@ Rules:
 * Thresholds are chosen on the ``dev`` split with a model trained on
   ``train`` only; the weights written are then trained on ``train`` and
   ``dev``. The ``test`` split is never read here.
+* ``--labels FILE`` folds in a moderator's decisions: one ``approve`` or
+  ``remove``, a tab, and the held text, a line. An approved text trains as
+  civic, a removed one as the category the current scorer gives it, each
+  weighing ``LABEL_WEIGHT`` messages. With ``--data DIR`` (a copy of the data
+  folder that the server loads) the weights stay on this server: nothing is
+  sent anywhere, and the packaged corpus is used if ``DIR`` has none.
 * The model is multinomial logistic regression over :func:`.scorer.features`,
   trained by plain stochastic gradient descent in a fixed order (hash of
   the message), so the same corpus gives the same weights.
@@ -25,13 +32,13 @@ import argparse
 import hashlib
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from .corpusgen import CATEGORIES, Row, generate
 from .lists import load_lexicon
 from .normalise import Normaliser
-from .scorer import features
+from .scorer import Scorer, features
 
 DATA = Path(__file__).parent / "data"
 CORPUS = "scorer_corpus.tsv"
@@ -43,6 +50,8 @@ RATE = 0.5
 L2 = 1e-3
 CIVIC_WEIGHT = 3.0  # a civic message wrongly scored costs more than a spam one missed
 PRUNE = 0.05  # features whose margins all stay below this are left out of the file
+LABEL_WEIGHT = 3.0  # a moderator's decision on a real message outweighs a generated one
+LABELS = {"approve", "remove"}
 
 
 def read_corpus(path: Path) -> list[Row]:
@@ -81,6 +90,26 @@ def handwritten() -> list[Row]:
                     rows.append(Row(split=split_here, category="civic", form=lang,
                                     family=f"handwritten-{part}/{lang}", text=line))
     return rows
+
+
+def read_labels(path: Path) -> list[tuple[str, str]]:
+    """``(decision, text)`` pairs of a labels file; raises ``ValueError`` on a bad line."""
+    out = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        decision, sep, text = line.partition("\t")
+        if not sep or decision not in LABELS or not text.strip():
+            raise ValueError(f"{path}:{number}: expected 'approve' or 'remove', a tab, a text")
+        out.append((decision, text))
+    return out
+
+
+def label_rows(labels: list[tuple[str, str]], category_of: Callable[[str], str]) -> list[Row]:
+    """Training rows for a moderator's decisions (see the module docstring)."""
+    return [Row(split="train", category="civic" if decision == "approve" else category_of(text),
+                form="label", family=f"label/{decision}", text=text)
+            for decision, text in labels]
 
 
 def _key(text: str) -> bytes:
@@ -142,8 +171,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--generate", action="store_true", help="rebuild the corpus first")
     parser.add_argument("--data", type=Path, default=DATA, help="the data folder")
+    parser.add_argument("--labels", type=Path, action="append", default=[],
+                        help="moderators' decisions to fold in (approve|remove, tab, text)")
     args = parser.parse_args(argv)
     corpus_path = args.data / CORPUS
+    if not args.generate and not corpus_path.exists():
+        corpus_path = DATA / CORPUS  # an operator's folder: the packaged corpus
     if args.generate:
         import opencc
 
@@ -152,12 +185,26 @@ def main(argv: list[str] | None = None) -> int:
         write_corpus(corpus_path, rows)
         print(f"wrote {len(rows)} messages to {corpus_path}")
     rows = read_corpus(corpus_path)
-    normaliser = Normaliser(char_table=load_lexicon(args.data).char_table)
+    lexicon = load_lexicon(args.data)
+    normaliser = Normaliser(char_table=lexicon.char_table)
     index = {c: i for i, c in enumerate(CATEGORIES)}
+    if args.labels:
+        current = Scorer(lexicon.scorer) if lexicon.scorer is not None else None
+
+        def category_of(text: str) -> str:
+            if current is None:
+                return "contact"
+            return current.score(features(normaliser.views(text).dense)).category
+
+        labelled = label_rows([pair for path in args.labels for pair in read_labels(path)],
+                              category_of)
+        rows += labelled
+        print(f"folded in {len(labelled)} moderators' decisions")
 
     def samples(splits: set[str]) -> list[tuple[set[str], int, float]]:
         return [(features(normaliser.views(r.text).dense), index[r.category],
-                 CIVIC_WEIGHT if r.category == "civic" else 1.0)
+                 (LABEL_WEIGHT if r.form == "label" else 1.0)
+                 * (CIVIC_WEIGHT if r.category == "civic" else 1.0))
                 for r in rows if r.split in splits]
 
     bias, weights = train(samples({"train"}), len(CATEGORIES))

@@ -143,3 +143,49 @@ def test_a_folder_without_scorer_weights_uses_the_packaged_ones(tmp_path) -> Non
             (tmp_path / name).write_text(text, encoding="utf-8")
     pipeline = load_pipeline(tmp_path)
     assert pipeline.score("免费在线观看高清无码") is not None
+
+
+# --- a moderator's decisions, folded into this server's own weights --------------------
+
+TINY_CORPUS = {
+    "civic": ["小区停车位太少了", "电梯又坏了请物业来修", "垃圾分类定时投放太早了", "议事会周六开会",
+              "物业费账目要公开", "楼上装修太吵了", "加装电梯的费用怎么分摊"],
+    "adult": ["免费在线观看高清无码", "蜜桃影院永久免费", "番号最新作品在线播放", "午夜福利视频不用注册",
+              "成人视频每日更新", "国产自拍精品推荐", "高清资源站收藏不迷路"],
+}
+REMOVED = "周末桑拿按摩全套服务到家"
+APPROVED = "夜色真美，大家早点休息"
+
+
+def test_moderators_decisions_fold_into_local_weights(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from yishi.moderation.corpusgen import Row
+    from yishi.moderation.lists import load_pipeline
+    from yishi.moderation.retrain import MODEL, main, write_corpus
+
+    for name, text in read_data().items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    rows = [Row(split="dev" if k == 0 else "train", category=category, form="zh_hans",
+                family=f"{category}/tiny", text=text)
+            for category, texts in TINY_CORPUS.items() for k, text in enumerate(texts)]
+    write_corpus(tmp_path / CORPUS, rows)
+    labels = tmp_path / "labels.tsv"
+    labels.write_text(f"# decisions\nremove\t{REMOVED}\napprove\t{APPROVED}\n", encoding="utf-8")
+    packaged = (DATA / MODEL).read_bytes()
+    assert main(["--data", str(tmp_path), "--labels", str(labels)]) == 0
+    assert (DATA / MODEL).read_bytes() == packaged  # the package's weights are untouched
+    local = load_pipeline(tmp_path)
+    removed, approved = local.score(REMOVED), local.score(APPROVED)
+    assert removed is not None and approved is not None
+    hold = json.loads((tmp_path / MODEL).read_text(encoding="utf-8"))["thresholds"]["hold"]
+    assert removed.probability >= hold > approved.probability
+    assert local.check(REMOVED).action is Action.HOLD
+    assert local.check(APPROVED).action is Action.ALLOW
+
+
+def test_a_bad_labels_line_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from yishi.moderation.retrain import read_labels
+
+    path = tmp_path / "labels.tsv"
+    path.write_text("keep\t你好\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"labels\.tsv:1"):
+        read_labels(path)
