@@ -14,7 +14,8 @@ import dataclasses
 import time
 
 from yishi.moderation import Pipeline, load_lexicon
-from yishi.moderation.retrain import CORPUS, DATA, read_corpus
+from yishi.moderation.lists import DATA
+from yishi.moderation.retrain import CORPUS, read_corpus
 
 ROUNDS = 5
 

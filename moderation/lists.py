@@ -3,12 +3,16 @@
 :func:`load_pipeline` reads the data files once (from the package's ``data``
 folder, or from a folder an operator points to) and builds the
 Traditional-to-Simplified character table with OpenCC; everything after that
-is pure.
+is pure. The offline trainer (:mod:`.retrain`) reads and writes its files
+through the helpers at the end of this module, so that this stays the one
+module that touches files.
 """
 
 from __future__ import annotations
 
 import importlib.resources
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from .lexicon import JSON_FILES, LIST_FILES, SCORER_FILE, Lexicon, parse_lexicon
@@ -69,3 +73,43 @@ def load_pipeline(directory: str | Path | None = None) -> Pipeline:
     instead of the packaged lists.
     """
     return Pipeline(load_lexicon(directory))
+
+
+# --- files of the offline trainer (moderation/retrain.py) -------------------------------
+
+DataPath = Path
+DATA = Path(__file__).parent / "data"  # the package's data folder, in a checkout
+# The hand-written corpus of the tests, when this runs from a checkout.
+HANDWRITTEN = Path(__file__).parent.parent / "tests" / "moderation" / "corpus"
+
+
+def data_dir(directory: str | Path | None) -> Path:
+    return DATA if directory is None else Path(directory)
+
+
+def read_text(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def write_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+
+
+def handwritten_files(pattern: str) -> list[tuple[str, str, str]]:
+    """``(part, file stem, text)`` of the hand-written corpus's files matching
+    ``pattern`` in each part; empty outside a checkout."""
+    return [(part, path.stem, path.read_text(encoding="utf-8"))
+            for part in ("tune", "heldout")
+            for path in sorted((HANDWRITTEN / part).glob(pattern))]
+
+
+def simplified_to_traditional() -> Callable[[str], str]:
+    import opencc
+
+    converter: Callable[[str], str] = opencc.OpenCC("s2t").convert
+    return converter
+
+
+def say(message: str) -> None:
+    """A line for the person running the trainer."""
+    sys.stdout.write(message + "\n")

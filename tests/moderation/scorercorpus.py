@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from yishi.moderation import Action, Pipeline
 from yishi.moderation.corpusgen import CATEGORIES, Row
-from yishi.moderation.retrain import CORPUS, DATA, read_corpus
+from yishi.moderation.lists import DATA
+from yishi.moderation.retrain import CORPUS, read_corpus
 
 # The forms the thresholds are asked for, and the hand-written civic sentences.
 FORMS = ("zh_hans", "zh_hant", "mixed")

@@ -13,8 +13,8 @@ import pytest
 import scorercorpus
 from yishi.moderation import Action, Pipeline, Reason, parse_lexicon
 from yishi.moderation.corpusgen import FAMILIES, FRESH, generate
-from yishi.moderation.lists import read_data
-from yishi.moderation.retrain import CORPUS, DATA, handwritten, read_corpus
+from yishi.moderation.lists import DATA, read_data
+from yishi.moderation.retrain import CORPUS, handwritten, read_corpus
 
 
 @pytest.fixture(scope="module")
