@@ -53,8 +53,9 @@ _TOPICS_KEPT = 256  # topics whose words are remembered (one a room is plenty)
 class Pipeline:
     """Checks texts against one :class:`Lexicon`; build it once, share it freely.
 
-    ``check`` does not change the pipeline (only an internal memo of how
-    characters normalise), so one instance serves every room.
+    ``check`` does not change the pipeline (only internal memos of how
+    characters normalise and of the words of recent topics), so one instance
+    serves every room.
     """
 
     def __init__(self, lexicon: Lexicon) -> None:
