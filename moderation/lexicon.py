@@ -28,6 +28,9 @@ LIST_FILES = (
     "allowed_domains.txt",
 )
 JSON_FILES = ("rules.json", "confusables.json")
+# The scorer's weights (written by ``python3 -m yishi.moderation.retrain``); optional in
+# an operator's folder, where the packaged one is used if it is missing.
+SCORER_FILE = "scorer.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +97,7 @@ class Lexicon:
     allow: tuple[str, ...]
     allowed_domains: tuple[str, ...]
     rules: Rules
+    scorer: Mapping[str, Any] | None = None  # the parsed scorer.json; None: no scorer
 
 
 def parse_list(text: str) -> tuple[str, ...]:
@@ -169,7 +173,8 @@ def parse_lexicon(files: Mapping[str, str], *, char_table: Mapping[str, str]) ->
     """A :class:`Lexicon` from the data files' contents (name -> text).
 
     ``char_table`` is the Traditional-to-Simplified table; the confusables
-    file is laid over it.
+    file is laid over it. Without ``scorer.json`` there is no scorer (the
+    word lists alone decide).
     """
     table = dict(char_table)
     table.update(parse_confusables(files["confusables.json"]))
@@ -184,4 +189,5 @@ def parse_lexicon(files: Mapping[str, str], *, char_table: Mapping[str, str]) ->
         allow=lists["allow.txt"],
         allowed_domains=tuple(d.lower().lstrip(".") for d in lists["allowed_domains.txt"]),
         rules=parse_rules(files["rules.json"]),
+        scorer=json.loads(files[SCORER_FILE]) if SCORER_FILE in files else None,
     )

@@ -10,7 +10,8 @@ Rules (weights from ``rules.json``, "scores"):
   unless it denies being a scam ("不是骗子", "not a scam") or carries a link
   or a contact handle. Residents talk about spam; spam rarely warns.
 * A score of 1 or more is spam: one strong entry, two weak ones, or a weak
-  one with a pattern.
+  one with a pattern. The scorer's support (:mod:`.scorer`) counts as one
+  weak entry, only beside other evidence.
 """
 
 from __future__ import annotations
@@ -29,8 +30,11 @@ class SpamScorer:
         self._en = [(re.compile(p), w) for p, w in rules.spam_patterns_en]
 
     def find(self, views: Views, hits: set[Hit], *, phone: bool,
-             contact: bool) -> list[str]:
-        """Labels of the evidence if it adds up to spam, else an empty list."""
+             contact: bool, support: bool = False) -> list[str]:
+        """Labels of the evidence if it adds up to spam, else an empty list.
+
+        ``support``: the scorer finds the text spam-like; it counts as one weak
+        entry, but only beside some evidence of the lists."""
         s = self._scores
         labels: list[str] = []
         score = 0.0
@@ -51,6 +55,8 @@ class SpamScorer:
             return []
         if phone:
             score += s.phone
+        if support:
+            score += s.weak
         categories = {h.category for h in hits}
         if "warning" in categories and "negation" not in categories and not contact:
             score *= s.warning_factor

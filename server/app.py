@@ -103,6 +103,7 @@ def create_app(config: Config, *, clock: Callable[[], int] = wall_clock,
                             signer=TokenSigner(secret), admin_token=admin_token,
                             screener=Screener())
         services.metrics.watch(node, services.recordings)
+        services.metrics.watch_screener(services.screener)
         app.state.services = services
         await node.start()
         services.recordings.start()  # after the node: it hears an erase once applied

@@ -27,6 +27,7 @@ from .core.commands import Command, client_command
 from .core.polls import check_choices
 from .core.reducer import precheck, remembered
 from .core.schema import ServerValue, parse, server_values, to_log
+from .core.state import RoomState
 from .core.types import CommandError, ErrorCode, Json, Outcome
 from .wire import Command as Frame
 from .wire import error_reply, ok_reply
@@ -63,7 +64,8 @@ async def execute(services: Services, host: RoomHost, claims: TokenClaims,
         state = host.state
         logged = services.screener.command(
             row, to_log(args), spam_action=state.settings["spam_action"],
-            room_id=host.room_id, participant_id=claims.participant_id, now_ms=now)
+            room_id=host.room_id, participant_id=claims.participant_id, now_ms=now,
+            topic=room_topic(state))
         await _server_set(services, host, claims, row, args, logged)
         outcome = await services.node.submit(host.room_id, row.name,
                                              actor=claims.participant_id, args=logged,
@@ -140,6 +142,12 @@ async def _settled(services: Services, host: RoomHost, name: str, args: Any,
     result = {"counts": tally["counts"], "voters": tally["voters"],
               "eligible": tally["eligible"]}
     return Outcome(entry_seq=outcome.entry_seq, events=outcome.events, result=result)
+
+
+def room_topic(state: RoomState) -> str:
+    """What the room is about, for the moderation scorer: title, topic, current item."""
+    item = state.agenda[state.current].title if 0 <= state.current < len(state.agenda) else ""
+    return " ".join(t for t in (state.title, state.topic, item) if t)
 
 
 async def _server_set(services: Services, host: RoomHost, claims: TokenClaims, row: Command,

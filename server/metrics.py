@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from .node import Node
     from .recordings import Recordings
+    from .screening import Screener
 
 
 class NodeCollector:
@@ -84,6 +85,22 @@ def _voice(node: Node) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
 UNCOUNTED_COMMANDS = frozenset({"poll.vote"})
 
 
+class ScorerCollector:
+    """``yishi_moderation_scored``: texts whose verdict the moderation scorer made or
+    supported, by the scorer's category and the action taken (never the text)."""
+
+    def __init__(self, screener: Screener) -> None:
+        self.screener = screener
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily("yishi_moderation_scored",
+                                     "Texts the moderation scorer held or supported a verdict"
+                                     " on, by category and action", labels=["category", "action"])
+        for (category, action), count in sorted(self.screener.scored.items()):
+            family.add_metric([category, action], count)
+        yield family
+
+
 class _Uncounted:
     def inc(self, amount: float = 1) -> None:
         """Counts nothing (a command ``yishi_commands`` leaves out)."""
@@ -125,6 +142,9 @@ class Metrics:
 
     def watch(self, node: Node, recordings: Recordings) -> None:
         self.registry.register(NodeCollector(node, recordings))
+
+    def watch_screener(self, screener: Screener) -> None:
+        self.registry.register(ScorerCollector(screener))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -9,6 +9,11 @@ records (notes, decisions, actions, poll questions and options, agenda titles)
 as ``record``: personal data masked, nothing held or refused. A list of texts
 (poll options, agenda titles) is screened item by item.
 
+Chat is screened against the room's topic too (its title, topic and current
+agenda item): the moderation scorer holds a spam-like message only when it has
+no word in common with it, unless the score is very high. What the scorer
+decided is counted by category (``scored``, shown on ``/metrics``).
+
 Screening is the costly step of a command: the server calls it only after the
 command passed every cheap check (``dispatch``), and counts the texts it
 screened (``texts_screened``) so that this order can be tested.
@@ -16,7 +21,7 @@ screened (``texts_screened``) so that this order can be tested.
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 
 from yishi.moderation import Action, History, Pipeline, load_pipeline
 from yishi.moderation.verdict import Kind, SpamAction
@@ -35,6 +40,8 @@ class Screener:
         self.pipeline = pipeline or load_pipeline()
         self._histories: OrderedDict[tuple[str, str], History] = OrderedDict()
         self.texts_screened = 0  # a figure for tests: every text the pipeline read
+        # (category, action) -> texts where the scorer held or supported the verdict
+        self.scored: Counter[tuple[str, str]] = Counter()
 
     def _history(self, room_id: str, participant_id: str) -> History:
         key = (room_id, participant_id)
@@ -45,20 +52,24 @@ class Screener:
         return history
 
     def text(self, text: str, *, kind: Kind, spam_action: SpamAction, room_id: str,
-             participant_id: str | None, now_ms: int) -> tuple[str, str, tuple[str, ...]]:
+             participant_id: str | None, now_ms: int,
+             topic: str = "") -> tuple[str, str, tuple[str, ...]]:
         """(text to keep, chat status, reasons); raises ``CommandError(rejected)``."""
         self.texts_screened += 1
         history = self._history(room_id, participant_id) if participant_id and kind == "chat" \
             else None
         verdict = self.pipeline.check(text, kind=kind, spam_action=spam_action,
-                                      history=history, now_ms=now_ms)
+                                      history=history, now_ms=now_ms, topic=topic)
+        for label in verdict.matched:
+            if label.startswith("score:"):  # "score:adult 0.97 [...]"
+                self.scored[(label[6:].split(" ", 1)[0], verdict.action.value)] += 1
         if verdict.action == Action.REJECT:
             reasons = ", ".join(verdict.reasons) or "moderation"
             raise CommandError(ErrorCode.REJECTED, f"the text was refused ({reasons})")
         return verdict.text, CHAT_STATUS[verdict.action], tuple(verdict.reasons)
 
     def command(self, row: Command, args: Json, *, spam_action: SpamAction, room_id: str,
-                participant_id: str | None, now_ms: int) -> Json:
+                participant_id: str | None, now_ms: int, topic: str = "") -> Json:
         """``args`` with the texts ``row`` screens replaced by what is kept, and the
         verdict (a chat status and its reasons) where the row records one."""
         out = dict(args)
@@ -73,7 +84,7 @@ class Screener:
             for text in texts:
                 masked, status, reasons = self.text(
                     text, kind=kind, spam_action=spam_action, room_id=room_id,
-                    participant_id=participant_id, now_ms=now_ms)
+                    participant_id=participant_id, now_ms=now_ms, topic=topic)
                 kept.append(masked)
                 if "status" in verdict:
                     out["status"] = status

@@ -34,6 +34,10 @@ ADVERSARIAL: dict[str, Callable[[int], str]] = {
     "digits before 天": lambda n: ("9" * 49 + "天") * (n // 50),
     "phone numbers": lambda n: "13812345678 " * (n // 12),
     "mixed scripts": lambda n: ("a1中 -。😀" * (n // 7 + 1))[:n],
+    # The scorer: every n-gram new, or every n-gram a spam feature.
+    "distinct Chinese characters": lambda n: "".join(chr(0x4E00 + k * 7 % 20000) for k in range(n)),
+    "spam n-grams": lambda n: ("免费在线观看高清无码百家乐" * (n // 13 + 1))[:n],
+    "spaced spam n-grams": lambda n: ("免 费 观 看 " * (n // 10 + 1))[:n],
 }
 
 

@@ -1,4 +1,6 @@
-"""moderation/ is pure: only the loader may import anything that reads or waits."""
+"""moderation/ is pure: only the loader may import anything that reads or waits (the
+offline trainer, ``retrain.py``, reads and writes through the loader's helpers, and the
+pipeline never imports it)."""
 
 from __future__ import annotations
 
@@ -53,3 +55,11 @@ def test_a_lexicon_can_be_built_without_files() -> None:
     files["abuse.txt"] += "\n测试脏话\n"
     pipeline = Pipeline(parse_lexicon(files, char_table={"測": "测", "試": "试", "髒": "脏", "話": "话"}))
     assert pipeline.check("這是測試髒話").action.value == "hold"
+
+
+def test_the_pipeline_never_imports_the_trainer() -> None:
+    for path in PACKAGE.glob("*.py"):
+        if path.name != "retrain.py":
+            assert "retrain" not in _imports(ast.parse(path.read_text(encoding="utf-8"))) | {
+                node.module for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                if isinstance(node, ast.ImportFrom) and node.module}, path.name
