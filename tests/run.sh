@@ -15,6 +15,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# Before issue 15 the moderation used opencc-python-reimplemented, which installs the
+# same module (`opencc`) as OpenCC's own package that replaced it: a venv made then
+# must lose both (they overwrite each other's files); the install below brings opencc back.
+if python3 -m pip show -q opencc-python-reimplemented >/dev/null 2>&1; then
+  python3 -m pip uninstall -y -q opencc-python-reimplemented opencc
+fi
 python3 -m pip install -q --disable-pip-version-check -e '.[test]'
 
 # axe-core for the accessibility audit, from the npm registry, kept out of the repo.
