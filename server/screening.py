@@ -27,7 +27,7 @@ from yishi.moderation import Action, History, Pipeline, load_pipeline
 from yishi.moderation.verdict import Kind, SpamAction
 
 from .core.commands import Command
-from .core.schema import ServerValue, server_values
+from .core.schema import LIMITS, ServerValue, server_values
 from .core.types import CommandError, ErrorCode, Json
 
 KEPT_HISTORIES = 50_000
@@ -53,8 +53,9 @@ class Screener:
 
     def text(self, text: str, *, kind: Kind, spam_action: SpamAction, room_id: str,
              participant_id: str | None, now_ms: int,
-             topic: str = "") -> tuple[str, str, tuple[str, ...]]:
-        """(text to keep, chat status, reasons); raises ``CommandError(rejected)``."""
+             topic: str = "") -> tuple[str, str, tuple[str, ...], tuple[str, ...]]:
+        """(text to keep, chat status, reasons, what fired); raises
+        ``CommandError(rejected)``."""
         self.texts_screened += 1
         history = self._history(room_id, participant_id) if participant_id and kind == "chat" \
             else None
@@ -66,12 +67,14 @@ class Screener:
         if verdict.action == Action.REJECT:
             reasons = ", ".join(verdict.reasons) or "moderation"
             raise CommandError(ErrorCode.REJECTED, f"the text was refused ({reasons})")
-        return verdict.text, CHAT_STATUS[verdict.action], tuple(verdict.reasons)
+        return (verdict.text, CHAT_STATUS[verdict.action], tuple(verdict.reasons),
+                tuple(verdict.matched))
 
     def command(self, row: Command, args: Json, *, spam_action: SpamAction, room_id: str,
                 participant_id: str | None, now_ms: int, topic: str = "") -> Json:
         """``args`` with the texts ``row`` screens replaced by what is kept, and the
-        verdict (a chat status and its reasons) where the row records one."""
+        verdict (a chat status, its reasons and, for a held message, what fired)
+        where the row records one."""
         out = dict(args)
         verdict = [name for name, value in server_values(row.args).items()
                    if value is ServerValue.VERDICT]
@@ -82,7 +85,7 @@ class Screener:
             texts = value if isinstance(value, list) else [value]
             kept = []
             for text in texts:
-                masked, status, reasons = self.text(
+                masked, status, reasons, why = self.text(
                     text, kind=kind, spam_action=spam_action, room_id=room_id,
                     participant_id=participant_id, now_ms=now_ms, topic=topic)
                 kept.append(masked)
@@ -90,5 +93,7 @@ class Screener:
                     out["status"] = status
                 if "reasons" in verdict and reasons:
                     out["reasons"] = list(reasons)
+                if "why" in verdict and why and status == "held":
+                    out["why"] = [label[:LIMITS["why"]] for label in why[:20]]
             out[name] = kept if isinstance(value, list) else kept[0]
         return out

@@ -123,11 +123,16 @@ class PollRef:
 # -- chat --------------------------------------------------------------------------------
 
 
+EVIDENCE = list_of(text("why"), low=0, high=20)  # (a field of ChatSend is named text)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChatSend:
     text: str = arg(text("chat"))
     status: str | None = opt(one_of("visible", "masked", "held"), server=ServerValue.VERDICT)
     reasons: list[str] | None = opt(list_of(word, low=0, high=20), server=ServerValue.VERDICT)
+    # What fired, with its weight, for the moderator who reviews a held message.
+    why: list[str] | None = opt(EVIDENCE, server=ServerValue.VERDICT)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

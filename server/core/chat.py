@@ -60,12 +60,12 @@ def chat_send(ctx: Context, args: ChatSend) -> Json:
         status = "visible"
     message = ChatMessage(message_id=ctx.new_id("m"), participant_id=sender.participant_id,
                           name=sender.name, text=args.text, at=ctx.at, status=status,
-                          reasons=tuple(args.reasons or ()))
+                          reasons=tuple(args.reasons or ()), why=tuple(args.why or ()))
     ctx.state.chat[message.message_id] = message
     if message.public:
         ctx.emit("chat.posted", message.to_wire())
     else:
-        ctx.emit_moderators("chat.held", {**message.to_wire(), "reasons": list(message.reasons)})
+        ctx.emit_moderators("chat.held", message.to_review())
     return {"message_id": message.message_id, "status": status}
 
 

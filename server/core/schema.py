@@ -27,7 +27,7 @@ from .types import CommandError, ErrorCode, Json
 LIMITS = {
     "statement": 2000, "chat": 500, "name": 40, "note": 200,
     "minutes_note": 2000, "decision": 2000, "title": 200, "owner": 80,
-    "question": 300, "option": 100, "topic": 1000,
+    "question": 300, "option": 100, "topic": 1000, "why": 300,
 }
 MAX_OPTIONS = 20
 MAX_AGENDA_ITEMS = 50

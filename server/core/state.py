@@ -317,11 +317,22 @@ class ChatMessage:
     status: str  # visible | masked | held | removed
     reasons: tuple[str, ...] = ()
     approved: bool = False
+    # A held message's evidence ("score:adult 0.97 [番号 +1.6, ...]", "spam:百家乐"):
+    # for the moderators' review only; empty in rooms whose log predates it.
+    why: tuple[str, ...] = ()
     pinned: bool = False
 
     @property
     def public(self) -> bool:
         return self.status in ("visible", "masked")
+
+    def to_review(self) -> Json:
+        """What the moderators see of a held message: why it was held, and (where the
+        log says) the evidence; a log from before ``why`` replays to what it sent."""
+        out = {**self.to_wire(), "reasons": list(self.reasons)}
+        if self.why:
+            out["why"] = list(self.why)
+        return out
 
     def to_wire(self) -> Json:
         return {

@@ -134,7 +134,7 @@ def snapshot(state: RoomState, viewer: Viewer) -> Json:
                                      "erased_at": list(state.recordings_erased)}
     if viewer.moderator:
         out["room"]["invite_code"] = state.invite_code
-        out["held"] = [{**m.to_wire(), "reasons": list(m.reasons)}
+        out["held"] = [m.to_review()
                        for m in state.chat.values() if m.status == "held"]
     return out
 

@@ -238,6 +238,7 @@ export default {
 
   "mod.review": "Messages to review",
   "mod.review_empty": "Nothing to review.",
+  "mod.why": "Evidence: {why}",
   "mod.reasons": "Reason: {reasons}",
   "mod.held_arrived": "A message from {name} awaits review.",
   "mod.approve": "Approve",

@@ -238,6 +238,7 @@ export default {
 
   "mod.review": "待审核留言",
   "mod.review_empty": "没有待审核的留言。",
+  "mod.why": "依据：{why}",
   "mod.reasons": "原因：{reasons}",
   "mod.held_arrived": "{name} 有一条留言等待审核。",
   "mod.approve": "通过",

@@ -621,6 +621,13 @@ function renderConsole(state) {
     let r = $(".reasons", li);
     if (!r) li.insertBefore((r = h("p", { class: "reasons" })), $(".msg-actions", li));
     setText(r, m ? t("mod.reasons", { reasons: reasonWords(m.reasons) }) : "");
+    // The evidence (list entries, the scorer's features and weights): so the
+    // moderator can trust the decision, or see why it was wrong.
+    let w = $(".why", li);
+    if (!w) li.insertBefore((w = h("p", { class: "why hint" })), $(".msg-actions", li));
+    const why = m && Array.isArray(m.why) ? m.why : [];
+    setText(w, why.length ? t("mod.why", { why: why.join("；") }) : "");
+    show(w, why.length > 0);
   }
   renderChat($("#chat-list"), state.chat, { you: me, extra: role === "moderator" ? (box, m) => messageControls(box, m, false, ended) : null });
 

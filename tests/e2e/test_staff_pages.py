@@ -75,6 +75,10 @@ def test_after_the_session_the_console_says_what_is_left_and_offers_nothing_that
     expect(linked.locator(".reasons")).to_contain_text("含链接或联系方式")
     expect(linked.locator(".reasons")).not_to_contain_text("contact")
     expect(plain.locator(".reasons")).to_have_text("原因：本会议室的留言都先审后发")
+    # What fired is shown beside the reason (issue 15); a message held by the room's
+    # mode alone has no evidence to show.
+    expect(linked.locator(".why")).to_contain_text("依据：")
+    expect(plain.locator(".why")).to_be_hidden()
     # A held message cannot be pinned (chat.pin answers conflict): not offered.
     expect(plain.get_by_role("button", name="通过：王阿姨 “建议周末再开一次会”")).to_be_visible()
     expect(mod.locator("#held-list").get_by_role("button", name="置顶并写入纪要", exact=False)).to_have_count(0)

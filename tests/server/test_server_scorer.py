@@ -62,10 +62,18 @@ async def test_civic_paraphrases_are_visible_and_seo_spam_is_held(room: Room) ->
     assert [status for status, _ in civic] == ["visible"] * len(CIVIC)
     spam = await _send_all(room, SPAM, "推广")
     assert all(status in ("held", "rejected") for status, _ in spam), list(zip(SPAM, spam))
+    why_of: dict[str | None, list[str]] = {}
     for status, message_id in spam:
         if status == "held":
             held = await mod.wait_event("chat.held", has(message_id=message_id))
             assert set(held["data"]["reasons"]) & {"spam", "contact"}
+            # The moderator is told what fired: list entries, or the scorer's features.
+            assert held["data"]["why"], held["data"]
+            why_of[message_id] = held["data"]["why"]
+    assert any(label.startswith("score:") and "[" in label
+               for why in why_of.values() for label in why), why_of
+    review = (await room.snapshot())["held"]
+    assert {m["message_id"]: m["why"] for m in review} == why_of  # a reload shows it too
     text = (await room.api.http.get("/metrics")).text
     scored = [line for line in text.splitlines()
               if line.startswith("yishi_moderation_scored_total{")]
