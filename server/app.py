@@ -17,6 +17,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from yishi.moderation import load_pipeline
 
 from . import http_api
 from .backends import backend_from_url
@@ -101,7 +102,7 @@ def create_app(config: Config, *, clock: Callable[[], int] = wall_clock,
         node = Node(backend, clock=clock, room_idle_ms=int(config.room_idle_s * 1000))
         services = Services(config=config, backend=backend, node=node, clock=clock,
                             signer=TokenSigner(secret), admin_token=admin_token,
-                            screener=Screener())
+                            screener=Screener(load_pipeline(config.moderation_dir)))
         services.metrics.watch(node, services.recordings)
         services.metrics.watch_screener(services.screener)
         app.state.services = services

@@ -53,6 +53,9 @@ def _add_server_options(parser: argparse.ArgumentParser) -> None:
                         help="serve /metrics on this port only (on --metrics-host)")
     parser.add_argument("--metrics-host", default=_env("YISHI_METRICS_HOST", "127.0.0.1"),
                         help="the address of --metrics-port (default 127.0.0.1)")
+    parser.add_argument("--moderation-dir", type=Path, default=_path("YISHI_MODERATION_DIR"),
+                        help="word lists and scorer weights of your own (a copy of the"
+                             " packaged folder, e.g. retrained with `yishi labels`)")
 
 
 def _path(name: str) -> Path | None:
@@ -83,7 +86,7 @@ def config_from(args: argparse.Namespace) -> Config:
                   room_idle_s=args.room_idle_s, forwarded_allow_ips=args.forwarded_allow_ips,
                   request_timeout_s=args.request_timeout_s,
                   metrics_token=_secret(args, "metrics_token"), metrics_port=args.metrics_port,
-                  metrics_host=args.metrics_host)
+                  metrics_host=args.metrics_host, moderation_dir=args.moderation_dir)
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -220,6 +223,17 @@ def minutes(args: argparse.Namespace) -> int:
     return run_minutes(args, config)
 
 
+def labels(args: argparse.Namespace) -> int:
+    from .labels import run_labels
+
+    try:
+        config = config_from(args)
+    except ValueError as problem:
+        print(f"yishi: {problem}", file=sys.stderr)
+        return 2
+    return run_labels(args, config)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="yishi", description="Online deliberation rooms")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -247,6 +261,14 @@ def main(argv: list[str] | None = None) -> int:
     p_minutes.add_argument("--verify", type=Path, metavar="FILE",
                            help="check that a JSON export matches the stored log")
     p_minutes.set_defaults(run=minutes)
+
+    p_labels = sub.add_parser(
+        "labels", help="moderators' approve/remove decisions on held chat, for"
+        " python3 -m yishi.moderation.retrain --labels")
+    _add_server_options(p_labels)
+    p_labels.add_argument("room_id", nargs="*", help="rooms to read (default: every room)")
+    p_labels.add_argument("--output", "-o", type=Path)
+    p_labels.set_defaults(run=labels)
 
     args = parser.parse_args(argv)
     return int(args.run(args))

@@ -35,6 +35,9 @@ class Config:
     metrics_token: str | None = None  # when set, /metrics wants "Authorization: Bearer" it
     metrics_port: int | None = None  # when set, /metrics is served there only
     metrics_host: str = "127.0.0.1"
+    # A moderation folder of the operator's (word lists, rules, the scorer's weights
+    # retrained with the moderators' labels); None: the packaged one.
+    moderation_dir: Path | None = None
 
     @property
     def log_url(self) -> str:
