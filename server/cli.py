@@ -10,6 +10,7 @@ import socket
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from .config import Config, check, default_public_url, read_secret_file
@@ -215,23 +216,24 @@ def room_create(args: argparse.Namespace) -> int:
 def minutes(args: argparse.Namespace) -> int:
     from .minutes_cli import run_minutes
 
-    try:
-        config = config_from(args)
-    except ValueError as problem:
-        print(f"yishi: {problem}", file=sys.stderr)
-        return 2
-    return run_minutes(args, config)
+    return _with_config(args, run_minutes)
 
 
 def labels(args: argparse.Namespace) -> int:
     from .labels import run_labels
 
+    return _with_config(args, run_labels)
+
+
+def _with_config(args: argparse.Namespace,
+                 run: Callable[[argparse.Namespace, Config], int]) -> int:
+    """A command that reads the store itself (no server): 2 if the options are unusable."""
     try:
         config = config_from(args)
     except ValueError as problem:
         print(f"yishi: {problem}", file=sys.stderr)
         return 2
-    return run_labels(args, config)
+    return run(args, config)
 
 
 def main(argv: list[str] | None = None) -> int:
