@@ -20,12 +20,13 @@ listeners hear about this process's appends.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -214,8 +215,7 @@ class SqliteBackend:
 
     def _write_group(self, group: list[_Pending]) -> list[tuple[int, int]]:
         conn = self._connection(self._wconn)
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with _transaction(conn):
             last: dict[str, tuple[int, int] | None] = {}
             stamps: list[tuple[int, int]] = []
             for pending in group:
@@ -236,11 +236,6 @@ class SqliteBackend:
                 " SET last_seq = excluded.last_seq, last_at = excluded.last_at",
                 [(room, *stamp) for room, stamp in last.items() if stamp is not None],
             )
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
         return stamps
 
     # -- reads ------------------------------------------------------------------------
@@ -352,19 +347,12 @@ class SqliteBackend:
 
     def _store_frames(self, room_id: str, frames: list[RecordedFrame]) -> None:
         conn = self._connection(self._wconn)
-        # One transaction (one fsync) for the batch, never one per frame.
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with _transaction(conn):  # one fsync for the batch, never one per frame
             conn.executemany(
                 "INSERT INTO recordings (room, turn, speaker, seq, ts, data)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 [(room_id, turn, speaker, seq, ts, bytes(data))
                  for turn, speaker, seq, ts, data in frames])
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
 
     async def recording_frames(self, room_id: str, turn_id: str) -> list[StoredFrame]:
         return await self._read(self._query_frames, room_id, turn_id)
@@ -478,3 +466,17 @@ def private_files(path: Path) -> None:
 def _close_connection(conn: sqlite3.Connection | None) -> None:
     if conn is not None:
         conn.close()
+
+
+@contextlib.contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction (the connection is in autocommit mode): committed if the
+    block ends, rolled back if it raises (a cancellation included)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
