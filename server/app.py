@@ -103,7 +103,8 @@ def create_app(config: Config, *, clock: Callable[[], int] = wall_clock,
         services = Services(config=config, backend=backend, node=node, clock=clock,
                             signer=TokenSigner(secret), admin_token=admin_token,
                             screener=Screener(load_pipeline(config.moderation_dir)))
-        services.metrics.watch(node, services.recordings)
+        services.metrics.watch(node)
+        services.metrics.watch_recordings(services.recordings)
         services.metrics.watch_screener(services.screener)
         app.state.services = services
         await node.start()

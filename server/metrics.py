@@ -26,8 +26,8 @@ if TYPE_CHECKING:
 class NodeCollector:
     """Figures read from the node when scraped, rather than counted twice."""
 
-    def __init__(self, node: Node, recordings: Recordings) -> None:
-        self.node, self.recordings = node, recordings
+    def __init__(self, node: Node) -> None:
+        self.node = node
 
     def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
         node = self.node
@@ -52,14 +52,6 @@ class NodeCollector:
         yield CounterMetricFamily("yishi_log_commits", "Durable append transactions",
                                   value=node.backend.commits)
         yield from _voice(node)
-        recorded = CounterMetricFamily(
-            "yishi_recorded_frames", "Audio frames of recording rooms, by fate: kept (stored),"
-            " dropped (the buffer was full), lost (a store write failed)", labels=["fate"])
-        for fate in ("kept", "dropped", "lost"):
-            recorded.add_metric([fate], getattr(self.recordings, fate))
-        yield recorded
-        yield CounterMetricFamily("yishi_recordings_erased", "Rooms' recordings erased",
-                                  value=self.recordings.erased)
 
 
 def _voice(node: Node) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
@@ -83,6 +75,25 @@ def _voice(node: Node) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
 
 
 UNCOUNTED_COMMANDS = frozenset({"poll.vote"})
+
+
+class RecordingsCollector:
+    """What became of the audio frames of recording rooms, and the erasures."""
+
+    def __init__(self, recordings: Recordings) -> None:
+        self.recordings = recordings
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        recordings = self.recordings
+        recorded = CounterMetricFamily(
+            "yishi_recorded_frames", "Audio frames of recording rooms, by fate: kept (stored),"
+            " dropped (the buffer was full), lost (a store write failed)", labels=["fate"])
+        for fate, count in (("kept", recordings.kept), ("dropped", recordings.dropped),
+                            ("lost", recordings.lost)):
+            recorded.add_metric([fate], count)
+        yield recorded
+        yield CounterMetricFamily("yishi_recordings_erased", "Rooms' recordings erased",
+                                  value=recordings.erased)
 
 
 class ScorerCollector:
@@ -140,8 +151,11 @@ class Metrics:
         self.backend_latency = Histogram("yishi_backend_latency_seconds",
                                          "Backend ping round trip", registry=self.registry)
 
-    def watch(self, node: Node, recordings: Recordings) -> None:
-        self.registry.register(NodeCollector(node, recordings))
+    def watch(self, node: Node) -> None:
+        self.registry.register(NodeCollector(node))
+
+    def watch_recordings(self, recordings: Recordings) -> None:
+        self.registry.register(RecordingsCollector(recordings))
 
     def watch_screener(self, screener: Screener) -> None:
         self.registry.register(ScorerCollector(screener))

@@ -11,7 +11,6 @@ from yishi.core.reducer import apply, new_room
 from yishi.core.types import Entry
 from yishi.metrics import Metrics
 from yishi.node import Node
-from yishi.recordings import Recordings
 
 POISON = {"invite": "c", "name": "a", "role": "wizard"}  # a role the core does not know
 
@@ -37,7 +36,7 @@ async def test_faults_are_counted() -> None:
     node = Node(backend, clock=wall)
     await node.start()
     metrics = Metrics()
-    metrics.watch(node, Recordings(backend, node))
+    metrics.watch(node)
     try:
         await node.submit("r", "room.create", args={"title": "t", "invite_code": "c"})
         outcome = await node.submit("r", "participant.join", args=POISON)

@@ -88,6 +88,8 @@ async def test_a_turn_exports_as_ogg_opus_that_sounds_as_sent(rec: Recording) ->
     assert len(decoded) == len(packets) * FRAME - PRE_SKIP
     assert abs(duration - len(packets) * FRAME / RATE) < 0.1
     assert correlation(sound, decoded) > 0.9
+    metrics = (await rec.room.api.http.get("/metrics")).text
+    assert f'yishi_recorded_frames_total{{fate="kept"}} {len(packets)}.0' in metrics
 
 
 async def test_only_the_record_keepers_download_until_published(rec: Recording) -> None:
