@@ -30,6 +30,12 @@ async def audio_counts(server: ServerProcess) -> dict[str, float]:
     return counts
 
 
+def moved(before: dict[str, float], after: dict[str, float], result: str) -> float:
+    """How far the frame counter of ``result`` moved between two readings."""
+    key = f"yishi_audio_frames_total:{result}"
+    return after.get(key, 0) - before.get(key, 0)
+
+
 async def handled(client: Client) -> None:
     """Every frame ``client`` sent before this has been handled by the server."""
     await client.ok("ping")
@@ -101,13 +107,9 @@ async def test_frames_without_the_floor_are_dropped_counted_and_never_answered(
     for client in (other, observer, speaker):
         await handled(client)
     after = await audio_counts(server)
-
-    def moved(result: str) -> float:
-        key = f"yishi_audio_frames_total:{result}"
-        return after.get(key, 0) - before.get(key, 0)
-
-    assert (moved("not_floor"), moved("observer"), moved("old_turn"), moved("oversize"),
-            moved("malformed"), moved("relayed")) == (1, 1, 1, 1, 3, 0)
+    assert tuple(moved(before, after, result) for result in (
+        "not_floor", "observer", "old_turn", "oversize", "malformed", "relayed")) == (
+        1, 1, 1, 1, 3, 0)
     for client in (other, observer, speaker):
         assert client.orphans == [] and not client.closed  # no error storm, still connected
     await speaker.send_audio(turn_id, 2, b"marker")
@@ -126,9 +128,7 @@ async def test_a_flood_is_cut_to_the_rate_and_nothing_else_suffers(
         await speaker.send_audio(str(turn["turn_id"]), seq, OPUS)
     await handled(speaker)
     after = await audio_counts(server)
-    limited = after["yishi_audio_frames_total:rate"] - before.get("yishi_audio_frames_total:rate", 0)
-    relayed = (after["yishi_audio_frames_total:relayed"]
-               - before.get("yishi_audio_frames_total:relayed", 0))
+    limited, relayed = moved(before, after, "rate"), moved(before, after, "relayed")
     assert limited + relayed == 300
     assert limited > 0 and relayed >= 20  # the burst passes, the flood does not
     await ear.wait_audio(int(relayed))
@@ -169,8 +169,7 @@ async def test_the_end_of_a_turn_and_a_mute_cut_the_microphone(
     await speaker.send_audio(turn_id, 3, OPUS)
     await handled(speaker)
     after = await audio_counts(server)
-    assert after["yishi_audio_frames_total:old_turn"] == before.get(
-        "yishi_audio_frames_total:old_turn", 0) + 1
+    assert moved(before, after, "old_turn") == 1
     await mod.send_audio("", 0, b"chair")  # the listener is still there, and hears the chair
     assert [f[4] for f in await ear.wait_audio(3)][2:] == [b"chair"]
 
