@@ -21,7 +21,7 @@ from .backends import backend_from_url
 from .config import Config
 from .core.reducer import apply, new_room
 from .core.types import Entry
-from .minutes_cli import load_log
+from .minutes_cli import read_log
 
 DECISIONS = {"chat.approve": "approve", "chat.remove": "remove"}
 
@@ -44,19 +44,22 @@ def held_decisions(room_id: str, entries: Iterable[Entry]) -> list[tuple[str, st
     return out
 
 
-async def _room_ids(config: Config) -> list[str]:
+async def _labels(config: Config, rooms: list[str]) -> tuple[list[str], list[str]]:
+    """(the rooms read: those given, else every room; a line per decision), through
+    one connection to the store."""
     backend = backend_from_url(config.log_url, clock=lambda: 0)
     await backend.start()
     try:
-        return await backend.room_ids()
+        rooms = rooms or await backend.room_ids()
+        return rooms, [f"{decision}\t{text}\n" for room_id in rooms
+                       for decision, text in held_decisions(
+                           room_id, await read_log(backend, room_id))]
     finally:
         await backend.close()
 
 
 def run_labels(args: argparse.Namespace, config: Config) -> int:
-    rooms = args.room_id or asyncio.run(_room_ids(config))
-    lines = [f"{decision}\t{text}\n" for room_id in rooms
-             for decision, text in held_decisions(room_id, asyncio.run(load_log(config, room_id)))]
+    rooms, lines = asyncio.run(_labels(config, list(args.room_id)))
     body = "".join(lines)
     if args.output:
         args.output.write_text(body, encoding="utf-8")

@@ -12,6 +12,7 @@ import asyncio
 import sys
 
 from .backends import backend_from_url
+from .backends.base import LogBackend
 from .config import Config
 from .core.reducer import replay
 from .core.types import Entry
@@ -23,14 +24,19 @@ async def load_log(config: Config, room_id: str) -> list[Entry]:
     backend = backend_from_url(config.log_url, clock=lambda: 0)
     await backend.start()
     try:
-        entries: list[Entry] = []
-        while True:
-            page = await backend.read(room_id, after=len(entries))
-            if not page:
-                return entries
-            entries += page
+        return await read_log(backend, room_id)
     finally:
         await backend.close()
+
+
+async def read_log(backend: LogBackend, room_id: str) -> list[Entry]:
+    """Every stored entry of ``room_id`` in ``backend``, in order, page by page."""
+    entries: list[Entry] = []
+    while True:
+        page = await backend.read(room_id, after=len(entries))
+        if not page:
+            return entries
+        entries += page
 
 
 def run_minutes(args: argparse.Namespace, config: Config) -> int:
