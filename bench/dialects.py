@@ -156,7 +156,11 @@ class Yishi:
             text = _chat_text(payload)
             if text is not None:
                 return text
-        frame = json.loads(payload)
+        return self.frame_text(conn, peer, json.loads(payload))
+
+    def frame_text(self, conn: WsConn, peer: Peer, frame: Json) -> str | None:
+        """A decoded frame (either sub-protocol): a reply is handled, seq noted, and
+        a chat message's text returned."""
         if "re" in frame:
             self._reply(conn, peer, frame)
             return None

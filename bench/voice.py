@@ -75,21 +75,9 @@ class YishiMsgpack(Yishi):
         frame = msgpack.unpackb(payload, raw=False)
         if not isinstance(frame, dict):
             return None
-        if "re" in frame:
-            self._reply(conn, peer, frame)
-            return None
-        seq = frame.get("seq")
-        if isinstance(seq, int) and seq > peer.seq:
-            peer.seq = seq
-        kind = frame.get("type")
-        if kind == "chat.posted":
-            return str(frame["data"]["text"])
-        if kind == "turn.started" and not self.turn_started.done():
+        if frame.get("type") == "turn.started" and not self.turn_started.done():
             self.turn_started.set_result(frame["data"])
-        peer.other += 1
-        if peer.on_other is not None:
-            peer.on_other()
-        return None
+        return self.frame_text(conn, peer, frame)
 
     def _reply(self, conn: WsConn, peer: Peer, frame: Json) -> None:
         if conn.state == "hello" and frame["re"] == 1 and frame.get("ok") and not peer.publisher:
