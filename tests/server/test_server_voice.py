@@ -46,6 +46,14 @@ async def listening(client: Client) -> Client:
     return client
 
 
+async def live_with_a_listener(room: Room) -> tuple[Client, Client]:
+    """A started session's moderator, and a resident who listens: (mod, ear)."""
+    mod = await room.moderator("msgpack")
+    await mod.ok("session.start")
+    _, ear = await room.resident("听众", "msgpack")
+    return mod, await listening(ear)
+
+
 async def floor_for(room: Room, mod: Client, name: str) -> tuple[Client, dict[str, object]]:
     """A resident (msgpack) who raises a hand and is given the floor: (socket, turn)."""
     person, speaker = await room.resident(name, "msgpack")
@@ -87,10 +95,7 @@ async def test_the_floor_holder_is_heard_by_every_listener_but_no_one_else(
 
 async def test_frames_without_the_floor_are_dropped_counted_and_never_answered(
         room: Room, server: ServerProcess) -> None:
-    mod = await room.moderator("msgpack")
-    await mod.ok("session.start")
-    _, ear = await room.resident("听众", "msgpack")
-    await listening(ear)
+    mod, ear = await live_with_a_listener(room)
     speaker, turn = await floor_for(room, mod, "发言人")
     turn_id = str(turn["turn_id"])
     _, other = await room.resident("没有发言权", "msgpack")
@@ -118,10 +123,7 @@ async def test_frames_without_the_floor_are_dropped_counted_and_never_answered(
 
 async def test_a_flood_is_cut_to_the_rate_and_nothing_else_suffers(
         room: Room, server: ServerProcess) -> None:
-    mod = await room.moderator("msgpack")
-    await mod.ok("session.start")
-    _, ear = await room.resident("听众", "msgpack")
-    await listening(ear)
+    mod, ear = await live_with_a_listener(room)
     speaker, turn = await floor_for(room, mod, "刷屏的人")
     before = await audio_counts(server)
     for seq in range(300):  # far more than 60 a second
@@ -146,10 +148,7 @@ async def test_the_chair_is_heard_at_any_time_and_marked(room: Room) -> None:
 
 async def test_the_end_of_a_turn_and_a_mute_cut_the_microphone(
         room: Room, server: ServerProcess) -> None:
-    mod = await room.moderator("msgpack")
-    await mod.ok("session.start")
-    _, ear = await room.resident("听众", "msgpack")
-    await listening(ear)
+    mod, ear = await live_with_a_listener(room)
     speaker, turn = await floor_for(room, mod, "发言人")
     turn_id = str(turn["turn_id"])
     await speaker.send_audio(turn_id, 0, OPUS)
@@ -176,10 +175,7 @@ async def test_the_end_of_a_turn_and_a_mute_cut_the_microphone(
 
 async def test_a_clerk_is_the_microphone_of_a_floor_holder_seated_in_the_hall(
         room: Room) -> None:
-    mod = await room.moderator("msgpack")
-    await mod.ok("session.start")
-    _, ear = await room.resident("听众", "msgpack")
-    await listening(ear)
+    mod, ear = await live_with_a_listener(room)
     clerk_person = await room.staff("clerk", "书记员")
     clerk = await room.connect(clerk_person.token, "msgpack", label="clerk")
     seated = await clerk.ok("offline.add", name="张大爷")
