@@ -210,6 +210,7 @@ class SettingsUpdate:
     invite_mode: str | None = opt(SETTINGS_CHECKS["invite_mode"])
     lang: str | None = opt(SETTINGS_CHECKS["lang"])
     record_audio: bool | None = opt(SETTINGS_CHECKS["record_audio"])  # rules 5
+    cue_seconds: list[int] | None = opt(SETTINGS_CHECKS["cue_seconds"])  # rules 6
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

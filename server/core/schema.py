@@ -217,6 +217,16 @@ def word(name: str, value: Any) -> str:
     return value
 
 
+def cue_seconds(name: str, value: Any) -> list[int]:
+    """Time cues: at most 3 distinct whole seconds, 1..600, kept largest first."""
+    if not isinstance(value, list) or len(value) > 3:
+        raise bad(f"{name} must be a list of at most 3 numbers of seconds")
+    seconds = [integer(1, 600)(f"{name}[{i}]", v) for i, v in enumerate(value)]
+    if len(set(seconds)) != len(seconds):
+        raise bad(f"{name} must not repeat a second")
+    return sorted(seconds, reverse=True)
+
+
 SETTINGS_CHECKS: dict[str, Check] = {
     "turn_seconds": integer(1, 3600),
     "policy": one_of("balanced", "alternate"),
@@ -227,6 +237,7 @@ SETTINGS_CHECKS: dict[str, Check] = {
     "invite_mode": one_of("open", "personal"),
     "lang": one_of("zh", "en"),
     "record_audio": boolean,
+    "cue_seconds": cue_seconds,
 }
 
 

@@ -94,7 +94,7 @@ POLL_MEANING = ("revote", "invite_mode")  # settings that change what an open po
 
 
 def settings_update_check(ctx: Context, args: a.SettingsUpdate) -> None:
-    """no setting (record_audio: rules 5); revote or invite_mode while a poll is open"""
+    """no setting (record_audio: 5, cue_seconds: 6); revote or invite_mode while a poll is open"""
     patch = to_log(args)
     if not patch:
         raise CommandError(ErrorCode.BAD_COMMAND, "settings.update needs at least one setting")

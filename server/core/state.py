@@ -26,6 +26,9 @@ DEFAULT_SETTINGS: Json = {
     "lang": "zh",
     # Rules 5: keep each turn's audio (server/recordings.py); off unless the room says so.
     "record_audio": False,
+    # Rules 6: seconds before a turn's end at which every page shows a warning (and the
+    # speaker's page and the hall screen may chime); [] for none.
+    "cue_seconds": [30, 10],
 }
 
 
@@ -54,6 +57,10 @@ class Rules:
     # default, so a new setting appears in its settings), and a moderator publishes
     # or erases the recordings (``recordings.publish``, ``recordings.erase``).
     recordings: bool = False
+    # 6: the hall and the procedure (issue 16): the setting ``cue_seconds`` (time cues
+    # before a turn ends), ranked and score polls, quorum and thresholds, and minutes
+    # approved and signed.
+    procedure: bool = False
 
 
 RULES = {
@@ -62,10 +69,12 @@ RULES = {
     3: Rules(coalesce_hands=True, hall_only_proxies=True),
     4: Rules(coalesce_hands=True, hall_only_proxies=True, sealed_ballots=True),
     5: Rules(coalesce_hands=True, hall_only_proxies=True, sealed_ballots=True, recordings=True),
+    6: Rules(coalesce_hands=True, hall_only_proxies=True, sealed_ballots=True, recordings=True,
+             procedure=True),
 }
 # Bump (and add a golden log under tests/core/golden/) when a rule changes in a
 # way that would replay an old log differently.
-RULES_VERSION = 5
+RULES_VERSION = 6
 
 
 def default_settings(rules: Rules) -> Json:
@@ -73,6 +82,8 @@ def default_settings(rules: Rules) -> Json:
     settings = dict(DEFAULT_SETTINGS)
     if not rules.recordings:
         del settings["record_audio"]
+    if not rules.procedure:
+        del settings["cue_seconds"]
     return settings
 
 

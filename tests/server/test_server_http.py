@@ -11,6 +11,7 @@ DEFAULT_SETTINGS = {
     "turn_seconds": 120, "policy": "balanced", "revote": False, "chat_mode": "open",
     "spam_action": "hold", "chat_rate": 10, "invite_mode": "open", "lang": "zh",
     "record_audio": False,  # rules 5: recording is off unless the room says so
+    "cue_seconds": [30, 10],  # rules 6: warnings 30 s and 10 s before a turn ends
 }
 
 

@@ -19,7 +19,7 @@ before 3), a clerk raising a hand and posting for an attendee in the hall
 personal codes bound to devices and reset, settings frozen under an open poll,
 and sealed secret ballots with their released batches and counts; from 5, the
 setting ``record_audio`` (in every settings event) switched on during a turn and
-before one, recordings published and erased.
+before one, recordings published and erased; from 6, the setting ``cue_seconds``.
 """
 
 from __future__ import annotations
@@ -100,6 +100,8 @@ def session(version: int) -> list[dict[str, Any]]:
         secret_ballots(add, log, a, b, c, d, hall)
     if version >= 5:
         recordings(add, a, b)
+    if version >= 6:
+        add("settings.update", "u1", cue_seconds=[60, 15, 5])
     add("agenda.goto", "u1", index=1)
     add("hand.raise", d, stance="oppose")
     add("hand.lower", d, ms=50)
