@@ -136,6 +136,12 @@ def follow_url(base: str, room_id: str) -> str:
     return f"{base}/my?room={room_id}"
 
 
+def minutes_url(state: RoomState, base: str) -> str:
+    """The published minutes' address (``minutes.publish`` may have named one elsewhere)."""
+    url = state.minutes_url or f"/r/{state.room_id}/minutes"
+    return f"{base}{url}" if url.startswith("/") else url
+
+
 def action_items(state: RoomState, marks: LogMarks, action: Action, *, today: date,
                  tz: str | None, base: str) -> list[Item]:
     """One action's feed entries: its addition, each status change, overdue."""
@@ -175,7 +181,7 @@ def room_items(state: RoomState, marks: LogMarks, *, today: date, tz: str | None
     if state.minutes_published and marks.published is not None:
         t = TEXT[lang_of(state)]
         urn = room_urn(state.room_id)
-        minutes = f"{base}{state.minutes_url or f'/r/{state.room_id}/minutes'}"
+        minutes = minutes_url(state, base)
         items += [Item(seq_of(d.decision_id), FeedEntry(
             f"{urn}:decision:{d.decision_id}", t["decision"].format(text=d.text), d.at,
             "", minutes)) for d in state.decisions]
@@ -217,8 +223,7 @@ def followup_view(state: RoomState, *, today: date, base: str) -> Json:
         "started_at": state.started_at, "ended_at": state.ended_at,
         "as_of": today.isoformat(),
         "minutes_published": published,
-        "minutes_url": (state.minutes_url or f"/r/{state.room_id}/minutes") if published
-        else None,
+        "minutes_url": minutes_url(state, base) if published else None,
         "feed_url": f"{base}/api/rooms/{state.room_id}/feed.atom",
         "actions": [action_view(state, a, today=today, base=base)
                     for a in state.actions.values()],
