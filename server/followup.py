@@ -41,9 +41,11 @@ from .atom import FeedEntry
 from .core.state import Action, RoomState
 from .core.types import Entry, Json
 from .deadlines import is_overdue, overdue_since
+from .minutes.catalog import strings
 
 FOLLOW_UP_KINDS = frozenset({"action.update", "minutes.publish"})
 
+# The feeds' words; an action's status reads as in the minutes (their catalogue).
 TEXT: dict[str, dict[str, str]] = {
     "zh": {
         "room": "{title} · 跟进", "action": "{title} · 落实情况",
@@ -52,7 +54,6 @@ TEXT: dict[str, dict[str, str]] = {
         "overdue": "逾期：{title}", "overdue.summary": "期限 {due} 已过，当前状态：{status}",
         "decision": "决定：{text}", "published": "会议纪要已公布",
         "published.summary": "{title}",
-        "open": "未开始", "in_progress": "进行中", "done": "已完成", "dropped": "已撤销",
     },
     "en": {
         "room": "{title} · follow-up", "action": "{title} · progress",
@@ -61,7 +62,6 @@ TEXT: dict[str, dict[str, str]] = {
         "overdue": "Overdue: {title}", "overdue.summary": "Due {due}; now {status}",
         "decision": "Decision: {text}", "published": "The minutes are published",
         "published.summary": "{title}",
-        "open": "open", "in_progress": "in progress", "done": "done", "dropped": "dropped",
     },
 }
 
@@ -142,10 +142,15 @@ def minutes_url(state: RoomState, base: str) -> str:
     return f"{base}{url}" if url.startswith("/") else url
 
 
+def status_text(lang: str, status: str) -> str:
+    return strings(lang)[f"action.status.{status}"]
+
+
 def action_items(state: RoomState, marks: LogMarks, action: Action, *, today: date,
                  tz: str | None, base: str) -> list[Item]:
     """One action's feed entries: its addition, each status change, overdue."""
-    t = TEXT[lang_of(state)]
+    lang = lang_of(state)
+    t = TEXT[lang]
     urn = action_urn(state.room_id, action.action_id)
     link = follow_url(base, state.room_id)
     items = [Item(seq_of(action.action_id), FeedEntry(
@@ -161,14 +166,16 @@ def action_items(state: RoomState, marks: LogMarks, action: Action, *, today: da
         if update.get("note"):
             summary = f"{update['note']} ({summary})"
         items.append(Item(seq, FeedEntry(
-            f"{urn}:{key}", t["update"].format(title=action.title, status=t[update["status"]]),
+            f"{urn}:{key}",
+            t["update"].format(title=action.title, status=status_text(lang, update["status"])),
             update["at"], summary, link)))
     since = overdue_since(action.due, [(u["at"], u["status"]) for u in action.updates],
                           today, tz)
     if since is not None:
         items.append(Item(None, FeedEntry(
             f"{urn}:overdue:{action.due}", t["overdue"].format(title=action.title), since,
-            t["overdue.summary"].format(due=action.due, status=t[action.status]), link)))
+            t["overdue.summary"].format(due=action.due, status=status_text(lang, action.status)),
+            link)))
     return items
 
 

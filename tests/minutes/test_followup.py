@@ -99,7 +99,7 @@ def test_feed_entries_have_stable_ids_from_the_log(session: Script) -> None:
         f"{update_seq}", f"{room}:action:{second.action_id}:added"]
     update = before_due[1].entry
     assert "已联系设计院" in update.summary and "街道城建科" in update.summary
-    assert "进行中" in update.title
+    assert "办理中" in update.title
     # Not published: no decisions, no publication.
     assert not any(":decision:" in i.entry.entry_id for i in before_due)
 

@@ -124,7 +124,7 @@ async def test_an_offices_update_is_a_new_entry_in_both_feeds(served: Served) ->
     assert len(ids) == 2 and ids[1] == entry_ids(before)[0]  # newest first, old id kept
     update = after.findall(f"{ATOM}entry")[0]
     assert update.findtext(f"{ATOM}id", "").startswith(f"{room_urn}:action:{action}:update:")
-    assert "进行中" in update.findtext(f"{ATOM}title", "")
+    assert "办理中" in update.findtext(f"{ATOM}title", "")
     assert update.findtext(f"{ATOM}summary") == "已联系设计院 (街道办报告)"
     # Entries in order: the feed is newest first, and its updated is the newest entry's.
     stamps = [e.findtext(f"{ATOM}updated", "") for e in after.findall(f"{ATOM}entry")]
@@ -141,7 +141,7 @@ async def test_an_offices_update_is_a_new_entry_in_both_feeds(served: Served) ->
     await mod.wait_event("action.updated", has(status="done"))
     final = parse_feed(await s.get("/feed.atom"))
     assert entry_ids(final)[1:] == ids
-    assert "已完成" in final.findall(f"{ATOM}entry")[0].findtext(f"{ATOM}title", "")
+    assert "已办结" in final.findall(f"{ATOM}entry")[0].findtext(f"{ATOM}title", "")
 
 
 async def test_an_unchanged_feed_is_a_304(served: Served) -> None:
