@@ -17,7 +17,9 @@ who knows the room's id, with or without a token:
    the minutes (before, the minutes are the moderator's draft).
 4. Nothing else: no chat, notes, polls or attendance.
 
-Entry ids are stable forever, so a reader never shows a change twice. Each is
+Entry ids are stable forever, so a reader never shows a change twice, and an
+entry's content never changes once it is in a feed (the overdue entry states
+the due date, not the status of the day). Each is
 its subject's URN followed by what happened (the convention other feeds of
 Yishi follow, e.g. a topic's):
 
@@ -51,7 +53,7 @@ TEXT: dict[str, dict[str, str]] = {
         "room": "{title} · 跟进", "action": "{title} · 落实情况",
         "added": "新事项：{title}", "added.summary": "负责：{owner}；期限：{due}",
         "update": "{title}：{status}", "update.by": "{by}报告",
-        "overdue": "逾期：{title}", "overdue.summary": "期限 {due} 已过，当前状态：{status}",
+        "overdue": "逾期：{title}", "overdue.summary": "期限 {due} 已过，尚未办结",
         "decision": "决定：{text}", "published": "会议纪要已公布",
         "published.summary": "{title}",
     },
@@ -59,7 +61,7 @@ TEXT: dict[str, dict[str, str]] = {
         "room": "{title} · follow-up", "action": "{title} · progress",
         "added": "New action: {title}", "added.summary": "Owner: {owner}; due {due}",
         "update": "{title}: {status}", "update.by": "reported by {by}",
-        "overdue": "Overdue: {title}", "overdue.summary": "Due {due}; now {status}",
+        "overdue": "Overdue: {title}", "overdue.summary": "Due {due}, and not done",
         "decision": "Decision: {text}", "published": "The minutes are published",
         "published.summary": "{title}",
     },
@@ -174,8 +176,7 @@ def action_items(state: RoomState, marks: LogMarks, action: Action, *, today: da
     if since is not None:
         items.append(Item(None, FeedEntry(
             f"{urn}:overdue:{action.due}", t["overdue"].format(title=action.title), since,
-            t["overdue.summary"].format(due=action.due, status=status_text(lang, action.status)),
-            link)))
+            t["overdue.summary"].format(due=action.due), link)))
     return items
 
 

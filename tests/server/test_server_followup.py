@@ -183,11 +183,13 @@ async def test_overdue_is_flagged_from_the_day_after_due(served: Served) -> None
     overdue = entry(parse_feed(feed), f":action:{action}:overdue:2026-12-01")
     assert overdue.findtext(f"{ATOM}updated") == "2026-12-01T16:00:00Z"  # 00:00 in Shanghai
     assert "逾期" in overdue.findtext(f"{ATOM}title", "")
-    # Done after it was overdue: the flag goes, the entry (it happened) stays.
+    written = ET.tostring(overdue)
+    # Done after it was overdue: the flag goes, the entry (it happened) stays as written.
     await office.ok("action.update", action_id=action, status="done")
     await office.wait_event("action.updated", has(status="done"))
     assert (await s.get("/followup")).json()["actions"][0]["overdue"] is False
-    entry(parse_feed(await s.get(f"/actions/{action}/feed.atom")), ":overdue:2026-12-01")
+    kept = entry(parse_feed(await s.get(f"/actions/{action}/feed.atom")), ":overdue:2026-12-01")
+    assert ET.tostring(kept) == written
 
 
 async def test_the_minutes_follow_the_date_and_old_exports_still_verify(served: Served) -> None:
