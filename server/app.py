@@ -19,10 +19,11 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from yishi.moderation import load_pipeline
 
-from . import http_api
+from . import followup_api, http_api
 from .backends import backend_from_url
 from .backends.base import LogBackend
 from .config import Config, check
+from .followup_api import FollowUpLog
 from .headers import SecurityHeaders
 from .hub import Close
 from .metrics import Metrics
@@ -58,6 +59,7 @@ class Services:
     screener: Screener
     metrics: Metrics = field(default_factory=Metrics)
     minutes: MinutesCache = field(default_factory=MinutesCache)
+    followup: FollowUpLog = field(default_factory=FollowUpLog)
     recordings: Recordings = field(init=False)
     joins: JoinLimiter = field(init=False)
     admin_failures: KeyedBuckets = field(init=False)
@@ -135,6 +137,11 @@ def create_app(config: Config, *, clock: Callable[[], int] = wall_clock,
         Route(f"{rooms}/qr.svg", http_api.room_qr),
         Route(f"{rooms}/minutes", http_api.minutes),
         Route(f"{rooms}/recordings/{{track}}.ogg", http_api.recording),
+        # Follow-up (server/followup_api.py, docs/protocol.md "Follow-up feeds").
+        Route(f"{rooms}/feed.atom", followup_api.room_feed),
+        Route(f"{rooms}/actions/{{action_id}}/feed.atom", followup_api.action_feed),
+        Route(f"{rooms}/followup", followup_api.followup),
+        Route("/my", page("my.html")),
         Route("/", page("index.html")),
         Route("/r/{room_id}", page("room.html")),
         Route("/r/{room_id}/minutes", page("minutes.html")),

@@ -20,6 +20,7 @@ from .core.schema import integer, one_of, parse, text, to_log
 from .core.state import RULES_VERSION
 from .core.types import CommandError, ErrorCode, Json, Role
 from .core.views import summary
+from .deadlines import local_today
 from .minutes import FORMATS, render_minutes
 from .minutes.filename import content_disposition
 from .minutes.model import CHAIR, session_date
@@ -351,10 +352,12 @@ async def minutes(request: Request) -> Response:
     while seq != host.state.entry_seq:
         seq = host.state.entry_seq
         digest = await cache.digest(services.backend, host.room_id, seq)
+    as_of = local_today(services.clock())  # overdue flags: docs/minutes.md, "Overdue"
     body, media_type = cache.rendered(
         host.room_id, seq, digest, fmt, lang,
-        lambda: render_minutes(host.state, digest=digest, fmt=fmt, lang=lang, public=public),
-        public=public)
+        lambda: render_minutes(host.state, digest=digest, fmt=fmt, lang=lang, public=public,
+                               as_of=as_of),
+        public=public, as_of=as_of.isoformat())
     headers = {"content-security-policy": MINUTES_CSP} if fmt == "html" else {}
     # Saved as the room's title and date; Word cannot be shown in a browser: a download.
     disposition = content_disposition("attachment" if fmt == "docx" else "inline",

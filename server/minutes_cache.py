@@ -5,9 +5,9 @@ The digest every export carries is a hash chain over the room's log
 hashing the k entries after it: a download reads only the entries appended
 since the previous one, and two downloads at the same seq read nothing. A
 rendered body depends only on the room's state at its last applied entry, the
-digest, the format, the language and the copy (public or the moderator's), so
-it is kept by those, for the newest
-seq of each room only.
+digest, the format, the language, the copy (public or the moderator's) and the
+day it is rendered as of (overdue flags change at midnight, the log does not),
+so it is kept by those, for the newest seq of each room only.
 
 Bounded: the chains of the ``ROOMS`` rooms downloaded most recently (a seq and
 32 bytes each) and the ``BODIES`` bodies rendered most recently.
@@ -32,7 +32,7 @@ Rendered = tuple[bytes, str]  # (body, media type)
 class MinutesCache:
     def __init__(self, *, rooms: int = ROOMS, bodies: int = BODIES) -> None:
         self._chains: OrderedDict[str, tuple[int, bytes]] = OrderedDict()
-        self._bodies: OrderedDict[tuple[str, int, str, str, str, bool], Rendered] = \
+        self._bodies: OrderedDict[tuple[str, int, str, str, str, bool, str], Rendered] = \
             OrderedDict()
         self._rooms, self._max_bodies = rooms, bodies
         self.entries_read = 0  # a figure for tests and metrics
@@ -59,14 +59,17 @@ class MinutesCache:
         return link.hex()
 
     def rendered(self, room_id: str, seq: int, digest: str, fmt: str, lang: str,
-                 render: Callable[[], Rendered], *, public: bool = False) -> Rendered:
-        """The body for these, rendered by ``render()`` unless already kept."""
-        key = (room_id, seq, digest, fmt, lang, public)
+                 render: Callable[[], Rendered], *, public: bool = False,
+                 as_of: str = "") -> Rendered:
+        """The body for these, rendered by ``render()`` unless already kept. ``as_of``:
+        the day it is rendered for (a body of yesterday is not today's)."""
+        key = (room_id, seq, digest, fmt, lang, public, as_of)
         body = self._bodies.get(key)
         if body is None:
             body = render()
-            for old in [k for k in self._bodies if k[0] == room_id and k[1] != seq]:
-                del self._bodies[old]  # only the newest seq of a room is worth keeping
+            for old in [k for k in self._bodies
+                        if k[0] == room_id and (k[1] != seq or k[6] != as_of)]:
+                del self._bodies[old]  # only the newest seq and day of a room are worth keeping
             self._bodies[key] = body
             while len(self._bodies) > self._max_bodies:
                 self._bodies.popitem(last=False)

@@ -16,6 +16,7 @@ from .backends.base import LogBackend
 from .config import Config
 from .core.reducer import replay
 from .core.types import Entry
+from .deadlines import local_today
 from .minutes import NotAnExport, log_digest, read_export, render_minutes, verify_export
 
 
@@ -66,7 +67,7 @@ def run_minutes(args: argparse.Namespace, config: Config) -> int:
 
     state = replay(args.room_id, entries)
     body, _ = render_minutes(state, digest=log_digest(entries), fmt=args.format,
-                             lang=args.lang or state.settings["lang"])
+                             lang=args.lang or state.settings["lang"], as_of=local_today())
     if args.output:
         args.output.write_bytes(body)
     else:

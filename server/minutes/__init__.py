@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 
 from ..core.state import RoomState
@@ -58,9 +59,12 @@ def render_model(model: dict[str, object], *, fmt: str, lang: str) -> bytes:
 
 
 def render_minutes(state: RoomState, *, digest: str, fmt: str, lang: str,
-                   public: bool = False) -> tuple[bytes, str]:
+                   public: bool = False,
+                   as_of: datetime.date | None = None) -> tuple[bytes, str]:
     """The minutes of ``state`` as ``(body, media type)``; ``digest`` is
     :func:`log_digest` of the entries ``state`` was made from. ``public``: the
-    public copy (attendance as counts only), else the moderator's."""
-    body = render_model(build_minutes(state, digest=digest, public=public), fmt=fmt, lang=lang)
+    public copy (attendance as counts only), else the moderator's. ``as_of``: the
+    day overdue actions are flagged for (none: no flags)."""
+    model = build_minutes(state, digest=digest, public=public, as_of=as_of)
+    body = render_model(model, fmt=fmt, lang=lang)
     return body, FORMATS[fmt]

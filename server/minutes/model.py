@@ -30,6 +30,12 @@ were two), so each is checked against the log by rebuilding the same copy.
 The same state always gives the same dict (no clock, no randomness), so an
 export can be checked by rebuilding it from the stored log (verify.py). The
 schema is documented in docs/minutes.md; bump ``SCHEMA`` when it changes.
+
+Overdue depends on the day, not on the log. Minutes made ``as_of`` a day say so
+(``"as_of": "YYYY-MM-DD"``) and flag each action past due that day
+(``"overdue"``, server/deadlines.py); verify.py rebuilds an export with the day
+it states, so an export still verifies on any later day. Without ``as_of`` (the
+default, and every export made before) neither field appears.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ import datetime
 
 from ..core.state import AgendaItem, ChatMessage, Participant, Poll, RoomState, Turn
 from ..core.types import Json, Role
+from ..deadlines import is_overdue
 from .balance import balance_of
 from .digest import ALGORITHM
 
@@ -53,7 +60,8 @@ PUBLIC = "public"  # the ``copy`` field of the public copy
 CHAIR = "chair"  # the recording of the chair's voice (never a turn id: those are t<seq>)
 
 
-def build_minutes(state: RoomState, *, digest: str, public: bool = False) -> Json:
+def build_minutes(state: RoomState, *, digest: str, public: bool = False,
+                  as_of: datetime.date | None = None) -> Json:
     """The minutes of ``state``, made from the log whose chain digest is ``digest``.
 
     ``digest`` must be :func:`~yishi.minutes.log_digest` of the entries that
@@ -87,13 +95,15 @@ def build_minutes(state: RoomState, *, digest: str, public: bool = False) -> Jso
                          "by": state.participants[r["by"]].name, "at": r["at"]}
                         for r in state.code_resets],
         "agenda": [_item(state, n, item, links=links) for n, item in enumerate(state.agenda)],
-        "actions": [_action(state, a.action_id) for a in state.actions.values()],
+        "actions": [_action(state, a.action_id, as_of) for a in state.actions.values()],
         # Notes taken on an item that agenda.set later dropped.
         "unfiled_notes": [n.to_wire() for n in state.notes if n.item_id not in item_ids],
         "chat": [_message(m) for m in state.chat.values()
                  if m.public and (m.pinned or m.approved)],
         "integrity": {"algorithm": ALGORITHM, "digest": digest, "entries": state.entry_seq},
     }
+    if as_of is not None:
+        model["as_of"] = as_of.isoformat()
     if state.rules.recordings:
         model["recordings"] = {
             "published": state.recordings_published,
@@ -270,10 +280,13 @@ def _poll(state: RoomState, poll: Poll) -> Json:
     return out
 
 
-def _action(state: RoomState, action_id: str) -> Json:
+def _action(state: RoomState, action_id: str, as_of: datetime.date | None) -> Json:
     action = state.actions[action_id]
     item = state.item_by_id(action.item_id)
-    return {**action.to_wire(), "item_title": item.title if item is not None else None}
+    out = {**action.to_wire(), "item_title": item.title if item is not None else None}
+    if as_of is not None:
+        out["overdue"] = is_overdue(action.due, action.status, as_of)
+    return out
 
 
 def _message(message: ChatMessage) -> Json:

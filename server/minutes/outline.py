@@ -291,8 +291,10 @@ def _actions(model: Json, t: Catalog) -> list[Block]:
         return [*blocks, Para(t("actions.none"))]
     blocks.append(Table(
         (t("col.action"), t("col.owner"), t("col.due"), t("col.status"), t("col.item")),
-        tuple((a["title"], a["owner"], a["due"], t(f"action.status.{a['status']}"),
+        tuple((a["title"], a["owner"], a["due"], _status(a, t),
                a["item_title"] or "—") for a in actions)))
+    if "as_of" in model:  # overdue is judged on a day: say which
+        blocks.append(Para(t("actions.as_of", date=model["as_of"])))
     for a in actions:
         if not a["updates"]:
             continue
@@ -302,6 +304,11 @@ def _actions(model: Json, t: Catalog) -> list[Block]:
               by=u["by"], status=t(f"action.status.{u['status']}"), note=u["note"] or "")
             for u in a["updates"])))
     return blocks
+
+
+def _status(action: Json, t: Catalog) -> str:
+    status = t(f"action.status.{action['status']}")
+    return t("action.overdue", status=status) if action.get("overdue") else status
 
 
 def _note_line(note: Json, t: Catalog) -> str:

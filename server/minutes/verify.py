@@ -9,13 +9,16 @@ still matches: drafts are exports of a prefix. Both copies are checked the
 same way, each against the copy it says it is (``"copy": "public"``, or no
 ``copy``: the moderator's): the public copy carries the digest of the whole
 log, so anyone holding the log can check it, and rebuilding it from the log
-gives exactly the public copy, never the moderator's.
+gives exactly the public copy, never the moderator's. An export that states
+the day it was made on (``as_of``: overdue flags depend on the day, not on the
+log) is rebuilt as of that day, so it matches on any later day too.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from ..core.reducer import replay
@@ -47,10 +50,19 @@ def read_export(data: bytes) -> dict[str, Any]:
             or not isinstance(integrity.get("entries"), int)
             or not isinstance(integrity.get("digest"), str)):
         raise NotAnExport(f"the export has no {ALGORITHM} integrity record")
+    if "as_of" in export and not _is_day(export["as_of"]):
+        raise NotAnExport(f"as_of {export['as_of']!r} is not a date (YYYY-MM-DD)")
     if export.get("copy", PUBLIC) != PUBLIC:
         raise NotAnExport(f"unknown copy {export.get('copy')!r} (the public copy says "
                           f"{PUBLIC!r}; the moderator's says nothing)")
     return export
+
+
+def _is_day(value: Any) -> bool:
+    try:
+        return isinstance(value, str) and date.fromisoformat(value).isoformat() == value
+    except ValueError:
+        return False
 
 
 def first_difference(a: Any, b: Any, path: str = "$") -> str | None:
@@ -89,7 +101,9 @@ def verify_export(export: dict[str, Any], entries: list[Entry], *, room_id: str)
                               f"has been changed")
     # Entries that hash right are the ones the export was made from: they replay.
     public = export.get("copy") == PUBLIC
-    rebuilt = build_minutes(replay(room_id, entries[:count]), digest=actual, public=public)
+    as_of = date.fromisoformat(export["as_of"]) if "as_of" in export else None
+    rebuilt = build_minutes(replay(room_id, entries[:count]), digest=actual, public=public,
+                            as_of=as_of)
     where = first_difference(json.loads(json.dumps(rebuilt)), export)
     if where is not None:
         return Verdict(False, f"MISMATCH: the export's content differs from the minutes of the "

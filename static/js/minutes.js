@@ -245,6 +245,7 @@ function actionTable(actions) {
         h("td", { "data-label": t("min.owner") }, str(a.owner)),
         h("td", { "data-label": t("min.due") }, str(a.due)),
         h("td", { "data-label": t("min.status") }, h("span", { class: `tag tag-status-${a.status}` }, t(`action.status.${a.status || "open"}`)),
+          a.overdue ? [" ", h("span", { class: "tag tag-overdue" }, t("my.overdue"))] : null,
           last && last.note ? h("p", { class: "hint" }, str(last.note)) : null));
     }))));
 }

@@ -8,6 +8,7 @@ import { RoomClient, savedRoom, saveRoom } from "./client.js";
 import { $, $$, h, setText, show } from "./dom.js";
 import { applyStatic, initI18n, lang, onLangChange, roomDefault, t } from "./i18n.js";
 import { Draft } from "./draft.js";
+import { mountFollowUp } from "./myrooms.js";
 import { aheadOf, placeIfMoved, placeOf, predictedNext } from "./queue_view.js";
 import { noteOwnChat } from "./store.js";
 import {
@@ -191,6 +192,7 @@ function enterRoom(saved) {
   wireControls();
   voice = mountVoice(client, { mode: "room" });
   client.start();
+  mountFollowUp(client, roomId); // "my rooms" (/my) remembers this room and what it saw
   setInterval(tick, 250);
   if (client.state) render();
 }

@@ -1,0 +1,155 @@
+"""Follow-up over HTTP: a room's Atom feed, an action's, and the follow-up view.
+
+* ``GET /api/rooms/{id}/feed.atom``: the room's follow-up (server/followup.py).
+* ``GET /api/rooms/{id}/actions/{action_id}/feed.atom``: one action's.
+* ``GET /api/rooms/{id}/followup``: the same as JSON, for the "my rooms" page.
+
+No token: each says only what followup.py makes public, to anyone who knows the
+room's id. The room is read from the node's replica (``host.state``), never
+replayed per request; the seqs of its follow-up entries come from
+:class:`FollowUpLog`, which reads only the entries appended since its last read.
+
+A feed answers ``ETag`` (its version: the highest log seq among its entries,
+its overdue entries and the language) and ``Last-Modified`` (its newest
+entry); ``If-None-Match``, or else ``If-Modified-Since``, that still matches
+gets ``304`` with no body, so a bridge polling every minute costs one look at
+the replica.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from email.utils import formatdate, parsedate_to_datetime
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from .atom import MEDIA_TYPE, atom_feed
+from .backends.base import LogBackend
+from .core.types import CommandError, Entry, ErrorCode
+from .deadlines import local_today
+from .followup import (
+    FOLLOW_UP_KINDS,
+    TEXT,
+    Item,
+    LogMarks,
+    action_items,
+    action_urn,
+    follow_url,
+    followup_view,
+    lang_of,
+    marks_of,
+    room_items,
+    room_urn,
+    version,
+)
+from .http_api import api, fail, room_host, services_of
+from .node import RoomHost
+
+ROOMS = 1024
+
+
+class FollowUpLog:
+    """Per room, the follow-up entries of its log read so far (``action.update`` and
+    ``minutes.publish``: a handful), for the ``ROOMS`` rooms asked about most recently."""
+
+    def __init__(self, *, rooms: int = ROOMS) -> None:
+        self._rooms: OrderedDict[str, tuple[int, tuple[Entry, ...]]] = OrderedDict()
+        self._max = rooms
+        self.entries_read = 0  # a figure for tests
+
+    async def marks(self, backend: LogBackend, host: RoomHost) -> LogMarks:
+        """The marks of ``host.state`` as it is on return. Raises ``CommandError
+        (UNAVAILABLE)`` if the log is shorter than the room, ``BackendUnavailable``
+        if it cannot be read."""
+        room_id = host.room_id
+        done, kept = self._rooms.get(room_id, (0, ()))
+        if done > host.state.entry_seq:  # a node behind another asked: start over
+            done, kept = 0, ()
+        while done < host.state.entry_seq:  # the room may move on while we read
+            page = await backend.read(room_id, after=done, limit=host.state.entry_seq - done)
+            if not page:
+                raise CommandError(ErrorCode.UNAVAILABLE, "the log is shorter than the room; retry")
+            kept += tuple(e for e in page if e.kind in FOLLOW_UP_KINDS)
+            done = page[-1].seq
+            self.entries_read += len(page)
+        self._rooms[room_id] = (done, kept)
+        self._rooms.move_to_end(room_id)
+        while len(self._rooms) > self._max:
+            self._rooms.popitem(last=False)
+        return marks_of(host.state, kept)
+
+
+def _not_modified(request: Request, etag: str, modified: str) -> bool:
+    wanted = request.headers.get("if-none-match")
+    if wanted is not None:
+        tags = {t.strip().removeprefix("W/") for t in wanted.split(",")}
+        return "*" in tags or etag.removeprefix("W/") in tags
+    since = request.headers.get("if-modified-since")
+    if since is None:
+        return False
+    try:
+        return parsedate_to_datetime(since) >= parsedate_to_datetime(modified)
+    except (TypeError, ValueError):
+        return False
+
+
+def _feed(request: Request, items: Sequence[Item], *, lang: str, feed_id: str, title: str,
+          self_url: str, alternate: str, created_ms: int) -> Response:
+    entries = [i.entry for i in items]
+    newest = max((e.at_ms for e in entries), default=created_ms)
+    etag = f'W/"{version(items, lang)}"'
+    modified = formatdate(newest / 1000, usegmt=True)
+    # Kept by readers and proxies, but asked again each time (the 304 is cheap).
+    headers = {"etag": etag, "last-modified": modified, "cache-control": "no-cache"}
+    if _not_modified(request, etag, modified):
+        return Response(status_code=304, headers=headers)
+    body = atom_feed(feed_id=feed_id, title=title, self_url=self_url, alternate_url=alternate,
+                     entries=entries, updated_ms=created_ms)
+    return Response(body, media_type=MEDIA_TYPE, headers=headers)
+
+
+async def _room(request: Request) -> tuple[RoomHost, LogMarks]:
+    services = services_of(request)
+    host = await room_host(request)
+    return host, await services.followup.marks(services.backend, host)
+
+
+@api
+async def room_feed(request: Request) -> Response:
+    services = services_of(request)
+    host, marks = await _room(request)
+    state, base = host.state, services.config.public_url
+    items = room_items(state, marks, today=local_today(services.clock()), tz=None, base=base)
+    lang = lang_of(state)
+    return _feed(request, items, lang=lang, feed_id=room_urn(state.room_id),
+                 title=TEXT[lang]["room"].format(title=state.title),
+                 self_url=f"{base}/api/rooms/{state.room_id}/feed.atom",
+                 alternate=follow_url(base, state.room_id), created_ms=state.created_at)
+
+
+@api
+async def action_feed(request: Request) -> Response:
+    services = services_of(request)
+    host, marks = await _room(request)
+    state, base = host.state, services.config.public_url
+    action = state.actions.get(request.path_params["action_id"])
+    if action is None:
+        raise fail(ErrorCode.NOT_FOUND, "no such action")
+    items = action_items(state, marks, action, today=local_today(services.clock()), tz=None,
+                         base=base)
+    lang = lang_of(state)
+    return _feed(request, items, lang=lang, feed_id=action_urn(state.room_id, action.action_id),
+                 title=TEXT[lang]["action"].format(title=action.title),
+                 self_url=f"{base}/api/rooms/{state.room_id}/actions/{action.action_id}/feed.atom",
+                 alternate=follow_url(base, state.room_id), created_ms=action.at)
+
+
+@api
+async def followup(request: Request) -> Response:
+    services = services_of(request)
+    host = await room_host(request)
+    view = followup_view(host.state, today=local_today(services.clock()),
+                         base=services.config.public_url)
+    return JSONResponse(view, headers={"cache-control": "no-store"})
