@@ -351,9 +351,12 @@ async def minutes(request: Request) -> Response:
     while seq != host.state.entry_seq:
         seq = host.state.entry_seq
         digest = await cache.digest(services.backend, host.room_id, seq)
+        # Rules 6: the approved part of approved minutes (the state of its entries).
+        approved = await services.approved.of(services.backend, host.room_id, host.state)
     body, media_type = cache.rendered(
         host.room_id, seq, digest, fmt, lang,
-        lambda: render_minutes(host.state, digest=digest, fmt=fmt, lang=lang, public=public),
+        lambda: render_minutes(host.state, digest=digest, fmt=fmt, lang=lang, public=public,
+                               approved=approved),
         public=public)
     headers = {"content-security-policy": MINUTES_CSP} if fmt == "html" else {}
     # Saved as the room's title and date; Word cannot be shown in a browser: a download.
@@ -409,6 +412,12 @@ async def _recorded_frames(services: Services, host: RoomHost, track: str) -> li
             chair += [f for f in await services.backend.recording_frames(host.room_id, turn_id)
                       if f[0] != turn.participant_id]
     return sorted(chair, key=lambda f: f[2])  # by capture time (a stable sort)
+
+
+async def signing_key(request: Request) -> Response:
+    """The public half of the deployment's key that signs approved minutes (rules 6)."""
+    return JSONResponse(services_of(request).signing_key.published(),
+                        headers={"cache-control": "no-cache"})
 
 
 async def healthz(request: Request) -> Response:

@@ -21,8 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from . import args as a
 from . import approval, chat, floor, polls, recordings, session, system
+from . import args as a
 from .schema import parse, to_log
 from .types import CommandError, ErrorCode, Json, Role
 

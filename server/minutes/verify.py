@@ -20,8 +20,10 @@ from typing import Any
 
 from ..core.reducer import replay
 from ..core.types import Entry
+from .approved import approved_entries
 from .digest import ALGORITHM, log_digest
 from .model import PUBLIC, SCHEMA, build_minutes
+from .signature import BadKey, key_id, read_public_key, signature_problem
 
 
 class NotAnExport(ValueError):
@@ -72,8 +74,14 @@ def first_difference(a: Any, b: Any, path: str = "$") -> str | None:
     return None if a == b and type(a) is type(b) else path
 
 
-def verify_export(export: dict[str, Any], entries: list[Entry], *, room_id: str) -> Verdict:
-    """Check ``export`` (from :func:`read_export`) against ``room_id``'s stored ``entries``."""
+def verify_export(export: dict[str, Any], entries: list[Entry], *, room_id: str,
+                  key: bytes | None = None, key_source: str = "") -> Verdict:
+    """Check ``export`` (from :func:`read_export`) against ``room_id``'s stored ``entries``.
+
+    ``key`` (rules 6): the raw public key the approvals' signatures are checked
+    against (``key_source`` says where it came from, for the report); None: the
+    key the export carries, which proves only that the export agrees with itself.
+    """
     if export.get("room_id") != room_id:
         return Verdict(False, f"MISMATCH: the export is of room {export.get('room_id')!r}, "
                               f"not {room_id!r}")
@@ -87,16 +95,83 @@ def verify_export(export: dict[str, Any], entries: list[Entry], *, room_id: str)
         return Verdict(False, f"MISMATCH: the stored log's first {count} entries hash to "
                               f"{actual}, the export says {digest}: the log or the export "
                               f"has been changed")
+    checked = [f"digest chain: the stored log's first {count} entries hash to {digest}"]
+    signed = check_approvals(export, entries[:count], room_id=room_id, key=key,
+                             key_source=key_source)
+    if isinstance(signed, Verdict):
+        return signed
+    checked += signed
     # Entries that hash right are the ones the export was made from: they replay.
     public = export.get("copy") == PUBLIC
-    rebuilt = build_minutes(replay(room_id, entries[:count]), digest=actual, public=public)
+    state = replay(room_id, entries[:count])
+    approved_n = approved_entries(state)
+    approved = replay(room_id, entries[:approved_n]) if approved_n is not None else None
+    rebuilt = build_minutes(state, digest=actual, public=public, approved=approved)
     where = first_difference(json.loads(json.dumps(rebuilt)), export)
     if where is not None:
         return Verdict(False, f"MISMATCH: the export's content differs from the minutes of the "
                               f"stored log at {where}: the export has been edited")
     copy = "public copy" if public else "moderator's copy"
+    checked.append(f"content: the {copy} rebuilt from those entries equals the export"
+                   + (f" (approved part: the first {approved_n} entries)" if approved else ""))
     message = f"OK: the export ({copy}) matches the first {count} entries of room " \
               f"{room_id}'s log (digest {digest})"
     if len(entries) > count:
         message += f"; the log has {len(entries) - count} more entries since it was made"
-    return Verdict(True, message)
+    return Verdict(True, "\n".join([message, *(f"  checked {line}" for line in checked)]))
+
+
+def check_approvals(export: dict[str, Any], entries: list[Entry], *, room_id: str,
+                    key: bytes | None, key_source: str) -> list[str] | Verdict:
+    """Each approval's signature, its key, and that it signed the approved prefix's digest:
+    what was checked, or the failing :class:`Verdict`."""
+    block = export.get("approval")
+    approvals = block.get("approvals") if isinstance(block, dict) else None
+    if not approvals:
+        return ["approval: none (the minutes are not approved)"] if block is not None else []
+    if not isinstance(approvals, list):
+        return Verdict(False, "MISMATCH: the export's approvals are not a list")
+    lines = []
+    for n, approval in enumerate(approvals, 1):
+        if not isinstance(approval, dict) or not isinstance(approval.get("statement"), dict):
+            return Verdict(False, f"FORGED: approval {n} has no signed statement")
+        statement = approval["statement"]
+        carried = read_key(approval.get("public_key"))
+        trusted = key if key is not None else carried
+        if trusted is None:
+            return Verdict(False, f"FORGED: approval {n} carries no readable public key")
+        if key is not None and carried != key:
+            return Verdict(False, f"FORGED: approval {n} says it was signed with key "
+                                  f"{key_id(carried) if carried else '(unreadable)'}, not "
+                                  f"{key_source or 'the given'} key {key_id(key)}")
+        problem = signature_problem(approval, trusted)
+        if problem is not None:
+            return Verdict(False, f"FORGED: approval {n}: {problem}")
+        if statement.get("room_id") != room_id:
+            return Verdict(False, f"FORGED: approval {n} is of room {statement.get('room_id')!r}")
+        signed_n, signed_digest = statement.get("entries"), statement.get("digest")
+        if not isinstance(signed_n, int) or not 0 < signed_n <= len(entries):
+            return Verdict(False, f"MISMATCH: approval {n} covers {signed_n!r} entries; the "
+                                  f"export was made from {len(entries)}")
+        prefix = log_digest(entries[:signed_n])
+        if prefix != signed_digest:
+            return Verdict(False, f"MISMATCH: approval {n} signed digest {signed_digest}, but "
+                                  f"the stored log's first {signed_n} entries hash to {prefix}")
+        names = " and ".join(f"{s.get('name')} ({s.get('role')})"
+                             for s in statement.get("signers") or [])
+        source = (f"{key_source} key" if key is not None
+                  else "the key the export carries, which proves only that it agrees with "
+                       "itself; compare it with the deployment's (GET /api/signing-key)")
+        lines.append(f"approval {n}: signed by {names} at {statement.get('approved_at')}; the "
+                     f"Ed25519 signature is valid under {source} {key_id(trusted)}; it signed "
+                     f"the digest of the stored log's first {signed_n} entries")
+    return lines
+
+
+def read_key(value: Any) -> bytes | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return read_public_key(value.encode("ascii", "replace"))
+    except BadKey:
+        return None
