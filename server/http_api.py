@@ -335,7 +335,9 @@ async def minutes(request: Request) -> Response:
             moderator_claims(request, host, RECORD_KEEPERS)
             moderator = True
         except CommandError:
-            if copy == "moderator" or not host.state.minutes_published:
+            if copy == "public" and _cosigner(request, host):
+                pass  # rules 6: the second signatory reads what they are asked to sign
+            elif copy == "moderator" or not host.state.minutes_published:
                 raise  # (a resident's token on published minutes reads the public copy)
     public = copy == "public" or not moderator
     fmt = request.query_params.get("format", "json")
@@ -366,6 +368,18 @@ async def minutes(request: Request) -> Response:
     return Response(body, media_type=media_type,
                     headers={**headers, "cache-control": "no-store",
                              "content-disposition": disposition})
+
+
+def _cosigner(request: Request, host: RoomHost) -> bool:
+    """Whether the bearer is the second signatory an approval waits for (rules 6)."""
+    pending = host.state.approval_pending
+    if pending is None:
+        return False
+    try:
+        claims = moderator_claims(request, host, frozenset({Role.CLERK, Role.OFFICE}))
+    except CommandError:
+        return False
+    return bool(claims.participant_id == pending["cosigner"]["participant_id"])
 
 
 @api
