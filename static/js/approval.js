@@ -173,8 +173,12 @@ export function mountApproval({ client, token, roomId, send }) {
   return { render };
 }
 
-/** The minutes page: the approval, and what came after it (the model's `approval`, `after_approval`). */
-export function renderApproval(box, m) {
+/**
+ * The minutes page: the approval under the title (`box`), and what the log gained
+ * after approval in a section of its own after the minutes (`afterBox`), from the
+ * model's `approval` and `after_approval`.
+ */
+export function renderApproval(box, afterBox, m) {
   const a = m && m.approval;
   const first = a && arr(a.approvals)[0];
   const parts = [];
@@ -186,21 +190,22 @@ export function renderApproval(box, m) {
   } else if (a && a.pending) {
     parts.push(h("p", { class: "approval-state waiting" }, t("appr.waiting", { name: signerText(a.pending.cosigner) })));
   }
+  box.replaceChildren(...parts);
+  show(box, parts.length > 0);
   const after = m && m.after_approval;
+  const rows = [];
   if (after) {
-    const rows = [];
     for (const x of arr(after.amendments)) rows.push(h("li", {}, t("appr.amended", { by: x.by, when: approvalWhen(x.at), text: x.text })));
     for (const u of arr(after.action_updates)) {
       rows.push(h("li", {}, `${approvalWhen(u.at)} ${u.title}：${t(`action.status.${u.status}`)}（${u.by}）${u.note ? `：${u.note}` : ""}`));
     }
     for (const n of arr(after.notes)) rows.push(h("li", {}, `${approvalWhen(n.at)} ${n.by}：${n.text}`));
     for (const x of arr(a.approvals).slice(1)) rows.push(h("li", {}, approvedLine(x.statement)));
-    parts.push(h("section", { class: "after-approval", "aria-labelledby": "after-approval-title" },
-      h("h2", { id: "after-approval-title" }, t("appr.after")),
-      h("p", { class: "hint" }, t("appr.after_text")),
-      rows.length ? h("ul", { class: "plain list" }, ...rows) : h("p", {}, t("appr.after_none"))));
   }
-  box.replaceChildren(...parts);
-  show(box, parts.length > 0);
+  afterBox.replaceChildren(...(after ? [
+    h("h2", { id: "after-approval-title" }, t("appr.after")),
+    h("p", { class: "hint" }, t("appr.after_text")),
+    rows.length ? h("ul", { class: "plain list" }, ...rows) : h("p", {}, t("appr.after_none"))] : []));
+  show(afterBox, Boolean(after));
   return Boolean(first);
 }

@@ -69,7 +69,7 @@ function draw() {
   show($("#draft-flag"), m.final === false || (Boolean(token) && !(summary && summary.minutes_published)));
   setText($("#draft-flag"), m.final === false ? t("min.not_final") : t("min.draft"));
   drawExports();
-  renderApproval($("#approval-box"), m);
+  renderApproval($("#approval-box"), $("#after-approval"), m);
 
   const body = $("#doc-body");
   body.replaceChildren();

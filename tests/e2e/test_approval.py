@@ -14,7 +14,7 @@ import re
 import pytest
 
 # Imported with the module: by run time `conftest` may name another folder's conftest.
-from conftest import Pages, Server
+from conftest import Pages, Server, assert_accessible, screenshot
 from helpers import confirm_next_dialog, expect_connected, moderator
 from playwright.sync_api import expect
 from test_cockpit import LAPTOP, Socket
@@ -46,6 +46,7 @@ def test_the_moderator_approves_the_clerk_signs_the_public_page_shows_it(
     confirm_next_dialog(mod)
     mod.locator("#approve-btn").click()
     expect(card.locator(".approval-state")).to_have_text("等待第二签署人 李书记员（记录员） 签署")
+    screenshot(mod, "approval-waiting")
 
     clerk = pages.open(f"{server.base_url}/m/{room.room_id}#token={clerk_token}", width=1280)
     clerk.set_viewport_size(LAPTOP)
@@ -56,6 +57,7 @@ def test_the_moderator_approves_the_clerk_signs_the_public_page_shows_it(
     expect(approved).to_contain_text("和 李书记员（记录员） 于")
     expect(card.locator(".approval-state.approved")).to_contain_text("批准")
     expect(card.locator(".digest")).to_have_text(digest)
+    screenshot(clerk, "approval-signed")
 
     sock.cmd("minutes.publish")
     public = pages.open(f"{server.base_url}/r/{room.room_id}/minutes", width=1280)
@@ -63,5 +65,12 @@ def test_the_moderator_approves_the_clerk_signs_the_public_page_shows_it(
     expect(box).to_contain_text("经 ")
     expect(box).to_contain_text("（主持人） 和 李书记员（记录员） 于")
     expect(box.locator(".digest")).to_have_text(digest)
+    sock.cmd("minutes.amend", text="更正：决定于 19:30 作出。")
+    public.reload()
+    after = public.locator("#after-approval")
+    expect(after).to_contain_text("批准之后")
+    expect(after).to_contain_text("更正：决定于 19:30 作出。")
+    screenshot(public, "approval-public")
+    assert_accessible(public, "approval-public")
     sock.close()
 
