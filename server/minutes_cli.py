@@ -76,15 +76,15 @@ def run_minutes(args: argparse.Namespace, config: Config) -> int:
                   file=sys.stderr)
             return 2
 
-    key, key_source = None, ""
-    if export is not None and getattr(args, "key", None) is not None:
+    keys: dict[bytes, str] = {}  # the trusted public keys, and where each came from
+    for path in (getattr(args, "key", None) or []) if export is not None else []:
         try:
-            key, key_source = read_public_key(args.key.read_bytes()), f"the key file {args.key}'s"
+            keys[read_public_key(path.read_bytes())] = f"the key file {path}'s"
         except OSError as error:
-            print(f"yishi minutes: cannot read {args.key}: {error.strerror}", file=sys.stderr)
+            print(f"yishi minutes: cannot read {path}: {error.strerror}", file=sys.stderr)
             return 2
         except BadKey as error:
-            print(f"yishi minutes: {args.key} is not a public key ({error})", file=sys.stderr)
+            print(f"yishi minutes: {path} is not a public key ({error})", file=sys.stderr)
             return 2
 
     entries = asyncio.run(load_log(config, args.room_id))
@@ -92,11 +92,11 @@ def run_minutes(args: argparse.Namespace, config: Config) -> int:
         print(f"yishi minutes: no room {args.room_id}", file=sys.stderr)
         return 1
     if export is not None:
-        if key is None:
+        if not keys:
             key = asyncio.run(load_signing_key(config))
-            key_source = "the deployment's (from its backend)" if key is not None else ""
-        verdict = verify_export(export, entries, room_id=args.room_id, key=key,
-                                key_source=key_source)
+            if key is not None:
+                keys[key] = "the deployment's (from its backend)"
+        verdict = verify_export(export, entries, room_id=args.room_id, keys=keys)
         print(verdict.message)
         return 0 if verdict.ok else 1
 

@@ -15,6 +15,7 @@ gives exactly the public copy, never the moderator's.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,12 +76,13 @@ def first_difference(a: Any, b: Any, path: str = "$") -> str | None:
 
 
 def verify_export(export: dict[str, Any], entries: list[Entry], *, room_id: str,
-                  key: bytes | None = None, key_source: str = "") -> Verdict:
+                  keys: Mapping[bytes, str] | None = None) -> Verdict:
     """Check ``export`` (from :func:`read_export`) against ``room_id``'s stored ``entries``.
 
-    ``key`` (rules 6): the raw public key the approvals' signatures are checked
-    against (``key_source`` says where it came from, for the report); None: the
-    key the export carries, which proves only that the export agrees with itself.
+    ``keys`` (rules 6): the raw public keys the approvals' signatures may be made
+    with, each with where it came from (for the report: ``"the deployment's"``);
+    none: the key the export carries, which proves only that the export agrees
+    with itself.
     """
     if export.get("room_id") != room_id:
         return Verdict(False, f"MISMATCH: the export is of room {export.get('room_id')!r}, "
@@ -96,8 +98,7 @@ def verify_export(export: dict[str, Any], entries: list[Entry], *, room_id: str,
                               f"{actual}, the export says {digest}: the log or the export "
                               f"has been changed")
     checked = [f"digest chain: the stored log's first {count} entries hash to {digest}"]
-    signed = check_approvals(export, entries[:count], room_id=room_id, key=key,
-                             key_source=key_source)
+    signed = check_approvals(export, entries[:count], room_id=room_id, keys=keys or {})
     if isinstance(signed, Verdict):
         return signed
     checked += signed
@@ -122,7 +123,7 @@ def verify_export(export: dict[str, Any], entries: list[Entry], *, room_id: str,
 
 
 def check_approvals(export: dict[str, Any], entries: list[Entry], *, room_id: str,
-                    key: bytes | None, key_source: str) -> list[str] | Verdict:
+                    keys: Mapping[bytes, str]) -> list[str] | Verdict:
     """Each approval's signature, its key, and that it signed the approved prefix's digest:
     what was checked, or the failing :class:`Verdict`."""
     block = export.get("approval")
@@ -137,13 +138,13 @@ def check_approvals(export: dict[str, Any], entries: list[Entry], *, room_id: st
             return Verdict(False, f"FORGED: approval {n} has no signed statement")
         statement = approval["statement"]
         carried = read_key(approval.get("public_key"))
-        trusted = key if key is not None else carried
-        if trusted is None:
+        if carried is None:
             return Verdict(False, f"FORGED: approval {n} carries no readable public key")
-        if key is not None and carried != key:
+        if keys and carried not in keys:
+            trusted_keys = " or ".join(f"{source} key {key_id(k)}" for k, source in keys.items())
             return Verdict(False, f"FORGED: approval {n} says it was signed with key "
-                                  f"{key_id(carried) if carried else '(unreadable)'}, not "
-                                  f"{key_source or 'the given'} key {key_id(key)}")
+                                  f"{key_id(carried)}, not {trusted_keys}")
+        trusted = carried
         problem = signature_problem(approval, trusted)
         if problem is not None:
             return Verdict(False, f"FORGED: approval {n}: {problem}")
@@ -159,7 +160,7 @@ def check_approvals(export: dict[str, Any], entries: list[Entry], *, room_id: st
                                   f"the stored log's first {signed_n} entries hash to {prefix}")
         names = " and ".join(f"{s.get('name')} ({s.get('role')})"
                              for s in statement.get("signers") or [])
-        source = (f"{key_source} key" if key is not None
+        source = (f"{keys[trusted]} key" if keys
                   else "the key the export carries, which proves only that it agrees with "
                        "itself; compare it with the deployment's (GET /api/signing-key)")
         lines.append(f"approval {n}: signed by {names} at {statement.get('approved_at')}; the "

@@ -21,7 +21,7 @@ from yishi.minutes import log_digest
 from yishi.minutes.signature import key_id
 from yishi.signing import SECRET_NAME
 
-from .approving import KEY, OTHER_KEY, SEED, amended, approved_by_two
+from .approving import KEY, OTHER_KEY, SEED, amended, approve, approved_by_two
 from .scenario import deliberation
 from .script import Script
 from .test_verify_cli import DataDir, store
@@ -173,3 +173,27 @@ def test_without_the_deployment_key_the_export_key_is_said_to_prove_little(
     assert result.returncode == 0, result.stdout
     assert "the key the export carries, which proves only that it agrees with itself" \
         in result.stdout
+
+
+def test_approvals_across_a_rotated_key(tmp_path: Path) -> None:
+    """The first approval signed with the old key, a further one with the new: both
+    key files together verify it; the old alone does not vouch for the new signature."""
+    def again(s: Script) -> None:
+        amended(s)
+        s.wait(60)
+        approve(s, key=OTHER_KEY)
+
+    session = deliberation(after_end=approved_by_two, after_follow_up=again)
+    data = _data(tmp_path, session, key=False)
+    export = data.export()
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    old.write_text(json.dumps(KEY.published()), encoding="utf-8")
+    new.write_text(json.dumps(OTHER_KEY.published()), encoding="utf-8")
+    both = data.minutes("--verify", str(export), "--key", str(old), "--key", str(new))
+    assert both.returncode == 0, both.stdout
+    assert "approval 2: signed by 王主任 (moderator)" in both.stdout
+    alone = data.minutes("--verify", str(export), "--key", str(old))
+    assert alone.returncode == 1
+    assert alone.stdout.startswith(f"FORGED: approval 2 says it was signed with key "
+                                   f"{OTHER_KEY.key_id}, not the key file {old}'s key"), \
+        alone.stdout
