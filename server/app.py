@@ -20,6 +20,7 @@ from starlette.staticfiles import StaticFiles
 from yishi.moderation import load_pipeline
 
 from . import followup_api, http_api
+from .approved_states import ApprovedStates
 from .backends import backend_from_url
 from .backends.base import LogBackend
 from .config import Config, check
@@ -33,6 +34,7 @@ from .node import Node
 from .ratelimit import JoinLimiter, KeyedBuckets
 from .recordings import Recordings
 from .screening import Screener
+from .signing import SigningKey, deployment_key
 from .tokens import TokenSigner
 from .wire import CLOSE_RESTARTING
 from .ws import RoomSockets
@@ -57,9 +59,11 @@ class Services:
     signer: TokenSigner
     admin_token: str
     screener: Screener
+    signing_key: SigningKey  # rules 6: signs approved minutes (signing.py)
     metrics: Metrics = field(default_factory=Metrics)
     minutes: MinutesCache = field(default_factory=MinutesCache)
     followup: FollowUpLog = field(default_factory=FollowUpLog)
+    approved: ApprovedStates = field(default_factory=ApprovedStates)  # rules 6
     recordings: Recordings = field(init=False)
     joins: JoinLimiter = field(init=False)
     admin_failures: KeyedBuckets = field(init=False)
@@ -104,7 +108,8 @@ def create_app(config: Config, *, clock: Callable[[], int] = wall_clock,
         node = Node(backend, clock=clock, room_idle_ms=int(config.room_idle_s * 1000))
         services = Services(config=config, backend=backend, node=node, clock=clock,
                             signer=TokenSigner(secret), admin_token=admin_token,
-                            screener=Screener(load_pipeline(config.moderation_dir)))
+                            screener=Screener(load_pipeline(config.moderation_dir)),
+                            signing_key=await deployment_key(backend))
         services.metrics.watch(node)
         services.metrics.watch_recordings(services.recordings)
         services.metrics.watch_screener(services.screener)
@@ -142,6 +147,7 @@ def create_app(config: Config, *, clock: Callable[[], int] = wall_clock,
         Route(f"{rooms}/actions/{{action_id}}/feed.atom", followup_api.action_feed),
         Route(f"{rooms}/followup", followup_api.followup),
         Route("/my", page("my.html")),
+        Route("/api/signing-key", http_api.signing_key),
         Route("/", page("index.html")),
         Route("/r/{room_id}", page("room.html")),
         Route("/r/{room_id}/minutes", page("minutes.html")),

@@ -262,6 +262,10 @@ def main(argv: list[str] | None = None) -> int:
     p_minutes.add_argument("--output", "-o", type=Path)
     p_minutes.add_argument("--verify", type=Path, metavar="FILE",
                            help="check that a JSON export matches the stored log")
+    p_minutes.add_argument("--key", type=Path, metavar="KEYFILE", action="append",
+                           help="with --verify: check approvals' signatures against this public "
+                                "key (GET /api/signing-key's JSON, or PEM) instead of the "
+                                "deployment's key in the backend; repeat for keys rotated out")
     p_minutes.set_defaults(run=minutes)
 
     p_labels = sub.add_parser(

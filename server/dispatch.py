@@ -29,6 +29,7 @@ from .core.reducer import precheck, remembered
 from .core.schema import ServerValue, parse, server_values, to_log
 from .core.state import RoomState
 from .core.types import CommandError, ErrorCode, Json, Outcome
+from .signing import seal_approval
 from .wire import Command as Frame
 from .wire import error_reply, ok_reply
 
@@ -167,3 +168,5 @@ async def _server_set(services: Services, host: RoomHost, claims: TokenClaims, r
                 logged[name] = await services.node.ballots.new_key()
         elif value is ServerValue.SEALED:
             await _seal(services, host, claims, args, logged)
+        elif value is ServerValue.SIGNATURE:  # rules 6: the digest checked, then signed
+            await seal_approval(services, host, claims.participant_id, row.name, args, logged)

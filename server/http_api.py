@@ -336,7 +336,9 @@ async def minutes(request: Request) -> Response:
             moderator_claims(request, host, RECORD_KEEPERS)
             moderator = True
         except CommandError:
-            if copy == "moderator" or not host.state.minutes_published:
+            if copy == "public" and _cosigner(request, host):
+                pass  # rules 6: the second signatory reads what they are asked to sign
+            elif copy == "moderator" or not host.state.minutes_published:
                 raise  # (a resident's token on published minutes reads the public copy)
     public = copy == "public" or not moderator
     fmt = request.query_params.get("format", "json")
@@ -352,11 +354,13 @@ async def minutes(request: Request) -> Response:
     while seq != host.state.entry_seq:
         seq = host.state.entry_seq
         digest = await cache.digest(services.backend, host.room_id, seq)
+        # Rules 6: the approved part of approved minutes (the state of its entries).
+        approved = await services.approved.of(services.backend, host.room_id, host.state)
     as_of = local_today(services.clock())  # overdue flags: docs/minutes.md, "Overdue"
     body, media_type = cache.rendered(
         host.room_id, seq, digest, fmt, lang,
         lambda: render_minutes(host.state, digest=digest, fmt=fmt, lang=lang, public=public,
-                               as_of=as_of),
+                               as_of=as_of, approved=approved),
         public=public, as_of=as_of.isoformat())
     headers = {"content-security-policy": MINUTES_CSP} if fmt == "html" else {}
     # Saved as the room's title and date; Word cannot be shown in a browser: a download.
@@ -366,6 +370,18 @@ async def minutes(request: Request) -> Response:
     return Response(body, media_type=media_type,
                     headers={**headers, "cache-control": "no-store",
                              "content-disposition": disposition})
+
+
+def _cosigner(request: Request, host: RoomHost) -> bool:
+    """Whether the bearer is the second signatory an approval waits for (rules 6)."""
+    pending = host.state.approval_pending
+    if pending is None:
+        return False
+    try:
+        claims = moderator_claims(request, host, frozenset({Role.CLERK, Role.OFFICE}))
+    except CommandError:
+        return False
+    return bool(claims.participant_id == pending["cosigner"]["participant_id"])
 
 
 @api
@@ -412,6 +428,12 @@ async def _recorded_frames(services: Services, host: RoomHost, track: str) -> li
             chair += [f for f in await services.backend.recording_frames(host.room_id, turn_id)
                       if f[0] != turn.participant_id]
     return sorted(chair, key=lambda f: f[2])  # by capture time (a stable sort)
+
+
+async def signing_key(request: Request) -> Response:
+    """The public half of the deployment's key that signs approved minutes (rules 6)."""
+    return JSONResponse(services_of(request).signing_key.published(),
+                        headers={"cache-control": "no-cache"})
 
 
 async def healthz(request: Request) -> Response:

@@ -1,5 +1,6 @@
 """``yishi minutes``: render a room's minutes straight from its stored log, or
-check a JSON export against it (``--verify FILE``).
+check a JSON export against it (``--verify FILE``), the approvals' signatures
+included (against the deployment's key in the backend, or ``--key KEYFILE``).
 
 Exit status: 0 written, or the export matches; 1 no such room, or the export
 does not match; 2 bad usage (no room id, a file that is not a minutes export).
@@ -17,7 +18,16 @@ from .config import Config
 from .core.reducer import replay
 from .core.types import Entry
 from .deadlines import local_today
-from .minutes import NotAnExport, log_digest, read_export, render_minutes, verify_export
+from .minutes import (
+    NotAnExport,
+    approved_entries,
+    log_digest,
+    read_export,
+    render_minutes,
+    verify_export,
+)
+from .minutes.signature import BadKey, read_public_key
+from .signing import stored_key
 
 
 async def load_log(config: Config, room_id: str) -> list[Entry]:
@@ -26,6 +36,17 @@ async def load_log(config: Config, room_id: str) -> list[Entry]:
     await backend.start()
     try:
         return await read_log(backend, room_id)
+    finally:
+        await backend.close()
+
+
+async def load_signing_key(config: Config) -> bytes | None:
+    """The deployment's public signing key from its backend, or None (never made)."""
+    backend = backend_from_url(config.log_url, clock=lambda: 0)
+    await backend.start()
+    try:
+        key = await stored_key(backend)
+        return key.public if key is not None else None
     finally:
         await backend.close()
 
@@ -56,18 +77,36 @@ def run_minutes(args: argparse.Namespace, config: Config) -> int:
                   file=sys.stderr)
             return 2
 
+    keys: dict[bytes, str] = {}  # the trusted public keys, and where each came from
+    for path in (getattr(args, "key", None) or []) if export is not None else []:
+        try:
+            keys[read_public_key(path.read_bytes())] = f"the key file {path}'s"
+        except OSError as error:
+            print(f"yishi minutes: cannot read {path}: {error.strerror}", file=sys.stderr)
+            return 2
+        except BadKey as error:
+            print(f"yishi minutes: {path} is not a public key ({error})", file=sys.stderr)
+            return 2
+
     entries = asyncio.run(load_log(config, args.room_id))
     if not entries:
         print(f"yishi minutes: no room {args.room_id}", file=sys.stderr)
         return 1
     if export is not None:
-        verdict = verify_export(export, entries, room_id=args.room_id)
+        if not keys:
+            key = asyncio.run(load_signing_key(config))
+            if key is not None:
+                keys[key] = "the deployment's (from its backend)"
+        verdict = verify_export(export, entries, room_id=args.room_id, keys=keys)
         print(verdict.message)
         return 0 if verdict.ok else 1
 
     state = replay(args.room_id, entries)
+    approved_n = approved_entries(state)
+    approved = replay(args.room_id, entries[:approved_n]) if approved_n is not None else None
     body, _ = render_minutes(state, digest=log_digest(entries), fmt=args.format,
-                             lang=args.lang or state.settings["lang"], as_of=local_today())
+                             lang=args.lang or state.settings["lang"], as_of=local_today(),
+                             approved=approved)
     if args.output:
         args.output.write_bytes(body)
     else:

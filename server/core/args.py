@@ -33,6 +33,7 @@ from .schema import (
     word,
 )
 from .state import DEFAULT_SETTINGS, STANCES
+from .types import CommandError, ErrorCode
 
 STANCE = one_of(*STANCES)
 
@@ -289,3 +290,51 @@ class Presence:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NodeGone:
     node: str = arg(code, server=ServerValue.FROM_NODE)
+
+
+# -- rules 6: minutes approved and signed (approval.py) ---------------------------------
+
+
+def chain_digest(name: str, value: Any) -> str:
+    """A log digest as the minutes state it: 64 lower-case hex digits."""
+    if (not isinstance(value, str) or len(value) != 64
+            or any(c not in "0123456789abcdef" for c in value)):
+        raise CommandError(ErrorCode.BAD_COMMAND, f"{name} must be a log digest (64 hex digits)")
+    return value
+
+
+def seal(name: str, value: Any) -> dict[str, Any]:
+    """The server's signature of an approval: the statement it signed, the signature and
+    the public key (both base64); the reducer checks the statement against the room."""
+    if (not isinstance(value, dict) or set(value) != {"statement", "signature", "public_key"}
+            or not isinstance(value["statement"], dict)
+            or not all(isinstance(value[k], str) and 0 < len(value[k]) <= 200
+                       for k in ("signature", "public_key"))):
+        raise CommandError(ErrorCode.BAD_COMMAND, f"{name} must be a signed approval")
+    return dict(value)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MinutesApprove:
+    """The moderator approves the minutes built from the log's first ``entries`` entries,
+    whose digest they reviewed; ``cosigner`` names a second signatory (a clerk or an
+    office). Without one, the approval is complete and the server signs it."""
+
+    entries: int = arg(integer(1, 1 << 62))
+    digest: str = arg(chain_digest)
+    cosigner: str | None = opt(ident)
+    seal: dict[str, Any] | None = opt(seal, server=ServerValue.SIGNATURE)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MinutesSign:
+    """The second signatory signs the approval waiting for them (the same digest)."""
+
+    entries: int = arg(integer(1, 1 << 62))
+    digest: str = arg(chain_digest)
+    seal: dict[str, Any] | None = opt(seal, server=ServerValue.SIGNATURE)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MinutesAmend:
+    text: str = arg(text("minutes_note"))

@@ -21,8 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from . import approval, chat, floor, polls, recordings, session, system
 from . import args as a
-from . import chat, floor, polls, recordings, session, system
 from .schema import parse, to_log
 from .types import CommandError, ErrorCode, Json, Role
 
@@ -132,6 +132,14 @@ TABLE: dict[str, Command] = _rows(
       check=recordings.recordings_check),
     C("recordings.erase", a.NoArgs, recordings.recordings_erase, MODERATOR,
       check=recordings.recordings_check),
+    # -- minutes approved and signed, rules 6 (approval.py) ---------------------------------
+    # (Each check refuses them before the session has ended, saying so.)
+    C("minutes.approve", a.MinutesApprove, approval.minutes_approve, MODERATOR,
+      check=approval.approve_check),
+    C("minutes.sign", a.MinutesSign, approval.minutes_sign, approval.COSIGNERS,
+      check=approval.sign_check),
+    C("minutes.amend", a.MinutesAmend, approval.minutes_amend, MODERATOR,
+      check=approval.amend_check, screened=(("text", REC),)),
     # -- entries the server appends (system.py) ------------------------------------------
     C("room.create", a.RoomCreate, system.room_create, NOBODY, client=False,
       screened=(("title", REC), ("topic", REC), ("agenda", REC), ("moderator_name", "name"))),

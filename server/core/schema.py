@@ -50,6 +50,7 @@ class ServerValue(str, enum.Enum):
     BALLOT_KEY = "ballot_key"  # a random id naming a secret poll's key (kept outside the log)
     SEALED = "sealed"  # a secret ballot's choice, sealed under its poll's key
     DEVICE = "device"  # a keyed hash of the device claiming a personal code
+    SIGNATURE = "signature"  # rules 6: the deployment's signature of an approval (signing.py)
 
 
 def bad(message: str) -> CommandError:

@@ -40,6 +40,7 @@ def session_end(ctx: Context, args: a.NoArgs) -> Json:
             close_poll(ctx, poll)
     state.status = "ended"
     state.ended_at = ctx.at
+    state.ended_seq = ctx.entry.seq  # rules 6: approvals cover at least this far
     ctx.emit("session.ended", {"status": "ended"})
     return {}
 

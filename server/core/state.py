@@ -462,6 +462,16 @@ class RoomState:
     recordings_published: bool = False
     chair_recorded: bool = False
     recordings_erased: list[int] = field(default_factory=list)
+    # -- rules 6: minutes approved and signed (core/approval.py) --------------------------
+    # ``ended_seq``: the log entry that ended the session (an approval covers at least
+    # the entries up to it). ``approval_pending``: an approval waiting for its second
+    # signatory ({entries, digest, by, cosigner, at}). ``approvals``: complete ones, in
+    # order, each {statement, signature, public_key} exactly as signed. ``amendments``:
+    # corrections appended after the first approval ({amendment_id, text, by, at}).
+    ended_seq: int | None = None
+    approval_pending: Json | None = None
+    approvals: list[Json] = field(default_factory=list)
+    amendments: list[Json] = field(default_factory=list)
 
     def add_participant(self, person: Participant) -> None:
         self.participants[person.participant_id] = person

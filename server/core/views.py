@@ -22,6 +22,7 @@ import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from .approval import approval_view
 from .context import Context
 from .session import agenda_data
 from .state import Poll, RoomState
@@ -132,6 +133,8 @@ def snapshot(state: RoomState, viewer: Viewer) -> Json:
     if state.rules.recordings:  # rules 5: as recordings.published/erased said
         out["room"]["recordings"] = {"published": state.recordings_published,
                                      "erased_at": list(state.recordings_erased)}
+    if state.rules.procedure:  # rules 6: the minutes' approval (core/approval.py)
+        out["room"]["approval"] = approval_view(state)
     if viewer.moderator:
         out["room"]["invite_code"] = state.invite_code
         out["held"] = [m.to_review()

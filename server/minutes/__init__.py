@@ -16,6 +16,7 @@ import datetime
 import json
 
 from ..core.state import RoomState
+from .approved import approved_entries
 from .catalog import LANGS
 from .digest import log_digest
 from .model import SCHEMA, build_minutes
@@ -33,7 +34,8 @@ FORMATS: dict[str, str] = {
 }
 
 __all__ = [
-    "FORMATS", "LANGS", "SCHEMA", "NotAnExport", "Verdict", "build_minutes", "log_digest",
+    "FORMATS", "LANGS", "SCHEMA", "NotAnExport", "Verdict", "approved_entries", "build_minutes",
+    "log_digest",
     "read_export", "render_minutes", "render_model", "verify_export",
 ]
 
@@ -59,12 +61,13 @@ def render_model(model: dict[str, object], *, fmt: str, lang: str) -> bytes:
 
 
 def render_minutes(state: RoomState, *, digest: str, fmt: str, lang: str,
-                   public: bool = False,
-                   as_of: datetime.date | None = None) -> tuple[bytes, str]:
+                   public: bool = False, as_of: datetime.date | None = None,
+                   approved: RoomState | None = None) -> tuple[bytes, str]:
     """The minutes of ``state`` as ``(body, media type)``; ``digest`` is
     :func:`log_digest` of the entries ``state`` was made from. ``public``: the
     public copy (attendance as counts only), else the moderator's. ``as_of``: the
-    day overdue actions are flagged for (none: no flags)."""
-    model = build_minutes(state, digest=digest, public=public, as_of=as_of)
+    day overdue actions are flagged for (none: no flags). ``approved``: the state
+    of the approved entries, once approved (``approved_entries``)."""
+    model = build_minutes(state, digest=digest, public=public, as_of=as_of, approved=approved)
     body = render_model(model, fmt=fmt, lang=lang)
     return body, FORMATS[fmt]

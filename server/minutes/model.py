@@ -45,6 +45,7 @@ import datetime
 from ..core.state import AgendaItem, ChatMessage, Participant, Poll, RoomState, Turn
 from ..core.types import Json, Role
 from ..deadlines import is_overdue
+from .approved import approval_block, with_approval
 from .balance import balance_of
 from .digest import ALGORITHM
 
@@ -61,14 +62,22 @@ CHAIR = "chair"  # the recording of the chair's voice (never a turn id: those ar
 
 
 def build_minutes(state: RoomState, *, digest: str, public: bool = False,
-                  as_of: datetime.date | None = None) -> Json:
+                  as_of: datetime.date | None = None,
+                  approved: RoomState | None = None) -> Json:
     """The minutes of ``state``, made from the log whose chain digest is ``digest``.
 
     ``digest`` must be :func:`~yishi.minutes.log_digest` of the entries that
     produced ``state`` (its ``entry_seq`` of them). The result is final once
     the session has ended, a draft before. ``public``: the public copy (see
-    above), else the moderator's.
+    above), else the moderator's. ``as_of``: the day overdue actions are flagged
+    for (module docstring). ``approved`` (rules 6): once the minutes are
+    approved, the state of the log's first ``approved_entries(state)`` entries,
+    whose minutes are kept exactly as approved (approved.py).
     """
+    if approved is not None:
+        return with_approval(build_minutes(approved, digest=digest, public=public, as_of=as_of),
+                             build_minutes(state, digest=digest, public=public, as_of=as_of),
+                             state, approved)
     item_ids = {item.item_id for item in state.agenda}
     links = not public or state.recordings_published
     model: Json = {
@@ -111,6 +120,8 @@ def build_minutes(state: RoomState, *, digest: str, public: bool = False,
             else None,
             "erased_at": list(state.recordings_erased),
         }
+    if state.rules.procedure:  # rules 6: approved and signed (approved.py)
+        model["approval"] = approval_block(state)
     if not public:
         return model
     copy: Json = {"schema": SCHEMA, "copy": PUBLIC}

@@ -8,10 +8,11 @@ turn, a count or a name.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 from ..core.types import Json
-from .catalog import Catalog
+from .catalog import ZONE, Catalog
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,7 @@ def outline(model: Json, *, lang: str) -> Document:
         blocks.append(Banner(t("banner.live", time=t.stamp(model["record_until"]))
                              if model["status"] == "live" else t("banner.pending")))
     blocks.append(_header(model, t))
+    blocks += _approval(model, t)
     blocks += _attendance(model, t)
     blocks.append(Heading(2, t("section.agenda")))
     for item in model["agenda"]:
@@ -91,11 +93,13 @@ def outline(model: Json, *, lang: str) -> Document:
     if model["unfiled_notes"]:
         blocks.append(Heading(2, t("section.unfiled_notes")))
         blocks.append(Bullets(tuple(_note_line(n, t) for n in model["unfiled_notes"])))
+    blocks += _after_approval(model, t)
     integrity = model["integrity"]
     blocks += [
         Heading(2, t("section.integrity")),
         Para(t("integrity.text", entries=integrity["entries"])),
         Para(integrity["digest"], mono=True),
+        *_signatures(model, t),
         Para(t("integrity.verify", room_id=model["room_id"]), mono=True),
         Para(t("footer")),
     ]
@@ -319,3 +323,78 @@ def _chat_line(message: Json, t: Catalog) -> str:
     marks = [t("chat.pinned")] * message["pinned"] + [t("chat.approved")] * message["approved"]
     return t("chat.line", time=t.stamp(message["at"]), name=message["name"],
              text=message["text"]) + t("chat.marks", marks=t.join(marks))
+
+
+# -- rules 6: minutes approved and signed (approved.py) -----------------------------------
+
+
+def approval_when(ms: int) -> str:
+    """An approval's time, to the minute, in the minutes' zone (2026-11-30 15:02)."""
+    return datetime.datetime.fromtimestamp(ms / 1000, tz=ZONE).strftime("%Y-%m-%d %H:%M")
+
+
+def approval_line(statement: Json, t: Catalog) -> str:
+    """"Approved by 王主任 (moderator) and 李书记员 (clerk) on 2026-11-30 15:02"."""
+    names = t("approval.and").join(t("approval.signer", name=s["name"], role=t(f"role.{s['role']}"))
+                                   for s in statement["signers"])
+    return t("approval.line", names=names, when=approval_when(statement["approved_at"]))
+
+
+def _approval(model: Json, t: Catalog) -> list[Block]:
+    """Under the header: who approved the minutes and when, with the digest they signed;
+    or the approval still waiting for its second signatory."""
+    block = model.get("approval")
+    if not block:
+        return []
+    if block["approvals"]:
+        first = block["approvals"][0]["statement"]
+        return [Para(approval_line(first, t), strong=True),
+                Para(t("approval.digest", entries=first["entries"])),
+                Para(first["digest"], mono=True)]
+    pending = block["pending"]
+    if pending is None:
+        return []
+    signer = t("approval.signer", name=pending["cosigner"]["name"],
+               role=t(f"role.{pending['cosigner']['role']}"))
+    return [Banner(t("approval.pending", cosigner=signer, by=pending["by"]["name"],
+                     when=approval_when(pending["at"]), entries=pending["entries"]))]
+
+
+def _after_approval(model: Json, t: Catalog) -> list[Block]:
+    """What the log gained after the approved entries, in a section of its own."""
+    after = model.get("after_approval")
+    if after is None:
+        return []
+    blocks: list[Block] = [Heading(2, t("section.after_approval")),
+                           Para(t("after.text", from_entry=after["from_entry"]))]
+    if after["amendments"]:
+        blocks += [Heading(3, t("after.amendments")), Bullets(tuple(
+            t("after.amendment", time=t.stamp(a["at"]), by=a["by"], text=a["text"])
+            for a in after["amendments"]))]
+    if after["action_updates"]:
+        blocks += [Heading(3, t("after.updates")), Bullets(tuple(
+            t("after.update_note" if u["note"] else "after.update", time=t.stamp(u["at"]),
+              title=u["title"], status=t(f"action.status.{u['status']}"), by=u["by"],
+              note=u["note"] or "")
+            for u in after["action_updates"]))]
+    if after["notes"]:
+        blocks += [Heading(3, t("after.notes")),
+                   Bullets(tuple(_note_line(n, t) for n in after["notes"]))]
+    further = model["approval"]["approvals"][1:]
+    if further:
+        blocks += [Heading(3, t("after.approvals")), Bullets(tuple(
+            t("after.approval", line=approval_line(a["statement"], t),
+              entries=a["statement"]["entries"], digest=a["statement"]["digest"])
+            for a in further))]
+    if len(blocks) == 2:
+        blocks.append(Para(t("after.none")))
+    return blocks
+
+
+def _signatures(model: Json, t: Catalog) -> list[Block]:
+    approvals = (model.get("approval") or {}).get("approvals") or []
+    blocks: list[Block] = []
+    for n, approval in enumerate(approvals, 1):
+        blocks += [Para(t("integrity.signature", n=n, key_id=approval["statement"]["key_id"])),
+                   Para(approval["signature"], mono=True)]
+    return blocks

@@ -8,6 +8,7 @@ import { fileName, saveResponse } from "./download.js";
 import { initI18n, lang, onLangChange, t } from "./i18n.js";
 import { errorText, notify } from "./ui.js";
 import { api, clock, dateOf, roomIdFromPath, timeOfDay, takeToken } from "./util.js";
+import { renderApproval } from "./approval.js";
 
 const roomId = roomIdFromPath();
 const token = takeToken();
@@ -24,7 +25,9 @@ load();
 async function load() {
   try {
     summary = await api(base).catch(() => null);
-    minutes = await api(`${base}/minutes?format=json`, { token });
+    // ?copy=public: the second signatory reviews what they sign (approval.js).
+    const copy = new URLSearchParams(location.search).get("copy") === "public" ? "&copy=public" : "";
+    minutes = await api(`${base}/minutes?format=json${copy}`, { token });
     show($("#loading"), false);
     show($("#doc"), true);
     draw();
@@ -66,6 +69,7 @@ function draw() {
   show($("#draft-flag"), m.final === false || (Boolean(token) && !(summary && summary.minutes_published)));
   setText($("#draft-flag"), m.final === false ? t("min.not_final") : t("min.draft"));
   drawExports();
+  renderApproval($("#approval-box"), $("#after-approval"), m);
 
   const body = $("#doc-body");
   body.replaceChildren();

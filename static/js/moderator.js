@@ -13,6 +13,7 @@ import { api, clock, roomIdFromPath, STANCES, timeOfDay, takeToken } from "./uti
 import { saveResponse } from "./download.js";
 import { balanceWithRunningTurn, predictNextBothWays } from "./queue_view.js";
 import { mountVoice } from "./voice.js";
+import { mountApproval } from "./approval.js";
 
 const roomId = roomIdFromPath();
 const token = takeToken();
@@ -20,6 +21,7 @@ const params = new URLSearchParams(location.search);
 const storeKey = `yishi.mod.${roomId}`;
 let client = null;
 let voice = null;
+let approval = null; // the minutes' approval card (approval.js)
 let renderQueued = false;
 let inviteUrl = "";
 // The QR code: null follows the session (shown before it starts, behind a
@@ -69,6 +71,7 @@ function main() {
   window.yishiClient = client; // for the console and the browser tests
   wire();
   voice = mountVoice(client, { mode: "console" });
+  approval = mountApproval({ client, token, roomId, send: (cmd, args) => client.send(cmd, args) });
   client.start();
   setInterval(tick, 250);
   loadQr();
@@ -646,6 +649,7 @@ function renderConsole(state) {
 
   renderSettings(state);
   voice.render(state);
+  approval.render(state);
 }
 
 /** "Next": the server's pick, or while someone speaks, the prediction with their turn counted. */

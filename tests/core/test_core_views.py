@@ -76,7 +76,7 @@ def test_snapshot_shapes(room: Room) -> None:
     assert set(view) == {"room", "participants", "queue", "turn", "balance", "polls", "chat",
                          "pins", "decisions", "actions", "notes", "you"}
     assert set(view["room"]) == {"room_id", "title", "topic", "status", "agenda", "settings",
-                                 "minutes_published", "recordings"}
+                                 "minutes_published", "recordings", "approval"}
     assert set(view["queue"]) == {"support", "oppose", "neutral", "next"}
     assert view["balance"] == {s: {"turns": 0, "ms": 0} for s in ("support", "oppose",
                                                                   "neutral")}

@@ -147,12 +147,17 @@ class Socket:
         except TimeoutError:
             raise AssertionError(f"{self.label}: no {what} within {TIMEOUT}s") from None
 
-    async def call(self, cmd: str, /, **args: Any) -> Json:
-        """Send ``cmd`` and return its result; the reply must be ok."""
+    async def reply(self, cmd: str, /, **args: Any) -> Json:
+        """Send ``cmd`` and return its whole reply, ok or not."""
         self._next_id += 1
         cid = self._next_id
         await self.ws.send(json.dumps({"id": cid, "cmd": cmd, "args": args}))
-        reply = await self._wait(lambda: self.replies.get(cid), f"reply to {cmd}")
+        reply: Json = await self._wait(lambda: self.replies.get(cid), f"reply to {cmd}")
+        return reply
+
+    async def call(self, cmd: str, /, **args: Any) -> Json:
+        """Send ``cmd`` and return its result; the reply must be ok."""
+        reply = await self.reply(cmd, **args)
         assert reply["ok"], f"{self.label}: {cmd} {args}: {reply}"
         result: Json = reply["result"]
         return result

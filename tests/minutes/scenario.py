@@ -6,7 +6,7 @@ hall, one who never came, and texts that try to break out of their format.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from .script import Script
 
@@ -17,7 +17,9 @@ SECRET_CHOICES = {"张三": 0, "李四": 1, "王五": 0, "赵六": 2, "孙大爷
 
 
 def deliberation(*, secret_choices: Mapping[str, int] = SECRET_CHOICES,
-                 stop_after_first_item: bool = False) -> Script:
+                 stop_after_first_item: bool = False,
+                 after_end: Callable[[Script], None] | None = None,
+                 after_follow_up: Callable[[Script], None] | None = None) -> Script:
     s = Script()
     s.create(title="3号楼加装电梯议事会", topic="3号楼是否加装电梯，费用如何分摊",
              agenda=["加装电梯方案", "费用分摊"], moderator="王主任",
@@ -125,6 +127,8 @@ def deliberation(*, secret_choices: Mapping[str, int] = SECRET_CHOICES,
     s.do("王主任", "action.add", title="逐户征求书面意见", owner="李记录", due="2025-12-10")
     s.wait(60)
     s.do("王主任", "session.end")
+    if after_end is not None:  # rules 6: the minutes approved (tests/minutes/approving.py)
+        after_end(s)
 
     # Follow-up, the next morning: the office reports progress; the clerk adds a note.
     s.wait(14 * 3600)
@@ -133,4 +137,6 @@ def deliberation(*, secret_choices: Mapping[str, int] = SECRET_CHOICES,
     s.do("街道城建科", "action.update", action_id=action, status="in_progress",
          note="已联系设计院，预计两周内出图。")
     s.do("李记录", "minutes.note", text="会后补充：设计院联系人已告知各楼长。")
+    if after_follow_up is not None:
+        after_follow_up(s)
     return s
