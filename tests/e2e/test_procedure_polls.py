@@ -86,3 +86,9 @@ def test_ranked_and_score_ballots_and_their_outcome(server: Server, pages: Pages
     card.locator(".rounds summary").click()
     expect(card.locator(".rounds-steps")).to_contain_text("第 1 轮：淘汰 粉刷")
     screenshot(zhang, "ranked-outcome-360")
+
+    # The draft minutes page (the moderator's link) says the same.
+    minutes = pages.open(f"{room.minutes_url}#token={room.moderator_token}")
+    card = minutes.locator("li", has_text=question).filter(has=minutes.locator(".poll-decision"))
+    expect(card.locator(".outcome")).to_contain_text("未通过：")
+    expect(minutes.locator(".means")).to_contain_text("一楼 2.50、二楼 1.50")
