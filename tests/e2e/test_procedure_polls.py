@@ -82,6 +82,8 @@ def test_ranked_and_score_ballots_and_their_outcome(server: Server, pages: Pages
         expect(card.locator(".winner")).to_contain_text("无胜出者")
         score_card = page.locator("#poll-list > li", has_text=scored)
         expect(score_card.locator(".means")).to_contain_text("一楼 2.50、二楼 1.50")
+    mod.locator("#polls").scroll_into_view_if_needed()
+    screenshot(mod, "console-poll-outcomes")
     card = zhang.locator("#poll-list > li", has_text=question)
     card.locator(".rounds summary").click()
     expect(card.locator(".rounds-steps")).to_contain_text("第 1 轮：淘汰 粉刷")
