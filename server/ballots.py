@@ -7,9 +7,11 @@ the server's side of them:
   side store under a random key id, and the entry carries only the id.
 * ``poll.vote``: the choices are checked against the poll, then sealed with
   AES-GCM under the poll's key (a random nonce each; the voter, the room and the
-  poll are bound in as associated data; the plaintext is a fixed-size bit set,
-  so a seal's length says nothing about how many options were chosen). The
-  entry carries the seal, never the choices.
+  poll are bound in as associated data; the plaintext has one fixed size per
+  kind, so a seal's length says nothing about the ballot: a bit set of the
+  chosen options, or for a ranked or score poll (rules 6) ``MAX_OPTIONS``
+  bytes, the ranking's options in order or each option's score, padded with
+  ``PAD``). The entry carries the seal, never the choices.
 * Live tallies: once ``BATCH`` ballots were cast since the last release (and
   500 ms have passed since it), the node opens the seals and appends
   ``poll.release`` with the counts.
@@ -41,6 +43,7 @@ from .backends.base import BackendUnavailable, LogBackend
 from .core.polls import BATCH, TALLY_INTERVAL_MS
 from .core.schema import MAX_OPTIONS
 from .core.state import Poll
+from .core.tally import count
 
 if TYPE_CHECKING:
     from .node import RoomHost
@@ -50,6 +53,8 @@ logger = logging.getLogger(__name__)
 GRACE_S = 2.0  # how long other nodes leave the work to the node that caused it
 NONCE_BYTES = 12
 PLAIN_BYTES = (MAX_OPTIONS + 7) // 8
+PAD = 0xFF  # fills a ranked or score ballot's plaintext up to MAX_OPTIONS bytes
+ORDERED = ("ranked", "score")  # kinds whose ballot is a sequence, not a set
 DEVICE_KEY = "device_key"  # the backend secret that keys the hashes of devices
 
 
@@ -57,22 +62,33 @@ def _aad(room_id: str, poll_id: str, voter: str) -> bytes:
     return f"yishi-ballot\0{room_id}\0{poll_id}\0{voter}".encode()
 
 
-def seal(key: bytes, *, room_id: str, poll_id: str, voter: str, ballot: tuple[int, ...]) -> str:
-    """``ballot`` (sorted option indexes) sealed for the log."""
-    bits = sum(1 << c for c in ballot).to_bytes(PLAIN_BYTES, "big")
+def _plain(kind: str, ballot: tuple[int, ...]) -> bytes:
+    if kind in ORDERED:
+        return bytes(ballot) + bytes([PAD]) * (MAX_OPTIONS - len(ballot))
+    return sum(1 << c for c in ballot).to_bytes(PLAIN_BYTES, "big")
+
+
+def seal(key: bytes, *, room_id: str, poll_id: str, voter: str, ballot: tuple[int, ...],
+         kind: str = "single") -> str:
+    """``ballot`` (sorted option indexes; a ranking in order; the scores) sealed for the
+    log."""
+    bits = _plain(kind, ballot)
     nonce = secrets.token_bytes(NONCE_BYTES)
     sealed = AESGCM(key).encrypt(nonce, bits, _aad(room_id, poll_id, voter))
     return base64.b64encode(nonce + sealed).decode()
 
 
-def unseal(key: bytes, sealed: str, *, room_id: str, poll_id: str, voter: str) -> list[int]:
-    """The choices ``sealed`` holds. Raises ``ValueError`` if it was not sealed so."""
+def unseal(key: bytes, sealed: str, *, room_id: str, poll_id: str, voter: str,
+           kind: str = "single") -> list[int]:
+    """The ballot ``sealed`` holds. Raises ``ValueError`` if it was not sealed so."""
     raw = base64.b64decode(sealed)
     try:
         bits = AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:],
                                    _aad(room_id, poll_id, voter))
     except InvalidTag:
         raise ValueError("the seal does not open with this poll's key") from None
+    if kind in ORDERED:
+        return [b for b in bits if b != PAD]
     mask = int.from_bytes(bits, "big")
     return [c for c in range(MAX_OPTIONS) if mask >> c & 1]
 
@@ -130,7 +146,7 @@ class Ballots:
         if key is None:
             return None
         return seal(key, room_id=host.room_id, poll_id=poll.poll_id, voter=voter,
-                    ballot=ballot)
+                    ballot=ballot, kind=poll.kind)
 
     def _open_all(self, host: RoomHost, poll: Poll, key: bytes) -> list[list[int]]:
         """Every ballot's choices (each seal opened once per node, then remembered
@@ -142,7 +158,8 @@ class Ballots:
             choices = opened.get(sealed)
             if choices is None:
                 choices = opened[sealed] = unseal(key, sealed, room_id=host.room_id,
-                                                  poll_id=poll.poll_id, voter=voter)
+                                                  poll_id=poll.poll_id, voter=voter,
+                                                  kind=poll.kind)
             out.append(choices)
         return out
 
@@ -211,10 +228,7 @@ class Ballots:
         poll = host.state.polls[poll_id]  # the state as it is after the await
         if key is None or poll.status != "open" or poll.cast - poll.released_cast < BATCH:
             return
-        counts = [0] * len(poll.options)
-        for choices in self._open_all(host, poll, key):
-            for c in choices:
-                counts[c] += 1
+        counts = count(poll.kind, len(poll.options), self._open_all(host, poll, key))
         await host.node.submit(host.room_id, "poll.release", args={
             "poll_id": poll_id, "cast": poll.cast, "counts": counts, "voters": poll.voters})
 
@@ -231,10 +245,7 @@ class Ballots:
             args: dict[str, object] = {"poll_id": poll_id, "lost": True}
         else:
             choices = self._open_all(host, poll, key)
-            counts = [0] * len(poll.options)
-            for ballot in choices:
-                for c in ballot:
-                    counts[c] += 1
+            counts = count(poll.kind, len(poll.options), choices)
             secrets.SystemRandom().shuffle(choices)
             args = {"poll_id": poll_id, "counts": counts, "voters": poll.voters,
                     "eligible": poll.eligible, "choices": choices}

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from .backends.base import BackendUnavailable
 from .core.commands import Command, client_command
-from .core.polls import check_choices
+from .core.polls import check_ballot
 from .core.reducer import precheck, remembered
 from .core.schema import ServerValue, parse, server_values, to_log
 from .core.state import RoomState
@@ -112,13 +112,14 @@ async def _seal(services: Services, host: RoomHost, claims: TokenClaims, args: A
     poll = host.state.polls.get(args.poll_id)
     if not host.state.rules.sealed_ballots or poll is None or not poll.sealed_ballots:
         return  # (the precheck found the poll; the reducer refuses it if it is gone)
-    ballot = check_choices(poll, args.choices)  # the precheck's, once more, for its value
+    ballot = check_ballot(poll, args.choices, args.scores)  # the precheck's, again, for its value
     voter = args.on_behalf_of or claims.participant_id
     sealed = await services.node.ballots.seal_vote(host, poll, voter, ballot) \
         if poll.status == "open" else None
     if sealed is None:
         raise CommandError(ErrorCode.CONFLICT, "the poll is closed")
-    del logged["choices"]
+    logged.pop("choices", None)
+    logged.pop("scores", None)
     logged.pop("salt", None)  # a seal is random already
     logged["sealed"] = sealed
 

@@ -33,7 +33,11 @@ from .schema import (
     word,
 )
 from .state import DEFAULT_SETTINGS, STANCES
+from .tally import THRESHOLD_BASES, THRESHOLDS
 from .types import CommandError, ErrorCode
+
+POLL_KINDS = ("single", "multi", "yes_no_abstain", "ranked", "score")  # the last two: rules 6
+MAX_SCORE = 10
 
 STANCE = one_of(*STANCES)
 
@@ -93,24 +97,33 @@ class TurnExtend:
 class PollOpen:
     question: str = arg(text("question"))
     options: list[str] | None = opt(list_of(text("option"), low=0, high=MAX_OPTIONS))
-    kind: str = arg(one_of("single", "multi", "yes_no_abstain"))
+    kind: str = arg(one_of(*POLL_KINDS))
     max_choices: int | None = opt(integer(1, MAX_OPTIONS))
     secret: bool = opt(boolean, default=False)
     live_results: bool = opt(boolean, default=False)
+    # Rules 6 (polls.py has their rules): a score poll's top score; the quorum and the
+    # threshold a poll decides by.
+    max_score: int | None = opt(integer(1, MAX_SCORE))
+    quorum: int | None = opt(integer(1, 1_000_000))
+    threshold: str | None = opt(one_of(*THRESHOLDS))
+    threshold_base: str | None = opt(one_of(*THRESHOLD_BASES))
     # Rules 4, secret polls: names the poll's key in the server's side store.
     ballot_key: str | None = opt(code, server=ServerValue.BALLOT_KEY)
 
 
 CHOICES = list_of(integer(0, MAX_OPTIONS - 1), low=0, high=MAX_OPTIONS)
+SCORES = list_of(integer(0, MAX_SCORE), low=1, high=MAX_OPTIONS)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PollVote:
-    """A client sends ``choices``; for a sealed (secret, rules 4) poll the server
-    replaces them with ``sealed`` before the entry is appended."""
+    """A client sends ``choices`` (``scores`` for a score poll, rules 6); for a sealed
+    (secret, rules 4) poll the server replaces them with ``sealed`` before the entry
+    is appended."""
 
     poll_id: str = arg(ident)
     choices: list[int] | None = opt(CHOICES)
+    scores: list[int] | None = opt(SCORES)  # rules 6: a score poll's ballot, one per option
     on_behalf_of: str | None = opt(ident)
     salt: str | None = opt(code, server=ServerValue.SALT)
     sealed: str | None = opt(sealed_text, server=ServerValue.SEALED)

@@ -40,13 +40,33 @@ Sealed ballots (rules 4, every ``secret`` poll): the core never sees a choice.
   says the key was ``lost`` closes the poll with unknown counts.
 * While a poll is open, ``revote`` and ``invite_mode`` (who may join, and so
   vote) do not change: ``conflict``.
+
+Ranked and score polls, quorum and thresholds (rules 6; ``tally.py`` counts):
+
+* ``ranked``: a ballot's ``choices`` list options in order of preference, one
+  to all of them, distinct (kept in that order). Its counts are first
+  preferences; the close runs the instant runoff (``winner``, ``rounds``).
+* ``score`` (with ``max_score``, 1..10): a ballot's ``scores`` give one whole
+  score 0..max_score per option (no ``choices``); its counts are the totals,
+  and the close adds the ``means``. Only a score poll takes ``scores`` or
+  ``max_score``.
+* ``quorum`` (any kind) counts the eligible participants present at the close
+  (residents online or seated in the hall, not removed): the close records
+  it (``present``). ``threshold`` (``simple``, ``2/3``, ``3/4``) with
+  ``threshold_base`` (``cast``, the default, or ``eligible``); a threshold on
+  a ``multi`` or ``score`` poll, or a base without a threshold, is
+  ``bad_command``; a ``yes_no_abstain`` poll with a quorum and no threshold
+  takes ``simple``. When the counts are final (the close; a secret poll's
+  count) the poll says what was decided: ``outcome`` and ``decided_by``.
+* Before rules 6 none of these exist: ``bad_command``.
 """
 
 from __future__ import annotations
 
+from . import tally as counting
 from .args import PollCount, PollOpen, PollRef, PollRelease, PollVote
 from .context import Context
-from .state import Poll
+from .state import Poll, RoomState
 from .types import MODERATORS, PUBLIC, CommandError, ErrorCode, Json, Role
 
 YES_NO_ABSTAIN = ["赞成", "反对", "弃权"]
@@ -82,24 +102,89 @@ def flush_due_tallies(ctx: Context) -> None:
             announce_tally(ctx, poll)
 
 
+def present(state: RoomState) -> int:
+    """The eligible participants present now: residents online or seated in the hall,
+    not removed (the count a quorum asks for)."""
+    return sum(1 for p in state.participants.values()
+               if p.role is Role.PARTICIPANT and p.present)
+
+
+def _decide(poll: Poll, ballots: list[tuple[int, ...]] | list[list[int]]) -> None:
+    """Record what the poll decided, its counts being final (rules 6 fields only)."""
+    decided: Json = {}
+    winner: int | None = None
+    rounds: list[Json] = []
+    if poll.kind == "ranked":
+        winner, rounds = counting.irv(len(poll.options), ballots)
+        decided.update(winner=winner, rounds=rounds)
+    if poll.kind == "score":
+        decided["means"] = counting.means(poll.counts, poll.voters)
+    assert poll.present is not None or poll.quorum is None
+    rule = counting.decide(kind=poll.kind, counts=poll.counts, voters=poll.voters,
+                           eligible=poll.eligible, present=poll.present or 0,
+                           quorum=poll.quorum, threshold=poll.threshold,
+                           threshold_base=poll.threshold_base or "cast",
+                           rounds=rounds, winner=winner)
+    if rule is not None:
+        decided.update(rule)
+    poll.decided = decided or None
+
+
 def close_poll(ctx: Context, poll: Poll) -> Json:
     poll.status = "closed"
     poll.closed_at = ctx.at
     poll.tally_dirty = False
+    if ctx.state.rules.procedure:
+        poll.present = present(ctx.state)
     if poll.sealed_ballots:
         # The result waits for the count (poll.count), which only the server can make.
         return {"counts": None, "voters": poll.voters, "eligible": poll.eligible}
+    _decide(poll, list(poll.ballots.values()))
     ctx.emit("poll.closed", poll.tally())
     return {"counts": list(poll.counts), "voters": poll.voters, "eligible": poll.eligible}
 
 
+def check_ballot(poll: Poll, choices: list[int] | None,
+                 scores: list[int] | None) -> tuple[int, ...]:
+    """A vote's ``choices`` or ``scores`` as a ballot of ``poll``, or ``bad_command``.
+    The server asks it too before it seals a secret ballot, which the core cannot
+    open."""
+    if poll.kind == "score":
+        if scores is None or choices is not None:
+            raise CommandError(ErrorCode.BAD_COMMAND, "a score poll's ballot is scores")
+        return check_scores(poll, scores)
+    if scores is not None:
+        raise CommandError(ErrorCode.BAD_COMMAND, "only a score poll takes scores")
+    if choices is None:
+        raise CommandError(ErrorCode.BAD_COMMAND, "choices is required")
+    return check_choices(poll, choices)
+
+
+def check_scores(poll: Poll, scores: list[int]) -> tuple[int, ...]:
+    """``scores`` as a score poll's ballot: one per option, 0..max_score."""
+    assert poll.max_score is not None
+    if len(scores) != len(poll.options):
+        raise CommandError(ErrorCode.BAD_COMMAND,
+                           f"give one score for each of the {len(poll.options)} options")
+    if any(not 0 <= s <= poll.max_score for s in scores):
+        raise CommandError(ErrorCode.BAD_COMMAND,
+                           f"a score is a whole number from 0 to {poll.max_score}")
+    return tuple(scores)
+
+
 def check_choices(poll: Poll, choices: list[int]) -> tuple[int, ...]:
-    """``choices`` as a ballot of ``poll`` (sorted), or ``bad_command``. The server
-    asks it too before it seals a secret ballot, which the core cannot open."""
+    """``choices`` as a ballot of ``poll`` (sorted; a ranking in its order), or
+    ``bad_command``."""
+    if poll.kind == "score":
+        return check_scores(poll, choices)  # a count's record of a score ballot
     if len(set(choices)) != len(choices):
         raise CommandError(ErrorCode.BAD_COMMAND, "choices must be distinct")
     if any(c >= len(poll.options) for c in choices):
         raise CommandError(ErrorCode.BAD_COMMAND, "no such option")
+    if poll.kind == "ranked":
+        if not choices:
+            raise CommandError(ErrorCode.BAD_COMMAND, "rank at least one option")
+        return tuple(choices)
     if poll.kind == "multi":
         if not 1 <= len(choices) <= poll.max_choices:
             raise CommandError(ErrorCode.BAD_COMMAND,
@@ -109,8 +194,9 @@ def check_choices(poll: Poll, choices: list[int]) -> tuple[int, ...]:
     return tuple(sorted(choices))
 
 
-def _options(args: PollOpen) -> tuple[list[str], int]:
+def _options(ctx: Context, args: PollOpen) -> tuple[list[str], int]:
     """The poll's options and its ``max_choices``, or ``bad_command``."""
+    _procedure(ctx, args)
     if args.kind == "yes_no_abstain":
         return list(YES_NO_ABSTAIN), 1
     options = args.options or []
@@ -118,20 +204,43 @@ def _options(args: PollOpen) -> tuple[list[str], int]:
         raise CommandError(ErrorCode.BAD_COMMAND, "a poll needs at least two options")
     if len(set(options)) != len(options):
         raise CommandError(ErrorCode.BAD_COMMAND, "options must be distinct")
+    if args.kind in ("ranked", "score"):
+        return options, len(options)  # a ranking may hold every option; a score, one each
     max_choices = 1 if args.kind == "single" else args.max_choices or len(options)
     if max_choices > len(options):
         raise CommandError(ErrorCode.BAD_COMMAND, "max_choices exceeds the number of options")
     return options, max_choices
 
 
+def _procedure(ctx: Context, args: PollOpen) -> None:
+    """Rules 6 arguments that do not fit the poll (or come before rules 6): ``bad_command``."""
+    new = args.kind in ("ranked", "score") or any(
+        v is not None for v in (args.max_score, args.quorum, args.threshold, args.threshold_base))
+    if new and not ctx.state.rules.procedure:
+        raise CommandError(ErrorCode.BAD_COMMAND,
+                           "ranked and score polls, quorum and thresholds need rules 6")
+    if (args.kind == "score") != (args.max_score is not None):
+        raise CommandError(ErrorCode.BAD_COMMAND,
+                           "a score poll needs max_score, and only a score poll takes it")
+    if args.threshold is not None and args.kind in counting.NO_THRESHOLD_KINDS:
+        raise CommandError(ErrorCode.BAD_COMMAND,
+                           f"a {args.kind} poll takes no threshold: each ballot backs several "
+                           "options, so no option's share decides (a quorum is fine)")
+    if args.threshold_base is not None and args.threshold is None:
+        raise CommandError(ErrorCode.BAD_COMMAND, "threshold_base needs a threshold")
+
+
 def poll_open_check(ctx: Context, args: PollOpen) -> None:
-    """options that do not make a poll"""
-    _options(args)
+    """options that do not make a poll; rules 6 arguments that do not fit it"""
+    _options(ctx, args)
 
 
 def poll_open(ctx: Context, args: PollOpen) -> Json:
     moderator = ctx.actor()
-    options, max_choices = _options(args)
+    options, max_choices = _options(ctx, args)
+    threshold = args.threshold
+    if threshold is None and args.quorum is not None and args.kind == "yes_no_abstain":
+        threshold = "simple"  # a motion with a quorum passes by a majority of votes cast
     state = ctx.state
     eligible = {p.participant_id for p in state.participants.values()
                 if p.role is Role.PARTICIPANT and p.present}
@@ -145,7 +254,9 @@ def poll_open(ctx: Context, args: PollOpen) -> Json:
                 options=options, kind=args.kind, max_choices=max_choices,
                 secret=args.secret, live_results=args.live_results,
                 opened_at=ctx.at, opened_by=moderator.participant_id, eligible_ids=eligible,
-                counts=[0] * len(options), key_id=key_id)
+                counts=[0] * len(options), key_id=key_id, max_score=args.max_score,
+                quorum=args.quorum, threshold=threshold,
+                threshold_base=(args.threshold_base or "cast") if threshold else None)
     state.polls[poll.poll_id] = poll
     ctx.emit("poll.opened", poll.to_wire())
     return {"poll_id": poll.poll_id}
@@ -157,10 +268,8 @@ def poll_vote_check(ctx: Context, args: PollVote) -> None:
     poll = _poll(ctx, args.poll_id)
     if poll.status != "open":
         raise CommandError(ErrorCode.CONFLICT, "the poll is closed")
-    if args.choices is None and args.sealed is None:
-        raise CommandError(ErrorCode.BAD_COMMAND, "choices is required")
-    if args.choices is not None:
-        check_choices(poll, args.choices)
+    if args.sealed is None:
+        check_ballot(poll, args.choices, args.scores)
     if voter.participant_id in poll.ballots and not ctx.state.settings["revote"]:
         raise CommandError(ErrorCode.CONFLICT, "already voted")
 
@@ -171,26 +280,23 @@ def poll_vote(ctx: Context, args: PollVote) -> Json:
     # Which of the two a ballot carries is the server's doing (it seals a secret
     # poll's choices after the edge's checks): an entry with the other was not.
     if poll.sealed_ballots:
-        if args.sealed is None or args.choices is not None:
+        if args.sealed is None or args.choices is not None or args.scores is not None:
             raise CommandError(ErrorCode.BAD_COMMAND,
                                "a secret ballot is sealed by the server, never in clear")
-    elif args.choices is None or args.sealed is not None:
+    elif args.sealed is not None:
         raise CommandError(ErrorCode.BAD_COMMAND, "choices is required")
     if args.sealed is not None:
         poll.ballots[voter.participant_id] = ()
         poll.sealed[voter.participant_id] = args.sealed
         poll.cast += 1
         return {}  # its tally moves by poll.release, in batches
-    assert args.choices is not None
-    ballot = check_choices(poll, args.choices)
-    for c in poll.ballots.get(voter.participant_id, ()):
-        poll.counts[c] -= 1
-    for c in ballot:
-        poll.counts[c] += 1
+    ballot = check_ballot(poll, args.choices, args.scores)
+    counting.add_ballot(poll.kind, poll.counts, poll.ballots.get(voter.participant_id, ()), -1)
+    counting.add_ballot(poll.kind, poll.counts, ballot)
     poll.ballots[voter.participant_id] = ballot
     if not poll.secret:
         data: Json = {"poll_id": poll.poll_id, "participant_id": voter.participant_id,
-                "choices": list(ballot)}
+                      "scores" if poll.kind == "score" else "choices": list(ballot)}
         if ctx.state.rules.hall_only_proxies and voter.participant_id != ctx.entry.actor:
             data["by"] = ctx.entry.actor
         ctx.emit("poll.ballot", data, MODERATORS)
@@ -246,16 +352,14 @@ def poll_count(ctx: Context, args: PollCount) -> Json:
     if args.lost:
         poll.lost = True
     else:
-        choices = args.choices if args.choices is not None else []
-        counts = [0] * len(poll.options)
-        for ballot in choices:
-            for c in check_choices(poll, ballot):
-                counts[c] += 1
+        choices = [check_choices(poll, b) for b in (args.choices or [])]
+        counts = counting.count(poll.kind, len(poll.options), choices)
         if (args.counts != counts or args.voters != poll.voters
                 or len(choices) != poll.voters or args.eligible != poll.eligible):
             raise CommandError(ErrorCode.BAD_COMMAND, "the count does not add up")
         poll.counts = counts
-        poll.recount = [sorted(b) for b in choices]
+        poll.recount = [list(b) for b in choices]  # (sorted, a ranking in its order)
+        _decide(poll, poll.recount)
     poll.counted = True
     poll.sealed.clear()
     ctx.emit("poll.closed", poll.tally())

@@ -264,6 +264,16 @@ class Poll:
     counted: bool = False
     lost: bool = False  # the key was gone before the count: counts unknown
     recount: list[list[int]] = field(default_factory=list)
+    # Rules 6 (polls.py, tally.py): a score poll's top score; the rules the poll decides
+    # by; the eligible participants present at its close (the quorum's count); and,
+    # once its counts are final, what was decided: ``outcome`` and ``decided_by`` when
+    # it set a rule, ``winner`` and ``rounds`` for a ranked poll, ``means`` for a score.
+    max_score: int | None = None
+    quorum: int | None = None
+    threshold: str | None = None
+    threshold_base: str | None = None
+    present: int | None = None
+    decided: Json | None = None
 
     @property
     def sealed_ballots(self) -> bool:
@@ -293,16 +303,32 @@ class Poll:
             "live_results": self.live_results,
             "status": self.status,
             "item_id": self.item_id,
+            **self.procedure(),
         }
+
+    def procedure(self) -> Json:
+        """The rules 6 fields the poll set (none for a poll of older rules)."""
+        out: Json = {}
+        if self.max_score is not None:
+            out["max_score"] = self.max_score
+        if self.quorum is not None:
+            out["quorum"] = self.quorum
+        if self.threshold is not None:
+            out["threshold"] = self.threshold
+            out["threshold_base"] = self.threshold_base
+        return out
 
     def tally(self) -> Json:
         """The exact tally (sealed: once counted); see ``shown_tally`` for what is shown."""
-        return {
+        tally: Json = {
             "poll_id": self.poll_id,
             "counts": None if self.lost else list(self.counts),
             "voters": self.voters,
             "eligible": self.eligible,
         }
+        if self.decided is not None:
+            tally.update(self.decided)
+        return tally
 
     def shown_tally(self) -> Json:
         """The tally as the room may see it now: a secret poll's live counts are the

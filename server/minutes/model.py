@@ -9,6 +9,11 @@ and says nothing the room's public stream did not say:
 * A named (not secret) poll lists who chose what once it has closed: that is
   what makes it a named vote. While it is open, only what the room shows
   everyone: the counts if ``live_results``, else nothing but ``eligible``.
+* Ranked and score polls, quorum and thresholds (rules 6 rooms only, so older
+  exports rebuild unchanged): each poll adds the rules it set, the presence at
+  its close and, once counted, what it decided (``_procedure``): the outcome
+  and its numbers, a ranked poll's rounds and winner, a score poll's means.
+  Only totals and rounds: a secret poll's rankings and scores stay sealed.
 * Held chat never appears; approved or pinned messages do, as the room saw
   them (a masked text stays masked). Removed messages do not.
 * Recordings (rooms under rules 5 only, so older exports rebuild unchanged):
@@ -288,6 +293,24 @@ def _poll(state: RoomState, poll: Poll) -> Json:
     if ROLL_CALL_FOR_NAMED_POLLS and not poll.secret and poll.status == "closed":
         out["roll_call"] = [{"participant_id": pid, "name": state.participants[pid].name,
                              "choices": list(ballot)} for pid, ballot in poll.ballots.items()]
+    if state.rules.procedure:
+        out.update(_procedure(poll))
+    return out
+
+
+PROCEDURE_KEYS = ("max_score", "quorum", "threshold", "threshold_base")
+DECIDED_KEYS = ("outcome", "decided_by", "winner", "rounds", "means")
+
+
+def _procedure(poll: Poll) -> Json:
+    """Rules 6: the rules a poll set, the presence at its close, and what it decided
+    (each key present, null when it does not apply; a roll call of a ranked poll
+    lists each ranking in order, of a score poll each option's score)."""
+    rules = poll.procedure()
+    decided = poll.decided or {}
+    out: Json = {key: rules.get(key) for key in PROCEDURE_KEYS}
+    out["present"] = poll.present
+    out.update({key: decided.get(key) for key in DECIDED_KEYS})
     return out
 
 

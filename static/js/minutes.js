@@ -3,6 +3,7 @@
 // is rendered defensively: every part is optional and unknown fields are
 // ignored, so a richer model shows more without breaking this page.
 
+import { ballotText, countLabel, renderDecision } from "./ballot.js";
 import { $, h, setText, show } from "./dom.js";
 import { fileName, saveResponse } from "./download.js";
 import { initI18n, lang, onLangChange, t } from "./i18n.js";
@@ -217,15 +218,18 @@ function pollList(list) {
     if (counts.length) {
       li.append(h("table", {},
         h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("min.option")), h("th", { scope: "col" }, t("min.votes")))),
-        h("tbody", {}, ...counts.map((c, i) => h("tr", {}, h("td", {}, optionText(p, i)), h("td", {}, t("poll.count", { n: c, pct: total ? Math.round((c / total) * 100) : 0 })))))));
+        h("tbody", {}, ...counts.map((c, i) => h("tr", {}, h("td", {}, optionText(p, i)), h("td", {}, countLabel(p, c, total ? Math.round((c / total) * 100) : 0)))))));
     }
     const voters = p.voters ?? (p.result && p.result.voters);
     const eligible = p.eligible ?? (p.result && p.result.eligible);
     if (voters !== undefined && voters !== null) li.append(h("p", { class: "hint" }, t("poll.turnout", { voters, eligible: eligible ?? "?" })));
+    const decision = h("div", { class: "poll-decision" });
+    renderDecision(decision, p); // rules 6: outcome, winner and rounds, means (ballot.js)
+    li.append(decision);
     const roll = arr(p.roll_call);
     if (roll.length) {
       li.append(h("details", {}, h("summary", {}, t("min.roll_call")),
-        h("ul", { class: "plain" }, ...roll.map((b) => h("li", {}, `${str(b.name)}：${arr(b.choices).map((c) => optionText(p, c)).join("、")}`)))));
+        h("ul", { class: "plain" }, ...roll.map((b) => h("li", {}, `${str(b.name)}：${ballotText(p, arr(b.choices))}`)))));
     }
     return li;
   }));

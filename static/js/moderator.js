@@ -2,6 +2,7 @@
 // tokens: sections carry data-roles and show only to those roles). The token
 // comes from the URL fragment (#token=...), which never reaches a server log.
 
+import { ballotText, isOrdered, orderedBallot, presenceText } from "./ballot.js";
 import { RoomClient, savedRoom, saveRoom } from "./client.js";
 import { $, $$, h, reconcile, setText, show } from "./dom.js";
 import { applyStatic, initI18n, lang, onLangChange, roomDefault, t } from "./i18n.js";
@@ -294,7 +295,10 @@ function wire() {
     show($("#poll-max-row"), kind.value === "multi");
   };
   kind.addEventListener("change", syncKind);
+  kind.addEventListener("change", syncRules);
+  $("#poll-threshold").addEventListener("change", syncRules);
   syncKind();
+  syncRules();
   // A named poll publishes who chose what: say so where the choice is made.
   const syncSecret = () => show($("#poll-named-note"), !$("#poll-secret").checked);
   $("#poll-secret").addEventListener("change", syncSecret);
@@ -315,6 +319,7 @@ function wire() {
       }
     }
     if (kind.value === "multi") args.max_choices = Math.max(1, Number($("#poll-max").value) || 1);
+    Object.assign(args, pollRuleArgs(kind.value));
     await send("poll.open", args);
     $("#poll-question").value = "";
     $("#poll-options").value = "";
@@ -610,6 +615,7 @@ function renderConsole(state) {
 
   // Polls.
   show($("#polls-empty"), !state.polls.length);
+  if (role === "moderator") setText($("#poll-presence"), presenceText(state));
   renderPolls($("#poll-list"), state, (box, poll) => pollControls(box, poll, role));
 
   // Review queue and chat.
@@ -894,7 +900,7 @@ function pollControls(box, poll, role) {
       h("ul", { class: "plain" }, ...ballots.map(([pid, choices]) => {
         // A ballot cast for an attendee in the hall says who cast it (poll.ballot's `by`).
         const cast = by[pid] ? t("staff.cast_by", { name: nameOf(by[pid]) }) : "";
-        return h("li", {}, `${nameOf(pid)}：${(choices || []).map((i) => optionLabel(poll, i)).join("、")}${cast}`);
+        return h("li", {}, `${nameOf(pid)}：${ballotText(poll, choices)}${cast}`);
       })))
     : null;
   if (role !== "moderator") return box.replaceChildren();
@@ -1109,6 +1115,7 @@ function proxyBallot(box, poll) {
   }
   const id = `proxy-${poll.poll_id}`;
   const who = h("select", { id: `${id}-who` }, ...choosable.map((p) => h("option", { value: p.participant_id }, p.name)));
+  if (isOrdered(poll)) return box.replaceChildren(proxyOrdered(poll, who, seated), doneLine || "");
   const multi = poll.kind === "multi";
   const options = (poll.options || []).map((_, i) => h("label", { class: "check" },
     h("input", { type: multi ? "checkbox" : "radio", name: `${id}-choice`, value: String(i) }), ` ${optionLabel(poll, i)}`));
@@ -1144,4 +1151,48 @@ function renderSettings(state) {
   $("#set-invite").value = s.invite_mode || "open";
   $("#set-lang").value = s.lang || "zh";
   $("#set-revote").checked = Boolean(s.revote);
+}
+
+// ---- issue 16, part 3: ranked and score polls, quorum and thresholds (ballot.js) ----
+
+/** The form's rows for the kind: a score poll's top score; no threshold for multi or score. */
+function syncRules() {
+  const k = $("#poll-kind").value;
+  show($("#poll-score-row"), k === "score");
+  const noThreshold = k === "multi" || k === "score";
+  $("#poll-threshold").disabled = noThreshold;
+  if (noThreshold) $("#poll-threshold").value = "";
+  show($("#poll-threshold-note"), noThreshold);
+  $("#poll-threshold-base").disabled = noThreshold || !$("#poll-threshold").value;
+}
+
+/** poll.open's rules 6 arguments from the form (only those set). */
+function pollRuleArgs(k) {
+  const args = {};
+  if (k === "score") args.max_score = Math.min(10, Math.max(1, Number($("#poll-max-score").value) || 5));
+  const quorum = Number($("#poll-quorum").value);
+  if (Number.isInteger(quorum) && quorum >= 1) args.quorum = quorum;
+  const threshold = $("#poll-threshold").value;
+  if (threshold && k !== "multi" && k !== "score") {
+    args.threshold = threshold;
+    args.threshold_base = $("#poll-threshold-base").value;
+  }
+  return args;
+}
+
+/** A clerk's ranked or score ballot for an attendee in the hall (the resident's form). */
+function proxyOrdered(poll, who, seated) {
+  return orderedBallot(poll, {
+    header: [h("label", { for: who.id }, t("staff.proxy_who")), who,
+      h("p", { class: "hint" }, poll.secret ? t("staff.proxy_secret") : t("staff.proxy_named"))],
+    send: (args, button) => act(button, t("staff.proxy_vote"), async () => {
+      const pid = who.value;
+      const name = (seated.find((p) => p.participant_id === pid) || {}).name || "";
+      await send("poll.vote", { poll_id: poll.poll_id, ...args, on_behalf_of: pid });
+      if (!proxyBallots.has(poll.poll_id)) proxyBallots.set(poll.poll_id, new Map());
+      proxyBallots.get(poll.poll_id).set(pid, name);
+      notify(t("staff.proxy_ok", { name }), { kind: "ok" });
+      render();
+    }),
+  });
 }

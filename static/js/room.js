@@ -4,6 +4,7 @@
 // with `since` instead of starting over.
 
 import { setBanner } from "./banner.js";
+import { ballotText, isOrdered, orderedBallot } from "./ballot.js";
 import { RoomClient, savedRoom, saveRoom } from "./client.js";
 import { $, $$, h, setText, show } from "./dom.js";
 import { applyStatic, initI18n, lang, onLangChange, roomDefault, t } from "./i18n.js";
@@ -439,11 +440,24 @@ function pollControls(box, poll, state) {
   const votedText = voted
     ? ballot === true
       ? t("poll.voted_secret")
-      : t("poll.voted", { choice: (Array.isArray(ballot) ? ballot : []).map((i) => optionLabel(poll, i)).join("、") })
+      : t("poll.voted", { choice: ballotText(poll, ballot) })
     : "";
   const kind = h("p", { class: `ballot-kind ${poll.secret ? "ballot-secret" : "ballot-named"}` },
     poll.secret ? t("poll.ballot_secret") : t("poll.ballot_named"));
   if (mode === "voted") return box.replaceChildren(kind, h("p", { class: "voted" }, votedText));
+  if (isOrdered(poll)) {
+    // Ranked and score ballots (ballot.js): the same card, the same send.
+    return box.replaceChildren(orderedBallot(poll, {
+      initial: Array.isArray(ballot) ? ballot : null, header: [kind], voted,
+      footer: voted ? [h("p", { class: "voted" }, votedText)] : [],
+      send: (args, button) => act(button, t("poll.vote"), async () => {
+        await client.send("poll.vote", { poll_id: poll.poll_id, ...args });
+        client.state.you.ballots[poll.poll_id] = poll.secret ? true : args.choices || args.scores;
+        client.flush();
+        render();
+      }),
+    }));
+  }
   const multi = poll.kind === "multi";
   const name = `poll-${poll.poll_id}`;
   const legendId = `${name}-legend`;

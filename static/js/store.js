@@ -136,7 +136,7 @@ export function applyEvent(state, ev) {
     case "poll.ballot": {
       // Moderators only, never for a secret poll: who chose what while it is open.
       const poll = state.polls.find((p) => p.poll_id === d.poll_id);
-      if (poll) poll.ballots = { ...(poll.ballots || {}), [d.participant_id]: d.choices };
+      if (poll) poll.ballots = { ...(poll.ballots || {}), [d.participant_id]: d.choices ?? d.scores };
       break;
     }
     case "poll.closed":

@@ -1,5 +1,6 @@
 // Rendering pieces shared by the resident page and the moderator console.
 
+import { countLabel, renderDecision, rulesMeta } from "./ballot.js";
 import { $, h, reconcile, setText, show } from "./dom.js";
 import { lang, t } from "./i18n.js";
 import { clock, STANCES, timeOfDay } from "./util.js";
@@ -164,12 +165,14 @@ export function renderPolls(list, state, controls) {
         h("h3", { class: "poll-q" }),
         h("p", { class: "poll-meta" }),
         h("div", { class: "poll-controls" }),
-        h("div", { class: "poll-results" })),
+        h("div", { class: "poll-results" }),
+        h("div", { class: "poll-decision" })),
     (li, p) => {
       setText($(".poll-q", li), p.question);
       setText($(".poll-meta", li), pollMeta(p));
       controls($(".poll-controls", li), p);
       renderResults($(".poll-results", li), p);
+      renderDecision($(".poll-decision", li), p);
     },
   );
 }
@@ -182,8 +185,9 @@ export function optionLabel(poll, i) {
 function pollMeta(p) {
   const parts = [t(`poll.status.${p.status}`)];
   if (p.kind === "multi") parts.push(t("poll.kind.multi", { n: p.max_choices || (p.options || []).length }));
-  else parts.push(t(`poll.kind.${p.kind || "single"}`));
+  else parts.push(t(`poll.kind.${p.kind || "single"}`, { n: p.max_score }));
   if (p.secret) parts.push(t("poll.secret"));
+  parts.push(...rulesMeta(p));
   return parts.join(" · ");
 }
 
@@ -211,7 +215,7 @@ function renderResults(box, p) {
     (li, r) => {
       setText($(".res-label", li), optionLabel(p, r.i));
       $(".bar-fill", li).style.width = `${total ? Math.round((r.c / total) * 100) : 0}%`;
-      setText($(".res-count", li), t("poll.count", { n: r.c, pct: total ? Math.round((r.c / total) * 100) : 0 }));
+      setText($(".res-count", li), countLabel(p, r.c, total ? Math.round((r.c / total) * 100) : 0));
     });
   const turnout = p.voters !== null && p.voters !== undefined ? t("poll.turnout", { voters: p.voters, eligible: p.eligible ?? "?" }) : "";
   setText($(".poll-turnout", box), turnout);

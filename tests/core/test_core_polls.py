@@ -36,7 +36,7 @@ def test_poll_open_rejects_bad_shapes(room: Room) -> None:
               options=["一", "一"])
     room.fail(room.mod, "poll.open", "bad_command", question="q", kind="multi",
               options=["一", "二"], max_choices=3)
-    room.fail(room.mod, "poll.open", "bad_command", question="q", kind="ranked",
+    room.fail(room.mod, "poll.open", "bad_command", question="q", kind="approval",
               options=["一", "二"])
     room.fail(room.mod, "poll.open", "too_large", question="问" * 301, kind="yes_no_abstain")
 

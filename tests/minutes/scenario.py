@@ -12,6 +12,27 @@ from .script import Script
 
 NASTY = "我支持加装电梯。<script>alert('x')</script> | **不要** # 标题\n- 第二行 [链接](http://evil.example/) & 完"
 
+def procedure_polls(s: Script) -> None:
+    """Rules 6: a named ranked poll that carries after a transfer, and a secret score
+    poll short of its quorum (five residents are present: four online, one in the hall)."""
+    ranked = s.do("王主任", "poll.open", question="电梯选哪种型号？", kind="ranked",
+                  options=["甲型", "乙型", "丙型"], quorum=4, threshold="simple")["poll_id"]
+    for name, ranking in (("张三", [0, 1]), ("李四", [1]), ("王五", [2, 1]), ("赵六", [0])):
+        s.wait(5)
+        s.do(name, "poll.vote", poll_id=ranked, choices=ranking)
+    s.do("李记录", "poll.vote", poll_id=ranked, choices=[1, 0], on_behalf_of=s.ids["孙大爷"])
+    s.wait(10)
+    s.do("王主任", "poll.close", poll_id=ranked)
+    scored = s.do("王主任", "poll.open", question="请为各项配套打分", kind="score",
+                  options=["无障碍坡道", "楼道照明"], max_score=5, quorum=6,
+                  secret=True)["poll_id"]
+    for name, scores in (("张三", [5, 3]), ("李四", [2, 4]), ("赵六", [4, 4])):
+        s.wait(5)
+        s.do(name, "poll.vote", poll_id=scored, scores=scores)
+    s.wait(10)
+    s.do("王主任", "poll.close", poll_id=scored)
+
+
 # Who chose what in the secret poll (option indexes of 赞成/反对/弃权).
 SECRET_CHOICES = {"张三": 0, "李四": 1, "王五": 0, "赵六": 2, "孙大爷": 0}
 
@@ -122,6 +143,7 @@ def deliberation(*, secret_choices: Mapping[str, int] = SECRET_CHOICES,
     s.wait(20)
     s.do("王主任", "poll.close", poll_id=named)
     s.do("王主任", "decision.record", text="按楼层系数分摊费用。", poll_id=named)
+    procedure_polls(s)
     s.do("王主任", "action.add", title="委托设计单位出具加装方案", owner="街道城建科",
          due="2025-12-31")
     s.do("王主任", "action.add", title="逐户征求书面意见", owner="李记录", due="2025-12-10")

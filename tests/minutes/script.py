@@ -18,6 +18,7 @@ from yishi import ballots
 from yishi.core import commands
 from yishi.core.reducer import apply, new_room
 from yishi.core.state import RULES_VERSION
+from yishi.core.tally import count
 from yishi.core.types import Entry, Json, Outcome
 
 SCRIPT_KEY = bytes(range(32))
@@ -27,15 +28,16 @@ def _nonce(room_id: str, poll_id: str, voter: str) -> bytes:
     return hashlib.sha256(f"{room_id}/{poll_id}/{voter}".encode()).digest()[:12]
 
 
-def _seal(room_id: str, poll_id: str, voter: str, choices: list[int]) -> str:
-    bits = sum(1 << c for c in choices).to_bytes(ballots.PLAIN_BYTES, "big")
+def _seal(room_id: str, poll_id: str, voter: str, choices: list[int], kind: str) -> str:
+    bits = ballots._plain(kind, tuple(choices))
     nonce = _nonce(room_id, poll_id, voter)
     box = AESGCM(SCRIPT_KEY).encrypt(nonce, bits, ballots._aad(room_id, poll_id, voter))
     return base64.b64encode(nonce + box).decode()
 
 
-def _unseal(room_id: str, poll_id: str, voter: str, sealed: str) -> list[int]:
-    return ballots.unseal(SCRIPT_KEY, sealed, room_id=room_id, poll_id=poll_id, voter=voter)
+def _unseal(room_id: str, poll_id: str, voter: str, sealed: str, kind: str) -> list[int]:
+    return ballots.unseal(SCRIPT_KEY, sealed, room_id=room_id, poll_id=poll_id, voter=voter,
+                          kind=kind)
 
 # 2025-11-26 19:00:00 in UTC+08:00: an evening session.
 T0 = 1_764_154_800_000
@@ -73,7 +75,8 @@ class Script:
             extra["ballot_key"] = "script-key"
         if cmd == "poll.vote" and sealed is not None and sealed.sealed_ballots:
             voter = args.get("on_behalf_of") or self.ids[who]
-            extra["sealed"] = _seal(self.room_id, sealed.poll_id, voter, checked.pop("choices"))
+            ballot = checked.pop("scores" if sealed.kind == "score" else "choices")
+            extra["sealed"] = _seal(self.room_id, sealed.poll_id, voter, ballot, sealed.kind)
         outcome = self.append(cmd, self.ids[who], **checked, **extra)
         assert outcome.ok, (who, cmd, args, outcome.error and outcome.error.message)
         for poll in self.state.polls.values():
@@ -83,9 +86,9 @@ class Script:
 
     def _count(self, poll_id: str) -> None:
         poll = self.state.polls[poll_id]
-        choices = sorted(_unseal(self.room_id, poll_id, voter, sealed)
+        choices = sorted(_unseal(self.room_id, poll_id, voter, sealed, poll.kind)
                          for voter, sealed in poll.sealed.items())
-        counts = [sum(c in ballot for ballot in choices) for c in range(len(poll.options))]
+        counts = count(poll.kind, len(poll.options), choices)
         self.system("poll.count", poll_id=poll_id, counts=counts, voters=poll.voters,
                     eligible=poll.eligible, choices=choices)
 

@@ -24,8 +24,8 @@ from .docxtext import docx_text
 from .scenario import deliberation
 from .script import Script
 
-APPROVED = {"zh": "经 王主任（主持人） 和 李记录（记录员） 于 2025-11-26 19:16 批准",
-            "en": "Approved by 王主任 (moderator) and 李记录 (clerk) on 2025-11-26 19:16"}
+APPROVED = {"zh": "经 王主任（主持人） 和 李记录（记录员） 于 2025-11-26 19:17 批准",
+            "en": "Approved by 王主任 (moderator) and 李记录 (clerk) on 2025-11-26 19:17"}
 AFTER = {"zh": "批准之后", "en": "After approval"}
 
 

@@ -33,7 +33,7 @@ def test_header_people_and_status(model: dict[str, object]) -> None:
     assert model["duration_ms"] == model["ended_at"] - model["started_at"]  # type: ignore[operator]
     assert model["people"] == {"moderators": ["王主任"], "clerks": ["李记录"],
                                "offices": ["街道城建科"]}
-    assert model["integrity"]["entries"] == 68  # type: ignore[index]  (a count after a close)
+    assert model["integrity"]["entries"] == 81  # type: ignore[index]  (a count after a close)
 
 
 def test_attendance(model: dict[str, object]) -> None:
@@ -90,7 +90,7 @@ def test_balance_rule(times: dict[str, list[int]], held: bool | None, ratio: flo
 
 
 def test_polls_decisions_actions_notes_chat(model: dict[str, object]) -> None:
-    secret, named = (p for item in model["agenda"] for p in item["polls"])  # type: ignore[attr-defined]
+    secret, named, *_ = (p for item in model["agenda"] for p in item["polls"])  # type: ignore[attr-defined]
     assert secret["counts"] == [3, 1, 1] and secret["voters"] == 5 and secret["eligible"] == 5
     assert secret["turnout"] == 1.0 and secret["roll_call"] is None
     assert named["counts"] == [2, 1] and named["turnout"] == 0.6

@@ -121,7 +121,7 @@ async def test_unknown_command_and_wrong_arg_types_are_bad_command(room: Room) -
     await mod.fail("settings.update", "bad_command", turn_seconds=3601)
     await mod.fail("settings.update", "bad_command", policy="random")
     await mod.fail("poll.open", "bad_command", question="?", options="ab", kind="single")
-    await mod.fail("poll.open", "bad_command", question="?", options=["a", "b"], kind="ranked")
+    await mod.fail("poll.open", "bad_command", question="?", options=["a", "b"], kind="approval")
     await mod.fail("action.add", "bad_command", title="t", owner="o", due="next week")
     await mod.fail("turn.grant", "bad_command", participant_id=7)
     await mod.fail("session.begin", "bad_command")

@@ -19,7 +19,8 @@ before 3), a clerk raising a hand and posting for an attendee in the hall
 personal codes bound to devices and reset, settings frozen under an open poll,
 and sealed secret ballots with their released batches and counts; from 5, the
 setting ``record_audio`` (in every settings event) switched on during a turn and
-before one, recordings published and erased; from 6, the setting ``cue_seconds``.
+before one, recordings published and erased; from 6, the setting ``cue_seconds``,
+ranked and score polls with quorum and thresholds (named and sealed).
 """
 
 from __future__ import annotations
@@ -102,6 +103,7 @@ def session(version: int) -> list[dict[str, Any]]:
         recordings(add, a, b)
     if version >= 6:
         add("settings.update", "u1", cue_seconds=[60, 15, 5])
+        procedure_polls(add, log, a, b, c, d, hall)
     add("agenda.goto", "u1", index=1)
     add("hand.raise", d, stance="oppose")
     add("hand.lower", d, ms=50)
@@ -155,6 +157,34 @@ def secret_ballots(add: Any, log: list[dict[str, Any]], a: str, b: str, c: str, 
     add("poll.count", poll_id=poll, counts=[3, 2, 0], voters=5, eligible=6,
         choices=[[0], [1], [1], [0], [0]])
     add("settings.update", "u1", revote=True)
+
+
+def procedure_polls(add: Any, log: list[dict[str, Any]], a: str, b: str, c: str, d: str,
+                    hall: str) -> None:
+    """Rules 6: a named ranked poll with a quorum and a threshold (a transfer, then a
+    winner short of 2/3), refusals, and a secret score poll short of its quorum."""
+    add("poll.open", "u1", question="电梯选哪种型号？", kind="ranked", options=["甲型", "乙型", "丙型"],
+        quorum=3, threshold="2/3", live_results=True)
+    ranked = f"p{len(log)}"
+    add("poll.vote", a, poll_id=ranked, choices=[0, 1], salt="ra")
+    add("poll.vote", b, poll_id=ranked, choices=[1], salt="rb")
+    add("poll.vote", c, poll_id=ranked, choices=[2, 1], salt="rc")
+    add("poll.vote", d, poll_id=ranked, choices=[1, 1], salt="rd")  # refused: twice
+    add("poll.vote", d, poll_id=ranked, scores=[1, 1, 1], salt="rd")  # refused: not a score
+    add("poll.vote", "u3", poll_id=ranked, choices=[0], on_behalf_of=hall, salt="rh")
+    add("tick", ms=600)
+    add("poll.close", "u1", poll_id=ranked)
+    add("poll.open", "u1", question="配套打分", kind="score", options=["坡道", "照明"], max_score=5,
+        threshold="simple")  # refused: a score poll takes no threshold
+    add("poll.open", "u1", question="配套打分", kind="score", options=["坡道", "照明"], max_score=5,
+        quorum=20, secret=True, live_results=True, ballot_key="key-c")
+    scored = f"p{len(log)}"
+    for voter in (a, b, c):
+        add("poll.vote", voter, poll_id=scored, sealed=f"seal-{voter}-score")
+    add("poll.release", poll_id=scored, cast=3, counts=[9, 5], voters=3)
+    add("poll.close", "u1", poll_id=scored)
+    add("poll.count", poll_id=scored, counts=[9, 5], voters=3, eligible=6,
+        choices=[[4, 1], [3, 2], [2, 2]])
 
 
 def recordings(add: Any, a: str, b: str) -> None:
