@@ -1,5 +1,6 @@
 // Rendering pieces shared by the resident page and the moderator console.
 
+import { markCue } from "./cues.js";
 import { $, h, reconcile, setText, show } from "./dom.js";
 import { lang, t } from "./i18n.js";
 import { clock, STANCES, timeOfDay } from "./util.js";
@@ -146,9 +147,11 @@ export function renderFloor(root, state, client) {
 
 export function tickTimer(el, turn, client) {
   if (!el || !turn) return;
-  const left = turn.ends_at - client.now();
+  const now = client.now();
+  const left = turn.ends_at - now;
   setText(el, clock(left));
-  el.classList.toggle("timer-low", left <= 15000);
+  // The room's time cues (cues.js): amber after the first, red and pulsing after the last.
+  markCue(el, turn, now, client.state);
   el.setAttribute("aria-label", t("floor.left", { time: clock(left) }));
 }
 
