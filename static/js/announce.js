@@ -5,9 +5,11 @@
 // * Two live regions: a polite one for everything, and an assertive one for
 //   "it's your turn" alone (WAI-ARIA: assertive interrupts, so it is kept for
 //   what needs her now).
-// * Short words, one sentence each; what is said in the same moment (a turn
-//   starts and her place moves up) is said together, as one announcement,
-//   so that the second does not silence the first.
+// * Short words, one sentence each. Each announcement is a new line added to
+//   its region (aria-relevant="additions", not atomic), so what is said in the
+//   same moment (a turn starts and her place moves up) is read in turn and the
+//   second does not silence the first; the oldest lines go (removals are not
+//   read).
 // * Nothing is said twice unless it changed: each subject (the turn, her place,
 //   each poll) remembers what was last said of it. A reconnect that brings the
 //   same state says nothing.
@@ -17,15 +19,19 @@
 import { t } from "./i18n.js";
 import { placeOf } from "./queue_view.js";
 
-const SAY_AFTER_MS = 60; // an emptied region, refilled a moment later, is read again
+const KEEP_LINES = 3; // the lines a region keeps (what the tests read, too)
 
 export class Announcer {
   /** polite, assertive: the live regions (assertive may be null: then polite). */
   constructor({ polite, assertive = null }) {
     this.polite = polite;
     this.assertive = assertive;
+    for (const region of [polite, assertive]) {
+      if (!region) continue;
+      region.setAttribute("aria-atomic", "false");
+      region.setAttribute("aria-relevant", "additions");
+    }
     this.last = new Map(); // subject -> what was last said of it
-    this.pending = new Map(); // region -> texts waiting for the next refill
     this.history = []; // everything said, for the tests: [{text, assertive}]
   }
 
@@ -35,18 +41,10 @@ export class Announcer {
     if (!region || !text) return;
     this.history.push({ text, assertive: region === this.assertive && region !== this.polite });
     if (this.history.length > 50) this.history.shift();
-    const queued = this.pending.get(region);
-    if (queued) {
-      if (!queued.includes(text)) queued.push(text);
-      return;
-    }
-    this.pending.set(region, [text]);
-    region.textContent = "";
-    setTimeout(() => {
-      const texts = this.pending.get(region) || [];
-      this.pending.delete(region);
-      region.textContent = texts.join(" ");
-    }, SAY_AFTER_MS);
+    const line = document.createElement("p");
+    line.textContent = text;
+    region.append(line);
+    while (region.childElementCount > KEEP_LINES) region.firstElementChild.remove();
   }
 
   /**

@@ -44,7 +44,7 @@ export function cueStage(turn, now, cues) {
 export function markCue(el, turn, now, state) {
   if (!el) return "";
   const { stage } = cueStage(turn, now, cueTimes(state));
-  if ((el.dataset.cue || "") !== stage) el.dataset.cue = stage;
+  if (el.dataset.cue !== stage) el.dataset.cue = stage;
   return stage;
 }
 
