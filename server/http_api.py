@@ -339,9 +339,14 @@ async def room_qr(request: Request) -> Response:
     is a hall screen (``create_screen``) that shows it on the wall."""
     services = services_of(request)
     host = await room_host(request)
-    claims = moderator_claims(request, host, frozenset({Role.MODERATOR, Role.OBSERVER}))
-    if claims.role is Role.OBSERVER and claims.participant_id in host.state.personal_codes.values():
-        raise fail(ErrorCode.FORBIDDEN, "moderators and hall screens only")
+    refused = fail(ErrorCode.FORBIDDEN, "moderators and hall screens only")
+    try:
+        claims = moderator_claims(request, host, frozenset({Role.MODERATOR, Role.OBSERVER}))
+    except CommandError as error:
+        raise refused if error.code is ErrorCode.FORBIDDEN else error from None
+    if (claims.role is Role.OBSERVER
+            and claims.participant_id in host.state.personal_codes.values()):
+        raise refused
     url = room_links(services, host.room_id, host.state.invite_code)["invite_url"]
     return Response(qr_svg(url), media_type="image/svg+xml",
                     headers={"cache-control": "private, no-store"})

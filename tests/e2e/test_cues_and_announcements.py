@@ -14,14 +14,25 @@ never on the clock.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from conftest import Pages, Server
 from helpers import expect_connected, fill_join, moderator
 from playwright.sync_api import Page, expect
 from test_hall_screen import mint_screen
-from test_resident_page import LONG_WAIT_MS, People, people  # noqa: F401 (a fixture)
+from test_resident_page import LONG_WAIT_MS, People
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def crowd() -> Iterator[list[People]]:
+    """The moderators' and neighbours' sockets of one test, closed at its end."""
+    made: list[People] = []
+    yield made
+    for p in made:
+        p.close()
 
 # Counts the oscillators started on the page (the chime's tones).
 COUNT_OSCILLATORS = """
@@ -53,10 +64,10 @@ def starts(page: Page) -> int:
 
 
 def test_cues_change_every_countdown_and_chime_where_they_should(
-        server: Server, pages: Pages, people: list[People]) -> None:
+        server: Server, pages: Pages, crowd: list[People]) -> None:
     room = server.create_room(title="加装电梯议事会", settings={"turn_seconds": 10})
     folk = People(room)
-    people.append(folk)
+    crowd.append(folk)
     wire = folk.moderator()
 
     # The moderator sets the cues in the console's settings.
@@ -114,10 +125,10 @@ def test_cues_change_every_countdown_and_chime_where_they_should(
     assert starts(speaker) == 3 and starts(screen) == 3, (starts(speaker), starts(screen))
 
 
-def test_live_regions_say_what_matters(server: Server, pages: Pages, people: list[People]) -> None:
+def test_live_regions_say_what_matters(server: Server, pages: Pages, crowd: list[People]) -> None:
     room = server.create_room(title="加装电梯议事会", settings={"turn_seconds": 600})
     folk = People(room)
-    people.append(folk)
+    crowd.append(folk)
     wire = folk.moderator()
     wang = folk.neighbour("王阿姨")
     page = pages.open(room.invite_url)
