@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Pages, Room, Server
+from conftest import Pages, Room, Server, axe_violations
 from helpers import expect_connected, moderator
 from playwright.sync_api import Page, ViewportSize, expect
 from test_resident_page import WIRE_TIMEOUT_S, People, Wire
@@ -129,6 +129,9 @@ def test_the_hall_screen_reads_from_the_back_of_the_room(
         path = shots / f"hall-screen-{w}x{h}.png"
         page.screenshot(path=str(path))
         print(f"hall screen screenshot: {path}")
+        violations = axe_violations(page)
+        assert not violations, json.dumps(violations, ensure_ascii=False, indent=1)
+        assert page.evaluate("window.yishiScreen.wake") in ("held", "refused", "unavailable")
         # Nothing scrolls: the document is exactly the viewport...
         scroll = page.evaluate("""() => [document.documentElement.scrollWidth,
             document.documentElement.scrollHeight, innerWidth, innerHeight]""")
