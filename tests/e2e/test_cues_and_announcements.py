@@ -65,7 +65,7 @@ def starts(page: Page) -> int:
 
 def test_cues_change_every_countdown_and_chime_where_they_should(
         server: Server, pages: Pages, crowd: list[People]) -> None:
-    room = server.create_room(title="加装电梯议事会", settings={"turn_seconds": 10})
+    room = server.create_room(title="加装电梯议事会", settings={"turn_seconds": 16})
     folk = People(room)
     crowd.append(folk)
     wire = folk.moderator()
@@ -75,9 +75,9 @@ def test_cues_change_every_countdown_and_chime_where_they_should(
     expect_connected(mod)
     cues = mod.get_by_label("倒计时提醒（剩余多少秒时提醒，最多 3 个）")
     expect(cues).to_have_value("30，10")
-    cues.fill("3, 7")
+    cues.fill("4, 10")
     mod.locator("#settings-form").get_by_role("button", name="保存").click()
-    mod.wait_for_function("JSON.stringify(window.yishiClient.state.room.settings.cue_seconds) === '[7,3]'")
+    mod.wait_for_function("JSON.stringify(window.yishiClient.state.room.settings.cue_seconds) === '[10,4]'")
 
     speaker = counted(pages, room.invite_url)
     fill_join(speaker, "钱阿姨")
@@ -99,12 +99,12 @@ def test_cues_change_every_countdown_and_chime_where_they_should(
     # The first cue: amber, one tone; the last: red and pulsing, two more.
     for timer in timers:
         expect(timer).to_have_attribute("data-cue", "warn", timeout=LONG_WAIT_MS)
-    expect(speaker.locator("#time-warning")).to_contain_text("还剩 7 秒")
+    expect(speaker.locator("#time-warning")).to_contain_text("还剩 10 秒")
     colour = screen.evaluate("getComputedStyle(document.querySelector('#s-timer')).color")
     assert colour == "rgb(255, 197, 61)", colour
     for timer in timers:
         expect(timer).to_have_attribute("data-cue", "last", timeout=LONG_WAIT_MS)
-    expect(speaker.locator("#time-warning")).to_contain_text("还剩 3 秒")
+    expect(speaker.locator("#time-warning")).to_contain_text("还剩 4 秒")
     assert screen.evaluate("getComputedStyle(document.querySelector('#s-timer')).animationName") == "s-pulse"
     for page in (speaker, screen):
         page.wait_for_function("window.__oscStarts === 3")
