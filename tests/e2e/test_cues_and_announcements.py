@@ -15,6 +15,7 @@ never on the clock.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from conftest import Pages, Server
@@ -64,7 +65,7 @@ def starts(page: Page) -> int:
 
 
 def test_cues_change_every_countdown_and_chime_where_they_should(
-        server: Server, pages: Pages, crowd: list[People]) -> None:
+        server: Server, pages: Pages, crowd: list[People], tmp_path: Path) -> None:
     room = server.create_room(title="加装电梯议事会", settings={"turn_seconds": 16})
     folk = People(room)
     crowd.append(folk)
@@ -106,6 +107,9 @@ def test_cues_change_every_countdown_and_chime_where_they_should(
         expect(timer).to_have_attribute("data-cue", "last", timeout=LONG_WAIT_MS)
     expect(speaker.locator("#time-warning")).to_contain_text("还剩 4 秒")
     assert screen.evaluate("getComputedStyle(document.querySelector('#s-timer')).animationName") == "s-pulse"
+    shot = tmp_path / "hall-screen-cue-last-1280x900.png"
+    screen.screenshot(path=str(shot))
+    print(f"hall screen at its last cue: {shot}")
     for page in (speaker, screen):
         page.wait_for_function("window.__oscStarts === 3")
     assert starts(mod) == 0  # the console shows the cue and stays quiet
