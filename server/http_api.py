@@ -293,6 +293,31 @@ async def add_staff(request: Request) -> Response:
                                               result["token_version"])})
 
 
+# The hall screen's name in the room's people list, in the room's language.
+SCREEN_NAMES = {"zh": "会场大屏", "en": "Hall screen"}
+
+
+@api
+async def create_screen(request: Request) -> Response:
+    """A hall screen's link (docs/protocol.md, "The hall screen"): a new observer
+    added by a moderator, whose token can watch and listen but not raise a hand,
+    vote, chat or speak, and who never counts as eligible. The token travels after
+    ``#`` so that it never reaches a server log; revoke it like anyone's
+    (``DELETE /api/rooms/{id}/tokens/{participant_id}``)."""
+    services = services_of(request)
+    host = await room_host(request)
+    claims = moderator_claims(request, host)
+    name = SCREEN_NAMES.get(host.state.settings["lang"], SCREEN_NAMES["zh"])
+    result = await _submit(request, host, "participant.join", actor=claims.participant_id,
+                           args={"name": name, "role": "observer"})
+    pid = result["participant_id"]
+    token = issue_token(services, host.room_id, pid, Role.OBSERVER, result["token_version"])
+    return JSONResponse({
+        "participant_id": pid, "token": token,
+        "url": f"{services.config.public_url}/r/{host.room_id}/screen#token={token}",
+    }, status_code=201)
+
+
 @api
 async def revoke_tokens(request: Request) -> Response:
     host = await room_host(request)
@@ -310,10 +335,19 @@ async def room_summary(request: Request) -> Response:
 
 @api
 async def room_qr(request: Request) -> Response:
-    """The invite link as a QR code: the moderator's, since it lets anyone in."""
+    """The invite link as a QR code: the moderator's, since it lets anyone in; and an
+    observer's who came without a personal code, who knows the room's code already or
+    is a hall screen (``create_screen``) that shows it on the wall."""
     services = services_of(request)
     host = await room_host(request)
-    moderator_claims(request, host)
+    refused = fail(ErrorCode.FORBIDDEN, "moderators and hall screens only")
+    try:
+        claims = moderator_claims(request, host, frozenset({Role.MODERATOR, Role.OBSERVER}))
+    except CommandError as error:
+        raise refused if error.code is ErrorCode.FORBIDDEN else error from None
+    if (claims.role is Role.OBSERVER
+            and claims.participant_id in host.state.personal_codes.values()):
+        raise refused
     url = room_links(services, host.room_id, host.state.invite_code)["invite_url"]
     return Response(qr_svg(url), media_type="image/svg+xml",
                     headers={"cache-control": "private, no-store"})

@@ -60,14 +60,19 @@ def room_create(ctx: Context, args: a.RoomCreate) -> Json:
 
 
 def participant_join(ctx: Context, args: a.ParticipantJoin) -> Json:
-    """A resident or observer joins with an invite code; or a moderator adds staff."""
+    """A resident or observer joins with an invite code; or a moderator adds staff, or
+    an observer without a code (the hall screen's, ``POST /api/rooms/{id}/screen``).
+
+    No log before the hall screen holds an observer's join without a code: the join
+    endpoint refuses an empty code before appending, so this replays old logs alike.
+    """
     state = ctx.state
     role_name = args.role
     pid: str | None = None
-    if role_name in STAFF_ROLES:
+    if role_name in STAFF_ROLES or (role_name == "observer" and args.invite is None):
         if ctx.actor().role is not Role.MODERATOR:
             raise CommandError(ErrorCode.FORBIDDEN, "only a moderator adds staff")
-        role = STAFF_ROLES[role_name]
+        role = STAFF_ROLES.get(role_name, Role.OBSERVER)
     else:
         role = JOINABLE_ROLES[role_name]
         code = args.invite

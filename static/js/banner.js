@@ -1,8 +1,8 @@
 // Sheets over the resident page for what needs her now (a poll to answer, her
-// turn to speak): the words and one button that takes her there. The poll's
-// slot is a polite live region, so putting a sheet in is what a screen reader
-// announces (her turn is announced assertively by the page's announcer, once);
-// setting the same sheet again changes nothing, so nothing is said twice.
+// turn to speak): the words and one button that takes her there. A screen
+// reader hears of both from the page's announcer (announce.js: the poll
+// politely, her turn assertively, once each); setting the same sheet again
+// changes nothing.
 
 import { h } from "./dom.js";
 import { t } from "./i18n.js";

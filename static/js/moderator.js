@@ -3,6 +3,7 @@
 // comes from the URL fragment (#token=...), which never reaches a server log.
 
 import { ballotText, isOrdered, orderedBallot, presenceText } from "./ballot.js";
+import { Announcer, watchRoom } from "./announce.js";
 import { RoomClient, savedRoom, saveRoom } from "./client.js";
 import { $, $$, h, reconcile, setText, show } from "./dom.js";
 import { applyStatic, initI18n, lang, onLangChange, roomDefault, t } from "./i18n.js";
@@ -37,6 +38,8 @@ let roleShown = ""; // the role the page's title and brand were set for
 let record = null; // the draft minutes' statements and attendance (staff who joined late)
 const proxyBallots = new Map(); // poll_id -> names this console cast a ballot for
 const ballotBy = new Map(); // poll_id -> {participant_id: who cast it for them} (poll.ballot's `by`)
+// Issue 16: what a screen reader hears (announce.js), in the console's one polite region.
+const announcer = new Announcer({ polite: $("#announcer") });
 
 initI18n();
 onLangChange(() => render());
@@ -73,6 +76,8 @@ function main() {
   wire();
   voice = mountVoice(client, { mode: "console" });
   approval = mountApproval({ client, token, roomId, send: (cmd, args) => client.send(cmd, args) });
+  watchRoom(client, announcer);
+  wireHall();
   client.start();
   setInterval(tick, 250);
   loadQr();
@@ -391,6 +396,8 @@ function wire() {
       if ($(id).value !== s[key]) patch[key] = $(id).value;
     }
     if ($("#set-revote").checked !== Boolean(s.revote)) patch.revote = $("#set-revote").checked;
+    const cues = cuePatch(s);
+    if (cues) patch.cue_seconds = cues;
     if (!Object.keys(patch).length) return;
     await send("settings.update", patch);
     $("#settings-form").dataset.dirty = "";
@@ -497,11 +504,11 @@ async function exportMinutes(fmt) {
 }
 
 function onEvent(ev) {
-  const el = $("#announcer");
-  if (ev.type === "chat.held") el.textContent = t("mod.held_arrived", { name: ev.data.name || "" });
-  if (ev.type === "turn.ended" && ev.data.reason === "expired") el.textContent = t("mod.turn_expired");
+  const say = (text) => announcer.say(text);
+  if (ev.type === "chat.held") say(t("mod.held_arrived", { name: ev.data.name || "" }));
+  if (ev.type === "turn.ended" && ev.data.reason === "expired") say(t("mod.turn_expired"));
   if (ev.type === "session.ended") {
-    el.textContent = t("staff.after_title");
+    say(t("staff.after_title"));
     loadRecord();
   }
   if (ev.type === "poll.ballot" && ev.data.by) {
@@ -1151,6 +1158,76 @@ function renderSettings(state) {
   $("#set-invite").value = s.invite_mode || "open";
   $("#set-lang").value = s.lang || "zh";
   $("#set-revote").checked = Boolean(s.revote);
+  renderCueSetting(s);
+}
+
+// ---- issue 16: the hall screen's link and the time cues' setting --------------
+
+/**
+ * The hall screen's link (POST /api/rooms/{id}/screen: an observer's token, never
+ * the moderator's), made once and kept for this tab like the staff links.
+ */
+const screenKey = () => `yishi.screen:${roomId}:${fingerprint(token)}`;
+
+async function screenLink() {
+  try {
+    const kept = sessionStorage.getItem(screenKey());
+    if (kept) return kept;
+  } catch {
+    /* storage blocked: a new link each time */
+  }
+  const r = await api(`/api/rooms/${encodeURIComponent(roomId)}/screen`, { method: "POST", token, body: {} });
+  try {
+    sessionStorage.setItem(screenKey(), r.url);
+  } catch {
+    /* kept for this page only */
+  }
+  return r.url;
+}
+
+function wireHall() {
+  const open = $("#screen-open");
+  open.addEventListener("click", () => {
+    // Opened inside the click (popup blockers), pointed at the link once it is made.
+    const win = window.open("", "_blank");
+    act(open, t("hall.open"), async () => {
+      try {
+        const url = await screenLink();
+        if (win) {
+          win.opener = null;
+          win.location.href = url;
+        } else {
+          location.assign(url);
+        }
+      } catch (err) {
+        if (win) win.close();
+        throw err;
+      }
+    });
+  });
+  const copyBtn = $("#screen-copy");
+  copyBtn.addEventListener("click", () => act(copyBtn, t("hall.copy"), async () => copy(await screenLink(), copyBtn)));
+}
+
+/** The cues as the form shows them: "30, 10"; hidden in rooms whose rules predate them. */
+function renderCueSetting(s) {
+  const has = Array.isArray(s.cue_seconds);
+  show($("#set-cues-row"), has);
+  if (has) $("#set-cues").value = s.cue_seconds.join(lang() === "zh" ? "，" : ", ");
+}
+
+/** The form's cues if they changed (at most 3 whole seconds, 1..600): a list, or null. */
+function cuePatch(s) {
+  if (!Array.isArray(s.cue_seconds)) return null;
+  const raw = $("#set-cues").value.trim();
+  const parts = raw ? raw.split(/[\s,，、;；]+/).filter(Boolean) : [];
+  const seconds = parts.map(Number);
+  if (seconds.length > 3 || seconds.some((n) => !Number.isInteger(n) || n < 1 || n > 600) || new Set(seconds).size !== seconds.length) {
+    $("#set-cues").focus();
+    throw { code: "bad_command" };
+  }
+  seconds.sort((a, b) => b - a);
+  return seconds.join(",") === s.cue_seconds.join(",") ? null : seconds;
 }
 
 // ---- issue 16, part 3: ranked and score polls, quorum and thresholds (ballot.js) ----

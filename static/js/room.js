@@ -3,11 +3,13 @@
 // per room in localStorage, so a reload rejoins the same person and resumes
 // with `since` instead of starting over.
 
+import { Announcer, watchRoom } from "./announce.js";
 import { setBanner } from "./banner.js";
 import { ballotText, isOrdered, orderedBallot } from "./ballot.js";
 import { RoomClient, savedRoom, saveRoom } from "./client.js";
 import { $, $$, h, setText, show } from "./dom.js";
 import { applyStatic, initI18n, lang, onLangChange, roomDefault, t } from "./i18n.js";
+import { Chime, CueWatch, wireChimeToggle } from "./cues.js";
 import { Draft } from "./draft.js";
 import { mountFollowUp } from "./myrooms.js";
 import { aheadOf, placeIfMoved, placeOf, predictedNext } from "./queue_view.js";
@@ -31,9 +33,11 @@ const draft = new Draft(roomId);
 // is never shown for long over a dead network (docs/protocol.md: ping).
 const PING_EVERY_MS = 10000;
 const PING_TIMEOUT_MS = 5000;
-// Warnings before her time runs out (each only if the turn is longer than it).
-const WARN_AT_MS = [30000, 10000];
-const warned = new Set();
+// Issue 16: what a screen reader hears (announce.js: assertive only for "your
+// turn"), and the room's time cues before her time runs out (cues.js).
+const announcer = new Announcer({ polite: $("#announcer-polite"), assertive: $("#announcer") });
+const chime = new Chime();
+const cueWatch = new CueWatch();
 // Long statements show this much until she asks for the rest.
 const LONG_CHARS = 140;
 const LONG_LINES = 4;
@@ -192,6 +196,11 @@ function enterRoom(saved) {
   window.yishiClient = client; // for the console and the browser tests
   wireControls();
   voice = mountVoice(client, { mode: "room" });
+  watchRoom(client, announcer, {
+    place: true,
+    yourTurn: (turn) => t("turn.yours_long", { time: clock(turn.ends_at - turn.started_at) }),
+  });
+  wireChimeToggle(chime, $("#chime-on"));
   client.start();
   mountFollowUp(client, roomId); // "my rooms" (/my) remembers this room and what it saw
   setInterval(tick, 250);
@@ -273,7 +282,7 @@ function onEvent(ev) {
       && state.room.status === "live" && lastAgendaAt !== ev.at
       && !(state.turn && state.turn.participant_id === me && state.turn.started_at >= ev.at)) {
     removedNote = true;
-    announce(t("place.removed"), { polite: true });
+    announce(t("place.removed"));
   }
   if (waiting) removedNote = false;
   if (ev.type === "queue.changed" && !waiting) lowering = false;
@@ -282,18 +291,15 @@ function onEvent(ev) {
 
 let lastAgendaAt = null;
 
-function announce(text, { polite = false } = {}) {
-  const el = $(polite ? "#announcer-polite" : "#announcer");
-  el.textContent = "";
-  // A fresh node in the next frame makes screen readers read it even if the same text repeats.
-  requestAnimationFrame(() => (el.textContent = text));
+/** Polite, always: "it's your turn", the one assertive announcement, is watchRoom's. */
+function announce(text) {
+  announcer.say(text);
 }
 
 function announceMyTurn(turn) {
   if (announcedTurn === turn.turn_id) return;
   announcedTurn = turn.turn_id;
-  // Said once, assertively; the turn banner render() puts up is the same words, seen.
-  announce(t("turn.yours_long", { time: clock(turn.ends_at - turn.started_at) }));
+  // Said once, assertively, by announce.js; the turn banner render() puts up is the same words, seen.
   document.title = `【${t("turn.yours")}】${t("room.doc_title")}`;
   if (navigator.vibrate) navigator.vibrate([300, 150, 300]);
   requestAnimationFrame(() => {
@@ -313,21 +319,17 @@ function tick() {
   }
 }
 
-/** Before her time runs out: a line in her panel and a spoken warning, at 30 s and 10 s. */
+/** At each of the room's time cues: a line in her panel, a polite word, and the chime. */
 function warnTime(turn) {
-  const left = turn.ends_at - client.now();
-  for (const at of WARN_AT_MS) {
-    // Keyed by the end time too: an extension re-arms the warnings.
-    const key = `${turn.turn_id}:${turn.ends_at}:${at}`;
-    if (left > at || left <= 0 || warned.has(key) || turn.ends_at - turn.started_at <= at) continue;
-    warned.add(key);
-    const typed = Boolean($("#statement-text").value.trim());
-    const text = t(typed ? "turn.warn_draft" : "turn.warn", { s: Math.round(at / 1000) });
-    const line = $("#time-warning");
-    setText(line, text);
-    show(line, true);
-    announce(text);
-  }
+  const crossed = cueWatch.check(turn, client.now(), client.state);
+  if (!crossed) return;
+  const typed = Boolean($("#statement-text").value.trim());
+  const text = t(typed ? "turn.warn_draft" : "turn.warn", { s: crossed.seconds });
+  const line = $("#time-warning");
+  setText(line, text);
+  show(line, true);
+  announce(text);
+  chime.play(crossed.stage);
 }
 
 function render() {
@@ -529,7 +531,7 @@ function renderOffline() {
 
 function raise(btn) {
   return act(btn, t("raise.action", { stance: stanceLabel(btn.dataset.stance) }), async () => {
-    // The position shows in #my-queue (a status region) once queue.changed arrives.
+    // The position shows in #my-queue once queue.changed arrives (and announce.js says it).
     await client.send("hand.raise", { stance: btn.dataset.stance });
   });
 }
@@ -589,7 +591,7 @@ function renderPlace(state, entry, mine) {
   show(line, Boolean(text));
   // "You are next" is worth a word to a screen reader, once per turn ahead of hers.
   const key = soon ? `${state.turn ? state.turn.turn_id : "idle"}` : "";
-  if (soon && line.dataset.said !== key) announce(text, { polite: true });
+  if (soon && line.dataset.said !== key) announce(text);
   line.dataset.said = key;
 }
 

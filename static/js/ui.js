@@ -1,6 +1,7 @@
 // Rendering pieces shared by the resident page and the moderator console.
 
 import { countLabel, renderDecision, rulesMeta } from "./ballot.js";
+import { markCue } from "./cues.js";
 import { $, h, reconcile, setText, show } from "./dom.js";
 import { lang, t } from "./i18n.js";
 import { clock, STANCES, timeOfDay } from "./util.js";
@@ -147,9 +148,11 @@ export function renderFloor(root, state, client) {
 
 export function tickTimer(el, turn, client) {
   if (!el || !turn) return;
-  const left = turn.ends_at - client.now();
+  const now = client.now();
+  const left = turn.ends_at - now;
   setText(el, clock(left));
-  el.classList.toggle("timer-low", left <= 15000);
+  // The room's time cues (cues.js): amber after the first, red and pulsing after the last.
+  markCue(el, turn, now, client.state);
   el.setAttribute("aria-label", t("floor.left", { time: clock(left) }));
 }
 

@@ -161,7 +161,7 @@ def test_a_turn_ends_by_itself_on_the_server_clock(server: Server, pages: Pages)
     # Nobody presses anything: the server ends the turn at its deadline.
     expect(resident.locator("#your-turn")).to_be_hidden()
     expect(resident.locator("#floor .floor-idle")).to_contain_text("时间到")
-    expect(resident.locator("#announcer")).to_contain_text("您的发言时间已结束")
+    expect(resident.locator("#announcer-polite")).to_contain_text("您的发言时间已结束")
     expect(mod.locator('[data-balance="neutral"] .bar-text')).to_contain_text("1 次，共 0:03")
 
 

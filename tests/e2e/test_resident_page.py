@@ -152,7 +152,8 @@ def test_poll_and_turn_come_to_her(server: Server, pages: Pages, people: list[Pe
     mod.call("poll.open", question="是否同意加装电梯？", options=[], kind="yes_no_abstain",
              secret=True)
     banner = page.locator("#banner-poll")
-    expect(banner).to_have_attribute("aria-live", "polite")
+    # Said once, by the page's polite announcer (announce.js), not by the banner too.
+    expect(page.locator("#announcer-polite")).to_contain_text("新投票：是否同意加装电梯？")
     expect(banner).to_contain_text("新投票：是否同意加装电梯？")
     expect(banner).to_be_in_viewport()
     screenshot(page, "resident-1-poll-banner")
@@ -330,7 +331,7 @@ def test_her_words_outlive_her_turn(server: Server, pages: Pages, people: list[P
     # Warned before the time runs out, visibly and to screen readers.
     warning = page.locator("#time-warning")
     expect(warning).to_contain_text("还剩 10 秒", timeout=LONG_WAIT_MS)
-    expect(page.locator("#announcer")).to_contain_text("还剩 10 秒")
+    expect(page.locator("#announcer-polite")).to_contain_text("还剩 10 秒")
     screenshot(page, "resident-3-warning")
 
     # Time is up: the words stay, and she chooses what happens to them.
