@@ -169,6 +169,8 @@ def create_app(config: Config, *, clock: Callable[[], int] = wall_clock,
         Route("/r/{room_id}", page("room.html")),
         Route("/r/{room_id}/minutes", page("minutes.html")),
         Route("/m/{room_id}", page("moderator.html")),
+        Route("/c/{community_id}", page("community.html")),
+        Route("/c/{community_id}/staff", page("community-staff.html")),
         Mount("/static", StaticFiles(directory=static_dir(), check_dir=False), name="static"),
     ]
     # Pages, scripts and minutes travel compressed to old phones on weak networks.
