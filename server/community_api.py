@@ -24,6 +24,8 @@ from starlette.responses import JSONResponse, Response
 
 from . import atom
 from .backends.base import BackendUnavailable
+from .charts import CHART_NAMES, chart_svg
+from .charts import MEDIA_TYPE as CHART_MEDIA_TYPE
 from .communities import Community
 from .core.community import args as cargs
 from .core.community.figures import figures
@@ -31,7 +33,7 @@ from .core.community.reducer import precheck
 from .core.community.state import Staff
 from .core.community.views import changes, community_wire, detail, export_rows, held, listing
 from .core.schema import parse, to_log
-from .core.types import CommandError, ErrorCode, Json, Role
+from .core.types import ErrorCode, Json, Role
 from .deadlines import DEFAULT_TZ, is_overdue, local_today
 from .http_api import (
     _check_admin,
@@ -55,7 +57,6 @@ SUBMITS_PER_HOUR_ADDRESS = 30  # a household's phones share an address; a notice
 SUBMITS_PER_HOUR_DEVICE = 6
 COSIGNS_PER_HOUR_ADDRESS = 120  # co-signs and ratings together
 LIVE_STATUS_TIMEOUT_S = 1.0
-CHARTS = ("by_month", "by_category", "funnel")
 
 
 @dataclasses.dataclass
@@ -454,18 +455,14 @@ async def feed(request: Request) -> Response:
 
 @api
 async def chart(request: Request) -> Response:
-    """A chart of the figures as SVG, drawn by the pure ``server/charts.py``."""
+    """A chart of the figures as SVG, drawn by the pure ``server/charts.py`` (``?lang=``
+    zh or en; the by_month window ends at this month, in the deployment's calendar)."""
     name = request.path_params["name"]
-    if name not in CHARTS:
-        raise fail(ErrorCode.NOT_FOUND, f"charts: {', '.join(CHARTS)}")
+    if name not in CHART_NAMES:
+        raise fail(ErrorCode.NOT_FOUND, f"charts: {', '.join(CHART_NAMES)}")
+    services = services_of(request)
     community = await _community(request)
-    figures_now = stats_of(services_of(request), community)
-    try:
-        from . import charts  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:  # STUB until the `civic` branch's server/charts.py is merged
-        raise fail(ErrorCode.NOT_FOUND, "charts are not available in this build") from None
-    svg: bytes = charts.render(name, figures_now)
-    return Response(svg, media_type="image/svg+xml", headers={"cache-control": "no-cache"})
-
-
-__all__ = ["CommandError"]
+    until = _today(services).isoformat()[:7]
+    svg = chart_svg(name, stats_of(services, community),
+                    lang=request.query_params.get("lang") or "zh", until=until)
+    return Response(svg, media_type=CHART_MEDIA_TYPE, headers={"cache-control": "no-cache"})

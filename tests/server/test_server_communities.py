@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from communityclient import CommunityApi, device, run_flow, status_code
+from communityclient import CommunityApi, run_flow
 from roomharness import ADMIN, ServerProcess
 
 
