@@ -240,7 +240,7 @@ async def submit_topic(request: Request) -> Response:
     for key in ("title", "description"):
         kept, verdict, why, _ = services.screener.text(
             args[key], kind="chat", spam_action="hold", room_id=community.log_id,
-            participant_id=None, now_ms=services.clock(), topic=context)
+            participant_id=None, now_ms=services.clock(), topic=context, abuse_action="reject")
         args[key] = kept
         if verdict == "held":
             status = "held"
