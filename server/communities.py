@@ -213,11 +213,13 @@ class Communities:
         self.loads += 1
         return community
 
-    def new(self, community_id: str) -> Community:
-        """A community about to be created (its first entry not yet appended)."""
+    async def create(self, community_id: str, args: Json) -> Outcome:
+        """Append a new community's ``community.create``; it is kept once applied."""
         community = Community(self.backend, community_id)
-        self._loaded[community_id] = community
-        return community
+        outcome = await community.submit("community.create", actor=None, args=args)
+        if outcome.error is None:
+            self._loaded.setdefault(community_id, community)
+        return outcome
 
     async def close(self) -> None:
         """Store a snapshot of every community whose stored one is behind."""

@@ -39,7 +39,7 @@ async def test_a_write_on_one_node_is_read_on_the_next() -> None:
     await a.start()
     await b.start()
     try:
-        first = Communities(a).new("c1")
+        first = Community(a, "c1")
         await populate(first, 2)
         node_b = Communities(b)
         on_b = await node_b.get("c1")
