@@ -154,7 +154,9 @@ def test_clerk_entries_are_marked_and_only_clerks_make_them() -> None:
                   household="5-2-301 李奶奶", category="其他")
     topic = c.state.topics[result["topic_id"]]
     assert topic.by_clerk and topic.household == "5-2-301 李奶奶" and topic.device is None
-    assert views.detail(topic, today=date(2026, 1, 1), is_overdue=never_overdue)["by_clerk"]
+    shown = views.detail(topic, today=date(2026, 1, 1), is_overdue=never_overdue)
+    assert shown["by_clerk"] and "household" not in shown  # staff only
+    assert views.staff_view(topic)["household"] == "5-2-301 李奶奶"
     assert topic.timeline[0].role == "clerk" and topic.timeline[0].name == "王文书"
     c.fail("topic.submit", "s1", "forbidden", title="x", description="y", household="h")
     c.fail("topic.submit", "s3", "bad_command", title="x", description="y")

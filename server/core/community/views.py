@@ -59,14 +59,14 @@ def detail(topic: Topic, *, today: date, is_overdue: Overdue,
                       "when": session.when, "place": session.place,
                       "decisions": list(session.decisions), "actions": actions})
     out = summary(topic)
-    out.update({"household": topic.household,
-                "timeline": [step_wire(s) for s in topic.timeline],
+    out.update({"timeline": [step_wire(s) for s in topic.timeline],
                 "rooms": rooms, "merged": list(topic.merged)})
     return out
 
 
 def staff_view(topic: Topic) -> Json:
-    """A held topic as staff review it: the summary and what moderation was unsure of."""
+    """A held topic as staff review it: the summary, the household a clerk entered it
+    for (staff only: never public), and what moderation was unsure of."""
     return {**summary(topic), "household": topic.household, "reasons": topic.held_reasons}
 
 
