@@ -447,8 +447,7 @@ async def feed(request: Request) -> Response:
     base = services.config.public_url
     cid = community.community_id
     entries = []
-    for topic, step in changes(community.state):
-        index = topic.timeline.index(step)
+    for topic, index, step in changes(community.state):
         summary = step.reason or step.report or ""
         entries.append(atom.FeedEntry(
             entry_id=f"urn:yishi:community:{cid}:{topic.topic_id}:{index}",

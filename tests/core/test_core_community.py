@@ -321,6 +321,17 @@ def test_faults_are_recorded_and_change_nothing_else() -> None:
     assert before == c.state
 
 
+def test_the_feed_names_each_change_once_newest_first() -> None:
+    c, tid = topic_in("in_progress")
+    c.move(tid, "in_progress", "s2", report="进展")
+    c.move(tid, "in_progress", "s2", report="进展")  # the same report again: another change
+    listed = [(t.topic_id, i, s.state) for t, i, s in views.changes(c.state)]
+    assert listed[:2] == [(tid, 6, "in_progress"), (tid, 5, "in_progress")]
+    assert len(set(listed)) == len(listed)
+    held_c, _ = topic_in("held")
+    assert all(s.state != "held" for _, _, s in views.changes(held_c.state))
+
+
 def test_replay_gives_identical_state() -> None:
     c = figures_scenario()
     assert replay("c1", c.entries) == c.state

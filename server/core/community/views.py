@@ -121,15 +121,16 @@ def _number(topic_id: str) -> int:
     return int(topic_id[1:])
 
 
-def changes(state: CommunityState, *, limit: int = 100) -> list[tuple[Topic, Step]]:
-    """The latest public state changes, newest first (held and rejected ones left out)."""
-    out: list[tuple[Topic, Step]] = []
+def changes(state: CommunityState, *, limit: int = 100) -> list[tuple[Topic, int, Step]]:
+    """The latest public state changes as (topic, step index, step), newest first (held
+    and rejected ones left out)."""
+    out: list[tuple[Topic, int, Step]] = []
     for topic_id, index in reversed(state.changes):
         topic = state.topics[topic_id]
         step = topic.timeline[index]
         if topic.state in HIDDEN or step.state in HIDDEN:
             continue
-        out.append((topic, step))
+        out.append((topic, index, step))
         if len(out) >= limit:
             break
     return out
