@@ -19,7 +19,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from yishi.moderation import load_pipeline
 
-from . import community_api, http_api
+from . import community_api, community_reads, http_api
 from .backends import backend_from_url
 from .backends.base import LogBackend
 from .communities import Communities
@@ -89,22 +89,22 @@ def page(name: str) -> Callable[..., object]:
 
 
 def community_routes() -> list[Route]:
-    """Communities and their topics (server/community_api.py)."""
+    """Communities and their topics (server/community_api.py, server/community_reads.py)."""
     c, topic = "/api/communities/{community_id}", "/api/communities/{community_id}/topics"
     return [
         Route("/api/communities", community_api.create_community, methods=["POST"]),
         Route(c, community_api.community_summary),
         Route(f"{c}/staff", community_api.add_staff, methods=["POST"]),
         Route(f"{c}/qr.svg", community_api.community_qr),
-        Route(f"{c}/stats", community_api.stats),
-        Route(f"{c}/export.csv", community_api.export_csv),
-        Route(f"{c}/export.json", community_api.export_json),
-        Route(f"{c}/feed.atom", community_api.feed),
-        Route(f"{c}/charts/{{name}}.svg", community_api.chart),
+        Route(f"{c}/stats", community_reads.stats),
+        Route(f"{c}/export.csv", community_reads.export_csv),
+        Route(f"{c}/export.json", community_reads.export_json),
+        Route(f"{c}/feed.atom", community_reads.feed),
+        Route(f"{c}/charts/{{name}}.svg", community_reads.chart),
         Route(f"{c}/held", community_api.held_topics),
-        Route(topic, community_api.list_topics),
+        Route(topic, community_reads.list_topics),
         Route(topic, community_api.submit_topic, methods=["POST"]),
-        Route(f"{topic}/{{topic_id}}", community_api.topic_detail),
+        Route(f"{topic}/{{topic_id}}", community_reads.topic_detail),
         Route(f"{topic}/{{topic_id}}/cosign", community_api.cosign, methods=["POST"]),
         Route(f"{topic}/{{topic_id}}/rate", community_api.rate, methods=["POST"]),
         Route(f"{topic}/{{topic_id}}/transition", community_api.transition, methods=["POST"]),

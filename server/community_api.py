@@ -1,4 +1,6 @@
-"""The HTTP API of communities and their topics (docs/protocol.md, "Communities and topics").
+"""The HTTP API of communities and their topics (docs/protocol.md, "Communities and topics"):
+creating one and its staff, submissions, co-signs, ratings, transitions, the held
+queue; the public reads are in server/community_reads.py.
 
 Every handler loads the community caught up with its log (read your writes, across
 nodes: server/communities.py), checks the cheap things first (the bearer's role,
@@ -9,11 +11,7 @@ its refusal answers the same error body as a room's.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import csv
 import dataclasses
-import io
 import os
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -22,19 +20,14 @@ from zoneinfo import ZoneInfo
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from . import atom
-from .backends.base import BackendUnavailable
-from .charts import CHART_NAMES, chart_svg
-from .charts import MEDIA_TYPE as CHART_MEDIA_TYPE
 from .communities import Community, log_id
 from .core.community import args as cargs
-from .core.community.figures import figures
 from .core.community.reducer import precheck
 from .core.community.state import Staff
-from .core.community.views import changes, community_wire, detail, export_rows, held, listing
+from .core.community.views import community_wire, held
 from .core.schema import parse, to_log
 from .core.types import ErrorCode, Json, Role
-from .deadlines import DEFAULT_TZ, is_overdue, local_today
+from .deadlines import DEFAULT_TZ, local_today
 from .http_api import (
     _check_admin,
     _client_address,
@@ -56,7 +49,6 @@ if TYPE_CHECKING:
 SUBMITS_PER_HOUR_ADDRESS = 30  # a household's phones share an address; a notice board too
 SUBMITS_PER_HOUR_DEVICE = 6
 COSIGNS_PER_HOUR_ADDRESS = 120  # co-signs and ratings together
-LIVE_STATUS_TIMEOUT_S = 1.0
 
 
 @dataclasses.dataclass
@@ -83,7 +75,7 @@ def _take(buckets: KeyedBuckets, key: str, message: str) -> None:
     bucket.take()
 
 
-async def _community(request: Request) -> Community:
+async def community_of(request: Request) -> Community:
     community = await services_of(request).communities.get(request.path_params["community_id"])
     if community is None:
         raise fail(ErrorCode.NOT_FOUND, "no such community")
@@ -139,7 +131,7 @@ def _utc_offset_min(now_ms: int) -> int:
     return int(offset.total_seconds() // 60) if offset is not None else 0
 
 
-def _today(services: Services) -> date:
+def today_of(services: Services) -> date:
     return local_today(services.clock())
 
 
@@ -174,7 +166,7 @@ async def create_community(request: Request) -> Response:
 
 @api
 async def community_summary(request: Request) -> Response:
-    community = await _community(request)
+    community = await community_of(request)
     out = {**community_wire(community.state), "log": community.digest}
     if bearer(request):
         staff = _staff(request, community)
@@ -186,7 +178,7 @@ async def community_summary(request: Request) -> Response:
 async def add_staff(request: Request) -> Response:
     services = services_of(request)
     body = await read_json(request)
-    community = await _community(request)
+    community = await community_of(request)
     staff = _staff(request, community)
     parsed: Any = parse(cargs.StaffAdd, body, client=True)
     result = await _append(community, "staff.add", actor=staff.staff_id, args=to_log(parsed))
@@ -198,7 +190,7 @@ async def add_staff(request: Request) -> Response:
 
 @api
 async def community_qr(request: Request) -> Response:
-    community = await _community(request)
+    community = await community_of(request)
     url = f"{services_of(request).config.public_url}/c/{community.community_id}?submit=1"
     return Response(qr_svg(url), media_type="image/svg+xml",
                     headers={"cache-control": "public, max-age=3600"})
@@ -211,7 +203,7 @@ async def community_qr(request: Request) -> Response:
 async def submit_topic(request: Request) -> Response:
     services = services_of(request)
     body = await read_json(request)
-    community = await _community(request)
+    community = await community_of(request)
     state = community.state
     actor: str | None = None
     raw = {k: v for k, v in body.items() if k != "device"}
@@ -258,7 +250,7 @@ async def _support(request: Request, kind: str, extra: tuple[str, ...]) -> Json:
     """A co-sign or a rating: limits, device, a precheck, then the entry."""
     services = services_of(request)
     body = await read_json(request)
-    community = await _community(request)
+    community = await community_of(request)
     _take(services.community_limits.support_address,
           f"{community.community_id}:{_client_address(request)}",
           "too many co-signs and ratings from this address; wait")
@@ -288,7 +280,7 @@ async def rate(request: Request) -> Response:
 async def transition(request: Request) -> Response:
     services = services_of(request)
     body = await read_json(request)
-    community = await _community(request)
+    community = await community_of(request)
     staff = _staff(request, community)
     parsed: Any = parse(cargs.TopicTransition,
                         {**body, "topic_id": request.path_params["topic_id"]}, client=True)
@@ -333,152 +325,9 @@ async def transition(request: Request) -> Response:
 
 @api
 async def held_topics(request: Request) -> Response:
-    community = await _community(request)
+    community = await community_of(request)
     staff = _staff(request, community)
     if staff.role != "moderator":
         raise fail(ErrorCode.FORBIDDEN, "held topics are for moderators")
     return JSONResponse({"topics": held(community.state)},
                         headers={"cache-control": "private, no-store"})
-
-
-# -- public reads ------------------------------------------------------------------------
-
-
-@api
-async def list_topics(request: Request) -> Response:
-    community = await _community(request)
-    query = request.query_params
-    limit_text = query.get("limit") or "50"
-    if not limit_text.isdigit():
-        raise fail(ErrorCode.BAD_COMMAND, "limit must be a number")
-    topics, after = listing(community.state, status=query.get("state") or None,
-                            category=query.get("category") or None,
-                            month=query.get("month") or None, q=query.get("q") or None,
-                            limit=int(limit_text), after=query.get("after") or None)
-    return JSONResponse({"topics": topics, "next": after})
-
-
-async def _live_statuses(services: Services, room_ids: list[str]) -> dict[tuple[str, str], str]:
-    """The rooms' action statuses now, for those that answer in time (else none)."""
-    found: dict[tuple[str, str], str] = {}
-    for room_id in room_ids:
-        with contextlib.suppress(BackendUnavailable, asyncio.TimeoutError):
-            host = await asyncio.wait_for(services.node.host(room_id), LIVE_STATUS_TIMEOUT_S)
-            if host is not None:
-                await host.catch_up()
-                found.update({(room_id, a.action_id): a.status
-                              for a in host.state.actions.values()})
-    return found
-
-
-@api
-async def topic_detail(request: Request) -> Response:
-    services = services_of(request)
-    community = await _community(request)
-    topic = community.state.topics.get(request.path_params["topic_id"])
-    if topic is None or topic.state in ("held", "rejected"):
-        raise fail(ErrorCode.NOT_FOUND, "no such topic")
-    live = await _live_statuses(services, [s.room_id for s in topic.sessions])
-    return JSONResponse(detail(topic, today=_today(services), is_overdue=is_overdue,
-                               live=lambda room, action: live.get((room, action))))
-
-
-_STATS_CACHE: dict[tuple[str, int, date], Json] = {}
-
-
-async def stats_of(services: Services, community: Community) -> Json:
-    """The figures, computed once per (entry applied, day): they are a fold of the state.
-
-    A large community's fold takes a fifth of a second: it runs in a thread, under
-    the community's lock (nothing applies an entry meanwhile), so the event loop
-    and every room on the node go on."""
-    today = _today(services)
-    key = (community.community_id, community.state.entry_seq, today)
-    cached = _STATS_CACHE.get(key)
-    if cached is None:
-        async with community.lock:
-            key = (community.community_id, community.state.entry_seq, today)
-            cached = await asyncio.to_thread(figures, community.state, today=today,
-                                             is_overdue=is_overdue)
-        if len(_STATS_CACHE) > 256:
-            _STATS_CACHE.clear()
-        _STATS_CACHE[key] = cached
-    return cached
-
-
-@api
-async def stats(request: Request) -> Response:
-    community = await _community(request)
-    return JSONResponse(await stats_of(services_of(request), community))
-
-
-@api
-async def export_json(request: Request) -> Response:
-    services = services_of(request)
-    community = await _community(request)
-    figures_now = await stats_of(services, community)
-    # The digest and the rows are read together, with no await between them: the same
-    # entries. (The figures may be of a moment before, if an entry came in meanwhile.)
-    body = {"community": community_wire(community.state), "log": community.digest,
-            "figures": figures_now, "topics": export_rows(community.state)}
-    return JSONResponse(body, headers={
-        "content-disposition": f'attachment; filename="{community.community_id}-topics.json"'})
-
-
-@api
-async def export_csv(request: Request) -> Response:
-    community = await _community(request)
-    rows = export_rows(community.state)
-    out = io.StringIO()
-    out.write("\ufeff")  # so that spreadsheet programs read the Chinese as UTF-8
-    columns = list(rows[0]) if rows else ["topic_id"]
-    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\r\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({**row,
-                         "submitted_at": atom.rfc3339(row["submitted_at"]),
-                         "solved_at": atom.rfc3339(row["solved_at"]) if row["solved_at"] else "",
-                         "by_clerk": "yes" if row["by_clerk"] else ""})
-    return Response(out.getvalue().encode("utf-8"), media_type="text/csv; charset=utf-8",
-                    headers={"content-disposition":
-                             f'attachment; filename="{community.community_id}-topics.csv"'})
-
-
-STATE_LABELS = {"submitted": "已提交", "accepted": "已受理", "merged": "已合并",
-                "declined": "未受理", "scheduled": "已安排议事", "deliberated": "已协商",
-                "in_progress": "办理中", "solved": "已解决", "not_solved": "未解决"}
-
-
-@api
-async def feed(request: Request) -> Response:
-    services = services_of(request)
-    community = await _community(request)
-    base = services.config.public_url
-    cid = community.community_id
-    entries = []
-    for topic, index, step in changes(community.state):
-        summary = step.reason or step.report or ""
-        entries.append(atom.FeedEntry(
-            entry_id=f"urn:yishi:community:{cid}:{topic.topic_id}:{index}",
-            title=f"{topic.title}: {STATE_LABELS.get(step.state, step.state)}",
-            at_ms=step.at, summary=summary, link=f"{base}/c/{cid}#{topic.topic_id}"))
-    body = atom.atom_feed(feed_id=f"urn:yishi:community:{cid}", title=community.state.name,
-                          self_url=f"{base}/api/communities/{cid}/feed.atom",
-                          alternate_url=f"{base}/c/{cid}", entries=entries,
-                          updated_ms=community.state.created_at)
-    return Response(body, media_type=atom.MEDIA_TYPE)
-
-
-@api
-async def chart(request: Request) -> Response:
-    """A chart of the figures as SVG, drawn by the pure ``server/charts.py`` (``?lang=``
-    zh or en; the by_month window ends at this month, in the deployment's calendar)."""
-    name = request.path_params["name"]
-    if name not in CHART_NAMES:
-        raise fail(ErrorCode.NOT_FOUND, f"charts: {', '.join(CHART_NAMES)}")
-    services = services_of(request)
-    community = await _community(request)
-    until = _today(services).isoformat()[:7]
-    svg = chart_svg(name, await stats_of(services, community),
-                    lang=request.query_params.get("lang") or "zh", until=until)
-    return Response(svg, media_type=CHART_MEDIA_TYPE, headers={"cache-control": "no-cache"})
