@@ -19,10 +19,11 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from yishi.moderation import load_pipeline
 
-from . import followup_api, http_api
+from . import community_api, community_reads, followup_api, http_api
 from .approved_states import ApprovedStates
 from .backends import backend_from_url
 from .backends.base import LogBackend
+from .communities import Communities
 from .config import Config, check
 from .followup_api import FollowUpLog
 from .headers import SecurityHeaders
@@ -67,8 +68,12 @@ class Services:
     recordings: Recordings = field(init=False)
     joins: JoinLimiter = field(init=False)
     admin_failures: KeyedBuckets = field(init=False)
+    communities: Communities = field(init=False)
+    community_limits: community_api.Limits = field(init=False)
 
     def __post_init__(self) -> None:
+        self.communities = Communities(self.backend)
+        self.community_limits = community_api.Limits.make(self.clock)
         self.recordings = Recordings(self.backend, self.node)
         self.joins = JoinLimiter(clock=self.clock)
         self.admin_failures = KeyedBuckets(rate=FAILED_ADMIN_PER_MINUTE / 60,
@@ -87,6 +92,29 @@ def page(name: str) -> Callable[..., object]:
         return FileResponse(static_dir() / name, headers={"cache-control": "no-cache"})
 
     return serve
+
+
+def community_routes() -> list[Route]:
+    """Communities and their topics (server/community_api.py, server/community_reads.py)."""
+    c, topic = "/api/communities/{community_id}", "/api/communities/{community_id}/topics"
+    return [
+        Route("/api/communities", community_api.create_community, methods=["POST"]),
+        Route(c, community_api.community_summary),
+        Route(f"{c}/staff", community_api.add_staff, methods=["POST"]),
+        Route(f"{c}/qr.svg", community_api.community_qr),
+        Route(f"{c}/stats", community_reads.stats),
+        Route(f"{c}/export.csv", community_reads.export_csv),
+        Route(f"{c}/export.json", community_reads.export_json),
+        Route(f"{c}/feed.atom", community_reads.feed),
+        Route(f"{c}/charts/{{name}}.svg", community_reads.chart),
+        Route(f"{c}/held", community_api.held_topics),
+        Route(topic, community_reads.list_topics),
+        Route(topic, community_api.submit_topic, methods=["POST"]),
+        Route(f"{topic}/{{topic_id}}", community_reads.topic_detail),
+        Route(f"{topic}/{{topic_id}}/cosign", community_api.cosign, methods=["POST"]),
+        Route(f"{topic}/{{topic_id}}/rate", community_api.rate, methods=["POST"]),
+        Route(f"{topic}/{{topic_id}}/transition", community_api.transition, methods=["POST"]),
+    ]
 
 
 def create_app(config: Config, *, clock: Callable[[], int] = wall_clock,
@@ -125,6 +153,7 @@ def create_app(config: Config, *, clock: Callable[[], int] = wall_clock,
                 for sub in list(host.hub.subscribers):
                     sub.outbox.close_now(Close(CLOSE_RESTARTING, "server restarting"))
             await node.stop()
+            await services.communities.close()
             await services.recordings.close()
             await backend.close()
 
@@ -149,11 +178,14 @@ def create_app(config: Config, *, clock: Callable[[], int] = wall_clock,
         Route(f"{rooms}/followup", followup_api.followup),
         Route("/my", page("my.html")),
         Route("/api/signing-key", http_api.signing_key),
+        *community_routes(),
         Route("/", page("index.html")),
         Route("/r/{room_id}", page("room.html")),
         Route("/r/{room_id}/minutes", page("minutes.html")),
         Route("/r/{room_id}/screen", page("screen.html")),
         Route("/m/{room_id}", page("moderator.html")),
+        Route("/c/{community_id}", page("community.html")),
+        Route("/c/{community_id}/staff", page("community-staff.html")),
         Mount("/static", StaticFiles(directory=static_dir(), check_dir=False), name="static"),
     ]
     # Pages, scripts and minutes travel compressed to old phones on weak networks.

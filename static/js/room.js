@@ -7,6 +7,7 @@ import { Announcer, watchRoom } from "./announce.js";
 import { setBanner } from "./banner.js";
 import { ballotText, isOrdered, orderedBallot } from "./ballot.js";
 import { RoomClient, savedRoom, saveRoom } from "./client.js";
+import { deviceSecret } from "./device.js";
 import { $, $$, h, setText, show } from "./dom.js";
 import { applyStatic, initI18n, lang, onLangChange, roomDefault, t } from "./i18n.js";
 import { Chime, CueWatch, wireChimeToggle } from "./cues.js";
@@ -133,21 +134,6 @@ async function onJoin(ev) {
   } finally {
     btn.disabled = false;
   }
-}
-
-/** This browser's device secret: made once, kept in localStorage. A personal invite
- * code binds to the first device that claims it; the server keeps only a keyed hash. */
-function deviceSecret() {
-  const KEY = "yishi.device";
-  let secret = null;
-  try { secret = localStorage.getItem(KEY); } catch (_) { /* private mode: one per page */ }
-  if (!secret || secret.length < 16) {
-    const bytes = new Uint8Array(24);
-    crypto.getRandomValues(bytes);
-    secret = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-    try { localStorage.setItem(KEY, secret); } catch (_) { /* kept for this page only */ }
-  }
-  return secret;
 }
 
 /** The room keeps its speeches as audio (the summary or the settings say so). */

@@ -1,0 +1,175 @@
+"""The public reads of a community (docs/protocol.md, "Communities and topics"): the
+filtered list, a topic's full record, the figures, the exports, the feed and the charts.
+
+Every read first catches the community up with its log (server/communities.py), so a
+write answered by any node is seen. Held and rejected topics never appear.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import csv
+import io
+from datetime import date
+from typing import TYPE_CHECKING
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from . import atom
+from .backends.base import BackendUnavailable
+from .charts import CHART_NAMES, chart_svg
+from .charts import MEDIA_TYPE as CHART_MEDIA_TYPE
+from .communities import Community
+from .community_api import community_of, today_of
+from .core.community.figures import figures
+from .core.community.views import changes, community_wire, detail, export_rows, listing
+from .core.types import ErrorCode, Json
+from .deadlines import is_overdue
+from .http_api import api, fail, services_of
+
+if TYPE_CHECKING:
+    from .app import Services
+
+LIVE_STATUS_TIMEOUT_S = 1.0
+
+
+@api
+async def list_topics(request: Request) -> Response:
+    community = await community_of(request)
+    query = request.query_params
+    limit_text = query.get("limit") or "50"
+    if not limit_text.isdigit():
+        raise fail(ErrorCode.BAD_COMMAND, "limit must be a number")
+    topics, after = listing(community.state, status=query.get("state") or None,
+                            category=query.get("category") or None,
+                            month=query.get("month") or None, q=query.get("q") or None,
+                            limit=int(limit_text), after=query.get("after") or None)
+    return JSONResponse({"topics": topics, "next": after})
+
+
+async def _live_statuses(services: Services, room_ids: list[str]) -> dict[tuple[str, str], str]:
+    """The rooms' action statuses now, for those that answer in time (else none)."""
+    found: dict[tuple[str, str], str] = {}
+    for room_id in room_ids:
+        with contextlib.suppress(BackendUnavailable, asyncio.TimeoutError):
+            host = await asyncio.wait_for(services.node.host(room_id), LIVE_STATUS_TIMEOUT_S)
+            if host is not None:
+                await host.catch_up()
+                found.update({(room_id, a.action_id): a.status
+                              for a in host.state.actions.values()})
+    return found
+
+
+@api
+async def topic_detail(request: Request) -> Response:
+    services = services_of(request)
+    community = await community_of(request)
+    topic = community.state.topics.get(request.path_params["topic_id"])
+    if topic is None or topic.state in ("held", "rejected"):
+        raise fail(ErrorCode.NOT_FOUND, "no such topic")
+    live = await _live_statuses(services, [s.room_id for s in topic.sessions])
+    return JSONResponse(detail(topic, today=today_of(services), is_overdue=is_overdue,
+                               live=lambda room, action: live.get((room, action))))
+
+
+_STATS_CACHE: dict[tuple[str, int, date], Json] = {}
+
+
+async def stats_of(services: Services, community: Community) -> Json:
+    """The figures, computed once per (entry applied, day): they are a fold of the state.
+
+    A large community's fold takes a fifth of a second: it runs in a thread, under
+    the community's lock (nothing applies an entry meanwhile), so the event loop
+    and every room on the node go on."""
+    today = today_of(services)
+    key = (community.community_id, community.state.entry_seq, today)
+    cached = _STATS_CACHE.get(key)
+    if cached is None:
+        async with community.lock:
+            key = (community.community_id, community.state.entry_seq, today)
+            cached = await asyncio.to_thread(figures, community.state, today=today,
+                                             is_overdue=is_overdue)
+        if len(_STATS_CACHE) > 256:
+            _STATS_CACHE.clear()
+        _STATS_CACHE[key] = cached
+    return cached
+
+
+@api
+async def stats(request: Request) -> Response:
+    community = await community_of(request)
+    return JSONResponse(await stats_of(services_of(request), community))
+
+
+@api
+async def export_json(request: Request) -> Response:
+    services = services_of(request)
+    community = await community_of(request)
+    figures_now = await stats_of(services, community)
+    # The digest and the rows are read together, with no await between them: the same
+    # entries. (The figures may be of a moment before, if an entry came in meanwhile.)
+    body = {"community": community_wire(community.state), "log": community.digest,
+            "figures": figures_now, "topics": export_rows(community.state)}
+    return JSONResponse(body, headers={
+        "content-disposition": f'attachment; filename="{community.community_id}-topics.json"'})
+
+
+@api
+async def export_csv(request: Request) -> Response:
+    community = await community_of(request)
+    rows = export_rows(community.state)
+    out = io.StringIO()
+    out.write("\ufeff")  # so that spreadsheet programs read the Chinese as UTF-8
+    columns = list(rows[0]) if rows else ["topic_id"]
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({**row,
+                         "submitted_at": atom.rfc3339(row["submitted_at"]),
+                         "solved_at": atom.rfc3339(row["solved_at"]) if row["solved_at"] else "",
+                         "by_clerk": "yes" if row["by_clerk"] else ""})
+    return Response(out.getvalue().encode("utf-8"), media_type="text/csv; charset=utf-8",
+                    headers={"content-disposition":
+                             f'attachment; filename="{community.community_id}-topics.csv"'})
+
+
+STATE_LABELS = {"submitted": "已提交", "accepted": "已受理", "merged": "已合并",
+                "declined": "未受理", "scheduled": "已安排议事", "deliberated": "已协商",
+                "in_progress": "办理中", "solved": "已解决", "not_solved": "未解决"}
+
+
+@api
+async def feed(request: Request) -> Response:
+    services = services_of(request)
+    community = await community_of(request)
+    base = services.config.public_url
+    cid = community.community_id
+    entries = []
+    for topic, index, step in changes(community.state):
+        summary = step.reason or step.report or ""
+        entries.append(atom.FeedEntry(
+            entry_id=f"urn:yishi:community:{cid}:{topic.topic_id}:{index}",
+            title=f"{topic.title}: {STATE_LABELS.get(step.state, step.state)}",
+            at_ms=step.at, summary=summary, link=f"{base}/c/{cid}#{topic.topic_id}"))
+    body = atom.atom_feed(feed_id=f"urn:yishi:community:{cid}", title=community.state.name,
+                          self_url=f"{base}/api/communities/{cid}/feed.atom",
+                          alternate_url=f"{base}/c/{cid}", entries=entries,
+                          updated_ms=community.state.created_at)
+    return Response(body, media_type=atom.MEDIA_TYPE)
+
+
+@api
+async def chart(request: Request) -> Response:
+    """A chart of the figures as SVG, drawn by the pure ``server/charts.py`` (``?lang=``
+    zh or en; the by_month window ends at this month, in the deployment's calendar)."""
+    name = request.path_params["name"]
+    if name not in CHART_NAMES:
+        raise fail(ErrorCode.NOT_FOUND, f"charts: {', '.join(CHART_NAMES)}")
+    services = services_of(request)
+    community = await community_of(request)
+    until = today_of(services).isoformat()[:7]
+    svg = chart_svg(name, await stats_of(services, community),
+                    lang=request.query_params.get("lang") or "zh", until=until)
+    return Response(svg, media_type=CHART_MEDIA_TYPE, headers={"cache-control": "no-cache"})

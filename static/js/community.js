@@ -1,0 +1,291 @@
+// The public community page /c/{id}: the figures and charts, topics by state
+// with filters and each topic's timeline, co-sign and rating buttons, export
+// and feed links; with ?submit=1 (the notice board's QR code) it opens on the
+// submission form, made for a phone held by an elderly resident: big text,
+// four fields, one clear answer.
+//
+// A co-sign and a rating bind to this browser's device secret (device.js,
+// the same one the room page uses): the server refuses a second one from the
+// same device, and the page says so in words.
+
+import { deviceSecret } from "./device.js";
+import { $, h, setText, show } from "./dom.js";
+import { initI18n, lang, onLangChange, t } from "./i18n.js";
+import {
+  RATINGS, STATES, apiBase, communityIdFromPath, percent, renderTimeline, stateTag, topicMeta,
+} from "./community_view.js";
+import { errorText, notify } from "./ui.js";
+import { api } from "./util.js";
+
+const id = communityIdFromPath();
+const base = apiBase(id);
+const params = new URLSearchParams(location.search);
+const PAGE = 20;
+let community = null;
+let stats = null;
+let next = null;
+
+initI18n();
+onLangChange(() => { if (community) { renderStatic(); renderFigures(); loadTopics(); } });
+main();
+
+async function main() {
+  try {
+    community = await api(base);
+  } catch (err) {
+    show($("#loading"), false);
+    show($("#gone-view"), true);
+    if (err.code !== "not_found") setText($("#gone-text"), errorText(err));
+    return;
+  }
+  show($("#loading"), false);
+  show($("#com-view"), true);
+  renderStatic();
+  const submitting = params.get("submit") === "1";
+  show($("#submit-view"), submitting);
+  show($("#public-view"), !submitting);
+  show($("#submit-open-row"), !submitting);
+  $("#submit-form").addEventListener("submit", onSubmit);
+  $("#sub-again").addEventListener("click", () => { show($("#sub-done"), false); show($("#submit-form"), true); $("#sub-title").focus(); });
+  if (submitting) return;
+  $("#filters").addEventListener("submit", (ev) => { ev.preventDefault(); loadTopics(); });
+  for (const sel of ["#flt-state", "#flt-cat"]) $(sel).addEventListener("change", () => loadTopics());
+  $("#topic-more").addEventListener("click", () => loadTopics({ more: true }));
+  await Promise.all([loadStats(), loadTopics()]);
+}
+
+function renderStatic() {
+  setText($("#com-name"), community.name || "");
+  setText($("#com-desc"), community.description || "");
+  document.title = `${community.name || ""} · ${t("com.doc_title")}`;
+  const here = `/c/${encodeURIComponent(id)}`;
+  $("#sub-list-link").href = here;
+  $("#export-csv").href = `${base}/export.csv`;
+  $("#export-json").href = `${base}/export.json`;
+  $("#feed-link").href = `${base}/feed.atom`;
+  const qr = $("#com-qr");
+  qr.src = `${base}/qr.svg`;
+  qr.alt = t("com.qr_alt", { name: community.name || "" });
+  const link = $("#submit-link");
+  link.href = `${here}?submit=1`;
+  setText(link, `${location.origin}${here}?submit=1`);
+  renderCategories();
+  renderFilterOptions();
+}
+
+// ---- submission ---------------------------------------------------------------
+
+function renderCategories() {
+  const box = $("#sub-cats");
+  const current = box.querySelector("input:checked");
+  const chosen = current ? current.value : "";
+  box.replaceChildren(...(community.categories || []).map((cat, i) => {
+    const input = h("input", { type: "radio", name: "category", id: `sub-cat-${i}`, value: cat });
+    input.checked = cat === chosen;
+    return h("div", { class: "cat-choice" }, input, h("label", { for: `sub-cat-${i}` }, cat));
+  }));
+}
+
+async function onSubmit(ev) {
+  ev.preventDefault();
+  const title = $("#sub-title");
+  const error = $("#sub-error");
+  title.removeAttribute("aria-invalid");
+  if (!title.value.trim()) {
+    setText(error, t("com.need_title"));
+    title.setAttribute("aria-invalid", "true");
+    title.focus();
+    return;
+  }
+  const picked = $("#sub-cats input:checked");
+  const body = {
+    title: title.value.trim(), description: $("#sub-desc").value.trim(), device: deviceSecret(),
+  };
+  if (picked) body.category = picked.value;
+  if ($("#sub-place").value.trim()) body.place = $("#sub-place").value.trim();
+  const btn = $("#sub-btn");
+  btn.disabled = true;
+  setText(error, "");
+  try {
+    const r = await api(`${base}/topics`, { method: "POST", body });
+    $("#submit-form").reset();
+    show($("#submit-form"), false);
+    show($("#sub-done"), true);
+    setText($("#sub-done-text"), r.state === "held" ? t("com.sent_held") : t("com.sent_ok", { id: r.topic_id }));
+    $("#sub-done").focus();
+  } catch (err) {
+    setText(error, err.code === "rejected" ? t("com.sent_rejected") : errorText(err));
+  } finally {
+    btn.disabled = false;
+  }
+}
+
+// ---- figures and charts -----------------------------------------------------------
+
+async function loadStats() {
+  try {
+    stats = await api(`${base}/stats`);
+  } catch (err) {
+    notify(errorText(err));
+    return;
+  }
+  renderFigures();
+}
+
+function figure(key, value, detail = "") {
+  return h("div", { class: "figure", dataset: { figure: key } },
+    h("dt", {}, t(`com.fig.${key}`)), h("dd", {}, h("span", { class: "fig-value" }, value),
+      detail ? h("span", { class: "fig-detail" }, detail) : null));
+}
+
+function renderFigures() {
+  if (!stats) return;
+  const s = stats;
+  const sat = s.satisfaction || {};
+  const rated = (sat.satisfied || 0) + (sat.partly || 0) + (sat.not || 0);
+  const days = typeof s.median_days_to_solve === "number"
+    ? String(Math.round(s.median_days_to_solve * 10) / 10) : "—";
+  $("#figure-list").replaceChildren(
+    figure("submitted", String(s.submitted ?? 0)),
+    figure("sessions", String(s.sessions ?? 0)),
+    figure("adoption_rate", percent(s.adoption_rate)),
+    figure("solved", String(s.solved ?? 0)),
+    figure("solved_rate", percent(s.solved_rate)),
+    figure("median_days", days),
+    figure("satisfaction", percent(sat.rate), t("com.fig.rated", { n: rated })),
+  );
+  setText($("#fig-note"), s.overdue_actions ? t("com.fig.overdue", { n: s.overdue_actions }) : "");
+  // The charts change with the figures: a new address, so no stale copy is shown.
+  const version = [s.submitted, s.accepted, s.deliberated, s.solved, s.sessions, rated].join("-");
+  for (const name of ["by_month", "by_category", "funnel"]) {
+    const img = $(`#chart-${name}`);
+    img.alt = t(`com.chart_${name}_alt`);
+    img.src = `${base}/charts/${name}.svg?lang=${lang()}&v=${version}`;
+  }
+}
+
+// ---- topics -------------------------------------------------------------------------
+
+function renderFilterOptions() {
+  const state = $("#flt-state");
+  const keepState = state.value;
+  state.replaceChildren(h("option", { value: "" }, t("com.flt_all")),
+    ...STATES.map((s) => h("option", { value: s }, t(`cstate.${s}`))));
+  state.value = keepState;
+  const cat = $("#flt-cat");
+  const keepCat = cat.value;
+  cat.replaceChildren(h("option", { value: "" }, t("com.flt_all")),
+    ...(community.categories || []).map((c) => h("option", { value: c }, c)));
+  cat.value = keepCat;
+}
+
+async function loadTopics({ more = false } = {}) {
+  const q = new URLSearchParams();
+  for (const [key, sel] of [["state", "#flt-state"], ["category", "#flt-cat"], ["month", "#flt-month"], ["q", "#flt-q"]]) {
+    const v = $(sel).value.trim();
+    if (v) q.set(key, v);
+  }
+  q.set("limit", String(PAGE));
+  if (more && next) q.set("after", next);
+  let r;
+  try {
+    r = await api(`${base}/topics?${q}`);
+  } catch (err) {
+    notify(errorText(err));
+    return;
+  }
+  next = r.next || null;
+  const list = $("#topic-list");
+  const cards = (r.topics || []).map(topicCard);
+  if (more) list.append(...cards);
+  else list.replaceChildren(...cards);
+  show($("#topic-more"), Boolean(next));
+  setText($("#topic-count"), list.children.length ? t("com.count", { n: list.children.length }) : t("com.none"));
+}
+
+function topicCard(topic) {
+  const card = h("li", { class: "topic-card", dataset: { topic: topic.topic_id } });
+  fillCard(card, topic);
+  return card;
+}
+
+function fillCard(card, topic) {
+  const cosignMsg = h("p", { class: "cosign-msg", role: "status" });
+  const cosignBtn = h("button", { class: "btn btn-secondary cosign-btn", type: "button" }, t("com.cosign"));
+  cosignBtn.addEventListener("click", () => cosign(card, topic, cosignBtn, cosignMsg));
+  const timelineBox = h("div", { class: "tl-box" });
+  const details = h("details", { class: "tl-details" }, h("summary", {}, t("com.timeline")), timelineBox);
+  details.addEventListener("toggle", () => { if (details.open) loadTimeline(topic, timelineBox); });
+  const canCosign = !["declined", "merged", "solved", "not_solved"].includes(topic.state);
+  card.replaceChildren(
+    h("h3", { class: "topic-title" }, topic.title || ""),
+    h("p", { class: "topic-meta" }, stateTag(topic.state), " ", topicMeta(topic)),
+    topic.description ? h("p", { class: "topic-desc" }, topic.description) : null,
+    topic.state === "declined" && topic.reason ? h("p", { class: "tl-reason" }, t("com.tl_reason", { text: topic.reason })) : null,
+    h("div", { class: "cosign-row" },
+      h("span", { class: "cosign-count" }, t("com.cosigns", { n: topic.cosigns || 0 })),
+      canCosign ? cosignBtn : null),
+    cosignMsg,
+    ["solved", "not_solved"].includes(topic.state) ? rateBox(card, topic) : null,
+    details,
+  );
+}
+
+async function cosign(card, topic, btn, msg) {
+  btn.disabled = true;
+  try {
+    const r = await api(`${base}/topics/${encodeURIComponent(topic.topic_id)}/cosign`, { method: "POST", body: { device: deviceSecret() } });
+    topic.cosigns = r.cosigns;
+    setText(card.querySelector(".cosign-count"), t("com.cosigns", { n: r.cosigns }));
+    setText(btn, t("com.cosigned"));
+    setText(msg, t("com.cosign_ok"));
+    msg.className = "cosign-msg ok";
+  } catch (err) {
+    btn.disabled = false;
+    setText(msg, err.code === "conflict" ? t("com.cosign_again") : errorText(err));
+    msg.className = "cosign-msg error";
+  }
+}
+
+function ratingsLine(ratings) {
+  const r = ratings || {};
+  return t("com.ratings", { satisfied: r.satisfied || 0, partly: r.partly || 0, not: r.not || 0 });
+}
+
+function rateBox(card, topic) {
+  const line = h("p", { class: "rate-line" }, ratingsLine(topic.ratings));
+  const msg = h("p", { class: "rate-msg", role: "status" });
+  const buttons = RATINGS.map((rating) => {
+    const btn = h("button", { class: "btn btn-secondary rate-btn", type: "button" }, t(`com.rate.${rating}`));
+    btn.addEventListener("click", async () => {
+      for (const b of buttons) b.disabled = true;
+      try {
+        const r = await api(`${base}/topics/${encodeURIComponent(topic.topic_id)}/rate`, { method: "POST", body: { device: deviceSecret(), rating } });
+        setText(line, ratingsLine(r.ratings));
+        btn.setAttribute("aria-pressed", "true");
+        setText(msg, t("com.rate_ok"));
+        msg.className = "rate-msg ok";
+        loadStats();
+      } catch (err) {
+        for (const b of buttons) b.disabled = false;
+        setText(msg, err.code === "conflict" ? t("com.rate_again") : errorText(err));
+        msg.className = "rate-msg error";
+      }
+    });
+    return btn;
+  });
+  return h("div", { class: "rate-box" },
+    h("p", { class: "rate-ask" }, t("com.rate_ask")),
+    h("div", { class: "rate-buttons", role: "group", "aria-label": t("com.rate_ask") }, buttons),
+    line, msg);
+}
+
+async function loadTimeline(topic, box) {
+  box.replaceChildren(h("p", { class: "hint" }, t("common.loading")));
+  try {
+    const full = await api(`${base}/topics/${encodeURIComponent(topic.topic_id)}`);
+    box.replaceChildren(renderTimeline(full));
+  } catch (err) {
+    box.replaceChildren(h("p", { class: "error" }, errorText(err)));
+  }
+}

@@ -1,0 +1,326 @@
+// The staff triage page /c/{id}/staff#token: held topics to release or
+// reject, each topic's next steps with their reasons, scheduling a room (its
+// moderator link is shown at once), the clerk's entry form for a household
+// without a phone, and new staff links.
+//
+// The page hides what the token's role may not do; the server still decides
+// (a refused step answers 409 and the page shows why). The role is read from
+// the token's own payload (msgpack, like room tokens), so the page needs no
+// extra request to know whom it serves.
+
+import { $, $$, h, setText, show } from "./dom.js";
+import { initI18n, onLangChange, t } from "./i18n.js";
+import {
+  STATES, apiBase, communityIdFromPath, renderTimeline, stateTag, topicMeta,
+} from "./community_view.js";
+import { errorText, notify } from "./ui.js";
+import { api, takeToken } from "./util.js";
+
+const id = communityIdFromPath();
+const base = apiBase(id);
+const token = takeStaffToken();
+const STAFF_ROLES = ["moderator", "clerk", "office"];
+
+// Which steps follow which state (the server's table is the authority).
+const NEXT = {
+  submitted: ["accepted", "merged", "declined"],
+  accepted: ["scheduled", "merged", "declined"],
+  scheduled: ["deliberated"],
+  deliberated: ["in_progress", "solved", "not_solved", "scheduled"],
+  in_progress: ["solved", "not_solved", "scheduled"],
+  not_solved: ["scheduled"],
+};
+// Which steps each role takes (contract: the office reports, the moderator triages).
+const MAY = {
+  moderator: new Set(["accepted", "merged", "declined", "scheduled", "deliberated", "in_progress", "release", "reject"]),
+  office: new Set(["in_progress", "solved", "not_solved"]),
+  clerk: new Set(),
+};
+// The fields each step asks for; `need` marks the required one.
+const FIELDS = {
+  accepted: [["reason", "cst.note", false]],
+  merged: [["into", "cst.into", true], ["reason", "cst.note", false]],
+  declined: [["reason", "cst.reason_public", true]],
+  scheduled: [["date", "cst.date", true], ["time", "cst.time", true], ["place", "cst.place", true]],
+  deliberated: [["reason", "cst.note", false]],
+  in_progress: [["reason", "cst.note", false]],
+  solved: [["report", "cst.report", true]],
+  not_solved: [["report", "cst.report", true]],
+};
+const roomLinks = new Map(); // topic id -> the moderator link of the room scheduled here
+
+let community = null;
+const role = tokenRole(token);
+let seq = 0;
+
+initI18n();
+onLangChange(() => { if (community) { renderStatic(); refresh(); } });
+main();
+
+/** The token from the address (`#TOKEN`, as the server's staff_url has it, or
+ * `#token=TOKEN` like the room pages), then out of the address bar (util.takeToken). */
+function takeStaffToken() {
+  const raw = location.hash.replace(/^#/, "");
+  if (raw && !raw.includes("=")) history.replaceState(null, "", `${location.pathname}${location.search}#token=${raw}`);
+  return takeToken();
+}
+
+/** The role inside a staff token ("" when it cannot be read: then nothing is hidden). */
+function tokenRole(value) {
+  try {
+    const part = value.split(".")[0].replace(/-/g, "+").replace(/_/g, "/");
+    const bin = atob(part + "=".repeat((4 - (part.length % 4)) % 4));
+    const claims = globalThis.MessagePack.decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
+    const values = Array.isArray(claims) ? claims : Object.values(claims || {});
+    return values.find((v) => STAFF_ROLES.includes(v)) || "";
+  } catch {
+    return "";
+  }
+}
+
+function may(step) {
+  return !role || MAY[role].has(step);
+}
+
+function gone(textKey) {
+  show($("#loading"), false);
+  show($("#staff-view"), false);
+  show($("#gone-view"), true);
+  if (textKey) setText($("#gone-text"), t(textKey));
+}
+
+async function main() {
+  if (!token) return gone("cst.no_token");
+  try {
+    community = await api(base);
+  } catch (err) {
+    return gone(err.code === "not_found" ? "com.gone_text" : "");
+  }
+  show($("#loading"), false);
+  show($("#staff-view"), true);
+  for (const el of $$("[data-roles]")) show(el, !role || el.dataset.roles.split(" ").includes(role));
+  renderStatic();
+  $("#st-state").addEventListener("change", () => loadTopics());
+  $("#st-refresh").addEventListener("click", () => refresh());
+  $("#clerk-form").addEventListener("submit", onClerk);
+  $("#people-form").addEventListener("submit", onPeople);
+  await refresh();
+}
+
+function renderStatic() {
+  setText($("#com-name"), community.name || "");
+  document.title = `${community.name || ""} · ${t("cst.doc_title")}`;
+  setText($("#whoami"), role ? t("cst.you_are", { role: t(`crole.${role}`) }) : "");
+  $("#public-link").href = `/c/${encodeURIComponent(id)}`;
+  const state = $("#st-state");
+  const keep = state.value;
+  state.replaceChildren(h("option", { value: "" }, t("com.flt_all")),
+    ...STATES.map((s) => h("option", { value: s }, t(`cstate.${s}`))));
+  state.value = keep;
+  const cat = $("#ck-cat");
+  const keepCat = cat.value;
+  cat.replaceChildren(h("option", { value: "" }, t("cst.no_category")),
+    ...(community.categories || []).map((c) => h("option", { value: c }, c)));
+  cat.value = keepCat;
+}
+
+async function refresh() {
+  await Promise.all([loadHeld(), loadTopics()]);
+}
+
+// ---- held topics ------------------------------------------------------------------
+
+async function loadHeld() {
+  if (role && role !== "moderator") return;
+  let r;
+  try {
+    r = await api(`${base}/held`, { token });
+  } catch (err) {
+    if (err.code === "unauthorized") return gone("cst.bad_token");
+    if (err.code === "forbidden") { show($("#held-section"), false); return; }
+    notify(errorText(err));
+    return;
+  }
+  const topics = r.topics || [];
+  $("#held-list").replaceChildren(...(topics.length ? topics.map(heldCard)
+    : [h("li", { class: "hint" }, t("cst.held_none"))]));
+}
+
+function heldCard(topic) {
+  const n = ++seq;
+  const reason = h("input", { id: `held-reason-${n}`, maxlength: "200", autocomplete: "off" });
+  const result = h("p", { class: "error", role: "alert" });
+  const step = (to) => async () => {
+    try {
+      await api(`${base}/topics/${encodeURIComponent(topic.topic_id)}/transition`, {
+        method: "POST", token, body: reason.value.trim() ? { to, reason: reason.value.trim() } : { to } });
+      notify(t(to === "release" ? "cst.released" : "cst.rejected", { title: topic.title }), { kind: "ok" });
+      refresh();
+    } catch (err) {
+      setText(result, errorText(err));
+    }
+  };
+  return h("li", { class: "staff-card", dataset: { topic: topic.topic_id } },
+    h("h3", {}, topic.title || ""),
+    h("p", { class: "hint" }, topicMeta(topic)),
+    topic.description ? h("p", {}, topic.description) : null,
+    topic.note || topic.screening ? h("p", { class: "msg-note" }, topic.note || topic.screening) : null,
+    h("label", { for: `held-reason-${n}` }, t("cst.note")), reason,
+    h("div", { class: "row" },
+      h("button", { class: "btn btn-primary", type: "button", onclick: step("release") }, t("cst.release")),
+      h("button", { class: "btn btn-danger", type: "button", onclick: step("reject") }, t("cst.reject"))),
+    result);
+}
+
+// ---- topics and their next steps ----------------------------------------------------
+
+async function loadTopics() {
+  const q = new URLSearchParams({ limit: "100" });
+  if ($("#st-state").value) q.set("state", $("#st-state").value);
+  let r;
+  try {
+    r = await api(`${base}/topics?${q}`);
+  } catch (err) {
+    notify(errorText(err));
+    return;
+  }
+  const topics = r.topics || [];
+  $("#st-list").replaceChildren(...(topics.length ? topics.map(staffCard)
+    : [h("li", { class: "hint" }, t("com.none"))]));
+}
+
+function staffCard(topic) {
+  const steps = (NEXT[topic.state] || []).filter(may);
+  const card = h("li", { class: "staff-card", dataset: { topic: topic.topic_id } },
+    h("h3", {}, topic.title || ""),
+    h("p", { class: "topic-meta" }, stateTag(topic.state), " ", topicMeta(topic), " · ",
+      t("com.cosigns", { n: topic.cosigns || 0 })),
+    topic.description ? h("p", { class: "topic-desc" }, topic.description) : null);
+  const link = roomLinks.get(topic.topic_id);
+  if (link) card.append(roomLink(link));
+  if (steps.length) card.append(stepForm(topic, steps));
+  const box = h("div", { class: "tl-box" });
+  const details = h("details", { class: "tl-details" }, h("summary", {}, t("com.timeline")), box);
+  details.addEventListener("toggle", async () => {
+    if (!details.open) return;
+    try {
+      box.replaceChildren(renderTimeline(await api(`${base}/topics/${encodeURIComponent(topic.topic_id)}`)));
+    } catch (err) {
+      box.replaceChildren(h("p", { class: "error" }, errorText(err)));
+    }
+  });
+  card.append(details);
+  return card;
+}
+
+function roomLink(url) {
+  return h("p", { class: "room-link" }, h("a", { href: url, target: "_blank", rel: "noopener" }, t("cst.room_link")));
+}
+
+function stepForm(topic, steps) {
+  const n = ++seq;
+  const select = h("select", { id: `step-${n}` }, steps.map((s) => h("option", { value: s }, t(`cstep.${s}`))));
+  const fieldsBox = h("div", { class: "step-fields" });
+  const result = h("p", { class: "error", role: "alert" });
+  const inputs = {};
+  const drawFields = () => {
+    for (const key of Object.keys(inputs)) delete inputs[key];
+    fieldsBox.replaceChildren(...(FIELDS[select.value] || []).map(([key, label, need]) => {
+      const fid = `step-${n}-${key}`;
+      const attrs = { id: fid, autocomplete: "off", required: need || undefined };
+      const input = key === "report" || (key === "reason" && select.value === "declined")
+        ? h("textarea", { ...attrs, rows: "3", maxlength: "1000" })
+        : h("input", { ...attrs, type: key === "date" ? "date" : key === "time" ? "time" : "text", maxlength: "200" });
+      inputs[key] = input;
+      return h("div", { class: "step-field" }, h("label", { for: fid }, t(label)), input);
+    }));
+  };
+  select.addEventListener("change", drawFields);
+  drawFields();
+  const form = h("form", { class: "step-form", novalidate: true },
+    h("label", { for: `step-${n}` }, t("cst.next_step")), select, fieldsBox,
+    h("div", { class: "row" }, h("button", { class: "btn btn-primary", type: "submit" }, t("cst.do_step"))),
+    result);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const to = select.value;
+    const body = { to };
+    for (const [key, label, need] of FIELDS[to] || []) {
+      const v = inputs[key].value.trim();
+      inputs[key].removeAttribute("aria-invalid");
+      if (need && !v) {
+        setText(result, t("cst.need_field", { field: t(label) }));
+        inputs[key].setAttribute("aria-invalid", "true");
+        inputs[key].focus();
+        return;
+      }
+      if (v) body[key] = v;
+    }
+    if (body.date) {
+      body.when = `${body.date}T${body.time || "00:00"}`;
+      delete body.date;
+      delete body.time;
+    }
+    const btn = form.querySelector("button[type=submit]");
+    btn.disabled = true;
+    try {
+      const r = await api(`${base}/topics/${encodeURIComponent(topic.topic_id)}/transition`, { method: "POST", token, body });
+      if (r.moderator_url) roomLinks.set(topic.topic_id, r.moderator_url);
+      notify(t("cst.step_done", { title: topic.title, state: t(`cstate.${r.state || to}`) }), { kind: "ok" });
+      await loadTopics();
+      const fresh = $(`#st-list [data-topic="${CSS.escape(topic.topic_id)}"]`);
+      if (fresh) fresh.querySelector("h3").focus?.();
+    } catch (err) {
+      btn.disabled = false;
+      setText(result, err.message && err.code === "conflict" ? `${errorText(err)} ${err.message}` : errorText(err));
+    }
+  });
+  return form;
+}
+
+// ---- clerk entry and new staff --------------------------------------------------------
+
+async function onClerk(ev) {
+  ev.preventDefault();
+  const out = $("#ck-result");
+  const household = $("#ck-household").value.trim();
+  const title = $("#ck-title").value.trim();
+  if (!household || !title) {
+    out.className = "error";
+    setText(out, t("cst.need_field", { field: t(household ? "com.f_title" : "cst.household") }));
+    (household ? $("#ck-title") : $("#ck-household")).focus();
+    return;
+  }
+  const body = { title, description: $("#ck-desc").value.trim(), household };
+  if ($("#ck-cat").value) body.category = $("#ck-cat").value;
+  if ($("#ck-place").value.trim()) body.place = $("#ck-place").value.trim();
+  try {
+    const r = await api(`${base}/topics`, { method: "POST", token, body });
+    $("#clerk-form").reset();
+    out.className = "ok";
+    setText(out, r.state === "held" ? t("com.sent_held") : t("com.sent_ok", { id: r.topic_id }));
+    refresh();
+  } catch (err) {
+    out.className = "error";
+    setText(out, errorText(err));
+  }
+}
+
+async function onPeople(ev) {
+  ev.preventDefault();
+  const out = $("#pp-result");
+  const name = $("#pp-name").value.trim();
+  if (!name) {
+    setText(out, t("cst.need_field", { field: t("cst.people_name") }));
+    $("#pp-name").focus();
+    return;
+  }
+  try {
+    const r = await api(`${base}/staff`, { method: "POST", token, body: { role: $("#pp-role").value, name } });
+    const url = `${location.origin}/c/${encodeURIComponent(id)}/staff#${r.token}`;
+    out.replaceChildren(t("cst.people_link", { name }), " ", h("a", { href: url, class: "staff-link" }, url));
+    $("#pp-name").value = "";
+  } catch (err) {
+    setText(out, errorText(err));
+  }
+}
