@@ -626,4 +626,6 @@ export default {
   "cst.people_name": "Name",
   "cst.people_add": "Make a link",
   "cst.people_link": "Give this link to {name} (it is a key; keep it private):",
+  "cst.held_why": "Moderation was unsure: {reasons}",
+  "cst.household_is": "Household: {name}",
 };

@@ -626,4 +626,6 @@ export default {
   "cst.people_name": "称呼",
   "cst.people_add": "生成链接",
   "cst.people_link": "请把这个链接交给 {name}（相当于钥匙，勿外传）：",
+  "cst.held_why": "系统的顾虑：{reasons}",
+  "cst.household_is": "代录住户：{name}",
 };

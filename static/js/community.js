@@ -217,7 +217,7 @@ function fillCard(card, topic) {
   const details = h("details", { class: "tl-details" }, h("summary", {}, t("com.timeline")), timelineBox);
   details.addEventListener("toggle", () => { if (details.open) loadTimeline(topic, timelineBox); });
   const canCosign = !["declined", "merged", "solved", "not_solved"].includes(topic.state);
-  card.replaceChildren(
+  card.replaceChildren(...[
     h("h3", { class: "topic-title" }, topic.title || ""),
     h("p", { class: "topic-meta" }, stateTag(topic.state), " ", topicMeta(topic)),
     topic.description ? h("p", { class: "topic-desc" }, topic.description) : null,
@@ -228,7 +228,7 @@ function fillCard(card, topic) {
     cosignMsg,
     ["solved", "not_solved"].includes(topic.state) ? rateBox(card, topic) : null,
     details,
-  );
+  ].filter(Boolean));
 }
 
 async function cosign(card, topic, btn, msg) {

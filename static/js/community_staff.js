@@ -27,7 +27,7 @@ const NEXT = {
   accepted: ["scheduled", "merged", "declined"],
   scheduled: ["deliberated"],
   deliberated: ["in_progress", "solved", "not_solved", "scheduled"],
-  in_progress: ["solved", "not_solved", "scheduled"],
+  in_progress: ["in_progress", "solved", "not_solved", "scheduled"],
   not_solved: ["scheduled"],
 };
 // Which steps each role takes (contract: the office reports, the moderator triages).
@@ -164,7 +164,8 @@ function heldCard(topic) {
     h("h3", {}, topic.title || ""),
     h("p", { class: "hint" }, topicMeta(topic)),
     topic.description ? h("p", {}, topic.description) : null,
-    topic.note || topic.screening ? h("p", { class: "msg-note" }, topic.note || topic.screening) : null,
+    (topic.reasons || []).length ? h("p", { class: "msg-note" }, t("cst.held_why", { reasons: topic.reasons.join("、") })) : null,
+    topic.household ? h("p", { class: "hint" }, t("cst.household_is", { name: topic.household })) : null,
     h("label", { for: `held-reason-${n}` }, t("cst.note")), reason,
     h("div", { class: "row" },
       h("button", { class: "btn btn-primary", type: "button", onclick: step("release") }, t("cst.release")),
