@@ -19,9 +19,10 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from yishi.moderation import load_pipeline
 
-from . import http_api
+from . import community_api, http_api
 from .backends import backend_from_url
 from .backends.base import LogBackend
+from .communities import Communities
 from .config import Config, check
 from .headers import SecurityHeaders
 from .hub import Close
@@ -61,8 +62,12 @@ class Services:
     recordings: Recordings = field(init=False)
     joins: JoinLimiter = field(init=False)
     admin_failures: KeyedBuckets = field(init=False)
+    communities: Communities = field(init=False)
+    community_limits: community_api.Limits = field(init=False)
 
     def __post_init__(self) -> None:
+        self.communities = Communities(self.backend)
+        self.community_limits = community_api.Limits.make(self.clock)
         self.recordings = Recordings(self.backend, self.node)
         self.joins = JoinLimiter(clock=self.clock)
         self.admin_failures = KeyedBuckets(rate=FAILED_ADMIN_PER_MINUTE / 60,
@@ -81,6 +86,29 @@ def page(name: str) -> Callable[..., object]:
         return FileResponse(static_dir() / name, headers={"cache-control": "no-cache"})
 
     return serve
+
+
+def community_routes() -> list[Route]:
+    """Communities and their topics (server/community_api.py)."""
+    c, topic = "/api/communities/{community_id}", "/api/communities/{community_id}/topics"
+    return [
+        Route("/api/communities", community_api.create_community, methods=["POST"]),
+        Route(c, community_api.community_summary),
+        Route(f"{c}/staff", community_api.add_staff, methods=["POST"]),
+        Route(f"{c}/qr.svg", community_api.community_qr),
+        Route(f"{c}/stats", community_api.stats),
+        Route(f"{c}/export.csv", community_api.export_csv),
+        Route(f"{c}/export.json", community_api.export_json),
+        Route(f"{c}/feed.atom", community_api.feed),
+        Route(f"{c}/charts/{{name}}.svg", community_api.chart),
+        Route(f"{c}/held", community_api.held_topics),
+        Route(topic, community_api.list_topics),
+        Route(topic, community_api.submit_topic, methods=["POST"]),
+        Route(f"{topic}/{{topic_id}}", community_api.topic_detail),
+        Route(f"{topic}/{{topic_id}}/cosign", community_api.cosign, methods=["POST"]),
+        Route(f"{topic}/{{topic_id}}/rate", community_api.rate, methods=["POST"]),
+        Route(f"{topic}/{{topic_id}}/transition", community_api.transition, methods=["POST"]),
+    ]
 
 
 def create_app(config: Config, *, clock: Callable[[], int] = wall_clock,
@@ -118,6 +146,7 @@ def create_app(config: Config, *, clock: Callable[[], int] = wall_clock,
                 for sub in list(host.hub.subscribers):
                     sub.outbox.close_now(Close(CLOSE_RESTARTING, "server restarting"))
             await node.stop()
+            await services.communities.close()
             await services.recordings.close()
             await backend.close()
 
@@ -135,6 +164,7 @@ def create_app(config: Config, *, clock: Callable[[], int] = wall_clock,
         Route(f"{rooms}/qr.svg", http_api.room_qr),
         Route(f"{rooms}/minutes", http_api.minutes),
         Route(f"{rooms}/recordings/{{track}}.ogg", http_api.recording),
+        *community_routes(),
         Route("/", page("index.html")),
         Route("/r/{room_id}", page("room.html")),
         Route("/r/{room_id}/minutes", page("minutes.html")),

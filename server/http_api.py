@@ -170,6 +170,12 @@ async def create_room(request: Request) -> Response:
     services = services_of(request)
     _check_admin(request)
     body = await read_json(request)
+    return JSONResponse(await open_room(services, body), status_code=201)
+
+
+async def open_room(services: Services, body: Json) -> Json:
+    """Create a room from ``body`` (``room.create``'s fields) and answer its links and
+    moderator token: ``POST /api/rooms``, and a community's ``scheduled`` topic."""
     room_id, invite_code = new_code(10), new_code(8)
     # The body's fields are room.create's own; an empty agenda or topic is none.
     given = {k: body.get(k) or None for k in ("title", "topic", "agenda", "settings",
@@ -188,11 +194,11 @@ async def create_room(request: Request) -> Response:
     assert outcome.result is not None
     pid = outcome.result["participant_id"]
     token = issue_token(services, room_id, pid, Role.MODERATOR, 0)
-    return JSONResponse({
+    return {
         "room_id": room_id, "moderator_token": token, "participant_id": pid,
         "moderator_url": f"{services.config.public_url}/m/{room_id}#token={token}",
         "invite_code": invite_code, **room_links(services, room_id, invite_code),
-    }, status_code=201)
+    }
 
 
 async def _submit(request: Request, host: RoomHost, kind: str, *, actor: str | None,

@@ -26,7 +26,7 @@ from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
 from . import snapshots
-from .backends.base import BackendUnavailable, LogBackend
+from .backends.base import BackendUnavailable, LogBackend, is_room_log
 from .ballots import Ballots
 from .core.state import RULES_VERSION, RoomState
 from .core.types import CommandError, Entry, ErrorCode, Event, Json, Outcome
@@ -393,7 +393,10 @@ class Node:
             host.voice.fan_out(frame, None)
 
     async def host(self, room_id: str) -> RoomHost | None:
-        """The room's host, loading it from the log first; None if there is no such room."""
+        """The room's host, loading it from the log first; None if there is no such room
+        (a community's log is none: server/communities.py hosts those)."""
+        if not is_room_log(room_id):
+            return None
         host = self.hosts.get(room_id)
         if host is not None and host.ready.is_set():
             host.last_used = self.clock()

@@ -52,15 +52,18 @@ class Screener:
         return history
 
     def text(self, text: str, *, kind: Kind, spam_action: SpamAction, room_id: str,
-             participant_id: str | None, now_ms: int,
-             topic: str = "") -> tuple[str, str, tuple[str, ...], tuple[str, ...]]:
+             participant_id: str | None, now_ms: int, topic: str = "",
+             abuse_action: SpamAction = "hold",
+             ) -> tuple[str, str, tuple[str, ...], tuple[str, ...]]:
         """(text to keep, chat status, reasons, what fired); raises
-        ``CommandError(rejected)``."""
+        ``CommandError(rejected)``. ``abuse_action``: "reject" where a text cannot wait
+        for review as chat does (a community's topics)."""
         self.texts_screened += 1
         history = self._history(room_id, participant_id) if participant_id and kind == "chat" \
             else None
         verdict = self.pipeline.check(text, kind=kind, spam_action=spam_action,
-                                      history=history, now_ms=now_ms, topic=topic)
+                                      abuse_action=abuse_action, history=history,
+                                      now_ms=now_ms, topic=topic)
         for label in verdict.matched:
             if label.startswith("score:"):  # "score:adult 0.97 [...]"
                 self.scored[(label[6:].split(" ", 1)[0], verdict.action.value)] += 1

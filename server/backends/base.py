@@ -40,6 +40,15 @@ AudioListener = Callable[[str, bytes], None]
 
 logger = logging.getLogger(__name__)
 
+COMMUNITY_LOG = "community:"
+"""The prefix of a community's log id (``community:<id>``): its log lives in the same
+backend as the rooms' (no room id has a colon), and :meth:`LogBackend.room_ids` leaves
+it out, so nothing that lists or hosts rooms takes a community for one."""
+
+
+def is_room_log(log_id: str) -> bool:
+    return not log_id.startswith(COMMUNITY_LOG)
+
 
 class BackendUnavailable(Exception):
     """The store cannot be reached (or this backend is closed).
@@ -131,7 +140,7 @@ class LogBackend(Protocol):
         ...
 
     async def room_ids(self) -> list[str]:
-        """The ids of all rooms that have entries, sorted."""
+        """The ids of all rooms that have entries, sorted (communities' logs left out)."""
         ...
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:

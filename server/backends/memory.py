@@ -23,6 +23,7 @@ from .base import (
     Listener,
     RecordedFrame,
     StoredFrame,
+    is_room_log,
     next_stamp,
     pack_body,
     unpack_entry,
@@ -105,7 +106,7 @@ class MemoryBackend:
 
     async def room_ids(self) -> list[str]:
         self._check_open()
-        return sorted(room for room, log in self._store.logs.items() if log)
+        return sorted(room for room, log in self._store.logs.items() if log and is_room_log(room))
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         return self._fanout.subscribe(listener)

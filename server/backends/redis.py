@@ -50,6 +50,7 @@ from .base import (
     Listener,
     RecordedFrame,
     StoredFrame,
+    is_room_log,
     pack_body,
     unpack_entry,
 )
@@ -282,7 +283,7 @@ class RedisBackend:
 
     async def room_ids(self) -> list[str]:
         seqs = await self._checked_link(check_open=True).room_seqs()
-        return sorted(room for room, seq in seqs.items() if seq > 0)
+        return sorted(room for room, seq in seqs.items() if seq > 0 and is_room_log(room))
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         return self._fanout.subscribe(listener)

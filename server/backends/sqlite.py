@@ -41,6 +41,7 @@ from .base import (
     Listener,
     RecordedFrame,
     StoredFrame,
+    is_room_log,
     next_stamp,
     pack_body,
     unpack_entry,
@@ -266,7 +267,7 @@ class SqliteBackend:
 
     def _query_room_ids(self) -> list[str]:
         rows = self._connection(self._rconn).execute("SELECT room FROM rooms ORDER BY room")
-        return [str(room) for (room,) in rows]
+        return [str(room) for (room,) in rows if is_room_log(str(room))]
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         return self._fanout.subscribe(listener)

@@ -108,7 +108,7 @@ def moderation_loader() -> Path | None:
 
 
 def pure_modules() -> list[Path]:
-    return sorted(CORE.glob("*.py")) + sorted(MODERATION.rglob("*.py"))
+    return sorted(CORE.rglob("*.py")) + sorted(MODERATION.rglob("*.py"))
 
 
 @pytest.mark.parametrize("path", pure_modules(), ids=lambda p: str(p.relative_to(REPO)))

@@ -1,0 +1,468 @@
+"""The HTTP API of communities and their topics (docs/protocol.md, "Communities and topics").
+
+Every handler loads the community caught up with its log (read your writes, across
+nodes: server/communities.py), checks the cheap things first (the bearer's role,
+the topic's state against this node's state, the rate limits), and only then
+screens texts and appends. The reducer decides at the entry's place in the log;
+its refusal answers the same error body as a room's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import csv
+import dataclasses
+import io
+import os
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from . import atom
+from .backends.base import BackendUnavailable
+from .charts import CHART_NAMES, chart_svg
+from .charts import MEDIA_TYPE as CHART_MEDIA_TYPE
+from .communities import Community
+from .core.community import args as cargs
+from .core.community.figures import figures
+from .core.community.reducer import precheck
+from .core.community.state import Staff
+from .core.community.views import changes, community_wire, detail, export_rows, held, listing
+from .core.schema import parse, to_log
+from .core.types import ErrorCode, Json, Role
+from .deadlines import DEFAULT_TZ, is_overdue, local_today
+from .http_api import (
+    _check_admin,
+    _client_address,
+    api,
+    bearer,
+    fail,
+    new_code,
+    open_room,
+    read_json,
+    services_of,
+)
+from .qr import qr_svg
+from .ratelimit import KeyedBuckets
+from .tokens import InvalidToken, TokenClaims
+
+if TYPE_CHECKING:
+    from .app import Services
+
+SUBMITS_PER_HOUR_ADDRESS = 30  # a household's phones share an address; a notice board too
+SUBMITS_PER_HOUR_DEVICE = 6
+COSIGNS_PER_HOUR_ADDRESS = 120  # co-signs and ratings together
+LIVE_STATUS_TIMEOUT_S = 1.0
+
+
+@dataclasses.dataclass
+class Limits:
+    """Token buckets for what residents send without an account."""
+
+    submit_address: KeyedBuckets
+    submit_device: KeyedBuckets
+    support_address: KeyedBuckets
+
+    @classmethod
+    def make(cls, clock: Any) -> Limits:
+        def per_hour(n: int) -> KeyedBuckets:
+            return KeyedBuckets(rate=n / 3600, burst=n, clock=clock)
+
+        return cls(per_hour(SUBMITS_PER_HOUR_ADDRESS), per_hour(SUBMITS_PER_HOUR_DEVICE),
+                   per_hour(COSIGNS_PER_HOUR_ADDRESS))
+
+
+def _take(buckets: KeyedBuckets, key: str, message: str) -> None:
+    bucket = buckets.get(key)
+    if bucket.empty():
+        raise fail(ErrorCode.RATE_LIMITED, message)
+    bucket.take()
+
+
+async def _community(request: Request) -> Community:
+    community = await services_of(request).communities.get(request.path_params["community_id"])
+    if community is None:
+        raise fail(ErrorCode.NOT_FOUND, "no such community")
+    return community
+
+
+def _staff(request: Request, community: Community) -> Staff:
+    """The bearer's staff record in this community; raises ``unauthorized``."""
+    token = bearer(request)
+    if not token:
+        raise fail(ErrorCode.UNAUTHORIZED, "a staff token is required")
+    try:
+        claims = services_of(request).signer.verify(token)
+    except InvalidToken:
+        raise fail(ErrorCode.UNAUTHORIZED, "bad token") from None
+    staff = community.state.staff.get(claims.participant_id)
+    if claims.room_id != community.log_id or staff is None or \
+            staff.role != claims.role.value or staff.token_version != claims.version:
+        raise fail(ErrorCode.UNAUTHORIZED, "bad token")
+    return staff
+
+
+def _staff_token(services: Services, community: Community, staff_id: str, role: str) -> str:
+    return services.signer.issue(TokenClaims(community.log_id, staff_id, Role(role), 0))
+
+
+async def _device(services: Services, community: Community, body: Json) -> str:
+    """The keyed hash the log keeps of the body's device; ``bad_command`` if absent."""
+    device = body.get("device")
+    if not (isinstance(device, str) and 16 <= len(device) <= 128):
+        raise fail(ErrorCode.BAD_COMMAND, "device must be a string of 16 to 128 characters")
+    # Keyed and bound to the community (not to the topic): a device that co-signed a
+    # merged topic and its target is recognised as one (docs/protocol.md).
+    return await services.node.ballots.device_hash(community.log_id, "device", device)
+
+
+async def _append(community: Community, kind: str, *, actor: str | None, args: Json) -> Json:
+    outcome = await community.submit(kind, actor=actor, args=args)
+    if outcome.error is not None:
+        raise outcome.error
+    return outcome.result or {}
+
+
+def _links(services: Services, community_id: str) -> Json:
+    base = services.config.public_url
+    return {"url": f"{base}/c/{community_id}",
+            "qr_url": f"/api/communities/{community_id}/qr.svg"}
+
+
+def _utc_offset_min(now_ms: int) -> int:
+    zone = ZoneInfo(os.environ.get("YISHI_TZ") or DEFAULT_TZ)
+    offset = datetime.fromtimestamp(now_ms / 1000, zone).utcoffset()
+    return int(offset.total_seconds() // 60) if offset is not None else 0
+
+
+def _today(services: Services) -> date:
+    return local_today(services.clock())
+
+
+# -- the community ----------------------------------------------------------------------
+
+
+@api
+async def create_community(request: Request) -> Response:
+    services = services_of(request)
+    _check_admin(request)
+    body = await read_json(request)
+    parsed: Any = parse(cargs.CommunityCreate, body, client=True)
+    args = to_log(parsed)
+    for key in ("name", "description"):  # shown on notice boards: personal data masked
+        if args.get(key):
+            args[key] = services.screener.text(
+                args[key], kind="record", spam_action="reject", room_id="community",
+                participant_id=None, now_ms=services.clock())[0]
+    args["utc_offset_min"] = _utc_offset_min(services.clock())
+    community_id = new_code(10)
+    community = services.communities.new(community_id)
+    result = await _append(community, "community.create", actor=None, args=args)
+    token = _staff_token(services, community, result["staff_id"], "moderator")
+    links = _links(services, community_id)
+    return JSONResponse({"community_id": community_id, "staff_id": result["staff_id"],
+                         "staff_token": token, **links,
+                         "staff_url": f"{links['url']}/staff#{token}"}, status_code=201)
+
+
+@api
+async def community_summary(request: Request) -> Response:
+    community = await _community(request)
+    out = {**community_wire(community.state), "log": community.digest}
+    if bearer(request):
+        staff = _staff(request, community)
+        out["staff"] = {"staff_id": staff.staff_id, "role": staff.role, "name": staff.name}
+    return JSONResponse(out)
+
+
+@api
+async def add_staff(request: Request) -> Response:
+    services = services_of(request)
+    body = await read_json(request)
+    community = await _community(request)
+    staff = _staff(request, community)
+    parsed: Any = parse(cargs.StaffAdd, body, client=True)
+    result = await _append(community, "staff.add", actor=staff.staff_id, args=to_log(parsed))
+    return JSONResponse({"staff_id": result["staff_id"], "role": parsed.role,
+                         "name": parsed.name,
+                         "token": _staff_token(services, community, result["staff_id"],
+                                               parsed.role)}, status_code=201)
+
+
+@api
+async def community_qr(request: Request) -> Response:
+    community = await _community(request)
+    url = f"{services_of(request).config.public_url}/c/{community.community_id}?submit=1"
+    return Response(qr_svg(url), media_type="image/svg+xml",
+                    headers={"cache-control": "public, max-age=3600"})
+
+
+# -- residents ---------------------------------------------------------------------------
+
+
+@api
+async def submit_topic(request: Request) -> Response:
+    services = services_of(request)
+    body = await read_json(request)
+    community = await _community(request)
+    state = community.state
+    actor: str | None = None
+    raw = {k: v for k, v in body.items() if k != "device"}
+    if bearer(request):  # a clerk's entry for a household
+        staff = _staff(request, community)
+        if staff.role != "clerk":
+            raise fail(ErrorCode.FORBIDDEN, "only a clerk enters a topic for a household")
+        actor = staff.staff_id
+        device_hash = None
+    else:
+        address = _client_address(request)
+        _take(services.community_limits.submit_address, f"{community.community_id}:{address}",
+              "too many topics from this address; wait an hour")
+        device_hash = await _device(services, community, body)
+        _take(services.community_limits.submit_device, device_hash,
+              "too many topics from this device; wait an hour")
+    parsed: Any = parse(cargs.TopicSubmit, raw, client=True)
+    if parsed.category is not None and parsed.category not in state.categories:
+        raise fail(ErrorCode.BAD_COMMAND,
+                   f"category must be one of {', '.join(state.categories)}")
+    if actor is not None and not parsed.household:
+        raise fail(ErrorCode.BAD_COMMAND, "household is required for a clerk's entry")
+    if actor is None and parsed.household is not None:
+        raise fail(ErrorCode.FORBIDDEN, "only a clerk enters a topic for a household")
+    args = to_log(parsed)
+    # The costly step last: the same pipeline as chat, held when unsure, refused for abuse.
+    status, reasons = "submitted", []
+    context = f"{state.name} {parsed.category or ''}"
+    for key in ("title", "description"):
+        kept, verdict, why, _ = services.screener.text(
+            args[key], kind="chat", spam_action="hold", room_id=community.log_id,
+            participant_id=None, now_ms=services.clock(), topic=context, abuse_action="reject")
+        args[key] = kept
+        if verdict == "held":
+            status = "held"
+            reasons += list(why)
+    args.update(status=status, reasons=reasons or None, device=device_hash)
+    result = await _append(community, "topic.submit", actor=actor,
+                           args={k: v for k, v in args.items() if v is not None})
+    return JSONResponse(result, status_code=201)
+
+
+async def _support(request: Request, kind: str, extra: tuple[str, ...]) -> Json:
+    """A co-sign or a rating: limits, device, a precheck, then the entry."""
+    services = services_of(request)
+    body = await read_json(request)
+    community = await _community(request)
+    _take(services.community_limits.support_address,
+          f"{community.community_id}:{_client_address(request)}",
+          "too many co-signs and ratings from this address; wait")
+    device_hash = await _device(services, community, body)
+    raw = {"topic_id": request.path_params["topic_id"], "device": device_hash,
+           **{k: body.get(k) for k in extra}}
+    row_args = cargs.TopicCosign if kind == "topic.cosign" else cargs.TopicRate
+    parsed: Any = parse(row_args, raw, client=False)
+    precheck(community.state, kind, parsed, actor=None)
+    return await _append(community, kind, actor=None, args=to_log(parsed))
+
+
+@api
+async def cosign(request: Request) -> Response:
+    return JSONResponse(await _support(request, "topic.cosign", ()))
+
+
+@api
+async def rate(request: Request) -> Response:
+    return JSONResponse(await _support(request, "topic.rate", ("rating",)))
+
+
+# -- staff ------------------------------------------------------------------------------
+
+
+@api
+async def transition(request: Request) -> Response:
+    services = services_of(request)
+    body = await read_json(request)
+    community = await _community(request)
+    staff = _staff(request, community)
+    parsed: Any = parse(cargs.TopicTransition,
+                        {**body, "topic_id": request.path_params["topic_id"]}, client=True)
+    # Role and state first, against this node's state (a room is created only for a
+    # transition that would be taken).
+    precheck(community.state, "topic.transition",
+             dataclasses.replace(parsed, room_id=parsed.room_id or "-"), actor=staff.staff_id)
+    topic = community.state.topics[parsed.topic_id]
+    extra: Json = {}
+    created: Json | None = None
+    if parsed.to == "scheduled":
+        if parsed.room_id:
+            host = await services.node.host(parsed.room_id)
+            if host is None:
+                raise fail(ErrorCode.NOT_FOUND, "no such room")
+            extra["room_title"] = host.state.title
+        else:
+            created = await open_room(services, {"title": topic.title,
+                                                 "topic": topic.description})
+            extra["room_id"], extra["room_title"] = created["room_id"], topic.title
+    elif parsed.to in ("deliberated", "in_progress", "solved", "not_solved") and topic.sessions:
+        host = await services.node.host(topic.sessions[-1].room_id)
+        if host is not None and parsed.to == "deliberated":
+            extra["decisions"] = [d.text for d in host.state.decisions]
+        elif host is not None:
+            extra["actions"] = [{"action_id": x.action_id, "title": x.title, "owner": x.owner,
+                                 "due": x.due, "status": x.status}
+                                for x in host.state.actions.values()]
+    args = {**to_log(parsed), **extra}
+    result = await _append(community, "topic.transition", actor=staff.staff_id, args=args)
+    if created is not None:
+        result.update(moderator_url=created["moderator_url"],
+                      moderator_token=created["moderator_token"],
+                      invite_url=created["invite_url"])
+    return JSONResponse(result)
+
+
+@api
+async def held_topics(request: Request) -> Response:
+    community = await _community(request)
+    staff = _staff(request, community)
+    if staff.role != "moderator":
+        raise fail(ErrorCode.FORBIDDEN, "held topics are for moderators")
+    return JSONResponse({"topics": held(community.state)},
+                        headers={"cache-control": "private, no-store"})
+
+
+# -- public reads ------------------------------------------------------------------------
+
+
+@api
+async def list_topics(request: Request) -> Response:
+    community = await _community(request)
+    query = request.query_params
+    limit_text = query.get("limit") or "50"
+    if not limit_text.isdigit():
+        raise fail(ErrorCode.BAD_COMMAND, "limit must be a number")
+    topics, after = listing(community.state, status=query.get("state") or None,
+                            category=query.get("category") or None,
+                            month=query.get("month") or None, q=query.get("q") or None,
+                            limit=int(limit_text), after=query.get("after") or None)
+    return JSONResponse({"topics": topics, "next": after})
+
+
+async def _live_statuses(services: Services, room_ids: list[str]) -> dict[tuple[str, str], str]:
+    """The rooms' action statuses now, for those that answer in time (else none)."""
+    found: dict[tuple[str, str], str] = {}
+    for room_id in room_ids:
+        with contextlib.suppress(BackendUnavailable, asyncio.TimeoutError):
+            host = await asyncio.wait_for(services.node.host(room_id), LIVE_STATUS_TIMEOUT_S)
+            if host is not None:
+                await host.catch_up()
+                found.update({(room_id, a.action_id): a.status
+                              for a in host.state.actions.values()})
+    return found
+
+
+@api
+async def topic_detail(request: Request) -> Response:
+    services = services_of(request)
+    community = await _community(request)
+    topic = community.state.topics.get(request.path_params["topic_id"])
+    if topic is None or topic.state in ("held", "rejected"):
+        raise fail(ErrorCode.NOT_FOUND, "no such topic")
+    live = await _live_statuses(services, [s.room_id for s in topic.sessions])
+    return JSONResponse(detail(topic, today=_today(services), is_overdue=is_overdue,
+                               live=lambda room, action: live.get((room, action))))
+
+
+_STATS_CACHE: dict[tuple[str, int, date], Json] = {}
+
+
+def stats_of(services: Services, community: Community) -> Json:
+    """The figures, computed once per (entry applied, day): they are a fold of the state."""
+    today = _today(services)
+    key = (community.community_id, community.state.entry_seq, today)
+    cached = _STATS_CACHE.get(key)
+    if cached is None:
+        cached = figures(community.state, today=today, is_overdue=is_overdue)
+        if len(_STATS_CACHE) > 256:
+            _STATS_CACHE.clear()
+        _STATS_CACHE[key] = cached
+    return cached
+
+
+@api
+async def stats(request: Request) -> Response:
+    community = await _community(request)
+    return JSONResponse(stats_of(services_of(request), community))
+
+
+@api
+async def export_json(request: Request) -> Response:
+    services = services_of(request)
+    community = await _community(request)
+    body = {"community": community_wire(community.state), "log": community.digest,
+            "figures": stats_of(services, community),
+            "topics": export_rows(community.state)}
+    return JSONResponse(body, headers={
+        "content-disposition": f'attachment; filename="{community.community_id}-topics.json"'})
+
+
+@api
+async def export_csv(request: Request) -> Response:
+    community = await _community(request)
+    rows = export_rows(community.state)
+    out = io.StringIO()
+    out.write("\ufeff")  # so that spreadsheet programs read the Chinese as UTF-8
+    columns = list(rows[0]) if rows else ["topic_id"]
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({**row,
+                         "submitted_at": atom.rfc3339(row["submitted_at"]),
+                         "solved_at": atom.rfc3339(row["solved_at"]) if row["solved_at"] else "",
+                         "by_clerk": "yes" if row["by_clerk"] else ""})
+    return Response(out.getvalue().encode("utf-8"), media_type="text/csv; charset=utf-8",
+                    headers={"content-disposition":
+                             f'attachment; filename="{community.community_id}-topics.csv"'})
+
+
+STATE_LABELS = {"submitted": "已提交", "accepted": "已受理", "merged": "已合并",
+                "declined": "未受理", "scheduled": "已安排议事", "deliberated": "已协商",
+                "in_progress": "办理中", "solved": "已解决", "not_solved": "未解决"}
+
+
+@api
+async def feed(request: Request) -> Response:
+    services = services_of(request)
+    community = await _community(request)
+    base = services.config.public_url
+    cid = community.community_id
+    entries = []
+    for topic, step in changes(community.state):
+        index = topic.timeline.index(step)
+        summary = step.reason or step.report or ""
+        entries.append(atom.FeedEntry(
+            entry_id=f"urn:yishi:community:{cid}:{topic.topic_id}:{index}",
+            title=f"{topic.title}: {STATE_LABELS.get(step.state, step.state)}",
+            at_ms=step.at, summary=summary, link=f"{base}/c/{cid}#{topic.topic_id}"))
+    body = atom.atom_feed(feed_id=f"urn:yishi:community:{cid}", title=community.state.name,
+                          self_url=f"{base}/api/communities/{cid}/feed.atom",
+                          alternate_url=f"{base}/c/{cid}", entries=entries,
+                          updated_ms=community.state.created_at)
+    return Response(body, media_type=atom.MEDIA_TYPE)
+
+
+@api
+async def chart(request: Request) -> Response:
+    """A chart of the figures as SVG, drawn by the pure ``server/charts.py`` (``?lang=``
+    zh or en; the by_month window ends at this month, in the deployment's calendar)."""
+    name = request.path_params["name"]
+    if name not in CHART_NAMES:
+        raise fail(ErrorCode.NOT_FOUND, f"charts: {', '.join(CHART_NAMES)}")
+    services = services_of(request)
+    community = await _community(request)
+    until = _today(services).isoformat()[:7]
+    svg = chart_svg(name, stats_of(services, community),
+                    lang=request.query_params.get("lang") or "zh", until=until)
+    return Response(svg, media_type=CHART_MEDIA_TYPE, headers={"cache-control": "no-cache"})

@@ -1,0 +1,136 @@
+"""The arguments of a community's log entries, checked as the room's are (schema.py).
+
+Texts are stripped and bounded; the limits are the contract's (title 60,
+description 1000, place 100). Fields marked ``server`` are set by the server at
+the edge (a device's keyed hash, the moderation verdict, the calendar, a room's
+decisions and actions): a client cannot send them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..schema import ServerValue, arg, bad, integer, list_of, one_of, opt
+from ..types import CommandError, ErrorCode, Json
+from .state import RATINGS, STAFF_ROLES
+
+TITLE, DESCRIPTION, PLACE, NAME, REASON, REPORT, CATEGORY = 60, 1000, 100, 40, 500, 2000, 20
+TARGETS = ("accepted", "merged", "declined", "scheduled", "deliberated", "in_progress",
+           "solved", "not_solved", "release", "reject")
+MAX_CATEGORIES = 20
+MAX_LINKED = 200  # decisions or actions copied from one room
+
+
+def bounded(limit: int, *, allow_empty: bool = False) -> Any:
+    def check(name: str, value: Any) -> str:
+        if not isinstance(value, str):
+            raise bad(f"{name} must be a string")
+        stripped = value.strip()
+        if not stripped and not allow_empty:
+            raise bad(f"{name} must not be empty")
+        if len(stripped) > limit:
+            raise CommandError(ErrorCode.TOO_LARGE, f"{name} is longer than {limit} characters")
+        return stripped
+
+    return check
+
+
+def device_hash(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not 0 < len(value) <= 64:
+        raise bad(f"{name} must be a device hash")
+    return value
+
+
+def topic_ref(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not 0 < len(value) <= 16:
+        raise bad(f"{name} must be a topic id")
+    return value
+
+
+def room_ref(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not 0 < len(value) <= 64:
+        raise bad(f"{name} must be a room id")
+    return value
+
+
+def linked_action(name: str, value: Any) -> Json:
+    if not isinstance(value, dict):
+        raise bad(f"{name} must be an action")
+    keys = ("action_id", "title", "owner", "due", "status")
+    if set(value) != set(keys) or not all(isinstance(value[k], str) for k in keys):
+        raise bad(f"{name} must have {', '.join(keys)}")
+    return {k: value[k] for k in keys}
+
+
+def reasons(name: str, value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and len(v) <= 100
+                                              for v in value):
+        raise bad(f"{name} must be a list of short strings")
+    return list(value[:20])
+
+
+@dataclass(frozen=True, slots=True)
+class CommunityCreate:
+    name: str = arg(bounded(NAME * 2))
+    description: str | None = opt(bounded(DESCRIPTION, allow_empty=True))
+    categories: list[str] | None = opt(list_of(bounded(CATEGORY), low=1, high=MAX_CATEGORIES))
+    founder: str | None = opt(bounded(NAME))
+    utc_offset_min: int = opt(integer(-14 * 60, 14 * 60), server=ServerValue.FROM_NODE,
+                              default=0)
+
+
+@dataclass(frozen=True, slots=True)
+class StaffAdd:
+    role: str = arg(one_of(*STAFF_ROLES))
+    name: str = arg(bounded(NAME))
+
+
+@dataclass(frozen=True, slots=True)
+class StaffRevoke:
+    staff_id: str = arg(topic_ref)
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSubmit:
+    title: str = arg(bounded(TITLE))
+    description: str = arg(bounded(DESCRIPTION))
+    category: str | None = opt(bounded(CATEGORY))
+    place: str | None = opt(bounded(PLACE))
+    household: str | None = opt(bounded(PLACE))  # a clerk's entry: who it is for
+    device: str | None = opt(device_hash, server=ServerValue.DEVICE)
+    status: str = opt(one_of("submitted", "held"), server=ServerValue.VERDICT,
+                      default="submitted")
+    reasons: list[str] | None = opt(reasons, server=ServerValue.VERDICT)
+
+
+@dataclass(frozen=True, slots=True)
+class TopicCosign:
+    topic_id: str = arg(topic_ref)
+    device: str = arg(device_hash, server=ServerValue.DEVICE)
+
+
+@dataclass(frozen=True, slots=True)
+class TopicRate:
+    topic_id: str = arg(topic_ref)
+    rating: str = arg(one_of(*RATINGS))
+    device: str = arg(device_hash, server=ServerValue.DEVICE)
+
+
+@dataclass(frozen=True, slots=True)
+class TopicTransition:
+    topic_id: str = arg(topic_ref)
+    to: str = arg(one_of(*TARGETS))
+    reason: str | None = opt(bounded(REASON))
+    into: str | None = opt(topic_ref)
+    room_id: str | None = opt(room_ref)
+    when: str | None = opt(bounded(40))
+    place: str | None = opt(bounded(PLACE))
+    report: str | None = opt(bounded(REPORT))
+    # Set by the server from the room (scheduled: its title; deliberated: its
+    # decisions; in_progress, solved, not_solved: its actions as they stand).
+    room_title: str | None = opt(bounded(200), server=ServerValue.FROM_NODE)
+    decisions: list[str] | None = opt(list_of(bounded(2000), low=0, high=MAX_LINKED),
+                                      server=ServerValue.FROM_NODE)
+    actions: list[Json] | None = opt(list_of(linked_action, low=0, high=MAX_LINKED),
+                                     server=ServerValue.FROM_NODE)

@@ -1,0 +1,160 @@
+"""Communities over a real `yishi serve`: the issue's flow, refusals, held topics,
+clerk entries, merges, exports, and the figures after a restart."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from communityclient import CommunityApi, device, run_flow, status_code
+from roomharness import ADMIN, ServerProcess
+
+
+@pytest.fixture
+async def capi(server: ServerProcess) -> AsyncIterator[CommunityApi]:
+    client = CommunityApi(server.base_url, ADMIN)
+    yield client
+    await client.aclose()
+
+
+async def test_the_whole_flow_on_one_node(server: ServerProcess, capi: CommunityApi) -> None:
+    await run_flow([capi], [server.ws_base])
+
+
+SPAM = "免 费 视 频 在 线 观 看，加微信 abc12345"
+
+
+async def new_community(capi: CommunityApi) -> tuple[str, str]:
+    made = await capi.create(categories=["加装电梯", "停车", "其他"])
+    return made["community_id"], made["staff_token"]
+
+
+async def test_moderation_holds_unsure_topics_and_rejects_abuse(capi: CommunityApi) -> None:
+    cid, mod = await new_community(capi)
+    held = await capi.ok(await capi.submit(cid, title="免费福利", description=SPAM,
+                                           device=device(10)))
+    assert held["state"] == "held"
+    assert (await capi.topics(cid))["topics"] == []
+    assert status_code(await capi.get(f"/api/communities/{cid}/topics/{held['topic_id']}")) \
+        == (404, "not_found")
+    assert status_code(await capi.get(f"/api/communities/{cid}/held")) == (401, "unauthorized")
+    review = await capi.ok(await capi.get(f"/api/communities/{cid}/held", mod))
+    assert [t["topic_id"] for t in review["topics"]] == [held["topic_id"]]
+    assert "spam" in review["topics"][0]["reasons"]
+    refused = await capi.submit(cid, title="物业", description="你他妈的傻逼", device=device(11))
+    assert status_code(refused) == (400, "rejected")
+    masked = await capi.ok(await capi.submit(cid, title="楼道堆物", description="联系我13812345678",
+                                             device=device(12)))
+    assert masked["state"] == "submitted"
+    assert "13812345678" not in (await capi.topic(cid, masked["topic_id"]))["description"]
+    await capi.ok(await capi.move(cid, held["topic_id"], mod, "reject", reason="广告"))
+    assert (await capi.ok(await capi.get(f"/api/communities/{cid}/held", mod)))["topics"] == []
+    assert (await capi.stats(cid))["submitted"] == 1
+
+
+async def test_clerk_entries_staff_roles_and_refusals(capi: CommunityApi) -> None:
+    cid, mod = await new_community(capi)
+    clerk = (await capi.staff(cid, mod, "clerk", "王文书"))["token"]
+    office = (await capi.staff(cid, mod, "office", "街道办"))["token"]
+    summary = await capi.ok(await capi.get(f"/api/communities/{cid}", clerk))
+    assert summary["staff"]["role"] == "clerk" and summary["categories"][0] == "加装电梯"
+    entered = await capi.ok(await capi.submit(cid, title="楼道灯坏了", description="5号楼",
+                                              household="5-2-301 李奶奶", token=clerk))
+    topic = await capi.topic(cid, entered["topic_id"])
+    assert topic["by_clerk"] is True and topic["timeline"][0]["actor"]["role"] == "clerk"
+    tid = entered["topic_id"]
+    assert status_code(await capi.submit(cid, title="x", description="y", household="h",
+                                         token=office)) == (403, "forbidden")
+    assert status_code(await capi.submit(cid, title="x", description="y")) == (400, "bad_command")
+    assert status_code(await capi.submit(cid, title="长" * 61, description="y",
+                                         device=device(20))) == (413, "too_large")
+    assert status_code(await capi.submit(cid, title="x", description="y", category="无",
+                                         device=device(20))) == (400, "bad_command")
+    assert status_code(await capi.move(cid, tid, "", "accepted")) == (401, "unauthorized")
+    assert status_code(await capi.move(cid, tid, "forged.token", "accepted")) == \
+        (401, "unauthorized")
+    assert status_code(await capi.move(cid, tid, office, "accepted")) == (403, "forbidden")
+    assert status_code(await capi.move(cid, tid, mod, "deliberated")) == (409, "conflict")
+    assert status_code(await capi.move(cid, tid, mod, "declined")) == (400, "bad_command")
+    assert status_code(await capi.move(cid, "t99", mod, "accepted")) == (404, "not_found")
+    assert status_code(await capi.move(cid, tid, mod, "flying")) == (400, "bad_command")
+    assert [s["state"] for s in (await capi.topic(cid, tid))["timeline"]] == ["submitted"]
+    other, _ = await new_community(capi)
+    assert status_code(await capi.move(other, "t1", mod, "accepted")) == (401, "unauthorized")
+    assert status_code(await capi.get("/api/communities/nosuch/stats")) == (404, "not_found")
+    await capi.ok(await capi.move(cid, tid, mod, "declined", reason="属物业职责，已转交"))
+    assert (await capi.topic(cid, tid))["timeline"][-1]["reason"] == "属物业职责，已转交"
+
+
+async def test_merge_and_cosigns_over_http(capi: CommunityApi) -> None:
+    cid, mod = await new_community(capi)
+    a = (await capi.ok(await capi.submit(cid, title="停车难", description="晚上没车位",
+                                         category="停车", device=device(30))))["topic_id"]
+    b = (await capi.ok(await capi.submit(cid, title="车位不够", description="外来车多",
+                                         category="停车", device=device(31))))["topic_id"]
+    for dev in (32, 33):
+        await capi.ok(await capi.cosign(cid, a, device(dev)))
+    for dev in (33, 34):
+        await capi.ok(await capi.cosign(cid, b, device(dev)))
+    await capi.ok(await capi.move(cid, b, mod, "merged", into=a, reason="同一问题"))
+    target, merged = await capi.topic(cid, a), await capi.topic(cid, b)
+    assert target["merged"] == [b] and merged["merged_into"] == a
+    assert target["cosigns"] == 3
+    assert status_code(await capi.cosign(cid, b, device(35))) == (409, "conflict")
+    assert status_code(await capi.cosign(cid, a, device(34))) == (409, "conflict")
+    assert status_code(await capi.cosign(cid, a, "short")) == (400, "bad_command")
+    stats = await capi.stats(cid)
+    assert (stats["submitted"], stats["merged"]) == (1, 1)
+    listed = await capi.topics(cid, category="停车", state="merged")
+    assert [t["topic_id"] for t in listed["topics"]] == [b]
+
+
+async def test_submissions_are_rate_limited_per_device(capi: CommunityApi) -> None:
+    cid, _ = await new_community(capi)
+    for n in range(6):
+        await capi.ok(await capi.submit(cid, title=f"议题{n}", description="说明",
+                                        device=device(40)))
+    assert status_code(await capi.submit(cid, title="再来", description="说明",
+                                         device=device(40))) == (429, "rate_limited")
+    await capi.ok(await capi.submit(cid, title="别人", description="说明", device=device(41)))
+
+
+async def test_a_community_is_not_a_room(capi: CommunityApi, server: ServerProcess) -> None:
+    cid, _ = await new_community(capi)
+    assert status_code(await capi.get(f"/api/rooms/community:{cid}")) == (404, "not_found")
+    qr = await capi.get(f"/api/communities/{cid}/qr.svg")
+    assert qr.status_code == 200 and qr.text.lstrip().startswith(("<svg", "<?xml"))
+    for name in ("by_month", "by_category", "funnel"):
+        chart = await capi.get(f"/api/communities/{cid}/charts/{name}.svg")
+        assert chart.status_code == 200 and "<svg" in chart.text
+    assert (await capi.get(f"/api/communities/{cid}/charts/pie.svg")).status_code == 404
+    assert status_code(await capi.post("/api/communities", {"name": "x"})) == \
+        (401, "unauthorized")
+
+
+async def test_figures_survive_a_restart_from_snapshot_and_tail(tmp_path: Path) -> None:
+    proc = ServerProcess(tmp_path / "data", env={"YISHI_COMMUNITY_SNAPSHOT_EVERY": "4"})
+    proc.start()
+    capi = CommunityApi(proc.base_url, ADMIN)
+    try:
+        flow = await run_flow([capi], [proc.ws_base])
+        cid, tid = flow["community_id"], flow["topic_id"]
+        before = (await capi.stats(cid), await capi.topic(cid, tid),
+                  (await capi.get(f"/api/communities/{cid}/export.json")).json())
+        proc.stop(signal.SIGKILL)  # no snapshot at shutdown: the periodic one, and the tail
+        with sqlite3.connect(proc.data_dir / "yishi.db") as db:
+            [(snap_seq,)] = db.execute("SELECT seq FROM snapshots WHERE room = ?",
+                                       (f"community:{cid}",)).fetchall()
+            [(last,)] = db.execute("SELECT last_seq FROM rooms WHERE room = ?",
+                                   (f"community:{cid}",)).fetchall()
+        assert 0 < snap_seq < last  # a tail to replay after the snapshot
+        proc.start()
+        after = (await capi.stats(cid), await capi.topic(cid, tid),
+                 (await capi.get(f"/api/communities/{cid}/export.json")).json())
+        assert after == before
+    finally:
+        await capi.aclose()
+        proc.stop()
