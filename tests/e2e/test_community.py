@@ -1,0 +1,201 @@
+"""Issue 17 end to end in real Chromium: a neighbourhood's whole consultation cycle.
+
+A resident submits a topic from the notice board's QR link on a 360 px phone;
+two neighbours co-sign it from their own phones (a second co-sign from the
+same phone is refused, in words); staff accept it and schedule a session on
+the triage page; the session runs on the moderator console and records a
+decision and an action; staff mark the topic deliberated and in progress; the
+office marks it solved with its report; the first resident rates it; and the
+public page's figures, read before and after, changed accordingly.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from conftest import ADMIN, Pages, Server, assert_accessible
+from helpers import expect_connected
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.e2e
+
+NAME = "幸福里社区议事厅"
+TITLE = "3 号楼想加装电梯"
+DETAILS = "楼里老人多，七楼上下太难，希望社区牵头商量加装电梯。"
+DECISION = "同意 3 号楼启动加装电梯，费用按楼层分摊"
+ACTION = "联系电梯公司做可行性评估"
+REPORT = "电梯公司已完成评估，加装方案经住户签字同意，工程已开工。"
+FIGURES = ("submitted", "sessions", "adoption_rate", "solved", "solved_rate", "median_days",
+           "satisfaction")
+
+
+def create_community(server: Server) -> dict[str, str]:
+    status, raw = server.request("POST", "/api/communities", token=ADMIN,
+                                 body={"name": NAME, "description": "扫码提议题，一事一议，结果公开。"})
+    assert status == 201, (status, raw)
+    created: dict[str, str] = json.loads(raw)
+    return created
+
+
+def figures(page: Page) -> dict[str, str]:
+    """The numbers on the public page, as a resident reads them."""
+    expect(page.locator("#figure-list .figure")).to_have_count(len(FIGURES))
+    return {key: page.locator(f'[data-figure="{key}"] .fig-value').inner_text()
+            for key in FIGURES}
+
+
+def topic_card(page: Page, topic_id: str) -> Page:
+    card = page.locator(f'#topic-list [data-topic="{topic_id}"]')
+    expect(card).to_be_visible()
+    return card  # type: ignore[return-value]
+
+
+def staff_step(staff: Page, topic_id: str, step: str, state_text: str,
+               fields: dict[str, str] | None = None) -> None:
+    """Choose the next step on the triage page, fill its fields, apply it."""
+    card = staff.locator(f'#st-list [data-topic="{topic_id}"]')
+    card.get_by_label("下一步").select_option(step)
+    for label, value in (fields or {}).items():
+        card.get_by_label(label).fill(value)
+    card.get_by_role("button", name="确定").click()
+    expect(staff.locator(f'#st-list [data-topic="{topic_id}"] .tag-state')).to_have_text(state_text)
+
+
+def test_community_cycle(server: Server, pages: Pages, tmp_path: Path) -> None:
+    community = create_community(server)
+    public_url, staff_url = community["url"], community["staff_url"]
+
+    # The public page before: nothing collected yet.
+    watcher = pages.open(public_url, width=360)
+    expect(watcher.locator("#com-name")).to_have_text(NAME)
+    before = figures(watcher)
+    assert before == {"submitted": "0", "sessions": "0", "adoption_rate": "—", "solved": "0",
+                      "solved_rate": "—", "median_days": "—", "satisfaction": "—"}
+    expect(watcher.locator("#topic-count")).to_have_text("暂时没有符合条件的议题。")
+
+    # 1. A resident scans the notice board's code: the form, at 360 px.
+    wang = pages.open(f"{public_url}?submit=1", width=360)
+    expect(wang.get_by_role("heading", name="提一个议题")).to_be_visible()
+    expect(wang.locator("#public-view")).to_be_hidden()
+    wang.get_by_label("议题（一句话）").fill(TITLE)
+    wang.get_by_label("具体情况（可不填）").fill(DETAILS)
+    wang.locator("#sub-cats").get_by_text("加装电梯").click()
+    expect(wang.get_by_role("radio", name="加装电梯")).to_be_checked()
+    wang.get_by_label("地点（可不填）").fill("3 号楼")
+    wang.screenshot(path=str(tmp_path / "submit-form-360.png"), full_page=True)
+    assert_accessible(wang, "community-submit")
+    wang.get_by_role("button", name="提交议题").click()
+    done = wang.locator("#sub-done-text")
+    expect(done).to_contain_text("已收到您的议题")
+    match = re.search(r"编号 (\S+)）", done.inner_text())
+    assert match, done.inner_text()
+    topic_id = match.group(1)
+
+    # 2. Two neighbours co-sign from their own phones; a second try is refused, in words.
+    for _ in range(2):
+        neighbour = pages.open(public_url, width=360)
+        card = topic_card(neighbour, topic_id)
+        card.get_by_role("button", name="附议").click()
+        expect(card.locator(".cosign-msg")).to_have_text("已附议，谢谢您。")
+        expect(card.get_by_role("button", name="已附议")).to_be_disabled()
+    neighbour.reload()
+    card = topic_card(neighbour, topic_id)
+    expect(card.locator(".cosign-count")).to_have_text("附议 2 人")
+    card.get_by_role("button", name="附议").click()
+    expect(card.locator(".cosign-msg")).to_have_text(
+        "这台手机已经附议过这个议题了，每台设备只能附议一次。")
+    expect(card.locator(".cosign-count")).to_have_text("附议 2 人")
+
+    # 3. Staff accept it and schedule a session: the new room's console link appears.
+    staff = pages.open(staff_url, width=1280)
+    expect(staff.locator("#whoami")).to_have_text("您的身份：主持人")
+    assert "#" not in staff.url  # the key left the address bar
+    staff_step(staff, topic_id, "accepted", "已受理")
+    staff_step(staff, topic_id, "scheduled", "已安排议事",
+               {"日期": "2030-06-01", "时间": "19:30", "地点": "社区活动室"})
+    room_link = staff.locator(f'#st-list [data-topic="{topic_id}"]').get_by_role(
+        "link", name="打开议事会主持页")
+    moderator_url = room_link.get_attribute("href")
+    assert moderator_url and "/m/" in moderator_url
+
+    # 4. The session runs on the moderator console: a decision and an action.
+    mod = pages.open(moderator_url, width=1280)
+    expect_connected(mod)
+    expect(mod.locator("body")).to_contain_text(TITLE)
+    mod.get_by_role("button", name="开始会议").click()
+    mod.get_by_label("记录一项决定").fill(DECISION)
+    mod.get_by_role("button", name="记录决定", exact=True).click()
+    expect(mod.locator("#decision-list")).to_contain_text(DECISION)
+    mod.get_by_label("新的待办事项").fill(ACTION)
+    mod.get_by_label("负责人或部门").fill("住建办")
+    mod.get_by_label("完成期限").fill("2030-06-30")
+    mod.get_by_role("button", name="添加待办").click()
+    expect(mod.locator("#action-list")).to_contain_text(ACTION)
+
+    # 5. Staff link the room's decisions, then its actions.
+    staff_step(staff, topic_id, "deliberated", "已协商")
+    staff_step(staff, topic_id, "in_progress", "办理中")
+
+    # 6. The office, given its own link by the moderator, reports it solved.
+    staff.get_by_label("身份").select_option("office")
+    staff.get_by_label("称呼").fill("住建办")
+    staff.get_by_role("button", name="生成链接").click()
+    office_url = staff.locator("#pp-result a").get_attribute("href")
+    assert office_url
+    office = pages.open(office_url, width=1280)
+    expect(office.locator("#whoami")).to_have_text("您的身份：承办部门")
+    expect(office.locator("#held-section")).to_be_hidden()  # a moderator's work
+    office_card = office.locator(f'#st-list [data-topic="{topic_id}"]')
+    options = office_card.get_by_label("下一步").locator("option").all_inner_texts()
+    assert options == ["标记为办理中（关联待办事项）", "已解决（需办理结果）", "未能解决（需办理结果）"]
+    office_card.get_by_label("下一步").select_option("solved")
+    office_card.get_by_role("button", name="确定").click()  # the report is required
+    expect(office_card.get_by_role("alert")).to_have_text("请填写：办理结果说明（将公开）")
+    staff_step(office, topic_id, "solved", "已解决", {"办理结果说明（将公开）": REPORT})
+
+    # 7. The first resident rates it from her phone (once: a second rating is refused).
+    wang.goto(public_url)
+    card = topic_card(wang, topic_id)
+    expect(card.locator(".tag-state")).to_have_text("已解决")
+    card.get_by_role("button", name="满意", exact=True).click()
+    expect(card.locator(".rate-msg")).to_have_text("已记录您的评价，谢谢。")
+    expect(card.locator(".rate-line")).to_have_text("满意 1 · 基本满意 0 · 不满意 0")
+    wang.reload()
+    card = topic_card(wang, topic_id)
+    card.get_by_role("button", name="不满意").click()
+    expect(card.locator(".rate-msg")).to_have_text(
+        "这台手机已经评价过这个议题了，每台设备只能评价一次。")
+
+    # 8. The public page's figures changed accordingly, and the timeline tells the story.
+    watcher.reload()
+    expect(watcher.locator('[data-figure="satisfaction"] .fig-value')).to_have_text("100%")
+    after = figures(watcher)
+    assert after == {"submitted": "1", "sessions": "1", "adoption_rate": "100%", "solved": "1",
+                     "solved_rate": "100%", "median_days": "0", "satisfaction": "100%"}
+    expect(watcher.locator('[data-figure="satisfaction"] .fig-detail')).to_have_text("（1 人评价）")
+    card = topic_card(watcher, topic_id)
+    expect(card.locator(".cosign-count")).to_have_text("附议 2 人")
+    card.locator("summary").click()
+    timeline = card.locator(".timeline")
+    for text in ("已提交", "已受理", "已安排议事", "已协商", "办理中", "已解决", REPORT, DECISION,
+                 ACTION, "住建办"):
+        expect(timeline).to_contain_text(text)
+    for name in ("by_month", "by_category", "funnel"):  # the charts loaded, as images
+        expect(watcher.locator(f"#chart-{name}")).to_have_js_property("complete", True)
+        assert watcher.locator(f"#chart-{name}").evaluate("img => img.naturalWidth") > 0
+    watcher.screenshot(path=str(tmp_path / "public-page-360.png"), full_page=True)
+    assert_accessible(watcher, "community-public")
+
+
+def test_export_and_feed_links_answer(server: Server, pages: Pages) -> None:
+    community = create_community(server)
+    page = pages.open(community["url"], width=1280)
+    for link, kind in (("导出 CSV", "text/csv"), ("导出 JSON", "application/json"),
+                       ("订阅进展（Atom）", "application/atom+xml")):
+        href = page.get_by_role("link", name=link).get_attribute("href")
+        assert href
+        response = page.request.get(server.base_url + href)
+        assert response.ok and response.headers["content-type"].startswith(kind), href
