@@ -78,6 +78,13 @@ function tokenRole(value) {
   }
 }
 
+/** A moderation reason in words (the room console's strings), or as it came. */
+function reasonText(code) {
+  const key = `staff.reason.${code}`;
+  const text = t(key);
+  return text === key ? code : text;
+}
+
 function may(step) {
   return !role || MAY[role].has(step);
 }
@@ -164,7 +171,7 @@ function heldCard(topic) {
     h("h3", {}, topic.title || ""),
     h("p", { class: "hint" }, topicMeta(topic)),
     topic.description ? h("p", {}, topic.description) : null,
-    (topic.reasons || []).length ? h("p", { class: "msg-note" }, t("cst.held_why", { reasons: topic.reasons.join("、") })) : null,
+    (topic.reasons || []).length ? h("p", { class: "msg-note" }, t("cst.held_why", { reasons: [...new Set(topic.reasons.map(reasonText))].join("、") })) : null,
     topic.household ? h("p", { class: "hint" }, t("cst.household_is", { name: topic.household })) : null,
     h("label", { for: `held-reason-${n}` }, t("cst.note")), reason,
     h("div", { class: "row" },
@@ -284,15 +291,16 @@ function stepForm(topic, steps) {
 async function onClerk(ev) {
   ev.preventDefault();
   const out = $("#ck-result");
-  const household = $("#ck-household").value.trim();
-  const title = $("#ck-title").value.trim();
-  if (!household || !title) {
-    out.className = "error";
-    setText(out, t("cst.need_field", { field: t(household ? "com.f_title" : "cst.household") }));
-    (household ? $("#ck-title") : $("#ck-household")).focus();
-    return;
+  const body = {};
+  for (const [key, sel, label] of [["household", "#ck-household", "cst.household"], ["title", "#ck-title", "com.f_title"], ["description", "#ck-desc", "com.f_desc"]]) {
+    body[key] = $(sel).value.trim();
+    if (!body[key]) {
+      out.className = "error";
+      setText(out, t("cst.need_field", { field: t(label) }));
+      $(sel).focus();
+      return;
+    }
   }
-  const body = { title, description: $("#ck-desc").value.trim(), household };
   if ($("#ck-cat").value) body.category = $("#ck-cat").value;
   if ($("#ck-place").value.trim()) body.place = $("#ck-place").value.trim();
   try {

@@ -81,7 +81,7 @@ def test_community_cycle(server: Server, pages: Pages, tmp_path: Path) -> None:
     expect(wang.get_by_role("heading", name="提一个议题")).to_be_visible()
     expect(wang.locator("#public-view")).to_be_hidden()
     wang.get_by_label("议题（一句话）").fill(TITLE)
-    wang.get_by_label("具体情况（可不填）").fill(DETAILS)
+    wang.get_by_label("具体情况").fill(DETAILS)
     wang.locator("#sub-cats").get_by_text("加装电梯").click()
     expect(wang.get_by_role("radio", name="加装电梯")).to_be_checked()
     wang.get_by_label("地点（可不填）").fill("3 号楼")
@@ -199,3 +199,101 @@ def test_export_and_feed_links_answer(server: Server, pages: Pages) -> None:
         assert href
         response = page.request.get(server.base_url + href)
         assert response.ok and response.headers["content-type"].startswith(kind), href
+
+
+SPAM = "免 费 视 频 在 线 观 看，加微信 abc12345"
+
+
+def submit(page: Page, title: str, description: str, category: str) -> str:
+    """Fill the resident's form and send it; return the answer she reads."""
+    page.get_by_label("议题（一句话）").fill(title)
+    page.get_by_label("具体情况").fill(description)
+    page.locator("#sub-cats").get_by_text(category, exact=True).click()
+    expect(page.locator("#sub-done")).to_be_hidden()
+    page.get_by_role("button", name="提交议题").click()
+    done = page.locator("#sub-done-text")
+    expect(done).to_contain_text("已收到")
+    return done.inner_text()
+
+
+def staff_link(staff: Page, role: str, name: str) -> str:
+    staff.get_by_label("身份").select_option(role)
+    staff.get_by_label("称呼").fill(name)
+    staff.get_by_role("button", name="生成链接").click()
+    expect(staff.locator("#pp-result")).to_contain_text(name)
+    href = staff.locator("#pp-result a").get_attribute("href")
+    assert href
+    return href
+
+
+def test_staff_triage_roles_and_clerk_entry(server: Server, pages: Pages) -> None:
+    community = create_community(server)
+    resident = pages.open(f"{community['url']}?submit=1", width=360)
+    # Moderation unsure: she is told it waits for review, and it is not public.
+    answer = submit(resident, "免费福利", SPAM, "其他")
+    assert "工作人员需要先看一下" in answer
+    resident.get_by_role("button", name="再提一个议题").click()
+    first = submit(resident, "北门外电动车乱停", "晚上北门外电动车堆满人行道。", "停车")
+    parking = re.search(r"编号 (\S+)）", first)
+    assert parking
+    parking_id = parking.group(1)
+    resident.get_by_role("button", name="再提一个议题").click()
+    submit(resident, "楼道堆物", "5 号楼楼道里堆满纸箱。", "安全")
+
+    staff = pages.open(community["staff_url"], width=1280)
+    held = staff.locator("#held-list > li")
+    expect(held).to_have_count(1)
+    expect(held).to_contain_text("免费福利")
+    expect(held).to_contain_text("疑似广告或诈骗")
+    assert_accessible(staff, "community-staff")
+    held.get_by_role("button", name="不予公开").click()
+    expect(staff.locator("#held-list")).to_have_text("没有待审核的议题。")
+
+    # A decline needs its public reason, and the public timeline shows it.
+    card = staff.locator(f'#st-list [data-topic="{parking_id}"]')
+    card.get_by_label("下一步").select_option("declined")
+    card.get_by_role("button", name="确定").click()
+    expect(card.get_by_role("alert")).to_have_text("请填写：不予受理的理由（将公开）")
+    staff_step(staff, parking_id, "declined", "不予受理",
+               {"不予受理的理由（将公开）": "北门外属市政道路，已转交街道城管处理。"})
+
+    # The clerk enters a household's topic; the clerk's page shows no triage at all.
+    clerk = pages.open(staff_link(staff, "clerk", "小周"), width=1280)
+    expect(clerk.locator("#whoami")).to_have_text("您的身份：记录员")
+    expect(clerk.locator("#held-section")).to_be_hidden()
+    expect(clerk.locator("#people-section")).to_be_hidden()
+    expect(clerk.locator("#st-list > li")).to_have_count(2)
+    expect(clerk.locator("#st-list .step-form")).to_have_count(0)
+    clerk.get_by_label("住户（姓名或门牌）").fill("7 号楼 302 张奶奶")
+    clerk.locator("#clerk-form").get_by_label("议题（一句话）").fill("小区路灯坏了")
+    clerk.get_by_role("button", name="登记议题").click()
+    expect(clerk.locator("#ck-result")).to_have_text("请填写：具体情况")
+    clerk.locator("#clerk-form").get_by_label("具体情况").fill("7 号楼前的路灯坏了一个月，晚上看不清台阶。")
+    clerk.locator("#clerk-form").get_by_label("属于哪一类").select_option("安全")
+    clerk.get_by_role("button", name="登记议题").click()
+    expect(clerk.locator("#ck-result")).to_contain_text("已收到您的议题")
+    expect(clerk.locator("#st-list > li")).to_have_count(3)
+
+    # The public page: the clerk's mark, the filters, the declined reason.
+    public = pages.open(community["url"], width=360)
+    expect(public.locator("#topic-list > li")).to_have_count(3)
+    expect(public.locator("#topic-list")).not_to_contain_text("免费福利")
+    lamp = public.locator("#topic-list > li", has_text="小区路灯坏了")
+    expect(lamp).to_contain_text("工作人员代录")
+    public.get_by_label("状态").select_option("declined")
+    expect(public.locator("#topic-list > li")).to_have_count(1)
+    declined = public.locator("#topic-list > li")
+    expect(declined.locator(".tag-state")).to_have_text("不予受理")
+    expect(declined.get_by_role("button", name="附议")).to_have_count(0)  # closed: no co-signs
+    declined.locator("summary").click()
+    expect(declined.locator(".timeline")).to_contain_text("理由：北门外属市政道路，已转交街道城管处理。")
+    public.get_by_label("状态").select_option("")
+    public.get_by_label("类别").select_option("安全")
+    expect(public.locator("#topic-list > li")).to_have_count(2)
+    public.get_by_label("搜索").fill("路灯")
+    public.get_by_role("button", name="筛选").click()
+    expect(public.locator("#topic-list > li")).to_have_count(1)
+    expect(public.locator("#topic-list")).to_contain_text("小区路灯坏了")
+    public.get_by_label("搜索").fill("没有这种议题")
+    public.get_by_role("button", name="筛选").click()
+    expect(public.locator("#topic-count")).to_have_text("暂时没有符合条件的议题。")
