@@ -32,6 +32,13 @@ FIGURES = ("submitted", "sessions", "adoption_rate", "solved", "solved_rate", "m
            "satisfaction")
 
 
+def watch_policy(page: Page, violations: list[str]) -> Page:
+    """Collect what the page's security policy blocked (no inline script or style)."""
+    page.on("console", lambda m: violations.append(f"{page.url}: {m.text}")
+            if "Content Security Policy" in m.text else None)
+    return page
+
+
 def create_community(server: Server) -> dict[str, str]:
     status, raw = server.request("POST", "/api/communities", token=ADMIN,
                                  body={"name": NAME, "description": "扫码提议题，一事一议，结果公开。"})
@@ -67,9 +74,11 @@ def staff_step(staff: Page, topic_id: str, step: str, state_text: str,
 def test_community_cycle(server: Server, pages: Pages, tmp_path: Path) -> None:
     community = create_community(server)
     public_url, staff_url = community["url"], community["staff_url"]
+    blocked: list[str] = []
 
     # The public page before: nothing collected yet.
-    watcher = pages.open(public_url, width=360)
+    watcher = watch_policy(pages.open(None, width=360), blocked)
+    watcher.goto(public_url)
     expect(watcher.locator("#com-name")).to_have_text(NAME)
     before = figures(watcher)
     assert before == {"submitted": "0", "sessions": "0", "adoption_rate": "—", "solved": "0",
@@ -77,7 +86,8 @@ def test_community_cycle(server: Server, pages: Pages, tmp_path: Path) -> None:
     expect(watcher.locator("#topic-count")).to_have_text("暂时没有符合条件的议题。")
 
     # 1. A resident scans the notice board's code: the form, at 360 px.
-    wang = pages.open(f"{public_url}?submit=1", width=360)
+    wang = watch_policy(pages.open(None, width=360), blocked)
+    wang.goto(f"{public_url}?submit=1")
     expect(wang.get_by_role("heading", name="提一个议题")).to_be_visible()
     expect(wang.locator("#public-view")).to_be_hidden()
     wang.get_by_label("议题（一句话）").fill(TITLE)
@@ -110,9 +120,12 @@ def test_community_cycle(server: Server, pages: Pages, tmp_path: Path) -> None:
     expect(card.locator(".cosign-count")).to_have_text("附议 2 人")
 
     # 3. Staff accept it and schedule a session: the new room's console link appears.
-    staff = pages.open(staff_url, width=1280)
+    staff = watch_policy(pages.open(None, width=1280), blocked)
+    staff.goto(staff_url)
     expect(staff.locator("#whoami")).to_have_text("您的身份：主持人")
-    assert "#" not in staff.url  # the key left the address bar
+    assert "#" not in staff.url  # the key left the address bar, and a reload still works
+    staff.reload()
+    expect(staff.locator("#whoami")).to_have_text("您的身份：主持人")
     staff_step(staff, topic_id, "accepted", "已受理")
     staff_step(staff, topic_id, "scheduled", "已安排议事",
                {"日期": "2030-06-01", "时间": "19:30", "地点": "社区活动室"})
@@ -188,17 +201,26 @@ def test_community_cycle(server: Server, pages: Pages, tmp_path: Path) -> None:
         assert watcher.locator(f"#chart-{name}").evaluate("img => img.naturalWidth") > 0
     watcher.screenshot(path=str(tmp_path / "public-page-360.png"), full_page=True)
     assert_accessible(watcher, "community-public")
+    assert not blocked, blocked
 
 
-def test_export_and_feed_links_answer(server: Server, pages: Pages) -> None:
+def test_export_feed_and_english(server: Server, pages: Pages) -> None:
     community = create_community(server)
     page = pages.open(community["url"], width=1280)
+    expect(page.locator("#com-name")).to_have_text(NAME)
     for link, kind in (("导出 CSV", "text/csv"), ("导出 JSON", "application/json"),
                        ("订阅进展（Atom）", "application/atom+xml")):
         href = page.get_by_role("link", name=link).get_attribute("href")
         assert href
         response = page.request.get(server.base_url + href)
         assert response.ok and response.headers["content-type"].startswith(kind), href
+    page.get_by_role("button", name="Switch to English").click()
+    expect(page.get_by_role("heading", name="Results")).to_be_visible()
+    expect(page.locator('[data-figure="submitted"] dt')).to_have_text("Topics collected")
+    expect(page.locator("#chart-funnel")).to_have_attribute("src", re.compile(r"lang=en"))
+    svg = page.request.get(server.base_url + (page.locator("#chart-funnel").get_attribute("src") or ""))
+    assert svg.headers["content-type"].startswith("image/svg+xml") and b"No data yet" in svg.body()
+    expect(page.locator("#topic-count")).to_have_text("No topics match for now.")
 
 
 SPAM = "免 费 视 频 在 线 观 看，加微信 abc12345"
