@@ -533,6 +533,7 @@ export default {
   "com.none": "No topics match for now.",
   "com.more": "Show more",
   "com.place": "Place: {place}",
+  "com.number": "No. {id}",
   "com.by_clerk": "entered by staff",
   "com.cosigns": "{n} co-signed",
   "com.cosign": "Co-sign",

@@ -533,6 +533,7 @@ export default {
   "com.none": "暂时没有符合条件的议题。",
   "com.more": "显示更多",
   "com.place": "地点：{place}",
+  "com.number": "编号 {id}",
   "com.by_clerk": "工作人员代录",
   "com.cosigns": "附议 {n} 人",
   "com.cosign": "附议",

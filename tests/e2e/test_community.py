@@ -27,6 +27,7 @@ TITLE = "3 号楼想加装电梯"
 DETAILS = "楼里老人多，七楼上下太难，希望社区牵头商量加装电梯。"
 DECISION = "同意 3 号楼启动加装电梯，费用按楼层分摊"
 ACTION = "联系电梯公司做可行性评估"
+LATE_ACTION = "清理 3 号楼楼道堆物"
 REPORT = "电梯公司已完成评估，加装方案经住户签字同意，工程已开工。"
 FIGURES = ("submitted", "sessions", "adoption_rate", "solved", "solved_rate", "median_days",
            "satisfaction")
@@ -147,6 +148,11 @@ def test_community_cycle(server: Server, pages: Pages, tmp_path: Path) -> None:
     mod.get_by_label("完成期限").fill("2030-06-30")
     mod.get_by_role("button", name="添加待办").click()
     expect(mod.locator("#action-list")).to_contain_text(ACTION)
+    mod.get_by_label("新的待办事项").fill(LATE_ACTION)  # due long ago: overdue from the start
+    mod.get_by_label("负责人或部门").fill("物业")
+    mod.get_by_label("完成期限").fill("2024-01-31")
+    mod.get_by_role("button", name="添加待办").click()
+    expect(mod.locator("#action-list")).to_contain_text(LATE_ACTION)
 
     # 5. Staff link the room's decisions, then its actions.
     staff_step(staff, topic_id, "deliberated", "已协商")
@@ -196,6 +202,10 @@ def test_community_cycle(server: Server, pages: Pages, tmp_path: Path) -> None:
     for text in ("已提交", "已受理", "已安排议事", "已协商", "办理中", "已解决", REPORT, DECISION,
                  ACTION, "住建办"):
         expect(timeline).to_contain_text(text)
+    expect(timeline.locator(".tl-actions li.is-overdue")).to_have_count(1)
+    expect(timeline.locator(".tl-actions li.is-overdue")).to_contain_text(LATE_ACTION)
+    expect(timeline.locator(".tl-actions li.is-overdue .tag-overdue")).to_have_text("已逾期")
+    expect(watcher.locator("#fig-note")).to_have_text("有 1 项待办已逾期。")
     for name in ("by_month", "by_category", "funnel"):  # the charts loaded, as images
         expect(watcher.locator(f"#chart-{name}")).to_have_js_property("complete", True)
         assert watcher.locator(f"#chart-{name}").evaluate("img => img.naturalWidth") > 0
