@@ -270,7 +270,11 @@ def test_staff_triage_roles_and_clerk_entry(server: Server, pages: Pages) -> Non
     assert parking
     parking_id = parking.group(1)
     resident.get_by_role("button", name="再提一个议题").click()
-    submit(resident, "楼道堆物", "5 号楼楼道里堆满纸箱。", "安全")
+    clutter = re.search(r"编号 (\S+)）", submit(resident, "楼道堆物", "5 号楼楼道里堆满纸箱。", "安全"))
+    resident.get_by_role("button", name="再提一个议题").click()
+    again = re.search(r"编号 (\S+)）", submit(resident, "5 号楼楼道纸箱没人管", "纸箱堵住了消防通道。",
+                                            "安全"))
+    assert clutter and again
 
     staff = pages.open(community["staff_url"], width=1280)
     held = staff.locator("#held-list > li")
@@ -289,12 +293,17 @@ def test_staff_triage_roles_and_clerk_entry(server: Server, pages: Pages) -> Non
     staff_step(staff, parking_id, "declined", "不予受理",
                {"不予受理的理由（将公开）": "北门外属市政道路，已转交街道城管处理。"})
 
+    # The same problem twice: the second is merged into the first, by its number.
+    expect(staff.locator(f'#st-list [data-topic="{again.group(1)}"]')).to_contain_text(
+        f"编号 {again.group(1)}")
+    staff_step(staff, again.group(1), "merged", "已合并", {"并入的议题编号": clutter.group(1)})
+
     # The clerk enters a household's topic; the clerk's page shows no triage at all.
     clerk = pages.open(staff_link(staff, "clerk", "小周"), width=1280)
     expect(clerk.locator("#whoami")).to_have_text("您的身份：记录员")
     expect(clerk.locator("#held-section")).to_be_hidden()
     expect(clerk.locator("#people-section")).to_be_hidden()
-    expect(clerk.locator("#st-list > li")).to_have_count(2)
+    expect(clerk.locator("#st-list > li")).to_have_count(3)
     expect(clerk.locator("#st-list .step-form")).to_have_count(0)
     clerk.get_by_label("住户（姓名或门牌）").fill("7 号楼 302 张奶奶")
     clerk.locator("#clerk-form").get_by_label("议题（一句话）").fill("小区路灯坏了")
@@ -304,12 +313,16 @@ def test_staff_triage_roles_and_clerk_entry(server: Server, pages: Pages) -> Non
     clerk.locator("#clerk-form").get_by_label("属于哪一类").select_option("安全")
     clerk.get_by_role("button", name="登记议题").click()
     expect(clerk.locator("#ck-result")).to_contain_text("已收到您的议题")
-    expect(clerk.locator("#st-list > li")).to_have_count(3)
+    expect(clerk.locator("#st-list > li")).to_have_count(4)
 
     # The public page: the clerk's mark, the filters, the declined reason.
     public = pages.open(community["url"], width=360)
-    expect(public.locator("#topic-list > li")).to_have_count(3)
+    expect(public.locator("#topic-list > li")).to_have_count(4)
     expect(public.locator("#topic-list")).not_to_contain_text("免费福利")
+    merged = public.locator(f'#topic-list [data-topic="{again.group(1)}"]')
+    expect(merged.locator(".tag-state")).to_have_text("已合并")
+    merged.locator("summary").click()
+    expect(merged.locator(".timeline")).to_contain_text(f"已并入议题 {clutter.group(1)}")
     lamp = public.locator("#topic-list > li", has_text="小区路灯坏了")
     expect(lamp).to_contain_text("工作人员代录")
     public.get_by_label("状态").select_option("declined")
@@ -321,7 +334,7 @@ def test_staff_triage_roles_and_clerk_entry(server: Server, pages: Pages) -> Non
     expect(declined.locator(".timeline")).to_contain_text("理由：北门外属市政道路，已转交街道城管处理。")
     public.get_by_label("状态").select_option("")
     public.get_by_label("类别").select_option("安全")
-    expect(public.locator("#topic-list > li")).to_have_count(2)
+    expect(public.locator("#topic-list > li")).to_have_count(3)
     public.get_by_label("搜索").fill("路灯")
     public.get_by_role("button", name="筛选").click()
     expect(public.locator("#topic-list > li")).to_have_count(1)
