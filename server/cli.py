@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .config import Config, check, default_public_url, read_secret_file
 
@@ -180,9 +181,10 @@ def _stored_admin_token(args: argparse.Namespace) -> str | None:
     return asyncio.run(read())
 
 
-def room_create(args: argparse.Namespace) -> int:
-    from .qr import qr_text
-
+def _admin_post(args: argparse.Namespace, path: str, body: dict[str, Any]
+                ) -> dict[str, Any] | int:
+    """POST ``body`` to a running server with the admin token: its answer, or an exit
+    status (the problem printed)."""
     server = (args.server or args.public_url or f"http://{args.host}:{args.port}").rstrip("/")
     try:
         token = _secret(args, "admin_token") or _stored_admin_token(args)
@@ -192,24 +194,49 @@ def room_create(args: argparse.Namespace) -> int:
     if not token:
         print("no admin token: pass --admin-token or --data-dir of the server", file=sys.stderr)
         return 2
-    body = {"title": args.title, "topic": args.topic or "", "agenda": args.agenda or []}
     request = urllib.request.Request(
-        f"{server}/api/rooms", data=json.dumps(body).encode(), method="POST",
+        f"{server}{path}", data=json.dumps(body).encode(), method="POST",
         headers={"authorization": f"Bearer {token}", "content-type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
-            room = json.load(response)
+            answer: dict[str, Any] = json.load(response)
+            return answer
     except urllib.error.HTTPError as error:
         print(f"the server refused: {error.read().decode()}", file=sys.stderr)
         return 1
     except OSError as error:
         print(f"cannot reach {server}: {error}", file=sys.stderr)
         return 1
+
+
+def room_create(args: argparse.Namespace) -> int:
+    from .qr import qr_text
+
+    body = {"title": args.title, "topic": args.topic or "", "agenda": args.agenda or []}
+    room = _admin_post(args, "/api/rooms", body)
+    if isinstance(room, int):
+        return room
     print(f"Room:            {room['room_id']}")
     print(f"Moderator link:  {room['moderator_url']}")
     print(f"Invite link:     {room['invite_url']}")
     print(f"Invite code:     {room['invite_code']}")
     print(qr_text(room["invite_url"]))
+    return 0
+
+
+def community_create(args: argparse.Namespace) -> int:
+    from .qr import qr_text
+
+    body: dict[str, Any] = {"name": args.name}
+    if args.category:
+        body["categories"] = args.category
+    made = _admin_post(args, "/api/communities", body)
+    if isinstance(made, int):
+        return made
+    print(f"Community:       {made['community_id']}")
+    print(f"Public page:     {made['url']}")
+    print(f"Staff link:      {made['staff_url']}")
+    print(qr_text(f"{made['url']}?submit=1"))
     return 0
 
 
@@ -253,6 +280,15 @@ def main(argv: list[str] | None = None) -> int:
     p_create.add_argument("--agenda", action="append", help="an agenda item (repeatable)")
     p_create.add_argument("--server", help="the server's URL (default: --public-url or host:port)")
     p_create.set_defaults(run=room_create)
+
+    p_community = sub.add_parser("community", help="manage communities (topics and follow-up)")
+    community_sub = p_community.add_subparsers(dest="community_command", required=True)
+    p_ccreate = community_sub.add_parser("create", help="create a community on a running server")
+    _add_server_options(p_ccreate)
+    p_ccreate.add_argument("--name", required=True)
+    p_ccreate.add_argument("--category", action="append", help="a topic category (repeatable)")
+    p_ccreate.add_argument("--server", help="the server's URL (default: --public-url or host:port)")
+    p_ccreate.set_defaults(run=community_create)
 
     p_minutes = sub.add_parser("minutes", help="write a room's minutes from its log")
     _add_server_options(p_minutes)

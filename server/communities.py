@@ -24,9 +24,11 @@ folds it. This module is the asyncio shell around that fold:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import io
 import logging
+import operator
 import os
 import pickle
 from collections import OrderedDict
@@ -67,8 +69,27 @@ class _Unpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
+def _as_constructor_call(cls: type) -> Any:
+    """Pickle a record as ``cls(*fields)``: one C-level attrgetter per object instead of
+    the slotted dataclass's ``__getstate__`` in Python (as snapshots.py does for rooms)."""
+    names = [f.name for f in dataclasses.fields(cls)]
+    get = operator.attrgetter(*names, names[0])  # two names or more: always a tuple
+
+    def reduce(record: Any) -> tuple[type, tuple[Any, ...]]:
+        return cls, get(record)[:-1]
+
+    return reduce
+
+
+_REDUCERS: dict[type, Any] = {cls: _as_constructor_call(cls) for cls in _RECORDS}
+
+
 def dump(state: CommunityState, chain: bytes) -> bytes:
-    return pickle.dumps((SNAPSHOT_VERSION, state, chain), protocol=pickle.HIGHEST_PROTOCOL)
+    out = io.BytesIO()
+    pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = _REDUCERS
+    pickler.dump((SNAPSHOT_VERSION, state, chain))
+    return out.getvalue()
 
 
 def load(blob: bytes) -> tuple[CommunityState, bytes]:
@@ -192,11 +213,13 @@ class Communities:
         self.loads += 1
         return community
 
-    def new(self, community_id: str) -> Community:
-        """A community about to be created (its first entry not yet appended)."""
+    async def create(self, community_id: str, args: Json) -> Outcome:
+        """Append a new community's ``community.create``; it is kept once applied."""
         community = Community(self.backend, community_id)
-        self._loaded[community_id] = community
-        return community
+        outcome = await community.submit("community.create", actor=None, args=args)
+        if outcome.error is None:
+            self._loaded.setdefault(community_id, community)
+        return outcome
 
     async def close(self) -> None:
         """Store a snapshot of every community whose stored one is behind."""

@@ -26,7 +26,7 @@ from . import atom
 from .backends.base import BackendUnavailable
 from .charts import CHART_NAMES, chart_svg
 from .charts import MEDIA_TYPE as CHART_MEDIA_TYPE
-from .communities import Community
+from .communities import Community, log_id
 from .core.community import args as cargs
 from .core.community.figures import figures
 from .core.community.reducer import precheck
@@ -160,11 +160,14 @@ async def create_community(request: Request) -> Response:
                 participant_id=None, now_ms=services.clock())[0]
     args["utc_offset_min"] = _utc_offset_min(services.clock())
     community_id = new_code(10)
-    community = services.communities.new(community_id)
-    result = await _append(community, "community.create", actor=None, args=args)
-    token = _staff_token(services, community, result["staff_id"], "moderator")
+    outcome = await services.communities.create(community_id, args)
+    if outcome.error is not None:
+        raise outcome.error
+    assert outcome.result is not None
+    token = services.signer.issue(TokenClaims(log_id(community_id), outcome.result["staff_id"],
+                                              Role.MODERATOR, 0))
     links = _links(services, community_id)
-    return JSONResponse({"community_id": community_id, "staff_id": result["staff_id"],
+    return JSONResponse({"community_id": community_id, "staff_id": outcome.result["staff_id"],
                          "staff_token": token, **links,
                          "staff_url": f"{links['url']}/staff#{token}"}, status_code=201)
 

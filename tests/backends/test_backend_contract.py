@@ -66,6 +66,18 @@ async def test_seq_is_dense_from_one_per_room_and_rooms_are_independent(
     assert await backend.room_ids() == ["a", "b"]
 
 
+async def test_a_communitys_log_is_kept_but_never_listed_as_a_room(
+    backend: LogBackend,
+) -> None:
+    entry = await backend.append("community:c1", "community.create", args={"name": "幸福里"})
+    await backend.append("r1", "tick")
+    assert entry.seq == 1 and await backend.last_seq("community:c1") == 1
+    assert [e.kind for e in await backend.read("community:c1")] == ["community.create"]
+    await backend.save_snapshot("community:c1", 1, b"snap")
+    assert await backend.load_snapshot("community:c1") == (1, b"snap")
+    assert await backend.room_ids() == ["r1"]
+
+
 async def test_entry_round_trips(backend: LogBackend, clock: FakeClock) -> None:
     args = {"stance": "oppose", "note": "我反对这个方案", "n": [1, 2, {"deep": None}], "ok": True}
     appended = await backend.append("r1", "hand.raise", actor="p-7", args=args, nonce="n-1")

@@ -87,6 +87,16 @@ def test_serve_prints_address_and_generated_admin_token_which_works(server_from_
     assert invite.startswith(f"{base}/r/") and "?invite=" in invite
     assert "█" in out  # the QR code
 
+    # `yishi community create` likewise: the public page, the staff link, the QR code.
+    out = subprocess.run(
+        [sys.executable, "-m", "yishi", "community", "create", "--name", "幸福里社区",
+         "--server", base, "--data-dir", str(data)],
+        capture_output=True, text=True, env=clean_env(), timeout=60, check=True).stdout
+    page = next(line.split()[-1] for line in out.splitlines() if line.startswith("Public page:"))
+    assert page.startswith(f"{base}/c/") and "/staff#" in out and "█" in out
+    summary = httpx.get(f"{base}/api/communities/{page.rsplit('/', 1)[-1]}").json()
+    assert summary["name"] == "幸福里社区"
+
 
 def test_public_url_defaults_to_a_lan_address_when_listening_everywhere() -> None:
     from yishi.config import default_public_url
