@@ -200,7 +200,7 @@ async function loadTopics() {
 function staffCard(topic) {
   const steps = (NEXT[topic.state] || []).filter(may);
   const card = h("li", { class: "staff-card", dataset: { topic: topic.topic_id } },
-    h("h3", {}, topic.title || ""),
+    h("h3", { tabindex: "-1" }, topic.title || ""),
     h("p", { class: "topic-meta" }, stateTag(topic.state), " ", topicMeta(topic), " · ",
       t("com.cosigns", { n: topic.cosigns || 0 })),
     topic.description ? h("p", { class: "topic-desc" }, topic.description) : null);
@@ -276,8 +276,9 @@ function stepForm(topic, steps) {
       if (r.moderator_url) roomLinks.set(topic.topic_id, r.moderator_url);
       notify(t("cst.step_done", { title: topic.title, state: t(`cstate.${r.state || to}`) }), { kind: "ok" });
       await loadTopics();
-      const fresh = $(`#st-list [data-topic="${CSS.escape(topic.topic_id)}"]`);
-      if (fresh) fresh.querySelector("h3").focus?.();
+      // The list was redrawn: keep her place, on the topic she just moved.
+      const fresh = $(`#st-list [data-topic="${CSS.escape(topic.topic_id)}"] h3`);
+      if (fresh) fresh.focus();
     } catch (err) {
       btn.disabled = false;
       setText(result, err.message && err.code === "conflict" ? `${errorText(err)} ${err.message}` : errorText(err));
