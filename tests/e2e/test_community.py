@@ -206,9 +206,10 @@ def test_community_cycle(server: Server, pages: Pages, tmp_path: Path) -> None:
     expect(timeline.locator(".tl-actions li.is-overdue")).to_contain_text(LATE_ACTION)
     expect(timeline.locator(".tl-actions li.is-overdue .tag-overdue")).to_have_text("已逾期")
     expect(watcher.locator("#fig-note")).to_have_text("有 1 项待办已逾期。")
-    for name in ("by_month", "by_category", "funnel"):  # the charts loaded, as images
-        expect(watcher.locator(f"#chart-{name}")).to_have_js_property("complete", True)
-        assert watcher.locator(f"#chart-{name}").evaluate("img => img.naturalWidth") > 0
+    for img in ("#chart-by_month", "#chart-by_category", "#chart-funnel", "#com-qr"):
+        expect(watcher.locator(img)).to_have_js_property("complete", True)  # loaded, as images
+        assert watcher.locator(img).evaluate("img => img.naturalWidth") > 0, img
+    expect(watcher.locator("#submit-link")).to_have_text(f"{public_url}?submit=1")
     watcher.screenshot(path=str(tmp_path / "public-page-360.png"), full_page=True)
     assert_accessible(watcher, "community-public")
     assert not blocked, blocked
