@@ -318,6 +318,11 @@ async def transition(request: Request) -> Response:
                                  "due": x.due, "status": x.status}
                                 for x in host.state.actions.values()]
     args = {**to_log(parsed), **extra}
+    for key in ("reason", "report", "place", "when"):  # public: personal data masked
+        if args.get(key):
+            args[key] = services.screener.text(
+                args[key], kind="record", spam_action="reject", room_id=community.log_id,
+                participant_id=None, now_ms=services.clock())[0]
     result = await _append(community, "topic.transition", actor=staff.staff_id, args=args)
     if created is not None:
         result.update(moderator_url=created["moderator_url"],
@@ -442,8 +447,7 @@ async def feed(request: Request) -> Response:
     base = services.config.public_url
     cid = community.community_id
     entries = []
-    for topic, step in changes(community.state):
-        index = topic.timeline.index(step)
+    for topic, index, step in changes(community.state):
         summary = step.reason or step.report or ""
         entries.append(atom.FeedEntry(
             entry_id=f"urn:yishi:community:{cid}:{topic.topic_id}:{index}",

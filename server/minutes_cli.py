@@ -12,7 +12,7 @@ import asyncio
 import sys
 
 from .backends import backend_from_url
-from .backends.base import LogBackend
+from .backends.base import LogBackend, is_room_log
 from .config import Config
 from .core.reducer import replay
 from .core.types import Entry
@@ -55,7 +55,8 @@ def run_minutes(args: argparse.Namespace, config: Config) -> int:
                   file=sys.stderr)
             return 2
 
-    entries = asyncio.run(load_log(config, args.room_id))
+    # A community's log (community:ID) is not a room's: it has no minutes.
+    entries = asyncio.run(load_log(config, args.room_id)) if is_room_log(args.room_id) else []
     if not entries:
         print(f"yishi minutes: no room {args.room_id}", file=sys.stderr)
         return 1

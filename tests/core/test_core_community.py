@@ -154,7 +154,9 @@ def test_clerk_entries_are_marked_and_only_clerks_make_them() -> None:
                   household="5-2-301 李奶奶", category="其他")
     topic = c.state.topics[result["topic_id"]]
     assert topic.by_clerk and topic.household == "5-2-301 李奶奶" and topic.device is None
-    assert views.detail(topic, today=date(2026, 1, 1), is_overdue=never_overdue)["by_clerk"]
+    shown = views.detail(topic, today=date(2026, 1, 1), is_overdue=never_overdue)
+    assert shown["by_clerk"] and "household" not in shown  # staff only
+    assert views.staff_view(topic)["household"] == "5-2-301 李奶奶"
     assert topic.timeline[0].role == "clerk" and topic.timeline[0].name == "王文书"
     c.fail("topic.submit", "s1", "forbidden", title="x", description="y", household="h")
     c.fail("topic.submit", "s3", "bad_command", title="x", description="y")
@@ -317,6 +319,17 @@ def test_faults_are_recorded_and_change_nothing_else() -> None:
     before.entry_seq, before.last_at, before.faults = (c.state.entry_seq, c.state.last_at,
                                                        c.state.faults)
     assert before == c.state
+
+
+def test_the_feed_names_each_change_once_newest_first() -> None:
+    c, tid = topic_in("in_progress")
+    c.move(tid, "in_progress", "s2", report="进展")
+    c.move(tid, "in_progress", "s2", report="进展")  # the same report again: another change
+    listed = [(t.topic_id, i, s.state) for t, i, s in views.changes(c.state)]
+    assert listed[:2] == [(tid, 6, "in_progress"), (tid, 5, "in_progress")]
+    assert len(set(listed)) == len(listed)
+    held_c, _ = topic_in("held")
+    assert all(s.state != "held" for _, _, s in views.changes(held_c.state))
 
 
 def test_replay_gives_identical_state() -> None:

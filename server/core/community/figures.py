@@ -59,53 +59,63 @@ def median(values: list[float]) -> float | None:
     return round((ordered[middle - 1] + ordered[middle]) / 2, 1)
 
 
+# A topic's part in the figures, computed once and added to its three groups (the
+# whole, its category, its month): (merged, accepted, adopted, deliberated, declined,
+# solved, not_solved, sessions, overdue, satisfied, partly, not), and its days to solve
+# (-1: not solved).
+Part = tuple[tuple[int, ...], float]
+FIELDS = 12
+MERGED_PART: Part = ((1, *(0,) * (FIELDS - 1)), -1.0)
+
+
+def part(topic: Topic, overdue: int) -> Part:
+    if topic.state == MERGED:
+        return MERGED_PART
+    ever, state = topic.ever, topic.state
+    satisfied = partly = not_ = 0
+    for value in topic.ratings.values():
+        if value == "satisfied":
+            satisfied += 1
+        elif value == "partly":
+            partly += 1
+        else:
+            not_ += 1
+    days = ((topic.solved_at - topic.submitted_at) / DAY_MS
+            if state == SOLVED and topic.solved_at is not None else -1.0)
+    accepted = ACCEPTED in ever
+    deliberated = DELIBERATED in ever
+    return ((0, int(accepted), int(accepted or deliberated), int(deliberated),
+             int(state == DECLINED), int(state == SOLVED), int(state == NOT_SOLVED),
+             len(topic.sessions), overdue, satisfied, partly, not_), days)
+
+
 @dataclass(slots=True)
 class Tally:
-    submitted: int = 0
-    accepted: int = 0
-    adopted: int = 0
-    declined: int = 0
-    merged: int = 0
-    sessions: int = 0
-    deliberated: int = 0
-    solved: int = 0
-    not_solved: int = 0
-    overdue: int = 0
-    ratings: dict[str, int] = field(
-        default_factory=lambda: {"satisfied": 0, "partly": 0, "not": 0})
+    counts: list[int] = field(default_factory=lambda: [0] * FIELDS)
+    topics: int = 0  # every topic added, merged ones too
     days: list[float] = field(default_factory=list)
 
-    def add(self, topic: Topic, overdue: int) -> None:
-        if topic.state == MERGED:
-            self.merged += 1
-            return
-        ever = topic.ever
-        self.submitted += 1
-        self.accepted += ACCEPTED in ever
-        self.adopted += bool(ever & {ACCEPTED, DELIBERATED})
-        self.deliberated += DELIBERATED in ever
-        self.declined += topic.state == DECLINED
-        self.solved += topic.state == SOLVED
-        self.not_solved += topic.state == NOT_SOLVED
-        self.sessions += len(topic.sessions)
-        self.overdue += overdue
-        for value in topic.ratings.values():
-            self.ratings[value] += 1
-        if topic.state == SOLVED and topic.solved_at is not None:
-            self.days.append((topic.solved_at - topic.submitted_at) / DAY_MS)
+    def add(self, one: Part) -> None:
+        self.counts = [a + b for a, b in zip(self.counts, one[0], strict=True)]
+        self.topics += 1
+        if one[1] >= 0:
+            self.days.append(one[1])
 
     def wire(self) -> dict[str, Any]:
-        rated = sum(self.ratings.values())
+        (merged, accepted, adopted, deliberated, declined, solved, not_solved, sessions,
+         overdue, satisfied, partly, not_) = self.counts
+        submitted = self.topics - merged
+        rated = satisfied + partly + not_
         return {
-            "submitted": self.submitted, "accepted": self.accepted,
-            "declined": self.declined, "merged": self.merged, "sessions": self.sessions,
-            "deliberated": self.deliberated, "solved": self.solved,
-            "not_solved": self.not_solved,
-            "adoption_rate": rate(self.adopted, self.submitted),
-            "solved_rate": rate(self.solved, self.accepted),
+            "submitted": submitted, "accepted": accepted,
+            "declined": declined, "merged": merged, "sessions": sessions,
+            "deliberated": deliberated, "solved": solved, "not_solved": not_solved,
+            "adoption_rate": rate(adopted, submitted),
+            "solved_rate": rate(solved, accepted),
             "median_days_to_solve": median(self.days),
-            "satisfaction": {**self.ratings, "rate": rate(self.ratings["satisfied"], rated)},
-            "overdue_actions": self.overdue,
+            "satisfaction": {"satisfied": satisfied, "partly": partly, "not": not_,
+                             "rate": rate(satisfied, rated)},
+            "overdue_actions": overdue,
         }
 
 
@@ -124,10 +134,10 @@ def figures(state: CommunityState, *, today: date, is_overdue: Overdue) -> dict[
     by_category = {c: Tally() for c in state.categories}
     by_month: dict[str, Tally] = {}
     for topic in public_topics(state):
-        overdue = overdue_count(topic, today, is_overdue) if topic.sessions else 0
-        whole.add(topic, overdue)
-        by_category.setdefault(topic.category, Tally()).add(topic, overdue)
-        by_month.setdefault(topic.month, Tally()).add(topic, overdue)
+        one = part(topic, overdue_count(topic, today, is_overdue) if topic.sessions else 0)
+        whole.add(one)
+        by_category.setdefault(topic.category, Tally()).add(one)
+        by_month.setdefault(topic.month, Tally()).add(one)
     return {**whole.wire(),
             "by_category": {c: t.wire() for c, t in by_category.items()},
             "by_month": {m: by_month[m].wire() for m in sorted(by_month)}}

@@ -59,14 +59,14 @@ def detail(topic: Topic, *, today: date, is_overdue: Overdue,
                       "when": session.when, "place": session.place,
                       "decisions": list(session.decisions), "actions": actions})
     out = summary(topic)
-    out.update({"household": topic.household,
-                "timeline": [step_wire(s) for s in topic.timeline],
+    out.update({"timeline": [step_wire(s) for s in topic.timeline],
                 "rooms": rooms, "merged": list(topic.merged)})
     return out
 
 
 def staff_view(topic: Topic) -> Json:
-    """A held topic as staff review it: the summary and what moderation was unsure of."""
+    """A held topic as staff review it: the summary, the household a clerk entered it
+    for (staff only: never public), and what moderation was unsure of."""
     return {**summary(topic), "household": topic.household, "reasons": topic.held_reasons}
 
 
@@ -121,15 +121,16 @@ def _number(topic_id: str) -> int:
     return int(topic_id[1:])
 
 
-def changes(state: CommunityState, *, limit: int = 100) -> list[tuple[Topic, Step]]:
-    """The latest public state changes, newest first (held and rejected ones left out)."""
-    out: list[tuple[Topic, Step]] = []
+def changes(state: CommunityState, *, limit: int = 100) -> list[tuple[Topic, int, Step]]:
+    """The latest public state changes as (topic, step index, step), newest first (held
+    and rejected ones left out)."""
+    out: list[tuple[Topic, int, Step]] = []
     for topic_id, index in reversed(state.changes):
         topic = state.topics[topic_id]
         step = topic.timeline[index]
         if topic.state in HIDDEN or step.state in HIDDEN:
             continue
-        out.append((topic, step))
+        out.append((topic, index, step))
         if len(out) >= limit:
             break
     return out
