@@ -37,10 +37,10 @@ MONTHS = 12          # the by_month window
 MAX_CATEGORIES = 12  # by_category draws the largest ones; its desc lists them all
 LABEL_EM = 7.0       # category labels longer than this (in em) are shortened with "…"
 
-WIDTH = 640
+WIDTH = 440  # phones show it about 300 px wide: the text stays readable
 FONT = ('system-ui, -apple-system, "PingFang SC", "Noto Sans CJK SC", "Noto Sans SC", '
         '"Source Han Sans SC", "Microsoft YaHei", Arial, sans-serif')
-FONT_PX = 14
+FONT_PX = 15
 INK = "#1b1f24"
 MUTED = "#4a5260"
 GRID = "#d5d9df"
@@ -115,11 +115,13 @@ def _by_month(stats: Mapping[str, Any], tx: dict[str, str], until: str | None) -
         for value, dx, colours in ((sub, -bar - 1, DARK), (sol, 1, LIGHT)):
             h = plot_h * value / peak
             body.append(_rect(x + dx, top + plot_h - h, bar, h, colours))
-            body.append(_text(x + dx + bar / 2, top + plot_h - h - 4, str(value),
-                              anchor="middle", size=12))
-        body.append(_text(x, top + plot_h + 18, month[5:], anchor="middle", size=12, fill=MUTED))
-        if i == 0 or month.endswith("-01"):
-            body.append(_text(x, top + plot_h + 34, month[:4], anchor="middle", size=11,
+            if value:  # zeros are in the description; twenty-four of them drawn are noise
+                body.append(_text(x + dx + bar / 2, top + plot_h - h - 4, str(value),
+                                  anchor="middle", size=12))
+        body.append(_text(x, top + plot_h + 18, month[5:], anchor="middle", size=13, fill=MUTED))
+        # The year under January, and under the first month unless January is close.
+        if month.endswith("-01") or (i == 0 and month[5:] < "11"):
+            body.append(_text(x, top + plot_h + 34, month[:4], anchor="middle", size=12,
                               fill=MUTED))
     return _document(title, desc, top + plot_h + 44, body)
 

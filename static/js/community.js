@@ -46,7 +46,12 @@ async function main() {
   show($("#public-view"), !submitting);
   show($("#submit-open-row"), !submitting);
   $("#submit-form").addEventListener("submit", onSubmit);
-  $("#sub-again").addEventListener("click", () => { show($("#sub-done"), false); show($("#submit-form"), true); $("#sub-title").focus(); });
+  $("#sub-again").addEventListener("click", () => {
+    setText($("#sub-done-text"), "");
+    show($("#sub-done"), false);
+    show($("#submit-form"), true);
+    $("#sub-title").focus();
+  });
   if (submitting) return;
   $("#filters").addEventListener("submit", (ev) => { ev.preventDefault(); loadTopics(); });
   for (const sel of ["#flt-state", "#flt-cat"]) $(sel).addEventListener("change", () => loadTopics());
@@ -89,17 +94,20 @@ function renderCategories() {
 async function onSubmit(ev) {
   ev.preventDefault();
   const title = $("#sub-title");
+  const desc = $("#sub-desc");
   const error = $("#sub-error");
-  title.removeAttribute("aria-invalid");
-  if (!title.value.trim()) {
-    setText(error, t("com.need_title"));
-    title.setAttribute("aria-invalid", "true");
-    title.focus();
-    return;
+  for (const [input, key] of [[title, "com.need_title"], [desc, "com.need_desc"]]) {
+    input.removeAttribute("aria-invalid");
+    if (!input.value.trim()) {
+      setText(error, t(key));
+      input.setAttribute("aria-invalid", "true");
+      input.focus();
+      return;
+    }
   }
   const picked = $("#sub-cats input:checked");
   const body = {
-    title: title.value.trim(), description: $("#sub-desc").value.trim(), device: deviceSecret(),
+    title: title.value.trim(), description: desc.value.trim(), device: deviceSecret(),
   };
   if (picked) body.category = picked.value;
   if ($("#sub-place").value.trim()) body.place = $("#sub-place").value.trim();
@@ -217,18 +225,17 @@ function fillCard(card, topic) {
   const details = h("details", { class: "tl-details" }, h("summary", {}, t("com.timeline")), timelineBox);
   details.addEventListener("toggle", () => { if (details.open) loadTimeline(topic, timelineBox); });
   const canCosign = !["declined", "merged", "solved", "not_solved"].includes(topic.state);
-  card.replaceChildren(
+  card.replaceChildren(...[
     h("h3", { class: "topic-title" }, topic.title || ""),
     h("p", { class: "topic-meta" }, stateTag(topic.state), " ", topicMeta(topic)),
     topic.description ? h("p", { class: "topic-desc" }, topic.description) : null,
-    topic.state === "declined" && topic.reason ? h("p", { class: "tl-reason" }, t("com.tl_reason", { text: topic.reason })) : null,
     h("div", { class: "cosign-row" },
       h("span", { class: "cosign-count" }, t("com.cosigns", { n: topic.cosigns || 0 })),
       canCosign ? cosignBtn : null),
     cosignMsg,
     ["solved", "not_solved"].includes(topic.state) ? rateBox(card, topic) : null,
     details,
-  );
+  ].filter(Boolean));
 }
 
 async function cosign(card, topic, btn, msg) {

@@ -27,7 +27,7 @@ const NEXT = {
   accepted: ["scheduled", "merged", "declined"],
   scheduled: ["deliberated"],
   deliberated: ["in_progress", "solved", "not_solved", "scheduled"],
-  in_progress: ["solved", "not_solved", "scheduled"],
+  in_progress: ["in_progress", "solved", "not_solved", "scheduled"],
   not_solved: ["scheduled"],
 };
 // Which steps each role takes (contract: the office reports, the moderator triages).
@@ -76,6 +76,13 @@ function tokenRole(value) {
   } catch {
     return "";
   }
+}
+
+/** A moderation reason in words (the room console's strings), or as it came. */
+function reasonText(code) {
+  const key = `staff.reason.${code}`;
+  const text = t(key);
+  return text === key ? code : text;
 }
 
 function may(step) {
@@ -164,7 +171,8 @@ function heldCard(topic) {
     h("h3", {}, topic.title || ""),
     h("p", { class: "hint" }, topicMeta(topic)),
     topic.description ? h("p", {}, topic.description) : null,
-    topic.note || topic.screening ? h("p", { class: "msg-note" }, topic.note || topic.screening) : null,
+    (topic.reasons || []).length ? h("p", { class: "msg-note" }, t("cst.held_why", { reasons: [...new Set(topic.reasons.map(reasonText))].join("、") })) : null,
+    topic.household ? h("p", { class: "hint" }, t("cst.household_is", { name: topic.household })) : null,
     h("label", { for: `held-reason-${n}` }, t("cst.note")), reason,
     h("div", { class: "row" },
       h("button", { class: "btn btn-primary", type: "button", onclick: step("release") }, t("cst.release")),
@@ -192,7 +200,7 @@ async function loadTopics() {
 function staffCard(topic) {
   const steps = (NEXT[topic.state] || []).filter(may);
   const card = h("li", { class: "staff-card", dataset: { topic: topic.topic_id } },
-    h("h3", {}, topic.title || ""),
+    h("h3", { tabindex: "-1" }, topic.title || ""),
     h("p", { class: "topic-meta" }, stateTag(topic.state), " ", topicMeta(topic), " · ",
       t("com.cosigns", { n: topic.cosigns || 0 })),
     topic.description ? h("p", { class: "topic-desc" }, topic.description) : null);
@@ -268,8 +276,9 @@ function stepForm(topic, steps) {
       if (r.moderator_url) roomLinks.set(topic.topic_id, r.moderator_url);
       notify(t("cst.step_done", { title: topic.title, state: t(`cstate.${r.state || to}`) }), { kind: "ok" });
       await loadTopics();
-      const fresh = $(`#st-list [data-topic="${CSS.escape(topic.topic_id)}"]`);
-      if (fresh) fresh.querySelector("h3").focus?.();
+      // The list was redrawn: keep her place, on the topic she just moved.
+      const fresh = $(`#st-list [data-topic="${CSS.escape(topic.topic_id)}"] h3`);
+      if (fresh) fresh.focus();
     } catch (err) {
       btn.disabled = false;
       setText(result, err.message && err.code === "conflict" ? `${errorText(err)} ${err.message}` : errorText(err));
@@ -283,15 +292,16 @@ function stepForm(topic, steps) {
 async function onClerk(ev) {
   ev.preventDefault();
   const out = $("#ck-result");
-  const household = $("#ck-household").value.trim();
-  const title = $("#ck-title").value.trim();
-  if (!household || !title) {
-    out.className = "error";
-    setText(out, t("cst.need_field", { field: t(household ? "com.f_title" : "cst.household") }));
-    (household ? $("#ck-title") : $("#ck-household")).focus();
-    return;
+  const body = {};
+  for (const [key, sel, label] of [["household", "#ck-household", "cst.household"], ["title", "#ck-title", "com.f_title"], ["description", "#ck-desc", "com.f_desc"]]) {
+    body[key] = $(sel).value.trim();
+    if (!body[key]) {
+      out.className = "error";
+      setText(out, t("cst.need_field", { field: t(label) }));
+      $(sel).focus();
+      return;
+    }
   }
-  const body = { title, description: $("#ck-desc").value.trim(), household };
   if ($("#ck-cat").value) body.category = $("#ck-cat").value;
   if ($("#ck-place").value.trim()) body.place = $("#ck-place").value.trim();
   try {

@@ -50,7 +50,7 @@ function dateTime(value) {
 
 /** The line under a topic's title: category, date, place, co-signs, clerk mark. */
 export function topicMeta(topic) {
-  const bits = [];
+  const bits = [t("com.number", { id: topic.topic_id })]; // staff merge by it; residents quote it
   if (topic.category) bits.push(topic.category);
   const at = topic.submitted_at || topic.created_at || topic.at;
   if (at) bits.push(when(at));
