@@ -236,6 +236,9 @@ class RedisBackend:
 
     async def _write_batch(self, batch: list[_Pending]) -> None:
         assert self._link is not None and self._feed is not None
+        if isinstance(self._link, ClusterLink):
+            await self._write_batch_sharded(self._link, batch)
+            return
         pipe = self._link.client.pipeline(transaction=False)
         new_rooms = sorted({p.room_id for p in batch} - self._registered)
         listing = 0
@@ -267,6 +270,29 @@ class RedisBackend:
             else:
                 self._registered.update(new_rooms)
             results = results[listing:]
+        self._settle(batch, results)
+
+    async def _write_batch_sharded(self, link: ClusterLink, batch: list[_Pending]) -> None:
+        """On a cluster: list new rooms first (their buckets), then one pipeline per
+        master, each confirmed by its replica (see ClusterLink.append)."""
+        new_rooms = sorted({p.room_id for p in batch} - self._registered)
+        if new_rooms:
+            try:
+                await link.list_new_rooms(new_rooms)
+                self._registered.update(new_rooms)
+            except BackendUnavailable as exc:
+                # Their entries are not sent either: a room with entries is listed.
+                for p in batch:
+                    if p.room_id in new_rooms and not p.future.done():
+                        p.future.set_exception(exc)
+                batch = [p for p in batch if p.room_id not in new_rooms]
+        results = await link.append([(p.room_id, p.body, p.now) for p in batch])
+        self.commits += 1
+        self._settle(batch, results)
+
+    def _settle(self, batch: list[_Pending], results: list[Any]) -> None:
+        """Answer each append with its entry (delivered first) or its error."""
+        assert self._feed is not None
         for p, result in zip(batch, results):
             if isinstance(result, Exception):
                 if not p.future.done():

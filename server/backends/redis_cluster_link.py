@@ -14,16 +14,28 @@ The rules are those of :mod:`~yishi.backends.redis_link`, for a cluster:
   command. :meth:`call` retries an idempotent command once, which is what lets
   it reach the new master right after a failover.
 * Every Redis, socket or cluster error becomes :class:`BackendUnavailable`.
+* Appends do not go through the cluster client: the writer groups a batch by
+  the master that owns each room and sends one pipeline per master, on a
+  connection of its own to that master, ended by ``WAIT <replicas> <ms>`` so
+  that an append is acknowledged only once a replica has it too (a replica
+  promoted after its master died then holds every acknowledged entry). An
+  append whose master does not answer, answers ``MOVED`` (the slot has moved:
+  the entry was not stored) or whose replica does not confirm in time fails
+  as ``unavailable``, and the slot map is learnt again before the next batch.
+  ``?wait=0`` in the URL turns the confirmation off; a master with no replica
+  known (its replica died, or was promoted) is not waited for.
 * Pub/sub is not here: sharded subscriptions are one plain connection per
   master (:mod:`~yishi.backends.redis_shards`), placed by :meth:`owner`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote
 
+from redis.asyncio import Redis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -38,6 +50,7 @@ from .redis_link import CONNECT_TIMEOUT_S, MAX_CONNECTIONS, SOCKET_TIMEOUT_S, Op
 logger = logging.getLogger(__name__)
 
 SCHEME = "redis+cluster://"
+WAIT_TIMEOUT_MS = 1000  # how long an append waits for its replica (then: unavailable)
 
 
 def parse_cluster_url(url: str) -> tuple[list[tuple[str, int]], dict[str, str]]:
@@ -47,8 +60,12 @@ def parse_cluster_url(url: str) -> tuple[list[tuple[str, int]], dict[str, str]]:
     """
     if not url.startswith(SCHEME):
         raise ValueError(f"not a cluster URL: {url!r}")
-    rest = url[len(SCHEME):].split("/", 1)[0].split("?", 1)[0]
+    rest, _, query = url[len(SCHEME):].partition("?")
+    rest = rest.split("/", 1)[0]
     credentials: dict[str, str] = {}
+    for name, values in parse_qs(query).items():
+        if name == "wait":
+            credentials["wait"] = values[-1]
     if "@" in rest:
         userinfo, rest = rest.rsplit("@", 1)
         user, _, password = userinfo.partition(":")
@@ -79,6 +96,13 @@ class ClusterLink:
         self.seeds, credentials = parse_cluster_url(url)
         self.username = credentials.get("username")
         self.password = credentials.get("password")
+        try:
+            self.wait_replicas = int(credentials.get("wait", "1"))
+        except ValueError:
+            raise ValueError(f"wait= in {url!r} must be a number of replicas") from None
+        self._masters: dict[str, Redis] = {}  # "host:port" -> the appends' connection
+        self._stale = False  # learn the slot map again before the next batch
+        self._closing: set[asyncio.Task[None]] = set()
         self.client_name = client_name
         self._client: RedisCluster | None = RedisCluster(
             startup_nodes=[ClusterNode(host, port) for host, port in self.seeds],
@@ -157,6 +181,94 @@ class ClusterLink:
     def publish(self, pipe: Any, channel: str, data: bytes) -> None:
         pipe.spublish(channel, data)
 
+    async def list_new_rooms(self, rooms: list[str]) -> None:
+        """Add rooms to their buckets (before their first entries are sent)."""
+
+        async def add(r: RedisCluster) -> None:
+            pipe = r.pipeline(transaction=False)
+            self.list_rooms(pipe, rooms)
+            await pipe.execute()
+
+        await self.call("SADD buckets", add)
+
+    async def append(self, items: list[tuple[str, bytes, str]]) -> list[Any]:
+        """Run the append script for each ``(room, body, now)``: one pipeline per master,
+        all at once. Returns, in order, each ``[seq, at]`` reply or the exception its
+        entry met (``BackendUnavailable``: it may or may not be stored)."""
+        results: list[Any] = [None] * len(items)
+        try:
+            if self._stale:
+                await self.refresh()
+                self._stale = False
+            groups: dict[str, list[int]] = {}
+            for i, (room_id, _, _) in enumerate(items):
+                host, port = self.owner(room_id)
+                groups.setdefault(f"{host}:{port}", []).append(i)
+        except BackendUnavailable as exc:
+            self._stale = True
+            return [exc] * len(items)
+
+        async def send(name: str, indexes: list[int]) -> None:
+            replicas = min(self.wait_replicas, self._replicas_of(items[indexes[0]][0]))
+            pipe = self._master(name).pipeline(transaction=False)
+            for i in indexes:
+                room_id, body, now = items[i]
+                pipe.eval(keys.APPEND_SHARDED, 2, keys.seq_key(room_id), keys.log_key(room_id),
+                          body, keys.channel(room_id), now)
+            if replicas:
+                pipe.execute_command("WAIT", replicas, WAIT_TIMEOUT_MS)
+            try:
+                replies: list[Any] = await pipe.execute(raise_on_error=False)
+            except (RedisError, OSError, TimeoutError) as exc:
+                self._lost(name)
+                for i in indexes:
+                    results[i] = BackendUnavailable(f"append on master {name} failed: {exc}")
+                return
+            confirmed = replies.pop() if replicas else 0
+            unconfirmed = replicas and not (isinstance(confirmed, int) and confirmed >= replicas)
+            if unconfirmed:
+                logger.warning("master %s: %s of %d replicas confirmed appends in %d ms",
+                               name, confirmed, replicas, WAIT_TIMEOUT_MS)
+                self._stale = True  # perhaps the replica is gone from the map by now
+            for i, reply in zip(indexes, replies):
+                if isinstance(reply, Exception):
+                    self._stale = True  # MOVED, CLUSTERDOWN...: not stored
+                    results[i] = BackendUnavailable(f"append on master {name}: {reply}")
+                elif unconfirmed:
+                    results[i] = BackendUnavailable(
+                        f"append on master {name} not confirmed by a replica in time")
+                else:
+                    results[i] = reply
+
+        await asyncio.gather(*(send(name, indexes) for name, indexes in groups.items()))
+        return results
+
+    def _replicas_of(self, room_id: str) -> int:
+        """Replicas the slot map lists for the room's master (not counting failed ones)."""
+        slot = key_slot(keys.channel(room_id).encode())
+        nodes = self.client.nodes_manager.slots_cache.get(slot) or []
+        return max(len(nodes) - 1, 0)
+
+    def _master(self, name: str) -> Redis:
+        client = self._masters.get(name)
+        if client is None:
+            host, _, port = name.rpartition(":")
+            client = self._masters[name] = Redis(
+                host=host, port=int(port), socket_timeout=SOCKET_TIMEOUT_S,
+                socket_connect_timeout=CONNECT_TIMEOUT_S, retry=Retry(NoBackoff(), 0),
+                client_name=self.client_name, username=self.username, password=self.password)
+        return client
+
+    def _lost(self, name: str) -> None:
+        """A master's append connection failed: the map is learnt again, the
+        connection made anew (never reused: an append cannot be retried)."""
+        self._stale = True
+        client = self._masters.pop(name, None)
+        if client is not None:
+            task = asyncio.create_task(client.aclose(close_connection_pool=True))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+
     def owner(self, room_id: str) -> tuple[str, int]:
         """``(host, port)`` of the master that owns the room's slot, as last learnt."""
         slot = key_slot(keys.channel(room_id).encode())
@@ -177,6 +289,10 @@ class ClusterLink:
         """Nothing to do: the cluster client replaces what it lost on its own."""
 
     async def close(self) -> None:
+        await asyncio.gather(*self._closing, return_exceptions=True)
+        for master in self._masters.values():
+            await master.aclose(close_connection_pool=True)
+        self._masters.clear()
         if self._client is not None:
             client, self._client = self._client, None
             await client.aclose()

@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -167,3 +168,20 @@ def start_cluster(workdir: Path) -> RedisClusterServer:
         server.stop()
         pytest.skip(f"could not start a six-process Redis Cluster here: {exc}")
     return server
+
+
+def flush_cluster(server: RedisClusterServer) -> None:
+    """Empty every master (the replicas follow)."""
+    for member in server.masters():
+        with member.client() as c:
+            c.flushall()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster_server(tmp_path_factory: pytest.TempPathFactory
+                         ) -> Iterator[RedisClusterServer]:
+    """One six-process cluster for the session, for tests that do not break it
+    (they call :func:`flush_cluster` for an empty one)."""
+    server = start_cluster(tmp_path_factory.mktemp("redis-cluster"))
+    yield server
+    server.stop()
