@@ -135,6 +135,12 @@ class RedisBackend:
         """A metric: pub/sub connections lost and made again."""
         return self._feed.reconnects if self._feed is not None else 0
 
+    @property
+    def shard_rooms(self) -> dict[str, set[str]]:
+        """On a cluster: each master's ``host:port`` -> the rooms this node is subscribed
+        to there. Empty on one server (a pattern subscription hears every room)."""
+        return self._feed.shards if isinstance(self._feed, ShardFeed) else {}
+
     # -- lifecycle ---------------------------------------------------------------
 
     async def start(self) -> None:

@@ -1,0 +1,123 @@
+"""The Redis backend on a six-process Redis Cluster, in process: each room lives on
+one shard, its traffic (entries and audio, by SPUBLISH) goes through that shard
+only, and a node hears the rooms it asked about from their shard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+from redis.crc import key_slot
+from redisclusterserver import ClusterMember, RedisClusterServer, flush_cluster
+from yishi.backends.redis import RedisBackend
+
+
+def clock() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def slot_of(room_id: str) -> int:
+    return key_slot(f"yishi:{{{room_id}}}:ch".encode())
+
+
+def rooms_on_every_master(server: RedisClusterServer, per_master: int) -> dict[int, list[str]]:
+    """Room ids, ``per_master`` of them on each master (keyed by its port)."""
+    wanted = {m.port: [] for m in server.masters()}
+    owners = {slot: server.owner(slot).port for slot in
+              {slot_of(f"shard-room-{i}") for i in range(200)}}
+    for i in range(200):
+        room = f"shard-room-{i}"
+        port = owners[slot_of(room)]
+        if len(wanted[port]) < per_master:
+            wanted[port].append(room)
+    assert all(len(rooms) == per_master for rooms in wanted.values()), wanted
+    return wanted
+
+
+def calls(member: ClusterMember, command: str) -> int:
+    stats = member.info("commandstats").get(f"cmdstat_{command}")
+    return int(stats["calls"]) if stats else 0
+
+
+async def until(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+async def two_nodes(redis_cluster_server: RedisClusterServer
+                    ) -> AsyncIterator[tuple[RedisBackend, RedisBackend]]:
+    flush_cluster(redis_cluster_server)
+    a = RedisBackend(url=redis_cluster_server.url, clock=clock, node_id="node-a")
+    b = RedisBackend(url=redis_cluster_server.url, clock=clock, node_id="node-b")
+    await a.start()
+    await b.start()
+    yield a, b
+    await a.close()
+    await b.close()
+
+
+async def test_a_node_hears_the_rooms_it_asked_about_from_their_shard(
+    two_nodes: tuple[RedisBackend, RedisBackend],
+) -> None:
+    a, b = two_nodes
+    heard: list[tuple[str, int]] = []
+    b.subscribe(lambda room, entry: heard.append((room, entry.seq)))
+    await a.append("asked", "tick")
+    await a.append("not-asked", "tick")
+    assert await b.last_seq("asked") == 1  # b hosts "asked" from here on
+    for _ in range(3):
+        await a.append("asked", "tick")
+        await a.append("not-asked", "tick")
+    await until(lambda: len(heard) == 3, "b hears the three entries of the room it asked about")
+    assert heard == [("asked", 2), ("asked", 3), ("asked", 4)]
+    assert (await b.append("asked", "tick")).seq == 5
+    assert await b.room_ids() == ["asked", "not-asked"]
+    # What b subscribed: the room it asked about and the one it appended to, nothing else.
+    assert sorted(r for rooms in b.shard_rooms.values() for r in rooms) == ["asked"]
+
+
+async def test_rooms_land_on_every_shard_and_their_traffic_stays_on_it(
+    redis_cluster_server: RedisClusterServer, two_nodes: tuple[RedisBackend, RedisBackend],
+) -> None:
+    a, b = two_nodes
+    server = redis_cluster_server
+    by_master = rooms_on_every_master(server, per_master=2)
+    masters = {m.port: m for m in server.masters()}
+    assert len(masters) == 3
+    heard: list[tuple[str, int]] = []
+    audio: list[tuple[str, bytes]] = []
+    b.subscribe(lambda room, entry: heard.append((room, entry.seq)))
+    b.subscribe_audio(lambda room, frame: audio.append((room, frame)))
+    for rooms in by_master.values():
+        for room in rooms:
+            await a.append(room, "room.create")
+            assert await b.last_seq(room) == 1
+    # Each master carries the channels of its own rooms, and of no other room.
+    for port, rooms in by_master.items():
+        with masters[port].client() as c:
+            channels = {ch.decode() for ch in c.execute_command("PUBSUB SHARDCHANNELS")}
+        assert channels == {f"yishi:{{{r}}}:{kind}" for r in rooms for kind in ("ch", "au")}
+
+    before = {port: (calls(m, "spublish"), calls(m, "publish")) for port, m in masters.items()}
+    sent: dict[int, int] = {}
+    for n, (port, rooms) in enumerate(sorted(by_master.items())):
+        count = 5 * (n + 1)  # a different number per shard
+        for i in range(count):
+            await a.append(rooms[i % 2], "tick")
+        a.publish_audio(rooms[0], b"frame-%d" % n)
+        sent[port] = count + 1  # the entries and the frame
+    entries = sum(sent.values()) - len(sent)
+    await until(lambda: len(heard) == entries and len(audio) == 3, "b hears every entry and frame")
+    for port, m in masters.items():
+        spublish, publish = calls(m, "spublish"), calls(m, "publish")
+        assert spublish - before[port][0] == sent[port], f"master {port}"
+        assert publish == before[port][1], "classic PUBLISH would reach every shard"
+    assert sorted(audio) == sorted((rooms[0], b"frame-%d" % n)
+                                   for n, (_, rooms) in enumerate(sorted(by_master.items())))
