@@ -193,13 +193,15 @@ class ShardFeed:
             shard = self._shards.get(f"{host}:{port}") or self._open(host, port)
             try:
                 for room_id in rooms:
+                    # Placed before the command: its confirmation may be read by the
+                    # pump before the send returns here.
+                    shard.rooms.add(room_id)
+                    self._where[room_id] = shard
+                    self._asked[room_id] = now
                     # One command per room (both channels share its slot); sent
                     # without waiting: the pump hears the confirmations.
                     await shard.pubsub.ssubscribe(keys.channel(room_id),
                                                   keys.audio_channel(room_id))
-                    shard.rooms.add(room_id)
-                    self._where[room_id] = shard
-                    self._asked[room_id] = now
             except BaseException:
                 self._lose(shard)
                 raise
