@@ -2,7 +2,7 @@
 many rooms busy at once, fan-out cost per delivery and cross-node latency.
 
     python3 -m bench.cluster_fanout [--rooms 20] [--listeners 10] [--rate 5]
-                                    [--seconds 10] [--out DIR]
+                                    [--seconds 10] [--rounds 2] [--out DIR]
 
 For each store (``redis://`` then ``redis+cluster://``, each started fresh: an
 append-only redis-server with ``appendfsync always``, or three masters and
@@ -19,6 +19,10 @@ notes when it arrives (one process, one clock), so:
   divided by the messages delivered to listeners;
 * **Redis µs per entry**: CPU seconds of every redis-server process (replicas
   included) divided by the entries appended.
+
+With ``--rounds 2`` (the default) the stores run in the order one, cluster,
+cluster, one, so that a machine getting busier or quieter during the run
+weighs on both alike; the table gives the median of each figure.
 
 It uses the test suite's black-box client (tests/server/roomclient.py) and
 Redis launchers (tests/redis), and prints a Markdown table (also written to
@@ -184,34 +188,57 @@ async def main() -> int:
     parser.add_argument("--listeners", type=int, default=10, help="per room, half per node")
     parser.add_argument("--rate", type=float, default=5.0, help="messages a second per room")
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--rounds", type=int, default=2, help="one round: both stores")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
     args = parser.parse_args()
-    results: dict[str, Json] = {}
+    runs: dict[str, list[Json]] = {"redis": [], "cluster": []}
+    order = [("redis", "cluster"), ("cluster", "redis")]
     with tempfile.TemporaryDirectory(prefix="yishi-cluster-bench-") as tmp:
-        work = Path(tmp)
-        single = RedisServer(work / "redis")
-        single.start()
-        try:
-            assert single.proc is not None
-            results["redis"] = await session(single.url, [single.proc.pid], work / "one", args)
-        finally:
-            single.stop()
-        cluster = RedisClusterServer(work / "cluster")
-        await asyncio.to_thread(cluster.start)
-        try:
-            pids = [m.proc.pid for m in cluster.members if m.proc is not None]
-            results["cluster"] = await session(cluster.url, pids, work / "many", args)
-        finally:
-            cluster.stop()
+        for n in range(args.rounds):
+            for store in order[n % 2]:
+                work = Path(tmp) / f"{store}-{n}"
+                runs[store].append(await run_on(store, work, args))
+    results = {store: median_of(each) for store, each in runs.items()}
     text = table(results)
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "cluster-fanout.md").write_text(text + "\n")
     (args.out / "cluster-fanout.json").write_text(json.dumps(
         {"args": vars(args) | {"out": str(args.out)}, "cpus": os.cpu_count(),
-         "results": results}, indent=2))
-    ok = all(r["delivered"] == r["expected"] for r in results.values())
+         "results": results, "runs": runs}, indent=2))
+    ok = all(r["delivered"] == r["expected"] for each in runs.values() for r in each)
     return 0 if ok else 1
+
+
+async def run_on(store: str, work: Path, args: argparse.Namespace) -> Json:
+    """One session on a fresh store of that kind, stopped afterwards."""
+    if store == "redis":
+        single = RedisServer(work / "redis")
+        single.start()
+        try:
+            assert single.proc is not None
+            return await session(single.url, [single.proc.pid], work, args)
+        finally:
+            single.stop()
+    cluster = RedisClusterServer(work / "cluster")
+    await asyncio.to_thread(cluster.start)
+    try:
+        pids = [m.proc.pid for m in cluster.members if m.proc is not None]
+        return await session(cluster.url, pids, work, args)
+    finally:
+        cluster.stop()
+
+
+def median_of(runs: list[Json]) -> Json:
+    """Each figure's median over the runs (the counts summed)."""
+    out: Json = {}
+    for key in runs[0]:
+        values = [r[key] for r in runs if r[key] is not None]
+        if key in ("delivered", "expected"):
+            out[key] = sum(values)
+        else:
+            out[key] = statistics.median(values) if values else None
+    return out
 
 
 if __name__ == "__main__":

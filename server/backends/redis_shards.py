@@ -48,6 +48,7 @@ from .redis_link import CONNECT_TIMEOUT_S, LINK_ERRORS, SOCKET_TIMEOUT_S, nap
 logger = logging.getLogger(__name__)
 
 HELD_BACK = 1000  # messages kept per room while its cursor is being read (more: repair)
+SLOT_MAP_EVERY_S = 10.0  # learn the slot map again this often (a replica back, a new master)
 
 
 class _Shard:
@@ -136,6 +137,8 @@ class ShardFeed:
         """Subscribe wanted rooms on their masters until the backend stops."""
         backoff = RETRY_MIN_S
         self._running = True
+        loop = asyncio.get_running_loop()
+        learnt = loop.time()
         try:
             while not self._stopping.is_set():
                 try:
@@ -145,8 +148,11 @@ class ShardFeed:
                         pass
                     self._wakeup.clear()
                     self._check_confirmations()
-                    if self._stale:
+                    if self._stale or loop.time() - learnt > SLOT_MAP_EVERY_S:
+                        # Also learnt now and then: appends wait for the replicas the
+                        # map lists, and a master's replica may have come back.
                         await self._link.refresh()
+                        learnt = loop.time()
                         self._stale = False
                     await self._place()
                     backoff = RETRY_MIN_S
@@ -313,9 +319,10 @@ class ShardFeed:
         self._asked.pop(room_id, None)
         self._heard.add(room_id)
         if room_id in self._started:
-            self._delivery.repair(room_id)  # heard again: read what the gap may have lost
-            return
-        task = asyncio.create_task(self._start(room_id), name=f"yishi-redis-start-{room_id}")
+            work = self._resync(room_id)  # heard again: read what the gap may have lost
+        else:
+            work = self._start(room_id)
+        task = asyncio.create_task(work, name=f"yishi-redis-confirmed-{room_id}")
         self._starting.add(task)
         task.add_done_callback(self._starting.discard)
 
@@ -338,6 +345,22 @@ class ShardFeed:
         for future in self._waiters.pop(room_id, []):
             if not future.done():
                 future.set_result(None)
+
+    async def _resync(self, room_id: str) -> None:
+        """Subscribed again (a failover, a moved slot): re-read the room if its stored
+        seq passed what was delivered; say so if it is behind (entries lost)."""
+        try:
+            [seq] = await self._link.seqs([room_id])
+        except BackendUnavailable:
+            self._delivery.repair(room_id)  # it retries until the shard answers
+            return
+        cursor = self._delivery.cursor(room_id)
+        if seq > cursor:
+            self._delivery.repair(room_id)
+        elif seq < cursor:
+            logger.error("room %s: Redis holds seq %d but %d was delivered: the cluster lost"
+                         " entries in a failover (see docs/operations.md, Redis Cluster)",
+                         room_id, seq, cursor)
 
     def _on_entry(self, channel: bytes, data: bytes) -> None:
         room_id = keys.room_of_channel(channel)

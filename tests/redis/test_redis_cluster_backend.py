@@ -1,6 +1,7 @@
 """The Redis backend on a six-process Redis Cluster, in process: each room lives on
 one shard, its traffic (entries and audio, by SPUBLISH) goes through that shard
-only, and a node hears the rooms it asked about from their shard.
+only, a node hears the rooms it asked about from their shard, and follows a
+room whose slot moves to another master.
 """
 
 from __future__ import annotations
@@ -8,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import pytest
 from redis.crc import key_slot
-from redisclusterserver import ClusterMember, RedisClusterServer, flush_cluster
+from redisclusterserver import ClusterMember, RedisClusterServer, flush_cluster, start_cluster
+from yishi.backends import BackendUnavailable
 from yishi.backends.redis import RedisBackend
 
 
@@ -121,3 +124,59 @@ async def test_rooms_land_on_every_shard_and_their_traffic_stays_on_it(
         assert publish == before[port][1], "classic PUBLISH would reach every shard"
     assert sorted(audio) == sorted((rooms[0], b"frame-%d" % n)
                                    for n, (_, rooms) in enumerate(sorted(by_master.items())))
+
+
+def migrate_slot(server: RedisClusterServer, slot: int, target: ClusterMember) -> None:
+    """Move one slot and its keys to ``target``, the way ``redis-cli --cluster reshard``
+    does it, one slot at a time."""
+    source = server.owner(slot)
+    with source.client() as src, target.client() as dst:
+        src_id = src.execute_command("CLUSTER MYID").decode()
+        dst_id = dst.execute_command("CLUSTER MYID").decode()
+        dst.execute_command("CLUSTER SETSLOT", slot, "IMPORTING", src_id)
+        src.execute_command("CLUSTER SETSLOT", slot, "MIGRATING", dst_id)
+        while names := src.execute_command("CLUSTER GETKEYSINSLOT", slot, 100):
+            src.execute_command("MIGRATE", "127.0.0.1", target.port, "", 0, 5000,
+                                "KEYS", *names)
+        for member in server.masters():
+            with member.client() as c:
+                c.execute_command("CLUSTER SETSLOT", slot, "NODE", dst_id)
+    server.wait_ok()
+
+
+async def test_a_room_whose_slot_moves_is_followed_to_its_new_master(tmp_path: Path) -> None:
+    server = await asyncio.to_thread(start_cluster, tmp_path / "cluster")
+    a = RedisBackend(url=server.url, clock=clock, node_id="node-a")
+    b = RedisBackend(url=server.url, clock=clock, node_id="node-b")
+    try:
+        await a.start()
+        await b.start()
+        heard: list[int] = []
+        b.subscribe(lambda room, entry: heard.append(entry.seq))
+        await a.append("moving", "room.create")
+        assert await b.last_seq("moving") == 1
+        for _ in range(3):
+            await a.append("moving", "tick")
+        await until(lambda: heard == [2, 3, 4], "b hears the room on its first master")
+        slot = slot_of("moving")
+        before = server.owner(slot)
+        target = next(m for m in server.masters() if m.port != before.port)
+        await asyncio.to_thread(migrate_slot, server, slot, target)
+
+        async def append_once_moved() -> int:
+            while True:
+                try:
+                    return (await a.append("moving", "tick")).seq
+                except BackendUnavailable:  # MOVED: not stored; the map is learnt again
+                    continue
+
+        assert await append_once_moved() == 5
+        assert await append_once_moved() == 6
+        await until(lambda: heard == [2, 3, 4, 5, 6], "b hears the room on its new master")
+        assert b.shard_rooms.get(f"127.0.0.1:{target.port}") == {"moving"}
+        assert b.reconnects >= 1
+        assert [e.seq for e in await b.read("moving")] == [1, 2, 3, 4, 5, 6]
+    finally:
+        await a.close()
+        await b.close()
+        server.stop()
