@@ -74,7 +74,14 @@ class RedisClusterServer:
 
     def __init__(self, workdir: Path, *, size: int = 6) -> None:
         self.workdir = workdir
-        self.members = [ClusterMember(workdir / f"m{i}", port=free_port()) for i in range(size)]
+        self.members: list[ClusterMember] = []
+        taken: set[int] = set()
+        while len(self.members) < size:
+            member = ClusterMember(workdir / f"m{len(self.members)}", port=free_port())
+            if {member.port, member.bus_port} & taken or member.port == member.bus_port:
+                continue
+            taken |= {member.port, member.bus_port}
+            self.members.append(member)
 
     @property
     def url(self) -> str:
@@ -157,17 +164,25 @@ class RedisClusterServer:
         return "\n".join(f"--- {m.port} ---\n{m.log_tail(lines)}" for m in self.members)
 
 
-def start_cluster(workdir: Path) -> RedisClusterServer:
-    """A running six-process cluster, or the test is skipped saying why it could not start."""
+def start_cluster(workdir: Path, *, attempts: int = 3) -> RedisClusterServer:
+    """A running six-process cluster, or the test is skipped saying why it could not start.
+
+    A free port may be taken by another process between being picked and being
+    bound (other suites run beside this one): that is retried on new ports.
+    """
     if shutil.which("redis-cli") is None:
         pytest.skip("redis-cli is not installed: the cluster tests need it to create a cluster")
-    server = RedisClusterServer(workdir)
-    try:
-        server.start()
-    except Exception as exc:
-        server.stop()
-        pytest.skip(f"could not start a six-process Redis Cluster here: {exc}")
-    return server
+    for attempt in range(1, attempts + 1):
+        server = RedisClusterServer(workdir / f"try{attempt}")
+        try:
+            server.start()
+            return server
+        except Exception as exc:
+            server.stop()
+            if "Address already in use" in str(exc) and attempt < attempts:
+                continue
+            pytest.skip(f"could not start a six-process Redis Cluster here: {exc}")
+    raise AssertionError("unreachable")
 
 
 def flush_cluster(server: RedisClusterServer) -> None:
