@@ -59,7 +59,7 @@ from .base import (
 )
 from .redis_audio import AudioChannels
 from .redis_cluster_link import SCHEME as CLUSTER_SCHEME
-from .redis_cluster_link import ClusterLink
+from .redis_cluster_link import ClusterLink, parse_cluster_url
 from .redis_delivery import Delivery
 from .redis_feed import RETRY_MAX_S, Feed
 from .redis_link import LINK_ERRORS, SOCKET_TIMEOUT_S, Link, RedisLink, as_bytes
@@ -113,6 +113,8 @@ class RedisBackend:
                                   retry_s=RETRY_MAX_S)
         self._stopping = asyncio.Event()
         self.cluster = url.startswith(CLUSTER_SCHEME)
+        if self.cluster:
+            parse_cluster_url(url)  # ValueError now, not at start()
         self._link: Link | None = None
         self._feed: Feed | ShardFeed | None = None
         self._heartbeat: Heartbeat | None = None

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
@@ -53,26 +54,27 @@ SCHEME = "redis+cluster://"
 WAIT_TIMEOUT_MS = 1000  # how long an append waits for its replica (then: unavailable)
 
 
-def parse_cluster_url(url: str) -> tuple[list[tuple[str, int]], dict[str, str]]:
-    """The seed nodes and credentials of a ``redis+cluster://`` URL.
+@dataclass(frozen=True, slots=True)
+class ClusterUrl:
+    """What a ``redis+cluster://[user:password@]HOST:PORT[,HOST:PORT...][?wait=N]`` says."""
 
-    Raises ``ValueError`` for a URL without a seed or with a bad port.
-    """
+    seeds: list[tuple[str, int]]
+    username: str | None = None
+    password: str | None = None
+    wait: int = 1  # replicas that must confirm each append (0: none)
+
+
+def parse_cluster_url(url: str) -> ClusterUrl:
+    """Raises ``ValueError`` for a URL without a seed, with a bad port or a bad ``wait``."""
     if not url.startswith(SCHEME):
         raise ValueError(f"not a cluster URL: {url!r}")
     rest, _, query = url[len(SCHEME):].partition("?")
     rest = rest.split("/", 1)[0]
-    credentials: dict[str, str] = {}
-    for name, values in parse_qs(query).items():
-        if name == "wait":
-            credentials["wait"] = values[-1]
+    username = password = None
     if "@" in rest:
         userinfo, rest = rest.rsplit("@", 1)
-        user, _, password = userinfo.partition(":")
-        if user:
-            credentials["username"] = unquote(user)
-        if password:
-            credentials["password"] = unquote(password)
+        user, _, secret = userinfo.partition(":")
+        username, password = unquote(user) or None, unquote(secret) or None
     seeds: list[tuple[str, int]] = []
     for part in filter(None, rest.split(",")):
         host, _, port = part.rpartition(":")
@@ -84,7 +86,10 @@ def parse_cluster_url(url: str) -> tuple[list[tuple[str, int]], dict[str, str]]:
             raise ValueError(f"bad port in cluster URL seed {part!r}") from None
     if not seeds:
         raise ValueError(f"no seed node in {url!r} (redis+cluster://HOST:PORT[,HOST:PORT...])")
-    return seeds, credentials
+    wait = parse_qs(query).get("wait", ["1"])[-1]
+    if not wait.isdigit():
+        raise ValueError(f"wait= in a cluster URL must be a number of replicas, not {wait!r}")
+    return ClusterUrl(seeds, username, password, int(wait))
 
 
 class ClusterLink:
@@ -93,13 +98,10 @@ class ClusterLink:
     def __init__(self, url: str, *, client_name: str) -> None:
         self.url = url
         self.append_script = keys.APPEND_SHARDED
-        self.seeds, credentials = parse_cluster_url(url)
-        self.username = credentials.get("username")
-        self.password = credentials.get("password")
-        try:
-            self.wait_replicas = int(credentials.get("wait", "1"))
-        except ValueError:
-            raise ValueError(f"wait= in {url!r} must be a number of replicas") from None
+        parsed = parse_cluster_url(url)
+        self.seeds = parsed.seeds
+        self.username, self.password = parsed.username, parsed.password
+        self.wait_replicas = parsed.wait
         self._masters: dict[str, Redis] = {}  # "host:port" -> the appends' connection
         self._stale = False  # learn the slot map again before the next batch
         self._closing: set[asyncio.Task[None]] = set()

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from redis.crc import key_slot
 from redisclusterserver import ClusterMember, RedisClusterServer, flush_cluster, start_cluster
-from yishi.backends import BackendUnavailable
+from yishi.backends import BackendUnavailable, backend_from_url
 from yishi.backends.redis import RedisBackend
+from yishi.backends.redis_cluster_link import parse_cluster_url
 
 
 def clock() -> int:
@@ -180,3 +181,16 @@ async def test_a_room_whose_slot_moves_is_followed_to_its_new_master(tmp_path: P
         await a.close()
         await b.close()
         server.stop()
+
+
+def test_cluster_urls_name_seeds_credentials_and_the_replicas_to_wait_for() -> None:
+    parsed = parse_cluster_url("redis+cluster://user:p%40ss@10.0.0.1:7000,10.0.0.2:7001?wait=0")
+    assert parsed.seeds == [("10.0.0.1", 7000), ("10.0.0.2", 7001)]
+    assert (parsed.username, parsed.password, parsed.wait) == ("user", "p@ss", 0)
+    assert parse_cluster_url("redis+cluster://h").seeds == [("h", 6379)]
+    assert parse_cluster_url("redis+cluster://h:1").wait == 1
+    backend = backend_from_url("redis+cluster://h:1,h:2", clock=clock, node_id="n")
+    assert isinstance(backend, RedisBackend) and backend.cluster
+    for bad in ("redis+cluster://", "redis+cluster://h:port", "redis+cluster://h:1?wait=all"):
+        with pytest.raises(ValueError):
+            backend_from_url(bad, clock=clock)
