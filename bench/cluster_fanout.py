@@ -96,19 +96,21 @@ async def session(url: str, store_pids: list[int], workdir: Path, args: argparse
         for r in range(args.rooms):
             room = await apis[0].create_room(title=f"bench {r}")
             pub = await TimedClient.open(nodes[0].ws_base, room["room_id"], label=f"pub{r}")
+            assert isinstance(pub, TimedClient)
             clients.append(pub)
             assert (await pub.hello(room["moderator_token"])).ok
             await pub.ok("session.start")
             publishers.append(pub)
             for i in range(args.listeners):
-                node = i % 2
-                person = await apis[node].join(room["room_id"], room["invite_code"], f"l{i}",
+                side = i % 2
+                person = await apis[side].join(room["room_id"], room["invite_code"], f"l{i}",
                                                observer=True)
-                listener = await TimedClient.open(nodes[node].ws_base, room["room_id"],
+                listener = await TimedClient.open(nodes[side].ws_base, room["room_id"],
                                                   label=f"r{r}l{i}")
+                assert isinstance(listener, TimedClient)
                 clients.append(listener)
                 assert (await listener.hello(person.token)).ok
-                listeners.append((node, listener))
+                listeners.append((side, listener))
         node_pids = [n.proc.pid for n in nodes if n.proc is not None]
         cpu0 = procinfo.usage(node_pids)[0]
         rcpu0 = procinfo.usage(store_pids)[0]

@@ -126,7 +126,7 @@ class RedisClusterServer:
             if len(self._slot_owners(c)) != 16384:
                 return False
             info = c.info("replication")
-        return info.get("role") == "master" or info.get("master_link_status") == "up"
+        return bool(info.get("role") == "master" or info.get("master_link_status") == "up")
 
     @staticmethod
     def _slot_owners(c: redis.Redis) -> dict[int, int]:

@@ -29,7 +29,7 @@ def slot_of(room_id: str) -> int:
 
 def rooms_on_every_master(server: RedisClusterServer, per_master: int) -> dict[int, list[str]]:
     """Room ids, ``per_master`` of them on each master (keyed by its port)."""
-    wanted = {m.port: [] for m in server.masters()}
+    wanted: dict[int, list[str]] = {m.port: [] for m in server.masters()}
     owners = {slot: server.owner(slot).port for slot in
               {slot_of(f"shard-room-{i}") for i in range(200)}}
     for i in range(200):
@@ -167,7 +167,7 @@ async def test_a_room_whose_slot_moves_is_followed_to_its_new_master(tmp_path: P
         async def append_once_moved() -> int:
             while True:
                 try:
-                    return (await a.append("moving", "tick")).seq
+                    return int((await a.append("moving", "tick")).seq)
                 except BackendUnavailable:  # MOVED: not stored; the map is learnt again
                     continue
 

@@ -128,9 +128,9 @@ async def test_a_killed_master_fails_over_and_its_room_goes_on_losing_nothing(
         assert public(client, after=start) == reference, f"{client.label} diverged"
         assert not client.order_problems()
     marker = mod.find("minutes.noted", has(text="marker"))[0]["seq"]
-    person = joined(watcher, again)
-    assert strictly_increasing(person), "a resumed client sees no duplicate"
-    assert _public(person, start, marker) == _public(mod.events, start, marker), \
+    seen = joined(watcher, again)
+    assert strictly_increasing(seen), "a resumed client sees no duplicate"
+    assert _public(seen, start, marker) == _public(mod.events, start, marker), \
         "the resumed client missed something"
     posted = [data["text"] for _, kind, data in reference if kind == "chat.posted"]
     # Nothing acknowledged is lost, in the order it was acknowledged; "主节点不在" was
