@@ -214,7 +214,7 @@ class RedisBackend:
         if isinstance(self._feed, ShardFeed):
             # Not awaited: appends keep their call order. A hosting node subscribed
             # when it loaded the room; this is for the room's first entry.
-            self._feed.want(room_id)
+            self._feed.want(room_id, from_start=True)
         now = str(self._clock()) if self._stamp_clock == "local" else ""
         future: asyncio.Future[Entry] = asyncio.get_running_loop().create_future()
         self._pending.append(_Pending(room_id, body, now, future))

@@ -81,6 +81,7 @@ class ShardFeed:
         self._asked: dict[str, float] = {}  # room -> when SSUBSCRIBE was sent, unconfirmed
         self._heard: set[str] = set()  # confirmed on the shard it is on
         self._started: set[str] = set()  # cursor set after the first confirmation
+        self._from_start: set[str] = set()  # first wanted by an append: deliver everything
         self._held: dict[str, list[Entry]] = {}  # heard before the cursor was set
         self._waiters: dict[str, list[asyncio.Future[None]]] = {}
         self._shards: dict[str, _Shard] = {}
@@ -112,10 +113,14 @@ class ShardFeed:
         """Has the room's cursor been set (it was subscribed once, and is kept so)?"""
         return room_id in self._started
 
-    def want(self, room_id: str) -> None:
-        """Subscribe the room soon, without waiting."""
+    def want(self, room_id: str, *, from_start: bool = False) -> None:
+        """Subscribe the room soon, without waiting. ``from_start``: this node appends
+        to a room it was not hosting (a room it creates): every entry of it is news to
+        its listeners, as on one server, so its cursor is not moved to the stored seq."""
         if room_id not in self._wanted:
             self._wanted.add(room_id)
+            if from_start:
+                self._from_start.add(room_id)
             self._wakeup.set()
 
     async def watch(self, room_id: str) -> None:
@@ -327,7 +332,12 @@ class ShardFeed:
         task.add_done_callback(self._starting.discard)
 
     async def _start(self, room_id: str) -> None:
-        """Subscribed for the first time: the cursor is the stored seq, read now."""
+        """Subscribed for the first time: the cursor is the stored seq, read now (a room
+        this node asked about before hosting it: it reads the log itself when it loads
+        it). A room first met by an append keeps its cursor, and is read from it."""
+        if room_id in self._from_start:
+            self._started.add(room_id)
+            self._delivery.repair(room_id)  # what was stored before the subscription
         while room_id not in self._started:
             try:
                 [seq] = await self._link.seqs([room_id])
