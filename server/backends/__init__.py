@@ -4,6 +4,7 @@
     sqlite:///abs/path/yishi.db    SqliteBackend (the embedded default)
     sqlite://relative/yishi.db     (everything after "sqlite://" is the file path)
     redis://host:6379/0            yishi.backends.redis.RedisBackend (multi-node)
+    redis+cluster://h1:7000,h2:7001  the same on a Redis Cluster (seed nodes)
 
 Every backend satisfies :class:`LogBackend`; see :mod:`yishi.backends.base`.
 """
@@ -25,7 +26,7 @@ __all__ = [
     "backend_from_url",
 ]
 
-_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+_REDIS_SCHEMES = ("redis://", "rediss://", "unix://", "redis+cluster://")
 
 
 def backend_from_url(url: str, *, clock: Clock, node_id: str | None = None) -> LogBackend:

@@ -152,6 +152,11 @@ class LogBackend(Protocol):
         A listener must not block; an exception it raises is logged and does
         not stop the other listeners or the append. Returns a function that
         unsubscribes (calling it twice is harmless).
+
+        A multi-node backend may hear other nodes only in the rooms this node
+        asked about: the Redis Cluster backend subscribes room by room, from
+        the first :meth:`last_seq` that finds entries (a node asks it before
+        it loads a room) or the first :meth:`append` to a new room.
         """
         ...
 

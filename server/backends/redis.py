@@ -25,6 +25,11 @@ The parts: :mod:`~yishi.backends.redis_keys` (key layout, Lua scripts),
 :mod:`~yishi.backends.redis_feed` (pub/sub, resync, audit),
 :mod:`~yishi.backends.redis_delivery` (order, duplicates, repair reads),
 :mod:`~yishi.backends.redis_nodes` (heartbeats, ``YISHI_NODE_TTL``).
+On a Redis Cluster (``redis+cluster://HOST:PORT[,HOST:PORT...]``) the same
+backend runs with :mod:`~yishi.backends.redis_cluster_link` (a cluster client;
+the rooms list split in buckets) and :mod:`~yishi.backends.redis_shards`
+(sharded pub/sub: the script ``SPUBLISH``es, and a node subscribes on each
+room's master, for the rooms it hosts) in place of the link and the feed.
 Operating notes: ``docs/operations.md``.
 """
 
@@ -38,7 +43,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import msgpack
-from redis.exceptions import RedisError
 
 from ..core.types import Entry, Json
 from . import redis_keys as keys
@@ -55,10 +59,13 @@ from .base import (
     unpack_entry,
 )
 from .redis_audio import AudioChannels
+from .redis_cluster_link import SCHEME as CLUSTER_SCHEME
+from .redis_cluster_link import ClusterLink, parse_cluster_url
 from .redis_delivery import Delivery
 from .redis_feed import RETRY_MAX_S, Feed
-from .redis_link import SOCKET_TIMEOUT_S, RedisLink, as_bytes
+from .redis_link import LINK_ERRORS, SOCKET_TIMEOUT_S, Link, RedisLink, as_bytes
 from .redis_nodes import Heartbeat, node_ttl_from_env
+from .redis_shards import ShardFeed
 
 logger = logging.getLogger(__name__)
 
@@ -106,8 +113,11 @@ class RedisBackend:
         self._delivery = Delivery(fanout=self._fanout, read_page=self._read_page,
                                   retry_s=RETRY_MAX_S)
         self._stopping = asyncio.Event()
-        self._link: RedisLink | None = None
-        self._feed: Feed | None = None
+        self.cluster = url.startswith(CLUSTER_SCHEME)
+        if self.cluster:
+            parse_cluster_url(url)  # ValueError now, not at start()
+        self._link: Link | None = None
+        self._feed: Feed | ShardFeed | None = None
         self._heartbeat: Heartbeat | None = None
         self._registered: set[str] = set()  # rooms known to be in yishi:rooms
         self._pending: list[_Pending] = []
@@ -128,25 +138,35 @@ class RedisBackend:
         """A metric: pub/sub connections lost and made again."""
         return self._feed.reconnects if self._feed is not None else 0
 
+    @property
+    def shard_rooms(self) -> dict[str, set[str]]:
+        """On a cluster: each master's ``host:port`` -> the rooms this node is subscribed
+        to there. Empty on one server (a pattern subscription hears every room)."""
+        return self._feed.shards if isinstance(self._feed, ShardFeed) else {}
+
     # -- lifecycle ---------------------------------------------------------------
 
     async def start(self) -> None:
         """Connect, subscribe, and learn where every room stands. Raises
         :class:`BackendUnavailable` if Redis cannot be reached now."""
-        link = self._link = RedisLink(self.url, client_name=f"yishi-{self.node_id}")
-        self._feed = Feed(link, self._delivery, self._audio, stopping=self._stopping)
+        name = f"yishi-{self.node_id}"
+        link: Link
+        if self.cluster:
+            cluster_link = ClusterLink(self.url, client_name=name)
+            link = cluster_link
+            self._feed = ShardFeed(cluster_link, self._delivery, self._audio,
+                                   stopping=self._stopping)
+        else:
+            link = RedisLink(self.url, client_name=name)
+            self._feed = Feed(link, self._delivery, self._audio, stopping=self._stopping)
+        self._link = link
         self._heartbeat = Heartbeat(link, self.node_id, ttl_s=self.node_ttl_s,
                                     stopping=self._stopping)
         try:
             await link.client.ping()
-            # Subscribed first, then read: whatever is appended in between is heard
-            # twice at worst, never missed.
-            await self._feed.subscribe()
-            for room_id, seq in (await link.room_seqs()).items():
-                self._delivery.start_at(room_id, seq)
-                self._registered.add(room_id)
+            self._registered.update(await self._feed.begin())
             await self._heartbeat.beat()
-        except (RedisError, OSError, BackendUnavailable) as exc:
+        except LINK_ERRORS as exc:
             await link.close()
             raise BackendUnavailable(f"cannot reach redis at {link.where}: {exc}") from exc
         self._open = True
@@ -192,6 +212,10 @@ class RedisBackend:
     ) -> Entry:
         self._check_open()
         body = pack_body(kind, actor=actor, args=args, nonce=nonce)  # TypeError: nothing sent
+        if isinstance(self._feed, ShardFeed):
+            # Not awaited: appends keep their call order. A hosting node subscribed
+            # when it loaded the room; this is for the room's first entry.
+            self._feed.want(room_id, from_start=True)
         now = str(self._clock()) if self._stamp_clock == "local" else ""
         future: asyncio.Future[Entry] = asyncio.get_running_loop().create_future()
         self._pending.append(_Pending(room_id, body, now, future))
@@ -221,14 +245,19 @@ class RedisBackend:
 
     async def _write_batch(self, batch: list[_Pending]) -> None:
         assert self._link is not None and self._feed is not None
+        if isinstance(self._link, ClusterLink):
+            await self._write_batch_sharded(self._link, batch)
+            return
         pipe = self._link.client.pipeline(transaction=False)
         new_rooms = sorted({p.room_id for p in batch} - self._registered)
+        listing = 0
         if new_rooms:
             # Before the entries: a room with entries is always listed (an empty
             # listed room is harmless; room_ids() skips it).
-            pipe.sadd(keys.ROOMS, *new_rooms)
+            listing = self._link.list_rooms(pipe, new_rooms)
+        script = self._link.append_script
         for p in batch:
-            pipe.eval(keys.APPEND, 2, keys.seq_key(p.room_id), keys.log_key(p.room_id),
+            pipe.eval(script, 2, keys.seq_key(p.room_id), keys.log_key(p.room_id),
                       p.body, keys.channel(p.room_id), p.now)
         try:
             results: list[Any] = await pipe.execute(raise_on_error=False)
@@ -236,7 +265,7 @@ class RedisBackend:
             # The whole batch may or may not be stored: "unavailable", and a retry
             # with the nonce settles it. Whatever was stored reaches the listeners
             # through pub/sub or the repair path anyway.
-            if not isinstance(exc, RedisError | OSError):
+            if not isinstance(exc, LINK_ERRORS):
                 logger.exception("redis writer failed on a batch of %d", len(batch))
             for p in batch:
                 if not p.future.done():
@@ -244,11 +273,35 @@ class RedisBackend:
             return
         self.commits += 1
         if new_rooms:
-            if isinstance(results[0], Exception):
-                logger.warning("could not list new rooms %s: %s", new_rooms, results[0])
+            failed = [r for r in results[:listing] if isinstance(r, Exception)]
+            if failed:
+                logger.warning("could not list new rooms %s: %s", new_rooms, failed[0])
             else:
                 self._registered.update(new_rooms)
-            results = results[1:]
+            results = results[listing:]
+        self._settle(batch, results)
+
+    async def _write_batch_sharded(self, link: ClusterLink, batch: list[_Pending]) -> None:
+        """On a cluster: list new rooms first (their buckets), then one pipeline per
+        master, each confirmed by its replica (see ClusterLink.append)."""
+        new_rooms = sorted({p.room_id for p in batch} - self._registered)
+        if new_rooms:
+            try:
+                await link.list_new_rooms(new_rooms)
+                self._registered.update(new_rooms)
+            except BackendUnavailable as exc:
+                # Their entries are not sent either: a room with entries is listed.
+                for p in batch:
+                    if p.room_id in new_rooms and not p.future.done():
+                        p.future.set_exception(exc)
+                batch = [p for p in batch if p.room_id not in new_rooms]
+        results = await link.append([(p.room_id, p.body, p.now) for p in batch])
+        self.commits += 1
+        self._settle(batch, results)
+
+    def _settle(self, batch: list[_Pending], results: list[Any]) -> None:
+        """Answer each append with its entry (delivered first) or its error."""
+        assert self._feed is not None
         for p, result in zip(batch, results):
             if isinstance(result, Exception):
                 if not p.future.done():
@@ -278,7 +331,13 @@ class RedisBackend:
                              as_bytes(fields[b"b"])) for row_id, fields in rows]
 
     async def last_seq(self, room_id: str) -> int:
-        [seq] = await self._checked_link(check_open=True).seqs([room_id])
+        link = self._checked_link(check_open=True)
+        [seq] = await link.seqs([room_id])
+        if seq > 0 and isinstance(self._feed, ShardFeed) and not self._feed.hears(room_id):
+            # A node asks this before hosting a room: on a cluster it subscribes to
+            # the room's shard now, before it reads the room.
+            await self._feed.watch(room_id)
+            [seq] = await link.seqs([room_id])
         return seq
 
     async def room_ids(self) -> list[str]:
@@ -399,7 +458,7 @@ class RedisBackend:
         if not self._open:
             raise BackendUnavailable("redis backend is not started or is closed")
 
-    def _checked_link(self, *, check_open: bool = False) -> RedisLink:
+    def _checked_link(self, *, check_open: bool = False) -> Link:
         """The link; ``check_open`` for public methods (repairs also run during close)."""
         if check_open:
             self._check_open()

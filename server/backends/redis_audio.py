@@ -16,11 +16,9 @@ import asyncio
 import logging
 from collections import deque
 
-from redis.exceptions import RedisError
-
 from . import redis_keys as keys
-from .base import AudioListener, BackendUnavailable
-from .redis_link import RedisLink, nap
+from .base import AudioListener
+from .redis_link import LINK_ERRORS, Link, nap
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +63,7 @@ class AudioChannels:
             except Exception:
                 logger.exception("audio listener failed on %s", room_id)
 
-    async def run(self, link: RedisLink, stopping: asyncio.Event) -> None:
+    async def run(self, link: Link, stopping: asyncio.Event) -> None:
         """Publish what is queued until the backend stops."""
         queue = self._queue
         while not stopping.is_set():
@@ -76,9 +74,9 @@ class AudioChannels:
                 try:
                     pipe = link.client.pipeline(transaction=False)
                     for channel, data in batch:
-                        pipe.publish(channel, data)
+                        link.publish(pipe, channel, data)
                     await pipe.execute()
-                except (RedisError, OSError, BackendUnavailable) as exc:
+                except LINK_ERRORS as exc:
                     self.dropped += len(batch)
                     logger.warning("audio not published (%s)", exc)
                     await nap(stopping, RETRY_S)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from redis.asyncio.client import PubSub
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -29,7 +30,7 @@ from . import redis_keys as keys
 from .base import BackendUnavailable, unpack_entry
 from .redis_audio import AudioChannels
 from .redis_delivery import Delivery, cancelled
-from .redis_link import SOCKET_TIMEOUT_S, RedisLink, nap
+from .redis_link import SOCKET_TIMEOUT_S, Link, RedisLink, nap
 
 logger = logging.getLogger(__name__)
 
@@ -50,14 +51,26 @@ class Feed:
         self._audio = audio
         self._stopping = stopping
         self._pubsub: PubSub | None = None
-        self._touched: set[str] = set()  # rooms with entries since the last audit
-        self._suspects: dict[str, int] = {}  # room -> stored seq not delivered last audit
+        self._auditor = Auditor(link, delivery, stopping=stopping)
         self.listening = False  # subscribed and caught up: the others are heard
         self.reconnects = 0  # a metric
 
     def touch(self, room_id: str) -> None:
         """An entry of this room was just appended or heard (the audit looks at it)."""
-        self._touched.add(room_id)
+        self._auditor.touch(room_id)
+
+    async def watch(self, room_id: str) -> None:
+        """Hear ``room_id`` from now on: the pattern subscription hears every room."""
+
+    async def begin(self) -> set[str]:
+        """Subscribe, then learn where every listed room stands; returns the rooms
+        listed. Subscribed first, then read: whatever is appended in between is
+        heard twice at worst, never missed."""
+        await self.subscribe()
+        seqs = await self._link.room_seqs()
+        for room_id, seq in seqs.items():
+            self._delivery.start_at(room_id, seq)
+        return set(seqs)
 
     async def subscribe(self) -> None:
         """Subscribe; once this returns, every entry published reaches :meth:`run`."""
@@ -170,14 +183,34 @@ class Feed:
             self._delivery.repair(room_id)  # pub/sub is ordered: a jump means a loss
 
     async def audit(self) -> None:
-        """Every second, compare recently active rooms with the stored log.
+        await self._auditor.run(lambda: self.listening)
 
-        An entry counts as missing only if it is still undelivered one round after
-        it was seen stored (until then it may simply be on its way).
-        """
+
+async def _close(pubsub: PubSub) -> None:
+    await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+
+class Auditor:
+    """Every second, compare recently active rooms with the stored log.
+
+    An entry counts as missing only if it is still undelivered one round after
+    it was seen stored (until then it may simply be on its way).
+    """
+
+    def __init__(self, link: Link, delivery: Delivery, *, stopping: asyncio.Event) -> None:
+        self._link = link
+        self._delivery = delivery
+        self._stopping = stopping
+        self._touched: set[str] = set()  # rooms with entries since the last audit
+        self._suspects: dict[str, int] = {}  # room -> stored seq not delivered last audit
+
+    def touch(self, room_id: str) -> None:
+        self._touched.add(room_id)
+
+    async def run(self, listening: Callable[[], bool]) -> None:
         while not self._stopping.is_set():
             await nap(self._stopping, AUDIT_S)
-            if not self.listening:
+            if not listening():
                 continue  # the resync after subscribing again covers every room
             for room_id, seq in self._suspects.items():
                 if self._delivery.cursor(room_id) < seq:
@@ -195,7 +228,3 @@ class Feed:
                 if seq > self._delivery.cursor(room_id):
                     self._suspects[room_id] = seq
                     self._touched.add(room_id)
-
-
-async def _close(pubsub: PubSub) -> None:
-    await pubsub.aclose()  # type: ignore[no-untyped-call]

@@ -23,15 +23,45 @@ Global:
 
 The append script touches only the room's own keys, so it runs unchanged on a
 cluster; the rooms set is written beside it by the client.
+
+On a Redis Cluster (``redis+cluster://``) the per-room keys are the same; the
+script publishes with ``SPUBLISH`` (sharded pub/sub: only the shard that owns
+the room's slot carries its messages), and the global lists are split:
+
+    yishi:rooms:{rooms-NN}  set   the rooms whose id falls in bucket NN (00-15),
+                                 one key per bucket, so the list is spread over
+                                 the shards (see :func:`listed_in`)
+
+Secrets, ballot keys and heartbeats keep their names: without a hash tag each
+hashes on its own name and lands on whichever shard owns that slot.
 """
 
 from __future__ import annotations
+
+import zlib
 
 PREFIX = "yishi:"
 ROOMS = "yishi:rooms"
 NODES = "yishi:nodes"
 CHANNEL_PATTERN = "yishi:*:ch"
 AUDIO_PATTERN = "yishi:*:au"
+
+
+LIST_BUCKETS = 16  # buckets of a global list on a cluster (never change: data is keyed by it)
+
+
+def listed_in(kind: str, member: str) -> str:
+    """The bucket key of a global list (``"rooms"``, or any other kind of log that
+    keeps a list the same way) that holds ``member`` on a cluster. The bucket is a
+    stable hash of the member, and the bucket number is the key's hash tag, so the
+    buckets, not the members, decide the slots: 16 keys spread over the shards."""
+    bucket = zlib.crc32(member.encode()) % LIST_BUCKETS
+    return f"yishi:{kind}:{{{kind}-{bucket:02d}}}"
+
+
+def list_buckets(kind: str) -> list[str]:
+    """Every bucket key of a global list on a cluster (read all to list it)."""
+    return [f"yishi:{kind}:{{{kind}-{bucket:02d}}}" for bucket in range(LIST_BUCKETS)]
 
 
 def seq_key(room_id: str) -> str:
@@ -131,3 +161,8 @@ if tonumber(ARGV[1]) >= stored then
 end
 return 0
 """
+
+# The same script for a cluster: sharded pub/sub, so the message leaves only from
+# the shard that owns the room (the channel carries the room's hash tag).
+APPEND_SHARDED = APPEND.replace("redis.call('PUBLISH'", "redis.call('SPUBLISH'")
+assert APPEND_SHARDED != APPEND

@@ -15,12 +15,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import BusyLoadingError, RedisError
+from redis.exceptions import BusyLoadingError, RedisClusterException, RedisError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from . import redis_keys as keys
@@ -33,7 +33,45 @@ CONNECT_TIMEOUT_S = 1.0  # an unreachable host: how long a connection attempt ma
 MAX_CONNECTIONS = 32  # per backend, besides the pub/sub connection
 RETIRE_AFTER_S = 2 * SOCKET_TIMEOUT_S + 1  # a command waits for a connection, then runs
 
-Op = Callable[[Redis], Awaitable[Any]]
+Op = Callable[[Any], Awaitable[Any]]
+"""A command (or pipeline) run on the link's client: a ``Redis`` or a ``RedisCluster``."""
+
+LINK_ERRORS: tuple[type[BaseException], ...] = (
+    RedisError, OSError, RedisClusterException, BackendUnavailable)
+"""What a loop that retries on its own catches: Redis unreachable, a cluster in
+failover (redis-py's ``RedisClusterException`` is not a ``RedisError``)."""
+
+
+class Link(Protocol):
+    """What the backend, its feed, heartbeat and audio need from their connections:
+    :class:`RedisLink` (one server) or ``redis_cluster_link.ClusterLink``."""
+
+    url: str
+    append_script: str  # keys.APPEND or keys.APPEND_SHARDED
+
+    @property
+    def where(self) -> str: ...
+
+    @property
+    def client(self) -> Any: ...
+
+    async def call(self, what: str, op: Op) -> Any: ...
+
+    async def seqs(self, rooms: list[str]) -> list[int]: ...
+
+    async def room_seqs(self) -> dict[str, int]: ...
+
+    def list_rooms(self, pipe: Any, rooms: list[str]) -> int:
+        """Queue on ``pipe`` the writes that list ``rooms``; returns how many commands."""
+        ...
+
+    def publish(self, pipe: Any, channel: str, data: bytes) -> None:
+        """Queue on ``pipe`` one audio message (``PUBLISH``, or ``SPUBLISH`` on a cluster)."""
+        ...
+
+    def renew(self) -> None: ...
+
+    async def close(self) -> None: ...
 
 
 class RedisLink:
@@ -52,6 +90,7 @@ class RedisLink:
             connection_pool=ConnectionPool.from_url(url, **self._options))
         self._retired: set[Redis] = set()
         self._retiring: set[asyncio.Task[None]] = set()
+        self.append_script = keys.APPEND
 
     @property
     def where(self) -> str:
@@ -107,6 +146,13 @@ class RedisLink:
         members = await self.call("SMEMBERS", lambda r: r.smembers(keys.ROOMS))
         rooms = sorted(as_bytes(m).decode() for m in members)
         return dict(zip(rooms, await self.seqs(rooms)))
+
+    def list_rooms(self, pipe: Any, rooms: list[str]) -> int:
+        pipe.sadd(keys.ROOMS, *rooms)
+        return 1
+
+    def publish(self, pipe: Any, channel: str, data: bytes) -> None:
+        pipe.publish(channel, data)
 
     def renew(self) -> None:
         """Give new commands a new pool; close the old one when its commands are over."""

@@ -3,8 +3,10 @@
 Each node keeps ``yishi:node:<id>`` alive with a TTL (``YISHI_NODE_TTL``
 seconds, default 10), refreshed every third of it, and records itself in the
 index ``yishi:nodes`` (scored by the time of its last heartbeat) so that
-listing nodes needs no ``SCAN``. A node whose key expired is dead; the index
-forgets it after a day.
+listing nodes needs no ``SCAN``. On a cluster the heartbeat keys spread over the
+shards by name; the index is one small key on one shard, written once per
+heartbeat per node (a few writes a second for dozens of nodes): not a hot spot.
+A node whose key expired is dead; the index forgets it after a day.
 """
 
 from __future__ import annotations
@@ -15,12 +17,9 @@ import os
 import time
 from typing import Any
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
-
 from . import redis_keys as keys
 from .redis_delivery import cancelled
-from .redis_link import RedisLink, as_bytes, nap
+from .redis_link import LINK_ERRORS, Link, as_bytes, nap
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +52,7 @@ def _now_ms() -> int:
 class Heartbeat:
     """This node's heartbeat, and the list of live nodes."""
 
-    def __init__(self, link: RedisLink, node_id: str, *, ttl_s: float,
+    def __init__(self, link: Link, node_id: str, *, ttl_s: float,
                  stopping: asyncio.Event) -> None:
         self._link = link
         self.node_id = node_id
@@ -74,7 +73,7 @@ class Heartbeat:
             try:
                 await self.beat()
                 delay = every
-            except (RedisError, OSError) as exc:
+            except LINK_ERRORS as exc:
                 if cancelled():
                     return
                 logger.warning("node heartbeat failed (%s); retrying", exc)
@@ -86,7 +85,7 @@ class Heartbeat:
         try:
             await asyncio.wait_for(self._link.client.delete(keys.node_key(self.node_id)),
                                    CLEAR_TIMEOUT_S)
-        except (RedisError, OSError, TimeoutError):
+        except (*LINK_ERRORS, TimeoutError):  # type: ignore[misc]
             pass
 
     async def alive(self) -> set[str]:
@@ -96,7 +95,7 @@ class Heartbeat:
             keys.NODES, now - INDEX_KEEP_MS, "+inf"))
         ids = [as_bytes(m).decode() for m in index]
 
-        async def probe(r: Redis) -> list[Any]:
+        async def probe(r: Any) -> list[Any]:
             pipe = r.pipeline(transaction=False)
             for node in ids:
                 pipe.exists(keys.node_key(node))

@@ -18,6 +18,7 @@ from yishi.backends import LogBackend, MemoryBackend, MemoryStore, backend_from_
 from yishi.backends.base import Clock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "redis"))
+from redisclusterserver import RedisClusterServer, flush_cluster, redis_cluster_server  # noqa: F401
 from redisserver import RedisServer, redis_server  # noqa: F401 (a fixture)
 
 
@@ -42,6 +43,7 @@ class Store:
 
     open: Opener
     multi_node: bool  # does one backend's listener hear another backend's appends?
+    hears_every_room: bool = True  # False: only rooms it asked about (last_seq > 0)
 
 
 def memory_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
@@ -75,10 +77,23 @@ def redis_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     return Store(open=open_backend, multi_node=True)
 
 
+def redis_cluster_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    from yishi.backends.redis import RedisBackend
+
+    server: RedisClusterServer = request.getfixturevalue("redis_cluster_server")
+    flush_cluster(server)
+
+    def open_backend(*, clock: Clock, node_id: str | None = None) -> LogBackend:
+        return RedisBackend(url=server.url, clock=clock, node_id=node_id, stamp_clock="local")
+
+    return Store(open=open_backend, multi_node=True, hears_every_room=False)
+
+
 STORES = [
     pytest.param(memory_store, id="memory"),
     pytest.param(sqlite_store, id="sqlite"),
     pytest.param(redis_store, id="redis", marks=pytest.mark.redis),
+    pytest.param(redis_cluster_store, id="redis-cluster", marks=pytest.mark.redis),
 ]
 
 

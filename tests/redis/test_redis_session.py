@@ -12,7 +12,9 @@ from yishinodes import Cluster, public, wait_all
 SIDES = ("support", "oppose", "neutral")
 
 
-async def test_a_whole_session_over_three_nodes_is_one_stream(cluster: Cluster) -> None:
+async def test_a_whole_session_over_three_nodes_is_one_stream(nodes_on_any: Cluster) -> None:
+    """On one redis-server, and on a Redis Cluster (``redis+cluster://``)."""
+    cluster = nodes_on_any
     cluster.start(3)
     room = await cluster.create_room(node=0)
     mod = await cluster.connect(0, room["moderator_token"], label="mod")

@@ -13,10 +13,10 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 import httpx
-from redisserver import RedisServer, free_port
+from redisserver import free_port
 from roomclient import PUBLIC_EVENT_TYPES, Api, Client, Json, Person
 
 ADMIN = "redis-test-admin-token-0123456789"
@@ -108,11 +108,20 @@ class NodeProcess:
         return "\n".join(text.splitlines()[-lines:])
 
 
+class Store(Protocol):
+    """Where the nodes keep their logs: a RedisServer, or a RedisClusterServer."""
+
+    @property
+    def url(self) -> str: ...
+
+    def log_tail(self, lines: int = ...) -> str: ...
+
+
 class Cluster:
     """The nodes of one test, an HTTP API per node, and every client to close at the end."""
 
-    def __init__(self, redis: RedisServer, workdir: Path) -> None:
-        self.redis = redis
+    def __init__(self, redis: Store, workdir: Path) -> None:
+        self.redis: Any = redis  # tests of one redis-server also stop, start and query it
         self.workdir = workdir
         self.nodes: list[NodeProcess] = []
         self.apis: list[Api] = []
