@@ -34,15 +34,14 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from ..core.types import Entry
 from . import redis_keys as keys
-from .base import BackendUnavailable, unpack_entry
+from .base import BackendUnavailable
 from .redis_audio import AudioChannels
 from .redis_cluster_link import ClusterLink
 from .redis_delivery import Delivery, cancelled
-from .redis_feed import IDLE_PING_S, PUMP_POLL_S, RETRY_MAX_S, RETRY_MIN_S, Auditor
+from .redis_feed import PUMP_POLL_S, RETRY_MAX_S, RETRY_MIN_S, Auditor, decode_message, pump
 from .redis_link import CONNECT_TIMEOUT_S, LINK_ERRORS, SOCKET_TIMEOUT_S, nap
 
 logger = logging.getLogger(__name__)
@@ -263,22 +262,9 @@ class ShardFeed:
     # -- the pumps: one per master --------------------------------------------------------
 
     async def _pump(self, shard: _Shard) -> None:
-        loop = asyncio.get_running_loop()
-        last_heard = loop.time()
-        pinged: float | None = None
         try:
-            while not self._stopping.is_set():
-                message = await shard.pubsub.get_message(timeout=PUMP_POLL_S)
-                now = loop.time()
-                if message is None:
-                    if pinged is None and now - last_heard >= IDLE_PING_S:
-                        await shard.pubsub.ping()
-                        pinged = now
-                    elif pinged is not None and now - pinged > SOCKET_TIMEOUT_S:
-                        raise RedisConnectionError(f"master {shard.name} went silent")
-                    continue
-                last_heard, pinged = now, None
-                self._on(shard, message)
+            await pump(shard.pubsub, self._stopping, lambda message: self._on(shard, message),
+                       what=f"master {shard.name}")
         except asyncio.CancelledError:
             if self._stopping.is_set() or cancelled() or self._shards.get(shard.name) is not shard:
                 raise
@@ -376,11 +362,8 @@ class ShardFeed:
         room_id = keys.room_of_channel(channel)
         if room_id is None or room_id not in self._wanted:
             return
-        try:
-            seq, at, body = data.split(b" ", 2)
-            entry = unpack_entry(int(seq), int(at), body)
-        except Exception:
-            logger.exception("undecodable sharded pub/sub message on %r", channel)
+        entry = decode_message(channel, data)
+        if entry is None:
             return
         self.touch(room_id)
         if room_id not in self._started:
