@@ -36,22 +36,20 @@ def bounded(limit: int, *, allow_empty: bool = False) -> Any:
     return check
 
 
-def device_hash(name: str, value: Any) -> str:
-    if not isinstance(value, str) or not 0 < len(value) <= 64:
-        raise bad(f"{name} must be a device hash")
-    return value
+def short_string(what: str, limit: int) -> Any:
+    """A check: a non-empty string of at most ``limit`` characters (an id, a hash)."""
+
+    def check(name: str, value: Any) -> str:
+        if not isinstance(value, str) or not 0 < len(value) <= limit:
+            raise bad(f"{name} must be {what}")
+        return value
+
+    return check
 
 
-def topic_ref(name: str, value: Any) -> str:
-    if not isinstance(value, str) or not 0 < len(value) <= 16:
-        raise bad(f"{name} must be a topic id")
-    return value
-
-
-def room_ref(name: str, value: Any) -> str:
-    if not isinstance(value, str) or not 0 < len(value) <= 64:
-        raise bad(f"{name} must be a room id")
-    return value
+device_hash = short_string("a device hash", 64)
+topic_ref = short_string("a topic id", 16)
+room_ref = short_string("a room id", 64)
 
 
 def linked_action(name: str, value: Any) -> Json:
