@@ -158,3 +158,13 @@ async def test_figures_survive_a_restart_from_snapshot_and_tail(tmp_path: Path) 
     finally:
         await capi.aclose()
         proc.stop()
+
+
+async def test_bad_list_parameters_get_bad_command(capi: CommunityApi) -> None:
+    """Digits Python's int() refuses (a superscript, more than 4300 of them) are bad
+    input, not a server error."""
+    cid, _ = await new_community(capi)
+    for params in ({"limit": "²"}, {"limit": "9" * 5000}, {"limit": "0"},
+                   {"after": "t²"}, {"after": "t" + "9" * 5000}):
+        response = await capi.get(f"/api/communities/{cid}/topics", **params)
+        assert status_code(response) == (400, "bad_command"), params
