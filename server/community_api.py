@@ -238,7 +238,9 @@ async def submit_topic(request: Request) -> Response:
     # The costly step last: the same pipeline as chat, held when unsure, refused for abuse.
     status, reasons = "submitted", []
     context = f"{state.name} {parsed.category or ''}"
-    for key in ("title", "description"):
+    for key in ("title", "description", "place"):  # all three are public
+        if not args.get(key):
+            continue
         kept, verdict, why, _ = services.screener.text(
             args[key], kind="chat", spam_action="hold", room_id=community.log_id,
             participant_id=None, now_ms=services.clock(), topic=context, abuse_action="reject")
