@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..schema import ServerValue, arg, bad, integer, list_of, one_of, opt
-from ..types import CommandError, ErrorCode, Json
+from ..schema import ServerValue, arg, bad, bounded, integer, list_of, one_of, opt
+from ..types import Json
 from .state import RATINGS, STAFF_ROLES
 
 TITLE, DESCRIPTION, PLACE, NAME, REASON, REPORT, CATEGORY = 60, 1000, 100, 40, 500, 2000, 20
@@ -20,20 +20,6 @@ TARGETS = ("accepted", "merged", "declined", "scheduled", "deliberated", "in_pro
            "solved", "not_solved", "release", "reject")
 MAX_CATEGORIES = 20
 MAX_LINKED = 200  # decisions or actions copied from one room
-
-
-def bounded(limit: int, *, allow_empty: bool = False) -> Any:
-    def check(name: str, value: Any) -> str:
-        if not isinstance(value, str):
-            raise bad(f"{name} must be a string")
-        stripped = value.strip()
-        if not stripped and not allow_empty:
-            raise bad(f"{name} must not be empty")
-        if len(stripped) > limit:
-            raise CommandError(ErrorCode.TOO_LARGE, f"{name} is longer than {limit} characters")
-        return stripped
-
-    return check
 
 
 def short_string(what: str, limit: int) -> Any:
