@@ -139,13 +139,8 @@ class Feed:
     async def _resync(self) -> None:
         """After subscribing again: re-read every room whose stored seq passed its cursor."""
         for room_id, seq in (await self._link.room_seqs()).items():
-            cursor = self._delivery.cursor(room_id)
-            if seq > cursor:
-                self._delivery.repair(room_id)
-            elif seq < cursor:
-                logger.error("room %s: Redis holds seq %d but %d was delivered: Redis lost"
-                             " acknowledged entries (check appendonly/appendfsync)",
-                             room_id, seq, cursor)
+            compare_stored(self._delivery, room_id, seq,
+                           "Redis lost acknowledged entries (check appendonly/appendfsync)")
 
     async def _pump(self, pubsub: PubSub) -> None:
         await pump(pubsub, self._stopping, self._on_message, what="pub/sub connection")
@@ -193,6 +188,18 @@ async def pump(pubsub: PubSub, stopping: asyncio.Event,
             continue
         last_heard, pinged = now, None
         on_message(message)
+
+
+def compare_stored(delivery: Delivery, room_id: str, seq: int, lost: str) -> None:
+    """After hearing a room again: re-read it if its stored ``seq`` passed what was
+    delivered; if it is behind, Redis lost entries, and the error log says so (``lost``:
+    why, and what to check)."""
+    cursor = delivery.cursor(room_id)
+    if seq > cursor:
+        delivery.repair(room_id)
+    elif seq < cursor:
+        logger.error("room %s: Redis holds seq %d but %d was delivered: %s",
+                     room_id, seq, cursor, lost)
 
 
 def decode_message(channel: bytes, data: bytes) -> Entry | None:

@@ -27,7 +27,7 @@ from ..core.types import Entry
 from .base import BackendUnavailable
 from .redis_cluster_link import ClusterLink
 from .redis_delivery import Delivery
-from .redis_feed import RETRY_MIN_S
+from .redis_feed import RETRY_MIN_S, compare_stored
 from .redis_link import SOCKET_TIMEOUT_S, nap
 
 logger = logging.getLogger(__name__)
@@ -126,10 +126,5 @@ class ShardRooms:
         except BackendUnavailable:
             self._delivery.repair(room_id)  # it retries until the shard answers
             return
-        cursor = self._delivery.cursor(room_id)
-        if seq > cursor:
-            self._delivery.repair(room_id)
-        elif seq < cursor:
-            logger.error("room %s: Redis holds seq %d but %d was delivered: the cluster lost"
-                         " entries in a failover (see docs/operations.md, Redis Cluster)",
-                         room_id, seq, cursor)
+        compare_stored(self._delivery, room_id, seq, "the cluster lost entries in a failover"
+                       " (see docs/operations.md, Redis Cluster)")
