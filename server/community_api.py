@@ -119,6 +119,16 @@ async def _append(community: Community, kind: str, *, actor: str | None, args: J
     return outcome.result or {}
 
 
+def _mask(services: Services, args: Json, keys: tuple[str, ...], room_id: str) -> None:
+    """Screen the public texts ``keys`` of ``args`` as a record: personal data masked,
+    spam refused (``rejected``), in place."""
+    for key in keys:
+        if args.get(key):
+            args[key] = services.screener.text(
+                args[key], kind="record", spam_action="reject", room_id=room_id,
+                participant_id=None, now_ms=services.clock())[0]
+
+
 def _links(services: Services, community_id: str) -> Json:
     base = services.config.public_url
     return {"url": f"{base}/c/{community_id}",
@@ -145,11 +155,7 @@ async def create_community(request: Request) -> Response:
     body = await read_json(request)
     parsed: Any = parse(cargs.CommunityCreate, body, client=True)
     args = to_log(parsed)
-    for key in ("name", "description"):  # shown on notice boards: personal data masked
-        if args.get(key):
-            args[key] = services.screener.text(
-                args[key], kind="record", spam_action="reject", room_id="community",
-                participant_id=None, now_ms=services.clock())[0]
+    _mask(services, args, ("name", "description"), "community")  # shown on notice boards
     args["utc_offset_min"] = _utc_offset_min(services.clock())
     community_id = new_code(10)
     outcome = await services.communities.create(community_id, args)
@@ -232,7 +238,9 @@ async def submit_topic(request: Request) -> Response:
     # The costly step last: the same pipeline as chat, held when unsure, refused for abuse.
     status, reasons = "submitted", []
     context = f"{state.name} {parsed.category or ''}"
-    for key in ("title", "description"):
+    for key in ("title", "description", "place"):  # all three are public
+        if not args.get(key):
+            continue
         kept, verdict, why, _ = services.screener.text(
             args[key], kind="chat", spam_action="hold", room_id=community.log_id,
             participant_id=None, now_ms=services.clock(), topic=context, abuse_action="reject")
@@ -310,11 +318,7 @@ async def transition(request: Request) -> Response:
                                  "due": x.due, "status": x.status}
                                 for x in host.state.actions.values()]
     args = {**to_log(parsed), **extra}
-    for key in ("reason", "report", "place", "when"):  # public: personal data masked
-        if args.get(key):
-            args[key] = services.screener.text(
-                args[key], kind="record", spam_action="reject", room_id=community.log_id,
-                participant_id=None, now_ms=services.clock())[0]
+    _mask(services, args, ("reason", "report", "place", "when"), community.log_id)  # public
     result = await _append(community, "topic.transition", actor=staff.staff_id, args=args)
     if created is not None:
         result.update(moderator_url=created["moderator_url"],

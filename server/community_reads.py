@@ -40,7 +40,8 @@ async def list_topics(request: Request) -> Response:
     community = await community_of(request)
     query = request.query_params
     limit_text = query.get("limit") or "50"
-    if not limit_text.isdigit():
+    # ASCII digits only, and few: int() refuses "²" and 4300 digits (a 500, not a 400).
+    if not (limit_text.isascii() and limit_text.isdigit() and len(limit_text) <= 9):
         raise fail(ErrorCode.BAD_COMMAND, "limit must be a number")
     topics, after = listing(community.state, status=query.get("state") or None,
                             category=query.get("category") or None,

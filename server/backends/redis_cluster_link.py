@@ -46,7 +46,14 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from . import redis_keys as keys
 from .base import BackendUnavailable
-from .redis_link import CONNECT_TIMEOUT_S, MAX_CONNECTIONS, SOCKET_TIMEOUT_S, Op, as_bytes
+from .redis_link import (
+    CONNECT_TIMEOUT_S,
+    MAX_CONNECTIONS,
+    SOCKET_TIMEOUT_S,
+    Op,
+    as_bytes,
+    stored_seqs,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -146,17 +153,7 @@ class ClusterLink:
     async def seqs(self, rooms: list[str]) -> list[int]:
         """The stored seq of each room (0 where there is none); one pipeline, which the
         client splits by master and sends to all of them at once."""
-        if not rooms:
-            return []
-
-        async def fetch(r: RedisCluster) -> list[Any]:
-            pipe = r.pipeline(transaction=False)
-            for room in rooms:
-                pipe.get(keys.seq_key(room))
-            result: list[Any] = await pipe.execute()
-            return result
-
-        return [int(seq or 0) for seq in await self.call("GET seqs", fetch)]
+        return await stored_seqs(self, rooms)
 
     async def room_seqs(self) -> dict[str, int]:
         """Every listed room (all buckets) with its stored seq."""

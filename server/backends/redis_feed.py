@@ -21,11 +21,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from redis.asyncio.client import PubSub
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
+from ..core.types import Entry
 from . import redis_keys as keys
 from .base import BackendUnavailable, unpack_entry
 from .redis_audio import AudioChannels
@@ -137,46 +139,23 @@ class Feed:
     async def _resync(self) -> None:
         """After subscribing again: re-read every room whose stored seq passed its cursor."""
         for room_id, seq in (await self._link.room_seqs()).items():
-            cursor = self._delivery.cursor(room_id)
-            if seq > cursor:
-                self._delivery.repair(room_id)
-            elif seq < cursor:
-                logger.error("room %s: Redis holds seq %d but %d was delivered: Redis lost"
-                             " acknowledged entries (check appendonly/appendfsync)",
-                             room_id, seq, cursor)
+            compare_stored(self._delivery, room_id, seq,
+                           "Redis lost acknowledged entries (check appendonly/appendfsync)")
 
     async def _pump(self, pubsub: PubSub) -> None:
-        loop = asyncio.get_running_loop()
-        last_heard = loop.time()
-        pinged: float | None = None
-        while not self._stopping.is_set():
-            message = await pubsub.get_message(timeout=PUMP_POLL_S)
-            now = loop.time()
-            if message is None:
-                # Silence: a quiet night, or a connection that died without a word.
-                if pinged is None and now - last_heard >= IDLE_PING_S:
-                    await pubsub.ping()
-                    pinged = now
-                elif pinged is not None and now - pinged > SOCKET_TIMEOUT_S:
-                    raise RedisConnectionError("pub/sub connection went silent")
-                continue
-            last_heard, pinged = now, None
-            if message.get("type") == "pmessage":
-                if message["pattern"] == AUDIO_PATTERN:
-                    self._audio.heard(message["channel"], message["data"])
-                else:
-                    self._on_message(message["channel"], message["data"])
+        await pump(pubsub, self._stopping, self._on_message, what="pub/sub connection")
 
-    def _on_message(self, channel: bytes, data: bytes) -> None:
-        room_id = keys.room_of_channel(channel)
+    def _on_message(self, message: dict[str, Any]) -> None:
+        if message.get("type") != "pmessage":
+            return
+        if message["pattern"] == AUDIO_PATTERN:
+            self._audio.heard(message["channel"], message["data"])
+            return
+        room_id = keys.room_of_channel(message["channel"])
         if room_id is None:
             return
-        try:
-            seq, at, body = data.split(b" ", 2)
-            entry = unpack_entry(int(seq), int(at), body)
-        except Exception:
-            # The stored copy is read instead when the gap shows.
-            logger.exception("undecodable pub/sub message on %r", channel)
+        entry = decode_message(message["channel"], message["data"])
+        if entry is None:
             return
         self.touch(room_id)
         if self._delivery.offer(room_id, entry):
@@ -184,6 +163,54 @@ class Feed:
 
     async def audit(self) -> None:
         await self._auditor.run(lambda: self.listening)
+
+
+async def pump(pubsub: PubSub, stopping: asyncio.Event,
+               on_message: Callable[[dict[str, Any]], None], *, what: str) -> None:
+    """Hand every message of ``pubsub`` to ``on_message`` until ``stopping`` is set.
+
+    Silence is a quiet night or a connection that died without a word: after
+    ``IDLE_PING_S`` of it the connection is pinged, and a ping not answered within
+    ``SOCKET_TIMEOUT_S`` raises ``RedisConnectionError`` (``what`` names the connection).
+    """
+    loop = asyncio.get_running_loop()
+    last_heard = loop.time()
+    pinged: float | None = None
+    while not stopping.is_set():
+        message = await pubsub.get_message(timeout=PUMP_POLL_S)
+        now = loop.time()
+        if message is None:
+            if pinged is None and now - last_heard >= IDLE_PING_S:
+                await pubsub.ping()
+                pinged = now
+            elif pinged is not None and now - pinged > SOCKET_TIMEOUT_S:
+                raise RedisConnectionError(f"{what} went silent")
+            continue
+        last_heard, pinged = now, None
+        on_message(message)
+
+
+def compare_stored(delivery: Delivery, room_id: str, seq: int, lost: str) -> None:
+    """After hearing a room again: re-read it if its stored ``seq`` passed what was
+    delivered; if it is behind, Redis lost entries, and the error log says so (``lost``:
+    why, and what to check)."""
+    cursor = delivery.cursor(room_id)
+    if seq > cursor:
+        delivery.repair(room_id)
+    elif seq < cursor:
+        logger.error("room %s: Redis holds seq %d but %d was delivered: %s",
+                     room_id, seq, cursor, lost)
+
+
+def decode_message(channel: bytes, data: bytes) -> Entry | None:
+    """A published entry (``b"<seq> <at> <body>"``), or None, logged, if it does not
+    decode: the stored copy is read instead when the gap shows."""
+    try:
+        seq, at, body = data.split(b" ", 2)
+        return unpack_entry(int(seq), int(at), body)
+    except Exception:
+        logger.exception("undecodable pub/sub message on %r", channel)
+        return None
 
 
 async def _close(pubsub: PubSub) -> None:

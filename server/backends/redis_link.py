@@ -129,17 +129,7 @@ class RedisLink:
 
     async def seqs(self, rooms: list[str]) -> list[int]:
         """The stored seq of each room (0 where there is none), in one round trip."""
-        if not rooms:
-            return []
-
-        async def fetch(r: Redis) -> list[Any]:
-            pipe = r.pipeline(transaction=False)
-            for room in rooms:
-                pipe.get(keys.seq_key(room))
-            result: list[Any] = await pipe.execute()
-            return result
-
-        return [int(seq or 0) for seq in await self.call("GET seqs", fetch)]
+        return await stored_seqs(self, rooms)
 
     async def room_seqs(self) -> dict[str, int]:
         """Every listed room with its stored seq (0 for a listed room without entries)."""
@@ -178,6 +168,22 @@ class RedisLink:
                 await client.aclose(close_connection_pool=True)
         self._client = None
         self._retired.clear()
+
+
+async def stored_seqs(link: Link, rooms: list[str]) -> list[int]:
+    """The stored seq of each room (0 where there is none), in one pipeline (a cluster
+    client splits it by master and sends the parts to all of them at once)."""
+    if not rooms:
+        return []
+
+    async def fetch(r: Any) -> list[Any]:
+        pipe = r.pipeline(transaction=False)
+        for room in rooms:
+            pipe.get(keys.seq_key(room))
+        result: list[Any] = await pipe.execute()
+        return result
+
+    return [int(seq or 0) for seq in await link.call("GET seqs", fetch)]
 
 
 def as_bytes(value: object) -> bytes:

@@ -9,7 +9,9 @@ room by room, for the rooms it hosts, on the master that owns each:
   connection (opened on first use), waits for the confirmation, and only then
   reads the room's stored seq: whatever is appended in between is heard twice
   at worst, never missed. Messages heard before that read are held back and
-  offered after it.
+  offered after it. What a confirmation and a message do to the room's cursor
+  is :mod:`~yishi.backends.redis_shard_rooms`; this module places the
+  subscriptions and hears them.
 * A message's seq jumping starts a repair read at once (pub/sub is ordered per
   channel), and the audit of :class:`~yishi.backends.redis_feed.Auditor` finds
   the last of a burst lost, as on one server.
@@ -34,20 +36,17 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
 
-from ..core.types import Entry
 from . import redis_keys as keys
-from .base import BackendUnavailable, unpack_entry
 from .redis_audio import AudioChannels
 from .redis_cluster_link import ClusterLink
 from .redis_delivery import Delivery, cancelled
-from .redis_feed import IDLE_PING_S, PUMP_POLL_S, RETRY_MAX_S, RETRY_MIN_S, Auditor
+from .redis_feed import PUMP_POLL_S, RETRY_MAX_S, RETRY_MIN_S, Auditor, decode_message, pump
 from .redis_link import CONNECT_TIMEOUT_S, LINK_ERRORS, SOCKET_TIMEOUT_S, nap
+from .redis_shard_rooms import ShardRooms
 
 logger = logging.getLogger(__name__)
 
-HELD_BACK = 1000  # messages kept per room while its cursor is being read (more: repair)
 SLOT_MAP_EVERY_S = 10.0  # learn the slot map again this often (a replica back, a new master)
 
 
@@ -80,10 +79,7 @@ class ShardFeed:
         self._where: dict[str, _Shard] = {}  # room -> the shard it is subscribed on
         self._asked: dict[str, float] = {}  # room -> when SSUBSCRIBE was sent, unconfirmed
         self._heard: set[str] = set()  # confirmed on the shard it is on
-        self._started: set[str] = set()  # cursor set after the first confirmation
-        self._from_start: set[str] = set()  # first wanted by an append: deliver everything
-        self._held: dict[str, list[Entry]] = {}  # heard before the cursor was set
-        self._waiters: dict[str, list[asyncio.Future[None]]] = {}
+        self._rooms = ShardRooms(link, delivery, stopping=stopping)  # their cursors
         self._shards: dict[str, _Shard] = {}
         self._starting: set[asyncio.Task[None]] = set()
         self._wakeup = asyncio.Event()
@@ -111,7 +107,7 @@ class ShardFeed:
 
     def hears(self, room_id: str) -> bool:
         """Has the room's cursor been set (it was subscribed once, and is kept so)?"""
-        return room_id in self._started
+        return self._rooms.started(room_id)
 
     def want(self, room_id: str, *, from_start: bool = False) -> None:
         """Subscribe the room soon, without waiting. ``from_start``: this node appends
@@ -120,21 +116,15 @@ class ShardFeed:
         if room_id not in self._wanted:
             self._wanted.add(room_id)
             if from_start:
-                self._from_start.add(room_id)
+                self._rooms.from_start(room_id)
             self._wakeup.set()
 
     async def watch(self, room_id: str) -> None:
         """Return once the room is subscribed and its cursor set. Raises
         :class:`BackendUnavailable` if that takes longer than a command may."""
-        if room_id in self._started:
-            return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.setdefault(room_id, []).append(future)
-        self.want(room_id)
-        try:
-            await asyncio.wait_for(future, SOCKET_TIMEOUT_S)
-        except TimeoutError:
-            raise BackendUnavailable(f"could not subscribe to room {room_id}'s shard") from None
+        if not self._rooms.started(room_id):
+            self.want(room_id)
+            await self._rooms.wait(room_id)
 
     # -- the manager: places rooms on their masters ------------------------------------
 
@@ -183,6 +173,7 @@ class ShardFeed:
             for shard in list(self._shards.values()):
                 await self._drop(shard)
             await asyncio.gather(*self._starting, return_exceptions=True)
+            await self._rooms.close()
 
     def _check_confirmations(self) -> None:
         """A shard that does not confirm a subscription in time counts as lost."""
@@ -263,22 +254,9 @@ class ShardFeed:
     # -- the pumps: one per master --------------------------------------------------------
 
     async def _pump(self, shard: _Shard) -> None:
-        loop = asyncio.get_running_loop()
-        last_heard = loop.time()
-        pinged: float | None = None
         try:
-            while not self._stopping.is_set():
-                message = await shard.pubsub.get_message(timeout=PUMP_POLL_S)
-                now = loop.time()
-                if message is None:
-                    if pinged is None and now - last_heard >= IDLE_PING_S:
-                        await shard.pubsub.ping()
-                        pinged = now
-                    elif pinged is not None and now - pinged > SOCKET_TIMEOUT_S:
-                        raise RedisConnectionError(f"master {shard.name} went silent")
-                    continue
-                last_heard, pinged = now, None
-                self._on(shard, message)
+            await pump(shard.pubsub, self._stopping, lambda message: self._on(shard, message),
+                       what=f"master {shard.name}")
         except asyncio.CancelledError:
             if self._stopping.is_set() or cancelled() or self._shards.get(shard.name) is not shard:
                 raise
@@ -323,73 +301,17 @@ class ShardFeed:
     def _confirmed(self, room_id: str) -> None:
         self._asked.pop(room_id, None)
         self._heard.add(room_id)
-        if room_id in self._started:
-            work = self._resync(room_id)  # heard again: read what the gap may have lost
-        else:
-            work = self._start(room_id)
-        task = asyncio.create_task(work, name=f"yishi-redis-confirmed-{room_id}")
-        self._starting.add(task)
-        task.add_done_callback(self._starting.discard)
-
-    async def _start(self, room_id: str) -> None:
-        """Subscribed for the first time: the cursor is the stored seq, read now (a room
-        this node asked about before hosting it: it reads the log itself when it loads
-        it). A room first met by an append keeps its cursor, and is read from it."""
-        if room_id in self._from_start:
-            self._started.add(room_id)
-            self._delivery.repair(room_id)  # what was stored before the subscription
-        while room_id not in self._started:
-            try:
-                [seq] = await self._link.seqs([room_id])
-            except BackendUnavailable as exc:
-                if self._stopping.is_set():
-                    return
-                logger.warning("reading where room %s stands failed (%s); retrying", room_id, exc)
-                await nap(self._stopping, RETRY_MIN_S)
-                continue
-            self._delivery.start_at(room_id, seq)
-            self._started.add(room_id)
-        for entry in self._held.pop(room_id, []):
-            if self._delivery.offer(room_id, entry):
-                self._delivery.repair(room_id)
-        for future in self._waiters.pop(room_id, []):
-            if not future.done():
-                future.set_result(None)
-
-    async def _resync(self, room_id: str) -> None:
-        """Subscribed again (a failover, a moved slot): re-read the room if its stored
-        seq passed what was delivered; say so if it is behind (entries lost)."""
-        try:
-            [seq] = await self._link.seqs([room_id])
-        except BackendUnavailable:
-            self._delivery.repair(room_id)  # it retries until the shard answers
-            return
-        cursor = self._delivery.cursor(room_id)
-        if seq > cursor:
-            self._delivery.repair(room_id)
-        elif seq < cursor:
-            logger.error("room %s: Redis holds seq %d but %d was delivered: the cluster lost"
-                         " entries in a failover (see docs/operations.md, Redis Cluster)",
-                         room_id, seq, cursor)
+        self._rooms.confirmed(room_id)
 
     def _on_entry(self, channel: bytes, data: bytes) -> None:
         room_id = keys.room_of_channel(channel)
         if room_id is None or room_id not in self._wanted:
             return
-        try:
-            seq, at, body = data.split(b" ", 2)
-            entry = unpack_entry(int(seq), int(at), body)
-        except Exception:
-            logger.exception("undecodable sharded pub/sub message on %r", channel)
+        entry = decode_message(channel, data)
+        if entry is None:
             return
         self.touch(room_id)
-        if room_id not in self._started:
-            held = self._held.setdefault(room_id, [])
-            if len(held) < HELD_BACK:
-                held.append(entry)
-            return
-        if self._delivery.offer(room_id, entry):
-            self._delivery.repair(room_id)  # ordered per channel: a jump means a loss
+        self._rooms.heard(room_id, entry)
 
     async def audit(self) -> None:
         await self._auditor.run(lambda: self.listening)

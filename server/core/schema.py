@@ -61,7 +61,11 @@ def bad(message: str) -> CommandError:
 
 
 def text(limit_key: str, *, allow_empty: bool = False) -> Check:
-    limit = LIMITS[limit_key]
+    return bounded(LIMITS[limit_key], allow_empty=allow_empty)
+
+
+def bounded(limit: int, *, allow_empty: bool = False) -> Check:
+    """A string, stripped, of at most ``limit`` characters (``too_large`` beyond)."""
 
     def check(name: str, value: Any) -> str:
         if not isinstance(value, str):

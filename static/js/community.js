@@ -12,7 +12,8 @@ import { deviceSecret } from "./device.js";
 import { $, h, setText, show } from "./dom.js";
 import { initI18n, lang, onLangChange, t } from "./i18n.js";
 import {
-  RATINGS, STATES, apiBase, communityIdFromPath, percent, renderTimeline, stateTag, topicMeta,
+  RATINGS, STATES, apiBase, communityIdFromPath, fillSelect, percent, renderTimeline, stateLabel,
+  stateTag, topicMeta,
 } from "./community_view.js";
 import { errorText, notify } from "./ui.js";
 import { api } from "./util.js";
@@ -175,16 +176,8 @@ function renderFigures() {
 // ---- topics -------------------------------------------------------------------------
 
 function renderFilterOptions() {
-  const state = $("#flt-state");
-  const keepState = state.value;
-  state.replaceChildren(h("option", { value: "" }, t("com.flt_all")),
-    ...STATES.map((s) => h("option", { value: s }, t(`cstate.${s}`))));
-  state.value = keepState;
-  const cat = $("#flt-cat");
-  const keepCat = cat.value;
-  cat.replaceChildren(h("option", { value: "" }, t("com.flt_all")),
-    ...(community.categories || []).map((c) => h("option", { value: c }, c)));
-  cat.value = keepCat;
+  fillSelect($("#flt-state"), t("com.flt_all"), STATES.map((s) => [s, stateLabel(s)]));
+  fillSelect($("#flt-cat"), t("com.flt_all"), (community.categories || []).map((c) => [c, c]));
 }
 
 async function loadTopics({ more = false } = {}) {

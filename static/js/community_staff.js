@@ -11,7 +11,8 @@
 import { $, $$, h, setText, show } from "./dom.js";
 import { initI18n, onLangChange, t } from "./i18n.js";
 import {
-  STATES, apiBase, communityIdFromPath, renderTimeline, stateTag, topicMeta,
+  STATES, apiBase, communityIdFromPath, fillSelect, renderTimeline, stateLabel, stateTag,
+  topicMeta,
 } from "./community_view.js";
 import { errorText, notify } from "./ui.js";
 import { api, takeToken } from "./util.js";
@@ -119,16 +120,8 @@ function renderStatic() {
   document.title = `${community.name || ""} · ${t("cst.doc_title")}`;
   setText($("#whoami"), role ? t("cst.you_are", { role: t(`crole.${role}`) }) : "");
   $("#public-link").href = `/c/${encodeURIComponent(id)}`;
-  const state = $("#st-state");
-  const keep = state.value;
-  state.replaceChildren(h("option", { value: "" }, t("com.flt_all")),
-    ...STATES.map((s) => h("option", { value: s }, t(`cstate.${s}`))));
-  state.value = keep;
-  const cat = $("#ck-cat");
-  const keepCat = cat.value;
-  cat.replaceChildren(h("option", { value: "" }, t("cst.no_category")),
-    ...(community.categories || []).map((c) => h("option", { value: c }, c)));
-  cat.value = keepCat;
+  fillSelect($("#st-state"), t("com.flt_all"), STATES.map((s) => [s, stateLabel(s)]));
+  fillSelect($("#ck-cat"), t("cst.no_category"), (community.categories || []).map((c) => [c, c]));
 }
 
 async function refresh() {

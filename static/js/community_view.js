@@ -22,6 +22,17 @@ export function apiBase(id) {
   return `/api/communities/${encodeURIComponent(id)}`;
 }
 
+/**
+ * Fill a <select> with an empty first choice and `choices` ([value, label] pairs),
+ * keeping what was chosen (it is redrawn on a language change and on a refresh).
+ */
+export function fillSelect(select, firstLabel, choices) {
+  const keep = select.value;
+  select.replaceChildren(h("option", { value: "" }, firstLabel),
+    ...choices.map(([value, label]) => h("option", { value }, label)));
+  select.value = keep;
+}
+
 export function stateLabel(state) {
   return t(`cstate.${state}`);
 }

@@ -11,7 +11,7 @@ import {
   act, agendaLine, notify, optionLabel, renderBalance, renderChat, renderConnection, renderFloor,
   renderOutcomes, renderPolls, renderStatements, stanceLabel, statusLabel, tickTimer,
 } from "./ui.js";
-import { api, clock, roomIdFromPath, STANCES, timeOfDay, takeToken } from "./util.js";
+import { api, clock, roomIdFromPath, roomQrDataUrl, STANCES, timeOfDay, takeToken } from "./util.js";
 import { saveResponse } from "./download.js";
 import { balanceWithRunningTurn, predictNextBothWays } from "./queue_view.js";
 import { mountVoice } from "./voice.js";
@@ -100,24 +100,11 @@ function gone(reason) {
   setText($("#gone-text"), t(`mod.gone.${reason}.text`));
 }
 
-/**
- * The invite QR code needs the moderator's token (it lets anyone in), so it cannot
- * be a plain <img src>: fetch it with the token and show it as a data: URL (the page's
- * policy allows data: images; an SVG shown as an image runs no script).
- */
+/** The invite QR code (util.js roomQrDataUrl: it needs the moderator's token). */
 async function loadQr() {
   try {
-    const res = await fetch(`/api/rooms/${encodeURIComponent(roomId)}/qr.svg`, {
-      headers: { Authorization: `Bearer ${token}` },
-    });
-    if (!res.ok || !(res.headers.get("content-type") || "").startsWith("image/svg+xml")) return;
-    const blob = await res.blob();
-    const url = await new Promise((resolve, reject) => {
-      const reader = new FileReader();
-      reader.onload = () => resolve(reader.result);
-      reader.onerror = () => reject(reader.error);
-      reader.readAsDataURL(new Blob([blob], { type: "image/svg+xml" }));
-    });
+    const url = await roomQrDataUrl(roomId, token);
+    if (!url) return;
     $("#qr-img").src = url;
     $("#qr-full-img").src = url;
   } catch {

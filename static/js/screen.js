@@ -25,7 +25,7 @@ import { $, h, setText, show } from "./dom.js";
 import { applyStatic, initI18n, lang, onLangChange, roomDefault, t } from "./i18n.js";
 import { predictedNext } from "./queue_view.js";
 import { agendaLine, optionLabel, renderBalance, renderConnection, renderFloor, stanceLabel, statusLabel, tickTimer } from "./ui.js";
-import { roomIdFromPath, STANCES, takeToken } from "./util.js";
+import { roomIdFromPath, roomQrDataUrl, STANCES, takeToken } from "./util.js";
 import { mountVoice } from "./voice.js";
 
 const roomId = roomIdFromPath();
@@ -124,16 +124,8 @@ async function keepAwake() {
 async function loadQr() {
   if (qrLoaded) return;
   try {
-    const res = await fetch(`/api/rooms/${encodeURIComponent(roomId)}/qr.svg`, { headers: { Authorization: `Bearer ${token}` } });
-    if (!res.ok || !(res.headers.get("content-type") || "").startsWith("image/svg+xml")) return;
-    const blob = await res.blob();
-    // A data: URL (the page's policy allows data: images; an SVG as an image runs no script).
-    const url = await new Promise((resolve, reject) => {
-      const reader = new FileReader();
-      reader.onload = () => resolve(reader.result);
-      reader.onerror = () => reject(reader.error);
-      reader.readAsDataURL(new Blob([blob], { type: "image/svg+xml" }));
-    });
+    const url = await roomQrDataUrl(roomId, token);
+    if (!url) return;
     $("#s-qr").src = url;
     qrLoaded = true;
     render();

@@ -96,3 +96,23 @@ export async function api(path, { method = "GET", token = "", body } = {}) {
   }
   return readJson(res);
 }
+
+/**
+ * A room's invite QR code as a data: URL, or null when the room has none to show.
+ * It needs the token (it lets anyone in), so it cannot be a plain <img src>; the
+ * pages' policy allows data: images, and an SVG shown as an image runs no script.
+ * Rejects when offline.
+ */
+export async function roomQrDataUrl(roomId, token) {
+  const res = await fetch(`/api/rooms/${encodeURIComponent(roomId)}/qr.svg`, {
+    headers: { Authorization: `Bearer ${token}` },
+  });
+  if (!res.ok || !(res.headers.get("content-type") || "").startsWith("image/svg+xml")) return null;
+  const blob = await res.blob();
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result);
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(new Blob([blob], { type: "image/svg+xml" }));
+  });
+}

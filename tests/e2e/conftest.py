@@ -18,7 +18,7 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
@@ -207,6 +207,20 @@ def pages(browser: Browser) -> Iterator[Pages]:
     yield p
     p.close()
     assert not p.errors, p.errors
+
+
+class Closing(Protocol):
+    def close(self) -> None: ...
+
+
+@pytest.fixture
+def people() -> Iterator[list[Closing]]:
+    """What a test opens besides pages (test_resident_page.People: the moderators' and
+    neighbours' sockets), closed at its end."""
+    made: list[Closing] = []
+    yield made
+    for p in made:
+        p.close()
 
 
 def screenshot(page: Page, name: str) -> Path:

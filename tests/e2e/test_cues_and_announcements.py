@@ -14,7 +14,6 @@ never on the clock.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,15 +24,6 @@ from test_hall_screen import mint_screen
 from test_resident_page import LONG_WAIT_MS, People
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def crowd() -> Iterator[list[People]]:
-    """The moderators' and neighbours' sockets of one test, closed at its end."""
-    made: list[People] = []
-    yield made
-    for p in made:
-        p.close()
 
 # Counts the oscillators started on the page (the chime's tones).
 COUNT_OSCILLATORS = """
@@ -65,10 +55,10 @@ def starts(page: Page) -> int:
 
 
 def test_cues_change_every_countdown_and_chime_where_they_should(
-        server: Server, pages: Pages, crowd: list[People], tmp_path: Path) -> None:
+        server: Server, pages: Pages, people: list[People], tmp_path: Path) -> None:
     room = server.create_room(title="加装电梯议事会", settings={"turn_seconds": 16})
     folk = People(room)
-    crowd.append(folk)
+    people.append(folk)
     wire = folk.moderator()
 
     # The moderator sets the cues in the console's settings.
@@ -129,10 +119,10 @@ def test_cues_change_every_countdown_and_chime_where_they_should(
     assert starts(speaker) == 3 and starts(screen) == 3, (starts(speaker), starts(screen))
 
 
-def test_live_regions_say_what_matters(server: Server, pages: Pages, crowd: list[People]) -> None:
+def test_live_regions_say_what_matters(server: Server, pages: Pages, people: list[People]) -> None:
     room = server.create_room(title="加装电梯议事会", settings={"turn_seconds": 600})
     folk = People(room)
-    crowd.append(folk)
+    people.append(folk)
     wire = folk.moderator()
     wang = folk.neighbour("王阿姨")
     page = pages.open(room.invite_url)

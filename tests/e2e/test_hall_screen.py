@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,15 +23,6 @@ from playwright.sync_api import Page, ViewportSize, expect
 from test_resident_page import WIRE_TIMEOUT_S, People, Wire
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def crowd() -> Iterator[list[People]]:
-    """The moderators' and neighbours' sockets of one test, closed at its end."""
-    made: list[People] = []
-    yield made
-    for p in made:
-        p.close()
 
 SIZES: list[ViewportSize] = [{"width": 1920, "height": 1080}, {"width": 1280, "height": 720}]
 TITLE = "加装电梯议事会"
@@ -65,13 +55,13 @@ def open_screen(pages: Pages, url: str, size: ViewportSize) -> Page:
     return page
 
 
-def busy_room(server: Server, crowd: list[People]) -> tuple[Room, People, dict[str, Any]]:
+def busy_room(server: Server, people: list[People]) -> tuple[Room, People, dict[str, Any]]:
     """A room in full swing: a turn running, a queue on both sides (longer than a
     screen holds), a live poll with votes, decisions, and actions (one overdue)."""
     room = server.create_room(title=TITLE, agenda=["是否加装电梯", "费用分摊"],
                               settings={"turn_seconds": 900})
     folk = People(room)
-    crowd.append(folk)
+    people.append(folk)
     mod = folk.moderator()
     voters = [folk.neighbour(name) for name in ("王阿姨", "李师傅", "张老师")]
     mod.call("session.start")
@@ -94,8 +84,8 @@ def busy_room(server: Server, crowd: list[People]) -> tuple[Room, People, dict[s
 
 
 def test_the_hall_screen_reads_from_the_back_of_the_room(
-        server: Server, pages: Pages, crowd: list[People], tmp_path: Path) -> None:
-    room, _folk, _ = busy_room(server, crowd)
+        server: Server, pages: Pages, people: list[People], tmp_path: Path) -> None:
+    room, _folk, _ = busy_room(server, people)
     screen = mint_screen(room)
     shots = tmp_path / "hall-screen"
     shots.mkdir()
@@ -149,8 +139,8 @@ def test_the_hall_screen_reads_from_the_back_of_the_room(
 
 
 def test_the_screen_token_is_an_observers(
-        server: Server, pages: Pages, crowd: list[People]) -> None:
-    room, folk, ctx = busy_room(server, crowd)
+        server: Server, pages: Pages, people: list[People]) -> None:
+    room, folk, ctx = busy_room(server, people)
     screen = mint_screen(room)
     # The link carries the screen's own token after '#', never the moderator's.
     assert room.moderator_token not in screen["url"]

@@ -81,14 +81,6 @@ class People:
         self.sockets.close()
 
 
-@pytest.fixture
-def people() -> Iterator[list[People]]:
-    made: list[People] = []
-    yield made
-    for p in made:
-        p.close()
-
-
 def resident(pages: Pages, url: str, name: str) -> Page:
     """A resident on a 360x740 phone, joined under `name`."""
     page = pages.open(url)

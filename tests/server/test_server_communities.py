@@ -158,3 +158,24 @@ async def test_figures_survive_a_restart_from_snapshot_and_tail(tmp_path: Path) 
     finally:
         await capi.aclose()
         proc.stop()
+
+
+async def test_bad_list_parameters_get_bad_command(capi: CommunityApi) -> None:
+    """Digits Python's int() refuses (a superscript, more than 4300 of them) are bad
+    input, not a server error."""
+    cid, _ = await new_community(capi)
+    for params in ({"limit": "²"}, {"limit": "9" * 5000}, {"limit": "0"},
+                   {"after": "t²"}, {"after": "t" + "9" * 5000}):
+        response = await capi.get(f"/api/communities/{cid}/topics", **params)
+        assert status_code(response) == (400, "bad_command"), params
+
+
+async def test_a_topics_place_is_screened_like_its_title(capi: CommunityApi) -> None:
+    """The place is public too: personal data in it is masked, abuse refused."""
+    cid, _ = await new_community(capi)
+    masked = await capi.ok(await capi.submit(cid, title="楼道堆物", description="请处理",
+                                             place="3号楼，电话13812345678", device=device(50)))
+    assert "13812345678" not in (await capi.topic(cid, masked["topic_id"]))["place"]
+    refused = await capi.submit(cid, title="物业", description="请处理", place="你他妈的傻逼",
+                                device=device(51))
+    assert status_code(refused) == (400, "rejected")

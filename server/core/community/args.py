@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..schema import ServerValue, arg, bad, integer, list_of, one_of, opt
-from ..types import CommandError, ErrorCode, Json
+from ..schema import ServerValue, arg, bad, bounded, integer, list_of, one_of, opt
+from ..types import Json
 from .state import RATINGS, STAFF_ROLES
 
 TITLE, DESCRIPTION, PLACE, NAME, REASON, REPORT, CATEGORY = 60, 1000, 100, 40, 500, 2000, 20
@@ -22,36 +22,20 @@ MAX_CATEGORIES = 20
 MAX_LINKED = 200  # decisions or actions copied from one room
 
 
-def bounded(limit: int, *, allow_empty: bool = False) -> Any:
+def short_string(what: str, limit: int) -> Any:
+    """A check: a non-empty string of at most ``limit`` characters (an id, a hash)."""
+
     def check(name: str, value: Any) -> str:
-        if not isinstance(value, str):
-            raise bad(f"{name} must be a string")
-        stripped = value.strip()
-        if not stripped and not allow_empty:
-            raise bad(f"{name} must not be empty")
-        if len(stripped) > limit:
-            raise CommandError(ErrorCode.TOO_LARGE, f"{name} is longer than {limit} characters")
-        return stripped
+        if not isinstance(value, str) or not 0 < len(value) <= limit:
+            raise bad(f"{name} must be {what}")
+        return value
 
     return check
 
 
-def device_hash(name: str, value: Any) -> str:
-    if not isinstance(value, str) or not 0 < len(value) <= 64:
-        raise bad(f"{name} must be a device hash")
-    return value
-
-
-def topic_ref(name: str, value: Any) -> str:
-    if not isinstance(value, str) or not 0 < len(value) <= 16:
-        raise bad(f"{name} must be a topic id")
-    return value
-
-
-def room_ref(name: str, value: Any) -> str:
-    if not isinstance(value, str) or not 0 < len(value) <= 64:
-        raise bad(f"{name} must be a room id")
-    return value
+device_hash = short_string("a device hash", 64)
+topic_ref = short_string("a topic id", 16)
+room_ref = short_string("a room id", 64)
 
 
 def linked_action(name: str, value: Any) -> Json:

@@ -116,7 +116,9 @@ def listing(state: CommunityState, *, status: str | None = None, category: str |
 
 
 def _number(topic_id: str) -> int:
-    if not (topic_id.startswith("t") and topic_id[1:].isdigit()):
+    digits = topic_id[1:]
+    if not (topic_id.startswith("t") and digits.isascii() and digits.isdigit()
+            and len(digits) <= 18):
         raise CommandError(ErrorCode.BAD_COMMAND, "after must be a topic id")
     return int(topic_id[1:])
 
