@@ -301,6 +301,13 @@ async def transition(request: Request) -> Response:
     created: Json | None = None
     if parsed.to == "scheduled":
         if parsed.room_id:
+            # Linking copies the room's decisions onto the public page: only a room this
+            # community made (a follow-up session of another topic, say), never any room
+            # on the deployment whose id a staff member happens to know.
+            if not any(s.room_id == parsed.room_id for t in community.state.topics.values()
+                       for s in t.sessions):
+                raise fail(ErrorCode.FORBIDDEN, "only a room this community scheduled can be "
+                                                "linked; schedule without room_id to create one")
             host = await services.node.host(parsed.room_id)
             if host is None:
                 raise fail(ErrorCode.NOT_FOUND, "no such room")

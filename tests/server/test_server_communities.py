@@ -179,3 +179,23 @@ async def test_a_topics_place_is_screened_like_its_title(capi: CommunityApi) -> 
     refused = await capi.submit(cid, title="物业", description="请处理", place="你他妈的傻逼",
                                 device=device(51))
     assert status_code(refused) == (400, "rejected")
+
+
+async def test_only_a_room_this_community_scheduled_can_be_linked(
+        capi: CommunityApi, server: ServerProcess) -> None:
+    """Linking copies a room's decisions onto the public page: a room of the deployment
+    that the community did not make (its minutes perhaps unpublished) is refused."""
+    cid, mod = await new_community(capi)
+    first, second = [(await capi.ok(await capi.submit(
+        cid, title=title, description="请处理", device=device(60 + n))))["topic_id"]
+        for n, title in enumerate(("楼道堆物", "车棚漏雨"))]
+    for tid in (first, second):
+        await capi.ok(await capi.move(cid, tid, mod, "accepted"))
+    other = await capi.ok(await capi.post("/api/rooms", {"title": "别的议事会"}, ADMIN))
+    refused = await capi.move(cid, first, mod, "scheduled", room_id=other["room_id"])
+    assert status_code(refused) == (403, "forbidden")
+    assert (await capi.topic(cid, first))["state"] == "accepted"
+    made = await capi.ok(await capi.move(cid, first, mod, "scheduled"))
+    linked = await capi.ok(await capi.move(cid, second, mod, "scheduled",
+                                           room_id=made["room_id"]))
+    assert linked["room_id"] == made["room_id"]
