@@ -9,9 +9,10 @@ stored log once per room and kept, for the ``ROOMS`` rooms asked for most recent
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 
-from .backends.base import LogBackend
+from .backends.base import BackendUnavailable, LogBackend
 from .core.reducer import replay
 from .core.state import RoomState
 from .core.types import Entry
@@ -38,9 +39,13 @@ class ApprovedStates:
             while len(entries) < count:
                 page = await backend.read(room_id, after=len(entries), limit=count - len(entries))
                 if not page:
-                    break
+                    # The approval names entries the log must hold: a short read is a
+                    # backend that is behind or failing, never minutes to keep.
+                    raise BackendUnavailable(f"{room_id}: the log has {len(entries)} of the "
+                                             f"{count} approved entries")
                 entries += page
-            approved = replay(room_id, entries[:count])
+            # A long session's replay takes a while: off the event loop, like the figures.
+            approved = await asyncio.to_thread(replay, room_id, entries[:count])
             self._states[key] = approved
             while len(self._states) > self._rooms:
                 self._states.popitem(last=False)
