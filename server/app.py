@@ -101,6 +101,7 @@ def community_routes() -> list[Route]:
         Route("/api/communities", community_api.create_community, methods=["POST"]),
         Route(c, community_api.community_summary),
         Route(f"{c}/staff", community_api.add_staff, methods=["POST"]),
+        Route(f"{c}/staff/{{staff_id}}", community_api.revoke_staff, methods=["DELETE"]),
         Route(f"{c}/qr.svg", community_api.community_qr),
         Route(f"{c}/stats", community_reads.stats),
         Route(f"{c}/export.csv", community_reads.export_csv),

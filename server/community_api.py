@@ -195,6 +195,16 @@ async def add_staff(request: Request) -> Response:
 
 
 @api
+async def revoke_staff(request: Request) -> Response:
+    community = await community_of(request)
+    staff = _staff(request, community)
+    args = {"staff_id": request.path_params["staff_id"]}
+    parse(cargs.StaffRevoke, args, client=True)
+    result = await _append(community, "staff.revoke", actor=staff.staff_id, args=args)
+    return JSONResponse({"staff_id": result["staff_id"], "revoked": True})
+
+
+@api
 async def community_qr(request: Request) -> Response:
     community = await community_of(request)
     url = f"{services_of(request).config.public_url}/c/{community.community_id}?submit=1"

@@ -199,3 +199,28 @@ async def test_only_a_room_this_community_scheduled_can_be_linked(
     linked = await capi.ok(await capi.move(cid, second, mod, "scheduled",
                                            room_id=made["room_id"]))
     assert linked["room_id"] == made["room_id"]
+
+
+async def test_a_moderator_revokes_a_staff_link(capi: CommunityApi) -> None:
+    """A leaked or departed staff member's link stops working; only a moderator may
+    revoke, not their own link, and an unknown id is not_found."""
+    cid, mod = await new_community(capi)
+    clerk = await capi.staff(cid, mod, "clerk", "王文书")
+    office = (await capi.staff(cid, mod, "office", "街道城建科"))["token"]
+    me = f"/api/communities/{cid}"
+    assert (await capi.ok(await capi.get(me, clerk["token"])))["staff"]["role"] == "clerk"
+
+    async def revoke(staff_id: str, token: str) -> object:
+        response = await capi.http.delete(f"{me}/staff/{staff_id}", headers=capi.bearer(token))
+        return response.json() if response.status_code == 200 else status_code(response)
+
+    assert await revoke(clerk["staff_id"], office) == (403, "forbidden")
+    assert await revoke("s99", mod) == (404, "not_found")
+    assert await revoke("s1", mod) == (409, "conflict")  # the founder's own link
+    assert await revoke(clerk["staff_id"], mod) == {"staff_id": clerk["staff_id"],
+                                                     "revoked": True}
+    assert status_code(await capi.get(me, clerk["token"])) == (401, "unauthorized")
+    entry = await capi.submit(cid, title="楼道堆物", description="请处理", household="3-201 张",
+                              token=clerk["token"])
+    assert status_code(entry) == (401, "unauthorized")
+    assert (await capi.ok(await capi.get(me, office)))["staff"]["role"] == "office"

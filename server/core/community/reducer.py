@@ -43,6 +43,7 @@ class Row:
 TABLE: dict[str, Row] = {row.name: row for row in (
     Row("community.create", a.CommunityCreate, rules.community_create),
     Row("staff.add", a.StaffAdd, rules.staff_add),
+    Row("staff.revoke", a.StaffRevoke, rules.staff_revoke),
     Row("topic.submit", a.TopicSubmit, rules.topic_submit),
     Row("topic.cosign", a.TopicCosign, rules.topic_cosign, rules.cosign_check),
     Row("topic.rate", a.TopicRate, rules.topic_rate, rules.rate_check),

@@ -173,6 +173,19 @@ def staff_add(state: CommunityState, entry: Entry, args: a.StaffAdd) -> Json:
     return {"staff_id": staff.staff_id, "role": staff.role, "token_version": 0}
 
 
+def staff_revoke(state: CommunityState, entry: Entry, args: a.StaffRevoke) -> Json:
+    """A moderator withdraws a staff link (a leaked one, someone who left): its token
+    version moves on, so every token issued for it stops working on every node."""
+    me = staff_of(state, entry, MODERATOR, "revoking staff")
+    target = state.staff.get(args.staff_id)
+    if target is None:
+        raise refuse(ErrorCode.NOT_FOUND, f"no staff {args.staff_id}")
+    if target.staff_id == me.staff_id:
+        raise conflict("a moderator cannot revoke their own link; ask another moderator")
+    target.token_version += 1
+    return {"staff_id": target.staff_id, "token_version": target.token_version}
+
+
 # -- residents: submit, co-sign, rate ---------------------------------------------------
 
 
