@@ -48,6 +48,7 @@ from .http_api import api, fail, room_host, services_of
 from .node import RoomHost
 
 ROOMS = 1024
+PAGE = 5_000  # entries read at a time: a long room's first read is not one huge list
 
 
 class FollowUpLog:
@@ -68,7 +69,8 @@ class FollowUpLog:
         if done > host.state.entry_seq:  # a node behind another asked: start over
             done, kept = 0, ()
         while done < host.state.entry_seq:  # the room may move on while we read
-            page = await backend.read(room_id, after=done, limit=host.state.entry_seq - done)
+            page = await backend.read(room_id, after=done,
+                                      limit=min(PAGE, host.state.entry_seq - done))
             if not page:
                 raise CommandError(ErrorCode.UNAVAILABLE, "the log is shorter than the room; retry")
             kept += tuple(e for e in page if e.kind in FOLLOW_UP_KINDS)
