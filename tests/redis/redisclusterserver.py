@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import redis
-from redisserver import RedisServer, free_port, redis_server_binary
+from redisserver import RedisServer, free_port
 
 NODE_TIMEOUT_MS = 2000  # cluster-node-timeout: a dead master is noticed in about this
 READY_TIMEOUT = 30.0
@@ -33,33 +33,12 @@ class ClusterMember(RedisServer):
         super().__init__(workdir, port=port)
         self.bus_port = free_port()
 
-    def start(self) -> None:
-        assert self.proc is None, "already running"
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        log = self.workdir / "redis.log"
-        self.proc = subprocess.Popen(
-            [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
-             "--dir", str(self.workdir), "--save", "", "--appendonly", "yes",
-             "--appendfsync", "always", "--daemonize", "no", "--logfile", str(log),
-             "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-             "--cluster-port", str(self.bus_port),
-             "--cluster-node-timeout", str(NODE_TIMEOUT_MS)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + READY_TIMEOUT
-        with self.client() as probe:
-            while True:
-                if self.proc.poll() is not None:
-                    code, self.proc = self.proc.returncode, None
-                    raise RuntimeError(f"redis-server exited with {code}:\n{self.log_tail()}")
-                try:
-                    if probe.ping():
-                        return
-                except (redis.exceptions.BusyLoadingError, redis.exceptions.ConnectionError):
-                    pass
-                if time.monotonic() > deadline:
-                    self.stop(signal.SIGKILL)
-                    raise RuntimeError(f"redis-server not ready:\n{self.log_tail()}")
-                time.sleep(0.02)  # a port that is not listening yet: nothing to wait on
+    start_timeout = READY_TIMEOUT
+
+    def extra_args(self) -> list[str]:
+        return ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                "--cluster-port", str(self.bus_port),
+                "--cluster-node-timeout", str(NODE_TIMEOUT_MS)]
 
     def info(self, section: str) -> dict[str, Any]:
         with self.client() as c:

@@ -54,6 +54,12 @@ class RedisServer:
         return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=5,
                            socket_connect_timeout=1)
 
+    start_timeout = START_TIMEOUT
+
+    def extra_args(self) -> list[str]:
+        """More redis-server options (a cluster member's, say)."""
+        return []
+
     def start(self) -> None:
         assert self.proc is None, "already running"
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -61,9 +67,10 @@ class RedisServer:
         self.proc = subprocess.Popen(
             [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
              "--dir", str(self.workdir), "--save", "", "--appendonly", "yes",
-             "--appendfsync", "always", "--daemonize", "no", "--logfile", str(log)],
+             "--appendfsync", "always", "--daemonize", "no", "--logfile", str(log),
+             *self.extra_args()],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + START_TIMEOUT
+        deadline = time.monotonic() + self.start_timeout
         with self.client() as probe:
             while True:
                 if self.proc.poll() is not None:
@@ -78,7 +85,7 @@ class RedisServer:
                     pass
                 if time.monotonic() > deadline:
                     self.stop(signal.SIGKILL)
-                    raise RuntimeError(f"redis-server not ready in {START_TIMEOUT}s:\n"
+                    raise RuntimeError(f"redis-server not ready in {self.start_timeout}s:\n"
                                        f"{self.log_tail()}")
                 time.sleep(0.02)  # a port that is not listening yet: nothing to wait on
 
