@@ -11,8 +11,10 @@ import asyncio
 import contextlib
 import csv
 import io
+from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING
+from functools import partial
+from typing import TYPE_CHECKING, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -24,6 +26,7 @@ from .charts import MEDIA_TYPE as CHART_MEDIA_TYPE
 from .communities import Community
 from .community_api import community_of, today_of
 from .core.community.figures import figures
+from .core.community.rules import public_topic
 from .core.community.views import changes, community_wire, detail, export_rows, listing
 from .core.types import ErrorCode, Json
 from .deadlines import is_overdue
@@ -33,6 +36,8 @@ if TYPE_CHECKING:
     from .app import Services
 
 LIVE_STATUS_TIMEOUT_S = 1.0
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 @api
@@ -67,35 +72,41 @@ async def _live_statuses(services: Services, room_ids: list[str]) -> dict[tuple[
 async def topic_detail(request: Request) -> Response:
     services = services_of(request)
     community = await community_of(request)
-    topic = community.state.topics.get(request.path_params["topic_id"])
-    if topic is None or topic.state in ("held", "rejected"):
-        raise fail(ErrorCode.NOT_FOUND, "no such topic")
+    topic = public_topic(community.state, request.path_params["topic_id"])
     live = await _live_statuses(services, [s.room_id for s in topic.sessions])
     return JSONResponse(detail(topic, today=today_of(services), is_overdue=is_overdue,
                                live=lambda room, action: live.get((room, action))))
 
 
 _STATS_CACHE: dict[tuple[str, int, date], Json] = {}
+_ROWS_CACHE: dict[tuple[str, int], list[Json]] = {}
+
+
+async def _fold_once(cache: dict[K, V], key: K, fold: Callable[[], V], *, most: int) -> V:
+    """``fold()`` of a community's state, computed once per ``key`` and in a thread: a
+    large community's takes a fifth of a second, and these reads need no token, so the
+    event loop and every room on the node go on. Call it holding the community's lock,
+    so that no entry is applied meanwhile."""
+    value = cache.get(key)
+    if value is None:
+        value = await asyncio.to_thread(fold)
+        if len(cache) > most:
+            cache.clear()
+        cache[key] = value
+    return value
 
 
 async def stats_of(services: Services, community: Community) -> Json:
-    """The figures, computed once per (entry applied, day): they are a fold of the state.
-
-    A large community's fold takes a fifth of a second: it runs in a thread, under
-    the community's lock (nothing applies an entry meanwhile), so the event loop
-    and every room on the node go on."""
+    """The figures, computed once per (entry applied, day): they are a fold of the state."""
     today = today_of(services)
-    key = (community.community_id, community.state.entry_seq, today)
-    cached = _STATS_CACHE.get(key)
-    if cached is None:
-        async with community.lock:
-            key = (community.community_id, community.state.entry_seq, today)
-            cached = await asyncio.to_thread(figures, community.state, today=today,
-                                             is_overdue=is_overdue)
-        if len(_STATS_CACHE) > 256:
-            _STATS_CACHE.clear()
-        _STATS_CACHE[key] = cached
-    return cached
+    cached = _STATS_CACHE.get((community.community_id, community.state.entry_seq, today))
+    if cached is not None:
+        return cached
+    async with community.lock:
+        key = (community.community_id, community.state.entry_seq, today)  # may have moved
+        return await _fold_once(_STATS_CACHE, key, partial(figures, community.state,
+                                                           today=today, is_overdue=is_overdue),
+                                most=256)
 
 
 @api
@@ -104,20 +115,10 @@ async def stats(request: Request) -> Response:
     return JSONResponse(await stats_of(services_of(request), community))
 
 
-_ROWS_CACHE: dict[tuple[str, int], list[Json]] = {}
-
-
 async def _rows_of(community: Community) -> list[Json]:
-    """The export's rows, made once per entry applied, in a thread: tens of thousands of
-    topics take a while, and the export needs no token (call it holding the lock)."""
-    key = (community.community_id, community.state.entry_seq)
-    rows = _ROWS_CACHE.get(key)
-    if rows is None:
-        rows = await asyncio.to_thread(export_rows, community.state)
-        if len(_ROWS_CACHE) > 16:
-            _ROWS_CACHE.clear()
-        _ROWS_CACHE[key] = rows
-    return rows
+    """The export's rows, made once per entry applied (call it holding the lock)."""
+    return await _fold_once(_ROWS_CACHE, (community.community_id, community.state.entry_seq),
+                            partial(export_rows, community.state), most=16)
 
 
 @api
