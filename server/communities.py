@@ -24,15 +24,11 @@ folds it. This module is the asyncio shell around that fold:
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import hashlib
 import io
 import logging
-import operator
 import os
-import pickle
 from collections import OrderedDict
-from typing import Any
 
 from .backends.base import COMMUNITY_LOG, BackendUnavailable, LogBackend
 from .core.community import state as cstate
@@ -40,6 +36,7 @@ from .core.community.reducer import apply, new_community
 from .core.community.state import CommunityState
 from .core.types import Entry, Json, Outcome
 from .minutes.digest import GENESIS, canonical
+from .snapshots import SafePickle
 
 logger = logging.getLogger(__name__)
 
@@ -48,53 +45,21 @@ SNAPSHOT_EVERY = int(os.environ.get("YISHI_COMMUNITY_SNAPSHOT_EVERY", "1000"))
 KEPT_OUTCOMES = 4096
 PAGE = 10_000
 
-_RECORDS = (cstate.CommunityState, cstate.Topic, cstate.Staff, cstate.Step, cstate.Session,
-            cstate.LinkedAction)
-_ALLOWED = {("builtins", "set"), ("builtins", "frozenset"),
-            *((cls.__module__, cls.__qualname__) for cls in _RECORDS)}
+RECORDS = SafePickle((cstate.CommunityState, cstate.Topic, cstate.Staff, cstate.Step,
+                      cstate.Session, cstate.LinkedAction), what="a community snapshot")
 
 
 def log_id(community_id: str) -> str:
     return f"{COMMUNITY_LOG}{community_id}"
 
 
-class UnsafeSnapshot(Exception):
-    """The snapshot names something that is not a community record."""
-
-
-class _Unpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) not in _ALLOWED:
-            raise UnsafeSnapshot(f"{module}.{name} is not allowed in a community snapshot")
-        return super().find_class(module, name)
-
-
-def _as_constructor_call(cls: type) -> Any:
-    """Pickle a record as ``cls(*fields)``: one C-level attrgetter per object instead of
-    the slotted dataclass's ``__getstate__`` in Python (as snapshots.py does for rooms)."""
-    names = [f.name for f in dataclasses.fields(cls)]
-    get = operator.attrgetter(*names, names[0])  # two names or more: always a tuple
-
-    def reduce(record: Any) -> tuple[type, tuple[Any, ...]]:
-        return cls, get(record)[:-1]
-
-    return reduce
-
-
-_REDUCERS: dict[type, Any] = {cls: _as_constructor_call(cls) for cls in _RECORDS}
-
-
 def dump(state: CommunityState, chain: bytes) -> bytes:
-    out = io.BytesIO()
-    pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
-    pickler.dispatch_table = _REDUCERS
-    pickler.dump((SNAPSHOT_VERSION, state, chain))
-    return out.getvalue()
+    return RECORDS.dumps((SNAPSHOT_VERSION, state, chain))
 
 
 def load(blob: bytes) -> tuple[CommunityState, bytes]:
     """(state, chain link); raises ``UnsafeSnapshot``, ``ValueError`` or pickle errors."""
-    version, state, chain = _Unpickler(io.BytesIO(blob)).load()
+    version, state, chain = RECORDS.load(io.BytesIO(blob))
     if version != SNAPSHOT_VERSION or not isinstance(state, CommunityState) \
             or not isinstance(chain, bytes):
         raise ValueError("not a community snapshot of this version")

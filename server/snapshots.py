@@ -32,30 +32,9 @@ from .core import types as core_types
 from .core.state import RULES_VERSION, RoomState
 from .core.types import Event
 
-# The room's records (dataclasses) and the other types a room's state holds.
-_RECORDS: tuple[type, ...] = (
-    core_state.Participant, core_state.QueueEntry, core_state.SideTally, core_state.Statement,
-    core_state.Turn, core_state.AgendaItem, core_state.Poll, core_state.ChatMessage,
-    core_state.Decision, core_state.Action, core_state.Note, core_state.ChatBucket,
-    core_state.RoomState, core_types.Event, core_types.Audience)
-_ALLOWED = {
-    ("builtins", "set"), ("builtins", "frozenset"),
-    ("collections", "OrderedDict"), ("collections", "deque"),
-    *((cls.__module__, cls.__qualname__)
-      for cls in (*_RECORDS, core_types.CommandError, core_types.ErrorCode, core_types.Role,
-                  core_types.AudienceKind)),
-}
-
 
 class UnsafeSnapshot(Exception):
-    """The snapshot names something that is not a room record."""
-
-
-class _RoomUnpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) not in _ALLOWED:
-            raise UnsafeSnapshot(f"{module}.{name} is not allowed in a snapshot")
-        return super().find_class(module, name)
+    """The snapshot names something that is not one of its state's records."""
 
 
 def _as_constructor_call(cls: type) -> Callable[[Any], tuple[type, tuple[Any, ...]]]:
@@ -71,19 +50,52 @@ def _as_constructor_call(cls: type) -> Callable[[Any], tuple[type, tuple[Any, ..
     return reduce
 
 
-_REDUCERS = {cls: _as_constructor_call(cls) for cls in _RECORDS}
+class SafePickle:
+    """Pickles of one kind of state (a room's, a community's): its dataclass
+    ``records`` written as constructor calls, read back accepting only those
+    records, the ``also`` types and the ``containers``, and refusing anything else
+    (``UnsafeSnapshot``) whoever wrote the store."""
+
+    def __init__(self, records: tuple[type, ...], *, also: tuple[type, ...] = (),
+                 containers: tuple[type, ...] = (set, frozenset), what: str) -> None:
+        self.reducers = {cls: _as_constructor_call(cls) for cls in records}
+        allowed = {(cls.__module__, cls.__qualname__) for cls in (*containers, *records, *also)}
+
+        class Unpickler(pickle.Unpickler):
+            def find_class(self, module: str, name: str) -> Any:
+                if (module, name) not in allowed:
+                    raise UnsafeSnapshot(f"{module}.{name} is not allowed in {what}")
+                return super().find_class(module, name)
+
+        self._unpickler = Unpickler
+
+    def dumps(self, obj: object) -> bytes:
+        out = io.BytesIO()
+        pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler.dispatch_table = self.reducers
+        pickler.dump(obj)
+        return out.getvalue()
+
+    def load(self, stream: io.BytesIO) -> Any:
+        """The next pickle in ``stream``."""
+        return self._unpickler(stream).load()
+
+
+# The room's records (dataclasses) and the other types a room's state holds.
+ROOM = SafePickle(
+    (core_state.Participant, core_state.QueueEntry, core_state.SideTally, core_state.Statement,
+     core_state.Turn, core_state.AgendaItem, core_state.Poll, core_state.ChatMessage,
+     core_state.Decision, core_state.Action, core_state.Note, core_state.ChatBucket,
+     core_state.RoomState, core_types.Event, core_types.Audience),
+    also=(core_types.CommandError, core_types.ErrorCode, core_types.Role,
+          core_types.AudienceKind),
+    containers=(set, frozenset, collections.OrderedDict, collections.deque),
+    what="a snapshot")
+_REDUCERS = ROOM.reducers
 
 
 CHUNKED = -1  # in place of the events: chunks of events follow
 CHUNK_EVENTS = 1024
-
-
-def _pickle(obj: object) -> bytes:
-    out = io.BytesIO()
-    pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
-    pickler.dispatch_table = _REDUCERS
-    pickler.dump(obj)
-    return out.getvalue()
 
 
 class SnapshotWriter:
@@ -97,7 +109,7 @@ class SnapshotWriter:
         self._chunks: dict[int, bytes] = {}  # chunk number -> pickle of its events
 
     def state_part(self, state: RoomState) -> bytes:
-        return _pickle((RULES_VERSION, state, CHUNKED))
+        return ROOM.dumps((RULES_VERSION, state, CHUNKED))
 
     def finish(self, state_part: bytes, events: list[Event]) -> bytes:
         """The snapshot: ``state_part`` and ``events`` (consecutive, in seq order, all
@@ -110,7 +122,7 @@ class SnapshotWriter:
         for number, group in groups.items():
             cached = self._chunks.get(number)
             if cached is None:
-                cached = _pickle(group)
+                cached = ROOM.dumps(group)
                 if (number + 1) * CHUNK_EVENTS <= last:  # full: no event will join it
                     self._chunks[number] = cached
             parts.append(cached)
@@ -128,13 +140,13 @@ def dump(state: RoomState, events: list[Event]) -> bytes:
 def load(blob: bytes) -> tuple[int, RoomState, list[Event]]:
     """(rules version, state, events); raises ``UnsafeSnapshot`` or ``pickle`` errors."""
     stream = io.BytesIO(blob)
-    version, state, events = _RoomUnpickler(stream).load()
+    version, state, events = ROOM.load(stream)
     if not isinstance(state, RoomState):
         raise UnsafeSnapshot("not a room snapshot")
     if events == CHUNKED:
         events = []
         while stream.tell() < len(blob):
-            chunk = _RoomUnpickler(stream).load()
+            chunk = ROOM.load(stream)
             if not isinstance(chunk, list):
                 raise UnsafeSnapshot("not a chunk of events")
             events += chunk
