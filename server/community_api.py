@@ -69,10 +69,8 @@ class Limits:
 
 
 def _take(buckets: KeyedBuckets, key: str, message: str) -> None:
-    bucket = buckets.get(key)
-    if bucket.empty():
+    if not buckets.get(key).take():
         raise fail(ErrorCode.RATE_LIMITED, message)
-    bucket.take()
 
 
 async def community_of(request: Request) -> Community:
@@ -224,10 +222,7 @@ async def submit_topic(request: Request) -> Response:
     actor: str | None = None
     raw = {k: v for k, v in body.items() if k != "device"}
     if bearer(request):  # a clerk's entry for a household
-        staff = _staff(request, community)
-        if staff.role != "clerk":
-            raise fail(ErrorCode.FORBIDDEN, "only a clerk enters a topic for a household")
-        actor = staff.staff_id
+        actor = _staff(request, community).staff_id
         device_hash = None
     else:
         address = _client_address(request)
@@ -237,13 +232,8 @@ async def submit_topic(request: Request) -> Response:
         _take(services.community_limits.submit_device, device_hash,
               "too many topics from this device; wait an hour")
     parsed: Any = parse(cargs.TopicSubmit, raw, client=True)
-    if parsed.category is not None and parsed.category not in state.categories:
-        raise fail(ErrorCode.BAD_COMMAND,
-                   f"category must be one of {', '.join(state.categories)}")
-    if actor is not None and not parsed.household:
-        raise fail(ErrorCode.BAD_COMMAND, "household is required for a clerk's entry")
-    if actor is None and parsed.household is not None:
-        raise fail(ErrorCode.FORBIDDEN, "only a clerk enters a topic for a household")
+    # Role, household and category now, as the core rules them: before the screening.
+    precheck(state, "topic.submit", dataclasses.replace(parsed, device=device_hash), actor=actor)
     args = to_log(parsed)
     # The costly step last: the same pipeline as chat, held when unsure, refused for abuse.
     status, reasons = "submitted", []

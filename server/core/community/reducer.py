@@ -44,7 +44,7 @@ TABLE: dict[str, Row] = {row.name: row for row in (
     Row("community.create", a.CommunityCreate, rules.community_create),
     Row("staff.add", a.StaffAdd, rules.staff_add),
     Row("staff.revoke", a.StaffRevoke, rules.staff_revoke),
-    Row("topic.submit", a.TopicSubmit, rules.topic_submit),
+    Row("topic.submit", a.TopicSubmit, rules.topic_submit, rules.submit_check),
     Row("topic.cosign", a.TopicCosign, rules.topic_cosign, rules.cosign_check),
     Row("topic.rate", a.TopicRate, rules.topic_rate, rules.rate_check),
     Row("topic.transition", a.TopicTransition, rules.topic_transition,
@@ -89,8 +89,8 @@ class _Fault(Exception):
 def precheck(state: CommunityState, kind: str, args: Any, *, actor: str | None) -> None:
     """Refuse now what ``apply`` would refuse of this entry on ``state``; changes nothing.
 
-    Raises ``CommandError``. Only the rows with a separate check are asked (co-sign,
-    rate, transition); a submission's cheap checks are the edge's (role, rate)."""
+    Raises ``CommandError``. Only the rows with a separate check are asked (submit,
+    co-sign, rate, transition)."""
     row = TABLE[kind]
     if row.check is not None:
         row.check(state, Entry(seq=state.entry_seq + 1, at=state.last_at, kind=kind,

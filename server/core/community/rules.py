@@ -189,7 +189,9 @@ def staff_revoke(state: CommunityState, entry: Entry, args: a.StaffRevoke) -> Js
 # -- residents: submit, co-sign, rate ---------------------------------------------------
 
 
-def topic_submit(state: CommunityState, entry: Entry, args: a.TopicSubmit) -> Json:
+def submit_check(state: CommunityState, entry: Entry, args: a.TopicSubmit) -> Staff | None:
+    """Who may submit and with what: a resident with a device, or a clerk for a
+    household; a category of the community's. The clerk, if it is one."""
     clerk: Staff | None = None
     if entry.actor is not None:
         clerk = staff_of(state, entry, CLERK, "entering a topic for a household")
@@ -202,10 +204,15 @@ def topic_submit(state: CommunityState, entry: Entry, args: a.TopicSubmit) -> Js
             raise refuse(ErrorCode.BAD_COMMAND, "device is required")
         if args.household is not None:
             raise refuse(ErrorCode.FORBIDDEN, "only a clerk enters a topic for a household")
-    category = args.category or ("其他" if "其他" in state.categories else state.categories[-1])
-    if category not in state.categories:
+    if args.category is not None and args.category not in state.categories:
         raise refuse(ErrorCode.BAD_COMMAND,
                      f"category must be one of {', '.join(state.categories)}")
+    return clerk
+
+
+def topic_submit(state: CommunityState, entry: Entry, args: a.TopicSubmit) -> Json:
+    clerk = submit_check(state, entry, args)
+    category = args.category or ("其他" if "其他" in state.categories else state.categories[-1])
     number = len(state.topics) + 1
     topic = Topic(
         topic_id=f"t{number}", number=number, title=args.title, description=args.description,
