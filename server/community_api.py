@@ -12,10 +12,8 @@ its refusal answers the same error body as a room's.
 from __future__ import annotations
 
 import dataclasses
-import os
-from datetime import date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -27,7 +25,7 @@ from .core.community.state import Staff
 from .core.community.views import community_wire, held
 from .core.schema import parse, to_log
 from .core.types import ErrorCode, Json, Role
-from .deadlines import DEFAULT_TZ, local_today
+from .deadlines import local_today, utc_offset_min
 from .http_api import (
     _check_admin,
     _client_address,
@@ -133,12 +131,6 @@ def _links(services: Services, community_id: str) -> Json:
             "qr_url": f"/api/communities/{community_id}/qr.svg"}
 
 
-def _utc_offset_min(now_ms: int) -> int:
-    zone = ZoneInfo(os.environ.get("YISHI_TZ") or DEFAULT_TZ)
-    offset = datetime.fromtimestamp(now_ms / 1000, zone).utcoffset()
-    return int(offset.total_seconds() // 60) if offset is not None else 0
-
-
 def today_of(services: Services) -> date:
     return local_today(services.clock())
 
@@ -154,7 +146,7 @@ async def create_community(request: Request) -> Response:
     parsed: Any = parse(cargs.CommunityCreate, body, client=True)
     args = to_log(parsed)
     _mask(services, args, ("name", "description"), "community")  # shown on notice boards
-    args["utc_offset_min"] = _utc_offset_min(services.clock())
+    args["utc_offset_min"] = utc_offset_min(services.clock())
     community_id = new_code(10)
     outcome = await services.communities.create(community_id, args)
     if outcome.error is not None:

@@ -45,6 +45,12 @@ def local_today(now_ms: int | None = None, tz: str | None = None) -> date:
     return moment.date()
 
 
+def utc_offset_min(now_ms: int, tz: str | None = None) -> int:
+    """The deployment's offset from UTC at ``now_ms``, in minutes."""
+    offset = datetime.fromtimestamp(now_ms / 1000, ZoneInfo(zone_name(tz))).utcoffset()
+    return int(offset.total_seconds() // 60) if offset is not None else 0
+
+
 def day_start_ms(day: date, tz: str | None = None) -> int:
     """The first millisecond of ``day`` in the deployment's zone."""
     return int(datetime.combine(day, time(), ZoneInfo(zone_name(tz))).timestamp() * 1000)
