@@ -63,8 +63,8 @@ export class Announcer {
 
 /** A poll's result in a few words (its `outcome`, when the room's rule gave one). */
 function pollClosedText(poll) {
-  const outcome = poll.outcome ? t(`announce.outcome.${poll.outcome}`) : "";
-  const known = outcome && outcome !== `announce.outcome.${poll.outcome}`;
+  const outcome = poll.outcome ? t(`ballot.outcome.${poll.outcome}`) : "";  // the pages' words
+  const known = outcome && outcome !== `ballot.outcome.${poll.outcome}`;
   return known ? t("announce.poll_closed_outcome", { q: poll.question, outcome })
     : t("announce.poll_closed", { q: poll.question });
 }

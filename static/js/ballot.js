@@ -122,7 +122,7 @@ export function renderDecision(box, poll) {
   }
   if (poll.outcome) {
     box.append(h("p", { class: `outcome outcome-${poll.outcome}` },
-      h("strong", {}, t(`ballot.outcome.${poll.outcome}`)), whyText(poll) ? ` ${whyText(poll)}` : ""));
+      h("strong", {}, t("ballot.outcome_then", { outcome: t(`ballot.outcome.${poll.outcome}`) })), whyText(poll) ? ` ${whyText(poll)}` : ""));
   }
 }
 

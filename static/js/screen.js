@@ -233,8 +233,8 @@ function renderPoll(state) {
       counts ? h("span", { class: "bar", "aria-hidden": "true" }, fill) : null,
       counts ? h("span", { class: "s-count" }, t("poll.count", { n: c, pct })) : null);
   });
-  const words = poll.outcome ? t(`hall.outcome.${poll.outcome}`) : "";
-  const known = words && words !== `hall.outcome.${poll.outcome}`;
+  const words = poll.outcome ? t(`ballot.outcome.${poll.outcome}`) : "";  // the pages' words
+  const known = words && words !== `ballot.outcome.${poll.outcome}`;
   setText(outcome, known ? words : "");
   outcome.className = `s-outcome s-outcome-${poll.outcome || "none"}`;
   show(outcome, poll.status === "closed" && Boolean(known));
