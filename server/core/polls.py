@@ -102,11 +102,11 @@ def flush_due_tallies(ctx: Context) -> None:
             announce_tally(ctx, poll)
 
 
-def present(state: RoomState) -> int:
+def present_voters(state: RoomState) -> set[str]:
     """The eligible participants present now: residents online or seated in the hall,
-    not removed (the count a quorum asks for)."""
-    return sum(1 for p in state.participants.values()
-               if p.role is Role.PARTICIPANT and p.present)
+    not removed (whom a poll opens to, and whom a quorum counts at the close)."""
+    return {p.participant_id for p in state.participants.values()
+            if p.role is Role.PARTICIPANT and p.present}
 
 
 def _decide(poll: Poll, ballots: list[tuple[int, ...]] | list[list[int]]) -> None:
@@ -135,7 +135,7 @@ def close_poll(ctx: Context, poll: Poll) -> Json:
     poll.closed_at = ctx.at
     poll.tally_dirty = False
     if ctx.state.rules.procedure:
-        poll.present = present(ctx.state)
+        poll.present = len(present_voters(ctx.state))
     if poll.sealed_ballots:
         # The result waits for the count (poll.count), which only the server can make.
         return {"counts": None, "voters": poll.voters, "eligible": poll.eligible}
@@ -242,8 +242,7 @@ def poll_open(ctx: Context, args: PollOpen) -> Json:
     if threshold is None and args.quorum is not None and args.kind == "yes_no_abstain":
         threshold = "simple"  # a motion with a quorum passes by a majority of votes cast
     state = ctx.state
-    eligible = {p.participant_id for p in state.participants.values()
-                if p.role is Role.PARTICIPANT and p.present}
+    eligible = present_voters(state)
     key_id: str | None = None
     if args.secret and state.rules.sealed_ballots:
         # Set by the server after the edge's checks: an entry without it was not.
