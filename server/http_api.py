@@ -285,18 +285,23 @@ async def join(request: Request) -> Response:
 
 @api
 async def add_staff(request: Request) -> Response:
-    services = services_of(request)
     body = await read_json(request)
     host = await room_host(request)
     claims = moderator_claims(request, host)
     role = one_of("moderator", "clerk", "office")("role", body.get("role"))
     name = text("name")("name", body.get("name"))
+    pid, token = await _added_by(request, host, claims, name=name, role=Role(role))
+    return JSONResponse({"participant_id": pid, "role": role, "token": token})
+
+
+async def _added_by(request: Request, host: RoomHost, claims: TokenClaims, *, name: str,
+                    role: Role) -> tuple[str, str]:
+    """A moderator adds someone (staff, a hall screen): their participant id and token."""
     result = await _submit(request, host, "participant.join", actor=claims.participant_id,
-                           args={"name": name, "role": role})
+                           args={"name": name, "role": role.value})
     pid = result["participant_id"]
-    return JSONResponse({"participant_id": pid, "role": role,
-                         "token": issue_token(services, host.room_id, pid, Role(role),
-                                              result["token_version"])})
+    return pid, issue_token(services_of(request), host.room_id, pid, role,
+                            result["token_version"])
 
 
 # The hall screen's name in the room's people list, in the room's language.
@@ -314,10 +319,7 @@ async def create_screen(request: Request) -> Response:
     host = await room_host(request)
     claims = moderator_claims(request, host)
     name = SCREEN_NAMES.get(host.state.settings["lang"], SCREEN_NAMES["zh"])
-    result = await _submit(request, host, "participant.join", actor=claims.participant_id,
-                           args={"name": name, "role": "observer"})
-    pid = result["participant_id"]
-    token = issue_token(services, host.room_id, pid, Role.OBSERVER, result["token_version"])
+    pid, token = await _added_by(request, host, claims, name=name, role=Role.OBSERVER)
     return JSONResponse({
         "participant_id": pid, "token": token,
         "url": f"{services.config.public_url}/r/{host.room_id}/screen#token={token}",
