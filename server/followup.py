@@ -138,6 +138,14 @@ def follow_url(base: str, room_id: str) -> str:
     return f"{base}/my?room={room_id}"
 
 
+def room_feed_url(base: str, room_id: str) -> str:
+    return f"{base}/api/rooms/{room_id}/feed.atom"
+
+
+def action_feed_url(base: str, room_id: str, action_id: str) -> str:
+    return f"{base}/api/rooms/{room_id}/actions/{action_id}/feed.atom"
+
+
 def minutes_url(state: RoomState, base: str) -> str:
     """The published minutes' address (``minutes.publish`` may have named one elsewhere)."""
     url = state.minutes_url or f"/r/{state.room_id}/minutes"
@@ -218,7 +226,7 @@ def action_view(state: RoomState, action: Action, *, today: date, base: str) -> 
         "updated_at": latest["at"] if latest else action.at,
         "updates": [dict(u) for u in action.updates],
         "latest": dict(latest) if latest else None,
-        "feed_url": f"{base}/api/rooms/{state.room_id}/actions/{action.action_id}/feed.atom",
+        "feed_url": action_feed_url(base, state.room_id, action.action_id),
     }
 
 
@@ -232,7 +240,7 @@ def followup_view(state: RoomState, *, today: date, base: str) -> Json:
         "as_of": today.isoformat(),
         "minutes_published": published,
         "minutes_url": minutes_url(state, base) if published else None,
-        "feed_url": f"{base}/api/rooms/{state.room_id}/feed.atom",
+        "feed_url": room_feed_url(base, state.room_id),
         "actions": [action_view(state, a, today=today, base=base)
                     for a in state.actions.values()],
         "decisions": [d.to_wire() for d in state.decisions] if published else [],

@@ -34,12 +34,14 @@ from .followup import (
     TEXT,
     Item,
     LogMarks,
+    action_feed_url,
     action_items,
     action_urn,
     follow_url,
     followup_view,
     lang_of,
     marks_of,
+    room_feed_url,
     room_items,
     room_urn,
     version,
@@ -127,7 +129,7 @@ async def room_feed(request: Request) -> Response:
     lang = lang_of(state)
     return _feed(request, items, lang=lang, feed_id=room_urn(state.room_id),
                  title=TEXT[lang]["room"].format(title=state.title),
-                 self_url=f"{base}/api/rooms/{state.room_id}/feed.atom",
+                 self_url=room_feed_url(base, state.room_id),
                  alternate=follow_url(base, state.room_id), created_ms=state.created_at)
 
 
@@ -144,7 +146,7 @@ async def action_feed(request: Request) -> Response:
     lang = lang_of(state)
     return _feed(request, items, lang=lang, feed_id=action_urn(state.room_id, action.action_id),
                  title=TEXT[lang]["action"].format(title=action.title),
-                 self_url=f"{base}/api/rooms/{state.room_id}/actions/{action.action_id}/feed.atom",
+                 self_url=action_feed_url(base, state.room_id, action.action_id),
                  alternate=follow_url(base, state.room_id), created_ms=action.at)
 
 
