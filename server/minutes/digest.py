@@ -38,11 +38,17 @@ def _bytes_as_json(value: Any) -> Any:
     raise TypeError(f"a log entry holds a {type(value).__name__}, which has no canonical form")
 
 
+def canonical_json(value: Any) -> bytes:
+    """``value`` as canonical JSON: keys sorted, no whitespace, non-ASCII as itself,
+    byte strings as ``{"$bytes": hex}`` (what the chain hashes, and what a signed
+    approval's statement is)."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                      allow_nan=False, default=_bytes_as_json).encode("utf-8")
+
+
 def canonical(entry: Entry) -> bytes:
     """The bytes of ``entry`` that the chain hashes."""
-    return json.dumps(entry.to_record(), sort_keys=True, ensure_ascii=False,
-                      separators=(",", ":"), allow_nan=False,
-                      default=_bytes_as_json).encode("utf-8")
+    return canonical_json(entry.to_record())
 
 
 def log_digest(entries: Iterable[Entry]) -> str:

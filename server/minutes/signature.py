@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ..core.approval import CHAIN, STATEMENT_FORMAT
-from .digest import ALGORITHM
+from .digest import ALGORITHM, canonical_json
 
 assert CHAIN == ALGORITHM
 __all__ = ["STATEMENT_FORMAT", "BadKey", "canonical", "key_id", "read_public_key", "sign",
@@ -41,9 +41,8 @@ class BadKey(ValueError):
 
 
 def canonical(statement: dict[str, Any]) -> bytes:
-    """The bytes of ``statement`` that are signed."""
-    return json.dumps(statement, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
-                      allow_nan=False).encode("utf-8")
+    """The bytes of ``statement`` that are signed: canonical JSON, as an entry's."""
+    return canonical_json(statement)
 
 
 def key_id(public_key: bytes) -> str:
