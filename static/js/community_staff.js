@@ -4,9 +4,9 @@
 // without a phone, and new staff links.
 //
 // The page hides what the token's role may not do; the server still decides
-// (a refused step answers 409 and the page shows why). The role is read from
-// the token's own payload (msgpack, like room tokens), so the page needs no
-// extra request to know whom it serves.
+// (a refused step answers 409 and the page shows why). The role is the one the
+// server states for the token (GET /api/communities/{id} with it: `staff`), so
+// the page knows nothing of the token's format, and a revoked link is told so.
 
 import { $, $$, h, setText, show } from "./dom.js";
 import { initI18n, onLangChange, t } from "./i18n.js";
@@ -20,7 +20,6 @@ import { api, takeToken } from "./util.js";
 const id = communityIdFromPath();
 const base = apiBase(id);
 const token = takeStaffToken();
-const STAFF_ROLES = ["moderator", "clerk", "office"];
 
 // Which steps follow which state (the server's table is the authority).
 const NEXT = {
@@ -51,7 +50,7 @@ const FIELDS = {
 const roomLinks = new Map(); // topic id -> the moderator link of the room scheduled here
 
 let community = null;
-const role = tokenRole(token);
+let role = ""; // the token's, as the server states it (main)
 let seq = 0;
 
 initI18n();
@@ -64,19 +63,6 @@ function takeStaffToken() {
   const raw = location.hash.replace(/^#/, "");
   if (raw && !raw.includes("=")) history.replaceState(null, "", `${location.pathname}${location.search}#token=${raw}`);
   return takeToken();
-}
-
-/** The role inside a staff token ("" when it cannot be read: then nothing is hidden). */
-function tokenRole(value) {
-  try {
-    const part = value.split(".")[0].replace(/-/g, "+").replace(/_/g, "/");
-    const bin = atob(part + "=".repeat((4 - (part.length % 4)) % 4));
-    const claims = globalThis.MessagePack.decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
-    const values = Array.isArray(claims) ? claims : Object.values(claims || {});
-    return values.find((v) => STAFF_ROLES.includes(v)) || "";
-  } catch {
-    return "";
-  }
 }
 
 /** A moderation reason in words (the room console's strings), or as it came. */
@@ -100,10 +86,12 @@ function gone(textKey) {
 async function main() {
   if (!token) return gone("cst.no_token");
   try {
-    community = await api(base);
+    community = await api(base, { token });
   } catch (err) {
+    if (err.code === "unauthorized") return gone("cst.bad_token");
     return gone(err.code === "not_found" ? "com.gone_text" : "");
   }
+  role = (community.staff && community.staff.role) || "";
   show($("#loading"), false);
   show($("#staff-view"), true);
   for (const el of $$("[data-roles]")) show(el, !role || el.dataset.roles.split(" ").includes(role));
