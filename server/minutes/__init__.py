@@ -13,12 +13,12 @@
 from __future__ import annotations
 
 import datetime
-import json
 
 from ..core.state import RoomState
 from .approved import approved_entries
 from .catalog import LANGS
 from .digest import log_digest
+from .export_json import export_json
 from .model import SCHEMA, build_minutes
 from .outline import outline
 from .render_docx import render_docx
@@ -35,7 +35,7 @@ FORMATS: dict[str, str] = {
 
 __all__ = [
     "FORMATS", "LANGS", "SCHEMA", "NotAnExport", "Verdict", "approved_entries", "build_minutes",
-    "log_digest",
+    "export_json", "log_digest",
     "read_export", "render_minutes", "render_model", "verify_export",
 ]
 
@@ -51,7 +51,7 @@ def render_model(model: dict[str, object], *, fmt: str, lang: str) -> bytes:
     if lang not in LANGS:
         raise ValueError(f"no minutes language {lang!r}; have {', '.join(LANGS)}")
     if fmt == "json":
-        return (json.dumps(model, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+        return export_json(model)
     doc = outline(model, lang=lang)
     if fmt == "md":
         return render_markdown(doc).encode("utf-8")

@@ -26,6 +26,7 @@ from ..core.reducer import replay
 from ..core.types import Entry
 from .approved import approved_entries
 from .digest import ALGORITHM, log_digest
+from .export_json import NotCanonical, parse_export_json
 from .model import PUBLIC, SCHEMA, build_minutes
 from .signature import BadKey, key_id, read_public_key, signature_problem
 
@@ -43,7 +44,9 @@ class Verdict:
 def read_export(data: bytes) -> dict[str, Any]:
     """The export's content; raises :class:`NotAnExport`."""
     try:
-        export = json.loads(data.decode("utf-8"))
+        export = parse_export_json(data)
+    except NotCanonical as error:
+        raise NotAnExport(str(error)) from None
     except (UnicodeDecodeError, ValueError) as error:
         raise NotAnExport(f"not JSON: {error}") from None
     if not isinstance(export, dict) or export.get("schema") != SCHEMA:

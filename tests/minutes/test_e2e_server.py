@@ -128,7 +128,8 @@ async def test_minutes_of_a_live_session(server: Server, tmp_path: Path) -> None
             await desk.call("action.update", action_id=action, status="done",
                             note="方案已出具。")
             await mod.online(office.json()["participant_id"])  # the log is quiet again
-            followed = (await minutes("json", token=False)).json()
+            followed_response = await minutes("json", token=False)
+            followed = followed_response.json()
             item = followed["actions"][0]
             assert item["status"] == "done"
             assert item["updates"] == [{"status": "done", "note": "方案已出具。",
@@ -136,7 +137,7 @@ async def test_minutes_of_a_live_session(server: Server, tmp_path: Path) -> None
             assert "方案已出具。" in (await minutes("md", token=False)).text
 
             export = tmp_path / "minutes.json"
-            export.write_text(json.dumps(followed, ensure_ascii=False), encoding="utf-8")
+            export.write_bytes(followed_response.content)  # as downloaded
             verified = await asyncio.to_thread(
                 subprocess.run, [sys.executable, "-m", "yishi", "minutes", room_id,
                                  "--data-dir", str(server.data_dir), "--verify", str(export)],

@@ -16,7 +16,14 @@ from yishi.core.reducer import replay
 from yishi.core.types import Entry
 from yishi.deadlines import day_start_ms, is_overdue, local_today, overdue_since
 from yishi.followup import action_items, followup_view, marks_of, room_items, version
-from yishi.minutes import build_minutes, log_digest, read_export, render_minutes, verify_export
+from yishi.minutes import (
+    build_minutes,
+    export_json,
+    log_digest,
+    read_export,
+    render_minutes,
+    verify_export,
+)
 
 from .script import Script
 
@@ -205,7 +212,7 @@ def test_an_export_verifies_on_any_later_day(session: Script) -> None:
         # Editing the day (and so what the flags mean) is an edit like any other.
         edited = json.loads(body)
         edited["as_of"] = "2025-12-01"
-        verdict = verify_export(read_export(json.dumps(edited).encode()), session.entries,
+        verdict = verify_export(read_export(export_json(edited)), session.entries,
                                 room_id=session.room_id)
         assert not verdict.ok and "$.actions[1].overdue" in verdict.message
 

@@ -15,7 +15,14 @@ from pathlib import Path
 
 import pytest
 from yishi.core.state import RoomState
-from yishi.minutes import FORMATS, build_minutes, read_export, render_minutes, verify_export
+from yishi.minutes import (
+    FORMATS,
+    build_minutes,
+    export_json,
+    read_export,
+    render_minutes,
+    verify_export,
+)
 
 from .docxtext import docx_lines
 from .script import Script
@@ -100,9 +107,9 @@ def test_the_cli_verifies_a_public_export(data: DataDir, state: RoomState,  # no
     assert result.stdout.startswith("OK: the export (public copy)")
     body = json.loads(out.read_text(encoding="utf-8"))
     body["present"]["residents"] += 1
-    out.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
+    out.write_bytes(export_json(body))
     result = data.verify(out)
     assert result.returncode == 1 and "$.present.residents" in result.stdout
     body["copy"] = "somebody's"
-    out.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
+    out.write_bytes(export_json(body))
     assert data.verify(out).returncode == 2

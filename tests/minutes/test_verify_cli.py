@@ -23,7 +23,7 @@ import pytest
 from yishi.backends.sqlite import SqliteBackend
 from yishi.config import Config
 from yishi.core.types import Entry
-from yishi.minutes import read_export, verify_export
+from yishi.minutes import export_json, read_export, verify_export
 from yishi.minutes_cli import load_log
 
 from .docxtext import docx_lines
@@ -164,10 +164,35 @@ def test_an_edited_export_fails_verification(data: DataDir) -> None:
     export = data.export()
     body = json.loads(export.read_text(encoding="utf-8"))
     body["agenda"][0]["polls"][0]["counts"] = [4, 0, 1]
-    export.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
+    export.write_bytes(export_json(body))
     result = data.verify(export)
     assert result.returncode == 1
     assert "$.agenda[0].polls[0].counts[0]" in result.stdout
+
+
+def test_a_key_given_twice_is_refused_before_anything_is_compared(data: DataDir) -> None:
+    # A reader that keeps the first of two keys would show the forged title.
+    export = data.export()
+    text = export.read_text(encoding="utf-8")
+    assert text.startswith("{\n")
+    export.write_text('{\n  "title": "伪造的会议标题",' + text[1:], encoding="utf-8")
+    result = data.verify(export)
+    assert result.returncode == 2
+    assert "'title' appears twice" in result.stderr
+
+
+def test_an_export_re_encoded_by_another_program_is_refused(data: DataDir) -> None:
+    export = data.export()
+    body = json.loads(export.read_text(encoding="utf-8"))
+    for other in (json.dumps(body, ensure_ascii=False),  # the same content, another form
+                  json.dumps(body, ensure_ascii=False, indent=2),  # no final newline
+                  json.dumps(body, indent=2) + "\n"):  # Chinese written as \\u escapes
+        export.write_text(other, encoding="utf-8")
+        result = data.verify(export)
+        assert result.returncode == 2, other[:40]
+        assert "not in the form the server writes" in result.stderr
+    export.write_bytes(export_json(body))
+    assert data.verify(export).returncode == 0
 
 
 def test_a_draft_still_matches_after_the_log_grew(tmp_path: Path) -> None:

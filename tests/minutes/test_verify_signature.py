@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from yishi.backends.sqlite import SqliteBackend
-from yishi.minutes import log_digest
+from yishi.minutes import export_json, log_digest
 from yishi.minutes.signature import key_id
 from yishi.signing import SECRET_NAME
 
@@ -60,7 +60,7 @@ def data(tmp_path: Path, approved_session: Script) -> DataDir:
 def _edit(file: Path, change: Callable[[Json], None]) -> Path:
     body = json.loads(file.read_text(encoding="utf-8"))
     change(body)
-    file.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
+    file.write_bytes(export_json(body))
     return file
 
 
