@@ -6,7 +6,6 @@ session, and the exported JSON verified against the server's own data folder.
 from __future__ import annotations
 
 import asyncio
-import json
 import subprocess
 import sys
 from collections.abc import Iterator
