@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import csv
-import io
 from collections.abc import Callable
 from datetime import date
 from functools import partial
@@ -31,6 +29,7 @@ from .core.community.views import changes, community_wire, detail, export_rows, 
 from .core.types import ErrorCode, Json
 from .deadlines import is_overdue
 from .http_api import api, fail, services_of
+from .spreadsheet import csv_bytes
 
 if TYPE_CHECKING:
     from .app import Services
@@ -148,17 +147,12 @@ async def export_csv(request: Request) -> Response:
 
 
 def _csv_body(rows: list[Json]) -> bytes:
-    out = io.StringIO()
-    out.write("\ufeff")  # so that spreadsheet programs read the Chinese as UTF-8
     columns = list(rows[0]) if rows else ["topic_id"]
-    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\r\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({**row,
-                         "submitted_at": atom.rfc3339(row["submitted_at"]),
-                         "solved_at": atom.rfc3339(row["solved_at"]) if row["solved_at"] else "",
-                         "by_clerk": "yes" if row["by_clerk"] else ""})
-    return out.getvalue().encode("utf-8")
+    return csv_bytes(columns, ({**row,
+                                "submitted_at": atom.rfc3339(row["submitted_at"]),
+                                "solved_at": atom.rfc3339(row["solved_at"]) if row["solved_at"]
+                                else "",
+                                "by_clerk": "yes" if row["by_clerk"] else ""} for row in rows))
 
 
 STATE_LABELS = {"submitted": "已提交", "accepted": "已受理", "merged": "已合并",
