@@ -290,6 +290,11 @@ async def add_staff(request: Request) -> Response:
     claims = moderator_claims(request, host)
     role = one_of("moderator", "clerk", "office")("role", body.get("role"))
     name = text("name")("name", body.get("name"))
+    services = services_of(request)
+    # Staff names are shown to the whole room like residents': personal data masked.
+    name, _, _, _ = services.screener.text(
+        name, kind="name", spam_action="reject", room_id=host.room_id, participant_id=None,
+        now_ms=services.clock(), abuse_action="reject")
     pid, token = await _added_by(request, host, claims, name=name, role=Role(role))
     return JSONResponse({"participant_id": pid, "role": role, "token": token})
 

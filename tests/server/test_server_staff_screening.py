@@ -69,3 +69,13 @@ async def test_a_new_rooms_title_topic_and_agenda_are_masked(served: Served) -> 
     assert summary["title"] == f"3号楼议事会（联系 {MASKED}）"
     assert EMAIL not in summary["topic"] and "@example.com" in summary["topic"]
     assert summary["agenda"] == ["加装电梯", f"联系人 {MASKED}"]
+
+
+async def test_a_staff_members_name_is_masked_like_a_residents(served: Served) -> None:
+    """A name a moderator gives a clerk or an office is shown to the whole room."""
+    room = served.room
+    await room.moderator()
+    await room.staff("office", f"街道办 {PHONE} {ID_NUMBER}")
+    stored = json.dumps([e.args for e in await served.entries()], ensure_ascii=False)
+    assert PHONE not in stored and ID_NUMBER not in stored
+    assert f"街道办 {MASKED} 110***********002X" in stored
