@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite, first installing whatever it needs and is missing:
-# Debian's redis-server, chromium and CJK fonts; the Python test extras; axe-core.
+# Debian's redis-server, chromium and CJK fonts; the Python packages pinned in
+# requirements/test.lock; axe-core.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,7 +22,11 @@ fi
 if python3 -m pip show -q opencc-python-reimplemented >/dev/null 2>&1; then
   python3 -m pip uninstall -y -q opencc-python-reimplemented opencc
 fi
-python3 -m pip install -q --disable-pip-version-check -e '.[test]'
+# Exactly the versions and hashes of the lock (refreshed by `bash requirements/lock.sh`),
+# so a new release of a dependency changes nothing here until the lock is refreshed;
+# then Yishi itself, built with the lock's setuptools.
+python3 -m pip install -q --disable-pip-version-check --require-hashes -r requirements/test.lock
+python3 -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 
 # axe-core for the accessibility audit, from the npm registry, kept out of the repo.
 if [ -f tests/e2e/package.json ] && [ ! -d tests/e2e/node_modules/axe-core ]; then

@@ -41,7 +41,15 @@ from . import redis_keys as keys
 from .redis_audio import AudioChannels
 from .redis_cluster_link import ClusterLink
 from .redis_delivery import Delivery, cancelled
-from .redis_feed import PUMP_POLL_S, RETRY_MAX_S, RETRY_MIN_S, Auditor, decode_message, pump
+from .redis_feed import (
+    PUMP_POLL_S,
+    RETRY_MAX_S,
+    RETRY_MIN_S,
+    Auditor,
+    close_pubsub,
+    decode_message,
+    pump,
+)
 from .redis_link import CONNECT_TIMEOUT_S, LINK_ERRORS, SOCKET_TIMEOUT_S, nap
 from .redis_shard_rooms import ShardRooms
 
@@ -61,7 +69,7 @@ class _Shard:
         self.task: asyncio.Task[None] | None = None
 
     async def close(self) -> None:
-        await self.pubsub.aclose()  # type: ignore[no-untyped-call]
+        await close_pubsub(self.pubsub)
         await self.client.aclose(close_connection_pool=True)
 
 
