@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Config, check, default_public_url, read_secret_file
+from .redact import redact_url
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -111,7 +112,7 @@ def serve(args: argparse.Namespace) -> int:
         return 2
 
     def announce(services: Services) -> None:
-        where = config.redis_url or str(config.data_dir.resolve())
+        where = redact_url(config.redis_url) if config.redis_url else str(config.data_dir.resolve())
         print(f"Yishi is listening on {config.public_url}  (log: {where})", flush=True)
         if config.metrics_port is not None:
             print(f"Metrics: http://{config.metrics_host}:{config.metrics_port}/metrics",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 
+from ..redact import redact_url
 from .base import BackendUnavailable, Clock, Listener, LogBackend
 from .memory import MemoryBackend, MemoryStore
 
@@ -49,7 +50,9 @@ def backend_from_url(url: str, *, clock: Clock, node_id: str | None = None) -> L
         except ModuleNotFoundError as exc:
             if exc.name != "yishi.backends.redis":
                 raise
-            raise ValueError(f"the redis backend is not available in this build ({url!r})") from exc
+            raise ValueError("the redis backend is not available in this build"
+                             f" ({redact_url(url)!r})") from exc
         backend: LogBackend = redis_module.RedisBackend(url=url, clock=clock, node_id=node_id)
         return backend
-    raise ValueError(f"unknown log backend URL {url!r}: use memory://, sqlite:///path or redis://")
+    raise ValueError(f"unknown log backend URL {redact_url(url)!r}: use memory://,"
+                     " sqlite:///path or redis://")
