@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Config, check, default_public_url, read_secret_file
+from .datalock import DataFolderLock, FolderInUse
 from .redact import redact_url
 
 
@@ -125,6 +126,14 @@ def serve(args: argparse.Namespace) -> int:
         print(f"Create a room: yishi room create --title '...' --server {config.public_url}",
               flush=True)
 
+    lock = None
+    if config.redis_url is None:  # the data folder is the store: one server on it
+        lock = DataFolderLock(config.data_dir)
+        try:
+            lock.acquire()
+        except (FolderInUse, OSError) as problem:
+            print(f"yishi: {problem}", file=sys.stderr)
+            return 1
     app = create_app(config, on_ready=announce)
     # Room sockets on Yishi's own protocol, any other WebSocket as websockets-sansio
     # does; under a uvicorn outside the tested versions, all of them on websockets-sansio
@@ -153,7 +162,11 @@ def serve(args: argparse.Namespace) -> int:
     except OSError as problem:
         print(f"yishi: cannot listen: {problem}", file=sys.stderr)
         return 1
-    uvicorn.Server(server_config).run(sockets=sockets)
+    try:
+        uvicorn.Server(server_config).run(sockets=sockets)
+    finally:
+        if lock is not None:
+            lock.release()
     return 0
 
 
