@@ -33,6 +33,7 @@ from .metrics_port import MetricsPort
 from .minutes_cache import MinutesCache
 from .node import Node
 from .ratelimit import JoinLimiter, KeyedBuckets
+from .readiness import Readiness
 from .recordings import Recordings
 from .screening import Screener
 from .signing import SigningKey, deployment_key
@@ -61,6 +62,7 @@ class Services:
     admin_token: str
     screener: Screener
     signing_key: SigningKey  # rules 6: signs approved minutes (signing.py)
+    readiness: Readiness  # what /readyz answers; the node and backend report to it
     metrics: Metrics = field(default_factory=Metrics)
     minutes: MinutesCache = field(default_factory=MinutesCache)
     followup: FollowUpLog = field(default_factory=FollowUpLog)
@@ -128,14 +130,17 @@ def create_app(config: Config, *, clock: Callable[[], int] = wall_clock,
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        backend = backend_from_url(config.log_url, clock=clock)
+        readiness = Readiness()
+        backend = backend_from_url(config.log_url, clock=clock, readiness=readiness)
         await backend.start()
         secret = config.secret or await backend.get_or_create_secret(
             "token_secret", lambda: secrets.token_urlsafe(32))
         admin_token = config.admin_token or await backend.get_or_create_secret(
             "admin_token", lambda: secrets.token_urlsafe(24))
-        node = Node(backend, clock=clock, room_idle_ms=int(config.room_idle_s * 1000))
+        node = Node(backend, clock=clock, room_idle_ms=int(config.room_idle_s * 1000),
+                    readiness=readiness)
         services = Services(config=config, backend=backend, node=node, clock=clock,
+                            readiness=readiness,
                             signer=TokenSigner(secret), admin_token=admin_token,
                             screener=Screener(load_pipeline(config.moderation_dir)),
                             signing_key=await deployment_key(backend))

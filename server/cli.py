@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from .config import Config, check, default_public_url, read_secret_file
+from .datalock import DataFolderLock, FolderInUse
+from .redact import redact_url
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -111,7 +113,7 @@ def serve(args: argparse.Namespace) -> int:
         return 2
 
     def announce(services: Services) -> None:
-        where = config.redis_url or str(config.data_dir.resolve())
+        where = redact_url(config.redis_url) if config.redis_url else str(config.data_dir.resolve())
         print(f"Yishi is listening on {config.public_url}  (log: {where})", flush=True)
         if config.metrics_port is not None:
             print(f"Metrics: http://{config.metrics_host}:{config.metrics_port}/metrics",
@@ -124,6 +126,14 @@ def serve(args: argparse.Namespace) -> int:
         print(f"Create a room: yishi room create --title '...' --server {config.public_url}",
               flush=True)
 
+    lock = None
+    if config.redis_url is None:  # the data folder is the store: one server on it
+        lock = DataFolderLock(config.data_dir)
+        try:
+            lock.acquire()
+        except (FolderInUse, OSError) as problem:
+            print(f"yishi: {problem}", file=sys.stderr)
+            return 1
     app = create_app(config, on_ready=announce)
     # Room sockets on Yishi's own protocol, any other WebSocket as websockets-sansio
     # does; under a uvicorn outside the tested versions, all of them on websockets-sansio
@@ -152,7 +162,11 @@ def serve(args: argparse.Namespace) -> int:
     except OSError as problem:
         print(f"yishi: cannot listen: {problem}", file=sys.stderr)
         return 1
-    uvicorn.Server(server_config).run(sockets=sockets)
+    try:
+        uvicorn.Server(server_config).run(sockets=sockets)
+    finally:
+        if lock is not None:
+            lock.release()
     return 0
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
-from .backends.base import BackendUnavailable
+from .backends.base import BackendUnavailable, CorruptEntry
 from .core.commands import TABLE
 from .core.schema import integer, one_of, parse, text, to_log
 from .core.state import RULES_VERSION
@@ -27,6 +27,7 @@ from .minutes.model import CHAIR, session_date
 from .minutes.render_html import CSP as MINUTES_CSP
 from .oggopus import Frame, ogg_opus
 from .qr import qr_svg
+from .readiness import BACKEND_UNREACHABLE
 from .tokens import InvalidToken, TokenClaims
 from .wire import loads_json
 
@@ -71,6 +72,10 @@ def api(handler: Any) -> Any:
             return error_response(error)
         except BackendUnavailable:
             return error_response(fail(ErrorCode.UNAVAILABLE, "the log is unreachable; retry"))
+        except CorruptEntry as damage:  # met by a read of the whole log (minutes, feeds)
+            room_id = request.path_params.get("room_id", "?")
+            return error_response(services_of(request).node.damaged.record(
+                room_id, damage.seq, damage.reason))
 
     endpoint.__name__ = handler.__name__
     return endpoint
@@ -488,13 +493,17 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
+    """200 when ready, 503 when not, with what is wrong (server/readiness.py)."""
     services = services_of(request)
+    readiness = services.readiness
     try:
         with services.metrics.backend_latency.time():
             await services.backend.ping()
-    except BackendUnavailable:
-        return JSONResponse({"ready": False, "backend": "unreachable"}, status_code=503)
-    return JSONResponse({"ready": True})
+    except BackendUnavailable as problem:
+        readiness.report(BACKEND_UNREACHABLE, str(problem))
+    else:
+        readiness.clear(BACKEND_UNREACHABLE)
+    return JSONResponse(readiness.answer(), status_code=200 if readiness.ready else 503)
 
 
 async def metrics(request: Request) -> Response:

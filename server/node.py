@@ -26,18 +26,20 @@ from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
 from . import snapshots
-from .backends.base import BackendUnavailable, LogBackend, is_room_log
+from .backends.base import BackendUnavailable, CorruptEntry, LogBackend, is_room_log
 from .ballots import Ballots
 from .core.state import RULES_VERSION, RoomState
 from .core.types import CommandError, Entry, ErrorCode, Event, Json, Outcome
 from .core.views import Viewer
 from .hub import Close, RoomHub
 from .presence import PresenceReporter
+from .readiness import Readiness
 from .recent import RecentEvents
 from .replica import SNAPSHOT_EVERY, Effects, Replica
+from .room_damage import DamagedRooms
 from .snapshots import SnapshotWriter
 from .voice import RoomVoice, VoiceStats
-from .wire import CLOSE_REMOVED
+from .wire import CLOSE_REMOVED, CLOSE_UNAVAILABLE
 
 logger = logging.getLogger(__name__)
 
@@ -128,10 +130,12 @@ class RoomHost:
         """Read the log after the applied seq, as the replica asked (rule 2)."""
         while True:
             try:
-                entries = await self.node.backend.read(self.room_id, after=self.applied_seq)
+                entries = await self._read_after()
             except BackendUnavailable:
                 await asyncio.sleep(TICK_RETRY_S)
                 continue
+            except CommandError:
+                return  # damaged: the room is dropped (_read_after); asking again cannot help
             break
         self.node.repair_reads += 1
         for entry in entries:
@@ -150,11 +154,22 @@ class RoomHost:
     async def catch_up(self) -> None:
         """Apply everything the log holds now (used when loading and before `since`)."""
         with self.pinned():
-            entries = await self.node.backend.read(self.room_id, after=self.applied_seq)
+            entries = await self._read_after()
             while entries:
                 for entry in entries:
                     self.receive(entry)
-                entries = await self.node.backend.read(self.room_id, after=self.applied_seq)
+                entries = await self._read_after()
+
+    async def _read_after(self) -> list[Entry]:
+        """The log after the applied seq. Damage there (a hole, an undecodable entry)
+        raises the room's ``CommandError(UNAVAILABLE)`` and drops the room from this
+        node; it would otherwise be read again, forever, with the same result."""
+        try:
+            return await self.node.backend.read(self.room_id, after=self.applied_seq)
+        except CorruptEntry as damage:
+            refusal = self.node.damaged.record(self.room_id, damage.seq, damage.reason)
+            self.node.drop_damaged(self)
+            raise refusal from None
 
     async def outcome(self, seq: int) -> Outcome:
         """What the entry ``seq`` did, once this node has applied it."""
@@ -282,8 +297,9 @@ class Node:
     """
 
     def __init__(self, backend: LogBackend, *, clock: Callable[[], int],
-                 room_idle_ms: int = ROOM_IDLE_MS) -> None:
+                 room_idle_ms: int = ROOM_IDLE_MS, readiness: Readiness | None = None) -> None:
         self.backend = backend
+        self.damaged = DamagedRooms(readiness or Readiness())
         self.clock = clock
         self.node_id = backend.node_id
         self.room_idle_ms = room_idle_ms
@@ -313,7 +329,10 @@ class Node:
             # The only node hosts every room with something pending, so turns end on
             # time after a restart even if nobody reconnects.
             for room_id in await self.backend.room_ids():
-                host = await self.host(room_id)
+                try:
+                    host = await self.host(room_id)
+                except CommandError:
+                    continue  # damaged (logged once): the other rooms load on
                 if host is not None and host.idle:
                     with contextlib.suppress(BackendUnavailable):  # it stays unloaded
                         await self.unload(host)
@@ -358,6 +377,15 @@ class Node:
             # Nothing changes this state any more: it may be pickled at leisure.
             await host.save_snapshot()
 
+    def drop_damaged(self, host: RoomHost) -> None:
+        """Forget a room whose log is damaged, without a snapshot, closing its sockets
+        with 1013 (try again later): its clients keep the state they have."""
+        if self.hosts.get(host.room_id) is host:
+            del self.hosts[host.room_id]
+            host.stop()
+        for sub in list(host.hub.subscribers):
+            sub.outbox.close_now(Close(CLOSE_UNAVAILABLE, "the room's log is damaged"))
+
     async def stop(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
@@ -397,6 +425,9 @@ class Node:
         (a community's log is none: server/communities.py hosts those)."""
         if not is_room_log(room_id):
             return None
+        refusal = self.damaged.refusal(room_id)
+        if refusal is not None:
+            raise refusal
         host = self.hosts.get(room_id)
         if host is not None and host.ready.is_set():
             host.last_used = self.clock()
@@ -418,7 +449,8 @@ class Node:
                 host.restore(*snapshot)
             await host.catch_up()
         except BaseException:
-            del self.hosts[room_id]
+            if self.hosts.get(room_id) is host:
+                del self.hosts[room_id]
             raise
         self.loads += 1
         host.last_used = self.clock()

@@ -28,6 +28,7 @@ CLOSE_TOO_SLOW = 4008
 CLOSE_POLICY = 1008
 CLOSE_INTERNAL = 1011
 CLOSE_RESTARTING = 1012
+CLOSE_UNAVAILABLE = 1013  # try again later: the room cannot be served now (its log is damaged)
 
 
 @dataclass(frozen=True, slots=True)

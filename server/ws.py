@@ -40,6 +40,7 @@ from .wire import (
     CLOSE_REMOVED,
     CLOSE_RESTARTING,
     CLOSE_UNAUTHORIZED,
+    CLOSE_UNAVAILABLE,
     Codec,
     choose_codec,
     error_reply,
@@ -106,6 +107,8 @@ async def admit(services: Services, room_id: str, codec: Codec,
         host = await services.node.host(room_id)
     except BackendUnavailable:
         raise Refused(CLOSE_RESTARTING, "the room's log is unreachable; reconnect") from None
+    except CommandError as refusal:  # unavailable: the room's log is damaged (room_damage)
+        raise Refused(CLOSE_UNAVAILABLE, f"unavailable: {refusal.message}"[:120]) from None
     if host is None:
         raise Refused(CLOSE_NO_ROOM, "no such room")
     claims = _authenticate(services, host, hello.args.get("token"))

@@ -50,6 +50,16 @@ def is_room_log(log_id: str) -> bool:
     return not log_id.startswith(COMMUNITY_LOG)
 
 
+class CorruptEntry(Exception):
+    """A room's stored entry ``seq`` cannot be used: missing before later entries, or
+    undecodable. Not a passing fault (reading again gives the same): the room cannot be
+    applied past it until the operator repairs the store."""
+
+    def __init__(self, seq: int, reason: str) -> None:
+        super().__init__(f"entry {seq} {reason}")
+        self.seq, self.reason = seq, reason
+
+
 class BackendUnavailable(Exception):
     """The store cannot be reached (or this backend is closed).
 
@@ -285,13 +295,29 @@ def pack_body(kind: str, *, actor: str | None, args: Json | None, nonce: str | N
 
 
 def unpack_entry(seq: int, at: int, body: bytes) -> Entry:
-    """The entry stored as ``body`` (from :func:`pack_body`) with its ``seq`` and ``at``."""
-    # strict_map_key=False: anything pack_body accepted must read back, or one odd
-    # args dict would make a room's log unreadable forever.
-    record = msgpack.unpackb(body, raw=False, strict_map_key=False)
-    record["seq"] = seq
-    record["at"] = at
-    return Entry.from_record(record)
+    """The entry stored as ``body`` (from :func:`pack_body`) with its ``seq`` and ``at``;
+    :class:`CorruptEntry` if ``body`` is not one."""
+    try:
+        # strict_map_key=False: anything pack_body accepted must read back, or one odd
+        # args dict would make a room's log unreadable forever.
+        record = msgpack.unpackb(body, raw=False, strict_map_key=False)
+        record["seq"] = seq
+        record["at"] = at
+        return Entry.from_record(record)
+    except Exception as exc:  # noqa: BLE001  (whatever a damaged body makes msgpack raise)
+        raise CorruptEntry(seq, f"cannot be decoded ({type(exc).__name__})") from None
+
+
+def dense(after: int, entries: list[Entry]) -> list[Entry]:
+    """``entries``, read after ``after``, if they follow on without a hole;
+    :class:`CorruptEntry` naming the first seq missing if not (numbering is dense,
+    so a hole is damage to the store, never an entry still on its way)."""
+    expected = max(after, 0) + 1
+    for entry in entries:
+        if entry.seq != expected:
+            raise CorruptEntry(expected, "is missing from the log")
+        expected += 1
+    return entries
 
 
 def next_stamp(previous: tuple[int, int] | None, now: int) -> tuple[int, int]:

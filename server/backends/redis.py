@@ -45,6 +45,7 @@ from typing import Any, Literal
 import msgpack
 
 from ..core.types import Entry, Json
+from ..readiness import Readiness
 from . import redis_keys as keys
 from .base import (
     AudioListener,
@@ -54,6 +55,7 @@ from .base import (
     Listener,
     RecordedFrame,
     StoredFrame,
+    dense,
     is_room_log,
     pack_body,
     unpack_entry,
@@ -100,7 +102,9 @@ class RedisBackend:
         node_id: str | None = None,
         stamp_clock: StampClock = "redis",
         node_ttl_s: float | None = None,
+        readiness: Readiness | None = None,
     ) -> None:
+        self.readiness = readiness or Readiness()  # told if Redis loses its data
         self.node_id = node_id if node_id is not None else secrets.token_hex(8)
         self.commits = 0
         self.single_node = False  # see LogBackend.single_node
@@ -327,8 +331,9 @@ class RedisBackend:
         start = f"{max(after, 0) + 1}-0"
         rows = await self._checked_link().call("XRANGE", lambda r: r.xrange(
             keys.log_key(room_id), min=start, max="+", count=limit))
-        return [unpack_entry(int(as_bytes(row_id).split(b"-", 1)[0]), int(fields[b"a"]),
-                             as_bytes(fields[b"b"])) for row_id, fields in rows]
+        return dense(after, [unpack_entry(int(as_bytes(row_id).split(b"-", 1)[0]),
+                                          int(fields[b"a"]), as_bytes(fields[b"b"]))
+                             for row_id, fields in rows])
 
     async def last_seq(self, room_id: str) -> int:
         link = self._checked_link(check_open=True)

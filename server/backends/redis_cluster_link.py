@@ -44,6 +44,7 @@ from redis.crc import key_slot
 from redis.exceptions import BusyLoadingError, RedisClusterException, RedisError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from ..redact import redact_url
 from . import redis_keys as keys
 from .base import BackendUnavailable
 from .redis_link import (
@@ -74,7 +75,7 @@ class ClusterUrl:
 def parse_cluster_url(url: str) -> ClusterUrl:
     """Raises ``ValueError`` for a URL without a seed, with a bad port or a bad ``wait``."""
     if not url.startswith(SCHEME):
-        raise ValueError(f"not a cluster URL: {url!r}")
+        raise ValueError(f"not a cluster URL: {redact_url(url)!r}")
     rest, _, query = url[len(SCHEME):].partition("?")
     rest = rest.split("/", 1)[0]
     username = password = None
@@ -92,7 +93,8 @@ def parse_cluster_url(url: str) -> ClusterUrl:
         except ValueError:
             raise ValueError(f"bad port in cluster URL seed {part!r}") from None
     if not seeds:
-        raise ValueError(f"no seed node in {url!r} (redis+cluster://HOST:PORT[,HOST:PORT...])")
+        raise ValueError(f"no seed node in {redact_url(url)!r}"
+                         " (redis+cluster://HOST:PORT[,HOST:PORT...])")
     wait = parse_qs(query).get("wait", ["1"])[-1]
     if not wait.isdigit():
         raise ValueError(f"wait= in a cluster URL must be a number of replicas, not {wait!r}")

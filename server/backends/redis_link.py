@@ -23,6 +23,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import BusyLoadingError, RedisClusterException, RedisError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from ..redact import redact_url
 from . import redis_keys as keys
 from .base import BackendUnavailable
 
@@ -95,7 +96,7 @@ class RedisLink:
     @property
     def where(self) -> str:
         """The URL without credentials, for messages and logs."""
-        return self.url.split("@")[-1]
+        return redact_url(self.url)
 
     @property
     def client(self) -> Redis:

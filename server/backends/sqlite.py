@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 from ..core.types import Entry, Json
+from ..readiness import Readiness
 from .base import (
     AudioListener,
     BackendUnavailable,
@@ -41,11 +42,13 @@ from .base import (
     Listener,
     RecordedFrame,
     StoredFrame,
+    dense,
     is_room_log,
     next_stamp,
     pack_body,
     unpack_entry,
 )
+from .disk_space import DiskSpace
 
 logger = logging.getLogger(__name__)
 
@@ -90,13 +93,15 @@ class _Pending:
 class SqliteBackend:
     """A :class:`~yishi.backends.base.LogBackend` in one SQLite file (``sqlite:///path``)."""
 
-    def __init__(self, *, path: str | Path, clock: Clock, node_id: str | None = None) -> None:
+    def __init__(self, *, path: str | Path, clock: Clock, node_id: str | None = None,
+                 readiness: Readiness | None = None) -> None:
         self.node_id = node_id if node_id is not None else secrets.token_hex(8)
         self.commits = 0
         self.single_node = True  # see LogBackend.single_node
         self.repair_reads = 0  # every append is heard: nothing to repair
         self.reconnects = 0
         self.path = Path(path)
+        self._space = DiskSpace(readiness or Readiness(), self.path)
         self._clock = clock
         self._fanout = Fanout()
         self._pending: list[_Pending] = []
@@ -197,6 +202,7 @@ class SqliteBackend:
                     # is unknowable: "unavailable", and a retry with the nonce settles it.
                     if not isinstance(exc, sqlite3.Error | OSError):
                         logger.exception("sqlite writer failed on a group of %d", len(group))
+                    self._space.written(exc)
                     for pending in group:
                         if not pending.future.done():
                             pending.future.set_exception(
@@ -204,6 +210,7 @@ class SqliteBackend:
                             )
                     continue
                 self.commits += 1
+                self._space.written(None)
                 for pending, (seq, at) in zip(group, stamps):
                     entry = unpack_entry(seq, at, pending.body)
                     # Listeners first: a waiter resumes only on a later loop turn anyway,
@@ -248,8 +255,8 @@ class SqliteBackend:
         rows = self._connection(self._rconn).execute(
             "SELECT seq, at, body FROM entries WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?",
             (room_id, after, max(limit, 0)),
-        )
-        return [unpack_entry(seq, at, body) for seq, at, body in rows]
+        ).fetchall()  # all rows first: a cursor left open would hold its read snapshot
+        return dense(after, [unpack_entry(seq, at, body) for seq, at, body in rows])
 
     async def last_seq(self, room_id: str) -> int:
         return await self._read(self._query_last_seq, room_id)
@@ -426,7 +433,13 @@ class SqliteBackend:
     async def _write(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         self._check_open()
         assert self._write_pool is not None
-        return await self._guarded(self._write_pool, fn, *args, **kwargs)
+        try:
+            result = await self._guarded(self._write_pool, fn, *args, **kwargs)
+        except BackendUnavailable as exc:
+            self._space.written(exc.__cause__)
+            raise
+        self._space.written(None)
+        return result
 
     async def _guarded(
         self, pool: ThreadPoolExecutor, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs

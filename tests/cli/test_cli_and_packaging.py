@@ -187,3 +187,38 @@ def test_minutes_command_reads_the_stored_log(server_from_env) -> None:  # type:
          "--data-dir", str(data)], capture_output=True, text=True, env=clean_env(),
         timeout=60, check=True).stdout
     assert json.loads(out)["title"] == "加装电梯"
+
+
+def test_a_second_server_on_the_same_data_folder_exits_at_once_naming_the_holder(
+        server_from_env) -> None:  # type: ignore[no-untyped-def]
+    base, proc, data = server_from_env
+    second = subprocess.run(
+        [sys.executable, "-m", "yishi", "serve", "--port", str(free_port())],
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60,
+        env=clean_env(YISHI_DATA_DIR=str(data)))
+    assert second.returncode == 1, second.stdout + second.stderr
+    assert f"the data folder {data.resolve()} is in use" in second.stderr
+    assert f"(PID {proc.pid})" in second.stderr
+    assert "Yishi is listening" not in second.stdout
+    # Reading the folder while the server runs is allowed (SQLite WAL): nothing appends.
+    labels = subprocess.run([sys.executable, "-m", "yishi", "labels", "--data-dir", str(data)],
+                            capture_output=True, text=True, env=clean_env(), timeout=60)
+    assert labels.returncode == 0, labels.stderr
+    assert httpx.get(f"{base}/readyz").status_code == 200  # the first one serves on
+
+
+def test_the_data_folder_is_free_again_once_its_server_stops(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    for _ in range(2):  # the second start finds the lock the first one dropped
+        port = free_port()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "yishi", "serve", "--port", str(port), "--data-dir", str(data)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            stdin=subprocess.DEVNULL, env=clean_env())
+        try:
+            wait_healthy(f"http://127.0.0.1:{port}", proc)
+        finally:
+            proc.kill()  # a killed server's lock goes with it (flock): no stale lock
+            proc.wait(10)
+            assert proc.stdout is not None
+            proc.stdout.close()
