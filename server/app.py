@@ -23,6 +23,7 @@ from . import community_api, community_reads, followup_api, http_api
 from .approved_states import ApprovedStates
 from .backends import backend_from_url
 from .backends.base import LogBackend
+from .clientlog import ClientLog
 from .communities import Communities
 from .config import Config, check
 from .followup_api import FollowUpLog
@@ -68,6 +69,7 @@ class Services:
     followup: FollowUpLog = field(default_factory=FollowUpLog)
     approved: ApprovedStates = field(default_factory=ApprovedStates)  # rules 6
     recordings: Recordings = field(init=False)
+    client_log: ClientLog = field(init=False)  # lines a client can cause, per address
     joins: JoinLimiter = field(init=False)
     admin_failures: KeyedBuckets = field(init=False)
     communities: Communities = field(init=False)
@@ -77,6 +79,8 @@ class Services:
         self.communities = Communities(self.backend)
         self.community_limits = community_api.Limits.make(self.clock)
         self.recordings = Recordings(self.backend, self.node)
+        self.client_log = ClientLog(logging.getLogger(RoomSockets.__module__),
+                                    clock=self.clock)
         self.joins = JoinLimiter(clock=self.clock)
         self.admin_failures = KeyedBuckets(rate=FAILED_ADMIN_PER_MINUTE / 60,
                                            burst=FAILED_ADMIN_PER_MINUTE, clock=self.clock)

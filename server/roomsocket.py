@@ -66,7 +66,6 @@ if TYPE_CHECKING:
     from uvicorn.config import Config
     from uvicorn.server import ServerState
 
-logger = logging.getLogger(__name__)
 
 INBOX_FRAMES = 16  # frames waiting to be answered before the socket stops reading
 KERNEL_UNSENT = 16 * 1024  # bytes the kernel holds unsent for a socket (TCP_NOTSENT_LOWAT)
@@ -429,8 +428,12 @@ class RoomSocket(asyncio.Protocol):
                     self._inbox = None  # its close follows what it was sent
         except Refused as refused:
             self.close(refused.code, refused.reason)
-        except Exception:
-            logger.exception("connection %s failed", self.conn_id)
+        except Exception as bug:  # noqa: BLE001  (our bug: logged, within budget, then 1011)
+            services = self._shared.services()
+            assert services is not None  # a room socket is one of a Yishi app
+            client = self.client
+            services.client_log.failed(client[0] if client else None,
+                                       f"connection {self.conn_id} failed", bug)
             self.close(CLOSE_INTERNAL, "internal error")
         finally:
             self._task = None

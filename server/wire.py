@@ -30,6 +30,11 @@ CLOSE_INTERNAL = 1011
 CLOSE_RESTARTING = 1012
 CLOSE_UNAVAILABLE = 1013  # try again later: the room cannot be served now (its log is damaged)
 
+# Containers within containers a command may hold (the envelope counts as one): real
+# commands go four or five deep (a count's choice lists, the settings' cue seconds).
+# What is deeper is a bad frame, refused before anything walks it recursively.
+MAX_DEPTH = 32
+
 
 @dataclass(frozen=True, slots=True)
 class Command:
@@ -114,24 +119,33 @@ def parse_command(obj: Any) -> Command:
     nonce = obj.get("nonce")
     if nonce is not None and (not isinstance(nonce, str) or not 0 < len(nonce) <= 128):
         raise CommandError(ErrorCode.BAD_COMMAND, "nonce must be a string of 1 to 128 characters")
-    if not _is_utf8(cmd) or not _is_utf8(args) or (nonce is not None and not _is_utf8(nonce)):
-        raise CommandError(ErrorCode.BAD_FRAME, "a lone surrogate is not UTF-8 text")
+    unfit = _unfit([cmd, args, nonce])
+    if unfit is not None:
+        raise CommandError(ErrorCode.BAD_FRAME, unfit)
     return Command(cid, cmd, args, nonce)
 
 
-def _is_utf8(value: Any) -> bool:
-    """No lone surrogate anywhere in ``value`` (JSON's "\\ud800" escape makes one)."""
-    if isinstance(value, str):
-        try:
-            value.encode()
-        except UnicodeEncodeError:
-            return False
-        return True
-    if isinstance(value, dict):
-        return all(_is_utf8(k) and _is_utf8(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_is_utf8(v) for v in value)
-    return True
+def _unfit(value: Any) -> str | None:
+    """Why ``value`` (a command's args) cannot be taken, or None: containers nested
+    more than ``MAX_DEPTH`` deep, or a lone surrogate in a string (JSON's "\\ud800"
+    escape makes one). Walked with a stack of its own, not by recursion: a hostile
+    depth costs a list, never a ``RecursionError``; it stops at the first problem."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode()
+            except UnicodeEncodeError:
+                return "a lone surrogate is not UTF-8 text"
+        elif isinstance(item, dict | list):
+            if depth > MAX_DEPTH:
+                return f"nested more than {MAX_DEPTH} deep"
+            if isinstance(item, dict):
+                stack.extend((key, depth) for key in item)
+                item = item.values()
+            stack.extend((inner, depth + 1) for inner in item)
+    return None
 
 
 def request_id(obj: Any) -> int | None:

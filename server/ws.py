@@ -324,8 +324,10 @@ async def serve_socket(services: Services, ws: Socket, scope: Scope, room_id: st
         await ws.close(refused.code, refused.reason)
     except (Disconnected, OSError):
         pass
-    except Exception:
-        logger.exception("connection %s failed", conn_id)
+    except Exception as bug:  # noqa: BLE001  (our bug: logged, within budget, then 1011)
+        client = scope.get("client")
+        services.client_log.failed(client[0] if client else None,
+                                   f"connection {conn_id} failed", bug)
         await ws.close(CLOSE_INTERNAL, "internal error")
 
 
