@@ -19,7 +19,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from yishi.moderation import load_pipeline
 
-from . import community_api, community_reads, followup_api, http_api
+from . import community_api, community_reads, followup_api, households_api, http_api
 from .approved_states import ApprovedStates
 from .backends import backend_from_url
 from .backends.base import LogBackend
@@ -101,7 +101,8 @@ def page(name: str) -> Callable[..., object]:
 
 
 def community_routes() -> list[Route]:
-    """Communities and their topics (server/community_api.py, server/community_reads.py)."""
+    """Communities and their topics (server/community_api.py, server/community_reads.py,
+    server/households_api.py)."""
     c, topic = "/api/communities/{community_id}", "/api/communities/{community_id}/topics"
     return [
         Route("/api/communities", community_api.create_community, methods=["POST"]),
@@ -115,6 +116,12 @@ def community_routes() -> list[Route]:
         Route(f"{c}/feed.atom", community_reads.feed),
         Route(f"{c}/charts/{{name}}.svg", community_reads.chart),
         Route(f"{c}/held", community_api.held_topics),
+        Route(f"{c}/households", households_api.issue, methods=["POST"]),
+        Route(f"{c}/households", households_api.listing),
+        Route(f"{c}/households/claim", households_api.claim, methods=["POST"]),
+        Route(f"{c}/households/{{household_id}}/reset", households_api.reset,
+              methods=["POST"]),
+        Route(f"{c}/mine", households_api.mine, methods=["POST"]),
         Route(topic, community_reads.list_topics),
         Route(topic, community_api.submit_topic, methods=["POST"]),
         Route(f"{topic}/{{topic_id}}", community_reads.topic_detail),

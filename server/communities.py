@@ -40,13 +40,14 @@ from .snapshots import SafePickle
 
 logger = logging.getLogger(__name__)
 
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2  # 2: households (rules 2); an older one is ignored, the log replayed
 SNAPSHOT_EVERY = int(os.environ.get("YISHI_COMMUNITY_SNAPSHOT_EVERY", "1000"))
 KEPT_OUTCOMES = 4096
 PAGE = 10_000
 
 RECORDS = SafePickle((cstate.CommunityState, cstate.Topic, cstate.Staff, cstate.Step,
-                      cstate.Session, cstate.LinkedAction), what="a community snapshot")
+                      cstate.Session, cstate.LinkedAction, cstate.Household),
+                     what="a community snapshot")
 
 
 def log_id(community_id: str) -> str:

@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 from .communities import Community, log_id
 from .core.community import args as cargs
 from .core.community.reducer import precheck
-from .core.community.state import Staff
+from .core.community.state import RULES_VERSION, Staff
 from .core.community.views import community_wire, held
 from .core.schema import parse, to_log
 from .core.types import ErrorCode, Json, Role
@@ -147,6 +147,7 @@ async def create_community(request: Request) -> Response:
     args = to_log(parsed)
     _mask(services, args, ("name", "description"), "community")  # shown on notice boards
     args["utc_offset_min"] = utc_offset_min(services.clock())
+    args["rules_version"] = RULES_VERSION  # households count, devices alone do not
     community_id = new_code(10)
     outcome = await services.communities.create(community_id, args)
     if outcome.error is not None:
@@ -247,20 +248,26 @@ async def submit_topic(request: Request) -> Response:
 
 
 async def _support(request: Request, kind: str, extra: tuple[str, ...]) -> Json:
-    """A co-sign or a rating: limits, device, a precheck, then the entry."""
+    """A co-sign or a rating: a resident's (limits, device), or a clerk's entered for a
+    household in person (bearer, ``household``); a precheck, then the entry. Whom it
+    counts for is the core's rule (support.py)."""
     services = services_of(request)
     body = await read_json(request)
     community = await community_of(request)
-    _take(services.community_limits.support_address,
-          f"{community.community_id}:{_client_address(request)}",
-          "too many co-signs and ratings from this address; wait")
-    device_hash = await _device(services, community, body)
-    raw = {"topic_id": request.path_params["topic_id"], "device": device_hash,
-           **{k: body.get(k) for k in extra}}
+    raw = {"topic_id": request.path_params["topic_id"], **{k: body.get(k) for k in extra}}
+    actor: str | None = None
+    if bearer(request):
+        actor = _staff(request, community).staff_id
+        raw["household"] = body.get("household")
+    else:
+        _take(services.community_limits.support_address,
+              f"{community.community_id}:{_client_address(request)}",
+              "too many co-signs and ratings from this address; wait")
+        raw["device"] = await _device(services, community, body)
     row_args = cargs.TopicCosign if kind == "topic.cosign" else cargs.TopicRate
     parsed: Any = parse(row_args, raw, client=False)
-    precheck(community.state, kind, parsed, actor=None)
-    return await _append(community, kind, actor=None, args=to_log(parsed))
+    precheck(community.state, kind, parsed, actor=actor)
+    return await _append(community, kind, actor=actor, args=to_log(parsed))
 
 
 @api

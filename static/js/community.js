@@ -5,9 +5,13 @@
 // four fields, one clear answer.
 //
 // A co-sign and a rating bind to this browser's device secret (device.js,
-// the same one the room page uses): the server refuses a second one from the
-// same device, and the page says so in words.
+// the same one the room page uses). They count once per household when this
+// phone holds its household's code (entered once, in #hh-form); without one
+// they are anonymous support, which the page shows apart and never counts. What
+// this phone (or its household) already gave is the server's word (POST /mine),
+// read before the topics, so that after a reload the buttons say so.
 
+import { initHousehold, mine } from "./community_household.js";
 import { deviceSecret } from "./device.js";
 import { $, h, setText, show } from "./dom.js";
 import { initI18n, lang, onLangChange, t } from "./i18n.js";
@@ -57,7 +61,8 @@ async function main() {
   $("#filters").addEventListener("submit", (ev) => { ev.preventDefault(); loadTopics(); });
   for (const sel of ["#flt-state", "#flt-cat"]) $(sel).addEventListener("change", () => loadTopics());
   $("#topic-more").addEventListener("click", () => loadTopics({ more: true }));
-  await Promise.all([loadStats(), loadTopics()]);
+  const mineRead = initHousehold(base, { codes: Boolean(community.household_codes), onBound: () => loadTopics() });
+  await Promise.all([loadStats(), mineRead.then(() => loadTopics())]);
 }
 
 function renderStatic() {
@@ -212,7 +217,9 @@ function topicCard(topic) {
 
 function fillCard(card, topic) {
   const cosignMsg = h("p", { class: "cosign-msg", role: "status" });
-  const cosignBtn = h("button", { class: "btn btn-secondary cosign-btn", type: "button" }, t("com.cosign"));
+  const given = mine.cosigned.has(topic.topic_id);
+  const cosignBtn = h("button", { class: "btn btn-secondary cosign-btn", type: "button" }, t(given ? "com.cosigned" : "com.cosign"));
+  cosignBtn.disabled = given;
   cosignBtn.addEventListener("click", () => cosign(card, topic, cosignBtn, cosignMsg));
   const timelineBox = h("div", { class: "tl-box" });
   const details = h("details", { class: "tl-details" }, h("summary", {}, t("com.timeline")), timelineBox);
@@ -223,12 +230,37 @@ function fillCard(card, topic) {
     h("p", { class: "topic-meta" }, stateTag(topic.state), " ", topicMeta(topic)),
     topic.description ? h("p", { class: "topic-desc" }, topic.description) : null,
     h("div", { class: "cosign-row" },
-      h("span", { class: "cosign-count" }, t("com.cosigns", { n: topic.cosigns || 0 })),
+      h("span", { class: "cosign-count" }, cosignText(topic)),
       canCosign ? cosignBtn : null),
+    h("p", { class: "cosign-anon hint" }, anonymousText(topic)),
     cosignMsg,
     ["solved", "not_solved"].includes(topic.state) ? rateBox(card, topic) : null,
     details,
   ].filter(Boolean));
+}
+
+/** The public count (households), and how many of them a clerk entered in person. */
+function cosignText(topic) {
+  const key = community.household_codes ? "com.cosigns_households" : "com.cosigns";
+  const text = t(key, { n: topic.cosigns || 0 });
+  return topic.clerk_cosigns ? `${text}${t("com.clerk_cosigns", { n: topic.clerk_cosigns })}` : text;
+}
+
+/** Anonymous support, said to be unverified and uncounted (empty when there is none). */
+function anonymousText(topic) {
+  const cosigns = topic.anonymous_cosigns || 0;
+  const r = topic.anonymous_ratings || {};
+  const ratings = (r.satisfied || 0) + (r.partly || 0) + (r.not || 0);
+  return [cosigns ? t("com.anon_cosigns", { n: cosigns }) : "", ratings ? t("com.anon_ratings", { n: ratings }) : ""]
+    .filter(Boolean).join(" ");
+}
+
+/** Why the server refused a co-sign or a rating, in words (`what`: cosign or rate). */
+function supportError(err, what) {
+  if (err.code === "forbidden") return t("com.cosign_own");
+  if (err.code === "conflict" && mine.household) return t(`com.${what}_household_again`);
+  if (err.code === "conflict") return t(`com.${what}_again`);
+  return errorText(err);
 }
 
 async function cosign(card, topic, btn, msg) {
@@ -236,13 +268,17 @@ async function cosign(card, topic, btn, msg) {
   try {
     const r = await api(`${base}/topics/${encodeURIComponent(topic.topic_id)}/cosign`, { method: "POST", body: { device: deviceSecret() } });
     topic.cosigns = r.cosigns;
-    setText(card.querySelector(".cosign-count"), t("com.cosigns", { n: r.cosigns }));
+    topic.anonymous_cosigns = r.anonymous_cosigns;
+    mine.cosigned.add(topic.topic_id);
+    setText(card.querySelector(".cosign-count"), cosignText(topic));
+    setText(card.querySelector(".cosign-anon"), anonymousText(topic));
     setText(btn, t("com.cosigned"));
-    setText(msg, t("com.cosign_ok"));
+    setText(msg, t(r.counted === false ? "com.cosign_anon_ok" : "com.cosign_ok"));
     msg.className = "cosign-msg ok";
   } catch (err) {
-    btn.disabled = false;
-    setText(msg, err.code === "conflict" ? t("com.cosign_again") : errorText(err));
+    btn.disabled = err.code === "conflict";
+    if (err.code === "conflict") setText(btn, t("com.cosigned"));
+    setText(msg, supportError(err, "cosign"));
     msg.className = "cosign-msg error";
   }
 }
@@ -254,21 +290,26 @@ function ratingsLine(ratings) {
 
 function rateBox(card, topic) {
   const line = h("p", { class: "rate-line" }, ratingsLine(topic.ratings));
-  const msg = h("p", { class: "rate-msg", role: "status" });
+  const before = mine.rated[topic.topic_id];
+  const msg = h("p", { class: "rate-msg", role: "status" }, before ? t("com.rated_before", { rating: t(`com.rate.${before}`) }) : "");
   const buttons = RATINGS.map((rating) => {
-    const btn = h("button", { class: "btn btn-secondary rate-btn", type: "button" }, t(`com.rate.${rating}`));
+    const btn = h("button", { class: "btn btn-secondary rate-btn", type: "button", "aria-pressed": String(rating === before) }, t(`com.rate.${rating}`));
+    btn.disabled = Boolean(before);
     btn.addEventListener("click", async () => {
       for (const b of buttons) b.disabled = true;
       try {
         const r = await api(`${base}/topics/${encodeURIComponent(topic.topic_id)}/rate`, { method: "POST", body: { device: deviceSecret(), rating } });
+        topic.anonymous_ratings = r.anonymous_ratings;
+        mine.rated[topic.topic_id] = rating;
         setText(line, ratingsLine(r.ratings));
+        setText(card.querySelector(".cosign-anon"), anonymousText(topic));
         btn.setAttribute("aria-pressed", "true");
-        setText(msg, t("com.rate_ok"));
+        setText(msg, t(r.counted === false ? "com.rate_anon_ok" : "com.rate_ok"));
         msg.className = "rate-msg ok";
         loadStats();
       } catch (err) {
-        for (const b of buttons) b.disabled = false;
-        setText(msg, err.code === "conflict" ? t("com.rate_again") : errorText(err));
+        for (const b of buttons) b.disabled = err.code === "conflict";
+        setText(msg, supportError(err, "rate"));
         msg.className = "rate-msg error";
       }
     });

@@ -14,6 +14,7 @@ import {
   STATES, apiBase, communityIdFromPath, fillSelect, renderTimeline, stateLabel, stateTag,
   topicMeta,
 } from "./community_view.js";
+import { initHouseholds } from "./community_staff_households.js";
 import { errorText, notify } from "./ui.js";
 import { api, takeToken } from "./util.js";
 
@@ -100,6 +101,8 @@ async function main() {
   $("#st-refresh").addEventListener("click", () => refresh());
   $("#clerk-form").addEventListener("submit", onClerk);
   $("#people-form").addEventListener("submit", onPeople);
+  show($("#households-section"), Boolean(community.household_codes) && ["moderator", "clerk"].includes(role));
+  if (community.household_codes) initHouseholds({ base, token, role, publicUrl: `${location.origin}/c/${encodeURIComponent(id)}` });
   await refresh();
 }
 
@@ -183,7 +186,7 @@ function staffCard(topic) {
   const card = h("li", { class: "staff-card", dataset: { topic: topic.topic_id } },
     h("h3", { tabindex: "-1" }, topic.title || ""),
     h("p", { class: "topic-meta" }, stateTag(topic.state), " ", topicMeta(topic), " · ",
-      t("com.cosigns", { n: topic.cosigns || 0 })),
+      t(community.household_codes ? "com.cosigns_households" : "com.cosigns", { n: topic.cosigns || 0 })),
     topic.description ? h("p", { class: "topic-desc" }, topic.description) : null);
   const link = roomLinks.get(topic.topic_id);
   if (link) card.append(roomLink(link));

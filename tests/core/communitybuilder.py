@@ -48,7 +48,7 @@ class Community:
         assert outcome.error is None, outcome.error.message
         return outcome.result
 
-    def fail(self, kind: str, actor: str | None, code: str, **args: Any) -> str:
+    def fail(self, kind: str, actor: str | None, code: str, /, **args: Any) -> str:
         before = copy.deepcopy(self.state)
         outcome = self.send(kind, actor, **args)
         assert outcome.error is not None, f"{kind} {args} was not refused"

@@ -1,8 +1,9 @@
 """Issue 17 end to end in real Chromium: a neighbourhood's whole consultation cycle.
 
 A resident submits a topic from the notice board's QR link on a 360 px phone;
-two neighbours co-sign it from their own phones (a second co-sign from the
-same phone is refused, in words); staff accept it and schedule a session on
+two neighbours enter their household codes and co-sign it from their own phones
+(after a reload the button still says so), a phone without a code is shown as
+anonymous support and not counted; staff accept it and schedule a session on
 the triage page; the session runs on the moderator console and records a
 decision and an action; staff mark the topic deliberated and in progress; the
 office marks it solved with its report; the first resident rates it; and the
@@ -55,6 +56,22 @@ def figures(page: Page) -> dict[str, str]:
             for key in FIGURES}
 
 
+def household_codes(server: Server, community: dict[str, str], *labels: str) -> list[str]:
+    """Printed household codes, one per label (the staff page's batch, through the API)."""
+    status, raw = server.request("POST", f"/api/communities/{community['community_id']}/households",
+                                 token=community["staff_token"], body={"labels": list(labels)})
+    assert status == 201, (status, raw)
+    return [slip["code"] for slip in json.loads(raw)["households"]]
+
+
+def enter_household_code(page: Page, code: str, label: str) -> None:
+    """What a resident does once on her phone: type the code from her slip."""
+    page.get_by_label("输入您家的门牌码").fill(code)
+    page.get_by_role("button", name="确认门牌码").click()
+    expect(page.locator("#hh-bound")).to_contain_text(f"这台手机已登记为：{label}")
+    expect(page.get_by_label("输入您家的门牌码")).to_be_hidden()
+
+
 def topic_card(page: Page, topic_id: str) -> Page:
     card = page.locator(f'#topic-list [data-topic="{topic_id}"]')
     expect(card).to_be_visible()
@@ -76,6 +93,8 @@ def test_community_cycle(server: Server, pages: Pages, tmp_path: Path) -> None:
     community = create_community(server)
     public_url, staff_url = community["url"], community["staff_url"]
     blocked: list[str] = []
+    doors = ("3号楼1单元701", "3号楼1单元201", "3号楼1单元502")
+    wang_code, *neighbour_codes = household_codes(server, community, *doors)
 
     # The public page before: nothing collected yet.
     watcher = watch_policy(pages.open(None, width=360), blocked)
@@ -105,20 +124,28 @@ def test_community_cycle(server: Server, pages: Pages, tmp_path: Path) -> None:
     assert match, done.inner_text()
     topic_id = match.group(1)
 
-    # 2. Two neighbours co-sign from their own phones; a second try is refused, in words.
-    for _ in range(2):
+    # 2. Two neighbours enter their household codes and co-sign from their own phones;
+    # after a reload the button still says so (the server's word); a phone without a
+    # code is anonymous support, shown apart and not counted.
+    for code, door in zip(neighbour_codes, doors[1:], strict=True):
         neighbour = pages.open(public_url, width=360)
+        enter_household_code(neighbour, code, door)
         card = topic_card(neighbour, topic_id)
         card.get_by_role("button", name="附议").click()
         expect(card.locator(".cosign-msg")).to_have_text("已附议，谢谢您。")
         expect(card.get_by_role("button", name="已附议")).to_be_disabled()
     neighbour.reload()
     card = topic_card(neighbour, topic_id)
-    expect(card.locator(".cosign-count")).to_have_text("附议 2 人")
+    expect(card.locator(".cosign-count")).to_have_text("附议 2 户")
+    expect(card.get_by_role("button", name="已附议")).to_be_disabled()
+    expect(neighbour.locator("#hh-bound")).to_contain_text(doors[2])
+    stranger = pages.open(public_url, width=360)
+    card = topic_card(stranger, topic_id)
     card.get_by_role("button", name="附议").click()
     expect(card.locator(".cosign-msg")).to_have_text(
-        "这台手机已经附议过这个议题了，每台设备只能附议一次。")
-    expect(card.locator(".cosign-count")).to_have_text("附议 2 人")
+        "已记为匿名支持（未核实门牌，不计入附议数）。输入门牌码后，您的附议按户计入。")
+    expect(card.locator(".cosign-anon")).to_have_text("另有匿名支持 1 人（未核实门牌，不计入附议数）。")
+    expect(card.locator(".cosign-count")).to_have_text("附议 2 户")
 
     # 3. Staff accept it and schedule a session: the new room's console link appears.
     staff = watch_policy(pages.open(None, width=1280), blocked)
@@ -175,8 +202,10 @@ def test_community_cycle(server: Server, pages: Pages, tmp_path: Path) -> None:
     expect(office_card.get_by_role("alert")).to_have_text("请填写：办理结果说明（将公开）")
     staff_step(office, topic_id, "solved", "已解决", {"办理结果说明（将公开）": REPORT})
 
-    # 7. The first resident rates it from her phone (once: a second rating is refused).
+    # 7. The first resident enters her household code and rates it from her phone;
+    # after a reload the buttons show her rating and take no second one.
     wang.goto(public_url)
+    enter_household_code(wang, wang_code, doors[0])
     card = topic_card(wang, topic_id)
     expect(card.locator(".tag-state")).to_have_text("已解决")
     card.get_by_role("button", name="满意", exact=True).click()
@@ -184,9 +213,9 @@ def test_community_cycle(server: Server, pages: Pages, tmp_path: Path) -> None:
     expect(card.locator(".rate-line")).to_have_text("满意 1 · 基本满意 0 · 不满意 0")
     wang.reload()
     card = topic_card(wang, topic_id)
-    card.get_by_role("button", name="不满意").click()
-    expect(card.locator(".rate-msg")).to_have_text(
-        "这台手机已经评价过这个议题了，每台设备只能评价一次。")
+    expect(card.locator(".rate-msg")).to_have_text("您已评价：满意")
+    expect(card.locator('.rate-btn[aria-pressed="true"]')).to_have_text("满意")
+    expect(card.locator(".rate-btn:disabled")).to_have_count(3)
 
     # 8. The public page's figures changed accordingly, and the timeline tells the story.
     watcher.reload()
@@ -196,7 +225,7 @@ def test_community_cycle(server: Server, pages: Pages, tmp_path: Path) -> None:
                      "solved_rate": "100%", "median_days": "0", "satisfaction": "100%"}
     expect(watcher.locator('[data-figure="satisfaction"] .fig-detail')).to_have_text("（1 人评价）")
     card = topic_card(watcher, topic_id)
-    expect(card.locator(".cosign-count")).to_have_text("附议 2 人")
+    expect(card.locator(".cosign-count")).to_have_text("附议 2 户")
     card.locator("summary").click()
     timeline = card.locator(".timeline")
     for text in ("已提交", "已受理", "已安排议事", "已协商", "办理中", "已解决", REPORT, DECISION,

@@ -5,7 +5,7 @@ communities' logs kept out of the rooms' list."""
 from __future__ import annotations
 
 import redis.asyncio as aioredis
-from communityclient import CommunityApi, run_flow
+from communityclient import CommunityApi, device, run_flow, status_code
 from yishinodes import ADMIN, Cluster
 
 
@@ -32,3 +32,27 @@ async def test_the_whole_flow_across_three_nodes(cluster: Cluster) -> None:
     finally:
         for api in apis:
             await api.aclose()
+
+
+async def test_a_household_counts_once_across_two_nodes(cluster: Cluster) -> None:
+    """A code bound on node A is refused to another phone on node B, and that household's
+    co-sign made on B counts once on both; a forged device on A is anonymous on B."""
+    a, b = (CommunityApi(node.base_url, ADMIN) for node in cluster.start(2))
+    try:
+        made = await a.create(categories=["加装电梯", "其他"])
+        cid, mod = made["community_id"], made["staff_token"]
+        tid = (await b.ok(await b.submit(cid, title="加装电梯", description="七楼太高",
+                                         device=device(1))))["topic_id"]
+        [slip] = await b.households(cid, mod, "5号楼2单元301")
+        await a.ok(await a.claim(cid, slip["code"], device(2)))
+        assert status_code(await b.claim(cid, slip["code"], device(3))) == (403, "forbidden")
+        assert (await b.ok(await b.cosign(cid, tid, device(2))))["cosigns"] == 1
+        assert status_code(await a.cosign(cid, tid, device(2))) == (409, "conflict")
+        assert status_code(await a.cosign(cid, tid, device(1))) == (403, "forbidden")
+        await a.ok(await a.cosign(cid, tid, device(9)))
+        topics = [await api.topic(cid, tid) for api in (a, b)]
+        assert [(t["cosigns"], t["anonymous_cosigns"]) for t in topics] == [(1, 1), (1, 1)]
+        assert (await a.mine(cid, device(2)))["cosigned"] == [tid]
+    finally:
+        await a.aclose()
+        await b.aclose()

@@ -55,12 +55,30 @@ class CommunityApi:
         token = body.pop("token", None)
         return await self.post(f"/api/communities/{cid}/topics", body, token)
 
-    async def cosign(self, cid: str, tid: str, dev: str) -> httpx.Response:
-        return await self.post(f"/api/communities/{cid}/topics/{tid}/cosign", {"device": dev})
+    async def cosign(self, cid: str, tid: str, dev: str | None = None, *,
+                     token: str | None = None, household: str | None = None) -> httpx.Response:
+        """A resident's co-sign from ``dev``, or a clerk's (``token``) for ``household``."""
+        body = {"device": dev} if token is None else {"household": household}
+        return await self.post(f"/api/communities/{cid}/topics/{tid}/cosign", body, token)
 
-    async def rate(self, cid: str, tid: str, dev: str, rating: str) -> httpx.Response:
+    async def rate(self, cid: str, tid: str, dev: str | None, rating: str, *,
+                   token: str | None = None, household: str | None = None) -> httpx.Response:
+        body = {"device": dev} if token is None else {"household": household}
         return await self.post(f"/api/communities/{cid}/topics/{tid}/rate",
-                               {"device": dev, "rating": rating})
+                               {**body, "rating": rating}, token)
+
+    async def households(self, cid: str, token: str, *labels: str) -> list[Json]:
+        """Issue one household code per label: ``[{household_id, label, code}]``."""
+        made = await self.ok(await self.post(f"/api/communities/{cid}/households",
+                                             {"labels": list(labels)}, token))
+        return cast(list[Json], made["households"])
+
+    async def claim(self, cid: str, code: str, dev: str) -> httpx.Response:
+        return await self.post(f"/api/communities/{cid}/households/claim",
+                               {"code": code, "device": dev})
+
+    async def mine(self, cid: str, dev: str) -> Json:
+        return await self.ok(await self.post(f"/api/communities/{cid}/mine", {"device": dev}))
 
     async def move(self, cid: str, tid: str, token: str, to: str, **body: Any) -> httpx.Response:
         return await self.post(f"/api/communities/{cid}/topics/{tid}/transition",
@@ -106,10 +124,20 @@ async def run_flow(apis: list[CommunityApi], ws_bases: list[str]) -> Json:
     made_topic = await api().ok(response)
     assert made_topic["state"] == "submitted", made_topic
     tid = made_topic["topic_id"]
+    # Two households enter their printed codes on their phones and co-sign: they count;
+    # a phone without a code is anonymous support, and the author cannot co-sign.
+    slips = await api().households(cid, mod, "3号楼1单元201", "3号楼1单元502")
+    for slip, dev in zip(slips, (2, 3), strict=True):
+        await api().ok(await api().claim(cid, slip["code"], device(dev)))
     assert (await api().ok(await api().cosign(cid, tid, device(2))))["cosigns"] == 1
     assert (await api().ok(await api().cosign(cid, tid, device(3))))["cosigns"] == 2
     assert status_code(await api().cosign(cid, tid, device(2))) == (409, "conflict")
-    assert (await api().topic(cid, tid))["cosigns"] == 2
+    anonymous = await api().ok(await api().cosign(cid, tid, device(4)))
+    assert (anonymous["cosigns"], anonymous["anonymous_cosigns"]) == (2, 1)
+    assert status_code(await api().cosign(cid, tid, device(1))) == (403, "forbidden")
+    topic = await api().topic(cid, tid)
+    assert (topic["cosigns"], topic["anonymous_cosigns"]) == (2, 1)
+    assert (await api().mine(cid, device(2)))["cosigned"] == [tid]
 
     assert (await api().ok(await api().move(cid, tid, mod, "accepted")))["state"] == "accepted"
     scheduled = await api().ok(await api().move(cid, tid, mod, "scheduled",
@@ -145,6 +173,8 @@ async def run_flow(apis: list[CommunityApi], ws_bases: list[str]) -> Json:
     rated = await api().ok(await api().rate(cid, tid, device(2), "satisfied"))
     assert rated["ratings"] == {"satisfied": 1, "partly": 0, "not": 0}
     assert status_code(await api().rate(cid, tid, device(2), "not")) == (409, "conflict")
+    anonymous = await api().ok(await api().rate(cid, tid, device(4), "not"))  # not counted
+    assert anonymous["anonymous_ratings"] == {"satisfied": 0, "partly": 0, "not": 1}
 
     stats = await api().stats(cid)
     assert stats["submitted"] == 1 and stats["accepted"] == 1 and stats["sessions"] == 1

@@ -97,6 +97,9 @@ async def test_merge_and_cosigns_over_http(capi: CommunityApi) -> None:
                                          category="停车", device=device(30))))["topic_id"]
     b = (await capi.ok(await capi.submit(cid, title="车位不够", description="外来车多",
                                          category="停车", device=device(31))))["topic_id"]
+    slips = await capi.households(cid, mod, "1-101", "1-102", "1-103")
+    for slip, dev in zip(slips, (32, 33, 34), strict=True):
+        await capi.ok(await capi.claim(cid, slip["code"], device(dev)))
     for dev in (32, 33):
         await capi.ok(await capi.cosign(cid, a, device(dev)))
     for dev in (33, 34):
@@ -104,7 +107,7 @@ async def test_merge_and_cosigns_over_http(capi: CommunityApi) -> None:
     await capi.ok(await capi.move(cid, b, mod, "merged", into=a, reason="同一问题"))
     target, merged = await capi.topic(cid, a), await capi.topic(cid, b)
     assert target["merged"] == [b] and merged["merged_into"] == a
-    assert target["cosigns"] == 3
+    assert target["cosigns"] == 3  # three households, the one on both topics once
     assert status_code(await capi.cosign(cid, b, device(35))) == (409, "conflict")
     assert status_code(await capi.cosign(cid, a, device(34))) == (409, "conflict")
     assert status_code(await capi.cosign(cid, a, "short")) == (400, "bad_command")
@@ -138,7 +141,7 @@ async def test_a_community_is_not_a_room(capi: CommunityApi, server: ServerProce
 
 
 async def test_figures_survive_a_restart_from_snapshot_and_tail(tmp_path: Path) -> None:
-    proc = ServerProcess(tmp_path / "data", env={"YISHI_COMMUNITY_SNAPSHOT_EVERY": "4"})
+    proc = ServerProcess(tmp_path / "data", env={"YISHI_COMMUNITY_SNAPSHOT_EVERY": "5"})
     proc.start()
     capi = CommunityApi(proc.base_url, ADMIN)
     try:

@@ -13,13 +13,14 @@ from typing import Any
 
 from ..schema import ServerValue, arg, bad, bounded, integer, list_of, one_of, opt
 from ..types import Json
-from .state import RATINGS, STAFF_ROLES
+from .state import RATINGS, RULES_VERSION, STAFF_ROLES
 
 TITLE, DESCRIPTION, PLACE, NAME, REASON, REPORT, CATEGORY = 60, 1000, 100, 40, 500, 2000, 20
 TARGETS = ("accepted", "merged", "declined", "scheduled", "deliberated", "in_progress",
            "solved", "not_solved", "release", "reject")
 MAX_CATEGORIES = 20
 MAX_LINKED = 200  # decisions or actions copied from one room
+MAX_HOUSEHOLDS = 200  # codes issued at once (a few sheets of slips)
 
 
 def short_string(what: str, limit: int) -> Any:
@@ -34,7 +35,9 @@ def short_string(what: str, limit: int) -> Any:
 
 
 device_hash = short_string("a device hash", 64)
+code_hash = short_string("a code hash", 64)
 topic_ref = short_string("a topic id", 16)
+household_ref = short_string("a household id", 16)
 room_ref = short_string("a room id", 64)
 
 
@@ -62,6 +65,8 @@ class CommunityCreate:
     founder: str | None = opt(bounded(NAME))
     utc_offset_min: int = opt(integer(-14 * 60, 14 * 60), server=ServerValue.FROM_NODE,
                               default=0)
+    rules_version: int = opt(integer(1, RULES_VERSION), server=ServerValue.RULES_VERSION,
+                             default=1)  # absent: written before rules 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,14 +96,35 @@ class TopicSubmit:
 @dataclass(frozen=True, slots=True)
 class TopicCosign:
     topic_id: str = arg(topic_ref)
-    device: str = arg(device_hash, server=ServerValue.DEVICE)
+    household: str | None = opt(household_ref)  # a clerk's entry: which household, in person
+    device: str | None = opt(device_hash, server=ServerValue.DEVICE)  # a resident's
 
 
 @dataclass(frozen=True, slots=True)
 class TopicRate:
     topic_id: str = arg(topic_ref)
     rating: str = arg(one_of(*RATINGS))
+    household: str | None = opt(household_ref)
+    device: str | None = opt(device_hash, server=ServerValue.DEVICE)
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdIssue:
+    labels: list[str] = arg(list_of(bounded(PLACE), low=1, high=MAX_HOUSEHOLDS))
+    # The keyed hashes of the random codes, one per label (the codes never enter the log).
+    codes: list[str] | None = opt(list_of(code_hash, low=1, high=MAX_HOUSEHOLDS),
+                                  server=ServerValue.INVITE_CODES)
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdClaim:
+    code: str = arg(code_hash, server=ServerValue.INVITE_CODES)
     device: str = arg(device_hash, server=ServerValue.DEVICE)
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdReset:
+    household_id: str = arg(household_ref)
 
 
 @dataclass(frozen=True, slots=True)

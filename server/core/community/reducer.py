@@ -28,7 +28,7 @@ from typing import Any
 from ..schema import parse
 from ..types import CommandError, Entry, ErrorCode, Outcome
 from . import args as a
-from . import rules
+from . import rules, support
 from .state import CommunityState
 
 
@@ -45,8 +45,11 @@ TABLE: dict[str, Row] = {row.name: row for row in (
     Row("staff.add", a.StaffAdd, rules.staff_add),
     Row("staff.revoke", a.StaffRevoke, rules.staff_revoke),
     Row("topic.submit", a.TopicSubmit, rules.topic_submit, rules.submit_check),
-    Row("topic.cosign", a.TopicCosign, rules.topic_cosign, rules.cosign_check),
-    Row("topic.rate", a.TopicRate, rules.topic_rate, rules.rate_check),
+    Row("topic.cosign", a.TopicCosign, support.topic_cosign, support.cosign_check),
+    Row("topic.rate", a.TopicRate, support.topic_rate, support.rate_check),
+    Row("household.issue", a.HouseholdIssue, support.household_issue, support.issue_check),
+    Row("household.claim", a.HouseholdClaim, support.household_claim, support.claim_check),
+    Row("household.reset", a.HouseholdReset, support.household_reset),
     Row("topic.transition", a.TopicTransition, rules.topic_transition,
         rules.transition_check),
 )}
@@ -86,15 +89,17 @@ class _Fault(Exception):
     """An entry the community cannot apply (not the sender's mistake: the log's)."""
 
 
-def precheck(state: CommunityState, kind: str, args: Any, *, actor: str | None) -> None:
+def precheck(state: CommunityState, kind: str, args: Any, *, actor: str | None) -> Any:
     """Refuse now what ``apply`` would refuse of this entry on ``state``; changes nothing.
 
-    Raises ``CommandError``. Only the rows with a separate check are asked (submit,
-    co-sign, rate, transition)."""
+    Raises ``CommandError``; answers what the check found (the staff member, the
+    household...). Only the rows with a separate check are asked (submit, co-sign,
+    rate, the household codes' issue and claim, transition)."""
     row = TABLE[kind]
-    if row.check is not None:
-        row.check(state, Entry(seq=state.entry_seq + 1, at=state.last_at, kind=kind,
-                               actor=actor), args)
+    if row.check is None:
+        return None
+    return row.check(state, Entry(seq=state.entry_seq + 1, at=state.last_at, kind=kind,
+                                  actor=actor), args)
 
 
 def replay(community_id: str, entries: Iterable[Entry]) -> CommunityState:

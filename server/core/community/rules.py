@@ -21,12 +21,35 @@ Every change records its actor (role and name), its reason if given, and its
 time (the entry's ``at``) in the topic's timeline.
 
 Residents have no account: they submit, co-sign and rate with a device, of
-which the log keeps a keyed hash. One co-sign per device per topic, a merged
-topic's co-signers included (the target takes their devices, so a device
-that co-signed both counts once); co-signs are taken while the topic is
-open (submitted to in_progress). One rating per device per topic, once the
-topic is solved or not solved. Clerks enter topics for households that cannot
-use a phone (``household`` required, no device); the topic is marked.
+which the log keeps a keyed hash. Co-signs are taken while the topic is open
+(submitted to in_progress), ratings once it is solved or not solved. Clerks
+enter topics for households that cannot use a phone (``household`` required,
+no device); the topic is marked.
+
+Who counts (rules 2; support.py applies them). A co-sign count is a public
+figure staff act on, so it counts people, never device strings (which anyone
+can mint by the dozen):
+
+* Moderators issue **household codes** (``household.issue``): one random code
+  per label, printed on a slip for the door; the log keeps a keyed hash of each.
+  A resident enters hers once on her phone (``household.claim``): the first
+  device binds it; another device is refused until a moderator frees it
+  (``household.reset``), and a device holds one household's code at most.
+* A co-sign or rating from a device bound to a household is **the household's**
+  and counts once per household, whichever device (a reset one included). A
+  clerk may enter one in person for a household (``household`` named, no
+  device; marked). The household's own and the clerk's are one.
+* A device without a household code gives **anonymous support**: recorded once
+  per device, shown apart, never in a figure. Its anonymous co-sign or rating
+  becomes the household's if the device later co-signs or rates with a code.
+* A topic's author cannot co-sign it: not from the device that submitted it,
+  nor as the household that device held then.
+* Merged topics: the target takes the merged topic's supporters, counted and
+  anonymous, each once.
+
+Under rules 1 (communities created before) a device's co-sign and rating
+counted as themselves, an author's too, and households are not issued: their
+logs replay as they were.
 
 Order of the checks: the topic exists (held and rejected ones do not, for
 residents), the sender's role, the topic's state, then the arguments the
@@ -159,6 +182,7 @@ def community_create(state: CommunityState, entry: Entry, args: a.CommunityCreat
     state.categories = cats
     state.created_at = entry.at
     state.utc_offset_min = args.utc_offset_min
+    state.rules_version = args.rules_version
     for category in cats:
         state.by_category.setdefault(category, set())
     staff = Staff("s1", "moderator", args.founder or "社区")
@@ -186,7 +210,7 @@ def staff_revoke(state: CommunityState, entry: Entry, args: a.StaffRevoke) -> Js
     return {"staff_id": target.staff_id, "token_version": target.token_version}
 
 
-# -- residents: submit, co-sign, rate ---------------------------------------------------
+# -- residents: submit (co-signs and ratings: support.py) --------------------------------
 
 
 def submit_check(state: CommunityState, entry: Entry, args: a.TopicSubmit) -> Staff | None:
@@ -219,6 +243,7 @@ def topic_submit(state: CommunityState, entry: Entry, args: a.TopicSubmit) -> Js
         category=category, place=args.place, submitted_at=entry.at,
         month=month_of(entry.at, state.utc_offset_min), state=args.status,
         by_clerk=clerk is not None, household=args.household, device=args.device,
+        author_household=state.household_devices.get(args.device or ""),
         ever={args.status}, held_reasons=list(args.reasons or ()),
         search=f"{args.title}\n{args.description}".casefold())
     topic.timeline.append(Step(entry.at, args.status, "clerk" if clerk else "resident",
@@ -229,45 +254,6 @@ def topic_submit(state: CommunityState, entry: Entry, args: a.TopicSubmit) -> Js
     state.by_month.setdefault(topic.month, set()).add(topic.topic_id)
     state.changes.append((topic.topic_id, 0))
     return {"topic_id": topic.topic_id, "state": topic.state}
-
-
-def cosign_check(state: CommunityState, entry: Entry, args: a.TopicCosign) -> None:
-    topic = public_topic(state, args.topic_id)
-    if topic.state == MERGED:
-        raise conflict(f"this topic was merged into {topic.merged_into}; co-sign that one")
-    if topic.state not in COSIGNABLE:
-        raise conflict(f"a {topic.state} topic takes no more co-signs")
-    if args.device in topic.cosigners:
-        raise conflict("already co-signed from this device")
-
-
-def topic_cosign(state: CommunityState, entry: Entry, args: a.TopicCosign) -> Json:
-    cosign_check(state, entry, args)
-    topic = state.topics[args.topic_id]
-    topic.cosigners.add(args.device)
-    return {"cosigns": len(topic.cosigners)}
-
-
-def rate_check(state: CommunityState, entry: Entry, args: a.TopicRate) -> None:
-    topic = public_topic(state, args.topic_id)
-    if topic.state not in RATEABLE:
-        raise conflict("a topic is rated once it is solved or not solved")
-    if args.device in topic.ratings:
-        raise conflict("already rated from this device")
-
-
-def topic_rate(state: CommunityState, entry: Entry, args: a.TopicRate) -> Json:
-    rate_check(state, entry, args)
-    topic = state.topics[args.topic_id]
-    topic.ratings[args.device] = args.rating
-    return {"ratings": rating_counts(topic)}
-
-
-def rating_counts(topic: Topic) -> dict[str, int]:
-    counts = {"satisfied": 0, "partly": 0, "not": 0}
-    for rating in topic.ratings.values():
-        counts[rating] += 1
-    return counts
 
 
 # -- staff: transitions ---------------------------------------------------------------
@@ -325,7 +311,10 @@ def topic_transition(state: CommunityState, entry: Entry, args: a.TopicTransitio
         target = state.topics[args.into]
         topic.merged_into = target.topic_id
         target.merged.append(topic.topic_id)
-        target.cosigners |= topic.cosigners  # a device on both counts once
+        # Each supporter once: a household (rules 1: a device) on both counts once.
+        target.cosigners |= topic.cosigners
+        target.clerk_cosigns |= topic.clerk_cosigns
+        target.anonymous |= topic.anonymous
         step.into = target.topic_id
     elif args.to == "scheduled":
         assert args.room_id is not None

@@ -23,6 +23,14 @@ RATINGS = ("satisfied", "partly", "not")
 STAFF_ROLES = ("moderator", "clerk", "office")
 DEFAULT_CATEGORIES = ("加装电梯", "停车", "垃圾分类", "环境卫生", "安全", "其他")
 DAY_MS = 86_400_000
+# The community's rules, as the version it was created under set them (its
+# ``community.create`` carries it; a log without one is version 1). Version 1: a
+# device's co-sign or rating counted in the public figures, its author's too.
+# Version 2 (rules.py, "Who counts"): only a household's (its code bound to a
+# phone, or a clerk's entry) counts; a device alone is anonymous support, shown
+# apart; an author cannot co-sign their own topic. Bump when a rule changes in a
+# way that would replay an old log differently.
+RULES_VERSION = 2
 
 
 @dataclass(slots=True)
@@ -31,6 +39,19 @@ class Staff:
     role: str  # moderator | clerk | office
     name: str
     token_version: int = 0
+
+
+@dataclass(slots=True)
+class Household:
+    """A household's printed code (rules 2): only its keyed hash is kept, and the keyed
+    hash of the one device it is bound to (the first that entered it)."""
+
+    household_id: str
+    label: str  # staff's note of the door ("5号楼2单元301"): staff only, never public
+    code: str  # keyed hash of the code
+    issued_at: int
+    device: str | None = None
+    resets: int = 0
 
 
 @dataclass(slots=True)
@@ -85,8 +106,15 @@ class Topic:
     by_clerk: bool = False
     household: str | None = None
     device: str | None = None  # the submitter's keyed device hash
-    cosigners: set[str] = field(default_factory=set)  # keyed device hashes, merged ones too
-    ratings: dict[str, str] = field(default_factory=dict)  # device hash -> rating
+    author_household: str | None = None  # the household that device held then (rules 2)
+    # Counted supporters: household ids (rules 1: device hashes), merged ones too.
+    cosigners: set[str] = field(default_factory=set)
+    ratings: dict[str, str] = field(default_factory=dict)  # counted supporter -> rating
+    # Rules 2: a device without a household code is anonymous support, never counted.
+    anonymous: set[str] = field(default_factory=set)  # device hashes
+    anonymous_ratings: dict[str, str] = field(default_factory=dict)  # device hash -> rating
+    clerk_cosigns: set[str] = field(default_factory=set)  # households a clerk entered
+    clerk_ratings: set[str] = field(default_factory=set)
     merged_into: str | None = None
     merged: list[str] = field(default_factory=list)
     sessions: list[Session] = field(default_factory=list)
@@ -105,10 +133,14 @@ class CommunityState:
     categories: list[str] = field(default_factory=list)
     created_at: int = 0
     utc_offset_min: int = 0  # the community's calendar (months, days)
+    rules_version: int = 1
     entry_seq: int = 0
     last_at: int = 0
     staff: dict[str, Staff] = field(default_factory=dict)
     topics: dict[str, Topic] = field(default_factory=dict)
+    households: dict[str, Household] = field(default_factory=dict)
+    household_codes: dict[str, str] = field(default_factory=dict)  # code hash -> household
+    household_devices: dict[str, str] = field(default_factory=dict)  # device hash -> household
     by_state: dict[str, set[str]] = field(default_factory=dict)
     by_category: dict[str, set[str]] = field(default_factory=dict)
     by_month: dict[str, set[str]] = field(default_factory=dict)

@@ -11,8 +11,8 @@ from typing import Any
 
 from ..types import CommandError, ErrorCode, Json
 from .figures import Overdue
-from .rules import rating_counts
 from .state import HELD, HIDDEN, STATES, CommunityState, Step, Topic
+from .support import HOUSEHOLD_RULES, rating_counts
 
 MAX_LIMIT = 200
 PUBLIC_STATES = tuple(s for s in STATES if s not in HIDDEN)
@@ -25,7 +25,10 @@ def summary(topic: Topic) -> Json:
         "category": topic.category, "place": topic.place, "state": topic.state,
         "submitted_at": topic.submitted_at, "updated_at": topic.timeline[-1].at,
         "month": topic.month, "cosigns": len(topic.cosigners), "by_clerk": topic.by_clerk,
-        "sessions": len(topic.sessions), "ratings": rating_counts(topic),
+        "sessions": len(topic.sessions), "ratings": rating_counts(topic.ratings),
+        # Shown apart, never in a figure: what households did not vouch for (rules 2).
+        "clerk_cosigns": len(topic.clerk_cosigns), "anonymous_cosigns": len(topic.anonymous),
+        "anonymous_ratings": rating_counts(topic.anonymous_ratings),
     }
     if topic.merged_into:
         out["merged_into"] = topic.merged_into
@@ -141,7 +144,8 @@ def changes(state: CommunityState, *, limit: int = 100) -> list[tuple[Topic, int
 def community_wire(state: CommunityState) -> Json:
     return {"community_id": state.community_id, "name": state.name,
             "description": state.description, "categories": list(state.categories),
-            "created_at": state.created_at}
+            "created_at": state.created_at,
+            "household_codes": state.rules_version >= HOUSEHOLD_RULES}
 
 
 def export_rows(state: CommunityState) -> list[dict[str, Any]]:
@@ -150,7 +154,7 @@ def export_rows(state: CommunityState) -> list[dict[str, Any]]:
     for topic in state.topics.values():
         if topic.state in HIDDEN:
             continue
-        ratings = rating_counts(topic)
+        ratings = rating_counts(topic.ratings)
         declined = next((s.reason for s in reversed(topic.timeline) if s.state == "declined"),
                         None)
         report = next((s.report for s in reversed(topic.timeline) if s.report), None)
@@ -158,10 +162,12 @@ def export_rows(state: CommunityState) -> list[dict[str, Any]]:
             "topic_id": topic.topic_id, "title": topic.title, "category": topic.category,
             "place": topic.place or "", "state": topic.state, "month": topic.month,
             "submitted_at": topic.submitted_at, "solved_at": topic.solved_at,
-            "cosigns": len(topic.cosigners), "by_clerk": topic.by_clerk,
+            "cosigns": len(topic.cosigners), "clerk_cosigns": len(topic.clerk_cosigns),
+            "anonymous_cosigns": len(topic.anonymous), "by_clerk": topic.by_clerk,
             "merged_into": topic.merged_into or "",
             "rooms": " ".join(s.room_id for s in topic.sessions),
             "satisfied": ratings["satisfied"], "partly": ratings["partly"],
-            "not": ratings["not"], "declined_reason": declined or "", "report": report or "",
+            "not": ratings["not"], "anonymous_ratings": len(topic.anonymous_ratings),
+            "declined_reason": declined or "", "report": report or "",
         })
     return rows
