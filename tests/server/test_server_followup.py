@@ -10,7 +10,6 @@ can fail at midnight.
 from __future__ import annotations
 
 import asyncio
-import json
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ from roomclient import Api, Client, assert_http_error, has
 from roomharness import ADMIN, SECRET, Room, free_port
 from yishi.app import Services, create_app
 from yishi.config import Config
+from yishi.minutes import export_json
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 DAY_MS = 86_400_000
@@ -214,7 +214,7 @@ async def test_the_minutes_follow_the_date_and_old_exports_still_verify(served: 
     # The export made on the 1st verifies on the 3rd, by the command line, from the log.
     for export in (today, tomorrow):
         path = s.data_dir / f"minutes-{export['as_of']}.json"
-        path.write_text(json.dumps(export, ensure_ascii=False), encoding="utf-8")
+        path.write_bytes(export_json(export))  # the bytes the server sent
         verified = await asyncio.to_thread(
             subprocess.run, [sys.executable, "-m", "yishi", "minutes", s.room.room_id,
                              "--data-dir", str(s.data_dir), "--verify", str(path)],
