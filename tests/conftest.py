@@ -1,8 +1,9 @@
-"""Suite-wide ordering.
+"""Suite-wide ordering: the browser tests last, the cheap checks first.
 
-Playwright's sync API keeps an event loop running in the main thread from its
-first use until the session ends, and pytest-asyncio cannot start its own loop
-beside it: the browser tests therefore run last.
+Playwright's sync API keeps an event loop running in the main thread while it is
+started, and pytest-asyncio cannot start its own loop beside it: tests/e2e/conftest.py
+stops Playwright once the next test is not a browser test, so a pytest-xdist worker
+(tests/run.sh) can run async tests after browser tests too.
 """
 
 from __future__ import annotations

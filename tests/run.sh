@@ -33,4 +33,15 @@ if [ -f tests/e2e/package.json ] && [ ! -d tests/e2e/node_modules/axe-core ]; th
   (cd tests/e2e && npm install --no-audit --no-fund --silent)
 fi
 
-exec python3 -m pytest "$@"
+# The suite starts hundreds of Python processes (servers, nodes, the command line) on
+# the same sources, and each worker imports every test module: with bytecode caches
+# (__pycache__/, ignored by git) each is compiled, and each test module's asserts
+# rewritten, once instead of every time.
+unset PYTHONDONTWRITEBYTECODE
+
+# Four workers on two cores: most tests wait on servers, sockets and the browser, not on
+# the CPU. Each worker starts with a run of consecutive tests (a module's shared server
+# stays in one worker) and an idle one takes over half of another's remaining run
+# (--dist worksteal), so one slow test does not hold up the end. Arguments given here
+# come after these, so `-n 0` runs in one process.
+exec python3 -m pytest -n "${YISHI_TEST_WORKERS:-4}" --dist worksteal "$@"

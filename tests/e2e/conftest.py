@@ -16,6 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -163,17 +164,61 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv.stop()
 
 
-@pytest.fixture(scope="session")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as p:
-        yield p
+class Chromium:
+    """Playwright and Debian's Chromium, started by the first browser test of a run of
+    them and stopped once the next test is not one (`pytest_runtest_teardown` below).
+
+    Not for the whole session: Playwright's sync API keeps an event loop running in the
+    main thread while it is started, and pytest-asyncio cannot run a test beside it. A
+    pytest-xdist worker (tests/run.sh) may be handed async tests after browser tests;
+    between browser tests, in one module or the next, the browser stays up.
+    """
+
+    def __init__(self) -> None:
+        self._stack = ExitStack()
+        self._playwright: Playwright | None = None
+        self._browser: Browser | None = None
+
+    def playwright(self) -> Playwright:
+        if self._playwright is None:
+            self._playwright = self._stack.enter_context(sync_playwright())
+        return self._playwright
+
+    def browser(self) -> Browser:
+        if self._browser is None:
+            self._browser = self.playwright().chromium.launch(
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        return self._browser
+
+    def stop(self) -> None:
+        if self._browser is not None:
+            self._browser.close()
+            self._browser = None
+        self._playwright = None
+        self._stack.close()
 
 
-@pytest.fixture(scope="session")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    b = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-    yield b
-    b.close()
+CHROMIUM_RUNNING = Chromium()
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Playwright:
+    return CHROMIUM_RUNNING.playwright()
+
+
+@pytest.fixture
+def browser() -> Browser:
+    return CHROMIUM_RUNNING.browser()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """After the test's own fixtures (its pages, a module's browser) are torn down."""
+    try:
+        return (yield)
+    finally:
+        if nextitem is None or nextitem.get_closest_marker("e2e") is None:
+            CHROMIUM_RUNNING.stop()
 
 
 class Pages:

@@ -41,7 +41,10 @@ class Socket:
         self.ws: ClientConnection = self._stack.enter_context(connect(
             f"ws://127.0.0.1:{server.port}/ws/{room.room_id}",
             subprotocols=["yishi.v1.json"],  # type: ignore[list-item]
-            open_timeout=WS_TIMEOUT_S))
+            # Unbounded: the test reads only replies, so the events it skips pile up; past
+            # a bounded queue the client stops reading, misses the server's close frame
+            # and close() waits out its 10 s timeout.
+            open_timeout=WS_TIMEOUT_S, max_queue=None))
         self.ids = itertools.count(1)
         self.cmd("hello", token=token)
 

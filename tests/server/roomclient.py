@@ -95,6 +95,7 @@ class Client:
         self.events: list[Json] = []
         self.audio: list[list[Any]] = []  # relayed audio frames, as they came
         self.replies: dict[int, Reply] = {}
+        self._events_before: dict[int, int] = {}  # reply id -> events filed before it
         self.orphans: list[Json] = []  # replies whose `re` we never sent (bad frames)
         self.frames: list[tuple[str, Any]] = []  # ("event", seq) | ("reply", re), arrival order
         self.problems: list[str] = []  # wrong frame kinds, undecodable server frames
@@ -175,6 +176,7 @@ class Client:
             self.frames.append(("reply", re))
             if isinstance(re, int) and not isinstance(re, bool) and re not in self.replies:
                 self.replies[re] = Reply(re, message)
+                self._events_before[re] = len(self.events)
             else:
                 self.orphans.append(message)
         elif "seq" in message and "type" in message:
@@ -242,9 +244,10 @@ class Client:
         reply: Reply = await self._wait_for(
             lambda: self.replies.get(cid), timeout, f"reply to {cid}"
         )
-        index = self.frames.index(("reply", cid))
-        seqs = {seq for kind, seq in self.frames[:index] if kind == "event"}
-        reply.events = [e for e in self.events[start:] if e["seq"] in seqs]
+        # Counted as the reply was filed, not found again in the frames: a burst of
+        # thousands of commands would scan every frame once per reply, holding up the
+        # reader (and the pongs it owes the server) for seconds.
+        reply.events = self.events[start:self._events_before[cid]]
         return reply
 
     async def request(
