@@ -163,9 +163,7 @@ class RoomSocket(asyncio.Protocol):
         shared.server_state.connections.discard(self)
         shared.closed(self)
         self._cancel_timer()
-        if self._slow is not None:
-            self._slow.cancel()
-            self._slow = None
+        self._cancel_slow()
         self.conn.receive_eof()  # CLOSED: nothing more is written
         self.conn.data_to_send()
         self._wake_writers()
@@ -183,16 +181,14 @@ class RoomSocket(asyncio.Protocol):
             transport = self.transport
             if transport.is_reading():
                 transport.pause_reading()  # what it sends would only be answered into the pile
-            if self._slow is None:
+            if self._slow is None and self.conn.state is OPEN:  # else a close's grace runs
                 self._slow = loop.call_later(SLOW_READER_S, self._too_slow)
 
     def resume_writing(self) -> None:
         if self._inner is not None:
             self._inner.resume_writing()
             return
-        if self._slow is not None:
-            self._slow.cancel()
-            self._slow = None
+        self._cancel_slow()
         self._wake_writers()
         self._read_if_room()
 
@@ -237,6 +233,7 @@ class RoomSocket(asyncio.Protocol):
         self.conn.send_close(code, reason)
         self._flush()
         self._inbox = None
+        self._cancel_slow()  # the close's own grace bounds it now
         if not transport.is_closing():
             self._read_if_room()  # for the client's answer
             self._cancel_timer()
@@ -294,6 +291,11 @@ class RoomSocket(asyncio.Protocol):
             if services is not None:
                 services.metrics.slow_closed.inc()
         self.close(TOO_SLOW.code, TOO_SLOW.reason)  # behind what waits; cut off after a grace
+
+    def _cancel_slow(self) -> None:
+        if self._slow is not None:
+            self._slow.cancel()
+            self._slow = None
 
     def _cancel_timer(self) -> None:
         if self._timer is not None:

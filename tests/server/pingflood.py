@@ -4,14 +4,18 @@ server's memory, as the kernel counts it (``VmRSS`` of the real process)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
+import re
 import select
 import socket
 import threading
 import time
 from pathlib import Path
+
+from roomclient import Api
 
 PING_PAYLOAD = bytes(range(125))  # the largest a control frame may carry
 MASK = b"\x01\x02\x03\x04"
@@ -19,6 +23,11 @@ PING = (b"\x89" + bytes([0x80 | len(PING_PAYLOAD)]) + MASK
         + bytes(b ^ MASK[i % 4] for i, b in enumerate(PING_PAYLOAD)))
 BLOCK = PING * (64 * 1024 // len(PING))  # whole frames, about 64 KB
 CONNECT_TIMEOUT = 10.0
+FLOOD_BYTES = 64 * 2**20  # per socket: what the unbounded server once held, twice over
+STALL_S = 5.0  # taking nothing this long: the server has stopped reading the socket
+HELLO_S, SLOW_READER_S, CLOSE_GRACE_S = 5.0, 10.0, 10.0
+GROWTH_AT_MOST = 24 * 2**20  # for all the sockets of one test together
+CUT_OFF_WITHIN_S = max(HELLO_S, SLOW_READER_S) + CLOSE_GRACE_S + 20.0  # a wide margin
 
 
 def masked_text(text: str) -> bytes:
@@ -99,3 +108,32 @@ def rss_bytes(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     raise AssertionError(f"no VmRSS for {pid}")
+
+
+async def flood_all(pid: int, port: int, room_id: str, tokens: list[str | None]) -> int:
+    """Flood one socket per token (None: no hello) at once, each up to
+    ``FLOOD_BYTES``; the growth of ``pid``'s resident memory meanwhile. Asserts
+    that the server then drops every one of them."""
+    socks = [await asyncio.to_thread(upgraded, port, room_id, token) for token in tokens]
+    done = threading.Event()
+    sampler = asyncio.create_task(asyncio.to_thread(peak_rss, pid, done))
+    before = rss_bytes(pid)
+    try:
+        await asyncio.gather(*(asyncio.to_thread(flood, s, at_most=FLOOD_BYTES,
+                                                 stall_s=STALL_S) for s in socks))
+    finally:
+        done.set()
+    growth = await sampler - before
+    cut_off = await asyncio.gather(*(asyncio.to_thread(hung_up, s, CUT_OFF_WITHIN_S)
+                                     for s in socks))
+    for sock in socks:
+        sock.close()
+    assert all(cut_off), "a flooding socket was never closed"
+    return growth
+
+
+async def slow_closed(api: Api) -> float:
+    """How many sockets the server has closed as too slow (4008), from /metrics."""
+    text = (await api.http.get("/metrics")).text
+    found = re.search(r"^yishi_slow_clients_closed_total (\S+)$", text, re.MULTILINE)
+    return float(found[1]) if found else 0.0
