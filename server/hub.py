@@ -133,13 +133,13 @@ class Outbox:
         if direct is not None:
             # Dropped once a close frame has gone either way: the reader hears of it.
             if not direct.write(item.wire, limit=OUTBOX_BYTES):
-                self._too_slow()
+                self.too_slow()
             return
         frames = self._frames
         if frames is None:
             frames = self._frames = deque()
         elif len(frames) >= self._limit:
-            self._too_slow()
+            self.too_slow()
             return
         frames.append(item)
         self._wake()
@@ -193,7 +193,8 @@ class Outbox:
         self._frames = None
         self._enqueue_close(close)
 
-    def _too_slow(self) -> None:
+    def too_slow(self) -> None:
+        """Give up on a client that does not read: counted, and closed with 4008."""
         self._on_too_slow()
         self.close_now(TOO_SLOW)
 

@@ -70,6 +70,10 @@ def _voice(node: Node) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
     yield CounterMetricFamily("yishi_audio_frames_from_other_nodes",
                               "Audio frames heard from other nodes (through Redis)",
                               value=voice.from_other_nodes)
+    yield CounterMetricFamily("yishi_audio_frames_from_other_nodes_over_budget",
+                              "Audio frames heard from other nodes and dropped here: their"
+                              " speaker's voice budget on this node was spent",
+                              value=voice.over_budget_from_other_nodes)
     yield GaugeMetricFamily("yishi_audio_listeners", "Sockets listening to their room's voice",
                             value=sum(len(h.voice.listeners) for h in node.hosts.values()))
 

@@ -66,7 +66,7 @@ class RoomHost:
         self.room_id = room_id
         self.replica = Replica(room_id, node_id=node.node_id)
         self.hub = RoomHub()
-        self.voice = RoomVoice(node.voice)  # its listening sockets
+        self.voice = RoomVoice(node.voice, clock=node.clock)  # its listening sockets
         self.ready = asyncio.Event()
         self.presence = PresenceReporter(self)
         self.last_used = node.clock()  # for unloading an idle room (see Node)
@@ -417,8 +417,7 @@ class Node:
         """A frame another node relayed: to this node's listeners of the room, as it came."""
         host = self.hosts.get(room_id)
         if host is not None:
-            self.voice.from_other_nodes += 1
-            host.voice.fan_out(frame, None)
+            host.voice.from_other_node(frame)
 
     async def host(self, room_id: str) -> RoomHost | None:
         """The room's host, loading it from the log first; None if there is no such room

@@ -8,7 +8,8 @@ from collections.abc import Callable
 
 
 class TokenBucket:
-    """``burst`` tokens, refilled at ``rate`` a second; ``take()`` says whether one was left."""
+    """``burst`` tokens, refilled at ``rate`` a second; ``take()`` says whether one (or
+    the amount asked) was left."""
 
     __slots__ = ("at", "burst", "clock", "rate", "tokens")
 
@@ -22,11 +23,12 @@ class TokenBucket:
         self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate / 1000)
         self.at = now
 
-    def take(self) -> bool:
+    def take(self, amount: float = 1) -> bool:
+        """Take ``amount`` tokens if there are that many (else take none)."""
         self._refill()
-        if self.tokens < 1:
+        if self.tokens < amount:
             return False
-        self.tokens -= 1
+        self.tokens -= amount
         return True
 
     def empty(self) -> bool:

@@ -16,6 +16,13 @@ connection and hands it the transport and the request. The rules:
    them in order (``ws.Session``) and ends when the inbox is empty. Reading
    pauses while ``INBOX_FRAMES`` frames wait. The hello deadline is a timer
    handle, cancelled by the first frame.
+   Reading pauses too while the transport holds more than its high-water mark
+   unsent (``pause_writing``), whatever filled it: events, or the pongs and
+   other control frames the ``ServerProtocol`` answers a client's frames with.
+   A client that sends without reading makes the server hold at most that and
+   one read's answers, before ``hello`` as after. One that stays so for
+   ``SLOW_READER_S`` is closed as too slow (4008, counted as the hub counts its
+   own), and its connection aborted if it does not read even its close frame.
 4. Nothing reaches the wire but past the ``ServerProtocol``'s state. It makes
    the control frames (pongs, pings, the close), and its output is written at
    once after every call into it, so frames leave in order. Data frames, built
@@ -35,7 +42,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import socket
 from collections import deque
 from typing import TYPE_CHECKING, Any
@@ -48,9 +54,9 @@ from websockets.http11 import Request
 from websockets.protocol import CONNECTING, OPEN
 from websockets.server import ServerProtocol
 
-from .app import Services
 from .fastpath import Path, announce, frame, write_while_open
-from .hub import CLOSE_GRACE_S, UNBOUNDED, Outbox
+from .hub import CLOSE_GRACE_S, TOO_SLOW, UNBOUNDED, Outbox
+from .serversockets import ServerSockets
 from .wire import CLOSE_INTERNAL, CLOSE_RESTARTING, Codec, choose_codec
 from .ws import (
     HELLO_TIMEOUT_S,
@@ -66,8 +72,11 @@ if TYPE_CHECKING:
     from uvicorn.config import Config
     from uvicorn.server import ServerState
 
+__all__ = ["RoomSocket", "ServerSockets"]
+
 
 INBOX_FRAMES = 16  # frames waiting to be answered before the socket stops reading
+SLOW_READER_S = 10.0  # over the high-water mark this long: closed 4008
 KERNEL_UNSENT = 16 * 1024  # bytes the kernel holds unsent for a socket (TCP_NOTSENT_LOWAT)
 CLOSE_KEEPALIVE = 1011
 CLOSE_INVALID_DATA = 1007
@@ -76,65 +85,12 @@ _WS_LOGGER = logging.getLogger("uvicorn.error")  # as uvicorn's own protocols lo
 WHY = "websockets sans-I/O ServerProtocol, one keep-alive timer per server"
 
 
-class ServerSockets:
-    """What the room sockets of one uvicorn server share: the app's services,
-    uvicorn's bookkeeping, and the keep-alive timer (rule 5)."""
-
-    def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any],
-                 loop: asyncio.AbstractEventLoop) -> None:
-        self.config, self.server_state, self.app_state, self.loop = (
-            config, server_state, app_state, loop)
-        self._services: Services | None = None
-        interval, timeout = config.ws_ping_interval, config.ws_ping_timeout
-        self.ping_interval = interval if interval is not None and interval > 0 else None
-        self.timeout_ticks: int | None = None
-        if interval is not None and interval > 0 and timeout is not None:
-            self.timeout_ticks = max(1, math.ceil(timeout / interval))
-        self.sockets: set[RoomSocket] = set()
-        self.tick = 0
-        self.timer: asyncio.TimerHandle | None = None
-
-    def services(self) -> Services | None:
-        """The Yishi services of the app uvicorn serves (found through the
-        middleware around it, each holding ``.app``), or None: not a Yishi app."""
-        if self._services is None:
-            app: Any = self.config.loaded_app
-            for _ in range(32):
-                found = getattr(getattr(app, "state", None), "services", None)
-                if isinstance(found, Services):
-                    self._services = found
-                    break
-                app = getattr(app, "app", None)
-                if app is None:
-                    break
-        return self._services
-
-    def opened(self, sock: RoomSocket) -> None:
-        self.sockets.add(sock)
-        if self.timer is None and self.ping_interval is not None:
-            self.timer = self.loop.call_later(self.ping_interval, self._ping_all)
-
-    def closed(self, sock: RoomSocket) -> None:
-        self.sockets.discard(sock)
-        if not self.sockets and self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
-
-    def _ping_all(self) -> None:
-        self.tick += 1
-        payload = (self.tick & 0xFFFFFFFF).to_bytes(4, "big")
-        for sock in list(self.sockets):
-            sock.keepalive(self.tick, payload, self.timeout_ticks)
-        self.timer = None
-        if self.sockets and self.ping_interval is not None:
-            self.timer = self.loop.call_later(self.ping_interval, self._ping_all)
-
-
 class RoomSocket(asyncio.Protocol):
     """One upgraded connection: a room socket (rules 2 to 6), or one handed to uvicorn (1)."""
 
     __slots__ = ("_codec", "_drained", "_inbox", "_inner", "_parts", "_ping", "_raw", "_room",
-                 "_session", "_shared", "_task", "_timer", "conn", "conn_id", "transport")
+                 "_session", "_shared", "_slow", "_task", "_timer", "conn", "conn_id",
+                 "transport")
 
     def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any],
                  _loop: asyncio.AbstractEventLoop | None = None) -> None:
@@ -158,6 +114,7 @@ class RoomSocket(asyncio.Protocol):
         self._task: asyncio.Task[None] | None = None
         self._timer: asyncio.TimerHandle | None = None  # hello deadline, then close grace
         self._drained: asyncio.Future[None] | None = None  # while the transport is full
+        self._slow: asyncio.TimerHandle | None = None  # its deadline to drain (4008)
         self._parts: tuple[bool, list[bytes]] | None = None  # a fragmented message
         self._ping = 0  # the keep-alive tick of the ping not answered yet
 
@@ -206,6 +163,7 @@ class RoomSocket(asyncio.Protocol):
         shared.server_state.connections.discard(self)
         shared.closed(self)
         self._cancel_timer()
+        self._cancel_slow()
         self.conn.receive_eof()  # CLOSED: nothing more is written
         self.conn.data_to_send()
         self._wake_writers()
@@ -218,13 +176,21 @@ class RoomSocket(asyncio.Protocol):
         if self._inner is not None:
             self._inner.pause_writing()
         elif self._drained is None:
-            self._drained = self._shared.loop.create_future()
+            loop = self._shared.loop
+            self._drained = loop.create_future()
+            transport = self.transport
+            if transport.is_reading():
+                transport.pause_reading()  # what it sends would only be answered into the pile
+            if self._slow is None and self.conn.state is OPEN:  # else a close's grace runs
+                self._slow = loop.call_later(SLOW_READER_S, self._too_slow)
 
     def resume_writing(self) -> None:
         if self._inner is not None:
             self._inner.resume_writing()
-        else:
-            self._wake_writers()
+            return
+        self._cancel_slow()
+        self._wake_writers()
+        self._read_if_room()
 
     def shutdown(self) -> None:
         """uvicorn's server is stopping: close with 1012."""
@@ -267,9 +233,9 @@ class RoomSocket(asyncio.Protocol):
         self.conn.send_close(code, reason)
         self._flush()
         self._inbox = None
+        self._cancel_slow()  # the close's own grace bounds it now
         if not transport.is_closing():
-            if not transport.is_reading():
-                transport.resume_reading()
+            self._read_if_room()  # for the client's answer
             self._cancel_timer()
             self._timer = self._shared.loop.call_later(CLOSE_GRACE_S, transport.abort)
 
@@ -306,6 +272,30 @@ class RoomSocket(asyncio.Protocol):
             if transport.get_write_buffer_size():
                 self._cancel_timer()
                 self._timer = self._shared.loop.call_later(CLOSE_GRACE_S, transport.abort)
+
+    def _read_if_room(self) -> None:
+        """Read again, unless frames wait to be answered or the client reads nothing."""
+        transport, inbox = self.transport, self._inbox
+        if (not transport.is_reading() and not transport.is_closing() and self._drained is None
+                and (inbox is None or len(inbox) < INBOX_FRAMES)):
+            transport.resume_reading()
+
+    def _too_slow(self) -> None:
+        """The client has read nothing of what waits for it for ``SLOW_READER_S``."""
+        self._slow = None
+        session = self._session
+        if session is not None:
+            session.subscriber.outbox.too_slow()  # counted; its events are dropped
+        else:
+            services = self._shared.services()
+            if services is not None:
+                services.metrics.slow_closed.inc()
+        self.close(TOO_SLOW.code, TOO_SLOW.reason)  # behind what waits; cut off after a grace
+
+    def _cancel_slow(self) -> None:
+        if self._slow is not None:
+            self._slow.cancel()
+            self._slow = None
 
     def _cancel_timer(self) -> None:
         if self._timer is not None:
@@ -417,10 +407,7 @@ class RoomSocket(asyncio.Protocol):
         try:
             while inbox := self._inbox:
                 payload = inbox.popleft()
-                transport = self.transport
-                if (len(inbox) < INBOX_FRAMES and not transport.is_closing()
-                        and not transport.is_reading()):
-                    transport.resume_reading()
+                self._read_if_room()
                 session = self._session
                 if session is None:
                     await self._hello(payload)

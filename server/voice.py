@@ -3,8 +3,10 @@
 An audio frame is a MessagePack array on the room's own socket
 (``["audio", turn, seq, ts, data]``, docs/protocol.md "Voice on the floor").
 It is handled where it arrives, synchronously: no task, no log, no fsync, no
-reply. The checks go cheapest first: size, the socket's rate, the shape, then
-the floor (``core.voice.heard`` on this node's replica). A frame that passes
+reply. The checks go cheapest first: size, the socket's rate, the shape, the
+floor (``core.voice.heard`` on this node's replica), then the budget of the
+speaker heard in the room (``voicebudget``: one voice's worth, however many
+sockets it speaks from). A frame that passes
 is re-framed once with who is heard (``from``, ``chair``; the Opus packet as
 it came) and written to every listening socket of the room on this node
 (``Outbox.put_audio``: bounded, the oldest dropped, never a close), published
@@ -13,12 +15,15 @@ and kept for the room's recording when the room records. Every frame is
 counted by its result; a dropped frame is never answered.
 
 The frame is published to the other nodes before this node's own pass over its
-listeners, so the nodes write it at the same time.
+listeners, so the nodes write it at the same time. A frame from another node
+takes from the same speaker's budget here before it goes to this node's
+listeners: a speaker on two nodes is held to one budget on each.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import msgpack
@@ -27,6 +32,7 @@ from .core.types import CommandError, ErrorCode, Json
 from .core.voice import Dropped, heard
 from .hub import Outgoing, Subscriber
 from .ratelimit import TokenBucket
+from .voicebudget import VoiceBudget
 from .wire import MSGPACK_PROTOCOL
 
 if TYPE_CHECKING:
@@ -56,6 +62,7 @@ class VoiceStats:
         self.deliveries = 0  # frames written (or held) for a listener
         self.dropped_by_listeners = 0  # frames a slow listener's socket dropped
         self.from_other_nodes = 0
+        self.over_budget_from_other_nodes = 0  # heard from them, dropped here (the budget)
 
 
 class RoomVoice:
@@ -68,11 +75,27 @@ class RoomVoice:
     the frames in order: every frame's slices follow the same order.
     """
 
-    __slots__ = ("listeners", "stats")
+    __slots__ = ("budget", "listeners", "stats")
 
-    def __init__(self, stats: VoiceStats) -> None:
+    def __init__(self, stats: VoiceStats, *, clock: Callable[[], int]) -> None:
         self.listeners: set[Subscriber] = set()
         self.stats = stats
+        self.budget = VoiceBudget(clock=clock)
+
+    def from_other_node(self, frame: bytes) -> None:
+        """A frame another node relayed: to this node's listeners, as it came, if its
+        speaker's budget here allows it."""
+        stats = self.stats
+        stats.from_other_nodes += 1
+        try:
+            _, _, _, _, data, speaker, _ = msgpack.unpackb(frame, raw=False)
+        except Exception:  # noqa: BLE001  (a node sends none such; drop it if one did)
+            return
+        if not (isinstance(speaker, str) and isinstance(data, bytes)
+                and self.budget.admit(speaker, len(data))):
+            stats.over_budget_from_other_nodes += 1
+            return
+        self.fan_out(frame, None)
 
     def fan_out(self, frame: bytes, sender: Subscriber | None) -> None:
         """Send one relayed frame to every listener but its sender."""
@@ -129,6 +152,8 @@ class SpeakerGate:
                         services.clock())
         if isinstance(verdict, Dropped):
             return verdict.value
+        if not host.voice.budget.admit(verdict.speaker, len(data)):
+            return Dropped.OVER_BUDGET.value  # before anyone hears it or it is kept
         frame: bytes = msgpack.packb(
             ["audio", verdict.turn_id, seq, ts, data, verdict.speaker, verdict.chair],
             use_bin_type=True)

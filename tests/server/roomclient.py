@@ -225,6 +225,11 @@ class Client:
         await self._wait_for(lambda: len(self.audio) >= count, timeout, f"{count} audio frames")
         return self.audio[:count]
 
+    async def wait_heard(self, done: Callable[[list[list[Any]]], bool], what: str, *,
+                         timeout: float = DEFAULT_TIMEOUT) -> None:
+        """Wait until the relayed audio frames so far satisfy ``done``."""
+        await self._wait_for(lambda: done(self.audio), timeout, what)
+
     async def send_raw(self, frame: str | bytes) -> None:
         await self.ws.send(frame)
 
