@@ -160,6 +160,11 @@ class Delivery:
             self.repair_reads += 1
             for entry in page:
                 self.offer(room_id, entry)
+            if not page and room_id in self._parked:
+                # Parked entries past what the log shows (its durable mark fell behind
+                # them in a failover): they show with the room's next confirmed append.
+                await asyncio.sleep(self._retry_s)
+                continue
             if len(page) < REPAIR_PAGE and room_id not in self._parked:
                 # A short page reached the log's end as it was when read. Something
                 # still parked was stored after that read began: read again.

@@ -214,7 +214,7 @@ def decode_message(channel: bytes, data: bytes) -> Entry | None:
 
 
 async def _close(pubsub: PubSub) -> None:
-    await pubsub.aclose()  # type: ignore[no-untyped-call]
+    await pubsub.aclose()  # type: ignore[no-untyped-call, unused-ignore]
 
 
 class Auditor:

@@ -61,7 +61,7 @@ class _Shard:
         self.task: asyncio.Task[None] | None = None
 
     async def close(self) -> None:
-        await self.pubsub.aclose()  # type: ignore[no-untyped-call]
+        await self.pubsub.aclose()  # type: ignore[no-untyped-call, unused-ignore]
         await self.client.aclose(close_connection_pool=True)
 
 
