@@ -115,8 +115,10 @@ class RedisBackend:
                                   retry_s=RETRY_MAX_S)
         self._stopping = asyncio.Event()
         self.cluster = url.startswith(CLUSTER_SCHEME)
-        if self.cluster:
-            parse_cluster_url(url)  # ValueError now, not at start()
+        if self.cluster:  # ValueError now, not at start()
+            parse_cluster_url(url)
+        else:
+            durable.split_wait(url, default=0)
         self._link: Link | None = None
         self._feed: Feed | ShardFeed | None = None
         self._heartbeat: Heartbeat | None = None

@@ -100,7 +100,7 @@ class RedisLink:
         }
         self._client: Redis | None = self._new_client()
         self.sub_client: Redis = Redis(
-            connection_pool=ConnectionPool.from_url(url, **self._options))
+            connection_pool=ConnectionPool.from_url(self.url, **self._options))
         self._retired: set[Redis] = set()
         self._retiring: set[asyncio.Task[None]] = set()
         self.append_script = keys.APPEND
