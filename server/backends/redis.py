@@ -54,6 +54,7 @@ from .base import (
     Fanout,
     Listener,
     RecordedFrame,
+    ResetListener,
     StoredFrame,
     is_room_log,
     pack_body,
@@ -110,9 +111,10 @@ class RedisBackend:
         self._clock = clock
         self._stamp_clock = stamp_clock
         self._fanout = Fanout()
+        self._resets: tuple[ResetListener, ...] = ()
         self._audio = AudioChannels(self.node_id)
         self._delivery = Delivery(fanout=self._fanout, read_page=self._read_page,
-                                  retry_s=RETRY_MAX_S)
+                                  retry_s=RETRY_MAX_S, on_reset=self._reset)
         self._stopping = asyncio.Event()
         self.cluster = url.startswith(CLUSTER_SCHEME)
         if self.cluster:  # ValueError now, not at start()
@@ -321,6 +323,21 @@ class RedisBackend:
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         return self._fanout.subscribe(listener)
+
+    def subscribe_resets(self, listener: ResetListener) -> Callable[[], None]:
+        self._resets = (*self._resets, listener)
+
+        def unsubscribe() -> None:
+            self._resets = tuple(item for item in self._resets if item is not listener)
+
+        return unsubscribe
+
+    def _reset(self, room_id: str) -> None:
+        for listener in self._resets:
+            try:
+                listener(room_id)
+            except Exception:
+                logger.exception("reset listener failed on %s", room_id)
 
     def publish_audio(self, room_id: str, frame: bytes) -> None:
         if self._open:
