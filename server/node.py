@@ -39,7 +39,7 @@ from .replica import SNAPSHOT_EVERY, Effects, Replica
 from .room_damage import DamagedRooms
 from .snapshots import SnapshotWriter
 from .voice import RoomVoice, VoiceStats
-from .wire import CLOSE_REMOVED, CLOSE_UNAVAILABLE
+from .wire import CLOSE_REMOVED, CLOSE_RESTARTING, CLOSE_UNAVAILABLE
 
 logger = logging.getLogger(__name__)
 
@@ -273,6 +273,17 @@ class RoomHost:
                 and (self._repairing is None or self._repairing.done())
                 and not self.replica.busy)
 
+    def abandon(self) -> None:
+        """The log no longer holds the history applied here: fail whoever waits for an
+        outcome (they answer ``unavailable``; a retry with the nonce is answered from
+        the log) and send every socket back to reconnect, to the room read again."""
+        for waiter in self._waiters.values():
+            if not waiter.done():
+                waiter.set_exception(BackendUnavailable("the room's history is read again"))
+        self._waiters.clear()
+        for sub in list(self.hub.subscribers):
+            sub.outbox.close_after_pending(Close(CLOSE_RESTARTING, "history replaced"))
+
     def stop(self) -> None:
         self.node.ballots.stop(self.room_id)
         if self._timer is not None:
@@ -309,6 +320,8 @@ class Node:
         self._tasks: set[asyncio.Task[None]] = set()
         self._unsubscribe: Callable[[], None] | None = None
         self._unsubscribe_audio: Callable[[], None] | None = None
+        self._unsubscribe_resets: Callable[[], None] | None = None
+        self._reset_rooms: set[str] = set()  # rooms whose log lost entries applied here
         self.voice = VoiceStats()
         # Metrics (counters only grow: what unloaded rooms did is kept here).
         self.entries_applied = 0
@@ -325,6 +338,7 @@ class Node:
     async def start(self) -> None:
         self._unsubscribe = self.backend.subscribe(self._on_entry)
         self._unsubscribe_audio = self.backend.subscribe_audio(self._on_audio)
+        self._unsubscribe_resets = self.backend.subscribe_resets(self._on_reset)
         if self.backend.single_node:
             # The only node hosts every room with something pending, so turns end on
             # time after a restart even if nobody reconnects.
@@ -389,8 +403,9 @@ class Node:
     async def stop(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
-        if self._unsubscribe_audio is not None:
-            self._unsubscribe_audio()
+        for unsubscribe in (self._unsubscribe_audio, self._unsubscribe_resets):
+            if unsubscribe is not None:
+                unsubscribe()
         for host in self.hosts.values():
             host.stop()
         for task in list(self._tasks):
@@ -412,6 +427,18 @@ class Node:
         host = self.hosts.get(room_id)
         if host is not None:
             host.receive(entry)
+
+    def _on_reset(self, room_id: str) -> None:
+        """The room's log lost entries this node applied (a failover): its state here is
+        not the log's. Forgotten without a snapshot; its sockets reconnect, and the
+        room is loaded again from the log (a client whose ``since`` is past it gets a
+        full state that replaces its own)."""
+        self._reset_rooms.add(room_id)
+        host = self.hosts.pop(room_id, None)
+        if host is not None:
+            self.evictions += 1
+            host.stop()
+            host.abandon()
 
     def _on_audio(self, room_id: str, frame: bytes) -> None:
         """A frame another node relayed: to this node's listeners of the room, as it came."""
@@ -438,13 +465,18 @@ class Node:
         return await asyncio.shield(task)
 
     async def _load(self, room_id: str) -> RoomHost | None:
-        if await self.backend.last_seq(room_id) == 0:
+        last = await self.backend.last_seq(room_id)
+        if last == 0 and room_id in self._reset_rooms:
+            # The log is gone entirely (a store that lost all its data): never made anew.
+            raise BackendUnavailable(f"room {room_id}'s log is gone")
+        if last == 0:
             return None
         host = RoomHost(self, room_id)
         self.hosts[room_id] = host
         try:
             snapshot = await self.backend.load_snapshot(room_id)
-            if snapshot is not None:
+            # One past the log is of a history the log lost (see _on_reset): replayed instead.
+            if snapshot is not None and snapshot[0] <= last:
                 host.restore(*snapshot)
             await host.catch_up()
         except BaseException:

@@ -35,6 +35,9 @@ StoredFrame = tuple[str, int, int, bytes]
 Listener = Callable[[str, Entry], None]
 """Called with ``(room_id, entry)`` for each entry appended, on the event loop."""
 
+ResetListener = Callable[[str], None]
+"""Called with ``room_id`` when the room's log no longer holds what was delivered."""
+
 AudioListener = Callable[[str, bytes], None]
 """Called with ``(room_id, frame)`` for each audio frame another node relayed."""
 
@@ -168,6 +171,15 @@ class LogBackend(Protocol):
         the first :meth:`last_seq` that finds entries (a node asks it before
         it loads a room) or the first :meth:`append` to a new room.
         """
+        ...
+
+    def subscribe_resets(self, listener: ResetListener) -> Callable[[], None]:
+        """Call ``listener(room_id)`` when the room's stored log no longer holds the
+        history the listeners were given: a store that lost entries it had delivered
+        (a failover, a Redis restored from an old copy). The listener must forget what
+        it derived from the room and load it again from the log; entries delivered
+        after the call continue from the stored seq. Never called by a backend that
+        cannot lose what it delivered. Returns a function that unsubscribes."""
         ...
 
     def publish_audio(self, room_id: str, frame: bytes) -> None:

@@ -22,6 +22,7 @@ from .base import (
     Fanout,
     Listener,
     RecordedFrame,
+    ResetListener,
     StoredFrame,
     is_room_log,
     next_stamp,
@@ -116,6 +117,9 @@ class MemoryBackend:
             if node_id != self.node_id:
                 for listener in listeners:
                     listener(room_id, frame)
+
+    def subscribe_resets(self, listener: ResetListener) -> Callable[[], None]:
+        return lambda: None  # what it delivered, it keeps
 
     def subscribe_audio(self, listener: AudioListener) -> Callable[[], None]:
         audio = self._store.audio

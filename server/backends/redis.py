@@ -46,6 +46,7 @@ import msgpack
 
 from ..core.types import Entry, Json
 from ..readiness import Readiness
+from . import redis_durable as durable
 from . import redis_keys as keys
 from .base import (
     AudioListener,
@@ -54,6 +55,7 @@ from .base import (
     Fanout,
     Listener,
     RecordedFrame,
+    ResetListener,
     StoredFrame,
     dense,
     is_room_log,
@@ -113,13 +115,16 @@ class RedisBackend:
         self._clock = clock
         self._stamp_clock = stamp_clock
         self._fanout = Fanout()
+        self._resets: tuple[ResetListener, ...] = ()
         self._audio = AudioChannels(self.node_id)
         self._delivery = Delivery(fanout=self._fanout, read_page=self._read_page,
-                                  retry_s=RETRY_MAX_S)
+                                  retry_s=RETRY_MAX_S, on_reset=self._reset)
         self._stopping = asyncio.Event()
         self.cluster = url.startswith(CLUSTER_SCHEME)
-        if self.cluster:
-            parse_cluster_url(url)  # ValueError now, not at start()
+        if self.cluster:  # ValueError now, not at start()
+            parse_cluster_url(url)
+        else:
+            durable.split_wait(url, default=0)
         self._link: Link | None = None
         self._feed: Feed | ShardFeed | None = None
         self._heartbeat: Heartbeat | None = None
@@ -248,50 +253,13 @@ class RedisBackend:
                 return
 
     async def _write_batch(self, batch: list[_Pending]) -> None:
-        assert self._link is not None and self._feed is not None
-        if isinstance(self._link, ClusterLink):
-            await self._write_batch_sharded(self._link, batch)
-            return
-        pipe = self._link.client.pipeline(transaction=False)
-        new_rooms = sorted({p.room_id for p in batch} - self._registered)
-        listing = 0
-        if new_rooms:
-            # Before the entries: a room with entries is always listed (an empty
-            # listed room is harmless; room_ids() skips it).
-            listing = self._link.list_rooms(pipe, new_rooms)
-        script = self._link.append_script
-        for p in batch:
-            pipe.eval(script, 2, keys.seq_key(p.room_id), keys.log_key(p.room_id),
-                      p.body, keys.channel(p.room_id), p.now)
-        try:
-            results: list[Any] = await pipe.execute(raise_on_error=False)
-        except Exception as exc:
-            # The whole batch may or may not be stored: "unavailable", and a retry
-            # with the nonce settles it. Whatever was stored reaches the listeners
-            # through pub/sub or the repair path anyway.
-            if not isinstance(exc, LINK_ERRORS):
-                logger.exception("redis writer failed on a batch of %d", len(batch))
-            for p in batch:
-                if not p.future.done():
-                    p.future.set_exception(BackendUnavailable(f"redis append failed: {exc}"))
-            return
-        self.commits += 1
-        if new_rooms:
-            failed = [r for r in results[:listing] if isinstance(r, Exception)]
-            if failed:
-                logger.warning("could not list new rooms %s: %s", new_rooms, failed[0])
-            else:
-                self._registered.update(new_rooms)
-            results = results[listing:]
-        self._settle(batch, results)
-
-    async def _write_batch_sharded(self, link: ClusterLink, batch: list[_Pending]) -> None:
-        """On a cluster: list new rooms first (their buckets), then one pipeline per
-        master, each confirmed by its replica (see ClusterLink.append)."""
+        """List new rooms first, then append the batch, durably (see Link.append: on
+        a cluster, one pipeline per master, each confirmed by its replicas)."""
+        assert self._link is not None
         new_rooms = sorted({p.room_id for p in batch} - self._registered)
         if new_rooms:
             try:
-                await link.list_new_rooms(new_rooms)
+                await self._link.list_new_rooms(new_rooms)
                 self._registered.update(new_rooms)
             except BackendUnavailable as exc:
                 # Their entries are not sent either: a room with entries is listed.
@@ -299,7 +267,7 @@ class RedisBackend:
                     if p.room_id in new_rooms and not p.future.done():
                         p.future.set_exception(exc)
                 batch = [p for p in batch if p.room_id not in new_rooms]
-        results = await link.append([(p.room_id, p.body, p.now) for p in batch])
+        results = await self._link.append([(p.room_id, p.body, p.now) for p in batch])
         self.commits += 1
         self._settle(batch, results)
 
@@ -329,8 +297,17 @@ class RedisBackend:
         if limit <= 0:
             return []
         start = f"{max(after, 0) + 1}-0"
-        rows = await self._checked_link().call("XRANGE", lambda r: r.xrange(
-            keys.log_key(room_id), min=start, max="+", count=limit))
+
+        async def fetch(r: Any) -> list[Any]:
+            pipe = r.pipeline(transaction=False)  # one slot: one master, in this order
+            durable.queue_marks(pipe, [room_id])  # the mark first: rows below it are durable
+            pipe.xrange(keys.log_key(room_id), min=start, max="+", count=limit)
+            replies: list[Any] = await pipe.execute()
+            return replies
+
+        *marked, rows = await self._checked_link().call("XRANGE", fetch)
+        [mark] = durable.marks(marked)
+        rows = durable.shown_rows(rows, mark)
         return dense(after, [unpack_entry(int(as_bytes(row_id).split(b"-", 1)[0]),
                                           int(fields[b"a"]), as_bytes(fields[b"b"]))
                              for row_id, fields in rows])
@@ -351,6 +328,21 @@ class RedisBackend:
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         return self._fanout.subscribe(listener)
+
+    def subscribe_resets(self, listener: ResetListener) -> Callable[[], None]:
+        self._resets = (*self._resets, listener)
+
+        def unsubscribe() -> None:
+            self._resets = tuple(item for item in self._resets if item is not listener)
+
+        return unsubscribe
+
+    def _reset(self, room_id: str) -> None:
+        for listener in self._resets:
+            try:
+                listener(room_id)
+            except Exception:
+                logger.exception("reset listener failed on %s", room_id)
 
     def publish_audio(self, room_id: str, frame: bytes) -> None:
         if self._open:

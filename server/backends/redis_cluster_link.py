@@ -16,14 +16,17 @@ The rules are those of :mod:`~yishi.backends.redis_link`, for a cluster:
 * Every Redis, socket or cluster error becomes :class:`BackendUnavailable`.
 * Appends do not go through the cluster client: the writer groups a batch by
   the master that owns each room and sends one pipeline per master, on a
-  connection of its own to that master, ended by ``WAIT <replicas> <ms>`` so
-  that an append is acknowledged only once a replica has it too (a replica
-  promoted after its master died then holds every acknowledged entry). An
-  append whose master does not answer, answers ``MOVED`` (the slot has moved:
-  the entry was not stored) or whose replica does not confirm in time fails
-  as ``unavailable``, and the slot map is learnt again before the next batch.
-  ``?wait=0`` in the URL turns the confirmation off; a master with no replica
-  known (its replica died, or was promoted) is not waited for.
+  connection of its own to that master: ``CLUSTER NODES`` (how many replicas
+  the master has now), the appends, held, and ``WAIT <replicas> <ms>``; the
+  entries are shown (marked durable, published) only once every replica
+  listed confirmed them (:mod:`~yishi.backends.redis_durable`), so a replica
+  promoted after its master died holds every entry anyone saw. An append whose
+  master does not answer, answers ``MOVED`` (the slot has moved: the entry was
+  not stored) or whose replicas do not confirm in time fails as
+  ``unavailable``, and the slot map is learnt again before the next batch.
+  ``?wait=N`` caps the replicas waited for (default 1; ``?wait=0`` turns the
+  confirmation off); a replica the cluster agreed has failed is not waited
+  for (``min-replicas-to-write`` on the masters refuses writes then).
 * Pub/sub is not here: sharded subscriptions are one plain connection per
   master (:mod:`~yishi.backends.redis_shards`), placed by :meth:`owner`.
 """
@@ -34,7 +37,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import unquote
 
 from redis.asyncio import Redis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
@@ -45,6 +48,7 @@ from redis.exceptions import BusyLoadingError, RedisClusterException, RedisError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from ..redact import redact_url
+from . import redis_durable as durable
 from . import redis_keys as keys
 from .base import BackendUnavailable
 from .redis_link import (
@@ -59,7 +63,6 @@ from .redis_link import (
 logger = logging.getLogger(__name__)
 
 SCHEME = "redis+cluster://"
-WAIT_TIMEOUT_MS = 1000  # how long an append waits for its replica (then: unavailable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,10 +98,8 @@ def parse_cluster_url(url: str) -> ClusterUrl:
     if not seeds:
         raise ValueError(f"no seed node in {redact_url(url)!r}"
                          " (redis+cluster://HOST:PORT[,HOST:PORT...])")
-    wait = parse_qs(query).get("wait", ["1"])[-1]
-    if not wait.isdigit():
-        raise ValueError(f"wait= in a cluster URL must be a number of replicas, not {wait!r}")
-    return ClusterUrl(seeds, username, password, int(wait))
+    _, wait = durable.split_wait(f"?{query}", default=1)
+    return ClusterUrl(seeds, username, password, wait)
 
 
 class ClusterLink:
@@ -112,6 +113,7 @@ class ClusterLink:
         self.username, self.password = parsed.username, parsed.password
         self.wait_replicas = parsed.wait
         self._masters: dict[str, Redis] = {}  # "host:port" -> the appends' connection
+        self._replicas: dict[str, int] = {}  # "host:port" -> replicas to wait for, last read
         self._stale = False  # learn the slot map again before the next batch
         self._closing: set[asyncio.Task[None]] = set()
         self.client_name = client_name
@@ -210,45 +212,54 @@ class ClusterLink:
             return [exc] * len(items)
 
         async def send(name: str, indexes: list[int]) -> None:
-            replicas = min(self.wait_replicas, self._replicas_of(items[indexes[0]][0]))
-            pipe = self._master(name).pipeline(transaction=False)
-            for i in indexes:
-                room_id, body, now = items[i]
-                pipe.eval(keys.APPEND_SHARDED, 2, keys.seq_key(room_id), keys.log_key(room_id),
-                          body, keys.channel(room_id), now)
-            if replicas:
-                pipe.execute_command("WAIT", replicas, WAIT_TIMEOUT_MS)
-            try:
-                replies: list[Any] = await pipe.execute(raise_on_error=False)
-            except (RedisError, OSError, TimeoutError) as exc:
-                self._lost(name)
-                for i in indexes:
-                    results[i] = BackendUnavailable(f"append on master {name} failed: {exc}")
-                return
-            confirmed = replies.pop() if replicas else 0
-            unconfirmed = replicas and not (isinstance(confirmed, int) and confirmed >= replicas)
-            if unconfirmed:
-                logger.warning("master %s: %s of %d replicas confirmed appends in %d ms",
-                               name, confirmed, replicas, WAIT_TIMEOUT_MS)
-                self._stale = True  # perhaps the replica is gone from the map by now
-            for i, reply in zip(indexes, replies):
-                if isinstance(reply, Exception):
-                    self._stale = True  # MOVED, CLUSTERDOWN...: not stored
-                    results[i] = BackendUnavailable(f"append on master {name}: {reply}")
-                elif unconfirmed:
-                    results[i] = BackendUnavailable(
-                        f"append on master {name} not confirmed by a replica in time")
-                else:
-                    results[i] = reply
+            batch = [items[i] for i in indexes]
+            for i, result in zip(indexes, await self._append_on(name, batch)):
+                results[i] = result
 
         await asyncio.gather(*(send(name, indexes) for name, indexes in groups.items()))
         return results
 
-    def _replicas_of(self, room_id: str) -> int:
-        """Replicas the slot map lists for the room's master (not counting failed ones)."""
-        slot = key_slot(keys.channel(room_id).encode())
-        nodes = self.client.nodes_manager.slots_cache.get(slot) or []
-        return max(len(nodes) - 1, 0)
+    async def _append_on(self, name: str, items: list[durable.AppendItem]) -> list[Any]:
+        """One master's part of a batch: held, then shown once its replicas confirmed it
+        (see redis_durable: the topology is read in the same pipeline, before the
+        appends, and the replicas it lists must all confirm)."""
+        held = self.wait_replicas > 0
+        # The count the last batch read, for WAIT's argument; the batch checks the
+        # answer against the count read now. Unknown: wait for as many as asked.
+        waited = min(self.wait_replicas, self._replicas.get(name, self.wait_replicas))
+        pipe = self._master(name).pipeline(transaction=False)
+        if held:
+            pipe.execute_command("CLUSTER", "NODES")  # two words: the raw reply
+        durable.queue_appends(pipe, self.append_script, items, held=held)
+        if held and waited:
+            pipe.execute_command("WAIT", waited, durable.WAIT_TIMEOUT_MS)
+        try:
+            replies: list[Any] = await pipe.execute(raise_on_error=False)
+        except (RedisError, OSError, TimeoutError) as exc:
+            self._lost(name)
+            return [BackendUnavailable(f"append on master {name} failed: {exc}")] * len(items)
+        unconfirmed = None
+        if held:
+            listed = durable.replicas_listed(replies.pop(0))
+            confirmed = replies.pop() if waited else 0
+            needed = None if listed is None else min(self.wait_replicas, listed)
+            if needed is not None:
+                self._replicas[name] = needed
+            if needed is None or not (isinstance(confirmed, int) and confirmed >= needed):
+                logger.warning("master %s: %s of %s replicas confirmed appends in %d ms",
+                               name, confirmed, needed, durable.WAIT_TIMEOUT_MS)
+                unconfirmed = "not confirmed by its replicas in time"
+        if any(isinstance(reply, Exception) for reply in replies):
+            self._stale = True  # MOVED, CLUSTERDOWN...: not stored
+        results = durable.settle(items, replies, where=f"master {name}", unconfirmed=unconfirmed)
+        if held and unconfirmed is None:
+            try:
+                await durable.show(self._master(name), keys.CONFIRM_SHARDED, items, results)
+            except (RedisError, OSError, TimeoutError) as exc:
+                self._lost(name)
+                return [BackendUnavailable(f"append on master {name} not shown: {exc}")
+                        ] * len(items)
+        return results
 
     def _master(self, name: str) -> Redis:
         client = self._masters.get(name)

@@ -14,6 +14,9 @@ them into one stream per room, with these rules:
   at once when pub/sub itself jumped (pub/sub is ordered, so a jump is a loss),
   after a short grace when only an append's reply ran ahead of pub/sub (the
   missing entries are normally already on their way).
+* A store that holds less than a room's cursor lost entries that were
+  delivered (a failover): :meth:`Delivery.reset` starts the room again at the
+  stored seq and tells whoever derived state from it (``on_reset``).
 * A room without a cursor starts at 0: the backend sets the cursors of all
   rooms that exist when it subscribes, so a room it has never heard of is a
   room created after that, and all of its entries are news.
@@ -28,7 +31,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from ..core.types import Entry
-from .base import BackendUnavailable, Fanout
+from .base import BackendUnavailable, Fanout, ResetListener
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +51,10 @@ def cancelled() -> bool:
 class Delivery:
     """The per-room cursors, parked entries and repair reads of one backend."""
 
-    def __init__(self, *, fanout: Fanout, read_page: ReadPage, retry_s: float) -> None:
+    def __init__(self, *, fanout: Fanout, read_page: ReadPage, retry_s: float,
+                 on_reset: ResetListener) -> None:
         self._fanout = fanout
+        self._on_reset = on_reset
         self._read_page = read_page
         self._retry_s = retry_s
         self._cursor: dict[str, int] = {}
@@ -70,6 +75,19 @@ class Delivery:
         if seq > self._cursor.get(room_id, 0):
             self._cursor[room_id] = seq
             self._release(room_id, seq)
+
+    def reset(self, room_id: str, seq: int) -> None:
+        """The store holds the room only up to ``seq``, below its cursor: what was
+        delivered past it is not the log's. Start again at ``seq``, fail whoever waits
+        for an entry (it may be one of those), and say so (``on_reset``)."""
+        self._cursor[room_id] = seq
+        self._parked.pop(room_id, None)
+        for futures in self._waiters.pop(room_id, {}).values():
+            for future in futures:
+                if not future.done():
+                    future.set_exception(BackendUnavailable(
+                        f"room {room_id}'s log lost entries; its history is read again"))
+        self._on_reset(room_id)
 
     def offer(self, room_id: str, entry: Entry) -> bool:
         """Deliver ``entry`` if it is next, park it if it is ahead, drop a duplicate.
@@ -160,6 +178,11 @@ class Delivery:
             self.repair_reads += 1
             for entry in page:
                 self.offer(room_id, entry)
+            if not page and room_id in self._parked:
+                # Parked entries past what the log shows (its durable mark fell behind
+                # them in a failover): they show with the room's next confirmed append.
+                await asyncio.sleep(self._retry_s)
+                continue
             if len(page) < REPAIR_PAGE and room_id not in self._parked:
                 # A short page reached the log's end as it was when read. Something
                 # still parked was stored after that read began: read again.

@@ -192,14 +192,15 @@ async def pump(pubsub: PubSub, stopping: asyncio.Event,
 
 def compare_stored(delivery: Delivery, room_id: str, seq: int, lost: str) -> None:
     """After hearing a room again: re-read it if its stored ``seq`` passed what was
-    delivered; if it is behind, Redis lost entries, and the error log says so (``lost``:
-    why, and what to check)."""
+    delivered; if it is behind, Redis lost entries: the error log says so (``lost``: why,
+    and what to check), and the room starts again from the log (``Delivery.reset``)."""
     cursor = delivery.cursor(room_id)
     if seq > cursor:
         delivery.repair(room_id)
     elif seq < cursor:
-        logger.error("room %s: Redis holds seq %d but %d was delivered: %s",
-                     room_id, seq, cursor, lost)
+        logger.error("room %s: Redis holds seq %d but %d was delivered: %s; the room is"
+                     " read again from the log", room_id, seq, cursor, lost)
+        delivery.reset(room_id, seq)
 
 
 def decode_message(channel: bytes, data: bytes) -> Entry | None:

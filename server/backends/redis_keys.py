@@ -4,6 +4,10 @@ Per room (the room id in braces is a Redis Cluster hash tag, so one room's keys
 and its script always live on one shard):
 
     yishi:{room}:seq    string   last seq appended (0 / missing: no entries)
+    yishi:{room}:durable string  the durable mark: the last seq known to be as durable
+                                 as the operator asked (replicas confirmed it); nothing
+                                 past it is shown (see redis_durable.py; missing: a log
+                                 from before the mark, whose seq is its mark)
     yishi:{room}:log    stream   one entry per seq, id "<seq>-0",
                                  fields a = at (Unix ms), b = the MessagePack body
     yishi:{room}:snap   hash     seq, blob: the newest state snapshot
@@ -72,6 +76,10 @@ def log_key(room_id: str) -> str:
     return f"yishi:{{{room_id}}}:log"
 
 
+def durable_key(room_id: str) -> str:
+    return f"yishi:{{{room_id}}}:durable"
+
+
 def snap_key(room_id: str) -> str:
     return f"yishi:{{{room_id}}}:snap"
 
@@ -120,10 +128,14 @@ def node_key(node_id: str) -> str:
     return f"yishi:node:{node_id}"
 
 
-# KEYS: seq, log. ARGV: body, channel, now (ms; "" = use Redis TIME).
+# KEYS: seq, log, durable. ARGV: body, channel, now (ms; "" = use Redis TIME), held.
 # Numbering, storing and publishing happen in one atomic script. The seq key is
 # written after XADD (not INCRed before it) so that a failing XADD leaves no hole.
 # `at` = max(now, the previous entry's at): time never runs backwards in a room.
+# held = "0": durable once stored (no replica to wait for): published and marked at
+# once. held = "1": replicas must confirm it first (WAIT), so it is neither published
+# nor marked here (CONFIRM does both after WAIT); a log without a mark yet gets one
+# at the entry before, so that this one is not taken for shown.
 APPEND = """
 local seq = tonumber(redis.call('GET', KEYS[1]) or '0') + 1
 local now
@@ -148,8 +160,26 @@ local id = string.format('%d-0', seq)
 local stamp = string.format('%d', at)
 redis.call('XADD', KEYS[2], id, 'a', stamp, 'b', ARGV[1])
 redis.call('SET', KEYS[1], seq)
-redis.call('PUBLISH', ARGV[2], string.format('%d', seq) .. ' ' .. stamp .. ' ' .. ARGV[1])
+if ARGV[4] == '1' then
+  redis.call('SET', KEYS[3], seq - 1, 'NX')
+else
+  redis.call('SET', KEYS[3], seq)
+  redis.call('PUBLISH', ARGV[2], string.format('%d', seq) .. ' ' .. stamp .. ' ' .. ARGV[1])
+end
 return {seq, at}
+"""
+
+# KEYS: durable. ARGV: seq, channel, message... After WAIT confirmed a held append:
+# the mark only rises (an older confirmation arriving late changes nothing), and the
+# entries' messages ("<seq> <at> <body>", in seq order) leave only now.
+CONFIRM = """
+if tonumber(redis.call('GET', KEYS[1]) or '0') < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], ARGV[1])
+end
+for i = 3, #ARGV do
+  redis.call('PUBLISH', ARGV[2], ARGV[i])
+end
+return 1
 """
 
 # KEYS: snap. ARGV: seq, blob. Keeps only the newest snapshot.
@@ -165,4 +195,5 @@ return 0
 # The same script for a cluster: sharded pub/sub, so the message leaves only from
 # the shard that owns the room (the channel carries the room's hash tag).
 APPEND_SHARDED = APPEND.replace("redis.call('PUBLISH'", "redis.call('SPUBLISH'")
-assert APPEND_SHARDED != APPEND
+CONFIRM_SHARDED = CONFIRM.replace("redis.call('PUBLISH'", "redis.call('SPUBLISH'")
+assert APPEND_SHARDED != APPEND and CONFIRM_SHARDED != CONFIRM

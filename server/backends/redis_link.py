@@ -24,6 +24,7 @@ from redis.exceptions import BusyLoadingError, RedisClusterException, RedisError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from ..redact import redact_url
+from . import redis_durable as durable
 from . import redis_keys as keys
 from .base import BackendUnavailable
 
@@ -70,6 +71,16 @@ class Link(Protocol):
         """Queue on ``pipe`` one audio message (``PUBLISH``, or ``SPUBLISH`` on a cluster)."""
         ...
 
+    async def list_new_rooms(self, rooms: list[str]) -> None:
+        """List rooms (before their first entries are sent)."""
+        ...
+
+    async def append(self, items: list[durable.AppendItem]) -> list[Any]:
+        """Append each ``(room, body, now)``, durably (see redis_durable); returns, in
+        order, each ``[seq, at]`` reply or the exception its entry met
+        (``BackendUnavailable``: it may or may not be stored)."""
+        ...
+
     def renew(self) -> None: ...
 
     async def close(self) -> None: ...
@@ -79,7 +90,9 @@ class RedisLink:
     """The command pool and the pub/sub client of one backend."""
 
     def __init__(self, url: str, *, client_name: str) -> None:
-        self.url = url
+        # wait=N: replicas that must confirm each append (the operator's; 0 by default:
+        # one server, durable by its own fsync).
+        self.url, self.wait_replicas = durable.split_wait(url, default=0)
         self._options: dict[str, Any] = {
             "socket_timeout": SOCKET_TIMEOUT_S,
             "socket_connect_timeout": CONNECT_TIMEOUT_S,
@@ -88,7 +101,7 @@ class RedisLink:
         }
         self._client: Redis | None = self._new_client()
         self.sub_client: Redis = Redis(
-            connection_pool=ConnectionPool.from_url(url, **self._options))
+            connection_pool=ConnectionPool.from_url(self.url, **self._options))
         self._retired: set[Redis] = set()
         self._retiring: set[asyncio.Task[None]] = set()
         self.append_script = keys.APPEND
@@ -145,6 +158,38 @@ class RedisLink:
     def publish(self, pipe: Any, channel: str, data: bytes) -> None:
         pipe.publish(channel, data)
 
+    async def list_new_rooms(self, rooms: list[str]) -> None:
+        await self.call("SADD rooms", lambda r: r.sadd(keys.ROOMS, *rooms))
+
+    async def append(self, items: list[durable.AppendItem]) -> list[Any]:
+        held = self.wait_replicas > 0
+        pipe = self.client.pipeline(transaction=False)
+        durable.queue_appends(pipe, keys.APPEND, items, held=held)
+        if held:
+            pipe.execute_command("WAIT", self.wait_replicas, durable.WAIT_TIMEOUT_MS)
+        try:
+            replies: list[Any] = await pipe.execute(raise_on_error=False)
+        except Exception as exc:
+            # The whole batch may or may not be stored: "unavailable", and a retry
+            # with the nonce settles it.
+            if not isinstance(exc, LINK_ERRORS):
+                logger.exception("redis writer failed on a batch of %d", len(items))
+            return [BackendUnavailable(f"redis append failed: {exc}")] * len(items)
+        unconfirmed = None
+        if held:
+            confirmed = replies.pop()
+            if not (isinstance(confirmed, int) and confirmed >= self.wait_replicas):
+                logger.warning("%s of %d replicas confirmed appends in %d ms", confirmed,
+                               self.wait_replicas, durable.WAIT_TIMEOUT_MS)
+                unconfirmed = "not confirmed by its replicas in time"
+        results = durable.settle(items, replies, where=self.where, unconfirmed=unconfirmed)
+        if held and unconfirmed is None:
+            try:
+                await durable.show(self.client, keys.CONFIRM, items, results)
+            except (RedisError, OSError) as exc:
+                return [BackendUnavailable(f"redis append not shown: {exc}")] * len(items)
+        return results
+
     def renew(self) -> None:
         """Give new commands a new pool; close the old one when its commands are over."""
         old, self._client = self._client, self._new_client()
@@ -172,19 +217,18 @@ class RedisLink:
 
 
 async def stored_seqs(link: Link, rooms: list[str]) -> list[int]:
-    """The stored seq of each room (0 where there is none), in one pipeline (a cluster
-    client splits it by master and sends the parts to all of them at once)."""
+    """The shown seq of each room (its durable mark; 0 where there is none), in one
+    pipeline (a cluster client splits it by master and sends the parts to all at once)."""
     if not rooms:
         return []
 
     async def fetch(r: Any) -> list[Any]:
         pipe = r.pipeline(transaction=False)
-        for room in rooms:
-            pipe.get(keys.seq_key(room))
+        durable.queue_marks(pipe, rooms)
         result: list[Any] = await pipe.execute()
         return result
 
-    return [int(seq or 0) for seq in await link.call("GET seqs", fetch)]
+    return durable.marks(await link.call("GET seqs", fetch))
 
 
 def as_bytes(value: object) -> bytes:

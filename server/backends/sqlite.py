@@ -41,6 +41,7 @@ from .base import (
     Fanout,
     Listener,
     RecordedFrame,
+    ResetListener,
     StoredFrame,
     dense,
     is_room_log,
@@ -281,6 +282,9 @@ class SqliteBackend:
 
     def publish_audio(self, room_id: str, frame: bytes) -> None:
         """One node on the file: nobody else to hear it."""
+
+    def subscribe_resets(self, listener: ResetListener) -> Callable[[], None]:
+        return lambda: None  # what it delivered, it keeps
 
     def subscribe_audio(self, listener: AudioListener) -> Callable[[], None]:
         return lambda: None

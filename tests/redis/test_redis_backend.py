@@ -17,7 +17,7 @@ import pytest
 from redisserver import RedisServer, free_port
 from yishi.backends import BackendUnavailable
 from yishi.backends.redis import RedisBackend
-from yishi.backends.redis_keys import APPEND, log_key, seq_key
+from yishi.backends.redis_keys import APPEND, durable_key, log_key, seq_key
 from yishi.core.types import Entry
 
 WAIT = 10.0
@@ -132,8 +132,8 @@ async def test_a_lost_pubsub_message_is_read_from_the_stream(fresh: RedisServer)
         # Entry 2 is stored but its message goes elsewhere: what a dropped
         # pub/sub message looks like to the other nodes.
         with fresh.client() as raw:
-            raw.eval(APPEND, 2, seq_key("r"), log_key("r"), b"\x82\xa4kind\xa4tick\xa4args\x80",
-                     "yishi:{r}:nowhere", "")
+            raw.eval(APPEND, 3, seq_key("r"), log_key("r"), durable_key("r"),
+                     b"\x82\xa4kind\xa4tick\xa4args\x80", "yishi:{r}:nowhere", "", "0")
         await a.append("r", "tick")
         await heard.until(lambda: heard.seqs("r") == [1, 2, 3], "seq 1..3 on b")
         assert b.repair_reads >= 1
@@ -148,8 +148,8 @@ async def test_a_lost_last_message_is_found_without_waiting_for_the_next(
         b.subscribe(heard)
         await a.append("r", "tick")
         with fresh.client() as raw:  # the last entry of a burst, its message dropped
-            raw.eval(APPEND, 2, seq_key("r"), log_key("r"), b"\x82\xa4kind\xa4tick\xa4args\x80",
-                     "yishi:{r}:nowhere", "")
+            raw.eval(APPEND, 3, seq_key("r"), log_key("r"), durable_key("r"),
+                     b"\x82\xa4kind\xa4tick\xa4args\x80", "yishi:{r}:nowhere", "", "0")
         await heard.until(lambda: heard.seqs("r") == [1, 2], "the lost entry", timeout=5)
 
 
