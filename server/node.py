@@ -176,8 +176,9 @@ class RoomHost:
         known = self._outcomes.pop(seq, None)
         if known is not None:
             return known
-        if seq <= self.applied_seq:
-            raise LookupError(f"outcome of entry {seq} is no longer kept")
+        if seq <= self.applied_seq:  # not kept, or the store numbered it again (lost data)
+            raise CommandError(ErrorCode.UNAVAILABLE, f"the outcome of entry {seq} is not"
+                               " known on this node; the store may have lost entries")
         waiter = self._waiters.get(seq) or asyncio.get_running_loop().create_future()
         self._waiters[seq] = waiter
         if self._reading is None or self._reading.done():

@@ -68,6 +68,7 @@ from .redis_cluster_link import ClusterLink, parse_cluster_url
 from .redis_delivery import Delivery
 from .redis_feed import RETRY_MAX_S, Feed
 from .redis_link import LINK_ERRORS, SOCKET_TIMEOUT_S, Link, RedisLink, as_bytes
+from .redis_marker import DeploymentMarker
 from .redis_nodes import Heartbeat, node_ttl_from_env
 from .redis_shards import ShardFeed
 
@@ -171,10 +172,12 @@ class RedisBackend:
         self._link = link
         self._heartbeat = Heartbeat(link, self.node_id, ttl_s=self.node_ttl_s,
                                     stopping=self._stopping)
+        self._marker = DeploymentMarker(link, self.readiness)
         try:
             await link.client.ping()
             self._registered.update(await self._feed.begin())
             await self._heartbeat.beat()
+            await self._marker.claim()
         except LINK_ERRORS as exc:
             await link.close()
             raise BackendUnavailable(f"cannot reach redis at {link.where}: {exc}") from exc
@@ -184,6 +187,8 @@ class RedisBackend:
             asyncio.create_task(self._feed.run(), name="yishi-redis-feed"),
             asyncio.create_task(self._feed.audit(), name="yishi-redis-audit"),
             asyncio.create_task(self._heartbeat.run(), name="yishi-redis-heartbeat"),
+            asyncio.create_task(self._marker.run(self._stopping, self.node_ttl_s / 3),
+                                name="yishi-redis-marker"),
             asyncio.create_task(self._audio.run(link, self._stopping), name="yishi-redis-audio"),
         ]
 
@@ -220,6 +225,8 @@ class RedisBackend:
         nonce: str | None = None,
     ) -> Entry:
         self._check_open()
+        if self._marker.lost:  # a log started again at seq 1 under its clients: refuse
+            raise BackendUnavailable("Redis lost its data; appends are refused (see /readyz)")
         body = pack_body(kind, actor=actor, args=args, nonce=nonce)  # TypeError: nothing sent
         if isinstance(self._feed, ShardFeed):
             # Not awaited: appends keep their call order. A hosting node subscribed
