@@ -10,6 +10,7 @@ entry's ``at``, the calendar is the community's UTC offset (stored at creation),
 "today" comes in as an argument.
 
 Modules: :mod:`state` (records and indexes), :mod:`rules` (the state graph, the
-roles, the handlers), :mod:`reducer` (apply, precheck, replay), :mod:`figures`
+roles, the handlers), :mod:`support` (co-signs, ratings and the household codes
+that make them count), :mod:`reducer` (apply, precheck, replay), :mod:`figures`
 (the statistics), :mod:`views` (what the HTTP API shows).
 """
