@@ -386,6 +386,7 @@ class Node:
             return
         del self.hosts[host.room_id]
         host.stop()
+        self.backend.release(host.room_id)
         self.evictions += 1
         self.frames_of_unloaded += host.hub.frames_sent
         if host.applied_seq > host.snapshot_seq:

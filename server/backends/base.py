@@ -173,6 +173,13 @@ class LogBackend(Protocol):
         """
         ...
 
+    def release(self, room_id: str) -> None:
+        """This node no longer hosts the room (it unloaded it): a backend that hears
+        rooms one by one stops hearing it (the Redis Cluster backend unsubscribes its
+        channels); the others do nothing. Its entries may still reach the listeners
+        until then. Asking about the room again (:meth:`last_seq`) hears it again."""
+        ...
+
     def subscribe_resets(self, listener: ResetListener) -> Callable[[], None]:
         """Call ``listener(room_id)`` when the room's stored log no longer holds the
         history the listeners were given: a store that lost entries it had delivered

@@ -118,6 +118,9 @@ class MemoryBackend:
                 for listener in listeners:
                     listener(room_id, frame)
 
+    def release(self, room_id: str) -> None:
+        """Nothing to release: every room is heard through one path."""
+
     def subscribe_resets(self, listener: ResetListener) -> Callable[[], None]:
         return lambda: None  # what it delivered, it keeps
 

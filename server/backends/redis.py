@@ -336,6 +336,11 @@ class RedisBackend:
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         return self._fanout.subscribe(listener)
 
+    def release(self, room_id: str) -> None:
+        """On a cluster, unsubscribe the room's channels (one server: one pattern for all)."""
+        if isinstance(self._feed, ShardFeed):
+            self._feed.release(room_id)
+
     def subscribe_resets(self, listener: ResetListener) -> Callable[[], None]:
         self._resets = (*self._resets, listener)
 

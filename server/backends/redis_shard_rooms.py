@@ -56,6 +56,12 @@ class ShardRooms:
         """This node appends to the room before hosting it: keep its cursor."""
         self._from_start.add(room_id)
 
+    def forget(self, room_id: str) -> None:
+        """The room is no longer heard: hosted again, it starts afresh."""
+        self._started.discard(room_id)
+        self._from_start.discard(room_id)
+        self._held.pop(room_id, None)
+
     async def wait(self, room_id: str) -> None:
         """Return once the room's cursor is set. Raises :class:`BackendUnavailable`
         if that takes longer than a command may."""

@@ -21,9 +21,9 @@ room by room, for the rooms it hosts, on the master that owns each:
   rooms concerned are subscribed on their master now, and after each
   confirmation the room's stored log is re-read past what was delivered.
 
-A room stays subscribed while the backend runs (the backend is not told when
-a room is unloaded); the cost is one channel pair per room this node has
-hosted since it started.
+A room is unsubscribed (``SUNSUBSCRIBE``) when the node releases it
+(:meth:`ShardFeed.release`: it unloaded the room), so a node holds one channel
+pair per room it hosts now, not per room it ever hosted.
 """
 
 from __future__ import annotations
@@ -84,6 +84,7 @@ class ShardFeed:
         self._stopping = stopping
         self._auditor = Auditor(link, delivery, stopping=stopping)
         self._wanted: set[str] = set()  # rooms to hear
+        self._released: dict[str, _Shard] = {}  # rooms to unsubscribe, where they were
         self._where: dict[str, _Shard] = {}  # room -> the shard it is subscribed on
         self._asked: dict[str, float] = {}  # room -> when SSUBSCRIBE was sent, unconfirmed
         self._heard: set[str] = set()  # confirmed on the shard it is on
@@ -125,6 +126,20 @@ class ShardFeed:
             self._wanted.add(room_id)
             if from_start:
                 self._rooms.from_start(room_id)
+            self._wakeup.set()
+
+    def release(self, room_id: str) -> None:
+        """Stop hearing the room soon, without waiting (the manager unsubscribes it).
+        Its cursor is forgotten: hosted again, it starts from the stored seq."""
+        if room_id not in self._wanted:
+            return
+        self._wanted.discard(room_id)
+        shard = self._where.get(room_id)
+        self._unplace(room_id)
+        self._rooms.forget(room_id)
+        if shard is not None:
+            shard.rooms.discard(room_id)
+            self._released[room_id] = shard
             self._wakeup.set()
 
     async def watch(self, room_id: str) -> None:
@@ -194,6 +209,11 @@ class ShardFeed:
                 self._lose(shard)
 
     async def _place(self) -> None:
+        released, self._released = self._released, {}
+        for room_id, shard in sorted(released.items()):
+            if room_id not in self._wanted and self._shards.get(shard.name) is shard:
+                await shard.pubsub.sunsubscribe(keys.channel(room_id),
+                                                keys.audio_channel(room_id))
         pending = sorted(self._wanted - set(self._where))
         by_master: dict[tuple[str, int], list[str]] = {}
         for room_id in pending:

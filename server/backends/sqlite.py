@@ -283,6 +283,9 @@ class SqliteBackend:
     def publish_audio(self, room_id: str, frame: bytes) -> None:
         """One node on the file: nobody else to hear it."""
 
+    def release(self, room_id: str) -> None:
+        """Nothing to release: every room is heard through one path."""
+
     def subscribe_resets(self, listener: ResetListener) -> Callable[[], None]:
         return lambda: None  # what it delivered, it keeps
 

@@ -194,3 +194,31 @@ def test_cluster_urls_name_seeds_credentials_and_the_replicas_to_wait_for() -> N
     for bad in ("redis+cluster://", "redis+cluster://h:port", "redis+cluster://h:1?wait=all"):
         with pytest.raises(ValueError):
             backend_from_url(bad, clock=clock)
+
+
+async def test_a_released_room_is_unsubscribed_and_heard_again_when_asked_about(
+    redis_cluster_server: RedisClusterServer, two_nodes: tuple[RedisBackend, RedisBackend],
+) -> None:
+    a, b = two_nodes
+    master = redis_cluster_server.owner(slot_of("released"))
+    heard: list[tuple[str, int]] = []
+    b.subscribe(lambda room, entry: heard.append((room, entry.seq)))
+
+    def subscribers() -> int:
+        with master.client() as c:
+            [(_, count)] = c.pubsub_shardnumsub("yishi:{released}:ch")
+        return int(count)
+
+    await a.append("released", "room.create")  # a subscribes: it appended to the room
+    assert await b.last_seq("released") == 1
+    assert subscribers() == 2
+    b.release("released")  # b unloaded the room
+    await until(lambda: subscribers() == 1
+                and not any("released" in rooms for rooms in b.shard_rooms.values()),
+                "b's subscription released")
+    await a.append("released", "tick")
+    assert await b.last_seq("released") == 2  # asked again: heard again
+    assert subscribers() == 2
+    await a.append("released", "tick")
+    await until(lambda: ("released", 3) in heard, "b hears the room again")
+    assert ("released", 2) not in heard, "released, b heard nothing of the room"
