@@ -6,16 +6,25 @@ polling one URL. Atom rather than RSS because it has required ids and
 timestamps, so a reader never shows the same change twice.
 
 Pure: the caller gives the feed's identity and its entries, newest first or
-not (they are written newest first); the result is the UTF-8 document.
+not (they are written newest first); the result is the UTF-8 document. Every
+text is escaped, and written without the characters the edge refuses
+(core/characters.py): an old entry holding one still gives a valid feed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape as escape_xml
+from xml.sax.saxutils import quoteattr
+
+from .core.characters import published
 
 MEDIA_TYPE = "application/atom+xml; charset=utf-8"
+
+
+def escape(text: str) -> str:
+    return escape_xml(published(text))
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from .core.characters import published
+
 MEDIA_TYPE = "image/svg+xml"
 CHART_NAMES = ("by_month", "by_category", "funnel")
 MONTHS = 12          # the by_month window
@@ -67,8 +69,6 @@ TEXTS: dict[str, dict[str, str]] = {
     },
 }
 
-# Characters XML 1.0 does not allow at all (escaping cannot save them).
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
@@ -203,7 +203,7 @@ def _count(entry: object, key: str) -> int:
 
 
 def _clean(text: str) -> str:
-    return _NOT_XML.sub("", text)
+    return published(text)  # XML 1.0 forbids control characters even escaped
 
 
 def _esc(text: str) -> str:

@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 
 from .backends.base import BackendUnavailable, CorruptEntry
 from .core.commands import TABLE
-from .core.schema import integer, one_of, parse, text, to_log
+from .core.schema import integer, one_of, parse, printable, text, to_log
 from .core.state import RULES_VERSION
 from .core.types import CommandError, ErrorCode, Json, Role
 from .core.views import summary
@@ -294,7 +294,7 @@ async def add_staff(request: Request) -> Response:
     host = await room_host(request)
     claims = moderator_claims(request, host)
     role = one_of("moderator", "clerk", "office")("role", body.get("role"))
-    name = text("name")("name", body.get("name"))
+    name = printable("name", text("name")("name", body.get("name")))
     services = services_of(request)
     # Staff names are shown to the whole room like residents': personal data masked.
     name, _, _, _ = services.screener.text(

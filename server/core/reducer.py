@@ -137,7 +137,7 @@ def _run(ctx: Context) -> Json:
         if row is None:
             raise _Fault(f"unknown entry kind {ctx.entry.kind!r}")
         try:
-            args: Any = parse(row.args, ctx.entry.args, client=False)
+            args: Any = parse(row.args, ctx.entry.args, client=False, logged=True)
         except CommandError as error:
             # The server checks every argument before it appends: this one was
             # written by something else, or by a server with other rules.

@@ -8,6 +8,11 @@ A wrong shape is ``bad_command``; a text over its limit is ``too_large``.
 Checks normalise (texts are stripped) and are idempotent, so an entry parsed
 when it is written and again when it is applied gives the same value.
 
+At the edge every string of the arguments is also held to ``characters.py``
+(no control, bidirectional or noncharacter): ``bad_command`` naming the
+character. Entries read back from the log (``logged``) are not: one written
+before that rule still applies as it did, and is cleaned where it is published.
+
 Some arguments are set by the server, never by a client: a salt, the rules
 version, invite codes, the moderation verdict. Their field names a
 ``ServerValue``; ``parse(..., client=True)`` refuses them as unknown.
@@ -21,6 +26,7 @@ import enum
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from .characters import refused_in
 from .types import CommandError, ErrorCode, Json
 
 # Text limits from the contract (characters), and our own for the rest.
@@ -162,11 +168,28 @@ def server_values(cls: type) -> dict[str, ServerValue]:
     return {f.name: f.metadata["server"] for f in fields_of(cls) if f.metadata.get("server")}
 
 
-def parse(cls: type[T], raw: Any, *, client: bool) -> T:
+def printable(name: str, value: T) -> T:
+    """``value`` if none of its strings (in lists and objects too) holds a character
+    that ``characters.refused_in`` names; else ``bad_command`` saying which."""
+    if isinstance(value, str):
+        found = refused_in(value)
+        if found is not None:
+            raise bad(f"{name} holds {found}, which a text may not hold")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            printable(f"{name}[{i}]", item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            printable(f"{name}.{key}", item)
+    return value
+
+
+def parse(cls: type[T], raw: Any, *, client: bool, logged: bool = False) -> T:
     """``raw`` (a JSON object, or None for no arguments) as an instance of ``cls``.
 
-    With ``client``, the fields the server sets count as unknown. Raises
-    ``CommandError`` (``bad_command`` or ``too_large``).
+    With ``client``, the fields the server sets count as unknown. Without
+    ``logged`` (arguments read back from the log), every value is ``printable``.
+    Raises ``CommandError`` (``bad_command`` or ``too_large``).
     """
     if raw is None:
         raw = {}
@@ -184,6 +207,8 @@ def parse(cls: type[T], raw: Any, *, client: bool) -> T:
                 raise bad(f"{name} is required")
             continue
         values[name] = field.metadata["check"](name, value)
+        if not logged:
+            printable(name, values[name])
     return cls(**values)
 
 

@@ -13,7 +13,9 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
+from ..core.characters import published
 from ..core.state import RoomState
 from .approved import approved_entries
 from .catalog import LANGS
@@ -52,12 +54,25 @@ def render_model(model: dict[str, object], *, fmt: str, lang: str) -> bytes:
         raise ValueError(f"no minutes language {lang!r}; have {', '.join(LANGS)}")
     if fmt == "json":
         return export_json(model)
-    doc = outline(model, lang=lang)
+    # For people, without what the edge now refuses (an old entry's control or
+    # bidirectional characters); the JSON stays the model, which verify rebuilds.
+    doc = outline(published_model(model), lang=lang)
     if fmt == "md":
         return render_markdown(doc).encode("utf-8")
     if fmt == "html":
         return render_html(doc).encode("utf-8")
     return render_docx(doc)
+
+
+def published_model(value: Any) -> Any:
+    """``value`` with every string in it ``published``."""
+    if isinstance(value, str):
+        return published(value)
+    if isinstance(value, list):
+        return [published_model(v) for v in value]
+    if isinstance(value, dict):
+        return {k: published_model(v) for k, v in value.items()}
+    return value
 
 
 def render_minutes(state: RoomState, *, digest: str, fmt: str, lang: str,

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime
 import io
-import re
 from xml.sax.saxutils import escape
 
 from docx import Document as new_document
@@ -25,10 +24,9 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm, Pt
 
+from ..core.characters import published
 from .outline import Banner, Block, Bullets, Document, Fields, Heading, Para, Quote, Table
 
-# Word refuses XML 1.0's control characters; a typed one becomes a visible mark.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 BODY_FONT = "SimSun"
 HEADING_FONT = "SimHei"
 MONO_FONT = "Consolas"
@@ -39,7 +37,8 @@ STYLE_NAMES = {"title": "Title", "h1": "Heading 1", "h2": "Heading 2", "h3": "He
 
 
 def _clean(text: str) -> str:
-    return _CONTROL.sub("\ufffd", text)
+    # Word refuses XML 1.0's control characters: none may reach the document.
+    return published(text)
 
 
 def _east_asian(style: object, font: str) -> None:

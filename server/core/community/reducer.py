@@ -72,7 +72,7 @@ def apply(state: CommunityState, entry: Entry) -> Outcome:
         if not state.created and entry.kind != "community.create":
             raise _Fault("an entry before the community was created")
         try:
-            args: Any = parse(row.args, entry.args, client=False)
+            args: Any = parse(row.args, entry.args, client=False, logged=True)
         except CommandError as error:
             raise _Fault(error.message) from None
         return Outcome(entry.seq, (), result=row.handler(state, entry, args))
