@@ -16,15 +16,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# Before issue 15 the moderation used opencc-python-reimplemented, which installs the
-# same module (`opencc`) as OpenCC's own package that replaced it: a venv made then
-# must lose both (they overwrite each other's files); the install below brings opencc back.
-if python3 -m pip show -q opencc-python-reimplemented >/dev/null 2>&1; then
-  python3 -m pip uninstall -y -q opencc-python-reimplemented opencc
-fi
-# Exactly the versions and hashes of the lock (refreshed by `bash requirements/lock.sh`),
-# so a new release of a dependency changes nothing here until the lock is refreshed;
-# then Yishi itself, built with the lock's setuptools.
+# A venv of the suite's own, holding exactly the versions and hashes of the lock
+# (refreshed by `bash requirements/lock.sh`) and nothing else: a new release of a
+# dependency changes nothing here until the lock is refreshed, and no package the
+# machine happens to have (a pytest plugin that turns itself on, say) takes part.
+# Then Yishi itself, built with the lock's setuptools.
+venv="${YISHI_TEST_VENV:-$PWD/.venv-tests}"
+[ -x "$venv/bin/python3" ] || python3 -m venv "$venv"
+export PATH="$venv/bin:$PATH" VIRTUAL_ENV="$venv"
 python3 -m pip install -q --disable-pip-version-check --require-hashes -r requirements/test.lock
 python3 -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 
