@@ -34,8 +34,8 @@ from .wire import Command as Frame
 from .wire import error_reply, ok_reply
 
 if TYPE_CHECKING:
-    from .app import Services
     from .node import RoomHost
+    from .services import Services
     from .tokens import TokenClaims
 
 
@@ -167,4 +167,8 @@ async def _server_set(services: Services, host: RoomHost, claims: TokenClaims, r
         elif value is ServerValue.SEALED:
             await _seal(services, host, claims, args, logged)
         elif value is ServerValue.SIGNATURE:  # rules 6: the digest checked, then signed
-            await seal_approval(services, host, claims.participant_id, row.name, args, logged)
+            await seal_approval(
+                host.state, claims.participant_id, row.name, args, logged,
+                digest=lambda entries: services.minutes.digest(services.backend, host.room_id,
+                                                               entries),
+                key=services.signing_key, clock=services.clock)
