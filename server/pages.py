@@ -1,0 +1,121 @@
+"""The HTML pages, served so that a weak network fetches each in two round trips.
+
+A page's scripts are ES modules that import each other. Unhinted, the browser
+learns of a module only once the module importing it has arrived: one round
+trip per level of imports (on slow 3G, 2 s each, the resident's page took 25
+requests made one after another). So each page goes out with a
+``<link rel="modulepreload">`` for every module its entry script reaches by
+static imports, found here from the files themselves (so the hints cannot
+drift from the code), and, where its script's first request is known from the
+address, a preload of that request too (the room's summary for the join form).
+Everything then travels in the round trip after the HTML's.
+
+Modules imported on demand (``import()``: the English catalogue, the
+WebAssembly codec) are left out: a page that does not need them should not
+pay for them.
+
+Each response has an ETag and ``no-cache``: a warm load revalidates the page
+(a 304 when unchanged) and never shows a page from before an upgrade.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import html
+import re
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+
+STATIC_URL = "/static/"
+ENTRY = re.compile(r'<script type="module" src="/static/([^"]+)"></script>')
+# `import x from "./a.js"`, `import { a,\n b } from "./a.js"`, `export { a } from "./a.js"`
+# and `import "./a.js"`; not `import("./a.js")`, which loads on demand.
+STATIC_IMPORT = re.compile(
+    r"""^\s*(?:import|export)\s[^;"'()]*?\bfrom\s*["']([^"']+)["']|^\s*import\s*["']([^"']+)["']""",
+    re.MULTILINE)
+
+
+def imports_of(module: Path) -> list[Path]:
+    """The modules ``module`` imports statically, resolved beside it."""
+    text = module.read_text(encoding="utf-8")
+    found = (a or b for a, b in STATIC_IMPORT.findall(text))
+    return [(module.parent / spec).resolve() for spec in found if spec.startswith(".")]
+
+
+def module_graph(entry: Path) -> list[Path]:
+    """Every module ``entry`` reaches by static imports (itself excluded), in the
+    order first reached. Raises ``FileNotFoundError`` for an import of a missing file."""
+    seen: dict[Path, None] = {}
+
+    def walk(module: Path) -> Iterator[Path]:
+        for dep in imports_of(module):
+            if dep not in seen and dep != entry:
+                seen[dep] = None
+                yield dep
+                yield from walk(dep)
+
+    return list(walk(entry.resolve()))
+
+
+def with_preloads(page: str, static: Path) -> str:
+    """``page`` with a modulepreload link for each module its entry script imports."""
+    match = ENTRY.search(page)
+    if match is None:
+        return page
+    root = static.resolve()
+    links = "".join(
+        f'<link rel="modulepreload" href="{STATIC_URL}{dep.relative_to(root).as_posix()}">\n'
+        for dep in module_graph(root / match.group(1)))
+    return page[:match.start()] + links + page[match.start():]
+
+
+@functools.cache
+def hinted_page(path: Path) -> str:
+    """Read once per process: the files do not change under a running server."""
+    return with_preloads(path.read_text(encoding="utf-8"), path.parent)
+
+
+def fetch_preload(url: str) -> str:
+    # `crossorigin` makes the preload's mode and credentials those of a plain fetch(),
+    # so the page's own fetch() of the same address takes the preloaded response.
+    return f'<link rel="preload" href="{html.escape(url)}" as="fetch" crossorigin>\n'
+
+
+def page(static: Callable[[], Path], name: str, *,
+         first_fetch: str | None = None) -> Callable[[Request], Awaitable[Response]]:
+    """A route handler for ``name``; ``first_fetch`` (e.g. ``/api/rooms/{room_id}``,
+    filled from the path's parameters) is preloaded with the page's modules."""
+
+    async def serve(request: Request) -> Response:
+        body = hinted_page(static() / name)
+        if first_fetch is not None:
+            url = first_fetch.format(**{k: quote(str(v), safe="")
+                                        for k, v in request.path_params.items()})
+            at = body.index("</head>")
+            body = body[:at] + fetch_preload(url) + body[at:]
+        etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
+        headers = {"cache-control": "no-cache", "etag": etag}
+        if etag in request.headers.get("if-none-match", ""):
+            return Response(status_code=304, headers=headers)
+        return Response(body, media_type="text/html; charset=utf-8", headers=headers)
+
+    return serve
+
+
+class Assets(StaticFiles):
+    """``/static``: each file with its ETag and ``no-cache``. Without a Cache-Control a
+    browser may reuse a file it guesses fresh (a tenth of its age), and after an upgrade
+    run new pages with old modules; revalidating costs one round trip, made for all the
+    page's files at once thanks to the hints above."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers["cache-control"] = "no-cache"
+        return response
