@@ -205,3 +205,59 @@ def test_the_hall_screen_comes_back_by_itself(pages: Pages, tmp_path: Path) -> N
         expect(page.locator("#s-status")).to_have_text("会议进行中")
     finally:
         own.stop()
+
+
+# Issue 26 item 11: what the back row reads at 1280x720 as at 1920x1080.
+LONG_NAMES = ["5号楼3单元李秀英阿姨", "12号楼东单元王建国师傅", "老年活动室张桂兰"]
+SIZES_READ = """() => {
+  const px = (sel) => Array.from(document.querySelectorAll(sel))
+    .filter((el) => el.offsetParent !== null && el.textContent.trim())
+    .map((el) => [sel, el.textContent.trim().slice(0, 20), parseFloat(getComputedStyle(el).fontSize)]);
+  return {
+    options: px('#s-poll-options .s-opt, #s-poll-options .s-count'),
+    footer: px('.s-foot .s-conn, .s-foot .s-btn, .s-foot .s-voice-who'),
+    hints: px('.s-poll-meta, .s-side .count, .s-balance .bar-text, .s-act-meta, .tag-overdue'),
+    cut: Array.from(document.querySelectorAll('.s-side li, .s-side h3'))
+      .filter((el) => el.scrollWidth > el.clientWidth)
+      .map((el) => `${el.textContent}: ${el.scrollWidth} > ${el.clientWidth}`),
+  };
+}"""
+
+
+def test_the_back_row_reads_the_hall_screen(
+        server: Server, pages: Pages, people: list[People], tmp_path: Path) -> None:
+    room, folk, ctx = busy_room(server, people)
+    mod = ctx["mod"]
+    for name in LONG_NAMES:  # names a narrow column would cut
+        pid = mod.call("offline.add", name=name)["participant_id"]
+        mod.call("hand.raise", stance="neutral", on_behalf_of=pid)
+    screen = mint_screen(room)
+    shots = tmp_path / "hall-legible"
+    shots.mkdir()
+    for size in SIZES:
+        page = open_screen(pages, screen["url"], size)
+        page.get_by_role("button", name="不需要扩音").click()
+        expect(page.locator('[data-queue="neutral"]')).to_contain_text(LONG_NAMES[0])
+        page.wait_for_function("document.querySelector('#s-qr').naturalWidth > 0")
+        # The hint names the button as it reads.
+        label = page.locator("#listen-btn").inner_text()
+        assert label == "用会场扬声器播放"
+        expect(page.locator("#voice-who")).to_have_text(f"点「{label}」就能听到发言。")
+        path = shots / f"hall-{size['width']}x{size['height']}.png"
+        page.screenshot(path=str(path))
+        print(f"hall screen screenshot: {path}")
+        got = page.evaluate(SIZES_READ)
+        # Names wrap inside their column: none is cut off.
+        assert not got["cut"], (path, got["cut"])
+        small = ([s for s in got["options"] if s[2] < 24] + [s for s in got["footer"] if s[2] < 18]
+                 + [s for s in got["hints"] if s[2] < 18])
+        assert got["options"] and got["footer"] and got["hints"], got
+        assert not small, (path, small)
+        qr = page.locator("#s-qr").bounding_box()
+        assert qr is not None and min(qr["width"], qr["height"]) >= 200, (path, qr)
+        # Still nothing scrolls or hides below a panel's edge.
+        clipped = page.evaluate("""() => Array.from(document.querySelectorAll(
+                '.s-panel, .s-panel ol, .s-panel ul, html'))
+            .filter(el => el.offsetParent !== null && el.scrollHeight > el.clientHeight + 1)
+            .map(el => `${el.id || el.className}: ${el.scrollHeight} > ${el.clientHeight}`)""")
+        assert not clipped, (path, clipped)
