@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,21 @@ def open_screen(pages: Pages, url: str, size: ViewportSize) -> Page:
     return page
 
 
+def each_size(pages: Pages, room: Room, shots: Path) -> Iterator[tuple[ViewportSize, Page, Path]]:
+    """The room's hall screen at each size, with where to put its screenshot."""
+    screen = mint_screen(room)
+    shots.mkdir()
+    for size in SIZES:
+        page = open_screen(pages, screen["url"], size)
+        yield size, page, shots / f"{shots.name}-{size['width']}x{size['height']}.png"
+
+
+# A panel that hides what it holds below its edge (lists are cut with "+N more").
+OVERFLOWING = """() => Array.from(document.querySelectorAll('.s-panel, .s-panel ol, .s-panel ul'))
+    .filter(el => el.offsetParent !== null && el.scrollHeight > el.clientHeight + 1)
+    .map(el => `${el.id || el.className}: ${el.scrollHeight} > ${el.clientHeight}`)"""
+
+
 def busy_room(server: Server, people: list[People]) -> tuple[Room, People, dict[str, Any]]:
     """A room in full swing: a turn running, a queue on both sides (longer than a
     screen holds), a live poll with votes, decisions, and actions (one overdue)."""
@@ -86,11 +102,7 @@ def busy_room(server: Server, people: list[People]) -> tuple[Room, People, dict[
 def test_the_hall_screen_reads_from_the_back_of_the_room(
         server: Server, pages: Pages, people: list[People], tmp_path: Path) -> None:
     room, _folk, _ = busy_room(server, people)
-    screen = mint_screen(room)
-    shots = tmp_path / "hall-screen"
-    shots.mkdir()
-    for size in SIZES:
-        page = open_screen(pages, screen["url"], size)
+    for size, page, path in each_size(pages, room, tmp_path / "hall-screen"):
         # The first click turns the hall's speakers on (voice.js's listening).
         page.get_by_role("button", name="点击开启会场扩音").click()
         expect(page.locator("#listen-btn")).to_have_attribute("aria-pressed", "true")
@@ -116,7 +128,6 @@ def test_the_hall_screen_reads_from_the_back_of_the_room(
         page.wait_for_function("document.querySelector('#s-qr').naturalWidth > 0")
 
         w, h = size["width"], size["height"]
-        path = shots / f"hall-screen-{w}x{h}.png"
         page.screenshot(path=str(path))
         print(f"hall screen screenshot: {path}")
         violations = axe_violations(page)
@@ -127,10 +138,7 @@ def test_the_hall_screen_reads_from_the_back_of_the_room(
             document.documentElement.scrollHeight, innerWidth, innerHeight]""")
         assert scroll == [w, h, w, h], (path, scroll)
         # ...and no panel hides what it holds below its edge (lists are cut with "+N more").
-        clipped = page.evaluate("""() => Array.from(document.querySelectorAll(
-                '.s-panel, .s-panel ol, .s-panel ul'))
-            .filter(el => el.offsetParent !== null && el.scrollHeight > el.clientHeight + 1)
-            .map(el => `${el.id || el.className}: ${el.scrollHeight} > ${el.clientHeight}`)""")
+        clipped = page.evaluate(OVERFLOWING)
         assert not clipped, (path, clipped)
         # The countdown is at least a fifth of the screen's height.
         box = page.locator("#s-timer").bounding_box()
@@ -226,16 +234,12 @@ SIZES_READ = """() => {
 
 def test_the_back_row_reads_the_hall_screen(
         server: Server, pages: Pages, people: list[People], tmp_path: Path) -> None:
-    room, folk, ctx = busy_room(server, people)
+    room, _folk, ctx = busy_room(server, people)
     mod = ctx["mod"]
     for name in LONG_NAMES:  # names a narrow column would cut
         pid = mod.call("offline.add", name=name)["participant_id"]
         mod.call("hand.raise", stance="neutral", on_behalf_of=pid)
-    screen = mint_screen(room)
-    shots = tmp_path / "hall-legible"
-    shots.mkdir()
-    for size in SIZES:
-        page = open_screen(pages, screen["url"], size)
+    for _size, page, path in each_size(pages, room, tmp_path / "hall-legible"):
         page.get_by_role("button", name="不需要扩音").click()
         expect(page.locator('[data-queue="neutral"]')).to_contain_text(LONG_NAMES[0])
         page.wait_for_function("document.querySelector('#s-qr').naturalWidth > 0")
@@ -243,7 +247,6 @@ def test_the_back_row_reads_the_hall_screen(
         label = page.locator("#listen-btn").inner_text()
         assert label == "用会场扬声器播放"
         expect(page.locator("#voice-who")).to_have_text(f"点「{label}」就能听到发言。")
-        path = shots / f"hall-{size['width']}x{size['height']}.png"
         page.screenshot(path=str(path))
         print(f"hall screen screenshot: {path}")
         got = page.evaluate(SIZES_READ)
@@ -256,8 +259,5 @@ def test_the_back_row_reads_the_hall_screen(
         qr = page.locator("#s-qr").bounding_box()
         assert qr is not None and min(qr["width"], qr["height"]) >= 200, (path, qr)
         # Still nothing scrolls or hides below a panel's edge.
-        clipped = page.evaluate("""() => Array.from(document.querySelectorAll(
-                '.s-panel, .s-panel ol, .s-panel ul, html'))
-            .filter(el => el.offsetParent !== null && el.scrollHeight > el.clientHeight + 1)
-            .map(el => `${el.id || el.className}: ${el.scrollHeight} > ${el.clientHeight}`)""")
+        clipped = page.evaluate(OVERFLOWING)
         assert not clipped, (path, clipped)
