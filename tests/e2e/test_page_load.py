@@ -2,7 +2,7 @@
 and how many round trips stand, one after another, before the join form works.
 
 Nothing here depends on speed: the loading message is checked with scripts off,
-the hints against the modules the page actually loaded, and the chain of round
+the HTML's script tags and hints against the scripts the page ran, and the chain of round
 trips under an emulated 1 s latency (far longer than it takes to issue the
 requests of one round), by the rule bench/page_load.py reports: a request depends
 on every request whose response had begun before it started.
@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from conftest import Pages, Server
 from playwright.sync_api import Request, expect
+from yishi import bundles
+from yishi.app import static_dir
 
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # bench/ is a top-level folder, not part of the installed package
@@ -28,7 +30,7 @@ pytestmark = pytest.mark.e2e
 
 LOADING = "正在加载……"
 PAGES = ["/r/{room}", "/m/{room}", "/r/{room}/minutes", "/r/{room}/screen", "/my"]
-PRELOAD = re.compile(r'<link rel="modulepreload" href="([^"]+)">')
+NAMED = re.compile(r'<(?:link rel="modulepreload" href|script [^>]*src)="([^"]+)"')
 
 
 def test_the_loading_message_is_in_the_page_itself(server: Server, pages: Pages) -> None:
@@ -51,7 +53,7 @@ def test_the_join_form_is_two_round_trips_away(server: Server, pages: Pages) -> 
     url = f"{server.base_url}/r/{room.room_id}"
     status, body = server.request("GET", f"/r/{room.room_id}")
     assert status == 200
-    hinted = {server.base_url + href for href in PRELOAD.findall(body.decode())}
+    named = {server.base_url + href for href in NAMED.findall(body.decode())}
 
     page = pages.open(None)
     page.context.add_init_script(WATCH_JOIN)
@@ -66,13 +68,21 @@ def test_the_join_form_is_two_round_trips_away(server: Server, pages: Pages) -> 
     expect(page.locator("#join-title")).to_have_text("加装电梯议事会")
     expect(page.locator("#loading")).to_be_hidden()
 
-    # Every module the page imported was named by the HTML: none waited for its importer.
+    # Every script the page ran was named by the HTML: none waited for the one importing it.
     scripts = {r.url for r in requests if r.resource_type == "script"}
-    entry = f"{server.base_url}/static/js/room.js"
-    modules = {u for u in scripts if "/static/js/" in u or "/static/i18n/" in u} - {entry}
-    assert modules and modules <= hinted, sorted(modules - hinted)
+    assert scripts and scripts <= named, sorted(scripts - named)
     # The room's summary was preloaded and fetched once (the page took the preload).
     summary = [r for r in requests if r.url == f"{url.replace('/r/', '/api/rooms/')}"]
     assert len(summary) == 1, [(r.url, r.resource_type) for r in summary]
     chain = page.evaluate(CHAIN_DEPTH, page.evaluate("window.__joinUsable"))
     assert chain["depth"] <= 2, chain
+
+
+def test_the_pages_bundles_are_made_from_the_sources() -> None:
+    """The committed bundles are those of today's modules (else pages fall back to the
+    modules, twenty requests instead of one): `npm install && python -m yishi.bundles`."""
+    static = static_dir()
+    entries = bundles.entries(static)
+    assert "js/room.js" in entries and "js/screen.js" in entries, entries
+    stale = [e for e in entries if bundles.fresh(static, e) is None]
+    assert not stale, f"{stale}: run `npm install && python -m yishi.bundles`"
