@@ -16,8 +16,9 @@ Modules imported on demand (``import()``: the English catalogue, the
 WebAssembly codec) are left out: a page that does not need them should not
 pay for them.
 
-Each response has an ETag and ``no-cache``: a warm load revalidates the page
-(a 304 when unchanged) and never shows a page from before an upgrade.
+A page has an ETag and ``no-cache``: a warm load revalidates it (a 304 when
+unchanged) and never shows a page from before an upgrade. The stylesheet and
+scripts it names carry their content's digest and are kept without asking.
 """
 
 from __future__ import annotations
@@ -26,15 +27,17 @@ import functools
 import hashlib
 import html
 import logging
+import os
 import re
 from collections.abc import Awaitable, Callable, Iterator
+from os import PathLike
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from . import bundles
 
@@ -92,10 +95,31 @@ def with_preloads(page: str, static: Path) -> str:
     return page[:match.start()] + links + tag + page[match.end():]
 
 
+# What a page loads by address (not the modulepreload hints: modules name each other
+# without a digest, and a hint must be the very address the import asks for).
+VERSIONED = re.compile(r'(\b(?:src|rel="(?:stylesheet|icon)" href)="/static/)([^"?#]+)"')
+
+
+@functools.cache
+def content_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def versioned(page: str, static: Path) -> str:
+    """Each ``/static`` address the page loads, with its file's digest (``?v=``)."""
+    def add(m: re.Match[str]) -> str:
+        file = static / m.group(2)
+        return f'{m.group(1)}{m.group(2)}?v={content_digest(file)}"' if file.is_file() \
+            else m.group(0)
+
+    return VERSIONED.sub(add, page)
+
+
 @functools.cache
 def hinted_page(path: Path) -> str:
     """Read once per process: the files do not change under a running server."""
-    return with_preloads(path.read_text(encoding="utf-8"), path.parent)
+    static = path.parent.resolve()
+    return versioned(with_preloads(path.read_text(encoding="utf-8"), static), static)
 
 
 def fetch_preload(url: str) -> str:
@@ -126,12 +150,17 @@ def page(static: Callable[[], Path], name: str, *,
 
 
 class Assets(StaticFiles):
-    """``/static``: each file with its ETag and ``no-cache``. Without a Cache-Control a
-    browser may reuse a file it guesses fresh (a tenth of its age), and after an upgrade
-    run new pages with old modules; revalidating costs one round trip, made for all the
-    page's files at once thanks to the hints above."""
+    """``/static``: a file asked for with its digest (``?v=``, as the pages name their
+    stylesheet and scripts) is kept by the browser for good, since another content
+    gets another address; any other request revalidates (ETag, ``no-cache``). Without
+    a Cache-Control a browser may reuse a file it guesses fresh (a tenth of its age)
+    and, after an upgrade, run new pages with old modules."""
 
-    def file_response(self, *args: Any, **kwargs: Any) -> Response:
-        response = super().file_response(*args, **kwargs)
-        response.headers["cache-control"] = "no-cache"
+    def file_response(self, full_path: PathLike[str] | str, stat_result: os.stat_result,
+                      scope: Scope, status_code: int = 200) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        asked = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("v", [""])[0]
+        lasting = asked == content_digest(Path(full_path))
+        response.headers["cache-control"] = (
+            "public, max-age=31536000, immutable" if lasting else "no-cache")
         return response

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -30,6 +32,7 @@ pytestmark = pytest.mark.e2e
 
 LOADING = "正在加载……"
 PAGES = ["/r/{room}", "/m/{room}", "/r/{room}/minutes", "/r/{room}/screen", "/my"]
+LOADED = re.compile(r'<(?:script [^>]*src|link rel="(?:stylesheet|icon)" href)="(/static/[^"]+)"')
 NAMED = re.compile(r'<(?:link rel="modulepreload" href|script [^>]*src)="([^"]+)"')
 
 
@@ -86,3 +89,32 @@ def test_the_pages_bundles_are_made_from_the_sources() -> None:
     assert "js/room.js" in entries and "js/screen.js" in entries, entries
     stale = [e for e in entries if bundles.fresh(static, e) is None]
     assert not stale, f"{stale}: run `npm install && python -m yishi.bundles`"
+
+
+def headers_of(url: str, **sent: str) -> tuple[int, dict[str, str], str]:
+    req = urllib.request.Request(url, headers=sent)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as res:
+            return res.status, dict(res.headers.items()), res.read().decode()
+    except urllib.error.HTTPError as err:
+        with err:
+            return err.code, dict(err.headers.items()), ""
+
+
+def test_a_warm_load_asks_only_for_the_page(server: Server) -> None:
+    """The page revalidates (ETag); what it names carries its digest and is kept for good."""
+    room = server.create_room(title="加装电梯议事会")
+    status, sent, body = headers_of(f"{server.base_url}/r/{room.room_id}")
+    assert status == 200 and sent["cache-control"] == "no-cache" and sent["etag"], sent
+    again, _, _ = headers_of(f"{server.base_url}/r/{room.room_id}", **{"If-None-Match": sent["etag"]})
+    assert again == 304
+    named = LOADED.findall(body)
+    assert any(u.startswith("/static/app.css?v=") for u in named), named
+    assert all("?v=" in u for u in named), named
+    for url in named:
+        status, got, _ = headers_of(server.base_url + url)
+        assert status == 200 and got["cache-control"] == "public, max-age=31536000, immutable", (url, got)
+    # Any other address (another digest, none) revalidates.
+    for url in ["/static/app.css", "/static/app.css?v=0123456789abcdef"]:
+        status, got, _ = headers_of(server.base_url + url)
+        assert status == 200 and got["cache-control"] == "no-cache" and got["etag"], (url, got)
