@@ -14,13 +14,15 @@ import re
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from conftest import Pages, Server
-from playwright.sync_api import Request, expect
+from playwright.sync_api import Request, Route, expect
 from yishi import bundles
 from yishi.app import static_dir
+from yishi.pages import module_graph
 
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # bench/ is a top-level folder, not part of the installed package
@@ -118,3 +120,30 @@ def test_a_warm_load_asks_only_for_the_page(server: Server) -> None:
     for url in ["/static/app.css", "/static/app.css?v=0123456789abcdef"]:
         status, got, _ = headers_of(server.base_url + url)
         assert status == 200 and got["cache-control"] == "no-cache" and got["etag"], (url, got)
+
+
+def page_loading(entry: str) -> Callable[[Route], None]:
+    """A route handler answering with a page that loads only ``entry``."""
+    body = f'<!doctype html><script type="module" src="/static/{entry}"></script>'
+    return lambda route: route.fulfill(content_type="text/html", body=body)
+
+
+def test_the_hints_name_every_module_the_browser_imports(server: Server, pages: Pages) -> None:
+    """Where a bundle is stale the page is served with its modules and hints
+    (server/pages.py): the hints, read from the imports, are what Chromium fetches."""
+    static = static_dir().resolve()
+    ctx = pages.browser.new_context(locale="zh-CN")  # English would import its catalogue
+    pages.contexts.append(ctx)
+    page = ctx.new_page()
+    fetched: list[str] = []
+    page.on("request", lambda r: fetched.append(r.url))
+    own = f"{server.base_url}/static/"
+    for entry in bundles.entries(static):
+        probe = f"{server.base_url}/probe/{entry}"
+        page.route(probe, page_loading(entry))
+        fetched.clear()
+        page.goto(probe, wait_until="load")  # a module graph is fetched before the load event
+        modules = {u.removeprefix(own) for u in fetched if u.startswith(own) and u.endswith(".js")}
+        hinted = {p.relative_to(static).as_posix() for p in module_graph(static / entry)}
+        assert modules - {entry} == hinted, (entry, sorted(modules - {entry} - hinted),
+                                             sorted(hinted - modules))
