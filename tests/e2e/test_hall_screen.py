@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Pages, Room, Server, axe_violations
+from conftest import Pages, Room, Server, axe_violations, screenshot
 from helpers import expect_connected, moderator
 from playwright.sync_api import Page, ViewportSize, expect
 from test_resident_page import WIRE_TIMEOUT_S, People, Wire
@@ -248,7 +248,7 @@ def test_the_back_row_reads_the_hall_screen(
         assert label == "用会场扬声器播放"
         expect(page.locator("#voice-who")).to_have_text(f"点「{label}」就能听到发言。")
         page.screenshot(path=str(path))
-        print(f"hall screen screenshot: {path}")
+        print(f"hall screen screenshot: {path}, kept as {screenshot(page, 'hall-legible')}")
         got = page.evaluate(SIZES_READ)
         # Names wrap inside their column: none is cut off.
         assert not got["cut"], (path, got["cut"])

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from conftest import Pages, Server
 from playwright.sync_api import Request, Route, expect
+from test_community import NAME, create_community
 from yishi import bundles
 from yishi.app import static_dir
 from yishi.pages import module_graph
@@ -81,6 +82,17 @@ def test_the_join_form_is_two_round_trips_away(server: Server, pages: Pages) -> 
     assert len(summary) == 1, [(r.url, r.resource_type) for r in summary]
     chain = page.evaluate(CHAIN_DEPTH, page.evaluate("window.__joinUsable"))
     assert chain["depth"] <= 2, chain
+
+
+def test_the_community_page_takes_its_preloaded_summary(server: Server, pages: Pages) -> None:
+    community = create_community(server)
+    summary = f"{server.base_url}/api/communities/{community['community_id']}"
+    page = pages.open(None)
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url))
+    page.goto(f"{server.base_url}/c/{community['community_id']}")
+    expect(page.locator("#com-name")).to_have_text(NAME)
+    assert asked.count(summary) == 1, asked
 
 
 def test_the_pages_bundles_are_made_from_the_sources() -> None:
