@@ -8,18 +8,16 @@ import logging
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
-from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 from yishi.moderation import load_pipeline
 
-from . import community_api, community_reads, followup_api, households_api, http_api
+from . import community_api, community_reads, followup_api, households_api, http_api, pages
 from .backends import backend_from_url
+from .bundles import static_dir
 from .config import Config, check
 from .headers import SecurityHeaders
 from .hub import Close
@@ -35,22 +33,13 @@ from .ws import RoomSockets
 
 logger = logging.getLogger(__name__)
 
+
 def wall_clock() -> int:
     return time.time_ns() // 1_000_000
 
 
-def static_dir() -> Path:
-    """``static/``: inside the installed package, or beside ``server/`` in a checkout."""
-    package = Path(__file__).parent
-    installed = package / "static"
-    return installed if installed.is_dir() else package.parent / "static"
-
-
-def page(name: str) -> Callable[..., object]:
-    async def serve(request: object) -> Response:
-        return FileResponse(static_dir() / name, headers={"cache-control": "no-cache"})
-
-    return serve
+def page(name: str, *, first_fetch: str | None = None) -> Callable[..., object]:
+    return pages.page(static_dir, name, first_fetch=first_fetch)
 
 
 def community_routes() -> list[Route]:
@@ -150,13 +139,14 @@ def create_app(config: Config, *, clock: Callable[[], int] = wall_clock,
         Route("/api/signing-key", http_api.signing_key),
         *community_routes(),
         Route("/", page("index.html")),
-        Route("/r/{room_id}", page("room.html")),
+        Route("/r/{room_id}", page("room.html", first_fetch="/api/rooms/{room_id}")),
         Route("/r/{room_id}/minutes", page("minutes.html")),
         Route("/r/{room_id}/screen", page("screen.html")),
         Route("/m/{room_id}", page("moderator.html")),
-        Route("/c/{community_id}", page("community.html")),
+        Route("/c/{community_id}", page("community.html",
+                                          first_fetch="/api/communities/{community_id}")),
         Route("/c/{community_id}/staff", page("community-staff.html")),
-        Mount("/static", StaticFiles(directory=static_dir(), check_dir=False), name="static"),
+        Mount("/static", pages.Assets(directory=static_dir(), check_dir=False), name="static"),
     ]
     # Pages, scripts and minutes travel compressed to old phones on weak networks.
     middleware = [Middleware(MetricsPort, port=config.metrics_port),
