@@ -9,7 +9,7 @@ any other server or uvicorn WebSocket implementation the ASGI driver
 may use. Its rules:
 
 1. A socket takes the direct path only when it is served by uvicorn's
-   websockets-sansio protocol, in a uvicorn version of ``UVICORN_VERSIONS`` (each
+   websockets-sansio protocol, in a uvicorn version of ``uvicorn_parts.VERSIONS`` (each
    one read and tested with every uvicorn WebSocket implementation), and the
    ASGI ``send`` we are handed is that protocol's own ``send`` (nothing wraps
    it). Any other socket takes the ASGI path: every frame through ``send``.
@@ -32,19 +32,14 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from websockets.protocol import OPEN
 
+from .uvicorn_parts import SANSIO_NOTE, WebSocketsSansIOProtocol
+
 logger = logging.getLogger(__name__)
-
-# [first, past-the-last): the releases whose websockets-sansio protocol we have read.
-# 0.52.1 brought the write flow control (``pause_writing``) that a lagging replay
-# relies on, and the close handshake that waits for the client's reply.
-UVICORN_VERSIONS = ((0, 52, 1), (0, 55))
-
 
 class Path(str, enum.Enum):
     NATIVE = "native"  # served by Yishi's own protocol (``roomsocket``), frames to the transport
@@ -52,30 +47,7 @@ class Path(str, enum.Enum):
     ASGI = "asgi"  # frames sent through ASGI ``send``
 
 
-def _version(text: str) -> tuple[int, ...]:
-    """``(0, 54, 0)`` for "0.54.0" (a pre-release such as "0.55.0rc1" counts as its release)."""
-    release = re.match(r"\d+(?:\.\d+)*", text)
-    return tuple(int(n) for n in release[0].split(".")) if release else ()
-
-
-def _sansio_protocol() -> tuple[type | None, str]:
-    """uvicorn's websockets-sansio protocol class, or None and why not."""
-    try:
-        import uvicorn
-        from uvicorn.protocols.websockets.websockets_sansio_impl import (
-            WebSocketsSansIOProtocol,
-        )
-    except ImportError as missing:
-        return None, f"uvicorn's websockets-sansio protocol cannot be imported ({missing})"
-    first, past = UVICORN_VERSIONS
-    if not first <= _version(uvicorn.__version__) < past:
-        return None, (f"uvicorn {uvicorn.__version__} is outside the versions tested "
-                      f"for direct writes ({'.'.join(map(str, first))} to "
-                      f"{'.'.join(map(str, past))}, exclusive)")
-    return WebSocketsSansIOProtocol, f"uvicorn {uvicorn.__version__} websockets-sansio"
-
-
-_PROTOCOL, _PROTOCOL_NOTE = _sansio_protocol()
+_PROTOCOL, _PROTOCOL_NOTE = WebSocketsSansIOProtocol, SANSIO_NOTE
 _PROTOCOL_SEND = getattr(_PROTOCOL, "send", None)
 # Why no socket of this process can take the direct path, or None if some can.
 UNAVAILABLE: str | None = None if _PROTOCOL is not None else _PROTOCOL_NOTE

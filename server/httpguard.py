@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from .uvicorn_parts import HttpToolsProtocol
 
 MAX_HEAD_BYTES = 32 * 1024
 

@@ -47,8 +47,6 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from uvicorn.protocols.utils import get_remote_addr
-from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
 from websockets.protocol import CONNECTING, OPEN
@@ -57,6 +55,7 @@ from websockets.server import ServerProtocol
 from .fastpath import Path, announce, write_while_open
 from .hub import CLOSE_GRACE_S, TOO_SLOW, UNBOUNDED, Outbox
 from .serversockets import ServerSockets
+from .uvicorn_parts import WebSocketsSansIOProtocol, get_remote_addr
 from .wire import CLOSE_INTERNAL, CLOSE_RESTARTING, Codec, choose_codec, frame
 from .ws import (
     HELLO_TIMEOUT_S,
@@ -69,8 +68,9 @@ from .ws import (
 )
 
 if TYPE_CHECKING:
-    from uvicorn.config import Config
-    from uvicorn.server import ServerState
+    from uvicorn import Config
+
+    from .uvicorn_parts import ServerState
 
 __all__ = ["RoomSocket", "ServerSockets"]
 
@@ -105,7 +105,7 @@ class RoomSocket(asyncio.Protocol):
         self.transport: asyncio.Transport = None  # type: ignore[assignment]
         self.conn = ServerProtocol(max_size=config.ws_max_size, logger=_WS_LOGGER)
         self.conn_id = 0
-        self._inner: WebSocketsSansIOProtocol | None = None
+        self._inner: Any = None  # uvicorn's websockets-sansio protocol, once handed over
         self._raw: bytes | None = None  # the request, until it is answered or handed over
         self._codec: Codec | None = None
         self._room: str | None = None  # until the hello is answered
@@ -345,6 +345,7 @@ class RoomSocket(asyncio.Protocol):
         shared = self._shared
         raw, self._raw = self._raw or b"", None
         shared.server_state.connections.discard(self)
+        assert WebSocketsSansIOProtocol is not None  # this class is used only where it is (cli)
         inner = WebSocketsSansIOProtocol(config=shared.config, server_state=shared.server_state,
                                          app_state=shared.app_state, _loop=shared.loop)
         self._inner = inner

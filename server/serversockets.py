@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .services import Services
 
 if TYPE_CHECKING:
-    from uvicorn.config import Config
-    from uvicorn.server import ServerState
+    from uvicorn import Config
+
+    from .uvicorn_parts import ServerState
 
 
 class KeptAlive(Protocol):

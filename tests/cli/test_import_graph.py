@@ -80,6 +80,19 @@ def test_no_module_of_the_server_is_in_an_import_circle() -> None:
         for c in found)
 
 
+def test_one_module_imports_uvicorns_internals() -> None:
+    """uvicorn promises its ``Config`` and ``Server``, not its protocols: what Yishi
+    builds on of those is imported in server/uvicorn_parts.py, version-checked there."""
+    importers = set()
+    for name, path in modules().items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level
+                     else [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+            if any(n.startswith("uvicorn.") for n in names):
+                importers.add(name)
+    assert importers == {"yishi.uvicorn_parts"}, importers
+
+
 def test_the_check_finds_a_circle_of_three_and_leaves_what_hangs_off_it() -> None:
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert circles(graph) == [["a", "b", "c"]]

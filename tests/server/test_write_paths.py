@@ -36,7 +36,7 @@ from websockets.client import ClientProtocol
 from websockets.http11 import Response
 from websockets.typing import Subprotocol
 from websockets.uri import parse_uri
-from yishi import fastpath
+from yishi import fastpath, uvicorn_parts
 from yishi.app import create_app
 from yishi.config import Config
 from yishi.core.types import Event
@@ -337,5 +337,5 @@ def test_the_declared_uvicorn_range_is_the_one_fastpath_was_tested_with() -> Non
     pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
     uvicorn_req, = [r for r in pyproject["project"]["dependencies"]
                     if r.startswith("uvicorn")]
-    first, past = (".".join(map(str, v)) for v in fastpath.UVICORN_VERSIONS)
+    first, past = (".".join(map(str, v)) for v in uvicorn_parts.VERSIONS)
     assert uvicorn_req.endswith(f">={first},<{past}"), uvicorn_req

@@ -2,8 +2,8 @@
 # Runs the write-path tests under each uvicorn release in the range pyproject.toml
 # declares (and the one just below it, which must fall back to ASGI), each in a
 # scratch virtual environment. Run it before widening the range: read the diff of
-# uvicorn/protocols/websockets/websockets_sansio_impl.py first (server/fastpath.py
-# says what it relies on), then raise UVICORN_VERSIONS and pyproject.toml together.
+# uvicorn/protocols/websockets/websockets_sansio_impl.py first (server/uvicorn_parts.py
+# says what it relies on), then raise uvicorn_parts.VERSIONS and pyproject.toml together.
 #   bash tests/server/uvicorn_matrix.sh 0.52.0 0.52.1 0.53.0 0.54.0
 set -euo pipefail
 cd "$(dirname "$0")/../.."
