@@ -68,11 +68,9 @@ class SpeakerGate:
         return "relayed"
 
 
-def listen(host: RoomHost, subscriber: Subscriber, args: Json) -> Json:
-    """``audio.listen {on}``: this socket hears the room's voice, or stops hearing it."""
-    on = args.get("on", True)
-    if not isinstance(on, bool):
-        raise CommandError(ErrorCode.BAD_COMMAND, "on must be true or false")
+def listen(host: RoomHost, subscriber: Subscriber, on: bool) -> Json:
+    """``audio.listen {on}`` (its row: core/commands.py): this socket hears the room's
+    voice, or stops hearing it."""
     if subscriber.codec.name != MSGPACK_PROTOCOL:
         raise CommandError(ErrorCode.CONFLICT,
                            "audio travels only on the yishi.v1.msgpack sub-protocol")

@@ -25,6 +25,8 @@ from urllib.parse import unquote
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .backends.base import BackendUnavailable
+from .core.commands import client_command
+from .core.schema import parse
 from .core.types import STAFF_ROLES, CommandError, ErrorCode
 from .core.views import Viewer, snapshot
 from .dispatch import execute
@@ -239,9 +241,11 @@ class Session:
                 subscriber.send(error_reply(command.id, CommandError(
                     ErrorCode.RATE_LIMITED, f"at most {COMMANDS_PER_SECOND} commands a second")))
                 return True
-        if command.cmd == "audio.listen":
+        row = client_command(command.cmd)
+        if row is not None and not row.logged:  # audio.listen: this socket's own
             try:
-                reply = ok_reply(command.id, listen(self.host, subscriber, command.args))
+                args = parse(row.args, command.args, client=True)
+                reply = ok_reply(command.id, listen(self.host, subscriber, args.on))
             except CommandError as error:
                 reply = error_reply(command.id, error)
             subscriber.send(reply)

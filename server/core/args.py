@@ -47,6 +47,11 @@ class NoArgs:
     pass
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AudioListen:
+    on: bool = opt(boolean, default=True)
+
+
 # -- the floor ---------------------------------------------------------------------------
 
 

@@ -7,7 +7,8 @@ session states it is allowed (``states``), which of its texts the moderation
 pipeline screens (``screened``), whether a client may send it at all
 (``client``: system entries are appended by the server), whether it may leave
 secret-ballot work for the host to settle once it is in the log (``settles``),
-and its handler.
+whether it goes to the log at all (``logged``: ``audio.listen`` is the socket's
+own), and its handler.
 
 Everyone reads this table: the reducer checks role and state from the row
 before it calls the handler; the WebSocket edge parses a client's arguments
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Literal
 
-from . import approval, chat, floor, polls, recordings, session, system
+from . import approval, chat, floor, polls, recordings, session, system, voice
 from . import args as a
 from .schema import parse, to_log
 from .types import CommandError, ErrorCode, Json, Role
@@ -46,6 +47,7 @@ CLERK = frozenset({Role.CLERK})
 STAFF_FOR_HANDS = frozenset({Role.CLERK, Role.MODERATOR})
 RECORDERS = frozenset({Role.MODERATOR, Role.CLERK})
 NOBODY: frozenset[Role] = frozenset()
+EVERYONE = frozenset(Role)
 
 
 class Settle(Enum):
@@ -68,6 +70,7 @@ class Command:
     screened: tuple[tuple[str, TextKind], ...] = ()  # (argument, moderation kind)
     client: bool = True
     settles: Settle | None = None
+    logged: bool = True
 
 
 def _rows(*rows: Command) -> dict[str, Command]:
@@ -105,6 +108,8 @@ TABLE: dict[str, Command] = _rows(
       check=polls.poll_close_check, settles=Settle.BEFORE_REPLY),
     C("poll.release", a.PollRelease, polls.poll_release, NOBODY, client=False),
     C("poll.count", a.PollCount, polls.poll_count, NOBODY, client=False),
+    # -- voice: a socket's own, answered there (core/voice.py, server/voicegate.py) ------
+    C("audio.listen", a.AudioListen, voice.audio_listen, EVERYONE, logged=False),
     # -- chat (chat.py) ------------------------------------------------------------------
     C("chat.send", a.ChatSend, chat.chat_send, SPEAKERS, states=NOT_ENDED,
       check=chat.chat_send_check, screened=(("text", "chat"),)),

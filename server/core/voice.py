@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import Any
 
 from .state import RoomState
-from .types import Role
+from .types import CommandError, ErrorCode, Json, Role
 
 
 class Dropped(str, enum.Enum):
@@ -61,3 +62,9 @@ def heard(state: RoomState, sender: str, role: Role, turn_id: str, now: int) -> 
     if holder.muted_until is not None and holder.muted_until > now:
         return Dropped.MUTED
     return Heard(turn_id, holder.participant_id, chair=False)
+
+
+def audio_listen(ctx: Any, args: Any) -> Json:
+    """``audio.listen`` is answered by the socket that sends it (it hears the floor or
+    stops), never appended: an entry of it in a log is a fault of whoever wrote it."""
+    raise CommandError(ErrorCode.BAD_COMMAND, "audio.listen is never logged")

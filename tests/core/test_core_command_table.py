@@ -48,7 +48,8 @@ def _row(row: Command) -> str:
                      for f in fields_of(row.args) if f.name not in server) or "–"
     screened = ", ".join(f"`{name}` ({kind})" for name, kind in row.screened) or "–"
     set_by_server = ", ".join(f"`{name}`" for name in server) or "–"
-    name = f"`{row.name}`" + ("" if row.client else " (system)")
+    name = f"`{row.name}`" + ("" if row.client else " (system)") + \
+        ("" if row.logged else " (the socket's: never logged)")
     settled = row.settles.value if row.settles is not None else "–"
     return (f"| {name} | {args} | {_roles(row.senders)} | {_roles(row.for_others)} "
             f"| {_states(row.states)} | {_refused(row)} | {screened} | {set_by_server} "
