@@ -9,8 +9,8 @@
 // * renderDecision(): what a closed poll decided: carried / not carried / no
 //   quorum with the numbers, a ranked poll's winner and rounds, a score poll's
 //   means.
-// * ballotText(), countLabel(), rulesMeta(): the words for a ballot, a count
-//   and the rules a poll set.
+// * ballotText(), countLabel(), rulesMeta(), turnoutText(): the words for a
+//   ballot, a count, the rules a poll set and how many have voted.
 // * presenceText(): for the chair, the eligible participants present now
 //   (residents online or seated in the hall, not removed), against each open
 //   poll's quorum; the reducer counts the same at the close.
@@ -42,6 +42,24 @@ export function countLabel(poll, n, pct) {
 
 function thresholdWords(poll) {
   return t(`ballot.threshold.${poll.threshold_base || "cast"}`, { threshold: t(`ballot.th.${poll.threshold}`) });
+}
+
+/**
+ * How many have voted and how many may ({voters, eligible}, or null when unknown):
+ * the server's public turnout while the poll is open (a secret poll's batched
+ * tally lags behind it), the final numbers once it is closed.
+ */
+export function turnoutOf(poll) {
+  const closed = poll.status === "closed" && Number.isInteger(poll.voters);
+  if (!closed && poll.turnout) return { voters: poll.turnout.voters, eligible: poll.turnout.eligible };
+  if (Number.isInteger(poll.voters)) return { voters: poll.voters, eligible: poll.eligible };
+  return null;
+}
+
+/** The turnout as words ("已投票 2 人 / 应投 3 人"), or "" when unknown. */
+export function turnoutText(poll) {
+  const n = turnoutOf(poll);
+  return n ? t("poll.turnout", { voters: n.voters, eligible: n.eligible ?? "?" }) : "";
 }
 
 /** The rules a poll set, for its meta line ([] when none). */

@@ -19,6 +19,7 @@
 //   browsers need one click first, so a large button asks for it.
 
 import { Announcer, watchRoom } from "./announce.js";
+import { turnoutText } from "./ballot.js";
 import { RoomClient } from "./client.js";
 import { Chime, CueWatch, wireChimeToggle } from "./cues.js";
 import { $, h, setText, show } from "./dom.js";
@@ -240,7 +241,8 @@ function renderPoll(state) {
   show(outcome, poll.status === "closed" && Boolean(known));
   const meta = [t(`poll.status.${poll.status}`)];
   if (!counts && poll.status === "open") meta.push(t("poll.results_later"));
-  if (poll.voters !== null && poll.voters !== undefined) meta.push(t("poll.turnout", { voters: poll.voters, eligible: poll.eligible ?? "?" }));
+  const turnout = turnoutText(poll);  // live for every poll, secret ones included
+  if (turnout) meta.push(turnout);
   setText($("#s-poll-meta"), meta.join(" · "));
 }
 

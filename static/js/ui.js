@@ -1,6 +1,6 @@
 // Rendering pieces shared by the resident page and the moderator console.
 
-import { countLabel, renderDecision, rulesMeta } from "./ballot.js";
+import { countLabel, renderDecision, rulesMeta, turnoutOf, turnoutText } from "./ballot.js";
 import { markCue } from "./cues.js";
 import { $, h, reconcile, setText, show } from "./dom.js";
 import { lang, t } from "./i18n.js";
@@ -196,17 +196,23 @@ function pollMeta(p) {
 
 function renderResults(box, p) {
   const counts = p.counts;
+  const turnout = turnoutText(p);
   if (!Array.isArray(counts)) {
-    const text = p.status === "open" ? (p.live_results ? t("poll.no_votes") : t("poll.results_later")) : "";
-    if (box.dataset.mode !== "text" || box.textContent !== text) {
+    const voted = (turnoutOf(p)?.voters || 0) > 0;
+    const live = voted ? t("poll.tally_batched") : t("poll.no_votes");
+    const text = p.status === "open" ? (p.live_results ? live : t("poll.results_later")) : "";
+    const sig = `${text}\n${turnout}`;
+    if (box.dataset.mode !== "text" || box.dataset.sig !== sig) {
       box.dataset.mode = "text";
-      box.replaceChildren(text ? h("p", { class: "hint" }, text) : "");
+      box.dataset.sig = sig;
+      box.replaceChildren(text ? h("p", { class: "hint" }, text) : "", turnout ? h("p", { class: "poll-turnout" }, turnout) : "");
     }
     return;
   }
   const total = counts.reduce((a, b) => a + b, 0);
   const rows = counts.map((c, i) => ({ i, c }));
   box.dataset.mode = "bars";
+  box.dataset.sig = "";
   let ul = $("ul", box);
   if (!ul) {
     box.replaceChildren();
@@ -220,7 +226,6 @@ function renderResults(box, p) {
       $(".bar-fill", li).style.width = `${total ? Math.round((r.c / total) * 100) : 0}%`;
       setText($(".res-count", li), countLabel(p, r.c, total ? Math.round((r.c / total) * 100) : 0));
     });
-  const turnout = p.voters !== null && p.voters !== undefined ? t("poll.turnout", { voters: p.voters, eligible: p.eligible ?? "?" }) : "";
   setText($(".poll-turnout", box), turnout);
 }
 
