@@ -10,11 +10,11 @@ and each page is audited with axe-core.
 from __future__ import annotations
 
 import pytest
-from conftest import Pages, Server, assert_accessible, screenshot
+from conftest import Pages, Room, Server, assert_accessible, screenshot
 from helpers import expect_connected
 from playwright.sync_api import Locator, Page, expect
 from test_hall_screen import mint_screen, open_screen
-from test_resident_page import People, resident, scroll_to_bottom, setup
+from test_resident_page import People, Wire, resident, scroll_to_bottom, setup
 
 pytestmark = pytest.mark.e2e
 
@@ -40,6 +40,25 @@ def assert_uncovered(control: Locator, what: str) -> None:
     assert problem == "", f"{what}: {problem}"
 
 
+def live_room(server: Server, pages: Pages, people: list[People],
+              name: str) -> tuple[Room, People, Wire, Page]:
+    """A room whose session runs: its people, the moderator's socket, and her phone."""
+    room, folk = setup(server, people)
+    mod = folk.moderator()
+    page = resident(pages, room.invite_url, name)
+    mod.call("session.start")
+    expect(page.locator("#room-status")).to_have_text("会议进行中")
+    return room, folk, mod, page
+
+
+def first_in_line_reading_on(page: Page) -> None:
+    """She asks to speak (her place joins the pinned strip), then reads on below."""
+    page.get_by_role("button", name="我支持").click()
+    expect(page.locator("#my-queue")).to_contain_text("第 1 位")
+    expect(page.locator("#my-place")).to_be_visible()
+    scroll_to_bottom(page)
+
+
 def moderator_page(pages: Pages, url: str) -> Page:
     page = pages.open(None, width=1280)
     page.set_viewport_size(DESK_800)  # type: ignore[arg-type]
@@ -52,14 +71,8 @@ def moderator_page(pages: Pages, url: str) -> Page:
 
 def test_the_ballot_she_is_sent_to_is_in_view_and_uncovered(
         server: Server, pages: Pages, people: list[People]) -> None:
-    room, folk = setup(server, people)
-    mod = folk.moderator()
-    page = resident(pages, room.invite_url, "周奶奶")
-    mod.call("session.start")
-    # Her queue line and the poll notice both sit in the pinned strip.
-    page.get_by_role("button", name="我支持").click()
-    expect(page.locator("#my-place")).to_be_visible()
-    scroll_to_bottom(page)
+    _, _, mod, page = live_room(server, pages, people, "周奶奶")
+    first_in_line_reading_on(page)  # her place and the poll notice: both pinned
     mod.call("poll.open", question="是否同意加装电梯？", options=[], kind="yes_no_abstain",
              secret=True)
     page.locator("#banner-poll").get_by_role("button", name="去投票").click()
@@ -117,13 +130,8 @@ def test_a_secret_polls_turnout_is_live_everywhere_and_its_choices_are_not(
 
 def test_her_turn_brings_her_panel_and_ending_it_asks(
         server: Server, pages: Pages, people: list[People]) -> None:
-    room, folk = setup(server, people)
-    mod = folk.moderator()
-    page = resident(pages, room.invite_url, "周奶奶")
-    mod.call("session.start")
-    page.get_by_role("button", name="我支持").click()
-    expect(page.locator("#my-queue")).to_contain_text("第 1 位")
-    scroll_to_bottom(page)
+    _, _, mod, page = live_room(server, pages, people, "周奶奶")
+    first_in_line_reading_on(page)
     mod.call("turn.next")
     mic = page.get_by_role("button", name="开麦说话")
     # The page moves to her panel by itself; the keyboard stays closed.
@@ -166,11 +174,7 @@ def test_her_turn_brings_her_panel_and_ending_it_asks(
 
 def test_offline_is_said_at_once_and_names_her_message(
         server: Server, pages: Pages, people: list[People]) -> None:
-    room, folk = setup(server, people)
-    mod = folk.moderator()
-    page = resident(pages, room.invite_url, "吴阿姨")
-    mod.call("session.start")
-    expect(page.locator("#room-status")).to_have_text("会议进行中")
+    _, _, _, page = live_room(server, pages, people, "吴阿姨")
     page.context.set_offline(True)
     # The browser knows at once, so the bar does: well before any ping could time out.
     expect(page.locator("#conn")).not_to_have_text("已连接", timeout=2_000)
