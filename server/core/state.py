@@ -65,6 +65,10 @@ class Rules:
     # everyone as ballots come (``poll.turnout``, coalesced like tallies), secret
     # polls' included: the count of ballots is public, only the choices are not.
     turnout: bool = False
+    # 7 too: a waiting resident who has left (no socket, not in the hall) is marked
+    # ``away`` in the waiting list, which is announced again when she leaves or comes
+    # back: the room and the chair must not call on someone whose phone is closed.
+    away_marks: bool = False
 
 
 RULES = {
@@ -76,7 +80,7 @@ RULES = {
     6: Rules(coalesce_hands=True, hall_only_proxies=True, sealed_ballots=True, recordings=True,
              procedure=True),
     7: Rules(coalesce_hands=True, hall_only_proxies=True, sealed_ballots=True, recordings=True,
-             procedure=True, turnout=True),
+             procedure=True, turnout=True, away_marks=True),
 }
 # Bump (and add a golden log under tests/core/golden/) when a rule changes in a
 # way that would replay an old log differently.

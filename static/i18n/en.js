@@ -100,6 +100,7 @@ export default {
   "queue.title": "Waiting to speak",
   "queue.empty": "Nobody",
   "queue.you": "{name} (you)",
+  "queue.away": "{name} (offline)",
   "queue.count": "{n} waiting",
   "queue.next": "Next by the rules: {name} ({stance})",
 
@@ -181,6 +182,7 @@ export default {
   "mod.behalf_statement": "Record a statement for the attendee in the hall",
   "mod.next_title": "Next speaker",
   "mod.next_go": "Call the next speaker",
+  "mod.next_away_confirm": "{name} is offline (the phone may be closed) and can neither hear nor speak. Give {name} the floor anyway? If not, press Cancel, then Skip to call the next one.",
   "mod.skip": "Skip (remove from queue)",
   "mod.next_none": "Nobody is waiting.",
   "mod.next_busy": "Someone has the floor: end that turn before calling the next.",

@@ -100,6 +100,7 @@ export default {
   "queue.title": "排队发言",
   "queue.empty": "暂无",
   "queue.you": "{name}（您）",
+  "queue.away": "{name}（离线）",
   "queue.count": "{n} 人",
   "queue.next": "按规则下一位：{name}（{stance}）",
 
@@ -181,6 +182,7 @@ export default {
   "mod.behalf_statement": "代现场居民记录发言",
   "mod.next_title": "下一位发言",
   "mod.next_go": "请下一位发言",
+  "mod.next_away_confirm": "{name} 已离线（可能关了手机），听不到也说不了。仍然请 {name} 发言吗？不请的话，点「取消」，再点「跳过」请下一位。",
   "mod.skip": "跳过（移出队列）",
   "mod.next_none": "暂时没有人排队。",
   "mod.next_busy": "有人正在发言：先结束本次发言，再请下一位。",

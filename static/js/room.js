@@ -13,7 +13,7 @@ import { applyStatic, initI18n, lang, onLangChange, roomDefault, t } from "./i18
 import { Chime, CueWatch, wireChimeToggle } from "./cues.js";
 import { Draft } from "./draft.js";
 import { mountFollowUp } from "./myrooms.js";
-import { aheadOf, placeIfMoved, placeOf, predictedNext } from "./queue_view.js";
+import { aheadOf, placeIfMoved, placeOf, predictedNext, queueName } from "./queue_view.js";
 import { noteOwnChat } from "./store.js";
 import {
   act, agendaLine, errorText, notify, optionLabel, renderBalance, renderChat, renderConnection,
@@ -436,7 +436,7 @@ function renderRoom(state) {
   // Queue, balance, statements.
   renderQueue($("#queue"), state, { you: me });
   const next = predictedNext(state, client.now());
-  setText($("#queue-next"), next && live ? t("queue.next", { name: next.name, stance: stanceLabel(next.stance) }) : "");
+  setText($("#queue-next"), next && live ? t("queue.next", { name: queueName(next, t), stance: stanceLabel(next.stance) }) : "");
   renderBalance($("#balance"), state);
   renderStatements($("#statement-list"), state);
   collapseLong($("#statement-list"));

@@ -4,6 +4,7 @@ import { countLabel, renderDecision, rulesMeta, turnoutOf, turnoutText } from ".
 import { markCue } from "./cues.js";
 import { $, h, reconcile, setText, show } from "./dom.js";
 import { lang, t } from "./i18n.js";
+import { queueName } from "./queue_view.js";
 import { clock, STANCES, timeOfDay } from "./util.js";
 
 /** The text for a failed command or request: {code, message} -> words. */
@@ -99,7 +100,7 @@ export function renderQueue(root, state, { extra = null, you = null } = {}) {
       (e) => (e.empty ? h("li", { class: "empty" }, t("queue.empty")) : h("li", { class: "queue-row" }, h("span", { class: "qname" }), extra ? h("span", { class: "qextra" }) : null)),
       (li, e) => {
         if (e.empty) return setText(li, t("queue.empty"));
-        const name = e.participant_id === you ? t("queue.you", { name: e.name }) : e.name;
+        const name = e.participant_id === you ? t("queue.you", { name: e.name }) : queueName(e, t);
         setText($(".qname", li), name + (e.note ? ` · ${e.note}` : ""));
         li.classList.toggle("is-you", e.participant_id === you);
         if (extra) extra($(".qextra", li), e);

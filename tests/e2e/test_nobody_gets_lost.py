@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from conftest import Pages, Room, Server, assert_accessible, screenshot
 from helpers import expect_connected
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Dialog, Locator, Page, expect
 from test_hall_screen import mint_screen, open_screen
 from test_resident_page import People, Wire, resident, scroll_to_bottom, setup
 
@@ -168,6 +168,48 @@ def test_her_turn_brings_her_panel_and_ending_it_asks(
     page.get_by_role("button", name="是，我讲完了").click()
     expect(page.locator("#your-turn")).to_be_hidden()
     assert page.evaluate("window.yishiClient.state.turn === null")
+
+
+# ---- 4. the floor to someone who left: marked (离线), and the chair is asked --------------
+
+def test_someone_who_left_is_marked_and_the_chair_asked_before_calling_her(
+        server: Server, pages: Pages, people: list[People]) -> None:
+    """Decided: 请下一位发言 asks the chair (give her the floor anyway, or cancel and
+    skip her), rather than skipping on its own: she may be back in a moment."""
+    room, folk, _, page = live_room(server, pages, people, "周奶奶")
+    li = folk.neighbour("李师傅")
+    li.call("hand.raise", stance="support")
+    console = moderator_page(pages, room.moderator_url)
+    hall = open_screen(pages, mint_screen(room)["url"], {"width": 1920, "height": 1080})
+    row = console.locator('[data-queue="support"] li', has_text="李师傅")
+    expect(row).to_be_visible()
+    expect(row.locator(".tag-away")).to_be_hidden()
+    li.ws.close()  # she closed her phone
+    expect(row.locator(".tag-away")).to_have_text("离线")
+    expect(console.locator("#next-who")).to_contain_text("李师傅（离线）")
+    expect(page.locator("#queue")).to_contain_text("李师傅（离线）")
+    expect(page.locator("#queue-next")).to_contain_text("李师傅（离线）")
+    expect(hall.locator("#s-next")).to_contain_text("李师傅（离线）")
+    screenshot(console, "issue26-4-away-console")
+    screenshot(page, "issue26-4-away-resident")
+    assert_accessible(console, "issue26-4-away-console-audit")
+
+    asked: list[str] = []
+
+    def decline(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    console.once("dialog", decline)
+    console.get_by_role("button", name="请下一位发言").click()
+    skip = console.get_by_role("button", name="跳过（移出队列）")
+    expect(skip).to_be_focused()
+    assert asked and "李师傅 已离线" in asked[0], asked
+    assert console.evaluate("window.yishiClient.state.turn") is None
+    console.once("dialog", lambda dialog: dialog.accept())
+    skip.click()
+    expect(console.locator("#next-who")).to_have_text("暂时没有人排队。")
+    assert console.evaluate("window.yishiClient.state.turn") is None
 
 
 # ---- 8. offline: told at once, and which message waits -----------------------------------
