@@ -46,14 +46,15 @@ function thresholdWords(poll) {
 
 /**
  * How many have voted and how many may ({voters, eligible}, or null when unknown):
- * the server's public turnout while the poll is open (a secret poll's batched
- * tally lags behind it), the final numbers once it is closed.
+ * the fresher of the server's public turnout and the tally's numbers. A secret
+ * poll's batched tally lags behind the turnout until its count catches up, and
+ * the number of ballots only grows, so the larger one is the news.
  */
 export function turnoutOf(poll) {
-  const closed = poll.status === "closed" && Number.isInteger(poll.voters);
-  if (!closed && poll.turnout) return { voters: poll.turnout.voters, eligible: poll.turnout.eligible };
-  if (Number.isInteger(poll.voters)) return { voters: poll.voters, eligible: poll.eligible };
-  return null;
+  const tallied = Number.isInteger(poll.voters) ? { voters: poll.voters, eligible: poll.eligible } : null;
+  const live = poll.turnout ? { voters: poll.turnout.voters, eligible: poll.turnout.eligible } : null;
+  if (!live || !tallied) return live || tallied;
+  return live.voters >= tallied.voters ? live : tallied;
 }
 
 /** The turnout as words ("已投票 2 人 / 应投 3 人"), or "" when unknown. */
