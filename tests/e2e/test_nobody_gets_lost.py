@@ -15,6 +15,7 @@ from helpers import expect_connected
 from playwright.sync_api import Dialog, Locator, Page, expect
 from test_hall_screen import mint_screen, open_screen
 from test_resident_page import People, Wire, resident, scroll_to_bottom, setup
+from test_voice import two_nodes  # noqa: F401  (a fixture: two nodes on one redis-server)
 
 pytestmark = pytest.mark.e2e
 
@@ -210,6 +211,37 @@ def test_someone_who_left_is_marked_and_the_chair_asked_before_calling_her(
     skip.click()
     expect(console.locator("#next-who")).to_have_text("暂时没有人排队。")
     assert console.evaluate("window.yishiClient.state.turn") is None
+
+
+# ---- 2 and 4 with her on a second node behind Redis ---------------------------------------
+
+def test_turnout_and_her_leaving_reach_the_chair_on_another_node(
+        two_nodes: tuple[Server, Server], pages: Pages, people: list[People]) -> None:
+    near, far = two_nodes
+    room = near.create_room(title="加装电梯议事会", topic="3 号楼是否加装电梯")
+    folk = People(room)
+    people.append(folk)
+    mod = folk.moderator()
+    li = folk.neighbour("李师傅")
+    page = resident(pages, room.invite_url.replace(near.base_url, far.base_url), "周奶奶")
+    console = moderator_page(pages, room.moderator_url)
+    mod.call("session.start")
+    first_in_line_reading_on(page)
+    poll_id = mod.call("poll.open", question="选哪家施工单位？", options=["甲公司", "乙公司"],
+                       kind="single", secret=True, live_results=True)["poll_id"]
+    card = page.locator("#poll-list > li", has_text="选哪家施工单位？")
+    card.get_by_label("乙公司", exact=True).check()
+    card.get_by_role("button", name="投票").click()
+    li.call("poll.vote", poll_id=poll_id, choices=[0])
+    done = "已投票 2 人 / 应投 2 人"
+    mod_card = console.locator("#poll-list > li", has_text="选哪家施工单位？")
+    expect(mod_card.locator(".poll-turnout")).to_have_text(done)
+    expect(card.locator(".poll-turnout")).to_have_text(done)
+    row = console.locator('[data-queue="support"] li', has_text="周奶奶")
+    expect(row.locator(".tag-away")).to_be_hidden()
+    page.close()  # her phone, on the other node, closes
+    expect(row.locator(".tag-away")).to_have_text("离线")
+    expect(console.locator("#next-who")).to_contain_text("周奶奶（离线）")
 
 
 # ---- 8. offline: told at once, and which message waits -----------------------------------
