@@ -216,7 +216,8 @@ def test_someone_who_left_is_marked_and_the_chair_asked_before_calling_her(
 # ---- 2 and 4 with her on a second node behind Redis ---------------------------------------
 
 def test_turnout_and_her_leaving_reach_the_chair_on_another_node(
-        two_nodes: tuple[Server, Server], pages: Pages, people: list[People]) -> None:
+        two_nodes: tuple[Server, Server],  # noqa: F811  (the fixture imported above)
+        pages: Pages, people: list[People]) -> None:
     near, far = two_nodes
     room = near.create_room(title="加装电梯议事会", topic="3 号楼是否加装电梯")
     folk = People(room)
