@@ -159,6 +159,8 @@ def test_her_turn_brings_her_panel_and_ending_it_asks(
     ask = page.locator("#yield-confirm")
     expect(ask).to_contain_text("结束您的发言吗？")
     expect(page.get_by_role("button", name="还没讲完")).to_be_focused()
+    assert_uncovered(page.get_by_role("button", name="是，我讲完了"), "是，我讲完了")
+    assert_uncovered(page.get_by_role("button", name="还没讲完"), "还没讲完")
     screenshot(page, "issue26-3-yield-ask")
     assert_accessible(page, "issue26-3-yield-ask-audit")
     page.get_by_role("button", name="还没讲完").click()
