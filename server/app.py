@@ -8,96 +8,38 @@ import logging
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
-from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 from yishi.moderation import load_pipeline
 
-from . import community_api, community_reads, followup_api, households_api, http_api
-from .approved_states import ApprovedStates
+from . import community_api, community_reads, followup_api, households_api, http_api, pages
 from .backends import backend_from_url
-from .backends.base import LogBackend
-from .clientlog import ClientLog
-from .communities import Communities
+from .bundles import static_dir
 from .config import Config, check
-from .followup_api import FollowUpLog
 from .headers import SecurityHeaders
 from .hub import Close
-from .metrics import Metrics
 from .metrics_port import MetricsPort
-from .minutes_cache import MinutesCache
 from .node import Node
-from .ratelimit import JoinLimiter, KeyedBuckets
 from .readiness import Readiness
-from .recordings import Recordings
 from .screening import Screener
-from .signing import SigningKey, deployment_key
+from .services import Services
+from .signing import deployment_key
 from .tokens import TokenSigner
 from .wire import CLOSE_RESTARTING
 from .ws import RoomSockets
 
 logger = logging.getLogger(__name__)
 
-FAILED_ADMIN_PER_MINUTE = 5  # wrong admin tokens from one address
-
 
 def wall_clock() -> int:
     return time.time_ns() // 1_000_000
 
 
-@dataclass(kw_only=True)
-class Services:
-    """Everything a request handler may need, made once per app."""
-
-    config: Config
-    backend: LogBackend
-    node: Node
-    clock: Callable[[], int]
-    signer: TokenSigner
-    admin_token: str
-    screener: Screener
-    signing_key: SigningKey  # rules 6: signs approved minutes (signing.py)
-    readiness: Readiness  # what /readyz answers; the node and backend report to it
-    metrics: Metrics = field(default_factory=Metrics)
-    minutes: MinutesCache = field(default_factory=MinutesCache)
-    followup: FollowUpLog = field(default_factory=FollowUpLog)
-    approved: ApprovedStates = field(default_factory=ApprovedStates)  # rules 6
-    recordings: Recordings = field(init=False)
-    client_log: ClientLog = field(init=False)  # lines a client can cause, per address
-    joins: JoinLimiter = field(init=False)
-    admin_failures: KeyedBuckets = field(init=False)
-    communities: Communities = field(init=False)
-    community_limits: community_api.Limits = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.communities = Communities(self.backend)
-        self.community_limits = community_api.Limits.make(self.clock)
-        self.recordings = Recordings(self.backend, self.node)
-        self.client_log = ClientLog(logging.getLogger(RoomSockets.__module__),
-                                    clock=self.clock)
-        self.joins = JoinLimiter(clock=self.clock)
-        self.admin_failures = KeyedBuckets(rate=FAILED_ADMIN_PER_MINUTE / 60,
-                                           burst=FAILED_ADMIN_PER_MINUTE, clock=self.clock)
-
-
-def static_dir() -> Path:
-    """``static/``: inside the installed package, or beside ``server/`` in a checkout."""
-    package = Path(__file__).parent
-    installed = package / "static"
-    return installed if installed.is_dir() else package.parent / "static"
-
-
-def page(name: str) -> Callable[..., object]:
-    async def serve(request: object) -> Response:
-        return FileResponse(static_dir() / name, headers={"cache-control": "no-cache"})
-
-    return serve
+def page(name: str, *, first_fetch: str | None = None) -> Callable[..., object]:
+    return pages.page(static_dir, name, first_fetch=first_fetch)
 
 
 def community_routes() -> list[Route]:
@@ -197,13 +139,14 @@ def create_app(config: Config, *, clock: Callable[[], int] = wall_clock,
         Route("/api/signing-key", http_api.signing_key),
         *community_routes(),
         Route("/", page("index.html")),
-        Route("/r/{room_id}", page("room.html")),
+        Route("/r/{room_id}", page("room.html", first_fetch="/api/rooms/{room_id}")),
         Route("/r/{room_id}/minutes", page("minutes.html")),
         Route("/r/{room_id}/screen", page("screen.html")),
         Route("/m/{room_id}", page("moderator.html")),
-        Route("/c/{community_id}", page("community.html")),
+        Route("/c/{community_id}", page("community.html",
+                                          first_fetch="/api/communities/{community_id}")),
         Route("/c/{community_id}/staff", page("community-staff.html")),
-        Mount("/static", StaticFiles(directory=static_dir(), check_dir=False), name="static"),
+        Mount("/static", pages.Assets(directory=static_dir(), check_dir=False), name="static"),
     ]
     # Pages, scripts and minutes travel compressed to old phones on weak networks.
     middleware = [Middleware(MetricsPort, port=config.metrics_port),

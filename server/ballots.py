@@ -46,7 +46,7 @@ from .core.state import Poll
 from .core.tally import count
 
 if TYPE_CHECKING:
-    from .node import RoomHost
+    from .hosting import HostedRoom
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +138,7 @@ class Ballots:
         message = f"{room_id}\0{code}\0{device}".encode()
         return hmac.new(self._device_key, message, hashlib.sha256).hexdigest()[:48]
 
-    async def seal_vote(self, host: RoomHost, poll: Poll, voter: str,
+    async def seal_vote(self, host: HostedRoom, poll: Poll, voter: str,
                         ballot: tuple[int, ...]) -> str | None:
         """``ballot`` sealed under ``poll``'s key; None if the key is gone (closed)."""
         assert poll.key_id is not None
@@ -148,7 +148,7 @@ class Ballots:
         return seal(key, room_id=host.room_id, poll_id=poll.poll_id, voter=voter,
                     ballot=ballot, kind=poll.kind)
 
-    def _open_all(self, host: RoomHost, poll: Poll, key: bytes) -> list[list[int]]:
+    def _open_all(self, host: HostedRoom, poll: Poll, key: bytes) -> list[list[int]]:
         """Every ballot's choices (each seal opened once per node, then remembered
         until the poll's key is destroyed)."""
         assert poll.key_id is not None
@@ -165,7 +165,7 @@ class Ballots:
 
     # -- the work: releases, counts, destroyed keys ---------------------------------
 
-    def later(self, host: RoomHost, delay_s: float = GRACE_S) -> None:
+    def later(self, host: HostedRoom, delay_s: float = GRACE_S) -> None:
         """Check the room's ballot work in ``delay_s`` (other nodes' fallback)."""
         if host.room_id in self._later or not _has_work(host, self._dropped):
             return
@@ -181,7 +181,7 @@ class Ballots:
         if handle is not None:
             handle.cancel()
 
-    async def settle(self, host: RoomHost) -> None:
+    async def settle(self, host: HostedRoom) -> None:
         """Do the room's ballot work that is due now: release the tallies of full
         batches, count closed polls, destroy the keys of counted ones. A release not
         yet due (500 ms) is checked again when it is."""
@@ -200,7 +200,7 @@ class Ballots:
                 except Exception:
                     logger.exception("ballot work failed in room %s", host.room_id)
 
-    async def _settle(self, host: RoomHost) -> None:
+    async def _settle(self, host: HostedRoom) -> None:
         for poll_id in list(host.state.polls):
             poll = host.state.polls[poll_id]
             if poll.key_id is None:
@@ -215,7 +215,7 @@ class Ballots:
             elif poll.cast - poll.released_cast >= BATCH:
                 await self._release(host, poll_id)
 
-    async def _release(self, host: RoomHost, poll_id: str) -> None:
+    async def _release(self, host: HostedRoom, poll_id: str) -> None:
         poll = host.state.polls[poll_id]
         assert poll.key_id is not None
         due = (poll.last_tally_at or 0) + TALLY_INTERVAL_MS
@@ -232,7 +232,7 @@ class Ballots:
         await host.node.submit(host.room_id, "poll.release", args={
             "poll_id": poll_id, "cast": poll.cast, "counts": counts, "voters": poll.voters})
 
-    async def _count(self, host: RoomHost, poll_id: str) -> None:
+    async def _count(self, host: HostedRoom, poll_id: str) -> None:
         poll = host.state.polls[poll_id]
         assert poll.key_id is not None
         key = await self.key(poll.key_id)
@@ -258,7 +258,7 @@ class Ballots:
             self.forget(key_id)
 
 
-def _has_work(host: RoomHost, dropped: set[str]) -> bool:
+def _has_work(host: HostedRoom, dropped: set[str]) -> bool:
     for poll in host.state.polls.values():
         if poll.key_id is None:
             continue

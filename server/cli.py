@@ -102,8 +102,9 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from . import fastpath
-    from .app import Services, create_app
+    from .app import create_app
     from .httpguard import MAX_HEAD_BYTES, guarded_http
+    from .services import Services
 
     try:
         config = config_from(args)

@@ -42,29 +42,7 @@ from .ratelimit import KeyedBuckets
 from .tokens import InvalidToken, TokenClaims
 
 if TYPE_CHECKING:
-    from .app import Services
-
-SUBMITS_PER_HOUR_ADDRESS = 30  # a household's phones share an address; a notice board too
-SUBMITS_PER_HOUR_DEVICE = 6
-COSIGNS_PER_HOUR_ADDRESS = 120  # co-signs and ratings together
-
-
-@dataclasses.dataclass
-class Limits:
-    """Token buckets for what residents send without an account."""
-
-    submit_address: KeyedBuckets
-    submit_device: KeyedBuckets
-    support_address: KeyedBuckets
-
-    @classmethod
-    def make(cls, clock: Any) -> Limits:
-        def per_hour(n: int) -> KeyedBuckets:
-            return KeyedBuckets(rate=n / 3600, burst=n, clock=clock)
-
-        return cls(per_hour(SUBMITS_PER_HOUR_ADDRESS), per_hour(SUBMITS_PER_HOUR_DEVICE),
-                   per_hour(COSIGNS_PER_HOUR_ADDRESS))
-
+    from .services import Services
 
 def _take(buckets: KeyedBuckets, key: str, message: str) -> None:
     if not buckets.get(key).take():

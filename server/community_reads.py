@@ -32,7 +32,7 @@ from .http_api import api, fail, services_of
 from .spreadsheet import csv_bytes
 
 if TYPE_CHECKING:
-    from .app import Services
+    from .services import Services
 
 LIVE_STATUS_TIMEOUT_S = 1.0
 K = TypeVar("K")

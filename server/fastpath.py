@@ -3,9 +3,10 @@ connection's transport, and which path each socket takes.
 
 ``yishi serve`` serves room sockets on Yishi's own protocol (``roomsocket``,
 the *native* path), which owns its connections and needs nothing from here but
-``frame``, ``Writer`` and ``announce``. Under any other server or uvicorn
-WebSocket implementation the ASGI driver (``ws.RoomSockets``) serves them, and
-this module knows the uvicorn internals it may use. Its rules:
+``announce`` (the frames are ``wire.frame``, the writer a ``hub.Writer``). Under
+any other server or uvicorn WebSocket implementation the ASGI driver
+(``ws.RoomSockets``) serves them, and this module knows the uvicorn internals it
+may use. Its rules:
 
 1. A socket takes the direct path only when it is served by uvicorn's
    websockets-sansio protocol, in a uvicorn version of ``UVICORN_VERSIONS`` (each
@@ -32,9 +33,8 @@ import asyncio
 import enum
 import logging
 import re
-import struct
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any
 
 from websockets.protocol import OPEN
 
@@ -50,37 +50,6 @@ class Path(str, enum.Enum):
     NATIVE = "native"  # served by Yishi's own protocol (``roomsocket``), frames to the transport
     DIRECT = "direct"  # under uvicorn's protocol, frames written straight to the transport
     ASGI = "asgi"  # frames sent through ASGI ``send``
-
-
-class Writer(Protocol):
-    """What the hub's ``Outbox`` needs of a socket that takes whole frames directly."""
-
-    def write(self, frames: bytes, *, limit: int) -> bool:
-        """Write ``frames`` (whole frames), or drop them if the connection is closing.
-        False, writing nothing, when more than ``limit`` bytes wait unsent."""
-
-    def unsent(self) -> int:
-        """Bytes the transport holds that the kernel has not taken yet."""
-
-    def abort(self) -> None:
-        """Drop the connection now (a client that does not read even its close frame)."""
-
-
-def frame(payload: str | bytes) -> bytes:
-    """The whole WebSocket frame of one message as a server sends it (RFC 6455
-    section 5.2: final, unmasked): text for ``str``, binary for ``bytes``."""
-    if isinstance(payload, bytes):
-        opcode, data = 0x82, payload
-    else:
-        opcode, data = 0x81, payload.encode()
-    size = len(data)
-    if size < 126:
-        head = struct.pack("!BB", opcode, size)
-    elif size < 1 << 16:
-        head = struct.pack("!BBH", opcode, 126, size)
-    else:
-        head = struct.pack("!BBQ", opcode, 127, size)
-    return head + data
 
 
 def _version(text: str) -> tuple[int, ...]:

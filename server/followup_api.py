@@ -7,7 +7,8 @@
 No token: each says only what followup.py makes public, to anyone who knows the
 room's id. The room is read from the node's replica (``host.state``), never
 replayed per request; the seqs of its follow-up entries come from
-:class:`FollowUpLog`, which reads only the entries appended since its last read.
+:class:`~yishi.followup_log.FollowUpLog`, which reads only the entries appended
+since its last read.
 
 A feed answers ``ETag`` (its version: the highest log seq among its entries,
 its overdue entries and the language) and ``Last-Modified`` (its newest
@@ -18,7 +19,6 @@ the replica.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Sequence
 from email.utils import formatdate, parsedate_to_datetime
 
@@ -26,11 +26,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .atom import MEDIA_TYPE, atom_feed
-from .backends.base import LogBackend
-from .core.types import CommandError, Entry, ErrorCode
+from .core.types import ErrorCode
 from .deadlines import local_today
 from .followup import (
-    FOLLOW_UP_KINDS,
     TEXT,
     Item,
     LogMarks,
@@ -40,7 +38,6 @@ from .followup import (
     follow_url,
     followup_view,
     lang_of,
-    marks_of,
     room_feed_url,
     room_items,
     room_urn,
@@ -48,41 +45,6 @@ from .followup import (
 )
 from .http_api import api, fail, room_host, services_of
 from .node import RoomHost
-
-ROOMS = 1024
-PAGE = 5_000  # entries read at a time: a long room's first read is not one huge list
-
-
-class FollowUpLog:
-    """Per room, the follow-up entries of its log read so far (``action.update`` and
-    ``minutes.publish``: a handful), for the ``ROOMS`` rooms asked about most recently."""
-
-    def __init__(self, *, rooms: int = ROOMS) -> None:
-        self._rooms: OrderedDict[str, tuple[int, tuple[Entry, ...]]] = OrderedDict()
-        self._max = rooms
-        self.entries_read = 0  # a figure for tests
-
-    async def marks(self, backend: LogBackend, host: RoomHost) -> LogMarks:
-        """The marks of ``host.state`` as it is on return. Raises ``CommandError
-        (UNAVAILABLE)`` if the log is shorter than the room, ``BackendUnavailable``
-        if it cannot be read."""
-        room_id = host.room_id
-        done, kept = self._rooms.get(room_id, (0, ()))
-        if done > host.state.entry_seq:  # a node behind another asked: start over
-            done, kept = 0, ()
-        while done < host.state.entry_seq:  # the room may move on while we read
-            page = await backend.read(room_id, after=done,
-                                      limit=min(PAGE, host.state.entry_seq - done))
-            if not page:
-                raise CommandError(ErrorCode.UNAVAILABLE, "the log is shorter than the room; retry")
-            kept += tuple(e for e in page if e.kind in FOLLOW_UP_KINDS)
-            done = page[-1].seq
-            self.entries_read += len(page)
-        self._rooms[room_id] = (done, kept)
-        self._rooms.move_to_end(room_id)
-        while len(self._rooms) > self._max:
-            self._rooms.popitem(last=False)
-        return marks_of(host.state, kept)
 
 
 def _not_modified(request: Request, etag: str, modified: str) -> bool:

@@ -28,7 +28,7 @@ from .core.types import CommandError, ErrorCode
 from .http_api import _client_address, api, fail, read_json, services_of
 
 if TYPE_CHECKING:
-    from .app import Services
+    from .services import Services
 
 CODE_DIGITS = 12  # digits: a phone's number pad, read off a slip by anyone
 PRIVATE = {"cache-control": "private, no-store"}

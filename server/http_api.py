@@ -32,8 +32,8 @@ from .tokens import InvalidToken, TokenClaims
 from .wire import loads_json
 
 if TYPE_CHECKING:
-    from .app import Services
     from .node import RoomHost
+    from .services import Services
 
 STATUS = {
     ErrorCode.BAD_FRAME: 400, ErrorCode.BAD_COMMAND: 400, ErrorCode.UNAUTHORIZED: 401,

@@ -21,12 +21,11 @@ import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from .core.types import Audience, Event, Json
 from .core.views import Viewer, audience_of, heard_by
-from .fastpath import Writer, frame
-from .wire import CLOSE_TOO_SLOW, Codec, event_message
+from .wire import CLOSE_TOO_SLOW, Codec, event_message, frame
 
 OUTBOX_FRAMES = 2048  # frames queued for the pump
 OUTBOX_BYTES = 1 << 20  # bytes a transport holds unsent (beyond the kernel's buffers)
@@ -73,6 +72,21 @@ class Close:
 
 
 TOO_SLOW = Close(CLOSE_TOO_SLOW, "too slow: reconnect with since")
+
+
+class Writer(Protocol):
+    """What an ``Outbox`` needs of a socket that takes whole frames directly
+    (``fastpath.DirectWriter`` under uvicorn, Yishi's own ``roomsocket``)."""
+
+    def write(self, frames: bytes, *, limit: int) -> bool:
+        """Write ``frames`` (whole frames), or drop them if the connection is closing.
+        False, writing nothing, when more than ``limit`` bytes wait unsent."""
+
+    def unsent(self) -> int:
+        """Bytes the transport holds that the kernel has not taken yet."""
+
+    def abort(self) -> None:
+        """Drop the connection now (a client that does not read even its close frame)."""
 
 
 class Outbox:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from .backends.base import BackendUnavailable
 
 if TYPE_CHECKING:
-    from .node import RoomHost
+    from .hosting import HostedRoom
 
 PRESENCE_INTERVAL_MS = 1000
 OFFLINE_GRACE_MS = 1500
@@ -29,7 +29,7 @@ class PresenceReporter:
     connection within the second costs nothing.
     """
 
-    def __init__(self, host: RoomHost) -> None:
+    def __init__(self, host: HostedRoom) -> None:
         self.host = host
         self.sockets: dict[str, int] = {}
         self._gone_at: dict[str, int] = {}

@@ -54,10 +54,10 @@ from websockets.http11 import Request
 from websockets.protocol import CONNECTING, OPEN
 from websockets.server import ServerProtocol
 
-from .fastpath import Path, announce, frame, write_while_open
+from .fastpath import Path, announce, write_while_open
 from .hub import CLOSE_GRACE_S, TOO_SLOW, UNBOUNDED, Outbox
 from .serversockets import ServerSockets
-from .wire import CLOSE_INTERNAL, CLOSE_RESTARTING, Codec, choose_codec
+from .wire import CLOSE_INTERNAL, CLOSE_RESTARTING, Codec, choose_codec, frame
 from .ws import (
     HELLO_TIMEOUT_S,
     ROOM_SOCKET_PATH,
@@ -202,7 +202,7 @@ class RoomSocket(asyncio.Protocol):
             self._flush()
         self.transport.close()
 
-    # The hub's writer (fastpath.Writer) and the Outbox's send.
+    # The hub's writer (hub.Writer) and the Outbox's send.
 
     def write(self, frames: bytes, *, limit: int) -> bool:
         return write_while_open(self.conn, self.transport, frames, limit=limit)

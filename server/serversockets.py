@@ -14,7 +14,7 @@ import asyncio
 import math
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .app import Services
+from .services import Services
 
 if TYPE_CHECKING:
     from uvicorn.config import Config

@@ -18,20 +18,18 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from .backends.base import LogBackend
 from .core import approval
+from .core.state import RoomState
 from .core.types import CommandError, ErrorCode, Json
 from .minutes.signature import key_id, public_pem, raw_public, sign
-
-if TYPE_CHECKING:
-    from .app import Services
-    from .node import RoomHost
 
 SECRET_NAME = "minutes_signing_key"
 
@@ -91,13 +89,14 @@ async def stored_key(backend: LogBackend) -> SigningKey | None:
     return SigningKey.from_seed(base64.b64decode(stored))
 
 
-async def seal_approval(services: Services, host: RoomHost, actor: str, kind: str, args: Any,
-                        logged: Json) -> None:
-    """The edge's part of ``minutes.approve`` and ``minutes.sign`` (see above)."""
-    state = host.state
+async def seal_approval(state: RoomState, actor: str, kind: str, args: Any, logged: Json, *,
+                        digest: Callable[[int], Awaitable[str]], key: SigningKey,
+                        clock: Callable[[], int]) -> None:
+    """The edge's part of ``minutes.approve`` and ``minutes.sign`` (see above):
+    ``digest(n)`` is the digest of the room's first ``n`` log entries."""
     if kind == "minutes.approve":
         # (The precheck held entries to the replica's log, which the log has.)
-        actual = await services.minutes.digest(services.backend, host.room_id, args.entries)
+        actual = await digest(args.entries)
         if actual != args.digest:
             raise CommandError(ErrorCode.CONFLICT,
                                f"the minutes you reviewed (digest {args.digest[:12]}…) are not "
@@ -106,8 +105,7 @@ async def seal_approval(services: Services, host: RoomHost, actor: str, kind: st
     signers = approval.signers_of(state, kind, args, actor)
     if signers is None:
         return
-    key = services.signing_key
     statement = approval.statement(state, entries=args.entries, digest=args.digest,
-                                   signers=signers, approved_at=services.clock(),
+                                   signers=signers, approved_at=clock(),
                                    key_id=key.key_id)
     logged["seal"] = key.seal(statement)

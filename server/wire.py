@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import struct
 from dataclasses import dataclass
 from typing import Any
 
@@ -167,3 +168,20 @@ def error_reply(cid: int | None, error: CommandError) -> Json:
 
 def event_message(event: Event) -> Json:
     return event.to_wire()
+
+
+def frame(payload: str | bytes) -> bytes:
+    """The whole WebSocket frame of one message as a server sends it (RFC 6455
+    section 5.2: final, unmasked): text for ``str``, binary for ``bytes``."""
+    if isinstance(payload, bytes):
+        opcode, data = 0x82, payload
+    else:
+        opcode, data = 0x81, payload.encode()
+    size = len(data)
+    if size < 126:
+        head = struct.pack("!BB", opcode, size)
+    elif size < 1 << 16:
+        head = struct.pack("!BBH", opcode, 126, size)
+    else:
+        head = struct.pack("!BBQ", opcode, 127, size)
+    return head + data

@@ -32,7 +32,8 @@ from .fastpath import DirectWriter, Path, direct_writer
 from .hub import Close, Outbox, Subscriber
 from .ratelimit import TokenBucket
 from .tokens import InvalidToken, RevokedToken, TokenClaims
-from .voice import SpeakerGate, is_audio, listen
+from .voice import is_audio
+from .voicegate import SpeakerGate, listen
 from .wire import (
     CLOSE_INTERNAL,
     CLOSE_NO_ROOM,
@@ -51,8 +52,8 @@ from .wire import (
 )
 
 if TYPE_CHECKING:
-    from .app import Services
     from .node import RoomHost
+    from .services import Services
 
 logger = logging.getLogger(__name__)
 

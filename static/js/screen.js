@@ -48,6 +48,7 @@ onLangChange(() => render());
 main();
 
 function main() {
+  show($("#loading"), false);
   if (!token) return gone("no_token");
   show($("#screen"), true);
   client = new RoomClient({

@@ -316,7 +316,7 @@ export function mountVoice(client, { mode }) {
       await player.start();
     } catch {
       player.stop();
-      notify(t("voice.listen_failed"));
+      notify(t("voice.listen_failed", { button: listenLabel() }));
     } finally {
       listenBtn.disabled = false;
       render();
@@ -357,12 +357,17 @@ export function mountVoice(client, { mode }) {
     whoLine();
   }
 
+  /** The listen button's label when off: the hints name the button she sees. */
+  function listenLabel() {
+    return t(mode === "console" ? "voice.listen_hall" : "voice.listen");
+  }
+
   function whoLine() {
     const state = client.state;
     if (!state) return;
     let text;
     if (!client.binary && client.status === "open") text = t("voice.json");
-    else if (!stats.listening) text = t("voice.off_hint");
+    else if (!stats.listening) text = t("voice.off_hint", { button: listenLabel() });
     else {
       const names = player.speakers().map((s) => (s.chair ? t("voice.chair") : nameOf(state, s.from, s.turn)));
       text = names.length ? t("voice.speaking", { names: names.join("、") }) : t("voice.silent");

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Pages, Room, Server, axe_violations
+from conftest import Pages, Room, Server, axe_violations, screenshot
 from helpers import expect_connected, moderator
 from playwright.sync_api import Page, ViewportSize, expect
 from test_resident_page import WIRE_TIMEOUT_S, People, Wire
@@ -55,6 +56,21 @@ def open_screen(pages: Pages, url: str, size: ViewportSize) -> Page:
     return page
 
 
+def each_size(pages: Pages, room: Room, shots: Path) -> Iterator[tuple[ViewportSize, Page, Path]]:
+    """The room's hall screen at each size, with where to put its screenshot."""
+    screen = mint_screen(room)
+    shots.mkdir()
+    for size in SIZES:
+        page = open_screen(pages, screen["url"], size)
+        yield size, page, shots / f"{shots.name}-{size['width']}x{size['height']}.png"
+
+
+# A panel that hides what it holds below its edge (lists are cut with "+N more").
+OVERFLOWING = """() => Array.from(document.querySelectorAll('.s-panel, .s-panel ol, .s-panel ul'))
+    .filter(el => el.offsetParent !== null && el.scrollHeight > el.clientHeight + 1)
+    .map(el => `${el.id || el.className}: ${el.scrollHeight} > ${el.clientHeight}`)"""
+
+
 def busy_room(server: Server, people: list[People]) -> tuple[Room, People, dict[str, Any]]:
     """A room in full swing: a turn running, a queue on both sides (longer than a
     screen holds), a live poll with votes, decisions, and actions (one overdue)."""
@@ -86,11 +102,7 @@ def busy_room(server: Server, people: list[People]) -> tuple[Room, People, dict[
 def test_the_hall_screen_reads_from_the_back_of_the_room(
         server: Server, pages: Pages, people: list[People], tmp_path: Path) -> None:
     room, _folk, _ = busy_room(server, people)
-    screen = mint_screen(room)
-    shots = tmp_path / "hall-screen"
-    shots.mkdir()
-    for size in SIZES:
-        page = open_screen(pages, screen["url"], size)
+    for size, page, path in each_size(pages, room, tmp_path / "hall-screen"):
         # The first click turns the hall's speakers on (voice.js's listening).
         page.get_by_role("button", name="点击开启会场扩音").click()
         expect(page.locator("#listen-btn")).to_have_attribute("aria-pressed", "true")
@@ -116,7 +128,6 @@ def test_the_hall_screen_reads_from_the_back_of_the_room(
         page.wait_for_function("document.querySelector('#s-qr').naturalWidth > 0")
 
         w, h = size["width"], size["height"]
-        path = shots / f"hall-screen-{w}x{h}.png"
         page.screenshot(path=str(path))
         print(f"hall screen screenshot: {path}")
         violations = axe_violations(page)
@@ -127,10 +138,7 @@ def test_the_hall_screen_reads_from_the_back_of_the_room(
             document.documentElement.scrollHeight, innerWidth, innerHeight]""")
         assert scroll == [w, h, w, h], (path, scroll)
         # ...and no panel hides what it holds below its edge (lists are cut with "+N more").
-        clipped = page.evaluate("""() => Array.from(document.querySelectorAll(
-                '.s-panel, .s-panel ol, .s-panel ul'))
-            .filter(el => el.offsetParent !== null && el.scrollHeight > el.clientHeight + 1)
-            .map(el => `${el.id || el.className}: ${el.scrollHeight} > ${el.clientHeight}`)""")
+        clipped = page.evaluate(OVERFLOWING)
         assert not clipped, (path, clipped)
         # The countdown is at least a fifth of the screen's height.
         box = page.locator("#s-timer").bounding_box()
@@ -205,3 +213,51 @@ def test_the_hall_screen_comes_back_by_itself(pages: Pages, tmp_path: Path) -> N
         expect(page.locator("#s-status")).to_have_text("会议进行中")
     finally:
         own.stop()
+
+
+# Issue 26 item 11: what the back row reads at 1280x720 as at 1920x1080.
+LONG_NAMES = ["5号楼3单元李秀英阿姨", "12号楼东单元王建国师傅", "老年活动室张桂兰"]
+SIZES_READ = """() => {
+  const px = (sel) => Array.from(document.querySelectorAll(sel))
+    .filter((el) => el.offsetParent !== null && el.textContent.trim())
+    .map((el) => [sel, el.textContent.trim().slice(0, 20), parseFloat(getComputedStyle(el).fontSize)]);
+  return {
+    options: px('#s-poll-options .s-opt, #s-poll-options .s-count'),
+    footer: px('.s-foot .s-conn, .s-foot .s-btn, .s-foot .s-voice-who'),
+    hints: px('.s-poll-meta, .s-side .count, .s-balance .bar-text, .s-act-meta, .tag-overdue'),
+    cut: Array.from(document.querySelectorAll('.s-side li, .s-side h3'))
+      .filter((el) => el.scrollWidth > el.clientWidth)
+      .map((el) => `${el.textContent}: ${el.scrollWidth} > ${el.clientWidth}`),
+  };
+}"""
+
+
+def test_the_back_row_reads_the_hall_screen(
+        server: Server, pages: Pages, people: list[People], tmp_path: Path) -> None:
+    room, _folk, ctx = busy_room(server, people)
+    mod = ctx["mod"]
+    for name in LONG_NAMES:  # names a narrow column would cut
+        pid = mod.call("offline.add", name=name)["participant_id"]
+        mod.call("hand.raise", stance="neutral", on_behalf_of=pid)
+    for _size, page, path in each_size(pages, room, tmp_path / "hall-legible"):
+        page.get_by_role("button", name="不需要扩音").click()
+        expect(page.locator('[data-queue="neutral"]')).to_contain_text(LONG_NAMES[0])
+        page.wait_for_function("document.querySelector('#s-qr').naturalWidth > 0")
+        # The hint names the button as it reads.
+        label = page.locator("#listen-btn").inner_text()
+        assert label == "用会场扬声器播放"
+        expect(page.locator("#voice-who")).to_have_text(f"点「{label}」就能听到发言。")
+        page.screenshot(path=str(path))
+        print(f"hall screen screenshot: {path}, kept as {screenshot(page, 'hall-legible')}")
+        got = page.evaluate(SIZES_READ)
+        # Names wrap inside their column: none is cut off.
+        assert not got["cut"], (path, got["cut"])
+        small = ([s for s in got["options"] if s[2] < 24] + [s for s in got["footer"] if s[2] < 18]
+                 + [s for s in got["hints"] if s[2] < 18])
+        assert got["options"] and got["footer"] and got["hints"], got
+        assert not small, (path, small)
+        qr = page.locator("#s-qr").bounding_box()
+        assert qr is not None and min(qr["width"], qr["height"]) >= 200, (path, qr)
+        # Still nothing scrolls or hides below a panel's edge.
+        clipped = page.evaluate(OVERFLOWING)
+        assert not clipped, (path, clipped)

@@ -15,9 +15,10 @@ from typing import Any
 import uvicorn
 from roomclient import Api
 from roomharness import ADMIN, SECRET, Room, free_port, make_room
-from yishi.app import Services, create_app
+from yishi.app import create_app
 from yishi.config import Config
 from yishi.core.types import Entry
+from yishi.services import Services
 
 START_TIMEOUT = 20.0
 

@@ -17,9 +17,10 @@ from audio import FRAME, RATE, correlation, decode_ogg, opus_packets, tone
 from inprocess import room_on, uvicorn_serving
 from roomclient import Client, assert_http_error
 from roomharness import ADMIN, SECRET, Room, free_port
-from yishi.app import Services, create_app
+from yishi.app import create_app
 from yishi.config import Config
 from yishi.oggopus import PRE_SKIP
+from yishi.services import Services
 
 T0 = 1_800_000_000_000
 

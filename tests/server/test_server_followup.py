@@ -24,9 +24,10 @@ import pytest
 from inprocess import room_on, uvicorn_serving
 from roomclient import Api, Client, assert_http_error, has
 from roomharness import ADMIN, SECRET, Room, free_port
-from yishi.app import Services, create_app
+from yishi.app import create_app
 from yishi.config import Config
 from yishi.minutes import export_json
+from yishi.services import Services
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 DAY_MS = 86_400_000

@@ -37,11 +37,12 @@ from websockets.http11 import Response
 from websockets.typing import Subprotocol
 from websockets.uri import parse_uri
 from yishi import fastpath
-from yishi.app import Services, create_app
+from yishi.app import create_app
 from yishi.config import Config
 from yishi.core.types import Event
 from yishi.hub import Subscriber
 from yishi.roomsocket import RoomSocket
+from yishi.services import Services
 
 WAIT = 10.0
 IMPLEMENTATIONS = ["native", "websockets-sansio", "websockets", "wsproto"]
