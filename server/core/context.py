@@ -88,6 +88,8 @@ class Context:
             out["note"] = entry.note
         if entry.by:
             out["by"] = entry.by
+        if self.state.rules.away_marks:
+            out["away"] = not self.state.participants[entry.participant_id].present
         return out
 
     def emit_queue(self) -> None:

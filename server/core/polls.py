@@ -89,17 +89,44 @@ def announce_tally(ctx: Context, poll: Poll) -> None:
     ctx.emit("poll.tally", poll.shown_tally(), PUBLIC if poll.live_results else MODERATORS)
 
 
+def announce_turnout(ctx: Context, poll: Poll) -> None:
+    poll.last_turnout_at = ctx.at
+    poll.turnout_dirty = False
+    ctx.emit("poll.turnout", poll.turnout(), PUBLIC)
+
+
+def count_turnout(ctx: Context, poll: Poll) -> None:
+    """A ballot was cast: everyone hears the turnout now, or within 500 ms of the last
+    (rooms of rules 7; older logs replay to the events their clients saw)."""
+    if not ctx.state.rules.turnout:
+        return
+    if poll.last_turnout_at is None or ctx.at - poll.last_turnout_at >= TALLY_INTERVAL_MS:
+        announce_turnout(ctx, poll)
+    else:
+        poll.turnout_dirty = True
+
+
+def _due(dirty: bool, last_at: int | None) -> int | None:
+    return last_at + TALLY_INTERVAL_MS if dirty and last_at is not None else None
+
+
 def tally_deadline(poll: Poll) -> int | None:
-    if not poll.tally_dirty or poll.last_tally_at is None:
-        return None
-    return poll.last_tally_at + TALLY_INTERVAL_MS
+    """When the poll's coalesced tally or turnout is next due (None: nothing waits)."""
+    due = [d for d in (_due(poll.tally_dirty, poll.last_tally_at),
+                       _due(poll.turnout_dirty, poll.last_turnout_at)) if d is not None]
+    return min(due) if due else None
 
 
 def flush_due_tallies(ctx: Context) -> None:
     for poll in ctx.state.polls.values():
-        due = tally_deadline(poll)
-        if due is not None and due <= ctx.at and poll.status == "open":
+        if poll.status != "open":
+            continue
+        due = _due(poll.tally_dirty, poll.last_tally_at)
+        if due is not None and due <= ctx.at:
             announce_tally(ctx, poll)
+        due = _due(poll.turnout_dirty, poll.last_turnout_at)
+        if due is not None and due <= ctx.at:
+            announce_turnout(ctx, poll)
 
 
 def present_voters(state: RoomState) -> set[str]:
@@ -134,6 +161,11 @@ def close_poll(ctx: Context, poll: Poll) -> Json:
     poll.status = "closed"
     poll.closed_at = ctx.at
     poll.tally_dirty = False
+    # A named poll's ``poll.closed`` says who voted; a sealed one's waits for the count,
+    # so its last ballots' turnout goes out now.
+    if poll.turnout_dirty and poll.sealed_ballots:
+        announce_turnout(ctx, poll)
+    poll.turnout_dirty = False
     if ctx.state.rules.procedure:
         poll.present = len(present_voters(ctx.state))
     if poll.sealed_ballots:
@@ -257,7 +289,10 @@ def poll_open(ctx: Context, args: PollOpen) -> Json:
                 quorum=args.quorum, threshold=threshold,
                 threshold_base=(args.threshold_base or "cast") if threshold else None)
     state.polls[poll.poll_id] = poll
-    ctx.emit("poll.opened", poll.to_wire())
+    opened = poll.to_wire()
+    if state.rules.turnout:  # the pages show "0 of N voted" from the start
+        opened["turnout"] = poll.turnout()
+    ctx.emit("poll.opened", opened)
     return {"poll_id": poll.poll_id}
 
 
@@ -288,6 +323,7 @@ def poll_vote(ctx: Context, args: PollVote) -> Json:
         poll.ballots[voter.participant_id] = ()
         poll.sealed[voter.participant_id] = args.sealed
         poll.cast += 1
+        count_turnout(ctx, poll)
         return {}  # its tally moves by poll.release, in batches
     ballot = check_ballot(poll, args.choices, args.scores)
     counting.add_ballot(poll.kind, poll.counts, poll.ballots.get(voter.participant_id, ()), -1)
@@ -303,6 +339,7 @@ def poll_vote(ctx: Context, args: PollVote) -> Json:
         announce_tally(ctx, poll)
     else:
         poll.tally_dirty = True
+    count_turnout(ctx, poll)
     return {}
 
 

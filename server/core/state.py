@@ -61,6 +61,14 @@ class Rules:
     # before a turn ends), ranked and score polls, quorum and thresholds, and minutes
     # approved and signed.
     procedure: bool = False
+    # 7: every poll's turnout (how many voted, of how many may) is announced to
+    # everyone as ballots come (``poll.turnout``, coalesced like tallies), secret
+    # polls' included: the count of ballots is public, only the choices are not.
+    turnout: bool = False
+    # 7 too: a waiting resident who has left (no socket, not in the hall) is marked
+    # ``away`` in the waiting list, which is announced again when she leaves or comes
+    # back: the room and the chair must not call on someone whose phone is closed.
+    away_marks: bool = False
 
 
 RULES = {
@@ -71,10 +79,12 @@ RULES = {
     5: Rules(coalesce_hands=True, hall_only_proxies=True, sealed_ballots=True, recordings=True),
     6: Rules(coalesce_hands=True, hall_only_proxies=True, sealed_ballots=True, recordings=True,
              procedure=True),
+    7: Rules(coalesce_hands=True, hall_only_proxies=True, sealed_ballots=True, recordings=True,
+             procedure=True, turnout=True, away_marks=True),
 }
 # Bump (and add a golden log under tests/core/golden/) when a rule changes in a
 # way that would replay an old log differently.
-RULES_VERSION = 6
+RULES_VERSION = 7
 
 
 def default_settings(rules: Rules) -> Json:
@@ -250,6 +260,10 @@ class Poll:
     # Live tallies are coalesced: at most one every TALLY_INTERVAL_MS.
     last_tally_at: int | None = None
     tally_dirty: bool = False
+    # Turnout (how many voted of how many may) is public for every poll, secret ones
+    # included: it moves with each ballot, coalesced the same way, and says no choice.
+    last_turnout_at: int | None = None
+    turnout_dirty: bool = False
     # Sealed ballots (rules 4, secret polls): ``ballots`` maps each voter to ()
     # and ``sealed`` to their sealed choice, which only the server can open with
     # the key ``key_id`` names (kept outside the log). ``cast`` counts ballots
@@ -329,6 +343,10 @@ class Poll:
         if self.decided is not None:
             tally.update(self.decided)
         return tally
+
+    def turnout(self) -> Json:
+        """How many have voted and how many may: public, exact, and never a choice."""
+        return {"poll_id": self.poll_id, "voters": self.voters, "eligible": self.eligible}
 
     def shown_tally(self) -> Json:
         """The tally as the room may see it now: a secret poll's live counts are the

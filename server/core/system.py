@@ -161,6 +161,8 @@ def _set_online(ctx: Context, person: Participant, *, since: int | None = None) 
             person.presence[-1][1] = gone
         person.offline_since = gone
     ctx.emit_participant(person)
+    if ctx.state.rules.away_marks and person.participant_id in ctx.state.item.queue:
+        ctx.hands_moved()  # her mark in the waiting list changed (coalesced like hands)
 
 
 def presence(ctx: Context, args: a.Presence) -> Json:

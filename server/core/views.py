@@ -81,6 +81,7 @@ def _poll_view(poll: Poll, viewer: Viewer) -> Json:
             data["ballots"] = {pid: list(b) for pid, b in poll.ballots.items()}
     else:
         data.update({"counts": None, "voters": None, "eligible": tally["eligible"]})
+    data["turnout"] = poll.turnout()  # public for every poll, and exact: no choice in it
     return data
 
 

@@ -9,8 +9,8 @@
 // * renderDecision(): what a closed poll decided: carried / not carried / no
 //   quorum with the numbers, a ranked poll's winner and rounds, a score poll's
 //   means.
-// * ballotText(), countLabel(), rulesMeta(): the words for a ballot, a count
-//   and the rules a poll set.
+// * ballotText(), countLabel(), rulesMeta(), turnoutText(): the words for a
+//   ballot, a count, the rules a poll set and how many have voted.
 // * presenceText(): for the chair, the eligible participants present now
 //   (residents online or seated in the hall, not removed), against each open
 //   poll's quorum; the reducer counts the same at the close.
@@ -42,6 +42,25 @@ export function countLabel(poll, n, pct) {
 
 function thresholdWords(poll) {
   return t(`ballot.threshold.${poll.threshold_base || "cast"}`, { threshold: t(`ballot.th.${poll.threshold}`) });
+}
+
+/**
+ * How many have voted and how many may ({voters, eligible}, or null when unknown):
+ * the fresher of the server's public turnout and the tally's numbers. A secret
+ * poll's batched tally lags behind the turnout until its count catches up, and
+ * the number of ballots only grows, so the larger one is the news.
+ */
+export function turnoutOf(poll) {
+  const tallied = Number.isInteger(poll.voters) ? { voters: poll.voters, eligible: poll.eligible } : null;
+  const live = poll.turnout ? { voters: poll.turnout.voters, eligible: poll.turnout.eligible } : null;
+  if (!live || !tallied) return live || tallied;
+  return live.voters >= tallied.voters ? live : tallied;
+}
+
+/** The turnout as words ("已投票 2 人 / 应投 3 人"), or "" when unknown. */
+export function turnoutText(poll) {
+  const n = turnoutOf(poll);
+  return n ? t("poll.turnout", { voters: n.voters, eligible: n.eligible ?? "?" }) : "";
 }
 
 /** The rules a poll set, for its meta line ([] when none). */

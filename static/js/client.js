@@ -6,7 +6,8 @@
 // A ping that goes unanswered means the network is gone even if the browser
 // has not noticed (a dropped Wi-Fi keeps a socket "open" for a minute): the
 // client says "reconnecting" at once and opens a new socket, without waiting
-// for the old one's close handshake, which cannot finish without a network.
+// for the old one's close handshake, which cannot finish without a network. So
+// do the browser's "offline" event and a socket error.
 //
 // Events: "status" (detail: "connecting"|"open"|"reconnecting"|"closed"),
 // "pending" (the commands waiting for a reply changed: see `waiting()`),
@@ -67,6 +68,11 @@ export class RoomClient extends EventTarget {
     this.stopped = false;
     this.protocol = "";
     this._onWake = () => this._wake();
+    // The browser knows the network is gone (Wi-Fi off, airplane mode): say so now,
+    // not a ping timeout later.
+    this._onOffline = () => {
+      if (this.ws) this._drop(this.ws);
+    };
   }
 
   /** Server time now, in Unix ms. */
@@ -77,6 +83,7 @@ export class RoomClient extends EventTarget {
   start() {
     this.stopped = false;
     window.addEventListener("online", this._onWake);
+    window.addEventListener("offline", this._onOffline);
     document.addEventListener("visibilitychange", this._onWake);
     this._connect();
   }
@@ -84,6 +91,7 @@ export class RoomClient extends EventTarget {
   stop() {
     this.stopped = true;
     window.removeEventListener("online", this._onWake);
+    window.removeEventListener("offline", this._onOffline);
     document.removeEventListener("visibilitychange", this._onWake);
     clearTimeout(this.retryTimer);
     clearTimeout(this.pingTimer);
@@ -240,7 +248,11 @@ export class RoomClient extends EventTarget {
       const now = ev.code === CLOSE.TOO_SLOW || ev.code === CLOSE.RESTARTING;
       this._scheduleReconnect(now);
     };
-    ws.onerror = () => {}; // onclose follows and decides
+    // An error means the socket is done for: say so now (a close handshake over a dead
+    // network can take long); onclose, if it still comes, finds the socket forgotten.
+    ws.onerror = () => {
+      if (this.ready) this._drop(ws);
+    };
   }
 
   /**

@@ -13,7 +13,7 @@ import {
 } from "./ui.js";
 import { api, clock, roomIdFromPath, roomQrDataUrl, STANCES, timeOfDay, takeToken } from "./util.js";
 import { saveResponse } from "./download.js";
-import { balanceWithRunningTurn, predictNextBothWays } from "./queue_view.js";
+import { balanceWithRunningTurn, isAway, predictNextBothWays, queueName } from "./queue_view.js";
 import { mountVoice } from "./voice.js";
 import { mountApproval } from "./approval.js";
 
@@ -213,7 +213,17 @@ function wire() {
   endTurn.addEventListener("click", () => act(endTurn, t("mod.turn_end"), () =>
     send("turn.end", client.state.turn ? { turn_id: client.state.turn.turn_id } : {})));
   const next = $("#next-btn");
-  next.addEventListener("click", () => act(next, t("mod.next_go"), () => send("turn.next")));
+  next.addEventListener("click", () => {
+    // The floor given to someone whose phone is closed runs for nobody: ask first,
+    // and point to 跳过 (skip) when the chair would rather call the next one.
+    const n = client.state.queue.next;
+    if (n && isAway(n)
+        && !window.confirm(t("mod.next_away_confirm", { name: n.name }))) {
+      $("#skip-btn").focus();
+      return;
+    }
+    act(next, t("mod.next_go"), () => send("turn.next"));
+  });
   const skip = $("#skip-btn");
   skip.addEventListener("click", () => {
     const n = client.state.queue.next;
@@ -657,7 +667,7 @@ function renderNext(state) {
   const { ifNow, atLimit, same } = predictNextBothWays(state, client.now());
   const counted = Boolean(ifNow && ifNow.counted);
   show($("#next-predicted"), counted);
-  const label = (p) => `${p.entry.name}（${stanceLabel(p.entry.stance)}）`;
+  const label = (p) => `${queueName(p.entry, t)}（${stanceLabel(p.entry.stance)}）`;
   setText($("#next-who"), ifNow ? label(ifNow) : t("mod.next_none"));
   let when = "";
   if (counted) {
@@ -707,7 +717,7 @@ function renderConsoleQueue(state, role) {
     reconcile(list, entries.length ? entries : [{ participant_id: "__empty", empty: true }], (e) => e.participant_id,
       (e) => (e.empty ? h("li", { class: "empty" })
         : h("li", { class: "qrow" },
-          h("span", { class: "qwho" }, h("span", { class: "qname" }), h("span", { class: "tag tag-hall" })),
+          h("span", { class: "qwho" }, h("span", { class: "qname" }), h("span", { class: "tag tag-hall" }), h("span", { class: "tag tag-away" })),
           role === "moderator" && state.room.status !== "ended" ? h("span", { class: "qextra qmenu-box" }) : null,
           h("span", { class: "qnote" }))),
       (li, e) => {
@@ -717,6 +727,9 @@ function renderConsoleQueue(state, role) {
         const hall = $(".tag-hall", li);
         setText(hall, t("mod.in_hall"));
         show(hall, Boolean(p.in_hall));
+        const away = $(".tag-away", li);
+        setText(away, t("mod.offline"));
+        show(away, isAway(e));
         setText($(".qnote", li), e.note ? `· ${e.note}` : "");
         show($(".qnote", li), Boolean(e.note));
         li.title = e.note || "";

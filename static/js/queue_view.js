@@ -19,6 +19,22 @@
 const SIDES = ["support", "oppose", "neutral"];
 const RANK = { support: 0, oppose: 1, neutral: 2 };
 
+/**
+ * Whether a waiting `entry` has left: a resident with no socket open who is not
+ * seated in the hall (her phone closed). The floor given to her would run for nobody, so the
+ * pages mark her in the queue and the console asks before calling her.
+ */
+export function isAway(entry) {
+  // The server's mark (rooms of rules 7): a resident's page hears nobody else's
+  // comings and goings, so it could not tell by itself.
+  return entry.away === true;
+}
+
+/** A waiting person's name as the queue shows it: marked (离线) when she has left. */
+export function queueName(entry, t) {
+  return isAway(entry) ? t("queue.away", { name: entry.name }) : entry.name;
+}
+
 /** Her place in her side: {side, position} (1-based), or null when not waiting. */
 export function placeOf(state, pid) {
   for (const side of SIDES) {

@@ -13,7 +13,7 @@ import { applyStatic, initI18n, lang, onLangChange, roomDefault, t } from "./i18
 import { Chime, CueWatch, wireChimeToggle } from "./cues.js";
 import { Draft } from "./draft.js";
 import { mountFollowUp } from "./myrooms.js";
-import { aheadOf, placeIfMoved, placeOf, predictedNext } from "./queue_view.js";
+import { aheadOf, placeIfMoved, placeOf, predictedNext, queueName } from "./queue_view.js";
 import { noteOwnChat } from "./store.js";
 import {
   act, agendaLine, errorText, notify, optionLabel, renderBalance, renderChat, renderConnection,
@@ -32,8 +32,10 @@ let renderQueued = false;
 const draft = new Draft(roomId);
 // A resident's page checks its line often while she looks at it, so "connected"
 // is never shown for long over a dead network (docs/protocol.md: ping).
-const PING_EVERY_MS = 10000;
-const PING_TIMEOUT_MS = 5000;
+// A dead line shows within about 8 s even when the browser does not notice (a Wi-Fi
+// that stops carrying); the browser's "offline" and a socket error show at once.
+const PING_EVERY_MS = 4000;
+const PING_TIMEOUT_MS = 4000;
 // Issue 16: what a screen reader hears (announce.js: assertive only for "your
 // turn"), and the room's time cues before her time runs out (cues.js).
 const announcer = new Announcer({ polite: $("#announcer-polite"), assertive: $("#announcer") });
@@ -224,8 +226,7 @@ function wireControls() {
       notify(t("turn.posted"), { kind: "ok" });
     });
   });
-  const yieldBtn = $("#yield-btn");
-  yieldBtn.addEventListener("click", () => act(yieldBtn, t("turn.yield"), () => client.send("turn.yield")));
+  wireYield();
   $("#chat-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
     const input = $("#chat-text");
@@ -288,10 +289,54 @@ function announceMyTurn(turn) {
   // Said once, assertively, by announce.js; the turn banner render() puts up is the same words, seen.
   document.title = `【${t("turn.yours")}】${t("room.doc_title")}`;
   if (navigator.vibrate) navigator.vibrate([300, 150, 300]);
-  requestAnimationFrame(() => {
-    const panel = $("#your-turn");
-    panel.scrollIntoView({ block: "start", behavior: "smooth" });
-    $("#your-turn-title").focus({ preventScroll: true });
+  // After the render that shows her panel and its microphone (renderRoom's end).
+  goToTurn = true;
+  render();
+}
+
+let goToTurn = false;
+
+/**
+ * Scroll `el` to just below the pinned strip (whatever it holds now), so nothing
+ * pinned covers it; a plain scrollIntoView puts it under the strip.
+ */
+function revealBelowStrip(el) {
+  const strip = $("#strip");
+  const pinned = strip && !strip.hidden ? strip.getBoundingClientRect().height : 0;
+  window.scrollTo({ top: Math.max(0, el.getBoundingClientRect().top + window.scrollY - pinned - 8) });
+}
+
+/** Her panel, its countdown and 开麦说话 in view; focus on the microphone (or the
+ * heading), never the text box, whose keyboard would cover the rest on a phone. */
+function goToMyTurn() {
+  const panel = $("#your-turn");
+  if (panel.hidden) return;
+  revealBelowStrip(panel);
+  const mic = $("#mic-btn");
+  (mic.hidden ? $("#your-turn-title") : mic).focus({ preventScroll: true });
+}
+
+/** 我讲完了 ends her turn for good: ask first, next to the button, with the way back. */
+function wireYield() {
+  const yieldBtn = $("#yield-btn");
+  const box = $("#yield-confirm");
+  const close = () => {
+    show(box, false);
+    show(yieldBtn, true);
+  };
+  yieldBtn.addEventListener("click", () => {
+    show(box, true);
+    show(yieldBtn, false);
+    $("#yield-confirm-no").focus();
+  });
+  $("#yield-confirm-no").addEventListener("click", () => {
+    close();
+    yieldBtn.focus();
+  });
+  const yes = $("#yield-confirm-yes");
+  yes.addEventListener("click", () => {
+    close();
+    act(yieldBtn, t("turn.yield"), () => client.send("turn.yield"));
   });
 }
 
@@ -299,6 +344,10 @@ function tick() {
   if (!client || !client.state || !client.state.turn) return;
   const turn = client.state.turn;
   tickTimer($(".floor-timer"), turn, client);
+  const banner = $("#banner-turn .banner-text");
+  if (banner && turn.participant_id === client.state.you.participant_id) {
+    setText(banner, t("banner.turn", { time: clock(turn.ends_at - client.now()) }));
+  }
   if (!$("#your-turn").hidden) {
     tickTimer($("#your-timer"), turn, client);
     warnTime(turn);
@@ -387,7 +436,7 @@ function renderRoom(state) {
   // Queue, balance, statements.
   renderQueue($("#queue"), state, { you: me });
   const next = predictedNext(state, client.now());
-  setText($("#queue-next"), next && live ? t("queue.next", { name: next.name, stance: stanceLabel(next.stance) }) : "");
+  setText($("#queue-next"), next && live ? t("queue.next", { name: queueName(next, t), stance: stanceLabel(next.stance) }) : "");
   renderBalance($("#balance"), state);
   renderStatements($("#statement-list"), state);
   collapseLong($("#statement-list"));
@@ -412,6 +461,8 @@ function renderRoom(state) {
 
   renderOutcomes($("#decision-list"), $("#action-list"), state);
   voice.render(state);
+  if (goToTurn && mine) goToMyTurn();
+  goToTurn = false;
 }
 
 /** The vote form of one poll card, or the ballot already cast. */
@@ -500,11 +551,17 @@ function onStatus(status) {
 const COMMAND_WORDS = {
   "hand.raise": (a) => t("raise.action", { stance: stanceLabel(a.stance) }),
   "hand.lower": () => t("raise.lower"),
-  "statement.post": () => t("turn.post"),
+  "statement.post": (a) => t("offline.statement", { text: shortened(a.text) }),
   "turn.yield": () => t("turn.yield"),
   "poll.vote": () => t("poll.vote"),
-  "chat.send": () => t("chat.send"),
+  "chat.send": (a) => t("offline.chat", { text: shortened(a.text) }),
 };
+
+/** Her own words, short enough for the notice, so she knows which message waits. */
+function shortened(text, max = 12) {
+  const chars = Array.from(String(text || "").trim());
+  return chars.length > max ? `${chars.slice(0, max).join("")}…` : chars.join("");
+}
 
 /** While the line is down, the taps waiting for it, in words: they go when it is back. */
 function renderOffline() {
@@ -587,12 +644,9 @@ function renderTurnBanner(state, mine) {
   setBanner($("#banner-turn"), mine ? {
     key: `${turn.turn_id}|${lang()}`,
     kind: "turn",
-    text: t("banner.turn", { time: clock(turn.ends_at - turn.started_at) }),
+    text: t("banner.turn", { time: clock(turn.ends_at - client.now()) }),  // tick() counts down
     goLabel: t("banner.turn_go"),
-    onGo: () => {
-      $("#your-turn").scrollIntoView({ block: "start" });
-      $("#statement-text").focus({ preventScroll: true });
-    },
+    onGo: goToMyTurn,
   } : null);
 }
 
@@ -611,7 +665,7 @@ function renderPollBanner(state) {
     onGo: () => {
       const card = $(`#poll-list > li[data-key="${CSS.escape(poll.poll_id)}"]`);
       if (!card) return;
-      card.scrollIntoView({ block: "start" });
+      revealBelowStrip(card);
       const first = $("input", card) || $("button", card);
       if (first) first.focus({ preventScroll: true });
     },

@@ -19,11 +19,12 @@
 //   browsers need one click first, so a large button asks for it.
 
 import { Announcer, watchRoom } from "./announce.js";
+import { turnoutText } from "./ballot.js";
 import { RoomClient } from "./client.js";
 import { Chime, CueWatch, wireChimeToggle } from "./cues.js";
 import { $, h, setText, show } from "./dom.js";
 import { applyStatic, initI18n, lang, onLangChange, roomDefault, t } from "./i18n.js";
-import { predictedNext } from "./queue_view.js";
+import { predictedNext, queueName } from "./queue_view.js";
 import { agendaLine, optionLabel, renderBalance, renderConnection, renderFloor, stanceLabel, statusLabel, tickTimer } from "./ui.js";
 import { roomIdFromPath, roomQrDataUrl, STANCES, takeToken } from "./util.js";
 import { mountVoice } from "./voice.js";
@@ -195,11 +196,11 @@ function renderQueue(state) {
     const entries = state.queue[side] || [];
     const list = $(`[data-queue="${side}"]`);
     if (!entries.length) fitList(list, [null], () => h("li", { class: "s-empty" }, t("queue.empty")));
-    else fitList(list, entries, (e) => h("li", {}, e.name), "hall.more_people");
+    else fitList(list, entries, (e) => h("li", {}, queueName(e, t)), "hall.more_people");
     setText($(`[data-queue-count="${side}"]`), t("queue.count", { n: entries.length }));
   }
   const next = state.room.status === "live" ? predictedNext(state, client.now()) : null;
-  setText($("#s-next"), next ? t("hall.next", { name: next.name, stance: stanceLabel(next.stance) }) : "");
+  setText($("#s-next"), next ? t("hall.next", { name: queueName(next, t), stance: stanceLabel(next.stance) }) : "");
 }
 
 /** The poll to show: the newest open one, else the newest closed one. */
@@ -241,7 +242,8 @@ function renderPoll(state) {
   show(outcome, poll.status === "closed" && Boolean(known));
   const meta = [t(`poll.status.${poll.status}`)];
   if (!counts && poll.status === "open") meta.push(t("poll.results_later"));
-  if (poll.voters !== null && poll.voters !== undefined) meta.push(t("poll.turnout", { voters: poll.voters, eligible: poll.eligible ?? "?" }));
+  const turnout = turnoutText(poll);  // live for every poll, secret ones included
+  if (turnout) meta.push(turnout);
   setText($("#s-poll-meta"), meta.join(" · "));
 }
 

@@ -133,6 +133,12 @@ export function applyEvent(state, ev) {
     case "poll.tally":
       upsert(state.polls, d, "poll_id");
       break;
+    case "poll.turnout": {
+      // How many voted, of how many may: public and exact, apart from the batched tally.
+      const poll = state.polls.find((p) => p.poll_id === d.poll_id);
+      if (poll) poll.turnout = d;
+      break;
+    }
     case "poll.ballot": {
       // Moderators only, never for a secret poll: who chose what while it is open.
       const poll = state.polls.find((p) => p.poll_id === d.poll_id);

@@ -1,9 +1,10 @@
 // Rendering pieces shared by the resident page and the moderator console.
 
-import { countLabel, renderDecision, rulesMeta } from "./ballot.js";
+import { countLabel, renderDecision, rulesMeta, turnoutOf, turnoutText } from "./ballot.js";
 import { markCue } from "./cues.js";
 import { $, h, reconcile, setText, show } from "./dom.js";
 import { lang, t } from "./i18n.js";
+import { queueName } from "./queue_view.js";
 import { clock, STANCES, timeOfDay } from "./util.js";
 
 /** The text for a failed command or request: {code, message} -> words. */
@@ -99,7 +100,7 @@ export function renderQueue(root, state, { extra = null, you = null } = {}) {
       (e) => (e.empty ? h("li", { class: "empty" }, t("queue.empty")) : h("li", { class: "queue-row" }, h("span", { class: "qname" }), extra ? h("span", { class: "qextra" }) : null)),
       (li, e) => {
         if (e.empty) return setText(li, t("queue.empty"));
-        const name = e.participant_id === you ? t("queue.you", { name: e.name }) : e.name;
+        const name = e.participant_id === you ? t("queue.you", { name: e.name }) : queueName(e, t);
         setText($(".qname", li), name + (e.note ? ` · ${e.note}` : ""));
         li.classList.toggle("is-you", e.participant_id === you);
         if (extra) extra($(".qextra", li), e);
@@ -196,17 +197,23 @@ function pollMeta(p) {
 
 function renderResults(box, p) {
   const counts = p.counts;
+  const turnout = turnoutText(p);
   if (!Array.isArray(counts)) {
-    const text = p.status === "open" ? (p.live_results ? t("poll.no_votes") : t("poll.results_later")) : "";
-    if (box.dataset.mode !== "text" || box.textContent !== text) {
+    const voted = (turnoutOf(p)?.voters || 0) > 0;
+    const live = voted ? t("poll.tally_batched") : t("poll.no_votes");
+    const text = p.status === "open" ? (p.live_results ? live : t("poll.results_later")) : "";
+    const sig = `${text}\n${turnout}`;
+    if (box.dataset.mode !== "text" || box.dataset.sig !== sig) {
       box.dataset.mode = "text";
-      box.replaceChildren(text ? h("p", { class: "hint" }, text) : "");
+      box.dataset.sig = sig;
+      box.replaceChildren(text ? h("p", { class: "hint" }, text) : "", turnout ? h("p", { class: "poll-turnout" }, turnout) : "");
     }
     return;
   }
   const total = counts.reduce((a, b) => a + b, 0);
   const rows = counts.map((c, i) => ({ i, c }));
   box.dataset.mode = "bars";
+  box.dataset.sig = "";
   let ul = $("ul", box);
   if (!ul) {
     box.replaceChildren();
@@ -220,7 +227,6 @@ function renderResults(box, p) {
       $(".bar-fill", li).style.width = `${total ? Math.round((r.c / total) * 100) : 0}%`;
       setText($(".res-count", li), countLabel(p, r.c, total ? Math.round((r.c / total) * 100) : 0));
     });
-  const turnout = p.voters !== null && p.voters !== undefined ? t("poll.turnout", { voters: p.voters, eligible: p.eligible ?? "?" }) : "";
   setText($(".poll-turnout", box), turnout);
 }
 

@@ -199,7 +199,8 @@ def test_a_secret_poll_reveals_no_ballot_in_any_event_or_snapshot() -> None:
         assert snap["you"]["ballots"] == ({poll: True} if pid in (a, b) else {})
     room.ok(room.mod, "session.end")
     votes = [e for e in room.events if e.seq > first_event]
-    assert {e.type for e in votes} <= {"poll.tally", "poll.closed", "session.ended"}
+    assert {e.type for e in votes} <= {"poll.tally", "poll.turnout", "poll.closed",
+                                       "session.ended"}
     for event in votes:
         assert set(event.data) <= {"poll_id", "counts", "voters", "eligible", "status"}
         text = json.dumps(event.data)
@@ -254,7 +255,7 @@ def test_live_tallies_coalesce_to_one_per_500_ms(room: Room) -> None:
     # a late tick (or any entry) flushes before its own effect
     room.send(people[4], "poll.vote", poll_id=poll, choices=[2], at=t + 1_200)
     outcome = room.send(room.mod, "chat.send", text="投票快结束了", at=t + 2_000)
-    assert types(outcome.events) == ["poll.tally", "chat.posted"]
+    assert types(outcome.events) == ["poll.tally", "poll.turnout", "chat.posted"]
     assert outcome.events[0].data["voters"] == 5
 
 

@@ -221,8 +221,46 @@ def test_queue_changed_lists_each_side_in_pick_order_with_notes(room: Room) -> N
     outcome = room.send(a, "hand.raise", stance="neutral", note="  关于费用分摊  ")
     data = only(outcome.events, "queue.changed").data
     assert data["neutral"] == [{"participant_id": a, "name": "a", "stance": "neutral",
-                                "raised_at": outcome.events[0].at, "note": "关于费用分摊"}]
+                                "raised_at": outcome.events[0].at, "note": "关于费用分摊",
+                                "away": False}]
     assert data["support"] == [] and data["oppose"] == []
     assert data["next"] == data["neutral"][0]
     room.raise_hand(b, "neutral")
     assert "note" not in room.queue()["neutral"][1]
+
+
+# -- who has left (rules 7) ----------------------------------------------------------------
+
+
+def test_a_waiting_resident_who_leaves_is_marked_away_and_the_list_says_so(room: Room) -> None:
+    """A phone closed in the queue: the list is announced again with her marked, so
+    nobody calls on her unawares; coming back clears the mark. The hall's own
+    attendees, who have no socket, are never away."""
+    a, b = room.residents("a", "b")
+    hall = room.in_hall("王阿姨")
+    room.raise_hand(a, "support")
+    room.ok(room.mod, "hand.raise", stance="oppose", on_behalf_of=hall)
+    room.tick(at=room.now + 1_000)
+    assert room.queue()["support"][0]["away"] is False
+    assert room.queue()["oppose"][0]["away"] is False
+    gone = room.offline(a, at=room.now + 1_000)
+    changed = only(gone.events, "queue.changed")
+    assert changed.data["support"][0]["away"] is True
+    assert changed.data["next"]["away"] is (changed.data["next"]["participant_id"] == a)
+    view = room.snapshot(b)["queue"]
+    assert view["support"][0]["away"] is True
+    back = room.online(a, at=room.now + 1_000)
+    assert only(back.events, "queue.changed").data["support"][0]["away"] is False
+    # Someone not waiting comes and goes: the list is not announced for it.
+    assert not [e for e in room.offline(b, at=room.now + 1_000).events
+                if e.type == "queue.changed"]
+
+
+def test_older_rooms_carry_no_away_mark() -> None:
+    room = Room.create(start=True, rules_version=6)
+    a, = room.residents("a")
+    room.raise_hand(a, "support")
+    room.tick(at=room.now + 1_000)
+    assert "away" not in room.queue()["support"][0]
+    assert not [e for e in room.offline(a, at=room.now + 1_000).events
+                if e.type == "queue.changed"]

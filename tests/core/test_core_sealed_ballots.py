@@ -31,12 +31,14 @@ def vote(room: Room, pid: str, poll: str) -> None:
     assert outcome.ok, outcome.error and outcome.error.to_wire()
 
 
-def test_a_sealed_ballot_carries_no_choice_and_announces_nothing() -> None:
+def test_a_sealed_ballot_carries_no_choice_and_announces_only_the_turnout() -> None:
     room, people, poll = secret_room()
-    before = len(room.events)
     outcome = room.append("poll.vote", actor=people[0], args={"poll_id": poll, "sealed": "xyz"})
-    assert outcome.ok and outcome.events == ()
-    assert len(room.events) == before
+    assert outcome.ok
+    turnout = only(outcome.events, "poll.turnout")
+    assert len(outcome.events) == 1
+    assert turnout.data == {"poll_id": poll, "voters": 1, "eligible": 5}
+    assert turnout in room.visible_to(people[1])
     mine = room.snapshot(people[0])
     assert mine["you"]["ballots"] == {poll: True}
     view = next(p for p in room.snapshot(room.mod)["polls"] if p["poll_id"] == poll)
@@ -63,6 +65,36 @@ def test_one_ballot_per_person_and_revote_only_when_on() -> None:
     staff = room2.staff("clerk", "clerk")
     refused = room2.append("poll.vote", actor=staff, args={"poll_id": poll2, "sealed": "x3"})
     assert refused.error is not None and refused.error.code is ErrorCode.FORBIDDEN
+
+
+def test_turnout_moves_with_each_ballot_coalesced_and_reaches_everyone() -> None:
+    """The moderator needs to know when everyone has voted: the turnout is public and
+    moves with each ballot (at most one event per 500 ms, the last within 500 ms),
+    while the tally stays batched."""
+    room, people, poll = secret_room(live=False)
+    vote(room, people[0], poll)
+    vote(room, people[1], poll)  # within 500 ms: waits
+    assert [e.data["voters"] for e in of_type(room.events, "poll.turnout")] == [1]
+    for pid in (people[2], room.mod):
+        view = next(p for p in room.snapshot(pid)["polls"] if p["poll_id"] == poll)
+        assert view["turnout"] == {"poll_id": poll, "voters": 2, "eligible": 5}
+    hidden = next(p for p in room.snapshot(people[2])["polls"] if p["poll_id"] == poll)
+    assert hidden["counts"] is None  # the choices stay hidden
+    room.tick_when_due()
+    last = of_type(room.events, "poll.turnout")[-1]
+    assert last.data["voters"] == 2 and last in room.visible_to(people[4])
+    assert not of_type(room.events, "poll.tally")
+    vote(room, people[2], poll)
+    room.ok(room.mod, "poll.close", poll_id=poll, at=room.now + 1)  # flushes the turnout
+    assert of_type(room.events, "poll.turnout")[-1].data["voters"] == 3
+
+
+def test_older_rooms_replay_without_turnout_events() -> None:
+    room = Room.create(start=True, rules_version=6)
+    a, = room.residents("a")
+    poll = room.ok(room.mod, "poll.open", question="q", kind="single", options=OPTIONS)["poll_id"]
+    room.ok(a, "poll.vote", poll_id=poll, choices=[0])
+    assert not of_type(room.events, "poll.turnout")
 
 
 def test_live_tallies_move_in_batches_and_snapshots_show_the_same() -> None:

@@ -138,6 +138,7 @@ def test_the_cockpit_stays_on_screen_wherever_the_moderator_scrolls(
     raise_hands(server, room, crowd())
     in_hall(sock, "周奶奶", "support")
     expect(mod.locator("#queue [data-queue] > li:not(.empty)")).to_have_count(CROWD + 1)
+    confirm_next_dialog(mod)  # the crowd hung up: the console asks before calling one of them
     mod.get_by_role("button", name="请下一位发言").click()
     expect(mod.locator("#floor .floor-name")).not_to_be_empty()
 
@@ -420,6 +421,7 @@ def test_keyboard_shortcuts_and_section_links(
 
     # N gives the floor, + adds 30 s, E ends the turn: not while typing in a field.
     mod.locator("body").click(position={"x": 5, "y": 400})
+    confirm_next_dialog(mod)  # they hung up after raising their hands: asked first
     mod.keyboard.press("n")
     expect(mod.locator("#floor .floor-name")).to_have_text("1号楼住户01")
     timer = mod.locator("#floor .floor-timer")

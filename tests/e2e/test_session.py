@@ -94,6 +94,7 @@ def test_full_session(server: Server, pages: Pages) -> None:
     for page in everyone:
         expect(page.locator("#statement-list")).to_contain_text(STATEMENT_A)
     wang.get_by_role("button", name="我讲完了").click()
+    wang.get_by_role("button", name="是，我讲完了").click()  # ending a turn asks first
     expect(prompt).to_be_hidden()
     for page in everyone:
         expect(page.locator('[data-balance="support"] .bar-text')).to_contain_text("1 次")

@@ -5,7 +5,8 @@ version wrote them, and the events that version's reducer made of them.
 
 ``CORE_DIR`` is the ``server/core`` folder of the code that writes the log (a
 checkout of the commit whose rules it is: version 1 is 780f89f^, version 2 is
-b188ffa; later ones, the current tree: version 3 is de1f660). The script imports that folder as a
+b188ffa; later ones, the current tree: version 3 is de1f660, version 7 is the tree that
+added ``poll.turnout``). The script imports that folder as a
 package of its own, so it runs the old reducer as it was. When the rules
 version changes, record a golden log under the new version and keep the old
 ones: ``test_core_golden_logs.py`` replays every one with today's reducer and
@@ -20,7 +21,8 @@ personal codes bound to devices and reset, settings frozen under an open poll,
 and sealed secret ballots with their released batches and counts; from 5, the
 setting ``record_audio`` (in every settings event) switched on during a turn and
 before one, recordings published and erased; from 6, the setting ``cue_seconds``,
-ranked and score polls with quorum and thresholds (named and sealed).
+ranked and score polls with quorum and thresholds (named and sealed); from 7,
+every poll's turnout announced as ballots come (the same polls, named and sealed).
 """
 
 from __future__ import annotations
