@@ -317,6 +317,12 @@ async def transition(request: Request) -> Response:
             extra["room_id"], extra["room_title"] = created["room_id"], topic.title
     elif parsed.to in ("deliberated", "in_progress", "solved", "not_solved") and topic.sessions:
         host = await services.node.host(topic.sessions[-1].room_id)
+        if host is not None:
+            await host.catch_up()  # the session may have ended on another node
+        if parsed.to == "deliberated" and (host is None or host.state.status != "ended"):
+            # The public figures count meetings held: one only scheduled is not.
+            raise fail(ErrorCode.CONFLICT, "the meeting has not taken place yet: end its "
+                                           "session in the room, then mark it deliberated")
         if host is not None and parsed.to == "deliberated":
             extra["decisions"] = [d.text for d in host.state.decisions]
         elif host is not None:

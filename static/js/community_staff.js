@@ -265,10 +265,17 @@ function stepForm(topic, steps) {
       if (fresh) fresh.focus();
     } catch (err) {
       btn.disabled = false;
-      setText(result, err.message && err.code === "conflict" ? `${errorText(err)} ${err.message}` : errorText(err));
+      setText(result, stepError(err, to));
     }
   });
   return form;
+}
+
+/** Why a step was refused, in words: a meeting not yet held is said plainly. */
+function stepError(err, to) {
+  const notHeld = err.code === "conflict" && to === "deliberated" && /not taken place/.test(err.message || "");
+  if (notHeld) return t("cst.not_held_yet");
+  return err.message && err.code === "conflict" ? `${errorText(err)} ${err.message}` : errorText(err);
 }
 
 // ---- clerk entry and new staff --------------------------------------------------------

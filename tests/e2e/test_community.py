@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ADMIN, Pages, Server, assert_accessible
-from helpers import expect_connected
+from helpers import confirm_next_dialog, expect_connected
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.e2e
@@ -181,7 +181,19 @@ def test_community_cycle(server: Server, pages: Pages, tmp_path: Path) -> None:
     mod.get_by_role("button", name="添加待办").click()
     expect(mod.locator("#action-list")).to_contain_text(LATE_ACTION)
 
-    # 5. Staff link the room's decisions, then its actions.
+    # 5. Not before the meeting has taken place: then staff link the room's decisions,
+    # then its actions.
+    card = staff.locator(f'#st-list [data-topic="{topic_id}"]')
+    card.get_by_label("下一步").select_option("deliberated")
+    card.get_by_role("button", name="确定").click()
+    expect(card.get_by_role("alert")).to_have_text(
+        "会议还没有开：请先在议事会主持页开始并结束会议，再标记为已协商。")
+    expect(card.locator(".tag-state")).to_have_text("已安排议事")
+    watcher.reload()
+    expect(watcher.locator('[data-figure="sessions"] .fig-value')).to_have_text("0")
+    confirm_next_dialog(mod)
+    mod.get_by_role("button", name="结束会议").click()
+    expect(mod.locator("#room-status")).to_have_text("会议已结束")
     staff_step(staff, topic_id, "deliberated", "已协商")
     staff_step(staff, topic_id, "in_progress", "办理中")
 
@@ -238,6 +250,15 @@ def test_community_cycle(server: Server, pages: Pages, tmp_path: Path) -> None:
     for img in ("#chart-by_month", "#chart-by_category", "#chart-funnel", "#com-qr"):
         expect(watcher.locator(img)).to_have_js_property("complete", True)  # loaded, as images
         assert watcher.locator(img).evaluate("img => img.naturalWidth") > 0, img
+    # Beside each chart, its numbers as a table (read aloud, zoomed), in large text.
+    funnel = watcher.locator("#chart-funnel-table table")
+    assert [row.inner_text().split() for row in funnel.locator("tbody tr").all()] == [
+        ["提交", "1"], ["受理", "1"], ["已协商", "1"], ["解决", "1"]]
+    by_category = watcher.locator("#chart-by_category-table table")
+    assert by_category.locator("tbody tr").first.inner_text().split() == ["加装电梯", "1", "1"]
+    smallest = watcher.evaluate("""() => Math.min(...[...document.querySelectorAll(
+        '.chart-numbers th, .chart-numbers td')].map((e) => parseFloat(getComputedStyle(e).fontSize)))""")
+    assert smallest >= 18, smallest
     expect(watcher.locator("#submit-link")).to_have_text(f"{public_url}?submit=1")
     watcher.screenshot(path=str(tmp_path / "public-page-360.png"), full_page=True)
     assert_accessible(watcher, "community-public")

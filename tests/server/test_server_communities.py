@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from communityclient import CommunityApi, device, run_flow, status_code
+from communityclient import CommunityApi, device, hold_meeting, run_flow, status_code
 from roomharness import ADMIN, ServerProcess
 
 
@@ -228,3 +228,44 @@ async def test_a_moderator_revokes_a_staff_link(capi: CommunityApi) -> None:
     assert status_code(entry) == (401, "unauthorized")
     assert (await capi.ok(await capi.get(me, office)))["staff"]["role"] == "office"
 
+
+async def test_figures_count_meetings_held_triage_and_satisfaction(
+        server: ServerProcess, capi: CommunityApi) -> None:
+    """Figures count what their labels say (issue 26): 召开议事会 counts meetings held,
+    not scheduled; a topic is marked deliberated only once its meeting took place;
+    采纳率 has no figure before anything was triaged; 满意率 is (满意 + 基本满意) over
+    all ratings, as 12345 hotlines report it."""
+    made = await capi.create(categories=["加装电梯", "其他"])
+    cid, mod = made["community_id"], made["staff_token"]
+    office = (await capi.staff(cid, mod, "office", "街道办"))["token"]
+    clerk = (await capi.staff(cid, mod, "clerk", "王文书"))["token"]
+    tid = (await capi.ok(await capi.submit(cid, title="加装电梯", description="七楼太高",
+                                           device=device(1))))["topic_id"]
+    stats = await capi.stats(cid)
+    assert (stats["submitted"], stats["triaged"], stats["adoption_rate"]) == (1, 0, None)
+
+    await capi.ok(await capi.move(cid, tid, mod, "accepted"))
+    scheduled = await capi.ok(await capi.move(cid, tid, mod, "scheduled",
+                                              when="2099-12-05T19:00", place="社区活动室"))
+    stats = await capi.stats(cid)
+    assert (stats["adoption_rate"], stats["sessions"]) == (1, 0)  # next week's: not held
+
+    early = await capi.move(cid, tid, mod, "deliberated")
+    assert status_code(early) == (409, "conflict")
+    assert "not taken place" in early.json()["error"]["message"]
+    assert (await capi.topic(cid, tid))["state"] == "scheduled"
+
+    await hold_meeting(server.ws_base, scheduled, "同意加装")
+    await capi.ok(await capi.move(cid, tid, mod, "deliberated"))
+    assert (await capi.stats(cid))["sessions"] == 1
+    assert (await capi.topic(cid, tid))["rooms"][0]["decisions"] == ["同意加装"]
+
+    await capi.ok(await capi.move(cid, tid, office, "solved", report="已开工"))
+    first, second = await capi.households(cid, mod, "301", "302")
+    await capi.ok(await capi.rate(cid, tid, None, "partly", token=clerk,
+                                  household=first["household_id"]))
+    assert (await capi.stats(cid))["satisfaction"]["rate"] == 1  # 基本满意 is satisfied
+    await capi.ok(await capi.rate(cid, tid, None, "not", token=clerk,
+                                  household=second["household_id"]))
+    assert (await capi.stats(cid))["satisfaction"] == {
+        "satisfied": 0, "partly": 1, "not": 1, "rate": 0.5}

@@ -324,6 +324,7 @@ def topic_transition(state: CommunityState, entry: Entry, args: a.TopicTransitio
         result["room_id"] = args.room_id
     elif args.to == "deliberated":
         topic.sessions[-1].decisions = list(args.decisions or ())
+        topic.sessions[-1].held = True
         step.room_id = topic.sessions[-1].room_id
     elif args.to in ("in_progress", "solved", "not_solved"):
         latest = topic.sessions[-1] if topic.sessions else None

@@ -88,6 +88,7 @@ class Session:
     at: int
     when: str | None = None
     place: str | None = None
+    held: bool = False  # marked deliberated: the meeting took place (figures count these)
     decisions: list[str] = field(default_factory=list)
     actions: list[LinkedAction] = field(default_factory=list)
 
