@@ -125,13 +125,19 @@ async function onSubmit(ev) {
     $("#submit-form").reset();
     show($("#submit-form"), false);
     show($("#sub-done"), true);
-    setText($("#sub-done-text"), r.state === "held" ? t("com.sent_held") : t("com.sent_ok", { id: r.topic_id }));
+    const receipt = r.state === "held" ? t("com.sent_held") : t("com.sent_ok", { n: r.number });
+    setText($("#sub-done-text"), [receipt, ...privateNotes(r.private)].join(" "));
     $("#sub-done").focus();
   } catch (err) {
     setText(error, err.code === "rejected" ? t("com.sent_rejected") : errorText(err));
   } finally {
     btn.disabled = false;
   }
+}
+
+/** What the public page shows of the numbers she left, said to her (staff see them whole). */
+function privateNotes(masked) {
+  return (masked || []).map((m) => t("com.private_shown", { what: t(`com.private.${m.kind}`), shown: m.shown }));
 }
 
 // ---- figures and charts -----------------------------------------------------------

@@ -111,7 +111,7 @@ def test_community_cycle(server: Server, pages: Pages, tmp_path: Path) -> None:
     expect(wang.get_by_role("heading", name="提一个议题")).to_be_visible()
     expect(wang.locator("#public-view")).to_be_hidden()
     wang.get_by_label("议题（一句话）").fill(TITLE)
-    wang.get_by_label("具体情况").fill(DETAILS)
+    wang.get_by_label("具体情况").fill(f"{DETAILS}有事请联系我 13812345678")
     wang.locator("#sub-cats").get_by_text("加装电梯").click()
     expect(wang.get_by_role("radio", name="加装电梯")).to_be_checked()
     wang.get_by_label("地点（可不填）").fill("3 号楼")
@@ -119,10 +119,10 @@ def test_community_cycle(server: Server, pages: Pages, tmp_path: Path) -> None:
     assert_accessible(wang, "community-submit")
     wang.get_by_role("button", name="提交议题").click()
     done = wang.locator("#sub-done-text")
-    expect(done).to_contain_text("已收到您的议题")
-    match = re.search(r"编号 (\S+)）", done.inner_text())
-    assert match, done.inner_text()
-    topic_id = match.group(1)
+    expect(done).to_contain_text("已收到您的议题（第 1 号）")  # a number, not an internal id
+    # Her number is masked publicly, and she is told so.
+    expect(done).to_contain_text("您留的电话将只给工作人员看到，公开显示为 138****5678。")
+    topic_id = topic_id_in(done.inner_text())
 
     # 2. Two neighbours enter their household codes and co-sign from their own phones;
     # after a reload the button still says so (the server's word); a phone without a
@@ -154,6 +154,9 @@ def test_community_cycle(server: Server, pages: Pages, tmp_path: Path) -> None:
     assert "#" not in staff.url  # the key left the address bar, and a reload still works
     staff.reload()
     expect(staff.locator("#whoami")).to_have_text("您的身份：主持人")
+    # Staff, and only staff, read her number to call her back.
+    expect(staff.locator(f'#st-list [data-topic="{topic_id}"] .topic-contact')).to_have_text(
+        "联系方式（仅工作人员可见）：13812345678")
     staff_step(staff, topic_id, "accepted", "已受理")
     staff_step(staff, topic_id, "scheduled", "已安排议事",
                {"日期": "2030-06-01", "时间": "19:30", "地点": "社区活动室"})
@@ -238,6 +241,8 @@ def test_community_cycle(server: Server, pages: Pages, tmp_path: Path) -> None:
     expect(watcher.locator('[data-figure="satisfaction"] .fig-detail')).to_have_text("（1 人评价）")
     card = topic_card(watcher, topic_id)
     expect(card.locator(".cosign-count")).to_have_text("附议 2 户")
+    expect(card.locator(".topic-desc")).to_contain_text("有事请联系我 138****5678")
+    expect(watcher.locator("body")).not_to_contain_text("13812345678")
     card.locator("summary").click()
     timeline = card.locator(".timeline")
     for text in ("已提交", "已受理", "已安排议事", "已协商", "办理中", "已解决", REPORT, DECISION,
@@ -287,6 +292,13 @@ def test_export_feed_and_english(server: Server, pages: Pages) -> None:
 SPAM = "免 费 视 频 在 线 观 看，加微信 abc12345"
 
 
+def topic_id_in(receipt: str) -> str:
+    """The topic id of the number her receipt gives ("第 3 号": t3, as the API names it)."""
+    match = re.search(r"第 (\d+) 号", receipt)
+    assert match, receipt
+    return f"t{match.group(1)}"
+
+
 def submit(page: Page, title: str, description: str, category: str) -> str:
     """Fill the resident's form and send it; return the answer she reads."""
     page.get_by_label("议题（一句话）").fill(title)
@@ -317,15 +329,11 @@ def test_staff_triage_roles_and_clerk_entry(server: Server, pages: Pages) -> Non
     assert "工作人员需要先看一下" in answer
     resident.get_by_role("button", name="再提一个议题").click()
     first = submit(resident, "北门外电动车乱停", "晚上北门外电动车堆满人行道。", "停车")
-    parking = re.search(r"编号 (\S+)）", first)
-    assert parking
-    parking_id = parking.group(1)
+    parking_id = topic_id_in(first)
     resident.get_by_role("button", name="再提一个议题").click()
-    clutter = re.search(r"编号 (\S+)）", submit(resident, "楼道堆物", "5 号楼楼道里堆满纸箱。", "安全"))
+    clutter = topic_id_in(submit(resident, "楼道堆物", "5 号楼楼道里堆满纸箱。", "安全"))
     resident.get_by_role("button", name="再提一个议题").click()
-    again = re.search(r"编号 (\S+)）", submit(resident, "5 号楼楼道纸箱没人管", "纸箱堵住了消防通道。",
-                                            "安全"))
-    assert clutter and again
+    again = topic_id_in(submit(resident, "5 号楼楼道纸箱没人管", "纸箱堵住了消防通道。", "安全"))
 
     staff = pages.open(community["staff_url"], width=1280)
     held = staff.locator("#held-list > li")
@@ -345,9 +353,9 @@ def test_staff_triage_roles_and_clerk_entry(server: Server, pages: Pages) -> Non
                {"不予受理的理由（将公开）": "北门外属市政道路，已转交街道城管处理。"})
 
     # The same problem twice: the second is merged into the first, by its number.
-    expect(staff.locator(f'#st-list [data-topic="{again.group(1)}"]')).to_contain_text(
-        f"编号 {again.group(1)}")
-    staff_step(staff, again.group(1), "merged", "已合并", {"并入的议题编号": clutter.group(1)})
+    expect(staff.locator(f'#st-list [data-topic="{again}"]')).to_contain_text(
+        f"第 {again[1:]} 号")
+    staff_step(staff, again, "merged", "已合并", {"并入第几号议题（填数字）": clutter[1:]})
 
     # The clerk enters a household's topic; the clerk's page shows no triage at all.
     clerk = pages.open(staff_link(staff, "clerk", "小周"), width=1280)
@@ -370,10 +378,10 @@ def test_staff_triage_roles_and_clerk_entry(server: Server, pages: Pages) -> Non
     public = pages.open(community["url"], width=360)
     expect(public.locator("#topic-list > li")).to_have_count(4)
     expect(public.locator("#topic-list")).not_to_contain_text("免费福利")
-    merged = public.locator(f'#topic-list [data-topic="{again.group(1)}"]')
+    merged = public.locator(f'#topic-list [data-topic="{again}"]')
     expect(merged.locator(".tag-state")).to_have_text("已合并")
     merged.locator("summary").click()
-    expect(merged.locator(".timeline")).to_contain_text(f"已并入议题 {clutter.group(1)}")
+    expect(merged.locator(".timeline")).to_contain_text(f"已并入第 {clutter[1:]} 号议题")
     lamp = public.locator("#topic-list > li", has_text="小区路灯坏了")
     expect(lamp).to_contain_text("工作人员代录")
     public.get_by_label("状态").select_option("declined")

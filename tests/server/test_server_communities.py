@@ -269,3 +269,28 @@ async def test_figures_count_meetings_held_triage_and_satisfaction(
                                   household=second["household_id"]))
     assert (await capi.stats(cid))["satisfaction"] == {
         "satisfied": 0, "partly": 1, "not": 1, "rate": 0.5}
+
+
+async def test_a_masked_phone_number_is_said_to_her_and_kept_for_staff(
+        capi: CommunityApi) -> None:
+    """Her receipt says what the public page shows of her number (masked) and gives her
+    a number to quote; staff, and only staff, read the number to call her back."""
+    cid, mod = await new_community(capi)
+    clerk = (await capi.staff(cid, mod, "clerk", "王文书"))["token"]
+    made = await capi.ok(await capi.submit(cid, title="楼道灯坏了",
+                                           description="有事请联系我 13812345678",
+                                           device=device(70)))
+    assert made["number"] == 1
+    assert made["private"] == [{"kind": "phone", "shown": "138****5678"}]
+    tid = made["topic_id"]
+    assert (await capi.topic(cid, tid))["description"] == "有事请联系我 138****5678"
+    path = f"/api/communities/{cid}/contacts"
+    assert status_code(await capi.get(path)) == (401, "unauthorized")
+    for token in (mod, clerk):
+        assert (await capi.ok(await capi.get(path, token)))["contacts"] == {tid: "13812345678"}
+    exported = (await capi.get(f"/api/communities/{cid}/export.json")).text
+    assert "13812345678" not in exported and "13812345678" not in (
+        await capi.get(f"/api/communities/{cid}/export.csv")).text
+    plain = await capi.ok(await capi.submit(cid, title="车棚漏雨", description="请修一下",
+                                            device=device(71)))
+    assert (plain["number"], plain["private"]) == (2, [])

@@ -244,6 +244,7 @@ def topic_submit(state: CommunityState, entry: Entry, args: a.TopicSubmit) -> Js
         month=month_of(entry.at, state.utc_offset_min), state=args.status,
         by_clerk=clerk is not None, household=args.household, device=args.device,
         author_household=state.household_devices.get(args.device or ""),
+        contact=args.contact,
         ever={args.status}, held_reasons=list(args.reasons or ()),
         search=f"{args.title}\n{args.description}".casefold())
     topic.timeline.append(Step(entry.at, args.status, "clerk" if clerk else "resident",

@@ -108,6 +108,7 @@ class Topic:
     household: str | None = None
     device: str | None = None  # the submitter's keyed device hash
     author_household: str | None = None  # the household that device held then (rules 2)
+    contact: str | None = None  # what moderation masked in her texts: staff only, never public
     # Counted supporters: household ids (rules 1: device hashes), merged ones too.
     cosigners: set[str] = field(default_factory=set)
     ratings: dict[str, str] = field(default_factory=dict)  # counted supporter -> rating
