@@ -178,11 +178,14 @@ def _item(item: Json, t: Catalog) -> list[Block]:
             tuple(_turn_row(turn, t) for turn in item["turns"])))
     else:
         blocks.append(Para(t("turns.none")))
-    quotes = [Quote(t("statement.label", n=turn["number"], speaker=turn["speaker"],
+    # Statements numbered 1, 2, 3 in order (a turn without one leaves no gap), each
+    # naming the turn of the table above that it was made in.
+    said = [(turn, s) for turn in item["turns"] for s in turn["statements"]]
+    quotes = [Quote(t("statement.label", n=n, turn=turn["number"], speaker=turn["speaker"],
                       stance=t(f"stance.{turn['stance']}"))
                     + (t("statement.recorded_by", name=s["recorded_by"])
                        if s["recorded_by"] else ""), s["text"])
-              for turn in item["turns"] for s in turn["statements"]]
+              for n, (turn, s) in enumerate(said, 1)]
     if quotes:
         blocks.append(Heading(4, t("sub.statements")))
         blocks += quotes

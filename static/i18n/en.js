@@ -278,7 +278,7 @@ export default {
   "chatmode.open": "Open (checked automatically)",
   "chatmode.premoderated": "Reviewed before shown",
   "chatmode.closed": "Closed",
-  "invitemode.open": "Room invite code",
+  "invitemode.open": "Open link",
   "invitemode.personal": "Personal codes only",
 
   "mod.gone.no_token.title": "Moderator key missing",

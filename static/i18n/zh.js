@@ -160,7 +160,7 @@ export default {
 
   "role.moderator": "主持人",
   "role.clerk": "记录员",
-  "role.office": "责任部门",
+  "role.office": "承办部门",
   "role.participant": "居民",
   "role.observer": "旁听",
 
@@ -278,7 +278,7 @@ export default {
   "chatmode.open": "开放（自动审核）",
   "chatmode.premoderated": "先审后发",
   "chatmode.closed": "关闭",
-  "invitemode.open": "会议室邀请码",
+  "invitemode.open": "公开链接",
   "invitemode.personal": "仅限一户一码",
 
   "mod.gone.no_token.title": "缺少主持人密钥",

@@ -7,6 +7,7 @@ review the diff of ``tests/minutes/golden/`` before committing it.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,18 @@ def test_docx_holds_the_same_turns_and_counts(state: RoomState, digest: str,
         for count in poll["counts"]:
             assert any(f" | {count} |" in r for r in rows)
     assert model["integrity"]["digest"] in lines  # type: ignore[index]
+
+
+def test_the_word_file_numbers_statements_one_two_three(state: RoomState, digest: str) -> None:
+    """Per agenda item, statements are 1, 2, 3 (a turn without one leaves no gap; the
+    Word file once read 1, 3), each naming its turn in the table above."""
+    lines = docx_lines(render_minutes(state, digest=digest, fmt="docx", lang="zh")[0])
+    runs: list[list[int]] = []
+    for line in lines:
+        if re.match(r"^#* *议题 \d+：", line) or not runs:
+            runs.append([])
+        label = re.match(r"^(\d+)\. .+（.+，第 \d+ 次发言）", line)
+        if label:
+            runs[-1].append(int(label.group(1)))
+    numbered = [run for run in runs if run]
+    assert numbered and all(run == list(range(1, len(run) + 1)) for run in numbered), numbered
