@@ -29,10 +29,23 @@ export function lang() {
   return current;
 }
 
-/** t("poll.turnout", {voters: 2, eligible: 3}) -> the string with {...} filled in. */
+const PLURALS = {};
+
+/** The plural category of `n` in the current language ("one", "other", ...). */
+function plural(n) {
+  PLURALS[current] ??= new Intl.PluralRules(current === "zh" ? "zh-CN" : current);
+  return PLURALS[current].select(Number(n));
+}
+
+/**
+ * t("poll.turnout", {voters: 2, eligible: 3}) -> the string with {...} filled in.
+ * "{n:turn|turns}" picks the singular or the plural form by `n` through
+ * Intl.PluralRules ("1 turn", "2 turns"); Chinese strings need none.
+ */
 export function t(key, params = {}) {
   const s = CATALOGUES[current][key] ?? CATALOGUES.zh[key] ?? key;
-  return s.replace(/\{(\w+)\}/g, (_, k) => (params[k] ?? "") + "");
+  return s.replace(/\{(\w+):([^{}|]*)\|([^{}]*)\}/g, (_, k, one, other) => (plural(params[k]) === "one" ? one : other))
+    .replace(/\{(\w+)\}/g, (_, k) => (params[k] ?? "") + "");
 }
 
 export async function setLang(code, { remember = false } = {}) {

@@ -272,6 +272,10 @@ def test_community_cycle(server: Server, pages: Pages, tmp_path: Path) -> None:
 
 def test_export_feed_and_english(server: Server, pages: Pages) -> None:
     community = create_community(server)
+    status, raw = server.request("POST", f"/api/communities/{community['community_id']}/topics",
+                                 body={"title": "楼道灯坏了", "description": "5 号楼",
+                                       "device": "resident-device-0001-abcdefgh"})
+    assert status == 201, raw
     page = pages.open(community["url"], width=1280)
     expect(page.locator("#com-name")).to_have_text(NAME)
     for link, kind in (("导出 CSV", "text/csv"), ("导出 JSON", "application/json"),
@@ -285,8 +289,11 @@ def test_export_feed_and_english(server: Server, pages: Pages) -> None:
     expect(page.locator('[data-figure="submitted"] dt')).to_have_text("Topics collected")
     expect(page.locator("#chart-funnel")).to_have_attribute("src", re.compile(r"lang=en"))
     svg = page.request.get(server.base_url + (page.locator("#chart-funnel").get_attribute("src") or ""))
-    assert svg.headers["content-type"].startswith("image/svg+xml") and b"No data yet" in svg.body()
-    expect(page.locator("#topic-count")).to_have_text("No topics match for now.")
+    assert svg.headers["content-type"].startswith("image/svg+xml") and b"Submitted" in svg.body()
+    # English plurals through Intl.PluralRules: "1 topic", not "1 topics".
+    expect(page.locator("#topic-count")).to_have_text("1 topic shown")
+    expect(page.locator('[data-figure="satisfaction"] .fig-detail')).to_have_text("(0 ratings)")
+    expect(page.locator(".cosign-count")).to_have_text("0 households co-signed")
 
 
 SPAM = "免 费 视 频 在 线 观 看，加微信 abc12345"
