@@ -43,6 +43,7 @@ export default {
   "join.name_hint": "例如：3 号楼王阿姨。大家会看到这个称呼。",
   "join.invite_label": "邀请码",
   "join.enter": "进入会客厅",
+  "join.enter_ended": "查看会议情况",
   "join.minutes": "查看会议纪要和办理进度",
   "join.privacy": "请不要在发言或留言里写电话、身份证号等个人信息。",
   "join.need_name": "请先填写您的称呼。",
@@ -358,6 +359,7 @@ export default {
   "min.recorded_by": "（由 {name} 代录）",
   "min.roll_call": "记名投票明细",
   "join.agenda": "今天的议题",
+  "join.agenda_ended": "这次会议的议题（会议已结束）",
   "mod.poll_roll": "谁投了什么（{n} 人，记名）",
 
   "voice.listen": "收听",
@@ -408,6 +410,7 @@ export default {
   "draft.kept": "已保留，下次轮到您时会自动填好。",
   "draft.sent": "已作为留言发送。",
   "draft.too_long": "这段文字超过 500 字，不能作为留言发送；可以留到下次发言。",
+  "draft.too_long_ended": "这段文字超过 500 字，不能作为留言发送；可以复制保存。",
   "raise.switch_ask": "您现在排在{from}第 {n} 位。改为{to}将排到{to}末尾（第 {m} 位）。确定要改吗？",
   "raise.switch_yes": "确定改为{to}",
   "raise.switch_no": "不改，仍为{from}",
