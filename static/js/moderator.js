@@ -833,6 +833,14 @@ function renderAgenda(state, role) {
 
 function renderPeople(state, role, me) {
   const people = state.participants.filter((p) => !p.removed && p.participant_id !== me);
+  if (role === "clerk") {
+    // A clerk's snapshot names only the people everyone hears of: the residents the
+    // record knows are added, so 参会人员 counts the people 出席核对 lists.
+    const listed = new Set(people.map((p) => p.participant_id));
+    for (const a of attendanceOf(state)) {
+      if (!listed.has(a.participant_id)) people.push({ ...a, role: "participant", online: a.mode === "online", in_hall: a.mode === "hall" });
+    }
+  }
   const online = people.filter((p) => p.online).length;
   const inHall = people.filter((p) => p.in_hall).length;
   setText($("#people-count"), t("mod.people_count", { n: people.length, online, hall: inHall }));
@@ -840,7 +848,8 @@ function renderPeople(state, role, me) {
     () => h("li", {}, h("span", { class: "who" }), h("span", { class: "ctl qextra" })),
     (li, p) => {
       const bits = [p.name];
-      if (p.role && p.role !== "participant") bits.push(`· ${t(`role.${p.role}`)}`);
+      // Her role after her name, unless it is her name ("主持人", the default), said once.
+      if (p.role && p.role !== "participant" && p.name !== t(`role.${p.role}`)) bits.push(`· ${t(`role.${p.role}`)}`);
       const where = p.in_hall ? t("mod.in_hall") : p.online ? t("mod.online") : t("mod.offline");
       const muted = p.muted_until && p.muted_until > client.now() ? ` · ${t("mod.muted_until", { time: timeOfDay(p.muted_until, lang()) })}` : "";
       const dup = dupIds.has(p.participant_id) ? ` · ⚠ ${t("con.dup_tag")}` : "";
@@ -1062,17 +1071,7 @@ function withRecord(state) {
  */
 function renderAttendance(state, role) {
   if (role !== "clerk") return;
-  const people = new Map();
-  for (const p of (record && record.attendance) || []) {
-    if (p.role === "participant" && !p.removed) people.set(p.participant_id, { participant_id: p.participant_id, name: p.name, mode: p.mode });
-  }
-  for (const p of state.participants) {
-    if ((p.role || "participant") !== "participant" || p.removed) continue;
-    const had = people.get(p.participant_id);
-    const mode = p.in_hall ? "hall" : p.online ? "online" : had ? had.mode : "absent";
-    people.set(p.participant_id, { participant_id: p.participant_id, name: p.name, mode });
-  }
-  const list = [...people.values()].sort((a, b) => ["hall", "online", "absent"].indexOf(a.mode) - ["hall", "online", "absent"].indexOf(b.mode));
+  const list = attendanceOf(state);
   const count = (m) => list.filter((p) => p.mode === m).length;
   setText($("#att-count"), t("staff.att_count", { n: list.length, hall: count("hall"), online: count("online"), absent: count("absent") }));
   reconcile($("#att-list"), list, (p) => p.participant_id,
@@ -1083,6 +1082,21 @@ function renderAttendance(state, role) {
       tag.className = `tag tag-att-${p.mode}`;
       setText(tag, t(`staff.att_${p.mode}`));
     });
+}
+
+/** Every resident of the room, from the record and the snapshot: in the hall, online or absent. */
+function attendanceOf(state) {
+  const people = new Map();
+  for (const p of (record && record.attendance) || []) {
+    if (p.role === "participant" && !p.removed) people.set(p.participant_id, { participant_id: p.participant_id, name: p.name, mode: p.mode });
+  }
+  for (const p of state.participants) {
+    if ((p.role || "participant") !== "participant" || p.removed) continue;
+    const had = people.get(p.participant_id);
+    const mode = p.in_hall ? "hall" : p.online ? "online" : had ? had.mode : "absent";
+    people.set(p.participant_id, { participant_id: p.participant_id, name: p.name, mode });
+  }
+  return [...people.values()].sort((a, b) => ["hall", "online", "absent"].indexOf(a.mode) - ["hall", "online", "absent"].indexOf(b.mode));
 }
 
 /**
