@@ -50,7 +50,17 @@ class Catalog:
         return key in self._strings
 
     def join(self, names: list[str]) -> str:
-        return self._strings["list_sep"].join(names) if names else self._strings["none"]
+        shown = [self.name(n) for n in names]
+        return self._strings["list_sep"].join(shown) if shown else self._strings["none"]
+
+    def name(self, name: str) -> str:
+        """A person's name as shown: a name the server gave (主持人, 会场大屏, the
+        glossary's ``default.*``) in this catalogue's language; any other as typed."""
+        for key in ("default.moderator", "default.screen"):
+            if name == terms("zh")[key]:
+                term = self._strings[key]
+                return term[:1].upper() + term[1:]
+        return name
 
     @staticmethod
     def _moment(ms: int) -> datetime.datetime:

@@ -164,6 +164,8 @@ export default {
   "role.office": "Responsible office",
   "role.participant": "Resident",
   "role.observer": "Observer",
+  "default.moderator": "Moderator",
+  "default.screen": "Hall screen",
 
   "mod.doc_title": "Yishi · moderator console",
   "mod.brand": "Yishi · moderator",
@@ -252,6 +254,7 @@ export default {
   "mod.action_title": "New action",
   "mod.action_owner": "Owner or office",
   "mod.action_due": "Due date",
+  "mod.due_past_confirm": "The due date {due} has already passed. Is the year or day wrong? Add it with this date anyway?",
   "mod.action_add": "Add action",
   "mod.action_update": "Update",
   "mod.action_status_of": "Status of “{title}”",

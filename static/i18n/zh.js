@@ -164,6 +164,8 @@ export default {
   "role.office": "承办部门",
   "role.participant": "居民",
   "role.observer": "旁听",
+  "default.moderator": "主持人",
+  "default.screen": "会场大屏",
 
   "mod.doc_title": "议事 · 主持台",
   "mod.brand": "议事 · 主持台",
@@ -252,6 +254,7 @@ export default {
   "mod.action_title": "新的待办事项",
   "mod.action_owner": "负责人或部门",
   "mod.action_due": "完成期限",
+  "mod.due_past_confirm": "完成期限 {due} 已经过去了。是填错了年份或日期吗？确定仍按这个期限添加？",
   "mod.action_add": "添加待办",
   "mod.action_update": "更新",
   "mod.action_status_of": "“{title}”的状态",

@@ -48,6 +48,17 @@ export function t(key, params = {}) {
     .replace(/\{(\w+)\}/g, (_, k) => (params[k] ?? "") + "");
 }
 
+const DEFAULT_NAMES = ["default.moderator", "default.screen"];
+
+/**
+ * A person's name as shown: the names the server gives when none is typed
+ * (主持人, 会场大屏) read in the page's language; any other name as typed.
+ */
+export function shownName(name) {
+  const key = DEFAULT_NAMES.find((k) => CATALOGUES.zh[k] === name);
+  return key ? t(key) : name;
+}
+
 export async function setLang(code, { remember = false } = {}) {
   if (remember) {
     try {

@@ -6,7 +6,7 @@ import { ballotText, isOrdered, orderedBallot, presenceText } from "./ballot.js"
 import { Announcer, watchRoom } from "./announce.js";
 import { RoomClient, savedRoom, saveRoom } from "./client.js";
 import { $, $$, h, reconcile, setText, show } from "./dom.js";
-import { applyStatic, initI18n, lang, onLangChange, roomDefault, t } from "./i18n.js";
+import { applyStatic, initI18n, lang, onLangChange, roomDefault, shownName, t } from "./i18n.js";
 import {
   act, agendaLine, notify, optionLabel, renderBalance, renderChat, renderConnection, renderFloor,
   renderOutcomes, renderPolls, renderStatements, stanceLabel, statusLabel, tickTimer,
@@ -190,6 +190,12 @@ function cmdButton(label, cmd, args, { cls = "btn btn-small btn-secondary", conf
   return b;
 }
 
+/** Today as YYYY-MM-DD in this computer's calendar (what a date input holds). */
+function localDate() {
+  const d = new Date();
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+}
+
 function onSubmit(form, label, fn) {
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -344,6 +350,8 @@ function wire() {
       (!title ? $("#action-title") : !owner ? $("#action-owner") : $("#action-due")).focus();
       throw { code: "bad_command" };
     }
+    // A date already past is most often a slip (a wrong year): asked, not taken silently.
+    if (due < localDate() && !window.confirm(t("mod.due_past_confirm", { due }))) return $("#action-due").focus();
     await send("action.add", { title, owner, due });
     for (const id of ["#action-title", "#action-owner", "#action-due"]) $(id).value = "";
   });
@@ -847,9 +855,9 @@ function renderPeople(state, role, me) {
   reconcile($("#people-list"), people, (p) => p.participant_id,
     () => h("li", {}, h("span", { class: "who" }), h("span", { class: "ctl qextra" })),
     (li, p) => {
-      const bits = [p.name];
+      const bits = [shownName(p.name)];
       // Her role after her name, unless it is her name ("主持人", the default), said once.
-      if (p.role && p.role !== "participant" && p.name !== t(`role.${p.role}`)) bits.push(`· ${t(`role.${p.role}`)}`);
+      if (p.role && p.role !== "participant" && shownName(p.name) !== t(`role.${p.role}`)) bits.push(`· ${t(`role.${p.role}`)}`);
       const where = p.in_hall ? t("mod.in_hall") : p.online ? t("mod.online") : t("mod.offline");
       const muted = p.muted_until && p.muted_until > client.now() ? ` · ${t("mod.muted_until", { time: timeOfDay(p.muted_until, lang()) })}` : "";
       const dup = dupIds.has(p.participant_id) ? ` · ⚠ ${t("con.dup_tag")}` : "";

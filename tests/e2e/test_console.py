@@ -130,6 +130,11 @@ def test_console_tools(server: Server, pages: Pages) -> None:
     assert TITLE in path.read_text(encoding="utf-8")
     screenshot(mod, "console-tools")
 
+    # In English, the name the server gave the moderator reads in English too.
+    clerk.get_by_role("button", name="Switch to English").click()
+    expect(clerk.locator("#people-list")).to_contain_text("Moderator · online")
+    expect(clerk.locator("#people-list")).not_to_contain_text("主持人")
+
 
 def test_draft_minutes_and_unpublished_minutes(server: Server, pages: Pages) -> None:
     room = server.create_room(title="电动车充电桩议事会", agenda=["选址"])

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from yishi.minutes.catalog import strings
+from yishi.minutes.catalog import Catalog, strings
 from yishi.minutes.glossary import terms
 
 REPO = Path(__file__).resolve().parents[2]
@@ -49,3 +49,12 @@ def test_no_retired_word_is_left() -> None:
         text = path.read_text(encoding="utf-8")
         for word in RETIRED["zh"]:
             assert word not in text, (path.name, word)
+
+
+def test_names_the_server_gave_read_in_the_minutes_language() -> None:
+    """主持人 and 会场大屏 are what the server names a moderator and a hall screen when
+    no name is typed: English minutes say Moderator and Hall screen; a typed name stays."""
+    english, chinese = Catalog("en", session_date="2026-11-30"), Catalog(
+        "zh", session_date="2026-11-30")
+    assert english.join(["主持人", "王五", "会场大屏"]) == "Moderator, 王五, Hall screen"
+    assert chinese.join(["主持人", "王五"]) == "主持人、王五"
