@@ -11,8 +11,8 @@ import re
 from pathlib import Path
 
 import pytest
-from yishi.core.state import RoomState
 from yishi.core.reducer import replay
+from yishi.core.state import RoomState
 from yishi.minutes import FORMATS, log_digest, render_minutes
 
 from .docxtext import docx_lines, docx_text
