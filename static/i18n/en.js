@@ -526,7 +526,7 @@ export default {
   "my.pending": "Not started yet",
   // approved and signed minutes (issue 16, part 4; approval.js)
   "appr.title": "Approving the minutes",
-  "appr.intro": "The session has ended. Review the draft minutes, then approve them: you approve the minutes of the log as it is now, named by their digest.",
+  "appr.intro": "The session has ended. Open the draft minutes and read them, then approve them: once approved they are fixed, and can only be amended.",
   "appr.review": "Approve the minutes…",
   "appr.approving": "You are approving the draft minutes as they are now ({entries} entries). Open the draft and read it first.",
   "appr.open_draft": "Open this draft to review it",

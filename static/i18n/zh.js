@@ -526,7 +526,7 @@ export default {
   "my.pending": "尚未开始",
   // approved and signed minutes (issue 16, part 4; approval.js)
   "appr.title": "纪要的批准",
-  "appr.intro": "会议已结束。请先审阅纪要草稿，再批准：批准的是此刻日志生成的纪要，以其摘要为准。",
+  "appr.intro": "会议已结束。请先打开纪要草稿看一遍，再批准：批准后内容就固定下来，只能追加更正。",
   "appr.review": "批准纪要…",
   "appr.approving": "您将批准此刻的纪要草稿（共 {entries} 条记录）。请先打开草稿看一遍。",
   "appr.open_draft": "打开这份纪要草稿审阅",
