@@ -58,6 +58,7 @@ def community_routes() -> list[Route]:
         Route(f"{c}/feed.atom", community_reads.feed),
         Route(f"{c}/charts/{{name}}.svg", community_reads.chart),
         Route(f"{c}/held", community_api.held_topics),
+        Route(f"{c}/contacts", community_api.topic_contacts),
         Route(f"{c}/households", households_api.issue, methods=["POST"]),
         Route(f"{c}/households", households_api.listing),
         Route(f"{c}/households/claim", households_api.claim, methods=["POST"]),

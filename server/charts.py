@@ -37,12 +37,18 @@ MEDIA_TYPE = "image/svg+xml"
 CHART_NAMES = ("by_month", "by_category", "funnel")
 MONTHS = 12          # the by_month window
 MAX_CATEGORIES = 12  # by_category draws the largest ones; its desc lists them all
-LABEL_EM = 7.0       # category labels longer than this (in em) are shortened with "…"
+LABEL_EM = 5.0       # category labels longer than this (in em) are shortened with "…"
 
-WIDTH = 440  # phones show it about 300 px wide: the text stays readable
+# Drawn about as wide as a phone shows it (the page scales it to its column, up on
+# a wide screen, hardly down on a 360 px phone), so that no text is under 18 px
+# there: labels are FONT_PX, numbers SMALL_PX (issue 26: they were about 9 px).
+WIDTH = 300
 FONT = ('system-ui, -apple-system, "PingFang SC", "Noto Sans CJK SC", "Noto Sans SC", '
         '"Source Han Sans SC", "Microsoft YaHei", Arial, sans-serif')
-FONT_PX = 15
+FONT_PX = 20
+SMALL_PX = 19
+BAR = 16        # a bar's thickness in by_month and by_category
+VALUE_W = 44    # room right of the longest bar for its number
 INK = "#1b1f24"
 MUTED = "#4a5260"
 GRID = "#d5d9df"
@@ -105,25 +111,15 @@ def _by_month(stats: Mapping[str, Any], tx: dict[str, str], until: str | None) -
     desc = tx["months_desc"].format(n=len(rows), first=rows[0][0], last=rows[-1][0]) + " " + \
         tx["sep"].join(f"{m}{tx['colon']}{tx['submitted']} {s}{tx['comma']}{tx['solved']} {d}"
                        for m, s, d in rows) + "."
-    top, plot_h, left = 56, 200, 40
-    slot = (WIDTH - left - 16) / len(rows)
-    bar = min(18.0, slot / 2 - 3)
-    peak = max(max(s, d) for _, s, d in rows)
-    body = [_legend(tx, y=28), _line(left, top + plot_h, WIDTH - 16, top + plot_h, INK)]
-    for i, (month, sub, sol) in enumerate(rows):
-        x = left + i * slot + slot / 2
-        for value, dx, colours in ((sub, -bar - 1, DARK), (sol, 1, LIGHT)):
-            h = plot_h * value / peak
-            body.append(_rect(x + dx, top + plot_h - h, bar, h, colours))
-            if value:  # zeros are in the description; twenty-four of them drawn are noise
-                body.append(_text(x + dx + bar / 2, top + plot_h - h - 4, str(value),
-                                  anchor="middle", size=12))
-        body.append(_text(x, top + plot_h + 18, month[5:], anchor="middle", size=13, fill=MUTED))
-        # The year under January, and under the first month unless January is close.
-        if month.endswith("-01") or (i == 0 and month[5:] < "11"):
-            body.append(_text(x, top + plot_h + 34, month[:4], anchor="middle", size=12,
-                              fill=MUTED))
-    return _document(title, desc, top + plot_h + 44, body)
+
+    def label(i: int, month: str, y: float) -> str:
+        # The month, and its year on the first row and on January's.
+        year = _text(8, y, month[:4], size=SMALL_PX, fill=MUTED) \
+            if i == 0 or month.endswith("-01") else ""
+        return year + _text(8 + 3 * FONT_PX, y, month[5:], anchor="start")
+
+    return _paired_bars(title, desc, tx, [(m, s, d) for m, s, d in rows], label,
+                        label_w=5 * FONT_PX)
 
 
 def _by_category(stats: Mapping[str, Any], tx: dict[str, str]) -> str:
@@ -140,20 +136,33 @@ def _by_category(stats: Mapping[str, Any], tx: dict[str, str]) -> str:
     if len(rows) > MAX_CATEGORIES:
         desc += " " + tx["more"].format(n=len(rows) - MAX_CATEGORIES)
         rows = rows[:MAX_CATEGORIES]
-    top, left, right, band = 48, 8 + LABEL_EM * FONT_PX + 8, 56, 40
-    span = WIDTH - left - right
-    peak = max(max(s, d) for _, s, d in rows)
-    body = [_legend(tx, y=24)]
-    for i, (cat, sub, sol) in enumerate(rows):
+    label_w = min(LABEL_EM, max(_ems(c) for c, _, _ in rows)) * FONT_PX
+
+    def label(_: int, cat: str, y: float) -> str:
+        return f"<g><title>{_esc(cat)}</title>" + _text(8, y, _shorten(cat)) + "</g>"
+
+    return _paired_bars(title, desc, tx, rows, label, label_w=label_w)
+
+
+def _paired_bars(title: str, desc: str, tx: dict[str, str], rows: list[tuple[str, int, int]],
+                 label: Callable[[int, str, float], str], *, label_w: float) -> str:
+    """One row per label: a dark bar (submitted) over a light one (solved), each with
+    its number; the label at the left, drawn by ``label(i, name, baseline)``."""
+    top, band, bar = 48, 2 * BAR + 14, BAR
+    left = 8 + label_w + 10
+    span = WIDTH - left - VALUE_W
+    peak = max(max(s, d) for _, s, d in rows) or 1
+    body = [_legend(tx, y=26)]
+    for i, (name, sub, sol) in enumerate(rows):
         y = top + i * band
-        body.append(f"<g><title>{_esc(cat)}</title>"
-                    + _text(left - 8, y + 19, _shorten(cat), anchor="end") + "</g>")
-        for value, dy, colours in ((sub, 2, DARK), (sol, 19, LIGHT)):
+        body.append(label(i, name, y + bar + 6))
+        for value, dy, colours in ((sub, 0, DARK), (sol, bar + 2, LIGHT)):
             w = span * value / peak
-            body.append(_rect(left, y + dy, w, 15, colours))
-            body.append(_text(left + w + 6, y + dy + 12, str(value), size=12))
-    body.append(_line(left, top - 4, left, top + len(rows) * band, INK))
-    return _document(title, desc, top + len(rows) * band + 8, body)
+            body.append(_rect(left, y + dy, w, bar, colours))
+            if value:  # zeros are in the description and the table beside the chart
+                body.append(_text(left + w + 5, y + dy + bar - 3, str(value), size=SMALL_PX))
+    body.append(_line(left, top - 4, left, top + len(rows) * band - 10, INK))
+    return _document(title, desc, top + len(rows) * band, body)
 
 
 def _funnel(stats: Mapping[str, Any], tx: dict[str, str]) -> str:
@@ -162,8 +171,9 @@ def _funnel(stats: Mapping[str, Any], tx: dict[str, str]) -> str:
     if not any(v for _, v in steps):
         return _empty(title, tx)
     desc = tx["sep"].join(f"{label}{tx['colon']}{v}" for label, v in steps) + "."
-    top, band, label_w = 16, 44, 6 * FONT_PX
-    span = WIDTH - label_w - 80
+    top, band = 12, 46
+    label_w = max(_ems(label) for label, _ in steps) * FONT_PX + 16
+    span = WIDTH - label_w - VALUE_W
     peak = max(v for _, v in steps)
     body = []
     for i, (label, value) in enumerate(steps):
@@ -171,9 +181,9 @@ def _funnel(stats: Mapping[str, Any], tx: dict[str, str]) -> str:
         w = max(span * value / peak, 2.0)
         x = label_w + (span - w) / 2
         colours = LIGHT if i == len(steps) - 1 else DARK  # solved: as in the other charts
-        body.append(_text(label_w - 8, y + 24, label, anchor="end"))
-        body.append(_rect(x, y + 4, w, 32, colours))
-        body.append(_text(label_w + span + 8, y + 25, str(value), weight="bold"))
+        body.append(_text(label_w - 8, y + 26, label, anchor="end"))
+        body.append(_rect(x, y + 4, w, 34, colours))
+        body.append(_text(label_w + span + 6, y + 27, str(value), weight="bold"))
     return _document(title, desc, top + len(steps) * band + 8, body)
 
 
@@ -250,18 +260,18 @@ def _line(x1: float, y1: float, x2: float, y2: float, colour: str) -> str:
 
 def _legend(tx: dict[str, str], *, y: float) -> str:
     parts = []
-    x = 16.0
+    x = 8.0
     for key, colours in (("submitted", DARK), ("solved", LIGHT)):
-        parts.append(_rect(x, y - 12, 14, 14, colours))
-        parts.append(_text(x + 20, y, tx[key]))
-        x += 28 + _ems(tx[key]) * FONT_PX + 16
+        parts.append(_rect(x, y - 15, 16, 16, colours))
+        parts.append(_text(x + 22, y, tx[key]))
+        x += 22 + _ems(tx[key]) * FONT_PX + 20
     return "".join(parts)
 
 
 def _empty(title: str, tx: dict[str, str]) -> str:
     body = [f'<rect x="1" y="1" width="{WIDTH - 2}" height="118" fill="none" stroke="{GRID}" '
             'stroke-width="2" stroke-dasharray="6 4"/>',
-            _text(WIDTH / 2, 66, tx["no_data"], anchor="middle", size=18, fill=MUTED)]
+            _text(WIDTH / 2, 66, tx["no_data"], anchor="middle", fill=MUTED)]
     return _document(title, tx["no_data"] + ".", 120, body)
 
 

@@ -40,7 +40,8 @@ from .snapshots import SafePickle
 
 logger = logging.getLogger(__name__)
 
-SNAPSHOT_VERSION = 2  # 2: households (rules 2); an older one is ignored, the log replayed
+SNAPSHOT_VERSION = 3  # 2: households (rules 2); 3: a session held; an older one is
+# ignored, the log replayed
 SNAPSHOT_EVERY = int(os.environ.get("YISHI_COMMUNITY_SNAPSHOT_EVERY", "1000"))
 KEPT_OUTCOMES = 4096
 PAGE = 10_000

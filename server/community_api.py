@@ -19,10 +19,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .communities import Community, log_id
+from .community_contacts import contact_of, masked_spans
 from .core.community import args as cargs
 from .core.community.reducer import precheck
 from .core.community.state import RULES_VERSION, Staff
-from .core.community.views import community_wire, held
+from .core.community.views import community_wire, contacts, held
 from .core.schema import parse, to_log
 from .core.types import ErrorCode, Json, Role
 from .deadlines import local_today, utc_offset_min
@@ -207,7 +208,7 @@ async def submit_topic(request: Request) -> Response:
     precheck(state, "topic.submit", dataclasses.replace(parsed, device=device_hash), actor=actor)
     args = to_log(parsed)
     # The costly step last: the same pipeline as chat, held when unsure, refused for abuse.
-    status, reasons = "submitted", []
+    status, reasons, masked = "submitted", [], []
     context = f"{state.name} {parsed.category or ''}"
     for key in ("title", "description", "place"):  # all three are public
         if not args.get(key):
@@ -215,14 +216,20 @@ async def submit_topic(request: Request) -> Response:
         kept, verdict, why, _ = services.screener.text(
             args[key], kind="chat", spam_action="hold", room_id=community.log_id,
             participant_id=None, now_ms=services.clock(), topic=context, abuse_action="reject")
+        masked += masked_spans(args[key], kept)
         args[key] = kept
         if verdict == "held":
             status = "held"
             reasons += list(why)
-    args.update(status=status, reasons=reasons or None, device=device_hash)
+    args.update(status=status, reasons=reasons or None, device=device_hash,
+                contact=contact_of(masked))
     result = await _append(community, "topic.submit", actor=actor,
                            args={k: v for k, v in args.items() if v is not None})
-    return JSONResponse(result, status_code=201)
+    # Her receipt: a number to quote, and what the public page shows of her contact.
+    topic = community.state.topics[result["topic_id"]]
+    return JSONResponse({**result, "number": topic.number,
+                         "private": [{"kind": m.kind, "shown": m.shown} for m in masked]},
+                        status_code=201)
 
 
 async def _support(request: Request, kind: str, extra: tuple[str, ...]) -> Json:
@@ -295,6 +302,12 @@ async def transition(request: Request) -> Response:
             extra["room_id"], extra["room_title"] = created["room_id"], topic.title
     elif parsed.to in ("deliberated", "in_progress", "solved", "not_solved") and topic.sessions:
         host = await services.node.host(topic.sessions[-1].room_id)
+        if host is not None:
+            await host.catch_up()  # the session may have ended on another node
+        if parsed.to == "deliberated" and (host is None or host.state.status != "ended"):
+            # The public figures count meetings held: one only scheduled is not.
+            raise fail(ErrorCode.CONFLICT, "the meeting has not taken place yet: end its "
+                                           "session in the room, then mark it deliberated")
         if host is not None and parsed.to == "deliberated":
             extra["decisions"] = [d.text for d in host.state.decisions]
         elif host is not None:
@@ -309,6 +322,16 @@ async def transition(request: Request) -> Response:
                       moderator_token=created["moderator_token"],
                       invite_url=created["invite_url"])
     return JSONResponse(result)
+
+
+@api
+async def topic_contacts(request: Request) -> Response:
+    """What residents left to be reached by, unmasked: staff only (any role: the
+    moderator, the clerk and the office each may need to call her back)."""
+    community = await community_of(request)
+    _staff(request, community)
+    return JSONResponse({"contacts": contacts(community.state)},
+                        headers={"cache-control": "private, no-store"})
 
 
 @api

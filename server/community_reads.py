@@ -29,6 +29,7 @@ from .core.community.views import changes, community_wire, detail, export_rows, 
 from .core.types import ErrorCode, Json
 from .deadlines import is_overdue
 from .http_api import api, fail, services_of
+from .minutes.glossary import terms
 from .spreadsheet import csv_bytes
 
 if TYPE_CHECKING:
@@ -147,17 +148,17 @@ async def export_csv(request: Request) -> Response:
 
 
 def _csv_body(rows: list[Json]) -> bytes:
-    columns = list(rows[0]) if rows else ["topic_id"]
-    return csv_bytes(columns, ({**row,
+    columns = [*rows[0], "state_label"] if rows else ["topic_id"]
+    return csv_bytes(columns, ({**row, "state_label": state_label(row["state"]),
                                 "submitted_at": atom.rfc3339(row["submitted_at"]),
                                 "solved_at": atom.rfc3339(row["solved_at"]) if row["solved_at"]
                                 else "",
                                 "by_clerk": "yes" if row["by_clerk"] else ""} for row in rows))
 
 
-STATE_LABELS = {"submitted": "已提交", "accepted": "已受理", "merged": "已合并",
-                "declined": "未受理", "scheduled": "已安排议事", "deliberated": "已协商",
-                "in_progress": "办理中", "solved": "已解决", "not_solved": "未解决"}
+def state_label(state: str) -> str:
+    """A topic's state as the pages name it (the glossary's word)."""
+    return terms("zh").get(f"cstate.{state}", state)
 
 
 @api
@@ -171,7 +172,7 @@ async def feed(request: Request) -> Response:
         summary = step.reason or step.report or ""
         entries.append(atom.FeedEntry(
             entry_id=f"urn:yishi:community:{cid}:{topic.topic_id}:{index}",
-            title=f"{topic.title}: {STATE_LABELS.get(step.state, step.state)}",
+            title=f"{topic.title}: {state_label(step.state)}",
             at_ms=step.at, summary=summary, link=f"{base}/c/{cid}#{topic.topic_id}"))
     body = atom.atom_feed(feed_id=f"urn:yishi:community:{cid}", title=community.state.name,
                           self_url=f"{base}/api/communities/{cid}/feed.atom",

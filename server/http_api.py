@@ -353,14 +353,16 @@ async def room_summary(request: Request) -> Response:
 
 @api
 async def room_qr(request: Request) -> Response:
-    """The invite link as a QR code: the moderator's, since it lets anyone in; and an
+    """The invite link as a QR code: the moderator's, since it lets anyone in; a
+    clerk's, who keeps the door with them and shows it to those who arrive; and an
     observer's who came without a personal code, who knows the room's code already or
-    is a hall screen (``create_screen``) that shows it on the wall."""
+    is a hall screen (``create_screen``) that shows it on the wall. Not an office's."""
     services = services_of(request)
     host = await room_host(request)
-    refused = fail(ErrorCode.FORBIDDEN, "moderators and hall screens only")
+    refused = fail(ErrorCode.FORBIDDEN, "moderators, clerks and hall screens only")
     try:
-        claims = moderator_claims(request, host, frozenset({Role.MODERATOR, Role.OBSERVER}))
+        claims = moderator_claims(request, host,
+                                  frozenset({Role.MODERATOR, Role.CLERK, Role.OBSERVER}))
     except CommandError as error:
         raise refused if error.code is ErrorCode.FORBIDDEN else error from None
     if (claims.role is Role.OBSERVER

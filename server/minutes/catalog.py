@@ -1,7 +1,8 @@
 """The words of the minutes, per language, and how times and durations read.
 
 The strings live in ``templates/catalog.{lang}.json`` (one key set for every
-language; a test holds them to that), loaded once per process. Times are
+language; a test holds them to that), with the glossary's terms (glossary.py:
+stances, roles), loaded once per process. Times are
 shown at the fixed offset the model states (``UTC_OFFSET_MINUTES``), never in
 the machine's own zone, so one log renders the same everywhere.
 """
@@ -14,6 +15,7 @@ import json
 from importlib import resources
 from typing import Any
 
+from .glossary import terms
 from .model import UTC_OFFSET_MINUTES
 
 LANGS = ("zh", "en")
@@ -28,7 +30,9 @@ def strings(lang: str) -> dict[str, str]:
     text = resources.files("yishi.minutes").joinpath(f"templates/catalog.{lang}.json").read_text(
         encoding="utf-8")
     loaded: dict[str, str] = json.loads(text)
-    return loaded
+    # Stances and roles are the glossary's words; a phrase of the catalogue's own that
+    # holds a term ("无记名投票：只公布总数") is held to it by a test.
+    return {**terms(lang), **loaded}
 
 
 class Catalog:
@@ -46,7 +50,17 @@ class Catalog:
         return key in self._strings
 
     def join(self, names: list[str]) -> str:
-        return self._strings["list_sep"].join(names) if names else self._strings["none"]
+        shown = [self.name(n) for n in names]
+        return self._strings["list_sep"].join(shown) if shown else self._strings["none"]
+
+    def name(self, name: str) -> str:
+        """A person's name as shown: a name the server gave (主持人, 会场大屏, the
+        glossary's ``default.*``) in this catalogue's language; any other as typed."""
+        for key in ("default.moderator", "default.screen"):
+            if name == terms("zh")[key]:
+                term = self._strings[key]
+                return term[:1].upper() + term[1:]
+        return name
 
     @staticmethod
     def _moment(ms: int) -> datetime.datetime:

@@ -178,11 +178,14 @@ def _item(item: Json, t: Catalog) -> list[Block]:
             tuple(_turn_row(turn, t) for turn in item["turns"])))
     else:
         blocks.append(Para(t("turns.none")))
-    quotes = [Quote(t("statement.label", n=turn["number"], speaker=turn["speaker"],
+    # Statements numbered 1, 2, 3 in order (a turn without one leaves no gap), each
+    # naming the turn of the table above that it was made in.
+    said = [(turn, s) for turn in item["turns"] for s in turn["statements"]]
+    quotes = [Quote(t("statement.label", n=n, turn=turn["number"], speaker=t.name(turn["speaker"]),
                       stance=t(f"stance.{turn['stance']}"))
                     + (t("statement.recorded_by", name=s["recorded_by"])
                        if s["recorded_by"] else ""), s["text"])
-              for turn in item["turns"] for s in turn["statements"]]
+              for n, (turn, s) in enumerate(said, 1)]
     if quotes:
         blocks.append(Heading(4, t("sub.statements")))
         blocks += quotes
@@ -214,7 +217,7 @@ def _turn_row(turn: Json, t: Catalog) -> tuple[str, ...]:
     if turn.get("recording"):
         marks.append(t("mark.recording", url=turn["recording"]))
     running = turn["reason"] is None
-    return (str(turn["number"]), turn["speaker"], t(f"stance.{turn['stance']}"),
+    return (str(turn["number"]), t.name(turn["speaker"]), t(f"stance.{turn['stance']}"),
             t.stamp(turn["started_at"]),
             "—" if running else t.duration(turn["duration_ms"]),
             t("reason.running") if running else t(f"reason.{turn['reason']}"),
@@ -408,7 +411,7 @@ def _note_line(note: Json, t: Catalog) -> str:
 
 def _chat_line(message: Json, t: Catalog) -> str:
     marks = [t("chat.pinned")] * message["pinned"] + [t("chat.approved")] * message["approved"]
-    return t("chat.line", time=t.stamp(message["at"]), name=message["name"],
+    return t("chat.line", time=t.stamp(message["at"]), name=t.name(message["name"]),
              text=message["text"]) + t("chat.marks", marks=t.join(marks))
 
 
@@ -422,7 +425,8 @@ def approval_when(ms: int) -> str:
 
 def approval_line(statement: Json, t: Catalog) -> str:
     """"Approved by 王主任 (moderator) and 李书记员 (clerk) on 2026-11-30 15:02"."""
-    names = t("approval.and").join(t("approval.signer", name=s["name"], role=t(f"role.{s['role']}"))
+    names = t("approval.and").join(t("approval.signer", name=t.name(s["name"]),
+                                     role=t(f"role.{s['role']}"))
                                    for s in statement["signers"])
     return t("approval.line", names=names, when=approval_when(statement["approved_at"]))
 

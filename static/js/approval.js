@@ -35,6 +35,17 @@ export function approvedLine(statement) {
   return t("appr.line", { names, when: approvalWhen(statement.approved_at) });
 }
 
+/**
+ * The digest of what is approved, for those who check it, folded: nobody has to
+ * read a 64-character code to approve or to read the minutes. `id` names the
+ * digest's element; `more` follows it (the signing key, on the minutes page).
+ */
+function checkDetails(statement, id = "", more = null) {
+  return h("details", { class: "approval-check" }, h("summary", {}, t("appr.check")),
+    h("p", { class: "hint" }, t("appr.digest", { entries: statement.entries })),
+    h("p", { class: "mono digest", id: id || undefined }, statement.digest), more);
+}
+
 function applyEvent(state, ev) {
   const room = state.room;
   if (!room.approval) room.approval = { pending: null, approvals: [], amendments: [] };
@@ -84,8 +95,7 @@ export function mountApproval({ client, token, roomId, send }) {
     const first = a.approvals[0];
     if (first) {
       parts.push(h("p", { class: "approval-state approved", role: "status" }, approvedLine(first.statement)),
-        h("p", { class: "hint" }, t("appr.digest", { entries: first.statement.entries })),
-        h("p", { class: "mono digest" }, first.statement.digest));
+        checkDetails(first.statement));
       for (const further of a.approvals.slice(1)) parts.push(h("p", { class: "hint" }, approvedLine(further.statement)));
       if (a.amendments.length) {
         parts.push(h("h3", {}, t("appr.amendments")),
@@ -96,7 +106,7 @@ export function mountApproval({ client, token, roomId, send }) {
     if (a.pending) {
       parts.push(h("p", { class: "approval-state waiting", role: "status" },
         t("appr.waiting", { name: signerText(a.pending.cosigner) })),
-      h("p", { class: "mono digest" }, a.pending.digest));
+      checkDetails(a.pending));
       if (mine) parts.push(signStep(a.pending));
     } else if (!first && role === "moderator") {
       parts.push(approveStep(state));
@@ -116,7 +126,7 @@ export function mountApproval({ client, token, roomId, send }) {
       ...cosigners.map((p) => h("option", { value: p.participant_id }, signerText(p))));
     const go = h("button", { id: "approve-btn", class: "btn btn-primary", type: "button" }, t("appr.approve"));
     go.addEventListener("click", () => {
-      if (!window.confirm(t("appr.confirm", { entries: reviewed.entries, digest: reviewed.digest }))) return;
+      if (!window.confirm(t("appr.confirm"))) return;
       act(go, t("appr.approve"), async () => {
         const args = { entries: reviewed.entries, digest: reviewed.digest };
         if (select.value) args.cosigner = select.value;
@@ -134,7 +144,7 @@ export function mountApproval({ client, token, roomId, send }) {
     const draft = `/r/${encodeURIComponent(roomId)}/minutes#token=${encodeURIComponent(token)}`;
     return h("div", { class: "approve-step" },
       h("p", {}, t("appr.approving", { entries: reviewed.entries })),
-      h("p", { class: "mono digest", id: "approve-digest" }, reviewed.digest),
+      checkDetails(reviewed, "approve-digest"),
       h("p", {}, h("a", { href: draft, target: "_blank", rel: "noopener" }, t("appr.open_draft"))),
       h("label", { for: "approve-cosigner" }, t("appr.cosigner")), select,
       h("div", { class: "row" }, go));
@@ -143,7 +153,7 @@ export function mountApproval({ client, token, roomId, send }) {
   function signStep(pending) {
     const b = h("button", { id: "sign-btn", class: "btn btn-primary", type: "button" }, t("appr.sign"));
     b.addEventListener("click", () => {
-      if (!window.confirm(t("appr.sign_confirm", { entries: pending.entries, digest: pending.digest }))) return;
+      if (!window.confirm(t("appr.sign_confirm"))) return;
       act(b, t("appr.sign"), async () => {
         await send("minutes.sign", { entries: pending.entries, digest: pending.digest });
         notify(t("common.done", { action: t("appr.sign") }), { kind: "ok" });
@@ -183,10 +193,9 @@ export function renderApproval(box, afterBox, m) {
   const first = a && arr(a.approvals)[0];
   const parts = [];
   if (first) {
-    parts.push(h("p", { class: "approval-state approved" }, h("strong", {}, approvedLine(first.statement))),
-      h("p", { class: "hint" }, t("appr.digest", { entries: first.statement.entries })),
-      h("p", { class: "mono digest" }, first.statement.digest),
-      h("p", { class: "hint" }, t("appr.signed", { key_id: first.statement.key_id })));
+    // In plain words; the digest and the key, for those who check, folded below.
+    parts.push(h("p", { class: "approval-state approved" }, t("appr.verified", { line: approvedLine(first.statement) })),
+      checkDetails(first.statement, "", h("p", { class: "hint" }, t("appr.signed", { key_id: first.statement.key_id }))));
   } else if (a && a.pending) {
     parts.push(h("p", { class: "approval-state waiting" }, t("appr.waiting", { name: signerText(a.pending.cosigner) })));
   }

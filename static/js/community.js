@@ -125,13 +125,19 @@ async function onSubmit(ev) {
     $("#submit-form").reset();
     show($("#submit-form"), false);
     show($("#sub-done"), true);
-    setText($("#sub-done-text"), r.state === "held" ? t("com.sent_held") : t("com.sent_ok", { id: r.topic_id }));
+    const receipt = r.state === "held" ? t("com.sent_held") : t("com.sent_ok", { n: r.number });
+    setText($("#sub-done-text"), [receipt, ...privateNotes(r.private)].join(" "));
     $("#sub-done").focus();
   } catch (err) {
     setText(error, err.code === "rejected" ? t("com.sent_rejected") : errorText(err));
   } finally {
     btn.disabled = false;
   }
+}
+
+/** What the public page shows of the numbers she left, said to her (staff see them whole). */
+function privateNotes(masked) {
+  return (masked || []).map((m) => t("com.private_shown", { what: t(`com.private.${m.kind}`), shown: m.shown }));
 }
 
 // ---- figures and charts -----------------------------------------------------------
@@ -175,7 +181,29 @@ function renderFigures() {
     const img = $(`#chart-${name}`);
     img.alt = t(`com.chart_${name}_alt`);
     img.src = `${base}/charts/${name}.svg?lang=${lang()}&v=${version}`;
+    $(`#chart-${name}-table`).replaceChildren(chartTable(name, s));
   }
+}
+
+/** The numbers a chart draws, as a table beside it: read aloud, zoomed, copied. */
+function chartTable(name, s) {
+  const count = (entry, key) => String((entry && entry[key]) || 0);
+  const pairs = (entries, head) => [[head, t("com.tbl.submitted"), t("com.tbl.solved")],
+    ...entries.filter(([, e]) => (e.submitted || e.solved))
+      .map(([label, e]) => [label, count(e, "submitted"), count(e, "solved")])];
+  const rows = {
+    by_month: () => pairs(Object.entries(s.by_month || {}), t("com.tbl.month")),
+    by_category: () => pairs(Object.entries(s.by_category || {}), t("com.tbl.category")),
+    funnel: () => [[t("com.tbl.step"), t("com.tbl.count")],
+      ...["submitted", "accepted", "deliberated", "solved"].map((k) => [t(`com.tbl.${k}`), count(s, k)])],
+  }[name]();
+  if (rows.length < 2) return h("p", { class: "hint" }, t("com.tbl.none"));
+  const [head, ...body] = rows;
+  return h("table", { class: "chart-table" },
+    h("caption", {}, t(`com.chart_${name}`)),
+    h("thead", {}, h("tr", {}, ...head.map((cell) => h("th", { scope: "col" }, cell)))),
+    h("tbody", {}, ...body.map(([label, ...cells]) =>
+      h("tr", {}, h("th", { scope: "row" }, label), ...cells.map((cell) => h("td", {}, cell))))));
 }
 
 // ---- topics -------------------------------------------------------------------------

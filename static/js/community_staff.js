@@ -12,7 +12,7 @@ import { $, $$, h, setText, show } from "./dom.js";
 import { initI18n, onLangChange, t } from "./i18n.js";
 import {
   STATES, apiBase, communityIdFromPath, fillSelect, renderTimeline, stateLabel, stateTag,
-  topicMeta,
+  topicIdOf, topicMeta,
 } from "./community_view.js";
 import { initHouseholds } from "./community_staff_households.js";
 import { errorText, notify } from "./ui.js";
@@ -53,6 +53,7 @@ const roomLinks = new Map(); // topic id -> the moderator link of the room sched
 let community = null;
 let role = ""; // the token's, as the server states it (main)
 let seq = 0;
+let contacts = {}; // topic id → what its resident left to be reached by (GET /contacts, staff only)
 
 initI18n();
 onLangChange(() => { if (community) { renderStatic(); refresh(); } });
@@ -171,7 +172,9 @@ async function loadTopics() {
   if ($("#st-state").value) q.set("state", $("#st-state").value);
   let r;
   try {
-    r = await api(`${base}/topics?${q}`);
+    // With what residents left to be reached by (staff only: the public list masks it).
+    [r, contacts] = await Promise.all([api(`${base}/topics?${q}`),
+      api(`${base}/contacts`, { token }).then((c) => c.contacts)]);
   } catch (err) {
     notify(errorText(err));
     return;
@@ -187,7 +190,8 @@ function staffCard(topic) {
     h("h3", { tabindex: "-1" }, topic.title || ""),
     h("p", { class: "topic-meta" }, stateTag(topic.state), " ", topicMeta(topic), " · ",
       t(community.household_codes ? "com.cosigns_households" : "com.cosigns", { n: topic.cosigns || 0 })),
-    topic.description ? h("p", { class: "topic-desc" }, topic.description) : null);
+    topic.description ? h("p", { class: "topic-desc" }, topic.description) : null,
+    contacts[topic.topic_id] ? h("p", { class: "topic-contact" }, t("cst.contact", { contact: contacts[topic.topic_id] })) : null);
   const link = roomLinks.get(topic.topic_id);
   if (link) card.append(roomLink(link));
   if (steps.length) card.append(stepForm(topic, steps));
@@ -246,7 +250,7 @@ function stepForm(topic, steps) {
         inputs[key].focus();
         return;
       }
-      if (v) body[key] = v;
+      if (v) body[key] = key === "into" ? topicIdOf(v) : v;
     }
     if (body.date) {
       body.when = `${body.date}T${body.time || "00:00"}`;
@@ -265,10 +269,17 @@ function stepForm(topic, steps) {
       if (fresh) fresh.focus();
     } catch (err) {
       btn.disabled = false;
-      setText(result, err.message && err.code === "conflict" ? `${errorText(err)} ${err.message}` : errorText(err));
+      setText(result, stepError(err, to));
     }
   });
   return form;
+}
+
+/** Why a step was refused, in words: a meeting not yet held is said plainly. */
+function stepError(err, to) {
+  const notHeld = err.code === "conflict" && to === "deliberated" && /not taken place/.test(err.message || "");
+  if (notHeld) return t("cst.not_held_yet");
+  return err.message && err.code === "conflict" ? `${errorText(err)} ${err.message}` : errorText(err);
 }
 
 // ---- clerk entry and new staff --------------------------------------------------------

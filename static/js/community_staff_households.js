@@ -6,7 +6,7 @@
 
 import { $, h, setText, show } from "./dom.js";
 import { t } from "./i18n.js";
-import { RATINGS, fillSelect } from "./community_view.js";
+import { RATINGS, fillSelect, topicIdOf } from "./community_view.js";
 import { errorText } from "./ui.js";
 import { api } from "./util.js";
 
@@ -97,7 +97,7 @@ async function clerkEntry(ev, ctx) {
   ev.preventDefault();
   const out = $("#hc-result");
   const household = $("#hc-household").value;
-  const topicId = $("#hc-topic").value.trim();
+  const topicId = $("#hc-topic").value.trim() && topicIdOf($("#hc-topic").value);
   if (!household || !topicId) {
     out.className = "error";
     setText(out, t("cst.need_field", { field: t(household ? "cst.hh_topic" : "cst.hh_pick") }));

@@ -60,8 +60,22 @@ function dateTime(value) {
 }
 
 /** The line under a topic's title: category, date, place, co-signs, clerk mark. */
+// A topic's id is "t" and its number (server/core/community/state.py): residents and
+// staff see and type the number alone ("第 3 号"), the API takes the id.
+
+/** The number residents see of a topic id ("t3" → "3"). */
+export function numberOf(topicId) {
+  return String(topicId).replace(/^t/, "");
+}
+
+/** The topic id of what staff typed: "3", "第 3 号" or "t3" → "t3". */
+export function topicIdOf(typed) {
+  const digits = String(typed).replace(/\D/g, "");
+  return digits ? `t${digits}` : String(typed).trim();
+}
+
 export function topicMeta(topic) {
-  const bits = [t("com.number", { id: topic.topic_id })]; // staff merge by it; residents quote it
+  const bits = [t("com.number", { n: topic.number })]; // staff merge by it; residents quote it
   if (topic.category) bits.push(topic.category);
   const at = topic.submitted_at || topic.created_at || topic.at;
   if (at) bits.push(when(at));
@@ -85,7 +99,7 @@ export function renderTimeline(topic) {
       " ", stateTag(step.state), " ", h("span", { class: "tl-actor" }, actorText(step.actor))),
     step.reason ? h("p", { class: "tl-reason" }, t("com.tl_reason", { text: step.reason })) : null,
     step.report ? h("p", { class: "tl-report" }, t("com.tl_report", { text: step.report })) : null,
-    step.into ? h("p", {}, t("com.tl_merged_into", { id: step.into })) : null,
+    step.into ? h("p", {}, t("com.tl_merged_into", { n: numberOf(step.into) })) : null,
   ));
   const rooms = (topic.rooms || []).map((room, i) => h("li", { class: "tl-room" },
     h("h4", {}, t("com.tl_room", { n: i + 1, title: room.title || "" })),
@@ -103,10 +117,10 @@ export function renderTimeline(topic) {
         a.overdue ? h("span", { class: "tag tag-overdue" }, t("com.overdue")) : null)))) : null,
   ));
   const merged = (topic.merged || []).length
-    ? h("p", {}, t("com.tl_merged", { ids: topic.merged.join(", ") })) : null;
+    ? h("p", {}, t("com.tl_merged", { ns: topic.merged.map(numberOf).join(t("com.list_sep")) })) : null;
   return h("div", { class: "timeline" },
     h("ol", { class: "plain tl-steps" }, steps),
     rooms.length ? h("ul", { class: "plain tl-rooms" }, rooms) : null,
     merged,
-    topic.merged_into ? h("p", {}, t("com.tl_merged_into", { id: topic.merged_into })) : null);
+    topic.merged_into ? h("p", {}, t("com.tl_merged_into", { n: numberOf(topic.merged_into) })) : null);
 }

@@ -29,10 +29,34 @@ export function lang() {
   return current;
 }
 
-/** t("poll.turnout", {voters: 2, eligible: 3}) -> the string with {...} filled in. */
+const PLURALS = {};
+
+/** The plural category of `n` in the current language ("one", "other", ...). */
+function plural(n) {
+  PLURALS[current] ??= new Intl.PluralRules(current === "zh" ? "zh-CN" : current);
+  return PLURALS[current].select(Number(n));
+}
+
+/**
+ * t("poll.turnout", {voters: 2, eligible: 3}) -> the string with {...} filled in.
+ * "{n:turn|turns}" picks the singular or the plural form by `n` through
+ * Intl.PluralRules ("1 turn", "2 turns"); Chinese strings need none.
+ */
 export function t(key, params = {}) {
   const s = CATALOGUES[current][key] ?? CATALOGUES.zh[key] ?? key;
-  return s.replace(/\{(\w+)\}/g, (_, k) => (params[k] ?? "") + "");
+  return s.replace(/\{(\w+):([^{}|]*)\|([^{}]*)\}/g, (_, k, one, other) => (plural(params[k]) === "one" ? one : other))
+    .replace(/\{(\w+)\}/g, (_, k) => (params[k] ?? "") + "");
+}
+
+const DEFAULT_NAMES = ["default.moderator", "default.screen"];
+
+/**
+ * A person's name as shown: the names the server gives when none is typed
+ * (主持人, 会场大屏) read in the page's language; any other name as typed.
+ */
+export function shownName(name) {
+  const key = DEFAULT_NAMES.find((k) => CATALOGUES.zh[k] === name);
+  return key ? t(key) : name;
 }
 
 export async function setLang(code, { remember = false } = {}) {

@@ -70,7 +70,7 @@ function draw() {
   show($("#draft-flag"), m.final === false || (Boolean(token) && !(summary && summary.minutes_published)));
   setText($("#draft-flag"), m.final === false ? t("min.not_final") : t("min.draft"));
   drawExports();
-  renderApproval($("#approval-box"), $("#after-approval"), m);
+  const approved = renderApproval($("#approval-box"), $("#after-approval"), m);
 
   const body = $("#doc-body");
   body.replaceChildren();
@@ -87,13 +87,12 @@ function draw() {
   }
   if (who.length) body.append(section(t("min.attendance"), ...who));
   const items = arr(m.agenda || m.items);
-  const placed = { decisions: false, polls: false, statements: false };
+  const placed = { statements: false };
+  drawOutcome(m, items);
   items.forEach((item, i) => body.append(drawItem(item, i, items.length, placed)));
   // Whatever the model keeps outside the agenda items.
   const extra = [];
   if (!placed.statements && arr(m.statements).length) extra.push(section(t("min.statements"), statementList(arr(m.statements))));
-  if (!placed.polls && arr(m.polls).length) extra.push(section(t("min.polls"), pollList(arr(m.polls))));
-  if (!placed.decisions && arr(m.decisions).length) extra.push(section(t("min.decisions"), decisionList(arr(m.decisions))));
   if (arr(m.pins).length) extra.push(section(t("min.pins"), h("ul", { class: "plain list" }, ...arr(m.pins).map((p) => h("li", {}, `${str(p.name)}：${str(p.text)}`)))));
   const notes = [...arr(m.notes), ...arr(m.unfiled_notes)];
   if (notes.length) extra.push(section(t("min.notes"), noteList(notes)));
@@ -105,8 +104,25 @@ function draw() {
 
   const actions = arr(m.actions);
   $("#actions-body").replaceChildren(actions.length ? actionTable(actions) : h("p", {}, t("actions.empty")));
+  // How to check it, last and folded: the approval box says it in words when approved.
   const digest = (m.integrity && m.integrity.digest) || m.digest;
   setText($("#doc-digest"), digest ? t("min.digest", { digest }) : "");
+  show($("#doc-check"), Boolean(digest) && !approved);
+}
+
+/**
+ * What was decided, first: each agenda item's decisions and votes (and those the
+ * model keeps outside the items); the actions follow in their own card.
+ */
+function drawOutcome(m, items) {
+  const groups = items.map((item, i) => [t("min.item", { n: i + 1, title: typeof item === "string" ? item : str(item.title) }),
+    arr(item && item.decisions), arr(item && item.polls)]);
+  groups.push([items.length ? t("min.other_items") : "", arr(m.decisions), arr(m.polls)]);
+  const parts = groups.filter(([, decisions, polls]) => decisions.length || polls.length)
+    .flatMap(([title, decisions, polls]) => [title ? h("h3", {}, title) : null,
+      decisions.length ? decisionList(decisions) : null, polls.length ? pollList(polls) : null].filter(Boolean));
+  $("#outcome-body").replaceChildren(...parts);
+  show($("#outcome"), parts.length > 0);
 }
 
 function section(title, ...content) {
@@ -138,14 +154,7 @@ function drawItem(item, i, total, placed) {
     placed.statements = true;
     sec.append(h("h3", {}, t("min.statements")), statementList(arr(item.statements)));
   }
-  if (arr(item.polls).length) {
-    placed.polls = true;
-    sec.append(h("h3", {}, t("min.polls")), pollList(arr(item.polls)));
-  }
-  if (arr(item.decisions).length) {
-    placed.decisions = true;
-    sec.append(h("h3", {}, t("min.decisions")), decisionList(arr(item.decisions)));
-  }
+  if (arr(item.polls).length || arr(item.decisions).length) sec.append(h("p", { class: "hint" }, h("a", { href: "#outcome" }, t("min.see_outcome"))));
   if (arr(item.notes).length) sec.append(h("h3", {}, t("min.notes")), noteList(arr(item.notes)));
   if (!turns.length && !arr(item.polls).length && !arr(item.decisions).length && !arr(item.notes).length) {
     sec.append(h("p", { class: "hint" }, t("min.item_empty")));
@@ -258,25 +267,33 @@ function actionTable(actions) {
     }))));
 }
 
+/**
+ * A resident is offered what she uses (print it, or a Word file), the other formats
+ * folded under "more formats"; staff (a draft, with a token) get every format.
+ */
 function drawExports() {
   const box = $("#export-links");
-  const formats = [["md", "Markdown"], ["html", "HTML"], ["docx", "Word"]];
-  box.replaceChildren(...formats.map(([fmt, label]) => {
-    const href = `${base}/minutes?format=${fmt}`;
-    // Saved as the room's title and date, as the server names it (download.js).
-    const name = fileName(minutes.title || (summary && summary.title), minutes.date, fmt);
-    if (!token) return h("a", { class: "btn btn-secondary", href, download: name }, t("min.download", { fmt: label }));
-    // A draft needs the moderator's (or a clerk's) token, which a plain link cannot carry.
-    const b = h("button", { class: "btn btn-secondary", type: "button" }, t("min.download", { fmt: label }));
-    b.addEventListener("click", async () => {
-      try {
-        const res = await fetch(href, { headers: { Authorization: `Bearer ${token}` } });
-        if (!res.ok) throw { code: res.status === 401 ? "unauthorized" : "unavailable" };
-        await saveResponse(res, name);
-      } catch (err) {
-        notify(t("common.failed", { action: t("min.download", { fmt: label }), reason: errorText(err) }));
-      }
-    });
-    return b;
-  }));
+  const formats = [["docx", "Word"], ["html", t("min.fmt_html")], ["md", "Markdown"]];
+  const links = formats.map(([fmt, label]) => exportLink(fmt, label));
+  if (token) box.replaceChildren(...links);
+  else box.replaceChildren(links[0], h("details", { class: "more-formats" }, h("summary", {}, t("min.more_formats")), ...links.slice(1)));
+}
+
+function exportLink(fmt, label) {
+  const href = `${base}/minutes?format=${fmt}`;
+  // Saved as the room's title and date, as the server names it (download.js).
+  const name = fileName(minutes.title || (summary && summary.title), minutes.date, fmt);
+  if (!token) return h("a", { class: "btn btn-secondary", href, download: name }, t("min.download", { fmt: label }));
+  // A draft needs the moderator's (or a clerk's) token, which a plain link cannot carry.
+  const b = h("button", { class: "btn btn-secondary", type: "button" }, t("min.download", { fmt: label }));
+  b.addEventListener("click", async () => {
+    try {
+      const res = await fetch(href, { headers: { Authorization: `Bearer ${token}` } });
+      if (!res.ok) throw { code: res.status === 401 ? "unauthorized" : "unavailable" };
+      await saveResponse(res, name);
+    } catch (err) {
+      notify(t("common.failed", { action: t("min.download", { fmt: label }), reason: errorText(err) }));
+    }
+  });
+  return b;
 }

@@ -6,7 +6,7 @@ import { ballotText, isOrdered, orderedBallot, presenceText } from "./ballot.js"
 import { Announcer, watchRoom } from "./announce.js";
 import { RoomClient, savedRoom, saveRoom } from "./client.js";
 import { $, $$, h, reconcile, setText, show } from "./dom.js";
-import { applyStatic, initI18n, lang, onLangChange, roomDefault, t } from "./i18n.js";
+import { applyStatic, initI18n, lang, onLangChange, roomDefault, shownName, t } from "./i18n.js";
 import {
   act, agendaLine, notify, optionLabel, renderBalance, renderChat, renderConnection, renderFloor,
   renderOutcomes, renderPolls, renderStatements, stanceLabel, statusLabel, tickTimer,
@@ -190,6 +190,12 @@ function cmdButton(label, cmd, args, { cls = "btn btn-small btn-secondary", conf
   return b;
 }
 
+/** Today as YYYY-MM-DD in this computer's calendar (what a date input holds). */
+function localDate() {
+  const d = new Date();
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+}
+
 function onSubmit(form, label, fn) {
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -354,6 +360,8 @@ function wire() {
       (!title ? $("#action-title") : !owner ? $("#action-owner") : $("#action-due")).focus();
       throw { code: "bad_command" };
     }
+    // A date already past is most often a slip (a wrong year): asked, not taken silently.
+    if (due < localDate() && !window.confirm(t("mod.due_past_confirm", { due }))) return $("#action-due").focus();
     await send("action.add", { title, owner, due });
     for (const id of ["#action-title", "#action-owner", "#action-due"]) $(id).value = "";
   });
@@ -846,14 +854,23 @@ function renderAgenda(state, role) {
 
 function renderPeople(state, role, me) {
   const people = state.participants.filter((p) => !p.removed && p.participant_id !== me);
+  if (role === "clerk") {
+    // A clerk's snapshot names only the people everyone hears of: the residents the
+    // record knows are added, so 参会人员 counts the people 出席核对 lists.
+    const listed = new Set(people.map((p) => p.participant_id));
+    for (const a of attendanceOf(state)) {
+      if (!listed.has(a.participant_id)) people.push({ ...a, role: "participant", online: a.mode === "online", in_hall: a.mode === "hall" });
+    }
+  }
   const online = people.filter((p) => p.online).length;
   const inHall = people.filter((p) => p.in_hall).length;
   setText($("#people-count"), t("mod.people_count", { n: people.length, online, hall: inHall }));
   reconcile($("#people-list"), people, (p) => p.participant_id,
     () => h("li", {}, h("span", { class: "who" }), h("span", { class: "ctl qextra" })),
     (li, p) => {
-      const bits = [p.name];
-      if (p.role && p.role !== "participant") bits.push(`· ${t(`role.${p.role}`)}`);
+      const bits = [shownName(p.name)];
+      // Her role after her name, unless it is her name ("主持人", the default), said once.
+      if (p.role && p.role !== "participant" && shownName(p.name) !== t(`role.${p.role}`)) bits.push(`· ${t(`role.${p.role}`)}`);
       const where = p.in_hall ? t("mod.in_hall") : p.online ? t("mod.online") : t("mod.offline");
       const muted = p.muted_until && p.muted_until > client.now() ? ` · ${t("mod.muted_until", { time: timeOfDay(p.muted_until, lang()) })}` : "";
       const dup = dupIds.has(p.participant_id) ? ` · ⚠ ${t("con.dup_tag")}` : "";
@@ -1075,17 +1092,7 @@ function withRecord(state) {
  */
 function renderAttendance(state, role) {
   if (role !== "clerk") return;
-  const people = new Map();
-  for (const p of (record && record.attendance) || []) {
-    if (p.role === "participant" && !p.removed) people.set(p.participant_id, { participant_id: p.participant_id, name: p.name, mode: p.mode });
-  }
-  for (const p of state.participants) {
-    if ((p.role || "participant") !== "participant" || p.removed) continue;
-    const had = people.get(p.participant_id);
-    const mode = p.in_hall ? "hall" : p.online ? "online" : had ? had.mode : "absent";
-    people.set(p.participant_id, { participant_id: p.participant_id, name: p.name, mode });
-  }
-  const list = [...people.values()].sort((a, b) => ["hall", "online", "absent"].indexOf(a.mode) - ["hall", "online", "absent"].indexOf(b.mode));
+  const list = attendanceOf(state);
   const count = (m) => list.filter((p) => p.mode === m).length;
   setText($("#att-count"), t("staff.att_count", { n: list.length, hall: count("hall"), online: count("online"), absent: count("absent") }));
   reconcile($("#att-list"), list, (p) => p.participant_id,
@@ -1096,6 +1103,21 @@ function renderAttendance(state, role) {
       tag.className = `tag tag-att-${p.mode}`;
       setText(tag, t(`staff.att_${p.mode}`));
     });
+}
+
+/** Every resident of the room, from the record and the snapshot: in the hall, online or absent. */
+function attendanceOf(state) {
+  const people = new Map();
+  for (const p of (record && record.attendance) || []) {
+    if (p.role === "participant" && !p.removed) people.set(p.participant_id, { participant_id: p.participant_id, name: p.name, mode: p.mode });
+  }
+  for (const p of state.participants) {
+    if ((p.role || "participant") !== "participant" || p.removed) continue;
+    const had = people.get(p.participant_id);
+    const mode = p.in_hall ? "hall" : p.online ? "online" : had ? had.mode : "absent";
+    people.set(p.participant_id, { participant_id: p.participant_id, name: p.name, mode });
+  }
+  return [...people.values()].sort((a, b) => ["hall", "online", "absent"].indexOf(a.mode) - ["hall", "online", "absent"].indexOf(b.mode));
 }
 
 /**

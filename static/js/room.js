@@ -86,6 +86,11 @@ async function showJoin(message = "") {
     const agenda = Array.isArray(summary.agenda) ? summary.agenda.map((a) => (typeof a === "string" ? a : a.title)) : [];
     $("#join-agenda-list").replaceChildren(...agenda.map((a) => h("li", {}, a)));
     show($("#join-agenda"), agenda.length > 0);
+    // After the session, the page does not speak as if it were on today.
+    const ended = summary.status === "ended";
+    $("#join-agenda h2").dataset.i18n = ended ? "join.agenda_ended" : "join.agenda";
+    $("#join-btn").dataset.i18n = ended ? "join.enter_ended" : "join.enter";
+    applyStatic($("#join-view"));
     // After the session: the published minutes and the actions' progress, no token needed.
     $("#join-minutes-a").href = `/r/${encodeURIComponent(roomId)}/minutes`;
     show($("#join-minutes"), Boolean(summary.minutes_published));
@@ -739,6 +744,8 @@ function renderDraft(mine) {
   const open = draftOpen && !mine && Boolean(text);
   show($("#draft"), open);
   if (!open) return;
+  const ended = client.state.room.status === "ended"; // no next turn to keep it for
+  show($("#draft-keep"), !ended);
   setText($("#draft-text"), text);
   if (focusDraft) {
     focusDraft = false;
@@ -747,7 +754,7 @@ function renderDraft(mine) {
   const tooLong = text.length > 500;
   const chatBtn = $("#draft-chat");
   chatBtn.disabled = tooLong || chatBtn.getAttribute("aria-busy") === "true";
-  setText($("#draft-hint"), tooLong ? t("draft.too_long") : "");
+  setText($("#draft-hint"), tooLong ? t(ended ? "draft.too_long_ended" : "draft.too_long") : "");
 }
 
 applyStatic();

@@ -228,10 +228,11 @@ def test_figures_by_hand() -> None:
     assert {k: v for k, v in got.items() if not k.startswith("by_")} == {
         "submitted": 7, "accepted": 5, "declined": 2, "merged": 1, "sessions": 4,
         "deliberated": 4, "solved": 2, "not_solved": 1,
-        "adoption_rate": 0.7143,  # 5 / 7
+        "triaged": 6,  # all but t7, which nobody has decided on yet
+        "adoption_rate": 0.8333,  # 5 / 6
         "solved_rate": 0.4,  # 2 / 5
         "median_days_to_solve": 7.0,  # (10 + 4) / 2
-        "satisfaction": {"satisfied": 2, "partly": 1, "not": 1, "rate": 0.5},
+        "satisfaction": {"satisfied": 2, "partly": 1, "not": 1, "rate": 0.75},  # (2 + 1) / 4
         "overdue_actions": 1}  # t9's a1 (a2 is done)
     parking = got["by_category"]["停车"]  # t1 t2 t8 t9
     assert (parking["submitted"], parking["accepted"], parking["adoption_rate"],
@@ -245,7 +246,7 @@ def test_figures_by_hand() -> None:
     other = got["by_category"]["其他"]  # t7 (t6 rejected)
     assert (other["submitted"], other["adoption_rate"], other["solved_rate"],
             other["median_days_to_solve"], other["satisfaction"]["rate"]) == (
-        1, 0.0, None, None, None)
+        1, None, None, None, None)  # nothing triaged: no adoption rate, not 0%
     january, february = got["by_month"]["2026-01"], got["by_month"]["2026-02"]
     assert (january["submitted"], january["accepted"], january["adoption_rate"],
             january["declined"], january["solved_rate"], january["median_days_to_solve"]) == (
@@ -253,8 +254,18 @@ def test_figures_by_hand() -> None:
     assert (february["submitted"], february["merged"], february["accepted"],
             february["adoption_rate"], february["sessions"], february["solved_rate"],
             february["median_days_to_solve"], february["overdue_actions"]) == (
-        4, 1, 3, 0.75, 3, 0.3333, 4.0, 1)
+        4, 1, 3, 1.0, 3, 0.3333, 4.0, 1)
     assert list(got["by_month"]) == ["2026-01", "2026-02"]
+
+
+def test_a_meeting_counts_once_held_not_when_scheduled() -> None:
+    c = Community.create()
+    tid = c.submit("加装电梯")
+    c.move(tid, "accepted")
+    c.move(tid, "scheduled", room_id="r-lift")
+    assert figures(c.state, today=date(2026, 1, 1), is_overdue=never_overdue)["sessions"] == 0
+    c.move(tid, "deliberated")
+    assert figures(c.state, today=date(2026, 1, 1), is_overdue=never_overdue)["sessions"] == 1
 
 
 def test_figures_of_an_empty_community_are_null_rates() -> None:

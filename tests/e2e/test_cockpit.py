@@ -240,7 +240,7 @@ def test_duplicate_names_and_the_invite_mode_are_shown_to_the_moderator(
         server: Server, pages: Pages, chair: tuple[Room, Page, Socket]) -> None:
     room, mod, _sock = chair
     # The mode is shown, and in open-link mode a poll form says what that risks.
-    expect(mod.locator("#invite-mode")).to_have_text("入会方式：会议室邀请码")
+    expect(mod.locator("#invite-mode")).to_have_text("入会方式：公开链接")
     expect(mod.locator("#invite-mode-line")).to_contain_text("同一人换个浏览器打开会成为第二个人")
     mod.locator("#poll-create summary").click()
     warning = mod.locator("#poll-mode-warning")

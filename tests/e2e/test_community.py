@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ADMIN, Pages, Server, assert_accessible
-from helpers import expect_connected
+from helpers import confirm_next_dialog, expect_connected
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.e2e
@@ -111,7 +111,7 @@ def test_community_cycle(server: Server, pages: Pages, tmp_path: Path) -> None:
     expect(wang.get_by_role("heading", name="提一个议题")).to_be_visible()
     expect(wang.locator("#public-view")).to_be_hidden()
     wang.get_by_label("议题（一句话）").fill(TITLE)
-    wang.get_by_label("具体情况").fill(DETAILS)
+    wang.get_by_label("具体情况").fill(f"{DETAILS}有事请联系我 13812345678")
     wang.locator("#sub-cats").get_by_text("加装电梯").click()
     expect(wang.get_by_role("radio", name="加装电梯")).to_be_checked()
     wang.get_by_label("地点（可不填）").fill("3 号楼")
@@ -119,10 +119,10 @@ def test_community_cycle(server: Server, pages: Pages, tmp_path: Path) -> None:
     assert_accessible(wang, "community-submit")
     wang.get_by_role("button", name="提交议题").click()
     done = wang.locator("#sub-done-text")
-    expect(done).to_contain_text("已收到您的议题")
-    match = re.search(r"编号 (\S+)）", done.inner_text())
-    assert match, done.inner_text()
-    topic_id = match.group(1)
+    expect(done).to_contain_text("已收到您的议题（第 1 号）")  # a number, not an internal id
+    # Her number is masked publicly, and she is told so.
+    expect(done).to_contain_text("您留的电话将只给工作人员看到，公开显示为 138****5678。")
+    topic_id = topic_id_in(done.inner_text())
 
     # 2. Two neighbours enter their household codes and co-sign from their own phones;
     # after a reload the button still says so (the server's word); a phone without a
@@ -154,6 +154,9 @@ def test_community_cycle(server: Server, pages: Pages, tmp_path: Path) -> None:
     assert "#" not in staff.url  # the key left the address bar, and a reload still works
     staff.reload()
     expect(staff.locator("#whoami")).to_have_text("您的身份：主持人")
+    # Staff, and only staff, read her number to call her back.
+    expect(staff.locator(f'#st-list [data-topic="{topic_id}"] .topic-contact')).to_have_text(
+        "联系方式（仅工作人员可见）：13812345678")
     staff_step(staff, topic_id, "accepted", "已受理")
     staff_step(staff, topic_id, "scheduled", "已安排议事",
                {"日期": "2030-06-01", "时间": "19:30", "地点": "社区活动室"})
@@ -178,10 +181,30 @@ def test_community_cycle(server: Server, pages: Pages, tmp_path: Path) -> None:
     mod.get_by_label("新的待办事项").fill(LATE_ACTION)  # due long ago: overdue from the start
     mod.get_by_label("负责人或部门").fill("物业")
     mod.get_by_label("完成期限").fill("2024-01-31")
+    # A date already past is asked about, not taken silently: first she says no...
+    asked: list[str] = []
+    mod.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    mod.get_by_role("button", name="添加待办").click()
+    expect(mod.get_by_label("完成期限")).to_be_focused()
+    assert asked == ["完成期限 2024-01-31 已经过去了。是填错了年份或日期吗？确定仍按这个期限添加？"], asked
+    expect(mod.locator("#action-list")).not_to_contain_text(LATE_ACTION)
+    confirm_next_dialog(mod)  # ...then she means it
     mod.get_by_role("button", name="添加待办").click()
     expect(mod.locator("#action-list")).to_contain_text(LATE_ACTION)
 
-    # 5. Staff link the room's decisions, then its actions.
+    # 5. Not before the meeting has taken place: then staff link the room's decisions,
+    # then its actions.
+    card = staff.locator(f'#st-list [data-topic="{topic_id}"]')
+    card.get_by_label("下一步").select_option("deliberated")
+    card.get_by_role("button", name="确定").click()
+    expect(card.get_by_role("alert")).to_have_text(
+        "会议还没有开：请先在议事会主持页开始并结束会议，再标记为已协商。")
+    expect(card.locator(".tag-state")).to_have_text("已安排议事")
+    watcher.reload()
+    expect(watcher.locator('[data-figure="sessions"] .fig-value')).to_have_text("0")
+    confirm_next_dialog(mod)
+    mod.get_by_role("button", name="结束会议").click()
+    expect(mod.locator("#room-status")).to_have_text("会议已结束")
     staff_step(staff, topic_id, "deliberated", "已协商")
     staff_step(staff, topic_id, "in_progress", "办理中")
 
@@ -226,6 +249,8 @@ def test_community_cycle(server: Server, pages: Pages, tmp_path: Path) -> None:
     expect(watcher.locator('[data-figure="satisfaction"] .fig-detail')).to_have_text("（1 人评价）")
     card = topic_card(watcher, topic_id)
     expect(card.locator(".cosign-count")).to_have_text("附议 2 户")
+    expect(card.locator(".topic-desc")).to_contain_text("有事请联系我 138****5678")
+    expect(watcher.locator("body")).not_to_contain_text("13812345678")
     card.locator("summary").click()
     timeline = card.locator(".timeline")
     for text in ("已提交", "已受理", "已安排议事", "已协商", "办理中", "已解决", REPORT, DECISION,
@@ -238,6 +263,21 @@ def test_community_cycle(server: Server, pages: Pages, tmp_path: Path) -> None:
     for img in ("#chart-by_month", "#chart-by_category", "#chart-funnel", "#com-qr"):
         expect(watcher.locator(img)).to_have_js_property("complete", True)  # loaded, as images
         assert watcher.locator(img).evaluate("img => img.naturalWidth") > 0, img
+    # Beside each chart, its numbers as a table (read aloud, zoomed), in large text.
+    funnel = watcher.locator("#chart-funnel-table table")
+    assert [row.inner_text().split() for row in funnel.locator("tbody tr").all()] == [
+        ["提交", "1"], ["受理", "1"], ["已协商", "1"], ["解决", "1"]]
+    by_category = watcher.locator("#chart-by_category-table table")
+    assert by_category.locator("tbody tr").first.inner_text().split() == ["加装电梯", "1", "1"]
+    # The charts' own text, as drawn at 360 px: no label under 18 px (it was about 9 px).
+    for img in ("#chart-by_month", "#chart-by_category", "#chart-funnel"):
+        svg = watcher.request.get(server.base_url + (watcher.locator(img).get_attribute("src") or ""))
+        sizes = [float(x) for x in re.findall(r'font-size="([\d.]+)"', svg.text())]
+        scale = watcher.locator(img).evaluate("i => i.getBoundingClientRect().width / i.naturalWidth")
+        assert sizes and min(sizes) * scale >= 18, (img, min(sizes), scale)
+    smallest = watcher.evaluate("""() => Math.min(...[...document.querySelectorAll(
+        '.chart-numbers th, .chart-numbers td')].map((e) => parseFloat(getComputedStyle(e).fontSize)))""")
+    assert smallest >= 18, smallest
     expect(watcher.locator("#submit-link")).to_have_text(f"{public_url}?submit=1")
     watcher.screenshot(path=str(tmp_path / "public-page-360.png"), full_page=True)
     assert_accessible(watcher, "community-public")
@@ -246,6 +286,10 @@ def test_community_cycle(server: Server, pages: Pages, tmp_path: Path) -> None:
 
 def test_export_feed_and_english(server: Server, pages: Pages) -> None:
     community = create_community(server)
+    status, raw = server.request("POST", f"/api/communities/{community['community_id']}/topics",
+                                 body={"title": "楼道灯坏了", "description": "5 号楼",
+                                       "device": "resident-device-0001-abcdefgh"})
+    assert status == 201, raw
     page = pages.open(community["url"], width=1280)
     expect(page.locator("#com-name")).to_have_text(NAME)
     for link, kind in (("导出 CSV", "text/csv"), ("导出 JSON", "application/json"),
@@ -259,11 +303,21 @@ def test_export_feed_and_english(server: Server, pages: Pages) -> None:
     expect(page.locator('[data-figure="submitted"] dt')).to_have_text("Topics collected")
     expect(page.locator("#chart-funnel")).to_have_attribute("src", re.compile(r"lang=en"))
     svg = page.request.get(server.base_url + (page.locator("#chart-funnel").get_attribute("src") or ""))
-    assert svg.headers["content-type"].startswith("image/svg+xml") and b"No data yet" in svg.body()
-    expect(page.locator("#topic-count")).to_have_text("No topics match for now.")
+    assert svg.headers["content-type"].startswith("image/svg+xml") and b"Submitted" in svg.body()
+    # English plurals through Intl.PluralRules: "1 topic", not "1 topics".
+    expect(page.locator("#topic-count")).to_have_text("1 topic shown")
+    expect(page.locator('[data-figure="satisfaction"] .fig-detail')).to_have_text("(0 ratings)")
+    expect(page.locator(".cosign-count")).to_have_text("0 households co-signed")
 
 
 SPAM = "免 费 视 频 在 线 观 看，加微信 abc12345"
+
+
+def topic_id_in(receipt: str) -> str:
+    """The topic id of the number her receipt gives ("第 3 号": t3, as the API names it)."""
+    match = re.search(r"第 (\d+) 号", receipt)
+    assert match, receipt
+    return f"t{match.group(1)}"
 
 
 def submit(page: Page, title: str, description: str, category: str) -> str:
@@ -296,15 +350,11 @@ def test_staff_triage_roles_and_clerk_entry(server: Server, pages: Pages) -> Non
     assert "工作人员需要先看一下" in answer
     resident.get_by_role("button", name="再提一个议题").click()
     first = submit(resident, "北门外电动车乱停", "晚上北门外电动车堆满人行道。", "停车")
-    parking = re.search(r"编号 (\S+)）", first)
-    assert parking
-    parking_id = parking.group(1)
+    parking_id = topic_id_in(first)
     resident.get_by_role("button", name="再提一个议题").click()
-    clutter = re.search(r"编号 (\S+)）", submit(resident, "楼道堆物", "5 号楼楼道里堆满纸箱。", "安全"))
+    clutter = topic_id_in(submit(resident, "楼道堆物", "5 号楼楼道里堆满纸箱。", "安全"))
     resident.get_by_role("button", name="再提一个议题").click()
-    again = re.search(r"编号 (\S+)）", submit(resident, "5 号楼楼道纸箱没人管", "纸箱堵住了消防通道。",
-                                            "安全"))
-    assert clutter and again
+    again = topic_id_in(submit(resident, "5 号楼楼道纸箱没人管", "纸箱堵住了消防通道。", "安全"))
 
     staff = pages.open(community["staff_url"], width=1280)
     held = staff.locator("#held-list > li")
@@ -324,9 +374,9 @@ def test_staff_triage_roles_and_clerk_entry(server: Server, pages: Pages) -> Non
                {"不予受理的理由（将公开）": "北门外属市政道路，已转交街道城管处理。"})
 
     # The same problem twice: the second is merged into the first, by its number.
-    expect(staff.locator(f'#st-list [data-topic="{again.group(1)}"]')).to_contain_text(
-        f"编号 {again.group(1)}")
-    staff_step(staff, again.group(1), "merged", "已合并", {"并入的议题编号": clutter.group(1)})
+    expect(staff.locator(f'#st-list [data-topic="{again}"]')).to_contain_text(
+        f"第 {again[1:]} 号")
+    staff_step(staff, again, "merged", "已合并", {"并入第几号议题（填数字）": clutter[1:]})
 
     # The clerk enters a household's topic; the clerk's page shows no triage at all.
     clerk = pages.open(staff_link(staff, "clerk", "小周"), width=1280)
@@ -349,10 +399,10 @@ def test_staff_triage_roles_and_clerk_entry(server: Server, pages: Pages) -> Non
     public = pages.open(community["url"], width=360)
     expect(public.locator("#topic-list > li")).to_have_count(4)
     expect(public.locator("#topic-list")).not_to_contain_text("免费福利")
-    merged = public.locator(f'#topic-list [data-topic="{again.group(1)}"]')
+    merged = public.locator(f'#topic-list [data-topic="{again}"]')
     expect(merged.locator(".tag-state")).to_have_text("已合并")
     merged.locator("summary").click()
-    expect(merged.locator(".timeline")).to_contain_text(f"已并入议题 {clutter.group(1)}")
+    expect(merged.locator(".timeline")).to_contain_text(f"已并入第 {clutter[1:]} 号议题")
     lamp = public.locator("#topic-list > li", has_text="小区路灯坏了")
     expect(lamp).to_contain_text("工作人员代录")
     public.get_by_label("状态").select_option("declined")

@@ -9,7 +9,14 @@ from __future__ import annotations
 import pytest
 from conftest import Pages, Server, assert_accessible
 from playwright.sync_api import Page, expect
-from test_community import create_community, enter_household_code, staff_link, submit, topic_card
+from test_community import (
+    create_community,
+    enter_household_code,
+    staff_link,
+    submit,
+    topic_card,
+    topic_id_in,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -42,7 +49,7 @@ def test_household_codes_from_the_staff_page_to_the_phone(server: Server, pages:
     # A resident submits a topic; a neighbour enters her code (a typo first) and co-signs.
     author = pages.open(f"{community['url']}?submit=1", width=360)
     topic_id = submit(author, "楼下垃圾桶太少", "5 号楼下只有一个垃圾桶，经常满出来。", "垃圾分类")
-    topic_id = topic_id.split("编号 ")[1].split("）")[0]
+    topic_id = topic_id_in(topic_id)
     neighbour = pages.open(community["url"], width=360)
     neighbour.get_by_label("输入您家的门牌码").fill("1234 5678 9012")
     neighbour.get_by_role("button", name="确认门牌码").click()
@@ -80,7 +87,7 @@ def test_household_codes_from_the_staff_page_to_the_phone(server: Server, pages:
     clerk = pages.open(staff_link(staff, "clerk", "小周"), width=1280)
     expect(clerk.locator("#hs-issue-form")).to_be_hidden()
     clerk.get_by_label("代哪一户").select_option(label=DOORS[1])
-    clerk.get_by_label("议题编号").fill(topic_id)
+    clerk.get_by_label("议题编号").fill(topic_id[1:])  # the number residents see
     clerk.locator("#hc-form").get_by_role("button", name="登记").click()
     expect(clerk.locator("#hc-result")).to_have_text("已代这户附议。")
     clerk.locator("#hc-form").get_by_role("button", name="登记").click()

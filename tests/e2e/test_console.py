@@ -88,8 +88,25 @@ def test_console_tools(server: Server, pages: Pages) -> None:
     expect_connected(clerk)
     expect(clerk.locator("#me-line")).to_contain_text("记录员")
     expect(clerk.get_by_role("button", name="结束会议")).to_be_hidden()
-    expect(clerk.locator("#invite")).to_be_hidden()
     expect(clerk.locator("#people")).to_be_visible()
+    # Her lists agree: everyone 出席核对 names is among 参会人员, and counted there.
+    expect(clerk.locator("#att-list > li")).to_have_count(3)
+    for name in ("王阿姨", "周奶奶", "吴先生"):
+        expect(clerk.locator("#people-list")).to_contain_text(name)
+    expect(clerk.locator("#people-count")).to_contain_text("共 4 人")  # and the moderator
+    expect(clerk.locator("#people-list")).to_contain_text("主持人 · 在线")
+    expect(clerk.locator("#people-list")).not_to_contain_text("主持人 · 主持人")  # said once
+    # The QR code to show at the door loads for her (it was refused, 403); the codes,
+    # staff links and hall screen stay the moderator's.
+    clerk.wait_for_function("() => { const img = document.querySelector('#qr-img');"
+                            " return img.src.startsWith('data:image/svg+xml') && img.complete"
+                            " && img.naturalWidth > 0; }")
+    clerk.locator("#qr-toggle").click()  # folded once the session is live
+    expect(clerk.locator("#qr-img")).to_be_visible()
+    for tool in ("#codes-form", "#staff-form", "#screen-open"):
+        expect(clerk.locator(tool)).to_be_hidden()
+    # "下载纪要：" is followed by its buttons (a clerk reads the moderator's copy too).
+    expect(clerk.locator("#minutes").get_by_role("button", name="Word")).to_be_visible()
 
     # Given the floor, her words are recorded by the clerk and seen by all.
     row.get_by_role("button", name="反对：周奶奶").click()
@@ -112,6 +129,11 @@ def test_console_tools(server: Server, pages: Pages) -> None:
     assert download.value.suggested_filename.endswith(".md")
     assert TITLE in path.read_text(encoding="utf-8")
     screenshot(mod, "console-tools")
+
+    # In English, the name the server gave the moderator reads in English too.
+    clerk.get_by_role("button", name="Switch to English").click()
+    expect(clerk.locator("#people-list")).to_contain_text("Moderator · online")
+    expect(clerk.locator("#people-list")).not_to_contain_text("主持人")
 
 
 def test_draft_minutes_and_unpublished_minutes(server: Server, pages: Pages) -> None:

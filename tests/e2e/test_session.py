@@ -193,8 +193,9 @@ def test_full_session(server: Server, pages: Pages) -> None:
     expect(minutes.locator("#doc-title")).to_have_text(TITLE)
     expect(minutes.locator("#doc-body")).to_contain_text("是否加装电梯")
     expect(minutes.locator("#doc-body")).to_contain_text("王阿姨")
-    expect(minutes.locator("#doc-body")).to_contain_text(QUESTION)
-    expect(minutes.locator("#doc-body")).to_contain_text("赞成 2")
+    # What was decided leads the page: the vote is in the outcome, above the discussion.
+    expect(minutes.locator("#outcome")).to_contain_text(QUESTION)
+    expect(minutes.locator("#outcome")).to_contain_text("赞成 2")
     expect(minutes.locator("#actions-body")).to_contain_text("联系电梯公司做可行性评估")
     expect(minutes.locator("#actions-body")).to_contain_text("未开始")
     screenshot(minutes, "session-minutes")

@@ -7,13 +7,16 @@ review the diff of ``tests/minutes/golden/`` before committing it.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
+from yishi.core.reducer import replay
 from yishi.core.state import RoomState
-from yishi.minutes import FORMATS, render_minutes
+from yishi.minutes import FORMATS, log_digest, render_minutes
 
 from .docxtext import docx_lines, docx_text
+from .script import Script
 
 GOLDEN = Path(__file__).parent / "golden"
 REGENERATE = os.environ.get("YISHI_REGEN_GOLDEN") == "1"
@@ -69,3 +72,33 @@ def test_docx_holds_the_same_turns_and_counts(state: RoomState, digest: str,
         for count in poll["counts"]:
             assert any(f" | {count} |" in r for r in rows)
     assert model["integrity"]["digest"] in lines  # type: ignore[index]
+
+
+def test_the_word_file_numbers_statements_one_two_three() -> None:
+    """Statements are numbered 1, 2 in order even when a turn between them had none
+    (the Word file read 1, 3), each naming its turn in the table above."""
+    s = Script()
+    s.create(title="楼道议事会", topic="楼道堆物", agenda=["清理楼道"], moderator="王主任",
+             settings={"turn_seconds": 120})
+    for name in ("张三", "李四"):
+        s.join(name)
+        s.online(name)
+    s.do("王主任", "session.start")
+    s.do("张三", "hand.raise", stance="support")
+    s.do("李四", "hand.raise", stance="oppose")
+    s.do("王主任", "turn.next")
+    s.do("张三", "statement.post", text="纸箱应当清走。")
+    s.do("张三", "turn.yield")
+    s.do("王主任", "turn.next")  # 李四 speaks, nothing recorded
+    s.wait(10)
+    s.do("王主任", "turn.end")
+    s.do("张三", "hand.raise", stance="support")
+    s.do("王主任", "turn.next")
+    s.do("张三", "statement.post", text="周末一起清。")
+    s.do("张三", "turn.yield")
+    s.do("王主任", "session.end")
+    state = replay(s.room_id, s.entries)
+    lines = docx_lines(render_minutes(state, digest=log_digest(s.entries), fmt="docx",
+                                      lang="zh")[0])
+    labels = [line for line in lines if re.match(r"^\d+\. 张三", line)]
+    assert labels == ["1. 张三（支持，第 1 次发言）", "2. 张三（支持，第 3 次发言）"], labels

@@ -94,6 +94,20 @@ class CommunityApi:
         return await self.ok(await self.get(f"/api/communities/{cid}/topics", **params))
 
 
+async def hold_meeting(ws_base: str, scheduled: Json, *decisions: str) -> None:
+    """The scheduled room's meeting takes place: its moderator starts the session,
+    records ``decisions`` and ends it (a topic is marked deliberated only after)."""
+    chair = await Client.open(ws_base, scheduled["room_id"], "json", label="chair")
+    try:
+        assert (await chair.hello(scheduled["moderator_token"])).ok
+        await chair.ok("session.start")
+        for text in decisions:
+            await chair.ok("decision.record", text=text)
+        await chair.ok("session.end")
+    finally:
+        await chair.close()
+
+
 def status_code(response: httpx.Response) -> tuple[int, str]:
     body = response.json()
     return response.status_code, body["error"]["code"] if "error" in body else ""

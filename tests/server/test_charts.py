@@ -165,3 +165,13 @@ def test_any_stats_give_valid_deterministic_svg(stats: dict[str, Any], name: str
     first = chart_svg(name, stats, lang=lang)
     assert chart_svg(name, dict(reversed(list(stats.items()))), lang=lang) == first
     parse(first)
+
+
+@pytest.mark.parametrize("name", CHART_NAMES)
+def test_no_text_is_drawn_smaller_than_18_px_at_a_phones_width(name: str) -> None:
+    """Drawn about as wide as a phone shows it (300 px), every text at least 18 px
+    (issue 26: labels were about 9 px on a 360 px phone)."""
+    root = parse(chart_svg(name, STATS))
+    assert float(root.get("width") or 0) <= 320
+    sizes = [float(el.get("font-size") or 0) for el in root.iter(f"{SVG}text")]
+    assert sizes and min(sizes) >= 18, sorted(set(sizes))

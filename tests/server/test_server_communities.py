@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from communityclient import CommunityApi, device, run_flow, status_code
+from communityclient import CommunityApi, device, hold_meeting, run_flow, status_code
 from roomharness import ADMIN, ServerProcess
 
 
@@ -228,3 +228,69 @@ async def test_a_moderator_revokes_a_staff_link(capi: CommunityApi) -> None:
     assert status_code(entry) == (401, "unauthorized")
     assert (await capi.ok(await capi.get(me, office)))["staff"]["role"] == "office"
 
+
+async def test_figures_count_meetings_held_triage_and_satisfaction(
+        server: ServerProcess, capi: CommunityApi) -> None:
+    """Figures count what their labels say (issue 26): 召开议事会 counts meetings held,
+    not scheduled; a topic is marked deliberated only once its meeting took place;
+    采纳率 has no figure before anything was triaged; 满意率 is (满意 + 基本满意) over
+    all ratings, as 12345 hotlines report it."""
+    made = await capi.create(categories=["加装电梯", "其他"])
+    cid, mod = made["community_id"], made["staff_token"]
+    office = (await capi.staff(cid, mod, "office", "街道办"))["token"]
+    clerk = (await capi.staff(cid, mod, "clerk", "王文书"))["token"]
+    tid = (await capi.ok(await capi.submit(cid, title="加装电梯", description="七楼太高",
+                                           device=device(1))))["topic_id"]
+    stats = await capi.stats(cid)
+    assert (stats["submitted"], stats["triaged"], stats["adoption_rate"]) == (1, 0, None)
+
+    await capi.ok(await capi.move(cid, tid, mod, "accepted"))
+    scheduled = await capi.ok(await capi.move(cid, tid, mod, "scheduled",
+                                              when="2099-12-05T19:00", place="社区活动室"))
+    stats = await capi.stats(cid)
+    assert (stats["adoption_rate"], stats["sessions"]) == (1, 0)  # next week's: not held
+
+    early = await capi.move(cid, tid, mod, "deliberated")
+    assert status_code(early) == (409, "conflict")
+    assert "not taken place" in early.json()["error"]["message"]
+    assert (await capi.topic(cid, tid))["state"] == "scheduled"
+
+    await hold_meeting(server.ws_base, scheduled, "同意加装")
+    await capi.ok(await capi.move(cid, tid, mod, "deliberated"))
+    assert (await capi.stats(cid))["sessions"] == 1
+    assert (await capi.topic(cid, tid))["rooms"][0]["decisions"] == ["同意加装"]
+
+    await capi.ok(await capi.move(cid, tid, office, "solved", report="已开工"))
+    first, second = await capi.households(cid, mod, "301", "302")
+    await capi.ok(await capi.rate(cid, tid, None, "partly", token=clerk,
+                                  household=first["household_id"]))
+    assert (await capi.stats(cid))["satisfaction"]["rate"] == 1  # 基本满意 is satisfied
+    await capi.ok(await capi.rate(cid, tid, None, "not", token=clerk,
+                                  household=second["household_id"]))
+    assert (await capi.stats(cid))["satisfaction"] == {
+        "satisfied": 0, "partly": 1, "not": 1, "rate": 0.5}
+
+
+async def test_a_masked_phone_number_is_said_to_her_and_kept_for_staff(
+        capi: CommunityApi) -> None:
+    """Her receipt says what the public page shows of her number (masked) and gives her
+    a number to quote; staff, and only staff, read the number to call her back."""
+    cid, mod = await new_community(capi)
+    clerk = (await capi.staff(cid, mod, "clerk", "王文书"))["token"]
+    made = await capi.ok(await capi.submit(cid, title="楼道灯坏了",
+                                           description="有事请联系我 13812345678",
+                                           device=device(70)))
+    assert made["number"] == 1
+    assert made["private"] == [{"kind": "phone", "shown": "138****5678"}]
+    tid = made["topic_id"]
+    assert (await capi.topic(cid, tid))["description"] == "有事请联系我 138****5678"
+    path = f"/api/communities/{cid}/contacts"
+    assert status_code(await capi.get(path)) == (401, "unauthorized")
+    for token in (mod, clerk):
+        assert (await capi.ok(await capi.get(path, token)))["contacts"] == {tid: "13812345678"}
+    exported = (await capi.get(f"/api/communities/{cid}/export.json")).text
+    assert "13812345678" not in exported and "13812345678" not in (
+        await capi.get(f"/api/communities/{cid}/export.csv")).text
+    plain = await capi.ok(await capi.submit(cid, title="车棚漏雨", description="请修一下",
+                                            device=device(71)))
+    assert (plain["number"], plain["private"]) == (2, [])

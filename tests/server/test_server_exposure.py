@@ -24,6 +24,11 @@ async def test_the_room_id_alone_does_not_give_the_invite_code(room: Room) -> No
     qr = await api.qr(rid, room.mod_token)
     assert qr.status_code == 200 and qr.headers["content-type"].startswith("image/svg+xml")
     assert "no-store" in qr.headers["cache-control"]
+    # A clerk keeps the door with the moderator and shows the code to those who
+    # arrive (issue 26: the clerk's page got 403); an office does not.
+    clerk, office = await room.staff("clerk", "李记录"), await room.staff("office", "街道办")
+    assert (await api.qr(rid, clerk.token)).status_code == 200
+    assert_http_error(await api.qr(rid, office.token), (403, "forbidden"))
     # Nothing else a stranger can fetch with the room id carries the code.
     mod = await room.moderator()
     await mod.ok("session.start")

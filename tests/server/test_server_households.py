@@ -8,7 +8,7 @@ import io
 from collections.abc import AsyncIterator
 
 import pytest
-from communityclient import CommunityApi, device, status_code
+from communityclient import CommunityApi, device, hold_meeting, status_code
 from roomharness import ADMIN, ServerProcess
 
 
@@ -110,12 +110,15 @@ async def test_a_clerks_entry_counts_once_per_household(capi: CommunityApi) -> N
     assert (topic["cosigns"], topic["clerk_cosigns"], topic["anonymous_cosigns"]) == (1, 1, 0)
 
 
-async def test_ratings_count_households_only(capi: CommunityApi) -> None:
+async def test_ratings_count_households_only(server: ServerProcess,
+                                            capi: CommunityApi) -> None:
     cid, mod, tid = await topic_of(capi)
     office = (await capi.staff(cid, mod, "office", "街道办"))["token"]
     clerk = (await capi.staff(cid, mod, "clerk", "王文书"))["token"]
-    for step in ("accepted", "scheduled", "deliberated"):
-        await capi.ok(await capi.move(cid, tid, mod, step))
+    await capi.ok(await capi.move(cid, tid, mod, "accepted"))
+    await hold_meeting(server.ws_base, await capi.ok(await capi.move(cid, tid, mod,
+                                                                     "scheduled")))
+    await capi.ok(await capi.move(cid, tid, mod, "deliberated"))
     await capi.ok(await capi.move(cid, tid, office, "solved", report="已完成"))
     first, second = await capi.households(cid, mod, "301", "302")
     await capi.ok(await capi.claim(cid, first["code"], device(2)))

@@ -91,6 +91,8 @@ class TopicSubmit:
     status: str = opt(one_of("submitted", "held"), server=ServerValue.VERDICT,
                       default="submitted")
     reasons: list[str] | None = opt(reasons, server=ServerValue.VERDICT)
+    # What moderation masked in the texts, unmasked, for staff to reach her (never public).
+    contact: str | None = opt(bounded(REASON), server=ServerValue.VERDICT)
 
 
 @dataclass(frozen=True, slots=True)

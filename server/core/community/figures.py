@@ -8,12 +8,17 @@ outcome is its target's, which is counted on its own.
 * ``submitted``: counted topics (held-then-released included).
 * ``accepted``: counted topics that were ever accepted; ``deliberated``: ever
   deliberated; ``declined``, ``solved``, ``not_solved``: in that state now.
-* ``sessions``: rooms linked to counted topics (follow-ups included).
-* ``adoption_rate`` = topics ever accepted or deliberated / ``submitted``.
+* ``sessions``: meetings held on counted topics (follow-ups included): sessions
+  that reached ``deliberated``, which the server takes only once the room's
+  session has ended. A meeting only scheduled is not counted.
+* ``triaged``: counted topics a moderator has decided on (ever accepted or
+  declined); ``adoption_rate`` = topics ever accepted / ``triaged``, so it has
+  no value (None, shown "—") before anything was triaged.
 * ``solved_rate`` = ``solved`` / ``accepted``.
 * ``median_days_to_solve``: the median, over solved topics, of the days from
   submission to the (last) ``solved`` step, to one decimal.
-* ``satisfaction``: the ratings of counted topics; ``rate`` = satisfied / all.
+* ``satisfaction``: the ratings of counted topics; ``rate`` = (satisfied + partly)
+  / all, as the 12345 hotlines report 满意率 (满意 and 基本满意 over all ratings).
 * ``overdue_actions``: actions linked to counted topics (as last copied from
   their rooms) that are overdue on ``today`` (the caller's rule).
 
@@ -64,6 +69,7 @@ class Tally:
     submitted: int = 0
     accepted: int = 0
     adopted: int = 0
+    triaged: int = 0
     declined: int = 0
     merged: int = 0
     sessions: int = 0
@@ -83,11 +89,12 @@ class Tally:
         self.submitted += 1
         self.accepted += ACCEPTED in ever
         self.adopted += bool(ever & {ACCEPTED, DELIBERATED})
+        self.triaged += bool(ever & {ACCEPTED, DELIBERATED, DECLINED})
         self.deliberated += DELIBERATED in ever
         self.declined += topic.state == DECLINED
         self.solved += topic.state == SOLVED
         self.not_solved += topic.state == NOT_SOLVED
-        self.sessions += len(topic.sessions)
+        self.sessions += sum(session.held for session in topic.sessions)
         self.overdue += overdue
         for value in topic.ratings.values():
             self.ratings[value] += 1
@@ -101,10 +108,11 @@ class Tally:
             "declined": self.declined, "merged": self.merged, "sessions": self.sessions,
             "deliberated": self.deliberated, "solved": self.solved,
             "not_solved": self.not_solved,
-            "adoption_rate": rate(self.adopted, self.submitted),
+            "triaged": self.triaged, "adoption_rate": rate(self.adopted, self.triaged),
             "solved_rate": rate(self.solved, self.accepted),
             "median_days_to_solve": median(self.days),
-            "satisfaction": {**self.ratings, "rate": rate(self.ratings["satisfied"], rated)},
+            "satisfaction": {**self.ratings, "rate": rate(
+                self.ratings["satisfied"] + self.ratings["partly"], rated)},
             "overdue_actions": self.overdue,
         }
 

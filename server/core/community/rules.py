@@ -244,6 +244,7 @@ def topic_submit(state: CommunityState, entry: Entry, args: a.TopicSubmit) -> Js
         month=month_of(entry.at, state.utc_offset_min), state=args.status,
         by_clerk=clerk is not None, household=args.household, device=args.device,
         author_household=state.household_devices.get(args.device or ""),
+        contact=args.contact,
         ever={args.status}, held_reasons=list(args.reasons or ()),
         search=f"{args.title}\n{args.description}".casefold())
     topic.timeline.append(Step(entry.at, args.status, "clerk" if clerk else "resident",
@@ -324,6 +325,7 @@ def topic_transition(state: CommunityState, entry: Entry, args: a.TopicTransitio
         result["room_id"] = args.room_id
     elif args.to == "deliberated":
         topic.sessions[-1].decisions = list(args.decisions or ())
+        topic.sessions[-1].held = True
         step.room_id = topic.sessions[-1].room_id
     elif args.to in ("in_progress", "solved", "not_solved"):
         latest = topic.sessions[-1] if topic.sessions else None

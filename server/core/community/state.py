@@ -88,6 +88,7 @@ class Session:
     at: int
     when: str | None = None
     place: str | None = None
+    held: bool = False  # marked deliberated: the meeting took place (figures count these)
     decisions: list[str] = field(default_factory=list)
     actions: list[LinkedAction] = field(default_factory=list)
 
@@ -107,6 +108,7 @@ class Topic:
     household: str | None = None
     device: str | None = None  # the submitter's keyed device hash
     author_household: str | None = None  # the household that device held then (rules 2)
+    contact: str | None = None  # what moderation masked in her texts: staff only, never public
     # Counted supporters: household ids (rules 1: device hashes), merged ones too.
     cosigners: set[str] = field(default_factory=set)
     ratings: dict[str, str] = field(default_factory=dict)  # counted supporter -> rating

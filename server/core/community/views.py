@@ -21,7 +21,8 @@ LiveStatus = Callable[[str, str], str | None]  # (room id, action id) -> status 
 
 def summary(topic: Topic) -> Json:
     out: Json = {
-        "topic_id": topic.topic_id, "title": topic.title, "description": topic.description,
+        "topic_id": topic.topic_id, "number": topic.number, "title": topic.title,
+        "description": topic.description,
         "category": topic.category, "place": topic.place, "state": topic.state,
         "submitted_at": topic.submitted_at, "updated_at": topic.timeline[-1].at,
         "month": topic.month, "cosigns": len(topic.cosigners), "by_clerk": topic.by_clerk,
@@ -70,7 +71,14 @@ def detail(topic: Topic, *, today: date, is_overdue: Overdue,
 def staff_view(topic: Topic) -> Json:
     """A held topic as staff review it: the summary, the household a clerk entered it
     for (staff only: never public), and what moderation was unsure of."""
-    return {**summary(topic), "household": topic.household, "reasons": topic.held_reasons}
+    return {**summary(topic), "household": topic.household, "reasons": topic.held_reasons,
+            "contact": topic.contact}
+
+
+def contacts(state: CommunityState) -> dict[str, str]:
+    """Staff only: each public topic's contact, what moderation masked in its texts."""
+    return {t.topic_id: t.contact for t in state.topics.values()
+            if t.contact and t.state not in HIDDEN}
 
 
 def held(state: CommunityState) -> list[Json]:
