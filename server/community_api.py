@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse, Response
 from .communities import Community, log_id
 from .community_contacts import contact_of, masked_spans
 from .core.community import args as cargs
+from .core.community.graph import moves_for
 from .core.community.reducer import precheck
 from .core.community.state import RULES_VERSION, Staff
 from .core.community.views import community_wire, contacts, held
@@ -146,7 +147,8 @@ async def community_summary(request: Request) -> Response:
     out = {**community_wire(community.state), "log": community.digest}
     if bearer(request):
         staff = _staff(request, community)
-        out["staff"] = {"staff_id": staff.staff_id, "role": staff.role, "name": staff.name}
+        out["staff"] = {"staff_id": staff.staff_id, "role": staff.role, "name": staff.name,
+                        "moves": moves_for(staff.role)}  # the graph, as this role walks it
     return JSONResponse(out)
 
 

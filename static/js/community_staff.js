@@ -22,32 +22,9 @@ const id = communityIdFromPath();
 const base = apiBase(id);
 const token = takeStaffToken();
 
-// Which steps follow which state (the server's table is the authority).
-const NEXT = {
-  submitted: ["accepted", "merged", "declined"],
-  accepted: ["scheduled", "merged", "declined"],
-  scheduled: ["deliberated"],
-  deliberated: ["in_progress", "solved", "not_solved", "scheduled"],
-  in_progress: ["in_progress", "solved", "not_solved", "scheduled"],
-  not_solved: ["scheduled"],
-};
-// Which steps each role takes (contract: the office reports, the moderator triages).
-const MAY = {
-  moderator: new Set(["accepted", "merged", "declined", "scheduled", "deliberated", "in_progress", "release", "reject"]),
-  office: new Set(["in_progress", "solved", "not_solved"]),
-  clerk: new Set(),
-};
-// The fields each step asks for; `need` marks the required one.
-const FIELDS = {
-  accepted: [["reason", "cst.note", false]],
-  merged: [["into", "cst.into", true], ["reason", "cst.note", false]],
-  declined: [["reason", "cst.reason_public", true]],
-  scheduled: [["date", "cst.date", true], ["time", "cst.time", true], ["place", "cst.place", true]],
-  deliberated: [["reason", "cst.note", false]],
-  in_progress: [["reason", "cst.note", false]],
-  solved: [["report", "cst.report", true]],
-  not_solved: [["report", "cst.report", true]],
-};
+// The label of each field a step asks for (the steps and their fields come from the
+// server: community.staff.moves, from the topic graph).
+const LABELS = { reason: "cst.note", into: "cst.into", report: "cst.report", place: "cst.place" };
 const roomLinks = new Map(); // topic id -> the moderator link of the room scheduled here
 
 let community = null;
@@ -74,8 +51,16 @@ function reasonText(code) {
   return text === key ? code : text;
 }
 
-function may(step) {
-  return !role || MAY[role].has(step);
+/** The steps this staff member may take from a topic in ``state``, as the server sent. */
+function stepsFrom(state) {
+  return ((community.staff && community.staff.moves) || {})[state] || [];
+}
+
+/** The inputs a step's field asks for: ``when`` is a date and a time on the page. */
+function fieldsOf(step) {
+  return step.fields.flatMap(({ name, required }) => name === "when"
+    ? [["date", "cst.date", required], ["time", "cst.time", required]]
+    : [[name, name === "reason" && step.to === "declined" ? "cst.reason_public" : LABELS[name], required]]);
 }
 
 function gone(textKey) {
@@ -185,7 +170,7 @@ async function loadTopics() {
 }
 
 function staffCard(topic) {
-  const steps = (NEXT[topic.state] || []).filter(may);
+  const steps = stepsFrom(topic.state);
   const card = h("li", { class: "staff-card", dataset: { topic: topic.topic_id } },
     h("h3", { tabindex: "-1" }, topic.title || ""),
     h("p", { class: "topic-meta" }, stateTag(topic.state), " ", topicMeta(topic), " · ",
@@ -215,13 +200,14 @@ function roomLink(url) {
 
 function stepForm(topic, steps) {
   const n = ++seq;
-  const select = h("select", { id: `step-${n}` }, steps.map((s) => h("option", { value: s }, t(`cstep.${s}`))));
+  const select = h("select", { id: `step-${n}` }, steps.map((s) => h("option", { value: s.to }, t(`cstep.${s.to}`))));
+  const chosen = () => steps.find((s) => s.to === select.value);
   const fieldsBox = h("div", { class: "step-fields" });
   const result = h("p", { class: "error", role: "alert" });
   const inputs = {};
   const drawFields = () => {
     for (const key of Object.keys(inputs)) delete inputs[key];
-    fieldsBox.replaceChildren(...(FIELDS[select.value] || []).map(([key, label, need]) => {
+    fieldsBox.replaceChildren(...fieldsOf(chosen()).map(([key, label, need]) => {
       const fid = `step-${n}-${key}`;
       const attrs = { id: fid, autocomplete: "off", required: need || undefined };
       const input = key === "report" || (key === "reason" && select.value === "declined")
@@ -241,7 +227,7 @@ function stepForm(topic, steps) {
     ev.preventDefault();
     const to = select.value;
     const body = { to };
-    for (const [key, label, need] of FIELDS[to] || []) {
+    for (const [key, label, need] of fieldsOf(chosen())) {
       const v = inputs[key].value.trim();
       inputs[key].removeAttribute("aria-invalid");
       if (need && !v) {

@@ -7,6 +7,7 @@ import signal
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from communityclient import CommunityApi, device, hold_meeting, run_flow, status_code
@@ -227,6 +228,30 @@ async def test_a_moderator_revokes_a_staff_link(capi: CommunityApi) -> None:
                               token=clerk["token"])
     assert status_code(entry) == (401, "unauthorized")
     assert (await capi.ok(await capi.get(me, office)))["staff"]["role"] == "office"
+
+
+async def test_each_role_is_sent_the_steps_the_topic_graph_gives_it(capi: CommunityApi) -> None:
+    """The staff page renders the moves it is sent (one topic graph, core/community/
+    graph.py), not a copy of its own."""
+    cid, mod = await new_community(capi)
+    office = (await capi.staff(cid, mod, "office", "街道城建科"))["token"]
+    clerk = (await capi.staff(cid, mod, "clerk", "王文书"))["token"]
+    me = f"/api/communities/{cid}"
+
+    def steps(summary: dict[str, Any], state: str) -> list[str]:
+        return [step["to"] for step in summary["staff"]["moves"].get(state, [])]
+
+    as_mod = await capi.ok(await capi.get(me, mod))
+    assert steps(as_mod, "submitted") == ["accepted", "merged", "declined"]
+    assert steps(as_mod, "deliberated") == ["scheduled", "in_progress"]
+    [scheduled] = [s for s in as_mod["staff"]["moves"]["accepted"] if s["to"] == "scheduled"]
+    assert scheduled["fields"] == [{"name": "when", "required": True},
+                                   {"name": "place", "required": True}]
+    as_office = await capi.ok(await capi.get(me, office))
+    assert steps(as_office, "deliberated") == ["in_progress", "solved", "not_solved"]
+    assert steps(as_office, "submitted") == []
+    assert (await capi.ok(await capi.get(me, clerk)))["staff"]["moves"] == {}
+    assert "staff" not in await capi.ok(await capi.get(me))  # nobody's moves in public
 
 
 async def test_figures_count_meetings_held_triage_and_satisfaction(

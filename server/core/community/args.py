@@ -13,11 +13,10 @@ from typing import Any
 
 from ..schema import ServerValue, arg, bad, bounded, integer, list_of, one_of, opt
 from ..types import Json
+from .graph import TARGETS
 from .state import RATINGS, RULES_VERSION, STAFF_ROLES
 
 TITLE, DESCRIPTION, PLACE, NAME, REASON, REPORT, CATEGORY = 60, 1000, 100, 40, 500, 2000, 20
-TARGETS = ("accepted", "merged", "declined", "scheduled", "deliberated", "in_progress",
-           "solved", "not_solved", "release", "reject")
 MAX_CATEGORIES = 20
 MAX_LINKED = 200  # decisions or actions copied from one room
 MAX_HOUSEHOLDS = 200  # codes issued at once (a few sheets of slips)

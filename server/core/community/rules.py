@@ -59,22 +59,19 @@ target needs. A refused entry changes nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from ..types import CommandError, Entry, ErrorCode, Json
 from . import args as a
+from .graph import GRAPH
 from .state import (
     ACCEPTED,
-    DECLINED,
     DEFAULT_CATEGORIES,
     DELIBERATED,
-    HELD,
     HIDDEN,
     IN_PROGRESS,
     MERGED,
     NOT_SOLVED,
-    REJECTED,
     SCHEDULED,
     SOLVED,
     SUBMITTED,
@@ -91,32 +88,9 @@ from .state import (
 
 MODERATOR = frozenset({"moderator"})
 OFFICE = frozenset({"office"})
-FOLLOW_UP = frozenset({"moderator", "office"})
 CLERK = frozenset({"clerk"})
 
 
-@dataclass(frozen=True, slots=True)
-class Move:
-    """One target of the graph: from which states, by which roles, to which state."""
-
-    sources: frozenset[str]
-    roles: frozenset[str]
-    state: str
-
-
-GRAPH: dict[str, Move] = {
-    "release": Move(frozenset({HELD}), MODERATOR, SUBMITTED),
-    "reject": Move(frozenset({HELD}), MODERATOR, REJECTED),
-    "accepted": Move(frozenset({SUBMITTED}), MODERATOR, ACCEPTED),
-    "merged": Move(frozenset({SUBMITTED, ACCEPTED}), MODERATOR, MERGED),
-    "declined": Move(frozenset({SUBMITTED, ACCEPTED}), MODERATOR, DECLINED),
-    "scheduled": Move(frozenset({ACCEPTED, DELIBERATED, IN_PROGRESS, NOT_SOLVED}), MODERATOR,
-                      SCHEDULED),
-    "deliberated": Move(frozenset({SCHEDULED}), MODERATOR, DELIBERATED),
-    "in_progress": Move(frozenset({DELIBERATED, IN_PROGRESS}), FOLLOW_UP, IN_PROGRESS),
-    "solved": Move(frozenset({DELIBERATED, IN_PROGRESS}), OFFICE, SOLVED),
-    "not_solved": Move(frozenset({DELIBERATED, IN_PROGRESS}), OFFICE, NOT_SOLVED),
-}
 COSIGNABLE = frozenset({SUBMITTED, ACCEPTED, SCHEDULED, DELIBERATED, IN_PROGRESS})
 RATEABLE = frozenset({SOLVED, NOT_SOLVED})
 MERGE_TARGETS = frozenset({SUBMITTED, ACCEPTED, SCHEDULED, DELIBERATED, IN_PROGRESS, SOLVED,
