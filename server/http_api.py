@@ -19,7 +19,7 @@ from .core.commands import TABLE
 from .core.schema import integer, one_of, parse, printable, text, to_log
 from .core.state import RULES_VERSION
 from .core.types import CommandError, ErrorCode, Json, Role
-from .core.views import summary
+from .core.views import RECORD_KEEPERS, summary
 from .deadlines import local_today
 from .minutes import FORMATS, render_minutes
 from .minutes.filename import content_disposition
@@ -135,12 +135,6 @@ def moderator_claims(request: Request, host: RoomHost,
                    else f"{', '.join(sorted(r.value for r in roles))} only")
     return claims
 
-
-# Who reads the moderator's copy of the minutes (the draft, with the attendance
-# record): the moderators, and the clerks who keep the record with them. Not an
-# office: it follows up the actions, which its own snapshot and the public copy
-# carry, and has no need of who was online when.
-RECORD_KEEPERS = frozenset({Role.MODERATOR, Role.CLERK})
 
 
 def issue_token(services: Services, room_id: str, participant_id: str, role: Role,

@@ -244,7 +244,7 @@ class Session:
         row = client_command(command.cmd)
         if row is not None and not row.logged:  # audio.listen: this socket's own
             try:
-                args = parse(row.args, command.args, client=True)
+                args: Any = parse(row.args, command.args, client=True)
                 reply = ok_reply(command.id, listen(self.host, subscriber, args.on))
             except CommandError as error:
                 reply = error_reply(command.id, error)

@@ -29,6 +29,11 @@ from .state import Poll, RoomState
 from .types import MODERATORS, PUBLIC, Audience, AudienceKind, Entry, Event, Json, Role, person
 
 CHAT_IN_SNAPSHOT = 100
+# Who reads the moderator's copy of the minutes (the draft, with the attendance
+# record) and the recordings: the moderators, and the clerks who keep the record with
+# them. Not an office: it follows up the actions, which its own snapshot and the
+# public copy carry, and has no need of who was online when.
+RECORD_KEEPERS = frozenset({Role.MODERATOR, Role.CLERK})
 
 
 @dataclass(frozen=True, slots=True)
