@@ -126,11 +126,11 @@ class ShardRooms:
 
     async def _resync(self, room_id: str) -> None:
         """Subscribed again (a failover, a moved slot): re-read the room if its stored
-        seq passed what was delivered; say so if it is behind (entries lost)."""
+        seq passed what was delivered; raise its mark, or say so, if it is behind."""
         try:
             [seq] = await self._link.seqs([room_id])
+            await compare_stored(self._link, self._delivery, room_id, seq,
+                                 "the cluster lost entries in a failover"
+                                 " (see docs/operations.md, Redis Cluster)")
         except BackendUnavailable:
             self._delivery.repair(room_id)  # it retries until the shard answers
-            return
-        compare_stored(self._delivery, room_id, seq, "the cluster lost entries in a failover"
-                       " (see docs/operations.md, Redis Cluster)")
