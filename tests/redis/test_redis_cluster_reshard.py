@@ -20,9 +20,9 @@ from pathlib import Path
 from redisclusterserver import RedisClusterServer, start_cluster
 from roomclient import Client
 from test_redis_cluster_backend import migrate_slot
-from test_redis_cluster_durability import chats, slot_of, stream_texts
+from test_redis_cluster_durability import converged_to_log, gather_room, slot_of, stream_texts
 from test_redis_failures import until
-from yishinodes import Cluster, public, wait_all
+from yishinodes import Cluster, wait_all
 
 PACE_S = 0.2  # between one resident's messages: the workload, well under the rate limit
 PER_MOVE = 6  # messages acknowledged between two moves (and after the last)
@@ -44,11 +44,7 @@ async def _experiment(server: RedisClusterServer, cluster: Cluster) -> None:
     cluster.start(3)
     room = await cluster.create_room(node=0)
     room_id = room["room_id"]
-    mod = await cluster.connect(0, room["moderator_token"], label="mod")
-    residents = [await cluster.connect(i % 3, (await cluster.join(i % 3, room, f"居民{i}")).token,
-                                       label=f"r{i}") for i in range(6)]
-    watchers = [await cluster.connect(i, (await cluster.join(i, room, f"旁听{i}", observer=True)
-                                          ).token, label=f"w{i}") for i in range(3)]
+    mod, residents, watchers = await gather_room(cluster, room, residents=6)
     clients = [mod, *residents, *watchers]
     await mod.ok("session.start")
 
@@ -91,24 +87,12 @@ async def _experiment(server: RedisClusterServer, cluster: Cluster) -> None:
         await asyncio.gather(*chatting)
     await mod.ok("session.end")
     await wait_all(clients, "session.ended", timeout=30)
-    print(f"{len(refused)} sends refused, {len(acknowledged)} acknowledged")
 
     log = stream_texts(server.owner(slot), room_id)
     assert len(log) == len(set(log)), "a message resent with its nonce is stored once"
-    assert set(acknowledged) <= set(log), f"lost: {sorted(set(acknowledged) - set(log))}"
-    cluster.start(1)  # a node that loads the room from the log alone
-    reference = await cluster.connect(3, room["moderator_token"], label="reference", since=0)
-    await reference.wait_event("session.ended", timeout=30)
-    by_seq = {seq: (kind, data) for seq, kind, data in public(reference)}
-    for client in clients:
-        held = {text for _, text in chats(client)}
-        assert held <= set(log), f"{client.label} holds phantoms: {sorted(held - set(log))}"
-        for seq, kind, data in public(client):
-            assert by_seq.get(seq) == (kind, data), f"{client.label}: seq {seq} is two things"
-        after = client.welcome["seq"]  # type: ignore[index]
-        assert public(client, after=after) == public(reference, after=after), \
-            f"{client.label} did not converge to the log"
-        assert not client.order_problems()
+    assert set(acknowledged) <= set(log), \
+        f"lost: {sorted(set(acknowledged) - set(log))} ({len(refused)} sends were refused)"
+    await converged_to_log(cluster, room, clients, log)
 
 
 async def _true(value: bool) -> bool:
