@@ -23,7 +23,7 @@ import secrets
 from typing import TYPE_CHECKING, Any
 
 from .backends.base import BackendUnavailable
-from .core.commands import Command, client_command
+from .core.commands import Command, Settle, client_command
 from .core.polls import check_ballot
 from .core.reducer import precheck, remembered
 from .core.schema import ServerValue, parse, server_values, to_log
@@ -71,8 +71,8 @@ async def execute(services: Services, host: RoomHost, claims: TokenClaims,
         outcome = await services.node.submit(host.room_id, row.name,
                                              actor=claims.participant_id, args=logged,
                                              nonce=frame.nonce)
-        if row.name in SETTLES and outcome.error is None:
-            outcome = await _settled(services, host, row.name, args, outcome)
+        if row.settles is not None and outcome.error is None:
+            outcome = await _settled(services, host, row.settles, args, outcome)
     except CommandError as error:
         services.metrics.commands.labels(label, error.code.value).inc()
         return error_reply(frame.id, error)
@@ -102,9 +102,6 @@ async def _precheck(host: RoomHost, row: Command, args: Any, actor: str, now: in
         precheck(host.state, row, args, actor=actor, now=now)
 
 
-SETTLES = frozenset({"poll.vote", "poll.close", "session.end"})
-
-
 async def _seal(services: Services, host: RoomHost, claims: TokenClaims, args: Any,
                 logged: Json) -> None:
     """A secret poll's ballot (rules 4, see ``ballots``): its choices checked, then
@@ -124,13 +121,13 @@ async def _seal(services: Services, host: RoomHost, claims: TokenClaims, args: A
     logged["sealed"] = sealed
 
 
-async def _settled(services: Services, host: RoomHost, name: str, args: Any,
+async def _settled(services: Services, host: RoomHost, settle: Settle, args: Any,
                    outcome: Outcome) -> Outcome:
     """After a command that may leave secret-ballot work (a full batch, a closed poll),
-    do it: at once for a close, whose reply carries the count; in the background for
-    a ballot, whose sender need not wait for the tally."""
+    do it when its row says: before the reply for a close, whose reply carries the
+    count (``args`` names the poll); in the background for the others."""
     ballots = services.node.ballots
-    if name != "poll.close":
+    if settle is Settle.AFTER:
         services.node.spawn(ballots.settle(host))
         return outcome
     poll = host.state.polls.get(args.poll_id)

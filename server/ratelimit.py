@@ -1,5 +1,5 @@
-"""Limits at the edge: token buckets (commands per socket, admin attempts) and the join
-limiter."""
+"""Limits at the edge: token buckets (commands per socket, admin attempts), counts over
+the last minute, and the join limiter."""
 
 from __future__ import annotations
 
@@ -72,14 +72,48 @@ class RecentKeys:
             self._seen.popitem(last=False)
 
 
+class WindowCounts:
+    """How often each key was counted in the last ``window_ms``, the oldest key forgotten
+    first.
+
+    A count, not a bucket: "60 failures in the last minute" stays true however slowly
+    the 60 came, where a bucket would have refilled while they were being made. Counts
+    are kept per slot of a sixth of the window, so a key costs a few integers however
+    often it is counted; a count leaves the window up to a slot late.
+    """
+
+    SLOTS = 6
+
+    def __init__(self, *, window_ms: int, clock: Callable[[], int], keep: int = 100_000) -> None:
+        self._slot_ms, self._clock, self._keep = window_ms // self.SLOTS, clock, keep
+        self._slots: OrderedDict[str, dict[int, int]] = OrderedDict()
+
+    def _current(self, key: str) -> tuple[dict[int, int], int]:
+        now = self._clock() // self._slot_ms
+        slots = self._slots.pop(key, None) or {}
+        for old in [slot for slot in slots if slot <= now - self.SLOTS]:
+            del slots[old]
+        self._slots[key] = slots
+        while len(self._slots) > self._keep:
+            self._slots.popitem(last=False)
+        return slots, now
+
+    def add(self, key: str) -> None:
+        slots, now = self._current(key)
+        slots[now] = slots.get(now, 0) + 1
+
+    def count(self, key: str) -> int:
+        return sum(self._current(key)[0].values())
+
+
 class JoinLimiter:
     """Who may try an invite code, so codes cannot be guessed and a hall still gets in.
 
-    Rules (a "failure" is a wrong or malformed code; per minute means a token bucket
-    of that size refilled over a minute):
+    Rules (a "failure" is a wrong or malformed code, counted over the last minute):
 
-    1. Successful joins: ``JOINS_PER_ADDRESS`` a minute per address; a whole hall
-       may share one address behind its NAT.
+    1. Successful joins: ``JOINS_PER_ADDRESS`` a minute per address (a token bucket
+       of that size refilled over a minute); a whole hall may share one address
+       behind its NAT.
     2. A failure counts against its room (from every address) and its address (in
        every room). The same wrong code tried again in the same room within a minute
        counts once: it is no new guess, and a resident retyping a typo must not use
@@ -103,13 +137,14 @@ class JoinLimiter:
     WINDOW_MS = 60_000
 
     def __init__(self, *, clock: Callable[[], int]) -> None:
-        def per_minute(count: int) -> KeyedBuckets:
-            return KeyedBuckets(rate=count / 60, burst=count, clock=clock)
+        def last_minute() -> WindowCounts:
+            return WindowCounts(window_ms=self.WINDOW_MS, clock=clock)
 
-        self._joins = per_minute(self.JOINS_PER_ADDRESS)
-        self._by_address = per_minute(self.FAILURES_PER_ADDRESS)
-        self._by_room = per_minute(self.FAILURES_PER_ROOM)
-        self._by_code = per_minute(self.REFUSALS_PER_CODE)
+        self._joins = KeyedBuckets(rate=self.JOINS_PER_ADDRESS / 60,
+                                   burst=self.JOINS_PER_ADDRESS, clock=clock)
+        self._by_address = last_minute()
+        self._by_room = last_minute()
+        self._by_code = last_minute()
         self._wrong_codes = RecentKeys(window_ms=self.WINDOW_MS, clock=clock)
         self._failed_here = RecentKeys(window_ms=self.WINDOW_MS, clock=clock)
 
@@ -117,15 +152,16 @@ class JoinLimiter:
         """Why an attempt from ``address`` is refused before its body is read, or None."""
         if not self._joins.get(address).take():
             return "too many joins from this address; wait a minute"
-        if self._by_address.get(address).empty():
+        if self._by_address.count(address) >= self.FAILURES_PER_ADDRESS:
             return "too many failed attempts from this address; wait a minute"
         return None
 
     def check(self, room_id: str, address: str, code: str) -> str | None:
         """Why trying ``code`` in ``room_id`` from ``address`` is refused now, or None."""
-        if self._by_room.get(room_id).empty() and self._failed_here.recent((room_id, address)):
+        if self._by_room.count(room_id) >= self.FAILURES_PER_ROOM \
+                and self._failed_here.recent((room_id, address)):
             return "too many failed attempts in this room; wait a minute"
-        if self._by_code.get(f"{room_id}\0{code}").empty():
+        if self._by_code.count(f"{room_id}\0{code}") >= self.REFUSALS_PER_CODE:
             return "this code was refused too often; wait a minute"
         return None
 
@@ -135,10 +171,10 @@ class JoinLimiter:
         if self._wrong_codes.recent((room_id, code)):
             return
         self._wrong_codes.see((room_id, code))
-        self._by_room.get(room_id).take()
-        self._by_address.get(address).take()
+        self._by_room.add(room_id)
+        self._by_address.add(address)
 
     def refused(self, room_id: str, address: str, code: str) -> None:
         """A right personal ``code`` was refused to this device (rule 5)."""
-        self._by_code.get(f"{room_id}\0{code}").take()
-        self._by_address.get(address).take()
+        self._by_code.add(f"{room_id}\0{code}")
+        self._by_address.add(address)

@@ -5,7 +5,9 @@ themselves (``senders``), who may send it for someone else (``for_others``,
 with ``on_behalf_of``: only for an attendee seated in the hall), in which
 session states it is allowed (``states``), which of its texts the moderation
 pipeline screens (``screened``), whether a client may send it at all
-(``client``: system entries are appended by the server), and its handler.
+(``client``: system entries are appended by the server), whether it may leave
+secret-ballot work for the host to settle once it is in the log (``settles``),
+and its handler.
 
 Everyone reads this table: the reducer checks role and state from the row
 before it calls the handler; the WebSocket edge parses a client's arguments
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, Literal
 
 from . import approval, chat, floor, polls, recordings, session, system
@@ -45,6 +48,14 @@ RECORDERS = frozenset({Role.MODERATOR, Role.CLERK})
 NOBODY: frozenset[Role] = frozenset()
 
 
+class Settle(Enum):
+    """When the host settles the secret-ballot work a command may leave (a full batch
+    of ballots to release, a closed poll to count: server/ballots.py)."""
+
+    AFTER = "after"  # in the background: the sender need not wait for the tally
+    BEFORE_REPLY = "before the reply"  # the reply carries the count
+
+
 @dataclass(frozen=True, slots=True)
 class Command:
     name: str
@@ -56,6 +67,7 @@ class Command:
     check: Check | None = None
     screened: tuple[tuple[str, TextKind], ...] = ()  # (argument, moderation kind)
     client: bool = True
+    settles: Settle | None = None
 
 
 def _rows(*rows: Command) -> dict[str, Command]:
@@ -88,9 +100,9 @@ TABLE: dict[str, Command] = _rows(
     C("poll.open", a.PollOpen, polls.poll_open, MODERATOR, states=ONLY_LIVE,
       check=polls.poll_open_check, screened=(("question", REC), ("options", REC))),
     C("poll.vote", a.PollVote, polls.poll_vote, RESIDENT, CLERK, ONLY_LIVE,
-      check=polls.poll_vote_check),
+      check=polls.poll_vote_check, settles=Settle.AFTER),
     C("poll.close", a.PollRef, polls.poll_close, MODERATOR, states=NOT_ENDED,
-      check=polls.poll_close_check),
+      check=polls.poll_close_check, settles=Settle.BEFORE_REPLY),
     C("poll.release", a.PollRelease, polls.poll_release, NOBODY, client=False),
     C("poll.count", a.PollCount, polls.poll_count, NOBODY, client=False),
     # -- chat (chat.py) ------------------------------------------------------------------
@@ -104,7 +116,8 @@ TABLE: dict[str, Command] = _rows(
       check=chat.chat_pin_check),
     # -- the session, its people and its record (session.py) -----------------------------
     C("session.start", a.NoArgs, session.session_start, MODERATOR, states=frozenset({PENDING})),
-    C("session.end", a.NoArgs, session.session_end, MODERATOR, states=ONLY_LIVE),
+    C("session.end", a.NoArgs, session.session_end, MODERATOR, states=ONLY_LIVE,
+      settles=Settle.AFTER),
     C("agenda.goto", a.AgendaGoto, session.agenda_goto, MODERATOR, states=NOT_ENDED,
       check=session.agenda_goto_check),
     C("agenda.set", a.AgendaSet, session.agenda_set, MODERATOR, states=NOT_ENDED,

@@ -17,7 +17,8 @@ from yishi.core.schema import fields_of, server_values
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
 HEADER = ("| command | arguments | senders | for an attendee in the hall | session "
-          "| also refused | screened | set by the server |\n|---|---|---|---|---|---|---|---|")
+          "| also refused | screened | set by the server | settled |\n"
+          "|---|---|---|---|---|---|---|---|---|")
 
 
 def _roles(roles: frozenset) -> str:  # type: ignore[type-arg]
@@ -48,8 +49,10 @@ def _row(row: Command) -> str:
     screened = ", ".join(f"`{name}` ({kind})" for name, kind in row.screened) or "–"
     set_by_server = ", ".join(f"`{name}`" for name in server) or "–"
     name = f"`{row.name}`" + ("" if row.client else " (system)")
+    settled = row.settles.value if row.settles is not None else "–"
     return (f"| {name} | {args} | {_roles(row.senders)} | {_roles(row.for_others)} "
-            f"| {_states(row.states)} | {_refused(row)} | {screened} | {set_by_server} |")
+            f"| {_states(row.states)} | {_refused(row)} | {screened} | {set_by_server} "
+            f"| {settled} |")
 
 
 def expected_table() -> str:

@@ -173,7 +173,11 @@ def test_a_community_of_rules_1_replays_as_it_was() -> None:
     for n in range(3):
         c.ok("topic.cosign", None, topic_id=tid, device=f"d{n}")
     assert views.summary(c.state.topics[tid])["cosigns"] == 4
-    c.fail("household.issue", "s1", "conflict", labels=["301"], codes=["code-h1"])
+    for kind, args in (("household.issue", {"labels": ["301"], "codes": ["code-h1"]}),
+                       ("household.claim", {"code": "code-h1", "device": "d1"}),
+                       ("household.reset", {"household_id": "h1"})):
+        assert "rules version 2" in c.fail(kind, "s1" if kind != "household.claim" else None,
+                                           "conflict", **args)
     c.fail("topic.cosign", CLERK, "conflict", topic_id=tid, household="h1")
     assert views.community_wire(c.state)["household_codes"] is False
     assert replay("c1", c.entries) == c.state

@@ -38,6 +38,7 @@ class Row:
     args: type
     handler: Callable[[CommunityState, Entry, Any], Any]
     check: Callable[[CommunityState, Entry, Any], Any] | None = None
+    since_rules: int = 1  # the rules version the command came in with (state.rules_version)
 
 
 TABLE: dict[str, Row] = {row.name: row for row in (
@@ -47,9 +48,12 @@ TABLE: dict[str, Row] = {row.name: row for row in (
     Row("topic.submit", a.TopicSubmit, rules.topic_submit, rules.submit_check),
     Row("topic.cosign", a.TopicCosign, support.topic_cosign, support.cosign_check),
     Row("topic.rate", a.TopicRate, support.topic_rate, support.rate_check),
-    Row("household.issue", a.HouseholdIssue, support.household_issue, support.issue_check),
-    Row("household.claim", a.HouseholdClaim, support.household_claim, support.claim_check),
-    Row("household.reset", a.HouseholdReset, support.household_reset),
+    Row("household.issue", a.HouseholdIssue, support.household_issue, support.issue_check,
+        since_rules=support.HOUSEHOLD_RULES),
+    Row("household.claim", a.HouseholdClaim, support.household_claim, support.claim_check,
+        since_rules=support.HOUSEHOLD_RULES),
+    Row("household.reset", a.HouseholdReset, support.household_reset,
+        since_rules=support.HOUSEHOLD_RULES),
     Row("topic.transition", a.TopicTransition, rules.topic_transition,
         rules.transition_check),
 )}
@@ -75,6 +79,7 @@ def apply(state: CommunityState, entry: Entry) -> Outcome:
             args: Any = parse(row.args, entry.args, client=False, logged=True)
         except CommandError as error:
             raise _Fault(error.message) from None
+        _in_rules(state, row)
         return Outcome(entry.seq, (), result=row.handler(state, entry, args))
     except CommandError as error:
         return Outcome(entry.seq, (), error=error)
@@ -85,6 +90,15 @@ def apply(state: CommunityState, entry: Entry) -> Outcome:
             ErrorCode.BAD_COMMAND, f"entry {entry.seq} could not be applied ({reason})"))
 
 
+def _in_rules(state: CommunityState, row: Row) -> None:
+    """Refuse a command that came in with rules newer than the community's: a community
+    keeps the rules it was created under."""
+    if state.rules_version < row.since_rules:
+        raise CommandError(ErrorCode.CONFLICT, (
+            f"{row.name} came in with rules version {row.since_rules}; this community was"
+            f" created under version {state.rules_version} (before it)"))
+
+
 class _Fault(Exception):
     """An entry the community cannot apply (not the sender's mistake: the log's)."""
 
@@ -93,9 +107,11 @@ def precheck(state: CommunityState, kind: str, args: Any, *, actor: str | None) 
     """Refuse now what ``apply`` would refuse of this entry on ``state``; changes nothing.
 
     Raises ``CommandError``; answers what the check found (the staff member, the
-    household...). Only the rows with a separate check are asked (submit, co-sign,
-    rate, the household codes' issue and claim, transition)."""
+    household...). Every row's rules version is asked; only the rows with a separate
+    check are asked more (submit, co-sign, rate, the household codes' issue and claim,
+    transition)."""
     row = TABLE[kind]
+    _in_rules(state, row)
     if row.check is None:
         return None
     return row.check(state, Entry(seq=state.entry_seq + 1, at=state.last_at, kind=kind,

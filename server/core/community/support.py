@@ -138,15 +138,9 @@ def rating_counts(ratings: dict[str, str]) -> dict[str, int]:
 # -- household codes --------------------------------------------------------------------
 
 
-def _households_here(state: CommunityState) -> None:
-    if state.rules_version < HOUSEHOLD_RULES:
-        raise conflict("this community has no household codes (created before them)")
-
-
 def issue_check(state: CommunityState, entry: Entry, args: a.HouseholdIssue) -> None:
-    """A moderator of a community of rules 2; the codes are new."""
+    """A moderator; the codes are new."""
     staff_of(state, entry, MODERATOR, "issuing household codes")
-    _households_here(state)
     if any(code in state.household_codes for code in args.codes or ()):
         raise conflict("a code was issued before; issue the batch again")
 
@@ -169,7 +163,6 @@ def claim_check(state: CommunityState, entry: Entry, args: a.HouseholdClaim) -> 
     """The household whose code this is, free or bound to this device; raises
     ``unauthorized`` (no such code: a wrong guess), ``forbidden`` (bound to another
     device) or ``conflict`` (this device holds another household's code)."""
-    _households_here(state)
     household_id = state.household_codes.get(args.code)
     if household_id is None:
         raise refuse(ErrorCode.UNAUTHORIZED, "unknown household code")
