@@ -27,7 +27,9 @@ BEHIND = 3  # entries shown whose mark never reached the replica
 
 
 def mark_of(member: ClusterMember, room_id: str) -> int:
+    """The room's durable mark on ``member``, a master or a replica (``READONLY``)."""
     with member.client() as c:
+        c.execute_command("READONLY")
         return int(c.get(f"yishi:{{{room_id}}}:durable") or 0)
 
 
@@ -60,9 +62,9 @@ async def test_a_mark_behind_what_was_shown_is_raised_after_a_failover(tmp_path:
             assert int(c.get(f"yishi:{{{room_id}}}:seq")) == shown, "nothing held meanwhile"
             c.set(f"yishi:{{{room_id}}}:durable", shown - BEHIND)
             assert c.execute_command("WAIT", 1, 5000) == 1, "the replica has the old mark"
+        assert mark_of(replica, room_id) == shown - BEHIND
         await asyncio.to_thread(master.stop, signal.SIGKILL)
         await asyncio.to_thread(promote, server, replica)
-        assert mark_of(replica, room_id) == shown - BEHIND
 
         # The nodes hear the room again on the promoted replica, and find the entries
         # they showed in its log: the mark rises to them; nobody is sent away.
