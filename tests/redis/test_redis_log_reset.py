@@ -54,6 +54,35 @@ async def test_a_log_that_lost_delivered_entries_resets_the_room_and_goes_on(
         assert await b.read("r", after=3) == [fourth]
 
 
+async def test_a_mark_behind_what_was_delivered_is_raised_not_taken_for_a_loss(
+    own_redis: RedisServer,
+) -> None:
+    """A replica promoted with the entries but an older durable mark (its master died
+    after marking and publishing, before the mark reached it): on hearing the room
+    again, the node finds the entry it delivered last in the log and raises the mark
+    to it; nothing is reset, and the next entry follows on."""
+    async with backends(own_redis, 2) as [a, b]:
+        heard, resets = Heard(), []
+        b.subscribe(heard)
+        b.subscribe_resets(resets.append)
+        for _ in range(5):
+            await a.append("r", "tick")
+        await heard.until(lambda: heard.seqs("r") == [1, 2, 3, 4, 5], "the first five")
+        with own_redis.client() as c:
+            c.set("yishi:{r}:durable", 3)
+            c.client_kill_filter(_type="pubsub")
+
+        async def raised() -> bool:
+            with own_redis.client() as c:
+                return int(c.get("yishi:{r}:durable")) == 5
+
+        await eventually(raised, "the mark raised to what was delivered")
+        assert resets == [], "the log holds everything delivered: no reset"
+        sixth = await a.append("r", "tick")
+        await heard.until(lambda: heard.seqs("r") == [1, 2, 3, 4, 5, 6], "the sixth")
+        assert sixth.seq == 6 and await b.read("r", after=4) == heard.entries["r"][4:]
+
+
 async def test_a_node_reloads_a_room_whose_log_lost_what_it_showed(
     cluster: Cluster,
 ) -> None:
