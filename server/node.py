@@ -37,6 +37,7 @@ from .readiness import Readiness
 from .recent import RecentEvents
 from .replica import SNAPSHOT_EVERY, Effects, Replica
 from .room_damage import DamagedRooms
+from .room_epochs import RoomEpochs
 from .snapshots import SnapshotWriter
 from .voice import RoomVoice, VoiceStats
 from .wire import CLOSE_REMOVED, CLOSE_RESTARTING, CLOSE_UNAVAILABLE
@@ -71,6 +72,7 @@ class RoomHost:
         self.presence = PresenceReporter(self)
         self.last_used = node.clock()  # for unloading an idle room (see Node)
         self.snapshot_seq = 0  # of the newest snapshot known to be stored
+        self.epoch = ""  # of the log's history this state is of (see room_epochs)
         self._pins = 0  # awaits in progress that will use this host afterwards
         self._snapshots = SnapshotWriter()
         self._saving: asyncio.Task[None] | None = None
@@ -323,6 +325,7 @@ class Node:
         self._unsubscribe_audio: Callable[[], None] | None = None
         self._unsubscribe_resets: Callable[[], None] | None = None
         self._reset_rooms: set[str] = set()  # rooms whose log lost entries applied here
+        self.epochs = RoomEpochs(backend)
         self.voice = VoiceStats()
         # Metrics (counters only grow: what unloaded rooms did is kept here).
         self.entries_applied = 0
@@ -438,6 +441,7 @@ class Node:
         self._reset_rooms.add(room_id)
         host = self.hosts.pop(room_id, None)
         if host is not None:
+            self.epochs.reset(room_id, host.epoch)
             self.evictions += 1
             host.stop()
             host.abandon()
@@ -473,7 +477,9 @@ class Node:
             raise BackendUnavailable(f"room {room_id}'s log is gone")
         if last == 0:
             return None
+        epoch = await self.epochs.current(room_id)
         host = RoomHost(self, room_id)
+        host.epoch = epoch
         self.hosts[room_id] = host
         try:
             snapshot = await self.backend.load_snapshot(room_id)

@@ -118,6 +118,9 @@ async def admit(services: Services, room_id: str, codec: Codec,
     since = hello.args.get("since")
     if since is not None and (isinstance(since, bool) or not isinstance(since, int)):
         since = None
+    epoch = hello.args.get("epoch")
+    if isinstance(epoch, str) and epoch != host.epoch:
+        since = None  # another history than the log's: a full state replaces it
     if since is not None and since > host.state.event_seq:
         # Perhaps this node lags the log: catch up before judging `since`.
         try:
@@ -172,6 +175,7 @@ class Session:
             "you": state.participants[claims.participant_id].to_wire(),
             "server_time": services.clock(),
             "seq": state.event_seq,
+            "epoch": host.epoch,
             "state": None if replay is not None else snapshot(state, viewer),
             "replayed": replay is not None,
         }))

@@ -189,6 +189,19 @@ class LogBackend(Protocol):
         cannot lose what it delivered. Returns a function that unsubscribes."""
         ...
 
+    async def epoch(self, room_id: str) -> str:
+        """The epoch of the room's log: the same for as long as the log holds the history
+        it delivered, another once it was found not to (:meth:`new_epoch` after a reset).
+        ``""`` for a log that never had one, and always from a backend that cannot lose
+        what it delivered. A client that holds another epoch holds another history."""
+        ...
+
+    async def new_epoch(self, room_id: str, replacing: str) -> str:
+        """After a reset: give the room's log a new epoch, unless another node already
+        replaced ``replacing`` (the epoch this node held); returns the epoch it has now.
+        Never called on a backend that cannot lose what it delivered."""
+        ...
+
     def publish_audio(self, room_id: str, frame: bytes) -> None:
         """Hand a relayed audio frame to the other nodes (``subscribe_audio``).
 

@@ -124,6 +124,12 @@ class MemoryBackend:
     def subscribe_resets(self, listener: ResetListener) -> Callable[[], None]:
         return lambda: None  # what it delivered, it keeps
 
+    async def epoch(self, room_id: str) -> str:
+        return ""  # one history per log, ever: it never resets
+
+    async def new_epoch(self, room_id: str, replacing: str) -> str:
+        return ""  # never called: it never resets
+
     def subscribe_audio(self, listener: AudioListener) -> Callable[[], None]:
         audio = self._store.audio
         audio[self.node_id] = (*audio.get(self.node_id, ()), listener)

@@ -356,6 +356,17 @@ class RedisBackend:
             except Exception:
                 logger.exception("reset listener failed on %s", room_id)
 
+    async def epoch(self, room_id: str) -> str:
+        key = keys.epoch_key(room_id)
+        stored = await self._checked_link(check_open=True).call("GET", lambda r: r.get(key))
+        return "" if stored is None else as_bytes(stored).decode()
+
+    async def new_epoch(self, room_id: str, replacing: str) -> str:
+        key, made = keys.epoch_key(room_id), secrets.token_hex(8)
+        stored = await self._checked_link(check_open=True).call("EVAL", lambda r: r.eval(
+            keys.NEW_EPOCH, 1, key, replacing, made))
+        return as_bytes(stored).decode()
+
     def publish_audio(self, room_id: str, frame: bytes) -> None:
         if self._open:
             self._audio.publish(room_id, frame)

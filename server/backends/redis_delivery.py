@@ -16,7 +16,9 @@ them into one stream per room, with these rules:
   missing entries are normally already on their way).
 * A store that holds less than a room's cursor lost entries that were
   delivered (a failover): :meth:`Delivery.reset` starts the room again at the
-  stored seq and tells whoever derived state from it (``on_reset``).
+  stored seq and tells whoever derived state from it (``on_reset``). The last
+  entry delivered is kept (:meth:`Delivery.last`), so that a store merely
+  *marked* behind it can be told from one that lost it.
 * A room without a cursor starts at 0: the backend sets the cursors of all
   rooms that exist when it subscribes, so a room it has never heard of is a
   room created after that, and all of its entries are news.
@@ -58,6 +60,7 @@ class Delivery:
         self._read_page = read_page
         self._retry_s = retry_s
         self._cursor: dict[str, int] = {}
+        self._last: dict[str, Entry] = {}  # room -> the entry at its cursor, if delivered
         self._parked: dict[str, dict[int, Entry]] = {}
         self._waiters: dict[str, dict[int, list[asyncio.Future[None]]]] = {}
         self._repairs: dict[str, asyncio.Task[None]] = {}
@@ -70,10 +73,15 @@ class Delivery:
     def cursor(self, room_id: str) -> int:
         return self._cursor.get(room_id, 0)
 
+    def last(self, room_id: str) -> Entry | None:
+        """The entry at the room's cursor, if it was delivered (not skipped)."""
+        return self._last.get(room_id)
+
     def start_at(self, room_id: str, seq: int) -> None:
         """Listeners have (or need) nothing up to ``seq`` of this room."""
         if seq > self._cursor.get(room_id, 0):
             self._cursor[room_id] = seq
+            self._last.pop(room_id, None)
             self._release(room_id, seq)
 
     def reset(self, room_id: str, seq: int) -> None:
@@ -81,6 +89,7 @@ class Delivery:
         delivered past it is not the log's. Start again at ``seq``, fail whoever waits
         for an entry (it may be one of those), and say so (``on_reset``)."""
         self._cursor[room_id] = seq
+        self._last.pop(room_id, None)
         self._parked.pop(room_id, None)
         for futures in self._waiters.pop(room_id, {}).values():
             for future in futures:
@@ -113,6 +122,7 @@ class Delivery:
 
     def _deliver(self, room_id: str, entry: Entry) -> None:
         self._cursor[room_id] = entry.seq
+        self._last[room_id] = entry
         self._fanout.notify(room_id, entry)
         waiting = self._waiters.get(room_id)
         if waiting:

@@ -25,6 +25,13 @@ clients, absent from the log, its seq soon reused by another entry. So:
    cluster, ``CLUSTER NODES`` in the batch's own pipeline, run before its
    appends), never from a map that may be seconds old. Fewer replicas
    confirming than the topology listed makes the batch unavailable.
+5. **A mark behind what was shown** (:func:`catch_up`): a master that dies after
+   raising the mark and publishing, before the mark reached its replica, leaves
+   the promoted replica holding the shown entries (WAIT confirmed them) under
+   an older mark. A node that finds the mark below the entry it delivered last,
+   and that very entry (same seq, stamp and body) in the log, raises the mark to
+   it: they were durable when shown, and stay shown. Only a log that lacks the
+   entry, or holds another one at its seq, lost it (the room is read again).
 """
 
 from __future__ import annotations
@@ -33,8 +40,9 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from ..core.types import Entry
 from . import redis_keys as keys
-from .base import BackendUnavailable
+from .base import BackendUnavailable, unpack_entry
 
 WAIT_TIMEOUT_MS = 1000  # how long an append waits for its replicas (then: unavailable)
 
@@ -138,3 +146,26 @@ def marks(replies: Sequence[Any]) -> list[int]:
 def shown_rows(rows: list[Any], mark: int) -> list[Any]:
     """The stream rows (``XRANGE`` replies) at or below the room's mark."""
     return [row for row in rows if int(bytes(row[0]).split(b"-", 1)[0]) <= mark]
+
+
+async def catch_up(link: Any, room_id: str, shown: Entry) -> bool:
+    """Rule 5: raise the room's mark to ``shown``, the entry a node delivered last, if
+    the log holds that very entry at its seq; False if it does not (the log lost it).
+    Raises :class:`BackendUnavailable` if Redis cannot say."""
+    row_id = f"{shown.seq}-0"
+    rows = await link.call("XRANGE", lambda r: r.xrange(keys.log_key(room_id), min=row_id,
+                                                         max=row_id))
+    if not rows:
+        return False
+    fields = rows[0][1]
+    try:
+        held = unpack_entry(shown.seq, int(fields[b"a"]), bytes(fields[b"b"]))
+    except Exception:  # noqa: BLE001  (a damaged row is not the entry shown)
+        return False
+    if held != shown:
+        return False
+    # The row never changes once written (stream ids only grow): the mark may rise to it.
+    # No message goes with it: the entries were published when they were shown.
+    await link.call("EVAL", lambda r: r.eval(keys.CONFIRM, 1, keys.durable_key(room_id),
+                                             shown.seq, keys.channel(room_id)))
+    return True

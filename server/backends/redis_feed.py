@@ -28,6 +28,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from ..core.types import Entry
+from . import redis_durable as durable
 from . import redis_keys as keys
 from .base import BackendUnavailable, unpack_entry
 from .redis_audio import AudioChannels
@@ -139,8 +140,8 @@ class Feed:
     async def _resync(self) -> None:
         """After subscribing again: re-read every room whose stored seq passed its cursor."""
         for room_id, seq in (await self._link.room_seqs()).items():
-            compare_stored(self._delivery, room_id, seq,
-                           "Redis lost acknowledged entries (check appendonly/appendfsync)")
+            await compare_stored(self._link, self._delivery, room_id, seq,
+                                 "Redis lost acknowledged entries (check appendonly/appendfsync)")
 
     async def _pump(self, pubsub: PubSub) -> None:
         await pump(pubsub, self._stopping, self._on_message, what="pub/sub connection")
@@ -190,14 +191,24 @@ async def pump(pubsub: PubSub, stopping: asyncio.Event,
         on_message(message)
 
 
-def compare_stored(delivery: Delivery, room_id: str, seq: int, lost: str) -> None:
+async def compare_stored(link: Link, delivery: Delivery, room_id: str, seq: int,
+                         lost: str) -> None:
     """After hearing a room again: re-read it if its stored ``seq`` passed what was
-    delivered; if it is behind, Redis lost entries: the error log says so (``lost``: why,
-    and what to check), and the room starts again from the log (``Delivery.reset``)."""
+    delivered. If it is behind, either only its durable mark is (its master died before
+    the mark reached the replica: the mark is raised to what was delivered, see
+    redis_durable rule 5) or Redis lost entries: the error log says so (``lost``: why,
+    and what to check), and the room starts again from the log (``Delivery.reset``).
+    Raises :class:`BackendUnavailable` if Redis cannot tell which (nothing changes)."""
     cursor = delivery.cursor(room_id)
     if seq > cursor:
         delivery.repair(room_id)
     elif seq < cursor:
+        shown = delivery.last(room_id)
+        if shown is not None and await durable.catch_up(link, room_id, shown):
+            logger.warning("room %s: its durable mark was %d, below the %d delivered, whose"
+                           " entries the log holds (a master died before marking them):"
+                           " raised to %d", room_id, seq, cursor, cursor)
+            return
         logger.error("room %s: Redis holds seq %d but %d was delivered: %s; the room is"
                      " read again from the log", room_id, seq, cursor, lost)
         delivery.reset(room_id, seq)

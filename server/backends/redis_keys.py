@@ -10,6 +10,9 @@ and its script always live on one shard):
                                  from before the mark, whose seq is its mark)
     yishi:{room}:log    stream   one entry per seq, id "<seq>-0",
                                  fields a = at (Unix ms), b = the MessagePack body
+    yishi:{room}:epoch  string   the log's epoch, made anew by the first node that finds
+                                 the log lost entries it delivered (missing: "", the
+                                 epoch of a log that never lost any)
     yishi:{room}:snap   hash     seq, blob: the newest state snapshot
     yishi:{room}:ch     channel  "<seq> <at> <body>" for every entry appended
     yishi:{room}:rec    set      the turn ids the room has audio kept for (recordings)
@@ -78,6 +81,10 @@ def log_key(room_id: str) -> str:
 
 def durable_key(room_id: str) -> str:
     return f"yishi:{{{room_id}}}:durable"
+
+
+def epoch_key(room_id: str) -> str:
+    return f"yishi:{{{room_id}}}:epoch"
 
 
 def snap_key(room_id: str) -> str:
@@ -180,6 +187,17 @@ for i = 3, #ARGV do
   redis.call('PUBLISH', ARGV[2], ARGV[i])
 end
 return 1
+"""
+
+# KEYS: epoch. ARGV: the epoch the node held, a new one. Every node that finds the
+# same loss replaces the same epoch: the first one's new epoch is the one all keep.
+NEW_EPOCH = """
+local current = redis.call('GET', KEYS[1]) or ''
+if current == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2])
+  return ARGV[2]
+end
+return current
 """
 
 # KEYS: snap. ARGV: seq, blob. Keeps only the newest snapshot.

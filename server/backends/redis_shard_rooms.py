@@ -27,7 +27,7 @@ from ..core.types import Entry
 from .base import BackendUnavailable
 from .redis_cluster_link import ClusterLink
 from .redis_delivery import Delivery
-from .redis_feed import RETRY_MIN_S, compare_stored
+from .redis_feed import RETRY_MAX_S, RETRY_MIN_S, compare_stored
 from .redis_link import SOCKET_TIMEOUT_S, nap
 
 logger = logging.getLogger(__name__)
@@ -126,11 +126,17 @@ class ShardRooms:
 
     async def _resync(self, room_id: str) -> None:
         """Subscribed again (a failover, a moved slot): re-read the room if its stored
-        seq passed what was delivered; say so if it is behind (entries lost)."""
-        try:
-            [seq] = await self._link.seqs([room_id])
-        except BackendUnavailable:
-            self._delivery.repair(room_id)  # it retries until the shard answers
-            return
-        compare_stored(self._delivery, room_id, seq, "the cluster lost entries in a failover"
-                       " (see docs/operations.md, Redis Cluster)")
+        seq passed what was delivered; raise its mark, or say so, if it is behind."""
+        # Retried until the shard answers (while the room is heard): a mark left behind
+        # what was delivered would hide those entries from a node loading the room.
+        while room_id in self._started and not self._stopping.is_set():
+            try:
+                [seq] = await self._link.seqs([room_id])
+                await compare_stored(self._link, self._delivery, room_id, seq,
+                                     "the cluster lost entries in a failover"
+                                     " (see docs/operations.md, Redis Cluster)")
+                return
+            except BackendUnavailable as exc:
+                logger.warning("re-reading where room %s stands failed (%s); retrying",
+                               room_id, exc)
+                await nap(self._stopping, RETRY_MAX_S)

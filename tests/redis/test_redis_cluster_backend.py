@@ -127,16 +127,18 @@ async def test_rooms_land_on_every_shard_and_their_traffic_stays_on_it(
                                    for n, (_, rooms) in enumerate(sorted(by_master.items())))
 
 
-def migrate_slot(server: RedisClusterServer, slot: int, target: ClusterMember) -> None:
+def migrate_slot(server: RedisClusterServer, slot: int, target: ClusterMember, *,
+                 keys_at_once: int = 100) -> None:
     """Move one slot and its keys to ``target``, the way ``redis-cli --cluster reshard``
-    does it, one slot at a time."""
+    does it, one slot at a time, ``keys_at_once`` keys per ``MIGRATE`` (fewer: longer
+    while a room's keys are split between the two masters)."""
     source = server.owner(slot)
     with source.client() as src, target.client() as dst:
         src_id = src.execute_command("CLUSTER MYID").decode()
         dst_id = dst.execute_command("CLUSTER MYID").decode()
         dst.execute_command("CLUSTER SETSLOT", slot, "IMPORTING", src_id)
         src.execute_command("CLUSTER SETSLOT", slot, "MIGRATING", dst_id)
-        while names := src.execute_command("CLUSTER GETKEYSINSLOT", slot, 100):
+        while names := src.execute_command("CLUSTER GETKEYSINSLOT", slot, keys_at_once):
             src.execute_command("MIGRATE", "127.0.0.1", target.port, "", 0, 5000,
                                 "KEYS", *names)
         for member in server.masters():

@@ -104,6 +104,39 @@ def chats(client: Client) -> list[tuple[int, str]]:
     return [(e["seq"], e["data"]["text"]) for e in client.events if e["type"] == "chat.posted"]
 
 
+async def gather_room(cluster: Cluster, room: Json, *, residents: int
+                      ) -> tuple[Client, list[Client], list[Client]]:
+    """The moderator on node 0, then residents and a watcher on each of three nodes."""
+    mod = await cluster.connect(0, room["moderator_token"], label="mod")
+    people = [await cluster.connect(i % 3, (await cluster.join(i % 3, room, f"居民{i}")).token,
+                                    label=f"r{i}") for i in range(residents)]
+    watchers = [await cluster.connect(i, (await cluster.join(i, room, f"旁听{i}", observer=True)
+                                          ).token, label=f"w{i}") for i in range(3)]
+    return mod, people, watchers
+
+
+async def converged_to_log(cluster: Cluster, room: Json, clients: list[Client],
+                           log: list[str]) -> Client:
+    """Check every client against a new node (the next one) that loads the room from
+    the log (``log``: its chat texts) once the session ended: no phantom, no seq with
+    two contents, every client converged. Returns that node's client."""
+    cluster.start(1)
+    reference = await cluster.connect(len(cluster.nodes) - 1, room["moderator_token"],
+                                      label="reference", since=0)
+    await reference.wait_event("session.ended", timeout=30)
+    by_seq = {seq: (kind, data) for seq, kind, data in public(reference)}
+    for client in clients:
+        held = {text for _, text in chats(client)}
+        assert held <= set(log), f"{client.label} holds phantoms: {sorted(held - set(log))}"
+        for seq, kind, data in public(client):
+            assert by_seq.get(seq) == (kind, data), f"{client.label}: seq {seq} is two things"
+        welcome: Json = client.welcome or {}
+        assert public(client, after=welcome["seq"]) == public(reference, after=welcome["seq"]), \
+            f"{client.label} did not converge to the log"
+        assert not client.order_problems()
+    return reference
+
+
 @pytest.mark.parametrize("fresh", [False, True], ids=["settled", "fresh"])
 async def test_a_replica_promoted_behind_its_dead_master_leaves_no_phantom(
     tmp_path: Path, fresh: bool,
@@ -125,11 +158,7 @@ async def _experiment(server: RedisClusterServer, cluster: Cluster, *, fresh: bo
     room_id = room["room_id"]
     master = server.owner(slot_of(room_id))
     replica = server.replica_of(master)
-    mod = await cluster.connect(0, room["moderator_token"], label="mod")
-    residents = [await cluster.connect(i % 3, (await cluster.join(i % 3, room, f"居民{i}")).token,
-                                       label=f"r{i}") for i in range(9)]
-    watchers = [await cluster.connect(i, (await cluster.join(i, room, f"旁听{i}", observer=True)
-                                          ).token, label=f"w{i}") for i in range(3)]
+    mod, residents, watchers = await gather_room(cluster, room, residents=9)
     clients = [mod, *residents, *watchers]
     await mod.ok("session.start")
     acknowledged: list[str] = []
@@ -174,20 +203,9 @@ async def _experiment(server: RedisClusterServer, cluster: Cluster, *, fresh: bo
     await wait_all(clients, "session.ended", timeout=30)
 
     log = stream_texts(replica, room_id)
-    cluster.start(1)  # a node that never saw the old master: the room from the final log
-    reference = await cluster.connect(3, room["moderator_token"], label="reference", since=0)
-    await reference.wait_event("session.ended", timeout=30)
-    by_seq = {seq: (kind, data) for seq, kind, data in public(reference)}
-    for client in clients:
-        held = {text for _, text in chats(client)}
-        assert held <= set(log), f"{client.label} holds phantoms: {sorted(held - set(log))}"
-        for seq, kind, data in public(client):
-            assert by_seq.get(seq) == (kind, data), f"{client.label}: seq {seq} is two things"
-        welcome: Json = client.welcome or {}
-        assert public(client, after=welcome["seq"]) == public(reference, after=welcome["seq"]), \
-            f"{client.label} did not converge to the log"
-        assert not client.order_problems()
     assert set(acknowledged) <= set(log), f"lost: {sorted(set(acknowledged) - set(log))}"
+    # A node that never saw the old master: the room from the final log.
+    reference = await converged_to_log(cluster, room, clients, log)
     posted = [text for _, text in chats(reference)]
     assert len(posted) == len(set(posted)), "a message resent with its nonce is shown once"
     for node in range(3):  # a fresh replay on the old nodes: the same history

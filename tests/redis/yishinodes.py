@@ -144,11 +144,11 @@ class Cluster:
         return self.apis[node]
 
     async def connect(self, node: int, token: str, *, label: str, since: int | None = None,
-                      proto: str = "json") -> Client:
+                      epoch: str | None = None, proto: str = "json") -> Client:
         client = await Client.open(self.nodes[node].ws_base, self._room_of(token), proto,
                                    label=f"{label}@node{node}")
         self.clients.append(client)
-        reply = await client.hello(token, since)
+        reply = await client.hello(token, since, epoch=epoch)
         assert reply.ok, f"{client.label}: hello failed: {reply.raw}"
         return client
 

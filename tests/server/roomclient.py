@@ -289,11 +289,14 @@ class Client:
         return reply
 
     async def hello(
-        self, token: str, since: int | None = None, *, timeout: float = DEFAULT_TIMEOUT
+        self, token: str, since: int | None = None, *, epoch: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> Reply:
         args: Json = {"token": token}
         if since is not None:
             args["since"] = since
+        if epoch is not None:
+            args["epoch"] = epoch
         reply = await self.request("hello", args, timeout=timeout)
         if reply.ok:
             self.welcome = reply.result
