@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from yishi.backends.sqlite import SqliteBackend
-from yishi.communities import Communities, Community, log_id
 from yishi.core.community.figures import figures
 from yishi.core.community.views import listing
-from yishi.deadlines import is_overdue
+from yishi.host.communities import Communities, Community, log_id
+from yishi.minutes.deadlines import is_overdue
 
 DAY = 86_400_000
 START = 1_767_225_600_000  # 2026-01-01 UTC

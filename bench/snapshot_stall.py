@@ -19,7 +19,7 @@ import statistics
 import time
 
 from yishi.backends.memory import MemoryBackend
-from yishi.node import SNAPSHOT_EVERY, Node
+from yishi.host.node import SNAPSHOT_EVERY, Node
 
 ROOM = "stallroom01"
 

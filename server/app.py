@@ -15,21 +15,21 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Mount, Route
 from yishi.moderation import load_pipeline
 
-from . import community_api, community_reads, followup_api, households_api, http_api, pages
 from .backends import backend_from_url
-from .bundles import static_dir
 from .config import Config, check
-from .headers import SecurityHeaders
-from .hub import Close
-from .metrics_port import MetricsPort
-from .node import Node
+from .host.hub import Close
+from .host.node import Node
+from .host.screening import Screener
+from .host.signing import deployment_key
 from .readiness import Readiness
-from .screening import Screener
 from .services import Services
-from .signing import deployment_key
+from .sockets.session import RoomSockets
 from .tokens import TokenSigner
+from .web import communities, community_reads, followup, households, pages, rooms
+from .web.bundles import static_dir
+from .web.headers import SecurityHeaders
+from .web.metrics_port import MetricsPort
 from .wire import CLOSE_RESTARTING
-from .ws import RoomSockets
 
 logger = logging.getLogger(__name__)
 
@@ -43,34 +43,34 @@ def page(name: str, *, first_fetch: str | None = None) -> Callable[..., object]:
 
 
 def community_routes() -> list[Route]:
-    """Communities and their topics (server/community_api.py, server/community_reads.py,
-    server/households_api.py)."""
+    """Communities and their topics (server/web/communities.py, server/web/community_reads.py,
+    server/web/households.py)."""
     c, topic = "/api/communities/{community_id}", "/api/communities/{community_id}/topics"
     return [
-        Route("/api/communities", community_api.create_community, methods=["POST"]),
-        Route(c, community_api.community_summary),
-        Route(f"{c}/staff", community_api.add_staff, methods=["POST"]),
-        Route(f"{c}/staff/{{staff_id}}", community_api.revoke_staff, methods=["DELETE"]),
-        Route(f"{c}/qr.svg", community_api.community_qr),
+        Route("/api/communities", communities.create_community, methods=["POST"]),
+        Route(c, communities.community_summary),
+        Route(f"{c}/staff", communities.add_staff, methods=["POST"]),
+        Route(f"{c}/staff/{{staff_id}}", communities.revoke_staff, methods=["DELETE"]),
+        Route(f"{c}/qr.svg", communities.community_qr),
         Route(f"{c}/stats", community_reads.stats),
         Route(f"{c}/export.csv", community_reads.export_csv),
         Route(f"{c}/export.json", community_reads.export_json),
         Route(f"{c}/feed.atom", community_reads.feed),
         Route(f"{c}/charts/{{name}}.svg", community_reads.chart),
-        Route(f"{c}/held", community_api.held_topics),
-        Route(f"{c}/contacts", community_api.topic_contacts),
-        Route(f"{c}/households", households_api.issue, methods=["POST"]),
-        Route(f"{c}/households", households_api.listing),
-        Route(f"{c}/households/claim", households_api.claim, methods=["POST"]),
-        Route(f"{c}/households/{{household_id}}/reset", households_api.reset,
+        Route(f"{c}/held", communities.held_topics),
+        Route(f"{c}/contacts", communities.topic_contacts),
+        Route(f"{c}/households", households.issue, methods=["POST"]),
+        Route(f"{c}/households", households.listing),
+        Route(f"{c}/households/claim", households.claim, methods=["POST"]),
+        Route(f"{c}/households/{{household_id}}/reset", households.reset,
               methods=["POST"]),
-        Route(f"{c}/mine", households_api.mine, methods=["POST"]),
+        Route(f"{c}/mine", households.mine, methods=["POST"]),
         Route(topic, community_reads.list_topics),
-        Route(topic, community_api.submit_topic, methods=["POST"]),
+        Route(topic, communities.submit_topic, methods=["POST"]),
         Route(f"{topic}/{{topic_id}}", community_reads.topic_detail),
-        Route(f"{topic}/{{topic_id}}/cosign", community_api.cosign, methods=["POST"]),
-        Route(f"{topic}/{{topic_id}}/rate", community_api.rate, methods=["POST"]),
-        Route(f"{topic}/{{topic_id}}/transition", community_api.transition, methods=["POST"]),
+        Route(f"{topic}/{{topic_id}}/cosign", communities.cosign, methods=["POST"]),
+        Route(f"{topic}/{{topic_id}}/rate", communities.rate, methods=["POST"]),
+        Route(f"{topic}/{{topic_id}}/transition", communities.transition, methods=["POST"]),
     ]
 
 
@@ -117,27 +117,27 @@ def create_app(config: Config, *, clock: Callable[[], int] = wall_clock,
             await services.recordings.close()
             await backend.close()
 
-    rooms = "/api/rooms/{room_id}"
+    room = "/api/rooms/{room_id}"
     routes = [
-        Route("/healthz", http_api.healthz),
-        Route("/readyz", http_api.readyz),
-        Route("/metrics", http_api.metrics),
-        Route("/api/rooms", http_api.create_room, methods=["POST"]),
-        Route(rooms, http_api.room_summary),
-        Route(f"{rooms}/invites", http_api.create_invites, methods=["POST"]),
-        Route(f"{rooms}/join", http_api.join, methods=["POST"]),
-        Route(f"{rooms}/staff", http_api.add_staff, methods=["POST"]),
-        Route(f"{rooms}/screen", http_api.create_screen, methods=["POST"]),
-        Route(f"{rooms}/tokens/{{participant_id}}", http_api.revoke_tokens, methods=["DELETE"]),
-        Route(f"{rooms}/qr.svg", http_api.room_qr),
-        Route(f"{rooms}/minutes", http_api.minutes),
-        Route(f"{rooms}/recordings/{{track}}.ogg", http_api.recording),
-        # Follow-up (server/followup_api.py, docs/protocol.md "Follow-up feeds").
-        Route(f"{rooms}/feed.atom", followup_api.room_feed),
-        Route(f"{rooms}/actions/{{action_id}}/feed.atom", followup_api.action_feed),
-        Route(f"{rooms}/followup", followup_api.followup),
+        Route("/healthz", rooms.healthz),
+        Route("/readyz", rooms.readyz),
+        Route("/metrics", rooms.metrics),
+        Route("/api/rooms", rooms.create_room, methods=["POST"]),
+        Route(room, rooms.room_summary),
+        Route(f"{room}/invites", rooms.create_invites, methods=["POST"]),
+        Route(f"{room}/join", rooms.join, methods=["POST"]),
+        Route(f"{room}/staff", rooms.add_staff, methods=["POST"]),
+        Route(f"{room}/screen", rooms.create_screen, methods=["POST"]),
+        Route(f"{room}/tokens/{{participant_id}}", rooms.revoke_tokens, methods=["DELETE"]),
+        Route(f"{room}/qr.svg", rooms.room_qr),
+        Route(f"{room}/minutes", rooms.minutes),
+        Route(f"{room}/recordings/{{track}}.ogg", rooms.recording),
+        # Follow-up (server/web/followup.py, docs/protocol.md "Follow-up feeds").
+        Route(f"{room}/feed.atom", followup.room_feed),
+        Route(f"{room}/actions/{{action_id}}/feed.atom", followup.action_feed),
+        Route(f"{room}/followup", followup.followup),
         Route("/my", page("my.html")),
-        Route("/api/signing-key", http_api.signing_key),
+        Route("/api/signing-key", rooms.signing_key),
         *community_routes(),
         Route("/", page("index.html")),
         Route("/r/{room_id}", page("room.html", first_fetch="/api/rooms/{room_id}")),

@@ -8,23 +8,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .approved_states import ApprovedStates
 from .backends.base import LogBackend
 from .clientlog import ClientLog
-from .communities import Communities
 from .config import Config
-from .followup_log import FollowUpLog
-from .metrics import Metrics
-from .minutes_cache import MinutesCache
-from .node import Node
+from .host.approved_states import ApprovedStates
+from .host.communities import Communities
+from .host.followup_log import FollowUpLog
+from .host.metrics import Metrics
+from .host.minutes_cache import MinutesCache
+from .host.node import Node
+from .host.recordings import Recordings
+from .host.screening import Screener
+from .host.signing import SigningKey
 from .ratelimit import JoinLimiter, KeyedBuckets
 from .readiness import Readiness
-from .recordings import Recordings
-from .screening import Screener
-from .signing import SigningKey
 from .tokens import TokenSigner
 
-SOCKET_LOGGER = "yishi.ws"  # the room sockets' log, whose client lines are budgeted
+SOCKET_LOGGER = "yishi.sockets.session"  # the room sockets' log, whose client lines are budgeted
 SUBMITS_PER_HOUR_ADDRESS = 30  # a household's phones share an address; a notice board too
 SUBMITS_PER_HOUR_DEVICE = 6
 COSIGNS_PER_HOUR_ADDRESS = 120  # co-signs and ratings together

@@ -3,7 +3,7 @@
     memory://                      MemoryBackend (tests; nothing persists)
     sqlite:///abs/path/yishi.db    SqliteBackend (the embedded default)
     sqlite://relative/yishi.db     (everything after "sqlite://" is the file path)
-    redis://host:6379/0            yishi.backends.redis.RedisBackend (multi-node)
+    redis://host:6379/0            yishi.backends.redis.backend.RedisBackend (multi-node)
     redis+cluster://h1:7000,h2:7001  the same on a Redis Cluster (seed nodes)
 
 Every backend satisfies :class:`LogBackend`; see :mod:`yishi.backends.base`.
@@ -51,9 +51,9 @@ def backend_from_url(url: str, *, clock: Clock, node_id: str | None = None,
         return SqliteBackend(path=path, clock=clock, node_id=node_id, readiness=readiness)
     if url.startswith(_REDIS_SCHEMES):
         try:
-            redis_module = importlib.import_module("yishi.backends.redis")
+            redis_module = importlib.import_module("yishi.backends.redis.backend")
         except ModuleNotFoundError as exc:
-            if exc.name != "yishi.backends.redis":
+            if exc.name != "yishi.backends.redis.backend":
                 raise
             raise ValueError("the redis backend is not available in this build"
                              f" ({redact_url(url)!r})") from exc

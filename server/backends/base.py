@@ -27,7 +27,7 @@ Clock = Callable[[], int]
 """Wall clock in Unix milliseconds; injected so tests can move time (even backwards)."""
 
 RecordedFrame = tuple[str, str, int, int, bytes]
-"""One kept audio frame: ``(turn_id, speaker, seq, ts, data)`` (see ``server/recordings.py``)."""
+"""One kept audio frame: ``(turn_id, speaker, seq, ts, data)`` (server/host/recordings.py)."""
 
 StoredFrame = tuple[str, int, int, bytes]
 """A kept frame as read back for one turn: ``(speaker, seq, ts, data)``."""

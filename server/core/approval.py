@@ -10,7 +10,7 @@ Rules:
   least the entry that ended it (a draft of a running session cannot be
   approved) and no further than the entry before this one (``conflict``). That
   ``digest`` is the digest of those entries is checked at the edge before the
-  entry is appended (the core cannot hash the log; ``server/signing.py``): a
+  entry is appended (the core cannot hash the log; ``server/host/signing.py``): a
   draft that no longer matches is refused there and never reaches the log.
 * Without ``cosigner`` the approval is complete at once. With one (a clerk or
   an office of the room, not removed: else ``forbidden``/``not_found``), it

@@ -52,7 +52,7 @@ EVERYONE = frozenset(Role)
 
 class Settle(Enum):
     """When the host settles the secret-ballot work a command may leave (a full batch
-    of ballots to release, a closed poll to count: server/ballots.py)."""
+    of ballots to release, a closed poll to count: server/host/ballots.py)."""
 
     AFTER = "after"  # in the background: the sender need not wait for the tally
     BEFORE_REPLY = "before the reply"  # the reply carries the count
@@ -108,7 +108,7 @@ TABLE: dict[str, Command] = _rows(
       check=polls.poll_close_check, settles=Settle.BEFORE_REPLY),
     C("poll.release", a.PollRelease, polls.poll_release, NOBODY, client=False),
     C("poll.count", a.PollCount, polls.poll_count, NOBODY, client=False),
-    # -- voice: a socket's own, answered there (core/voice.py, server/voicegate.py) ------
+    # -- voice: a socket's own, answered there (core/voice.py, server/sockets/voicegate.py) ------
     C("audio.listen", a.AudioListen, voice.audio_listen, EVERYONE, logged=False),
     # -- chat (chat.py) ------------------------------------------------------------------
     C("chat.send", a.ChatSend, chat.chat_send, SPEAKERS, states=NOT_ENDED,

@@ -1,7 +1,7 @@
 """Recordings of the turns' audio (rules 5): the setting, publishing and erasing.
 
 The audio itself never enters the log: the node that accepted a frame keeps it
-in the backend's side store (``server/recordings.py``). The log holds what the
+in the backend's side store (``server/host/recordings.py``). The log holds what the
 record needs to say about it, so the minutes stay a fold over the log:
 
 * ``settings.update {record_audio}`` switches recording on or off (off by

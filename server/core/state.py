@@ -24,7 +24,7 @@ DEFAULT_SETTINGS: Json = {
     "chat_rate": 10,
     "invite_mode": "open",
     "lang": "zh",
-    # Rules 5: keep each turn's audio (server/recordings.py); off unless the room says so.
+    # Rules 5: keep each turn's audio (server/host/recordings.py); off unless the room says so.
     "record_audio": False,
     # Rules 6: seconds before a turn's end at which every page shows a warning (and the
     # speaker's page and the hall screen may chime); [] for none.

@@ -30,7 +30,7 @@ class Dropped(str, enum.Enum):
     OLD_TURN = "old_turn"
     NOT_FLOOR = "not_floor"
     MUTED = "muted"
-    OVER_BUDGET = "over_budget"  # the speaker's voice budget is spent (server/voicebudget.py)
+    OVER_BUDGET = "over_budget"  # the speaker's voice budget is spent (server/host/voicebudget.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,7 +38,7 @@ schema is documented in docs/minutes.md; bump ``SCHEMA`` when it changes.
 
 Overdue depends on the day, not on the log. Minutes made ``as_of`` a day say so
 (``"as_of": "YYYY-MM-DD"``) and flag each action past due that day
-(``"overdue"``, server/deadlines.py); verify.py rebuilds an export with the day
+(``"overdue"``, server/minutes/deadlines.py); verify.py rebuilds an export with the day
 it states, so an export still verifies on any later day. Without ``as_of`` (the
 default, and every export made before) neither field appears.
 """
@@ -49,9 +49,9 @@ import datetime
 
 from ..core.state import AgendaItem, ChatMessage, Participant, Poll, RoomState, Turn
 from ..core.types import Json, Role
-from ..deadlines import is_overdue
 from .approved import approval_block, with_approval
 from .balance import balance_of
+from .deadlines import is_overdue
 from .digest import ALGORITHM
 
 SCHEMA = "yishi.minutes/1"

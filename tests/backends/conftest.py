@@ -65,7 +65,7 @@ def sqlite_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
 
 
 def redis_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    from yishi.backends.redis import RedisBackend
+    from yishi.backends.redis.backend import RedisBackend
 
     server: RedisServer = request.getfixturevalue("redis_server")
     server.flush()
@@ -78,7 +78,7 @@ def redis_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
 
 
 def redis_cluster_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    from yishi.backends.redis import RedisBackend
+    from yishi.backends.redis.backend import RedisBackend
 
     server: RedisClusterServer = request.getfixturevalue("redis_cluster_server")
     flush_cluster(server)

@@ -43,7 +43,7 @@ async def test_sqlite_creates_the_data_folder(tmp_path: Path, clock: FakeClock) 
 
 
 def test_redis_is_loaded_lazily(clock: FakeClock) -> None:
-    if importlib.util.find_spec("yishi.backends.redis") is None:
+    if importlib.util.find_spec("yishi.backends.redis.backend") is None:
         with pytest.raises(ValueError, match="redis"):
             backend_from_url("redis://localhost:6379/0", clock=clock)
     else:

@@ -80,6 +80,42 @@ def test_no_module_of_the_server_is_in_an_import_circle() -> None:
         for c in found)
 
 
+# The layers, bottom up (docs/layers.md): a module may import its own layer's and those
+# below; web and sockets are siblings that never import each other.
+SHARED = {"config", "readiness", "redact", "tokens", "ratelimit", "wire", "clientlog",
+          "uvicorn_parts"}
+LAYERS = {"core": 0, "moderation": 0, "shared": 1, "backends": 2, "minutes": 2, "host": 3,
+          "services": 4, "web": 5, "sockets": 5, "app": 6, "cli": 7, "__main__": 8}
+
+
+def layer(module: str) -> str:
+    parts = module.split(".")
+    if len(parts) == 1:
+        return "package"
+    return "shared" if parts[1] in SHARED else parts[1]
+
+
+def test_imports_go_down_the_layers_only() -> None:
+    known = modules()
+    assert {layer(m) for m in known} - {"package"} <= set(LAYERS), \
+        "a module outside the layers: put it in one (docs/layers.md)"
+    upward = []
+    for name, path in known.items():
+        mine = layer(name)
+        for target in imported(name, path, known):
+            theirs = layer(target)
+            if theirs == "package" or mine == "package" or theirs == mine:
+                continue
+            if LAYERS[theirs] >= LAYERS[mine]:
+                upward.append(f"{name} ({mine}) imports {target} ({theirs})")
+    assert not upward, "\n".join(sorted(upward))
+
+
+def test_the_server_folder_holds_at_most_twelve_modules() -> None:
+    loose = sorted(p.name for p in TREES["yishi"].glob("*.py"))
+    assert len(loose) <= 12, loose
+
+
 def test_one_module_imports_uvicorns_internals() -> None:
     """uvicorn promises its ``Config`` and ``Server``, not its protocols: what Yishi
     builds on of those is imported in server/uvicorn_parts.py, version-checked there."""

@@ -1,14 +1,14 @@
-"""Room states are snapshotted by pickling (server/node.py): they must round-trip."""
+"""Room states are snapshotted by pickling (server/host/node.py): they must round-trip."""
 
 from __future__ import annotations
 
 import pickle
 
 from roombuilder import Room
-from yishi import snapshots
 from yishi.core import views
 from yishi.core.reducer import apply
 from yishi.core.state import RoomState
+from yishi.host import snapshots
 
 
 def round_trip(state: RoomState) -> RoomState:

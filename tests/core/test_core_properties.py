@@ -17,11 +17,11 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from roombuilder import Room
-from yishi import snapshots
 from yishi.core import views
 from yishi.core.reducer import apply, replay
 from yishi.core.state import STANCES
 from yishi.core.types import Entry, Event, Role
+from yishi.host import snapshots
 
 STANCE = st.sampled_from(STANCES)
 WHO = st.integers(0, 4)  # residents 0..3, 4 = the attendee in the hall (via the clerk)

@@ -7,7 +7,7 @@ import pickle
 
 import pytest
 from roombuilder import Room
-from yishi import snapshots
+from yishi.host import snapshots
 
 
 def test_a_room_snapshot_round_trips(room: Room) -> None:

@@ -157,7 +157,7 @@ def open_page(server: Server, pages: Pages) -> Any:
     assert res is not None
     policy = res.headers.get("content-security-policy", "")
     assert "'wasm-unsafe-eval'" in policy, (
-        "the pages' policy must allow WebAssembly compilation (server/headers.py): " + policy)
+        "the pages' policy must allow WebAssembly compilation (server/web/headers.py): " + policy)
     return page
 
 

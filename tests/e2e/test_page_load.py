@@ -21,9 +21,9 @@ import pytest
 from conftest import Pages, Server
 from playwright.sync_api import Request, Route, expect
 from test_community import NAME, create_community
-from yishi import bundles
 from yishi.app import static_dir
-from yishi.pages import module_graph
+from yishi.web import bundles
+from yishi.web.pages import module_graph
 
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # bench/ is a top-level folder, not part of the installed package
@@ -97,12 +97,12 @@ def test_the_community_page_takes_its_preloaded_summary(server: Server, pages: P
 
 def test_the_pages_bundles_are_made_from_the_sources() -> None:
     """The committed bundles are those of today's modules (else pages fall back to the
-    modules, twenty requests instead of one): `npm install && python -m yishi.bundles`."""
+    modules, twenty requests instead of one): `npm install && python -m yishi.web.bundles`."""
     static = static_dir()
     entries = bundles.entries(static)
     assert "js/room.js" in entries and "js/screen.js" in entries, entries
     stale = [e for e in entries if bundles.fresh(static, e) is None]
-    assert not stale, f"{stale}: run `npm install && python -m yishi.bundles`"
+    assert not stale, f"{stale}: run `npm install && python -m yishi.web.bundles`"
 
 
 def headers_of(url: str, **sent: str) -> tuple[int, dict[str, str], str]:
@@ -142,7 +142,7 @@ def page_loading(entry: str) -> Callable[[Route], None]:
 
 def test_the_hints_name_every_module_the_browser_imports(server: Server, pages: Pages) -> None:
     """Where a bundle is stale the page is served with its modules and hints
-    (server/pages.py): the hints, read from the imports, are what Chromium fetches."""
+    (server/web/pages.py): the hints, read from the imports, are what Chromium fetches."""
     static = static_dir().resolve()
     ctx = pages.browser.new_context(locale="zh-CN")  # English would import its catalogue
     pages.contexts.append(ctx)

@@ -1,4 +1,4 @@
-"""Approving the scripted session's minutes as the server does (server/signing.py):
+"""Approving the scripted session's minutes as the server does (server/host/signing.py):
 the digest of the log's first N entries, and the seal of the complete approval,
 signed with a fixed test key (so the log and its digest are the same every run)."""
 
@@ -7,8 +7,8 @@ from __future__ import annotations
 from yishi.core import commands
 from yishi.core.approval import signers_of, statement
 from yishi.core.schema import parse
+from yishi.host.signing import SigningKey
 from yishi.minutes import log_digest
-from yishi.signing import SigningKey
 
 from .script import Script
 

@@ -11,11 +11,8 @@ from datetime import date, datetime
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from yishi.atom import atom_feed
 from yishi.core.reducer import replay
 from yishi.core.types import Entry
-from yishi.deadlines import day_start_ms, is_overdue, local_today, overdue_since
-from yishi.followup import action_items, followup_view, marks_of, room_items, version
 from yishi.minutes import (
     build_minutes,
     export_json,
@@ -24,6 +21,9 @@ from yishi.minutes import (
     render_minutes,
     verify_export,
 )
+from yishi.minutes.atom import atom_feed
+from yishi.minutes.deadlines import day_start_ms, is_overdue, local_today, overdue_since
+from yishi.minutes.followup import action_items, followup_view, marks_of, room_items, version
 
 from .script import Script
 

@@ -21,10 +21,10 @@ from typing import Any
 import msgpack
 import pytest
 from yishi.backends.sqlite import SqliteBackend
+from yishi.cli.minutes import load_log
 from yishi.config import Config
 from yishi.core.types import Entry
 from yishi.minutes import export_json, read_export, verify_export
-from yishi.minutes_cli import load_log
 
 from .docxtext import docx_lines
 from .scenario import deliberation

@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 from yishi.backends.sqlite import SqliteBackend
+from yishi.host.signing import SECRET_NAME
 from yishi.minutes import export_json, log_digest
 from yishi.minutes.signature import key_id
-from yishi.signing import SECRET_NAME
 
 from .approving import KEY, OTHER_KEY, SEED, amended, approve, approved_by_two
 from .scenario import deliberation

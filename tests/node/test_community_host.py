@@ -1,4 +1,4 @@
-"""A community on a node (server/communities.py): read your writes across two nodes on
+"""A community on a node (server/host/communities.py): read your writes across two nodes on
 one store, loading from a snapshot plus the tail gives the replayed state and digest,
 and a snapshot naming anything but the community's records is refused."""
 
@@ -8,8 +8,8 @@ import os
 import pickle
 
 from yishi.backends.memory import MemoryBackend, MemoryStore
-from yishi.communities import Communities, Community, dump, load, log_id
 from yishi.core.community.reducer import replay
+from yishi.host.communities import Communities, Community, dump, load, log_id
 from yishi.minutes.digest import log_digest
 
 

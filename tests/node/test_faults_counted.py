@@ -9,8 +9,8 @@ from __future__ import annotations
 import time
 
 from yishi.backends.memory import MemoryBackend
-from yishi.metrics import Metrics
-from yishi.node import Node
+from yishi.host.metrics import Metrics
+from yishi.host.node import Node
 
 POISON = {"invite": "c", "name": "a", "role": "wizard"}  # a role the core does not know
 

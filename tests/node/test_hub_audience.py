@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from visibility import may_see
 from yishi.core.types import MODERATORS, PUBLIC, Audience, AudienceKind, Event, Role, person
 from yishi.core.views import Viewer
-from yishi.hub import Close, Outbox, RoomHub, Subscriber
+from yishi.host.hub import Close, Outbox, RoomHub, Subscriber
 from yishi.wire import CODECS, JSON_PROTOCOL
 
 PEOPLE = ["p1", "p2", "p3", "p4"]

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from yishi.backends.memory import MemoryBackend
 from yishi.core.types import CommandError, Entry, ErrorCode
+from yishi.host.minutes_cache import MinutesCache
 from yishi.minutes import log_digest
-from yishi.minutes_cache import MinutesCache
 
 
 class CountingReads(MemoryBackend):

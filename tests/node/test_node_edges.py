@@ -9,7 +9,7 @@ import time
 from yishi.backends.memory import MemoryBackend, MemoryStore
 from yishi.core.types import Role
 from yishi.core.views import Viewer
-from yishi.node import Node
+from yishi.host.node import Node
 
 LAG_MS = 300
 

@@ -12,11 +12,11 @@ import time
 from typing import Any
 
 import pytest
-from yishi import snapshots
 from yishi.backends.memory import MemoryBackend, MemoryStore
 from yishi.core.state import RoomState
 from yishi.core.views import Viewer, snapshot
-from yishi.node import Node
+from yishi.host import snapshots
+from yishi.host.node import Node
 
 
 def wall() -> int:
@@ -60,7 +60,7 @@ async def test_an_old_snapshot_is_skipped_and_the_room_replays_from_its_log(
              for pid, p in host.state.participants.items()}
     await node.stop()
 
-    caplog.set_level(logging.WARNING, logger="yishi.node")
+    caplog.set_level(logging.WARNING, logger="yishi.host.node")
     second = MemoryBackend(clock=wall, store=store)
     await second.start()
     again = Node(second, clock=wall)

@@ -9,9 +9,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from visibility import may_see
+from yishi.core.recent import RecentEvents
 from yishi.core.types import MODERATORS, PUBLIC, Audience, AudienceKind, Event, Role, person
 from yishi.core.views import Viewer
-from yishi.recent import RecentEvents
 
 PEOPLE = ["p1", "p2", "p3"]
 audiences = st.one_of(st.just(PUBLIC), st.just(MODERATORS),

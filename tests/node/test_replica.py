@@ -14,8 +14,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from yishi.core.reducer import apply, new_room, next_deadline
+from yishi.core.replica import MIN_TICK_GAP_MS, TICK_RETRY_MS, Effects, Replica
 from yishi.core.types import Entry, Json, Outcome
-from yishi.replica import MIN_TICK_GAP_MS, TICK_RETRY_MS, Effects, Replica
 
 settings.register_profile("replica", deadline=None, database=None, max_examples=150)
 settings.load_profile("replica")

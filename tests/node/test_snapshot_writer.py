@@ -8,12 +8,12 @@ import io
 import pickle
 
 import pytest
-from yishi import snapshots
+from yishi.core.recent import RecentEvents
 from yishi.core.reducer import new_room
 from yishi.core.state import RULES_VERSION
 from yishi.core.types import MODERATORS, Event, person
-from yishi.recent import RecentEvents
-from yishi.snapshots import CHUNK_EVENTS, SnapshotWriter, UnsafeSnapshot
+from yishi.host import snapshots
+from yishi.host.snapshots import CHUNK_EVENTS, SnapshotWriter, UnsafeSnapshot
 
 
 def events(first: int, last: int) -> list[Event]:

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from redisserver import RedisServer, free_port
 from yishi.backends import BackendUnavailable
-from yishi.backends.redis import RedisBackend
-from yishi.backends.redis_keys import APPEND, durable_key, log_key, seq_key
+from yishi.backends.redis.backend import RedisBackend
+from yishi.backends.redis.keys import APPEND, durable_key, log_key, seq_key
 from yishi.core.types import Entry
 
 WAIT = 10.0

@@ -15,8 +15,8 @@ import pytest
 from redis.crc import key_slot
 from redisclusterserver import ClusterMember, RedisClusterServer, flush_cluster, start_cluster
 from yishi.backends import BackendUnavailable, backend_from_url
-from yishi.backends.redis import RedisBackend
-from yishi.backends.redis_cluster_link import parse_cluster_url
+from yishi.backends.redis.backend import RedisBackend
+from yishi.backends.redis.cluster_link import parse_cluster_url
 
 
 def clock() -> int:

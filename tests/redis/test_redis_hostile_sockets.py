@@ -12,7 +12,7 @@ from pingflood import GROWTH_AT_MOST, flood_all, slow_closed
 from roomclient import Client, start_turn
 from test_server_deep_frames import DEEP_ID, LOG_BYTES_AT_MOST, deep, encoded
 from test_server_voice_budget import budget, send_from_all
-from yishi.voicebudget import BYTE_BURST, FRAME_BURST
+from yishi.host.voicebudget import BYTE_BURST, FRAME_BURST
 from yishinodes import Cluster
 
 

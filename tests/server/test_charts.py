@@ -1,4 +1,4 @@
-"""The community's SVG charts (server/charts.py): valid XML, accessible, every
+"""The community's SVG charts (server/web/charts.py): valid XML, accessible, every
 number written as text, empty data still a chart, hostile names inert,
 deterministic."""
 
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from yishi.charts import CHART_NAMES, chart_svg
+from yishi.web.charts import CHART_NAMES, chart_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -1,4 +1,4 @@
-"""A page's scripts as server/pages.py serves them: its bundle while made from the
+"""A page's scripts as server/web/pages.py serves them: its bundle while made from the
 current modules, else its modules with a hint for each (issue 26 item 7)."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from yishi import bundles, pages
 from yishi.app import static_dir
+from yishi.web import bundles, pages
 
 HINT = '<link rel="modulepreload" href="/static/js/util.js">'
 

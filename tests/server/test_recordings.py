@@ -19,8 +19,8 @@ from roomclient import Client, assert_http_error
 from roomharness import ADMIN, SECRET, Room, free_port
 from yishi.app import create_app
 from yishi.config import Config
-from yishi.oggopus import PRE_SKIP
 from yishi.services import Services
+from yishi.web.oggopus import PRE_SKIP
 
 T0 = 1_800_000_000_000
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 from yishi.backends.memory import MemoryBackend
-from yishi.recordings import MAX_PENDING, Recordings
+from yishi.host.recordings import MAX_PENDING, Recordings
 
 
 def clock() -> int:

@@ -20,8 +20,8 @@ from test_write_paths import OP_CLOSE, WAIT, RawSocket, Served, serve
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 from websockets.typing import Subprotocol
-from yishi.hub import CLOSE_GRACE_S
-from yishi.roomsocket import ServerSockets
+from yishi.host.hub import CLOSE_GRACE_S
+from yishi.sockets.roomsocket import ServerSockets
 
 OP_PING = 0x9
 SOCKETS = 50

@@ -1,6 +1,6 @@
 """Clients that send slowly on purpose (slow-loris), with a raw socket against a real
 `yishi serve --request-timeout 1`: each is cut off soon after the deadline, while
-prompt clients and open room sockets are not (server/httpguard.py).
+prompt clients and open room sockets are not (server/web/guard.py).
 """
 
 from __future__ import annotations

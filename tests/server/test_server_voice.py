@@ -231,7 +231,7 @@ async def test_a_listener_that_stalls_loses_audio_but_keeps_every_event_and_its_
 
 
 async def test_every_listener_of_a_large_room_hears_every_frame_in_order(room: Room) -> None:
-    """More listeners than one slice of the fan-out (yishi.voice.SLICE = 200): the later
+    """More listeners than one slice of the fan-out (yishi.host.voice.SLICE = 200): the later
     slices go out on later turns of the loop, and each listener still hears the
     frames once each, in order."""
     mod = await room.moderator("msgpack")

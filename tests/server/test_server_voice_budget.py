@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from roomclient import Client, start_turn
 from test_write_paths import serve
-from yishi.voicebudget import BYTE_BURST, BYTES_PER_SECOND, FRAME_BURST, FRAMES_PER_SECOND
+from yishi.host.voicebudget import BYTE_BURST, BYTES_PER_SECOND, FRAME_BURST, FRAMES_PER_SECOND
 
 SOCKETS = 4  # as many as one resident may open on a node
 FRAMES = 100  # per socket

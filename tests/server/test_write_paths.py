@@ -36,13 +36,14 @@ from websockets.client import ClientProtocol
 from websockets.http11 import Response
 from websockets.typing import Subprotocol
 from websockets.uri import parse_uri
-from yishi import fastpath, uvicorn_parts
+from yishi import uvicorn_parts
 from yishi.app import create_app
 from yishi.config import Config
 from yishi.core.types import Event
-from yishi.hub import Subscriber
-from yishi.roomsocket import RoomSocket
+from yishi.host.hub import Subscriber
 from yishi.services import Services
+from yishi.sockets import fastpath
+from yishi.sockets.roomsocket import RoomSocket
 
 WAIT = 10.0
 IMPLEMENTATIONS = ["native", "websockets-sansio", "websockets", "wsproto"]
@@ -163,10 +164,10 @@ async def test_the_room_works_on_each_path_and_metrics_count_its_sockets(
 async def test_the_path_is_logged_once_per_process(
         served: Served, caplog: pytest.LogCaptureFixture) -> None:
     fastpath._announced.clear()  # as in a fresh process
-    caplog.set_level(logging.INFO, logger="yishi.fastpath")
+    caplog.set_level(logging.INFO, logger="yishi.sockets.fastpath")
     for _ in range(3):
         await served.room.moderator()
-    said = [r for r in caplog.records if r.name == "yishi.fastpath"]
+    said = [r for r in caplog.records if r.name == "yishi.sockets.fastpath"]
     assert len(said) == 1, [r.getMessage() for r in said]
     if served.path == "native":
         assert said[0].levelno == logging.INFO
@@ -319,7 +320,7 @@ async def test_a_wrapped_send_takes_the_asgi_path_and_says_why(
     holds ``.app``): it hands every socket to uvicorn's websockets-sansio, where
     the wrapped ``send`` takes ASGI."""
     fastpath._announced.clear()
-    caplog.set_level(logging.INFO, logger="yishi.fastpath")
+    caplog.set_level(logging.INFO, logger="yishi.sockets.fastpath")
     async with serve(tmp_path, ws, wrap=wrapping_send) as served:
         mod = await served.room.moderator()
         _, res = await served.room.resident("丁")
@@ -328,7 +329,7 @@ async def test_a_wrapped_send_takes_the_asgi_path_and_says_why(
         assert await served.gauge("native") == 0
         sent = await mod.ok("chat.send", text="包了一层")
         await res.wait_event("chat.posted", has(message_id=sent["message_id"]))
-    said = [r.getMessage() for r in caplog.records if r.name == "yishi.fastpath"]
+    said = [r.getMessage() for r in caplog.records if r.name == "yishi.sockets.fastpath"]
     why = fastpath.UNAVAILABLE or "a middleware may wrap it"  # an untested uvicorn comes first
     assert len(said) == 1 and "through ASGI" in said[0] and why in said[0], said
 
