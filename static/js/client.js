@@ -204,7 +204,12 @@ export class RoomClient extends EventTarget {
       this.protocol = ws.protocol;
       this.codec = codecFor(ws.protocol);
       const args = { token: this.token };
-      if (this.seq !== null && this.state) args.since = this.seq;
+      if (this.seq !== null && this.state) {
+        args.since = this.seq;
+        // The history we hold, by name: a log that lost entries (a failover) has another
+        // epoch, and the welcome then brings the log's state instead of a replay on ours.
+        if (typeof this.state.epoch === "string") args.epoch = this.state.epoch;
+      }
       const id = this.nextId++;
       const sentAt = Date.now();
       this.helloId = id;
@@ -328,6 +333,7 @@ export class RoomClient extends EventTarget {
       this.state = adoptSnapshot(this.state, r.state || {});
       this.seq = Number.isInteger(r.seq) ? r.seq : 0;
     }
+    if (typeof r.epoch === "string") this.state.epoch = r.epoch; // kept with the saved state
     if (r.you) this.state.you = { ...this.state.you, ...r.you };
     this.you = this.state.you;
     this.ready = true;
