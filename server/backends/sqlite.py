@@ -50,33 +50,12 @@ from .base import (
     unpack_entry,
 )
 from .disk_space import DiskSpace
+from .sqlite_schema import FILE_MODE, FOLDER_MODE, SCHEMA
 
 logger = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 T = TypeVar("T")
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS entries (
-    room TEXT NOT NULL, seq INTEGER NOT NULL, at INTEGER NOT NULL, body BLOB NOT NULL,
-    PRIMARY KEY (room, seq)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS rooms (
-    room TEXT PRIMARY KEY, last_seq INTEGER NOT NULL, last_at INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS snapshots (
-    room TEXT PRIMARY KEY, seq INTEGER NOT NULL, blob BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS ballot_keys (key_id TEXT PRIMARY KEY, key BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS recordings (
-    id INTEGER PRIMARY KEY, room TEXT NOT NULL, turn TEXT NOT NULL, speaker TEXT NOT NULL,
-    seq INTEGER NOT NULL, ts INTEGER NOT NULL, data BLOB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS recordings_by_turn ON recordings (room, turn, id);
-"""
-FOLDER_MODE = 0o700  # the data folder: its files hold the log, the tokens' key, ballot keys
-FILE_MODE = 0o600  # the database; SQLite gives its -wal and -shm files the same mode
 
 # Bounds one transaction (and the memory it holds) when a burst queues many entries;
 # the rest go in the next group, right after.

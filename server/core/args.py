@@ -32,9 +32,10 @@ from .schema import (
     text,
     word,
 )
-from .state import DEFAULT_SETTINGS, STANCES
+from .state import STANCES
 from .tally import THRESHOLD_BASES, THRESHOLDS
 from .types import CommandError, ErrorCode
+from .versions import DEFAULT_SETTINGS
 
 POLL_KINDS = ("single", "multi", "yes_no_abstain", "ranked", "score")  # the last two: rules 6
 MAX_SCORE = 10

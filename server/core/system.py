@@ -13,8 +13,9 @@ from .context import Context
 from .floor import enforce_deadlines
 from .recordings import recording_switched
 from .session import agenda_data
-from .state import RULES, AgendaItem, Participant, default_settings
+from .state import AgendaItem, Participant
 from .types import CommandError, ErrorCode, Json, Role
+from .versions import RULES, default_settings
 
 MAX_PARTICIPANTS = 50_000  # every snapshot and the minutes list them all
 JOINABLE_ROLES = {"participant": Role.PARTICIPANT, "observer": Role.OBSERVER}

@@ -28,8 +28,9 @@ from typing import Any
 from ..backends.base import BackendUnavailable, CorruptEntry, LogBackend, is_room_log
 from ..core.recent import RecentEvents
 from ..core.replica import SNAPSHOT_EVERY, Effects, Replica
-from ..core.state import RULES_VERSION, RoomState
+from ..core.state import RoomState
 from ..core.types import CommandError, Entry, ErrorCode, Event, Json, Outcome
+from ..core.versions import RULES_VERSION
 from ..core.views import Viewer
 from ..readiness import Readiness
 from ..wire import CLOSE_REMOVED, CLOSE_RESTARTING, CLOSE_UNAVAILABLE
@@ -40,6 +41,7 @@ from .presence import PresenceReporter
 from .room_damage import DamagedRooms
 from .room_epochs import RoomEpochs
 from .snapshots import SnapshotWriter
+from .sweeps import forget_dead_nodes, sweep_dead_nodes, sweep_idle_rooms
 from .voice import RoomVoice, VoiceStats
 
 logger = logging.getLogger(__name__)
@@ -48,9 +50,7 @@ __all__ = ["SNAPSHOT_EVERY", "Node", "RoomHost"]
 
 KEPT_OUTCOMES = 4096
 TICK_RETRY_S = 1.0
-DEAD_NODE_SWEEP_S = 2.0
 ROOM_IDLE_MS = 10 * 60 * 1000
-IDLE_SWEEP_MAX_S = 30.0
 
 
 class RoomHost:
@@ -356,30 +356,8 @@ class Node:
                         await self.unload(host)
         else:
             # Several nodes: a room is hosted where its clients are, from its first one.
-            self.spawn(self._sweep_dead_nodes())
-        self.spawn(self._sweep_idle_rooms())
-
-    async def _sweep_dead_nodes(self) -> None:
-        """Any surviving node marks offline whoever was only on a node that died."""
-        while True:
-            await asyncio.sleep(DEAD_NODE_SWEEP_S)
-            for host in list(self.hosts.values()):
-                try:
-                    await self._forget_dead_nodes(host)
-                except BackendUnavailable:
-                    break
-
-    async def _sweep_idle_rooms(self) -> None:
-        """Unload the rooms that have had nothing to do for ``room_idle_ms``."""
-        interval = min(self.room_idle_ms / 2000, IDLE_SWEEP_MAX_S)
-        while True:
-            await asyncio.sleep(interval)
-            now = self.clock()
-            for host in list(self.hosts.values()):
-                if now - host.last_used >= self.room_idle_ms and host.idle and \
-                        self.hosts.get(host.room_id) is host:
-                    with contextlib.suppress(BackendUnavailable):
-                        await self.unload(host)
+            self.spawn(sweep_dead_nodes(self.backend, self.node_id, self.hosts))
+        self.spawn(sweep_idle_rooms(self.hosts, self.clock, self.room_idle_ms, self.unload))
 
     async def unload(self, host: RoomHost) -> None:
         """Forget an idle room (its timers with it), storing a snapshot first unless the
@@ -495,16 +473,8 @@ class Node:
         host.last_used = self.clock()
         host.ready.set()
         host.loaded()
-        self.spawn(self._forget_dead_nodes(host))
+        self.spawn(forget_dead_nodes(self.backend, self.node_id, host))
         return host
-
-    async def _forget_dead_nodes(self, host: RoomHost) -> None:
-        if self.backend.single_node:
-            return  # no other node to have died
-        alive = await self.backend.alive_nodes()
-        seen = {n for p in host.state.participants.values() for n in p.nodes}
-        for node in sorted(seen - alive - {self.node_id}):
-            await self.backend.append(host.room_id, "node.gone", args={"node": node})
 
     async def submit(self, room_id: str, kind: str, *, actor: str | None = None,
                      args: Json | None = None, nonce: str | None = None) -> Outcome:

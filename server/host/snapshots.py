@@ -29,8 +29,9 @@ from typing import Any
 
 from ..core import state as core_state
 from ..core import types as core_types
-from ..core.state import RULES_VERSION, RoomState
+from ..core.state import RoomState
 from ..core.types import Event
+from ..core.versions import RULES_VERSION
 
 
 class UnsafeSnapshot(Exception):

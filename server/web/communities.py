@@ -29,19 +29,10 @@ from ..host.communities import Community, log_id
 from ..minutes.deadlines import local_today, utc_offset_min
 from ..ratelimit import KeyedBuckets
 from ..tokens import InvalidToken, TokenClaims
+from .common import api, bearer, check_admin, client_address, fail, new_code, read_json, services_of
 from .community_contacts import contact_of, masked_spans
 from .qr import qr_svg
-from .rooms import (
-    _check_admin,
-    _client_address,
-    api,
-    bearer,
-    fail,
-    new_code,
-    open_room,
-    read_json,
-    services_of,
-)
+from .rooms import open_room
 
 if TYPE_CHECKING:
     from ..services import Services
@@ -121,7 +112,7 @@ def today_of(services: Services) -> date:
 @api
 async def create_community(request: Request) -> Response:
     services = services_of(request)
-    _check_admin(request)
+    check_admin(request)
     body = await read_json(request)
     parsed: Any = parse(cargs.CommunityCreate, body, client=True)
     args = to_log(parsed)
@@ -199,7 +190,7 @@ async def submit_topic(request: Request) -> Response:
         actor = _staff(request, community).staff_id
         device_hash = None
     else:
-        address = _client_address(request)
+        address = client_address(request)
         _take(services.community_limits.submit_address, f"{community.community_id}:{address}",
               "too many topics from this address; wait an hour")
         device_hash = await _device(services, community, body)
@@ -248,7 +239,7 @@ async def _support(request: Request, kind: str, extra: tuple[str, ...]) -> Json:
         raw["household"] = body.get("household")
     else:
         _take(services.community_limits.support_address,
-              f"{community.community_id}:{_client_address(request)}",
+              f"{community.community_id}:{client_address(request)}",
               "too many co-signs and ratings from this address; wait")
         raw["device"] = await _device(services, community, body)
     row_args = cargs.TopicCosign if kind == "topic.cosign" else cargs.TopicRate

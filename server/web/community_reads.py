@@ -28,8 +28,8 @@ from ..minutes.deadlines import is_overdue
 from ..minutes.glossary import terms
 from .charts import CHART_NAMES, chart_svg
 from .charts import MEDIA_TYPE as CHART_MEDIA_TYPE
+from .common import api, fail, services_of
 from .communities import community_of, today_of
-from .rooms import api, fail, services_of
 from .spreadsheet import csv_bytes
 
 if TYPE_CHECKING:

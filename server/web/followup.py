@@ -44,7 +44,8 @@ from ..minutes.followup import (
     room_urn,
     version,
 )
-from .rooms import api, fail, room_host, services_of
+from .common import api, fail, services_of
+from .rooms import room_host
 
 
 def _not_modified(request: Request, etag: str, modified: str) -> bool:

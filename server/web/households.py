@@ -24,8 +24,8 @@ from ..core.community.support import device_support, household_wire, staff_house
 from ..core.schema import parse, to_log
 from ..core.types import CommandError, ErrorCode
 from ..host.communities import Community
+from .common import api, client_address, fail, read_json, services_of
 from .communities import _append, _device, _staff, community_of
-from .rooms import _client_address, api, fail, read_json, services_of
 
 if TYPE_CHECKING:
     from ..services import Services
@@ -97,7 +97,7 @@ async def reset(request: Request) -> Response:
 async def claim(request: Request) -> Response:
     """A resident enters her household's code: the first device binds it."""
     services = services_of(request)
-    limiter, address = services.joins, _client_address(request)
+    limiter, address = services.joins, client_address(request)
     refusal = limiter.admit(address)
     if refusal is not None:
         raise fail(ErrorCode.RATE_LIMITED, refusal)

@@ -1,24 +1,21 @@
-"""The HTTP API (PROTOCOL.md, "HTTP API").
-
-Errors answer ``{"error": {"code", "message"}}`` with the status that fits the code.
-"""
+"""The HTTP API of rooms (PROTOCOL.md, "HTTP API"), and the node's health, readiness
+and metrics. What every resource module shares (errors, the body, tokens) is
+``common.py``."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hmac
-import secrets
 from typing import TYPE_CHECKING, Any
 
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..backends.base import BackendUnavailable, CorruptEntry
+from ..backends.base import BackendUnavailable
 from ..core.commands import TABLE
 from ..core.schema import integer, one_of, parse, printable, text, to_log
-from ..core.state import RULES_VERSION
 from ..core.types import CommandError, ErrorCode, Json, Role
+from ..core.versions import RULES_VERSION
 from ..core.views import RECORD_KEEPERS, summary
 from ..minutes import FORMATS, render_minutes
 from ..minutes.deadlines import local_today
@@ -27,7 +24,18 @@ from ..minutes.model import CHAIR, session_date
 from ..minutes.render_html import CSP as MINUTES_CSP
 from ..readiness import BACKEND_UNREACHABLE
 from ..tokens import InvalidToken, TokenClaims
-from ..wire import loads_json
+from .common import (
+    api,
+    bearer,
+    check_admin,
+    client_address,
+    error_response,
+    fail,
+    new_code,
+    read_json,
+    same_secret,
+    services_of,
+)
 from .oggopus import Frame, ogg_opus
 from .qr import qr_svg
 
@@ -35,81 +43,8 @@ if TYPE_CHECKING:
     from ..host.node import RoomHost
     from ..services import Services
 
-STATUS = {
-    ErrorCode.BAD_FRAME: 400, ErrorCode.BAD_COMMAND: 400, ErrorCode.UNAUTHORIZED: 401,
-    ErrorCode.FORBIDDEN: 403, ErrorCode.NOT_FOUND: 404, ErrorCode.CONFLICT: 409,
-    ErrorCode.RATE_LIMITED: 429, ErrorCode.TOO_LARGE: 413, ErrorCode.REJECTED: 400,
-    ErrorCode.UNAVAILABLE: 503,
-}
-MAX_BODY_BYTES = 64 * 1024
 MAX_INVITES = 1000
-CODE_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: read aloud and typed by hand
 
-
-def fail(code: ErrorCode, message: str) -> CommandError:
-    return CommandError(code, message)
-
-
-def error_response(error: CommandError) -> JSONResponse:
-    return JSONResponse({"error": error.to_wire()}, status_code=STATUS[error.code])
-
-
-def new_code(length: int) -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
-
-
-def services_of(request: Request) -> Services:
-    return request.app.state.services  # type: ignore[no-any-return]
-
-
-def api(handler: Any) -> Any:
-    """Turns a handler's ``CommandError``/``BackendUnavailable`` into an error response."""
-
-    async def endpoint(request: Request) -> Response:
-        try:
-            return await handler(request)  # type: ignore[no-any-return]
-        except CommandError as error:
-            return error_response(error)
-        except BackendUnavailable:
-            return error_response(fail(ErrorCode.UNAVAILABLE, "the log is unreachable; retry"))
-        except CorruptEntry as damage:  # met by a read of the whole log (minutes, feeds)
-            room_id = request.path_params.get("room_id", "?")
-            return error_response(services_of(request).node.damaged.record(
-                room_id, damage.seq, damage.reason))
-
-    endpoint.__name__ = handler.__name__
-    return endpoint
-
-
-async def read_json(request: Request) -> Json:
-    too_large = fail(ErrorCode.TOO_LARGE, "the request body is too large")
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise too_large
-    chunks, size = [], 0
-    try:
-        async for chunk in request.stream():  # counted as it arrives: never buffer a flood
-            size += len(chunk)
-            if size > MAX_BODY_BYTES:
-                raise too_large
-            chunks.append(chunk)
-    except ClientDisconnect:  # gone, or cut off for sending too slowly (server/web/guard.py)
-        raise fail(ErrorCode.BAD_COMMAND, "the body did not arrive") from None
-    body = b"".join(chunks)
-    try:
-        data = loads_json(body or b"{}")
-    except ValueError as problem:
-        raise fail(ErrorCode.BAD_COMMAND, f"the body must be JSON ({problem})") from None
-    if not isinstance(data, dict):
-        raise fail(ErrorCode.BAD_COMMAND, "the body must be a JSON object")
-    return data
-
-
-def bearer(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip()
-    return None
 
 
 async def room_host(request: Request) -> RoomHost:
@@ -148,27 +83,10 @@ def room_links(services: Services, room_id: str, invite_code: str) -> Json:
             "qr_url": f"{base}/api/rooms/{room_id}/qr.svg"}
 
 
-def _same(given: str, expected: str) -> bool:
-    return hmac.compare_digest(given.encode("utf-8", "replace"),
-                               expected.encode("utf-8", "replace"))
-
-
-def _check_admin(request: Request) -> None:
-    """The admin token, with ``FAILED_ADMIN_PER_MINUTE`` wrong ones an address (app.py)."""
-    services = services_of(request)
-    failures = services.admin_failures.get(_client_address(request))
-    if failures.empty():
-        raise fail(ErrorCode.RATE_LIMITED, "too many wrong admin tokens from this address; wait")
-    token = bearer(request)
-    if not token or not _same(token, services.admin_token):
-        failures.take()
-        raise fail(ErrorCode.UNAUTHORIZED, "the admin token is required")
-
-
 @api
 async def create_room(request: Request) -> Response:
     services = services_of(request)
-    _check_admin(request)
+    check_admin(request)
     body = await read_json(request)
     return JSONResponse(await open_room(services, body), status_code=201)
 
@@ -223,14 +141,10 @@ async def create_invites(request: Request) -> Response:
                          "urls": [f"{base}/r/{host.room_id}?invite={c}" for c in result["codes"]]})
 
 
-def _client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 @api
 async def join(request: Request) -> Response:
     services = services_of(request)
-    limiter, address = services.joins, _client_address(request)
+    limiter, address = services.joins, client_address(request)
     refusal = limiter.admit(address)
     if refusal is not None:
         services.metrics.http_joins.labels("rate_limited").inc()
@@ -508,7 +422,7 @@ async def metrics(request: Request) -> Response:
     expected = services.config.metrics_token
     if expected is not None:
         given = bearer(request)
-        if not given or not _same(given, expected):
+        if not given or not same_secret(given, expected):
             return error_response(fail(ErrorCode.UNAUTHORIZED, "the metrics token is required"))
     return Response(services.metrics.render(),
                     media_type="text/plain; version=0.0.4; charset=utf-8")

@@ -116,6 +116,12 @@ def test_the_server_folder_holds_at_most_twelve_modules() -> None:
     assert len(loose) <= 12, loose
 
 
+def test_no_module_is_over_500_lines() -> None:
+    long = {name: n for name, path in modules().items()
+            if (n := len(path.read_text(encoding="utf-8").splitlines())) > 500}
+    assert not long, long
+
+
 def test_one_module_imports_uvicorns_internals() -> None:
     """uvicorn promises its ``Config`` and ``Server``, not its protocols: what Yishi
     builds on of those is imported in server/uvicorn_parts.py, version-checked there."""

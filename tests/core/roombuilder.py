@@ -19,8 +19,9 @@ from typing import Any
 from yishi.core import commands, views
 from yishi.core.reducer import apply, next_deadline, precheck, remembered, replay
 from yishi.core.schema import parse
-from yishi.core.state import RULES_VERSION, RoomState
+from yishi.core.state import RoomState
 from yishi.core.types import CommandError, Entry, ErrorCode, Event, Json, Outcome, Role
+from yishi.core.versions import RULES_VERSION
 
 T0 = 1_764_158_400_000
 INVITE = "INVITE01"

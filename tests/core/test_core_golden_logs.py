@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 from yishi.core.reducer import apply, new_room
-from yishi.core.state import RULES, RULES_VERSION
 from yishi.core.types import Entry
+from yishi.core.versions import RULES, RULES_VERSION
 
 GOLDEN = Path(__file__).parent / "golden"
 LOGS = sorted(GOLDEN.glob("v*.json"))

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from roombuilder import INVITE, Room, of_type, only, types
-from yishi.core.state import DEFAULT_SETTINGS
+from yishi.core.versions import DEFAULT_SETTINGS
 
 
 def test_room_create_announces_the_agenda_and_its_moderator() -> None:

@@ -16,9 +16,9 @@ from typing import Any
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from yishi.core import commands
 from yishi.core.reducer import apply, new_room
-from yishi.core.state import RULES_VERSION
 from yishi.core.tally import count
 from yishi.core.types import Entry, Json, Outcome
+from yishi.core.versions import RULES_VERSION
 from yishi.host import ballots
 
 SCRIPT_KEY = bytes(range(32))

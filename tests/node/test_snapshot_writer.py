@@ -10,8 +10,8 @@ import pickle
 import pytest
 from yishi.core.recent import RecentEvents
 from yishi.core.reducer import new_room
-from yishi.core.state import RULES_VERSION
 from yishi.core.types import MODERATORS, Event, person
+from yishi.core.versions import RULES_VERSION
 from yishi.host import snapshots
 from yishi.host.snapshots import CHUNK_EVENTS, SnapshotWriter, UnsafeSnapshot
 
