@@ -58,6 +58,20 @@ export async function act(button, label, fn) {
   }
 }
 
+/**
+ * Send the words typed in `box` when `form` is submitted, as act() does for a
+ * button (`label()`: the action's name in the language of the moment); with
+ * nothing typed, focus goes back to the box and nothing is sent.
+ */
+export function onTextSubmit(form, box, label, fn) {
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const text = box.value.trim();
+    if (!text) return box.focus();
+    act(ev.submitter || null, label(), () => fn(text));
+  });
+}
+
 /** Connection banner: hidden while all is well, unmistakable otherwise. */
 export function renderConnection(el, status) {
   const text = { connecting: t("conn.connecting"), reconnecting: t("conn.reconnecting"), closed: t("conn.closed") }[status] || "";

@@ -1,6 +1,7 @@
 """Static checks of the browser client against the contract (no browser needed):
 the client's copy of the error codes matches the server's enum, both string
-catalogues have the same keys, and every key the pages use exists.
+catalogues have the same keys, every key the pages use exists, and no page
+script grows past what one reader can hold (issue 25).
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from yishi.core.types import ErrorCode
 
 STATIC = Path(__file__).resolve().parents[2] / "static"
 KEY = re.compile(r'^\s*"([\w.]+)":', re.M)
+# A page script longer than this is split by panel (moderator.js once held 1,300
+# lines and a 220-line wire()): the bundles are made, the vendored files are not ours.
+MAX_SCRIPT_LINES = 600
 
 
 def catalogue(lang: str) -> set[str]:
@@ -39,3 +43,10 @@ def test_every_key_used_exists() -> None:
         used |= {k for attr in re.findall(r'data-i18n-attr="([^"]+)"', text)
                  for k in re.findall(r":\s*([\w.]+)", attr)}
     assert sorted(used - keys) == []
+
+
+def test_no_page_script_is_longer_than_600_lines() -> None:
+    scripts = [p for p in (STATIC / "js").glob("*.js") if not p.name.endswith(".bundle.js")]
+    assert len(scripts) > 10, scripts  # the glob found the scripts
+    long = {p.name: n for p in scripts if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_SCRIPT_LINES}
+    assert long == {}, f"split these by panel: {long}"
