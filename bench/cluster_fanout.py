@@ -68,8 +68,7 @@ class TimedClient(Client):
         if isinstance(message, dict) and message.get("type") == "chat.posted":
             text = message.get("data", {}).get("text", "")
             if text.startswith(MARK):
-                self.arrivals.append((int(text[len(MARK):].split(":")[0]),
-                                      time.perf_counter_ns()))
+                self.arrivals.append((int(text[len(MARK) :].split(":")[0]), time.perf_counter_ns()))
                 return
         super()._file(message)
 
@@ -81,8 +80,7 @@ def pct(values: list[float], q: float) -> float | None:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def session(url: str, store_pids: list[int], workdir: Path, args: argparse.Namespace
-                  ) -> Json:
+async def session(url: str, store_pids: list[int], workdir: Path, args: argparse.Namespace) -> Json:
     nodes = [NodeProcess(f"node{i}", url, workdir) for i in range(2)]
     for node in nodes:
         node.launch()
@@ -103,10 +101,12 @@ async def session(url: str, store_pids: list[int], workdir: Path, args: argparse
             publishers.append(pub)
             for i in range(args.listeners):
                 side = i % 2
-                person = await apis[side].join(room["room_id"], room["invite_code"], f"l{i}",
-                                               observer=True)
-                listener = await TimedClient.open(nodes[side].ws_base, room["room_id"],
-                                                  label=f"r{r}l{i}")
+                person = await apis[side].join(
+                    room["room_id"], room["invite_code"], f"l{i}", observer=True
+                )
+                listener = await TimedClient.open(
+                    nodes[side].ws_base, room["room_id"], label=f"r{r}l{i}"
+                )
                 assert isinstance(listener, TimedClient)
                 clients.append(listener)
                 assert (await listener.hello(person.token)).ok
@@ -126,8 +126,9 @@ async def session(url: str, store_pids: list[int], workdir: Path, args: argparse
                     await asyncio.sleep(delay)  # pacing: the rate is the workload
                 await pub.send("chat.send", {"text": f"{MARK}{time.perf_counter_ns()}:{k}"})
 
-        await asyncio.gather(*(publish(p, i / args.rate / args.rooms)
-                               for i, p in enumerate(publishers)))
+        await asyncio.gather(
+            *(publish(p, i / args.rate / args.rooms) for i, p in enumerate(publishers))
+        )
         deadline = time.monotonic() + 60
         while any(len(c.arrivals) < count for _, c in listeners):
             if time.monotonic() > deadline:
@@ -137,17 +138,24 @@ async def session(url: str, store_pids: list[int], workdir: Path, args: argparse
         cpu = procinfo.usage(node_pids)[0] - cpu0
         rcpu = procinfo.usage(store_pids)[0] - rcpu0
         delivered = sum(len(c.arrivals) for _, c in listeners)
-        lat = {node: [(a - s) / 1e6 for n, c in listeners if n == node for s, a in c.arrivals]
-               for node in (0, 1)}
+        lat = {
+            node: [(a - s) / 1e6 for n, c in listeners if n == node for s, a in c.arrivals]
+            for node in (0, 1)
+        }
         return {
-            "rooms": args.rooms, "listeners": len(listeners), "messages": count * args.rooms,
-            "delivered": delivered, "expected": count * len(listeners),
+            "rooms": args.rooms,
+            "listeners": len(listeners),
+            "messages": count * args.rooms,
+            "delivered": delivered,
+            "expected": count * len(listeners),
             "seconds": round(elapsed, 2),
-            "cross_p50_ms": pct(lat[1], 0.5), "cross_p99_ms": pct(lat[1], 0.99),
+            "cross_p50_ms": pct(lat[1], 0.5),
+            "cross_p99_ms": pct(lat[1], 0.99),
             "same_p50_ms": pct(lat[0], 0.5),
             "us_per_delivery": cpu * 1e6 / delivered if delivered else None,
             "redis_us_per_entry": rcpu * 1e6 / (count * args.rooms),
-            "node_cpu_s": round(cpu, 2), "redis_cpu_s": round(rcpu, 2),
+            "node_cpu_s": round(cpu, 2),
+            "redis_cpu_s": round(rcpu, 2),
             "mean_ms": statistics.fmean(lat[1]) if lat[1] else None,
         }
     finally:
@@ -170,17 +178,21 @@ def table(results: dict[str, Json]) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for name, r in (("one redis-server", one), ("cluster, 3 masters + 3 replicas", many)):
-        rows.append(f"| {name} | {r['delivered']}/{r['expected']} | {_f(r['cross_p50_ms'])} |"
-                    f" {_f(r['cross_p99_ms'])} | {_f(r['same_p50_ms'])} |"
-                    f" {_f(r['us_per_delivery'])} | {_f(r['redis_us_per_entry'])} |")
+        rows.append(
+            f"| {name} | {r['delivered']}/{r['expected']} | {_f(r['cross_p50_ms'])} |"
+            f" {_f(r['cross_p99_ms'])} | {_f(r['same_p50_ms'])} |"
+            f" {_f(r['us_per_delivery'])} | {_f(r['redis_us_per_entry'])} |"
+        )
 
     def ratio(key: str) -> str:
         a, b = one.get(key), many.get(key)
         return "-" if not a or b is None else f"{b / a:.2f}"
 
-    rows.append(f"| cluster / one server | | {ratio('cross_p50_ms')} | {ratio('cross_p99_ms')} |"
-                f" {ratio('same_p50_ms')} | {ratio('us_per_delivery')} |"
-                f" {ratio('redis_us_per_entry')} |")
+    rows.append(
+        f"| cluster / one server | | {ratio('cross_p50_ms')} | {ratio('cross_p99_ms')} |"
+        f" {ratio('same_p50_ms')} | {ratio('us_per_delivery')} |"
+        f" {ratio('redis_us_per_entry')} |"
+    )
     return "\n".join(rows)
 
 
@@ -205,9 +217,17 @@ async def main() -> int:
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "cluster-fanout.md").write_text(text + "\n")
-    (args.out / "cluster-fanout.json").write_text(json.dumps(
-        {"args": vars(args) | {"out": str(args.out)}, "cpus": os.cpu_count(),
-         "results": results, "runs": runs}, indent=2))
+    (args.out / "cluster-fanout.json").write_text(
+        json.dumps(
+            {
+                "args": vars(args) | {"out": str(args.out)},
+                "cpus": os.cpu_count(),
+                "results": results,
+                "runs": runs,
+            },
+            indent=2,
+        )
+    )
     ok = all(r["delivered"] == r["expected"] for each in runs.values() for r in each)
     return 0 if ok else 1
 

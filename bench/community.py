@@ -43,35 +43,78 @@ def entries(topics: int, rooms: int) -> Iterator[tuple[str, str | None, dict[str
     yield "staff.add", "s1", {"role": "office", "name": "街道办"}, START
     for n in range(1, topics + 1):
         at = START + n * (365 * DAY // topics)
-        yield "topic.submit", None, {
-            "title": f"议题{n} {CATEGORIES[n % 6]}", "description": f"第{n}号议题，楼栋{n % 40}",
-            "category": CATEGORIES[n % 6], "device": f"dev{n:08d}", "status": "submitted"}, at
+        yield (
+            "topic.submit",
+            None,
+            {
+                "title": f"议题{n} {CATEGORIES[n % 6]}",
+                "description": f"第{n}号议题，楼栋{n % 40}",
+                "category": CATEGORIES[n % 6],
+                "device": f"dev{n:08d}",
+                "status": "submitted",
+            },
+            at,
+        )
         for k in range(n % 3):
             yield "topic.cosign", None, {"topic_id": f"t{n}", "device": f"co{n}-{k}"}, at
         if n % 10 == 3:
-            yield "topic.transition", "s1", {"topic_id": f"t{n}", "to": "declined",
-                                             "reason": "不属于社区事务"}, at
+            yield (
+                "topic.transition",
+                "s1",
+                {"topic_id": f"t{n}", "to": "declined", "reason": "不属于社区事务"},
+                at,
+            )
         elif n % 10 == 4 and n > 10:
-            yield "topic.transition", "s1", {"topic_id": f"t{n}", "to": "merged",
-                                             "into": f"t{n - 10}"}, at
+            yield (
+                "topic.transition",
+                "s1",
+                {"topic_id": f"t{n}", "to": "merged", "into": f"t{n - 10}"},
+                at,
+            )
         elif n % 2 == 0:
             yield "topic.transition", "s1", {"topic_id": f"t{n}", "to": "accepted"}, at
         if n % 10 == 0 and n // 10 <= rooms:
             tid = f"t{n}"
-            yield "topic.transition", "s1", {"topic_id": tid, "to": "scheduled",
-                                             "room_id": f"room{n}", "room_title": tid}, at
-            yield "topic.transition", "s1", {"topic_id": tid, "to": "deliberated",
-                                             "decisions": ["同意实施"]}, at + DAY
-            actions = [{"action_id": "a1", "title": "实施", "owner": "物业",
-                        "due": "2026-06-30", "status": "open"}]
-            yield "topic.transition", "s2", {"topic_id": tid, "to": "in_progress",
-                                             "actions": actions}, at + 2 * DAY
+            yield (
+                "topic.transition",
+                "s1",
+                {"topic_id": tid, "to": "scheduled", "room_id": f"room{n}", "room_title": tid},
+                at,
+            )
+            yield (
+                "topic.transition",
+                "s1",
+                {"topic_id": tid, "to": "deliberated", "decisions": ["同意实施"]},
+                at + DAY,
+            )
+            actions = [
+                {
+                    "action_id": "a1",
+                    "title": "实施",
+                    "owner": "物业",
+                    "due": "2026-06-30",
+                    "status": "open",
+                }
+            ]
+            yield (
+                "topic.transition",
+                "s2",
+                {"topic_id": tid, "to": "in_progress", "actions": actions},
+                at + 2 * DAY,
+            )
             if n % 20 == 0:
-                yield "topic.transition", "s2", {"topic_id": tid, "to": "solved",
-                                                 "report": "已完成",
-                                                 "actions": actions}, at + 9 * DAY
-                yield "topic.rate", None, {"topic_id": tid, "device": f"co{n}-0",
-                                           "rating": "satisfied"}, at + 10 * DAY
+                yield (
+                    "topic.transition",
+                    "s2",
+                    {"topic_id": tid, "to": "solved", "report": "已完成", "actions": actions},
+                    at + 9 * DAY,
+                )
+                yield (
+                    "topic.rate",
+                    None,
+                    {"topic_id": tid, "device": f"co{n}-0", "rating": "satisfied"},
+                    at + 10 * DAY,
+                )
 
 
 def timed(fn: Any, repeat: int) -> str:
@@ -83,8 +126,10 @@ def timed(fn: Any, repeat: int) -> str:
         fn()
         wall.append((time.perf_counter() - start) * 1000)
         cpu.append((time.process_time() - start_cpu) * 1000)
-    return (f"{statistics.median(wall):.1f} ms (worst {max(wall):.1f}) | "
-            f"{statistics.median(cpu):.1f} ms (worst {max(cpu):.1f})")
+    return (
+        f"{statistics.median(wall):.1f} ms (worst {max(wall):.1f}) | "
+        f"{statistics.median(cpu):.1f} ms (worst {max(cpu):.1f})"
+    )
 
 
 class Stopwatch:
@@ -94,8 +139,7 @@ class Stopwatch:
         self.wall, self.cpu = time.perf_counter(), time.process_time()
 
     def __str__(self) -> str:
-        return (f"{time.perf_counter() - self.wall:.2f} s | "
-                f"{time.process_time() - self.cpu:.2f} s")
+        return f"{time.perf_counter() - self.wall:.2f} s | {time.process_time() - self.cpu:.2f} s"
 
 
 async def build(path: Path, topics: int, rooms: int) -> int:
@@ -126,9 +170,13 @@ async def measure(path: Path) -> list[tuple[str, str]]:
         await community.catch_up()
         rows.append(("load: replay the whole log", str(watch)))
         state = community.state
-        rows.append(("entries / topics / sessions",
-                     f"{state.entry_seq} / {len(state.topics)} / "
-                     f"{sum(len(t.sessions) for t in state.topics.values())} |"))
+        rows.append(
+            (
+                "entries / topics / sessions",
+                f"{state.entry_seq} / {len(state.topics)} / "
+                f"{sum(len(t.sessions) for t in state.topics.values())} |",
+            )
+        )
         # A snapshot TAIL entries before the end, as a node would have stored it.
         tail = Community(backend, "bench", snapshot_every=10**9)
         first = await backend.read(tail.log_id, after=0, limit=state.entry_seq - TAIL)
@@ -147,15 +195,21 @@ async def measure(path: Path) -> list[tuple[str, str]]:
             ("list: state=accepted", {"status": "accepted"}),
             ("list: category=停车", {"category": "停车"}),
             ("list: month=2026-06", {"month": "2026-06"}),
-            ("list: state+category+month", {"status": "accepted", "category": "停车",
-                                            "month": "2026-06"}),
+            (
+                "list: state+category+month",
+                {"status": "accepted", "category": "停车", "month": "2026-06"},
+            ),
             ("list: q=楼栋7 (text, all topics)", {"q": "楼栋7"}),
             ("list: q=不存在 (text, no match)", {"q": "不存在"}),
         ]
         for name, kwargs in filters:
             rows.append((name, timed(lambda kwargs=kwargs: listing(state, **kwargs), 20)))
-        rows.append(("figures, computed afresh", timed(
-            lambda: figures(state, today=date(2026, 12, 31), is_overdue=is_overdue), 5)))
+        rows.append(
+            (
+                "figures, computed afresh",
+                timed(lambda: figures(state, today=date(2026, 12, 31), is_overdue=is_overdue), 5),
+            )
+        )
     finally:
         await backend.close()
     return rows

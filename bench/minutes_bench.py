@@ -154,10 +154,15 @@ def measure(steps: list[tuple[str, Callable[[], object]]], runs: int) -> list[Js
             begin = time.perf_counter()
             fn()
             times[n].append((time.perf_counter() - begin) * 1000)
-    return [{"what": what, "median_ms": round(statistics.median(times[n]), 1),
-             "best_ms": round(min(times[n]), 1),
-             "ratio": round(statistics.median(t / b for t, b in zip(times[n], times[0])), 2)}
-            for n, (what, _) in enumerate(steps)]
+    return [
+        {
+            "what": what,
+            "median_ms": round(statistics.median(times[n]), 1),
+            "best_ms": round(min(times[n]), 1),
+            "ratio": round(statistics.median(t / b for t, b in zip(times[n], times[0])), 2),
+        }
+        for n, (what, _) in enumerate(steps)
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -176,30 +181,59 @@ def main(argv: list[str] | None = None) -> int:
     steps: list[tuple[str, Callable[[], object]]] = [
         ("replay the log (baseline)", lambda: replay(ROOM, entries)),
         ("log digest", lambda: log_digest(entries)),
-        ("minutes model (digest + build)",
-         lambda: build_minutes(state, digest=log_digest(entries))),
+        (
+            "minutes model (digest + build)",
+            lambda: build_minutes(state, digest=log_digest(entries)),
+        ),
     ]
     for fmt in FORMATS:
-        steps.append((f"minutes as {fmt} (digest + build + render)",
-                      lambda fmt=fmt: render_minutes(state, digest=log_digest(entries),  # type: ignore[misc]
-                                                     fmt=fmt, lang="zh")))
-    steps.append(("replay + minutes as docx (the CLI's work)",
-                  lambda: render_minutes(replay(ROOM, entries), digest=log_digest(entries),
-                                         fmt="docx", lang="zh")))
+        steps.append(
+            (
+                f"minutes as {fmt} (digest + build + render)",
+                lambda fmt=fmt: render_minutes(
+                    state,
+                    digest=log_digest(entries),  # type: ignore[misc]
+                    fmt=fmt,
+                    lang="zh",
+                ),
+            )
+        )
+    steps.append(
+        (
+            "replay + minutes as docx (the CLI's work)",
+            lambda: render_minutes(
+                replay(ROOM, entries), digest=log_digest(entries), fmt="docx", lang="zh"
+            ),
+        )
+    )
     results = measure(steps, args.runs)
 
     if args.json:
-        print(json.dumps({"entries": len(entries), "turns": turns, "polls": polls,
-                          "runs": args.runs, "python": sys.version.split()[0],
-                          "results": results}, ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                {
+                    "entries": len(entries),
+                    "turns": turns,
+                    "polls": polls,
+                    "runs": args.runs,
+                    "python": sys.version.split()[0],
+                    "results": results,
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return 0
-    print(f"{len(entries)} log entries: {turns} turns, {polls} polls, "
-          f"{len(model['attendance'])} people; {args.runs} interleaved rounds, "
-          f"Python {sys.version.split()[0]}")
+    print(
+        f"{len(entries)} log entries: {turns} turns, {polls} polls, "
+        f"{len(model['attendance'])} people; {args.runs} interleaved rounds, "
+        f"Python {sys.version.split()[0]}"
+    )
     print(f"{'':46} {'median ms':>10} {'best ms':>8} {'x replay':>9}")
     for row in results:
-        print(f"{row['what']:46} {row['median_ms']:10.1f} {row['best_ms']:8.1f} "
-              f"{row['ratio']:9.2f}")
+        print(
+            f"{row['what']:46} {row['median_ms']:10.1f} {row['best_ms']:8.1f} {row['ratio']:9.2f}"
+        )
     return 0
 
 

@@ -97,8 +97,9 @@ def main(argv: list[str] | None = None) -> int:
         return pipeline.check(text, kind="chat", spam_action="hold")
 
     def chat_with_history(text: str) -> object:
-        return pipeline.check(text, kind="chat", spam_action="hold", history=history,
-                              now_ms=next(clock))
+        return pipeline.check(
+            text, kind="chat", spam_action="hold", history=history, now_ms=next(clock)
+        )
 
     for fn in (baseline, chat, chat_with_history):  # warm caches
         _per_message(fn, runs=1, loops=50)
@@ -120,12 +121,17 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result))
         return 0
     print(f"load_pipeline(): {result['load_ms']} ms (once, at start-up)")
-    print(f"baseline (lower() + `in` over {len(words)} entries): "
-          f"{result['baseline_us']} µs/message")
-    print(f"Pipeline.check, chat:                {result['check_us']} µs/message, "
-          f"{result['ratio']}x the baseline")
-    print(f"Pipeline.check, chat with history:   {result['check_with_history_us']} µs/message, "
-          f"{result['ratio_with_history']}x the baseline")
+    print(
+        f"baseline (lower() + `in` over {len(words)} entries): {result['baseline_us']} µs/message"
+    )
+    print(
+        f"Pipeline.check, chat:                {result['check_us']} µs/message, "
+        f"{result['ratio']}x the baseline"
+    )
+    print(
+        f"Pipeline.check, chat with history:   {result['check_with_history_us']} µs/message, "
+        f"{result['ratio_with_history']}x the baseline"
+    )
     print("Adversarial statements, ms at 2,000 / 10,000 characters (best of 5):")
     for name, (at_limit, at_10k) in result["adversarial_ms_2000_10000"].items():
         print(f"  {name:18} {at_limit:6.1f} / {at_10k:6.1f}")

@@ -76,11 +76,11 @@ CHAIN_DEPTH = """
 
 def load_once(page: Page, url: str) -> dict[str, float]:
     page.goto(url, wait_until="commit", timeout=120_000)
-    page.wait_for_function("() => window.__joinUsable !== undefined", timeout=120_000,
-                           polling=100)
+    page.wait_for_function("() => window.__joinUsable !== undefined", timeout=120_000, polling=100)
     usable = page.evaluate("window.__joinUsable")
-    fcp = page.evaluate("(performance.getEntriesByName('first-contentful-paint')[0]"
-                        " || {startTime: NaN}).startTime")
+    fcp = page.evaluate(
+        "(performance.getEntriesByName('first-contentful-paint')[0] || {startTime: NaN}).startTime"
+    )
     chain = page.evaluate(CHAIN_DEPTH, usable)
     return {"text": fcp / 1000, "join": usable / 1000, **chain}
 
@@ -94,8 +94,7 @@ def measure(base: str, room_id: str, runs: int) -> dict[str, dict[str, dict[str,
             cold: list[dict[str, float]] = []
             warm: list[dict[str, float]] = []
             for _ in range(runs):
-                ctx = browser.new_context(viewport={"width": 360, "height": 740},
-                                          locale="zh-CN")
+                ctx = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
                 ctx.add_init_script(WATCH_JOIN)
                 page = ctx.new_page()
                 cdp = ctx.new_cdp_session(page)
@@ -115,9 +114,11 @@ def median(samples: list[dict[str, float]]) -> dict[str, float]:
 
 def create_room(base: str, admin: str) -> str:
     req = urllib.request.Request(
-        f"{base}/api/rooms", method="POST",
+        f"{base}/api/rooms",
+        method="POST",
         data=json.dumps({"title": "加装电梯议事会", "agenda": ["是否加装电梯"]}).encode(),
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {admin}"})
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {admin}"},
+    )
     with urllib.request.urlopen(req, timeout=10) as res:
         return str(json.loads(res.read())["room_id"])
 
@@ -126,8 +127,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as logs, \
-            running(SERVERS["yishi"], logdir=Path(logs), tag="page_load") as target:
+    with (
+        tempfile.TemporaryDirectory() as logs,
+        running(SERVERS["yishi"], logdir=Path(logs), tag="page_load") as target,
+    ):
         host, port = target["nodes"][0]
         base = f"http://{host}:{port}"
         results = measure(base, create_room(base, target["admin_token"]), args.runs)
@@ -135,8 +138,10 @@ def main() -> None:
     print("|---|---|---:|---:|---:|---:|")
     for name, by_cache in results.items():
         for cache, r in by_cache.items():
-            print(f"| {name} | {cache} | {r['text']:.1f} | {r['join']:.1f} "
-                  f"| {r['requests']:.0f} | {r['depth']:.0f} |")
+            print(
+                f"| {name} | {cache} | {r['text']:.1f} | {r['join']:.1f} "
+                f"| {r['requests']:.0f} | {r['depth']:.0f} |"
+            )
 
 
 if __name__ == "__main__":

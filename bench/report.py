@@ -462,8 +462,14 @@ def _targets(results: Json) -> list[str]:
     def target(name: str, measured: str, ok: bool | None) -> None:
         rows.append([name, measured, DASH if ok is None else ("met" if ok else "**not met**")])
 
-    def compared(name: str, ours: float | None, base: float | None, *, at_most: float | None = None,
-                 at_least: float | None = None) -> None:
+    def compared(
+        name: str,
+        ours: float | None,
+        base: float | None,
+        *,
+        at_most: float | None = None,
+        at_least: float | None = None,
+    ) -> None:
         """A target stated as a ratio of Yishi's figure to a baseline's from the same run."""
         ok = None
         if ours and base:
@@ -473,16 +479,26 @@ def _targets(results: Json) -> list[str]:
     y, b0, b1 = sweep("yishi"), sweep("b0"), sweep("b1")
     compared("fan-out rate >= 0.5x B0", y, b0, at_least=0.5)
     compared("fan-out rate >= 2x B1", y, b1, at_least=2)
-    compared("p99 at half B0's best <= 2x B0", val("yishi", "room-1k", "half-b0", "p99_ms"),
-             val("b0", "room-1k", "half-b0", "p99_ms"), at_most=2)
+    compared(
+        "p99 at half B0's best <= 2x B0",
+        val("yishi", "room-1k", "half-b0", "p99_ms"),
+        val("b0", "room-1k", "half-b0", "p99_ms"),
+        at_most=2,
+    )
     for room in ("room-5k", "room-1k"):
-        compared(f"idle memory per socket <= 2x B0 ({room})",
-                 val("yishi", room, "idle", "kib_per_socket"),
-                 val("b0", room, "idle", "kib_per_socket"), at_most=2)
+        compared(
+            f"idle memory per socket <= 2x B0 ({room})",
+            val("yishi", room, "idle", "kib_per_socket"),
+            val("b0", room, "idle", "kib_per_socket"),
+            at_most=2,
+        )
     for room in ("room-5k", "residents-2k"):
-        compared(f"memory per joined resident <= 1.5x B0 per socket ({room})",
-                 val("yishi", room, "idle", "kib_per_resident"),
-                 val("b0", room, "idle", "kib_per_socket"), at_most=1.5)
+        compared(
+            f"memory per joined resident <= 1.5x B0 per socket ({room})",
+            val("yishi", room, "idle", "kib_per_resident"),
+            val("b0", room, "idle", "kib_per_socket"),
+            at_most=1.5,
+        )
     one, two = (
         val("yishi", "room-1k", "fanout", "p50_ms"),
         val("yishi-2n", "room-1k", "fanout", "p50_ms"),

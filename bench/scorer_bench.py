@@ -47,8 +47,9 @@ def main() -> None:
     for name, p in (("without", without), ("with", with_scorer)):
         start = time.perf_counter()
         p.check(long)
-        print(f"10,000 characters, {name} the scorer: "
-              f"{(time.perf_counter() - start) * 1000:.1f} ms")
+        print(
+            f"10,000 characters, {name} the scorer: {(time.perf_counter() - start) * 1000:.1f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -77,8 +77,9 @@ async def main(people: int, events: int, runs: int) -> None:
     assert created.result is not None
     ids = []
     for i in range(people):
-        joined = await node.submit(ROOM, "participant.join",
-                                   args={"invite": "c", "name": f"p{i}", "role": "participant"})
+        joined = await node.submit(
+            ROOM, "participant.join", args={"invite": "c", "name": f"p{i}", "role": "participant"}
+        )
         assert joined.result is not None
         ids.append(joined.result["participant_id"])
     host = await node.host(ROOM)
@@ -86,8 +87,11 @@ async def main(people: int, events: int, runs: int) -> None:
     i = 0
     while len(host.recent) < events:  # presence flips: one event each
         pid = ids[i % people]
-        await node.submit(ROOM, "presence", args={"participant_id": pid, "node": "n",
-                                                  "online": (i // people) % 2 == 0})
+        await node.submit(
+            ROOM,
+            "presence",
+            args={"participant_id": pid, "node": "n", "online": (i // people) % 2 == 0},
+        )
         i += 1
     stalls = []
     probe = Probe()
@@ -102,10 +106,15 @@ async def main(people: int, events: int, runs: int) -> None:
         await node.submit(ROOM, "tick")
         await asyncio.wait_for(backend.saved.wait(), 30)
         stalls.append(await probe.stop())
-    print(f"room of {len(host.state.participants)} people, {len(host.recent)} events kept, "
-          f"snapshot {backend.sizes[-1] / 1e6:.1f} MB")
-    print("max loop stall during a snapshot, ms: " + ", ".join(f"{s:.1f}" for s in stalls)
-          + f"  (median {statistics.median(stalls):.1f}, max {max(stalls):.1f})")
+    print(
+        f"room of {len(host.state.participants)} people, {len(host.recent)} events kept, "
+        f"snapshot {backend.sizes[-1] / 1e6:.1f} MB"
+    )
+    print(
+        "max loop stall during a snapshot, ms: "
+        + ", ".join(f"{s:.1f}" for s in stalls)
+        + f"  (median {statistics.median(stalls):.1f}, max {max(stalls):.1f})"
+    )
     await node.stop()
     await backend.close()
 

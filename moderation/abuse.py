@@ -30,20 +30,30 @@ _LATIN_SEPARATOR = r"[\W_]*"
 class AbuseFinder:
     """Finds insults and threats in a message's views."""
 
-    def __init__(self, *, rules: Rules, aimed: tuple[str, ...], pinyin: tuple[str, ...],
-                 fold: Callable[[str], str]) -> None:
+    def __init__(
+        self,
+        *,
+        rules: Rules,
+        aimed: tuple[str, ...],
+        pinyin: tuple[str, ...],
+        fold: Callable[[str], str],
+    ) -> None:
         folded = [fold(w) for w in aimed]
         aimed_zh = ["".join(c for c in w if c.isalnum()) for w in folded if has_cjk(w)]
         aimed_en = [w for w in folded if not has_cjk(w)]
         self._aimed_words = frozenset(aimed_zh) | frozenset(aimed_en)
         self._pinyin = frozenset(fold(w) for w in pinyin)
-        self._aimed_zh = re.compile(
-            f"(?:{rules.aim_zh})(?:{trie_pattern(aimed_zh)})(?:{rules.aimed_tail_zh})"
-        ) if aimed_zh else None
+        self._aimed_zh = (
+            re.compile(f"(?:{rules.aim_zh})(?:{trie_pattern(aimed_zh)})(?:{rules.aimed_tail_zh})")
+            if aimed_zh
+            else None
+        )
         insults_en = trie_pattern(aimed_en, space=_LATIN_SEPARATOR)
-        self._aimed_en = re.compile(
-            rf"(?<![a-z0-9])(?:{rules.aim_en})(?:{insults_en})(?:e?s)?(?![a-z0-9])"
-        ) if aimed_en else None
+        self._aimed_en = (
+            re.compile(rf"(?<![a-z0-9])(?:{rules.aim_en})(?:{insults_en})(?:e?s)?(?![a-z0-9])")
+            if aimed_en
+            else None
+        )
         self._threat_zh = _alternation(rules.abuse_patterns_zh)
         self._threat_en = _alternation(rules.abuse_patterns_en)
 
@@ -51,16 +61,22 @@ class AbuseFinder:
         """Labels of the abuse found: ``abuse:TERM``, ``aimed:TEXT``, ``threat:TEXT``."""
         found = [f"abuse:{h.term}" for h in hits if h.category == "abuse"]
         whole = views.leet.strip(" .!?,~")
-        found += [f"abuse:{h.term}" for h in hits if h.category == "pinyin"
-                  and (views.cjk or "".join(c for c in whole if c.isalnum()) == h.term)]
+        found += [
+            f"abuse:{h.term}"
+            for h in hits
+            if h.category == "pinyin"
+            and (views.cjk or "".join(c for c in whole if c.isalnum()) == h.term)
+        ]
         whole_compact = views.compact.replace(" ", "")
         if whole_compact in self._aimed_words or whole in self._aimed_words:
             found.append(f"aimed:{whole_compact}")
         if views.cjk:
             for regex in (self._aimed_zh, self._threat_zh):
                 if regex is not None:
-                    found += [f"aimed:{m.group()}" if regex is self._aimed_zh
-                              else f"threat:{m.group()}" for m in regex.finditer(views.compact)]
+                    found += [
+                        f"aimed:{m.group()}" if regex is self._aimed_zh else f"threat:{m.group()}"
+                        for m in regex.finditer(views.compact)
+                    ]
         for regex, label in ((self._aimed_en, "aimed"), (self._threat_en, "threat")):
             if regex is not None:
                 found += [f"{label}:{m.group()}" for m in regex.finditer(views.leet)]

@@ -58,9 +58,11 @@ def assess(history: History, *, key: str, now_ms: int, rules: HistoryRules) -> l
     burst = len(recent) >= rules.burst_count
     n = rules.metronome_intervals
     if not burst and len(times) > n:
-        gaps = [b - a for a, b in zip(times[-n - 1:], times[-n:])]
-        burst = (max(gaps) <= rules.metronome_max_interval_ms
-                 and max(gaps) - min(gaps) <= rules.metronome_jitter_ms)
+        gaps = [b - a for a, b in zip(times[-n - 1 :], times[-n:])]
+        burst = (
+            max(gaps) <= rules.metronome_max_interval_ms
+            and max(gaps) - min(gaps) <= rules.metronome_jitter_ms
+        )
     if burst:
         found.append("burst")
     entries.append((now_ms, key))

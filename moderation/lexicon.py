@@ -121,8 +121,12 @@ def _weighted(value: Any, name: str) -> tuple[tuple[str, float], ...]:
         raise ValueError(f"rules.json: {name} must be a list")
     out = []
     for item in value:
-        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)
-                and isinstance(item[1], (int, float))):
+        if not (
+            isinstance(item, list)
+            and len(item) == 2
+            and isinstance(item[0], str)
+            and isinstance(item[1], (int, float))
+        ):
             raise ValueError(f"rules.json: {name} entries are [pattern, weight]")
         out.append((item[0], float(item[1])))
     return tuple(out)

@@ -27,8 +27,10 @@ from .normalise import Views
 from .terms import trie_pattern
 
 _LABEL = r"[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?"
-_DOT = (r"(?:\.|。|点|\s[.。]\s|\s?(?:dot|点)\s?|\(\s?(?:\.|dot)\s?\)"
-        r"|\[\s?(?:\.|dot)\s?\])")
+_DOT = (
+    r"(?:\.|。|点|\s[.。]\s|\s?(?:dot|点)\s?|\(\s?(?:\.|dot)\s?\)"
+    r"|\[\s?(?:\.|dot)\s?\])"
+)
 _DOT_RE = re.compile(_DOT)
 _URL = re.compile(r"(?:(?:https?|ftp)://|www" + _DOT + r")([^\s/?#\\\"'<>，。]+)")
 _HANDLE = r"@?([a-z0-9][a-z0-9_\-]{3,29})(?![a-z0-9_])"
@@ -37,9 +39,15 @@ _HANDLE = r"@?([a-z0-9][a-z0-9_\-]{3,29})(?![a-z0-9_])"
 class LinkFinder:
     """Finds links (other than to allowed domains) and contact handles."""
 
-    def __init__(self, *, tlds: tuple[str, ...], word_tlds: tuple[str, ...],
-                 allowed_domains: tuple[str, ...], contact_keywords: tuple[str, ...],
-                 contact_fillers: str) -> None:
+    def __init__(
+        self,
+        *,
+        tlds: tuple[str, ...],
+        word_tlds: tuple[str, ...],
+        allowed_domains: tuple[str, ...],
+        contact_keywords: tuple[str, ...],
+        contact_fillers: str,
+    ) -> None:
         all_tlds = sorted({t.lower() for t in tlds + word_tlds}, key=lambda t: (-len(t), t))
         self._word_tlds = frozenset(t.lower() for t in word_tlds)
         self._domain = re.compile(
@@ -61,7 +69,7 @@ class LinkFinder:
         text = views.joined
         found: list[str] = []
         for m in _URL.finditer(text):
-            prefix = text[m.start():m.start(1)]
+            prefix = text[m.start() : m.start(1)]
             host = m.group(1).split(":")[0]
             if prefix.startswith("www"):
                 host = "www." + host
@@ -72,12 +80,15 @@ class LinkFinder:
             labels, tld = m.group(1), m.group(2)
             if tld in self._word_tlds:
                 plain = re.fullmatch(rf"(?:{_LABEL}\.)+", labels) is not None
-                follows = text[m.end():m.end() + 1]
+                follows = text[m.end() : m.end() + 1]
                 if not plain or (len(labels) < 3 and follows != "/"):
                     continue
             host = _DOT_RE.sub(".", labels) + tld
-            if not self._allowed_host(host) and f"link:{host}" not in found \
-                    and not any(f.startswith("link:") and f.endswith(host) for f in found):
+            if (
+                not self._allowed_host(host)
+                and f"link:{host}" not in found
+                and not any(f.startswith("link:") and f.endswith(host) for f in found)
+            ):
                 found.append(f"link:{host}")
         # Contacts also on the compact view: "微 信", "薇❤信".
         for view in (text, views.compact):
@@ -85,15 +96,21 @@ class LinkFinder:
                 keyword = m.group(1)
                 before = view[m.start() - 1] if m.start() else " "
                 after = view[m.end(1)] if m.end(1) < len(view) else " "
-                if (keyword[0].isascii() and before.isascii() and before.isalnum()) or \
-                        (keyword[-1].isascii() and keyword[-1].isalpha()
-                         and after.isascii() and after.isalpha()):
+                if (keyword[0].isascii() and before.isascii() and before.isalnum()) or (
+                    keyword[-1].isascii()
+                    and keyword[-1].isalpha()
+                    and after.isascii()
+                    and after.isalpha()
+                ):
                     continue
                 handle = m.group(2)
                 digits = sum(c.isdigit() for c in handle)
                 letters = sum(c.isalpha() for c in handle)
                 label = f"contact:{m.group(1)}"
-                if sum(c.isalnum() for c in handle) >= 5 and label not in found \
-                        and (digits >= 3 or (digits and letters)):
+                if (
+                    sum(c.isalnum() for c in handle) >= 5
+                    and label not in found
+                    and (digits >= 3 or (digits and letters))
+                ):
                     found.append(label)
         return found

@@ -98,9 +98,11 @@ def write_text(path: Path, text: str) -> None:
 def handwritten_files(pattern: str) -> list[tuple[str, str, str]]:
     """``(part, file stem, text)`` of the hand-written corpus's files matching
     ``pattern`` in each part; empty outside a checkout."""
-    return [(part, path.stem, path.read_text(encoding="utf-8"))
-            for part in ("tune", "heldout")
-            for path in sorted((HANDWRITTEN / part).glob(pattern))]
+    return [
+        (part, path.stem, path.read_text(encoding="utf-8"))
+        for part in ("tune", "heldout")
+        for path in sorted((HANDWRITTEN / part).glob(pattern))
+    ]
 
 
 def simplified_to_traditional() -> Callable[[str], str]:

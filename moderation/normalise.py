@@ -97,8 +97,16 @@ class Normaliser:
         joined, spelled = _join_spaced(norm)
         leet = _LEET_TOKEN.sub(_unleet, joined)
         compact, dense = _compact(norm)
-        return Views(norm=norm, index=index, joined=joined, spelled=spelled, leet=leet,
-                     compact=compact, dense=dense, cjk=has_cjk(norm))
+        return Views(
+            norm=norm,
+            index=index,
+            joined=joined,
+            spelled=spelled,
+            leet=leet,
+            compact=compact,
+            dense=dense,
+            cjk=has_cjk(norm),
+        )
 
     def _map(self, ch: str) -> str:
         out = self._memo.get(ch)
@@ -153,9 +161,15 @@ def _join_spaced(norm: str) -> tuple[str, tuple[str, ...]]:
             # Collect single Latin letters or digits separated by short separators.
             run = [part]
             j = k + 1
-            while (j + 1 < n and len(parts[j]) <= 3 and not parts[j][0].isalnum()
-                   and "'" not in parts[j] and len(parts[j + 1]) == 1 and parts[j + 1].isascii()
-                   and parts[j + 1].isalnum()):
+            while (
+                j + 1 < n
+                and len(parts[j]) <= 3
+                and not parts[j][0].isalnum()
+                and "'" not in parts[j]
+                and len(parts[j + 1]) == 1
+                and parts[j + 1].isascii()
+                and parts[j + 1].isalnum()
+            ):
                 run.append(parts[j + 1])
                 j += 2
             if len(run) >= 3 or (len(run) == 2 and not _LONE_WORDS & set(run)):

@@ -29,9 +29,28 @@ from dataclasses import dataclass
 from .normalise import Views
 
 _CHINESE_DIGITS = {
-    "〇": "0", "零": "0", "一": "1", "幺": "1", "二": "2", "两": "2", "三": "3", "四": "4",
-    "五": "5", "六": "6", "七": "7", "八": "8", "九": "9", "壹": "1", "贰": "2", "叁": "3",
-    "肆": "4", "伍": "5", "陆": "6", "柒": "7", "捌": "8", "玖": "9",
+    "〇": "0",
+    "零": "0",
+    "一": "1",
+    "幺": "1",
+    "二": "2",
+    "两": "2",
+    "三": "3",
+    "四": "4",
+    "五": "5",
+    "六": "6",
+    "七": "7",
+    "八": "8",
+    "九": "9",
+    "壹": "1",
+    "贰": "2",
+    "叁": "3",
+    "肆": "4",
+    "伍": "5",
+    "陆": "6",
+    "柒": "7",
+    "捌": "8",
+    "玖": "9",
 }
 _LOOKALIKE_DIGITS = {"o": "0", "l": "1", "i": "1"}
 _JOINERS = frozenset(" -.–—_")
@@ -67,11 +86,19 @@ def _read_digit(norm: str, k: int) -> str | None:
     digit = _CHINESE_DIGITS.get(c)
     if digit is not None:
         return digit
-    if c in _LOOKALIKE_DIGITS and 0 < k < len(norm) - 1 \
-            and _strong_digit(norm[k - 1]) and _strong_digit(norm[k + 1]):
+    if (
+        c in _LOOKALIKE_DIGITS
+        and 0 < k < len(norm) - 1
+        and _strong_digit(norm[k - 1])
+        and _strong_digit(norm[k + 1])
+    ):
         return _LOOKALIKE_DIGITS[c]
-    if c == "x" and k > 0 and _strong_digit(norm[k - 1]) \
-            and (k + 1 == len(norm) or not norm[k + 1].isascii() or not norm[k + 1].isalnum()):
+    if (
+        c == "x"
+        and k > 0
+        and _strong_digit(norm[k - 1])
+        and (k + 1 == len(norm) or not norm[k + 1].isascii() or not norm[k + 1].isalnum())
+    ):
         return "X"  # the check character of an ID number
     return None
 
@@ -152,9 +179,16 @@ _PHONE_PREFIXES = {11: "", 13: "86", 14: "086", 15: "0086"}
 # these windows of a run are read, so a run of digits costs a few checks per
 # digit, not one per pair of group boundaries.
 _LENGTHS = {
-    "0": (14, 15), "1": (11, 18), "2": (15, 16, 17, 18, 19), "3": (15, 16, 17, 18, 19),
-    "4": (15, 16, 17, 18, 19), "5": (15, 16, 17, 18, 19), "6": (15, 16, 17, 18, 19),
-    "7": (18,), "8": (13, 18), "9": (18,),
+    "0": (14, 15),
+    "1": (11, 18),
+    "2": (15, 16, 17, 18, 19),
+    "3": (15, 16, 17, 18, 19),
+    "4": (15, 16, 17, 18, 19),
+    "5": (15, 16, 17, 18, 19),
+    "6": (15, 16, 17, 18, 19),
+    "7": (18,),
+    "8": (13, 18),
+    "9": (18,),
 }
 
 
@@ -166,7 +200,7 @@ def _classify(text: str) -> tuple[str, range] | None:
     if 15 <= n <= 19 and _is_card(text):
         return "card", range(n - 4)
     prefix = _PHONE_PREFIXES.get(n)
-    if prefix is not None and text.startswith(prefix) and _is_phone(text[len(prefix):]):
+    if prefix is not None and text.startswith(prefix) and _is_phone(text[len(prefix) :]):
         return "phone", range(len(prefix) + 3, len(prefix) + 7)
     return None
 
@@ -175,7 +209,8 @@ _DIGIT_CHARS = "0-9" + "".join(_CHINESE_DIGITS)
 # Stretches that may hold a number: digits, look-alikes and joiners. Only those
 # with enough real digits are read closely; most messages have none.
 _STRETCH = re.compile(
-    f"[{_DIGIT_CHARS}olix](?:[{_DIGIT_CHARS}olix]|[ \\-.–—_]{{1,3}}(?=[{_DIGIT_CHARS}]))*")
+    f"[{_DIGIT_CHARS}olix](?:[{_DIGIT_CHARS}olix]|[ \\-.–—_]{{1,3}}(?=[{_DIGIT_CHARS}]))*"
+)
 _MIN_DIGITS = 11
 
 
@@ -187,7 +222,7 @@ def _numbers(norm: str) -> list[tuple[int, str, list[int], set[int]]]:
         if sum(1 for c in stretch.group() if c not in _JOINERS) >= _MIN_DIGITS:
             # Read with one character of context either side, for look-alikes.
             start = max(stretch.start() - 1, 0)
-            offset_runs = _runs(norm[start:stretch.end() + 1])
+            offset_runs = _runs(norm[start : stretch.end() + 1])
             runs += [[[(d, p + start) for d, p in g] for g in r] for r in offset_runs]
     for groups in runs:
         digits = [d for group in groups for d in group]
@@ -201,11 +236,12 @@ def _numbers(norm: str) -> list[tuple[int, str, list[int], set[int]]]:
             for length in _LENGTHS.get(text[start], ()):
                 if start + length not in ends:
                     continue
-                hit = _classify(text[start:start + length])
+                hit = _classify(text[start : start + length])
                 if hit is not None:
-                    window = digits[start:start + length]
-                    found.append((length, hit[0], [window[k][1] for k in hit[1]],
-                                  {p for _, p in window}))
+                    window = digits[start : start + length]
+                    found.append(
+                        (length, hit[0], [window[k][1] for k in hit[1]], {p for _, p in window})
+                    )
     return found
 
 

@@ -72,13 +72,17 @@ class Pipeline:
                 "warning": rules.warnings,
                 "negation": rules.warning_negations,
             },
-            allow=lexicon.allow, dense_categories=_DENSE, fold=fold,
+            allow=lexicon.allow,
+            dense_categories=_DENSE,
+            fold=fold,
         )
-        self._abuse = AbuseFinder(rules=rules, aimed=lexicon.abuse_aimed,
-                                  pinyin=lexicon.abuse_pinyin, fold=fold)
+        self._abuse = AbuseFinder(
+            rules=rules, aimed=lexicon.abuse_aimed, pinyin=lexicon.abuse_pinyin, fold=fold
+        )
         self._spam = SpamScorer(rules=rules)
         self._links = LinkFinder(
-            tlds=rules.tlds, word_tlds=rules.word_tlds,
+            tlds=rules.tlds,
+            word_tlds=rules.word_tlds,
             allowed_domains=lexicon.allowed_domains,
             contact_keywords=tuple(fold(k) for k in rules.contact_keywords),
             contact_fillers=rules.contact_fillers,
@@ -101,9 +105,17 @@ class Pipeline:
             self._topics[topic] = words
         return words
 
-    def check(self, text: str, *, kind: Kind = "chat", spam_action: SpamAction = "hold",
-              abuse_action: SpamAction = "hold", history: History | None = None,
-              now_ms: int | None = None, topic: str = "") -> Verdict:
+    def check(
+        self,
+        text: str,
+        *,
+        kind: Kind = "chat",
+        spam_action: SpamAction = "hold",
+        abuse_action: SpamAction = "hold",
+        history: History | None = None,
+        now_ms: int | None = None,
+        topic: str = "",
+    ) -> Verdict:
         """The verdict on ``text`` sent as ``kind``.
 
         ``history`` (chat only; ignored for other kinds) is read and then
@@ -124,9 +136,12 @@ class Pipeline:
         if kind == "record":
             if not personal.kinds:
                 return Verdict(action=Action.ALLOW, text=personal.masked)
-            return Verdict(action=Action.MASK, text=personal.masked,
-                           reasons=(Reason.PERSONAL_DATA,),
-                           matched=tuple(f"personal:{k}" for k in dict.fromkeys(personal.kinds)))
+            return Verdict(
+                action=Action.MASK,
+                text=personal.masked,
+                reasons=(Reason.PERSONAL_DATA,),
+                matched=tuple(f"personal:{k}" for k in dict.fromkeys(personal.kinds)),
+            )
         hits = self._terms.hits(views)
         reasons: list[Reason] = []
         matched: list[str] = []
@@ -143,12 +158,18 @@ class Pipeline:
             score = self._scorer.score(grams)
             t = self._scorer.thresholds
             scorer_holds = score.probability >= t.sure or (
-                kind == "chat" and score.probability >= t.hold
-                and not (topic and self._scorer.on_topic(grams, self._topic(topic))))
-        support = score is not None and self._scorer is not None \
+                kind == "chat"
+                and score.probability >= t.hold
+                and not (topic and self._scorer.on_topic(grams, self._topic(topic)))
+            )
+        support = (
+            score is not None
+            and self._scorer is not None
             and score.probability >= self._scorer.thresholds.support
-        spam = self._spam.find(views, hits, phone="phone" in personal.kinds,
-                               contact=bool(links), support=support)
+        )
+        spam = self._spam.find(
+            views, hits, phone="phone" in personal.kinds, contact=bool(links), support=support
+        )
         if spam:
             reasons.append(Reason.SPAM)
             matched += spam
@@ -158,8 +179,7 @@ class Pipeline:
         if history is not None and kind == "chat":
             assert now_ms is not None
             key = repeat_key(views.dense, min_chars=self.lexicon.rules.history.repeat_min_chars)
-            for found in assess(history, key=key, now_ms=now_ms,
-                                rules=self.lexicon.rules.history):
+            for found in assess(history, key=key, now_ms=now_ms, rules=self.lexicon.rules.history):
                 reasons.append(Reason(found))
                 matched.append(found)
         if personal.kinds:
@@ -176,12 +196,14 @@ class Pipeline:
         if scorer_holds and action.severity < Action.HOLD.severity:
             # The scorer alone holds, never rejects: a moderator decides.
             action = Action.HOLD
-            reasons.append(Reason.ABUSE if score is not None and score.category == "abuse"
-                           else Reason.SPAM)
+            reasons.append(
+                Reason.ABUSE if score is not None and score.category == "abuse" else Reason.SPAM
+            )
         if action is Action.HOLD and kind != "chat":
             action = Action.REJECT
-        return Verdict(action=action, text=personal.masked, reasons=tuple(reasons),
-                       matched=tuple(matched))
+        return Verdict(
+            action=action, text=personal.masked, reasons=tuple(reasons), matched=tuple(matched)
+        )
 
 
 def _stronger(a: Action, b: Action) -> Action:

@@ -50,13 +50,12 @@ def features(dense: str) -> set[str]:
     text = dense.translate(_DIGITS)
     out: set[str] = set()
     for n in NGRAMS:
-        out.update(text[k:k + n] for k in range(len(text) - n + 1))
+        out.update(text[k : k + n] for k in range(len(text) - n + 1))
     # Letters and digits alone say little ("x", "0", "ex"): their runs count by shape.
     out.difference_update([g for g in out if _LATIN_ONLY.fullmatch(g)])
     for run in _LATIN_RUN.findall(text):
         parts = _CLASS_RUN.findall(run)[:4]
-        out.add("#" + "".join(("d" if p[0] == "0" else "a") + str(min(len(p), 4))
-                              for p in parts))
+        out.add("#" + "".join(("d" if p[0] == "0" else "a") + str(min(len(p), 4)) for p in parts))
     return out
 
 
@@ -64,8 +63,9 @@ def topic_words(dense: str) -> frozenset[str]:
     """The words a topic is made of, for :meth:`Scorer.on_topic`: its bigrams with a
     Chinese character (a Latin or digit bigram says nothing about the topic)."""
     text = dense.translate(_DIGITS)
-    return frozenset(g for g in (text[k:k + 2] for k in range(len(text) - 1))
-                     if any(c > "\u2e7f" for c in g))
+    return frozenset(
+        g for g in (text[k : k + 2] for k in range(len(text) - 1)) if any(c > "\u2e7f" for c in g)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +109,9 @@ class Scorer:
                 raise ValueError(f"scorer.json: feature {feature!r} needs {k} weights")
             self._weights[feature] = tuple(float(w) - float(row[0]) for w in row[1:])
         t = model["thresholds"]
-        self.thresholds = Thresholds(support=float(t["support"]), hold=float(t["hold"]),
-                                     sure=float(t["sure"]))
+        self.thresholds = Thresholds(
+            support=float(t["support"]), hold=float(t["hold"]), sure=float(t["sure"])
+        )
 
     def score(self, grams: set[str]) -> Score:
         """The score of a text given its :func:`features`."""
@@ -131,8 +132,10 @@ class Scorer:
         else:
             total = sum(math.exp(m) for m in margins)
             probability = total / (1.0 + total)
-        pushed = sorted(((g, row[best]) for g, row in hits if row[best] > 0),
-                        key=lambda item: (-item[1], item[0]))[:TOP]
+        pushed = sorted(
+            ((g, row[best]) for g, row in hits if row[best] > 0),
+            key=lambda item: (-item[1], item[0]),
+        )[:TOP]
         return Score(category=self.categories[best], probability=probability, top=tuple(pushed))
 
     @staticmethod

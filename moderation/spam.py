@@ -29,8 +29,9 @@ class SpamScorer:
         self._zh = [(re.compile(p), w) for p, w in rules.spam_patterns_zh]
         self._en = [(re.compile(p), w) for p, w in rules.spam_patterns_en]
 
-    def find(self, views: Views, hits: set[Hit], *, phone: bool,
-             contact: bool, support: bool = False) -> list[str]:
+    def find(
+        self, views: Views, hits: set[Hit], *, phone: bool, contact: bool, support: bool = False
+    ) -> list[str]:
         """Labels of the evidence if it adds up to spam, else an empty list.
 
         ``support``: the scorer finds the text spam-like; it counts as one weak

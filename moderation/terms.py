@@ -124,9 +124,13 @@ class _Latin:
         pos = 0
         for k, part in enumerate(parts):
             latin = part[0].isalnum() or part[0] == "*"
-            between_words = (0 < k < len(parts) - 1 and not latin
-                             and not has_cjk(part) and parts[k - 1][0].isalnum()
-                             and parts[k + 1][0].isalnum())
+            between_words = (
+                0 < k < len(parts) - 1
+                and not latin
+                and not has_cjk(part)
+                and parts[k - 1][0].isalnum()
+                and parts[k + 1][0].isalnum()
+            )
             if between_words:
                 continue
             if latin:
@@ -135,9 +139,11 @@ class _Latin:
             glued.append(part)
             pos += len(part)
         text = "".join(glued)
-        return [(category, term) for start, end, category, term in self.spans(text)
-                if start in starts and end in ends
-                and any(start < s < end for s in starts)]  # single words: see spans()
+        return [
+            (category, term)
+            for start, end, category, term in self.spans(text)
+            if start in starts and end in ends and any(start < s < end for s in starts)
+        ]  # single words: see spans()
 
 
 class _Chinese:
@@ -153,11 +159,19 @@ class _Chinese:
             term = m.group()
             start, end = m.start(), m.end()
             # A Latin letter at the edge of an entry must not run on ("加v" in "加vip").
-            if term[0].isascii() and start > 0 and view[start - 1].isascii() \
-                    and view[start - 1].isalnum():
+            if (
+                term[0].isascii()
+                and start > 0
+                and view[start - 1].isascii()
+                and view[start - 1].isalnum()
+            ):
                 continue
-            if term[-1].isascii() and end < len(view) and view[end].isascii() \
-                    and view[end].isalnum():
+            if (
+                term[-1].isascii()
+                and end < len(view)
+                and view[end].isascii()
+                and view[end].isalnum()
+            ):
                 continue
             out.append((start, end, self._category[term], term))
         return out
@@ -176,8 +190,14 @@ class TermMatcher:
     ``fold`` normalises an entry exactly like a message.
     """
 
-    def __init__(self, lists: Mapping[str, Iterable[str]], *, allow: Iterable[str],
-                 dense_categories: frozenset[str], fold: Callable[[str], str]) -> None:
+    def __init__(
+        self,
+        lists: Mapping[str, Iterable[str]],
+        *,
+        allow: Iterable[str],
+        dense_categories: frozenset[str],
+        fold: Callable[[str], str],
+    ) -> None:
         latin: dict[str, str] = {}
         compact: dict[str, str] = {}
         dense: dict[str, str] = {}
@@ -209,19 +229,25 @@ class TermMatcher:
             for matcher, view in ((self._compact, views.compact), (self._dense, views.dense)):
                 if matcher is not None:
                     allowed = self._allow_chinese.spans(view) if self._allow_chinese else []
-                    found.update(Hit(category, term)
-                                 for span in matcher.spans(view)
-                                 if not _overlaps(span, allowed)
-                                 for category, term in [span[2:]])
+                    found.update(
+                        Hit(category, term)
+                        for span in matcher.spans(view)
+                        if not _overlaps(span, allowed)
+                        for category, term in [span[2:]]
+                    )
         if self._latin is not None:
             for view in {views.joined, views.leet}:
                 allowed = self._allow_latin.spans(view) if self._allow_latin else []
-                found.update(Hit(category, term)
-                             for span in self._latin.spans(view)
-                             if not _overlaps(span, allowed)
-                             for category, term in [span[2:]])
-            found.update(Hit(category, term)
-                         for category, term in self._latin.glued_spans(views.leet))
-            found.update(Hit(category, term)
-                         for category, term in self._latin.spelled_hits(views.spelled))
+                found.update(
+                    Hit(category, term)
+                    for span in self._latin.spans(view)
+                    if not _overlaps(span, allowed)
+                    for category, term in [span[2:]]
+                )
+            found.update(
+                Hit(category, term) for category, term in self._latin.glued_spans(views.leet)
+            )
+            found.update(
+                Hit(category, term) for category, term in self._latin.spelled_hits(views.spelled)
+            )
         return found

@@ -62,8 +62,7 @@ def community_routes() -> list[Route]:
         Route(f"{c}/households", households.issue, methods=["POST"]),
         Route(f"{c}/households", households.listing),
         Route(f"{c}/households/claim", households.claim, methods=["POST"]),
-        Route(f"{c}/households/{{household_id}}/reset", households.reset,
-              methods=["POST"]),
+        Route(f"{c}/households/{{household_id}}/reset", households.reset, methods=["POST"]),
         Route(f"{c}/mine", households.mine, methods=["POST"]),
         Route(topic, community_reads.list_topics),
         Route(topic, communities.submit_topic, methods=["POST"]),
@@ -74,8 +73,12 @@ def community_routes() -> list[Route]:
     ]
 
 
-def create_app(config: Config, *, clock: Callable[[], int] = wall_clock,
-               on_ready: Callable[[Services], None] | None = None) -> Starlette:
+def create_app(
+    config: Config,
+    *,
+    clock: Callable[[], int] = wall_clock,
+    on_ready: Callable[[Services], None] | None = None,
+) -> Starlette:
     """A Starlette app for one node. ``clock`` is the one seam tests may replace.
 
     Raises ``ValueError`` if ``config`` is unsafe (config.check).
@@ -88,16 +91,25 @@ def create_app(config: Config, *, clock: Callable[[], int] = wall_clock,
         backend = backend_from_url(config.log_url, clock=clock, readiness=readiness)
         await backend.start()
         secret = config.secret or await backend.get_or_create_secret(
-            "token_secret", lambda: secrets.token_urlsafe(32))
+            "token_secret", lambda: secrets.token_urlsafe(32)
+        )
         admin_token = config.admin_token or await backend.get_or_create_secret(
-            "admin_token", lambda: secrets.token_urlsafe(24))
-        node = Node(backend, clock=clock, room_idle_ms=int(config.room_idle_s * 1000),
-                    readiness=readiness)
-        services = Services(config=config, backend=backend, node=node, clock=clock,
-                            readiness=readiness,
-                            signer=TokenSigner(secret), admin_token=admin_token,
-                            screener=Screener(load_pipeline(config.moderation_dir)),
-                            signing_key=await deployment_key(backend))
+            "admin_token", lambda: secrets.token_urlsafe(24)
+        )
+        node = Node(
+            backend, clock=clock, room_idle_ms=int(config.room_idle_s * 1000), readiness=readiness
+        )
+        services = Services(
+            config=config,
+            backend=backend,
+            node=node,
+            clock=clock,
+            readiness=readiness,
+            signer=TokenSigner(secret),
+            admin_token=admin_token,
+            screener=Screener(load_pipeline(config.moderation_dir)),
+            signing_key=await deployment_key(backend),
+        )
         services.metrics.watch(node)
         services.metrics.watch_recordings(services.recordings)
         services.metrics.watch_screener(services.screener)
@@ -144,13 +156,18 @@ def create_app(config: Config, *, clock: Callable[[], int] = wall_clock,
         Route("/r/{room_id}/minutes", page("minutes.html")),
         Route("/r/{room_id}/screen", page("screen.html")),
         Route("/m/{room_id}", page("moderator.html")),
-        Route("/c/{community_id}", page("community.html",
-                                          first_fetch="/api/communities/{community_id}")),
+        Route(
+            "/c/{community_id}",
+            page("community.html", first_fetch="/api/communities/{community_id}"),
+        ),
         Route("/c/{community_id}/staff", page("community-staff.html")),
         Mount("/static", pages.Assets(directory=static_dir(), check_dir=False), name="static"),
     ]
     # Pages, scripts and minutes travel compressed to old phones on weak networks.
-    middleware = [Middleware(MetricsPort, port=config.metrics_port),
-                  Middleware(RoomSockets), Middleware(SecurityHeaders),
-                  Middleware(GZipMiddleware, minimum_size=1024)]
+    middleware = [
+        Middleware(MetricsPort, port=config.metrics_port),
+        Middleware(RoomSockets),
+        Middleware(SecurityHeaders),
+        Middleware(GZipMiddleware, minimum_size=1024),
+    ]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

@@ -33,8 +33,9 @@ class ClientLog:
 
     def __init__(self, logger: logging.Logger, *, clock: Callable[[], int]) -> None:
         self._logger = logger
-        self._budget = KeyedBuckets(rate=PER_MINUTE / 60, burst=BURST, clock=clock,
-                                    keep=ADDRESSES_KEPT)
+        self._budget = KeyedBuckets(
+            rate=PER_MINUTE / 60, burst=BURST, clock=clock, keep=ADDRESSES_KEPT
+        )
         self._suppressed: dict[str, int] = {}
 
     def failed(self, address: str | None, what: str, exc: BaseException) -> None:
@@ -46,8 +47,11 @@ class ClientLog:
             return
         suppressed = self._suppressed.pop(key, 0)
         note = f" ({suppressed} more from {key} suppressed before this)" if suppressed else ""
-        trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__,
-                                                   limit=-TRACEBACK_FRAMES, chain=False))
+        trace = "".join(
+            traceback.format_exception(
+                type(exc), exc, exc.__traceback__, limit=-TRACEBACK_FRAMES, chain=False
+            )
+        )
         line = f"{what} (from {key}){note}\n{trace.rstrip()}"
         if len(line) > LINE_CHARS:
             line = line[:LINE_CHARS] + " [cut]"

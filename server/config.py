@@ -49,9 +49,11 @@ class Config:
 def check(config: Config) -> None:
     """Raise ``ValueError`` with a message for the operator if ``config`` is unsafe."""
     if config.admin_token is not None and len(config.admin_token) < MIN_ADMIN_TOKEN:
-        raise ValueError(f"the admin token must be at least {MIN_ADMIN_TOKEN} random characters"
-                         f" (it has {len(config.admin_token)}); or give none and one is"
-                         " generated")
+        raise ValueError(
+            f"the admin token must be at least {MIN_ADMIN_TOKEN} random characters"
+            f" (it has {len(config.admin_token)}); or give none and one is"
+            " generated"
+        )
     if config.metrics_token is not None and len(config.metrics_token) < MIN_ADMIN_TOKEN:
         raise ValueError(f"the metrics token must be at least {MIN_ADMIN_TOKEN} characters")
     if config.metrics_port is not None and config.metrics_port == config.port:

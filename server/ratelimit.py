@@ -39,15 +39,17 @@ class TokenBucket:
 class KeyedBuckets:
     """One bucket per key (an address), the least recently used forgotten first."""
 
-    def __init__(self, *, rate: float, burst: float, clock: Callable[[], int],
-                 keep: int = 100_000) -> None:
+    def __init__(
+        self, *, rate: float, burst: float, clock: Callable[[], int], keep: int = 100_000
+    ) -> None:
         self._rate, self._burst, self._clock = rate, burst, clock
         self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
         self._keep = keep
 
     def get(self, key: str) -> TokenBucket:
         bucket = self._buckets.pop(key, None) or TokenBucket(
-            rate=self._rate, burst=self._burst, clock=self._clock)
+            rate=self._rate, burst=self._burst, clock=self._clock
+        )
         self._buckets[key] = bucket
         while len(self._buckets) > self._keep:
             self._buckets.popitem(last=False)
@@ -140,8 +142,9 @@ class JoinLimiter:
         def last_minute() -> WindowCounts:
             return WindowCounts(window_ms=self.WINDOW_MS, clock=clock)
 
-        self._joins = KeyedBuckets(rate=self.JOINS_PER_ADDRESS / 60,
-                                   burst=self.JOINS_PER_ADDRESS, clock=clock)
+        self._joins = KeyedBuckets(
+            rate=self.JOINS_PER_ADDRESS / 60, burst=self.JOINS_PER_ADDRESS, clock=clock
+        )
         self._by_address = last_minute()
         self._by_room = last_minute()
         self._by_code = last_minute()
@@ -158,8 +161,9 @@ class JoinLimiter:
 
     def check(self, room_id: str, address: str, code: str) -> str | None:
         """Why trying ``code`` in ``room_id`` from ``address`` is refused now, or None."""
-        if self._by_room.count(room_id) >= self.FAILURES_PER_ROOM \
-                and self._failed_here.recent((room_id, address)):
+        if self._by_room.count(room_id) >= self.FAILURES_PER_ROOM and self._failed_here.recent(
+            (room_id, address)
+        ):
             return "too many failed attempts in this room; wait a minute"
         if self._by_code.count(f"{room_id}\0{code}") >= self.REFUSALS_PER_CODE:
             return "this code was refused too often; wait a minute"

@@ -71,5 +71,7 @@ class Readiness:
 
     def answer(self) -> Json:
         """The body of ``/readyz`` (its status: 200 if ``ready``, else 503)."""
-        return {"ready": self.ready,
-                "problems": [{"what": p.what, "detail": p.detail} for p in self._open.values()]}
+        return {
+            "ready": self.ready,
+            "problems": [{"what": p.what, "detail": p.detail} for p in self._open.values()],
+        }

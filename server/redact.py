@@ -28,8 +28,9 @@ def redact_url(url: str) -> str:
         authority = f"{MASK}@{authority.rsplit('@', 1)[1]}"
     if qmark:
         pairs = parse_qsl(query, keep_blank_values=True)
-        query = urlencode([(k, MASK if k.lower() in SECRET_OPTIONS else v) for k, v in pairs],
-                          safe="*")
+        query = urlencode(
+            [(k, MASK if k.lower() in SECRET_OPTIONS else v) for k, v in pairs], safe="*"
+        )
     return f"{scheme}{sep}{authority}{slash}{path}{qmark}{query}"
 
 
@@ -48,7 +49,7 @@ def _split_authority(rest: str) -> tuple[str, str, str]:
     slash = rest.find("/", at + 1 if at >= 0 else 0)
     if slash < 0:
         return rest, "", ""
-    return rest[:slash], "/", rest[slash + 1:]
+    return rest[:slash], "/", rest[slash + 1 :]
 
 
 def _credentials(url: str) -> list[str]:

@@ -44,8 +44,11 @@ class CommunityLimits:
         def per_hour(n: int) -> KeyedBuckets:
             return KeyedBuckets(rate=n / 3600, burst=n, clock=clock)
 
-        return cls(per_hour(SUBMITS_PER_HOUR_ADDRESS), per_hour(SUBMITS_PER_HOUR_DEVICE),
-                   per_hour(COSIGNS_PER_HOUR_ADDRESS))
+        return cls(
+            per_hour(SUBMITS_PER_HOUR_ADDRESS),
+            per_hour(SUBMITS_PER_HOUR_DEVICE),
+            per_hour(COSIGNS_PER_HOUR_ADDRESS),
+        )
 
 
 @dataclass(kw_only=True)
@@ -78,5 +81,6 @@ class Services:
         self.recordings = Recordings(self.backend, self.node)
         self.client_log = ClientLog(logging.getLogger(SOCKET_LOGGER), clock=self.clock)
         self.joins = JoinLimiter(clock=self.clock)
-        self.admin_failures = KeyedBuckets(rate=FAILED_ADMIN_PER_MINUTE / 60,
-                                           burst=FAILED_ADMIN_PER_MINUTE, clock=self.clock)
+        self.admin_failures = KeyedBuckets(
+            rate=FAILED_ADMIN_PER_MINUTE / 60, burst=FAILED_ADMIN_PER_MINUTE, clock=self.clock
+        )

@@ -57,7 +57,8 @@ class TokenSigner:
 
     def issue(self, claims: TokenClaims) -> str:
         payload = msgpack.packb(
-            [claims.room_id, claims.participant_id, claims.role.value, claims.version])
+            [claims.room_id, claims.participant_id, claims.role.value, claims.version]
+        )
         return f"{_b64(payload)}.{_b64(self._mac(payload))}"
 
     def verify(self, token: object) -> TokenClaims:

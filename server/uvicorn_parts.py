@@ -57,9 +57,11 @@ def _sansio() -> tuple[type[Any] | None, str]:
         return None, f"uvicorn's websockets-sansio protocol cannot be imported ({missing})"
     first, past = VERSIONS
     if not first <= _version(uvicorn.__version__) < past:
-        return None, (f"uvicorn {uvicorn.__version__} is outside the versions tested "
-                      f"for direct writes ({'.'.join(map(str, first))} to "
-                      f"{'.'.join(map(str, past))}, exclusive)")
+        return None, (
+            f"uvicorn {uvicorn.__version__} is outside the versions tested "
+            f"for direct writes ({'.'.join(map(str, first))} to "
+            f"{'.'.join(map(str, past))}, exclusive)"
+        )
     return WebSocketsSansIOProtocol, f"uvicorn {uvicorn.__version__} websockets-sansio"
 
 

@@ -15,4 +15,5 @@ def may_see(event: Event, viewer: Viewer) -> bool:
     if viewer.role is Role.MODERATOR or audience.kind is AudienceKind.PUBLIC:
         return True
     return audience.kind is AudienceKind.PERSON and audience.participant_id == (
-        viewer.participant_id)
+        viewer.participant_id
+    )

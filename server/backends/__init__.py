@@ -31,8 +31,9 @@ __all__ = [
 _REDIS_SCHEMES = ("redis://", "rediss://", "unix://", "redis+cluster://")
 
 
-def backend_from_url(url: str, *, clock: Clock, node_id: str | None = None,
-                     readiness: Readiness | None = None) -> LogBackend:
+def backend_from_url(
+    url: str, *, clock: Clock, node_id: str | None = None, readiness: Readiness | None = None
+) -> LogBackend:
     """A new, not yet started backend for ``url``. Raises ``ValueError`` for a URL it
     cannot serve (unknown scheme, empty path, backend module not installed).
 
@@ -55,10 +56,13 @@ def backend_from_url(url: str, *, clock: Clock, node_id: str | None = None,
         except ModuleNotFoundError as exc:
             if exc.name != "yishi.backends.redis.backend":
                 raise
-            raise ValueError("the redis backend is not available in this build"
-                             f" ({redact_url(url)!r})") from exc
-        backend: LogBackend = redis_module.RedisBackend(url=url, clock=clock, node_id=node_id,
-                                                        readiness=readiness)
+            raise ValueError(
+                f"the redis backend is not available in this build ({redact_url(url)!r})"
+            ) from exc
+        backend: LogBackend = redis_module.RedisBackend(
+            url=url, clock=clock, node_id=node_id, readiness=readiness
+        )
         return backend
-    raise ValueError(f"unknown log backend URL {redact_url(url)!r}: use memory://,"
-                     " sqlite:///path or redis://")
+    raise ValueError(
+        f"unknown log backend URL {redact_url(url)!r}: use memory://, sqlite:///path or redis://"
+    )

@@ -34,5 +34,8 @@ class DiskSpace:
         if failure is None:
             self._readiness.clear(DISK_FULL)
         elif out_of_space(failure):
-            self._readiness.report(DISK_FULL, f"sqlite {self._path}: no space left for"
-                                   f" writes ({failure}); acknowledged entries are safe")
+            self._readiness.report(
+                DISK_FULL,
+                f"sqlite {self._path}: no space left for"
+                f" writes ({failure}); acknowledged entries are safe",
+            )

@@ -73,8 +73,14 @@ class _Pending:
 class SqliteBackend:
     """A :class:`~yishi.backends.base.LogBackend` in one SQLite file (``sqlite:///path``)."""
 
-    def __init__(self, *, path: str | Path, clock: Clock, node_id: str | None = None,
-                 readiness: Readiness | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        path: str | Path,
+        clock: Clock,
+        node_id: str | None = None,
+        readiness: Readiness | None = None,
+    ) -> None:
         self.node_id = node_id if node_id is not None else secrets.token_hex(8)
         self.commits = 0
         self.single_node = True  # see LogBackend.single_node
@@ -232,10 +238,14 @@ class SqliteBackend:
         return await self._read(self._read_entries, room_id, after, limit)
 
     def _read_entries(self, room_id: str, after: int, limit: int) -> list[Entry]:
-        rows = self._connection(self._rconn).execute(
-            "SELECT seq, at, body FROM entries WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?",
-            (room_id, after, max(limit, 0)),
-        ).fetchall()  # all rows first: a cursor left open would hold its read snapshot
+        rows = (
+            self._connection(self._rconn)
+            .execute(
+                "SELECT seq, at, body FROM entries WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?",
+                (room_id, after, max(limit, 0)),
+            )
+            .fetchall()
+        )  # all rows first: a cursor left open would hold its read snapshot
         return dense(after, [unpack_entry(seq, at, body) for seq, at, body in rows])
 
     async def last_seq(self, room_id: str) -> int:
@@ -305,7 +315,8 @@ class SqliteBackend:
 
     def _store_ballot_key(self, key_id: str, key: bytes) -> None:
         self._connection(self._wconn).execute(
-            "INSERT OR IGNORE INTO ballot_keys (key_id, key) VALUES (?, ?)", (key_id, key))
+            "INSERT OR IGNORE INTO ballot_keys (key_id, key) VALUES (?, ?)", (key_id, key)
+        )
 
     async def get_ballot_key(self, key_id: str) -> bytes | None:
         return await self._read(self._query_ballot_key, key_id)
@@ -337,8 +348,11 @@ class SqliteBackend:
             if not busy:
                 return
             time.sleep(0.01)
-        logger.warning("sqlite: the write-ahead log could not be truncated after %s;"
-                       " it will be at the next checkpoint", why)
+        logger.warning(
+            "sqlite: the write-ahead log could not be truncated after %s;"
+            " it will be at the next checkpoint",
+            why,
+        )
 
     # -- recordings (batches of audio frames, on the write thread between appends) ------
 
@@ -351,16 +365,20 @@ class SqliteBackend:
             conn.executemany(
                 "INSERT INTO recordings (room, turn, speaker, seq, ts, data)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                [(room_id, turn, speaker, seq, ts, bytes(data))
-                 for turn, speaker, seq, ts, data in frames])
+                [
+                    (room_id, turn, speaker, seq, ts, bytes(data))
+                    for turn, speaker, seq, ts, data in frames
+                ],
+            )
 
     async def recording_frames(self, room_id: str, turn_id: str) -> list[StoredFrame]:
         return await self._read(self._query_frames, room_id, turn_id)
 
     def _query_frames(self, room_id: str, turn_id: str) -> list[StoredFrame]:
         rows = self._connection(self._rconn).execute(
-            "SELECT speaker, seq, ts, data FROM recordings WHERE room = ? AND turn = ?"
-            " ORDER BY id", (room_id, turn_id))
+            "SELECT speaker, seq, ts, data FROM recordings WHERE room = ? AND turn = ? ORDER BY id",
+            (room_id, turn_id),
+        )
         return [(str(speaker), int(seq), int(ts), bytes(data)) for speaker, seq, ts, data in rows]
 
     async def recorded_turns(self, room_id: str) -> list[str]:
@@ -368,7 +386,8 @@ class SqliteBackend:
 
     def _query_recorded_turns(self, room_id: str) -> list[str]:
         rows = self._connection(self._rconn).execute(
-            "SELECT DISTINCT turn FROM recordings WHERE room = ? ORDER BY turn", (room_id,))
+            "SELECT DISTINCT turn FROM recordings WHERE room = ? ORDER BY turn", (room_id,)
+        )
         return [str(turn) for (turn,) in rows]
 
     async def drop_recordings(self, room_id: str) -> None:

@@ -48,8 +48,10 @@ class DataFolderLock:
         except BlockingIOError:
             holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
             os.close(fd)
-            raise FolderInUse(f"the data folder {self.folder} is in use by another yishi"
-                              f" server (PID {holder}); one folder serves one server") from None
+            raise FolderInUse(
+                f"the data folder {self.folder} is in use by another yishi"
+                f" server (PID {holder}); one folder serves one server"
+            ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         self._fd = fd

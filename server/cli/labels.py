@@ -51,9 +51,11 @@ async def _labels(config: Config, rooms: list[str]) -> tuple[list[str], list[str
     await backend.start()
     try:
         rooms = rooms or await backend.room_ids()
-        return rooms, [f"{decision}\t{text}\n" for room_id in rooms
-                       for decision, text in held_decisions(
-                           room_id, await read_log(backend, room_id))]
+        return rooms, [
+            f"{decision}\t{text}\n"
+            for room_id in rooms
+            for decision, text in held_decisions(room_id, await read_log(backend, room_id))
+        ]
     finally:
         await backend.close()
 

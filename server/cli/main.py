@@ -26,40 +26,82 @@ def _env(name: str, default: str | None = None) -> str | None:
 def _add_server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default=_env("YISHI_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(_env("YISHI_PORT", "8000") or 8000))
-    parser.add_argument("--data-dir", type=Path,
-                        default=Path(_env("YISHI_DATA_DIR", "./yishi-data") or "."))
+    parser.add_argument(
+        "--data-dir", type=Path, default=Path(_env("YISHI_DATA_DIR", "./yishi-data") or ".")
+    )
     parser.add_argument("--redis", dest="redis_url", default=_env("YISHI_REDIS_URL"))
-    parser.add_argument("--admin-token", default=_env("YISHI_ADMIN_TOKEN"),
-                        help="at least 24 characters; prefer --admin-token-file (ps shows this)")
-    parser.add_argument("--admin-token-file", type=Path, default=_path("YISHI_ADMIN_TOKEN_FILE"),
-                        help="read the admin token from this file")
-    parser.add_argument("--secret", default=_env("YISHI_SECRET"),
-                        help="the key that signs tokens; prefer --secret-file (ps shows this)")
-    parser.add_argument("--secret-file", type=Path, default=_path("YISHI_SECRET_FILE"),
-                        help="read the token-signing key from this file")
+    parser.add_argument(
+        "--admin-token",
+        default=_env("YISHI_ADMIN_TOKEN"),
+        help="at least 24 characters; prefer --admin-token-file (ps shows this)",
+    )
+    parser.add_argument(
+        "--admin-token-file",
+        type=Path,
+        default=_path("YISHI_ADMIN_TOKEN_FILE"),
+        help="read the admin token from this file",
+    )
+    parser.add_argument(
+        "--secret",
+        default=_env("YISHI_SECRET"),
+        help="the key that signs tokens; prefer --secret-file (ps shows this)",
+    )
+    parser.add_argument(
+        "--secret-file",
+        type=Path,
+        default=_path("YISHI_SECRET_FILE"),
+        help="read the token-signing key from this file",
+    )
     parser.add_argument("--public-url", default=_env("YISHI_PUBLIC_URL"))
-    parser.add_argument("--room-idle", dest="room_idle_s", type=float,
-                        default=float(_env("YISHI_ROOM_IDLE", "600") or 600),
-                        help="seconds an idle room stays in memory (default 600)")
-    parser.add_argument("--forwarded-allow-ips", default=_env("YISHI_FORWARDED_ALLOW_IPS"),
-                        help="proxies whose X-Forwarded-For/-Proto are believed, e.g."
-                             " 127.0.0.1 or 10.0.0.0/8 (default: none)")
-    parser.add_argument("--request-timeout", dest="request_timeout_s", type=float,
-                        default=float(_env("YISHI_REQUEST_TIMEOUT", "10") or 10),
-                        help="seconds a client has to send a request's headers, and"
-                             " again its body (default 10)")
-    parser.add_argument("--metrics-token", default=_env("YISHI_METRICS_TOKEN"),
-                        help="/metrics then needs 'Authorization: Bearer TOKEN'")
-    parser.add_argument("--metrics-token-file", type=Path,
-                        default=_path("YISHI_METRICS_TOKEN_FILE"),
-                        help="read the metrics token from this file")
-    parser.add_argument("--metrics-port", type=int, default=_int("YISHI_METRICS_PORT"),
-                        help="serve /metrics on this port only (on --metrics-host)")
-    parser.add_argument("--metrics-host", default=_env("YISHI_METRICS_HOST", "127.0.0.1"),
-                        help="the address of --metrics-port (default 127.0.0.1)")
-    parser.add_argument("--moderation-dir", type=Path, default=_path("YISHI_MODERATION_DIR"),
-                        help="word lists and scorer weights of your own (a copy of the"
-                             " packaged folder, e.g. retrained with `yishi labels`)")
+    parser.add_argument(
+        "--room-idle",
+        dest="room_idle_s",
+        type=float,
+        default=float(_env("YISHI_ROOM_IDLE", "600") or 600),
+        help="seconds an idle room stays in memory (default 600)",
+    )
+    parser.add_argument(
+        "--forwarded-allow-ips",
+        default=_env("YISHI_FORWARDED_ALLOW_IPS"),
+        help="proxies whose X-Forwarded-For/-Proto are believed, e.g."
+        " 127.0.0.1 or 10.0.0.0/8 (default: none)",
+    )
+    parser.add_argument(
+        "--request-timeout",
+        dest="request_timeout_s",
+        type=float,
+        default=float(_env("YISHI_REQUEST_TIMEOUT", "10") or 10),
+        help="seconds a client has to send a request's headers, and again its body (default 10)",
+    )
+    parser.add_argument(
+        "--metrics-token",
+        default=_env("YISHI_METRICS_TOKEN"),
+        help="/metrics then needs 'Authorization: Bearer TOKEN'",
+    )
+    parser.add_argument(
+        "--metrics-token-file",
+        type=Path,
+        default=_path("YISHI_METRICS_TOKEN_FILE"),
+        help="read the metrics token from this file",
+    )
+    parser.add_argument(
+        "--metrics-port",
+        type=int,
+        default=_int("YISHI_METRICS_PORT"),
+        help="serve /metrics on this port only (on --metrics-host)",
+    )
+    parser.add_argument(
+        "--metrics-host",
+        default=_env("YISHI_METRICS_HOST", "127.0.0.1"),
+        help="the address of --metrics-port (default 127.0.0.1)",
+    )
+    parser.add_argument(
+        "--moderation-dir",
+        type=Path,
+        default=_path("YISHI_MODERATION_DIR"),
+        help="word lists and scorer weights of your own (a copy of the"
+        " packaged folder, e.g. retrained with `yishi labels`)",
+    )
 
 
 def _path(name: str) -> Path | None:
@@ -84,13 +126,22 @@ def _secret(args: argparse.Namespace, name: str) -> str | None:
 def config_from(args: argparse.Namespace) -> Config:
     """The configuration the options describe; ``ValueError`` if a secret file is unreadable."""
     public_url = (args.public_url or default_public_url(args.host, args.port)).rstrip("/")
-    return Config(host=args.host, port=args.port, data_dir=args.data_dir,
-                  redis_url=args.redis_url, admin_token=_secret(args, "admin_token"),
-                  secret=_secret(args, "secret"), public_url=public_url,
-                  room_idle_s=args.room_idle_s, forwarded_allow_ips=args.forwarded_allow_ips,
-                  request_timeout_s=args.request_timeout_s,
-                  metrics_token=_secret(args, "metrics_token"), metrics_port=args.metrics_port,
-                  metrics_host=args.metrics_host, moderation_dir=args.moderation_dir)
+    return Config(
+        host=args.host,
+        port=args.port,
+        data_dir=args.data_dir,
+        redis_url=args.redis_url,
+        admin_token=_secret(args, "admin_token"),
+        secret=_secret(args, "secret"),
+        public_url=public_url,
+        room_idle_s=args.room_idle_s,
+        forwarded_allow_ips=args.forwarded_allow_ips,
+        request_timeout_s=args.request_timeout_s,
+        metrics_token=_secret(args, "metrics_token"),
+        metrics_port=args.metrics_port,
+        metrics_host=args.metrics_host,
+        moderation_dir=args.moderation_dir,
+    )
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -117,15 +168,18 @@ def serve(args: argparse.Namespace) -> int:
         where = redact_url(config.redis_url) if config.redis_url else str(config.data_dir.resolve())
         print(f"Yishi is listening on {config.public_url}  (log: {where})", flush=True)
         if config.metrics_port is not None:
-            print(f"Metrics: http://{config.metrics_host}:{config.metrics_port}/metrics",
-                  flush=True)
+            print(
+                f"Metrics: http://{config.metrics_host}:{config.metrics_port}/metrics", flush=True
+            )
         # A token the operator gave is theirs to keep: never echo it into a log.
         if config.admin_token is None:
             print(f"Admin token: {services.admin_token}", flush=True)
         else:
             print("Admin token: the one given", flush=True)
-        print(f"Create a room: yishi room create --title '...' --server {config.public_url}",
-              flush=True)
+        print(
+            f"Create a room: yishi room create --title '...' --server {config.public_url}",
+            flush=True,
+        )
 
     lock = None
     if config.redis_url is None:  # the data folder is the store: one server on it
@@ -147,15 +201,28 @@ def serve(args: argparse.Namespace) -> int:
     # X-Forwarded-* only from the proxies named: uvicorn believes 127.0.0.1 by default,
     # and anyone on the machine could then pose as any address to the join limiter.
     trusted = config.forwarded_allow_ips
-    http = guarded_http(head_timeout_s=config.request_timeout_s,
-                        body_timeout_s=config.request_timeout_s,
-                        metrics_port=config.metrics_port)
+    http = guarded_http(
+        head_timeout_s=config.request_timeout_s,
+        body_timeout_s=config.request_timeout_s,
+        metrics_port=config.metrics_port,
+    )
     server_config = uvicorn.Config(
-        app, host=config.host, port=config.port, ws=ws,
-        ws_max_size=64 * 1024, ws_per_message_deflate=False, http=http,
-        loop="uvloop", lifespan="on", log_level="warning", timeout_graceful_shutdown=5,
-        proxy_headers=trusted is not None, forwarded_allow_ips=trusted or "",
-        timeout_keep_alive=5, h11_max_incomplete_event_size=MAX_HEAD_BYTES)
+        app,
+        host=config.host,
+        port=config.port,
+        ws=ws,
+        ws_max_size=64 * 1024,
+        ws_per_message_deflate=False,
+        http=http,
+        loop="uvloop",
+        lifespan="on",
+        log_level="warning",
+        timeout_graceful_shutdown=5,
+        proxy_headers=trusted is not None,
+        forwarded_allow_ips=trusted or "",
+        timeout_keep_alive=5,
+        h11_max_incomplete_event_size=MAX_HEAD_BYTES,
+    )
     try:
         sockets = [_listen(config.host, config.port)]
         if config.metrics_port is not None:
@@ -196,8 +263,7 @@ def _stored_admin_token(args: argparse.Namespace) -> str | None:
     return asyncio.run(read())
 
 
-def _admin_post(args: argparse.Namespace, path: str, body: dict[str, Any]
-                ) -> dict[str, Any] | int:
+def _admin_post(args: argparse.Namespace, path: str, body: dict[str, Any]) -> dict[str, Any] | int:
     """POST ``body`` to a running server with the admin token: its answer, or an exit
     status (the problem printed)."""
     server = (args.server or args.public_url or f"http://{args.host}:{args.port}").rstrip("/")
@@ -210,8 +276,11 @@ def _admin_post(args: argparse.Namespace, path: str, body: dict[str, Any]
         print("no admin token: pass --admin-token or --data-dir of the server", file=sys.stderr)
         return 2
     request = urllib.request.Request(
-        f"{server}{path}", data=json.dumps(body).encode(), method="POST",
-        headers={"authorization": f"Bearer {token}", "content-type": "application/json"})
+        f"{server}{path}",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"authorization": f"Bearer {token}", "content-type": "application/json"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             answer: dict[str, Any] = json.load(response)
@@ -267,8 +336,7 @@ def labels(args: argparse.Namespace) -> int:
     return _with_config(args, run_labels)
 
 
-def _with_config(args: argparse.Namespace,
-                 run: Callable[[argparse.Namespace, Config], int]) -> int:
+def _with_config(args: argparse.Namespace, run: Callable[[argparse.Namespace, Config], int]) -> int:
     """A command that reads the store itself (no server): 2 if the options are unusable."""
     try:
         config = config_from(args)
@@ -311,17 +379,28 @@ def main(argv: list[str] | None = None) -> int:
     p_minutes.add_argument("--format", default="md", choices=["md", "html", "json", "docx"])
     p_minutes.add_argument("--lang", choices=["zh", "en"])
     p_minutes.add_argument("--output", "-o", type=Path)
-    p_minutes.add_argument("--verify", type=Path, metavar="FILE",
-                           help="check that a JSON export matches the stored log")
-    p_minutes.add_argument("--key", type=Path, metavar="KEYFILE", action="append",
-                           help="with --verify: check approvals' signatures against this public "
-                                "key (GET /api/signing-key's JSON, or PEM) instead of the "
-                                "deployment's key in the backend; repeat for keys rotated out")
+    p_minutes.add_argument(
+        "--verify",
+        type=Path,
+        metavar="FILE",
+        help="check that a JSON export matches the stored log",
+    )
+    p_minutes.add_argument(
+        "--key",
+        type=Path,
+        metavar="KEYFILE",
+        action="append",
+        help="with --verify: check approvals' signatures against this public "
+        "key (GET /api/signing-key's JSON, or PEM) instead of the "
+        "deployment's key in the backend; repeat for keys rotated out",
+    )
     p_minutes.set_defaults(run=minutes)
 
     p_labels = sub.add_parser(
-        "labels", help="moderators' approve/remove decisions on held chat, for"
-        " python3 -m yishi.moderation.retrain --labels")
+        "labels",
+        help="moderators' approve/remove decisions on held chat, for"
+        " python3 -m yishi.moderation.retrain --labels",
+    )
     _add_server_options(p_labels)
     p_labels.add_argument("room_id", nargs="*", help="rooms to read (default: every room)")
     p_labels.add_argument("--output", "-o", type=Path)

@@ -73,8 +73,10 @@ def run_minutes(args: argparse.Namespace, config: Config) -> int:
             print(f"yishi minutes: cannot read {args.verify}: {error.strerror}", file=sys.stderr)
             return 2
         except NotAnExport as error:
-            print(f"yishi minutes: {args.verify} is not a JSON export of minutes ({error})",
-                  file=sys.stderr)
+            print(
+                f"yishi minutes: {args.verify} is not a JSON export of minutes ({error})",
+                file=sys.stderr,
+            )
             return 2
 
     keys: dict[bytes, str] = {}  # the trusted public keys, and where each came from
@@ -105,9 +107,14 @@ def run_minutes(args: argparse.Namespace, config: Config) -> int:
     state = replay(args.room_id, entries)
     approved_n = approved_entries(state)
     approved = replay(args.room_id, entries[:approved_n]) if approved_n is not None else None
-    body, _ = render_minutes(state, digest=log_digest(entries), fmt=args.format,
-                             lang=args.lang or state.settings["lang"], as_of=local_today(),
-                             approved=approved)
+    body, _ = render_minutes(
+        state,
+        digest=log_digest(entries),
+        fmt=args.format,
+        lang=args.lang or state.settings["lang"],
+        as_of=local_today(),
+        approved=approved,
+    )
     if args.output:
         args.output.write_bytes(body)
     else:

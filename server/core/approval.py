@@ -52,16 +52,29 @@ COSIGNERS = frozenset({Role.CLERK, Role.OFFICE})
 
 
 def signer(person: Participant) -> Json:
-    return {"participant_id": person.participant_id, "name": person.name,
-            "role": person.role.value}
+    return {"participant_id": person.participant_id, "name": person.name, "role": person.role.value}
 
 
-def statement(state: RoomState, *, entries: int, digest: str, signers: list[Json],
-              approved_at: int, key_id: str) -> Json:
+def statement(
+    state: RoomState,
+    *,
+    entries: int,
+    digest: str,
+    signers: list[Json],
+    approved_at: int,
+    key_id: str,
+) -> Json:
     """What the server signs for a complete approval (docs/minutes.md, "Approval")."""
-    return {"format": STATEMENT_FORMAT, "room_id": state.room_id, "algorithm": CHAIN,
-            "entries": entries, "digest": digest, "signers": signers,
-            "approved_at": approved_at, "key_id": key_id}
+    return {
+        "format": STATEMENT_FORMAT,
+        "room_id": state.room_id,
+        "algorithm": CHAIN,
+        "entries": entries,
+        "digest": digest,
+        "signers": signers,
+        "approved_at": approved_at,
+        "key_id": key_id,
+    }
 
 
 def signers_of(state: RoomState, kind: str, args: Any, actor: str) -> list[Json] | None:
@@ -80,11 +93,13 @@ def signers_of(state: RoomState, kind: str, args: Any, actor: str) -> list[Json]
 
 def _procedure(ctx: Context) -> None:
     if not ctx.state.rules.procedure:
-        raise CommandError(ErrorCode.CONFLICT,
-                           "this room was created before minutes could be approved")
+        raise CommandError(
+            ErrorCode.CONFLICT, "this room was created before minutes could be approved"
+        )
     if ctx.state.status != "ended":
-        raise CommandError(ErrorCode.CONFLICT,
-                           "the minutes are approved once the session has ended")
+        raise CommandError(
+            ErrorCode.CONFLICT, "the minutes are approved once the session has ended"
+        )
 
 
 def _check_seal(ctx: Context, kind: str, args: Any) -> None:
@@ -99,11 +114,22 @@ def _check_seal(ctx: Context, kind: str, args: Any) -> None:
         return  # the edge's precheck: the seal is made after it
     said = args.seal["statement"]
     at, key_id = said.get("approved_at"), said.get("key_id")
-    if not isinstance(at, int) or not isinstance(key_id, str) or said != statement(
-            state, entries=args.entries, digest=args.digest, signers=signers,
-            approved_at=at, key_id=key_id):
-        raise CommandError(ErrorCode.CONFLICT,
-                           "the approval changed while it was being signed; review it again")
+    if (
+        not isinstance(at, int)
+        or not isinstance(key_id, str)
+        or said
+        != statement(
+            state,
+            entries=args.entries,
+            digest=args.digest,
+            signers=signers,
+            approved_at=at,
+            key_id=key_id,
+        )
+    ):
+        raise CommandError(
+            ErrorCode.CONFLICT, "the approval changed while it was being signed; review it again"
+        )
 
 
 def approve_check(ctx: Context, args: a.MinutesApprove) -> None:
@@ -113,16 +139,19 @@ def approve_check(ctx: Context, args: a.MinutesApprove) -> None:
     first = state.ended_seq or 1  # (None only in a state from before it was kept)
     last = ctx.entry.seq - 1
     if not first <= args.entries <= last:
-        raise CommandError(ErrorCode.CONFLICT,
-                           f"approve the minutes as of the end of the session or later "
-                           f"(entries {first} to {last}), not {args.entries}")
+        raise CommandError(
+            ErrorCode.CONFLICT,
+            f"approve the minutes as of the end of the session or later "
+            f"(entries {first} to {last}), not {args.entries}",
+        )
     if state.approvals and args.entries <= state.approvals[-1]["statement"]["entries"]:
         raise CommandError(ErrorCode.CONFLICT, "these minutes are approved already")
     if args.cosigner is not None:
         cosigner = ctx.participant(args.cosigner)
         if cosigner.role not in COSIGNERS:
-            raise CommandError(ErrorCode.FORBIDDEN,
-                               "the second signatory must be a clerk or an office")
+            raise CommandError(
+                ErrorCode.FORBIDDEN, "the second signatory must be a clerk or an office"
+            )
     _check_seal(ctx, "minutes.approve", args)
 
 
@@ -131,9 +160,13 @@ def minutes_approve(ctx: Context, args: a.MinutesApprove) -> Json:
     moderator = ctx.actor()
     if args.cosigner is None:
         return _complete(ctx, args)
-    state.approval_pending = {"entries": args.entries, "digest": args.digest,
-                              "by": signer(moderator),
-                              "cosigner": signer(ctx.participant(args.cosigner)), "at": ctx.at}
+    state.approval_pending = {
+        "entries": args.entries,
+        "digest": args.digest,
+        "by": signer(moderator),
+        "cosigner": signer(ctx.participant(args.cosigner)),
+        "at": ctx.at,
+    }
     ctx.emit("minutes.approval_pending", dict(state.approval_pending))
     return {"status": "pending"}
 
@@ -145,12 +178,14 @@ def sign_check(ctx: Context, args: a.MinutesSign) -> None:
     if pending is None:
         raise CommandError(ErrorCode.CONFLICT, "no approval is waiting for a signature")
     if pending["cosigner"]["participant_id"] != ctx.actor().participant_id:
-        raise CommandError(ErrorCode.FORBIDDEN,
-                           f"the moderator asked {pending['cosigner']['name']} to sign")
+        raise CommandError(
+            ErrorCode.FORBIDDEN, f"the moderator asked {pending['cosigner']['name']} to sign"
+        )
     if (args.entries, args.digest) != (pending["entries"], pending["digest"]):
-        raise CommandError(ErrorCode.CONFLICT,
-                           "the moderator approved another version of the minutes; "
-                           "review that one")
+        raise CommandError(
+            ErrorCode.CONFLICT,
+            "the moderator approved another version of the minutes; review that one",
+        )
     _check_seal(ctx, "minutes.sign", args)
 
 
@@ -162,8 +197,11 @@ def _complete(ctx: Context, args: a.MinutesApprove | a.MinutesSign) -> Json:
     if args.seal is None:
         raise CommandError(ErrorCode.BAD_COMMAND, "a complete approval must be sealed")
     state = ctx.state
-    approval = {"statement": dict(args.seal["statement"]), "signature": args.seal["signature"],
-                "public_key": args.seal["public_key"]}
+    approval = {
+        "statement": dict(args.seal["statement"]),
+        "signature": args.seal["signature"],
+        "public_key": args.seal["public_key"],
+    }
     state.approvals.append(approval)
     state.approval_pending = None
     ctx.emit("minutes.approved", dict(approval))
@@ -174,13 +212,18 @@ def amend_check(ctx: Context, args: a.MinutesAmend) -> None:
     """rules before 6; not ended; before the first approval"""
     _procedure(ctx)
     if not ctx.state.approvals:
-        raise CommandError(ErrorCode.CONFLICT,
-                           "the minutes are not approved yet: add a note to the draft instead")
+        raise CommandError(
+            ErrorCode.CONFLICT, "the minutes are not approved yet: add a note to the draft instead"
+        )
 
 
 def minutes_amend(ctx: Context, args: a.MinutesAmend) -> Json:
-    amendment = {"amendment_id": ctx.new_id("m"), "text": args.text,
-                 "by": ctx.actor().name, "at": ctx.at}
+    amendment = {
+        "amendment_id": ctx.new_id("m"),
+        "text": args.text,
+        "by": ctx.actor().name,
+        "at": ctx.at,
+    }
     ctx.state.amendments.append(amendment)
     ctx.emit("minutes.amended", dict(amendment))
     return {"amendment_id": amendment["amendment_id"]}
@@ -188,6 +231,8 @@ def minutes_amend(ctx: Context, args: a.MinutesAmend) -> Json:
 
 def approval_view(state: RoomState) -> Json:
     """The approval as the welcome snapshot carries it (``room.approval``)."""
-    return {"pending": dict(state.approval_pending) if state.approval_pending else None,
-            "approvals": [dict(x) for x in state.approvals],
-            "amendments": [dict(x) for x in state.amendments]}
+    return {
+        "pending": dict(state.approval_pending) if state.approval_pending else None,
+        "approvals": [dict(x) for x in state.approvals],
+        "amendments": [dict(x) for x in state.amendments],
+    }

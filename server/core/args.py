@@ -251,8 +251,9 @@ class RoomCreate:
     title: str = arg(text("title"))
     topic: str = opt(text("topic", allow_empty=True), default="")
     # Empty lists and objects: the HTTP API wrote them for "none" before rules 3.
-    agenda: list[str] | None = opt(distinct(
-        list_of(text("title"), low=0, high=MAX_AGENDA_ITEMS), "agenda titles"))
+    agenda: list[str] | None = opt(
+        distinct(list_of(text("title"), low=0, high=MAX_AGENDA_ITEMS), "agenda titles")
+    )
     settings: dict[str, Any] | None = opt(settings_patch)
     moderator_name: str | None = opt(text("name"))
     invite_code: str = arg(code, server=ServerValue.INVITE_CODE)
@@ -263,8 +264,9 @@ class RoomCreate:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ParticipantJoin:
     name: str = arg(text("name"))
-    role: str = opt(one_of("participant", "observer", "moderator", "clerk", "office"),
-                    default="participant")
+    role: str = opt(
+        one_of("participant", "observer", "moderator", "clerk", "office"), default="participant"
+    )
     invite: str | None = opt(code)
     device: str | None = opt(code, server=ServerValue.DEVICE)  # rules 4: a keyed hash
 
@@ -316,8 +318,11 @@ class NodeGone:
 
 def chain_digest(name: str, value: Any) -> str:
     """A log digest as the minutes state it: 64 lower-case hex digits."""
-    if (not isinstance(value, str) or len(value) != 64
-            or any(c not in "0123456789abcdef" for c in value)):
+    if (
+        not isinstance(value, str)
+        or len(value) != 64
+        or any(c not in "0123456789abcdef" for c in value)
+    ):
         raise CommandError(ErrorCode.BAD_COMMAND, f"{name} must be a log digest (64 hex digits)")
     return value
 
@@ -325,10 +330,15 @@ def chain_digest(name: str, value: Any) -> str:
 def seal(name: str, value: Any) -> dict[str, Any]:
     """The server's signature of an approval: the statement it signed, the signature and
     the public key (both base64); the reducer checks the statement against the room."""
-    if (not isinstance(value, dict) or set(value) != {"statement", "signature", "public_key"}
-            or not isinstance(value["statement"], dict)
-            or not all(isinstance(value[k], str) and 0 < len(value[k]) <= 200
-                       for k in ("signature", "public_key"))):
+    if (
+        not isinstance(value, dict)
+        or set(value) != {"statement", "signature", "public_key"}
+        or not isinstance(value["statement"], dict)
+        or not all(
+            isinstance(value[k], str) and 0 < len(value[k]) <= 200
+            for k in ("signature", "public_key")
+        )
+    ):
         raise CommandError(ErrorCode.BAD_COMMAND, f"{name} must be a signed approval")
     return dict(value)
 

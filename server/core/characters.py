@@ -24,9 +24,12 @@ import re
 import unicodedata
 
 _NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
-    f"{chr(plane << 16 | 0xfffe)}{chr(plane << 16 | 0xffff)}" for plane in range(17))
-_REFUSED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e"
-                      f"\u2066-\u2069\ud800-\udfff{_NONCHARACTERS}]")
+    f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(17)
+)
+_REFUSED = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e"
+    f"\u2066-\u2069\ud800-\udfff{_NONCHARACTERS}]"
+)
 
 _KINDS = {"Cc": "a control character", "Cs": "a lone surrogate", "Cn": "a noncharacter"}
 

@@ -26,8 +26,7 @@ from .types import CommandError, ErrorCode, Json, Role, person
 
 def _tokens(ctx: Context, participant_id: str, rate: int) -> float:
     """The tokens in the sender's bucket at the entry's time (refilled, not taken)."""
-    bucket = ctx.state.chat_buckets.get(participant_id) or ChatBucket(tokens=float(rate),
-                                                                      at=ctx.at)
+    bucket = ctx.state.chat_buckets.get(participant_id) or ChatBucket(tokens=float(rate), at=ctx.at)
     return min(float(rate), bucket.tokens + (ctx.at - bucket.at) * rate / 60_000)
 
 
@@ -53,14 +52,22 @@ def chat_send(ctx: Context, args: ChatSend) -> Json:
         rate = ctx.state.settings["chat_rate"]
         if rate:
             ctx.state.chat_buckets[sender.participant_id] = ChatBucket(
-                tokens=_tokens(ctx, sender.participant_id, rate) - 1, at=ctx.at)
+                tokens=_tokens(ctx, sender.participant_id, rate) - 1, at=ctx.at
+            )
         if ctx.state.settings["chat_mode"] == "premoderated":
             status = "held"
     elif status == "held":
         status = "visible"
-    message = ChatMessage(message_id=ctx.new_id("m"), participant_id=sender.participant_id,
-                          name=sender.name, text=args.text, at=ctx.at, status=status,
-                          reasons=tuple(args.reasons or ()), why=tuple(args.why or ()))
+    message = ChatMessage(
+        message_id=ctx.new_id("m"),
+        participant_id=sender.participant_id,
+        name=sender.name,
+        text=args.text,
+        at=ctx.at,
+        status=status,
+        reasons=tuple(args.reasons or ()),
+        why=tuple(args.why or ()),
+    )
     ctx.state.chat[message.message_id] = message
     if message.public:
         ctx.emit("chat.posted", message.to_wire())

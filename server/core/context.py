@@ -15,6 +15,7 @@ from .types import person as person_audience
 
 QUEUE_INTERVAL_MS = 500  # at most one queue.changed per window while hands move
 
+
 @dataclass(slots=True)
 class Context:
     state: RoomState
@@ -64,8 +65,9 @@ class Context:
         if target.role is not Role.PARTICIPANT:
             raise CommandError(ErrorCode.FORBIDDEN, "only residents can be acted for")
         if not target.in_hall:
-            raise CommandError(ErrorCode.FORBIDDEN,
-                               "only attendees seated in the hall can be acted for")
+            raise CommandError(
+                ErrorCode.FORBIDDEN, "only attendees seated in the hall can be acted for"
+            )
         return target
 
     # -- announcements shared by several handlers -----------------------------------
@@ -81,9 +83,12 @@ class Context:
 
     def queue_entry(self, participant_id: str) -> Json:
         entry = self.state.item.queue[participant_id]
-        out: Json = {"participant_id": entry.participant_id,
-                     "name": self.state.participants[entry.participant_id].name,
-                     "stance": entry.stance, "raised_at": entry.raised_at}
+        out: Json = {
+            "participant_id": entry.participant_id,
+            "name": self.state.participants[entry.participant_id].name,
+            "stance": entry.stance,
+            "raised_at": entry.raised_at,
+        }
         if entry.note:
             out["note"] = entry.note
         if entry.by:
@@ -106,8 +111,11 @@ class Context:
         their position from the reply; the moderators' own actions announce at once.
         """
         last = self.state.queue_announced_at
-        if (not self.state.rules.coalesce_hands or last is None
-                or self.at - last >= QUEUE_INTERVAL_MS):
+        if (
+            not self.state.rules.coalesce_hands
+            or last is None
+            or self.at - last >= QUEUE_INTERVAL_MS
+        ):
             self.emit_queue()
         else:
             self.state.queue_due = True
@@ -120,8 +128,11 @@ class Context:
         return {side: tally.to_wire() for side, tally in self.state.item.balance.items()}
 
     def emit_participant(self, person: Participant, type_: str = "participant.updated") -> None:
-        self.emit(type_, person.to_wire(),
-                  PUBLIC if person.announced else person_audience(person.participant_id))
+        self.emit(
+            type_,
+            person.to_wire(),
+            PUBLIC if person.announced else person_audience(person.participant_id),
+        )
 
     def emit_moderators(self, type_: str, data: Json) -> None:
         self.emit(type_, data, MODERATORS)

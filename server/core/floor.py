@@ -49,13 +49,25 @@ def end_turn(ctx: Context, reason: str, *, ended_at: int | None = None) -> None:
     state.turn = None
     item = state.item_by_id(turn.item_id)
     assert item is not None
-    policy.record_finished_turn(item, participant_id=turn.participant_id, stance=turn.stance,
-                                duration_ms=turn.duration_ms, ended_at=end)
-    ctx.emit("turn.ended", {
-        "turn_id": turn.turn_id, "participant_id": turn.participant_id, "stance": turn.stance,
-        "reason": reason, "duration_ms": turn.duration_ms, "override": turn.override,
-        "balance": {side: t.to_wire() for side, t in item.balance.items()},
-    })
+    policy.record_finished_turn(
+        item,
+        participant_id=turn.participant_id,
+        stance=turn.stance,
+        duration_ms=turn.duration_ms,
+        ended_at=end,
+    )
+    ctx.emit(
+        "turn.ended",
+        {
+            "turn_id": turn.turn_id,
+            "participant_id": turn.participant_id,
+            "stance": turn.stance,
+            "reason": reason,
+            "duration_ms": turn.duration_ms,
+            "override": turn.override,
+            "balance": {side: t.to_wire() for side, t in item.balance.items()},
+        },
+    )
     if item is state.item:
         ctx.emit_queue()
 
@@ -89,10 +101,17 @@ def _give_floor(ctx: Context, participant_id: str, stance: str, *, override: boo
     item = state.item
     item.queue.pop(participant_id, None)
     started = ctx.at
-    turn = Turn(turn_id=ctx.new_id("t"), item_id=item.item_id, participant_id=participant_id,
-                name=person.name, stance=stance, started_at=started,
-                ends_at=started + state.settings["turn_seconds"] * 1000, override=override,
-                recorded=bool(state.settings.get("record_audio")))  # rules 5
+    turn = Turn(
+        turn_id=ctx.new_id("t"),
+        item_id=item.item_id,
+        participant_id=participant_id,
+        name=person.name,
+        stance=stance,
+        started_at=started,
+        ends_at=started + state.settings["turn_seconds"] * 1000,
+        override=override,
+        recorded=bool(state.settings.get("record_audio")),
+    )  # rules 5
     state.turn = turn
     item.turns.append(turn)
     ctx.emit("turn.started", turn.to_wire())
@@ -118,8 +137,11 @@ def _running_turn(ctx: Context, turn_id: str | None) -> Turn:
 def _proxied(ctx: Context, on_behalf_of: str | None) -> Participant:
     """Whom a hand is for. Before rules 3 a moderator could act for anyone."""
     sender = ctx.actor()
-    if (not ctx.state.rules.hall_only_proxies and sender.role is Role.MODERATOR
-            and on_behalf_of not in (None, sender.participant_id)):
+    if (
+        not ctx.state.rules.hall_only_proxies
+        and sender.role is Role.MODERATOR
+        and on_behalf_of not in (None, sender.participant_id)
+    ):
         person = ctx.participant(on_behalf_of or "")
         if person.role is not Role.PARTICIPANT:
             raise CommandError(ErrorCode.FORBIDDEN, "only residents can be acted for")
@@ -210,9 +232,13 @@ def hand_raise(ctx: Context, args: HandRaise) -> Json:
     by = ctx.entry.actor if person.participant_id != ctx.entry.actor else None
     item.queue.pop(person.participant_id, None)
     item.queue[person.participant_id] = QueueEntry(
-        participant_id=person.participant_id, stance=args.stance, raised_at=ctx.at,
-        order=ctx.entry.seq, note=args.note or None,
-        by=by if ctx.state.rules.hall_only_proxies else None)
+        participant_id=person.participant_id,
+        stance=args.stance,
+        raised_at=ctx.at,
+        order=ctx.entry.seq,
+        note=args.note or None,
+        by=by if ctx.state.rules.hall_only_proxies else None,
+    )
     ctx.hands_moved()
     return {"position": policy.position(item, person.participant_id)}
 
@@ -265,17 +291,25 @@ def statement_post(ctx: Context, args: StatementPost) -> Json:
     """Attributed to the holder; ``by`` says who typed it."""
     turn = ctx.state.turn
     assert turn is not None  # statement_check
-    statement = Statement(statement_id=ctx.new_id("s"), turn_id=turn.turn_id,
-                          participant_id=turn.participant_id, text=args.text, at=ctx.at,
-                          by=ctx.actor().participant_id)
+    statement = Statement(
+        statement_id=ctx.new_id("s"),
+        turn_id=turn.turn_id,
+        participant_id=turn.participant_id,
+        text=args.text,
+        at=ctx.at,
+        by=ctx.actor().participant_id,
+    )
     turn.statements.append(statement)
-    ctx.emit("statement.posted", statement.to_wire_named() if ctx.state.rules.hall_only_proxies
-             else statement.to_wire())
+    ctx.emit(
+        "statement.posted",
+        statement.to_wire_named() if ctx.state.rules.hall_only_proxies else statement.to_wire(),
+    )
     return {"statement_id": statement.statement_id}
 
 
-def _legacy_statement_check(sender: Participant, holder: Participant,
-                            on_behalf: str | None) -> None:
+def _legacy_statement_check(
+    sender: Participant, holder: Participant, on_behalf: str | None
+) -> None:
     """Rules 1-2: a clerk could post for any holder without a socket."""
     if sender.role is Role.MODERATOR and on_behalf not in (None, sender.participant_id):
         raise CommandError(ErrorCode.FORBIDDEN, "a clerk posts for an attendee in the hall")
@@ -284,7 +318,8 @@ def _legacy_statement_check(sender: Participant, holder: Participant,
         return
     if sender.role is Role.CLERK and on_behalf in (None, holder.participant_id):
         if holder.online:
-            raise CommandError(ErrorCode.CONFLICT,
-                               "the floor holder is online and posts their own statements")
+            raise CommandError(
+                ErrorCode.CONFLICT, "the floor holder is online and posts their own statements"
+            )
         return
     raise CommandError(ErrorCode.CONFLICT, "you do not hold the floor")

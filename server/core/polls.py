@@ -112,8 +112,14 @@ def _due(dirty: bool, last_at: int | None) -> int | None:
 
 def tally_deadline(poll: Poll) -> int | None:
     """When the poll's coalesced tally or turnout is next due (None: nothing waits)."""
-    due = [d for d in (_due(poll.tally_dirty, poll.last_tally_at),
-                       _due(poll.turnout_dirty, poll.last_turnout_at)) if d is not None]
+    due = [
+        d
+        for d in (
+            _due(poll.tally_dirty, poll.last_tally_at),
+            _due(poll.turnout_dirty, poll.last_turnout_at),
+        )
+        if d is not None
+    ]
     return min(due) if due else None
 
 
@@ -132,8 +138,11 @@ def flush_due_tallies(ctx: Context) -> None:
 def present_voters(state: RoomState) -> set[str]:
     """The eligible participants present now: residents online or seated in the hall,
     not removed (whom a poll opens to, and whom a quorum counts at the close)."""
-    return {p.participant_id for p in state.participants.values()
-            if p.role is Role.PARTICIPANT and p.present}
+    return {
+        p.participant_id
+        for p in state.participants.values()
+        if p.role is Role.PARTICIPANT and p.present
+    }
 
 
 def _decide(poll: Poll, ballots: list[tuple[int, ...]] | list[list[int]]) -> None:
@@ -147,11 +156,18 @@ def _decide(poll: Poll, ballots: list[tuple[int, ...]] | list[list[int]]) -> Non
     if poll.kind == "score":
         decided["means"] = counting.means(poll.counts, poll.voters)
     assert poll.present is not None or poll.quorum is None
-    rule = counting.decide(kind=poll.kind, counts=poll.counts, voters=poll.voters,
-                           eligible=poll.eligible, present=poll.present or 0,
-                           quorum=poll.quorum, threshold=poll.threshold,
-                           threshold_base=poll.threshold_base or "cast",
-                           rounds=rounds, winner=winner)
+    rule = counting.decide(
+        kind=poll.kind,
+        counts=poll.counts,
+        voters=poll.voters,
+        eligible=poll.eligible,
+        present=poll.present or 0,
+        quorum=poll.quorum,
+        threshold=poll.threshold,
+        threshold_base=poll.threshold_base or "cast",
+        rounds=rounds,
+        winner=winner,
+    )
     if rule is not None:
         decided.update(rule)
     poll.decided = decided or None
@@ -176,8 +192,9 @@ def close_poll(ctx: Context, poll: Poll) -> Json:
     return {"counts": list(poll.counts), "voters": poll.voters, "eligible": poll.eligible}
 
 
-def check_ballot(poll: Poll, choices: list[int] | None,
-                 scores: list[int] | None) -> tuple[int, ...]:
+def check_ballot(
+    poll: Poll, choices: list[int] | None, scores: list[int] | None
+) -> tuple[int, ...]:
     """A vote's ``choices`` or ``scores`` as a ballot of ``poll``, or ``bad_command``.
     The server asks it too before it seals a secret ballot, which the core cannot
     open."""
@@ -196,11 +213,13 @@ def check_scores(poll: Poll, scores: list[int]) -> tuple[int, ...]:
     """``scores`` as a score poll's ballot: one per option, 0..max_score."""
     assert poll.max_score is not None
     if len(scores) != len(poll.options):
-        raise CommandError(ErrorCode.BAD_COMMAND,
-                           f"give one score for each of the {len(poll.options)} options")
+        raise CommandError(
+            ErrorCode.BAD_COMMAND, f"give one score for each of the {len(poll.options)} options"
+        )
     if any(not 0 <= s <= poll.max_score for s in scores):
-        raise CommandError(ErrorCode.BAD_COMMAND,
-                           f"a score is a whole number from 0 to {poll.max_score}")
+        raise CommandError(
+            ErrorCode.BAD_COMMAND, f"a score is a whole number from 0 to {poll.max_score}"
+        )
     return tuple(scores)
 
 
@@ -219,8 +238,9 @@ def check_choices(poll: Poll, choices: list[int]) -> tuple[int, ...]:
         return tuple(choices)
     if poll.kind == "multi":
         if not 1 <= len(choices) <= poll.max_choices:
-            raise CommandError(ErrorCode.BAD_COMMAND,
-                               f"choose between 1 and {poll.max_choices} options")
+            raise CommandError(
+                ErrorCode.BAD_COMMAND, f"choose between 1 and {poll.max_choices} options"
+            )
     elif len(choices) != 1:
         raise CommandError(ErrorCode.BAD_COMMAND, "choose exactly one option")
     return tuple(sorted(choices))
@@ -247,17 +267,22 @@ def _options(ctx: Context, args: PollOpen) -> tuple[list[str], int]:
 def _procedure(ctx: Context, args: PollOpen) -> None:
     """Rules 6 arguments that do not fit the poll (or come before rules 6): ``bad_command``."""
     new = args.kind in ("ranked", "score") or any(
-        v is not None for v in (args.max_score, args.quorum, args.threshold, args.threshold_base))
+        v is not None for v in (args.max_score, args.quorum, args.threshold, args.threshold_base)
+    )
     if new and not ctx.state.rules.procedure:
-        raise CommandError(ErrorCode.BAD_COMMAND,
-                           "ranked and score polls, quorum and thresholds need rules 6")
+        raise CommandError(
+            ErrorCode.BAD_COMMAND, "ranked and score polls, quorum and thresholds need rules 6"
+        )
     if (args.kind == "score") != (args.max_score is not None):
-        raise CommandError(ErrorCode.BAD_COMMAND,
-                           "a score poll needs max_score, and only a score poll takes it")
+        raise CommandError(
+            ErrorCode.BAD_COMMAND, "a score poll needs max_score, and only a score poll takes it"
+        )
     if args.threshold is not None and args.kind in counting.NO_THRESHOLD_KINDS:
-        raise CommandError(ErrorCode.BAD_COMMAND,
-                           f"a {args.kind} poll takes no threshold: each ballot backs several "
-                           "options, so no option's share decides (a quorum is fine)")
+        raise CommandError(
+            ErrorCode.BAD_COMMAND,
+            f"a {args.kind} poll takes no threshold: each ballot backs several "
+            "options, so no option's share decides (a quorum is fine)",
+        )
     if args.threshold_base is not None and args.threshold is None:
         raise CommandError(ErrorCode.BAD_COMMAND, "threshold_base needs a threshold")
 
@@ -281,13 +306,25 @@ def poll_open(ctx: Context, args: PollOpen) -> Json:
         if args.ballot_key is None:
             raise CommandError(ErrorCode.BAD_COMMAND, "a secret poll needs its ballot key")
         key_id = args.ballot_key
-    poll = Poll(poll_id=ctx.new_id("p"), item_id=state.item.item_id, question=args.question,
-                options=options, kind=args.kind, max_choices=max_choices,
-                secret=args.secret, live_results=args.live_results,
-                opened_at=ctx.at, opened_by=moderator.participant_id, eligible_ids=eligible,
-                counts=[0] * len(options), key_id=key_id, max_score=args.max_score,
-                quorum=args.quorum, threshold=threshold,
-                threshold_base=(args.threshold_base or "cast") if threshold else None)
+    poll = Poll(
+        poll_id=ctx.new_id("p"),
+        item_id=state.item.item_id,
+        question=args.question,
+        options=options,
+        kind=args.kind,
+        max_choices=max_choices,
+        secret=args.secret,
+        live_results=args.live_results,
+        opened_at=ctx.at,
+        opened_by=moderator.participant_id,
+        eligible_ids=eligible,
+        counts=[0] * len(options),
+        key_id=key_id,
+        max_score=args.max_score,
+        quorum=args.quorum,
+        threshold=threshold,
+        threshold_base=(args.threshold_base or "cast") if threshold else None,
+    )
     state.polls[poll.poll_id] = poll
     opened = poll.to_wire()
     if state.rules.turnout:  # the pages show "0 of N voted" from the start
@@ -315,8 +352,9 @@ def poll_vote(ctx: Context, args: PollVote) -> Json:
     # poll's choices after the edge's checks): an entry with the other was not.
     if poll.sealed_ballots:
         if args.sealed is None or args.choices is not None or args.scores is not None:
-            raise CommandError(ErrorCode.BAD_COMMAND,
-                               "a secret ballot is sealed by the server, never in clear")
+            raise CommandError(
+                ErrorCode.BAD_COMMAND, "a secret ballot is sealed by the server, never in clear"
+            )
     elif args.sealed is not None:
         raise CommandError(ErrorCode.BAD_COMMAND, "choices is required")
     if args.sealed is not None:
@@ -330,8 +368,11 @@ def poll_vote(ctx: Context, args: PollVote) -> Json:
     counting.add_ballot(poll.kind, poll.counts, ballot)
     poll.ballots[voter.participant_id] = ballot
     if not poll.secret:
-        data: Json = {"poll_id": poll.poll_id, "participant_id": voter.participant_id,
-                      "scores" if poll.kind == "score" else "choices": list(ballot)}
+        data: Json = {
+            "poll_id": poll.poll_id,
+            "participant_id": voter.participant_id,
+            "scores" if poll.kind == "score" else "choices": list(ballot),
+        }
         if ctx.state.rules.hall_only_proxies and voter.participant_id != ctx.entry.actor:
             data["by"] = ctx.entry.actor
         ctx.emit("poll.ballot", data, MODERATORS)
@@ -390,8 +431,12 @@ def poll_count(ctx: Context, args: PollCount) -> Json:
     else:
         choices = [check_choices(poll, b) for b in (args.choices or [])]
         counts = counting.count(poll.kind, len(poll.options), choices)
-        if (args.counts != counts or args.voters != poll.voters
-                or len(choices) != poll.voters or args.eligible != poll.eligible):
+        if (
+            args.counts != counts
+            or args.voters != poll.voters
+            or len(choices) != poll.voters
+            or args.eligible != poll.eligible
+        ):
             raise CommandError(ErrorCode.BAD_COMMAND, "the count does not add up")
         poll.counts = counts
         poll.recount = [list(b) for b in choices]  # (sorted, a ranking in its order)

@@ -84,8 +84,9 @@ def position(item: AgendaItem, participant_id: str) -> int | None:
     return [e.participant_id for e in side_order(item, entry.stance)].index(participant_id) + 1
 
 
-def record_finished_turn(item: AgendaItem, *, participant_id: str, stance: str,
-                         duration_ms: int, ended_at: int) -> None:
+def record_finished_turn(
+    item: AgendaItem, *, participant_id: str, stance: str, duration_ms: int, ended_at: int
+) -> None:
     """Count a finished turn in the item's balance and in the policies' memory."""
     tally = item.balance[stance]
     tally.turns += 1

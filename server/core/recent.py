@@ -60,8 +60,11 @@ class RecentEvents:
             return []
         if since > last or not self._all or self._all[0].seq > since + 1:
             return None
-        parts = [_after(stream, since) for stream in
-                 (self._streams.get(a) for a in heard_by(viewer)) if stream]
+        parts = [
+            _after(stream, since)
+            for stream in (self._streams.get(a) for a in heard_by(viewer))
+            if stream
+        ]
         if len(parts) == 1:
             return parts[0]
         return list(heapq.merge(*parts, key=_seq))

@@ -30,8 +30,7 @@ from .types import CommandError, ErrorCode, Json
 def recordings_check(ctx: Context, args: a.RecordingsPublish | a.NoArgs) -> None:
     """a room under rules before 5"""
     if not ctx.state.rules.recordings:
-        raise CommandError(ErrorCode.CONFLICT,
-                           "this room was created before recordings existed")
+        raise CommandError(ErrorCode.CONFLICT, "this room was created before recordings existed")
 
 
 def recordings_publish(ctx: Context, args: a.RecordingsPublish) -> Json:

@@ -160,7 +160,7 @@ class _Fault(Exception):
 
 
 def _drop_events(ctx: Context, mark: tuple[int, int]) -> None:
-    del ctx.events[mark[0]:]
+    del ctx.events[mark[0] :]
     ctx.state.event_seq = mark[1]
 
 
@@ -168,15 +168,23 @@ def _fault(ctx: Context, exc: Exception) -> Json:
     entry = ctx.entry
     reason = str(exc) if isinstance(exc, _Fault) else type(exc).__name__
     ctx.state.faults.append((entry.seq, entry.kind))
-    ctx.emit("room.fault", {"entry_seq": entry.seq, "kind": entry.kind, "reason": reason},
-             MODERATORS)
-    return {"error": CommandError(ErrorCode.BAD_COMMAND,
-                                  f"entry {entry.seq} could not be applied ({reason})")}
+    ctx.emit(
+        "room.fault", {"entry_seq": entry.seq, "kind": entry.kind, "reason": reason}, MODERATORS
+    )
+    return {
+        "error": CommandError(
+            ErrorCode.BAD_COMMAND, f"entry {entry.seq} could not be applied ({reason})"
+        )
+    }
 
 
 def _outcome(ctx: Context, reply: Json) -> Outcome:
-    return Outcome(entry_seq=ctx.entry.seq, events=tuple(ctx.events),
-                   result=reply.get("result"), error=reply.get("error"))
+    return Outcome(
+        entry_seq=ctx.entry.seq,
+        events=tuple(ctx.events),
+        result=reply.get("result"),
+        error=reply.get("error"),
+    )
 
 
 def _advance_clock(ctx: Context) -> None:

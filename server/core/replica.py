@@ -74,16 +74,26 @@ NOTHING = Effects()
 
 def _excluded(events: tuple[Event, ...]) -> tuple[str, ...]:
     """Who must lose their sockets after these events (rule 5)."""
-    return tuple(e.data["participant_id"] for e in events
-                 if e.type == "participant.left"
-                 or (e.type == "participant.updated" and e.data.get("removed")))
+    return tuple(
+        e.data["participant_id"]
+        for e in events
+        if e.type == "participant.left"
+        or (e.type == "participant.updated" and e.data.get("removed"))
+    )
 
 
 class Replica:
     """A room's state, its recent events, and the entries waiting for their turn."""
 
-    def __init__(self, room_id: str, *, node_id: str, loading: bool = True,
-                 replay_events: int = REPLAY_EVENTS, snapshot_every: int = SNAPSHOT_EVERY) -> None:
+    def __init__(
+        self,
+        room_id: str,
+        *,
+        node_id: str,
+        loading: bool = True,
+        replay_events: int = REPLAY_EVENTS,
+        snapshot_every: int = SNAPSHOT_EVERY,
+    ) -> None:
         self.room_id = room_id
         self.snapshot_every = snapshot_every
         self.node_id = node_id
@@ -103,8 +113,12 @@ class Replica:
     def busy(self) -> bool:
         """Whether anything is pending: a gap, a repair, a tick, or a deadline to meet.
         A room that is not busy may be unloaded; it loses nothing by it."""
-        return bool(self._parked or self._repairing or self._ticking_for is not None
-                    or next_deadline(self.state) is not None)
+        return bool(
+            self._parked
+            or self._repairing
+            or self._ticking_for is not None
+            or next_deadline(self.state) is not None
+        )
 
     # -- loading -------------------------------------------------------------------
 
@@ -142,11 +156,13 @@ class Replica:
         while self.applied_seq + len(run) + 1 in self._parked:
             run.append(self._parked.pop(self.applied_seq + len(run) + 1))
         applied = tuple(self._apply(e) for e in run)
-        reannounce = any(e.kind == "node.gone" and e.args.get("node") == self.node_id
-                         for e in run)
+        reannounce = any(e.kind == "node.gone" and e.args.get("node") == self.node_id for e in run)
         every = self.snapshot_every
-        return Effects(applied=applied, snapshot=self.applied_seq // every > before // every,
-                       reannounce=reannounce)
+        return Effects(
+            applied=applied,
+            snapshot=self.applied_seq // every > before // every,
+            reannounce=reannounce,
+        )
 
     def repair_done(self, *, read_any: bool) -> Effects:
         """The read asked for by ``repair_after`` is done and its entries were given to

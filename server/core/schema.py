@@ -31,9 +31,18 @@ from .types import CommandError, ErrorCode, Json
 
 # Text limits from the contract (characters), and our own for the rest.
 LIMITS = {
-    "statement": 2000, "chat": 500, "name": 40, "note": 200,
-    "minutes_note": 2000, "decision": 2000, "title": 200, "owner": 80,
-    "question": 300, "option": 100, "topic": 1000, "why": 300,
+    "statement": 2000,
+    "chat": 500,
+    "name": 40,
+    "note": 200,
+    "minutes_note": 2000,
+    "decision": 2000,
+    "title": 200,
+    "owner": 80,
+    "question": 300,
+    "option": 100,
+    "topic": 1000,
+    "why": 300,
 }
 MAX_OPTIONS = 20
 MAX_AGENDA_ITEMS = 50
@@ -214,8 +223,11 @@ def parse(cls: type[T], raw: Any, *, client: bool, logged: bool = False) -> T:
 
 def to_log(args: Any) -> Json:
     """The JSON a log entry stores for ``args`` (absent optional values left out)."""
-    return {f.name: getattr(args, f.name) for f in fields_of(type(args))
-            if getattr(args, f.name) is not None}
+    return {
+        f.name: getattr(args, f.name)
+        for f in fields_of(type(args))
+        if getattr(args, f.name) is not None
+    }
 
 
 def code(name: str, value: Any) -> str:

@@ -46,8 +46,11 @@ def session_end(ctx: Context, args: a.NoArgs) -> Json:
 
 
 def agenda_data(ctx: Context) -> Json:
-    return {"items": [{"item_id": i.item_id, "title": i.title} for i in ctx.state.agenda],
-            "current": ctx.state.current, "balance": ctx.balance_data()}
+    return {
+        "items": [{"item_id": i.item_id, "title": i.title} for i in ctx.state.agenda],
+        "current": ctx.state.current,
+        "balance": ctx.balance_data(),
+    }
 
 
 def agenda_goto_check(ctx: Context, args: a.AgendaGoto) -> None:
@@ -71,9 +74,11 @@ def agenda_set_check(ctx: Context, args: a.AgendaSet) -> None:
     state = ctx.state
     kept = set(args.items)
     for item in state.agenda:
-        used = (item.has_records()
-                or any(p.item_id == item.item_id for p in state.polls.values())
-                or any(d.item_id == item.item_id for d in state.decisions))
+        used = (
+            item.has_records()
+            or any(p.item_id == item.item_id for p in state.polls.values())
+            or any(d.item_id == item.item_id for d in state.decisions)
+        )
         if item.title not in kept and (used or (item is state.item and state.turn is not None)):
             raise CommandError(ErrorCode.CONFLICT, f"agenda item {item.title!r} has records")
 
@@ -83,8 +88,10 @@ def agenda_set(ctx: Context, args: a.AgendaSet) -> Json:
     titles: list[str] = args.items
     by_title = {i.title: i for i in state.agenda}
     current = state.item
-    state.agenda = [by_title.get(t) or AgendaItem(item_id=ctx.new_id("i", n), title=t)
-                    for n, t in enumerate(titles)]
+    state.agenda = [
+        by_title.get(t) or AgendaItem(item_id=ctx.new_id("i", n), title=t)
+        for n, t in enumerate(titles)
+    ]
     state.current = state.agenda.index(current) if current in state.agenda else 0
     ctx.emit("agenda.changed", agenda_data(ctx))
     ctx.emit_queue()
@@ -102,15 +109,18 @@ def settings_update_check(ctx: Context, args: a.SettingsUpdate) -> None:
     state = ctx.state
     unknown = sorted(k for k in patch if k not in state.settings)
     if unknown:  # a setting newer than the room's rules
-        raise CommandError(ErrorCode.BAD_COMMAND,
-                           f"this room has no setting {', '.join(unknown)} (its rules predate it)")
+        raise CommandError(
+            ErrorCode.BAD_COMMAND,
+            f"this room has no setting {', '.join(unknown)} (its rules predate it)",
+        )
     if state.rules.sealed_ballots and any(p.status == "open" for p in state.polls.values()):
         # A ballot cast under one rule must be counted under it: with revote switched
         # on, whoever holds a voter's code could vote again and read the change.
         frozen = [k for k in POLL_MEANING if k in patch and patch[k] != state.settings[k]]
         if frozen:
-            raise CommandError(ErrorCode.CONFLICT,
-                               f"{', '.join(frozen)} cannot change while a poll is open")
+            raise CommandError(
+                ErrorCode.CONFLICT, f"{', '.join(frozen)} cannot change while a poll is open"
+            )
 
 
 def settings_update(ctx: Context, args: a.SettingsUpdate) -> Json:
@@ -124,8 +134,13 @@ def settings_update(ctx: Context, args: a.SettingsUpdate) -> Json:
 
 
 def offline_add(ctx: Context, args: a.OfflineAdd) -> Json:
-    person = Participant(participant_id=ctx.new_id("u"), name=args.name,
-                         role=Role.PARTICIPANT, joined_at=ctx.at, in_hall=True)
+    person = Participant(
+        participant_id=ctx.new_id("u"),
+        name=args.name,
+        role=Role.PARTICIPANT,
+        joined_at=ctx.at,
+        in_hall=True,
+    )
     ctx.state.add_participant(person)
     ctx.emit_participant(person, "participant.joined")
     return {"participant_id": person.participant_id}
@@ -167,8 +182,13 @@ def participant_remove(ctx: Context, args: a.Person) -> Json:
 
 def minutes_note(ctx: Context, args: a.MinutesNote) -> Json:
     author = ctx.actor()
-    note = Note(note_id=ctx.new_id("n"), text=args.text, by=author.name, at=ctx.at,
-                item_id=ctx.state.item.item_id)
+    note = Note(
+        note_id=ctx.new_id("n"),
+        text=args.text,
+        by=author.name,
+        at=ctx.at,
+        item_id=ctx.state.item.item_id,
+    )
     ctx.state.notes.append(note)
     ctx.emit("minutes.noted", note.to_wire())
     return {"note_id": note.note_id}
@@ -182,16 +202,27 @@ def decision_record_check(ctx: Context, args: a.DecisionRecord) -> None:
 
 def decision_record(ctx: Context, args: a.DecisionRecord) -> Json:
     poll_id = args.poll_id
-    decision = Decision(decision_id=ctx.new_id("d"), text=args.text, poll_id=poll_id,
-                        item_id=ctx.state.item.item_id, at=ctx.at)
+    decision = Decision(
+        decision_id=ctx.new_id("d"),
+        text=args.text,
+        poll_id=poll_id,
+        item_id=ctx.state.item.item_id,
+        at=ctx.at,
+    )
     ctx.state.decisions.append(decision)
     ctx.emit("decision.recorded", decision.to_wire())
     return {"decision_id": decision.decision_id}
 
 
 def action_add(ctx: Context, args: a.ActionAdd) -> Json:
-    action = Action(action_id=ctx.new_id("a"), title=args.title, owner=args.owner,
-                    due=args.due, item_id=ctx.state.item.item_id, at=ctx.at)
+    action = Action(
+        action_id=ctx.new_id("a"),
+        title=args.title,
+        owner=args.owner,
+        due=args.due,
+        item_id=ctx.state.item.item_id,
+        at=ctx.at,
+    )
     ctx.state.actions[action.action_id] = action
     ctx.emit("action.added", action.to_wire())
     return {"action_id": action.action_id}
@@ -207,8 +238,9 @@ def action_update(ctx: Context, args: a.ActionUpdate) -> Json:
     author = ctx.actor()
     action = ctx.state.actions[args.action_id]
     action.status = args.status
-    action.updates.append({"status": action.status, "note": args.note or None,
-                           "at": ctx.at, "by": author.name})
+    action.updates.append(
+        {"status": action.status, "note": args.note or None, "at": ctx.at, "by": author.name}
+    )
     ctx.emit("action.updated", action.to_wire())
     return {}
 

@@ -16,6 +16,7 @@ from .versions import DEFAULT_SETTINGS, RULES, RULES_VERSION, Rules
 
 STANCES = ("support", "oppose", "neutral")
 
+
 @dataclass(slots=True)
 class Participant:
     participant_id: str
@@ -146,9 +147,7 @@ class AgendaItem:
     title: str
     # Waiting hands, keyed by participant, in raise order.
     queue: dict[str, QueueEntry] = field(default_factory=dict)
-    balance: dict[str, SideTally] = field(
-        default_factory=lambda: {s: SideTally() for s in STANCES}
-    )
+    balance: dict[str, SideTally] = field(default_factory=lambda: {s: SideTally() for s in STANCES})
     person_turns: dict[str, int] = field(default_factory=dict)
     turns: list[Turn] = field(default_factory=list)
     # For the `alternate` policy.
@@ -273,8 +272,12 @@ class Poll:
         in snapshots), until the count; a named poll's are exact."""
         if self.sealed_ballots and not self.counted:
             released = self.released or {"counts": [0] * len(self.options), "voters": 0}
-            return {"poll_id": self.poll_id, "counts": list(released["counts"]),
-                    "voters": released["voters"], "eligible": len(self.eligible_ids)}
+            return {
+                "poll_id": self.poll_id,
+                "counts": list(released["counts"]),
+                "voters": released["voters"],
+                "eligible": len(self.eligible_ids),
+            }
         tally = self.tally()
         if self.secret and self.status == "open":
             tally["eligible"] = len(self.eligible_ids)
@@ -370,8 +373,13 @@ class Note:
     item_id: str
 
     def to_wire(self) -> Json:
-        return {"note_id": self.note_id, "text": self.text, "by": self.by, "at": self.at,
-                "item_id": self.item_id}
+        return {
+            "note_id": self.note_id,
+            "text": self.text,
+            "by": self.by,
+            "at": self.at,
+            "item_id": self.item_id,
+        }
 
 
 @dataclass(slots=True)

@@ -41,8 +41,9 @@ def room_create(ctx: Context, args: a.RoomCreate) -> Json:
     settings = default_settings(RULES[version])
     unknown = sorted(k for k in (args.settings or {}) if k not in settings)
     if unknown:
-        raise CommandError(ErrorCode.BAD_COMMAND, f"rules version {version} has no setting"
-                           f" {', '.join(unknown)}")
+        raise CommandError(
+            ErrorCode.BAD_COMMAND, f"rules version {version} has no setting {', '.join(unknown)}"
+        )
     state.title = args.title
     state.topic = args.topic
     state.created_at = ctx.at
@@ -52,8 +53,12 @@ def room_create(ctx: Context, args: a.RoomCreate) -> Json:
     titles = args.agenda or [state.title]
     state.agenda = [AgendaItem(item_id=ctx.new_id("i", n), title=t) for n, t in enumerate(titles)]
     state.invite_code = args.invite_code
-    moderator = Participant(participant_id=ctx.new_id("u"), name=args.moderator_name or "主持人",
-                            role=Role.MODERATOR, joined_at=ctx.at)
+    moderator = Participant(
+        participant_id=ctx.new_id("u"),
+        name=args.moderator_name or "主持人",
+        role=Role.MODERATOR,
+        joined_at=ctx.at,
+    )
     state.add_participant(moderator)
     ctx.emit("agenda.changed", agenda_data(ctx))
     ctx.emit_participant(moderator, "participant.joined")
@@ -81,8 +86,10 @@ def participant_join(ctx: Context, args: a.ParticipantJoin) -> Json:
         if pid is not None:
             bound = state.rules.sealed_ballots
             if bound and args.device is None:
-                raise CommandError(ErrorCode.BAD_COMMAND,
-                                   "a personal invite code is claimed from a device (device)")
+                raise CommandError(
+                    ErrorCode.BAD_COMMAND,
+                    "a personal invite code is claimed from a device (device)",
+                )
             existing = state.participants.get(pid)
             if existing is not None:
                 if existing.removed:
@@ -92,7 +99,8 @@ def participant_join(ctx: Context, args: a.ParticipantJoin) -> Json:
                         raise CommandError(
                             ErrorCode.FORBIDDEN,
                             "this invite code is in use on another device; a moderator can"
-                            " reset it (the room is told)")
+                            " reset it (the room is told)",
+                        )
                     existing.device = args.device
                 return {"participant_id": pid, "token_version": existing.token_version}
         elif code != state.invite_code:
@@ -101,8 +109,9 @@ def participant_join(ctx: Context, args: a.ParticipantJoin) -> Json:
             raise CommandError(ErrorCode.FORBIDDEN, "this room admits personal invite codes only")
     if len(state.participants) >= MAX_PARTICIPANTS:
         raise CommandError(ErrorCode.CONFLICT, f"the room is full ({MAX_PARTICIPANTS} people)")
-    person = Participant(participant_id=pid or ctx.new_id("u"), name=args.name, role=role,
-                         joined_at=ctx.at)
+    person = Participant(
+        participant_id=pid or ctx.new_id("u"), name=args.name, role=role, joined_at=ctx.at
+    )
     if pid is not None and state.rules.sealed_ballots:
         person.device = args.device  # the first claim binds the code to its device
     state.add_participant(person)
@@ -142,11 +151,23 @@ def invite_reset(ctx: Context, args: a.Person) -> Json:
     person = ctx.participant(args.participant_id)
     person.device = None
     person.token_version += 1
-    ctx.state.code_resets.append({"participant_id": person.participant_id, "name": person.name,
-                                  "by": moderator.participant_id, "at": ctx.at})
+    ctx.state.code_resets.append(
+        {
+            "participant_id": person.participant_id,
+            "name": person.name,
+            "by": moderator.participant_id,
+            "at": ctx.at,
+        }
+    )
     ctx.emit_participant(person, "participant.left")
-    ctx.emit("participant.code_reset", {"participant_id": person.participant_id,
-                                        "name": person.name, "by": moderator.participant_id})
+    ctx.emit(
+        "participant.code_reset",
+        {
+            "participant_id": person.participant_id,
+            "name": person.name,
+            "by": moderator.participant_id,
+        },
+    )
     return {}
 
 

@@ -126,10 +126,14 @@ def irv(options: int, ballots: Sequence[Sequence[int]]) -> tuple[int | None, lis
         history.append(counts)
         exhausted = sum(1 for top in tops if top is None)
         live = len(ballots) - exhausted
-        out: Json = {"round": len(history),
-                     "counts": [counts[i] if i in racing else None for i in range(options)],
-                     "exhausted": exhausted, "eliminated": None, "tie_break": None,
-                     "transfers": None}
+        out: Json = {
+            "round": len(history),
+            "counts": [counts[i] if i in racing else None for i in range(options)],
+            "exhausted": exhausted,
+            "eliminated": None,
+            "tie_break": None,
+            "transfers": None,
+        }
         rounds.append(out)
         leader = max(racing, key=lambda i: counts[i])
         if live == 0:
@@ -177,9 +181,19 @@ def _loser(racing: list[int], history: list[list[int]]) -> tuple[int | None, str
 # -- quorum and thresholds ---------------------------------------------------------------
 
 
-def decide(*, kind: str, counts: Sequence[int], voters: int, eligible: int, present: int,
-           quorum: int | None, threshold: str | None, threshold_base: str,
-           rounds: Sequence[Json] = (), winner: int | None = None) -> Json | None:
+def decide(
+    *,
+    kind: str,
+    counts: Sequence[int],
+    voters: int,
+    eligible: int,
+    present: int,
+    quorum: int | None,
+    threshold: str | None,
+    threshold_base: str,
+    rounds: Sequence[Json] = (),
+    winner: int | None = None,
+) -> Json | None:
     """``{"outcome", "decided_by"}`` for a closed poll, or None when it set no rule.
 
     ``decided_by`` holds the numbers behind the outcome: ``quorum`` and ``present``
@@ -205,21 +219,26 @@ def decide(*, kind: str, counts: Sequence[int], voters: int, eligible: int, pres
         votes, cast = _deciding(kind, counts, voters, rounds, winner)
         base = cast if threshold_base == "cast" else eligible
         need = needed(threshold, base)
-        why.update(threshold=threshold, threshold_base=threshold_base, votes=votes, base=base,
-                   needed=need)
+        why.update(
+            threshold=threshold, threshold_base=threshold_base, votes=votes, base=base, needed=need
+        )
         carried = carried and has_winner and votes >= need
     outcome = "no_quorum" if not met else "carried" if carried else "not_carried"
     return {"outcome": outcome, "decided_by": why}
 
 
-def _deciding(kind: str, counts: Sequence[int], voters: int, rounds: Sequence[Json],
-              winner: int | None) -> tuple[int, int]:
+def _deciding(
+    kind: str, counts: Sequence[int], voters: int, rounds: Sequence[Json], winner: int | None
+) -> tuple[int, int]:
     """The deciding votes and the votes cast, as the threshold reads them."""
     if kind == "yes_no_abstain":
         return counts[0], counts[0] + counts[1]
     if kind == "ranked":
         final = rounds[-1]["counts"] if rounds else []
-        votes = final[winner] if winner is not None else max(
-            (c for c in final if c is not None), default=0)
+        votes = (
+            final[winner]
+            if winner is not None
+            else max((c for c in final if c is not None), default=0)
+        )
         return votes, voters
     return (max(counts) if counts else 0), voters

@@ -25,7 +25,6 @@ DEFAULT_SETTINGS: Json = {
 }
 
 
-
 @dataclass(frozen=True, slots=True)
 class Rules:
     """The reducer's rules that changed over time, as one version set them.
@@ -70,10 +69,22 @@ RULES = {
     3: Rules(coalesce_hands=True, hall_only_proxies=True),
     4: Rules(coalesce_hands=True, hall_only_proxies=True, sealed_ballots=True),
     5: Rules(coalesce_hands=True, hall_only_proxies=True, sealed_ballots=True, recordings=True),
-    6: Rules(coalesce_hands=True, hall_only_proxies=True, sealed_ballots=True, recordings=True,
-             procedure=True),
-    7: Rules(coalesce_hands=True, hall_only_proxies=True, sealed_ballots=True, recordings=True,
-             procedure=True, turnout=True, away_marks=True),
+    6: Rules(
+        coalesce_hands=True,
+        hall_only_proxies=True,
+        sealed_ballots=True,
+        recordings=True,
+        procedure=True,
+    ),
+    7: Rules(
+        coalesce_hands=True,
+        hall_only_proxies=True,
+        sealed_ballots=True,
+        recordings=True,
+        procedure=True,
+        turnout=True,
+        away_marks=True,
+    ),
 }
 # Bump (and add a golden log under tests/core/golden/) when a rule changes in a
 # way that would replay an old log differently.

@@ -107,8 +107,9 @@ def snapshot(state: RoomState, viewer: Viewer) -> Json:
     """The room as ``viewer`` may see it now (the ``state`` of the welcome reply)."""
     ctx = Context(state, Entry(seq=state.entry_seq, at=state.last_at, kind="view"))
     agenda = agenda_data(ctx)
-    recent_chat = list(itertools.islice(
-        (m for m in reversed(state.chat.values()) if m.public), CHAT_IN_SNAPSHOT))[::-1]
+    recent_chat = list(
+        itertools.islice((m for m in reversed(state.chat.values()) if m.public), CHAT_IN_SNAPSHOT)
+    )[::-1]
     you = state.participants[viewer.participant_id]
     ballots: dict[str, list[int] | bool] = {}
     for poll in state.polls.values():
@@ -118,10 +119,13 @@ def snapshot(state: RoomState, viewer: Viewer) -> Json:
     waiting = state.item.queue.get(viewer.participant_id)
     out: Json = {
         "room": {
-            "room_id": state.room_id, "title": state.title, "topic": state.topic,
+            "room_id": state.room_id,
+            "title": state.title,
+            "topic": state.topic,
             "status": state.status,
             "agenda": {"items": agenda["items"], "current": agenda["current"]},
-            "settings": dict(state.settings), "minutes_published": state.minutes_published,
+            "settings": dict(state.settings),
+            "minutes_published": state.minutes_published,
         },
         "participants": [state.participants[pid].to_wire() for pid in _listed(state, viewer)],
         "queue": ctx.queue_data(),
@@ -133,32 +137,42 @@ def snapshot(state: RoomState, viewer: Viewer) -> Json:
         "decisions": [d.to_wire() for d in state.decisions],
         "actions": [a.to_wire() for a in state.actions.values()],
         "notes": [n.to_wire() for n in state.notes],
-        "you": {**you.to_wire(), "ballots": ballots,
-                "queue_entry": ctx.queue_entry(viewer.participant_id) if waiting else None},
+        "you": {
+            **you.to_wire(),
+            "ballots": ballots,
+            "queue_entry": ctx.queue_entry(viewer.participant_id) if waiting else None,
+        },
     }
     if state.rules.recordings:  # rules 5: as recordings.published/erased said
-        out["room"]["recordings"] = {"published": state.recordings_published,
-                                     "erased_at": list(state.recordings_erased)}
+        out["room"]["recordings"] = {
+            "published": state.recordings_published,
+            "erased_at": list(state.recordings_erased),
+        }
     if state.rules.procedure:  # rules 6: the minutes' approval (core/approval.py)
         out["room"]["approval"] = approval_view(state)
     if viewer.moderator:
         out["room"]["invite_code"] = state.invite_code
-        out["held"] = [m.to_review()
-                       for m in state.chat.values() if m.status == "held"]
+        out["held"] = [m.to_review() for m in state.chat.values() if m.status == "held"]
     return out
 
 
 def summary(state: RoomState) -> Json:
     """The public summary (``GET /api/rooms/{id}``): nothing a stranger should not see."""
     return {
-        "room_id": state.room_id, "title": state.title, "topic": state.topic,
+        "room_id": state.room_id,
+        "title": state.title,
+        "topic": state.topic,
         "status": state.status,
-        "agenda": [i.title for i in state.agenda], "current": state.current,
-        "lang": state.settings["lang"], "invite_mode": state.settings["invite_mode"],
-        "minutes_published": state.minutes_published, "minutes_url": state.minutes_url,
+        "agenda": [i.title for i in state.agenda],
+        "current": state.current,
+        "lang": state.settings["lang"],
+        "invite_mode": state.settings["invite_mode"],
+        "minutes_published": state.minutes_published,
+        "minutes_url": state.minutes_url,
         # The join page says so when a room records its turns' audio (rules 5).
         "record_audio": bool(state.settings.get("record_audio")),
-        "created_at": state.created_at, "started_at": state.started_at,
+        "created_at": state.created_at,
+        "started_at": state.started_at,
         "ended_at": state.ended_at,
         "participants": sum(1 for p in state.participants.values() if not p.removed),
         "online": sum(1 for p in state.participants.values() if p.online),

@@ -41,8 +41,9 @@ class ApprovedStates:
                 if not page:
                     # The approval names entries the log must hold: a short read is a
                     # backend that is behind or failing, never minutes to keep.
-                    raise BackendUnavailable(f"{room_id}: the log has {len(entries)} of the "
-                                             f"{count} approved entries")
+                    raise BackendUnavailable(
+                        f"{room_id}: the log has {len(entries)} of the {count} approved entries"
+                    )
                 entries += page
             # A long session's replay takes a while: off the event loop, like the figures.
             approved = await asyncio.to_thread(replay, room_id, entries[:count])

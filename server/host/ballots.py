@@ -68,8 +68,15 @@ def _plain(kind: str, ballot: tuple[int, ...]) -> bytes:
     return sum(1 << c for c in ballot).to_bytes(PLAIN_BYTES, "big")
 
 
-def seal(key: bytes, *, room_id: str, poll_id: str, voter: str, ballot: tuple[int, ...],
-         kind: str = "single") -> str:
+def seal(
+    key: bytes,
+    *,
+    room_id: str,
+    poll_id: str,
+    voter: str,
+    ballot: tuple[int, ...],
+    kind: str = "single",
+) -> str:
     """``ballot`` (sorted option indexes; a ranking in order; the scores) sealed for the
     log."""
     bits = _plain(kind, ballot)
@@ -78,13 +85,15 @@ def seal(key: bytes, *, room_id: str, poll_id: str, voter: str, ballot: tuple[in
     return base64.b64encode(nonce + sealed).decode()
 
 
-def unseal(key: bytes, sealed: str, *, room_id: str, poll_id: str, voter: str,
-           kind: str = "single") -> list[int]:
+def unseal(
+    key: bytes, sealed: str, *, room_id: str, poll_id: str, voter: str, kind: str = "single"
+) -> list[int]:
     """The ballot ``sealed`` holds. Raises ``ValueError`` if it was not sealed so."""
     raw = base64.b64decode(sealed)
     try:
-        bits = AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:],
-                                   _aad(room_id, poll_id, voter))
+        bits = AESGCM(key).decrypt(
+            raw[:NONCE_BYTES], raw[NONCE_BYTES:], _aad(room_id, poll_id, voter)
+        )
     except InvalidTag:
         raise ValueError("the seal does not open with this poll's key") from None
     if kind in ORDERED:
@@ -133,20 +142,28 @@ class Ballots:
         rooms or codes, and keyed by a secret of the server, so it cannot be guessed."""
         if self._device_key is None:
             stored = await self.backend.get_or_create_secret(
-                DEVICE_KEY, lambda: secrets.token_urlsafe(32))
+                DEVICE_KEY, lambda: secrets.token_urlsafe(32)
+            )
             self._device_key = stored.encode()
         message = f"{room_id}\0{code}\0{device}".encode()
         return hmac.new(self._device_key, message, hashlib.sha256).hexdigest()[:48]
 
-    async def seal_vote(self, host: HostedRoom, poll: Poll, voter: str,
-                        ballot: tuple[int, ...]) -> str | None:
+    async def seal_vote(
+        self, host: HostedRoom, poll: Poll, voter: str, ballot: tuple[int, ...]
+    ) -> str | None:
         """``ballot`` sealed under ``poll``'s key; None if the key is gone (closed)."""
         assert poll.key_id is not None
         key = await self.key(poll.key_id)
         if key is None:
             return None
-        return seal(key, room_id=host.room_id, poll_id=poll.poll_id, voter=voter,
-                    ballot=ballot, kind=poll.kind)
+        return seal(
+            key,
+            room_id=host.room_id,
+            poll_id=poll.poll_id,
+            voter=voter,
+            ballot=ballot,
+            kind=poll.kind,
+        )
 
     def _open_all(self, host: HostedRoom, poll: Poll, key: bytes) -> list[list[int]]:
         """Every ballot's choices (each seal opened once per node, then remembered
@@ -157,9 +174,14 @@ class Ballots:
         for voter, sealed in poll.sealed.items():
             choices = opened.get(sealed)
             if choices is None:
-                choices = opened[sealed] = unseal(key, sealed, room_id=host.room_id,
-                                                  poll_id=poll.poll_id, voter=voter,
-                                                  kind=poll.kind)
+                choices = opened[sealed] = unseal(
+                    key,
+                    sealed,
+                    room_id=host.room_id,
+                    poll_id=poll.poll_id,
+                    voter=voter,
+                    kind=poll.kind,
+                )
             out.append(choices)
         return out
 
@@ -229,8 +251,11 @@ class Ballots:
         if key is None or poll.status != "open" or poll.cast - poll.released_cast < BATCH:
             return
         counts = count(poll.kind, len(poll.options), self._open_all(host, poll, key))
-        await host.node.submit(host.room_id, "poll.release", args={
-            "poll_id": poll_id, "cast": poll.cast, "counts": counts, "voters": poll.voters})
+        await host.node.submit(
+            host.room_id,
+            "poll.release",
+            args={"poll_id": poll_id, "cast": poll.cast, "counts": counts, "voters": poll.voters},
+        )
 
     async def _count(self, host: HostedRoom, poll_id: str) -> None:
         poll = host.state.polls[poll_id]
@@ -247,8 +272,13 @@ class Ballots:
             choices = self._open_all(host, poll, key)
             counts = count(poll.kind, len(poll.options), choices)
             secrets.SystemRandom().shuffle(choices)
-            args = {"poll_id": poll_id, "counts": counts, "voters": poll.voters,
-                    "eligible": poll.eligible, "choices": choices}
+            args = {
+                "poll_id": poll_id,
+                "counts": counts,
+                "voters": poll.voters,
+                "eligible": poll.eligible,
+                "choices": choices,
+            }
         key_id = poll.key_id
         await host.node.submit(host.room_id, "poll.count", args=args)
         # The count is durable and applied here: now, and only now, the key goes.
@@ -268,4 +298,3 @@ def _has_work(host: HostedRoom, dropped: set[str]) -> bool:
         elif poll.status == "closed" or poll.cast - poll.released_cast >= BATCH:
             return True
     return False
-

@@ -46,9 +46,18 @@ SNAPSHOT_EVERY = int(os.environ.get("YISHI_COMMUNITY_SNAPSHOT_EVERY", "1000"))
 KEPT_OUTCOMES = 4096
 PAGE = 10_000
 
-RECORDS = SafePickle((cstate.CommunityState, cstate.Topic, cstate.Staff, cstate.Step,
-                      cstate.Session, cstate.LinkedAction, cstate.Household),
-                     what="a community snapshot")
+RECORDS = SafePickle(
+    (
+        cstate.CommunityState,
+        cstate.Topic,
+        cstate.Staff,
+        cstate.Step,
+        cstate.Session,
+        cstate.LinkedAction,
+        cstate.Household,
+    ),
+    what="a community snapshot",
+)
 
 
 def log_id(community_id: str) -> str:
@@ -62,8 +71,11 @@ def dump(state: CommunityState, chain: bytes) -> bytes:
 def load(blob: bytes) -> tuple[CommunityState, bytes]:
     """(state, chain link); raises ``UnsafeSnapshot``, ``ValueError`` or pickle errors."""
     version, state, chain = RECORDS.load(io.BytesIO(blob))
-    if version != SNAPSHOT_VERSION or not isinstance(state, CommunityState) \
-            or not isinstance(chain, bytes):
+    if (
+        version != SNAPSHOT_VERSION
+        or not isinstance(state, CommunityState)
+        or not isinstance(chain, bytes)
+    ):
         raise ValueError("not a community snapshot of this version")
     return state, chain
 
@@ -71,8 +83,9 @@ def load(blob: bytes) -> tuple[CommunityState, bytes]:
 class Community:
     """One community on this node: its state, its lock, its recent outcomes."""
 
-    def __init__(self, backend: LogBackend, community_id: str, *,
-                 snapshot_every: int = SNAPSHOT_EVERY) -> None:
+    def __init__(
+        self, backend: LogBackend, community_id: str, *, snapshot_every: int = SNAPSHOT_EVERY
+    ) -> None:
         self.backend = backend
         self.community_id = community_id
         self.log_id = log_id(community_id)
@@ -85,8 +98,11 @@ class Community:
 
     @property
     def digest(self) -> Json:
-        return {"algorithm": "sha256-chain/1", "entries": self.state.entry_seq,
-                "digest": self.chain.hex()}
+        return {
+            "algorithm": "sha256-chain/1",
+            "entries": self.state.entry_seq,
+            "digest": self.chain.hex(),
+        }
 
     def _apply(self, entry: Entry) -> None:
         outcome = apply(self.state, entry)
@@ -111,8 +127,9 @@ class Community:
         went by since the last one. Raises ``BackendUnavailable``."""
         async with self.lock:
             while True:
-                entries = await self.backend.read(self.log_id, after=self.state.entry_seq,
-                                                  limit=PAGE)
+                entries = await self.backend.read(
+                    self.log_id, after=self.state.entry_seq, limit=PAGE
+                )
                 for entry in entries:
                     self._apply(entry)
                 if len(entries) < PAGE:
@@ -157,8 +174,7 @@ class Communities:
         if community is None:
             task = self._loading.get(community_id)
             if task is None:
-                task = self._loading[community_id] = asyncio.ensure_future(
-                    self._load(community_id))
+                task = self._loading[community_id] = asyncio.ensure_future(self._load(community_id))
                 task.add_done_callback(lambda _: self._loading.pop(community_id, None))
             community = await asyncio.shield(task)
             if community is None:
@@ -168,8 +184,11 @@ class Communities:
         return community
 
     async def _load(self, community_id: str) -> Community | None:
-        if not community_id or len(community_id) > 64 or \
-                await self.backend.last_seq(log_id(community_id)) == 0:
+        if (
+            not community_id
+            or len(community_id) > 64
+            or await self.backend.last_seq(log_id(community_id)) == 0
+        ):
             return None
         community = Community(self.backend, community_id)
         snapshot = await self.backend.load_snapshot(community.log_id)

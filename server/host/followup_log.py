@@ -35,8 +35,9 @@ class FollowUpLog:
         if done > host.state.entry_seq:  # a node behind another asked: start over
             done, kept = 0, ()
         while done < host.state.entry_seq:  # the room may move on while we read
-            page = await backend.read(room_id, after=done,
-                                      limit=min(PAGE, host.state.entry_seq - done))
+            page = await backend.read(
+                room_id, after=done, limit=min(PAGE, host.state.entry_seq - done)
+            )
             if not page:
                 raise CommandError(ErrorCode.UNAVAILABLE, "the log is shorter than the room; retry")
             kept += tuple(e for e in page if e.kind in FOLLOW_UP_KINDS)

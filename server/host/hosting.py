@@ -37,8 +37,15 @@ class HostingNode(Protocol):
 
     async def host(self, room_id: str) -> HostedRoom | None: ...
 
-    async def submit(self, room_id: str, kind: str, *, actor: str | None = None,
-                     args: Json | None = None, nonce: str | None = None) -> Outcome: ...
+    async def submit(
+        self,
+        room_id: str,
+        kind: str,
+        *,
+        actor: str | None = None,
+        args: Json | None = None,
+        nonce: str | None = None,
+    ) -> Outcome: ...
 
 
 class HostedRoom(Protocol):

@@ -119,9 +119,14 @@ class Outbox:
         "closing",
     )
 
-    def __init__(self, send: AsgiSend, direct: Writer | None = None,
-                 *, on_too_slow: Callable[[], None] = lambda: None,
-                 limit: int = OUTBOX_FRAMES) -> None:
+    def __init__(
+        self,
+        send: AsgiSend,
+        direct: Writer | None = None,
+        *,
+        on_too_slow: Callable[[], None] = lambda: None,
+        limit: int = OUTBOX_FRAMES,
+    ) -> None:
         self._send = send
         self._writer = direct
         self._on_too_slow = on_too_slow
@@ -323,7 +328,8 @@ class Outbox:
         try:
             await asyncio.wait_for(
                 self._send({"type": "websocket.close", "code": close.code, "reason": close.reason}),
-                CLOSE_GRACE_S)
+                CLOSE_GRACE_S,
+            )
         except TimeoutError:
             # The client reads nothing, not even its close frame: let the kernel drop it.
             if self._writer is not None:
@@ -383,7 +389,8 @@ class RoomHub:
                     out = encoded.get(sub.codec.name)
                     if out is None:
                         out = encoded[sub.codec.name] = Outgoing(
-                            sub.codec.encode(event_message(event)))
+                            sub.codec.encode(event_message(event))
+                        )
                     sub.outbox.put(out)
                     sent += 1
             self.frames_sent += sent

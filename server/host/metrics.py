@@ -31,51 +31,76 @@ class NodeCollector:
 
     def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
         node = self.node
-        yield GaugeMetricFamily("yishi_rooms_hosted", "Rooms this node hosts",
-                                value=len(node.hosts))
-        yield CounterMetricFamily("yishi_room_loads", "Rooms loaded from snapshot and log",
-                                  value=node.loads)
-        yield CounterMetricFamily("yishi_room_evictions",
-                                  "Idle rooms unloaded from memory", value=node.evictions)
-        yield CounterMetricFamily("yishi_entries_applied", "Log entries applied",
-                                  value=node.entries_applied)
-        yield CounterMetricFamily("yishi_room_faults",
-                                  "Log entries applied as no-ops because their handler failed"
-                                  " (room.fault events)", value=node.faults)
+        yield GaugeMetricFamily(
+            "yishi_rooms_hosted", "Rooms this node hosts", value=len(node.hosts)
+        )
         yield CounterMetricFamily(
-            "yishi_repair_reads", "Reads of missing log ranges",
-            value=node.repair_reads + node.backend.repair_reads)
-        yield CounterMetricFamily("yishi_backend_reconnects", "Reconnections to the log store",
-                                  value=node.backend.reconnects)
-        yield CounterMetricFamily("yishi_frames_fanned_out", "Event frames queued to sockets",
-                                  value=node.frames_sent)
-        yield CounterMetricFamily("yishi_log_commits", "Durable append transactions",
-                                  value=node.backend.commits)
+            "yishi_room_loads", "Rooms loaded from snapshot and log", value=node.loads
+        )
+        yield CounterMetricFamily(
+            "yishi_room_evictions", "Idle rooms unloaded from memory", value=node.evictions
+        )
+        yield CounterMetricFamily(
+            "yishi_entries_applied", "Log entries applied", value=node.entries_applied
+        )
+        yield CounterMetricFamily(
+            "yishi_room_faults",
+            "Log entries applied as no-ops because their handler failed (room.fault events)",
+            value=node.faults,
+        )
+        yield CounterMetricFamily(
+            "yishi_repair_reads",
+            "Reads of missing log ranges",
+            value=node.repair_reads + node.backend.repair_reads,
+        )
+        yield CounterMetricFamily(
+            "yishi_backend_reconnects",
+            "Reconnections to the log store",
+            value=node.backend.reconnects,
+        )
+        yield CounterMetricFamily(
+            "yishi_frames_fanned_out", "Event frames queued to sockets", value=node.frames_sent
+        )
+        yield CounterMetricFamily(
+            "yishi_log_commits", "Durable append transactions", value=node.backend.commits
+        )
         yield from _voice(node)
 
 
 def _voice(node: Node) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
     voice = node.voice
     frames = CounterMetricFamily(
-        "yishi_audio_frames", "Audio frames received from this node's sockets, by result"
-        " (relayed, or why dropped)", labels=["result"])
+        "yishi_audio_frames",
+        "Audio frames received from this node's sockets, by result (relayed, or why dropped)",
+        labels=["result"],
+    )
     for result, count in voice.frames.items():
         frames.add_metric([result], count)
     yield frames
-    yield CounterMetricFamily("yishi_audio_deliveries", "Audio frames sent to listening sockets",
-                              value=voice.deliveries)
-    yield CounterMetricFamily("yishi_audio_listener_drops",
-                              "Audio frames a slow listener's socket dropped (oldest first)",
-                              value=voice.dropped_by_listeners)
-    yield CounterMetricFamily("yishi_audio_frames_from_other_nodes",
-                              "Audio frames heard from other nodes (through Redis)",
-                              value=voice.from_other_nodes)
-    yield CounterMetricFamily("yishi_audio_frames_from_other_nodes_over_budget",
-                              "Audio frames heard from other nodes and dropped here: their"
-                              " speaker's voice budget on this node was spent",
-                              value=voice.over_budget_from_other_nodes)
-    yield GaugeMetricFamily("yishi_audio_listeners", "Sockets listening to their room's voice",
-                            value=sum(len(h.voice.listeners) for h in node.hosts.values()))
+    yield CounterMetricFamily(
+        "yishi_audio_deliveries", "Audio frames sent to listening sockets", value=voice.deliveries
+    )
+    yield CounterMetricFamily(
+        "yishi_audio_listener_drops",
+        "Audio frames a slow listener's socket dropped (oldest first)",
+        value=voice.dropped_by_listeners,
+    )
+    yield CounterMetricFamily(
+        "yishi_audio_frames_from_other_nodes",
+        "Audio frames heard from other nodes (through Redis)",
+        value=voice.from_other_nodes,
+    )
+    yield CounterMetricFamily(
+        "yishi_audio_frames_from_other_nodes_over_budget",
+        "Audio frames heard from other nodes and dropped here: their"
+        " speaker's voice budget on this node was spent",
+        value=voice.over_budget_from_other_nodes,
+    )
+    yield GaugeMetricFamily(
+        "yishi_audio_listeners",
+        "Sockets listening to their room's voice",
+        value=sum(len(h.voice.listeners) for h in node.hosts.values()),
+    )
 
 
 UNCOUNTED_COMMANDS = frozenset({"poll.vote"})
@@ -90,14 +115,21 @@ class RecordingsCollector:
     def collect(self) -> Iterator[CounterMetricFamily]:
         recordings = self.recordings
         recorded = CounterMetricFamily(
-            "yishi_recorded_frames", "Audio frames of recording rooms, by fate: kept (stored),"
-            " dropped (the buffer was full), lost (a store write failed)", labels=["fate"])
-        for fate, count in (("kept", recordings.kept), ("dropped", recordings.dropped),
-                            ("lost", recordings.lost)):
+            "yishi_recorded_frames",
+            "Audio frames of recording rooms, by fate: kept (stored),"
+            " dropped (the buffer was full), lost (a store write failed)",
+            labels=["fate"],
+        )
+        for fate, count in (
+            ("kept", recordings.kept),
+            ("dropped", recordings.dropped),
+            ("lost", recordings.lost),
+        ):
             recorded.add_metric([fate], count)
         yield recorded
-        yield CounterMetricFamily("yishi_recordings_erased", "Rooms' recordings erased",
-                                  value=recordings.erased)
+        yield CounterMetricFamily(
+            "yishi_recordings_erased", "Rooms' recordings erased", value=recordings.erased
+        )
 
 
 class ScorerCollector:
@@ -108,9 +140,11 @@ class ScorerCollector:
         self.screener = screener
 
     def collect(self) -> Iterator[CounterMetricFamily]:
-        family = CounterMetricFamily("yishi_moderation_scored",
-                                     "Texts the moderation scorer held or supported a verdict"
-                                     " on, by category and action", labels=["category", "action"])
+        family = CounterMetricFamily(
+            "yishi_moderation_scored",
+            "Texts the moderation scorer held or supported a verdict on, by category and action",
+            labels=["category", "action"],
+        )
         for (category, action), count in sorted(self.screener.scored.items()):
             family.add_metric([category, action], count)
         yield family
@@ -125,8 +159,12 @@ class CommandCounter:
     """``yishi_commands`` by name and result, ``UNCOUNTED_COMMANDS`` left out."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
-        self._counter = Counter("yishi_commands", "Commands by name and result (votes are"
-                                " not counted)", ["cmd", "result"], registry=registry)
+        self._counter = Counter(
+            "yishi_commands",
+            "Commands by name and result (votes are not counted)",
+            ["cmd", "result"],
+            registry=registry,
+        )
 
     def labels(self, cmd: str, result: str) -> Counter | _Uncounted:
         if cmd in UNCOUNTED_COMMANDS:
@@ -137,23 +175,28 @@ class CommandCounter:
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.sockets = Gauge("yishi_sockets", "Open WebSocket connections",
-                             registry=self.registry)
+        self.sockets = Gauge("yishi_sockets", "Open WebSocket connections", registry=self.registry)
         self.sockets_by_path = Gauge(
             "yishi_sockets_by_path",
             "Open WebSocket connections by path: native (Yishi's own protocol), direct"
             " (uvicorn's protocol, frames to the transport) or asgi",
-            ["path"], registry=self.registry)
+            ["path"],
+            registry=self.registry,
+        )
         for path in ("native", "direct", "asgi"):
             self.sockets_by_path.labels(path)
         self.commands = CommandCounter(self.registry)
-        self.slow_closed = Counter("yishi_slow_clients_closed",
-                                   "Sockets closed with 4008 (could not keep up)",
-                                   registry=self.registry)
-        self.http_joins = Counter("yishi_joins", "Join attempts by result", ["result"],
-                                  registry=self.registry)
-        self.backend_latency = Histogram("yishi_backend_latency_seconds",
-                                         "Backend ping round trip", registry=self.registry)
+        self.slow_closed = Counter(
+            "yishi_slow_clients_closed",
+            "Sockets closed with 4008 (could not keep up)",
+            registry=self.registry,
+        )
+        self.http_joins = Counter(
+            "yishi_joins", "Join attempts by result", ["result"], registry=self.registry
+        )
+        self.backend_latency = Histogram(
+            "yishi_backend_latency_seconds", "Backend ping round trip", registry=self.registry
+        )
 
     def watch(self, node: Node) -> None:
         self.registry.register(NodeCollector(node))

@@ -32,8 +32,9 @@ Rendered = tuple[bytes, str]  # (body, media type)
 class MinutesCache:
     def __init__(self, *, rooms: int = ROOMS, bodies: int = BODIES) -> None:
         self._chains: OrderedDict[str, tuple[int, bytes]] = OrderedDict()
-        self._bodies: OrderedDict[tuple[str, int, str, str, str, bool, str], Rendered] = \
+        self._bodies: OrderedDict[tuple[str, int, str, str, str, bool, str], Rendered] = (
             OrderedDict()
+        )
         self._rooms, self._max_bodies = rooms, bodies
         self.entries_read = 0  # a figure for tests and metrics
 
@@ -58,17 +59,27 @@ class MinutesCache:
             self._chains.popitem(last=False)
         return link.hex()
 
-    def rendered(self, room_id: str, seq: int, digest: str, fmt: str, lang: str,
-                 render: Callable[[], Rendered], *, public: bool = False,
-                 as_of: str = "") -> Rendered:
+    def rendered(
+        self,
+        room_id: str,
+        seq: int,
+        digest: str,
+        fmt: str,
+        lang: str,
+        render: Callable[[], Rendered],
+        *,
+        public: bool = False,
+        as_of: str = "",
+    ) -> Rendered:
         """The body for these, rendered by ``render()`` unless already kept. ``as_of``:
         the day it is rendered for (a body of yesterday is not today's)."""
         key = (room_id, seq, digest, fmt, lang, public, as_of)
         body = self._bodies.get(key)
         if body is None:
             body = render()
-            for old in [k for k in self._bodies
-                        if k[0] == room_id and (k[1] != seq or k[6] != as_of)]:
+            for old in [
+                k for k in self._bodies if k[0] == room_id and (k[1] != seq or k[6] != as_of)
+            ]:
                 del self._bodies[old]  # only the newest seq and day of a room are worth keeping
             self._bodies[key] = body
             while len(self._bodies) > self._max_bodies:

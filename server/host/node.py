@@ -179,8 +179,11 @@ class RoomHost:
         if known is not None:
             return known
         if seq <= self.applied_seq:  # not kept, or the store numbered it again (lost data)
-            raise CommandError(ErrorCode.UNAVAILABLE, f"the outcome of entry {seq} is not"
-                               " known on this node; the store may have lost entries")
+            raise CommandError(
+                ErrorCode.UNAVAILABLE,
+                f"the outcome of entry {seq} is not"
+                " known on this node; the store may have lost entries",
+            )
         waiter = self._waiters.get(seq) or asyncio.get_running_loop().create_future()
         self._waiters[seq] = waiter
         if self._reading is None or self._reading.done():
@@ -205,8 +208,9 @@ class RoomHost:
         self._saving = self.node.spawn(self._store_snapshot(seq, state_part, events, previous))
         return self._saving
 
-    async def _store_snapshot(self, seq: int, state_part: bytes, events: list[Event],
-                              previous: asyncio.Task[None] | None) -> None:
+    async def _store_snapshot(
+        self, seq: int, state_part: bytes, events: list[Event], previous: asyncio.Task[None] | None
+    ) -> None:
         if previous is not None:
             # One at a time per room: the writer's chunk cache is not shared across threads.
             await asyncio.gather(previous, return_exceptions=True)
@@ -271,10 +275,15 @@ class RoomHost:
     def idle(self) -> bool:
         """Nothing on this node needs the room now: no socket, nobody waiting on it,
         no presence report or snapshot in flight, and nothing pending in the replica."""
-        return (not self.hub.subscribers and not self.presence.busy and not self._waiters
-                and self._pins == 0 and (self._saving is None or self._saving.done())
-                and (self._repairing is None or self._repairing.done())
-                and not self.replica.busy)
+        return (
+            not self.hub.subscribers
+            and not self.presence.busy
+            and not self._waiters
+            and self._pins == 0
+            and (self._saving is None or self._saving.done())
+            and (self._repairing is None or self._repairing.done())
+            and not self.replica.busy
+        )
 
     def abandon(self) -> None:
         """The log no longer holds the history applied here: fail whoever waits for an
@@ -310,8 +319,14 @@ class Node:
     module's docstring), measured with ``clock``.
     """
 
-    def __init__(self, backend: LogBackend, *, clock: Callable[[], int],
-                 room_idle_ms: int = ROOM_IDLE_MS, readiness: Readiness | None = None) -> None:
+    def __init__(
+        self,
+        backend: LogBackend,
+        *,
+        clock: Callable[[], int],
+        room_idle_ms: int = ROOM_IDLE_MS,
+        readiness: Readiness | None = None,
+    ) -> None:
         self.backend = backend
         self.damaged = DamagedRooms(readiness or Readiness())
         self.clock = clock
@@ -476,8 +491,15 @@ class Node:
         self.spawn(forget_dead_nodes(self.backend, self.node_id, host))
         return host
 
-    async def submit(self, room_id: str, kind: str, *, actor: str | None = None,
-                     args: Json | None = None, nonce: str | None = None) -> Outcome:
+    async def submit(
+        self,
+        room_id: str,
+        kind: str,
+        *,
+        actor: str | None = None,
+        args: Json | None = None,
+        nonce: str | None = None,
+    ) -> Outcome:
         """Append an entry and wait until this node has applied it.
 
         Raises ``BackendUnavailable`` when the log cannot be reached.
@@ -486,8 +508,7 @@ class Node:
         if host is None and kind != "room.create":
             raise CommandError(ErrorCode.NOT_FOUND, "no such room")
         with host.pinned() if host is not None else contextlib.nullcontext():
-            entry = await self.backend.append(room_id, kind, actor=actor, args=args,
-                                              nonce=nonce)
+            entry = await self.backend.append(room_id, kind, actor=actor, args=args, nonce=nonce)
         if host is None:
             host = await self.host(room_id)
             assert host is not None

@@ -79,8 +79,11 @@ class PresenceReporter:
                     await asyncio.sleep(wait / 1000)
                     continue
                 try:
-                    args = {"participant_id": participant_id, "node": node.node_id,
-                            "online": online}
+                    args = {
+                        "participant_id": participant_id,
+                        "node": node.node_id,
+                        "online": online,
+                    }
                     if not online:
                         # When the socket went, not when the report was written: the
                         # 20 s rule for a floor holder counts from then.

@@ -55,7 +55,8 @@ class _Mark:
     room_id: str
     erase: bool
     done: asyncio.Future[None] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future())
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
 
 
 class Recordings:
@@ -100,14 +101,16 @@ class Recordings:
 
     # -- keeping -------------------------------------------------------------------
 
-    def keep(self, room_id: str, turn_id: str, speaker: str, seq: int, ts: int,
-             data: bytes) -> None:
+    def keep(
+        self, room_id: str, turn_id: str, speaker: str, seq: int, ts: int, data: bytes
+    ) -> None:
         """Keep one Opus frame of ``turn_id`` (never blocks: the relay calls it inline)."""
         if self._writer is None or self._closing or self._frames >= MAX_PENDING:
             self.dropped += 1
             if self.dropped == 1 or self.dropped % 1000 == 0:
-                logger.warning("recordings: %d frames dropped so far (the store is behind)",
-                               self.dropped)
+                logger.warning(
+                    "recordings: %d frames dropped so far (the store is behind)", self.dropped
+                )
             return
         self._queue.append((room_id, (turn_id, speaker, seq, ts, bytes(data))))
         self._frames += 1
@@ -178,8 +181,7 @@ class Recordings:
             await self.backend.add_recording_frames(room_id, frames)
         except Exception as exc:  # noqa: BLE001  (best effort: counted, never raised)
             self.lost += len(frames)
-            logger.warning("recordings: %d frames of room %s lost (%s)", len(frames),
-                           room_id, exc)
+            logger.warning("recordings: %d frames of room %s lost (%s)", len(frames), room_id, exc)
         else:
             self.kept += len(frames)
 
@@ -225,10 +227,8 @@ class Recordings:
                 await self._done(mark)
                 return
             except Exception as exc:  # noqa: BLE001  (the store: try again)
-                logger.warning("recordings: erasing room %s failed (%s); retrying", room_id,
-                               exc)
+                logger.warning("recordings: erasing room %s failed (%s); retrying", room_id, exc)
                 if attempt + 1 < ERASE_TRIES:
-                    await asyncio.sleep(ERASE_RETRY_S * 2 ** attempt)
+                    await asyncio.sleep(ERASE_RETRY_S * 2**attempt)
                     mark = self._enqueue(room_id, erase=True)
-        logger.error("recordings: room %s could not be erased; repeat recordings.erase",
-                     room_id)
+        logger.error("recordings: room %s could not be erased; repeat recordings.erase", room_id)

@@ -28,11 +28,12 @@ class DamagedRooms:
         known = self._refusals.get(room_id)
         if known is not None:
             return known
-        self._readiness.report(ROOM_CORRUPT, f"room {room_id}: entry {seq} {reason}",
-                               key=room_id)
-        refusal = CommandError(ErrorCode.UNAVAILABLE,
-                               f"room {room_id} is unavailable: its stored log is damaged at"
-                               f" entry {seq}; the operator has been told")
+        self._readiness.report(ROOM_CORRUPT, f"room {room_id}: entry {seq} {reason}", key=room_id)
+        refusal = CommandError(
+            ErrorCode.UNAVAILABLE,
+            f"room {room_id} is unavailable: its stored log is damaged at"
+            f" entry {seq}; the operator has been told",
+        )
         self._refusals[room_id] = refusal
         return refusal
 

@@ -51,36 +51,65 @@ class Screener:
             self._histories.popitem(last=False)
         return history
 
-    def text(self, text: str, *, kind: Kind, spam_action: SpamAction, room_id: str,
-             participant_id: str | None, now_ms: int, topic: str = "",
-             abuse_action: SpamAction = "hold",
-             ) -> tuple[str, str, tuple[str, ...], tuple[str, ...]]:
+    def text(
+        self,
+        text: str,
+        *,
+        kind: Kind,
+        spam_action: SpamAction,
+        room_id: str,
+        participant_id: str | None,
+        now_ms: int,
+        topic: str = "",
+        abuse_action: SpamAction = "hold",
+    ) -> tuple[str, str, tuple[str, ...], tuple[str, ...]]:
         """(text to keep, chat status, reasons, what fired); raises
         ``CommandError(rejected)``. ``abuse_action``: "reject" where a text cannot wait
         for review as chat does (a community's topics)."""
         self.texts_screened += 1
-        history = self._history(room_id, participant_id) if participant_id and kind == "chat" \
-            else None
-        verdict = self.pipeline.check(text, kind=kind, spam_action=spam_action,
-                                      abuse_action=abuse_action, history=history,
-                                      now_ms=now_ms, topic=topic)
+        history = (
+            self._history(room_id, participant_id) if participant_id and kind == "chat" else None
+        )
+        verdict = self.pipeline.check(
+            text,
+            kind=kind,
+            spam_action=spam_action,
+            abuse_action=abuse_action,
+            history=history,
+            now_ms=now_ms,
+            topic=topic,
+        )
         for label in verdict.matched:
             if label.startswith("score:"):  # "score:adult 0.97 [...]"
                 self.scored[(label[6:].split(" ", 1)[0], verdict.action.value)] += 1
         if verdict.action == Action.REJECT:
             reasons = ", ".join(verdict.reasons) or "moderation"
             raise CommandError(ErrorCode.REJECTED, f"the text was refused ({reasons})")
-        return (verdict.text, CHAT_STATUS[verdict.action], tuple(verdict.reasons),
-                tuple(verdict.matched))
+        return (
+            verdict.text,
+            CHAT_STATUS[verdict.action],
+            tuple(verdict.reasons),
+            tuple(verdict.matched),
+        )
 
-    def command(self, row: Command, args: Json, *, spam_action: SpamAction, room_id: str,
-                participant_id: str | None, now_ms: int, topic: str = "") -> Json:
+    def command(
+        self,
+        row: Command,
+        args: Json,
+        *,
+        spam_action: SpamAction,
+        room_id: str,
+        participant_id: str | None,
+        now_ms: int,
+        topic: str = "",
+    ) -> Json:
         """``args`` with the texts ``row`` screens replaced by what is kept, and the
         verdict (a chat status, its reasons and, for a held message, what fired)
         where the row records one."""
         out = dict(args)
-        verdict = [name for name, value in server_values(row.args).items()
-                   if value is ServerValue.VERDICT]
+        verdict = [
+            name for name, value in server_values(row.args).items() if value is ServerValue.VERDICT
+        ]
         for name, kind in row.screened:
             value = out.get(name)
             if not value:
@@ -89,14 +118,20 @@ class Screener:
             kept = []
             for text in texts:
                 masked, status, reasons, why = self.text(
-                    text, kind=kind, spam_action=spam_action, room_id=room_id,
-                    participant_id=participant_id, now_ms=now_ms, topic=topic)
+                    text,
+                    kind=kind,
+                    spam_action=spam_action,
+                    room_id=room_id,
+                    participant_id=participant_id,
+                    now_ms=now_ms,
+                    topic=topic,
+                )
                 kept.append(masked)
                 if "status" in verdict:
                     out["status"] = status
                 if "reasons" in verdict and reasons:
                     out["reasons"] = list(reasons)
                 if "why" in verdict and why and status == "held":
-                    out["why"] = [label[:LIMITS["why"]] for label in why[:20]]
+                    out["why"] = [label[: LIMITS["why"]] for label in why[:20]]
             out[name] = kept if isinstance(value, list) else kept[0]
         return out

@@ -54,18 +54,26 @@ class SigningKey:
 
     def published(self) -> Json:
         """What ``GET /api/signing-key`` answers."""
-        return {"algorithm": "Ed25519", "key_id": self.key_id, "public_key": self.public_b64,
-                "pem": public_pem(self.public)}
+        return {
+            "algorithm": "Ed25519",
+            "key_id": self.key_id,
+            "public_key": self.public_b64,
+            "pem": public_pem(self.public),
+        }
 
     def seal(self, statement: Json) -> Json:
-        return {"statement": statement, "signature": sign(self.private, statement),
-                "public_key": self.public_b64}
+        return {
+            "statement": statement,
+            "signature": sign(self.private, statement),
+            "public_key": self.public_b64,
+        }
 
 
 def _new_seed() -> str:
     private = Ed25519PrivateKey.generate()
-    seed = private.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                                 serialization.NoEncryption())
+    seed = private.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
     return base64.b64encode(seed).decode("ascii")
 
 
@@ -89,23 +97,38 @@ async def stored_key(backend: LogBackend) -> SigningKey | None:
     return SigningKey.from_seed(base64.b64decode(stored))
 
 
-async def seal_approval(state: RoomState, actor: str, kind: str, args: Any, logged: Json, *,
-                        digest: Callable[[int], Awaitable[str]], key: SigningKey,
-                        clock: Callable[[], int]) -> None:
+async def seal_approval(
+    state: RoomState,
+    actor: str,
+    kind: str,
+    args: Any,
+    logged: Json,
+    *,
+    digest: Callable[[int], Awaitable[str]],
+    key: SigningKey,
+    clock: Callable[[], int],
+) -> None:
     """The edge's part of ``minutes.approve`` and ``minutes.sign`` (see above):
     ``digest(n)`` is the digest of the room's first ``n`` log entries."""
     if kind == "minutes.approve":
         # (The precheck held entries to the replica's log, which the log has.)
         actual = await digest(args.entries)
         if actual != args.digest:
-            raise CommandError(ErrorCode.CONFLICT,
-                               f"the minutes you reviewed (digest {args.digest[:12]}…) are not "
-                               f"the log's first {args.entries} entries (digest "
-                               f"{actual[:12]}…); review them again")
+            raise CommandError(
+                ErrorCode.CONFLICT,
+                f"the minutes you reviewed (digest {args.digest[:12]}…) are not "
+                f"the log's first {args.entries} entries (digest "
+                f"{actual[:12]}…); review them again",
+            )
     signers = approval.signers_of(state, kind, args, actor)
     if signers is None:
         return
-    statement = approval.statement(state, entries=args.entries, digest=args.digest,
-                                   signers=signers, approved_at=clock(),
-                                   key_id=key.key_id)
+    statement = approval.statement(
+        state,
+        entries=args.entries,
+        digest=args.digest,
+        signers=signers,
+        approved_at=clock(),
+        key_id=key.key_id,
+    )
     logged["seal"] = key.seal(statement)

@@ -57,8 +57,14 @@ class SafePickle:
     records, the ``also`` types and the ``containers``, and refusing anything else
     (``UnsafeSnapshot``) whoever wrote the store."""
 
-    def __init__(self, records: tuple[type, ...], *, also: tuple[type, ...] = (),
-                 containers: tuple[type, ...] = (set, frozenset), what: str) -> None:
+    def __init__(
+        self,
+        records: tuple[type, ...],
+        *,
+        also: tuple[type, ...] = (),
+        containers: tuple[type, ...] = (set, frozenset),
+        what: str,
+    ) -> None:
         self.reducers = {cls: _as_constructor_call(cls) for cls in records}
         allowed = {(cls.__module__, cls.__qualname__) for cls in (*containers, *records, *also)}
 
@@ -84,14 +90,27 @@ class SafePickle:
 
 # The room's records (dataclasses) and the other types a room's state holds.
 ROOM = SafePickle(
-    (core_state.Participant, core_state.QueueEntry, core_state.SideTally, core_state.Statement,
-     core_state.Turn, core_state.AgendaItem, core_state.Poll, core_state.ChatMessage,
-     core_state.Decision, core_state.Action, core_state.Note, core_state.ChatBucket,
-     core_state.RoomState, core_types.Event, core_types.Audience),
-    also=(core_types.CommandError, core_types.ErrorCode, core_types.Role,
-          core_types.AudienceKind),
+    (
+        core_state.Participant,
+        core_state.QueueEntry,
+        core_state.SideTally,
+        core_state.Statement,
+        core_state.Turn,
+        core_state.AgendaItem,
+        core_state.Poll,
+        core_state.ChatMessage,
+        core_state.Decision,
+        core_state.Action,
+        core_state.Note,
+        core_state.ChatBucket,
+        core_state.RoomState,
+        core_types.Event,
+        core_types.Audience,
+    ),
+    also=(core_types.CommandError, core_types.ErrorCode, core_types.Role, core_types.AudienceKind),
     containers=(set, frozenset, collections.OrderedDict, collections.deque),
-    what="a snapshot")
+    what="a snapshot",
+)
 _REDUCERS = ROOM.reducers
 
 
@@ -152,6 +171,7 @@ def load(blob: bytes) -> tuple[int, RoomState, list[Event]]:
                 raise UnsafeSnapshot("not a chunk of events")
             events += chunk
     if not isinstance(events, (list, collections.deque)) or not all(
-            isinstance(e, Event) for e in events):
+        isinstance(e, Event) for e in events
+    ):
         raise UnsafeSnapshot("not a room snapshot")
     return int(version), state, list(events)

@@ -44,8 +44,7 @@ async def forget_dead_nodes(backend: LogBackend, node_id: str, host: Swept) -> N
         await backend.append(host.room_id, "node.gone", args={"node": node})
 
 
-async def sweep_dead_nodes(backend: LogBackend, node_id: str,
-                           hosts: Mapping[str, Swept]) -> None:
+async def sweep_dead_nodes(backend: LogBackend, node_id: str, hosts: Mapping[str, Swept]) -> None:
     """Any surviving node marks offline whoever was only on a node that died."""
     while True:
         await asyncio.sleep(DEAD_NODE_SWEEP_S)
@@ -56,15 +55,18 @@ async def sweep_dead_nodes(backend: LogBackend, node_id: str,
                 break
 
 
-async def sweep_idle_rooms(hosts: Mapping[str, Room], clock: Callable[[], int], idle_ms: int,
-                           unload: Callable[[Room], Awaitable[None]]) -> None:
+async def sweep_idle_rooms(
+    hosts: Mapping[str, Room],
+    clock: Callable[[], int],
+    idle_ms: int,
+    unload: Callable[[Room], Awaitable[None]],
+) -> None:
     """Unload the rooms that have had nothing to do for ``idle_ms``."""
     interval = min(idle_ms / 2000, IDLE_SWEEP_MAX_S)
     while True:
         await asyncio.sleep(interval)
         now = clock()
         for host in list(hosts.values()):
-            if now - host.last_used >= idle_ms and host.idle and \
-                    hosts.get(host.room_id) is host:
+            if now - host.last_used >= idle_ms and host.idle and hosts.get(host.room_id) is host:
                 with contextlib.suppress(BackendUnavailable):
                     await unload(host)

@@ -85,8 +85,11 @@ class RoomVoice:
             _, _, _, _, data, speaker, _ = msgpack.unpackb(frame, raw=False)
         except Exception:  # noqa: BLE001  (a node sends none such; drop it if one did)
             return
-        if not (isinstance(speaker, str) and isinstance(data, bytes)
-                and self.budget.admit(speaker, len(data))):
+        if not (
+            isinstance(speaker, str)
+            and isinstance(data, bytes)
+            and self.budget.admit(speaker, len(data))
+        ):
             stats.over_budget_from_other_nodes += 1
             return
         self.fan_out(frame, None)
@@ -96,8 +99,13 @@ class RoomVoice:
         if self.listeners:
             self._send(Outgoing(frame), tuple(self.listeners), 0, sender)
 
-    def _send(self, out: Outgoing, listeners: tuple[Subscriber, ...], start: int,
-              sender: Subscriber | None) -> None:
+    def _send(
+        self,
+        out: Outgoing,
+        listeners: tuple[Subscriber, ...],
+        start: int,
+        sender: Subscriber | None,
+    ) -> None:
         end = start + SLICE
         dropped = sent = 0
         for listener in listeners[start:end]:

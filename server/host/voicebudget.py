@@ -38,10 +38,12 @@ class VoiceBudget:
     __slots__ = ("_bytes", "_frames")
 
     def __init__(self, *, clock: Callable[[], int]) -> None:
-        self._frames = KeyedBuckets(rate=FRAMES_PER_SECOND, burst=FRAME_BURST, clock=clock,
-                                    keep=SPEAKERS_KEPT)
-        self._bytes = KeyedBuckets(rate=BYTES_PER_SECOND, burst=BYTE_BURST, clock=clock,
-                                   keep=SPEAKERS_KEPT)
+        self._frames = KeyedBuckets(
+            rate=FRAMES_PER_SECOND, burst=FRAME_BURST, clock=clock, keep=SPEAKERS_KEPT
+        )
+        self._bytes = KeyedBuckets(
+            rate=BYTES_PER_SECOND, burst=BYTE_BURST, clock=clock, keep=SPEAKERS_KEPT
+        )
 
     def admit(self, speaker: str, size: int) -> bool:
         """Take one frame of ``size`` bytes of Opus from ``speaker``'s budget; False,

@@ -36,9 +36,19 @@ FORMATS: dict[str, str] = {
 }
 
 __all__ = [
-    "FORMATS", "LANGS", "SCHEMA", "NotAnExport", "Verdict", "approved_entries", "build_minutes",
-    "export_json", "log_digest",
-    "read_export", "render_minutes", "render_model", "verify_export",
+    "FORMATS",
+    "LANGS",
+    "SCHEMA",
+    "NotAnExport",
+    "Verdict",
+    "approved_entries",
+    "build_minutes",
+    "export_json",
+    "log_digest",
+    "read_export",
+    "render_minutes",
+    "render_model",
+    "verify_export",
 ]
 
 
@@ -75,9 +85,16 @@ def published_model(value: Any) -> Any:
     return value
 
 
-def render_minutes(state: RoomState, *, digest: str, fmt: str, lang: str,
-                   public: bool = False, as_of: datetime.date | None = None,
-                   approved: RoomState | None = None) -> tuple[bytes, str]:
+def render_minutes(
+    state: RoomState,
+    *,
+    digest: str,
+    fmt: str,
+    lang: str,
+    public: bool = False,
+    as_of: datetime.date | None = None,
+    approved: RoomState | None = None,
+) -> tuple[bytes, str]:
     """The minutes of ``state`` as ``(body, media type)``; ``digest`` is
     :func:`log_digest` of the entries ``state`` was made from. ``public``: the
     public copy (attendance as counts only), else the moderator's. ``as_of``: the

@@ -25,8 +25,10 @@ from ..core.types import Json
 
 
 def approval_block(state: RoomState) -> Json:
-    return {"approvals": [dict(x) for x in state.approvals],
-            "pending": dict(state.approval_pending) if state.approval_pending else None}
+    return {
+        "approvals": [dict(x) for x in state.approvals],
+        "pending": dict(state.approval_pending) if state.approval_pending else None,
+    }
 
 
 def approved_entries(state: RoomState) -> int | None:
@@ -35,8 +37,9 @@ def approved_entries(state: RoomState) -> int | None:
     return int(state.approvals[0]["statement"]["entries"]) if state.approvals else None
 
 
-def with_approval(approved_model: Json, current_model: Json, state: RoomState,
-                  approved: RoomState) -> Json:
+def with_approval(
+    approved_model: Json, current_model: Json, state: RoomState, approved: RoomState
+) -> Json:
     """The export of an approved room: ``approved_model`` (built from the approved
     entries) with the exceptions above, and ``after_approval``."""
     out: Json = {}
@@ -46,8 +49,11 @@ def with_approval(approved_model: Json, current_model: Json, state: RoomState,
         out[key] = value
         if key == "approval":
             out["after_approval"] = after_approval(state, approved)
-    links = {turn["turn_id"]: turn.get("recording")
-             for item in current_model["agenda"] for turn in item["turns"]}
+    links = {
+        turn["turn_id"]: turn.get("recording")
+        for item in current_model["agenda"]
+        for turn in item["turns"]
+    }
     for item in out["agenda"]:
         for turn in item["turns"]:
             if "recording" in turn:
@@ -66,9 +72,8 @@ def after_approval(state: RoomState, approved: RoomState) -> Json:
     updates = []
     for action in state.actions.values():
         before = approved.actions.get(action.action_id)
-        for update in action.updates[len(before.updates) if before else 0:]:
-            updates.append({"action_id": action.action_id, "title": action.title,
-                            **update})
+        for update in action.updates[len(before.updates) if before else 0 :]:
+            updates.append({"action_id": action.action_id, "title": action.title, **update})
     seen = {n.note_id for n in approved.notes}
     return {
         "from_entry": approved.entry_seq + 1,

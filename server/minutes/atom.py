@@ -29,9 +29,9 @@ def escape(text: str) -> str:
 
 @dataclass(frozen=True)
 class FeedEntry:
-    entry_id: str   # stable and unique forever, e.g. "urn:yishi:ROOM:action:a1:3"
+    entry_id: str  # stable and unique forever, e.g. "urn:yishi:ROOM:action:a1:3"
     title: str
-    at_ms: int      # when it happened, epoch milliseconds
+    at_ms: int  # when it happened, epoch milliseconds
     summary: str = ""
     link: str | None = None
 
@@ -40,27 +40,36 @@ def rfc3339(at_ms: int) -> str:
     return datetime.fromtimestamp(at_ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def atom_feed(*, feed_id: str, title: str, self_url: str, alternate_url: str | None,
-              entries: list[FeedEntry], updated_ms: int) -> bytes:
+def atom_feed(
+    *,
+    feed_id: str,
+    title: str,
+    self_url: str,
+    alternate_url: str | None,
+    entries: list[FeedEntry],
+    updated_ms: int,
+) -> bytes:
     """The feed document. ``updated_ms`` is used when there are no entries."""
     newest = sorted(entries, key=lambda e: (e.at_ms, e.entry_id), reverse=True)
     updated = newest[0].at_ms if newest else updated_ms
-    parts = ['<?xml version="1.0" encoding="utf-8"?>',
-             '<feed xmlns="http://www.w3.org/2005/Atom">',
-             f"<id>{escape(feed_id)}</id>",
-             f"<title>{escape(title)}</title>",
-             f"<updated>{rfc3339(updated)}</updated>",
-             f"<link rel=\"self\" href={quoteattr(self_url)}/>",
-             "<author><name>Yishi</name></author>"]
+    parts = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        '<feed xmlns="http://www.w3.org/2005/Atom">',
+        f"<id>{escape(feed_id)}</id>",
+        f"<title>{escape(title)}</title>",
+        f"<updated>{rfc3339(updated)}</updated>",
+        f'<link rel="self" href={quoteattr(self_url)}/>',
+        "<author><name>Yishi</name></author>",
+    ]
     if alternate_url:
-        parts.append(f"<link rel=\"alternate\" href={quoteattr(alternate_url)}/>")
+        parts.append(f'<link rel="alternate" href={quoteattr(alternate_url)}/>')
     for entry in newest:
         parts.append("<entry>")
         parts.append(f"<id>{escape(entry.entry_id)}</id>")
         parts.append(f"<title>{escape(entry.title)}</title>")
         parts.append(f"<updated>{rfc3339(entry.at_ms)}</updated>")
         if entry.link:
-            parts.append(f"<link rel=\"alternate\" href={quoteattr(entry.link)}/>")
+            parts.append(f'<link rel="alternate" href={quoteattr(entry.link)}/>')
         if entry.summary:
             parts.append(f"<summary>{escape(entry.summary)}</summary>")
         parts.append("</entry>")

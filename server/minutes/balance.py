@@ -37,5 +37,4 @@ def balance_of(item: AgendaItem) -> Json:
             held = longest <= TOLERANCE * shortest
         else:
             held = longest == 0
-    return {"sides": sides, "spoke": spoke, "ratio": ratio, "tolerance": TOLERANCE,
-            "held": held}
+    return {"sides": sides, "spoke": spoke, "ratio": ratio, "tolerance": TOLERANCE, "held": held}

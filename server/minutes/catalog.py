@@ -27,8 +27,11 @@ def strings(lang: str) -> dict[str, str]:
     """The catalogue of ``lang`` (``ValueError`` for a language we do not have)."""
     if lang not in LANGS:
         raise ValueError(f"no minutes catalogue for {lang!r}; have {', '.join(LANGS)}")
-    text = resources.files("yishi.minutes").joinpath(f"templates/catalog.{lang}.json").read_text(
-        encoding="utf-8")
+    text = (
+        resources.files("yishi.minutes")
+        .joinpath(f"templates/catalog.{lang}.json")
+        .read_text(encoding="utf-8")
+    )
     loaded: dict[str, str] = json.loads(text)
     # Stances and roles are the glossary's words; a phrase of the catalogue's own that
     # holds a term ("无记名投票：只公布总数") is held to it by a test.

@@ -56,8 +56,9 @@ def day_start_ms(day: date, tz: str | None = None) -> int:
     return int(datetime.combine(day, time(), ZoneInfo(zone_name(tz))).timestamp() * 1000)
 
 
-def overdue_since(due: str | None, changes: Iterable[tuple[int, str]], today: date,
-                  tz: str | None = None) -> int | None:
+def overdue_since(
+    due: str | None, changes: Iterable[tuple[int, str]], today: date, tz: str | None = None
+) -> int | None:
     """When the action first became overdue (ms), if it has by the end of ``today``.
 
     ``changes`` are its status changes as ``(at ms, status)`` in log order; it was

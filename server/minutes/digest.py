@@ -42,8 +42,14 @@ def canonical_json(value: Any) -> bytes:
     """``value`` as canonical JSON: keys sorted, no whitespace, non-ASCII as itself,
     byte strings as ``{"$bytes": hex}`` (what the chain hashes, and what a signed
     approval's statement is)."""
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
-                      allow_nan=False, default=_bytes_as_json).encode("utf-8")
+    return json.dumps(
+        value,
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        allow_nan=False,
+        default=_bytes_as_json,
+    ).encode("utf-8")
 
 
 def canonical(entry: Entry) -> bytes:

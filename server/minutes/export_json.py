@@ -27,11 +27,14 @@ def parse_export_json(data: bytes) -> Any:
     """The value of an export's bytes; raises :class:`NotCanonical` (or ``ValueError``
     for text that is not JSON) when they are not exactly what :func:`export_json`
     writes for that value."""
-    value = json.loads(data.decode("utf-8"), object_pairs_hook=_refuse_duplicates,
-                       parse_constant=_refuse_constant)
+    value = json.loads(
+        data.decode("utf-8"), object_pairs_hook=_refuse_duplicates, parse_constant=_refuse_constant
+    )
     if export_json(value) != data:
-        raise NotCanonical("the file is not in the form the server writes an export in "
-                           "(re-encoded or edited by hand): download it again")
+        raise NotCanonical(
+            "the file is not in the form the server writes an export in "
+            "(re-encoded or edited by hand): download it again"
+        )
     return value
 
 

@@ -50,19 +50,29 @@ FOLLOW_UP_KINDS = frozenset({"action.update", "minutes.publish"})
 # The feeds' words; an action's status reads as in the minutes (their catalogue).
 TEXT: dict[str, dict[str, str]] = {
     "zh": {
-        "room": "{title} · 跟进", "action": "{title} · 落实情况",
-        "added": "新事项：{title}", "added.summary": "负责：{owner}；期限：{due}",
-        "update": "{title}：{status}", "update.by": "{by}报告",
-        "overdue": "逾期：{title}", "overdue.summary": "期限 {due} 已过，尚未办结",
-        "decision": "决定：{text}", "published": "会议纪要已公布",
+        "room": "{title} · 跟进",
+        "action": "{title} · 落实情况",
+        "added": "新事项：{title}",
+        "added.summary": "负责：{owner}；期限：{due}",
+        "update": "{title}：{status}",
+        "update.by": "{by}报告",
+        "overdue": "逾期：{title}",
+        "overdue.summary": "期限 {due} 已过，尚未办结",
+        "decision": "决定：{text}",
+        "published": "会议纪要已公布",
         "published.summary": "{title}",
     },
     "en": {
-        "room": "{title} · follow-up", "action": "{title} · progress",
-        "added": "New action: {title}", "added.summary": "Owner: {owner}; due {due}",
-        "update": "{title}: {status}", "update.by": "reported by {by}",
-        "overdue": "Overdue: {title}", "overdue.summary": "Due {due}, and not done",
-        "decision": "Decision: {text}", "published": "The minutes are published",
+        "room": "{title} · follow-up",
+        "action": "{title} · progress",
+        "added": "New action: {title}",
+        "added.summary": "Owner: {owner}; due {due}",
+        "update": "{title}: {status}",
+        "update.by": "reported by {by}",
+        "overdue": "Overdue: {title}",
+        "overdue.summary": "Due {due}, and not done",
+        "decision": "Decision: {text}",
+        "published": "The minutes are published",
         "published.summary": "{title}",
     },
 }
@@ -100,8 +110,12 @@ def marks_of(state: RoomState, logged: Sequence[Entry]) -> LogMarks:
         for update in action.updates:
             for entry in pending:
                 actor = state.participants.get(entry.actor or "")
-                if (entry.at == update["at"] and entry.args.get("status") == update["status"]
-                        and actor is not None and actor.name == update["by"]):
+                if (
+                    entry.at == update["at"]
+                    and entry.args.get("status") == update["status"]
+                    and actor is not None
+                    and actor.name == update["by"]
+                ):
                     found.append(entry.seq)
                     break
     return LogMarks(update_seqs=seqs, published=published)
@@ -156,16 +170,26 @@ def status_text(lang: str, status: str) -> str:
     return strings(lang)[f"action.status.{status}"]
 
 
-def action_items(state: RoomState, marks: LogMarks, action: Action, *, today: date,
-                 tz: str | None, base: str) -> list[Item]:
+def action_items(
+    state: RoomState, marks: LogMarks, action: Action, *, today: date, tz: str | None, base: str
+) -> list[Item]:
     """One action's feed entries: its addition, each status change, overdue."""
     lang = lang_of(state)
     t = TEXT[lang]
     urn = action_urn(state.room_id, action.action_id)
     link = follow_url(base, state.room_id)
-    items = [Item(seq_of(action.action_id), FeedEntry(
-        f"{urn}:added", t["added"].format(title=action.title), action.at,
-        t["added.summary"].format(owner=action.owner, due=action.due), link))]
+    items = [
+        Item(
+            seq_of(action.action_id),
+            FeedEntry(
+                f"{urn}:added",
+                t["added"].format(title=action.title),
+                action.at,
+                t["added.summary"].format(owner=action.owner, due=action.due),
+                link,
+            ),
+        )
+    ]
     seqs = marks.update_seqs.get(action.action_id, [])
     for n, update in enumerate(action.updates):
         # A change the log index has not matched (it cannot happen with a sound log)
@@ -175,36 +199,77 @@ def action_items(state: RoomState, marks: LogMarks, action: Action, *, today: da
         summary = t["update.by"].format(by=update["by"])
         if update.get("note"):
             summary = f"{update['note']} ({summary})"
-        items.append(Item(seq, FeedEntry(
-            f"{urn}:{key}",
-            t["update"].format(title=action.title, status=status_text(lang, update["status"])),
-            update["at"], summary, link)))
-    since = overdue_since(action.due, [(u["at"], u["status"]) for u in action.updates],
-                          today, tz)
+        items.append(
+            Item(
+                seq,
+                FeedEntry(
+                    f"{urn}:{key}",
+                    t["update"].format(
+                        title=action.title, status=status_text(lang, update["status"])
+                    ),
+                    update["at"],
+                    summary,
+                    link,
+                ),
+            )
+        )
+    since = overdue_since(action.due, [(u["at"], u["status"]) for u in action.updates], today, tz)
     if since is not None:
-        items.append(Item(None, FeedEntry(
-            f"{urn}:overdue:{action.due}", t["overdue"].format(title=action.title), since,
-            t["overdue.summary"].format(due=action.due), link)))
+        items.append(
+            Item(
+                None,
+                FeedEntry(
+                    f"{urn}:overdue:{action.due}",
+                    t["overdue"].format(title=action.title),
+                    since,
+                    t["overdue.summary"].format(due=action.due),
+                    link,
+                ),
+            )
+        )
     return items
 
 
-def room_items(state: RoomState, marks: LogMarks, *, today: date, tz: str | None,
-               base: str) -> list[Item]:
+def room_items(
+    state: RoomState, marks: LogMarks, *, today: date, tz: str | None, base: str
+) -> list[Item]:
     """The room feed's entries: every action's, then, once published, the decisions
     and the publication."""
-    items = [i for a in state.actions.values()
-             for i in action_items(state, marks, a, today=today, tz=tz, base=base)]
+    items = [
+        i
+        for a in state.actions.values()
+        for i in action_items(state, marks, a, today=today, tz=tz, base=base)
+    ]
     if state.minutes_published and marks.published is not None:
         t = TEXT[lang_of(state)]
         urn = room_urn(state.room_id)
         minutes = minutes_url(state, base)
-        items += [Item(seq_of(d.decision_id), FeedEntry(
-            f"{urn}:decision:{d.decision_id}", t["decision"].format(text=d.text), d.at,
-            "", minutes)) for d in state.decisions]
+        items += [
+            Item(
+                seq_of(d.decision_id),
+                FeedEntry(
+                    f"{urn}:decision:{d.decision_id}",
+                    t["decision"].format(text=d.text),
+                    d.at,
+                    "",
+                    minutes,
+                ),
+            )
+            for d in state.decisions
+        ]
         seq, at = marks.published
-        items.append(Item(seq, FeedEntry(f"{urn}:minutes:published", t["published"], at,
-                                         t["published.summary"].format(title=state.title),
-                                         minutes)))
+        items.append(
+            Item(
+                seq,
+                FeedEntry(
+                    f"{urn}:minutes:published",
+                    t["published"],
+                    at,
+                    t["published.summary"].format(title=state.title),
+                    minutes,
+                ),
+            )
+        )
     return items
 
 
@@ -218,8 +283,11 @@ def version(items: Sequence[Item], lang: str) -> str:
 def action_view(state: RoomState, action: Action, *, today: date, base: str) -> Json:
     latest = action.updates[-1] if action.updates else None
     return {
-        "action_id": action.action_id, "title": action.title, "owner": action.owner,
-        "due": action.due, "status": action.status,
+        "action_id": action.action_id,
+        "title": action.title,
+        "owner": action.owner,
+        "due": action.due,
+        "status": action.status,
         "overdue": is_overdue(action.due, action.status, today),
         "item_title": next((i.title for i in state.agenda if i.item_id == action.item_id), None),
         "added_at": action.at,
@@ -234,14 +302,17 @@ def followup_view(state: RoomState, *, today: date, base: str) -> Json:
     """``GET /api/rooms/{id}/followup``: the room's follow-up, public as the feed is."""
     published = state.minutes_published
     return {
-        "room_id": state.room_id, "title": state.title, "topic": state.topic,
-        "status": state.status, "lang": lang_of(state),
-        "started_at": state.started_at, "ended_at": state.ended_at,
+        "room_id": state.room_id,
+        "title": state.title,
+        "topic": state.topic,
+        "status": state.status,
+        "lang": lang_of(state),
+        "started_at": state.started_at,
+        "ended_at": state.ended_at,
         "as_of": today.isoformat(),
         "minutes_published": published,
         "minutes_url": minutes_url(state, base) if published else None,
         "feed_url": room_feed_url(base, state.room_id),
-        "actions": [action_view(state, a, today=today, base=base)
-                    for a in state.actions.values()],
+        "actions": [action_view(state, a, today=today, base=base) for a in state.actions.values()],
         "decisions": [d.to_wire() for d in state.decisions] if published else [],
     }

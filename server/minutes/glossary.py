@@ -21,8 +21,9 @@ def terms(lang: str) -> dict[str, str]:
     """The glossary's terms in ``lang`` (``ValueError`` for another language)."""
     if lang not in LANGS:
         raise ValueError(f"no glossary for {lang!r}; have {', '.join(LANGS)}")
-    loaded: dict[str, str] = json.loads((_static() / "i18n" / "glossary.json").read_text(
-        encoding="utf-8"))[lang]
+    loaded: dict[str, str] = json.loads(
+        (_static() / "i18n" / "glossary.json").read_text(encoding="utf-8")
+    )[lang]
     return loaded
 
 

@@ -66,9 +66,14 @@ PUBLIC = "public"  # the ``copy`` field of the public copy
 CHAIR = "chair"  # the recording of the chair's voice (never a turn id: those are t<seq>)
 
 
-def build_minutes(state: RoomState, *, digest: str, public: bool = False,
-                  as_of: datetime.date | None = None,
-                  approved: RoomState | None = None) -> Json:
+def build_minutes(
+    state: RoomState,
+    *,
+    digest: str,
+    public: bool = False,
+    as_of: datetime.date | None = None,
+    approved: RoomState | None = None,
+) -> Json:
     """The minutes of ``state``, made from the log whose chain digest is ``digest``.
 
     ``digest`` must be :func:`~yishi.minutes.log_digest` of the entries that
@@ -80,9 +85,12 @@ def build_minutes(state: RoomState, *, digest: str, public: bool = False,
     whose minutes are kept exactly as approved (approved.py).
     """
     if approved is not None:
-        return with_approval(build_minutes(approved, digest=digest, public=public, as_of=as_of),
-                             build_minutes(state, digest=digest, public=public, as_of=as_of),
-                             state, approved)
+        return with_approval(
+            build_minutes(approved, digest=digest, public=public, as_of=as_of),
+            build_minutes(state, digest=digest, public=public, as_of=as_of),
+            state,
+            approved,
+        )
     item_ids = {item.item_id for item in state.agenda}
     links = not public or state.recordings_published
     model: Json = {
@@ -105,15 +113,20 @@ def build_minutes(state: RoomState, *, digest: str, public: bool = False,
         "people": _people(state),
         "attendance": [_attendee(state, p) for p in state.participants.values()],
         # Personal codes a moderator freed from their device (each one announced).
-        "code_resets": [{"participant_id": r["participant_id"], "name": r["name"],
-                         "by": state.participants[r["by"]].name, "at": r["at"]}
-                        for r in state.code_resets],
+        "code_resets": [
+            {
+                "participant_id": r["participant_id"],
+                "name": r["name"],
+                "by": state.participants[r["by"]].name,
+                "at": r["at"],
+            }
+            for r in state.code_resets
+        ],
         "agenda": [_item(state, n, item, links=links) for n, item in enumerate(state.agenda)],
         "actions": [_action(state, a.action_id, as_of) for a in state.actions.values()],
         # Notes taken on an item that agenda.set later dropped.
         "unfiled_notes": [n.to_wire() for n in state.notes if n.item_id not in item_ids],
-        "chat": [_message(m) for m in state.chat.values()
-                 if m.public and (m.pinned or m.approved)],
+        "chat": [_message(m) for m in state.chat.values() if m.public and (m.pinned or m.approved)],
         "integrity": {"algorithm": ALGORITHM, "digest": digest, "entries": state.entry_seq},
     }
     if as_of is not None:
@@ -121,7 +134,8 @@ def build_minutes(state: RoomState, *, digest: str, public: bool = False,
     if state.rules.recordings:
         model["recordings"] = {
             "published": state.recordings_published,
-            "chair": recording_url(state.room_id, CHAIR) if links and state.chair_recorded
+            "chair": recording_url(state.room_id, CHAIR)
+            if links and state.chair_recorded
             else None,
             "erased_at": list(state.recordings_erased),
         }
@@ -142,11 +156,13 @@ def _present(attendance: list[Json]) -> Json:
     """Who attended, as counts (the public copy's attendance)."""
     present = [p for p in attendance if p["attended"]]
     residents = [p for p in present if p["role"] == "participant"]
-    return {"residents": len(residents),
-            "online": sum(1 for p in residents if p["mode"] == "online"),
-            "hall": sum(1 for p in residents if p["mode"] == "hall"),
-            "staff": sum(1 for p in present if p["role"] in ("moderator", "clerk", "office")),
-            "observers": sum(1 for p in present if p["role"] == "observer")}
+    return {
+        "residents": len(residents),
+        "online": sum(1 for p in residents if p["mode"] == "online"),
+        "hall": sum(1 for p in residents if p["mode"] == "hall"),
+        "staff": sum(1 for p in present if p["role"] in ("moderator", "clerk", "office")),
+        "observers": sum(1 for p in present if p["role"] == "observer"),
+    }
 
 
 def session_date(state: RoomState) -> str:
@@ -176,8 +192,11 @@ def _people(state: RoomState) -> Json:
     def names(role: Role) -> list[str]:
         return [p.name for p in state.participants.values() if p.role is role]
 
-    return {"moderators": names(Role.MODERATOR), "clerks": names(Role.CLERK),
-            "offices": names(Role.OFFICE)}
+    return {
+        "moderators": names(Role.MODERATOR),
+        "clerks": names(Role.CLERK),
+        "offices": names(Role.OFFICE),
+    }
 
 
 def _attendee(state: RoomState, person: Participant) -> Json:
@@ -232,8 +251,9 @@ def _item(state: RoomState, index: int, item: AgendaItem, *, links: bool) -> Jso
     turns = [_turn(names, n, turn) for n, turn in enumerate(item.turns, 1)]
     if state.rules.recordings:
         for turn, out in zip(item.turns, turns):
-            out["recording"] = (recording_url(state.room_id, turn.turn_id)
-                                if links and turn.recorded else None)
+            out["recording"] = (
+                recording_url(state.room_id, turn.turn_id) if links and turn.recorded else None
+            )
     return {
         "item_id": item.item_id,
         "index": index,
@@ -260,12 +280,15 @@ def _turn(names: dict[str, str], number: int, turn: Turn) -> Json:
         "extended_ms": turn.extended_ms,
         "reason": turn.reason,
         "override": turn.override,
-        "statements": [{
-            "statement_id": s.statement_id,
-            "text": s.text,
-            "at": s.at,
-            "recorded_by": names.get(s.by) if s.by != s.participant_id else None,
-        } for s in turn.statements],
+        "statements": [
+            {
+                "statement_id": s.statement_id,
+                "text": s.text,
+                "at": s.at,
+                "recorded_by": names.get(s.by) if s.by != s.participant_id else None,
+            }
+            for s in turn.statements
+        ],
     }
 
 
@@ -286,13 +309,16 @@ def _poll(state: RoomState, poll: Poll) -> Json:
         "counts": tally["counts"] if shown else None,
         "voters": tally["voters"] if shown else None,
         "eligible": tally["eligible"],
-        "turnout": (round(tally["voters"] / tally["eligible"], 4)
-                    if shown and tally["eligible"] else None),
+        "turnout": (
+            round(tally["voters"] / tally["eligible"], 4) if shown and tally["eligible"] else None
+        ),
         "roll_call": None,
     }
     if ROLL_CALL_FOR_NAMED_POLLS and not poll.secret and poll.status == "closed":
-        out["roll_call"] = [{"participant_id": pid, "name": state.participants[pid].name,
-                             "choices": list(ballot)} for pid, ballot in poll.ballots.items()]
+        out["roll_call"] = [
+            {"participant_id": pid, "name": state.participants[pid].name, "choices": list(ballot)}
+            for pid, ballot in poll.ballots.items()
+        ]
     if state.rules.procedure:
         out.update(_procedure(poll))
     return out
@@ -324,6 +350,12 @@ def _action(state: RoomState, action_id: str, as_of: datetime.date | None) -> Js
 
 
 def _message(message: ChatMessage) -> Json:
-    return {"message_id": message.message_id, "participant_id": message.participant_id,
-            "name": message.name, "text": message.text, "at": message.at,
-            "pinned": message.pinned, "approved": message.approved}
+    return {
+        "message_id": message.message_id,
+        "participant_id": message.participant_id,
+        "name": message.name,
+        "text": message.text,
+        "at": message.at,
+        "pinned": message.pinned,
+        "approved": message.approved,
+    }

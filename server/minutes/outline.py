@@ -77,8 +77,13 @@ def outline(model: Json, *, lang: str) -> Document:
     title = t("minutes_of", title=model["title"])
     blocks: list[Block] = [Heading(1, title)]
     if not model["final"]:
-        blocks.append(Banner(t("banner.live", time=t.stamp(model["record_until"]))
-                             if model["status"] == "live" else t("banner.pending")))
+        blocks.append(
+            Banner(
+                t("banner.live", time=t.stamp(model["record_until"]))
+                if model["status"] == "live"
+                else t("banner.pending")
+            )
+        )
     blocks.append(_header(model, t))
     blocks += _approval(model, t)
     blocks += _attendance(model, t)
@@ -88,8 +93,11 @@ def outline(model: Json, *, lang: str) -> Document:
     blocks += _recordings(model, t)
     blocks += _actions(model, t)
     blocks.append(Heading(2, t("section.chat")))
-    blocks.append(Bullets(tuple(_chat_line(m, t) for m in model["chat"]))
-                  if model["chat"] else Para(t("chat.none")))
+    blocks.append(
+        Bullets(tuple(_chat_line(m, t) for m in model["chat"]))
+        if model["chat"]
+        else Para(t("chat.none"))
+    )
     if model["unfiled_notes"]:
         blocks.append(Heading(2, t("section.unfiled_notes")))
         blocks.append(Bullets(tuple(_note_line(n, t) for n in model["unfiled_notes"])))
@@ -103,24 +111,47 @@ def outline(model: Json, *, lang: str) -> Document:
         Para(t("integrity.verify", room_id=model["room_id"]), mono=True),
         Para(t("footer")),
     ]
-    return Document(lang=lang, title=title, colon=t("colon"), digest=integrity["digest"],
-                    algorithm=integrity["algorithm"], record_until=model["record_until"],
-                    blocks=tuple(blocks))
+    return Document(
+        lang=lang,
+        title=title,
+        colon=t("colon"),
+        digest=integrity["digest"],
+        algorithm=integrity["algorithm"],
+        record_until=model["record_until"],
+        blocks=tuple(blocks),
+    )
 
 
 def _header(model: Json, t: Catalog) -> Fields:
     rows: list[tuple[str, str]] = []
     if model["topic"]:
         rows.append((t("field.topic"), model["topic"]))
-    rows.append((t("field.date"), t.date(model["started_at"] or model["created_at"])
-                 + t("utc", offset=model["utc_offset"])))
+    rows.append(
+        (
+            t("field.date"),
+            t.date(model["started_at"] or model["created_at"])
+            + t("utc", offset=model["utc_offset"]),
+        )
+    )
     if model["started_at"] is not None:
         start = t.stamp(model["started_at"])
-        rows.append((t("field.time"), t("time.range", start=start, end=t.stamp(model["ended_at"]))
-                     if model["ended_at"] is not None else t("time.open", start=start)))
+        rows.append(
+            (
+                t("field.time"),
+                t("time.range", start=start, end=t.stamp(model["ended_at"]))
+                if model["ended_at"] is not None
+                else t("time.open", start=start),
+            )
+        )
         rows.append((t("field.duration"), t.duration(model["duration_ms"])))
-    rows.append((t("field.status"), t("status.final", time=t.stamp(model["ended_at"]))
-                 if model["final"] else t("status.draft")))
+    rows.append(
+        (
+            t("field.status"),
+            t("status.final", time=t.stamp(model["ended_at"]))
+            if model["final"]
+            else t("status.draft"),
+        )
+    )
     people = model["people"]
     rows.append((t("field.moderators"), t.join(people["moderators"])))
     rows.append((t("field.clerks"), t.join(people["clerks"])))
@@ -135,9 +166,11 @@ def _header(model: Json, t: Catalog) -> Fields:
 
 def _attendance(model: Json, t: Catalog) -> list[Block]:
     if "attendance" not in model:  # the public copy: counts, no names, no times
-        return [Heading(2, t("section.attendance")),
-                Para(t("attendance.summary", **model["present"])),
-                Para(t("attendance.public"))]
+        return [
+            Heading(2, t("section.attendance")),
+            Para(t("attendance.summary", **model["present"])),
+            Para(t("attendance.public")),
+        ]
     present = [p for p in model["attendance"] if p["attended"]]
     rows = []
     for p in present:
@@ -153,39 +186,68 @@ def _attendance(model: Json, t: Catalog) -> list[Block]:
     residents = [p for p in present if p["role"] == "participant"]
     blocks: list[Block] = [
         Heading(2, t("section.attendance")),
-        Table((t("col.name"), t("col.role"), t("col.mode"), t("col.arrived"), t("col.left")),
-              tuple(rows)),
-        Para(t("attendance.summary", residents=len(residents),
-               online=sum(1 for p in residents if p["mode"] == "online"),
-               hall=sum(1 for p in residents if p["mode"] == "hall"),
-               staff=sum(1 for p in present if p["role"] in ("moderator", "clerk", "office")),
-               observers=sum(1 for p in present if p["role"] == "observer"))),
+        Table(
+            (t("col.name"), t("col.role"), t("col.mode"), t("col.arrived"), t("col.left")),
+            tuple(rows),
+        ),
+        Para(
+            t(
+                "attendance.summary",
+                residents=len(residents),
+                online=sum(1 for p in residents if p["mode"] == "online"),
+                hall=sum(1 for p in residents if p["mode"] == "hall"),
+                staff=sum(1 for p in present if p["role"] in ("moderator", "clerk", "office")),
+                observers=sum(1 for p in present if p["role"] == "observer"),
+            )
+        ),
     ]
-    absent = [p["name"] for p in model["attendance"]
-              if not p["attended"] and p["role"] == "participant"]
+    absent = [
+        p["name"] for p in model["attendance"] if not p["attended"] and p["role"] == "participant"
+    ]
     if absent:
         blocks.append(Para(t("attendance.absent", names=t.join(absent))))
     return blocks
 
 
 def _item(item: Json, t: Catalog) -> list[Block]:
-    blocks: list[Block] = [Heading(3, t("item.heading", n=item["index"] + 1, title=item["title"])),
-                           Heading(4, t("sub.turns"))]
+    blocks: list[Block] = [
+        Heading(3, t("item.heading", n=item["index"] + 1, title=item["title"])),
+        Heading(4, t("sub.turns")),
+    ]
     if item["turns"]:
-        blocks.append(Table(
-            (t("col.number"), t("col.speaker"), t("col.stance"), t("col.start"),
-             t("col.duration"), t("col.ended"), t("col.marks")),
-            tuple(_turn_row(turn, t) for turn in item["turns"])))
+        blocks.append(
+            Table(
+                (
+                    t("col.number"),
+                    t("col.speaker"),
+                    t("col.stance"),
+                    t("col.start"),
+                    t("col.duration"),
+                    t("col.ended"),
+                    t("col.marks"),
+                ),
+                tuple(_turn_row(turn, t) for turn in item["turns"]),
+            )
+        )
     else:
         blocks.append(Para(t("turns.none")))
     # Statements numbered 1, 2, 3 in order (a turn without one leaves no gap), each
     # naming the turn of the table above that it was made in.
     said = [(turn, s) for turn in item["turns"] for s in turn["statements"]]
-    quotes = [Quote(t("statement.label", n=n, turn=turn["number"], speaker=t.name(turn["speaker"]),
-                      stance=t(f"stance.{turn['stance']}"))
-                    + (t("statement.recorded_by", name=s["recorded_by"])
-                       if s["recorded_by"] else ""), s["text"])
-              for n, (turn, s) in enumerate(said, 1)]
+    quotes = [
+        Quote(
+            t(
+                "statement.label",
+                n=n,
+                turn=turn["number"],
+                speaker=t.name(turn["speaker"]),
+                stance=t(f"stance.{turn['stance']}"),
+            )
+            + (t("statement.recorded_by", name=s["recorded_by"]) if s["recorded_by"] else ""),
+            s["text"],
+        )
+        for n, (turn, s) in enumerate(said, 1)
+    ]
     if quotes:
         blocks.append(Heading(4, t("sub.statements")))
         blocks += quotes
@@ -197,11 +259,19 @@ def _item(item: Json, t: Catalog) -> list[Block]:
     if item["decisions"]:
         questions = {p["poll_id"]: p["question"] for p in item["polls"]}
         blocks.append(Heading(4, t("sub.decisions")))
-        blocks.append(Bullets(tuple(
-            t("decision.line", text=d["text"])
-            + (t("decision.poll", question=questions.get(d["poll_id"], d["poll_id"]))
-               if d["poll_id"] else "")
-            for d in item["decisions"])))
+        blocks.append(
+            Bullets(
+                tuple(
+                    t("decision.line", text=d["text"])
+                    + (
+                        t("decision.poll", question=questions.get(d["poll_id"], d["poll_id"]))
+                        if d["poll_id"]
+                        else ""
+                    )
+                    for d in item["decisions"]
+                )
+            )
+        )
     if item["notes"]:
         blocks.append(Heading(4, t("sub.notes")))
         blocks.append(Bullets(tuple(_note_line(n, t) for n in item["notes"])))
@@ -217,11 +287,15 @@ def _turn_row(turn: Json, t: Catalog) -> tuple[str, ...]:
     if turn.get("recording"):
         marks.append(t("mark.recording", url=turn["recording"]))
     running = turn["reason"] is None
-    return (str(turn["number"]), t.name(turn["speaker"]), t(f"stance.{turn['stance']}"),
-            t.stamp(turn["started_at"]),
-            "—" if running else t.duration(turn["duration_ms"]),
-            t("reason.running") if running else t(f"reason.{turn['reason']}"),
-            t.join(marks) if marks else "")
+    return (
+        str(turn["number"]),
+        t.name(turn["speaker"]),
+        t(f"stance.{turn['stance']}"),
+        t.stamp(turn["started_at"]),
+        "—" if running else t.duration(turn["duration_ms"]),
+        t("reason.running") if running else t(f"reason.{turn['reason']}"),
+        t.join(marks) if marks else "",
+    )
 
 
 def _recordings(model: Json, t: Catalog) -> list[Block]:
@@ -232,30 +306,43 @@ def _recordings(model: Json, t: Catalog) -> list[Block]:
     paras = []
     if rec["chair"]:
         paras.append(Para(t("recordings.chair", url=rec["chair"])))
-    if rec["published"] and (rec["chair"] or any(
-            turn.get("recording") for item in model["agenda"] for turn in item["turns"])):
+    if rec["published"] and (
+        rec["chair"]
+        or any(turn.get("recording") for item in model["agenda"] for turn in item["turns"])
+    ):
         paras.append(Para(t("recordings.published")))
     if rec["erased_at"]:
-        paras.append(Para(t("recordings.erased",
-                            times=t.join([t.stamp(at) for at in rec["erased_at"]]))))
+        paras.append(
+            Para(t("recordings.erased", times=t.join([t.stamp(at) for at in rec["erased_at"]])))
+        )
     return [Heading(2, t("section.recordings")), *paras] if paras else []
 
 
 def _balance(balance: Json, t: Catalog) -> list[Block]:
     sides = balance["sides"]
-    rows = tuple((t(f"stance.{side}"), str(tally["turns"]), t.duration(tally["ms"]))
-                 for side, tally in sides.items())
+    rows = tuple(
+        (t(f"stance.{side}"), str(tally["turns"]), t.duration(tally["ms"]))
+        for side, tally in sides.items()
+    )
     if balance["held"] is None:
         verdict = t("balance.one_side") if balance["spoke"] else t("balance.no_turns")
     elif balance["ratio"] is None:
-        verdict = t("balance.held" if balance["held"] else "balance.zero",
-                    ratio="1.00", tolerance=f"{balance['tolerance']:.2f}")
+        verdict = t(
+            "balance.held" if balance["held"] else "balance.zero",
+            ratio="1.00",
+            tolerance=f"{balance['tolerance']:.2f}",
+        )
     else:
-        verdict = t("balance.held" if balance["held"] else "balance.not_held",
-                    ratio=f"{balance['ratio']:.2f}", tolerance=f"{balance['tolerance']:.2f}")
-    return [Heading(4, t("sub.balance")),
-            Table((t("col.side"), t("col.turns"), t("col.time")), rows),
-            Para(verdict)]
+        verdict = t(
+            "balance.held" if balance["held"] else "balance.not_held",
+            ratio=f"{balance['ratio']:.2f}",
+            tolerance=f"{balance['tolerance']:.2f}",
+        )
+    return [
+        Heading(4, t("sub.balance")),
+        Table((t("col.side"), t("col.turns"), t("col.time")), rows),
+        Para(verdict),
+    ]
 
 
 def _option_label(poll: Json, option: str, t: Catalog) -> str:
@@ -264,14 +351,25 @@ def _option_label(poll: Json, option: str, t: Catalog) -> str:
 
 
 def _poll(poll: Json, t: Catalog) -> list[Block]:
-    kind = t(f"poll.kind.{poll['kind']}",
-             max=poll["max_score"] if poll["kind"] == "score" else poll["max_choices"])
-    status = (t("poll.status.closed", time=t.stamp(poll["closed_at"]))
-              if poll["status"] == "closed" else t("poll.status.open"))
+    kind = t(
+        f"poll.kind.{poll['kind']}",
+        max=poll["max_score"] if poll["kind"] == "score" else poll["max_choices"],
+    )
+    status = (
+        t("poll.status.closed", time=t.stamp(poll["closed_at"]))
+        if poll["status"] == "closed"
+        else t("poll.status.open")
+    )
     blocks: list[Block] = [
         Para(t("poll.heading", question=poll["question"]), strong=True),
-        Para(t("poll.meta", kind=kind, status=status,
-               ballot=t("poll.secret") if poll["secret"] else t("poll.named"))),
+        Para(
+            t(
+                "poll.meta",
+                kind=kind,
+                status=status,
+                ballot=t("poll.secret") if poll["secret"] else t("poll.named"),
+            )
+        ),
     ]
     labels = [_option_label(poll, o, t) for o in poll["options"]]
     if poll["counts"] is None:
@@ -279,17 +377,32 @@ def _poll(poll: Json, t: Catalog) -> list[Block]:
         return blocks
     blocks.append(_counts_table(poll, labels, t))
     if poll["turnout"] is not None:
-        blocks.append(Para(t("poll.turnout", voters=poll["voters"], eligible=poll["eligible"],
-                             pct=f"{poll['turnout'] * 100:.0f}")))
+        blocks.append(
+            Para(
+                t(
+                    "poll.turnout",
+                    voters=poll["voters"],
+                    eligible=poll["eligible"],
+                    pct=f"{poll['turnout'] * 100:.0f}",
+                )
+            )
+        )
     else:
-        blocks.append(Para(t("poll.turnout_none", voters=poll["voters"],
-                             eligible=poll["eligible"])))
+        blocks.append(
+            Para(t("poll.turnout_none", voters=poll["voters"], eligible=poll["eligible"]))
+        )
     blocks += _procedure(poll, labels, t)
     if poll["roll_call"]:
         blocks.append(Para(t("poll.roll_call"), strong=True))
-        blocks.append(Table((t("col.voter"), t("col.choice")), tuple(
-            (b["name"], _ballot_text(poll, labels, b["choices"], t))
-            for b in poll["roll_call"])))
+        blocks.append(
+            Table(
+                (t("col.voter"), t("col.choice")),
+                tuple(
+                    (b["name"], _ballot_text(poll, labels, b["choices"], t))
+                    for b in poll["roll_call"]
+                ),
+            )
+        )
     return blocks
 
 
@@ -302,12 +415,17 @@ def _counts_table(poll: Json, labels: list[str], t: Catalog) -> Table:
     counts = poll["counts"]
     if poll["kind"] == "score":
         means = poll.get("means") or [None] * len(counts)
-        return Table((t("col.option"), t("col.total"), t("col.mean")), tuple(
-            (label, str(n), "—" if mean is None else f"{mean:.2f}")
-            for label, n, mean in zip(labels, counts, means)))
+        return Table(
+            (t("col.option"), t("col.total"), t("col.mean")),
+            tuple(
+                (label, str(n), "—" if mean is None else f"{mean:.2f}")
+                for label, n, mean in zip(labels, counts, means)
+            ),
+        )
     column = t("col.first_prefs") if poll["kind"] == "ranked" else t("col.votes")
-    return Table((t("col.option"), column),
-                 tuple((label, str(n)) for label, n in zip(labels, counts)))
+    return Table(
+        (t("col.option"), column), tuple((label, str(n)) for label, n in zip(labels, counts))
+    )
 
 
 def _ballot_text(poll: Json, labels: list[str], ballot: list[int], t: Catalog) -> str:
@@ -325,8 +443,12 @@ def _procedure(poll: Json, labels: list[str], t: Catalog) -> list[Block]:
     if poll.get("rounds"):
         blocks += _rounds(poll, labels, t)
     if poll.get("outcome"):
-        blocks.append(Para(t("poll.outcome", outcome=t(f"outcome.{poll['outcome']}"),
-                             why=_why(poll, t)), strong=True))
+        blocks.append(
+            Para(
+                t("poll.outcome", outcome=t(f"outcome.{poll['outcome']}"), why=_why(poll, t)),
+                strong=True,
+            )
+        )
     elif poll.get("quorum") is not None or poll.get("threshold") is not None:
         blocks.append(Para(t("poll.rules", rules=_why(poll, t, rules_only=True))))
     return blocks
@@ -343,19 +465,31 @@ def _why(poll: Json, t: Catalog, *, rules_only: bool = False) -> str:
         if rules_only or "votes" not in why:
             parts.append(t(f"rule.threshold.{base}", threshold=threshold))
         else:
-            parts.append(t(f"outcome.votes.{base}", votes=why["votes"], base=why["base"],
-                           threshold=threshold, needed=why["needed"]))
+            parts.append(
+                t(
+                    f"outcome.votes.{base}",
+                    votes=why["votes"],
+                    base=why["base"],
+                    threshold=threshold,
+                    needed=why["needed"],
+                )
+            )
     if poll.get("quorum") is not None:
-        parts.append(t("rule.quorum", quorum=poll["quorum"]) if rules_only or "present" not in why
-                     else t("outcome.quorum", quorum=why["quorum"], present=why["present"]))
+        parts.append(
+            t("rule.quorum", quorum=poll["quorum"])
+            if rules_only or "present" not in why
+            else t("outcome.quorum", quorum=why["quorum"], present=why["present"])
+        )
     return t("outcome.join").join(parts)
 
 
 def _rounds(poll: Json, labels: list[str], t: Catalog) -> list[Block]:
     rounds = poll["rounds"]
     columns = (t("col.option"), *(t("col.round", n=r["round"]) for r in rounds))
-    rows = [(label, *("—" if r["counts"][i] is None else str(r["counts"][i]) for r in rounds))
-            for i, label in enumerate(labels)]
+    rows = [
+        (label, *("—" if r["counts"][i] is None else str(r["counts"][i]) for r in rounds))
+        for i, label in enumerate(labels)
+    ]
     rows.append((t("irv.exhausted"), *(str(r["exhausted"]) for r in rounds)))
     lines = []
     for r in rounds:
@@ -364,18 +498,32 @@ def _rounds(poll: Json, labels: list[str], t: Catalog) -> list[Block]:
         moved = r["transfers"]
         to = [t("ballot.score", option=labels[i], n=n) for i, n in enumerate(moved["to"]) if n]
         tie = t(f"irv.tie.{r['tie_break']}") if r["tie_break"] else ""
-        lines.append(t("irv.eliminated", n=r["round"], option=labels[r["eliminated"]], tie=tie,
-                       to=t.join(to), exhausted=moved["exhausted"]))
+        lines.append(
+            t(
+                "irv.eliminated",
+                n=r["round"],
+                option=labels[r["eliminated"]],
+                tie=tie,
+                to=t.join(to),
+                exhausted=moved["exhausted"],
+            )
+        )
     final = rounds[-1]
     winner = poll["winner"]
     if winner is None:
         lines.append(t("irv.no_winner"))
     else:
         live = sum(c for c in final["counts"] if c is not None)
-        lines.append(t("irv.winner", option=labels[winner], votes=final["counts"][winner],
-                       live=live, n=final["round"]))
-    return [Para(t("poll.irv"), strong=True), Table(columns, tuple(rows)),
-            Bullets(tuple(lines))]
+        lines.append(
+            t(
+                "irv.winner",
+                option=labels[winner],
+                votes=final["counts"][winner],
+                live=live,
+                n=final["round"],
+            )
+        )
+    return [Para(t("poll.irv"), strong=True), Table(columns, tuple(rows)), Bullets(tuple(lines))]
 
 
 def _actions(model: Json, t: Catalog) -> list[Block]:
@@ -383,20 +531,35 @@ def _actions(model: Json, t: Catalog) -> list[Block]:
     actions = model["actions"]
     if not actions:
         return [*blocks, Para(t("actions.none"))]
-    blocks.append(Table(
-        (t("col.action"), t("col.owner"), t("col.due"), t("col.status"), t("col.item")),
-        tuple((a["title"], a["owner"], a["due"], _status(a, t),
-               a["item_title"] or "—") for a in actions)))
+    blocks.append(
+        Table(
+            (t("col.action"), t("col.owner"), t("col.due"), t("col.status"), t("col.item")),
+            tuple(
+                (a["title"], a["owner"], a["due"], _status(a, t), a["item_title"] or "—")
+                for a in actions
+            ),
+        )
+    )
     if "as_of" in model:  # overdue is judged on a day: say which
         blocks.append(Para(t("actions.as_of", date=model["as_of"])))
     for a in actions:
         if not a["updates"]:
             continue
         blocks.append(Para(t("actions.updates", title=a["title"]), strong=True))
-        blocks.append(Bullets(tuple(
-            t("action.update_note" if u["note"] else "action.update", time=t.stamp(u["at"]),
-              by=u["by"], status=t(f"action.status.{u['status']}"), note=u["note"] or "")
-            for u in a["updates"])))
+        blocks.append(
+            Bullets(
+                tuple(
+                    t(
+                        "action.update_note" if u["note"] else "action.update",
+                        time=t.stamp(u["at"]),
+                        by=u["by"],
+                        status=t(f"action.status.{u['status']}"),
+                        note=u["note"] or "",
+                    )
+                    for u in a["updates"]
+                )
+            )
+        )
     return blocks
 
 
@@ -411,8 +574,9 @@ def _note_line(note: Json, t: Catalog) -> str:
 
 def _chat_line(message: Json, t: Catalog) -> str:
     marks = [t("chat.pinned")] * message["pinned"] + [t("chat.approved")] * message["approved"]
-    return t("chat.line", time=t.stamp(message["at"]), name=t.name(message["name"]),
-             text=message["text"]) + t("chat.marks", marks=t.join(marks))
+    return t(
+        "chat.line", time=t.stamp(message["at"]), name=t.name(message["name"]), text=message["text"]
+    ) + t("chat.marks", marks=t.join(marks))
 
 
 # -- rules 6: minutes approved and signed (approved.py) -----------------------------------
@@ -424,10 +588,11 @@ def approval_when(ms: int) -> str:
 
 
 def approval_line(statement: Json, t: Catalog) -> str:
-    """"Approved by 王主任 (moderator) and 李书记员 (clerk) on 2026-11-30 15:02"."""
-    names = t("approval.and").join(t("approval.signer", name=t.name(s["name"]),
-                                     role=t(f"role.{s['role']}"))
-                                   for s in statement["signers"])
+    """ "Approved by 王主任 (moderator) and 李书记员 (clerk) on 2026-11-30 15:02"."""
+    names = t("approval.and").join(
+        t("approval.signer", name=t.name(s["name"]), role=t(f"role.{s['role']}"))
+        for s in statement["signers"]
+    )
     return t("approval.line", names=names, when=approval_when(statement["approved_at"]))
 
 
@@ -439,16 +604,30 @@ def _approval(model: Json, t: Catalog) -> list[Block]:
         return []
     if block["approvals"]:
         first = block["approvals"][0]["statement"]
-        return [Para(approval_line(first, t), strong=True),
-                Para(t("approval.digest", entries=first["entries"])),
-                Para(first["digest"], mono=True)]
+        return [
+            Para(approval_line(first, t), strong=True),
+            Para(t("approval.digest", entries=first["entries"])),
+            Para(first["digest"], mono=True),
+        ]
     pending = block["pending"]
     if pending is None:
         return []
-    signer = t("approval.signer", name=pending["cosigner"]["name"],
-               role=t(f"role.{pending['cosigner']['role']}"))
-    return [Banner(t("approval.pending", cosigner=signer, by=pending["by"]["name"],
-                     when=approval_when(pending["at"]), entries=pending["entries"]))]
+    signer = t(
+        "approval.signer",
+        name=pending["cosigner"]["name"],
+        role=t(f"role.{pending['cosigner']['role']}"),
+    )
+    return [
+        Banner(
+            t(
+                "approval.pending",
+                cosigner=signer,
+                by=pending["by"]["name"],
+                when=approval_when(pending["at"]),
+                entries=pending["entries"],
+            )
+        )
+    ]
 
 
 def _after_approval(model: Json, t: Catalog) -> list[Block]:
@@ -456,27 +635,58 @@ def _after_approval(model: Json, t: Catalog) -> list[Block]:
     after = model.get("after_approval")
     if after is None:
         return []
-    blocks: list[Block] = [Heading(2, t("section.after_approval")),
-                           Para(t("after.text", from_entry=after["from_entry"]))]
+    blocks: list[Block] = [
+        Heading(2, t("section.after_approval")),
+        Para(t("after.text", from_entry=after["from_entry"])),
+    ]
     if after["amendments"]:
-        blocks += [Heading(3, t("after.amendments")), Bullets(tuple(
-            t("after.amendment", time=t.stamp(a["at"]), by=a["by"], text=a["text"])
-            for a in after["amendments"]))]
+        blocks += [
+            Heading(3, t("after.amendments")),
+            Bullets(
+                tuple(
+                    t("after.amendment", time=t.stamp(a["at"]), by=a["by"], text=a["text"])
+                    for a in after["amendments"]
+                )
+            ),
+        ]
     if after["action_updates"]:
-        blocks += [Heading(3, t("after.updates")), Bullets(tuple(
-            t("after.update_note" if u["note"] else "after.update", time=t.stamp(u["at"]),
-              title=u["title"], status=t(f"action.status.{u['status']}"), by=u["by"],
-              note=u["note"] or "")
-            for u in after["action_updates"]))]
+        blocks += [
+            Heading(3, t("after.updates")),
+            Bullets(
+                tuple(
+                    t(
+                        "after.update_note" if u["note"] else "after.update",
+                        time=t.stamp(u["at"]),
+                        title=u["title"],
+                        status=t(f"action.status.{u['status']}"),
+                        by=u["by"],
+                        note=u["note"] or "",
+                    )
+                    for u in after["action_updates"]
+                )
+            ),
+        ]
     if after["notes"]:
-        blocks += [Heading(3, t("after.notes")),
-                   Bullets(tuple(_note_line(n, t) for n in after["notes"]))]
+        blocks += [
+            Heading(3, t("after.notes")),
+            Bullets(tuple(_note_line(n, t) for n in after["notes"])),
+        ]
     further = model["approval"]["approvals"][1:]
     if further:
-        blocks += [Heading(3, t("after.approvals")), Bullets(tuple(
-            t("after.approval", line=approval_line(a["statement"], t),
-              entries=a["statement"]["entries"], digest=a["statement"]["digest"])
-            for a in further))]
+        blocks += [
+            Heading(3, t("after.approvals")),
+            Bullets(
+                tuple(
+                    t(
+                        "after.approval",
+                        line=approval_line(a["statement"], t),
+                        entries=a["statement"]["entries"],
+                        digest=a["statement"]["digest"],
+                    )
+                    for a in further
+                )
+            ),
+        ]
     if len(blocks) == 2:
         blocks.append(Para(t("after.none")))
     return blocks
@@ -486,6 +696,8 @@ def _signatures(model: Json, t: Catalog) -> list[Block]:
     approvals = (model.get("approval") or {}).get("approvals") or []
     blocks: list[Block] = []
     for n, approval in enumerate(approvals, 1):
-        blocks += [Para(t("integrity.signature", n=n, key_id=approval["statement"]["key_id"])),
-                   Para(approval["signature"], mono=True)]
+        blocks += [
+            Para(t("integrity.signature", n=n, key_id=approval["statement"]["key_id"])),
+            Para(approval["signature"], mono=True),
+        ]
     return blocks

@@ -32,8 +32,15 @@ HEADING_FONT = "SimHei"
 MONO_FONT = "Consolas"
 TEXT_WIDTH_TWIPS = int((210 - 2 * 18) / 25.4 * 1440)
 BANNER_COLOUR = "8A1C00"
-STYLE_NAMES = {"title": "Title", "h1": "Heading 1", "h2": "Heading 2", "h3": "Heading 3",
-               "quote": "Quote", "bullet": "List Bullet", "grid": "Table Grid"}
+STYLE_NAMES = {
+    "title": "Title",
+    "h1": "Heading 1",
+    "h2": "Heading 2",
+    "h3": "Heading 3",
+    "quote": "Quote",
+    "bullet": "List Bullet",
+    "grid": "Table Grid",
+}
 
 
 def _clean(text: str) -> str:
@@ -82,8 +89,10 @@ def _run(text: str, *, bold: bool = False, mono: bool = False, colour: str | Non
         props += f'<w:color w:val="{colour}"/>'
     if mono:
         props += '<w:sz w:val="17"/>'
-    lines = [f'<w:t xml:space="preserve">{escape(line)}</w:t>'
-             for line in _clean(text).replace("\r\n", "\n").split("\n")]
+    lines = [
+        f'<w:t xml:space="preserve">{escape(line)}</w:t>'
+        for line in _clean(text).replace("\r\n", "\n").split("\n")
+    ]
     return f"<w:r>{f'<w:rPr>{props}</w:rPr>' if props else ''}{'<w:br/>'.join(lines)}</w:r>"
 
 
@@ -96,14 +105,20 @@ def _table(block: Table, style: str) -> str:
     width = TEXT_WIDTH_TWIPS // len(block.columns)
     grid = f'<w:gridCol w:w="{width}"/>' * len(block.columns)
     cell = f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/></w:tcPr>{{}}</w:tc>'
-    rows = ['<w:tr><w:trPr><w:tblHeader/></w:trPr>'
-            + "".join(cell.format(_p(_run(c, bold=True))) for c in block.columns) + "</w:tr>"]
-    rows += ["<w:tr>" + "".join(cell.format(_p(_run(c))) for c in row) + "</w:tr>"
-             for row in block.rows]
-    return (f'<w:tbl><w:tblPr><w:tblStyle w:val="{style}"/><w:tblW w:w="0" w:type="auto"/>'
-            f'<w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" w:firstColumn="1" '
-            f'w:lastColumn="0" w:noHBand="0" w:noVBand="1"/></w:tblPr>'
-            f'<w:tblGrid>{grid}</w:tblGrid>{"".join(rows)}</w:tbl>')
+    rows = [
+        "<w:tr><w:trPr><w:tblHeader/></w:trPr>"
+        + "".join(cell.format(_p(_run(c, bold=True))) for c in block.columns)
+        + "</w:tr>"
+    ]
+    rows += [
+        "<w:tr>" + "".join(cell.format(_p(_run(c))) for c in row) + "</w:tr>" for row in block.rows
+    ]
+    return (
+        f'<w:tbl><w:tblPr><w:tblStyle w:val="{style}"/><w:tblW w:w="0" w:type="auto"/>'
+        f'<w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" w:firstColumn="1" '
+        f'w:lastColumn="0" w:noHBand="0" w:noVBand="1"/></w:tblPr>'
+        f"<w:tblGrid>{grid}</w:tblGrid>{''.join(rows)}</w:tbl>"
+    )
 
 
 def _block(block: Block, styles: dict[str, str], colon: str) -> str:
@@ -113,8 +128,7 @@ def _block(block: Block, styles: dict[str, str], colon: str) -> str:
     if isinstance(block, Banner):
         return _p(_run(block.text, bold=True, colour=BANNER_COLOUR))
     if isinstance(block, Fields):
-        return "".join(_p(_run(key + colon, bold=True) + _run(value))
-                       for key, value in block.rows)
+        return "".join(_p(_run(key + colon, bold=True) + _run(value)) for key, value in block.rows)
     if isinstance(block, Para):
         return _p(_run(block.text, bold=block.strong, mono=block.mono))
     if isinstance(block, Table):

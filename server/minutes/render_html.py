@@ -20,8 +20,11 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 @functools.cache
 def stylesheet() -> str:
-    return resources.files("yishi.minutes").joinpath("templates/minutes.css").read_text(
-        encoding="utf-8")
+    return (
+        resources.files("yishi.minutes")
+        .joinpath("templates/minutes.css")
+        .read_text(encoding="utf-8")
+    )
 
 
 def _e(text: str) -> str:
@@ -29,9 +32,10 @@ def _e(text: str) -> str:
 
 
 def _table(block: Table) -> str:
-    head = "".join(f"<th scope=\"col\">{_e(c)}</th>" for c in block.columns)
-    body = "".join("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in row) + "</tr>\n"
-                   for row in block.rows)
+    head = "".join(f'<th scope="col">{_e(c)}</th>' for c in block.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_e(c)}</td>" for c in row) + "</tr>\n" for row in block.rows
+    )
     return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}</tbody>\n</table>"
 
 
@@ -39,20 +43,22 @@ def _block(block: object) -> str:
     if isinstance(block, Heading):
         return f"<h{block.level}>{_e(block.text)}</h{block.level}>"
     if isinstance(block, Banner):
-        return f"<p class=\"banner\" role=\"note\">{_e(block.text)}</p>"
+        return f'<p class="banner" role="note">{_e(block.text)}</p>'
     if isinstance(block, Fields):
         rows = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>\n" for k, v in block.rows)
-        return f"<dl class=\"fields\">\n{rows}</dl>"
+        return f'<dl class="fields">\n{rows}</dl>'
     if isinstance(block, Para):
         text = _e(block.text)
         if block.strong:
             text = f"<strong>{text}</strong>"
-        return f"<p class=\"mono\">{text}</p>" if block.mono else f"<p>{text}</p>"
+        return f'<p class="mono">{text}</p>' if block.mono else f"<p>{text}</p>"
     if isinstance(block, Table):
         return _table(block)
     if isinstance(block, Quote):
-        return (f"<div class=\"statement\"><p class=\"label\">{_e(block.label)}</p>"
-                f"<blockquote>{_e(block.text)}</blockquote></div>")
+        return (
+            f'<div class="statement"><p class="label">{_e(block.label)}</p>'
+            f"<blockquote>{_e(block.text)}</blockquote></div>"
+        )
     if isinstance(block, Bullets):
         items = "".join(f"<li>{_e(item)}</li>\n" for item in block.items)
         return f"<ul>\n{items}</ul>"
@@ -63,15 +69,15 @@ def render_html(doc: Document) -> str:
     body = "\n".join(_block(b) for b in doc.blocks)
     return (
         "<!DOCTYPE html>\n"
-        f"<html lang=\"{HTML_LANG.get(doc.lang, doc.lang)}\">\n<head>\n"
-        "<meta charset=\"utf-8\">\n"
-        f"<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        "<meta name=\"generator\" content=\"Yishi\">\n"
-        f"<meta name=\"yishi-log-digest\" content=\"{_e(doc.digest)}\">\n"
+        f'<html lang="{HTML_LANG.get(doc.lang, doc.lang)}">\n<head>\n'
+        '<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        '<meta name="generator" content="Yishi">\n'
+        f'<meta name="yishi-log-digest" content="{_e(doc.digest)}">\n'
         f"<title>{_e(doc.title)}</title>\n"
         f"<style>\n{stylesheet()}</style>\n"
-        "</head>\n<body>\n<main class=\"minutes\">\n"
+        '</head>\n<body>\n<main class="minutes">\n'
         f"{body}\n"
         "</main>\n</body>\n</html>\n"
     )

@@ -44,8 +44,9 @@ def render_markdown(doc: Document) -> str:
         elif isinstance(block, Banner):
             out.append(f"> **{_one_line(block.text)}**")
         elif isinstance(block, Fields):
-            out.append("\n".join(f"- **{_one_line(k)}**{doc.colon}{_one_line(v)}"
-                                  for k, v in block.rows))
+            out.append(
+                "\n".join(f"- **{_one_line(k)}**{doc.colon}{_one_line(v)}" for k, v in block.rows)
+            )
         elif isinstance(block, Para):
             if block.mono:
                 out.append(f"`{block.text}`" if "`" not in block.text else _one_line(block.text))
@@ -56,8 +57,9 @@ def render_markdown(doc: Document) -> str:
         elif isinstance(block, Table):
             out.append("\n".join(_table(block)))
         elif isinstance(block, Quote):
-            body = "\n".join(f"> {line}" if line else ">"
-                             for line in escape(block.text).split("\n"))
+            body = "\n".join(
+                f"> {line}" if line else ">" for line in escape(block.text).split("\n")
+            )
             out.append(f"**{_one_line(block.label)}**\n\n{body}")
         elif isinstance(block, Bullets):
             out.append("\n".join(f"- {_one_line(item, block_start=True)}" for item in block.items))

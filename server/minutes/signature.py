@@ -32,8 +32,15 @@ from ..core.approval import CHAIN, STATEMENT_FORMAT
 from .digest import ALGORITHM, canonical_json
 
 assert CHAIN == ALGORITHM
-__all__ = ["STATEMENT_FORMAT", "BadKey", "canonical", "key_id", "read_public_key", "sign",
-           "signature_problem"]
+__all__ = [
+    "STATEMENT_FORMAT",
+    "BadKey",
+    "canonical",
+    "key_id",
+    "read_public_key",
+    "sign",
+    "signature_problem",
+]
 
 
 class BadKey(ValueError):
@@ -51,8 +58,9 @@ def key_id(public_key: bytes) -> str:
 
 
 def raw_public(private: Ed25519PrivateKey) -> bytes:
-    return private.public_key().public_bytes(serialization.Encoding.Raw,
-                                             serialization.PublicFormat.Raw)
+    return private.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
 
 
 def sign(private: Ed25519PrivateKey, statement: dict[str, Any]) -> str:
@@ -62,8 +70,9 @@ def sign(private: Ed25519PrivateKey, statement: dict[str, Any]) -> str:
 
 def public_pem(public_key: bytes) -> str:
     key = Ed25519PublicKey.from_public_bytes(public_key)
-    return key.public_bytes(serialization.Encoding.PEM,
-                            serialization.PublicFormat.SubjectPublicKeyInfo).decode("ascii")
+    return key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode("ascii")
 
 
 def read_public_key(data: bytes) -> bytes:
@@ -106,11 +115,12 @@ def signature_problem(approval: dict[str, Any], public_key: bytes) -> str | None
     if raw is None or len(raw) != 64:
         return "its signature is not 64 bytes of base64"
     if statement.get("key_id") != key_id(public_key):
-        return (f"its statement names key {statement.get('key_id')!r}, not "
-                f"{key_id(public_key)}")
+        return f"its statement names key {statement.get('key_id')!r}, not {key_id(public_key)}"
     try:
         Ed25519PublicKey.from_public_bytes(public_key).verify(raw, canonical(statement))
     except InvalidSignature:
-        return (f"the signature does not match the statement under key {key_id(public_key)}: "
-                f"the statement (signers, time, digest) was altered, or another key signed it")
+        return (
+            f"the signature does not match the statement under key {key_id(public_key)}: "
+            f"the statement (signers, time, digest) was altered, or another key signed it"
+        )
     return None

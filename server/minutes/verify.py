@@ -52,15 +52,20 @@ def read_export(data: bytes) -> dict[str, Any]:
     if not isinstance(export, dict) or export.get("schema") != SCHEMA:
         raise NotAnExport(f"not a minutes export of schema {SCHEMA}")
     integrity = export.get("integrity")
-    if (not isinstance(integrity, dict) or integrity.get("algorithm") != ALGORITHM
-            or not isinstance(integrity.get("entries"), int)
-            or not isinstance(integrity.get("digest"), str)):
+    if (
+        not isinstance(integrity, dict)
+        or integrity.get("algorithm") != ALGORITHM
+        or not isinstance(integrity.get("entries"), int)
+        or not isinstance(integrity.get("digest"), str)
+    ):
         raise NotAnExport(f"the export has no {ALGORITHM} integrity record")
     if "as_of" in export and not _is_day(export["as_of"]):
         raise NotAnExport(f"as_of {export['as_of']!r} is not a date (YYYY-MM-DD)")
     if export.get("copy", PUBLIC) != PUBLIC:
-        raise NotAnExport(f"unknown copy {export.get('copy')!r} (the public copy says "
-                          f"{PUBLIC!r}; the moderator's says nothing)")
+        raise NotAnExport(
+            f"unknown copy {export.get('copy')!r} (the public copy says "
+            f"{PUBLIC!r}; the moderator's says nothing)"
+        )
     return export
 
 
@@ -90,8 +95,13 @@ def first_difference(a: Any, b: Any, path: str = "$") -> str | None:
     return None if a == b and type(a) is type(b) else path
 
 
-def verify_export(export: dict[str, Any], entries: list[Entry], *, room_id: str,
-                  keys: Mapping[bytes, str] | None = None) -> Verdict:
+def verify_export(
+    export: dict[str, Any],
+    entries: list[Entry],
+    *,
+    room_id: str,
+    keys: Mapping[bytes, str] | None = None,
+) -> Verdict:
     """Check ``export`` (from :func:`read_export`) against ``room_id``'s stored ``entries``.
 
     ``keys`` (rules 6): the raw public keys the approvals' signatures may be made
@@ -100,18 +110,25 @@ def verify_export(export: dict[str, Any], entries: list[Entry], *, room_id: str,
     with itself.
     """
     if export.get("room_id") != room_id:
-        return Verdict(False, f"MISMATCH: the export is of room {export.get('room_id')!r}, "
-                              f"not {room_id!r}")
+        return Verdict(
+            False, f"MISMATCH: the export is of room {export.get('room_id')!r}, not {room_id!r}"
+        )
     claimed = export["integrity"]
     count, digest = claimed["entries"], claimed["digest"]
     if count > len(entries):
-        return Verdict(False, f"MISMATCH: the export was made from {count} entries; the stored "
-                              f"log of room {room_id} holds only {len(entries)}")
+        return Verdict(
+            False,
+            f"MISMATCH: the export was made from {count} entries; the stored "
+            f"log of room {room_id} holds only {len(entries)}",
+        )
     actual = log_digest(entries[:count])
     if actual != digest:
-        return Verdict(False, f"MISMATCH: the stored log's first {count} entries hash to "
-                              f"{actual}, the export says {digest}: the log or the export "
-                              f"has been changed")
+        return Verdict(
+            False,
+            f"MISMATCH: the stored log's first {count} entries hash to "
+            f"{actual}, the export says {digest}: the log or the export "
+            f"has been changed",
+        )
     checked = [f"digest chain: the stored log's first {count} entries hash to {digest}"]
     signed = check_approvals(export, entries[:count], room_id=room_id, keys=keys or {})
     if isinstance(signed, Verdict):
@@ -126,20 +143,28 @@ def verify_export(export: dict[str, Any], entries: list[Entry], *, room_id: str,
     rebuilt = build_minutes(state, digest=actual, public=public, as_of=as_of, approved=approved)
     where = first_difference(json.loads(json.dumps(rebuilt)), export)
     if where is not None:
-        return Verdict(False, f"MISMATCH: the export's content differs from the minutes of the "
-                              f"stored log at {where}: the export has been edited")
+        return Verdict(
+            False,
+            f"MISMATCH: the export's content differs from the minutes of the "
+            f"stored log at {where}: the export has been edited",
+        )
     copy = "public copy" if public else "moderator's copy"
-    checked.append(f"content: the {copy} rebuilt from those entries equals the export"
-                   + (f" (approved part: the first {approved_n} entries)" if approved else ""))
-    message = f"OK: the export ({copy}) matches the first {count} entries of room " \
-              f"{room_id}'s log (digest {digest})"
+    checked.append(
+        f"content: the {copy} rebuilt from those entries equals the export"
+        + (f" (approved part: the first {approved_n} entries)" if approved else "")
+    )
+    message = (
+        f"OK: the export ({copy}) matches the first {count} entries of room "
+        f"{room_id}'s log (digest {digest})"
+    )
     if len(entries) > count:
         message += f"; the log has {len(entries) - count} more entries since it was made"
     return Verdict(True, "\n".join([message, *(f"  checked {line}" for line in checked)]))
 
 
-def check_approvals(export: dict[str, Any], entries: list[Entry], *, room_id: str,
-                    keys: Mapping[bytes, str]) -> list[str] | Verdict:
+def check_approvals(
+    export: dict[str, Any], entries: list[Entry], *, room_id: str, keys: Mapping[bytes, str]
+) -> list[str] | Verdict:
     """Each approval's signature, its key, and that it signed the approved prefix's digest:
     what was checked, or the failing :class:`Verdict`."""
     block = export.get("approval")
@@ -158,8 +183,11 @@ def check_approvals(export: dict[str, Any], entries: list[Entry], *, room_id: st
             return Verdict(False, f"FORGED: approval {n} carries no readable public key")
         if keys and carried not in keys:
             trusted_keys = " or ".join(f"{source} key {key_id(k)}" for k, source in keys.items())
-            return Verdict(False, f"FORGED: approval {n} says it was signed with key "
-                                  f"{key_id(carried)}, not {trusted_keys}")
+            return Verdict(
+                False,
+                f"FORGED: approval {n} says it was signed with key "
+                f"{key_id(carried)}, not {trusted_keys}",
+            )
         trusted = carried
         problem = signature_problem(approval, trusted)
         if problem is not None:
@@ -168,20 +196,32 @@ def check_approvals(export: dict[str, Any], entries: list[Entry], *, room_id: st
             return Verdict(False, f"FORGED: approval {n} is of room {statement.get('room_id')!r}")
         signed_n, signed_digest = statement.get("entries"), statement.get("digest")
         if not isinstance(signed_n, int) or not 0 < signed_n <= len(entries):
-            return Verdict(False, f"MISMATCH: approval {n} covers {signed_n!r} entries; the "
-                                  f"export was made from {len(entries)}")
+            return Verdict(
+                False,
+                f"MISMATCH: approval {n} covers {signed_n!r} entries; the "
+                f"export was made from {len(entries)}",
+            )
         prefix = log_digest(entries[:signed_n])
         if prefix != signed_digest:
-            return Verdict(False, f"MISMATCH: approval {n} signed digest {signed_digest}, but "
-                                  f"the stored log's first {signed_n} entries hash to {prefix}")
-        names = " and ".join(f"{s.get('name')} ({s.get('role')})"
-                             for s in statement.get("signers") or [])
-        source = (f"{keys[trusted]} key" if keys
-                  else "the key the export carries, which proves only that it agrees with "
-                       "itself; compare it with the deployment's (GET /api/signing-key)")
-        lines.append(f"approval {n}: signed by {names} at {statement.get('approved_at')}; the "
-                     f"Ed25519 signature is valid under {source} {key_id(trusted)}; it signed "
-                     f"the digest of the stored log's first {signed_n} entries")
+            return Verdict(
+                False,
+                f"MISMATCH: approval {n} signed digest {signed_digest}, but "
+                f"the stored log's first {signed_n} entries hash to {prefix}",
+            )
+        names = " and ".join(
+            f"{s.get('name')} ({s.get('role')})" for s in statement.get("signers") or []
+        )
+        source = (
+            f"{keys[trusted]} key"
+            if keys
+            else "the key the export carries, which proves only that it agrees with "
+            "itself; compare it with the deployment's (GET /api/signing-key)"
+        )
+        lines.append(
+            f"approval {n}: signed by {names} at {statement.get('approved_at')}; the "
+            f"Ed25519 signature is valid under {source} {key_id(trusted)}; it signed "
+            f"the digest of the stored log's first {signed_n} entries"
+        )
     return lines
 
 

@@ -43,8 +43,7 @@ def reply_to(cid: int | None, result: Json | None, error: CommandError | None) -
     return error_reply(cid, error) if error is not None else ok_reply(cid, result or {})
 
 
-async def execute(services: Services, host: RoomHost, claims: TokenClaims,
-                  frame: Frame) -> Json:
+async def execute(services: Services, host: RoomHost, claims: TokenClaims, frame: Frame) -> Json:
     """The reply to ``frame``; its events have been queued to the sender before it."""
     if frame.cmd == "ping":
         return ok_reply(frame.id, {"server_time": services.clock()})
@@ -64,13 +63,18 @@ async def execute(services: Services, host: RoomHost, claims: TokenClaims,
         await _precheck(host, row, args, claims.participant_id, now)
         state = host.state
         logged = services.screener.command(
-            row, to_log(args), spam_action=state.settings["spam_action"],
-            room_id=host.room_id, participant_id=claims.participant_id, now_ms=now,
-            topic=room_topic(state))
+            row,
+            to_log(args),
+            spam_action=state.settings["spam_action"],
+            room_id=host.room_id,
+            participant_id=claims.participant_id,
+            now_ms=now,
+            topic=room_topic(state),
+        )
         await _server_set(services, host, claims, row, args, logged)
-        outcome = await services.node.submit(host.room_id, row.name,
-                                             actor=claims.participant_id, args=logged,
-                                             nonce=frame.nonce)
+        outcome = await services.node.submit(
+            host.room_id, row.name, actor=claims.participant_id, args=logged, nonce=frame.nonce
+        )
         if row.settles is not None and outcome.error is None:
             outcome = await _settled(services, host, row.settles, args, outcome)
     except CommandError as error:
@@ -78,8 +82,9 @@ async def execute(services: Services, host: RoomHost, claims: TokenClaims,
         return error_reply(frame.id, error)
     except BackendUnavailable:
         services.metrics.commands.labels(label, "unavailable").inc()
-        return error_reply(frame.id, CommandError(ErrorCode.UNAVAILABLE,
-                                                  "the room's log is unreachable; retry"))
+        return error_reply(
+            frame.id, CommandError(ErrorCode.UNAVAILABLE, "the room's log is unreachable; retry")
+        )
     result = outcome.error.code.value if outcome.error is not None else "ok"
     services.metrics.commands.labels(label, result).inc()
     return reply_to(frame.id, outcome.result, outcome.error)
@@ -102,8 +107,9 @@ async def _precheck(host: RoomHost, row: Command, args: Any, actor: str, now: in
         precheck(host.state, row, args, actor=actor, now=now)
 
 
-async def _seal(services: Services, host: RoomHost, claims: TokenClaims, args: Any,
-                logged: Json) -> None:
+async def _seal(
+    services: Services, host: RoomHost, claims: TokenClaims, args: Any, logged: Json
+) -> None:
     """A secret poll's ballot (rules 4, see ``ballots``): its choices checked, then
     sealed in their place."""
     poll = host.state.polls.get(args.poll_id)
@@ -111,8 +117,11 @@ async def _seal(services: Services, host: RoomHost, claims: TokenClaims, args: A
         return  # (the precheck found the poll; the reducer refuses it if it is gone)
     ballot = check_ballot(poll, args.choices, args.scores)  # the precheck's, again, for its value
     voter = args.on_behalf_of or claims.participant_id
-    sealed = await services.node.ballots.seal_vote(host, poll, voter, ballot) \
-        if poll.status == "open" else None
+    sealed = (
+        await services.node.ballots.seal_vote(host, poll, voter, ballot)
+        if poll.status == "open"
+        else None
+    )
     if sealed is None:
         raise CommandError(ErrorCode.CONFLICT, "the poll is closed")
     logged.pop("choices", None)
@@ -121,8 +130,9 @@ async def _seal(services: Services, host: RoomHost, claims: TokenClaims, args: A
     logged["sealed"] = sealed
 
 
-async def _settled(services: Services, host: RoomHost, settle: Settle, args: Any,
-                   outcome: Outcome) -> Outcome:
+async def _settled(
+    services: Services, host: RoomHost, settle: Settle, args: Any, outcome: Outcome
+) -> Outcome:
     """After a command that may leave secret-ballot work (a full batch, a closed poll),
     do it when its row says: before the reply for a close, whose reply carries the
     count (``args`` names the poll); in the background for the others."""
@@ -138,8 +148,7 @@ async def _settled(services: Services, host: RoomHost, settle: Settle, args: Any
     if not poll.counted:
         return outcome  # another node counts it; poll.closed will tell
     tally = poll.tally()
-    result = {"counts": tally["counts"], "voters": tally["voters"],
-              "eligible": tally["eligible"]}
+    result = {"counts": tally["counts"], "voters": tally["voters"], "eligible": tally["eligible"]}
     return Outcome(entry_seq=outcome.entry_seq, events=outcome.events, result=result)
 
 
@@ -149,8 +158,9 @@ def room_topic(state: RoomState) -> str:
     return " ".join(t for t in (state.title, state.topic, item) if t)
 
 
-async def _server_set(services: Services, host: RoomHost, claims: TokenClaims, row: Command,
-                      args: Any, logged: Json) -> None:
+async def _server_set(
+    services: Services, host: RoomHost, claims: TokenClaims, row: Command, args: Any, logged: Json
+) -> None:
     """Fill in the arguments of a client command that the server supplies, as the row
     names them (the verdict of screening is the screener's)."""
     for name, value in server_values(row.args).items():  # in field order: salt, then seal
@@ -168,7 +178,14 @@ async def _server_set(services: Services, host: RoomHost, claims: TokenClaims, r
             await _seal(services, host, claims, args, logged)
         elif value is ServerValue.SIGNATURE:  # rules 6: the digest checked, then signed
             await seal_approval(
-                host.state, claims.participant_id, row.name, args, logged,
-                digest=lambda entries: services.minutes.digest(services.backend, host.room_id,
-                                                               entries),
-                key=services.signing_key, clock=services.clock)
+                host.state,
+                claims.participant_id,
+                row.name,
+                args,
+                logged,
+                digest=lambda entries: services.minutes.digest(
+                    services.backend, host.room_id, entries
+                ),
+                key=services.signing_key,
+                clock=services.clock,
+            )

@@ -41,6 +41,7 @@ from ..uvicorn_parts import SANSIO_NOTE, WebSocketsSansIOProtocol
 
 logger = logging.getLogger(__name__)
 
+
 class Path(str, enum.Enum):
     NATIVE = "native"  # served by Yishi's own protocol (``roomsocket``), frames to the transport
     DIRECT = "direct"  # under uvicorn's protocol, frames written straight to the transport
@@ -60,8 +61,11 @@ def announce(path: Path, why: str) -> None:
         return
     _announced.add((path, why))
     if path is Path.NATIVE:
-        logger.info("Room sockets are served by Yishi's own protocol, frames straight to the "
-                    "transport (%s)", why)
+        logger.info(
+            "Room sockets are served by Yishi's own protocol, frames straight to the "
+            "transport (%s)",
+            why,
+        )
     elif path is Path.DIRECT:
         logger.info("WebSocket frames go straight to the transport (%s)", why)
     else:
@@ -92,8 +96,9 @@ class DirectWriter:
         self._transport.abort()
 
 
-def write_while_open(conn: Any, transport: asyncio.WriteTransport, frames: bytes, *,
-                     limit: int) -> bool:
+def write_while_open(
+    conn: Any, transport: asyncio.WriteTransport, frames: bytes, *, limit: int
+) -> bool:
     """Write whole frames only while the websockets protocol ``conn`` is OPEN and the
     transport is not closing (dropped otherwise: nothing may follow a close frame).
     False, writing nothing, when the transport holds more than ``limit`` bytes unsent."""

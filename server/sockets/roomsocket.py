@@ -88,18 +88,39 @@ WHY = "websockets sans-I/O ServerProtocol, one keep-alive timer per server"
 class RoomSocket(asyncio.Protocol):
     """One upgraded connection: a room socket (rules 2 to 6), or one handed to uvicorn (1)."""
 
-    __slots__ = ("_codec", "_drained", "_inbox", "_inner", "_parts", "_ping", "_raw", "_room",
-                 "_session", "_shared", "_slow", "_task", "_timer", "conn", "conn_id",
-                 "transport")
+    __slots__ = (
+        "_codec",
+        "_drained",
+        "_inbox",
+        "_inner",
+        "_parts",
+        "_ping",
+        "_raw",
+        "_room",
+        "_session",
+        "_shared",
+        "_slow",
+        "_task",
+        "_timer",
+        "conn",
+        "conn_id",
+        "transport",
+    )
 
-    def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any],
-                 _loop: asyncio.AbstractEventLoop | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
         shared: ServerSockets | None = getattr(config, _SHARED, None)
         if shared is None:
             if not config.loaded:
                 config.load()
-            shared = ServerSockets(config, server_state, app_state,
-                                 _loop or asyncio.get_event_loop())
+            shared = ServerSockets(
+                config, server_state, app_state, _loop or asyncio.get_event_loop()
+            )
             setattr(config, _SHARED, shared)
         self._shared = shared
         self.transport: asyncio.Transport = None  # type: ignore[assignment]
@@ -219,8 +240,7 @@ class RoomSocket(asyncio.Protocol):
             await asyncio.shield(self._drained)
         if message["type"] == "websocket.send":
             payload = message.get("bytes")
-            self.write(frame(payload if payload is not None else message["text"]),
-                       limit=UNBOUNDED)
+            self.write(frame(payload if payload is not None else message["text"]), limit=UNBOUNDED)
         elif message["type"] == "websocket.close":
             self.close(message.get("code", 1000), message.get("reason") or "")
 
@@ -276,8 +296,12 @@ class RoomSocket(asyncio.Protocol):
     def _read_if_room(self) -> None:
         """Read again, unless frames wait to be answered or the client reads nothing."""
         transport, inbox = self.transport, self._inbox
-        if (not transport.is_reading() and not transport.is_closing() and self._drained is None
-                and (inbox is None or len(inbox) < INBOX_FRAMES)):
+        if (
+            not transport.is_reading()
+            and not transport.is_closing()
+            and self._drained is None
+            and (inbox is None or len(inbox) < INBOX_FRAMES)
+        ):
             transport.resume_reading()
 
     def _too_slow(self) -> None:
@@ -322,8 +346,11 @@ class RoomSocket(asyncio.Protocol):
             self._flush()
             self.transport.close()
             return
-        offered = [token.strip() for header in request.headers.get_all("Sec-WebSocket-Protocol")
-                   for token in header.split(",")]
+        offered = [
+            token.strip()
+            for header in request.headers.get_all("Sec-WebSocket-Protocol")
+            for token in header.split(",")
+        ]
         codec = choose_codec(offered)
         headers = response.headers
         if codec.name in offered:
@@ -346,8 +373,12 @@ class RoomSocket(asyncio.Protocol):
         raw, self._raw = self._raw or b"", None
         shared.server_state.connections.discard(self)
         assert WebSocketsSansIOProtocol is not None  # this class is used only where it is (cli)
-        inner = WebSocketsSansIOProtocol(config=shared.config, server_state=shared.server_state,
-                                         app_state=shared.app_state, _loop=shared.loop)
+        inner = WebSocketsSansIOProtocol(
+            config=shared.config,
+            server_state=shared.server_state,
+            app_state=shared.app_state,
+            _loop=shared.loop,
+        )
         self._inner = inner
         inner.connection_made(self.transport)
         inner.data_received(raw)
@@ -420,8 +451,9 @@ class RoomSocket(asyncio.Protocol):
             services = self._shared.services()
             assert services is not None  # a room socket is one of a Yishi app
             client = self.client
-            services.client_log.failed(client[0] if client else None,
-                                       f"connection {self.conn_id} failed", bug)
+            services.client_log.failed(
+                client[0] if client else None, f"connection {self.conn_id} failed", bug
+            )
             self.close(CLOSE_INTERNAL, "internal error")
         finally:
             self._task = None
@@ -454,7 +486,6 @@ def _bound_unsent(transport: asyncio.Transport) -> None:
     """
     sock = transport.get_extra_info("socket")
     option = getattr(socket, "TCP_NOTSENT_LOWAT", None)
-    if sock is not None and option is not None and sock.family in (socket.AF_INET,
-                                                                  socket.AF_INET6):
+    if sock is not None and option is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.IPPROTO_TCP, option, KERNEL_UNSENT)

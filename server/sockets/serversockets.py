@@ -33,10 +33,19 @@ class ServerSockets:
     """What the room sockets of one uvicorn server share: the app's services,
     uvicorn's bookkeeping, and the keep-alive timer (rule 5)."""
 
-    def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any],
-                 loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self,
+        config: Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
         self.config, self.server_state, self.app_state, self.loop = (
-            config, server_state, app_state, loop)
+            config,
+            server_state,
+            app_state,
+            loop,
+        )
         self._services: Services | None = None
         interval, timeout = config.ws_ping_interval, config.ws_ping_timeout
         self.ping_interval = interval if interval is not None and interval > 0 else None

@@ -95,8 +95,7 @@ class Admitted:
     since: int | None
 
 
-async def admit(services: Services, room_id: str, codec: Codec,
-                frame: str | bytes) -> Admitted:
+async def admit(services: Services, room_id: str, codec: Codec, frame: str | bytes) -> Admitted:
     """Check the first frame (``hello``), the room, the token and ``since``.
     Raises ``Refused`` with the close to send. Nothing may await between the
     return and ``Session.open`` (the socket count per resident is checked here)."""
@@ -130,8 +129,10 @@ async def admit(services: Services, room_id: str, codec: Codec,
             raise Refused(CLOSE_RESTARTING, "this node cannot reach the log; reconnect") from None
         # The wait may have let a removal or revocation through.
         _authenticate(services, host, hello.args.get("token"))
-    if (claims.role not in STAFF_ROLES and host.presence.sockets.get(
-            claims.participant_id, 0) >= SOCKETS_PER_RESIDENT):
+    if (
+        claims.role not in STAFF_ROLES
+        and host.presence.sockets.get(claims.participant_id, 0) >= SOCKETS_PER_RESIDENT
+    ):
         # Each socket may send 20 commands a second: many sockets must not multiply that.
         raise Refused(CLOSE_POLICY, "too many connections for one person")
     return Admitted(host, claims, hello.id, since)
@@ -150,11 +151,11 @@ def _authenticate(services: Services, host: RoomHost, token: Any) -> TokenClaims
 class Session:
     """An admitted socket in its room: its commands in, its replies and events out."""
 
-    __slots__ = ("_bad", "_bucket", "_gate", "_path", "claims", "host", "services",
-                 "subscriber")
+    __slots__ = ("_bad", "_bucket", "_gate", "_path", "claims", "host", "services", "subscriber")
 
-    def __init__(self, services: Services, admitted: Admitted, subscriber: Subscriber,
-                 path: Path) -> None:
+    def __init__(
+        self, services: Services, admitted: Admitted, subscriber: Subscriber, path: Path
+    ) -> None:
         self.services, self.host, self.claims = services, admitted.host, admitted.claims
         self.subscriber, self._path = subscriber, path
         self._bucket: TokenBucket | None = None
@@ -162,8 +163,9 @@ class Session:
         self._bad = 0
 
     @classmethod
-    def open(cls, services: Services, admitted: Admitted, codec: Codec, outbox: Outbox,
-             path: Path) -> Session:
+    def open(
+        cls, services: Services, admitted: Admitted, codec: Codec, outbox: Outbox, path: Path
+    ) -> Session:
         """Queue the welcome and any replay, and join the room's fan-out, atomically."""
         host, claims = admitted.host, admitted.claims
         viewer = Viewer(claims.participant_id, claims.role)
@@ -171,14 +173,19 @@ class Session:
         state = host.state
         since = admitted.since
         replay = host.events_since(since, viewer) if since is not None else None
-        welcome = subscriber.encode(ok_reply(admitted.hello_id, {
-            "you": state.participants[claims.participant_id].to_wire(),
-            "server_time": services.clock(),
-            "seq": state.event_seq,
-            "epoch": host.epoch,
-            "state": None if replay is not None else snapshot(state, viewer),
-            "replayed": replay is not None,
-        }))
+        welcome = subscriber.encode(
+            ok_reply(
+                admitted.hello_id,
+                {
+                    "you": state.participants[claims.participant_id].to_wire(),
+                    "server_time": services.clock(),
+                    "seq": state.event_seq,
+                    "epoch": host.epoch,
+                    "state": None if replay is not None else snapshot(state, viewer),
+                    "replayed": replay is not None,
+                },
+            )
+        )
         missed = (subscriber.encode(event_message(e)) for e in replay or ())
         outbox.send_first(itertools.chain([welcome], missed))
         host.hub.add(subscriber)
@@ -207,8 +214,7 @@ class Session:
         """Relay an audio frame, or drop it (never answered, never a bad frame)."""
         gate = self._gate
         if gate is None:
-            gate = self._gate = SpeakerGate(self.services, self.host, self.claims,
-                                            self.subscriber)
+            gate = self._gate = SpeakerGate(self.services, self.host, self.claims, self.subscriber)
         gate.receive(frame)
 
     async def handle(self, frame: str | bytes) -> bool:
@@ -224,13 +230,17 @@ class Session:
             obj = subscriber.codec.decode(frame)
             command = parse_command(obj)
         except (ValueError, CommandError) as problem:
-            error = problem if isinstance(problem, CommandError) else CommandError(
-                ErrorCode.BAD_FRAME, "the frame could not be decoded")
+            error = (
+                problem
+                if isinstance(problem, CommandError)
+                else CommandError(ErrorCode.BAD_FRAME, "the frame could not be decoded")
+            )
             if error.code is ErrorCode.BAD_FRAME:
                 self._bad += 1
                 if self._bad >= BAD_FRAMES_IN_A_ROW:
                     subscriber.outbox.close_after_pending(
-                        Close(CLOSE_POLICY, "too many bad frames"))
+                        Close(CLOSE_POLICY, "too many bad frames")
+                    )
                     return False
             subscriber.send(error_reply(request_id(obj), error))
             return True
@@ -239,11 +249,18 @@ class Session:
             bucket = self._bucket
             if bucket is None:
                 bucket = self._bucket = TokenBucket(
-                    rate=COMMANDS_PER_SECOND, burst=COMMANDS_PER_SECOND,
-                    clock=self.services.clock)
+                    rate=COMMANDS_PER_SECOND, burst=COMMANDS_PER_SECOND, clock=self.services.clock
+                )
             if not bucket.take():
-                subscriber.send(error_reply(command.id, CommandError(
-                    ErrorCode.RATE_LIMITED, f"at most {COMMANDS_PER_SECOND} commands a second")))
+                subscriber.send(
+                    error_reply(
+                        command.id,
+                        CommandError(
+                            ErrorCode.RATE_LIMITED,
+                            f"at most {COMMANDS_PER_SECOND} commands a second",
+                        ),
+                    )
+                )
                 return True
         row = client_command(command.cmd)
         if row is not None and not row.logged:  # audio.listen: this socket's own
@@ -259,6 +276,7 @@ class Session:
 
 
 # The ASGI driver.
+
 
 class RoomSockets:
     """ASGI middleware that serves ``/ws/{room_id}`` itself, ahead of Starlette.
@@ -280,8 +298,12 @@ class RoomSockets:
         if match is None:
             await self.app(scope, receive, send)
             return
-        await serve_socket(scope["app"].state.services,
-                           Socket(receive, send, direct_writer(send)), scope, unquote(match[1]))
+        await serve_socket(
+            scope["app"].state.services,
+            Socket(receive, send, direct_writer(send)),
+            scope,
+            unquote(match[1]),
+        )
 
 
 class Socket:
@@ -335,8 +357,9 @@ async def serve_socket(services: Services, ws: Socket, scope: Scope, room_id: st
         pass
     except Exception as bug:  # noqa: BLE001  (our bug: logged, within budget, then 1011)
         client = scope.get("client")
-        services.client_log.failed(client[0] if client else None,
-                                   f"connection {conn_id} failed", bug)
+        services.client_log.failed(
+            client[0] if client else None, f"connection {conn_id} failed", bug
+        )
         await ws.close(CLOSE_INTERNAL, "internal error")
 
 

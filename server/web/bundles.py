@@ -83,26 +83,43 @@ def current_digest(static: Path) -> str:
 
 def entries(static: Path) -> list[str]:
     """Each page's entry module (``js/room.js``...), from the pages themselves."""
-    found = {m for page in static.glob("*.html")
-             for m in ENTRY.findall(page.read_text(encoding="utf-8"))}
+    found = {
+        m for page in static.glob("*.html") for m in ENTRY.findall(page.read_text(encoding="utf-8"))
+    }
     return [f"js/{name}" for name in sorted(found)]
 
 
 def build(static: Path, esbuild: Path) -> list[Path]:
     """Write every page's bundle; returns their paths. Raises
     ``subprocess.CalledProcessError`` if esbuild fails."""
-    on_demand = sorted({spec for path in sources(static)
-                        for spec in ON_DEMAND.findall(path.read_text(encoding="utf-8"))})
+    on_demand = sorted(
+        {
+            spec
+            for path in sources(static)
+            for spec in ON_DEMAND.findall(path.read_text(encoding="utf-8"))
+        }
+    )
     banner = BANNER.format(digest=digest(static))
     made = []
     for entry in entries(static):
         out = bundle_path(static, entry)
         subprocess.run(
-            [str(esbuild), str(static / entry), "--bundle", "--format=esm", "--target=es2020",
-             "--minify-whitespace", "--minify-syntax", "--charset=utf8", "--log-level=warning",
-             f"--banner:js={banner}", f"--outfile={out}",
-             *(f"--external:{spec}" for spec in on_demand)],
-            check=True)
+            [
+                str(esbuild),
+                str(static / entry),
+                "--bundle",
+                "--format=esm",
+                "--target=es2020",
+                "--minify-whitespace",
+                "--minify-syntax",
+                "--charset=utf8",
+                "--log-level=warning",
+                f"--banner:js={banner}",
+                f"--outfile={out}",
+                *(f"--external:{spec}" for spec in on_demand),
+            ],
+            check=True,
+        )
         made.append(out)
     return made
 
@@ -117,8 +134,12 @@ def static_dir() -> Path:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Make static/js/*.bundle.js with esbuild.")
     ap.add_argument("--static", type=Path, default=static_dir())
-    ap.add_argument("--esbuild", type=Path, default=Path("node_modules/.bin/esbuild"),
-                    help="the esbuild program (npm install puts it here)")
+    ap.add_argument(
+        "--esbuild",
+        type=Path,
+        default=Path("node_modules/.bin/esbuild"),
+        help="the esbuild program (npm install puts it here)",
+    )
     args = ap.parse_args(argv)
     for path in build(args.static, args.esbuild):
         print(f"{path}: {path.stat().st_size} bytes")

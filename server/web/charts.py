@@ -35,20 +35,22 @@ from ..core.characters import published
 
 MEDIA_TYPE = "image/svg+xml"
 CHART_NAMES = ("by_month", "by_category", "funnel")
-MONTHS = 12          # the by_month window
+MONTHS = 12  # the by_month window
 MAX_CATEGORIES = 12  # by_category draws the largest ones; its desc lists them all
-LABEL_EM = 5.0       # category labels longer than this (in em) are shortened with "…"
+LABEL_EM = 5.0  # category labels longer than this (in em) are shortened with "…"
 
 # Drawn about as wide as a phone shows it (the page scales it to its column, up on
 # a wide screen, hardly down on a 360 px phone), so that no text is under 18 px
 # there: labels are FONT_PX, numbers SMALL_PX (issue 26: they were about 9 px).
 WIDTH = 300
-FONT = ('system-ui, -apple-system, "PingFang SC", "Noto Sans CJK SC", "Noto Sans SC", '
-        '"Source Han Sans SC", "Microsoft YaHei", Arial, sans-serif')
+FONT = (
+    'system-ui, -apple-system, "PingFang SC", "Noto Sans CJK SC", "Noto Sans SC", '
+    '"Source Han Sans SC", "Microsoft YaHei", Arial, sans-serif'
+)
 FONT_PX = 20
 SMALL_PX = 19
-BAR = 16        # a bar's thickness in by_month and by_category
-VALUE_W = 44    # room right of the longest bar for its number
+BAR = 16  # a bar's thickness in by_month and by_category
+VALUE_W = 44  # room right of the longest bar for its number
 INK = "#1b1f24"
 MUTED = "#4a5260"
 GRID = "#d5d9df"
@@ -58,28 +60,43 @@ LIGHT = ("#f2c37a", "#5c4400")
 
 TEXTS: dict[str, dict[str, str]] = {
     "zh": {
-        "by_month": "每月议题：提交与解决", "by_category": "各类议题：提交与解决",
+        "by_month": "每月议题：提交与解决",
+        "by_category": "各类议题：提交与解决",
         "funnel": "议题进展：提交、受理、协商、解决",
-        "submitted": "提交", "solved": "解决", "accepted": "受理", "deliberated": "已协商",
-        "no_data": "暂无数据", "months_desc": "最近 {n} 个月，{first} 至 {last}。",
-        "more": "另有 {n} 类未画出。", "sep": "；", "colon": "：", "comma": "，",
+        "submitted": "提交",
+        "solved": "解决",
+        "accepted": "受理",
+        "deliberated": "已协商",
+        "no_data": "暂无数据",
+        "months_desc": "最近 {n} 个月，{first} 至 {last}。",
+        "more": "另有 {n} 类未画出。",
+        "sep": "；",
+        "colon": "：",
+        "comma": "，",
     },
     "en": {
         "by_month": "Topics per month: submitted and solved",
         "by_category": "Topics by category: submitted and solved",
         "funnel": "Topic progress: submitted, accepted, deliberated, solved",
-        "submitted": "Submitted", "solved": "Solved", "accepted": "Accepted",
-        "deliberated": "Deliberated", "no_data": "No data yet",
+        "submitted": "Submitted",
+        "solved": "Solved",
+        "accepted": "Accepted",
+        "deliberated": "Deliberated",
+        "no_data": "No data yet",
         "months_desc": "The last {n} months, {first} to {last}.",
-        "more": "{n} more categories are not drawn.", "sep": "; ", "colon": ": ", "comma": ", ",
+        "more": "{n} more categories are not drawn.",
+        "sep": "; ",
+        "colon": ": ",
+        "comma": ", ",
     },
 }
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
-def chart_svg(name: str, stats: Mapping[str, Any], *, lang: str = "zh",
-              until: str | None = None) -> bytes:
+def chart_svg(
+    name: str, stats: Mapping[str, Any], *, lang: str = "zh", until: str | None = None
+) -> bytes:
     """The chart ``name`` (one of CHART_NAMES) of ``stats`` as SVG bytes.
 
     ``lang``: "zh" (default) or "en"; anything else is "zh". ``until``: the last
@@ -103,36 +120,54 @@ def _by_month(stats: Mapping[str, Any], tx: dict[str, str], until: str | None) -
     raw = stats.get("by_month")
     by_month = raw if isinstance(raw, Mapping) else {}
     months = _window(sorted(k for k in by_month if isinstance(k, str) and _MONTH.match(k)), until)
-    rows = [(m, _count(by_month.get(m), "submitted"), _count(by_month.get(m), "solved"))
-            for m in months]
+    rows = [
+        (m, _count(by_month.get(m), "submitted"), _count(by_month.get(m), "solved")) for m in months
+    ]
     title = tx["by_month"]
     if not any(s or d for _, s, d in rows):
         return _empty(title, tx)
-    desc = tx["months_desc"].format(n=len(rows), first=rows[0][0], last=rows[-1][0]) + " " + \
-        tx["sep"].join(f"{m}{tx['colon']}{tx['submitted']} {s}{tx['comma']}{tx['solved']} {d}"
-                       for m, s, d in rows) + "."
+    desc = (
+        tx["months_desc"].format(n=len(rows), first=rows[0][0], last=rows[-1][0])
+        + " "
+        + tx["sep"].join(
+            f"{m}{tx['colon']}{tx['submitted']} {s}{tx['comma']}{tx['solved']} {d}"
+            for m, s, d in rows
+        )
+        + "."
+    )
 
     def label(i: int, month: str, y: float) -> str:
         # The month, and its year on the first row and on January's.
-        year = _text(8, y, month[:4], size=SMALL_PX, fill=MUTED) \
-            if i == 0 or month.endswith("-01") else ""
+        year = (
+            _text(8, y, month[:4], size=SMALL_PX, fill=MUTED)
+            if i == 0 or month.endswith("-01")
+            else ""
+        )
         return year + _text(8 + 3 * FONT_PX, y, month[5:], anchor="start")
 
-    return _paired_bars(title, desc, tx, [(m, s, d) for m, s, d in rows], label,
-                        label_w=5 * FONT_PX)
+    return _paired_bars(
+        title, desc, tx, [(m, s, d) for m, s, d in rows], label, label_w=5 * FONT_PX
+    )
 
 
 def _by_category(stats: Mapping[str, Any], tx: dict[str, str]) -> str:
     raw = stats.get("by_category")
     cats = raw if isinstance(raw, Mapping) else {}
-    rows = sorted(((_clean(str(k)), _count(v, "submitted"), _count(v, "solved"))
-                   for k, v in cats.items()), key=lambda r: (-r[1], -r[2], r[0]))
+    rows = sorted(
+        ((_clean(str(k)), _count(v, "submitted"), _count(v, "solved")) for k, v in cats.items()),
+        key=lambda r: (-r[1], -r[2], r[0]),
+    )
     rows = [r for r in rows if r[1] or r[2]]
     title = tx["by_category"]
     if not rows:
         return _empty(title, tx)
-    desc = tx["sep"].join(f"{c}{tx['colon']}{tx['submitted']} {s}{tx['comma']}{tx['solved']} {d}"
-                          for c, s, d in rows) + "."
+    desc = (
+        tx["sep"].join(
+            f"{c}{tx['colon']}{tx['submitted']} {s}{tx['comma']}{tx['solved']} {d}"
+            for c, s, d in rows
+        )
+        + "."
+    )
     if len(rows) > MAX_CATEGORIES:
         desc += " " + tx["more"].format(n=len(rows) - MAX_CATEGORIES)
         rows = rows[:MAX_CATEGORIES]
@@ -144,8 +179,15 @@ def _by_category(stats: Mapping[str, Any], tx: dict[str, str]) -> str:
     return _paired_bars(title, desc, tx, rows, label, label_w=label_w)
 
 
-def _paired_bars(title: str, desc: str, tx: dict[str, str], rows: list[tuple[str, int, int]],
-                 label: Callable[[int, str, float], str], *, label_w: float) -> str:
+def _paired_bars(
+    title: str,
+    desc: str,
+    tx: dict[str, str],
+    rows: list[tuple[str, int, int]],
+    label: Callable[[int, str, float], str],
+    *,
+    label_w: float,
+) -> str:
     """One row per label: a dark bar (submitted) over a light one (solved), each with
     its number; the label at the left, drawn by ``label(i, name, baseline)``."""
     top, band, bar = 48, 2 * BAR + 14, BAR
@@ -240,22 +282,36 @@ def _num(x: float) -> str:
     return f"{x:.1f}".removesuffix(".0")
 
 
-def _text(x: float, y: float, text: str, *, anchor: str = "start", size: int = FONT_PX,
-          fill: str = INK, weight: str = "normal") -> str:
+def _text(
+    x: float,
+    y: float,
+    text: str,
+    *,
+    anchor: str = "start",
+    size: int = FONT_PX,
+    fill: str = INK,
+    weight: str = "normal",
+) -> str:
     weight_attr = ' font-weight="bold"' if weight == "bold" else ""
-    return (f'<text x="{_num(x)}" y="{_num(y)}" text-anchor="{anchor}" font-size="{size}" '
-            f'fill="{fill}"{weight_attr}>{_esc(text)}</text>')
+    return (
+        f'<text x="{_num(x)}" y="{_num(y)}" text-anchor="{anchor}" font-size="{size}" '
+        f'fill="{fill}"{weight_attr}>{_esc(text)}</text>'
+    )
 
 
 def _rect(x: float, y: float, w: float, h: float, colours: tuple[str, str]) -> str:
     fill, stroke = colours
-    return (f'<rect x="{_num(x)}" y="{_num(y)}" width="{_num(w)}" height="{_num(h)}" '
-            f'fill="{fill}" stroke="{stroke}" stroke-width="1"/>')
+    return (
+        f'<rect x="{_num(x)}" y="{_num(y)}" width="{_num(w)}" height="{_num(h)}" '
+        f'fill="{fill}" stroke="{stroke}" stroke-width="1"/>'
+    )
 
 
 def _line(x1: float, y1: float, x2: float, y2: float, colour: str) -> str:
-    return (f'<line x1="{_num(x1)}" y1="{_num(y1)}" x2="{_num(x2)}" y2="{_num(y2)}" '
-            f'stroke="{colour}" stroke-width="1"/>')
+    return (
+        f'<line x1="{_num(x1)}" y1="{_num(y1)}" x2="{_num(x2)}" y2="{_num(y2)}" '
+        f'stroke="{colour}" stroke-width="1"/>'
+    )
 
 
 def _legend(tx: dict[str, str], *, y: float) -> str:
@@ -269,19 +325,22 @@ def _legend(tx: dict[str, str], *, y: float) -> str:
 
 
 def _empty(title: str, tx: dict[str, str]) -> str:
-    body = [f'<rect x="1" y="1" width="{WIDTH - 2}" height="118" fill="none" stroke="{GRID}" '
-            'stroke-width="2" stroke-dasharray="6 4"/>',
-            _text(WIDTH / 2, 66, tx["no_data"], anchor="middle", fill=MUTED)]
+    body = [
+        f'<rect x="1" y="1" width="{WIDTH - 2}" height="118" fill="none" stroke="{GRID}" '
+        'stroke-width="2" stroke-dasharray="6 4"/>',
+        _text(WIDTH / 2, 66, tx["no_data"], anchor="middle", fill=MUTED),
+    ]
     return _document(title, tx["no_data"] + ".", 120, body)
 
 
 def _document(title: str, desc: str, height: float, body: list[str]) -> str:
     h = _num(height)
-    return ('<?xml version="1.0" encoding="utf-8"?>\n'
-            f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{h}" '
-            f'viewBox="0 0 {WIDTH} {h}" role="img" aria-labelledby="chart-title chart-desc" '
-            f'font-family={quoteattr(FONT)}>'
-            f'<title id="chart-title">{_esc(title)}</title>'
-            f'<desc id="chart-desc">{_esc(desc)}</desc>'
-            f'<rect width="{WIDTH}" height="{h}" fill="#ffffff"/>'
-            + "".join(body) + "</svg>\n")
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{h}" '
+        f'viewBox="0 0 {WIDTH} {h}" role="img" aria-labelledby="chart-title chart-desc" '
+        f"font-family={quoteattr(FONT)}>"
+        f'<title id="chart-title">{_esc(title)}</title>'
+        f'<desc id="chart-desc">{_esc(desc)}</desc>'
+        f'<rect width="{WIDTH}" height="{h}" fill="#ffffff"/>' + "".join(body) + "</svg>\n"
+    )

@@ -22,9 +22,15 @@ if TYPE_CHECKING:
     from ..services import Services
 
 STATUS = {
-    ErrorCode.BAD_FRAME: 400, ErrorCode.BAD_COMMAND: 400, ErrorCode.UNAUTHORIZED: 401,
-    ErrorCode.FORBIDDEN: 403, ErrorCode.NOT_FOUND: 404, ErrorCode.CONFLICT: 409,
-    ErrorCode.RATE_LIMITED: 429, ErrorCode.TOO_LARGE: 413, ErrorCode.REJECTED: 400,
+    ErrorCode.BAD_FRAME: 400,
+    ErrorCode.BAD_COMMAND: 400,
+    ErrorCode.UNAUTHORIZED: 401,
+    ErrorCode.FORBIDDEN: 403,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.CONFLICT: 409,
+    ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.TOO_LARGE: 413,
+    ErrorCode.REJECTED: 400,
     ErrorCode.UNAVAILABLE: 503,
 }
 MAX_BODY_BYTES = 64 * 1024
@@ -59,8 +65,9 @@ def api(handler: Any) -> Any:
             return error_response(fail(ErrorCode.UNAVAILABLE, "the log is unreachable; retry"))
         except CorruptEntry as damage:  # met by a read of the whole log (minutes, feeds)
             room_id = request.path_params.get("room_id", "?")
-            return error_response(services_of(request).node.damaged.record(
-                room_id, damage.seq, damage.reason))
+            return error_response(
+                services_of(request).node.damaged.record(room_id, damage.seq, damage.reason)
+            )
 
     endpoint.__name__ = handler.__name__
     return endpoint
@@ -99,8 +106,9 @@ def bearer(request: Request) -> str | None:
 
 def same_secret(given: str, expected: str) -> bool:
     """Whether a secret given equals the expected one, in constant time."""
-    return hmac.compare_digest(given.encode("utf-8", "replace"),
-                               expected.encode("utf-8", "replace"))
+    return hmac.compare_digest(
+        given.encode("utf-8", "replace"), expected.encode("utf-8", "replace")
+    )
 
 
 def check_admin(request: Request) -> None:

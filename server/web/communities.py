@@ -37,6 +37,7 @@ from .rooms import open_room
 if TYPE_CHECKING:
     from ..services import Services
 
+
 def _take(buckets: KeyedBuckets, key: str, message: str) -> None:
     if not buckets.get(key).take():
         raise fail(ErrorCode.RATE_LIMITED, message)
@@ -59,8 +60,12 @@ def _staff(request: Request, community: Community) -> Staff:
     except InvalidToken:
         raise fail(ErrorCode.UNAUTHORIZED, "bad token") from None
     staff = community.state.staff.get(claims.participant_id)
-    if claims.room_id != community.log_id or staff is None or \
-            staff.role != claims.role.value or staff.token_version != claims.version:
+    if (
+        claims.room_id != community.log_id
+        or staff is None
+        or staff.role != claims.role.value
+        or staff.token_version != claims.version
+    ):
         raise fail(ErrorCode.UNAUTHORIZED, "bad token")
     return staff
 
@@ -92,14 +97,18 @@ def _mask(services: Services, args: Json, keys: tuple[str, ...], room_id: str) -
     for key in keys:
         if args.get(key):
             args[key] = services.screener.text(
-                args[key], kind="record", spam_action="reject", room_id=room_id,
-                participant_id=None, now_ms=services.clock())[0]
+                args[key],
+                kind="record",
+                spam_action="reject",
+                room_id=room_id,
+                participant_id=None,
+                now_ms=services.clock(),
+            )[0]
 
 
 def _links(services: Services, community_id: str) -> Json:
     base = services.config.public_url
-    return {"url": f"{base}/c/{community_id}",
-            "qr_url": f"/api/communities/{community_id}/qr.svg"}
+    return {"url": f"{base}/c/{community_id}", "qr_url": f"/api/communities/{community_id}/qr.svg"}
 
 
 def today_of(services: Services) -> date:
@@ -124,12 +133,20 @@ async def create_community(request: Request) -> Response:
     if outcome.error is not None:
         raise outcome.error
     assert outcome.result is not None
-    token = services.signer.issue(TokenClaims(log_id(community_id), outcome.result["staff_id"],
-                                              Role.MODERATOR, 0))
+    token = services.signer.issue(
+        TokenClaims(log_id(community_id), outcome.result["staff_id"], Role.MODERATOR, 0)
+    )
     links = _links(services, community_id)
-    return JSONResponse({"community_id": community_id, "staff_id": outcome.result["staff_id"],
-                         "staff_token": token, **links,
-                         "staff_url": f"{links['url']}/staff#{token}"}, status_code=201)
+    return JSONResponse(
+        {
+            "community_id": community_id,
+            "staff_id": outcome.result["staff_id"],
+            "staff_token": token,
+            **links,
+            "staff_url": f"{links['url']}/staff#{token}",
+        },
+        status_code=201,
+    )
 
 
 @api
@@ -138,8 +155,12 @@ async def community_summary(request: Request) -> Response:
     out = {**community_wire(community.state), "log": community.digest}
     if bearer(request):
         staff = _staff(request, community)
-        out["staff"] = {"staff_id": staff.staff_id, "role": staff.role, "name": staff.name,
-                        "moves": moves_for(staff.role)}  # the graph, as this role walks it
+        out["staff"] = {
+            "staff_id": staff.staff_id,
+            "role": staff.role,
+            "name": staff.name,
+            "moves": moves_for(staff.role),
+        }  # the graph, as this role walks it
     return JSONResponse(out)
 
 
@@ -151,10 +172,15 @@ async def add_staff(request: Request) -> Response:
     staff = _staff(request, community)
     parsed: Any = parse(cargs.StaffAdd, body, client=True)
     result = await _append(community, "staff.add", actor=staff.staff_id, args=to_log(parsed))
-    return JSONResponse({"staff_id": result["staff_id"], "role": parsed.role,
-                         "name": parsed.name,
-                         "token": _staff_token(services, community, result["staff_id"],
-                                               parsed.role)}, status_code=201)
+    return JSONResponse(
+        {
+            "staff_id": result["staff_id"],
+            "role": parsed.role,
+            "name": parsed.name,
+            "token": _staff_token(services, community, result["staff_id"], parsed.role),
+        },
+        status_code=201,
+    )
 
 
 @api
@@ -171,8 +197,9 @@ async def revoke_staff(request: Request) -> Response:
 async def community_qr(request: Request) -> Response:
     community = await community_of(request)
     url = f"{services_of(request).config.public_url}/c/{community.community_id}?submit=1"
-    return Response(qr_svg(url), media_type="image/svg+xml",
-                    headers={"cache-control": "public, max-age=3600"})
+    return Response(
+        qr_svg(url), media_type="image/svg+xml", headers={"cache-control": "public, max-age=3600"}
+    )
 
 
 # -- residents ---------------------------------------------------------------------------
@@ -191,11 +218,17 @@ async def submit_topic(request: Request) -> Response:
         device_hash = None
     else:
         address = client_address(request)
-        _take(services.community_limits.submit_address, f"{community.community_id}:{address}",
-              "too many topics from this address; wait an hour")
+        _take(
+            services.community_limits.submit_address,
+            f"{community.community_id}:{address}",
+            "too many topics from this address; wait an hour",
+        )
         device_hash = await _device(services, community, body)
-        _take(services.community_limits.submit_device, device_hash,
-              "too many topics from this device; wait an hour")
+        _take(
+            services.community_limits.submit_device,
+            device_hash,
+            "too many topics from this device; wait an hour",
+        )
     parsed: Any = parse(cargs.TopicSubmit, raw, client=True)
     # Role, household and category now, as the core rules them: before the screening.
     precheck(state, "topic.submit", dataclasses.replace(parsed, device=device_hash), actor=actor)
@@ -207,22 +240,39 @@ async def submit_topic(request: Request) -> Response:
         if not args.get(key):
             continue
         kept, verdict, why, _ = services.screener.text(
-            args[key], kind="chat", spam_action="hold", room_id=community.log_id,
-            participant_id=None, now_ms=services.clock(), topic=context, abuse_action="reject")
+            args[key],
+            kind="chat",
+            spam_action="hold",
+            room_id=community.log_id,
+            participant_id=None,
+            now_ms=services.clock(),
+            topic=context,
+            abuse_action="reject",
+        )
         masked += masked_spans(args[key], kept)
         args[key] = kept
         if verdict == "held":
             status = "held"
             reasons += list(why)
-    args.update(status=status, reasons=reasons or None, device=device_hash,
-                contact=contact_of(masked))
-    result = await _append(community, "topic.submit", actor=actor,
-                           args={k: v for k, v in args.items() if v is not None})
+    args.update(
+        status=status, reasons=reasons or None, device=device_hash, contact=contact_of(masked)
+    )
+    result = await _append(
+        community,
+        "topic.submit",
+        actor=actor,
+        args={k: v for k, v in args.items() if v is not None},
+    )
     # Her receipt: a number to quote, and what the public page shows of her contact.
     topic = community.state.topics[result["topic_id"]]
-    return JSONResponse({**result, "number": topic.number,
-                         "private": [{"kind": m.kind, "shown": m.shown} for m in masked]},
-                        status_code=201)
+    return JSONResponse(
+        {
+            **result,
+            "number": topic.number,
+            "private": [{"kind": m.kind, "shown": m.shown} for m in masked],
+        },
+        status_code=201,
+    )
 
 
 async def _support(request: Request, kind: str, extra: tuple[str, ...]) -> Json:
@@ -238,9 +288,11 @@ async def _support(request: Request, kind: str, extra: tuple[str, ...]) -> Json:
         actor = _staff(request, community).staff_id
         raw["household"] = body.get("household")
     else:
-        _take(services.community_limits.support_address,
-              f"{community.community_id}:{client_address(request)}",
-              "too many co-signs and ratings from this address; wait")
+        _take(
+            services.community_limits.support_address,
+            f"{community.community_id}:{client_address(request)}",
+            "too many co-signs and ratings from this address; wait",
+        )
         raw["device"] = await _device(services, community, body)
     row_args = cargs.TopicCosign if kind == "topic.cosign" else cargs.TopicRate
     parsed: Any = parse(row_args, raw, client=False)
@@ -267,12 +319,17 @@ async def transition(request: Request) -> Response:
     body = await read_json(request)
     community = await community_of(request)
     staff = _staff(request, community)
-    parsed: Any = parse(cargs.TopicTransition,
-                        {**body, "topic_id": request.path_params["topic_id"]}, client=True)
+    parsed: Any = parse(
+        cargs.TopicTransition, {**body, "topic_id": request.path_params["topic_id"]}, client=True
+    )
     # Role and state first, against this node's state (a room is created only for a
     # transition that would be taken).
-    precheck(community.state, "topic.transition",
-             dataclasses.replace(parsed, room_id=parsed.room_id or "-"), actor=staff.staff_id)
+    precheck(
+        community.state,
+        "topic.transition",
+        dataclasses.replace(parsed, room_id=parsed.room_id or "-"),
+        actor=staff.staff_id,
+    )
     topic = community.state.topics[parsed.topic_id]
     extra: Json = {}
     created: Json | None = None
@@ -281,17 +338,22 @@ async def transition(request: Request) -> Response:
             # Linking copies the room's decisions onto the public page: only a room this
             # community made (a follow-up session of another topic, say), never any room
             # on the deployment whose id a staff member happens to know.
-            if not any(s.room_id == parsed.room_id for t in community.state.topics.values()
-                       for s in t.sessions):
-                raise fail(ErrorCode.FORBIDDEN, "only a room this community scheduled can be "
-                                                "linked; schedule without room_id to create one")
+            if not any(
+                s.room_id == parsed.room_id
+                for t in community.state.topics.values()
+                for s in t.sessions
+            ):
+                raise fail(
+                    ErrorCode.FORBIDDEN,
+                    "only a room this community scheduled can be "
+                    "linked; schedule without room_id to create one",
+                )
             host = await services.node.host(parsed.room_id)
             if host is None:
                 raise fail(ErrorCode.NOT_FOUND, "no such room")
             extra["room_title"] = host.state.title
         else:
-            created = await open_room(services, {"title": topic.title,
-                                                 "topic": topic.description})
+            created = await open_room(services, {"title": topic.title, "topic": topic.description})
             extra["room_id"], extra["room_title"] = created["room_id"], topic.title
     elif parsed.to in ("deliberated", "in_progress", "solved", "not_solved") and topic.sessions:
         host = await services.node.host(topic.sessions[-1].room_id)
@@ -299,21 +361,33 @@ async def transition(request: Request) -> Response:
             await host.catch_up()  # the session may have ended on another node
         if parsed.to == "deliberated" and (host is None or host.state.status != "ended"):
             # The public figures count meetings held: one only scheduled is not.
-            raise fail(ErrorCode.CONFLICT, "the meeting has not taken place yet: end its "
-                                           "session in the room, then mark it deliberated")
+            raise fail(
+                ErrorCode.CONFLICT,
+                "the meeting has not taken place yet: end its "
+                "session in the room, then mark it deliberated",
+            )
         if host is not None and parsed.to == "deliberated":
             extra["decisions"] = [d.text for d in host.state.decisions]
         elif host is not None:
-            extra["actions"] = [{"action_id": x.action_id, "title": x.title, "owner": x.owner,
-                                 "due": x.due, "status": x.status}
-                                for x in host.state.actions.values()]
+            extra["actions"] = [
+                {
+                    "action_id": x.action_id,
+                    "title": x.title,
+                    "owner": x.owner,
+                    "due": x.due,
+                    "status": x.status,
+                }
+                for x in host.state.actions.values()
+            ]
     args = {**to_log(parsed), **extra}
     _mask(services, args, ("reason", "report", "place", "when"), community.log_id)  # public
     result = await _append(community, "topic.transition", actor=staff.staff_id, args=args)
     if created is not None:
-        result.update(moderator_url=created["moderator_url"],
-                      moderator_token=created["moderator_token"],
-                      invite_url=created["invite_url"])
+        result.update(
+            moderator_url=created["moderator_url"],
+            moderator_token=created["moderator_token"],
+            invite_url=created["invite_url"],
+        )
     return JSONResponse(result)
 
 
@@ -323,8 +397,9 @@ async def topic_contacts(request: Request) -> Response:
     moderator, the clerk and the office each may need to call her back)."""
     community = await community_of(request)
     _staff(request, community)
-    return JSONResponse({"contacts": contacts(community.state)},
-                        headers={"cache-control": "private, no-store"})
+    return JSONResponse(
+        {"contacts": contacts(community.state)}, headers={"cache-control": "private, no-store"}
+    )
 
 
 @api
@@ -333,5 +408,6 @@ async def held_topics(request: Request) -> Response:
     staff = _staff(request, community)
     if staff.role != "moderator":
         raise fail(ErrorCode.FORBIDDEN, "held topics are for moderators")
-    return JSONResponse({"topics": held(community.state)},
-                        headers={"cache-control": "private, no-store"})
+    return JSONResponse(
+        {"topics": held(community.state)}, headers={"cache-control": "private, no-store"}
+    )

@@ -53,8 +53,9 @@ def masked_spans(original: str, kept: str) -> list[Masked]:
             end += 1
         while start > 0 and _inside(original[start - 1]):
             start -= 1
-        found.append(Masked(_kind(original[start:end]), kept[start:end].strip(),
-                            original[start:end].strip()))
+        found.append(
+            Masked(_kind(original[start:end]), kept[start:end].strip(), original[start:end].strip())
+        )
         i = end
     return found
 

@@ -48,10 +48,15 @@ async def list_topics(request: Request) -> Response:
     # ASCII digits only, and few: int() refuses "²" and 4300 digits (a 500, not a 400).
     if not (limit_text.isascii() and limit_text.isdigit() and len(limit_text) <= 9):
         raise fail(ErrorCode.BAD_COMMAND, "limit must be a number")
-    topics, after = listing(community.state, status=query.get("state") or None,
-                            category=query.get("category") or None,
-                            month=query.get("month") or None, q=query.get("q") or None,
-                            limit=int(limit_text), after=query.get("after") or None)
+    topics, after = listing(
+        community.state,
+        status=query.get("state") or None,
+        category=query.get("category") or None,
+        month=query.get("month") or None,
+        q=query.get("q") or None,
+        limit=int(limit_text),
+        after=query.get("after") or None,
+    )
     return JSONResponse({"topics": topics, "next": after})
 
 
@@ -63,8 +68,9 @@ async def _live_statuses(services: Services, room_ids: list[str]) -> dict[tuple[
             host = await asyncio.wait_for(services.node.host(room_id), LIVE_STATUS_TIMEOUT_S)
             if host is not None:
                 await host.catch_up()
-                found.update({(room_id, a.action_id): a.status
-                              for a in host.state.actions.values()})
+                found.update(
+                    {(room_id, a.action_id): a.status for a in host.state.actions.values()}
+                )
     return found
 
 
@@ -74,8 +80,14 @@ async def topic_detail(request: Request) -> Response:
     community = await community_of(request)
     topic = public_topic(community.state, request.path_params["topic_id"])
     live = await _live_statuses(services, [s.room_id for s in topic.sessions])
-    return JSONResponse(detail(topic, today=today_of(services), is_overdue=is_overdue,
-                               live=lambda room, action: live.get((room, action))))
+    return JSONResponse(
+        detail(
+            topic,
+            today=today_of(services),
+            is_overdue=is_overdue,
+            live=lambda room, action: live.get((room, action)),
+        )
+    )
 
 
 _STATS_CACHE: dict[tuple[str, int, date], Json] = {}
@@ -104,9 +116,12 @@ async def stats_of(services: Services, community: Community) -> Json:
         return cached
     async with community.lock:
         key = (community.community_id, community.state.entry_seq, today)  # may have moved
-        return await _fold_once(_STATS_CACHE, key, partial(figures, community.state,
-                                                           today=today, is_overdue=is_overdue),
-                                most=256)
+        return await _fold_once(
+            _STATS_CACHE,
+            key,
+            partial(figures, community.state, today=today, is_overdue=is_overdue),
+            most=256,
+        )
 
 
 @api
@@ -117,8 +132,12 @@ async def stats(request: Request) -> Response:
 
 async def _rows_of(community: Community) -> list[Json]:
     """The export's rows, made once per entry applied (call it holding the lock)."""
-    return await _fold_once(_ROWS_CACHE, (community.community_id, community.state.entry_seq),
-                            partial(export_rows, community.state), most=16)
+    return await _fold_once(
+        _ROWS_CACHE,
+        (community.community_id, community.state.entry_seq),
+        partial(export_rows, community.state),
+        most=16,
+    )
 
 
 @api
@@ -130,10 +149,18 @@ async def export_json(request: Request) -> Response:
     # (The figures may be of a moment before, if an entry came in meanwhile.)
     async with community.lock:  # rows and digest of the same entries
         digest, rows = community.digest, await _rows_of(community)
-    body = {"community": community_wire(community.state), "log": digest,
-            "figures": figures_now, "topics": rows}
-    return JSONResponse(body, headers={
-        "content-disposition": f'attachment; filename="{community.community_id}-topics.json"'})
+    body = {
+        "community": community_wire(community.state),
+        "log": digest,
+        "figures": figures_now,
+        "topics": rows,
+    }
+    return JSONResponse(
+        body,
+        headers={
+            "content-disposition": f'attachment; filename="{community.community_id}-topics.json"'
+        },
+    )
 
 
 @api
@@ -142,18 +169,30 @@ async def export_csv(request: Request) -> Response:
     async with community.lock:
         rows = await _rows_of(community)
     body = await asyncio.to_thread(_csv_body, rows)
-    return Response(body, media_type="text/csv; charset=utf-8",
-                    headers={"content-disposition":
-                             f'attachment; filename="{community.community_id}-topics.csv"'})
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "content-disposition": f'attachment; filename="{community.community_id}-topics.csv"'
+        },
+    )
 
 
 def _csv_body(rows: list[Json]) -> bytes:
     columns = [*rows[0], "state_label"] if rows else ["topic_id"]
-    return csv_bytes(columns, ({**row, "state_label": state_label(row["state"]),
-                                "submitted_at": atom.rfc3339(row["submitted_at"]),
-                                "solved_at": atom.rfc3339(row["solved_at"]) if row["solved_at"]
-                                else "",
-                                "by_clerk": "yes" if row["by_clerk"] else ""} for row in rows))
+    return csv_bytes(
+        columns,
+        (
+            {
+                **row,
+                "state_label": state_label(row["state"]),
+                "submitted_at": atom.rfc3339(row["submitted_at"]),
+                "solved_at": atom.rfc3339(row["solved_at"]) if row["solved_at"] else "",
+                "by_clerk": "yes" if row["by_clerk"] else "",
+            }
+            for row in rows
+        ),
+    )
 
 
 def state_label(state: str) -> str:
@@ -170,14 +209,23 @@ async def feed(request: Request) -> Response:
     entries = []
     for topic, index, step in changes(community.state):
         summary = step.reason or step.report or ""
-        entries.append(atom.FeedEntry(
-            entry_id=f"urn:yishi:community:{cid}:{topic.topic_id}:{index}",
-            title=f"{topic.title}: {state_label(step.state)}",
-            at_ms=step.at, summary=summary, link=f"{base}/c/{cid}#{topic.topic_id}"))
-    body = atom.atom_feed(feed_id=f"urn:yishi:community:{cid}", title=community.state.name,
-                          self_url=f"{base}/api/communities/{cid}/feed.atom",
-                          alternate_url=f"{base}/c/{cid}", entries=entries,
-                          updated_ms=community.state.created_at)
+        entries.append(
+            atom.FeedEntry(
+                entry_id=f"urn:yishi:community:{cid}:{topic.topic_id}:{index}",
+                title=f"{topic.title}: {state_label(step.state)}",
+                at_ms=step.at,
+                summary=summary,
+                link=f"{base}/c/{cid}#{topic.topic_id}",
+            )
+        )
+    body = atom.atom_feed(
+        feed_id=f"urn:yishi:community:{cid}",
+        title=community.state.name,
+        self_url=f"{base}/api/communities/{cid}/feed.atom",
+        alternate_url=f"{base}/c/{cid}",
+        entries=entries,
+        updated_ms=community.state.created_at,
+    )
     return Response(body, media_type=atom.MEDIA_TYPE)
 
 
@@ -191,6 +239,10 @@ async def chart(request: Request) -> Response:
     services = services_of(request)
     community = await community_of(request)
     until = today_of(services).isoformat()[:7]
-    svg = chart_svg(name, await stats_of(services, community),
-                    lang=request.query_params.get("lang") or "zh", until=until)
+    svg = chart_svg(
+        name,
+        await stats_of(services, community),
+        lang=request.query_params.get("lang") or "zh",
+        until=until,
+    )
     return Response(svg, media_type=CHART_MEDIA_TYPE, headers={"cache-control": "no-cache"})

@@ -62,8 +62,17 @@ def _not_modified(request: Request, etag: str, modified: str) -> bool:
         return False
 
 
-def _feed(request: Request, items: Sequence[Item], *, lang: str, feed_id: str, title: str,
-          self_url: str, alternate: str, created_ms: int) -> Response:
+def _feed(
+    request: Request,
+    items: Sequence[Item],
+    *,
+    lang: str,
+    feed_id: str,
+    title: str,
+    self_url: str,
+    alternate: str,
+    created_ms: int,
+) -> Response:
     entries = [i.entry for i in items]
     newest = max((e.at_ms for e in entries), default=created_ms)
     etag = f'W/"{version(items, lang)}"'
@@ -72,8 +81,14 @@ def _feed(request: Request, items: Sequence[Item], *, lang: str, feed_id: str, t
     headers = {"etag": etag, "last-modified": modified, "cache-control": "no-cache"}
     if _not_modified(request, etag, modified):
         return Response(status_code=304, headers=headers)
-    body = atom_feed(feed_id=feed_id, title=title, self_url=self_url, alternate_url=alternate,
-                     entries=entries, updated_ms=created_ms)
+    body = atom_feed(
+        feed_id=feed_id,
+        title=title,
+        self_url=self_url,
+        alternate_url=alternate,
+        entries=entries,
+        updated_ms=created_ms,
+    )
     return Response(body, media_type=MEDIA_TYPE, headers=headers)
 
 
@@ -90,10 +105,16 @@ async def room_feed(request: Request) -> Response:
     state, base = host.state, services.config.public_url
     items = room_items(state, marks, today=local_today(services.clock()), tz=None, base=base)
     lang = lang_of(state)
-    return _feed(request, items, lang=lang, feed_id=room_urn(state.room_id),
-                 title=TEXT[lang]["room"].format(title=state.title),
-                 self_url=room_feed_url(base, state.room_id),
-                 alternate=follow_url(base, state.room_id), created_ms=state.created_at)
+    return _feed(
+        request,
+        items,
+        lang=lang,
+        feed_id=room_urn(state.room_id),
+        title=TEXT[lang]["room"].format(title=state.title),
+        self_url=room_feed_url(base, state.room_id),
+        alternate=follow_url(base, state.room_id),
+        created_ms=state.created_at,
+    )
 
 
 @api
@@ -104,19 +125,27 @@ async def action_feed(request: Request) -> Response:
     action = state.actions.get(request.path_params["action_id"])
     if action is None:
         raise fail(ErrorCode.NOT_FOUND, "no such action")
-    items = action_items(state, marks, action, today=local_today(services.clock()), tz=None,
-                         base=base)
+    items = action_items(
+        state, marks, action, today=local_today(services.clock()), tz=None, base=base
+    )
     lang = lang_of(state)
-    return _feed(request, items, lang=lang, feed_id=action_urn(state.room_id, action.action_id),
-                 title=TEXT[lang]["action"].format(title=action.title),
-                 self_url=action_feed_url(base, state.room_id, action.action_id),
-                 alternate=follow_url(base, state.room_id), created_ms=action.at)
+    return _feed(
+        request,
+        items,
+        lang=lang,
+        feed_id=action_urn(state.room_id, action.action_id),
+        title=TEXT[lang]["action"].format(title=action.title),
+        self_url=action_feed_url(base, state.room_id, action.action_id),
+        alternate=follow_url(base, state.room_id),
+        created_ms=action.at,
+    )
 
 
 @api
 async def followup(request: Request) -> Response:
     services = services_of(request)
     host = await room_host(request)
-    view = followup_view(host.state, today=local_today(services.clock()),
-                         base=services.config.public_url)
+    view = followup_view(
+        host.state, today=local_today(services.clock()), base=services.config.public_url
+    )
     return JSONResponse(view, headers={"cache-control": "no-store"})

@@ -38,8 +38,10 @@ IDLE, HEAD, BODY = "idle", "head", "body"  # what is being read
 
 def _answer(status: int, reason: str) -> bytes:
     body = reason.encode()
-    return (f"HTTP/1.1 {status} {reason}\r\ncontent-type: text/plain; charset=utf-8\r\n"
-            f"content-length: {len(body)}\r\nconnection: close\r\n\r\n").encode() + body
+    return (
+        f"HTTP/1.1 {status} {reason}\r\ncontent-type: text/plain; charset=utf-8\r\n"
+        f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+    ).encode() + body
 
 
 class GuardedHttp(HttpToolsProtocol):
@@ -134,9 +136,16 @@ class GuardedHttp(HttpToolsProtocol):
         super().handle_websocket_upgrade()
 
 
-def guarded_http(*, head_timeout_s: float, body_timeout_s: float,
-                 metrics_port: int | None = None) -> type[GuardedHttp]:
+def guarded_http(
+    *, head_timeout_s: float, body_timeout_s: float, metrics_port: int | None = None
+) -> type[GuardedHttp]:
     """The protocol class to give uvicorn as ``http=``, with these deadlines."""
-    return type("GuardedHttp", (GuardedHttp,), {"head_timeout_s": head_timeout_s,
-                                                 "body_timeout_s": body_timeout_s,
-                                                 "metrics_port": metrics_port})
+    return type(
+        "GuardedHttp",
+        (GuardedHttp,),
+        {
+            "head_timeout_s": head_timeout_s,
+            "body_timeout_s": body_timeout_s,
+            "metrics_port": metrics_port,
+        },
+    )

@@ -19,13 +19,18 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-PAGE_POLICY = ("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
-               "img-src 'self' data:; media-src 'self' blob:; "
-               "connect-src 'self' {sockets}; object-src 'none'; base-uri 'none'; "
-               "form-action 'self'; frame-ancestors 'none'")
-ALWAYS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
-          (b"x-frame-options", b"DENY"),
-          (b"permissions-policy", b"microphone=(self), camera=(), geolocation=()")]
+PAGE_POLICY = (
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
+    "img-src 'self' data:; media-src 'self' blob:; "
+    "connect-src 'self' {sockets}; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+ALWAYS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"permissions-policy", b"microphone=(self), camera=(), geolocation=()"),
+]
 
 
 class SecurityHeaders:

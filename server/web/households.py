@@ -40,7 +40,7 @@ def new_household_code() -> str:
 
 def printed(code: str) -> str:
     """``482177301952`` as ``4821 7730 1952``, as the slip shows it."""
-    return " ".join(code[i:i + 4] for i in range(0, len(code), 4))
+    return " ".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
 def normalised(raw: Any) -> str | None:
@@ -66,11 +66,16 @@ async def issue(request: Request) -> Response:
     precheck(community.state, "household.issue", parsed, actor=staff.staff_id)
     codes = [new_household_code() for _ in parsed.labels]
     hashes = [await _code_hash(services, community, code) for code in codes]
-    result = await _append(community, "household.issue", actor=staff.staff_id,
-                           args=to_log(dataclasses.replace(parsed, codes=hashes)))
-    households = [{"household_id": hid, "label": label, "code": printed(code)}
-                  for hid, label, code in zip(result["households"], parsed.labels, codes,
-                                              strict=True)]
+    result = await _append(
+        community,
+        "household.issue",
+        actor=staff.staff_id,
+        args=to_log(dataclasses.replace(parsed, codes=hashes)),
+    )
+    households = [
+        {"household_id": hid, "label": label, "code": printed(code)}
+        for hid, label, code in zip(result["households"], parsed.labels, codes, strict=True)
+    ]
     return JSONResponse({"households": households}, status_code=201, headers=PRIVATE)
 
 
@@ -89,8 +94,9 @@ async def reset(request: Request) -> Response:
     staff = _staff(request, community)
     args = {"household_id": request.path_params["household_id"]}
     parse(cargs.HouseholdReset, args, client=True)
-    return JSONResponse(await _append(community, "household.reset", actor=staff.staff_id,
-                                      args=args))
+    return JSONResponse(
+        await _append(community, "household.reset", actor=staff.staff_id, args=args)
+    )
 
 
 @api
@@ -111,9 +117,14 @@ async def claim(request: Request) -> Response:
     if code is None:
         limiter.failed(community.log_id, address, str(typed)[:64])
         raise fail(ErrorCode.BAD_COMMAND, f"a household code is {CODE_DIGITS} digits")
-    args: Any = parse(cargs.HouseholdClaim, {
-        "code": await _code_hash(services, community, code),
-        "device": await _device(services, community, body)}, client=False)
+    args: Any = parse(
+        cargs.HouseholdClaim,
+        {
+            "code": await _code_hash(services, community, code),
+            "device": await _device(services, community, body),
+        },
+        client=False,
+    )
     try:
         household: Household = precheck(community.state, "household.claim", args, actor=None)
         if household.device == args.device:  # entered again on her phone: nothing to log

@@ -31,8 +31,12 @@ class MetricsPort:
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
             return
-        message = ("not served on the metrics port" if on_metrics_port
-                   else "served on the metrics port only")
-        response = JSONResponse({"error": {"code": "not_found", "message": message}},
-                                status_code=404)
+        message = (
+            "not served on the metrics port"
+            if on_metrics_port
+            else "served on the metrics port only"
+        )
+        response = JSONResponse(
+            {"error": {"code": "not_found", "message": message}}, status_code=404
+        )
         await response(scope, receive, send)

@@ -49,7 +49,8 @@ ENTRY = re.compile(r'<script type="module" src="/static/([^"]+)"></script>')
 # and `import "./a.js"`; not `import("./a.js")`, which loads on demand.
 STATIC_IMPORT = re.compile(
     r"""^\s*(?:import|export)\s[^;"'()]*?\bfrom\s*["']([^"']+)["']|^\s*import\s*["']([^"']+)["']""",
-    re.MULTILINE)
+    re.MULTILINE,
+)
 
 
 def imports_of(module: Path) -> list[Path]:
@@ -84,15 +85,19 @@ def with_preloads(page: str, static: Path) -> str:
     entry = match.group(1)
     script = bundles.fresh(root, entry)
     if script is None:
-        logger.warning("%s is not the bundle of the current sources: serving %s's modules"
-                       " (python -m yishi.web.bundles makes it)",
-                       bundles.bundle_path(root, entry), entry)
+        logger.warning(
+            "%s is not the bundle of the current sources: serving %s's modules"
+            " (python -m yishi.web.bundles makes it)",
+            bundles.bundle_path(root, entry),
+            entry,
+        )
         script = entry
     links = "".join(
         f'<link rel="modulepreload" href="{STATIC_URL}{dep.relative_to(root).as_posix()}">\n'
-        for dep in module_graph(root / script))
+        for dep in module_graph(root / script)
+    )
     tag = f'<script type="module" src="{STATIC_URL}{script}"></script>'
-    return page[:match.start()] + links + tag + page[match.end():]
+    return page[: match.start()] + links + tag + page[match.end() :]
 
 
 # What a page loads by address (not the modulepreload hints: modules name each other
@@ -107,10 +112,12 @@ def content_digest(path: Path) -> str:
 
 def versioned(page: str, static: Path) -> str:
     """Each ``/static`` address the page loads, with its file's digest (``?v=``)."""
+
     def add(m: re.Match[str]) -> str:
         file = static / m.group(2)
-        return f'{m.group(1)}{m.group(2)}?v={content_digest(file)}"' if file.is_file() \
-            else m.group(0)
+        return (
+            f'{m.group(1)}{m.group(2)}?v={content_digest(file)}"' if file.is_file() else m.group(0)
+        )
 
     return VERSIONED.sub(add, page)
 
@@ -128,16 +135,18 @@ def fetch_preload(url: str) -> str:
     return f'<link rel="preload" href="{html.escape(url)}" as="fetch" crossorigin>\n'
 
 
-def page(static: Callable[[], Path], name: str, *,
-         first_fetch: str | None = None) -> Callable[[Request], Awaitable[Response]]:
+def page(
+    static: Callable[[], Path], name: str, *, first_fetch: str | None = None
+) -> Callable[[Request], Awaitable[Response]]:
     """A route handler for ``name``; ``first_fetch`` (e.g. ``/api/rooms/{room_id}``,
     filled from the path's parameters) is preloaded with the page's modules."""
 
     async def serve(request: Request) -> Response:
         body = hinted_page(static() / name)
         if first_fetch is not None:
-            url = first_fetch.format(**{k: quote(str(v), safe="")
-                                        for k, v in request.path_params.items()})
+            url = first_fetch.format(
+                **{k: quote(str(v), safe="") for k, v in request.path_params.items()}
+            )
             at = body.index("</head>")
             body = body[:at] + fetch_preload(url) + body[at:]
         etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
@@ -156,11 +165,17 @@ class Assets(StaticFiles):
     a Cache-Control a browser may reuse a file it guesses fresh (a tenth of its age)
     and, after an upgrade, run new pages with old modules."""
 
-    def file_response(self, full_path: PathLike[str] | str, stat_result: os.stat_result,
-                      scope: Scope, status_code: int = 200) -> Response:
+    def file_response(
+        self,
+        full_path: PathLike[str] | str,
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
         response = super().file_response(full_path, stat_result, scope, status_code)
         asked = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("v", [""])[0]
         lasting = asked == content_digest(Path(full_path))
         response.headers["cache-control"] = (
-            "public, max-age=31536000, immutable" if lasting else "no-cache")
+            "public, max-age=31536000, immutable" if lasting else "no-cache"
+        )
         return response

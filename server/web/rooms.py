@@ -46,7 +46,6 @@ if TYPE_CHECKING:
 MAX_INVITES = 1000
 
 
-
 async def room_host(request: Request) -> RoomHost:
     host = await services_of(request).node.host(request.path_params["room_id"])
     if host is None:
@@ -54,8 +53,9 @@ async def room_host(request: Request) -> RoomHost:
     return host
 
 
-def moderator_claims(request: Request, host: RoomHost,
-                     roles: frozenset[Role] = frozenset({Role.MODERATOR})) -> TokenClaims:
+def moderator_claims(
+    request: Request, host: RoomHost, roles: frozenset[Role] = frozenset({Role.MODERATOR})
+) -> TokenClaims:
     """The bearer token's claims, if it is a valid token of one of ``roles``
     (the moderator's alone unless told)."""
     token = bearer(request)
@@ -66,21 +66,27 @@ def moderator_claims(request: Request, host: RoomHost,
     except InvalidToken:
         raise fail(ErrorCode.UNAUTHORIZED, "bad token") from None
     if person.role not in roles:
-        raise fail(ErrorCode.FORBIDDEN, "moderators only" if len(roles) == 1
-                   else f"{', '.join(sorted(r.value for r in roles))} only")
+        raise fail(
+            ErrorCode.FORBIDDEN,
+            "moderators only"
+            if len(roles) == 1
+            else f"{', '.join(sorted(r.value for r in roles))} only",
+        )
     return claims
 
 
-
-def issue_token(services: Services, room_id: str, participant_id: str, role: Role,
-                version: int) -> str:
+def issue_token(
+    services: Services, room_id: str, participant_id: str, role: Role, version: int
+) -> str:
     return services.signer.issue(TokenClaims(room_id, participant_id, role, version))
 
 
 def room_links(services: Services, room_id: str, invite_code: str) -> Json:
     base = services.config.public_url
-    return {"invite_url": f"{base}/r/{room_id}?invite={invite_code}",
-            "qr_url": f"{base}/api/rooms/{room_id}/qr.svg"}
+    return {
+        "invite_url": f"{base}/r/{room_id}?invite={invite_code}",
+        "qr_url": f"{base}/api/rooms/{room_id}/qr.svg",
+    }
 
 
 @api
@@ -96,16 +102,24 @@ async def open_room(services: Services, body: Json) -> Json:
     moderator token: ``POST /api/rooms``, and a community's ``scheduled`` topic."""
     room_id, invite_code = new_code(10), new_code(8)
     # The body's fields are room.create's own; an empty agenda or topic is none.
-    given = {k: body.get(k) or None for k in ("title", "topic", "agenda", "settings",
-                                              "moderator_name")}
+    given = {
+        k: body.get(k) or None for k in ("title", "topic", "agenda", "settings", "moderator_name")
+    }
     row = TABLE["room.create"]
-    args: Any = parse(row.args,
-                      {**given, "invite_code": invite_code, "rules_version": RULES_VERSION},
-                      client=False)
+    args: Any = parse(
+        row.args,
+        {**given, "invite_code": invite_code, "rules_version": RULES_VERSION},
+        client=False,
+    )
     # Shown on notice boards and in public minutes: personal data is masked here too.
-    screened = services.screener.command(row, to_log(args), spam_action="reject",
-                                         room_id=room_id, participant_id=None,
-                                         now_ms=services.clock())
+    screened = services.screener.command(
+        row,
+        to_log(args),
+        spam_action="reject",
+        room_id=room_id,
+        participant_id=None,
+        now_ms=services.clock(),
+    )
     outcome = await services.node.submit(room_id, row.name, args=screened)
     if outcome.error is not None:
         raise outcome.error
@@ -113,14 +127,18 @@ async def open_room(services: Services, body: Json) -> Json:
     pid = outcome.result["participant_id"]
     token = issue_token(services, room_id, pid, Role.MODERATOR, 0)
     return {
-        "room_id": room_id, "moderator_token": token, "participant_id": pid,
+        "room_id": room_id,
+        "moderator_token": token,
+        "participant_id": pid,
         "moderator_url": f"{services.config.public_url}/m/{room_id}#token={token}",
-        "invite_code": invite_code, **room_links(services, room_id, invite_code),
+        "invite_code": invite_code,
+        **room_links(services, room_id, invite_code),
     }
 
 
-async def _submit(request: Request, host: RoomHost, kind: str, *, actor: str | None,
-                  args: Json) -> Json:
+async def _submit(
+    request: Request, host: RoomHost, kind: str, *, actor: str | None, args: Json
+) -> Json:
     outcome = await services_of(request).node.submit(host.room_id, kind, actor=actor, args=args)
     if outcome.error is not None:
         raise outcome.error
@@ -134,11 +152,16 @@ async def create_invites(request: Request) -> Response:
     claims = moderator_claims(request, host)
     count = integer(1, MAX_INVITES)("count", body.get("count", 1))
     codes = [new_code(10) for _ in range(count)]
-    result = await _submit(request, host, "invites.create", actor=claims.participant_id,
-                           args={"codes": codes})
+    result = await _submit(
+        request, host, "invites.create", actor=claims.participant_id, args={"codes": codes}
+    )
     base = services_of(request).config.public_url
-    return JSONResponse({"codes": result["codes"],
-                         "urls": [f"{base}/r/{host.room_id}?invite={c}" for c in result["codes"]]})
+    return JSONResponse(
+        {
+            "codes": result["codes"],
+            "urls": [f"{base}/r/{host.room_id}?invite={c}" for c in result["codes"]],
+        }
+    )
 
 
 @api
@@ -163,8 +186,9 @@ async def join(request: Request) -> Response:
     row = TABLE["participant.join"]
     role = "observer" if body.get("observer") is True else "participant"
     try:
-        args: Any = parse(row.args, {"invite": code, "name": body.get("name"), "role": role},
-                          client=False)
+        args: Any = parse(
+            row.args, {"invite": code, "name": body.get("name"), "role": role}, client=False
+        )
     except CommandError:
         limiter.failed(room_id, address, code)  # a malformed code is a failed attempt too
         raise
@@ -174,11 +198,17 @@ async def join(request: Request) -> Response:
     if device is not None and code in host.state.personal_codes:
         # The log keeps a keyed hash of the device that claims a personal code, never
         # the device's secret (rules 4 bind the code to it).
-        args = dataclasses.replace(args, device=await services.node.ballots.device_hash(
-            room_id, code, device))
+        args = dataclasses.replace(
+            args, device=await services.node.ballots.device_hash(room_id, code, device)
+        )
     screened = services.screener.command(
-        row, to_log(args), spam_action="reject", room_id=room_id, participant_id=None,
-        now_ms=services.clock())
+        row,
+        to_log(args),
+        spam_action="reject",
+        room_id=room_id,
+        participant_id=None,
+        now_ms=services.clock(),
+    )
     try:
         result = await _submit(request, host, row.name, actor=None, args=screened)
     except CommandError as error:
@@ -191,9 +221,14 @@ async def join(request: Request) -> Response:
     services.metrics.http_joins.labels("ok").inc()
     pid = result["participant_id"]
     person = host.state.participants[pid]
-    return JSONResponse({"participant_id": pid, "role": person.role.value, "name": person.name,
-                         "token": issue_token(services, room_id, pid, person.role,
-                                              result["token_version"])})
+    return JSONResponse(
+        {
+            "participant_id": pid,
+            "role": person.role.value,
+            "name": person.name,
+            "token": issue_token(services, room_id, pid, person.role, result["token_version"]),
+        }
+    )
 
 
 @api
@@ -206,20 +241,31 @@ async def add_staff(request: Request) -> Response:
     services = services_of(request)
     # Staff names are shown to the whole room like residents': personal data masked.
     name, _, _, _ = services.screener.text(
-        name, kind="name", spam_action="reject", room_id=host.room_id, participant_id=None,
-        now_ms=services.clock(), abuse_action="reject")
+        name,
+        kind="name",
+        spam_action="reject",
+        room_id=host.room_id,
+        participant_id=None,
+        now_ms=services.clock(),
+        abuse_action="reject",
+    )
     pid, token = await _added_by(request, host, claims, name=name, role=Role(role))
     return JSONResponse({"participant_id": pid, "role": role, "token": token})
 
 
-async def _added_by(request: Request, host: RoomHost, claims: TokenClaims, *, name: str,
-                    role: Role) -> tuple[str, str]:
+async def _added_by(
+    request: Request, host: RoomHost, claims: TokenClaims, *, name: str, role: Role
+) -> tuple[str, str]:
     """A moderator adds someone (staff, a hall screen): their participant id and token."""
-    result = await _submit(request, host, "participant.join", actor=claims.participant_id,
-                           args={"name": name, "role": role.value})
+    result = await _submit(
+        request,
+        host,
+        "participant.join",
+        actor=claims.participant_id,
+        args={"name": name, "role": role.value},
+    )
     pid = result["participant_id"]
-    return pid, issue_token(services_of(request), host.room_id, pid, role,
-                            result["token_version"])
+    return pid, issue_token(services_of(request), host.room_id, pid, role, result["token_version"])
 
 
 # The hall screen's name in the room's people list, in the room's language.
@@ -238,18 +284,27 @@ async def create_screen(request: Request) -> Response:
     claims = moderator_claims(request, host)
     name = SCREEN_NAMES.get(host.state.settings["lang"], SCREEN_NAMES["zh"])
     pid, token = await _added_by(request, host, claims, name=name, role=Role.OBSERVER)
-    return JSONResponse({
-        "participant_id": pid, "token": token,
-        "url": f"{services.config.public_url}/r/{host.room_id}/screen#token={token}",
-    }, status_code=201)
+    return JSONResponse(
+        {
+            "participant_id": pid,
+            "token": token,
+            "url": f"{services.config.public_url}/r/{host.room_id}/screen#token={token}",
+        },
+        status_code=201,
+    )
 
 
 @api
 async def revoke_tokens(request: Request) -> Response:
     host = await room_host(request)
     claims = moderator_claims(request, host)
-    await _submit(request, host, "token.revoke", actor=claims.participant_id,
-                  args={"participant_id": request.path_params["participant_id"]})
+    await _submit(
+        request,
+        host,
+        "token.revoke",
+        actor=claims.participant_id,
+        args={"participant_id": request.path_params["participant_id"]},
+    )
     return JSONResponse({})
 
 
@@ -269,16 +324,17 @@ async def room_qr(request: Request) -> Response:
     host = await room_host(request)
     refused = fail(ErrorCode.FORBIDDEN, "moderators, clerks and hall screens only")
     try:
-        claims = moderator_claims(request, host,
-                                  frozenset({Role.MODERATOR, Role.CLERK, Role.OBSERVER}))
+        claims = moderator_claims(
+            request, host, frozenset({Role.MODERATOR, Role.CLERK, Role.OBSERVER})
+        )
     except CommandError as error:
         raise refused if error.code is ErrorCode.FORBIDDEN else error from None
-    if (claims.role is Role.OBSERVER
-            and claims.participant_id in host.state.personal_codes.values()):
+    if claims.role is Role.OBSERVER and claims.participant_id in host.state.personal_codes.values():
         raise refused
     url = room_links(services, host.room_id, host.state.invite_code)["invite_url"]
-    return Response(qr_svg(url), media_type="image/svg+xml",
-                    headers={"cache-control": "private, no-store"})
+    return Response(
+        qr_svg(url), media_type="image/svg+xml", headers={"cache-control": "private, no-store"}
+    )
 
 
 @api
@@ -320,18 +376,37 @@ async def minutes(request: Request) -> Response:
         approved = await services.approved.of(services.backend, host.room_id, host.state)
     as_of = local_today(services.clock())  # overdue flags: docs/minutes.md, "Overdue"
     body, media_type = cache.rendered(
-        host.room_id, seq, digest, fmt, lang,
-        lambda: render_minutes(host.state, digest=digest, fmt=fmt, lang=lang, public=public,
-                               as_of=as_of, approved=approved),
-        public=public, as_of=as_of.isoformat())
+        host.room_id,
+        seq,
+        digest,
+        fmt,
+        lang,
+        lambda: render_minutes(
+            host.state,
+            digest=digest,
+            fmt=fmt,
+            lang=lang,
+            public=public,
+            as_of=as_of,
+            approved=approved,
+        ),
+        public=public,
+        as_of=as_of.isoformat(),
+    )
     headers = {"content-security-policy": MINUTES_CSP} if fmt == "html" else {}
     # Saved as the room's title and date; Word cannot be shown in a browser: a download.
-    disposition = content_disposition("attachment" if fmt == "docx" else "inline",
-                                      room_id=host.room_id, title=host.state.title,
-                                      date=session_date(host.state), fmt=fmt)
-    return Response(body, media_type=media_type,
-                    headers={**headers, "cache-control": "no-store",
-                             "content-disposition": disposition})
+    disposition = content_disposition(
+        "attachment" if fmt == "docx" else "inline",
+        room_id=host.room_id,
+        title=host.state.title,
+        date=session_date(host.state),
+        fmt=fmt,
+    )
+    return Response(
+        body,
+        media_type=media_type,
+        headers={**headers, "cache-control": "no-store", "content-disposition": disposition},
+    )
 
 
 def _cosigner(request: Request, host: RoomHost) -> bool:
@@ -364,9 +439,14 @@ async def recording(request: Request) -> Response:
         raise fail(ErrorCode.NOT_FOUND, "no recording of that turn")
     body = await asyncio.to_thread(ogg_opus, frames)
     track = request.path_params["track"]
-    return Response(body, media_type="audio/ogg", headers={
-        "cache-control": "private, no-store",
-        "content-disposition": f'attachment; filename="{host.room_id}-{track}.ogg"'})
+    return Response(
+        body,
+        media_type="audio/ogg",
+        headers={
+            "cache-control": "private, no-store",
+            "content-disposition": f'attachment; filename="{host.room_id}-{track}.ogg"',
+        },
+    )
 
 
 async def _recorded_frames(services: Services, host: RoomHost, track: str) -> list[Frame]:
@@ -387,15 +467,19 @@ async def _recorded_frames(services: Services, host: RoomHost, track: str) -> li
     for turn_id in await services.backend.recorded_turns(host.room_id):
         turn = turns.get(turn_id)
         if turn is not None:
-            chair += [f for f in await services.backend.recording_frames(host.room_id, turn_id)
-                      if f[0] != turn.participant_id]
+            chair += [
+                f
+                for f in await services.backend.recording_frames(host.room_id, turn_id)
+                if f[0] != turn.participant_id
+            ]
     return sorted(chair, key=lambda f: f[2])  # by capture time (a stable sort)
 
 
 async def signing_key(request: Request) -> Response:
     """The public half of the deployment's key that signs approved minutes (rules 6)."""
-    return JSONResponse(services_of(request).signing_key.published(),
-                        headers={"cache-control": "no-cache"})
+    return JSONResponse(
+        services_of(request).signing_key.published(), headers={"cache-control": "no-cache"}
+    )
 
 
 async def healthz(request: Request) -> Response:
@@ -424,5 +508,6 @@ async def metrics(request: Request) -> Response:
         given = bearer(request)
         if not given or not same_secret(given, expected):
             return error_response(fail(ErrorCode.UNAUTHORIZED, "the metrics token is required"))
-    return Response(services.metrics.render(),
-                    media_type="text/plain; version=0.0.4; charset=utf-8")
+    return Response(
+        services.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8"
+    )

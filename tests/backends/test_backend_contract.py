@@ -31,7 +31,8 @@ async def test_declares_its_abilities(store: Store, backend: LogBackend) -> None
 
 
 async def test_alive_nodes_sees_the_others_and_a_clean_close(
-        store: Store, clock: FakeClock) -> None:
+    store: Store, clock: FakeClock
+) -> None:
     a, b = store.open(clock=clock), store.open(clock=clock)
     await a.start()
     if not store.multi_node:
@@ -278,7 +279,8 @@ async def test_other_nodes_hear_appends(store: Store, clock: FakeClock) -> None:
 
 
 async def test_ballot_keys_live_beside_the_log_until_destroyed(
-        store: Store, clock: FakeClock) -> None:
+    store: Store, clock: FakeClock
+) -> None:
     """The side store of secret polls' keys: put, read back (after a restart, and from
     another node), destroy for good; destroying twice, or an unknown id, is harmless."""
     first = store.open(clock=clock)
@@ -305,8 +307,7 @@ async def test_ballot_keys_live_beside_the_log_until_destroyed(
         await second.get_ballot_key("k2")
 
 
-async def test_sqlite_files_are_private_and_a_destroyed_key_leaves_no_trace(
-        tmp_path: Path) -> None:
+async def test_sqlite_files_are_private_and_a_destroyed_key_leaves_no_trace(tmp_path: Path) -> None:
     """The data folder is 0700, the database and its -wal/-shm 0600 (a folder made too
     open is tightened); a destroyed key's bytes are in none of the files."""
     folder = tmp_path / "data"

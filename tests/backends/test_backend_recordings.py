@@ -19,13 +19,16 @@ def packet(n: int) -> bytes:
 
 
 async def test_frames_are_kept_per_turn_in_order_and_erased_per_room(
-        store: Store, clock: FakeClock) -> None:
+    store: Store, clock: FakeClock
+) -> None:
     first = store.open(clock=clock)
     await first.start()
-    await first.add_recording_frames("r1", [("t5", "u4", 0, 1000, packet(0)),
-                                            ("", "u1", 7, 1010, packet(100))])
-    await first.add_recording_frames("r1", [("t5", "u4", n, 1000 + 60 * n, packet(n))
-                                            for n in range(1, 50)])
+    await first.add_recording_frames(
+        "r1", [("t5", "u4", 0, 1000, packet(0)), ("", "u1", 7, 1010, packet(100))]
+    )
+    await first.add_recording_frames(
+        "r1", [("t5", "u4", n, 1000 + 60 * n, packet(n)) for n in range(1, 50)]
+    )
     await first.add_recording_frames("r2", [("t9", "u2", 0, 5, packet(9))])
     await first.add_recording_frames("r2", [])
     await first.close()
@@ -58,8 +61,9 @@ async def test_sqlite_erased_frames_leave_no_trace_in_the_files(tmp_path: Path) 
     await backend.start()
     known = b"KNOWN-OPUS-PACKET-" + bytes(range(200, 256))
     try:
-        await backend.add_recording_frames("r", [("t3", "u2", n, n * 60, known + bytes([n]))
-                                                 for n in range(200)])
+        await backend.add_recording_frames(
+            "r", [("t3", "u2", n, n * 60, known + bytes([n])) for n in range(200)]
+        )
         for i in range(5):
             await backend.append("r", "tick", args={"i": i})
         assert any(known in f.read_bytes() for f in folder.iterdir())

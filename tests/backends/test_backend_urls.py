@@ -57,22 +57,31 @@ def test_bad_urls(clock: FakeClock, url: str) -> None:
         backend_from_url(url, clock=clock)
 
 
-@pytest.mark.parametrize("url", [
-    "mysql://admin:s3cr3t-pw@db.example/yishi",  # an unknown scheme
-    "redis+cluster://:s3cr3t-pw@/0",  # a cluster URL without a seed
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mysql://admin:s3cr3t-pw@db.example/yishi",  # an unknown scheme
+        "redis+cluster://:s3cr3t-pw@/0",  # a cluster URL without a seed
+    ],
+)
 def test_a_refused_url_is_told_without_its_password(clock: FakeClock, url: str) -> None:
     with pytest.raises(ValueError) as refused:
         backend_from_url(url, clock=clock)
     assert "s3cr3t-pw" not in str(refused.value) and "***@" in str(refused.value)
 
 
-@pytest.mark.parametrize(("url", "shown"), [
-    ("redis://:pw-one@h:6379/0", "redis://***@h:6379/0"),
-    ("redis://user:p/w@x@h/0?password=pw-two&db=1", "redis://***@h/0?password=***&db=1"),
-    ("redis+cluster://:pw@h1:7000,h2:7001?wait=1", "redis+cluster://***@h1:7000,h2:7001?wait=1"),
-    ("redis://h:6379/0", "redis://h:6379/0"),
-])
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("redis://:pw-one@h:6379/0", "redis://***@h:6379/0"),
+        ("redis://user:p/w@x@h/0?password=pw-two&db=1", "redis://***@h/0?password=***&db=1"),
+        (
+            "redis+cluster://:pw@h1:7000,h2:7001?wait=1",
+            "redis+cluster://***@h1:7000,h2:7001?wait=1",
+        ),
+        ("redis://h:6379/0", "redis://h:6379/0"),
+    ],
+)
 def test_redact_url_hides_user_info_and_password_options(url: str, shown: str) -> None:
     from yishi.redact import redact_url
 

@@ -51,9 +51,13 @@ def server_from_env(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]
     port = free_port()
     data = tmp_path / "data"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "yishi", "serve"], stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL,
-        env=clean_env(YISHI_PORT=str(port), YISHI_DATA_DIR=str(data)))
+        [sys.executable, "-m", "yishi", "serve"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        env=clean_env(YISHI_PORT=str(port), YISHI_DATA_DIR=str(data)),
+    )
     try:
         wait_healthy(f"http://127.0.0.1:{port}", proc)
         yield f"http://127.0.0.1:{port}", proc, data
@@ -70,18 +74,38 @@ def test_serve_prints_address_and_generated_admin_token_which_works(server_from_
     lines = [proc.stdout.readline() for _ in range(2)]
     assert base in lines[0]
     token = lines[1].split("Admin token:")[1].strip()
-    created = httpx.post(f"{base}/api/rooms", json={"title": "停车议事"},
-                         headers={"authorization": f"Bearer {token}"})
+    created = httpx.post(
+        f"{base}/api/rooms",
+        json={"title": "停车议事"},
+        headers={"authorization": f"Bearer {token}"},
+    )
     assert created.status_code == 201
-    refused = httpx.post(f"{base}/api/rooms", json={"title": "x"},
-                         headers={"authorization": "Bearer wrong"})
+    refused = httpx.post(
+        f"{base}/api/rooms", json={"title": "x"}, headers={"authorization": "Bearer wrong"}
+    )
     assert refused.status_code == 401 and refused.json()["error"]["code"] == "unauthorized"
 
     # `yishi room create` finds the admin token in the data folder and draws a QR code.
     out = subprocess.run(
-        [sys.executable, "-m", "yishi", "room", "create", "--title", "垃圾分类",
-         "--server", base, "--data-dir", str(data)],
-        capture_output=True, text=True, env=clean_env(), timeout=60, check=True).stdout
+        [
+            sys.executable,
+            "-m",
+            "yishi",
+            "room",
+            "create",
+            "--title",
+            "垃圾分类",
+            "--server",
+            base,
+            "--data-dir",
+            str(data),
+        ],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        timeout=60,
+        check=True,
+    ).stdout
     assert "Moderator link:" in out and "#token=" in out
     invite = next(line.split()[-1] for line in out.splitlines() if line.startswith("Invite link:"))
     assert invite.startswith(f"{base}/r/") and "?invite=" in invite
@@ -89,9 +113,25 @@ def test_serve_prints_address_and_generated_admin_token_which_works(server_from_
 
     # `yishi community create` likewise: the public page, the staff link, the QR code.
     out = subprocess.run(
-        [sys.executable, "-m", "yishi", "community", "create", "--name", "幸福里社区",
-         "--server", base, "--data-dir", str(data)],
-        capture_output=True, text=True, env=clean_env(), timeout=60, check=True).stdout
+        [
+            sys.executable,
+            "-m",
+            "yishi",
+            "community",
+            "create",
+            "--name",
+            "幸福里社区",
+            "--server",
+            base,
+            "--data-dir",
+            str(data),
+        ],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        timeout=60,
+        check=True,
+    ).stdout
     page = next(line.split()[-1] for line in out.splitlines() if line.startswith("Public page:"))
     assert page.startswith(f"{base}/c/") and "/staff#" in out and "█" in out
     summary = httpx.get(f"{base}/api/communities/{page.rsplit('/', 1)[-1]}").json()
@@ -121,8 +161,11 @@ def running_site_dirs() -> list[str]:
 
 def test_wheel_carries_pages_and_word_lists_and_serves_them(tmp_path: Path) -> None:
     """A plain, non-editable install serves the pages and loads the moderation data."""
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
-                    str(tmp_path), str(REPO)], check=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(REPO)],
+        check=True,
+        timeout=300,
+    )
     wheel = next(tmp_path.glob("yishi-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     for page in ("room.html", "moderator.html", "minutes.html", "index.html"):
@@ -141,28 +184,43 @@ def test_wheel_carries_pages_and_word_lists_and_serves_them(tmp_path: Path) -> N
     python = env_dir / "bin" / "python"
     site_dir = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True, text=True, check=True).stdout.strip()
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     with zipfile.ZipFile(wheel) as archive:
         archive.extractall(site_dir)
     (Path(site_dir) / "_running_site_dirs.pth").write_text(
-        "".join(f"{d}\n" for d in running_site_dirs()))
+        "".join(f"{d}\n" for d in running_site_dirs())
+    )
 
     probe = (
         "import yishi, yishi.app as a, yishi.moderation as m;"
         "print(yishi.__file__); print((a.static_dir() / 'room.html').is_file());"
         "print(type(m.load_pipeline()).__name__)"
     )
-    out = subprocess.run([str(python), "-c", probe], capture_output=True, text=True,
-                         cwd=tmp_path, env=clean_env(), check=True).stdout.split()
+    out = subprocess.run(
+        [str(python), "-c", probe],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=clean_env(),
+        check=True,
+    ).stdout.split()
     assert out[0].startswith(site_dir), out
     assert out[1] == "True"
 
     # And `yishi serve` from that install serves a room page.
     port = free_port()
     proc = subprocess.Popen(
-        [str(python), "-m", "yishi", "serve"], stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL, cwd=tmp_path,
-        env=clean_env(YISHI_PORT=str(port), YISHI_DATA_DIR=str(tmp_path / "data")))
+        [str(python), "-m", "yishi", "serve"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        cwd=tmp_path,
+        env=clean_env(YISHI_PORT=str(port), YISHI_DATA_DIR=str(tmp_path / "data")),
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         wait_healthy(base, proc)
@@ -180,29 +238,56 @@ def test_minutes_command_reads_the_stored_log(server_from_env) -> None:  # type:
     assert proc.stdout is not None
     proc.stdout.readline()
     token = proc.stdout.readline().split("Admin token:")[1].strip()
-    room = httpx.post(f"{base}/api/rooms", json={"title": "加装电梯"},
-                      headers={"authorization": f"Bearer {token}"}).json()
+    room = httpx.post(
+        f"{base}/api/rooms",
+        json={"title": "加装电梯"},
+        headers={"authorization": f"Bearer {token}"},
+    ).json()
     out = subprocess.run(
-        [sys.executable, "-m", "yishi", "minutes", room["room_id"], "--format", "json",
-         "--data-dir", str(data)], capture_output=True, text=True, env=clean_env(),
-        timeout=60, check=True).stdout
+        [
+            sys.executable,
+            "-m",
+            "yishi",
+            "minutes",
+            room["room_id"],
+            "--format",
+            "json",
+            "--data-dir",
+            str(data),
+        ],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        timeout=60,
+        check=True,
+    ).stdout
     assert json.loads(out)["title"] == "加装电梯"
 
 
 def test_a_second_server_on_the_same_data_folder_exits_at_once_naming_the_holder(
-        server_from_env) -> None:  # type: ignore[no-untyped-def]
+    server_from_env,
+) -> None:  # type: ignore[no-untyped-def]
     base, proc, data = server_from_env
     second = subprocess.run(
         [sys.executable, "-m", "yishi", "serve", "--port", str(free_port())],
-        capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60,
-        env=clean_env(YISHI_DATA_DIR=str(data)))
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+        env=clean_env(YISHI_DATA_DIR=str(data)),
+    )
     assert second.returncode == 1, second.stdout + second.stderr
     assert f"the data folder {data.resolve()} is in use" in second.stderr
     assert f"(PID {proc.pid})" in second.stderr
     assert "Yishi is listening" not in second.stdout
     # Reading the folder while the server runs is allowed (SQLite WAL): nothing appends.
-    labels = subprocess.run([sys.executable, "-m", "yishi", "labels", "--data-dir", str(data)],
-                            capture_output=True, text=True, env=clean_env(), timeout=60)
+    labels = subprocess.run(
+        [sys.executable, "-m", "yishi", "labels", "--data-dir", str(data)],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        timeout=60,
+    )
     assert labels.returncode == 0, labels.stderr
     assert httpx.get(f"{base}/readyz").status_code == 200  # the first one serves on
 
@@ -213,8 +298,12 @@ def test_the_data_folder_is_free_again_once_its_server_stops(tmp_path: Path) -> 
         port = free_port()
         proc = subprocess.Popen(
             [sys.executable, "-m", "yishi", "serve", "--port", str(port), "--data-dir", str(data)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            stdin=subprocess.DEVNULL, env=clean_env())
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            env=clean_env(),
+        )
         try:
             wait_healthy(f"http://127.0.0.1:{port}", proc)
         finally:

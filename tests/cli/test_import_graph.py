@@ -30,7 +30,7 @@ def imported(name: str, path: Path, known: dict[str, Path]) -> Iterator[str]:
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom):
             if node.level:
-                base = package[:len(package) - node.level + 1]
+                base = package[: len(package) - node.level + 1]
                 target = ".".join(base + ([node.module] if node.module else []))
             else:
                 target = node.module or ""
@@ -75,17 +75,38 @@ def test_no_module_of_the_server_is_in_an_import_circle() -> None:
     graph = {name: set(imported(name, path, known)) for name, path in known.items()}
     found = circles(graph)
     assert not found, "\n".join(
-        f"circle: {', '.join(c)}\n" + "\n".join(
-            f"  {a} imports {', '.join(sorted(graph[a] & set(c)))}" for a in c)
-        for c in found)
+        f"circle: {', '.join(c)}\n"
+        + "\n".join(f"  {a} imports {', '.join(sorted(graph[a] & set(c)))}" for a in c)
+        for c in found
+    )
 
 
 # The layers, bottom up (docs/layers.md): a module may import its own layer's and those
 # below; web and sockets are siblings that never import each other.
-SHARED = {"config", "readiness", "redact", "tokens", "ratelimit", "wire", "clientlog",
-          "uvicorn_parts"}
-LAYERS = {"core": 0, "moderation": 0, "shared": 1, "backends": 2, "minutes": 2, "host": 3,
-          "services": 4, "web": 5, "sockets": 5, "app": 6, "cli": 7, "__main__": 8}
+SHARED = {
+    "config",
+    "readiness",
+    "redact",
+    "tokens",
+    "ratelimit",
+    "wire",
+    "clientlog",
+    "uvicorn_parts",
+}
+LAYERS = {
+    "core": 0,
+    "moderation": 0,
+    "shared": 1,
+    "backends": 2,
+    "minutes": 2,
+    "host": 3,
+    "services": 4,
+    "web": 5,
+    "sockets": 5,
+    "app": 6,
+    "cli": 7,
+    "__main__": 8,
+}
 
 
 def layer(module: str) -> str:
@@ -97,8 +118,9 @@ def layer(module: str) -> str:
 
 def test_imports_go_down_the_layers_only() -> None:
     known = modules()
-    assert {layer(m) for m in known} - {"package"} <= set(LAYERS), \
+    assert {layer(m) for m in known} - {"package"} <= set(LAYERS), (
         "a module outside the layers: put it in one (docs/layers.md)"
+    )
     upward = []
     for name, path in known.items():
         mine = layer(name)
@@ -117,8 +139,11 @@ def test_the_server_folder_holds_at_most_twelve_modules() -> None:
 
 
 def test_no_module_is_over_500_lines() -> None:
-    long = {name: n for name, path in modules().items()
-            if (n := len(path.read_text(encoding="utf-8").splitlines())) > 500}
+    long = {
+        name: n
+        for name, path in modules().items()
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > 500
+    }
     assert not long, long
 
 
@@ -128,8 +153,13 @@ def test_one_module_imports_uvicorns_internals() -> None:
     importers = set()
     for name, path in modules().items():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = ([node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level
-                     else [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom) and not node.level
+                else [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
             if any(n.startswith("uvicorn.") for n in names):
                 importers.add(name)
     assert importers == {"yishi.uvicorn_parts"}, importers

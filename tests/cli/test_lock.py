@@ -21,8 +21,13 @@ REPO = Path(__file__).resolve().parents[2]
 LOCK = REPO / "requirements" / "test.lock"
 REFRESH = "bash requirements/lock.sh"
 # The lock is resolved for this interpreter and platform (requirements/lock.sh).
-LOCKED_FOR = {**default_environment(), "python_version": "3.11", "sys_platform": "linux",
-              "platform_system": "Linux", "platform_machine": "x86_64"}
+LOCKED_FOR = {
+    **default_environment(),
+    "python_version": "3.11",
+    "sys_platform": "linux",
+    "platform_system": "Linux",
+    "platform_machine": "x86_64",
+}
 
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)")
 
@@ -48,8 +53,11 @@ def direct_requirements(pyproject: dict[str, object]) -> list[Requirement]:
     project = pyproject["project"]
     build = pyproject["build-system"]
     assert isinstance(project, dict) and isinstance(build, dict)
-    texts = [*project["dependencies"], *project["optional-dependencies"]["test"],
-             *build["requires"]]
+    texts = [
+        *project["dependencies"],
+        *project["optional-dependencies"]["test"],
+        *build["requires"],
+    ]
     found = [Requirement(text) for text in texts]
     return [r for r in found if r.marker is None or r.marker.evaluate(LOCKED_FOR)]
 
@@ -60,9 +68,11 @@ def extra_requirements(req: Requirement) -> list[Requirement]:
     added = []
     for text in metadata.requires(req.name) or []:
         sub = Requirement(text)
-        if sub.marker is not None and any(
-                sub.marker.evaluate({**LOCKED_FOR, "extra": extra}) for extra in req.extras) \
-                and not sub.marker.evaluate({**LOCKED_FOR, "extra": ""}):
+        if (
+            sub.marker is not None
+            and any(sub.marker.evaluate({**LOCKED_FOR, "extra": extra}) for extra in req.extras)
+            and not sub.marker.evaluate({**LOCKED_FOR, "extra": ""})
+        ):
             added.append(sub)
     return added
 
@@ -107,7 +117,8 @@ def test_a_dependency_the_lock_lacks_or_pins_outside_its_range_is_named() -> Non
     project["dependencies"] = [*project["dependencies"], "filelock>=3"]
     project["optional-dependencies"]["test"] = [
         "pytest>=999" if t.startswith("pytest>") else t
-        for t in project["optional-dependencies"]["test"]]
+        for t in project["optional-dependencies"]["test"]
+    ]
     problems = disagreements(pyproject, LOCK.read_text())
     assert problems[0] == "filelock>=3 is not in the lock"
     assert re.fullmatch(r"pytest>=999: the lock pins \S+", problems[1])
@@ -117,7 +128,11 @@ def test_a_dependency_the_lock_lacks_or_pins_outside_its_range_is_named() -> Non
 def test_an_extras_dependency_and_a_missing_hash_are_named() -> None:
     lock = LOCK.read_text()
     without_uvloop = re.sub(r"(?ms)^uvloop==.*?(?=^\S)", "", lock)
-    assert "uvloop>=0.15.1 is not in the lock" in " ".join(disagreements(_pyproject(), without_uvloop))
+    assert "uvloop>=0.15.1 is not in the lock" in " ".join(
+        disagreements(_pyproject(), without_uvloop)
+    )
     unhashed = re.sub(r"(?m)^(redis==\S+) \\\n(    --hash=\S+( \\)?\n)+", r"\1\n", lock)
-    assert any(p.startswith("redis==") and p.endswith("has no --hash")
-               for p in disagreements(_pyproject(), unhashed))
+    assert any(
+        p.startswith("redis==") and p.endswith("has no --hash")
+        for p in disagreements(_pyproject(), unhashed)
+    )

@@ -1,6 +1,6 @@
 """The code as a reviewer's tools see it: ``mypy --strict`` over the package as
-installed (``yishi.*``, the names a user imports), and ``ruff`` with the rules
-pinned in ``pyproject.toml``.
+installed (``yishi.*``, the names a user imports), ``ruff`` with the rules
+pinned in ``pyproject.toml``, and ``ruff format``.
 
 The repository keeps ``server/``, ``moderation/`` and ``static/`` at the top
 level and installs them as one package, so mypy cannot follow ``yishi.*`` in the
@@ -27,17 +27,52 @@ def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff_is_clean() -> None:
-    done = _run(sys.executable, "-m", "ruff", "check", "server", "moderation", "tests", "bench",
-                cwd=REPO)
+    done = _run(
+        sys.executable, "-m", "ruff", "check", "server", "moderation", "tests", "bench", cwd=REPO
+    )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_ruff_format_is_kept() -> None:
+    """The code as ``ruff format`` writes it (adopted in one commit): a diff shows what
+    changed, never how it was laid out."""
+    done = _run(
+        sys.executable,
+        "-m",
+        "ruff",
+        "format",
+        "--check",
+        "--diff",
+        "server",
+        "moderation",
+        "tests",
+        "bench",
+        cwd=REPO,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr
 
 
 def _mypy(where: Path, cache: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "mypy", "--config-file", str(REPO / "pyproject.toml"),
-         "--cache-dir", str(cache), "--python-executable", sys.executable, "-p", "yishi"],
-        cwd=cache.parent, capture_output=True, text=True, timeout=600,
-        env={"MYPYPATH": str(where), "PATH": "/usr/bin:/bin"})
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--config-file",
+            str(REPO / "pyproject.toml"),
+            "--cache-dir",
+            str(cache),
+            "--python-executable",
+            sys.executable,
+            "-p",
+            "yishi",
+        ],
+        cwd=cache.parent,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={"MYPYPATH": str(where), "PATH": "/usr/bin:/bin"},
+    )
 
 
 def test_mypy_strict_is_clean_over_the_installed_package(tmp_path: Path) -> None:
@@ -48,8 +83,18 @@ def test_mypy_strict_is_clean_over_the_installed_package(tmp_path: Path) -> None
             (source / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(REPO / name, source / name)
     target = tmp_path / "site"
-    built = _run(sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target",
-                 str(target), str(source), cwd=tmp_path)
+    built = _run(
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--no-deps",
+        "--target",
+        str(target),
+        str(source),
+        cwd=tmp_path,
+    )
     assert built.returncode == 0, built.stdout + built.stderr
     checked = _mypy(target, tmp_path / "mypy-cache")
     assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -35,11 +35,15 @@ class Community:
         built.ok("staff.add", "s1", role="clerk", name="王文书")  # s3
         return built
 
-    def send(self, kind: str, actor: str | None, *, at: int | None = None,
-             **args: Any) -> Outcome:
+    def send(self, kind: str, actor: str | None, *, at: int | None = None, **args: Any) -> Outcome:
         self.at = max(self.at, at or self.at)
-        entry = Entry(seq=len(self.entries) + 1, at=self.at, kind=kind, actor=actor,
-                      args={k: v for k, v in args.items() if v is not None})
+        entry = Entry(
+            seq=len(self.entries) + 1,
+            at=self.at,
+            kind=kind,
+            actor=actor,
+            args={k: v for k, v in args.items() if v is not None},
+        )
         self.entries.append(entry)
         return apply(self.state, entry)
 
@@ -59,10 +63,25 @@ class Community:
 
     # -- shortcuts ------------------------------------------------------------------
 
-    def submit(self, title: str = "加装电梯", *, device: str = "dev-submitter", at: int | None = None,
-               category: str = "加装电梯", status: str = "submitted") -> str:
-        result = self.ok("topic.submit", None, at=at, title=title, description=f"{title}的说明",
-                         category=category, device=device, status=status)
+    def submit(
+        self,
+        title: str = "加装电梯",
+        *,
+        device: str = "dev-submitter",
+        at: int | None = None,
+        category: str = "加装电梯",
+        status: str = "submitted",
+    ) -> str:
+        result = self.ok(
+            "topic.submit",
+            None,
+            at=at,
+            title=title,
+            description=f"{title}的说明",
+            category=category,
+            device=device,
+            status=status,
+        )
         return str(result["topic_id"])
 
     def move(self, topic_id: str, to: str, actor: str = "s1", **args: Any) -> Any:
@@ -70,15 +89,20 @@ class Community:
 
     def to_state(self, topic_id: str, target: str, *, at: int | None = None) -> None:
         """Move a submitted topic along the main path until it is in ``target``."""
-        path = {"submitted": [], "held": [],
-                "accepted": [("accepted", "s1", {})],
-                "merged": [("merged", "s1", {"into": "t1"})],
-                "declined": [("declined", "s1", {"reason": "不属于社区事务"})],
-                "rejected": [("reject", "s1", {})]}
-        main = [("accepted", "s1", {}), ("scheduled", "s1", {"room_id": f"room-{topic_id}"}),
-                ("deliberated", "s1", {"decisions": ["同意"]}),
-                ("in_progress", "s2", {"actions": []}),
-                ]
+        path = {
+            "submitted": [],
+            "held": [],
+            "accepted": [("accepted", "s1", {})],
+            "merged": [("merged", "s1", {"into": "t1"})],
+            "declined": [("declined", "s1", {"reason": "不属于社区事务"})],
+            "rejected": [("reject", "s1", {})],
+        }
+        main = [
+            ("accepted", "s1", {}),
+            ("scheduled", "s1", {"room_id": f"room-{topic_id}"}),
+            ("deliberated", "s1", {"decisions": ["同意"]}),
+            ("in_progress", "s2", {"actions": []}),
+        ]
         for name, steps in (("scheduled", 2), ("deliberated", 3), ("in_progress", 4)):
             path[name] = main[:steps]
         path["solved"] = [*main, ("solved", "s2", {"report": "已完成"})]

@@ -56,11 +56,21 @@ class Room:
     # -- making one -------------------------------------------------------------------
 
     @classmethod
-    def create(cls, *, settings: Json | None = None, agenda: list[str] | None = None,
-               start: bool = False, at: int = T0, rules_version: int = RULES_VERSION) -> Room:
+    def create(
+        cls,
+        *,
+        settings: Json | None = None,
+        agenda: list[str] | None = None,
+        start: bool = False,
+        at: int = T0,
+        rules_version: int = RULES_VERSION,
+    ) -> Room:
         room = cls(state=replay("room1", []), now=at - 1)
-        args: Json = {"title": "旧小区加装电梯", "invite_code": INVITE,
-                      "rules_version": rules_version}
+        args: Json = {
+            "title": "旧小区加装电梯",
+            "invite_code": INVITE,
+            "rules_version": rules_version,
+        }
         if settings:
             args["settings"] = settings
         if agenda:
@@ -76,27 +86,54 @@ class Room:
 
     # -- appending entries --------------------------------------------------------------
 
-    def append(self, kind: str, *, actor: str | None = None, args: Json | None = None,
-               at: int | None = None, nonce: str | None = None) -> Outcome:
+    def append(
+        self,
+        kind: str,
+        *,
+        actor: str | None = None,
+        args: Json | None = None,
+        at: int | None = None,
+        nonce: str | None = None,
+    ) -> Outcome:
         """Append one raw entry (no argument checks) and apply it."""
         if at is None:
             at = self.now + 1
         assert at >= self.now, "the log's clock never runs backwards"
         self.now = at
-        entry = Entry(seq=len(self.entries) + 1, at=at, kind=kind, actor=actor,
-                      args=dict(args or {}), nonce=nonce)
+        entry = Entry(
+            seq=len(self.entries) + 1,
+            at=at,
+            kind=kind,
+            actor=actor,
+            args=dict(args or {}),
+            nonce=nonce,
+        )
         self.entries.append(entry)
         outcome = apply(self.state, entry)
         self.outcomes.append(outcome)
         self.events.extend(outcome.events)
         return outcome
 
-    def system(self, kind: str, args: Json | None = None, *, actor: str | None = None,
-               at: int | None = None) -> Outcome:
+    def system(
+        self,
+        kind: str,
+        args: Json | None = None,
+        *,
+        actor: str | None = None,
+        at: int | None = None,
+    ) -> Outcome:
         return self.append(kind, actor=actor, args=args, at=at)
 
-    def send(self, actor: str, cmd: str, *, at: int | None = None, nonce: str | None = None,
-             server_args: Json | None = None, **args: Any) -> Outcome:
+    def send(
+        self,
+        actor: str,
+        cmd: str,
+        *,
+        at: int | None = None,
+        nonce: str | None = None,
+        server_args: Json | None = None,
+        **args: Any,
+    ) -> Outcome:
         """A client command: arguments checked as the server checks them, then appended.
 
         ``server_args`` are what the server adds after its checks (the moderation
@@ -105,18 +142,28 @@ class Room:
         row = commands.client_command(cmd)
         checked = commands.client_args(cmd, args) if row else args
         logged = {**checked, **(server_args or {})}
-        edge = self.edge(row, actor, logged, at=self.now + 1 if at is None else at,
-                         nonce=nonce) if row else None
+        edge = (
+            self.edge(row, actor, logged, at=self.now + 1 if at is None else at, nonce=nonce)
+            if row
+            else None
+        )
         outcome = self.append(cmd, actor=actor, args=logged, at=at, nonce=nonce)
         if edge is not None:
-            assert outcome.error is not None, (cmd, "refused at the edge, accepted in the log",
-                                               edge.to_wire())
-            assert outcome.error.to_wire() == edge.to_wire(), (cmd, outcome.error.to_wire(),
-                                                               edge.to_wire())
+            assert outcome.error is not None, (
+                cmd,
+                "refused at the edge, accepted in the log",
+                edge.to_wire(),
+            )
+            assert outcome.error.to_wire() == edge.to_wire(), (
+                cmd,
+                outcome.error.to_wire(),
+                edge.to_wire(),
+            )
         return outcome
 
-    def edge(self, row: commands.Command, actor: str, logged: Json, *, at: int,
-             nonce: str | None = None) -> CommandError | None:
+    def edge(
+        self, row: commands.Command, actor: str, logged: Json, *, at: int, nonce: str | None = None
+    ) -> CommandError | None:
         """What the server's precheck says of this command on the state now (None: pass)."""
         if nonce is not None and remembered(self.state, actor, nonce, now=at) is not None:
             return None  # the server answers a repeated nonce with the first reply
@@ -203,12 +250,12 @@ class Room:
         return pid
 
     def online(self, pid: str, node: str = "n1", *, at: int | None = None) -> Outcome:
-        return self.system("presence", {"participant_id": pid, "online": True, "node": node},
-                           at=at)
+        return self.system("presence", {"participant_id": pid, "online": True, "node": node}, at=at)
 
     def offline(self, pid: str, node: str = "n1", *, at: int | None = None) -> Outcome:
-        return self.system("presence", {"participant_id": pid, "online": False, "node": node},
-                           at=at)
+        return self.system(
+            "presence", {"participant_id": pid, "online": False, "node": node}, at=at
+        )
 
     # -- the floor ---------------------------------------------------------------------
 
@@ -236,8 +283,15 @@ class Room:
     # -- looking -------------------------------------------------------------------------
 
     def viewer(self, pid: str) -> views.Viewer:
-        role = next(p["role"] for p in self.snapshot(self.mod)["participants"]
-                    if p["participant_id"] == pid) if pid != self.mod else "moderator"
+        role = (
+            next(
+                p["role"]
+                for p in self.snapshot(self.mod)["participants"]
+                if p["participant_id"] == pid
+            )
+            if pid != self.mod
+            else "moderator"
+        )
         return views.Viewer(participant_id=pid, role=ROLE_OF[role])
 
     def snapshot(self, pid: str, role: Role | None = None) -> Json:

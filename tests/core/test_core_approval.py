@@ -22,11 +22,23 @@ OTHER = "cd" * 32
 KEY_ID = "0123456789abcdef"
 
 
-def seal(room: Room, *signers: str, entries: int, digest: str = DIGEST,
-         at: int | None = None, **change: Any) -> Json:
+def seal(
+    room: Room,
+    *signers: str,
+    entries: int,
+    digest: str = DIGEST,
+    at: int | None = None,
+    **change: Any,
+) -> Json:
     people = [signer(room.state.participants[p]) for p in signers]
-    said = statement(room.state, entries=entries, digest=digest, signers=people,
-                     approved_at=room.now if at is None else at, key_id=KEY_ID)
+    said = statement(
+        room.state,
+        entries=entries,
+        digest=digest,
+        signers=people,
+        approved_at=room.now if at is None else at,
+        key_id=KEY_ID,
+    )
     said.update(change)
     return {"seal": {"statement": said, "signature": "c2ln", "public_key": "a2V5"}}
 
@@ -44,7 +56,7 @@ def test_approve_before_the_end_is_refused(room: Room) -> None:
 
 def test_only_the_moderator_approves(room: Room) -> None:
     clerk = room.staff("clerk", "李书记员")
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     n = ended(room)
     for who in (clerk, a):
         room.fail(who, "minutes.approve", ErrorCode.FORBIDDEN, entries=n, digest=DIGEST)
@@ -60,10 +72,19 @@ def test_the_approval_covers_the_end_and_no_more_than_the_log(room: Room) -> Non
 def test_a_seal_of_another_statement_is_refused_and_changes_nothing(room: Room) -> None:
     clerk = room.staff("clerk", "李书记员")
     n = ended(room)
-    for wrong in (seal(room, clerk, entries=n), seal(room, room.mod, entries=n, digest=OTHER),
-                  seal(room, room.mod, entries=n, room_id="other")):
-        room.fail(room.mod, "minutes.approve", ErrorCode.CONFLICT, entries=n, digest=DIGEST,
-                  server_args=wrong)
+    for wrong in (
+        seal(room, clerk, entries=n),
+        seal(room, room.mod, entries=n, digest=OTHER),
+        seal(room, room.mod, entries=n, room_id="other"),
+    ):
+        room.fail(
+            room.mod,
+            "minutes.approve",
+            ErrorCode.CONFLICT,
+            entries=n,
+            digest=DIGEST,
+            server_args=wrong,
+        )
     assert room.state.approvals == []
     # and a complete approval must be sealed at all
     room.fail(room.mod, "minutes.approve", ErrorCode.BAD_COMMAND, entries=n, digest=DIGEST)
@@ -78,32 +99,58 @@ def test_the_moderator_alone_approves_at_once(room: Room) -> None:
     assert event.data == sealed["seal"]
     said = event.data["statement"]
     moderator = room.state.participants[room.mod]
-    assert said["signers"] == [{"participant_id": room.mod, "name": moderator.name,
-                                "role": "moderator"}]
+    assert said["signers"] == [
+        {"participant_id": room.mod, "name": moderator.name, "role": "moderator"}
+    ]
     assert (said["entries"], said["digest"], said["room_id"]) == (n, DIGEST, "room1")
     assert room.snapshot(room.mod)["room"]["approval"]["approvals"] == [sealed["seal"]]
     # approving the same minutes again is refused; a longer log may be approved again
-    room.fail(room.mod, "minutes.approve", ErrorCode.CONFLICT, entries=n, digest=DIGEST,
-              server_args=seal(room, room.mod, entries=n, at=room.now + 1))
+    room.fail(
+        room.mod,
+        "minutes.approve",
+        ErrorCode.CONFLICT,
+        entries=n,
+        digest=DIGEST,
+        server_args=seal(room, room.mod, entries=n, at=room.now + 1),
+    )
     room.ok(room.mod, "minutes.note", text="补记")
     m = len(room.entries)
-    room.ok(room.mod, "minutes.approve", entries=m, digest=OTHER,
-            server_args=seal(room, room.mod, entries=m, digest=OTHER, at=room.now + 1))
+    room.ok(
+        room.mod,
+        "minutes.approve",
+        entries=m,
+        digest=OTHER,
+        server_args=seal(room, room.mod, entries=m, digest=OTHER, at=room.now + 1),
+    )
     assert [x["statement"]["entries"] for x in room.state.approvals] == [n, m]
 
 
 def test_a_second_signatory_completes_the_approval(room: Room) -> None:
     clerk = room.staff("clerk", "李书记员")
     office = room.staff("office", "街道办")
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     n = ended(room)
-    room.fail(room.mod, "minutes.approve", ErrorCode.FORBIDDEN, entries=n, digest=DIGEST,
-              cosigner=a)
-    room.fail(room.mod, "minutes.approve", ErrorCode.NOT_FOUND, entries=n, digest=DIGEST,
-              cosigner="nobody")
+    room.fail(
+        room.mod, "minutes.approve", ErrorCode.FORBIDDEN, entries=n, digest=DIGEST, cosigner=a
+    )
+    room.fail(
+        room.mod,
+        "minutes.approve",
+        ErrorCode.NOT_FOUND,
+        entries=n,
+        digest=DIGEST,
+        cosigner="nobody",
+    )
     # a seal on an approval that waits for someone is not the server's
-    room.fail(room.mod, "minutes.approve", ErrorCode.BAD_COMMAND, entries=n, digest=DIGEST,
-              cosigner=clerk, server_args=seal(room, room.mod, entries=n))
+    room.fail(
+        room.mod,
+        "minutes.approve",
+        ErrorCode.BAD_COMMAND,
+        entries=n,
+        digest=DIGEST,
+        cosigner=clerk,
+        server_args=seal(room, room.mod, entries=n),
+    )
     room.fail(clerk, "minutes.sign", ErrorCode.CONFLICT, entries=n, digest=DIGEST)
 
     result = room.ok(room.mod, "minutes.approve", entries=n, digest=DIGEST, cosigner=clerk)
@@ -116,19 +163,38 @@ def test_a_second_signatory_completes_the_approval(room: Room) -> None:
     room.fail(room.mod, "minutes.amend", ErrorCode.CONFLICT, text="太早")
 
     # only the one named signs, and only the version approved
-    room.fail(office, "minutes.sign", ErrorCode.FORBIDDEN, entries=n, digest=DIGEST,
-              server_args=seal(room, room.mod, office, entries=n, at=room.now + 1))
+    room.fail(
+        office,
+        "minutes.sign",
+        ErrorCode.FORBIDDEN,
+        entries=n,
+        digest=DIGEST,
+        server_args=seal(room, room.mod, office, entries=n, at=room.now + 1),
+    )
     room.fail(room.mod, "minutes.sign", ErrorCode.FORBIDDEN, entries=n, digest=DIGEST)
-    room.fail(clerk, "minutes.sign", ErrorCode.CONFLICT, entries=n, digest=OTHER,
-              server_args=seal(room, room.mod, clerk, entries=n, digest=OTHER,
-                               at=room.now + 1))
+    room.fail(
+        clerk,
+        "minutes.sign",
+        ErrorCode.CONFLICT,
+        entries=n,
+        digest=OTHER,
+        server_args=seal(room, room.mod, clerk, entries=n, digest=OTHER, at=room.now + 1),
+    )
     # the seal must name both signers, the moderator first
-    room.fail(clerk, "minutes.sign", ErrorCode.CONFLICT, entries=n, digest=DIGEST,
-              server_args=seal(room, clerk, room.mod, entries=n, at=room.now + 1))
+    room.fail(
+        clerk,
+        "minutes.sign",
+        ErrorCode.CONFLICT,
+        entries=n,
+        digest=DIGEST,
+        server_args=seal(room, clerk, room.mod, entries=n, at=room.now + 1),
+    )
 
     sealed = seal(room, room.mod, clerk, entries=n, at=room.now + 1)
     assert room.ok(clerk, "minutes.sign", entries=n, digest=DIGEST, server_args=sealed) == {
-        "status": "approved", "approval": 1}
+        "status": "approved",
+        "approval": 1,
+    }
     approved = only(room.events, "minutes.approved").data
     assert [s["role"] for s in approved["statement"]["signers"]] == ["moderator", "clerk"]
     view = room.snapshot(office)["room"]["approval"]
@@ -144,21 +210,35 @@ def test_a_new_approval_replaces_one_still_waiting(room: Room) -> None:
     room.ok(room.mod, "minutes.approve", entries=n, digest=DIGEST, cosigner=office)
     assert len(of_type(room.events, "minutes.approval_pending")) == 2
     room.fail(clerk, "minutes.sign", ErrorCode.FORBIDDEN, entries=n, digest=DIGEST)
-    room.ok(office, "minutes.sign", entries=n, digest=DIGEST,
-            server_args=seal(room, room.mod, office, entries=n, at=room.now + 1))
+    room.ok(
+        office,
+        "minutes.sign",
+        entries=n,
+        digest=DIGEST,
+        server_args=seal(room, room.mod, office, entries=n, at=room.now + 1),
+    )
 
 
 def test_amendments_only_after_approval_and_replay(room: Room) -> None:
     clerk = room.staff("clerk", "李书记员")
     n = ended(room)
     room.fail(room.mod, "minutes.amend", ErrorCode.CONFLICT, text="更正")
-    room.ok(room.mod, "minutes.approve", entries=n, digest=DIGEST,
-            server_args=seal(room, room.mod, entries=n, at=room.now + 1))
+    room.ok(
+        room.mod,
+        "minutes.approve",
+        entries=n,
+        digest=DIGEST,
+        server_args=seal(room, room.mod, entries=n, at=room.now + 1),
+    )
     room.fail(clerk, "minutes.amend", ErrorCode.FORBIDDEN, text="更正")
     result = room.ok(room.mod, "minutes.amend", text="第二项决定的票数应为 12 票")
     amended = only(room.events, "minutes.amended").data
-    assert amended == {"amendment_id": result["amendment_id"], "text": "第二项决定的票数应为 12 票",
-                       "by": room.state.participants[room.mod].name, "at": room.now}
+    assert amended == {
+        "amendment_id": result["amendment_id"],
+        "text": "第二项决定的票数应为 12 票",
+        "by": room.state.participants[room.mod].name,
+        "at": room.now,
+    }
     assert types(room.events)[-1] == "minutes.amended"
 
     again = replay("room1", room.entries)
@@ -171,8 +251,14 @@ def test_amendments_only_after_approval_and_replay(room: Room) -> None:
 def test_rooms_before_rules_6_cannot_approve() -> None:
     room = Room.create(start=True, rules_version=5)
     n = ended(room)
-    error = room.fail(room.mod, "minutes.approve", ErrorCode.CONFLICT, entries=n, digest=DIGEST,
-                      server_args=seal(room, room.mod, entries=n, at=room.now + 1))
+    error = room.fail(
+        room.mod,
+        "minutes.approve",
+        ErrorCode.CONFLICT,
+        entries=n,
+        digest=DIGEST,
+        server_args=seal(room, room.mod, entries=n, at=room.now + 1),
+    )
     assert "before" in error.message
     room.fail(room.mod, "minutes.amend", ErrorCode.CONFLICT, text="x")
 
@@ -182,5 +268,11 @@ def test_arguments_are_checked(room: Room) -> None:
     for digest in ("AB" * 32, "ab" * 31, 7):
         room.fail(room.mod, "minutes.approve", ErrorCode.BAD_COMMAND, entries=n, digest=digest)
     # a client cannot send the server's seal
-    room.fail(room.mod, "minutes.approve", ErrorCode.BAD_COMMAND, entries=n, digest=DIGEST,
-              seal={"statement": {}, "signature": "x", "public_key": "y"})
+    room.fail(
+        room.mod,
+        "minutes.approve",
+        ErrorCode.BAD_COMMAND,
+        entries=n,
+        digest=DIGEST,
+        seal={"statement": {}, "signature": "x", "public_key": "y"},
+    )

@@ -18,9 +18,32 @@ from yishi.core.reducer import apply
 from yishi.core.schema import parse
 from yishi.core.types import CommandError, ErrorCode
 
-REFUSED = ["\x00", "\x07", "\x0b", "\x0c", "\r", "\x1b", "\x7f", "\x85", "\x9f", "\u061c",
-           "\u200e", "\u200f", "\u202a", "\u202d", "\u202e", "\u2066", "\u2069", "\ud800",
-           "\udfff", "\ufdd0", "\ufffe", "\uffff", "\U0001fffe", "\U0010ffff"]
+REFUSED = [
+    "\x00",
+    "\x07",
+    "\x0b",
+    "\x0c",
+    "\r",
+    "\x1b",
+    "\x7f",
+    "\x85",
+    "\x9f",
+    "\u061c",
+    "\u200e",
+    "\u200f",
+    "\u202a",
+    "\u202d",
+    "\u202e",
+    "\u2066",
+    "\u2069",
+    "\ud800",
+    "\udfff",
+    "\ufdd0",
+    "\ufffe",
+    "\uffff",
+    "\U0001fffe",
+    "\U0010ffff",
+]
 KEPT = ["\n", "\t", "\u200b", "\u3000", "中", "😀", "\ufeff", "'", "\u00a0"]
 
 COMMANDS: list[tuple[str, dict[str, Any], str]] = [  # the character goes where {} is
@@ -29,8 +52,11 @@ COMMANDS: list[tuple[str, dict[str, Any], str]] = [  # the character goes where 
     ("action.add", {"title": "公{}示", "owner": "街道办", "due": "2026-02-28"}, "title"),
     ("action.add", {"title": "公示", "owner": "街{}道办", "due": "2026-02-28"}, "owner"),
     ("action.update", {"action_id": "a1", "status": "in_progress", "note": "进{}展"}, "note"),
-    ("poll.open", {"question": "同意吗", "kind": "single", "options": ["同意", "反{}对"]},
-     "options[1]"),
+    (
+        "poll.open",
+        {"question": "同意吗", "kind": "single", "options": ["同意", "反{}对"]},
+        "options[1]",
+    ),
     ("agenda.set", {"items": ["一", "二{}三"]}, "items[1]"),
     ("minutes.note", {"text": "补{}充"}, "text"),
 ]
@@ -54,13 +80,21 @@ def test_published_text_holds_nothing_refused(text: str) -> None:
     assert refused_in(published(text)) is None
 
 
-@pytest.mark.parametrize(("cmd", "template", "field"), COMMANDS, ids=[f"{c[0]}.{c[2]}" for c in COMMANDS])
+@pytest.mark.parametrize(
+    ("cmd", "template", "field"), COMMANDS, ids=[f"{c[0]}.{c[2]}" for c in COMMANDS]
+)
 @pytest.mark.parametrize("char", ["\x0b", "\x00", "\u202e"], ids=["VT", "NUL", "RLO"])
-def test_every_command_text_refuses_them(cmd: str, template: dict[str, Any], field: str,
-                                         char: str) -> None:
-    args = {k: v.format(char) if isinstance(v, str)
-            else [x.format(char) for x in v] if isinstance(v, list) else v
-            for k, v in template.items()}
+def test_every_command_text_refuses_them(
+    cmd: str, template: dict[str, Any], field: str, char: str
+) -> None:
+    args = {
+        k: v.format(char)
+        if isinstance(v, str)
+        else [x.format(char) for x in v]
+        if isinstance(v, list)
+        else v
+        for k, v in template.items()
+    }
     with pytest.raises(CommandError) as refused:
         commands.client_args(cmd, args)
     assert refused.value.code is ErrorCode.BAD_COMMAND
@@ -69,7 +103,7 @@ def test_every_command_text_refuses_them(cmd: str, template: dict[str, Any], fie
 
 def test_a_refused_chat_changes_nothing() -> None:
     room = Room.create(start=True)
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     room.fail(a, "chat.send", ErrorCode.BAD_COMMAND, text="看这里\u202egpj.exe")
 
 
@@ -87,9 +121,12 @@ def test_an_old_entry_holding_one_still_applies_as_written() -> None:
     logged = parse(cargs.TopicSubmit, raw, client=False, logged=True)
     assert dataclasses.asdict(logged)["title"] == "楼道\x0b灯坏了"
     room = Room.create(start=True)
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     outcome = room.send(a, "chat.send", text="你好", server_args={})
     assert outcome.ok
-    entry = dataclasses.replace(room.entries[-1], seq=len(room.entries) + 1,
-                                args={**room.entries[-1].args, "text": "旧\x0b消息"})
+    entry = dataclasses.replace(
+        room.entries[-1],
+        seq=len(room.entries) + 1,
+        args={**room.entries[-1].args, "text": "旧\x0b消息"},
+    )
     assert apply(room.state, entry).ok

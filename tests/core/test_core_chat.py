@@ -10,12 +10,18 @@ HELD = {"status": "held", "reasons": ["spam"]}
 
 
 def test_a_visible_message_is_posted_to_everyone(room: Room) -> None:
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     outcome = room.send(a, "chat.send", text="  大家好 ")
     posted = only(outcome.events, "chat.posted")
     assert posted.audience.kind is AudienceKind.PUBLIC
-    assert posted.data == {"message_id": outcome.result["message_id"], "participant_id": a,
-                           "name": "a", "text": "大家好", "at": posted.at, "status": "visible"}
+    assert posted.data == {
+        "message_id": outcome.result["message_id"],
+        "participant_id": a,
+        "name": "a",
+        "text": "大家好",
+        "at": posted.at,
+        "status": "visible",
+    }
     assert outcome.result == {"message_id": posted.data["message_id"], "status": "visible"}
     masked = room.ok(a, "chat.send", text="电话 ***", server_args={"status": "masked"})
     assert masked["status"] == "masked"
@@ -37,11 +43,12 @@ def test_a_held_message_reaches_moderators_only(room: Room) -> None:
         assert held not in room.visible_to(pid)
         assert "held" not in room.snapshot(pid) and room.snapshot(pid)["chat"] == []
     assert [m["message_id"] for m in room.snapshot(room.mod)["held"]] == [
-        outcome.result["message_id"]]
+        outcome.result["message_id"]
+    ]
 
 
 def test_approve_publishes_a_held_message(room: Room) -> None:
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     mid = room.ok(a, "chat.send", text="可疑", server_args=HELD)["message_id"]
     room.fail(a, "chat.approve", "forbidden", message_id=mid)
     outcome = room.send(room.mod, "chat.approve", message_id=mid)
@@ -56,8 +63,7 @@ def test_remove_takes_a_message_away_from_whoever_saw_it(room: Room) -> None:
     a, b = room.residents("a", "b")
     visible = room.ok(a, "chat.send", text="你好")["message_id"]
     held = room.ok(a, "chat.send", text="可疑", server_args=HELD)["message_id"]
-    removed = only(room.send(room.mod, "chat.remove", message_id=visible).events,
-                   "chat.removed")
+    removed = only(room.send(room.mod, "chat.remove", message_id=visible).events, "chat.removed")
     assert removed.data == {"message_id": visible}
     assert removed.audience.kind is AudienceKind.PUBLIC
     removed = only(room.send(room.mod, "chat.remove", message_id=held).events, "chat.removed")
@@ -71,7 +77,7 @@ def test_remove_takes_a_message_away_from_whoever_saw_it(room: Room) -> None:
 
 
 def test_pins_are_visible_messages_and_go_when_removed(room: Room) -> None:
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     visible = room.ok(a, "chat.send", text="重要：周五施工")["message_id"]
     held = room.ok(a, "chat.send", text="可疑", server_args=HELD)["message_id"]
     pinned = only(room.send(room.mod, "chat.pin", message_id=visible).events, "chat.pinned")
@@ -114,7 +120,7 @@ def test_staff_messages_are_announcements_never_limited_nor_held() -> None:
 
 def test_chat_rate_zero_is_unlimited() -> None:
     room = Room.create(settings={"chat_rate": 0}, start=True)
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     for n in range(120):
         room.ok(a, "chat.send", text=f"{n}")
     assert len(room.snapshot(a)["chat"]) == 100  # the snapshot keeps the last 100
@@ -122,7 +128,7 @@ def test_chat_rate_zero_is_unlimited() -> None:
 
 
 def test_a_muted_participant_cannot_chat_until_the_mute_ends(room: Room) -> None:
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     t = room.now + 1
     room.ok(room.mod, "participant.mute", participant_id=a, seconds=30, at=t)
     room.fail(a, "chat.send", "forbidden", text="我要说话", at=t + 29_999)
@@ -135,7 +141,7 @@ def test_a_muted_participant_cannot_chat_until_the_mute_ends(room: Room) -> None
 
 def test_premoderated_holds_every_resident_message() -> None:
     room = Room.create(settings={"chat_mode": "premoderated"}, start=True)
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     outcome = room.send(a, "chat.send", text="普通的话")
     assert outcome.result is not None and outcome.result["status"] == "held"
     assert types(outcome.events) == ["chat.held"]
@@ -144,8 +150,11 @@ def test_premoderated_holds_every_resident_message() -> None:
 @pytest.mark.parametrize("who", ["participant", "observer", "office"])
 def test_closed_chat_lets_only_staff_speak(who: str) -> None:
     room = Room.create(settings={"chat_mode": "closed"}, start=True)
-    pid = room.join("a", observer=who == "observer") if who != "office" else room.staff(
-        "office", "街道办")
+    pid = (
+        room.join("a", observer=who == "observer")
+        if who != "office"
+        else room.staff("office", "街道办")
+    )
     room.fail(pid, "chat.send", "forbidden", text="能说吗")
     clerk = room.staff("clerk", "书记员")
     room.ok(clerk, "chat.send", text="请安静")
@@ -159,5 +168,5 @@ def test_observers_and_offices_never_chat(room: Room, who: str) -> None:
 
 
 def test_chat_works_before_the_session_starts(pending_room: Room) -> None:
-    a, = pending_room.residents("a")
+    (a,) = pending_room.residents("a")
     assert pending_room.ok(a, "chat.send", text="什么时候开始")["status"] == "visible"

@@ -8,7 +8,7 @@ from yishi.core.types import Role
 
 
 def test_a_clerk_acts_only_for_attendees_in_the_hall(room: Room) -> None:
-    online, = room.residents("在线居民")
+    (online,) = room.residents("在线居民")
     hall = room.in_hall("现场居民")
     clerk = room.staff("clerk", "书记员")
     room.fail(clerk, "hand.raise", "forbidden", stance="oppose", on_behalf_of=online)
@@ -22,9 +22,9 @@ def test_a_hand_raised_for_someone_names_who_raised_it(room: Room) -> None:
     hall = room.in_hall("现场居民")
     clerk = room.staff("clerk", "书记员")
     outcome = room.send(clerk, "hand.raise", stance="oppose", on_behalf_of=hall)
-    entry, = only(outcome.events, "queue.changed").data["oppose"]
+    (entry,) = only(outcome.events, "queue.changed").data["oppose"]
     assert entry["participant_id"] == hall and entry["by"] == clerk
-    mine, = room.residents("居民")
+    (mine,) = room.residents("居民")
     room.wait(1000)
     outcome = room.send(mine, "hand.raise", stance="support")
     assert "by" not in only(outcome.events, "queue.changed").data["support"][0]
@@ -33,7 +33,7 @@ def test_a_hand_raised_for_someone_names_who_raised_it(room: Room) -> None:
 def test_a_clerk_cannot_post_as_an_online_resident_who_holds_the_floor(room: Room) -> None:
     """The clerk's check asked whether the holder was online, not whether they were in
     the hall: with the holder's phone merely offline, the clerk could speak as them."""
-    resident, = room.residents("居民")
+    (resident,) = room.residents("居民")
     clerk = room.staff("clerk", "书记员")
     room.raise_hand(resident, "support")
     room.next_turn()
@@ -56,7 +56,7 @@ def test_a_statement_posted_for_an_attendee_says_who_typed_it(room: Room) -> Non
 
 def test_rooms_made_under_rules_2_keep_their_proxies() -> None:
     room = Room.create(start=True, rules_version=2)
-    online, = room.residents("在线居民")
+    (online,) = room.residents("在线居民")
     clerk = room.staff("clerk", "书记员")
     assert room.ok(room.mod, "hand.raise", stance="support", on_behalf_of=online)
     room.next_turn()

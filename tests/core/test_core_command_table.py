@@ -16,9 +16,11 @@ from yishi.core.commands import ANY_STATE, NOT_ENDED, TABLE, Command
 from yishi.core.schema import fields_of, server_values
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
-HEADER = ("| command | arguments | senders | for an attendee in the hall | session "
-          "| also refused | screened | set by the server | settled |\n"
-          "|---|---|---|---|---|---|---|---|---|")
+HEADER = (
+    "| command | arguments | senders | for an attendee in the hall | session "
+    "| also refused | screened | set by the server | settled |\n"
+    "|---|---|---|---|---|---|---|---|---|"
+)
 
 
 def _roles(roles: frozenset) -> str:  # type: ignore[type-arg]
@@ -44,16 +46,27 @@ def _refused(row: Command) -> str:
 
 def _row(row: Command) -> str:
     server = server_values(row.args)
-    args = ", ".join(f"`{f.name}`" + ("" if f.default is MISSING else "?")
-                     for f in fields_of(row.args) if f.name not in server) or "–"
+    args = (
+        ", ".join(
+            f"`{f.name}`" + ("" if f.default is MISSING else "?")
+            for f in fields_of(row.args)
+            if f.name not in server
+        )
+        or "–"
+    )
     screened = ", ".join(f"`{name}` ({kind})" for name, kind in row.screened) or "–"
     set_by_server = ", ".join(f"`{name}`" for name in server) or "–"
-    name = f"`{row.name}`" + ("" if row.client else " (system)") + \
-        ("" if row.logged else " (the socket's: never logged)")
+    name = (
+        f"`{row.name}`"
+        + ("" if row.client else " (system)")
+        + ("" if row.logged else " (the socket's: never logged)")
+    )
     settled = row.settles.value if row.settles is not None else "–"
-    return (f"| {name} | {args} | {_roles(row.senders)} | {_roles(row.for_others)} "
-            f"| {_states(row.states)} | {_refused(row)} | {screened} | {set_by_server} "
-            f"| {settled} |")
+    return (
+        f"| {name} | {args} | {_roles(row.senders)} | {_roles(row.for_others)} "
+        f"| {_states(row.states)} | {_refused(row)} | {screened} | {set_by_server} "
+        f"| {settled} |"
+    )
 
 
 def expected_table() -> str:
@@ -65,7 +78,8 @@ def test_docs_hold_the_command_table() -> None:
     found = re.search(r"^\| command \| arguments .*?(?=\n\n|\Z)", text, re.S | re.M)
     assert found is not None, "docs/protocol.md lacks the command table:\n" + expected_table()
     assert found.group(0).strip() == expected_table(), (
-        "docs/protocol.md's command table differs from the code; paste:\n" + expected_table())
+        "docs/protocol.md's command table differs from the code; paste:\n" + expected_table()
+    )
 
 
 def test_every_row_is_whole() -> None:

@@ -17,9 +17,13 @@ from yishi.core.community.rules import GRAPH
 from yishi.core.community.state import STATES, month_of
 
 ROLES = {"s1": "moderator", "s2": "office", "s3": "clerk"}
-ARGS = {"merged": {"into": "t1"}, "declined": {"reason": "不属于社区事务"},
-        "scheduled": {"room_id": "room-new"}, "solved": {"report": "已完成"},
-        "not_solved": {"report": "资金未落实"}}
+ARGS = {
+    "merged": {"into": "t1"},
+    "declined": {"reason": "不属于社区事务"},
+    "scheduled": {"room_id": "room-new"},
+    "solved": {"report": "已完成"},
+    "not_solved": {"report": "资金未落实"},
+}
 
 
 def never_overdue(due: str | None, status: str, today: date) -> bool:
@@ -71,12 +75,14 @@ def test_residents_and_unknown_staff_cannot_move_topics() -> None:
 
 def test_required_arguments_are_refused_clearly_and_change_nothing() -> None:
     c, tid = topic_in("submitted")
-    assert "public reason" in c.fail("topic.transition", "s1", "bad_command", topic_id=tid,
-                                     to="declined")
+    assert "public reason" in c.fail(
+        "topic.transition", "s1", "bad_command", topic_id=tid, to="declined"
+    )
     assert "into" in c.fail("topic.transition", "s1", "bad_command", topic_id=tid, to="merged")
     c.move(tid, "accepted")
-    assert "room_id" in c.fail("topic.transition", "s1", "bad_command", topic_id=tid,
-                               to="scheduled")
+    assert "room_id" in c.fail(
+        "topic.transition", "s1", "bad_command", topic_id=tid, to="scheduled"
+    )
     c.move(tid, "scheduled", room_id="r1")
     c.move(tid, "deliberated")
     assert "report" in c.fail("topic.transition", "s2", "bad_command", topic_id=tid, to="solved")
@@ -87,8 +93,11 @@ def test_a_declined_topic_carries_its_public_reason() -> None:
     c.move(tid, "declined", reason="属于物业职责，已转物业")
     topic = c.state.topics[tid]
     assert views.step_wire(topic.timeline[-1]) == {
-        "at": c.at, "state": "declined", "actor": {"role": "moderator", "name": "社区"},
-        "reason": "属于物业职责，已转物业"}
+        "at": c.at,
+        "state": "declined",
+        "actor": {"role": "moderator", "name": "社区"},
+        "reason": "属于物业职责，已转物业",
+    }
     assert views.export_rows(c.state)[1]["declined_reason"] == "属于物业职责，已转物业"
     c.fail("topic.cosign", None, "conflict", topic_id=tid, device="d9")
 
@@ -106,16 +115,19 @@ def test_merge_points_both_ways_and_unions_cosigners_once_per_device() -> None:
     assert len(t.cosigners) == 3  # d1, d2 (both topics: once), d3
     assert d.timeline[-1].into == target
     assert "merged into t1" in c.fail("topic.cosign", None, "conflict", topic_id=dup, device="d4")
-    assert c.fail("topic.cosign", None, "conflict", topic_id=target, device="d3") == \
-        "already co-signed from this device"
+    assert (
+        c.fail("topic.cosign", None, "conflict", topic_id=target, device="d3")
+        == "already co-signed from this device"
+    )
     # Not into itself, an unknown or hidden topic, a merged one, or a declined one.
     other = c.submit("停车")
     c.fail("topic.transition", "s1", "conflict", topic_id=other, to="merged", into=other)
     c.fail("topic.transition", "s1", "not_found", topic_id=other, to="merged", into="t99")
     held = c.submit("被暂扣", status="held")
     c.fail("topic.transition", "s1", "not_found", topic_id=other, to="merged", into=held)
-    assert "merged into t1" in c.fail("topic.transition", "s1", "conflict", topic_id=other,
-                                     to="merged", into=dup)
+    assert "merged into t1" in c.fail(
+        "topic.transition", "s1", "conflict", topic_id=other, to="merged", into=dup
+    )
     declined = c.submit("不受理")
     c.move(declined, "declined", reason="非社区事务")
     c.fail("topic.transition", "s1", "conflict", topic_id=other, to="merged", into=declined)
@@ -124,8 +136,10 @@ def test_merge_points_both_ways_and_unions_cosigners_once_per_device() -> None:
 def test_cosigns_one_per_device_while_open() -> None:
     c, tid = topic_in("submitted")
     assert c.ok("topic.cosign", None, topic_id=tid, device="d1")["cosigns"] == 1
-    assert c.fail("topic.cosign", None, "conflict", topic_id=tid, device="d1") == \
-        "already co-signed from this device"
+    assert (
+        c.fail("topic.cosign", None, "conflict", topic_id=tid, device="d1")
+        == "already co-signed from this device"
+    )
     assert c.ok("topic.cosign", None, topic_id=tid, device="d2")["cosigns"] == 2
     c.fail("topic.cosign", None, "not_found", topic_id="t99", device="d1")
     held_c, held_tid = topic_in("held")
@@ -137,21 +151,36 @@ def test_cosigns_one_per_device_while_open() -> None:
 
 def test_ratings_once_per_device_and_only_when_solved_or_not() -> None:
     c, tid = topic_in("in_progress")
-    assert "once it is solved" in c.fail("topic.rate", None, "conflict", topic_id=tid,
-                                         device="d1", rating="satisfied")
+    assert "once it is solved" in c.fail(
+        "topic.rate", None, "conflict", topic_id=tid, device="d1", rating="satisfied"
+    )
     c.move(tid, "solved", "s2", report="已完成")
-    assert c.ok("topic.rate", None, topic_id=tid, device="d1", rating="satisfied")["ratings"] \
-        == {"satisfied": 1, "partly": 0, "not": 0}
-    assert c.fail("topic.rate", None, "conflict", topic_id=tid, device="d1",
-                  rating="not") == "already rated from this device"
+    assert c.ok("topic.rate", None, topic_id=tid, device="d1", rating="satisfied")["ratings"] == {
+        "satisfied": 1,
+        "partly": 0,
+        "not": 0,
+    }
+    assert (
+        c.fail("topic.rate", None, "conflict", topic_id=tid, device="d1", rating="not")
+        == "already rated from this device"
+    )
     assert c.ok("topic.rate", None, topic_id=tid, device="d2", rating="partly")["ratings"] == {
-        "satisfied": 1, "partly": 1, "not": 0}
+        "satisfied": 1,
+        "partly": 1,
+        "not": 0,
+    }
 
 
 def test_clerk_entries_are_marked_and_only_clerks_make_them() -> None:
     c = Community.create()
-    result = c.ok("topic.submit", "s3", title="楼道灯坏了", description="5号楼2单元",
-                  household="5-2-301 李奶奶", category="其他")
+    result = c.ok(
+        "topic.submit",
+        "s3",
+        title="楼道灯坏了",
+        description="5号楼2单元",
+        household="5-2-301 李奶奶",
+        category="其他",
+    )
     topic = c.state.topics[result["topic_id"]]
     assert topic.by_clerk and topic.household == "5-2-301 李奶奶" and topic.device is None
     shown = views.detail(topic, today=date(2026, 1, 1), is_overdue=never_overdue)
@@ -161,10 +190,16 @@ def test_clerk_entries_are_marked_and_only_clerks_make_them() -> None:
     c.fail("topic.submit", "s1", "forbidden", title="x", description="y", household="h")
     c.fail("topic.submit", "s3", "bad_command", title="x", description="y")
     c.fail("topic.submit", None, "bad_command", title="x", description="y")  # no device
-    c.fail("topic.submit", None, "forbidden", title="x", description="y", device="d",
-           household="h")
-    c.fail("topic.submit", None, "bad_command", title="x", description="y", device="d",
-           category="不存在")
+    c.fail("topic.submit", None, "forbidden", title="x", description="y", device="d", household="h")
+    c.fail(
+        "topic.submit",
+        None,
+        "bad_command",
+        title="x",
+        description="y",
+        device="d",
+        category="不存在",
+    )
 
 
 def test_held_topics_are_hidden_until_released() -> None:
@@ -213,11 +248,27 @@ def figures_scenario() -> Community:
     c.to_state(t8, "not_solved")
     t9 = c.submit("t9", category="停车", at=day("2026-02-25"))
     c.to_state(t9, "deliberated")
-    c.move(t9, "in_progress", "s2", actions=[
-        {"action_id": "a1", "title": "清理", "owner": "物业", "due": "2026-02-26",
-         "status": "open"},
-        {"action_id": "a2", "title": "公示", "owner": "居委", "due": "2026-02-26",
-         "status": "done"}])
+    c.move(
+        t9,
+        "in_progress",
+        "s2",
+        actions=[
+            {
+                "action_id": "a1",
+                "title": "清理",
+                "owner": "物业",
+                "due": "2026-02-26",
+                "status": "open",
+            },
+            {
+                "action_id": "a2",
+                "title": "公示",
+                "owner": "居委",
+                "due": "2026-02-26",
+                "status": "done",
+            },
+        ],
+    )
     return c
 
 
@@ -226,35 +277,71 @@ def test_figures_by_hand() -> None:
     got = figures(c.state, today=date(2026, 3, 1), is_overdue=overdue_rule)
     # Counted: t1 t2 t3 t5 t7 t8 t9 (t4 merged: only in `merged`; t6 rejected: nowhere).
     assert {k: v for k, v in got.items() if not k.startswith("by_")} == {
-        "submitted": 7, "accepted": 5, "declined": 2, "merged": 1, "sessions": 4,
-        "deliberated": 4, "solved": 2, "not_solved": 1,
+        "submitted": 7,
+        "accepted": 5,
+        "declined": 2,
+        "merged": 1,
+        "sessions": 4,
+        "deliberated": 4,
+        "solved": 2,
+        "not_solved": 1,
         "triaged": 6,  # all but t7, which nobody has decided on yet
         "adoption_rate": 0.8333,  # 5 / 6
         "solved_rate": 0.4,  # 2 / 5
         "median_days_to_solve": 7.0,  # (10 + 4) / 2
         "satisfaction": {"satisfied": 2, "partly": 1, "not": 1, "rate": 0.75},  # (2 + 1) / 4
-        "overdue_actions": 1}  # t9's a1 (a2 is done)
+        "overdue_actions": 1,
+    }  # t9's a1 (a2 is done)
     parking = got["by_category"]["停车"]  # t1 t2 t8 t9
-    assert (parking["submitted"], parking["accepted"], parking["adoption_rate"],
-            parking["declined"], parking["sessions"], parking["solved"],
-            parking["not_solved"], parking["solved_rate"], parking["median_days_to_solve"],
-            parking["overdue_actions"]) == (4, 4, 1.0, 1, 3, 1, 1, 0.25, 10.0, 1)
+    assert (
+        parking["submitted"],
+        parking["accepted"],
+        parking["adoption_rate"],
+        parking["declined"],
+        parking["sessions"],
+        parking["solved"],
+        parking["not_solved"],
+        parking["solved_rate"],
+        parking["median_days_to_solve"],
+        parking["overdue_actions"],
+    ) == (4, 4, 1.0, 1, 3, 1, 1, 0.25, 10.0, 1)
     lift = got["by_category"]["加装电梯"]  # t3 t5, t4 merged
-    assert (lift["submitted"], lift["accepted"], lift["adoption_rate"], lift["merged"],
-            lift["solved_rate"], lift["median_days_to_solve"], lift["satisfaction"]) == (
-        2, 1, 0.5, 1, 1.0, 4.0, {"satisfied": 1, "partly": 0, "not": 1, "rate": 0.5})
+    assert (
+        lift["submitted"],
+        lift["accepted"],
+        lift["adoption_rate"],
+        lift["merged"],
+        lift["solved_rate"],
+        lift["median_days_to_solve"],
+        lift["satisfaction"],
+    ) == (2, 1, 0.5, 1, 1.0, 4.0, {"satisfied": 1, "partly": 0, "not": 1, "rate": 0.5})
     other = got["by_category"]["其他"]  # t7 (t6 rejected)
-    assert (other["submitted"], other["adoption_rate"], other["solved_rate"],
-            other["median_days_to_solve"], other["satisfaction"]["rate"]) == (
-        1, None, None, None, None)  # nothing triaged: no adoption rate, not 0%
+    assert (
+        other["submitted"],
+        other["adoption_rate"],
+        other["solved_rate"],
+        other["median_days_to_solve"],
+        other["satisfaction"]["rate"],
+    ) == (1, None, None, None, None)  # nothing triaged: no adoption rate, not 0%
     january, february = got["by_month"]["2026-01"], got["by_month"]["2026-02"]
-    assert (january["submitted"], january["accepted"], january["adoption_rate"],
-            january["declined"], january["solved_rate"], january["median_days_to_solve"]) == (
-        3, 2, 0.6667, 2, 0.5, 10.0)
-    assert (february["submitted"], february["merged"], february["accepted"],
-            february["adoption_rate"], february["sessions"], february["solved_rate"],
-            february["median_days_to_solve"], february["overdue_actions"]) == (
-        4, 1, 3, 1.0, 3, 0.3333, 4.0, 1)
+    assert (
+        january["submitted"],
+        january["accepted"],
+        january["adoption_rate"],
+        january["declined"],
+        january["solved_rate"],
+        january["median_days_to_solve"],
+    ) == (3, 2, 0.6667, 2, 0.5, 10.0)
+    assert (
+        february["submitted"],
+        february["merged"],
+        february["accepted"],
+        february["adoption_rate"],
+        february["sessions"],
+        february["solved_rate"],
+        february["median_days_to_solve"],
+        february["overdue_actions"],
+    ) == (4, 1, 3, 1.0, 3, 0.3333, 4.0, 1)
     assert list(got["by_month"]) == ["2026-01", "2026-02"]
 
 
@@ -307,10 +394,13 @@ def test_live_action_statuses_override_the_copied_ones() -> None:
     topic = c.state.topics["t9"]
     copied = views.detail(topic, today=date(2026, 3, 1), is_overdue=overdue_rule)
     assert [a["overdue"] for a in copied["rooms"][0]["actions"]] == [True, False]
-    live = views.detail(topic, today=date(2026, 3, 1), is_overdue=overdue_rule,
-                        live=lambda room, action: "done")
+    live = views.detail(
+        topic, today=date(2026, 3, 1), is_overdue=overdue_rule, live=lambda room, action: "done"
+    )
     assert [(a["status"], a["overdue"]) for a in live["rooms"][0]["actions"]] == [
-        ("done", False), ("done", False)]
+        ("done", False),
+        ("done", False),
+    ]
 
 
 def test_months_follow_the_community_calendar() -> None:
@@ -327,8 +417,11 @@ def test_faults_are_recorded_and_change_nothing_else() -> None:
     assert outcome.error is not None and c.state.faults == [(c.state.entry_seq, "topic.explode")]
     c.send("topic.submit", None, title=5)
     assert len(c.state.faults) == 2
-    before.entry_seq, before.last_at, before.faults = (c.state.entry_seq, c.state.last_at,
-                                                       c.state.faults)
+    before.entry_seq, before.last_at, before.faults = (
+        c.state.entry_seq,
+        c.state.last_at,
+        c.state.faults,
+    )
     assert before == c.state
 
 
@@ -348,21 +441,32 @@ def test_replay_gives_identical_state() -> None:
     assert replay("c1", c.entries) == c.state
 
 
-OPS = st.lists(st.tuples(st.sampled_from(["submit", "cosign", "rate", "move"]),
-                         st.integers(1, 6), st.sampled_from(sorted(GRAPH)),
-                         st.sampled_from(sorted(ROLES)), st.integers(0, 3)),
-               max_size=40)
+OPS = st.lists(
+    st.tuples(
+        st.sampled_from(["submit", "cosign", "rate", "move"]),
+        st.integers(1, 6),
+        st.sampled_from(sorted(GRAPH)),
+        st.sampled_from(sorted(ROLES)),
+        st.integers(0, 3),
+    ),
+    max_size=40,
+)
 
 
 @given(OPS)
-def test_any_sequence_replays_to_the_same_state(ops: list[tuple[str, int, str, str, int]]
-                                                ) -> None:
+def test_any_sequence_replays_to_the_same_state(ops: list[tuple[str, int, str, str, int]]) -> None:
     c = Community.create()
     for op, n, to, actor, dev in ops:
         c.at += 3_600_000
         if op == "submit":
-            c.send("topic.submit", None, title=f"题{n}", description="说明", device=f"d{dev}",
-                   status="held" if n == 6 else "submitted")
+            c.send(
+                "topic.submit",
+                None,
+                title=f"题{n}",
+                description="说明",
+                device=f"d{dev}",
+                status="held" if n == 6 else "submitted",
+            )
         elif op == "cosign":
             c.send("topic.cosign", None, topic_id=f"t{n}", device=f"d{dev}")
         elif op == "rate":

@@ -23,8 +23,12 @@ def with_households(*labels: str) -> Community:
     """A rules 2 community with households h1.. (codes ``code-h1``..) and a topic t1
     submitted from ``dev-author``."""
     c = Community.create(rules_version=2)
-    c.ok("household.issue", "s1", labels=list(labels),
-         codes=[f"code-h{n + 1}" for n in range(len(labels))])
+    c.ok(
+        "household.issue",
+        "s1",
+        labels=list(labels),
+        codes=[f"code-h{n + 1}" for n in range(len(labels))],
+    )
     c.submit("加装电梯", device="dev-author")
     return c
 
@@ -40,31 +44,43 @@ def test_forged_devices_are_anonymous_support_never_counted() -> None:
         assert got["counted"] is False
     summary = views.summary(c.state.topics["t1"])
     assert (summary["cosigns"], summary["anonymous_cosigns"]) == (0, 12)
-    assert c.fail("topic.cosign", None, "conflict", topic_id="t1", device="forged-3") == \
-        "already co-signed from this device"
+    assert (
+        c.fail("topic.cosign", None, "conflict", topic_id="t1", device="forged-3")
+        == "already co-signed from this device"
+    )
 
 
 def test_a_household_counts_once_whichever_device() -> None:
     c = with_households("5号楼2单元301", "5号楼2单元302")
     assert claim(c, "h1", "phone-a") == {"household_id": "h1", "label": "5号楼2单元301"}
     assert claim(c, "h1", "phone-a") == {"household_id": "h1", "label": "5号楼2单元301"}
-    assert "another phone" in c.fail("household.claim", None, "forbidden", code="code-h1",
-                                     device="phone-b")
-    assert c.fail("household.claim", None, "unauthorized", code="code-h9",
-                  device="phone-b") == "unknown household code"
-    assert "another household" in c.fail("household.claim", None, "conflict",
-                                         code="code-h2", device="phone-a")
+    assert "another phone" in c.fail(
+        "household.claim", None, "forbidden", code="code-h1", device="phone-b"
+    )
+    assert (
+        c.fail("household.claim", None, "unauthorized", code="code-h9", device="phone-b")
+        == "unknown household code"
+    )
+    assert "another household" in c.fail(
+        "household.claim", None, "conflict", code="code-h2", device="phone-a"
+    )
     assert c.ok("topic.cosign", None, topic_id="t1", device="phone-a")["counted"] is True
     # A new phone: staff free the code, the new phone binds it, and it is the same household.
     c.ok("household.reset", "s1", household_id="h1")
     claim(c, "h1", "phone-b")
-    assert c.fail("topic.cosign", None, "conflict", topic_id="t1", device="phone-b") == \
-        "already co-signed by this household"
+    assert (
+        c.fail("topic.cosign", None, "conflict", topic_id="t1", device="phone-b")
+        == "already co-signed by this household"
+    )
     assert c.ok("topic.cosign", None, topic_id="t1", device="phone-a")["counted"] is False
     assert views.summary(c.state.topics["t1"])["cosigns"] == 1
-    assert staff_households(c.state)[0] == {"household_id": "h1", "label": "5号楼2单元301",
-                                            "bound": True, "resets": 1,
-                                            "issued_at": c.state.households["h1"].issued_at}
+    assert staff_households(c.state)[0] == {
+        "household_id": "h1",
+        "label": "5号楼2单元301",
+        "bound": True,
+        "resets": 1,
+        "issued_at": c.state.households["h1"].issued_at,
+    }
 
 
 def test_anonymous_support_becomes_the_households_once_her_code_is_entered() -> None:
@@ -72,7 +88,10 @@ def test_anonymous_support_becomes_the_households_once_her_code_is_entered() -> 
     c.ok("topic.cosign", None, topic_id="t1", device="phone-a")
     claim(c, "h1", "phone-a")
     assert c.ok("topic.cosign", None, topic_id="t1", device="phone-a") == {
-        "cosigns": 1, "anonymous_cosigns": 0, "counted": True}
+        "cosigns": 1,
+        "anonymous_cosigns": 0,
+        "counted": True,
+    }
 
 
 def test_the_author_cannot_cosign_by_device_or_by_household() -> None:
@@ -80,8 +99,10 @@ def test_the_author_cannot_cosign_by_device_or_by_household() -> None:
     c.ok("household.issue", "s1", labels=["301"], codes=["code-h1"])
     c.ok("household.claim", None, code="code-h1", device="dev-author")
     tid = c.submit("加装电梯", device="dev-author")
-    assert c.fail("topic.cosign", None, "forbidden", topic_id=tid, device="dev-author") == \
-        "the author of a topic cannot co-sign it"
+    assert (
+        c.fail("topic.cosign", None, "forbidden", topic_id=tid, device="dev-author")
+        == "the author of a topic cannot co-sign it"
+    )
     c.ok("household.reset", "s1", household_id="h1")
     claim(c, "h1", "phone-new")  # the author's household, on another phone
     c.fail("topic.cosign", None, "forbidden", topic_id=tid, device="phone-new")
@@ -94,8 +115,10 @@ def test_the_author_cannot_cosign_by_device_or_by_household() -> None:
 def test_a_clerks_entry_counts_once_per_household_and_is_marked() -> None:
     c = with_households("7号楼302 张奶奶", "7号楼303")
     assert c.ok("topic.cosign", CLERK, topic_id="t1", household="h1")["counted"] is True
-    assert c.fail("topic.cosign", CLERK, "conflict", topic_id="t1", household="h1") == \
-        "already co-signed by this household"
+    assert (
+        c.fail("topic.cosign", CLERK, "conflict", topic_id="t1", household="h1")
+        == "already co-signed by this household"
+    )
     claim(c, "h1", "phone-zhang")  # her grandson's phone later: still one household
     c.fail("topic.cosign", None, "conflict", topic_id="t1", device="phone-zhang")
     c.fail("topic.cosign", CLERK, "not_found", topic_id="t1", household="h9")
@@ -133,10 +156,11 @@ def test_what_a_device_gave_is_read_back_for_its_page() -> None:
     c.ok("topic.rate", None, topic_id="t2", device="phone-a", rating="partly")
     claim(c, "h1", "phone-a")
     assert device_support(c.state, "phone-a") == {
-        "household": {"household_id": "h1", "label": "301"}, "cosigned": ["t1"],
-        "rated": {"t2": "partly"}}
-    assert device_support(c.state, "stranger") == {"household": None, "cosigned": [],
-                                                   "rated": {}}
+        "household": {"household_id": "h1", "label": "301"},
+        "cosigned": ["t1"],
+        "rated": {"t2": "partly"},
+    }
+    assert device_support(c.state, "stranger") == {"household": None, "cosigned": [], "rated": {}}
 
 
 def test_merging_keeps_each_supporter_once() -> None:
@@ -149,8 +173,7 @@ def test_merging_keeps_each_supporter_once() -> None:
     c.ok("topic.cosign", CLERK, topic_id=dup, household="h2")
     c.move(dup, "merged", into="t1")
     summary = views.summary(c.state.topics["t1"])
-    assert (summary["cosigns"], summary["clerk_cosigns"], summary["anonymous_cosigns"]) == \
-        (2, 1, 1)
+    assert (summary["cosigns"], summary["clerk_cosigns"], summary["anonymous_cosigns"]) == (2, 1, 1)
 
 
 def test_only_moderators_issue_and_free_codes() -> None:
@@ -173,11 +196,14 @@ def test_a_community_of_rules_1_replays_as_it_was() -> None:
     for n in range(3):
         c.ok("topic.cosign", None, topic_id=tid, device=f"d{n}")
     assert views.summary(c.state.topics[tid])["cosigns"] == 4
-    for kind, args in (("household.issue", {"labels": ["301"], "codes": ["code-h1"]}),
-                       ("household.claim", {"code": "code-h1", "device": "d1"}),
-                       ("household.reset", {"household_id": "h1"})):
-        assert "rules version 2" in c.fail(kind, "s1" if kind != "household.claim" else None,
-                                           "conflict", **args)
+    for kind, args in (
+        ("household.issue", {"labels": ["301"], "codes": ["code-h1"]}),
+        ("household.claim", {"code": "code-h1", "device": "d1"}),
+        ("household.reset", {"household_id": "h1"}),
+    ):
+        assert "rules version 2" in c.fail(
+            kind, "s1" if kind != "household.claim" else None, "conflict", **args
+        )
     c.fail("topic.cosign", CLERK, "conflict", topic_id=tid, household="h1")
     assert views.community_wire(c.state)["household_codes"] is False
     assert replay("c1", c.entries) == c.state

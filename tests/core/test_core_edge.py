@@ -35,7 +35,7 @@ def refused(room: Room, code: ErrorCode, actor: str, cmd: str, **args: Any) -> N
 
 def test_a_resident_over_the_chat_rate_is_refused_without_taking_a_token() -> None:
     room = Room.create(start=True, settings={"chat_rate": 3})
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     for _ in range(3):
         room.ok(a, "chat.send", text="你好")
     bucket = room.state.chat_buckets[a]
@@ -94,19 +94,26 @@ def test_votes_that_cannot_count_are_refused_at_the_edge() -> None:
 
 def test_moderators_mistakes_are_refused_at_the_edge() -> None:
     room = Room.create(start=True)
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     refused(room, ErrorCode.NOT_FOUND, room.mod, "chat.pin", message_id="m99")
     refused(room, ErrorCode.NOT_FOUND, room.mod, "agenda.goto", index=7)
     refused(room, ErrorCode.NOT_FOUND, room.mod, "queue.remove", participant_id=a)
-    refused(room, ErrorCode.FORBIDDEN, room.mod, "participant.mute", participant_id=room.mod,
-            seconds=5)
+    refused(
+        room, ErrorCode.FORBIDDEN, room.mod, "participant.mute", participant_id=room.mod, seconds=5
+    )
     refused(room, ErrorCode.CONFLICT, room.mod, "participant.remove", participant_id=room.mod)
     refused(room, ErrorCode.BAD_COMMAND, room.mod, "settings.update")
     refused(room, ErrorCode.NOT_FOUND, room.mod, "decision.record", text="决定", poll_id="p9")
-    refused(room, ErrorCode.NOT_FOUND, room.mod, "action.update", action_id="a9",
-            status="done")
-    refused(room, ErrorCode.BAD_COMMAND, room.mod, "poll.open", question="q", kind="single",
-            options=["甲"])
+    refused(room, ErrorCode.NOT_FOUND, room.mod, "action.update", action_id="a9", status="done")
+    refused(
+        room,
+        ErrorCode.BAD_COMMAND,
+        room.mod,
+        "poll.open",
+        question="q",
+        kind="single",
+        options=["甲"],
+    )
 
 
 def test_a_due_turn_deadline_leaves_the_floor_to_the_reducer() -> None:
@@ -128,7 +135,7 @@ def test_a_due_turn_deadline_leaves_the_floor_to_the_reducer() -> None:
 @pytest.mark.parametrize("rate", [1, 10, 60])
 def test_the_edge_counts_tokens_exactly_as_the_reducer_takes_them(rate: int) -> None:
     room = Room.create(start=True, settings={"chat_rate": rate})
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     for step in range(3 * rate):
         room.wait(step * 137 % 4_000)
         room.send(a, "chat.send", text="你好")  # the builder compares edge and reducer

@@ -9,8 +9,18 @@ from roombuilder import Room
 from yishi.core import commands
 from yishi.core.types import CommandError, ErrorCode
 
-CONTRACT_CODES = ["bad_frame", "bad_command", "unauthorized", "forbidden", "not_found",
-                  "conflict", "rate_limited", "too_large", "rejected", "unavailable"]
+CONTRACT_CODES = [
+    "bad_frame",
+    "bad_command",
+    "unauthorized",
+    "forbidden",
+    "not_found",
+    "conflict",
+    "rate_limited",
+    "too_large",
+    "rejected",
+    "unavailable",
+]
 
 
 def test_error_codes_are_the_contracts() -> None:
@@ -20,7 +30,7 @@ def test_error_codes_are_the_contracts() -> None:
 
 
 def test_each_code_the_core_produces(room: Room) -> None:
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     room.ok(room.mod, "settings.update", chat_rate=1)
     unknown = room.append("no.such.entry", actor=a)
     assert unknown.error is not None and unknown.error.code is ErrorCode.BAD_COMMAND
@@ -35,15 +45,19 @@ def test_each_code_the_core_produces(room: Room) -> None:
 
 
 def test_a_removed_participant_is_unauthorized(room: Room) -> None:
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     room.ok(room.mod, "participant.remove", participant_id=a)
-    for cmd, args in (("chat.send", {"text": "x"}), ("hand.lower", {}), ("turn.yield", {}),
-                      ("statement.post", {"text": "x"})):
+    for cmd, args in (
+        ("chat.send", {"text": "x"}),
+        ("hand.lower", {}),
+        ("turn.yield", {}),
+        ("statement.post", {"text": "x"}),
+    ):
         room.fail(a, cmd, "unauthorized", **args)
 
 
 def test_queue_remove_takes_a_waiting_hand_down(room: Room) -> None:
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     room.raise_hand(a, "neutral")
     room.fail(a, "queue.remove", "forbidden", participant_id=a)
     room.ok(room.mod, "queue.remove", participant_id=a)
@@ -52,7 +66,7 @@ def test_queue_remove_takes_a_waiting_hand_down(room: Room) -> None:
 
 
 def test_a_failed_command_still_takes_its_log_place_and_no_event_number(room: Room) -> None:
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     seq = room.state.event_seq
     outcome = room.send(a, "turn.yield")
     assert outcome.error is not None and outcome.events == ()
@@ -70,13 +84,32 @@ VALID: list[tuple[str, dict[str, Any]]] = [
     ("turn.extend", {"seconds": 600}),
     ("turn.extend", {"seconds": 1, "turn_id": "t1"}),
     ("participant.mute", {"participant_id": "u1", "seconds": 0}),
-    ("poll.open", {"question": "q", "kind": "multi", "options": ["a", "b"], "max_choices": 2,
-                   "secret": True, "live_results": False}),
+    (
+        "poll.open",
+        {
+            "question": "q",
+            "kind": "multi",
+            "options": ["a", "b"],
+            "max_choices": 2,
+            "secret": True,
+            "live_results": False,
+        },
+    ),
     ("action.add", {"title": "t", "owner": "o", "due": "2026-02-28"}),
     ("action.update", {"action_id": "a1", "status": "dropped", "note": ""}),
-    ("settings.update", {"turn_seconds": 3600, "policy": "alternate", "revote": True,
-                         "chat_mode": "premoderated", "spam_action": "reject",
-                         "chat_rate": 600, "invite_mode": "personal", "lang": "en"}),
+    (
+        "settings.update",
+        {
+            "turn_seconds": 3600,
+            "policy": "alternate",
+            "revote": True,
+            "chat_mode": "premoderated",
+            "spam_action": "reject",
+            "chat_rate": 600,
+            "invite_mode": "personal",
+            "lang": "en",
+        },
+    ),
 ]
 
 INVALID: list[tuple[str, Any, str]] = [
@@ -127,8 +160,9 @@ def test_validate_accepts_the_contracts_shapes(cmd: str, args: dict[str, Any]) -
     assert set(checked) == set(args)
 
 
-@pytest.mark.parametrize("cmd,args,code", INVALID, ids=[f"{c}-{n}" for n, (c, _, _) in
-                                                          enumerate(INVALID)])
+@pytest.mark.parametrize(
+    "cmd,args,code", INVALID, ids=[f"{c}-{n}" for n, (c, _, _) in enumerate(INVALID)]
+)
 def test_validate_refuses_bad_shapes(cmd: str, args: Any, code: str) -> None:
     with pytest.raises(CommandError) as caught:
         commands.client_args(cmd, args)
@@ -140,9 +174,12 @@ def test_validate_normalises() -> None:
     assert commands.client_args("session.start", None) == {}
     assert commands.client_args("chat.send", {"text": "  你好\n"}) == {"text": "你好"}
     assert commands.client_args("hand.raise", {"stance": "oppose", "note": None}) == {
-        "stance": "oppose"}
-    assert commands.client_args("action.add", {"title": "t", "owner": "o",
-                                               "due": "2026-01-05"})["due"] == "2026-01-05"
+        "stance": "oppose"
+    }
+    assert (
+        commands.client_args("action.add", {"title": "t", "owner": "o", "due": "2026-01-05"})["due"]
+        == "2026-01-05"
+    )
     assert not commands.client_command("tick") and not commands.client_command("hello")
 
 

@@ -28,10 +28,11 @@ def append_raw(room: Room, kind: str, actor: str | None, args: Any) -> Outcome:
 
 
 def test_a_join_with_a_role_the_core_does_not_know_is_a_fault(room: Room) -> None:
-    a, = room.residents("甲")
+    (a,) = room.residents("甲")
     before = room.views()
-    outcome = room.system("participant.join", {"invite": "INVITE01", "name": "巫师",
-                                               "role": "wizard"})
+    outcome = room.system(
+        "participant.join", {"invite": "INVITE01", "name": "巫师", "role": "wizard"}
+    )
     assert outcome.error is not None and outcome.error.code.value == "bad_command"
     fault = only(outcome.events, "room.fault")
     assert fault.audience == MODERATORS
@@ -55,25 +56,64 @@ def test_an_unknown_entry_kind_and_junk_arguments_are_faults(room: Room) -> None
 def test_a_client_command_with_a_server_argument_forged_in_the_log_applies() -> None:
     """What the server sets may be in the log (the reducer parses as the log stores)."""
     room = Room.create(start=True)
-    a, = room.residents("甲")
+    (a,) = room.residents("甲")
     assert room.send(a, "chat.send", text="你好", server_args={"status": "held"}).ok
 
 
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=True)
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=True)
     | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
-                                                                max_size=4),
-    max_leaves=12)
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
 KINDS = st.sampled_from([*sorted(TABLE), "hello", "", "tick.tock"])
 ACTORS = st.sampled_from([None, "u1", "u2", "u3", "nobody"])
 
 
-@given(script=st.lists(st.tuples(KINDS, ACTORS, JSON | st.dictionaries(
-    st.sampled_from(["participant_id", "poll_id", "choices", "text", "stance", "name", "role",
-                     "invite", "node", "online", "index", "items", "seconds", "on_behalf_of",
-                     "title", "invite_code", "rules_version", "agenda", "settings", "since"]),
-    JSON, max_size=5)), min_size=1, max_size=25))
+@given(
+    script=st.lists(
+        st.tuples(
+            KINDS,
+            ACTORS,
+            JSON
+            | st.dictionaries(
+                st.sampled_from(
+                    [
+                        "participant_id",
+                        "poll_id",
+                        "choices",
+                        "text",
+                        "stance",
+                        "name",
+                        "role",
+                        "invite",
+                        "node",
+                        "online",
+                        "index",
+                        "items",
+                        "seconds",
+                        "on_behalf_of",
+                        "title",
+                        "invite_code",
+                        "rules_version",
+                        "agenda",
+                        "settings",
+                        "since",
+                    ]
+                ),
+                JSON,
+                max_size=5,
+            ),
+        ),
+        min_size=1,
+        max_size=25,
+    )
+)
 def test_garbage_in_any_entry_never_raises_out_of_apply(script: list[tuple[str, Any, Any]]) -> None:
     room = Room.create(start=True)
     room.residents("甲")

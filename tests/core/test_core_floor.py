@@ -37,20 +37,20 @@ def test_raise_with_another_stance_moves_to_the_end_of_that_side(room: Room) -> 
 
 
 def test_raise_while_holding_the_floor_is_conflict(room: Room) -> None:
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     room.ok(room.mod, "turn.grant", participant_id=a)
     room.fail(a, "hand.raise", "conflict", stance="oppose")
 
 
 def test_raise_before_the_session_starts_is_conflict(pending_room: Room) -> None:
-    a, = pending_room.residents("a")
+    (a,) = pending_room.residents("a")
     pending_room.fail(a, "hand.raise", "conflict", stance="support")
     pending_room.ok(pending_room.mod, "session.start")
     assert pending_room.raise_hand(a, "support") == {"position": 1}
 
 
 def test_lower_when_not_waiting_succeeds_and_does_nothing(room: Room) -> None:
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     outcome = room.send(a, "hand.lower")
     assert outcome.ok and outcome.result == {} and outcome.events == ()
     room.raise_hand(a, "neutral")
@@ -100,12 +100,11 @@ def test_hands_in_rooms_made_under_the_first_rules_announce_every_time() -> None
 
 
 def test_staff_raise_and_lower_hands_on_behalf_of_residents(room: Room) -> None:
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     clerk = room.staff("clerk", "书记员")
     hall, other = room.in_hall("王阿姨"), room.in_hall("李叔叔")
     assert room.ok(clerk, "hand.raise", stance="oppose", on_behalf_of=hall) == {"position": 1}
-    assert room.ok(room.mod, "hand.raise", stance="oppose", on_behalf_of=other) == {
-        "position": 2}
+    assert room.ok(room.mod, "hand.raise", stance="oppose", on_behalf_of=other) == {"position": 2}
     room.raise_hand(a, "oppose")
     assert pids(room.queue()["oppose"]) == [hall, other, a]
     room.ok(clerk, "hand.lower", on_behalf_of=hall)
@@ -114,8 +113,11 @@ def test_staff_raise_and_lower_hands_on_behalf_of_residents(room: Room) -> None:
 
 @pytest.mark.parametrize("who", ["moderator", "clerk", "office", "observer"])
 def test_non_residents_may_not_raise_their_own_hand(room: Room, who: str) -> None:
-    pid = room.mod if who == "moderator" else (
-        room.join("o", observer=True) if who == "observer" else room.staff(who, who))
+    pid = (
+        room.mod
+        if who == "moderator"
+        else (room.join("o", observer=True) if who == "observer" else room.staff(who, who))
+    )
     room.fail(pid, "hand.raise", "forbidden", stance="support")
     room.fail(pid, "hand.lower", "forbidden")
 
@@ -153,7 +155,7 @@ def test_turn_next_and_grant_while_a_turn_runs_are_conflict(room: Room) -> None:
 
 
 def test_turn_next_gives_the_floor_and_removes_the_queue_entry(room: Room) -> None:
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     room.raise_hand(a, "oppose", note="电梯噪音")
     outcome = room.send(room.mod, "turn.next")
     assert types(outcome.events) == ["turn.started", "queue.changed"]
@@ -182,8 +184,9 @@ def test_turn_grant_is_an_override_and_takes_the_waiting_stance(room: Room) -> N
     started = only(room.send(room.mod, "turn.grant", participant_id=c).events, "turn.started")
     assert started.data["stance"] == "neutral"
     room.end_turn()
-    started = only(room.send(room.mod, "turn.grant", participant_id=a, stance="oppose").events,
-                   "turn.started")
+    started = only(
+        room.send(room.mod, "turn.grant", participant_id=a, stance="oppose").events, "turn.started"
+    )
     assert started.data["stance"] == "oppose"
     assert room.queue()["support"] == []
     room.end_turn()
@@ -210,7 +213,7 @@ def test_turn_end_with_a_stale_id_is_conflict(room: Room) -> None:
 
 
 def test_turn_extend_moves_the_deadline_and_the_expiry_counts_it(room: Room) -> None:
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     room.raise_hand(a, "support")
     started = room.next_turn().data
     outcome = room.send(room.mod, "turn.extend", seconds=30, turn_id=started["turn_id"])
@@ -246,7 +249,7 @@ def test_turn_yield_ends_the_holders_own_turn(room: Room) -> None:
 
 
 def test_next_deadline_is_the_turns_end_and_a_tick_on_time_expires_it(room: Room) -> None:
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     assert room.deadline() is None
     room.raise_hand(a, "support")
     started = room.next_turn().data
@@ -259,9 +262,10 @@ def test_next_deadline_is_the_turns_end_and_a_tick_on_time_expires_it(room: Room
 
 
 @pytest.mark.parametrize("late_ms", [1, 7_000, 3_600_000])
-def test_a_late_tick_still_counts_exactly_ends_at_minus_started_at(room: Room,
-                                                                   late_ms: int) -> None:
-    a, = room.residents("a")
+def test_a_late_tick_still_counts_exactly_ends_at_minus_started_at(
+    room: Room, late_ms: int
+) -> None:
+    (a,) = room.residents("a")
     room.raise_hand(a, "support")
     started = room.next_turn().data
     outcome = room.tick(at=started["ends_at"] + late_ms)
@@ -294,7 +298,7 @@ def test_any_late_entry_expires_the_turn_before_its_own_effect(room: Room) -> No
 
 
 def test_turn_seconds_sets_the_limit_of_new_turns(room: Room) -> None:
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     room.ok(room.mod, "settings.update", turn_seconds=1)
     room.raise_hand(a, "support")
     started = room.next_turn().data
@@ -307,7 +311,7 @@ def test_turn_seconds_sets_the_limit_of_new_turns(room: Room) -> None:
 
 
 def test_a_holder_offline_for_20_s_loses_the_floor(room: Room) -> None:
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     room.raise_hand(a, "support")
     started = room.next_turn().data
     gone = room.offline(a, at=started["started_at"] + 5_000)
@@ -322,7 +326,7 @@ def test_a_holder_offline_for_20_s_loses_the_floor(room: Room) -> None:
 
 
 def test_a_holder_back_within_20_s_keeps_the_floor(room: Room) -> None:
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     room.raise_hand(a, "support")
     started = room.next_turn().data
     room.offline(a, at=started["started_at"] + 1_000)
@@ -332,7 +336,7 @@ def test_a_holder_back_within_20_s_keeps_the_floor(room: Room) -> None:
 
 
 def test_a_holder_with_a_socket_on_another_node_stays_online(room: Room) -> None:
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     room.online(a, node="n2")
     room.raise_hand(a, "support")
     started = room.next_turn().data
@@ -367,8 +371,7 @@ def test_an_attendee_in_the_hall_never_loses_the_floor(room: Room) -> None:
 
 def test_a_holder_who_never_connected_loses_the_floor_after_20_s(room: Room) -> None:
     a = room.join("a", online=False)  # joined over HTTP, never opened a socket
-    started = only(room.send(room.mod, "turn.grant", participant_id=a).events,
-                   "turn.started").data
+    started = only(room.send(room.mod, "turn.grant", participant_id=a).events, "turn.started").data
     assert room.deadline() is not None and room.deadline() <= started["started_at"] + 20_000
     ended = only(room.tick(at=started["started_at"] + 30_000).events, "turn.ended").data
     assert ended["reason"] == "left"
@@ -386,9 +389,14 @@ def test_statements_come_from_the_floor_holder(room: Room) -> None:
     outcome = room.send(a, "statement.post", text="  支持加装  ")
     posted = only(outcome.events, "statement.posted").data
     assert outcome.result == {"statement_id": posted["statement_id"]}
-    assert posted == {"statement_id": posted["statement_id"], "turn_id": turn_id,
-                      "participant_id": a, "text": "支持加装", "at": outcome.events[0].at,
-                      "by": a}
+    assert posted == {
+        "statement_id": posted["statement_id"],
+        "turn_id": turn_id,
+        "participant_id": a,
+        "text": "支持加装",
+        "at": outcome.events[0].at,
+        "by": a,
+    }
     room.fail(b, "statement.post", "conflict", text="插话")
     room.fail(a, "statement.post", "forbidden", text="替别人", on_behalf_of=b)
     # the holder is not in the hall: the clerk does not speak for them
@@ -409,7 +417,7 @@ def test_a_clerk_posts_for_an_offline_floor_holder(room: Room) -> None:
 @pytest.mark.parametrize("who", ["observer", "office"])
 def test_roles_that_may_not_speak_get_forbidden(room: Room, who: str) -> None:
     pid = room.join("o", observer=True) if who == "observer" else room.staff(who, who)
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     room.raise_hand(a, "support")
     room.next_turn()
     room.fail(pid, "statement.post", "forbidden", text="我也说两句")
@@ -427,12 +435,16 @@ def test_only_a_clerk_posts_for_an_offline_floor_holder(room: Room) -> None:
 
 def test_agenda_goto_ends_the_running_turn(room: Room) -> None:
     room.ok(room.mod, "agenda.set", items=["第一项", "第二项"])
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     room.raise_hand(a, "oppose")
     started = room.next_turn()
     outcome = room.send(room.mod, "agenda.goto", index=1, at=started.at + 3_000)
-    assert types(outcome.events) == ["turn.ended", "queue.changed", "agenda.changed",
-                                     "queue.changed"]
+    assert types(outcome.events) == [
+        "turn.ended",
+        "queue.changed",
+        "agenda.changed",
+        "queue.changed",
+    ]
     ended = outcome.events[0].data
     assert ended["reason"] == "moderator" and ended["duration_ms"] == 3_000
     assert room.snapshot(room.mod)["turn"] is None
@@ -440,7 +452,7 @@ def test_agenda_goto_ends_the_running_turn(room: Room) -> None:
 
 
 def test_session_end_ends_the_running_turn(room: Room) -> None:
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     room.raise_hand(a, "support")
     started = room.next_turn()
     outcome = room.send(room.mod, "session.end", at=started.at + 9_000)
@@ -497,7 +509,9 @@ def test_each_agenda_item_keeps_its_own_queue_balance_and_turn_counts(room: Room
     assert room.queue()["next"]["participant_id"] == b
     room.ok(room.mod, "agenda.goto", index=0)
     assert pids(room.queue()["support"]) == [b, a]
-    assert room.balance() == {"support": {"turns": 1, "ms": 30_000},
-                              "oppose": {"turns": 0, "ms": 0},
-                              "neutral": {"turns": 0, "ms": 0}}
+    assert room.balance() == {
+        "support": {"turns": 1, "ms": 30_000},
+        "oppose": {"turns": 0, "ms": 0},
+        "neutral": {"turns": 0, "ms": 0},
+    }
     assert T0 < room.now

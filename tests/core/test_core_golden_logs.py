@@ -37,8 +37,10 @@ def test_a_golden_log_replays_to_identical_events(path: Path) -> None:
     events: list[dict[str, Any]] = []
     for record in golden["entries"]:
         outcome = apply(state, Entry.from_record(record))
-        events += [{**e.to_wire(), "audience": [e.audience.kind.value, e.audience.participant_id]}
-                   for e in outcome.events]
+        events += [
+            {**e.to_wire(), "audience": [e.audience.kind.value, e.audience.participant_id]}
+            for e in outcome.events
+        ]
     assert state.rules_version == golden["rules_version"]
     assert not state.faults
     assert _canonical(events) == _canonical(golden["events"])

@@ -30,7 +30,7 @@ def test_a_repeat_with_other_arguments_still_gets_the_first_reply(room: Room) ->
 
 def test_a_remembered_error_is_replied_again(pending_room: Room) -> None:
     room = pending_room
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     first = room.send(a, "hand.raise", stance="support", nonce="early")
     assert first.error is not None and first.error.code.value == "conflict"
     room.ok(room.mod, "session.start")
@@ -48,7 +48,7 @@ def test_nonces_are_per_participant(room: Room) -> None:
 
 
 def test_nonces_are_forgotten_after_ten_minutes(room: Room) -> None:
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     t = room.now + 1
     first = room.send(a, "chat.send", text="一", nonce="k", at=t)
     assert room.send(a, "chat.send", text="一", nonce="k", at=t + TEN_MINUTES - 1).events == ()
@@ -59,7 +59,7 @@ def test_nonces_are_forgotten_after_ten_minutes(room: Room) -> None:
 
 
 def test_a_repeat_still_advances_the_clock(room: Room) -> None:
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     room.raise_hand(a, "support", nonce="h")
     started = room.next_turn().data
     again = room.send(a, "hand.raise", stance="support", nonce="h", at=started["ends_at"])

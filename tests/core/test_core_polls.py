@@ -17,37 +17,62 @@ def open_poll(room: Room, kind: str = "single", **kwargs: object) -> str:
 
 
 def test_poll_open_announces_the_poll(room: Room) -> None:
-    a, = room.residents("a")
-    outcome = room.send(room.mod, "poll.open", question="选哪家", kind="multi",
-                        options=["甲", "乙", "丙"], max_choices=2, live_results=True)
+    (a,) = room.residents("a")
+    outcome = room.send(
+        room.mod,
+        "poll.open",
+        question="选哪家",
+        kind="multi",
+        options=["甲", "乙", "丙"],
+        max_choices=2,
+        live_results=True,
+    )
     opened = only(outcome.events, "poll.opened").data
     assert outcome.result == {"poll_id": opened["poll_id"]}
-    assert {k: opened[k] for k in ("question", "options", "kind", "max_choices", "secret",
-                                   "live_results", "status")} == {
-        "question": "选哪家", "options": ["甲", "乙", "丙"], "kind": "multi",
-        "max_choices": 2, "secret": False, "live_results": True, "status": "open"}
+    assert {
+        k: opened[k]
+        for k in ("question", "options", "kind", "max_choices", "secret", "live_results", "status")
+    } == {
+        "question": "选哪家",
+        "options": ["甲", "乙", "丙"],
+        "kind": "multi",
+        "max_choices": 2,
+        "secret": False,
+        "live_results": True,
+        "status": "open",
+    }
     room.fail(a, "poll.open", "forbidden", question="q", kind="yes_no_abstain")
 
 
 def test_poll_open_rejects_bad_shapes(room: Room) -> None:
     room.fail(room.mod, "poll.open", "bad_command", question="q", kind="single", options=["一"])
     room.fail(room.mod, "poll.open", "bad_command", question="q", kind="single")
-    room.fail(room.mod, "poll.open", "bad_command", question="q", kind="multi",
-              options=["一", "一"])
-    room.fail(room.mod, "poll.open", "bad_command", question="q", kind="multi",
-              options=["一", "二"], max_choices=3)
-    room.fail(room.mod, "poll.open", "bad_command", question="q", kind="approval",
-              options=["一", "二"])
+    room.fail(
+        room.mod, "poll.open", "bad_command", question="q", kind="multi", options=["一", "一"]
+    )
+    room.fail(
+        room.mod,
+        "poll.open",
+        "bad_command",
+        question="q",
+        kind="multi",
+        options=["一", "二"],
+        max_choices=3,
+    )
+    room.fail(
+        room.mod, "poll.open", "bad_command", question="q", kind="approval", options=["一", "二"]
+    )
     room.fail(room.mod, "poll.open", "too_large", question="问" * 301, kind="yes_no_abstain")
 
 
 def test_poll_open_before_the_session_is_conflict(pending_room: Room) -> None:
-    pending_room.fail(pending_room.mod, "poll.open", "conflict", question="q",
-                      kind="yes_no_abstain")
+    pending_room.fail(
+        pending_room.mod, "poll.open", "conflict", question="q", kind="yes_no_abstain"
+    )
 
 
 def test_single_takes_exactly_one_existing_choice(room: Room) -> None:
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     poll = open_poll(room)
     room.fail(a, "poll.vote", "bad_command", poll_id=poll, choices=[])
     room.fail(a, "poll.vote", "bad_command", poll_id=poll, choices=[0, 1])
@@ -73,9 +98,10 @@ def test_multi_takes_one_to_max_choices_distinct_choices(room: Room) -> None:
 
 
 def test_yes_no_abstain_has_its_fixed_options(room: Room) -> None:
-    a, = room.residents("a")
-    outcome = room.send(room.mod, "poll.open", question="同意吗", kind="yes_no_abstain",
-                        options=["x", "y"])
+    (a,) = room.residents("a")
+    outcome = room.send(
+        room.mod, "poll.open", question="同意吗", kind="yes_no_abstain", options=["x", "y"]
+    )
     opened = only(outcome.events, "poll.opened").data
     assert opened["options"] == ["赞成", "反对", "弃权"] and opened["max_choices"] == 1
     poll = opened["poll_id"]
@@ -85,7 +111,7 @@ def test_yes_no_abstain_has_its_fixed_options(room: Room) -> None:
 
 
 def test_one_ballot_per_participant_without_revote(room: Room) -> None:
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     poll = open_poll(room)
     room.ok(a, "poll.vote", poll_id=poll, choices=[0])
     room.fail(a, "poll.vote", "conflict", poll_id=poll, choices=[1])
@@ -109,7 +135,7 @@ def test_with_revote_a_new_ballot_replaces_the_old_until_close() -> None:
 
 
 def test_closed_and_unknown_polls(room: Room) -> None:
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     poll = open_poll(room)
     outcome = room.send(room.mod, "poll.close", poll_id=poll)
     assert outcome.result == {"counts": [0, 0, 0], "voters": 0, "eligible": 1}
@@ -146,8 +172,11 @@ def test_eligible_is_who_was_present_at_open_plus_later_voters(room: Room) -> No
 
 @pytest.mark.parametrize("who", ["moderator", "clerk", "office", "observer"])
 def test_only_residents_vote_for_themselves(room: Room, who: str) -> None:
-    pid = room.mod if who == "moderator" else (
-        room.join("o", observer=True) if who == "observer" else room.staff(who, who))
+    pid = (
+        room.mod
+        if who == "moderator"
+        else (room.join("o", observer=True) if who == "observer" else room.staff(who, who))
+    )
     poll = open_poll(room)
     room.fail(pid, "poll.vote", "forbidden", poll_id=poll, choices=[0])
 
@@ -167,7 +196,7 @@ def test_a_clerk_votes_for_an_attendee_in_the_hall_only(room: Room) -> None:
 
 
 def test_an_open_ballot_poll_shows_ballots_to_moderators_only(room: Room) -> None:
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     clerk = room.staff("clerk", "书记员")
     poll = open_poll(room)
     outcome = room.send(a, "poll.vote", poll_id=poll, choices=[1])
@@ -191,16 +220,14 @@ def test_a_secret_poll_reveals_no_ballot_in_any_event_or_snapshot() -> None:
     room.ok(a, "poll.vote", poll_id=poll, choices=[0, 2])
     room.ok(b, "poll.vote", poll_id=poll, choices=[1], at=room.now + 1_000)
     room.ok(a, "poll.vote", poll_id=poll, choices=[1], at=room.now + 1_000)
-    room.ok(clerk, "poll.vote", poll_id=poll, choices=[2], on_behalf_of=hall,
-            at=room.now + 1_000)
+    room.ok(clerk, "poll.vote", poll_id=poll, choices=[2], on_behalf_of=hall, at=room.now + 1_000)
     for pid in (room.mod, a, b, clerk):
         snap = room.snapshot(pid)
         assert "ballots" not in snap["polls"][0]
         assert snap["you"]["ballots"] == ({poll: True} if pid in (a, b) else {})
     room.ok(room.mod, "session.end")
     votes = [e for e in room.events if e.seq > first_event]
-    assert {e.type for e in votes} <= {"poll.tally", "poll.turnout", "poll.closed",
-                                       "session.ended"}
+    assert {e.type for e in votes} <= {"poll.tally", "poll.turnout", "poll.closed", "session.ended"}
     for event in votes:
         assert set(event.data) <= {"poll_id", "counts", "voters", "eligible", "status"}
         text = json.dumps(event.data)
@@ -209,7 +236,7 @@ def test_a_secret_poll_reveals_no_ballot_in_any_event_or_snapshot() -> None:
 
 
 def test_hidden_tallies_go_to_moderators_live_results_to_everyone(room: Room) -> None:
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     clerk = room.staff("clerk", "书记员")
     hidden = open_poll(room)
     live = open_poll(room, live_results=True)
@@ -224,7 +251,10 @@ def test_hidden_tallies_go_to_moderators_live_results_to_everyone(room: Room) ->
     assert hidden_view[hidden]["counts"] is None and hidden_view[hidden]["voters"] is None
     assert hidden_view[live]["counts"] == [0, 0, 1]
     assert {p["poll_id"]: p for p in room.snapshot(room.mod)["polls"]}[hidden]["counts"] == [
-        1, 0, 0]
+        1,
+        0,
+        0,
+    ]
     room.ok(room.mod, "poll.close", poll_id=hidden)
     assert {p["poll_id"]: p for p in room.snapshot(a)["polls"]}[hidden]["counts"] == [1, 0, 0]
 
@@ -238,10 +268,20 @@ def test_live_tallies_coalesce_to_one_per_500_ms(room: Room) -> None:
     assert only(first.events, "poll.tally").data["voters"] == 1
     assert room.deadline() is None
     # votes inside the window mark the tally due
-    assert of_type(room.send(people[1], "poll.vote", poll_id=poll, choices=[1],
-                             at=t + 100).events, "poll.tally") == []
-    assert of_type(room.send(people[2], "poll.vote", poll_id=poll, choices=[1],
-                             at=t + 499).events, "poll.tally") == []
+    assert (
+        of_type(
+            room.send(people[1], "poll.vote", poll_id=poll, choices=[1], at=t + 100).events,
+            "poll.tally",
+        )
+        == []
+    )
+    assert (
+        of_type(
+            room.send(people[2], "poll.vote", poll_id=poll, choices=[1], at=t + 499).events,
+            "poll.tally",
+        )
+        == []
+    )
     assert room.deadline() == t + 500
     assert room.tick(at=t + 499).events == ()
     flushed = room.tick_when_due()

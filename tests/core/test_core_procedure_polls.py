@@ -43,7 +43,7 @@ def test_a_named_ranked_poll_runs_its_rounds_at_the_close(room: Room) -> None:
 
 
 def test_bad_rankings_are_refused(room: Room) -> None:
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     poll = open_poll(room, "ranked")
     room.fail(a, "poll.vote", ErrorCode.BAD_COMMAND, poll_id=poll, choices=[])
     room.fail(a, "poll.vote", ErrorCode.BAD_COMMAND, poll_id=poll, choices=[1, 0, 1])
@@ -74,7 +74,7 @@ def test_a_score_poll_totals_and_means(room: Room) -> None:
 
 
 def test_bad_scores_are_refused(room: Room) -> None:
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     poll = open_poll(room, "score", max_score=3)
     room.fail(a, "poll.vote", ErrorCode.BAD_COMMAND, poll_id=poll, scores=[1, 2, 3])  # 3 of 4
     room.fail(a, "poll.vote", ErrorCode.BAD_COMMAND, poll_id=poll, scores=[1, 2, 3, 4])  # > 3
@@ -85,28 +85,37 @@ def test_bad_scores_are_refused(room: Room) -> None:
     room.ok(a, "poll.vote", poll_id=poll, scores=[0, 0, 0, 0])
 
 
-@pytest.mark.parametrize("args", [
-    {"kind": "score"},  # no max_score
-    {"kind": "single", "max_score": 5},
-    {"kind": "score", "max_score": 11},
-    {"kind": "multi", "threshold": "simple"},
-    {"kind": "score", "max_score": 5, "threshold": "2/3"},
-    {"kind": "single", "threshold_base": "eligible"},  # a base without a threshold
-    {"kind": "single", "threshold": "1/2"},
-    {"kind": "single", "quorum": 0},
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"kind": "score"},  # no max_score
+        {"kind": "single", "max_score": 5},
+        {"kind": "score", "max_score": 11},
+        {"kind": "multi", "threshold": "simple"},
+        {"kind": "score", "max_score": 5, "threshold": "2/3"},
+        {"kind": "single", "threshold_base": "eligible"},  # a base without a threshold
+        {"kind": "single", "threshold": "1/2"},
+        {"kind": "single", "quorum": 0},
+    ],
+)
 def test_rules_that_do_not_fit_the_poll_are_refused(room: Room, args: dict[str, object]) -> None:
-    error = room.fail(room.mod, "poll.open", ErrorCode.BAD_COMMAND, question="q",
-                      options=OPTIONS, **args)
+    error = room.fail(
+        room.mod, "poll.open", ErrorCode.BAD_COMMAND, question="q", options=OPTIONS, **args
+    )
     assert error.message
 
 
 def test_before_rules_6_there_are_no_such_polls() -> None:
     room = Room.create(start=True, rules_version=5)
-    for args in ({"kind": "ranked"}, {"kind": "score", "max_score": 3},
-                 {"kind": "single", "quorum": 2}, {"kind": "single", "threshold": "simple"}):
-        room.fail(room.mod, "poll.open", ErrorCode.BAD_COMMAND, question="q", options=OPTIONS,
-                  **args)
+    for args in (
+        {"kind": "ranked"},
+        {"kind": "score", "max_score": 3},
+        {"kind": "single", "quorum": 2},
+        {"kind": "single", "threshold": "simple"},
+    ):
+        room.fail(
+            room.mod, "poll.open", ErrorCode.BAD_COMMAND, question="q", options=OPTIONS, **args
+        )
 
 
 def test_quorum_counts_eligible_people_present_at_the_close(room: Room) -> None:
@@ -127,9 +136,15 @@ def test_quorum_counts_eligible_people_present_at_the_close(room: Room) -> None:
     # Present: a, b (online) and 王阿姨 (in the hall); not c (left), the absentee,
     # the observer, the clerk or the removed resident.
     assert closed["outcome"] == "no_quorum"
-    assert closed["decided_by"] == {"quorum": 5, "present": 3, "threshold": "simple",
-                                    "threshold_base": "cast", "votes": 2, "base": 2,
-                                    "needed": 2}
+    assert closed["decided_by"] == {
+        "quorum": 5,
+        "present": 3,
+        "threshold": "simple",
+        "threshold_base": "cast",
+        "votes": 2,
+        "base": 2,
+        "needed": 2,
+    }
     room.online(c)
     poll = open_poll(room, "yes_no_abstain", quorum=4)
     room.ok(room.mod, "offline.add", name="李伯")
@@ -141,14 +156,18 @@ def test_quorum_counts_eligible_people_present_at_the_close(room: Room) -> None:
 def test_thresholds_on_each_base_with_abstentions(room: Room) -> None:
     people = room.residents(*"abcdefgh")  # 8 eligible
     outcomes = {}
-    for threshold, base in (("simple", "cast"), ("2/3", "cast"), ("3/4", "cast"),
-                            ("simple", "eligible"), ("2/3", "eligible")):
+    for threshold, base in (
+        ("simple", "cast"),
+        ("2/3", "cast"),
+        ("3/4", "cast"),
+        ("simple", "eligible"),
+        ("2/3", "eligible"),
+    ):
         poll = open_poll(room, "yes_no_abstain", threshold=threshold, threshold_base=base)
         # 5 yes, 2 no, 1 abstains: 7 cast.
         for pid, choice in zip(people, [0, 0, 0, 0, 0, 1, 1, 2]):
             room.ok(pid, "poll.vote", poll_id=poll, choices=[choice])
-        closed = only(room.send(room.mod, "poll.close", poll_id=poll).events,
-                      "poll.closed").data
+        closed = only(room.send(room.mod, "poll.close", poll_id=poll).events, "poll.closed").data
         why = closed["decided_by"]
         outcomes[threshold, base] = (closed["outcome"], why["votes"], why["base"], why["needed"])
     assert outcomes == {
@@ -190,25 +209,37 @@ def seal(room: Room, pid: str, poll: str) -> None:
 def test_a_secret_ranked_poll_is_counted_from_its_shuffled_rankings(room: Room) -> None:
     people = room.residents(*"abcde")
     poll = sealed_poll(room, "ranked", options=OPTIONS[:3], threshold="simple")
-    refused = room.append("poll.vote", actor=people[0],
-                          args={"poll_id": poll, "choices": [0, 1]})
+    refused = room.append("poll.vote", actor=people[0], args={"poll_id": poll, "choices": [0, 1]})
     assert refused.error is not None and refused.error.code is ErrorCode.BAD_COMMAND
     for pid in people:
         seal(room, pid, poll)
-    released = room.system("poll.release", {"poll_id": poll, "cast": 5, "counts": [2, 2, 1],
-                                            "voters": 5})
+    released = room.system(
+        "poll.release", {"poll_id": poll, "cast": 5, "counts": [2, 2, 1], "voters": 5}
+    )
     assert only(released.events, "poll.tally").data["counts"] == [2, 2, 1]
     room.ok(room.mod, "poll.close", poll_id=poll)
     assert of_type(room.events, "poll.closed") == []
     rankings = [[2, 1], [0], [1, 0], [0, 2], [1]]
-    wrong = room.system("poll.count", {"poll_id": poll, "counts": [2, 1, 2], "voters": 5,
-                                       "eligible": 5, "choices": rankings})
+    wrong = room.system(
+        "poll.count",
+        {"poll_id": poll, "counts": [2, 1, 2], "voters": 5, "eligible": 5, "choices": rankings},
+    )
     assert wrong.error is not None and wrong.error.code is ErrorCode.BAD_COMMAND
-    bad = room.system("poll.count", {"poll_id": poll, "counts": [2, 2, 1], "voters": 5,
-                                     "eligible": 5, "choices": [[2, 2], *rankings[1:]]})
+    bad = room.system(
+        "poll.count",
+        {
+            "poll_id": poll,
+            "counts": [2, 2, 1],
+            "voters": 5,
+            "eligible": 5,
+            "choices": [[2, 2], *rankings[1:]],
+        },
+    )
     assert bad.error is not None and bad.error.code is ErrorCode.BAD_COMMAND
-    counted = room.system("poll.count", {"poll_id": poll, "counts": [2, 2, 1], "voters": 5,
-                                         "eligible": 5, "choices": rankings})
+    counted = room.system(
+        "poll.count",
+        {"poll_id": poll, "counts": [2, 2, 1], "voters": 5, "eligible": 5, "choices": rankings},
+    )
     closed = only(counted.events, "poll.closed").data
     # Round 1: A2 B2 C1; C out, its ballot to B. Round 2: A2 B3: B has 3 of 5.
     assert closed["winner"] == 1 and closed["outcome"] == "carried"
@@ -224,8 +255,10 @@ def test_a_secret_score_poll_is_counted_from_its_shuffled_scores(room: Room) -> 
         seal(room, pid, poll)
     room.ok(room.mod, "poll.close", poll_id=poll)
     scores = [[4, 0], [2, 2], [3, 1]]
-    counted = room.system("poll.count", {"poll_id": poll, "counts": [9, 3], "voters": 3,
-                                         "eligible": 3, "choices": scores})
+    counted = room.system(
+        "poll.count",
+        {"poll_id": poll, "counts": [9, 3], "voters": 3, "eligible": 3, "choices": scores},
+    )
     closed = only(counted.events, "poll.closed").data
     assert closed["counts"] == [9, 3] and closed["means"] == [3.0, 1.0]
     assert closed["outcome"] == "carried"

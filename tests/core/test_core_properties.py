@@ -27,8 +27,9 @@ STANCE = st.sampled_from(STANCES)
 WHO = st.integers(0, 4)  # residents 0..3, 4 = the attendee in the hall (via the clerk)
 NONCE = st.sampled_from([None, None, None, "k1", "k2"])
 
-VOTE = st.tuples(st.just("vote"), WHO, st.integers(0, 3),
-                 st.lists(st.integers(0, 2), min_size=1, max_size=3))
+VOTE = st.tuples(
+    st.just("vote"), WHO, st.integers(0, 3), st.lists(st.integers(0, 2), min_size=1, max_size=3)
+)
 # (strategy, weight): the queue and the floor most often; ending things rarely.
 WEIGHTED: list[tuple[st.SearchStrategy[tuple[Any, ...]], int]] = [
     (st.tuples(st.just("raise"), WHO, STANCE), 8),
@@ -40,13 +41,24 @@ WEIGHTED: list[tuple[st.SearchStrategy[tuple[Any, ...]], int]] = [
     (st.tuples(st.just("yield"), WHO), 2),
     (st.tuples(st.just("statement"), WHO), 1),
     (st.tuples(st.just("goto"), st.integers(0, 1)), 1),
-    (st.tuples(st.just("open"), st.sampled_from(["single", "multi", "yes_no_abstain"]),
-               st.booleans(), st.booleans()), 2),
+    (
+        st.tuples(
+            st.just("open"),
+            st.sampled_from(["single", "multi", "yes_no_abstain"]),
+            st.booleans(),
+            st.booleans(),
+        ),
+        2,
+    ),
     (VOTE, 5),
     (st.tuples(st.just("close"), st.integers(0, 3)), 1),
     (st.tuples(st.just("chat"), WHO), 1),
-    (st.tuples(st.just("presence"), st.integers(0, 3), st.booleans(),
-               st.sampled_from(["n1", "n2"])), 2),
+    (
+        st.tuples(
+            st.just("presence"), st.integers(0, 3), st.booleans(), st.sampled_from(["n1", "n2"])
+        ),
+        2,
+    ),
     (st.tuples(st.just("tick")), 2),
     (st.tuples(st.just("policy"), st.sampled_from(["balanced", "alternate"])), 1),
     (st.tuples(st.just("mute"), st.integers(0, 3), st.integers(0, 60)), 1),
@@ -92,12 +104,22 @@ class Run:
 
 
 def drive(scenario: Scenario, *, nonces: bool = True) -> Run:
-    room = Room.create(agenda=["第一项", "第二项"], settings={
-        "policy": scenario.policy, "revote": scenario.revote,
-        "turn_seconds": scenario.turn_seconds, "chat_rate": 5})
-    run = Run(room=room, residents=room.residents("r0", "r1", "r2", "r3"),
-              hall=room.in_hall("h"), clerk=room.staff("clerk", "c"),
-              observer=room.join("o", observer=True))
+    room = Room.create(
+        agenda=["第一项", "第二项"],
+        settings={
+            "policy": scenario.policy,
+            "revote": scenario.revote,
+            "turn_seconds": scenario.turn_seconds,
+            "chat_rate": 5,
+        },
+    )
+    run = Run(
+        room=room,
+        residents=room.residents("r0", "r1", "r2", "r3"),
+        hall=room.in_hall("h"),
+        clerk=room.staff("clerk", "c"),
+        observer=room.join("o", observer=True),
+    )
     room.ok(room.mod, "session.start")
     for dt, action, nonce in scenario.steps:
         at = room.now + dt
@@ -136,8 +158,9 @@ def step(run: Run, action: tuple[Any, ...], at: int, nonce: str | None) -> None:
         if outcome.ok:
             started = next(e for e in outcome.events if e.type == "turn.started")
             chosen = started.data["participant_id"]
-            run.picks.append((started.data["stance"], before, chosen,
-                              before["room"]["settings"]["policy"]))
+            run.picks.append(
+                (started.data["stance"], before, chosen, before["room"]["settings"]["policy"])
+            )
     elif kind == "grant":
         args: dict[str, Any] = {"participant_id": people[action[1]]}
         if action[2]:
@@ -157,9 +180,17 @@ def step(run: Run, action: tuple[Any, ...], at: int, nonce: str | None) -> None:
     elif kind == "goto":
         send(room.mod, "agenda.goto", index=action[1])
     elif kind == "open":
-        outcome = room.send(room.mod, "poll.open", at=at, nonce=nonce, question="q",
-                            kind=action[1], options=["甲", "乙", "丙"], secret=action[2],
-                            live_results=action[3])
+        outcome = room.send(
+            room.mod,
+            "poll.open",
+            at=at,
+            nonce=nonce,
+            question="q",
+            kind=action[1],
+            options=["甲", "乙", "丙"],
+            secret=action[2],
+            live_results=action[3],
+        )
         # (a reused nonce answers with an earlier command's reply)
         poll_id = (outcome.result or {}).get("poll_id")
         if poll_id is not None and poll_id not in run.polls:
@@ -175,15 +206,17 @@ def step(run: Run, action: tuple[Any, ...], at: int, nonce: str | None) -> None:
         send(as_person(action[1])[0], "chat.send", text="说一句")
     elif kind == "presence":
         pid = run.residents[action[1]]
-        room.system("presence", {"participant_id": pid, "online": action[2],
-                                 "node": action[3]}, at=at)
+        room.system(
+            "presence", {"participant_id": pid, "online": action[2], "node": action[3]}, at=at
+        )
     elif kind == "tick":
         room.tick(at=at)
     elif kind == "policy":
         send(room.mod, "settings.update", policy=action[1])
     elif kind == "mute":
-        send(room.mod, "participant.mute", participant_id=run.residents[action[1]],
-             seconds=action[2])
+        send(
+            room.mod, "participant.mute", participant_id=run.residents[action[1]], seconds=action[2]
+        )
     elif kind == "remove":
         if action[2]:
             return
@@ -197,8 +230,10 @@ def step(run: Run, action: tuple[Any, ...], at: int, nonce: str | None) -> None:
 
 
 def everyone(state: Any) -> list[views.Viewer]:
-    return [views.Viewer(participant_id=p.participant_id, role=p.role)
-            for p in state.participants.values()]
+    return [
+        views.Viewer(participant_id=p.participant_id, role=p.role)
+        for p in state.participants.values()
+    ]
 
 
 def all_views(state: Any) -> list[Any]:
@@ -238,8 +273,7 @@ def check_floor_and_balance(run: Run) -> None:
             assert 0 <= duration <= limit
             if event.data["reason"] == "expired":
                 assert duration == limit
-            item = totals.setdefault(item_of[event.data["turn_id"]],
-                                     {s: [0, 0] for s in STANCES})
+            item = totals.setdefault(item_of[event.data["turn_id"]], {s: [0, 0] for s in STANCES})
             item[event.data["stance"]][0] += 1
             item[event.data["stance"]][1] += duration
             for side in STANCES:
@@ -351,8 +385,7 @@ def test_invariants_hold_for_any_command_sequence(scenario: Scenario) -> None:
 
 @given(SCENARIO, st.floats(0, 1))
 @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
-def test_replay_split_through_a_pickled_state_is_the_same(scenario: Scenario,
-                                                          where: float) -> None:
+def test_replay_split_through_a_pickled_state_is_the_same(scenario: Scenario, where: float) -> None:
     # Without nonces: a remembered error reply does not pickle (see test_core_pickle).
     run = drive(scenario, nonces=False)
     entries = run.room.entries
@@ -362,7 +395,7 @@ def test_replay_split_through_a_pickled_state_is_the_same(scenario: Scenario,
     # As the node snapshots a room (records pickled as constructor calls).
     restored = snapshots.load(snapshots.dump(first, []))[1]
     assert all_views(restored) == views_then
-    events = list(run.room.events[:sum(len(o.events) for o in run.room.outcomes[:cut])])
+    events = list(run.room.events[: sum(len(o.events) for o in run.room.outcomes[:cut])])
     for entry in entries[cut:]:
         events.extend(apply(restored, entry).events)
     assert all_views(restored) == all_views(run.room.state)
@@ -378,14 +411,24 @@ def test_the_generator_reaches_the_interesting_states() -> None:
         steps += [(10, ("raise", n % 5, STANCES[n % 3]), None)]
     for _ in range(6):
         steps += [(10, ("next",), None), (5_000, ("end", False), None)]
-    steps += [(0, ("open", "single", False, True), None), (10, ("vote", 0, 0, [1]), None),
-              (100, ("vote", 1, 0, [2]), "k1"), (100, ("vote", 1, 0, [2]), "k1"),
-              (100, ("vote", 4, 0, [0]), None), (70_000, ("tick",), None),
-              (10, ("session_end", 0), None)]
+    steps += [
+        (0, ("open", "single", False, True), None),
+        (10, ("vote", 0, 0, [1]), None),
+        (100, ("vote", 1, 0, [2]), "k1"),
+        (100, ("vote", 1, 0, [2]), "k1"),
+        (100, ("vote", 4, 0, [0]), None),
+        (70_000, ("tick",), None),
+        (10, ("session_end", 0), None),
+    ]
     run = drive(Scenario("alternate", False, 60, True, steps))
     types_seen = {e.type for e in run.room.events}
-    assert {"turn.started", "turn.ended", "poll.tally", "poll.closed",
-            "session.ended"} <= types_seen
+    assert {
+        "turn.started",
+        "turn.ended",
+        "poll.tally",
+        "poll.closed",
+        "session.ended",
+    } <= types_seen
     assert len(run.picks) == 5  # five people waited
     check_event_numbers(run)
     check_floor_and_balance(run)

@@ -21,19 +21,82 @@ CORE = REPO / "server" / "core"
 MODERATION = REPO / "moderation"
 
 # Modules whose mere import means a clock, randomness, concurrency or I/O.
-NEVER = {"asyncio", "time", "random", "secrets", "uuid", "socket", "ssl", "select",
-         "selectors", "threading", "multiprocessing", "concurrent", "subprocess", "signal",
-         "sched", "trio", "anyio", "http", "urllib", "requests", "httpx", "aiohttp",
-         "websockets", "starlette", "uvicorn", "redis", "sqlite3", "logging"}
+NEVER = {
+    "asyncio",
+    "time",
+    "random",
+    "secrets",
+    "uuid",
+    "socket",
+    "ssl",
+    "select",
+    "selectors",
+    "threading",
+    "multiprocessing",
+    "concurrent",
+    "subprocess",
+    "signal",
+    "sched",
+    "trio",
+    "anyio",
+    "http",
+    "urllib",
+    "requests",
+    "httpx",
+    "aiohttp",
+    "websockets",
+    "starlette",
+    "uvicorn",
+    "redis",
+    "sqlite3",
+    "logging",
+}
 # I/O a loader module may use to read its data files; nobody else.
-FILE_IO = {"os", "io", "pathlib", "shutil", "tempfile", "glob", "fnmatch", "importlib",
-           "pkgutil", "fileinput", "mmap", "fcntl", "pickle", "shelve", "dbm", "zipfile",
-           "tarfile", "gzip", "bz2", "lzma", "csv"}
-NEVER_CALLS = {"input", "print", "breakpoint", "exec", "eval", "compile", "__import__",
-               "hash", "id"}
+FILE_IO = {
+    "os",
+    "io",
+    "pathlib",
+    "shutil",
+    "tempfile",
+    "glob",
+    "fnmatch",
+    "importlib",
+    "pkgutil",
+    "fileinput",
+    "mmap",
+    "fcntl",
+    "pickle",
+    "shelve",
+    "dbm",
+    "zipfile",
+    "tarfile",
+    "gzip",
+    "bz2",
+    "lzma",
+    "csv",
+}
+NEVER_CALLS = {
+    "input",
+    "print",
+    "breakpoint",
+    "exec",
+    "eval",
+    "compile",
+    "__import__",
+    "hash",
+    "id",
+}
 FILE_CALLS = {"open"}
-CLOCK_ATTRS = {"now", "today", "utcnow", "time_ns", "monotonic", "perf_counter",
-               "fromtimestamp", "utcfromtimestamp"}
+CLOCK_ATTRS = {
+    "now",
+    "today",
+    "utcnow",
+    "time_ns",
+    "monotonic",
+    "perf_counter",
+    "fromtimestamp",
+    "utcfromtimestamp",
+}
 # commands.py parses ISO dates; that is all datetime may be used for.
 DATETIME_ALLOWED = {"datetime.date.fromisoformat"}
 
@@ -76,8 +139,11 @@ def problems(source: str, *, may_read_files: bool = False) -> list[str]:
             if node.attr in CLOCK_ATTRS:
                 found.append(f"line {node.lineno}: .{node.attr}")
             dotted = _dotted(node)
-            if (dotted and dotted.startswith("datetime.") and not any(
-                    allowed.startswith(dotted) for allowed in DATETIME_ALLOWED)):
+            if (
+                dotted
+                and dotted.startswith("datetime.")
+                and not any(allowed.startswith(dotted) for allowed in DATETIME_ALLOWED)
+            ):
                 found.append(f"line {node.lineno}: {dotted}")
     return found
 
@@ -101,8 +167,12 @@ def moderation_loader() -> Path | None:
         if any(word in line.lower() for word in ("loader", "reads", "pure")):
             named.update(re.findall(r"[\w/]+\.py\b", line))
             named.update(re.findall(r":mod:`\.?([\w.]+)`", line))
-    files = {MODERATION / (n.rsplit(".", 1)[-1] + ".py") if not n.endswith(".py")
-             else MODERATION / Path(n).name for n in named}
+    files = {
+        MODERATION / (n.rsplit(".", 1)[-1] + ".py")
+        if not n.endswith(".py")
+        else MODERATION / Path(n).name
+        for n in named
+    }
     assert len(files) <= 1, f"moderation names more than one loader: {sorted(files)}"
     return next(iter(files), None)
 

@@ -35,9 +35,11 @@ def test_balanced_is_the_default_and_picks_the_side_with_least_time(room: Room) 
     room.raise_hand(n1, "neutral")
     # then neutral (0 ms) goes first, then oppose (10 s < 30 s)
     speak(room, n1, 40_000)
-    assert room.balance() == {"support": {"turns": 1, "ms": 30_000},
-                              "oppose": {"turns": 1, "ms": 10_000},
-                              "neutral": {"turns": 1, "ms": 40_000}}
+    assert room.balance() == {
+        "support": {"turns": 1, "ms": 30_000},
+        "oppose": {"turns": 1, "ms": 10_000},
+        "neutral": {"turns": 1, "ms": 40_000},
+    }
     speak(room, o2, 5_000)
     speak(room, s2, 1_000)
 
@@ -220,9 +222,16 @@ def test_queue_changed_lists_each_side_in_pick_order_with_notes(room: Room) -> N
     a, b = room.residents("a", "b")
     outcome = room.send(a, "hand.raise", stance="neutral", note="  关于费用分摊  ")
     data = only(outcome.events, "queue.changed").data
-    assert data["neutral"] == [{"participant_id": a, "name": "a", "stance": "neutral",
-                                "raised_at": outcome.events[0].at, "note": "关于费用分摊",
-                                "away": False}]
+    assert data["neutral"] == [
+        {
+            "participant_id": a,
+            "name": "a",
+            "stance": "neutral",
+            "raised_at": outcome.events[0].at,
+            "note": "关于费用分摊",
+            "away": False,
+        }
+    ]
     assert data["support"] == [] and data["oppose"] == []
     assert data["next"] == data["neutral"][0]
     room.raise_hand(b, "neutral")
@@ -252,15 +261,13 @@ def test_a_waiting_resident_who_leaves_is_marked_away_and_the_list_says_so(room:
     back = room.online(a, at=room.now + 1_000)
     assert only(back.events, "queue.changed").data["support"][0]["away"] is False
     # Someone not waiting comes and goes: the list is not announced for it.
-    assert not [e for e in room.offline(b, at=room.now + 1_000).events
-                if e.type == "queue.changed"]
+    assert not [e for e in room.offline(b, at=room.now + 1_000).events if e.type == "queue.changed"]
 
 
 def test_older_rooms_carry_no_away_mark() -> None:
     room = Room.create(start=True, rules_version=6)
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     room.raise_hand(a, "support")
     room.tick(at=room.now + 1_000)
     assert "away" not in room.queue()["support"][0]
-    assert not [e for e in room.offline(a, at=room.now + 1_000).events
-                if e.type == "queue.changed"]
+    assert not [e for e in room.offline(a, at=room.now + 1_000).events if e.type == "queue.changed"]

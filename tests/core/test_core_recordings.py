@@ -19,8 +19,7 @@ def test_recording_is_off_by_default_and_said_in_the_summary(room: Room) -> None
     assert room.state.settings["record_audio"] is False
     assert summary(room.state)["record_audio"] is False
     assert room.snapshot(room.mod)["room"]["settings"]["record_audio"] is False
-    assert room.snapshot(room.mod)["room"]["recordings"] == {"published": False,
-                                                             "erased_at": []}
+    assert room.snapshot(room.mod)["room"]["recordings"] == {"published": False, "erased_at": []}
     on = Room.create(settings={"record_audio": True}, start=True)
     assert summary(on.state)["record_audio"] is True
     assert on.state.chair_recorded
@@ -82,8 +81,7 @@ def test_erasing_forgets_every_recording_and_switches_recording_off(room: Room) 
     assert room.state.recordings_erased == [erased.at]
     model = build_minutes(room.state, digest="d", public=True)
     assert all(t["recording"] is None for t in model["agenda"][0]["turns"])
-    assert model["recordings"] == {"published": True, "chair": None,
-                                   "erased_at": [erased.at]}
+    assert model["recordings"] == {"published": True, "chair": None, "erased_at": [erased.at]}
     # Erasing again (another node's, or nothing left) is harmless and logged too.
     room.ok(room.mod, "recordings.erase")
     assert len(room.state.recordings_erased) == 2
@@ -115,7 +113,9 @@ def test_older_rooms_have_no_such_setting_nor_commands() -> None:
 
 def test_an_old_room_cannot_be_created_recording() -> None:
     room = Room(state=replay("room1", []), now=0)
-    outcome = room.system("room.create", {"title": "x", "invite_code": "i", "rules_version": 4,
-                                          "settings": {"record_audio": True}})
+    outcome = room.system(
+        "room.create",
+        {"title": "x", "invite_code": "i", "rules_version": 4, "settings": {"record_audio": True}},
+    )
     assert outcome.error is not None and outcome.error.code is ErrorCode.BAD_COMMAND
     assert room.state.title == ""  # refused before anything changed

@@ -19,9 +19,16 @@ OPTIONS = ["甲", "乙", "丙"]
 def secret_room(*, revote: bool = False, live: bool = True) -> tuple[Room, list[str], str]:
     room = Room.create(start=True, settings={"revote": revote})
     people = room.residents("a", "b", "c", "d", "e")
-    poll = room.ok(room.mod, "poll.open", question="q", kind="single", options=OPTIONS,
-                   secret=True, live_results=live,
-                   server_args={"ballot_key": "k1"})["poll_id"]
+    poll = room.ok(
+        room.mod,
+        "poll.open",
+        question="q",
+        kind="single",
+        options=OPTIONS,
+        secret=True,
+        live_results=live,
+        server_args={"ballot_key": "k1"},
+    )["poll_id"]
     return room, people, poll
 
 
@@ -48,8 +55,11 @@ def test_a_sealed_ballot_carries_no_choice_and_announces_only_the_turnout() -> N
 def test_choices_in_clear_and_polls_without_a_key_are_refused() -> None:
     room, people, poll = secret_room()
     room.fail(people[0], "poll.vote", ErrorCode.BAD_COMMAND, poll_id=poll, choices=[0])
-    out = room.append("poll.open", actor=room.mod,
-                      args={"question": "q", "kind": "yes_no_abstain", "secret": True})
+    out = room.append(
+        "poll.open",
+        actor=room.mod,
+        args={"question": "q", "kind": "yes_no_abstain", "secret": True},
+    )
     assert out.error is not None and out.error.code is ErrorCode.BAD_COMMAND
 
 
@@ -60,8 +70,7 @@ def test_one_ballot_per_person_and_revote_only_when_on() -> None:
     assert again.error is not None and again.error.code is ErrorCode.CONFLICT
     room2, people2, poll2 = secret_room(revote=True)
     vote(room2, people2[0], poll2)
-    assert room2.append("poll.vote", actor=people2[0],
-                        args={"poll_id": poll2, "sealed": "x2"}).ok
+    assert room2.append("poll.vote", actor=people2[0], args={"poll_id": poll2, "sealed": "x2"}).ok
     staff = room2.staff("clerk", "clerk")
     refused = room2.append("poll.vote", actor=staff, args={"poll_id": poll2, "sealed": "x3"})
     assert refused.error is not None and refused.error.code is ErrorCode.FORBIDDEN
@@ -91,7 +100,7 @@ def test_turnout_moves_with_each_ballot_coalesced_and_reaches_everyone() -> None
 
 def test_older_rooms_replay_without_turnout_events() -> None:
     room = Room.create(start=True, rules_version=6)
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     poll = room.ok(room.mod, "poll.open", question="q", kind="single", options=OPTIONS)["poll_id"]
     room.ok(a, "poll.vote", poll_id=poll, choices=[0])
     assert not of_type(room.events, "poll.turnout")
@@ -99,15 +108,18 @@ def test_older_rooms_replay_without_turnout_events() -> None:
 
 def test_live_tallies_move_in_batches_and_snapshots_show_the_same() -> None:
     room, people, poll = secret_room()
-    for pid in people[:BATCH - 1]:
+    for pid in people[: BATCH - 1]:
         vote(room, pid, poll)
-    early = room.system("poll.release", {"poll_id": poll, "cast": BATCH - 1,
-                                         "counts": [1, 1, 0], "voters": BATCH - 1})
+    early = room.system(
+        "poll.release",
+        {"poll_id": poll, "cast": BATCH - 1, "counts": [1, 1, 0], "voters": BATCH - 1},
+    )
     assert early.error is not None and early.error.code is ErrorCode.CONFLICT
     vote(room, people[BATCH - 1], poll)
     room.join("late")  # joins after opening: eligibility shown stays at opening
-    released = room.system("poll.release", {"poll_id": poll, "cast": BATCH,
-                                            "counts": [2, 1, 0], "voters": BATCH})
+    released = room.system(
+        "poll.release", {"poll_id": poll, "cast": BATCH, "counts": [2, 1, 0], "voters": BATCH}
+    )
     tally = only(released.events, "poll.tally")
     assert tally.data == {"poll_id": poll, "counts": [2, 1, 0], "voters": BATCH, "eligible": 5}
     vote(room, people[BATCH], poll)
@@ -119,8 +131,11 @@ def test_live_tallies_move_in_batches_and_snapshots_show_the_same() -> None:
     room.join("later")
     voter = room.join("latest")
     vote(room, voter, poll)
-    soon = room.system("poll.release", {"poll_id": poll, "cast": 6, "counts": [3, 2, 1],
-                                        "voters": 6}, at=tally.at + 100)
+    soon = room.system(
+        "poll.release",
+        {"poll_id": poll, "cast": 6, "counts": [3, 2, 1], "voters": 6},
+        at=tally.at + 100,
+    )
     assert soon.error is not None and soon.error.code is ErrorCode.CONFLICT
 
 
@@ -133,13 +148,33 @@ def test_the_count_must_add_up_and_comes_once() -> None:
     assert of_type(room.events, "poll.closed") == []
     late = room.append("poll.vote", actor=people[4], args={"poll_id": poll, "sealed": "z"})
     assert late.error is not None and late.error.code is ErrorCode.CONFLICT
-    wrong = room.system("poll.count", {"poll_id": poll, "counts": [2, 1, 0], "voters": 4,
-                                       "eligible": 5, "choices": [[0], [0], [1], [2]]})
+    wrong = room.system(
+        "poll.count",
+        {
+            "poll_id": poll,
+            "counts": [2, 1, 0],
+            "voters": 4,
+            "eligible": 5,
+            "choices": [[0], [0], [1], [2]],
+        },
+    )
     assert wrong.error is not None and wrong.error.code is ErrorCode.BAD_COMMAND
-    right = room.system("poll.count", {"poll_id": poll, "counts": [2, 1, 1], "voters": 4,
-                                       "eligible": 5, "choices": [[1], [0], [2], [0]]})
+    right = room.system(
+        "poll.count",
+        {
+            "poll_id": poll,
+            "counts": [2, 1, 1],
+            "voters": 4,
+            "eligible": 5,
+            "choices": [[1], [0], [2], [0]],
+        },
+    )
     assert only(right.events, "poll.closed").data == {
-        "poll_id": poll, "counts": [2, 1, 1], "voters": 4, "eligible": 5}
+        "poll_id": poll,
+        "counts": [2, 1, 1],
+        "voters": 4,
+        "eligible": 5,
+    }
     again = room.system("poll.count", {"poll_id": poll, "lost": True})
     assert again.error is not None and again.error.code is ErrorCode.CONFLICT
     assert room.state.polls[poll].sealed == {}  # forgotten once counted
@@ -201,8 +236,9 @@ def test_a_personal_code_binds_to_its_first_device_until_reset() -> None:
 def test_old_rules_keep_clear_secret_ballots() -> None:
     room = Room.create(start=True, rules_version=3)
     people = room.residents("a", "b")
-    poll = room.ok(room.mod, "poll.open", question="q", kind="single", options=OPTIONS,
-                   secret=True)["poll_id"]
+    poll = room.ok(
+        room.mod, "poll.open", question="q", kind="single", options=OPTIONS, secret=True
+    )["poll_id"]
     room.ok(people[0], "poll.vote", poll_id=poll, choices=[1])
     assert room.state.polls[poll].counts == [0, 1, 0]
     room.ok(room.mod, "settings.update", revote=True)  # not frozen before rules 4

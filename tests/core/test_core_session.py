@@ -26,7 +26,7 @@ def test_room_create_announces_the_agenda_and_its_moderator() -> None:
 
 def test_session_start_makes_the_room_live_once(pending_room: Room) -> None:
     room = pending_room
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     room.fail(a, "session.start", "forbidden")
     outcome = room.send(room.mod, "session.start")
     assert only(outcome.events, "session.started").data == {"status": "live"}
@@ -35,17 +35,22 @@ def test_session_start_makes_the_room_live_once(pending_room: Room) -> None:
 
 
 def test_session_end_closes_open_polls_and_ends_the_session(room: Room) -> None:
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     p1 = room.ok(room.mod, "poll.open", question="装不装", kind="yes_no_abstain")["poll_id"]
     p2 = room.ok(room.mod, "poll.open", question="哪家", kind="single", options=["甲", "乙"])[
-        "poll_id"]
+        "poll_id"
+    ]
     room.ok(room.mod, "poll.close", poll_id=p2)
     room.ok(a, "poll.vote", poll_id=p1, choices=[0])
     room.fail(a, "session.end", "forbidden")
     outcome = room.send(room.mod, "session.end")
     assert types(outcome.events) == ["poll.closed", "session.ended"]
-    assert outcome.events[0].data == {"poll_id": p1, "counts": [1, 0, 0], "voters": 1,
-                                      "eligible": 1}
+    assert outcome.events[0].data == {
+        "poll_id": p1,
+        "counts": [1, 0, 0],
+        "voters": 1,
+        "eligible": 1,
+    }
     assert room.snapshot(a)["room"]["status"] == "ended"
     assert [p["status"] for p in room.snapshot(a)["polls"]] == ["closed", "closed"]
     room.fail(room.mod, "session.end", "conflict")
@@ -63,13 +68,16 @@ def ended() -> tuple[Room, dict[str, str]]:
     ids = {"a": a, "b": b}
     ids["clerk"] = room.staff("clerk", "书记员")
     ids["office"] = room.staff("office", "街道办")
-    ids["poll"] = room.ok(room.mod, "poll.open", question="q", kind="single",
-                          options=["x", "y"])["poll_id"]
-    ids["held"] = room.ok(a, "chat.send", text="待审",
-                          server_args={"status": "held", "reasons": ["spam"]})["message_id"]
+    ids["poll"] = room.ok(room.mod, "poll.open", question="q", kind="single", options=["x", "y"])[
+        "poll_id"
+    ]
+    ids["held"] = room.ok(
+        a, "chat.send", text="待审", server_args={"status": "held", "reasons": ["spam"]}
+    )["message_id"]
     ids["visible"] = room.ok(a, "chat.send", text="大家好")["message_id"]
-    ids["action"] = room.ok(room.mod, "action.add", title="报规划", owner="街道办",
-                            due="2025-12-31")["action_id"]
+    ids["action"] = room.ok(
+        room.mod, "action.add", title="报规划", owner="街道办", due="2025-12-31"
+    )["action_id"]
     room.raise_hand(a, "support")
     room.ok(room.mod, "session.end")
     return room, ids
@@ -107,11 +115,12 @@ AFTER_END_CONFLICTS: list[tuple[str, str, dict[str, Any]]] = [
 ]
 
 
-@pytest.mark.parametrize("who,cmd,args", AFTER_END_CONFLICTS,
-                         ids=[f"{c}-{w}" for w, c, _ in AFTER_END_CONFLICTS])
-def test_after_the_end_everything_else_is_conflict(ended: tuple[Room, dict[str, str]],
-                                                   who: str, cmd: str,
-                                                   args: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "who,cmd,args", AFTER_END_CONFLICTS, ids=[f"{c}-{w}" for w, c, _ in AFTER_END_CONFLICTS]
+)
+def test_after_the_end_everything_else_is_conflict(
+    ended: tuple[Room, dict[str, str]], who: str, cmd: str, args: dict[str, Any]
+) -> None:
     room, ids = ended
     actor = room.mod if who == "mod" else ids[who]
     filled = {k: (v.format(**ids) if isinstance(v, str) else v) for k, v in args.items()}
@@ -120,23 +129,36 @@ def test_after_the_end_everything_else_is_conflict(ended: tuple[Room, dict[str, 
 
 def test_after_the_end_follow_up_still_works(ended: tuple[Room, dict[str, str]]) -> None:
     room, ids = ended
-    outcome = room.send(ids["office"], "action.update", action_id=ids["action"],
-                        status="in_progress", note="已报区规划局")
+    outcome = room.send(
+        ids["office"],
+        "action.update",
+        action_id=ids["action"],
+        status="in_progress",
+        note="已报区规划局",
+    )
     action = only(outcome.events, "action.updated").data
     assert action["status"] == "in_progress"
-    assert action["updates"] == [{"status": "in_progress", "note": "已报区规划局",
-                                  "at": outcome.events[0].at, "by": "街道办"}]
+    assert action["updates"] == [
+        {
+            "status": "in_progress",
+            "note": "已报区规划局",
+            "at": outcome.events[0].at,
+            "by": "街道办",
+        }
+    ]
     room.ok(room.mod, "action.update", action_id=ids["action"], status="done")
     room.fail(ids["a"], "action.update", "forbidden", action_id=ids["action"], status="done")
     room.fail(room.mod, "action.update", "not_found", action_id="a999", status="done")
-    note = only(room.send(ids["clerk"], "minutes.note", text="会后补记").events,
-                "minutes.noted").data
+    note = only(
+        room.send(ids["clerk"], "minutes.note", text="会后补记").events, "minutes.noted"
+    ).data
     assert note["text"] == "会后补记" and note["by"] == "书记员"
     room.ok(room.mod, "minutes.note", text="主持人补记")
     room.fail(ids["office"], "minutes.note", "forbidden", text="x")
     room.fail(ids["a"], "minutes.note", "forbidden", text="x")
-    outcome = room.send(room.mod, "minutes.publish",
-                        server_args={"minutes_url": "http://h/r/room1/minutes"})
+    outcome = room.send(
+        room.mod, "minutes.publish", server_args={"minutes_url": "http://h/r/room1/minutes"}
+    )
     assert outcome.result == {"minutes_url": "http://h/r/room1/minutes"}
     assert only(outcome.events, "minutes.published").data == outcome.result
     assert room.snapshot(ids["a"])["room"]["minutes_published"] is True
@@ -153,12 +175,11 @@ def test_minutes_publish_without_a_server_url_uses_the_room_path(room: Room) -> 
 
 def test_agenda_set_keeps_records_and_refuses_to_drop_used_items(room: Room) -> None:
     room.ok(room.mod, "agenda.set", items=["选址", "费用", "施工"])
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     room.ok(room.mod, "agenda.goto", index=1)
     room.raise_hand(a, "support")
     room.speak(5_000)
-    items = {i["title"]: i["item_id"] for i in
-             room.snapshot(room.mod)["room"]["agenda"]["items"]}
+    items = {i["title"]: i["item_id"] for i in room.snapshot(room.mod)["room"]["agenda"]["items"]}
     room.fail(room.mod, "agenda.set", "conflict", items=["选址", "施工"])
     room.fail(room.mod, "agenda.set", "bad_command", items=["选址", "选址", "费用"])
     outcome = room.send(room.mod, "agenda.set", items=["维修基金", "费用"])
@@ -181,10 +202,13 @@ def test_agenda_set_cannot_drop_the_item_a_poll_or_decision_belongs_to(room: Roo
 
 
 def test_settings_update_announces_the_whole_settings(room: Room) -> None:
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     outcome = room.send(room.mod, "settings.update", revote=True, chat_rate=0)
     assert only(outcome.events, "settings.changed").data == {
-        **DEFAULT_SETTINGS, "revote": True, "chat_rate": 0}
+        **DEFAULT_SETTINGS,
+        "revote": True,
+        "chat_rate": 0,
+    }
     room.fail(a, "settings.update", "forbidden", revote=False)
     room.fail(room.mod, "settings.update", "bad_command", colour="red")
     room.fail(room.mod, "settings.update", "bad_command", turn_seconds=3601)
@@ -193,7 +217,7 @@ def test_settings_update_announces_the_whole_settings(room: Room) -> None:
 
 def test_offline_add_seats_an_attendee_in_the_hall(room: Room) -> None:
     clerk = room.staff("clerk", "书记员")
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     outcome = room.send(clerk, "offline.add", name="  刘大爷 ")
     joined = only(outcome.events, "participant.joined").data
     assert joined["name"] == "刘大爷" and joined["in_hall"] is True
@@ -204,7 +228,7 @@ def test_offline_add_seats_an_attendee_in_the_hall(room: Room) -> None:
 
 
 def test_participant_mute_and_who_cannot_be_muted(room: Room) -> None:
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     mod2 = room.staff("moderator", "副主持")
     outcome = room.send(room.mod, "participant.mute", participant_id=a, seconds=60)
     updated = only(outcome.events, "participant.updated").data
@@ -218,13 +242,18 @@ def test_participant_mute_and_who_cannot_be_muted(room: Room) -> None:
 
 
 def test_decisions_and_actions_are_recorded_on_the_current_item(room: Room) -> None:
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     poll = room.ok(room.mod, "poll.open", question="q", kind="yes_no_abstain")["poll_id"]
     outcome = room.send(room.mod, "decision.record", text="同意加装", poll_id=poll)
     decision = only(outcome.events, "decision.recorded").data
     item = room.snapshot(a)["room"]["agenda"]["items"][0]["item_id"]
-    assert decision == {"decision_id": outcome.result["decision_id"], "text": "同意加装",
-                        "poll_id": poll, "item_id": item, "at": outcome.events[0].at}
+    assert decision == {
+        "decision_id": outcome.result["decision_id"],
+        "text": "同意加装",
+        "poll_id": poll,
+        "item_id": item,
+        "at": outcome.events[0].at,
+    }
     room.fail(room.mod, "decision.record", "not_found", text="x", poll_id="p999")
     room.fail(a, "decision.record", "forbidden", text="x")
     outcome = room.send(room.mod, "action.add", title="出方案", owner="物业", due="2026-03-01")
@@ -245,8 +274,9 @@ def test_decisions_and_actions_are_recorded_on_the_current_item(room: Room) -> N
 def test_joins_need_the_room_code_unless_personal_codes_are_used(room: Room) -> None:
     outcome = room.system("participant.join", {"invite": "WRONG", "name": "x"})
     assert outcome.error is not None and outcome.error.code.value == "unauthorized"
-    outcome = room.system("participant.join", {"invite": INVITE, "name": "观察员",
-                                               "role": "observer"})
+    outcome = room.system(
+        "participant.join", {"invite": INVITE, "name": "观察员", "role": "observer"}
+    )
     assert only(outcome.events, "participant.joined").data["role"] == "observer"
     codes = room.system("invites.create", {"codes": ["P1", "P2"]}, actor=room.mod)
     assert codes.result == {"codes": ["P1", "P2"]} and codes.events == ()
@@ -265,7 +295,7 @@ def test_joins_need_the_room_code_unless_personal_codes_are_used(room: Room) -> 
 
 
 def test_only_moderators_add_staff_and_revoke_tokens(room: Room) -> None:
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     outcome = room.system("participant.join", {"role": "clerk", "name": "x"}, actor=a)
     assert outcome.error is not None and outcome.error.code.value == "forbidden"
     outcome = room.system("token.revoke", {"participant_id": a}, actor=room.mod)
@@ -283,5 +313,4 @@ def test_presence_changes_are_announced_once_per_change(room: Room) -> None:
     assert room.online(a, node="n2").events == ()
     assert room.offline(a).events == ()
     assert only(room.offline(a, node="n2").events, "participant.updated").data["online"] is False
-    assert room.system("presence", {"participant_id": "u999", "online": True,
-                                    "node": "n1"}).ok
+    assert room.system("presence", {"participant_id": "u999", "online": True, "node": "n1"}).ok

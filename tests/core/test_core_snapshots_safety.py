@@ -11,7 +11,7 @@ from yishi.host import snapshots
 
 
 def test_a_room_snapshot_round_trips(room: Room) -> None:
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     room.raise_hand(a, "support")
     room.next_turn()
     _version, state, events = snapshots.load(snapshots.dump(room.state, []))

@@ -14,15 +14,19 @@ ROLES = list(Role)
 
 
 PEOPLE = ["u8", "u9"]
-audiences = st.one_of(st.just(PUBLIC), st.just(MODERATORS),
-                      st.just(Audience(AudienceKind.PERSON, None)),
-                      st.sampled_from(PEOPLE).map(person))
+audiences = st.one_of(
+    st.just(PUBLIC),
+    st.just(MODERATORS),
+    st.just(Audience(AudienceKind.PERSON, None)),
+    st.sampled_from(PEOPLE).map(person),
+)
 
 
 @settings(max_examples=200, deadline=None)
 @given(audiences, st.builds(views.Viewer, st.sampled_from(PEOPLE), st.sampled_from(ROLES)))
 def test_a_viewer_hears_exactly_one_audience_of_each_event_they_may_see(
-        audience: Audience, viewer: views.Viewer) -> None:
+    audience: Audience, viewer: views.Viewer
+) -> None:
     event = Event(seq=1, type="x", at=0, data={}, audience=audience)
     heard = set(views.audience_of(event)) & set(views.heard_by(viewer))
     assert len(heard) == (1 if may_see(event, viewer) else 0)
@@ -31,11 +35,17 @@ def test_a_viewer_hears_exactly_one_audience_of_each_event_they_may_see(
 def test_audiences_by_role() -> None:
     for role in ROLES:
         viewer = views.Viewer(participant_id="u9", role=role)
-        seen = [views.audience_of(Event(seq=1, type="x", at=0, data={}, audience=a))
-                for a in (PUBLIC, MODERATORS, person("u9"), person("u8"))]
+        seen = [
+            views.audience_of(Event(seq=1, type="x", at=0, data={}, audience=a))
+            for a in (PUBLIC, MODERATORS, person("u9"), person("u8"))
+        ]
         heard = set(views.heard_by(viewer))
         assert [bool(heard.intersection(s)) for s in seen] == [
-            True, role is Role.MODERATOR, True, role is Role.MODERATOR]
+            True,
+            role is Role.MODERATOR,
+            True,
+            role is Role.MODERATOR,
+        ]
 
 
 def test_snapshots_per_viewer(room: Room) -> None:
@@ -46,8 +56,9 @@ def test_snapshots_per_viewer(room: Room) -> None:
     obs = room.join("obs", observer=True)
     room.ok(a, "chat.send", text="可疑", server_args={"status": "held", "reasons": ["abuse"]})
     room.ok(b, "chat.send", text="正常")
-    poll = room.ok(room.mod, "poll.open", question="q", kind="single",
-                   options=["x", "y"])["poll_id"]
+    poll = room.ok(room.mod, "poll.open", question="q", kind="single", options=["x", "y"])[
+        "poll_id"
+    ]
     room.ok(a, "poll.vote", poll_id=poll, choices=[1])
     room.raise_hand(b, "oppose", note="噪音")
     mod_view = room.snapshot(room.mod)
@@ -71,18 +82,45 @@ def test_snapshots_per_viewer(room: Room) -> None:
 
 
 def test_snapshot_shapes(room: Room) -> None:
-    a, = room.residents("a")
+    (a,) = room.residents("a")
     view = room.snapshot(a)
-    assert set(view) == {"room", "participants", "queue", "turn", "balance", "polls", "chat",
-                         "pins", "decisions", "actions", "notes", "you"}
-    assert set(view["room"]) == {"room_id", "title", "topic", "status", "agenda", "settings",
-                                 "minutes_published", "recordings", "approval"}
+    assert set(view) == {
+        "room",
+        "participants",
+        "queue",
+        "turn",
+        "balance",
+        "polls",
+        "chat",
+        "pins",
+        "decisions",
+        "actions",
+        "notes",
+        "you",
+    }
+    assert set(view["room"]) == {
+        "room_id",
+        "title",
+        "topic",
+        "status",
+        "agenda",
+        "settings",
+        "minutes_published",
+        "recordings",
+        "approval",
+    }
     assert set(view["queue"]) == {"support", "oppose", "neutral", "next"}
-    assert view["balance"] == {s: {"turns": 0, "ms": 0} for s in ("support", "oppose",
-                                                                  "neutral")}
+    assert view["balance"] == {s: {"turns": 0, "ms": 0} for s in ("support", "oppose", "neutral")}
     me = next(p for p in view["participants"] if p["participant_id"] == a)
-    assert me == {"participant_id": a, "name": "a", "role": "participant", "online": True,
-                  "in_hall": False, "muted_until": None, "removed": False}
+    assert me == {
+        "participant_id": a,
+        "name": "a",
+        "role": "participant",
+        "online": True,
+        "in_hall": False,
+        "muted_until": None,
+        "removed": False,
+    }
     assert set(view["you"]) == set(me) | {"ballots", "queue_entry"}
 
 

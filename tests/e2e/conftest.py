@@ -30,8 +30,12 @@ SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 ADMIN = "e2e-admin-token-0123456789"
 SECRET = "e2e-secret-key-abcdefghijklmnop"
@@ -76,10 +80,27 @@ class Server:
         env = {k: v for k, v in os.environ.items() if not k.startswith("YISHI_")}
         env["PYTHONUNBUFFERED"] = "1"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "yishi", "serve", "--host", "127.0.0.1",
-             "--port", str(self.port), "--data-dir", str(self.data_dir),
-             "--admin-token", ADMIN, "--secret", SECRET, *self.extra_args],
-            stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+            [
+                sys.executable,
+                "-m",
+                "yishi",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(self.data_dir),
+                "--admin-token",
+                ADMIN,
+                "--secret",
+                SECRET,
+                *self.extra_args,
+            ],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
         )
         deadline = time.monotonic() + START_TIMEOUT_S
         delay = 0.05
@@ -120,8 +141,9 @@ class Server:
         except OSError:
             return ""
 
-    def request(self, method: str, path: str, *, token: str | None = None,
-                body: Any = None) -> tuple[int, bytes]:
+    def request(
+        self, method: str, path: str, *, token: str | None = None, body: Any = None
+    ) -> tuple[int, bytes]:
         data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(f"{self.base_url}{path}", data=data, method=method)
         if data is not None:
@@ -139,9 +161,14 @@ class Server:
         status, raw = self.request("POST", "/api/rooms", token=ADMIN, body=body)
         assert status == 201, (status, raw)
         r = json.loads(raw)
-        return Room(server=self, room_id=r["room_id"], moderator_token=r["moderator_token"],
-                    moderator_url=r["moderator_url"], invite_url=r["invite_url"],
-                    invite_code=r["invite_code"])
+        return Room(
+            server=self,
+            room_id=r["room_id"],
+            moderator_token=r["moderator_token"],
+            moderator_url=r["moderator_url"],
+            invite_url=r["invite_url"],
+            invite_code=r["invite_code"],
+        )
 
 
 @dataclass(frozen=True)
@@ -189,7 +216,8 @@ class Chromium:
     def browser(self) -> Browser:
         if self._browser is None:
             self._browser = self.playwright().chromium.launch(
-                executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+            )
         return self._browser
 
     def stop(self) -> None:
@@ -233,8 +261,7 @@ class Pages:
 
     def open(self, url: str | None, *, width: int = 360, locale: str = "zh-CN") -> Page:
         """A new person's browser at `width` px; goes to `url` unless it is None."""
-        ctx = self.browser.new_context(viewport=WIDTHS[width], locale=locale,
-                                       device_scale_factor=1)
+        ctx = self.browser.new_context(viewport=WIDTHS[width], locale=locale, device_scale_factor=1)
         ctx.set_default_timeout(WAIT_MS)
         self.contexts.append(ctx)
         page = ctx.new_page()

@@ -6,7 +6,9 @@ from conftest import Pages, Room
 from playwright.sync_api import Page, expect
 
 
-def join(pages: Pages, room: Room, name: str, *, width: int = 360, proto: str | None = None) -> Page:
+def join(
+    pages: Pages, room: Room, name: str, *, width: int = 360, proto: str | None = None
+) -> Page:
     """Open the invite link, type a name, press the big button; return the room page."""
     url = room.invite_url + (f"&proto={proto}" if proto else "")
     page = pages.open(url, width=width)
@@ -35,8 +37,15 @@ def confirm_next_dialog(page: Page) -> None:
     page.once("dialog", lambda dialog: dialog.accept())
 
 
-def open_poll(mod: Page, question: str, *, kind: str = "yes_no_abstain", options: list[str] | None = None,
-              live: bool = True, secret: bool | None = None) -> None:
+def open_poll(
+    mod: Page,
+    question: str,
+    *,
+    kind: str = "yes_no_abstain",
+    options: list[str] | None = None,
+    live: bool = True,
+    secret: bool | None = None,
+) -> None:
     """Open a poll from the moderator's form (`secret`: None leaves the form's default, secret)."""
     details = mod.locator("#poll-create")
     if details.get_attribute("open") is None:

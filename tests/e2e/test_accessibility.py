@@ -17,8 +17,11 @@ TITLE = "老旧小区停车位改造议事会"
 
 @pytest.mark.parametrize("width", [360, 1280])
 def test_every_page_passes_the_audit(server: Server, pages: Pages, width: int) -> None:
-    room = server.create_room(title=TITLE, topic="地面停车位如何重新划分，非机动车棚放在哪里",
-                              agenda=["车位划分", "车棚位置"])
+    room = server.create_room(
+        title=TITLE,
+        topic="地面停车位如何重新划分，非机动车棚放在哪里",
+        agenda=["车位划分", "车棚位置"],
+    )
     landing = pages.open(f"{server.base_url}/", width=width)
     expect(landing.get_by_role("heading", level=1)).to_be_visible()
     assert_accessible(landing, "index")

@@ -18,8 +18,9 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.mark.parametrize("width", [360, 1280])
-def test_after_the_session_the_pages_say_it_has_ended(server: Server, pages: Pages,
-                                                      width: int) -> None:
+def test_after_the_session_the_pages_say_it_has_ended(
+    server: Server, pages: Pages, width: int
+) -> None:
     room = server.create_room(title="楼道堆物议事会", agenda=["楼道堆物怎么清"])
     sock = Socket(server, room, room.moderator_token)
     sock.cmd("session.start")
@@ -29,8 +30,10 @@ def test_after_the_session_the_pages_say_it_has_ended(server: Server, pages: Pag
 
     # Her words from before, not yet sent: after a reload the page asks what to do
     # with them, without offering to keep them for a next turn.
-    wang.evaluate("([key, text]) => localStorage.setItem(key, text)",
-                  [f"yishi.draft.{room.room_id}", json.dumps({"text": "楼道里的纸箱要清走", "kept": False})])
+    wang.evaluate(
+        "([key, text]) => localStorage.setItem(key, text)",
+        [f"yishi.draft.{room.room_id}", json.dumps({"text": "楼道里的纸箱要清走", "kept": False})],
+    )
     wang.reload()
     draft = wang.locator("#draft")
     expect(draft).to_be_visible()

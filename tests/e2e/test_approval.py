@@ -24,11 +24,15 @@ pytestmark = pytest.mark.e2e
 
 
 def test_the_moderator_approves_the_clerk_signs_the_public_page_shows_it(
-        server: Server, pages: Pages) -> None:
+    server: Server, pages: Pages
+) -> None:
     room = server.create_room(title="加装电梯议事会", agenda=["3号楼加装电梯方案"])
-    status, raw = server.request("POST", f"/api/rooms/{room.room_id}/staff",
-                                 token=room.moderator_token,
-                                 body={"role": "clerk", "name": "李书记员"})
+    status, raw = server.request(
+        "POST",
+        f"/api/rooms/{room.room_id}/staff",
+        token=room.moderator_token,
+        body={"role": "clerk", "name": "李书记员"},
+    )
     assert status == 200, (status, raw)
     clerk_token = json.loads(raw)["token"]
     sock = Socket(server, room, room.moderator_token)
@@ -86,19 +90,22 @@ def test_the_moderator_approves_the_clerk_signs_the_public_page_shows_it(
     sock.close()
 
 
-
 def approval_of(server: Server, room: Any) -> dict[str, Any]:
     """What the moderator approves: the draft's entries and digest, as the console reads them."""
-    status, raw = server.request("GET", f"/api/rooms/{room.room_id}/minutes?format=json&copy=moderator",
-                                 token=room.moderator_token)
+    status, raw = server.request(
+        "GET",
+        f"/api/rooms/{room.room_id}/minutes?format=json&copy=moderator",
+        token=room.moderator_token,
+    )
     assert status == 200, (status, raw)
     integrity = json.loads(raw)["integrity"]
     return {"entries": integrity["entries"], "digest": integrity["digest"]}
 
 
 @pytest.mark.parametrize("width", [360, 1280])
-def test_public_minutes_lead_with_what_was_decided(server: Server, pages: Pages,
-                                                    width: int) -> None:
+def test_public_minutes_lead_with_what_was_decided(
+    server: Server, pages: Pages, width: int
+) -> None:
     """Her first screen is the outcome (decisions, votes, actions), not the machinery;
     how to check the record comes last, in words; she is offered print and Word, the
     other formats folded under 更多格式."""

@@ -38,13 +38,17 @@ class Socket:
 
     def __init__(self, server: Server, room: Room, token: str) -> None:
         self._stack = ExitStack()
-        self.ws: ClientConnection = self._stack.enter_context(connect(
-            f"ws://127.0.0.1:{server.port}/ws/{room.room_id}",
-            subprotocols=["yishi.v1.json"],  # type: ignore[list-item]
-            # Unbounded: the test reads only replies, so the events it skips pile up; past
-            # a bounded queue the client stops reading, misses the server's close frame
-            # and close() waits out its 10 s timeout.
-            open_timeout=WS_TIMEOUT_S, max_queue=None))
+        self.ws: ClientConnection = self._stack.enter_context(
+            connect(
+                f"ws://127.0.0.1:{server.port}/ws/{room.room_id}",
+                subprotocols=["yishi.v1.json"],  # type: ignore[list-item]
+                # Unbounded: the test reads only replies, so the events it skips pile up; past
+                # a bounded queue the client stops reading, misses the server's close frame
+                # and close() waits out its 10 s timeout.
+                open_timeout=WS_TIMEOUT_S,
+                max_queue=None,
+            )
+        )
         self.ids = itertools.count(1)
         self.cmd("hello", token=token)
 
@@ -64,8 +68,9 @@ class Socket:
 
 def join_resident(server: Server, room: Room, name: str) -> str:
     """Join through the HTTP API, as the room page does; return the token."""
-    status, raw = server.request("POST", f"/api/rooms/{room.room_id}/join",
-                                 body={"invite": room.invite_code, "name": name})
+    status, raw = server.request(
+        "POST", f"/api/rooms/{room.room_id}/join", body={"invite": room.invite_code, "name": name}
+    )
     assert status == 200, (status, raw)
     return str(json.loads(raw)["token"])
 
@@ -87,16 +92,25 @@ def raise_hands(server: Server, room: Room, people: list[tuple[str, str, str | N
 def crowd(n: int = CROWD) -> list[tuple[str, str, str | None]]:
     """`n` residents: support, oppose and other views in turn, a few with a note."""
     stances = ("support", "oppose", "neutral")
-    return [(f"{i // 6 + 1}号楼住户{i + 1:02d}", stances[i % 3],
-             "想说说停车的事" if i % 7 == 3 else None) for i in range(n)]
+    return [
+        (
+            f"{i // 6 + 1}号楼住户{i + 1:02d}",
+            stances[i % 3],
+            "想说说停车的事" if i % 7 == 3 else None,
+        )
+        for i in range(n)
+    ]
 
 
 @pytest.fixture
 def chair(server: Server, pages: Pages) -> Iterator[tuple[Room, Page, Socket]]:
     """A started room, its moderator's console at 1280x800, and a second socket
     of the moderator's for arranging the room from the test."""
-    room = server.create_room(title="小区停车与充电桩议事会", agenda=["停车位划分", "充电桩选址"],
-                              settings={"turn_seconds": 120})
+    room = server.create_room(
+        title="小区停车与充电桩议事会",
+        agenda=["停车位划分", "充电桩选址"],
+        settings={"turn_seconds": 120},
+    )
     mod = moderator(pages, room)
     mod.set_viewport_size(LAPTOP)
     sock = Socket(server, room, room.moderator_token)
@@ -116,11 +130,15 @@ def in_hall(sock: Socket, name: str, stance: str | None = None) -> str:
 
 def in_viewport(page: Page, selector: str) -> bool:
     """Whether the element is rendered and wholly inside the window."""
-    return bool(page.evaluate(
-        """(sel) => { const el = document.querySelector(sel); if (!el || !el.offsetParent) return false;
+    return bool(
+        page.evaluate(
+            """(sel) => { const el = document.querySelector(sel); if (!el || !el.offsetParent) return false;
             const r = el.getBoundingClientRect();
             return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight
-              && r.left >= 0 && r.right <= window.innerWidth; }""", selector))
+              && r.left >= 0 && r.right <= window.innerWidth; }""",
+            selector,
+        )
+    )
 
 
 def viewport_shot(page: Page, name: str) -> None:
@@ -133,7 +151,8 @@ def viewport_shot(page: Page, name: str) -> None:
 
 
 def test_the_cockpit_stays_on_screen_wherever_the_moderator_scrolls(
-        server: Server, chair: tuple[Room, Page, Socket]) -> None:
+    server: Server, chair: tuple[Room, Page, Socket]
+) -> None:
     room, mod, sock = chair
     raise_hands(server, room, crowd())
     in_hall(sock, "周奶奶", "support")
@@ -142,9 +161,14 @@ def test_the_cockpit_stays_on_screen_wherever_the_moderator_scrolls(
     mod.get_by_role("button", name="请下一位发言").click()
     expect(mod.locator("#floor .floor-name")).not_to_be_empty()
 
-    cockpit = ["#floor .floor-name", "#floor .floor-timer", "#next-who",
-               '[data-queue="support"] li:first-child', '[data-queue="oppose"] li:first-child',
-               '[data-queue="neutral"] li:first-child']
+    cockpit = [
+        "#floor .floor-name",
+        "#floor .floor-timer",
+        "#next-who",
+        '[data-queue="support"] li:first-child',
+        '[data-queue="oppose"] li:first-child',
+        '[data-queue="neutral"] li:first-child',
+    ]
     # From the top of the page to the very bottom (settings, minutes, chat...):
     for target in ("#room-title", "#polls", "#chat", "#people", "#minutes", "#settings"):
         mod.evaluate("(sel) => document.querySelector(sel).scrollIntoView({block: 'end'})", target)
@@ -172,7 +196,8 @@ def test_the_cockpit_stays_on_screen_wherever_the_moderator_scrolls(
 
 
 def test_the_next_speaker_is_predicted_with_the_running_turn_counted(
-        chair: tuple[Room, Page, Socket]) -> None:
+    chair: tuple[Room, Page, Socket],
+) -> None:
     _room, mod, sock = chair
     # Oppose has spoken 6 s (an expired turn counts exactly its limit).
     sock.cmd("settings.update", turn_seconds=6)
@@ -208,7 +233,8 @@ def test_the_next_speaker_is_predicted_with_the_running_turn_counted(
 
 
 def test_the_prediction_names_both_outcomes_while_they_differ(
-        chair: tuple[Room, Page, Socket]) -> None:
+    chair: tuple[Room, Page, Socket],
+) -> None:
     _room, mod, sock = chair
     # Oppose has had 20 s: a turn given at 20 s, ending by itself.
     sock.cmd("settings.update", turn_seconds=20)
@@ -237,7 +263,8 @@ def test_the_prediction_names_both_outcomes_while_they_differ(
 
 
 def test_duplicate_names_and_the_invite_mode_are_shown_to_the_moderator(
-        server: Server, pages: Pages, chair: tuple[Room, Page, Socket]) -> None:
+    server: Server, pages: Pages, chair: tuple[Room, Page, Socket]
+) -> None:
     room, mod, _sock = chair
     # The mode is shown, and in open-link mode a poll form says what that risks.
     expect(mod.locator("#invite-mode")).to_have_text("入会方式：公开链接")
@@ -275,7 +302,8 @@ def test_duplicate_names_and_the_invite_mode_are_shown_to_the_moderator(
 
 
 def test_polls_are_secret_by_default_and_a_named_poll_says_so(
-        pages: Pages, chair: tuple[Room, Page, Socket]) -> None:
+    pages: Pages, chair: tuple[Room, Page, Socket]
+) -> None:
     room, mod, _sock = chair
     resident = join(pages, room, "钱奶奶")
     mod.locator("#poll-create summary").click()
@@ -299,7 +327,8 @@ def test_polls_are_secret_by_default_and_a_named_poll_says_so(
 
 
 def test_thirty_waiting_people_fit_in_compact_rows_with_a_menu_each(
-        server: Server, chair: tuple[Room, Page, Socket]) -> None:
+    server: Server, chair: tuple[Room, Page, Socket]
+) -> None:
     room, mod, sock = chair
     raise_hands(server, room, crowd())
     in_hall(sock, "周奶奶", "neutral")
@@ -346,7 +375,8 @@ def test_thirty_waiting_people_fit_in_compact_rows_with_a_menu_each(
 
 
 def test_the_invite_link_copies_and_staff_links_survive_a_reload(
-        server: Server, chair: tuple[Room, Page, Socket]) -> None:
+    server: Server, chair: tuple[Room, Page, Socket]
+) -> None:
     room, mod, _sock = chair
     mod.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.base_url)
     link = mod.locator("#invite-link")
@@ -381,7 +411,8 @@ def test_the_invite_link_copies_and_staff_links_survive_a_reload(
 
 
 def test_keyboard_shortcuts_and_section_links(
-        server: Server, chair: tuple[Room, Page, Socket]) -> None:
+    server: Server, chair: tuple[Room, Page, Socket]
+) -> None:
     room, mod, sock = chair
     raise_hands(server, room, crowd())
     in_hall(sock, "周奶奶", "support")
@@ -405,7 +436,10 @@ def test_keyboard_shortcuts_and_section_links(
     first = mod.locator("#queue .qmenu-btn").first
     first.focus()
     mod.keyboard.press("ArrowDown")
-    assert mod.evaluate("() => document.activeElement.getAttribute('aria-label')") == "操作：1号楼住户04"
+    assert (
+        mod.evaluate("() => document.activeElement.getAttribute('aria-label')")
+        == "操作：1号楼住户04"
+    )
     mod.keyboard.press("End")
     assert mod.evaluate("() => document.activeElement.tabIndex") == 0
     stops = mod.evaluate("""() => Array.from(document.querySelectorAll('#queue .qmenu-btn'))

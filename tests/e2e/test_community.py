@@ -30,20 +30,37 @@ DECISION = "同意 3 号楼启动加装电梯，费用按楼层分摊"
 ACTION = "联系电梯公司做可行性评估"
 LATE_ACTION = "清理 3 号楼楼道堆物"
 REPORT = "电梯公司已完成评估，加装方案经住户签字同意，工程已开工。"
-FIGURES = ("submitted", "sessions", "adoption_rate", "solved", "solved_rate", "median_days",
-           "satisfaction")
+FIGURES = (
+    "submitted",
+    "sessions",
+    "adoption_rate",
+    "solved",
+    "solved_rate",
+    "median_days",
+    "satisfaction",
+)
 
 
 def watch_policy(page: Page, violations: list[str]) -> Page:
     """Collect what the page's security policy blocked (no inline script or style)."""
-    page.on("console", lambda m: violations.append(f"{page.url}: {m.text}")
-            if "Content Security Policy" in m.text else None)
+    page.on(
+        "console",
+        lambda m: (
+            violations.append(f"{page.url}: {m.text}")
+            if "Content Security Policy" in m.text
+            else None
+        ),
+    )
     return page
 
 
 def create_community(server: Server) -> dict[str, str]:
-    status, raw = server.request("POST", "/api/communities", token=ADMIN,
-                                 body={"name": NAME, "description": "扫码提议题，一事一议，结果公开。"})
+    status, raw = server.request(
+        "POST",
+        "/api/communities",
+        token=ADMIN,
+        body={"name": NAME, "description": "扫码提议题，一事一议，结果公开。"},
+    )
     assert status == 201, (status, raw)
     created: dict[str, str] = json.loads(raw)
     return created
@@ -52,14 +69,17 @@ def create_community(server: Server) -> dict[str, str]:
 def figures(page: Page) -> dict[str, str]:
     """The numbers on the public page, as a resident reads them."""
     expect(page.locator("#figure-list .figure")).to_have_count(len(FIGURES))
-    return {key: page.locator(f'[data-figure="{key}"] .fig-value').inner_text()
-            for key in FIGURES}
+    return {key: page.locator(f'[data-figure="{key}"] .fig-value').inner_text() for key in FIGURES}
 
 
 def household_codes(server: Server, community: dict[str, str], *labels: str) -> list[str]:
     """Printed household codes, one per label (the staff page's batch, through the API)."""
-    status, raw = server.request("POST", f"/api/communities/{community['community_id']}/households",
-                                 token=community["staff_token"], body={"labels": list(labels)})
+    status, raw = server.request(
+        "POST",
+        f"/api/communities/{community['community_id']}/households",
+        token=community["staff_token"],
+        body={"labels": list(labels)},
+    )
     assert status == 201, (status, raw)
     return [slip["code"] for slip in json.loads(raw)["households"]]
 
@@ -78,8 +98,9 @@ def topic_card(page: Page, topic_id: str) -> Page:
     return card  # type: ignore[return-value]
 
 
-def staff_step(staff: Page, topic_id: str, step: str, state_text: str,
-               fields: dict[str, str] | None = None) -> None:
+def staff_step(
+    staff: Page, topic_id: str, step: str, state_text: str, fields: dict[str, str] | None = None
+) -> None:
     """Choose the next step on the triage page, fill its fields, apply it."""
     card = staff.locator(f'#st-list [data-topic="{topic_id}"]')
     card.get_by_label("下一步").select_option(step)
@@ -101,8 +122,15 @@ def test_community_cycle(server: Server, pages: Pages, tmp_path: Path) -> None:
     watcher.goto(public_url)
     expect(watcher.locator("#com-name")).to_have_text(NAME)
     before = figures(watcher)
-    assert before == {"submitted": "0", "sessions": "0", "adoption_rate": "—", "solved": "0",
-                      "solved_rate": "—", "median_days": "—", "satisfaction": "—"}
+    assert before == {
+        "submitted": "0",
+        "sessions": "0",
+        "adoption_rate": "—",
+        "solved": "0",
+        "solved_rate": "—",
+        "median_days": "—",
+        "satisfaction": "—",
+    }
     expect(watcher.locator("#topic-count")).to_have_text("暂时没有符合条件的议题。")
 
     # 1. A resident scans the notice board's code: the form, at 360 px.
@@ -143,8 +171,11 @@ def test_community_cycle(server: Server, pages: Pages, tmp_path: Path) -> None:
     card = topic_card(stranger, topic_id)
     card.get_by_role("button", name="附议").click()
     expect(card.locator(".cosign-msg")).to_have_text(
-        "已记为匿名支持（未核实门牌，不计入附议数）。输入门牌码后，您的附议按户计入。")
-    expect(card.locator(".cosign-anon")).to_have_text("另有匿名支持 1 人（未核实门牌，不计入附议数）。")
+        "已记为匿名支持（未核实门牌，不计入附议数）。输入门牌码后，您的附议按户计入。"
+    )
+    expect(card.locator(".cosign-anon")).to_have_text(
+        "另有匿名支持 1 人（未核实门牌，不计入附议数）。"
+    )
     expect(card.locator(".cosign-count")).to_have_text("附议 2 户")
 
     # 3. Staff accept it and schedule a session: the new room's console link appears.
@@ -156,12 +187,19 @@ def test_community_cycle(server: Server, pages: Pages, tmp_path: Path) -> None:
     expect(staff.locator("#whoami")).to_have_text("您的身份：主持人")
     # Staff, and only staff, read her number to call her back.
     expect(staff.locator(f'#st-list [data-topic="{topic_id}"] .topic-contact')).to_have_text(
-        "联系方式（仅工作人员可见）：13812345678")
+        "联系方式（仅工作人员可见）：13812345678"
+    )
     staff_step(staff, topic_id, "accepted", "已受理")
-    staff_step(staff, topic_id, "scheduled", "已安排议事",
-               {"日期": "2030-06-01", "时间": "19:30", "地点": "社区活动室"})
+    staff_step(
+        staff,
+        topic_id,
+        "scheduled",
+        "已安排议事",
+        {"日期": "2030-06-01", "时间": "19:30", "地点": "社区活动室"},
+    )
     room_link = staff.locator(f'#st-list [data-topic="{topic_id}"]').get_by_role(
-        "link", name="打开议事会主持页")
+        "link", name="打开议事会主持页"
+    )
     moderator_url = room_link.get_attribute("href")
     assert moderator_url and "/m/" in moderator_url
 
@@ -186,7 +224,9 @@ def test_community_cycle(server: Server, pages: Pages, tmp_path: Path) -> None:
     mod.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
     mod.get_by_role("button", name="添加待办").click()
     expect(mod.get_by_label("完成期限")).to_be_focused()
-    assert asked == ["完成期限 2024-01-31 已经过去了。是填错了年份或日期吗？确定仍按这个期限添加？"], asked
+    assert asked == [
+        "完成期限 2024-01-31 已经过去了。是填错了年份或日期吗？确定仍按这个期限添加？"
+    ], asked
     expect(mod.locator("#action-list")).not_to_contain_text(LATE_ACTION)
     confirm_next_dialog(mod)  # ...then she means it
     mod.get_by_role("button", name="添加待办").click()
@@ -198,7 +238,8 @@ def test_community_cycle(server: Server, pages: Pages, tmp_path: Path) -> None:
     card.get_by_label("下一步").select_option("deliberated")
     card.get_by_role("button", name="确定").click()
     expect(card.get_by_role("alert")).to_have_text(
-        "会议还没有开：请先在议事会主持页开始并结束会议，再标记为已协商。")
+        "会议还没有开：请先在议事会主持页开始并结束会议，再标记为已协商。"
+    )
     expect(card.locator(".tag-state")).to_have_text("已安排议事")
     watcher.reload()
     expect(watcher.locator('[data-figure="sessions"] .fig-value')).to_have_text("0")
@@ -219,7 +260,11 @@ def test_community_cycle(server: Server, pages: Pages, tmp_path: Path) -> None:
     expect(office.locator("#held-section")).to_be_hidden()  # a moderator's work
     office_card = office.locator(f'#st-list [data-topic="{topic_id}"]')
     options = office_card.get_by_label("下一步").locator("option").all_inner_texts()
-    assert options == ["标记为办理中（关联待办事项）", "已解决（需办理结果）", "未能解决（需办理结果）"]
+    assert options == [
+        "标记为办理中（关联待办事项）",
+        "已解决（需办理结果）",
+        "未能解决（需办理结果）",
+    ]
     office_card.get_by_label("下一步").select_option("solved")
     office_card.get_by_role("button", name="确定").click()  # the report is required
     expect(office_card.get_by_role("alert")).to_have_text("请填写：办理结果说明（将公开）")
@@ -244,8 +289,15 @@ def test_community_cycle(server: Server, pages: Pages, tmp_path: Path) -> None:
     watcher.reload()
     expect(watcher.locator('[data-figure="satisfaction"] .fig-value')).to_have_text("100%")
     after = figures(watcher)
-    assert after == {"submitted": "1", "sessions": "1", "adoption_rate": "100%", "solved": "1",
-                     "solved_rate": "100%", "median_days": "0", "satisfaction": "100%"}
+    assert after == {
+        "submitted": "1",
+        "sessions": "1",
+        "adoption_rate": "100%",
+        "solved": "1",
+        "solved_rate": "100%",
+        "median_days": "0",
+        "satisfaction": "100%",
+    }
     expect(watcher.locator('[data-figure="satisfaction"] .fig-detail')).to_have_text("（1 人评价）")
     card = topic_card(watcher, topic_id)
     expect(card.locator(".cosign-count")).to_have_text("附议 2 户")
@@ -253,8 +305,18 @@ def test_community_cycle(server: Server, pages: Pages, tmp_path: Path) -> None:
     expect(watcher.locator("body")).not_to_contain_text("13812345678")
     card.locator("summary").click()
     timeline = card.locator(".timeline")
-    for text in ("已提交", "已受理", "已安排议事", "已协商", "办理中", "已解决", REPORT, DECISION,
-                 ACTION, "住建办"):
+    for text in (
+        "已提交",
+        "已受理",
+        "已安排议事",
+        "已协商",
+        "办理中",
+        "已解决",
+        REPORT,
+        DECISION,
+        ACTION,
+        "住建办",
+    ):
         expect(timeline).to_contain_text(text)
     expect(timeline.locator(".tl-actions li.is-overdue")).to_have_count(1)
     expect(timeline.locator(".tl-actions li.is-overdue")).to_contain_text(LATE_ACTION)
@@ -266,14 +328,22 @@ def test_community_cycle(server: Server, pages: Pages, tmp_path: Path) -> None:
     # Beside each chart, its numbers as a table (read aloud, zoomed), in large text.
     funnel = watcher.locator("#chart-funnel-table table")
     assert [row.inner_text().split() for row in funnel.locator("tbody tr").all()] == [
-        ["提交", "1"], ["受理", "1"], ["已协商", "1"], ["解决", "1"]]
+        ["提交", "1"],
+        ["受理", "1"],
+        ["已协商", "1"],
+        ["解决", "1"],
+    ]
     by_category = watcher.locator("#chart-by_category-table table")
     assert by_category.locator("tbody tr").first.inner_text().split() == ["加装电梯", "1", "1"]
     # The charts' own text, as drawn at 360 px: no label under 18 px (it was about 9 px).
     for img in ("#chart-by_month", "#chart-by_category", "#chart-funnel"):
-        svg = watcher.request.get(server.base_url + (watcher.locator(img).get_attribute("src") or ""))
+        svg = watcher.request.get(
+            server.base_url + (watcher.locator(img).get_attribute("src") or "")
+        )
         sizes = [float(x) for x in re.findall(r'font-size="([\d.]+)"', svg.text())]
-        scale = watcher.locator(img).evaluate("i => i.getBoundingClientRect().width / i.naturalWidth")
+        scale = watcher.locator(img).evaluate(
+            "i => i.getBoundingClientRect().width / i.naturalWidth"
+        )
         assert sizes and min(sizes) * scale >= 18, (img, min(sizes), scale)
     smallest = watcher.evaluate("""() => Math.min(...[...document.querySelectorAll(
         '.chart-numbers th, .chart-numbers td')].map((e) => parseFloat(getComputedStyle(e).fontSize)))""")
@@ -286,14 +356,23 @@ def test_community_cycle(server: Server, pages: Pages, tmp_path: Path) -> None:
 
 def test_export_feed_and_english(server: Server, pages: Pages) -> None:
     community = create_community(server)
-    status, raw = server.request("POST", f"/api/communities/{community['community_id']}/topics",
-                                 body={"title": "楼道灯坏了", "description": "5 号楼",
-                                       "device": "resident-device-0001-abcdefgh"})
+    status, raw = server.request(
+        "POST",
+        f"/api/communities/{community['community_id']}/topics",
+        body={
+            "title": "楼道灯坏了",
+            "description": "5 号楼",
+            "device": "resident-device-0001-abcdefgh",
+        },
+    )
     assert status == 201, raw
     page = pages.open(community["url"], width=1280)
     expect(page.locator("#com-name")).to_have_text(NAME)
-    for link, kind in (("导出 CSV", "text/csv"), ("导出 JSON", "application/json"),
-                       ("订阅进展（Atom）", "application/atom+xml")):
+    for link, kind in (
+        ("导出 CSV", "text/csv"),
+        ("导出 JSON", "application/json"),
+        ("订阅进展（Atom）", "application/atom+xml"),
+    ):
         href = page.get_by_role("link", name=link).get_attribute("href")
         assert href
         response = page.request.get(server.base_url + href)
@@ -302,7 +381,9 @@ def test_export_feed_and_english(server: Server, pages: Pages) -> None:
     expect(page.get_by_role("heading", name="Results")).to_be_visible()
     expect(page.locator('[data-figure="submitted"] dt')).to_have_text("Topics collected")
     expect(page.locator("#chart-funnel")).to_have_attribute("src", re.compile(r"lang=en"))
-    svg = page.request.get(server.base_url + (page.locator("#chart-funnel").get_attribute("src") or ""))
+    svg = page.request.get(
+        server.base_url + (page.locator("#chart-funnel").get_attribute("src") or "")
+    )
     assert svg.headers["content-type"].startswith("image/svg+xml") and b"Submitted" in svg.body()
     # English plurals through Intl.PluralRules: "1 topic", not "1 topics".
     expect(page.locator("#topic-count")).to_have_text("1 topic shown")
@@ -370,12 +451,16 @@ def test_staff_triage_roles_and_clerk_entry(server: Server, pages: Pages) -> Non
     card.get_by_label("下一步").select_option("declined")
     card.get_by_role("button", name="确定").click()
     expect(card.get_by_role("alert")).to_have_text("请填写：不予受理的理由（将公开）")
-    staff_step(staff, parking_id, "declined", "不予受理",
-               {"不予受理的理由（将公开）": "北门外属市政道路，已转交街道城管处理。"})
+    staff_step(
+        staff,
+        parking_id,
+        "declined",
+        "不予受理",
+        {"不予受理的理由（将公开）": "北门外属市政道路，已转交街道城管处理。"},
+    )
 
     # The same problem twice: the second is merged into the first, by its number.
-    expect(staff.locator(f'#st-list [data-topic="{again}"]')).to_contain_text(
-        f"第 {again[1:]} 号")
+    expect(staff.locator(f'#st-list [data-topic="{again}"]')).to_contain_text(f"第 {again[1:]} 号")
     staff_step(staff, again, "merged", "已合并", {"并入第几号议题（填数字）": clutter[1:]})
 
     # The clerk enters a household's topic; the clerk's page shows no triage at all.
@@ -389,7 +474,9 @@ def test_staff_triage_roles_and_clerk_entry(server: Server, pages: Pages) -> Non
     clerk.locator("#clerk-form").get_by_label("议题（一句话）").fill("小区路灯坏了")
     clerk.get_by_role("button", name="登记议题").click()
     expect(clerk.locator("#ck-result")).to_have_text("请填写：具体情况")
-    clerk.locator("#clerk-form").get_by_label("具体情况").fill("7 号楼前的路灯坏了一个月，晚上看不清台阶。")
+    clerk.locator("#clerk-form").get_by_label("具体情况").fill(
+        "7 号楼前的路灯坏了一个月，晚上看不清台阶。"
+    )
     clerk.locator("#clerk-form").get_by_label("属于哪一类").select_option("安全")
     clerk.get_by_role("button", name="登记议题").click()
     expect(clerk.locator("#ck-result")).to_contain_text("已收到您的议题")
@@ -411,7 +498,9 @@ def test_staff_triage_roles_and_clerk_entry(server: Server, pages: Pages) -> Non
     expect(declined.locator(".tag-state")).to_have_text("不予受理")
     expect(declined.get_by_role("button", name="附议")).to_have_count(0)  # closed: no co-signs
     declined.locator("summary").click()
-    expect(declined.locator(".timeline")).to_contain_text("理由：北门外属市政道路，已转交街道城管处理。")
+    expect(declined.locator(".timeline")).to_contain_text(
+        "理由：北门外属市政道路，已转交街道城管处理。"
+    )
     public.get_by_label("状态").select_option("")
     public.get_by_label("类别").select_option("安全")
     expect(public.locator("#topic-list > li")).to_have_count(3)

@@ -32,7 +32,10 @@ def issue_codes(staff: Page, *doors: str) -> list[str]:
     expect(slips).to_have_count(len(doors))
     for n, door in enumerate(doors):
         expect(slips.nth(n).locator(".slip-label")).to_have_text(door)
-    return [code.replace(" ", "") for code in staff.locator("#hs-slip-list .slip-code").all_inner_texts()]
+    return [
+        code.replace(" ", "")
+        for code in staff.locator("#hs-slip-list .slip-code").all_inner_texts()
+    ]
 
 
 def test_household_codes_from_the_staff_page_to_the_phone(server: Server, pages: Pages) -> None:
@@ -66,7 +69,8 @@ def test_household_codes_from_the_staff_page_to_the_phone(server: Server, pages:
     new_phone.get_by_label("输入您家的门牌码").fill(codes[0])
     new_phone.get_by_role("button", name="确认门牌码").click()
     expect(new_phone.locator("#hh-error")).to_have_text(
-        "这个门牌码已在另一台手机上使用。换了手机的话，请找社区工作人员重置。")
+        "这个门牌码已在另一台手机上使用。换了手机的话，请找社区工作人员重置。"
+    )
     staff.reload()
     first = staff.locator('#hs-list [data-household="h1"]')
     expect(first).to_contain_text("已在手机上使用")
@@ -91,13 +95,18 @@ def test_household_codes_from_the_staff_page_to_the_phone(server: Server, pages:
     clerk.locator("#hc-form").get_by_role("button", name="登记").click()
     expect(clerk.locator("#hc-result")).to_have_text("已代这户附议。")
     clerk.locator("#hc-form").get_by_role("button", name="登记").click()
-    expect(clerk.locator("#hc-result")).to_have_text("这户已经附议或评价过这个议题了，每户只计一次。")
+    expect(clerk.locator("#hc-result")).to_have_text(
+        "这户已经附议或评价过这个议题了，每户只计一次。"
+    )
 
     public = pages.open(community["url"], width=360)
     card = topic_card(public, topic_id)
     expect(card.locator(".cosign-count")).to_have_text("附议 2 户（含工作人员代录 1 户）")
     expect(card.locator(".cosign-anon")).to_have_text("")
     public.get_by_role("button", name="Switch to English").click()
-    expect(public.get_by_role("heading", name="Household code: co-sign and rate as a household")).to_be_visible()
+    expect(
+        public.get_by_role("heading", name="Household code: co-sign and rate as a household")
+    ).to_be_visible()
     expect(topic_card(public, topic_id).locator(".cosign-count")).to_have_text(
-        "2 households co-signed (1 entered by staff)")
+        "2 households co-signed (1 entered by staff)"
+    )

@@ -20,8 +20,9 @@ TITLE = "社区花园认养议事会"
 
 
 def test_console_tools(server: Server, pages: Pages) -> None:
-    room = server.create_room(title=TITLE, agenda=["认养规则"],
-                              settings={"chat_mode": "premoderated"})
+    room = server.create_room(
+        title=TITLE, agenda=["认养规则"], settings={"chat_mode": "premoderated"}
+    )
     mod = moderator(pages, room)
     wang = join(pages, room, "王阿姨")
     mod.get_by_role("button", name="开始会议").click()
@@ -29,9 +30,11 @@ def test_console_tools(server: Server, pages: Pages) -> None:
 
     # The invite QR code loads, and can be shown full screen.
     # (fetched with the moderator's token, shown as a data: URL)
-    mod.wait_for_function("() => { const img = document.querySelector('#qr-img');"
-                          " return img.src.startsWith('data:image/svg+xml') && img.complete"
-                          " && img.naturalWidth > 0; }")
+    mod.wait_for_function(
+        "() => { const img = document.querySelector('#qr-img');"
+        " return img.src.startsWith('data:image/svg+xml') && img.complete"
+        " && img.naturalWidth > 0; }"
+    )
     mod.get_by_role("button", name="全屏投影二维码").click()
     dialog = mod.get_by_role("dialog")
     expect(dialog).to_be_visible()
@@ -63,7 +66,9 @@ def test_console_tools(server: Server, pages: Pages) -> None:
     expect(mod.locator("#chat-list")).to_contain_text("建议每户认养一小块")
 
     # A mute shows on the resident's page.
-    mod.locator("#people-list > li", has_text="王阿姨").get_by_role("button", name="禁言 10 分钟").click()
+    mod.locator("#people-list > li", has_text="王阿姨").get_by_role(
+        "button", name="禁言 10 分钟"
+    ).click()
     expect(wang.locator("#chat-hint")).to_contain_text("您暂时不能留言")
     expect(wang.get_by_label("写留言")).to_be_disabled()
 
@@ -98,9 +103,11 @@ def test_console_tools(server: Server, pages: Pages) -> None:
     expect(clerk.locator("#people-list")).not_to_contain_text("主持人 · 主持人")  # said once
     # The QR code to show at the door loads for her (it was refused, 403); the codes,
     # staff links and hall screen stay the moderator's.
-    clerk.wait_for_function("() => { const img = document.querySelector('#qr-img');"
-                            " return img.src.startsWith('data:image/svg+xml') && img.complete"
-                            " && img.naturalWidth > 0; }")
+    clerk.wait_for_function(
+        "() => { const img = document.querySelector('#qr-img');"
+        " return img.src.startsWith('data:image/svg+xml') && img.complete"
+        " && img.naturalWidth > 0; }"
+    )
     clerk.locator("#qr-toggle").click()  # folded once the session is live
     expect(clerk.locator("#qr-img")).to_be_visible()
     for tool in ("#codes-form", "#staff-form", "#screen-open"):
@@ -114,7 +121,9 @@ def test_console_tools(server: Server, pages: Pages) -> None:
     oppose.get_by_role("button", name="操作：周奶奶").click()
     oppose.get_by_role("button", name="请发言：周奶奶").click()
     expect(wang.locator("#floor .floor-name")).to_have_text("周奶奶")
-    expect(mod.locator("#behalf-statement")).to_be_hidden()  # the contract: clerks record, not moderators
+    expect(
+        mod.locator("#behalf-statement")
+    ).to_be_hidden()  # the contract: clerks record, not moderators
     clerk.get_by_label("代现场居民记录发言").fill("花园里要留出老人晒太阳的地方。")
     clerk.locator("#behalf-statement").get_by_role("button", name="发表").click()
     expect(wang.locator("#statement-list")).to_contain_text("花园里要留出老人晒太阳的地方。")
@@ -196,8 +205,14 @@ def test_poll_kinds_and_hidden_results(server: Server, pages: Pages) -> None:
 
     # Several choices, results hidden until the poll closes, secret ballot.
     question = "希望种哪些树？"
-    open_poll(mod, question, kind="multi", options=["桂花", "银杏", "香樟", "樱花"], live=False,
-              secret=False)
+    open_poll(
+        mod,
+        question,
+        kind="multi",
+        options=["桂花", "银杏", "香樟", "樱花"],
+        live=False,
+        secret=False,
+    )
     mod.get_by_label("无记名投票").check()  # for the next poll (the form's default again)
     card = resident.locator("#poll-list > li", has_text=question)
     expect(card).to_contain_text("可多选，最多 2 项")  # the form's default
@@ -208,7 +223,9 @@ def test_poll_kinds_and_hidden_results(server: Server, pages: Pages) -> None:
     expect(card.locator(".voted")).to_contain_text("桂花、香樟")
     expect(card.locator(".results")).to_have_count(0)
     # The moderator watches the count come in.
-    expect(mod.locator("#poll-list > li", has_text=question).locator(".poll-turnout")).to_contain_text("已投票 1 人")
+    expect(
+        mod.locator("#poll-list > li", has_text=question).locator(".poll-turnout")
+    ).to_contain_text("已投票 1 人")
     mod.locator("#poll-list > li", has_text=question).get_by_role("button", name="结束投票").click()
     expect(card.locator(".results li").first).to_contain_text("1 票")
     expect(card.locator(".results li").nth(1)).to_contain_text("0 票")

@@ -55,7 +55,8 @@ def starts(page: Page) -> int:
 
 
 def test_cues_change_every_countdown_and_chime_where_they_should(
-        server: Server, pages: Pages, people: list[People], tmp_path: Path) -> None:
+    server: Server, pages: Pages, people: list[People], tmp_path: Path
+) -> None:
     room = server.create_room(title="加装电梯议事会", settings={"turn_seconds": 16})
     folk = People(room)
     people.append(folk)
@@ -68,7 +69,9 @@ def test_cues_change_every_countdown_and_chime_where_they_should(
     expect(cues).to_have_value("30，10")
     cues.fill("4, 10")
     mod.locator("#settings-form").get_by_role("button", name="保存").click()
-    mod.wait_for_function("JSON.stringify(window.yishiClient.state.room.settings.cue_seconds) === '[10,4]'")
+    mod.wait_for_function(
+        "JSON.stringify(window.yishiClient.state.room.settings.cue_seconds) === '[10,4]'"
+    )
 
     speaker = counted(pages, room.invite_url)
     fill_join(speaker, "钱阿姨")
@@ -82,8 +85,12 @@ def test_cues_change_every_countdown_and_chime_where_they_should(
     wire.call("turn.next")
     mine = speaker.locator("#your-timer")
     expect(mine).to_be_visible()
-    timers = [mine, speaker.locator("#floor .floor-timer"), mod.locator("#floor .floor-timer"),
-              screen.locator("#s-timer")]
+    timers = [
+        mine,
+        speaker.locator("#floor .floor-timer"),
+        mod.locator("#floor .floor-timer"),
+        screen.locator("#s-timer"),
+    ]
     for timer in timers:
         expect(timer).to_have_attribute("data-cue", "")
 
@@ -96,7 +103,10 @@ def test_cues_change_every_countdown_and_chime_where_they_should(
     for timer in timers:
         expect(timer).to_have_attribute("data-cue", "last", timeout=LONG_WAIT_MS)
     expect(speaker.locator("#time-warning")).to_contain_text("还剩 4 秒")
-    assert screen.evaluate("getComputedStyle(document.querySelector('#s-timer')).animationName") == "s-pulse"
+    assert (
+        screen.evaluate("getComputedStyle(document.querySelector('#s-timer')).animationName")
+        == "s-pulse"
+    )
     shot = tmp_path / "hall-screen-cue-last-1280x900.png"
     screen.screenshot(path=str(shot))
     print(f"hall screen at its last cue: {shot}")
@@ -158,8 +168,9 @@ def test_live_regions_say_what_matters(server: Server, pages: Pages, people: lis
     expect(assertive).to_contain_text("轮到您发言了")
 
     # A poll opened and closed: politely, on her page and on the console.
-    wire.call("poll.open", question="是否同意加装电梯？", options=[], kind="yes_no_abstain",
-              secret=False)
+    wire.call(
+        "poll.open", question="是否同意加装电梯？", options=[], kind="yes_no_abstain", secret=False
+    )
     expect(polite).to_contain_text("新投票：是否同意加装电梯？")
     expect(console.locator("#announcer")).to_contain_text("新投票：是否同意加装电梯？")
     poll_id = page.evaluate("window.yishiClient.state.polls[0].poll_id")

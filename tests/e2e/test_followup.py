@@ -22,8 +22,9 @@ def test_a_resident_sees_the_offices_progress_on_my_rooms(server: Server, pages:
     mod = Socket(server, room, room.moderator_token)
     resident = join(pages, room, "王阿姨")
     mod.cmd("session.start")
-    action = mod.cmd("action.add", title="征询一楼住户意见", owner="街道办",
-                     due="2099-12-31")["action_id"]
+    action = mod.cmd("action.add", title="征询一楼住户意见", owner="街道办", due="2099-12-31")[
+        "action_id"
+    ]
     expect(resident.locator("#action-list")).to_contain_text("未开始")
     mod.cmd("session.end")
     follow = resident.get_by_role("link", name="跟进本次议事的落实情况")
@@ -31,8 +32,12 @@ def test_a_resident_sees_the_offices_progress_on_my_rooms(server: Server, pages:
     browser = resident.context
     resident.close()  # she goes home
 
-    status, raw = server.request("POST", f"/api/rooms/{room.room_id}/staff",
-                                 token=room.moderator_token, body={"role": "office", "name": "街道办"})
+    status, raw = server.request(
+        "POST",
+        f"/api/rooms/{room.room_id}/staff",
+        token=room.moderator_token,
+        body={"role": "office", "name": "街道办"},
+    )
     assert status == 200, raw
     office = Socket(server, room, json.loads(raw)["token"])
     office.cmd("action.update", action_id=action, status="in_progress", note="已约一楼住户周六座谈")

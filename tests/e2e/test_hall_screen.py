@@ -31,8 +31,9 @@ TITLE = "加装电梯议事会"
 
 def mint_screen(room: Room) -> dict[str, Any]:
     """POST /api/rooms/{id}/screen with the moderator's token: {participant_id, token, url}."""
-    status, raw = room.server.request("POST", f"/api/rooms/{room.room_id}/screen",
-                                      token=room.moderator_token, body={})
+    status, raw = room.server.request(
+        "POST", f"/api/rooms/{room.room_id}/screen", token=room.moderator_token, body={}
+    )
     assert status == 201, (status, raw)
     return dict(json.loads(raw))
 
@@ -74,8 +75,9 @@ OVERFLOWING = """() => Array.from(document.querySelectorAll('.s-panel, .s-panel 
 def busy_room(server: Server, people: list[People]) -> tuple[Room, People, dict[str, Any]]:
     """A room in full swing: a turn running, a queue on both sides (longer than a
     screen holds), a live poll with votes, decisions, and actions (one overdue)."""
-    room = server.create_room(title=TITLE, agenda=["是否加装电梯", "费用分摊"],
-                              settings={"turn_seconds": 900})
+    room = server.create_room(
+        title=TITLE, agenda=["是否加装电梯", "费用分摊"], settings={"turn_seconds": 900}
+    )
     folk = People(room)
     people.append(folk)
     mod = folk.moderator()
@@ -88,8 +90,14 @@ def busy_room(server: Server, people: list[People]) -> tuple[Room, People, dict[
             pid = mod.call("offline.add", name=f"{side[:2]}居民{i + 1}号")["participant_id"]
             mod.call("hand.raise", stance=side, on_behalf_of=pid)
     mod.call("turn.next")
-    poll_id = mod.call("poll.open", question="是否同意 3 号楼加装电梯？", options=[],
-                       kind="yes_no_abstain", live_results=True, secret=False)["poll_id"]
+    poll_id = mod.call(
+        "poll.open",
+        question="是否同意 3 号楼加装电梯？",
+        options=[],
+        kind="yes_no_abstain",
+        live_results=True,
+        secret=False,
+    )["poll_id"]
     for wire, choice in zip(voters, (0, 0, 1), strict=True):
         wire.call("poll.vote", poll_id=poll_id, choices=[choice])
     mod.call("decision.record", text="同意成立加装电梯工作小组")
@@ -100,7 +108,8 @@ def busy_room(server: Server, people: list[People]) -> tuple[Room, People, dict[
 
 
 def test_the_hall_screen_reads_from_the_back_of_the_room(
-        server: Server, pages: Pages, people: list[People], tmp_path: Path) -> None:
+    server: Server, pages: Pages, people: list[People], tmp_path: Path
+) -> None:
     room, _folk, _ = busy_room(server, people)
     for size, page, path in each_size(pages, room, tmp_path / "hall-screen"):
         # The first click turns the hall's speakers on (voice.js's listening).
@@ -123,7 +132,9 @@ def test_the_hall_screen_reads_from_the_back_of_the_room(
         expect(page.locator("#s-decisions")).to_contain_text("同意成立加装电梯工作小组")
         overdue = page.locator("#s-actions li", has_text="收集各户意见")
         expect(overdue.locator(".tag-overdue")).to_have_text("已逾期")
-        expect(page.locator("#s-actions li", has_text="联系电梯公司报价").locator(".tag-overdue")).to_have_count(0)
+        expect(
+            page.locator("#s-actions li", has_text="联系电梯公司报价").locator(".tag-overdue")
+        ).to_have_count(0)
         expect(page.locator("#s-qr")).to_be_visible()
         page.wait_for_function("document.querySelector('#s-qr').naturalWidth > 0")
 
@@ -147,7 +158,8 @@ def test_the_hall_screen_reads_from_the_back_of_the_room(
 
 
 def test_the_screen_token_is_an_observers(
-        server: Server, pages: Pages, people: list[People]) -> None:
+    server: Server, pages: Pages, people: list[People]
+) -> None:
     room, folk, ctx = busy_room(server, people)
     screen = mint_screen(room)
     # The link carries the screen's own token after '#', never the moderator's.
@@ -161,8 +173,14 @@ def test_the_screen_token_is_an_observers(
     # Not eligible: a poll opened while the screen watches counts the residents alone
     # (three online, twenty-one seated in the hall).
     mod = ctx["mod"]
-    poll_id = mod.call("poll.open", question="第二个问题？", options=[], kind="yes_no_abstain",
-                       live_results=True, secret=False)["poll_id"]
+    poll_id = mod.call(
+        "poll.open",
+        question="第二个问题？",
+        options=[],
+        kind="yes_no_abstain",
+        live_results=True,
+        secret=False,
+    )["poll_id"]
     closed = mod.call("poll.close", poll_id=poll_id)
     assert closed["eligible"] == 3 + 21, closed
     # It may show the room's QR code; a resident's token may not fetch it.
@@ -186,8 +204,9 @@ def test_the_screen_token_is_an_observers(
 
 
 def resident_token(room: Room, name: str) -> str:
-    status, raw = room.server.request("POST", f"/api/rooms/{room.room_id}/join",
-                                      body={"invite": room.invite_code, "name": name})
+    status, raw = room.server.request(
+        "POST", f"/api/rooms/{room.room_id}/join", body={"invite": room.invite_code, "name": name}
+    )
     assert status == 200, (status, raw)
     return str(json.loads(raw)["token"])
 
@@ -233,7 +252,8 @@ SIZES_READ = """() => {
 
 
 def test_the_back_row_reads_the_hall_screen(
-        server: Server, pages: Pages, people: list[People], tmp_path: Path) -> None:
+    server: Server, pages: Pages, people: list[People], tmp_path: Path
+) -> None:
     room, _folk, ctx = busy_room(server, people)
     mod = ctx["mod"]
     for name in LONG_NAMES:  # names a narrow column would cut
@@ -252,8 +272,11 @@ def test_the_back_row_reads_the_hall_screen(
         got = page.evaluate(SIZES_READ)
         # Names wrap inside their column: none is cut off.
         assert not got["cut"], (path, got["cut"])
-        small = ([s for s in got["options"] if s[2] < 24] + [s for s in got["footer"] if s[2] < 18]
-                 + [s for s in got["hints"] if s[2] < 18])
+        small = (
+            [s for s in got["options"] if s[2] < 24]
+            + [s for s in got["footer"] if s[2] < 18]
+            + [s for s in got["hints"] if s[2] < 18]
+        )
         assert got["options"] and got["footer"] and got["hints"], got
         assert not small, (path, small)
         qr = page.locator("#s-qr").bounding_box()

@@ -38,7 +38,8 @@ def redis_node(tmp_path: Path) -> Iterator[tuple[RedisServer, Server]]:
 
 
 def test_a_page_away_during_a_lost_tail_takes_the_logs_history_back(
-        redis_node: tuple[RedisServer, Server], pages: Pages, people: list[People]) -> None:
+    redis_node: tuple[RedisServer, Server], pages: Pages, people: list[People]
+) -> None:
     redis, node = redis_node
     room = node.create_room(title="加装电梯议事会", topic="3 号楼是否加装电梯")
     folk = People(room)

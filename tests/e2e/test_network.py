@@ -45,8 +45,10 @@ def test_resident_page_is_light_and_local(server: Server, pages: Pages) -> None:
     total = sum(sizes.values())
     hosts = {urlsplit(u).netloc for u in sizes}
     assert hosts == {urlsplit(server.base_url).netloc}, hosts
-    report = {"resident_total_bytes": total,
-              "files": {urlsplit(u).path: n for u, n in sorted(sizes.items())}}
+    report = {
+        "resident_total_bytes": total,
+        "files": {urlsplit(u).path: n for u, n in sorted(sizes.items())},
+    }
     for name, url in (("moderator", room.moderator_url), ("minutes", room.minutes_url)):
         _other, other_sizes = measure(pages, url)
         report[f"{name}_total_bytes"] = sum(other_sizes.values())
@@ -86,7 +88,9 @@ def test_reconnects_and_sends_what_was_pressed_offline(own_server: Server, pages
     expect(wang.locator(".notice-error")).to_have_count(0)
 
 
-def test_a_refused_command_is_shown_as_failed(server: Server, browser: Browser, pages: Pages) -> None:
+def test_a_refused_command_is_shown_as_failed(
+    server: Server, browser: Browser, pages: Pages
+) -> None:
     room = server.create_room(title="垃圾分类议事会")
     mod = moderator(pages, room)
     # This resident's network loses the poll.closed event, so the page still

@@ -41,8 +41,9 @@ def assert_uncovered(control: Locator, what: str) -> None:
     assert problem == "", f"{what}: {problem}"
 
 
-def live_room(server: Server, pages: Pages, people: list[People],
-              name: str) -> tuple[Room, People, Wire, Page]:
+def live_room(
+    server: Server, pages: Pages, people: list[People], name: str
+) -> tuple[Room, People, Wire, Page]:
     """A room whose session runs: its people, the moderator's socket, and her phone."""
     room, folk = setup(server, people)
     mod = folk.moderator()
@@ -70,12 +71,15 @@ def moderator_page(pages: Pages, url: str) -> Page:
 
 # ---- 1. 去投票 brings the whole ballot into view, below the pinned strip -------------------
 
+
 def test_the_ballot_she_is_sent_to_is_in_view_and_uncovered(
-        server: Server, pages: Pages, people: list[People]) -> None:
+    server: Server, pages: Pages, people: list[People]
+) -> None:
     _, _, mod, page = live_room(server, pages, people, "周奶奶")
     first_in_line_reading_on(page)  # her place and the poll notice: both pinned
-    mod.call("poll.open", question="是否同意加装电梯？", options=[], kind="yes_no_abstain",
-             secret=True)
+    mod.call(
+        "poll.open", question="是否同意加装电梯？", options=[], kind="yes_no_abstain", secret=True
+    )
     page.locator("#banner-poll").get_by_role("button", name="去投票").click()
     card = page.locator("#poll-list > li", has_text="是否同意加装电梯？")
     yes = card.get_by_label("赞成", exact=True)
@@ -90,8 +94,10 @@ def test_the_ballot_she_is_sent_to_is_in_view_and_uncovered(
 
 # ---- 2. turnout, live, on every page, for a secret poll too ------------------------------
 
+
 def test_a_secret_polls_turnout_is_live_everywhere_and_its_choices_are_not(
-        server: Server, pages: Pages, people: list[People]) -> None:
+    server: Server, pages: Pages, people: list[People]
+) -> None:
     room, folk = setup(server, people)
     mod = folk.moderator()
     li = folk.neighbour("李师傅")
@@ -99,8 +105,14 @@ def test_a_secret_polls_turnout_is_live_everywhere_and_its_choices_are_not(
     console = moderator_page(pages, room.moderator_url)
     hall = open_screen(pages, mint_screen(room)["url"], {"width": 1920, "height": 1080})
     mod.call("session.start")
-    poll_id = mod.call("poll.open", question="选哪家施工单位？", options=["甲公司", "乙公司"],
-                       kind="single", secret=True, live_results=True)["poll_id"]
+    poll_id = mod.call(
+        "poll.open",
+        question="选哪家施工单位？",
+        options=["甲公司", "乙公司"],
+        kind="single",
+        secret=True,
+        live_results=True,
+    )["poll_id"]
     card = page.locator("#poll-list > li", has_text="选哪家施工单位？")
     mod_card = console.locator("#poll-list > li", has_text="选哪家施工单位？")
     expect(card.locator(".poll-turnout")).to_have_text("已投票 0 人 / 应投 2 人")
@@ -129,8 +141,10 @@ def test_a_secret_polls_turnout_is_live_everywhere_and_its_choices_are_not(
 
 # ---- 3. her turn: her panel, countdown and microphone in view; ending asks ---------------
 
+
 def test_her_turn_brings_her_panel_and_ending_it_asks(
-        server: Server, pages: Pages, people: list[People]) -> None:
+    server: Server, pages: Pages, people: list[People]
+) -> None:
     _, _, mod, page = live_room(server, pages, people, "周奶奶")
     first_in_line_reading_on(page)
     mod.call("turn.next")
@@ -175,8 +189,10 @@ def test_her_turn_brings_her_panel_and_ending_it_asks(
 
 # ---- 4. the floor to someone who left: marked (离线), and the chair is asked --------------
 
+
 def test_someone_who_left_is_marked_and_the_chair_asked_before_calling_her(
-        server: Server, pages: Pages, people: list[People]) -> None:
+    server: Server, pages: Pages, people: list[People]
+) -> None:
     """Decided: 请下一位发言 asks the chair (give her the floor anyway, or cancel and
     skip her), rather than skipping on its own: she may be back in a moment."""
     room, folk, _, page = live_room(server, pages, people, "周奶奶")
@@ -217,9 +233,12 @@ def test_someone_who_left_is_marked_and_the_chair_asked_before_calling_her(
 
 # ---- 2 and 4 with her on a second node behind Redis ---------------------------------------
 
+
 def test_turnout_and_her_leaving_reach_the_chair_on_another_node(
-        two_nodes: tuple[Server, Server],  # noqa: F811  (the fixture imported above)
-        pages: Pages, people: list[People]) -> None:
+    two_nodes: tuple[Server, Server],  # noqa: F811  (the fixture imported above)
+    pages: Pages,
+    people: list[People],
+) -> None:
     near, far = two_nodes
     room = near.create_room(title="加装电梯议事会", topic="3 号楼是否加装电梯")
     folk = People(room)
@@ -230,8 +249,14 @@ def test_turnout_and_her_leaving_reach_the_chair_on_another_node(
     console = moderator_page(pages, room.moderator_url)
     mod.call("session.start")
     first_in_line_reading_on(page)
-    poll_id = mod.call("poll.open", question="选哪家施工单位？", options=["甲公司", "乙公司"],
-                       kind="single", secret=True, live_results=True)["poll_id"]
+    poll_id = mod.call(
+        "poll.open",
+        question="选哪家施工单位？",
+        options=["甲公司", "乙公司"],
+        kind="single",
+        secret=True,
+        live_results=True,
+    )["poll_id"]
     card = page.locator("#poll-list > li", has_text="选哪家施工单位？")
     card.get_by_label("乙公司", exact=True).check()
     card.get_by_role("button", name="投票").click()
@@ -249,8 +274,10 @@ def test_turnout_and_her_leaving_reach_the_chair_on_another_node(
 
 # ---- 8. offline: told at once, and which message waits -----------------------------------
 
+
 def test_offline_is_said_at_once_and_names_her_message(
-        server: Server, pages: Pages, people: list[People]) -> None:
+    server: Server, pages: Pages, people: list[People]
+) -> None:
     _, _, _, page = live_room(server, pages, people, "吴阿姨")
     page.context.set_offline(True)
     # The browser knows at once, so the bar does: well before any ping could time out.

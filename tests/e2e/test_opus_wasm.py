@@ -152,19 +152,22 @@ def open_page(server: Server, pages: Pages) -> Any:
     page = pages.open(None, width=1280)
     page.add_init_script(
         "window.__csp = []; document.addEventListener('securitypolicyviolation',"
-        " (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));")
+        " (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));"
+    )
     res = page.goto(f"{server.base_url}/")
     assert res is not None
     policy = res.headers.get("content-security-policy", "")
     assert "'wasm-unsafe-eval'" in policy, (
-        "the pages' policy must allow WebAssembly compilation (server/web/headers.py): " + policy)
+        "the pages' policy must allow WebAssembly compilation (server/web/headers.py): " + policy
+    )
     return page
 
 
-def test_wasm_round_trip_correlates_and_packets_are_24_kbits(
-        server: Server, pages: Pages) -> None:
+def test_wasm_round_trip_correlates_and_packets_are_24_kbits(server: Server, pages: Pages) -> None:
     page = open_page(server, pages)
-    result = run(page, """
+    result = run(
+        page,
+        """
       const out = {};
       // 48 kHz in 128-sample chunks (an AudioWorklet's quantum), 44.1 kHz in
       // odd chunks (resampled), 16 kHz (one of Opus's own rates).
@@ -195,14 +198,17 @@ def test_wasm_round_trip_correlates_and_packets_are_24_kbits(
       out.junk = got;
       out.csp = window.__csp;
       return out;
-    """)
+    """,
+    )
     assert result.pop("junk") == [2], "junk bytes must be skipped, and a real packet still decode"
     print("\nwasm encoder -> wasm decoder:")
     for key, r in result.items():
         if key == "csp":
             continue
-        print(f"  {key:12} ncc={r['ncc']:.3f} lag={r['lagMs']:.2f} ms  packets={r['count']}"
-              f" mean={r['mean']:.0f} B max={r['max']} B")
+        print(
+            f"  {key:12} ncc={r['ncc']:.3f} lag={r['lagMs']:.2f} ms  packets={r['count']}"
+            f" mean={r['mean']:.0f} B max={r['max']} B"
+        )
         assert r["kinds"] == ["wasm", "wasm"]
         assert r["ncc"] > MIN_CORRELATION, (key, r)
         # 2 s is 33 full packets of 60 ms (the partial one is dropped at close).
@@ -220,9 +226,13 @@ def test_wasm_round_trip_correlates_and_packets_are_24_kbits(
 
 def test_packets_interoperate_with_webcodecs(server: Server, pages: Pages) -> None:
     page = open_page(server, pages)
-    if not page.evaluate("() => typeof AudioEncoder === 'function' && typeof AudioDecoder === 'function'"):
+    if not page.evaluate(
+        "() => typeof AudioEncoder === 'function' && typeof AudioDecoder === 'function'"
+    ):
         pytest.fail("this Chromium has no WebCodecs audio: the interop cannot be checked")
-    result = run(page, """
+    result = run(
+        page,
+        """
       const out = {};
       for (const name of ['sine', 'sweep']) {
         const x = make(name, 48000);
@@ -237,15 +247,18 @@ def test_packets_interoperate_with_webcodecs(server: Server, pages: Pages) -> No
       }
       out.csp = window.__csp;
       return out;
-    """)
+    """,
+    )
     print("\ninterop with WebCodecs (48 kHz mono, 24 kbit/s, 60 ms):")
     for name in ("sine", "sweep"):
         r = result[name]
         s = r["webcodecsSizes"]
-        print(f"  {name:6} wasm->webcodecs ncc={r['wasmToWebcodecs']['ncc']:.3f}"
-              f"  webcodecs->wasm ncc={r['webcodecsToWasm']['ncc']:.3f}"
-              f"  (webcodecs->webcodecs {r['webcodecsToWebcodecs']['ncc']:.3f};"
-              f" its packets mean={s['mean']:.0f} B max={s['max']} B)")
+        print(
+            f"  {name:6} wasm->webcodecs ncc={r['wasmToWebcodecs']['ncc']:.3f}"
+            f"  webcodecs->wasm ncc={r['webcodecsToWasm']['ncc']:.3f}"
+            f"  (webcodecs->webcodecs {r['webcodecsToWebcodecs']['ncc']:.3f};"
+            f" its packets mean={s['mean']:.0f} B max={s['max']} B)"
+        )
         assert r["wasmToWebcodecs"]["ncc"] > MIN_CORRELATION, (name, r)
         assert r["webcodecsToWasm"]["ncc"] > MIN_CORRELATION, (name, r)
         assert s["max"] < MAX_BYTES, (name, r)

@@ -65,8 +65,10 @@ def test_the_join_form_is_two_round_trips_away(server: Server, pages: Pages) -> 
     page.context.add_init_script(WATCH_JOIN)
     cdp = page.context.new_cdp_session(page)
     cdp.send("Network.enable")
-    cdp.send("Network.emulateNetworkConditions", {
-        "offline": False, "latency": 1000, "downloadThroughput": -1, "uploadThroughput": -1})
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 1000, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
     requests: list[Request] = []
     page.on("request", lambda r: requests.append(r))
     page.goto(url)
@@ -120,14 +122,19 @@ def test_a_warm_load_asks_only_for_the_page(server: Server) -> None:
     room = server.create_room(title="加装电梯议事会")
     status, sent, body = headers_of(f"{server.base_url}/r/{room.room_id}")
     assert status == 200 and sent["cache-control"] == "no-cache" and sent["etag"], sent
-    again, _, _ = headers_of(f"{server.base_url}/r/{room.room_id}", **{"If-None-Match": sent["etag"]})
+    again, _, _ = headers_of(
+        f"{server.base_url}/r/{room.room_id}", **{"If-None-Match": sent["etag"]}
+    )
     assert again == 304
     named = LOADED.findall(body)
     assert any(u.startswith("/static/app.css?v=") for u in named), named
     assert all("?v=" in u for u in named), named
     for url in named:
         status, got, _ = headers_of(server.base_url + url)
-        assert status == 200 and got["cache-control"] == "public, max-age=31536000, immutable", (url, got)
+        assert status == 200 and got["cache-control"] == "public, max-age=31536000, immutable", (
+            url,
+            got,
+        )
     # Any other address (another digest, none) revalidates.
     for url in ["/static/app.css", "/static/app.css?v=0123456789abcdef"]:
         status, got, _ = headers_of(server.base_url + url)
@@ -157,5 +164,8 @@ def test_the_hints_name_every_module_the_browser_imports(server: Server, pages: 
         page.goto(probe, wait_until="load")  # a module graph is fetched before the load event
         modules = {u.removeprefix(own) for u in fetched if u.startswith(own) and u.endswith(".js")}
         hinted = {p.relative_to(static).as_posix() for p in module_graph(static / entry)}
-        assert modules - {entry} == hinted, (entry, sorted(modules - {entry} - hinted),
-                                             sorted(hinted - modules))
+        assert modules - {entry} == hinted, (
+            entry,
+            sorted(modules - {entry} - hinted),
+            sorted(hinted - modules),
+        )

@@ -12,12 +12,15 @@ pytestmark = pytest.mark.e2e  # runs last, with the other browser tests (tests/c
 
 
 def test_the_moderator_token_leaves_the_address_bar_and_a_reload_still_works(
-        server: Server, pages: Pages) -> None:
+    server: Server, pages: Pages
+) -> None:
     room = server.create_room(title="停车位议事会")
     mod = pages.open(room.moderator_url, width=1280)
     violations: list[str] = []
-    mod.on("console", lambda m: violations.append(m.text)
-           if "Content Security Policy" in m.text else None)
+    mod.on(
+        "console",
+        lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
+    )
     expect(mod.locator("#room-title")).to_have_text("停车位议事会")
     assert "#token" not in mod.url and "token" not in mod.evaluate("location.href")
     mod.reload()

@@ -34,8 +34,9 @@ def test_ranked_and_score_ballots_and_their_outcome(server: Server, pages: Pages
     details.locator("summary").click()
     mod.get_by_label("法定人数").fill("2")
     mod.get_by_label("通过门槛").select_option("simple")
-    open_poll(mod, question, kind="ranked", options=["照明", "扶手", "粉刷"], live=True,
-              secret=False)
+    open_poll(
+        mod, question, kind="ranked", options=["照明", "扶手", "粉刷"], live=True, secret=False
+    )
     expect(mod.locator("#poll-presence")).to_contain_text(f"“{question}”：已达法定人数 2。")
 
     # 张奶奶 taps 扶手, then 照明, undoes 照明, taps 粉刷: her order is 扶手, 粉刷.
@@ -53,7 +54,9 @@ def test_ranked_and_score_ballots_and_their_outcome(server: Server, pages: Pages
     # 李大爷 ranks only 照明.
     rank(li, question, "照明")
     li.locator("#poll-list > li", has_text=question).get_by_role("button", name="投票").click()
-    expect(li.locator("#poll-list > li", has_text=question).locator(".voted")).to_contain_text("照明")
+    expect(li.locator("#poll-list > li", has_text=question).locator(".voted")).to_contain_text(
+        "照明"
+    )
 
     # A score poll (0..3), opened from the form too.
     scored = "楼道照明满意度"

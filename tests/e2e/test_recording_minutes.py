@@ -34,12 +34,13 @@ def opus_tone(seconds: float) -> list[bytes]:
     encoder.options = {"frame_duration": "60"}
     encoder.open()
     n = int(seconds * RATE)
-    samples = array("h", (int(9000 * math.sin(2 * math.pi * (300 + 500 * i / n) * i / RATE))
-                          for i in range(n)))
+    samples = array(
+        "h", (int(9000 * math.sin(2 * math.pi * (300 + 500 * i / n) * i / RATE)) for i in range(n))
+    )
     packets: list[bytes] = []
     for start in range(0, n - FRAME + 1, FRAME):
         frame = av.AudioFrame(format="s16", layout="mono", samples=FRAME)
-        frame.planes[0].update(samples[start:start + FRAME].tobytes())
+        frame.planes[0].update(samples[start : start + FRAME].tobytes())
         frame.sample_rate, frame.pts = RATE, start
         packets += [bytes(p) for p in encoder.encode(frame)]
     return packets
@@ -56,13 +57,18 @@ def call(ws: ClientConnection, cid: int, cmd: str, **args: Any) -> dict[str, Any
 
 def test_a_recorded_turn_plays_from_the_draft_minutes(server: Server, pages: Pages) -> None:
     room = server.create_room(title="加装电梯议事会", settings={"record_audio": True})
-    status, raw = server.request("POST", f"/api/rooms/{room.room_id}/join", body={
-        "invite": room.invite_code, "name": "王阿姨", "device": secrets.token_hex(16)})
+    status, raw = server.request(
+        "POST",
+        f"/api/rooms/{room.room_id}/join",
+        body={"invite": room.invite_code, "name": "王阿姨", "device": secrets.token_hex(16)},
+    )
     assert status in (200, 201), raw
     resident = json.loads(raw)
     ws_url = server.base_url.replace("http://", "ws://") + f"/ws/{room.room_id}"
-    with (connect(ws_url, subprotocols=["yishi.v1.msgpack"]) as mod,  # type: ignore[list-item]
-          connect(ws_url, subprotocols=["yishi.v1.msgpack"]) as speaker):  # type: ignore[list-item]
+    with (
+        connect(ws_url, subprotocols=["yishi.v1.msgpack"]) as mod,  # type: ignore[list-item]
+        connect(ws_url, subprotocols=["yishi.v1.msgpack"]) as speaker,
+    ):  # type: ignore[list-item]
         call(mod, 1, "hello", token=room.moderator_token)
         call(speaker, 1, "hello", token=resident["token"])
         call(mod, 2, "session.start")
@@ -77,8 +83,9 @@ def test_a_recorded_turn_plays_from_the_draft_minutes(server: Server, pages: Pag
     url = f"{server.base_url}/api/rooms/{room.room_id}/recordings/{turn_id}.ogg"
     deadline = time.monotonic() + 30
     while True:  # the recorder writes in batches about once a second: wait for it
-        request = urllib.request.Request(url, headers={
-            "Authorization": f"Bearer {room.moderator_token}"})
+        request = urllib.request.Request(
+            url, headers={"Authorization": f"Bearer {room.moderator_token}"}
+        )
         try:
             with urllib.request.urlopen(request, timeout=10) as res:
                 if res.status == 200:
@@ -88,15 +95,17 @@ def test_a_recorded_turn_plays_from_the_draft_minutes(server: Server, pages: Pag
         assert time.monotonic() < deadline, "the recording was never stored"
         time.sleep(0.2)
 
-    page = pages.open(f"{server.base_url}/r/{room.room_id}/minutes#token={room.moderator_token}",
-                      width=1280)
+    page = pages.open(
+        f"{server.base_url}/r/{room.room_id}/minutes#token={room.moderator_token}", width=1280
+    )
     play = page.locator("ol.turns").get_by_role("button", name="▶ 播放录音")
     expect(play).to_have_count(1)
     play.click()
     audio = page.locator("audio")
     expect(audio).to_have_count(1)
     page.wait_for_function(
-        "() => { const a = document.querySelector('audio'); return a && a.duration > 0; }")
+        "() => { const a = document.querySelector('audio'); return a && a.duration > 0; }"
+    )
     duration = page.evaluate("() => document.querySelector('audio').duration")
     assert abs(duration - len(packets) * 0.06) < 0.2, duration
     screenshot(page, "recording-in-draft-minutes")

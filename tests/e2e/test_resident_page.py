@@ -66,15 +66,18 @@ class People:
 
     def neighbour(self, name: str) -> Wire:
         status, raw = self.room.server.request(
-            "POST", f"/api/rooms/{self.room.room_id}/join",
-            body={"invite": self.room.invite_code, "name": name})
+            "POST",
+            f"/api/rooms/{self.room.room_id}/join",
+            body={"invite": self.room.invite_code, "name": name},
+        )
         assert status == 200, (status, raw)
         return self._open(json.loads(raw)["token"])
 
     def _open(self, token: str) -> Wire:
         url = self.room.server.base_url.replace("http://", "ws://") + f"/ws/{self.room.room_id}"
-        ws = self.sockets.enter_context(connect(
-            url, subprotocols=[Subprotocol("yishi.v1.json")], open_timeout=WIRE_TIMEOUT_S))
+        ws = self.sockets.enter_context(
+            connect(url, subprotocols=[Subprotocol("yishi.v1.json")], open_timeout=WIRE_TIMEOUT_S)
+        )
         return Wire(ws, token)
 
     def close(self) -> None:
@@ -141,8 +144,9 @@ def test_poll_and_turn_come_to_her(server: Server, pages: Pages, people: list[Pe
 
     # She reads further down; a poll opens: it comes to her, politely announced.
     scroll_to_bottom(page)
-    mod.call("poll.open", question="是否同意加装电梯？", options=[], kind="yes_no_abstain",
-             secret=True)
+    mod.call(
+        "poll.open", question="是否同意加装电梯？", options=[], kind="yes_no_abstain", secret=True
+    )
     banner = page.locator("#banner-poll")
     # Said once, by the page's polite announcer (announce.js), not by the banner too.
     expect(page.locator("#announcer-polite")).to_contain_text("新投票：是否同意加装电梯？")
@@ -179,6 +183,7 @@ def test_poll_and_turn_come_to_her(server: Server, pages: Pages, people: list[Pe
 
 
 # ---- 2. "connected" while offline --------------------------------------------------------
+
 
 class FreezableProxy:
     """A TCP proxy on loopback that can stop forwarding without closing anything
@@ -249,7 +254,8 @@ def proxy(server: Server) -> Iterator[FreezableProxy]:
 
 
 def test_offline_is_shown_at_once_and_taps_wait_visibly(
-        server: Server, pages: Pages, people: list[People], proxy: FreezableProxy) -> None:
+    server: Server, pages: Pages, people: list[People], proxy: FreezableProxy
+) -> None:
     room, folk = setup(server, people)
     mod = folk.moderator()
     url = room.invite_url.replace(server.base_url, f"http://127.0.0.1:{proxy.port}")
@@ -282,7 +288,8 @@ def test_offline_is_shown_at_once_and_taps_wait_visibly(
 
 
 def test_a_dead_line_is_noticed_when_she_taps(
-        server: Server, pages: Pages, people: list[People], proxy: FreezableProxy) -> None:
+    server: Server, pages: Pages, people: list[People], proxy: FreezableProxy
+) -> None:
     room, folk = setup(server, people)
     mod = folk.moderator()
     url = room.invite_url.replace(server.base_url, f"http://127.0.0.1:{proxy.port}")
@@ -307,6 +314,7 @@ def test_a_dead_line_is_noticed_when_she_taps(
 
 
 # ---- 3. her turn ended while she typed ----------------------------------------------------
+
 
 def test_her_words_outlive_her_turn(server: Server, pages: Pages, people: list[People]) -> None:
     room, folk = setup(server, people, turn_seconds=14)
@@ -356,8 +364,10 @@ def test_her_words_outlive_her_turn(server: Server, pages: Pages, people: list[P
 
 # ---- 4. one mis-tap must not change her side --------------------------------------------
 
+
 def test_changing_side_asks_first_and_says_what_it_costs(
-        server: Server, pages: Pages, people: list[People]) -> None:
+    server: Server, pages: Pages, people: list[People]
+) -> None:
     room, folk = setup(server, people)
     mod = folk.moderator()
     page = resident(pages, room.invite_url, "孙奶奶")
@@ -388,8 +398,10 @@ def test_changing_side_asks_first_and_says_what_it_costs(
 
 # ---- 5. where she stands ------------------------------------------------------------------
 
+
 def test_her_place_in_one_line_on_the_first_screen(
-        server: Server, pages: Pages, people: list[People]) -> None:
+    server: Server, pages: Pages, people: list[People]
+) -> None:
     room, folk = setup(server, people)
     mod = folk.moderator()
     page = resident(pages, room.invite_url, "冯阿姨")
@@ -421,7 +433,9 @@ def test_her_place_in_one_line_on_the_first_screen(
     in_first_screen(page, "#my-place")
     assert_accessible(page, "resident-5-next-audit")
     # The moderator takes her hand down: she is told.
-    mod.call("queue.remove", participant_id=page.evaluate("window.yishiClient.state.you.participant_id"))
+    mod.call(
+        "queue.remove", participant_id=page.evaluate("window.yishiClient.state.you.participant_id")
+    )
     expect(place).to_contain_text("主持人撤下了您的发言申请")
     expect(page.locator("#announcer-polite")).to_contain_text("主持人撤下了您的发言申请")
     in_first_screen(page, "#my-place")
@@ -435,14 +449,19 @@ def test_her_place_in_one_line_on_the_first_screen(
 
 # ---- 7. which invite mode the room uses -------------------------------------------------
 
+
 def test_everyone_sees_how_people_join(server: Server, pages: Pages, people: list[People]) -> None:
     room, _folk = setup(server, people)
     page = resident(pages, room.invite_url, "褚大爷")
     expect(page.locator("#invite-mode")).to_contain_text("公开链接")
 
     personal, _ = setup(server, people, invite_mode="personal")
-    status, raw = server.request("POST", f"/api/rooms/{personal.room_id}/invites",
-                                 token=personal.moderator_token, body={"count": 1})
+    status, raw = server.request(
+        "POST",
+        f"/api/rooms/{personal.room_id}/invites",
+        token=personal.moderator_token,
+        body={"count": 1},
+    )
     assert status == 200, (status, raw)
     url = json.loads(raw)["urls"][0]
     other = pages.open(url)
@@ -456,12 +475,17 @@ def test_everyone_sees_how_people_join(server: Server, pages: Pages, people: lis
 
 # ---- 8. a named ballot says so ---------------------------------------------------------
 
-def test_the_ballot_says_whether_it_is_named(server: Server, pages: Pages, people: list[People]) -> None:
+
+def test_the_ballot_says_whether_it_is_named(
+    server: Server, pages: Pages, people: list[People]
+) -> None:
     room, folk = setup(server, people)
     mod = folk.moderator()
     page = resident(pages, room.invite_url, "蒋阿姨")
     mod.call("session.start")
-    mod.call("poll.open", question="电梯放在北侧？", options=[], kind="yes_no_abstain", secret=False)
+    mod.call(
+        "poll.open", question="电梯放在北侧？", options=[], kind="yes_no_abstain", secret=False
+    )
     expect(page.locator("#banner-poll")).to_contain_text("记名投票：结果会公布您的选择")
     named = page.locator("#poll-list > li", has_text="电梯放在北侧？")
     expect(named.locator(".ballot-kind")).to_have_text("记名投票：结果会公布您的选择。")

@@ -37,8 +37,12 @@ def statements(page: Page) -> list[str]:
 
 
 def test_full_session(server: Server, pages: Pages) -> None:
-    room = server.create_room(title=TITLE, topic=TOPIC, agenda=["是否加装电梯", "费用分摊"],
-                              settings={"turn_seconds": 120})
+    room = server.create_room(
+        title=TITLE,
+        topic=TOPIC,
+        agenda=["是否加装电梯", "费用分摊"],
+        settings={"turn_seconds": 120},
+    )
     mod = moderator(pages, room)
     expect(mod.locator("#room-title")).to_have_text(TITLE)
 
@@ -84,8 +88,7 @@ def test_full_session(server: Server, pages: Pages) -> None:
     expect(wang.locator("#announcer")).to_contain_text("轮到您发言了")
     for page in [mod, li, zhang]:
         expect(page.locator("#floor .floor-name")).to_have_text("王阿姨")
-        expect(page.locator("#floor .floor-timer")).to_have_text(
-            re.compile(r"^(2:00|1:[0-5]\d)$"))
+        expect(page.locator("#floor .floor-timer")).to_have_text(re.compile(r"^(2:00|1:[0-5]\d)$"))
         expect(page.locator("#your-turn")).to_be_hidden()
     screenshot(wang, "session-room-your-turn")
 

@@ -29,8 +29,9 @@ TITLE = "加装电梯议事会"
 def session(server: Server, pages: Pages) -> Iterator[tuple[Room, Page, Socket]]:
     """A started room, its moderator's console at 1280x800, and a socket of the
     moderator's for arranging the room from the test."""
-    room = server.create_room(title=TITLE, agenda=["3号楼加装电梯方案"],
-                              settings={"turn_seconds": 120})
+    room = server.create_room(
+        title=TITLE, agenda=["3号楼加装电梯方案"], settings={"turn_seconds": 120}
+    )
     mod = moderator(pages, room)
     mod.set_viewport_size(LAPTOP)
     sock = Socket(server, room, room.moderator_token)
@@ -42,19 +43,25 @@ def session(server: Server, pages: Pages) -> Iterator[tuple[Room, Page, Socket]]
 
 def staff_page(server: Server, pages: Pages, room: Room, role: str, name: str) -> Page:
     """A staff link made through the API, opened at laptop size."""
-    status, raw = server.request("POST", f"/api/rooms/{room.room_id}/staff",
-                                 token=room.moderator_token, body={"role": role, "name": name})
+    status, raw = server.request(
+        "POST",
+        f"/api/rooms/{room.room_id}/staff",
+        token=room.moderator_token,
+        body={"role": role, "name": name},
+    )
     assert status == 200, (status, raw)
-    page = pages.open(f"{server.base_url}/m/{room.room_id}#token={json.loads(raw)['token']}",
-                      width=1280)
+    page = pages.open(
+        f"{server.base_url}/m/{room.room_id}#token={json.loads(raw)['token']}", width=1280
+    )
     page.set_viewport_size(LAPTOP)
     expect_connected(page)
     return page
 
 
 def draft_minutes(server: Server, room: Room) -> dict[str, object]:
-    status, raw = server.request("GET", f"/api/rooms/{room.room_id}/minutes",
-                                 token=room.moderator_token)
+    status, raw = server.request(
+        "GET", f"/api/rooms/{room.room_id}/minutes", token=room.moderator_token
+    )
     assert status == 200, (status, raw)
     return dict(json.loads(raw))
 
@@ -63,7 +70,8 @@ def draft_minutes(server: Server, room: Room) -> dict[str, object]:
 
 
 def test_after_the_session_the_console_says_what_is_left_and_offers_nothing_that_fails(
-        server: Server, pages: Pages, session: tuple[Room, Page, Socket]) -> None:
+    server: Server, pages: Pages, session: tuple[Room, Page, Socket]
+) -> None:
     room, mod, sock = session
     resident = Socket(server, room, join_resident(server, room, "王阿姨"))
     # Held for a reason the pipeline gives (a link), and held because the room reviews all.
@@ -81,7 +89,9 @@ def test_after_the_session_the_console_says_what_is_left_and_offers_nothing_that
     expect(plain.locator(".why")).to_be_hidden()
     # A held message cannot be pinned (chat.pin answers conflict): not offered.
     expect(plain.get_by_role("button", name="通过：王阿姨 “建议周末再开一次会”")).to_be_visible()
-    expect(mod.locator("#held-list").get_by_role("button", name="置顶并写入纪要", exact=False)).to_have_count(0)
+    expect(
+        mod.locator("#held-list").get_by_role("button", name="置顶并写入纪要", exact=False)
+    ).to_have_count(0)
     resident.close()
 
     confirm_next_dialog(mod)
@@ -92,8 +102,15 @@ def test_after_the_session_the_console_says_what_is_left_and_offers_nothing_that
     expect(after.get_by_role("heading", name="会议已结束")).to_be_visible()
     expect(after).to_contain_text("核对纪要草稿")
     # Nothing that would only answer `conflict` now.
-    for hidden in ("#next", "#poll-create", "#chat-form", "#decision-form", "#action-form",
-                   "#offline-form", "#settings"):
+    for hidden in (
+        "#next",
+        "#poll-create",
+        "#chat-form",
+        "#decision-form",
+        "#action-form",
+        "#offline-form",
+        "#settings",
+    ):
         expect(mod.locator(hidden)).to_be_hidden()
     expect(mod.locator("#held-list button")).to_have_count(0)
     expect(mod.locator("#jump a[href='#settings']")).to_be_hidden()
@@ -126,13 +143,20 @@ def test_after_the_session_the_console_says_what_is_left_and_offers_nothing_that
 
 
 def test_a_clerk_casts_ballots_for_attendees_in_the_hall(
-        server: Server, pages: Pages, session: tuple[Room, Page, Socket]) -> None:
+    server: Server, pages: Pages, session: tuple[Room, Page, Socket]
+) -> None:
     room, mod, sock = session
     clerk = staff_page(server, pages, room, "clerk", "小李")
     in_hall(sock, "周奶奶")
     in_hall(sock, "吴大爷")
-    named = sock.cmd("poll.open", question="是否同意电梯费用按楼层分摊？", kind="yes_no_abstain",
-                     options=["赞成", "反对", "弃权"], secret=False, live_results=True)
+    named = sock.cmd(
+        "poll.open",
+        question="是否同意电梯费用按楼层分摊？",
+        kind="yes_no_abstain",
+        options=["赞成", "反对", "弃权"],
+        secret=False,
+        live_results=True,
+    )
     card = clerk.locator("#poll-list > li", has_text="按楼层分摊")
     form = card.locator("form.proxy")
     expect(form).to_be_visible()
@@ -150,8 +174,14 @@ def test_a_clerk_casts_ballots_for_attendees_in_the_hall(
     assert_accessible(clerk, "staff-proxy-ballot")
 
     # A secret poll: the clerk's ballot is sealed like any other, naming nobody.
-    secret = sock.cmd("poll.open", question="电梯品牌选择（无记名）", kind="single",
-                      options=["甲品牌", "乙品牌"], secret=True, live_results=False)
+    secret = sock.cmd(
+        "poll.open",
+        question="电梯品牌选择（无记名）",
+        kind="single",
+        options=["甲品牌", "乙品牌"],
+        secret=True,
+        live_results=False,
+    )
     card2 = clerk.locator("#poll-list > li", has_text="电梯品牌选择")
     form2 = card2.locator("form.proxy")
     expect(form2).to_contain_text("无记名投票：选择不会与投票人关联记录")
@@ -161,8 +191,11 @@ def test_a_clerk_casts_ballots_for_attendees_in_the_hall(
     expect(card2.locator(".proxy-done")).to_have_text("本台已代投：吴大爷")
     sock.cmd("poll.close", poll_id=secret["poll_id"])
     sock.cmd("poll.close", poll_id=named["poll_id"])
-    polls = {p["question"]: p for item in draft_minutes(server, room)["agenda"]  # type: ignore[union-attr]
-             for p in item["polls"]}
+    polls = {
+        p["question"]: p
+        for item in draft_minutes(server, room)["agenda"]  # type: ignore[union-attr]
+        for p in item["polls"]
+    }
     assert polls["电梯品牌选择（无记名）"]["roll_call"] is None
     assert polls["电梯品牌选择（无记名）"]["counts"] == [0, 1]
     assert [r["name"] for r in polls["是否同意电梯费用按楼层分摊？"]["roll_call"]] == ["周奶奶"]
@@ -174,7 +207,8 @@ def test_a_clerk_casts_ballots_for_attendees_in_the_hall(
 
 
 def test_the_clerk_and_the_office_each_have_a_desk_of_their_own(
-        server: Server, pages: Pages, session: tuple[Room, Page, Socket]) -> None:
+    server: Server, pages: Pages, session: tuple[Room, Page, Socket]
+) -> None:
     room, mod, sock = session
     # Before the clerk comes: a statement, a resident online, an attendee in the hall.
     speaker = Socket(server, room, join_resident(server, room, "赵先生"))
@@ -211,7 +245,8 @@ def test_the_clerk_and_the_office_each_have_a_desk_of_their_own(
     expect(office).to_have_title("议事 · 承办单位工作台")
     # Its actions first: the first section of its column, the first link of the page's list.
     first = office.evaluate(
-        "() => [...document.querySelectorAll('.col-b > section')].find(s => s.offsetParent)?.id")
+        "() => [...document.querySelectorAll('.col-b > section')].find(s => s.offsetParent)?.id"
+    )
     assert first == "outcomes"
     expect(office.locator("#jump a:visible").first).to_have_text("待办事项")
     action = office.locator("#action-list > li", has_text="征询一楼住户意见")
@@ -221,6 +256,7 @@ def test_the_clerk_and_the_office_each_have_a_desk_of_their_own(
     expect(action.locator(".act-status")).to_have_text("进行中")
     expect(action).to_contain_text("最新进展：已约一楼住户周六座谈（街道办")
     expect(mod.locator("#action-list > li", has_text="征询一楼住户意见")).to_contain_text(
-        "最新进展：已约一楼住户周六座谈")
+        "最新进展：已约一楼住户周六座谈"
+    )
     assert_accessible(office, "staff-office-desk")
     speaker.close()

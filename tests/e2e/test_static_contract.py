@@ -40,13 +40,20 @@ def test_every_key_used_exists() -> None:
         text = path.read_text(encoding="utf-8")
         used |= set(re.findall(r'\bt\(\s*"([\w.]+)"', text))
         used |= set(re.findall(r'data-i18n="([\w.]+)"', text))
-        used |= {k for attr in re.findall(r'data-i18n-attr="([^"]+)"', text)
-                 for k in re.findall(r":\s*([\w.]+)", attr)}
+        used |= {
+            k
+            for attr in re.findall(r'data-i18n-attr="([^"]+)"', text)
+            for k in re.findall(r":\s*([\w.]+)", attr)
+        }
     assert sorted(used - keys) == []
 
 
 def test_no_page_script_is_longer_than_600_lines() -> None:
     scripts = [p for p in (STATIC / "js").glob("*.js") if not p.name.endswith(".bundle.js")]
     assert len(scripts) > 10, scripts  # the glob found the scripts
-    long = {p.name: n for p in scripts if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_SCRIPT_LINES}
+    long = {
+        p.name: n
+        for p in scripts
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_SCRIPT_LINES
+    }
     assert long == {}, f"split these by panel: {long}"

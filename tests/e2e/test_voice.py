@@ -67,9 +67,16 @@ def sweep_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def voice_browser(playwright: Playwright, sweep_wav: Path) -> Iterator[Browser]:
     """The conftest's Chromium plus a fake microphone playing the sweep, allowed without asking."""
-    b = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-        *CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-        f"--use-file-for-fake-audio-capture={sweep_wav}"])
+    b = playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        headless=True,
+        args=[
+            *CHROMIUM_ARGS,
+            "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream",
+            f"--use-file-for-fake-audio-capture={sweep_wav}",
+        ],
+    )
     yield b
     b.close()
 
@@ -100,12 +107,14 @@ def two_nodes(tmp_path: Path) -> Iterator[tuple[Server, Server]]:
 
 # ---- what people do ---------------------------------------------------------
 
+
 def voice(page: Page) -> dict[str, Any]:
     """The page's voice counters (without the PCM)."""
     result: dict[str, Any] = page.evaluate(
         "() => { const v = window.yishiVoice; return {listening: v.listening, framesHeard: v.framesHeard,"
         " framesBySource: v.framesBySource, speaking: v.speaking, sentFrames: v.sentFrames,"
-        " encoderKind: v.encoderKind, decoderKind: v.decoderKind, delays: v.delays, heard: v.heard}; }")
+        " encoderKind: v.encoderKind, decoderKind: v.decoderKind, delays: v.delays, heard: v.heard}; }"
+    )
     return result
 
 
@@ -117,8 +126,10 @@ def listen(page: Page, label: str = "收听") -> None:
 
 def speak(page: Page, label: str = "开麦说话") -> None:
     page.get_by_role("button", name=label).click()
-    page.wait_for_function("() => window.yishiVoice.speaking && window.yishiVoice.sentFrames > 3",
-                           timeout=AUDIO_WAIT_MS)
+    page.wait_for_function(
+        "() => window.yishiVoice.speaking && window.yishiVoice.sentFrames > 3",
+        timeout=AUDIO_WAIT_MS,
+    )
     expect(page.locator("#mic-state")).to_have_text("麦克风已打开，大家能听到您。")
 
 
@@ -133,8 +144,11 @@ def give_floor(mod: Page, resident: Page) -> None:
 
 
 def wait_heard(page: Page, source: str, frames: int) -> None:
-    page.wait_for_function("([src, n]) => (window.yishiVoice.framesBySource[src] || 0) >= n",
-                           arg=[source, frames], timeout=AUDIO_WAIT_MS)
+    page.wait_for_function(
+        "([src, n]) => (window.yishiVoice.framesBySource[src] || 0) >= n",
+        arg=[source, frames],
+        timeout=AUDIO_WAIT_MS,
+    )
 
 
 def me(page: Page) -> str:
@@ -177,7 +191,8 @@ CORRELATE = """({f0, f1, period, amp, win, count, rate}) => {
 
 def correlation(page: Page) -> list[dict[str, float]]:
     windows: list[dict[str, float]] = page.evaluate(
-        CORRELATE, {**SWEEP, "win": 9600, "count": 3, "rate": RATE})
+        CORRELATE, {**SWEEP, "win": 9600, "count": 3, "rate": RATE}
+    )
     return windows
 
 
@@ -188,17 +203,23 @@ def median(values: list[float]) -> float:
 
 # ---- the tests --------------------------------------------------------------
 
-def test_listeners_on_two_nodes_hear_the_speaker(two_nodes: tuple[Server, Server],
-                                                 vpages: Pages) -> None:
+
+def test_listeners_on_two_nodes_hear_the_speaker(
+    two_nodes: tuple[Server, Server], vpages: Pages
+) -> None:
     a, b = two_nodes
     room = a.create_room(title="加装电梯议事会", settings={"turn_seconds": 120})
     mod = moderator(vpages, room)
     speaker = join(vpages, room, "赵大爷")
     near = join(vpages, room, "钱阿姨")
-    far_room = Room(server=b, room_id=room.room_id, moderator_token=room.moderator_token,
-                    moderator_url=f"{b.base_url}/m/{room.room_id}#token={room.moderator_token}",
-                    invite_url=f"{b.base_url}/r/{room.room_id}?invite={room.invite_code}",
-                    invite_code=room.invite_code)
+    far_room = Room(
+        server=b,
+        room_id=room.room_id,
+        moderator_token=room.moderator_token,
+        moderator_url=f"{b.base_url}/m/{room.room_id}#token={room.moderator_token}",
+        invite_url=f"{b.base_url}/r/{room.room_id}?invite={room.invite_code}",
+        invite_code=room.invite_code,
+    )
     far = join(vpages, far_room, "孙叔叔")
     for page in (near, far):
         listen(page)
@@ -217,9 +238,11 @@ def test_listeners_on_two_nodes_hear_the_speaker(two_nodes: tuple[Server, Server
         windows = correlation(page)
         delay = median([float(d) for d in v["delays"]])
         nccs = [w["ncc"] for w in windows]
-        print(f"\nvoice {name}: correlation with the sweep {[round(x, 3) for x in nccs]} "
-              f"(median {median(nccs):.3f}), mouth-to-ear median {delay:.0f} ms over "
-              f"{len(v['delays'])} frames, decoder {v['decoderKind']}, encoder {sent['encoderKind']}")
+        print(
+            f"\nvoice {name}: correlation with the sweep {[round(x, 3) for x in nccs]} "
+            f"(median {median(nccs):.3f}), mouth-to-ear median {delay:.0f} ms over "
+            f"{len(v['delays'])} frames, decoder {v['decoderKind']}, encoder {sent['encoderKind']}"
+        )
         assert len(windows) == 3, windows
         assert median(nccs) > CORRELATION_MIN, windows
         assert all(h["from"] == who and not h["chair"] for h in v["heard"])
@@ -228,8 +251,11 @@ def test_listeners_on_two_nodes_hear_the_speaker(two_nodes: tuple[Server, Server
 
 def raw_resident(server: Server, room: Room, name: str) -> tuple[str, str]:
     """Join through the HTTP API, as a phone would; returns (token, participant_id)."""
-    status, raw = server.request("POST", f"/api/rooms/{room.room_id}/join", body={
-        "invite": room.invite_code, "name": name, "device": secrets.token_hex(16)})
+    status, raw = server.request(
+        "POST",
+        f"/api/rooms/{room.room_id}/join",
+        body={"invite": room.invite_code, "name": name, "device": secrets.token_hex(16)},
+    )
     assert status in (200, 201), (status, raw)
     r = json.loads(raw)
     return r["token"], r["participant_id"]
@@ -269,7 +295,10 @@ def test_a_resident_without_the_floor_is_not_heard(server: Server, vpages: Pages
     status, metrics = server.request("GET", "/metrics", token=ADMIN)
     if status == 200:
         text = metrics.decode()
-        print("\n" + "\n".join(line for line in text.splitlines() if "yishi_audio_frames_total" in line))
+        print(
+            "\n"
+            + "\n".join(line for line in text.splitlines() if "yishi_audio_frames_total" in line)
+        )
 
 
 def until_reply(ws: Any, request_id: int) -> dict[str, Any]:
@@ -301,8 +330,10 @@ def test_the_countdown_cuts_the_microphone(server: Server, vpages: Pages) -> Non
     v = voice(listener)
     of_turn = [h for h in v["heard"] if h["turn"] == turn["turn_id"] and h["from"] == who]
     last = max((h["ts"] for h in of_turn), default=None)
-    print(f"\nvoice expiry: {len(of_turn)} frames heard of the turn, {sent} sent; last frame "
-          f"captured {None if last is None else last - turn['ends_at']} ms from the turn's end")
+    print(
+        f"\nvoice expiry: {len(of_turn)} frames heard of the turn, {sent} sent; last frame "
+        f"captured {None if last is None else last - turn['ends_at']} ms from the turn's end"
+    )
     # The microphone may open slowly on a busy machine; whatever was heard stopped in time.
     assert all(h["ts"] <= turn["ends_at"] + FRAME_MS for h in of_turn), (turn, of_turn[-5:])
     # Nothing more leaves the speaker's page.
@@ -337,15 +368,21 @@ def test_the_chair_is_heard_over_a_speaker_and_marked(server: Server, vpages: Pa
     mod.wait_for_function("() => !window.yishiVoice.speaking")
 
 
-def test_a_clerks_console_is_the_microphone_of_a_speaker_in_the_hall(server: Server,
-                                                                    vpages: Pages) -> None:
+def test_a_clerks_console_is_the_microphone_of_a_speaker_in_the_hall(
+    server: Server, vpages: Pages
+) -> None:
     room = server.create_room(title="老年食堂议事会", settings={"turn_seconds": 120})
     mod = moderator(vpages, room)
-    status, raw = server.request("POST", f"/api/rooms/{room.room_id}/staff",
-                                 token=room.moderator_token, body={"role": "clerk", "name": "书记员"})
+    status, raw = server.request(
+        "POST",
+        f"/api/rooms/{room.room_id}/staff",
+        token=room.moderator_token,
+        body={"role": "clerk", "name": "书记员"},
+    )
     assert status in (200, 201), (status, raw)
-    clerk = vpages.open(f"{server.base_url}/m/{room.room_id}#token={json.loads(raw)['token']}",
-                        width=1280)
+    clerk = vpages.open(
+        f"{server.base_url}/m/{room.room_id}#token={json.loads(raw)['token']}", width=1280
+    )
     expect_connected(clerk)
     listener = join(vpages, room, "何阿姨")
     listen(listener)

@@ -22,13 +22,20 @@ def _sealed(s: Script, who: str, cmd: str, key: SigningKey, **args: object) -> d
     signers = signers_of(s.state, cmd, parsed, s.ids[who])
     if signers is None:
         return {}
-    said = statement(s.state, entries=parsed.entries, digest=parsed.digest, signers=signers,
-                     approved_at=s.at, key_id=key.key_id)
+    said = statement(
+        s.state,
+        entries=parsed.entries,
+        digest=parsed.digest,
+        signers=signers,
+        approved_at=s.at,
+        key_id=key.key_id,
+    )
     return {"seal": key.seal(said)}
 
 
-def approve(s: Script, who: str = "王主任", *, cosigner: str | None = None,
-            key: SigningKey = KEY) -> None:
+def approve(
+    s: Script, who: str = "王主任", *, cosigner: str | None = None, key: SigningKey = KEY
+) -> None:
     """``who`` approves the minutes of the whole log so far (naming ``cosigner``)."""
     n = len(s.entries)
     args: dict[str, object] = {"entries": n, "digest": log_digest(s.entries[:n])}

@@ -19,8 +19,14 @@ def docx_lines(data: bytes) -> list[str]:
     for block in document.iter_inner_content():
         if isinstance(block, Paragraph):
             style = block.style.name if block.style is not None else ""
-            prefix = {"Title": "# ", "Heading 1": "## ", "Heading 2": "### ",
-                      "Heading 3": "#### ", "List Bullet": "- ", "Quote": "> "}.get(style, "")
+            prefix = {
+                "Title": "# ",
+                "Heading 1": "## ",
+                "Heading 2": "### ",
+                "Heading 3": "#### ",
+                "List Bullet": "- ",
+                "Quote": "> ",
+            }.get(style, "")
             lines.append(prefix + block.text)
         elif isinstance(block, Table):
             for row in block.rows:

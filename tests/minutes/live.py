@@ -51,10 +51,27 @@ class Server:
         self._log = open(self.log_path, "wb")
         env = {k: v for k, v in os.environ.items() if not k.startswith("YISHI_")}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "yishi", "serve", "--host", "127.0.0.1",
-             "--port", str(self.port), "--data-dir", str(self.data_dir),
-             "--admin-token", ADMIN, "--secret", SECRET],
-            stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
+            [
+                sys.executable,
+                "-m",
+                "yishi",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(self.data_dir),
+                "--admin-token",
+                ADMIN,
+                "--secret",
+                SECRET,
+            ],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
         try:
             self._wait_healthy()
         except BaseException:
@@ -110,9 +127,12 @@ class Socket:
 
     @classmethod
     async def open(cls, server: Server, room_id: str, token: str, label: str) -> Socket:
-        ws = await connect(f"ws://127.0.0.1:{server.port}/ws/{room_id}",
-                           subprotocols=["yishi.v1.json"],  # type: ignore[list-item]
-                           open_timeout=TIMEOUT, proxy=None)
+        ws = await connect(
+            f"ws://127.0.0.1:{server.port}/ws/{room_id}",
+            subprotocols=["yishi.v1.json"],  # type: ignore[list-item]
+            open_timeout=TIMEOUT,
+            proxy=None,
+        )
         sock = cls(ws, label)
         welcome = await sock.call("hello", token=token)
         sock.you = welcome["you"]
@@ -164,16 +184,19 @@ class Socket:
 
     async def event(self, type_: str, match: Callable[[Json], bool] = lambda d: True) -> Json:
         """The first event of ``type_`` whose data matches (waits for it)."""
+
         def find() -> Json | None:
-            return next((e["data"] for e in self.events
-                         if e["type"] == type_ and match(e["data"])), None)
+            return next(
+                (e["data"] for e in self.events if e["type"] == type_ and match(e["data"])), None
+            )
 
         found: Json = await self._wait(find, type_)
         return found
 
     async def online(self, participant_id: str) -> None:
-        await self.event("participant.updated",
-                         lambda d: d["participant_id"] == participant_id and d["online"])
+        await self.event(
+            "participant.updated", lambda d: d["participant_id"] == participant_id and d["online"]
+        )
 
     async def close(self) -> None:
         await self.ws.close()

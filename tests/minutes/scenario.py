@@ -12,20 +12,35 @@ from .script import Script
 
 NASTY = "我支持加装电梯。<script>alert('x')</script> | **不要** # 标题\n- 第二行 [链接](http://evil.example/) & 完"
 
+
 def procedure_polls(s: Script) -> None:
     """Rules 6: a named ranked poll that carries after a transfer, and a secret score
     poll short of its quorum (five residents are present: four online, one in the hall)."""
-    ranked = s.do("王主任", "poll.open", question="电梯选哪种型号？", kind="ranked",
-                  options=["甲型", "乙型", "丙型"], quorum=4, threshold="simple")["poll_id"]
+    ranked = s.do(
+        "王主任",
+        "poll.open",
+        question="电梯选哪种型号？",
+        kind="ranked",
+        options=["甲型", "乙型", "丙型"],
+        quorum=4,
+        threshold="simple",
+    )["poll_id"]
     for name, ranking in (("张三", [0, 1]), ("李四", [1]), ("王五", [2, 1]), ("赵六", [0])):
         s.wait(5)
         s.do(name, "poll.vote", poll_id=ranked, choices=ranking)
     s.do("李记录", "poll.vote", poll_id=ranked, choices=[1, 0], on_behalf_of=s.ids["孙大爷"])
     s.wait(10)
     s.do("王主任", "poll.close", poll_id=ranked)
-    scored = s.do("王主任", "poll.open", question="请为各项配套打分", kind="score",
-                  options=["无障碍坡道", "楼道照明"], max_score=5, quorum=6,
-                  secret=True)["poll_id"]
+    scored = s.do(
+        "王主任",
+        "poll.open",
+        question="请为各项配套打分",
+        kind="score",
+        options=["无障碍坡道", "楼道照明"],
+        max_score=5,
+        quorum=6,
+        secret=True,
+    )["poll_id"]
     for name, scores in (("张三", [5, 3]), ("李四", [2, 4]), ("赵六", [4, 4])):
         s.wait(5)
         s.do(name, "poll.vote", poll_id=scored, scores=scores)
@@ -37,14 +52,21 @@ def procedure_polls(s: Script) -> None:
 SECRET_CHOICES = {"张三": 0, "李四": 1, "王五": 0, "赵六": 2, "孙大爷": 0}
 
 
-def deliberation(*, secret_choices: Mapping[str, int] = SECRET_CHOICES,
-                 stop_after_first_item: bool = False,
-                 after_end: Callable[[Script], None] | None = None,
-                 after_follow_up: Callable[[Script], None] | None = None) -> Script:
+def deliberation(
+    *,
+    secret_choices: Mapping[str, int] = SECRET_CHOICES,
+    stop_after_first_item: bool = False,
+    after_end: Callable[[Script], None] | None = None,
+    after_follow_up: Callable[[Script], None] | None = None,
+) -> Script:
     s = Script()
-    s.create(title="3号楼加装电梯议事会", topic="3号楼是否加装电梯，费用如何分摊",
-             agenda=["加装电梯方案", "费用分摊"], moderator="王主任",
-             settings={"turn_seconds": 120})
+    s.create(
+        title="3号楼加装电梯议事会",
+        topic="3号楼是否加装电梯，费用如何分摊",
+        agenda=["加装电梯方案", "费用分摊"],
+        moderator="王主任",
+        settings={"turn_seconds": 120},
+    )
     s.join("李记录", role="clerk", by="王主任")
     s.join("街道城建科", role="office", by="王主任")
     for name in ("张三", "李四", "王五", "赵六"):
@@ -109,13 +131,13 @@ def deliberation(*, secret_choices: Mapping[str, int] = SECRET_CHOICES,
     s.do("李记录", "minutes.note", text="现场居民普遍关心施工噪音。")
 
     s.wait(10)
-    poll = s.do("王主任", "poll.open", question="是否同意加装电梯？", kind="yes_no_abstain",
-                secret=True)["poll_id"]
+    poll = s.do(
+        "王主任", "poll.open", question="是否同意加装电梯？", kind="yes_no_abstain", secret=True
+    )["poll_id"]
     for name, choice in secret_choices.items():
         s.wait(4)
         if name == "孙大爷":
-            s.do("李记录", "poll.vote", poll_id=poll, choices=[choice],
-                 on_behalf_of=s.ids[name])
+            s.do("李记录", "poll.vote", poll_id=poll, choices=[choice], on_behalf_of=s.ids[name])
         else:
             s.do(name, "poll.vote", poll_id=poll, choices=[choice])
     s.wait(10)
@@ -135,8 +157,13 @@ def deliberation(*, secret_choices: Mapping[str, int] = SECRET_CHOICES,
     s.do("王主任", "turn.end")
     s.wait(5)
     s.online("记者小刘", False)
-    named = s.do("王主任", "poll.open", question="费用如何分摊？", kind="single",
-                 options=["按楼层系数分摊", "平均分摊"])["poll_id"]
+    named = s.do(
+        "王主任",
+        "poll.open",
+        question="费用如何分摊？",
+        kind="single",
+        options=["按楼层系数分摊", "平均分摊"],
+    )["poll_id"]
     for name, choice in (("张三", 0), ("李四", 1), ("赵六", 0)):
         s.wait(5)
         s.do(name, "poll.vote", poll_id=named, choices=[choice])
@@ -144,8 +171,13 @@ def deliberation(*, secret_choices: Mapping[str, int] = SECRET_CHOICES,
     s.do("王主任", "poll.close", poll_id=named)
     s.do("王主任", "decision.record", text="按楼层系数分摊费用。", poll_id=named)
     procedure_polls(s)
-    s.do("王主任", "action.add", title="委托设计单位出具加装方案", owner="街道城建科",
-         due="2025-12-31")
+    s.do(
+        "王主任",
+        "action.add",
+        title="委托设计单位出具加装方案",
+        owner="街道城建科",
+        due="2025-12-31",
+    )
     s.do("王主任", "action.add", title="逐户征求书面意见", owner="李记录", due="2025-12-10")
     s.wait(60)
     s.do("王主任", "session.end")
@@ -156,8 +188,13 @@ def deliberation(*, secret_choices: Mapping[str, int] = SECRET_CHOICES,
     s.wait(14 * 3600)
     s.online("街道城建科")
     action = next(iter(s.state.actions))
-    s.do("街道城建科", "action.update", action_id=action, status="in_progress",
-         note="已联系设计院，预计两周内出图。")
+    s.do(
+        "街道城建科",
+        "action.update",
+        action_id=action,
+        status="in_progress",
+        note="已联系设计院，预计两周内出图。",
+    )
     s.do("李记录", "minutes.note", text="会后补充：设计院联系人已告知各楼长。")
     if after_follow_up is not None:
         after_follow_up(s)

@@ -36,8 +36,10 @@ def _seal(room_id: str, poll_id: str, voter: str, choices: list[int], kind: str)
 
 
 def _unseal(room_id: str, poll_id: str, voter: str, sealed: str, kind: str) -> list[int]:
-    return ballots.unseal(SCRIPT_KEY, sealed, room_id=room_id, poll_id=poll_id, voter=voter,
-                          kind=kind)
+    return ballots.unseal(
+        SCRIPT_KEY, sealed, room_id=room_id, poll_id=poll_id, voter=voter, kind=kind
+    )
+
 
 # 2025-11-26 19:00:00 in UTC+08:00: an evening session.
 T0 = 1_764_154_800_000
@@ -86,20 +88,41 @@ class Script:
 
     def _count(self, poll_id: str) -> None:
         poll = self.state.polls[poll_id]
-        choices = sorted(_unseal(self.room_id, poll_id, voter, sealed, poll.kind)
-                         for voter, sealed in poll.sealed.items())
+        choices = sorted(
+            _unseal(self.room_id, poll_id, voter, sealed, poll.kind)
+            for voter, sealed in poll.sealed.items()
+        )
         counts = count(poll.kind, len(poll.options), choices)
-        self.system("poll.count", poll_id=poll_id, counts=counts, voters=poll.voters,
-                    eligible=poll.eligible, choices=choices)
+        self.system(
+            "poll.count",
+            poll_id=poll_id,
+            counts=counts,
+            voters=poll.voters,
+            eligible=poll.eligible,
+            choices=choices,
+        )
 
     # -- people --------------------------------------------------------------------
 
-    def create(self, *, title: str, topic: str, agenda: list[str], moderator: str,
-               settings: Json | None = None) -> None:
-        result = self.system("room.create", title=title, topic=topic, agenda=agenda,
-                             settings=settings or {}, invite_code="k7m2p9qx",
-                             rules_version=RULES_VERSION,
-                             moderator_name=moderator)
+    def create(
+        self,
+        *,
+        title: str,
+        topic: str,
+        agenda: list[str],
+        moderator: str,
+        settings: Json | None = None,
+    ) -> None:
+        result = self.system(
+            "room.create",
+            title=title,
+            topic=topic,
+            agenda=agenda,
+            settings=settings or {},
+            invite_code="k7m2p9qx",
+            rules_version=RULES_VERSION,
+            moderator_name=moderator,
+        )
         self.ids[moderator] = result["participant_id"]
 
     def join(self, name: str, *, role: str = "participant", by: str | None = None) -> str:

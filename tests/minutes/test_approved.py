@@ -24,8 +24,10 @@ from .docxtext import docx_text
 from .scenario import deliberation
 from .script import Script
 
-APPROVED = {"zh": "经 王主任（主持人） 和 李记录（记录员） 于 2025-11-26 19:17 批准",
-            "en": "Approved by 王主任 (moderator) and 李记录 (clerk) on 2025-11-26 19:17"}
+APPROVED = {
+    "zh": "经 王主任（主持人） 和 李记录（记录员） 于 2025-11-26 19:17 批准",
+    "en": "Approved by 王主任 (moderator) and 李记录 (clerk) on 2025-11-26 19:17",
+}
 AFTER = {"zh": "批准之后", "en": "After approval"}
 
 
@@ -48,32 +50,45 @@ def _text(body: bytes, fmt: str) -> str:
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("fmt", ["md", "html", "docx"])
 @pytest.mark.parametrize("public", [False, True])
-def test_every_format_says_who_approved_and_when(approved_session: Script, fmt: str, lang: str,
-                                                 public: bool) -> None:
+def test_every_format_says_who_approved_and_when(
+    approved_session: Script, fmt: str, lang: str, public: bool
+) -> None:
     state, approved, digest = _states(approved_session)
-    text = _text(render_minutes(state, digest=digest, fmt=fmt, lang=lang, public=public,
-                                approved=approved)[0], fmt)
+    text = _text(
+        render_minutes(state, digest=digest, fmt=fmt, lang=lang, public=public, approved=approved)[
+            0
+        ],
+        fmt,
+    )
     said = state.approvals[0]["statement"]
     assert APPROVED[lang] in text
     assert said["digest"] in text and state.approvals[0]["signature"] in text
     assert text.index(APPROVED[lang]) < text.index(AFTER[lang])
-    after = text[text.index(AFTER[lang]):]
+    after = text[text.index(AFTER[lang]) :]
     assert "按楼层系数分摊为 2 票" in after and "已联系设计院" in after
 
 
 def test_the_json_carries_the_signature_block(approved_session: Script) -> None:
     state, approved, digest = _states(approved_session)
-    model = json.loads(render_minutes(state, digest=digest, fmt="json", lang="zh",
-                                      approved=approved)[0])
+    model = json.loads(
+        render_minutes(state, digest=digest, fmt="json", lang="zh", approved=approved)[0]
+    )
     (approval,) = model["approval"]["approvals"]
     assert set(approval) == {"statement", "signature", "public_key"}
-    assert set(approval["statement"]) == {"format", "room_id", "algorithm", "entries", "digest",
-                                          "signers", "approved_at", "key_id"}
+    assert set(approval["statement"]) == {
+        "format",
+        "room_id",
+        "algorithm",
+        "entries",
+        "digest",
+        "signers",
+        "approved_at",
+        "key_id",
+    }
     assert model["approval"]["pending"] is None
 
 
-def test_the_approved_part_is_the_fold_of_the_approved_entries(
-        approved_session: Script) -> None:
+def test_the_approved_part_is_the_fold_of_the_approved_entries(approved_session: Script) -> None:
     state, approved, digest = _states(approved_session)
     for public in (False, True):
         model = build_minutes(state, digest=digest, public=public, approved=approved)
@@ -110,13 +125,12 @@ def test_a_further_approval_is_listed_after_the_first() -> None:
     state, approved, digest = _states(session)
     assert len(state.approvals) == 2
     md = render_minutes(state, digest=digest, fmt="md", lang="en", approved=approved)[0].decode()
-    further = md[md.index("### Further approvals"):]
+    further = md[md.index("### Further approvals") :]
     assert "Approved by 王主任 (moderator) on" in further
     assert state.approvals[1]["statement"]["digest"] in further
 
 
-def test_approved_minutes_flag_overdue_by_the_action_as_it_stands(
-        approved_session: Script) -> None:
+def test_approved_minutes_flag_overdue_by_the_action_as_it_stands(approved_session: Script) -> None:
     """The approved part stays as approved, but the day's overdue flags are the actions'
     now (an update after approval is in after_approval): and such an export verifies."""
     state, approved, digest = _states(approved_session)
@@ -124,12 +138,18 @@ def test_approved_minutes_flag_overdue_by_the_action_as_it_stands(
     model = build_minutes(state, digest=digest, public=True, as_of=day, approved=approved)
     assert model["as_of"] == "2026-01-05"
     assert [a["overdue"] for a in model["actions"]] == [True, True]
-    before = build_minutes(state, digest=digest, public=True, as_of=datetime.date(2025, 12, 1),
-                           approved=approved)
+    before = build_minutes(
+        state, digest=digest, public=True, as_of=datetime.date(2025, 12, 1), approved=approved
+    )
     assert [a["overdue"] for a in before["actions"]] == [False, False]
-    body = render_minutes(state, digest=digest, fmt="json", lang="zh", public=True, as_of=day,
-                          approved=approved)[0]
+    body = render_minutes(
+        state, digest=digest, fmt="json", lang="zh", public=True, as_of=day, approved=approved
+    )[0]
     key = base64.b64decode(state.approvals[0]["public_key"])
-    verdict = verify_export(read_export(body), approved_session.entries,
-                            room_id=approved_session.room_id, keys={key: "the test's"})
+    verdict = verify_export(
+        read_export(body),
+        approved_session.entries,
+        room_id=approved_session.room_id,
+        keys={key: "the test's"},
+    )
     assert verdict.ok, verdict.message

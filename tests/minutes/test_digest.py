@@ -32,12 +32,14 @@ def test_bytes_have_a_canonical_form() -> None:
 
 def changed(entry: Entry) -> list[Entry]:
     """Every small change of one entry a tamperer could make."""
-    variants = [dataclasses.replace(entry, at=entry.at + 1),
-                dataclasses.replace(entry, seq=entry.seq + 1000),
-                dataclasses.replace(entry, kind=entry.kind + "x"),
-                dataclasses.replace(entry, actor=(entry.actor or "") + "x"),
-                dataclasses.replace(entry, nonce="forged"),
-                dataclasses.replace(entry, args={**entry.args, "extra": 1})]
+    variants = [
+        dataclasses.replace(entry, at=entry.at + 1),
+        dataclasses.replace(entry, seq=entry.seq + 1000),
+        dataclasses.replace(entry, kind=entry.kind + "x"),
+        dataclasses.replace(entry, actor=(entry.actor or "") + "x"),
+        dataclasses.replace(entry, nonce="forged"),
+        dataclasses.replace(entry, args={**entry.args, "extra": 1}),
+    ]
     return variants
 
 
@@ -47,7 +49,7 @@ def test_changing_any_entry_in_any_way_changes_the_digest(session: Script) -> No
     seen = {original}
     for n, entry in enumerate(entries):
         for variant in changed(entry):
-            digest = log_digest([*entries[:n], variant, *entries[n + 1:]])
+            digest = log_digest([*entries[:n], variant, *entries[n + 1 :]])
             assert digest not in seen, (n, variant)
             seen.add(digest)
     assert log_digest(entries[:-1]) != original
@@ -57,4 +59,4 @@ def test_changing_any_entry_in_any_way_changes_the_digest(session: Script) -> No
 @pytest.mark.parametrize("n", [1, 10, 40])
 def test_a_prefix_has_its_own_digest(session: Script, n: int) -> None:
     assert log_digest(session.entries[:n]) == log_digest(iter(session.entries[:n]))
-    assert log_digest(session.entries[:n]) != log_digest(session.entries[:n + 1])
+    assert log_digest(session.entries[:n]) != log_digest(session.entries[: n + 1])

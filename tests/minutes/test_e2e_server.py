@@ -28,31 +28,37 @@ def server(tmp_path: Path) -> Iterator[Server]:
 
 async def test_minutes_of_a_live_session(server: Server, tmp_path: Path) -> None:
     async with httpx.AsyncClient(base_url=server.url, trust_env=False, timeout=TIMEOUT) as http:
-        created = await http.post("/api/rooms", headers={"authorization": f"Bearer {ADMIN}"},
-                                  json={"title": "加装电梯议事会", "topic": "3号楼",
-                                        "agenda": ["方案", "分摊"]})
+        created = await http.post(
+            "/api/rooms",
+            headers={"authorization": f"Bearer {ADMIN}"},
+            json={"title": "加装电梯议事会", "topic": "3号楼", "agenda": ["方案", "分摊"]},
+        )
         assert created.status_code == 201, created.text
         room = created.json()
         room_id, mod_token = room["room_id"], room["moderator_token"]
         as_mod = {"authorization": f"Bearer {mod_token}"}
 
         async def person(name: str) -> tuple[str, str]:
-            joined = await http.post(f"/api/rooms/{room_id}/join",
-                                     json={"invite": room["invite_code"], "name": name})
+            joined = await http.post(
+                f"/api/rooms/{room_id}/join", json={"invite": room["invite_code"], "name": name}
+            )
             assert joined.status_code == 200, joined.text
             return joined.json()["participant_id"], joined.json()["token"]
 
-        office = await http.post(f"/api/rooms/{room_id}/staff", headers=as_mod,
-                                 json={"role": "office", "name": "城建科"})
+        office = await http.post(
+            f"/api/rooms/{room_id}/staff", headers=as_mod, json={"role": "office", "name": "城建科"}
+        )
         assert office.status_code == 200, office.text
         zhang_id, zhang_token = await person("张三")
         li_id, li_token = await person("李四")
 
-        async def minutes(fmt: str, *, token: bool = True, lang: str | None = None
-                          ) -> httpx.Response:
+        async def minutes(
+            fmt: str, *, token: bool = True, lang: str | None = None
+        ) -> httpx.Response:
             params = {"format": fmt, **({"lang": lang} if lang else {})}
-            return await http.get(f"/api/rooms/{room_id}/minutes", params=params,
-                                  headers=as_mod if token else {})
+            return await http.get(
+                f"/api/rooms/{room_id}/minutes", params=params, headers=as_mod if token else {}
+            )
 
         mod = await Socket.open(server, room_id, mod_token, "mod")
         zhang = await Socket.open(server, room_id, zhang_token, "张三")
@@ -73,14 +79,18 @@ async def test_minutes_of_a_live_session(server: Server, tmp_path: Path) -> None
             await mod.call("turn.end")
             await mod.call("turn.grant", participant_id=zhang_id, stance="support")
             await mod.call("turn.end")
-            poll = (await mod.call("poll.open", question="是否加装？", kind="yes_no_abstain",
-                                   secret=True))["poll_id"]
+            poll = (
+                await mod.call(
+                    "poll.open", question="是否加装？", kind="yes_no_abstain", secret=True
+                )
+            )["poll_id"]
             await zhang.call("poll.vote", poll_id=poll, choices=[0])
             await li.call("poll.vote", poll_id=poll, choices=[1])
             await mod.call("poll.close", poll_id=poll)
             await mod.call("decision.record", text="同意加装。", poll_id=poll)
-            action = (await mod.call("action.add", title="出具设计方案", owner="城建科",
-                                     due="2025-12-31"))["action_id"]
+            action = (
+                await mod.call("action.add", title="出具设计方案", owner="城建科", due="2025-12-31")
+            )["action_id"]
             message = (await li.call("chat.send", text="噪音怎么办？"))["message_id"]
             await mod.call("chat.pin", message_id=message)
             await mod.call("minutes.note", text="居民关心噪音。")
@@ -97,8 +107,10 @@ async def test_minutes_of_a_live_session(server: Server, tmp_path: Path) -> None
             assert final["final"] is True and final["room_id"] == room_id
             turns = final["agenda"][0]["turns"]
             assert [(t["speaker"], t["stance"], t["reason"], t["override"]) for t in turns] == [
-                ("张三", "support", "yielded", False), ("李四", "oppose", "moderator", False),
-                ("张三", "support", "moderator", True)]
+                ("张三", "support", "yielded", False),
+                ("李四", "oppose", "moderator", False),
+                ("张三", "support", "moderator", True),
+            ]
             secret = final["agenda"][0]["polls"][0]
             assert secret["counts"] == [1, 1, 0] and secret["voters"] == 2
             assert secret["eligible"] == 2 and secret["roll_call"] is None
@@ -108,7 +120,8 @@ async def test_minutes_of_a_live_session(server: Server, tmp_path: Path) -> None
             assert "@page" in html.text and "<script" not in html.text
             word = await minutes("docx")
             assert word.headers["content-type"] == (
-                "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+            )
             rows = [line for line in docx_lines(word.content) if line.startswith("| ")]
             assert any(r.startswith("| 3 | 张三 | 支持 |") and "主持人指定" in r for r in rows)
             assert "| 赞成 | 1 |" in rows and "| 反对 | 1 |" in rows
@@ -124,23 +137,42 @@ async def test_minutes_of_a_live_session(server: Server, tmp_path: Path) -> None
             # The follow-up: the office reports progress after the session.
             desk = await Socket.open(server, room_id, office.json()["token"], "城建科")
             sockets.append(desk)
-            await desk.call("action.update", action_id=action, status="done",
-                            note="方案已出具。")
+            await desk.call("action.update", action_id=action, status="done", note="方案已出具。")
             await mod.online(office.json()["participant_id"])  # the log is quiet again
             followed_response = await minutes("json", token=False)
             followed = followed_response.json()
             item = followed["actions"][0]
             assert item["status"] == "done"
-            assert item["updates"] == [{"status": "done", "note": "方案已出具。",
-                                        "at": item["updates"][0]["at"], "by": "城建科"}]
+            assert item["updates"] == [
+                {
+                    "status": "done",
+                    "note": "方案已出具。",
+                    "at": item["updates"][0]["at"],
+                    "by": "城建科",
+                }
+            ]
             assert "方案已出具。" in (await minutes("md", token=False)).text
 
             export = tmp_path / "minutes.json"
             export.write_bytes(followed_response.content)  # as downloaded
             verified = await asyncio.to_thread(
-                subprocess.run, [sys.executable, "-m", "yishi", "minutes", room_id,
-                                 "--data-dir", str(server.data_dir), "--verify", str(export)],
-                capture_output=True, text=True, timeout=60, check=False)
+                subprocess.run,
+                [
+                    sys.executable,
+                    "-m",
+                    "yishi",
+                    "minutes",
+                    room_id,
+                    "--data-dir",
+                    str(server.data_dir),
+                    "--verify",
+                    str(export),
+                ],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
             assert verified.returncode == 0, verified.stdout + verified.stderr
         finally:
             for sock in sockets:

@@ -47,8 +47,9 @@ def test_today_is_the_deployments_day_not_the_servers() -> None:
     assert is_overdue("2025-12-10", "open", local_today(moment, SHANGHAI))
     assert not is_overdue("2025-12-10", "open", local_today(moment, UTC))
     # The last minute of the due day is not overdue; the first of the next is.
-    assert not is_overdue("2025-12-10", "open", local_today(ms("2025-12-10T23:59:59+08:00"),
-                                                             SHANGHAI))
+    assert not is_overdue(
+        "2025-12-10", "open", local_today(ms("2025-12-10T23:59:59+08:00"), SHANGHAI)
+    )
     assert day_start_ms(date(2025, 12, 11), SHANGHAI) == ms("2025-12-11T00:00:00+08:00")
     assert day_start_ms(date(2025, 12, 11), UTC) == ms("2025-12-11T00:00:00+00:00")
 
@@ -65,29 +66,41 @@ def test_overdue_since_is_the_start_of_the_day_after_due_in_the_zone() -> None:
 def test_done_and_dropped_are_never_overdue(closed: str) -> None:
     assert not is_overdue("2000-01-01", closed, date(2100, 1, 1))
     # Closed before the day after due: it never became overdue.
-    assert overdue_since("2025-12-10", [(ms("2025-12-10T18:00:00+08:00"), closed)],
-                         date(2026, 1, 1), SHANGHAI) is None
+    assert (
+        overdue_since(
+            "2025-12-10", [(ms("2025-12-10T18:00:00+08:00"), closed)], date(2026, 1, 1), SHANGHAI
+        )
+        is None
+    )
     # Closed late: it was overdue from the day after due (history stays), and is not now.
     late = [(ms("2025-12-12T09:00:00+08:00"), closed)]
-    assert overdue_since("2025-12-10", late, date(2026, 1, 1), SHANGHAI) == \
-        ms("2025-12-11T00:00:00+08:00")
+    assert overdue_since("2025-12-10", late, date(2026, 1, 1), SHANGHAI) == ms(
+        "2025-12-11T00:00:00+08:00"
+    )
     # Closed in time, reopened late: overdue from the reopening.
-    reopened = [(ms("2025-12-09T09:00:00+08:00"), closed),
-                (ms("2025-12-15T09:00:00+08:00"), "in_progress")]
-    assert overdue_since("2025-12-10", reopened, date(2026, 1, 1), SHANGHAI) == \
-        ms("2025-12-15T09:00:00+08:00")
+    reopened = [
+        (ms("2025-12-09T09:00:00+08:00"), closed),
+        (ms("2025-12-15T09:00:00+08:00"), "in_progress"),
+    ]
+    assert overdue_since("2025-12-10", reopened, date(2026, 1, 1), SHANGHAI) == ms(
+        "2025-12-15T09:00:00+08:00"
+    )
 
 
 @settings(deadline=None, max_examples=200)
-@given(due=st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 1, 1)),
-       today=st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 1, 1)),
-       status=st.sampled_from(["open", "in_progress", "done", "dropped"]))
+@given(
+    due=st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 1, 1)),
+    today=st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 1, 1)),
+    status=st.sampled_from(["open", "in_progress", "done", "dropped"]),
+)
 def test_overdue_means_past_due_and_not_closed(due: date, today: date, status: str) -> None:
-    assert is_overdue(due.isoformat(), status, today) == \
-        (status in ("open", "in_progress") and due < today)
+    assert is_overdue(due.isoformat(), status, today) == (
+        status in ("open", "in_progress") and due < today
+    )
     # The feed's entry and the flag agree on an action that never changed.
-    assert (overdue_since(due.isoformat(), [], today, SHANGHAI) is not None) == \
-        is_overdue(due.isoformat(), "open", today)
+    assert (overdue_since(due.isoformat(), [], today, SHANGHAI) is not None) == is_overdue(
+        due.isoformat(), "open", today
+    )
 
 
 # -- feed entries ----------------------------------------------------------------------
@@ -102,8 +115,10 @@ def test_feed_entries_have_stable_ids_from_the_log(session: Script) -> None:
 
     before_due = room_items(state, marks, today=date(2025, 12, 1), tz=SHANGHAI, base=BASE)
     assert [i.entry.entry_id for i in before_due] == [
-        f"{room}:action:{first.action_id}:added", f"{room}:action:{first.action_id}:update:"
-        f"{update_seq}", f"{room}:action:{second.action_id}:added"]
+        f"{room}:action:{first.action_id}:added",
+        f"{room}:action:{first.action_id}:update:{update_seq}",
+        f"{room}:action:{second.action_id}:added",
+    ]
     update = before_due[1].entry
     assert "已联系设计院" in update.summary and "街道城建科" in update.summary
     assert "办理中" in update.title
@@ -114,11 +129,17 @@ def test_feed_entries_have_stable_ids_from_the_log(session: Script) -> None:
     overdue = [i for i in later if i.seq is None]
     assert [i.entry.entry_id for i in overdue] == [
         f"{room}:action:{first.action_id}:overdue:2025-12-31",
-        f"{room}:action:{second.action_id}:overdue:2025-12-10"]
+        f"{room}:action:{second.action_id}:overdue:2025-12-10",
+    ]
     assert overdue[1].entry.at_ms == ms("2025-12-11T00:00:00+08:00")
     # The same inputs give the same entries; another day adds, never changes.
-    again = room_items(replay(session.room_id, session.entries), marks, today=date(2026, 1, 2),
-                       tz=SHANGHAI, base=BASE)
+    again = room_items(
+        replay(session.room_id, session.entries),
+        marks,
+        today=date(2026, 1, 2),
+        tz=SHANGHAI,
+        base=BASE,
+    )
     assert [i.entry for i in again] == [i.entry for i in later]
     assert {i.entry for i in before_due} <= {i.entry for i in later}
     assert version(before_due, "zh") != version(later, "zh")
@@ -127,7 +148,8 @@ def test_feed_entries_have_stable_ids_from_the_log(session: Script) -> None:
     one = action_items(state, marks, second, today=date(2026, 1, 2), tz=SHANGHAI, base=BASE)
     assert [i.entry.entry_id for i in one] == [
         f"{room}:action:{second.action_id}:added",
-        f"{room}:action:{second.action_id}:overdue:2025-12-10"]
+        f"{room}:action:{second.action_id}:overdue:2025-12-10",
+    ]
 
 
 def test_a_refused_update_is_not_matched(session: Script) -> None:
@@ -137,11 +159,17 @@ def test_a_refused_update_is_not_matched(session: Script) -> None:
     action = next(iter(replay(session.room_id, entries).actions))
     resident = session.ids["张三"]
     at = entries[-1].at + 1000
-    entries.append(Entry(len(entries) + 1, at, "action.update", resident,
-                         {"action_id": action, "status": "done"}))
+    entries.append(
+        Entry(
+            len(entries) + 1, at, "action.update", resident, {"action_id": action, "status": "done"}
+        )
+    )
     office = session.ids["街道城建科"]
-    entries.append(Entry(len(entries) + 1, at, "action.update", office,
-                         {"action_id": action, "status": "done"}))
+    entries.append(
+        Entry(
+            len(entries) + 1, at, "action.update", office, {"action_id": action, "status": "done"}
+        )
+    )
     state = replay(session.room_id, entries)
     assert len(state.actions[action].updates) == 2
     marks = marks_of(state, entries)
@@ -150,8 +178,11 @@ def test_a_refused_update_is_not_matched(session: Script) -> None:
 
 def test_published_minutes_add_decisions_and_the_publication(session: Script) -> None:
     script = Script(session.room_id)
-    script.entries, script.state, script.ids = list(session.entries), \
-        replay(session.room_id, session.entries), dict(session.ids)
+    script.entries, script.state, script.ids = (
+        list(session.entries),
+        replay(session.room_id, session.entries),
+        dict(session.ids),
+    )
     script.at = session.entries[-1].at + 60_000
     script.do("王主任", "minutes.publish")
     state = script.state
@@ -161,8 +192,14 @@ def test_published_minutes_add_decisions_and_the_publication(session: Script) ->
     ids = [i.entry.entry_id for i in items]
     assert sum(":decision:" in i for i in ids) == len(state.decisions) > 0
     assert ids[-1] == f"urn:yishi:room:{session.room_id}:minutes:published"
-    body = atom_feed(feed_id="urn:yishi:room:x", title="t", self_url=f"{BASE}/f",
-                     alternate_url=None, entries=[i.entry for i in items], updated_ms=0)
+    body = atom_feed(
+        feed_id="urn:yishi:room:x",
+        title="t",
+        self_url=f"{BASE}/f",
+        alternate_url=None,
+        entries=[i.entry for i in items],
+        updated_ms=0,
+    )
     root = ET.fromstring(body)
     assert root.tag == f"{ATOM}feed"
     assert len(root.findall(f"{ATOM}entry")) == len(items)
@@ -172,7 +209,9 @@ def test_the_view_flags_overdue_against_the_day(session: Script) -> None:
     state = replay(session.room_id, session.entries)
     view = followup_view(state, today=date(2025, 12, 11), base=BASE)
     assert [(a["due"], a["status"], a["overdue"]) for a in view["actions"]] == [
-        ("2025-12-31", "in_progress", False), ("2025-12-10", "open", True)]
+        ("2025-12-31", "in_progress", False),
+        ("2025-12-10", "open", True),
+    ]
     assert view["actions"][0]["latest"]["by"] == "街道城建科"
     assert view["minutes_url"] is None and view["decisions"] == []
     assert view["feed_url"] == f"{BASE}/api/rooms/{session.room_id}/feed.atom"
@@ -191,11 +230,13 @@ def test_minutes_flag_overdue_as_of_a_day_in_every_format(session: Script) -> No
     assert [a["overdue"] for a in model["actions"]] == [False, True]
     for lang, flag in (("zh", "未开始（逾期）"), ("en", "open (overdue)")):
         for fmt in ("md", "html"):
-            body = render_minutes(state, digest=digest, fmt=fmt, lang=lang, public=True,
-                                  as_of=date(2025, 12, 11))[0].decode()
+            body = render_minutes(
+                state, digest=digest, fmt=fmt, lang=lang, public=True, as_of=date(2025, 12, 11)
+            )[0].decode()
             assert flag in body and "2025-12-11" in body, (lang, fmt)
-            before = render_minutes(state, digest=digest, fmt=fmt, lang=lang, public=True,
-                                    as_of=date(2025, 12, 1))[0].decode()
+            before = render_minutes(
+                state, digest=digest, fmt=fmt, lang=lang, public=True, as_of=date(2025, 12, 1)
+            )[0].decode()
             assert flag not in before
 
 
@@ -205,14 +246,15 @@ def test_an_export_verifies_on_any_later_day(session: Script) -> None:
     state = replay(session.room_id, session.entries)
     digest = log_digest(session.entries)
     for public in (False, True):
-        body = render_minutes(state, digest=digest, fmt="json", lang="zh", public=public,
-                              as_of=date(2025, 12, 11))[0]
+        body = render_minutes(
+            state, digest=digest, fmt="json", lang="zh", public=public, as_of=date(2025, 12, 11)
+        )[0]
         export = read_export(body)
         assert verify_export(export, session.entries, room_id=session.room_id).ok
         # Editing the day (and so what the flags mean) is an edit like any other.
         edited = json.loads(body)
         edited["as_of"] = "2025-12-01"
-        verdict = verify_export(read_export(export_json(edited)), session.entries,
-                                room_id=session.room_id)
+        verdict = verify_export(
+            read_export(export_json(edited)), session.entries, room_id=session.room_id
+        )
         assert not verdict.ok and "$.actions[1].overdue" in verdict.message
-

@@ -32,8 +32,9 @@ def test_html_is_self_contained_and_print_ready(state: RoomState, digest: str) -
 
 
 def test_word_is_a4_and_keeps_the_text_as_typed(state: RoomState, digest: str) -> None:
-    document = docx.Document(io.BytesIO(
-        render_minutes(state, digest=digest, fmt="docx", lang="zh")[0]))
+    document = docx.Document(
+        io.BytesIO(render_minutes(state, digest=digest, fmt="docx", lang="zh")[0])
+    )
     section = document.sections[0]
     assert round(section.page_width.mm) == 210 and round(section.page_height.mm) == 297
     assert NASTY in [p.text for p in document.paragraphs]

@@ -20,8 +20,9 @@ RETIRED = {"zh": ("中立", "不记名", "会议室邀请码", "责任部门")}
 
 def page_catalogue(lang: str) -> dict[str, str]:
     text = (REPO / "static" / "i18n" / f"{lang}.js").read_text(encoding="utf-8")
-    return {key: json.loads(value)
-            for key, value in re.findall(r'^  "([^"]+)": (".*"),?$', text, re.M)}
+    return {
+        key: json.loads(value) for key, value in re.findall(r'^  "([^"]+)": (".*"),?$', text, re.M)
+    }
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -42,9 +43,12 @@ def test_the_minutes_use_the_glossarys_words(lang: str) -> None:
 
 
 def test_no_retired_word_is_left() -> None:
-    sources = [REPO / "static" / "i18n" / "zh.js",
-               REPO / "server" / "minutes" / "templates" / "catalog.zh.json",
-               *(REPO / "server").rglob("*.py"), *(REPO / "static").glob("*.html")]
+    sources = [
+        REPO / "static" / "i18n" / "zh.js",
+        REPO / "server" / "minutes" / "templates" / "catalog.zh.json",
+        *(REPO / "server").rglob("*.py"),
+        *(REPO / "static").glob("*.html"),
+    ]
     for path in sources:
         text = path.read_text(encoding="utf-8")
         for word in RETIRED["zh"]:
@@ -54,7 +58,9 @@ def test_no_retired_word_is_left() -> None:
 def test_names_the_server_gave_read_in_the_minutes_language() -> None:
     """主持人 and 会场大屏 are what the server names a moderator and a hall screen when
     no name is typed: English minutes say Moderator and Hall screen; a typed name stays."""
-    english, chinese = Catalog("en", session_date="2026-11-30"), Catalog(
-        "zh", session_date="2026-11-30")
+    english, chinese = (
+        Catalog("en", session_date="2026-11-30"),
+        Catalog("zh", session_date="2026-11-30"),
+    )
     assert english.join(["主持人", "王五", "会场大屏"]) == "Moderator, 王五, Hall screen"
     assert chinese.join(["主持人", "王五"]) == "主持人、王五"

@@ -20,8 +20,15 @@ from .script import Script
 
 GOLDEN = Path(__file__).parent / "golden"
 REGENERATE = os.environ.get("YISHI_REGEN_GOLDEN") == "1"
-CASES = [("md", "zh"), ("html", "zh"), ("docx", "zh"), ("md", "en"), ("html", "en"),
-         ("docx", "en"), ("json", "zh")]
+CASES = [
+    ("md", "zh"),
+    ("html", "zh"),
+    ("docx", "zh"),
+    ("md", "en"),
+    ("html", "en"),
+    ("docx", "en"),
+    ("json", "zh"),
+]
 
 
 def golden_name(fmt: str, lang: str) -> str:
@@ -51,14 +58,18 @@ def test_every_golden_file_is_checked() -> None:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_docx_holds_the_same_turns_and_counts(state: RoomState, digest: str,
-                                              model: dict[str, object], lang: str) -> None:
+def test_docx_holds_the_same_turns_and_counts(
+    state: RoomState, digest: str, model: dict[str, object], lang: str
+) -> None:
     """Every turn row and every poll count of the Markdown is in the Word file too."""
     md = render_minutes(state, digest=digest, fmt="md", lang=lang)[0].decode()
     lines = docx_lines(render_minutes(state, digest=digest, fmt="docx", lang=lang)[0])
     rows = [line for line in lines if line.startswith("| ")]
-    md_rows = [line.replace("\\", "").strip() for line in md.splitlines()
-               if line.startswith("| ") and not line.startswith("|---")]
+    md_rows = [
+        line.replace("\\", "").strip()
+        for line in md.splitlines()
+        if line.startswith("| ") and not line.startswith("|---")
+    ]
     assert [r.strip() for r in rows] == md_rows
     agenda = model["agenda"]
     assert isinstance(agenda, list)
@@ -78,8 +89,13 @@ def test_the_word_file_numbers_statements_one_two_three() -> None:
     """Statements are numbered 1, 2 in order even when a turn between them had none
     (the Word file read 1, 3), each naming its turn in the table above."""
     s = Script()
-    s.create(title="楼道议事会", topic="楼道堆物", agenda=["清理楼道"], moderator="王主任",
-             settings={"turn_seconds": 120})
+    s.create(
+        title="楼道议事会",
+        topic="楼道堆物",
+        agenda=["清理楼道"],
+        moderator="王主任",
+        settings={"turn_seconds": 120},
+    )
     for name in ("张三", "李四"):
         s.join(name)
         s.online(name)
@@ -98,7 +114,8 @@ def test_the_word_file_numbers_statements_one_two_three() -> None:
     s.do("张三", "turn.yield")
     s.do("王主任", "session.end")
     state = replay(s.room_id, s.entries)
-    lines = docx_lines(render_minutes(state, digest=log_digest(s.entries), fmt="docx",
-                                      lang="zh")[0])
+    lines = docx_lines(
+        render_minutes(state, digest=log_digest(s.entries), fmt="docx", lang="zh")[0]
+    )
     labels = [line for line in lines if re.match(r"^\d+\. 张三", line)]
     assert labels == ["1. 张三（支持，第 1 次发言）", "2. 张三（支持，第 3 次发言）"], labels

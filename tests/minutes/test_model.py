@@ -31,8 +31,11 @@ def test_header_people_and_status(model: dict[str, object]) -> None:
     assert model["final"] is True and model["status"] == "ended"
     assert model["date"] == "2025-11-26" and model["utc_offset"] == "+08:00"
     assert model["duration_ms"] == model["ended_at"] - model["started_at"]  # type: ignore[operator]
-    assert model["people"] == {"moderators": ["王主任"], "clerks": ["李记录"],
-                               "offices": ["街道城建科"]}
+    assert model["people"] == {
+        "moderators": ["王主任"],
+        "clerks": ["李记录"],
+        "offices": ["街道城建科"],
+    }
     assert model["integrity"]["entries"] == 81  # type: ignore[index]  (a count after a close)
 
 
@@ -48,8 +51,10 @@ def test_attendance(model: dict[str, object]) -> None:
 
 def test_turns_in_order_with_how_they_ended(model: dict[str, object]) -> None:
     item = model["agenda"][0]  # type: ignore[index]
-    assert [(t["speaker"], t["stance"], t["reason"], t["override"], t["duration_ms"])
-            for t in item["turns"]] == [
+    assert [
+        (t["speaker"], t["stance"], t["reason"], t["override"], t["duration_ms"])
+        for t in item["turns"]
+    ] == [
         ("张三", "support", "yielded", False, 90_000),
         ("李四", "oppose", "expired", False, 150_000),
         ("孙大爷", "neutral", "moderator", False, 115_000),
@@ -70,15 +75,18 @@ def test_balance_is_the_sum_of_the_finished_turns(model: dict[str, object]) -> N
     assert second["held"] is None and second["spoke"] == ["oppose"]
 
 
-@pytest.mark.parametrize(("times", "held", "ratio"), [
-    ({}, None, None),
-    ({"support": [60_000]}, None, None),
-    ({"support": [60_000], "oppose": [90_000]}, True, 1.5),
-    ({"support": [60_000], "oppose": [90_001]}, False, 1.5),
-    ({"support": [60_000], "oppose": [30_000, 30_000], "neutral": [10_000]}, False, 6.0),
-    ({"support": [0], "oppose": [5_000]}, False, None),
-    ({"support": [0], "oppose": [0]}, True, None),
-])
+@pytest.mark.parametrize(
+    ("times", "held", "ratio"),
+    [
+        ({}, None, None),
+        ({"support": [60_000]}, None, None),
+        ({"support": [60_000], "oppose": [90_000]}, True, 1.5),
+        ({"support": [60_000], "oppose": [90_001]}, False, 1.5),
+        ({"support": [60_000], "oppose": [30_000, 30_000], "neutral": [10_000]}, False, 6.0),
+        ({"support": [0], "oppose": [5_000]}, False, None),
+        ({"support": [0], "oppose": [0]}, True, None),
+    ],
+)
 def test_balance_rule(times: dict[str, list[int]], held: bool | None, ratio: float | None) -> None:
     item = AgendaItem(item_id="i1", title="t")
     for side, durations in times.items():
@@ -98,15 +106,22 @@ def test_polls_decisions_actions_notes_chat(model: dict[str, object]) -> None:
     decisions = [d for item in model["agenda"] for d in item["decisions"]]  # type: ignore[attr-defined]
     assert [d["poll_id"] for d in decisions] == [secret["poll_id"], named["poll_id"]]
     first, second = model["actions"]  # type: ignore[misc]
-    assert (first["status"], first["owner"], first["due"]) == ("in_progress", "街道城建科",
-                                                               "2025-12-31")
+    assert (first["status"], first["owner"], first["due"]) == (
+        "in_progress",
+        "街道城建科",
+        "2025-12-31",
+    )
     assert first["updates"][0]["by"] == "街道城建科" and "设计院" in first["updates"][0]["note"]
     assert second["status"] == "open" and second["updates"] == []
     assert [n["text"] for item in model["agenda"] for n in item["notes"]] == [  # type: ignore[attr-defined]
-        "现场居民普遍关心施工噪音。", "会后补充：设计院联系人已告知各楼长。"]
+        "现场居民普遍关心施工噪音。",
+        "会后补充：设计院联系人已告知各楼长。",
+    ]
     chat = model["chat"]
     assert [(m["name"], m["pinned"], m["approved"]) for m in chat] == [  # type: ignore[attr-defined]
-        ("李四", False, True), ("赵六", True, False)]
+        ("李四", False, True),
+        ("赵六", True, False),
+    ]
     assert "红包" not in json.dumps(model, ensure_ascii=False)  # held, never approved
 
 
@@ -116,8 +131,9 @@ def test_a_live_session_is_a_draft() -> None:
     s.do("赵六", "hand.raise", stance="oppose")
     s.do("王主任", "turn.next")
     s.wait(7)
-    poll = s.do("王主任", "poll.open", question="要不要休会？", kind="single",
-                options=["要", "不要"])["poll_id"]
+    poll = s.do(
+        "王主任", "poll.open", question="要不要休会？", kind="single", options=["要", "不要"]
+    )["poll_id"]
     s.do("张三", "poll.vote", poll_id=poll, choices=[1])
     model = build_minutes(s.state, digest=log_digest(s.entries))
     assert model["final"] is False and model["status"] == "live" and model["ended_at"] is None
@@ -128,7 +144,10 @@ def test_a_live_session_is_a_draft() -> None:
     # Counts hidden from the room (no live results) stay hidden in the minutes.
     assert open_poll["counts"] is None and open_poll["voters"] is None
     assert open_poll["roll_call"] is None
-    for lang, banner in (("zh", "草稿：会议仍在进行"), ("en", "Draft: the session is still running")):
+    for lang, banner in (
+        ("zh", "草稿：会议仍在进行"),
+        ("en", "Draft: the session is still running"),
+    ):
         md = render_minutes(s.state, digest="0" * 64, fmt="md", lang=lang)[0].decode()
         assert banner in md
         assert ("进行中" if lang == "zh" else "running") in md
@@ -151,7 +170,9 @@ def test_notes_of_a_dropped_agenda_item_are_kept() -> None:
     s.do("主持人", "agenda.set", items=["乙"])
     model = build_minutes(s.state, digest=log_digest(s.entries))
     assert [n["text"] for n in model["unfiled_notes"]] == ["关于甲的备注"]
-    assert "关于甲的备注" in render_minutes(s.state, digest="0" * 64, fmt="md", lang="zh")[0].decode()
+    assert (
+        "关于甲的备注" in render_minutes(s.state, digest="0" * 64, fmt="md", lang="zh")[0].decode()
+    )
 
 
 def test_lang_renders_and_unknown_format_or_lang_is_refused(state: RoomState) -> None:
@@ -190,8 +211,15 @@ def test_model_digest_and_balance_are_pure() -> None:
     package = Path(yishi.minutes.__file__).parent
     for name in ("model.py", "balance.py", "digest.py"):
         tree = ast.parse((package / name).read_text(encoding="utf-8"))
-        imported = {alias.name.split(".")[0] for node in ast.walk(tree)
-                    if isinstance(node, ast.Import) for alias in node.names}
-        imported |= {(node.module or "").split(".")[0] for node in ast.walk(tree)
-                     if isinstance(node, ast.ImportFrom)}
+        imported = {
+            alias.name.split(".")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        }
+        imported |= {
+            (node.module or "").split(".")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom)
+        }
         assert not imported & forbidden, (name, imported & forbidden)

@@ -31,8 +31,9 @@ COMMUNITY = "c0ldtexts1"
 
 def _hostile_progress(s: Script) -> None:
     action = next(iter(s.state.actions))
-    outcome = s.append("action.update", s.ids["街道城建科"], action_id=action,
-                       status="in_progress", note=HOSTILE)
+    outcome = s.append(
+        "action.update", s.ids["街道城建科"], action_id=action, status="in_progress", note=HOSTILE
+    )
     assert outcome.ok, outcome.error
 
 
@@ -46,13 +47,21 @@ async def _store_community(path: Path) -> None:
     await backend.start()
     try:
         log = f"community:{COMMUNITY}"
-        await backend.append(log, "community.create", actor=None,
-                             args={"name": "幸福里", "categories": ["其他"]})
-        await backend.append(log, "topic.submit", actor=None,
-                             args={"title": HOSTILE, "description": HOSTILE,
-                                   "category": "其他", "device": "d" * 64})
-        await backend.append(log, "topic.transition", actor="s1",
-                             args={"topic_id": "t1", "to": "declined", "reason": HOSTILE})
+        await backend.append(
+            log, "community.create", actor=None, args={"name": "幸福里", "categories": ["其他"]}
+        )
+        await backend.append(
+            log,
+            "topic.submit",
+            actor=None,
+            args={"title": HOSTILE, "description": HOSTILE, "category": "其他", "device": "d" * 64},
+        )
+        await backend.append(
+            log,
+            "topic.transition",
+            actor="s1",
+            args={"topic_id": "t1", "to": "declined", "reason": HOSTILE},
+        )
     finally:
         await backend.close()
 
@@ -92,7 +101,6 @@ def test_the_minutes_for_people_never_show_them(old_log: Script) -> None:
     for fmt in ("md", "html"):
         body = render_minutes(state, digest=digest, fmt=fmt, lang="zh")[0].decode("utf-8")
         assert "灯坏了gpj.exe" in body and not any(c in body for c in SHOWN), fmt
-    word = docx.Document(io.BytesIO(render_minutes(state, digest=digest, fmt="docx",
-                                                   lang="zh")[0]))
+    word = docx.Document(io.BytesIO(render_minutes(state, digest=digest, fmt="docx", lang="zh")[0]))
     text = "\n".join(p.text for p in word.paragraphs)
     assert "灯坏了gpj.exe" in text and not any(c in text for c in SHOWN)

@@ -38,7 +38,8 @@ def text_of(body: bytes, fmt: str) -> str:
 
 
 def test_the_public_copy_counts_attendance_and_names_nobody_for_it(
-        state: RoomState, digest: str) -> None:
+    state: RoomState, digest: str
+) -> None:
     full = build_minutes(state, digest=digest)
     public = build_minutes(state, digest=digest, public=True)
     assert "copy" not in full and public["copy"] == "public"
@@ -46,11 +47,11 @@ def test_the_public_copy_counts_attendance_and_names_nobody_for_it(
     attended = [p for p in full["attendance"] if p["attended"]]
     assert public["present"] == {
         "residents": sum(1 for p in attended if p["role"] == "participant"),
-        "online": sum(1 for p in attended if p["role"] == "participant"
-                      and p["mode"] == "online"),
+        "online": sum(1 for p in attended if p["role"] == "participant" and p["mode"] == "online"),
         "hall": sum(1 for p in attended if p["role"] == "participant" and p["mode"] == "hall"),
         "staff": sum(1 for p in attended if p["role"] in ("moderator", "clerk", "office")),
-        "observers": sum(1 for p in attended if p["role"] == "observer")}
+        "observers": sum(1 for p in attended if p["role"] == "observer"),
+    }
     # Everything else is the moderator's copy, field for field.
     rest = {k: v for k, v in full.items() if k != "attendance"}
     assert {k: v for k, v in public.items() if k not in ("copy", "present")} == rest
@@ -65,9 +66,9 @@ def test_the_public_copy_counts_attendance_and_names_nobody_for_it(
 @pytest.mark.parametrize("fmt", list(FORMATS))
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_no_export_of_the_public_copy_names_a_silent_attendee(
-        state: RoomState, digest: str, fmt: str, lang: str) -> None:
-    public = text_of(render_minutes(state, digest=digest, fmt=fmt, lang=lang, public=True)[0],
-                     fmt)
+    state: RoomState, digest: str, fmt: str, lang: str
+) -> None:
+    public = text_of(render_minutes(state, digest=digest, fmt=fmt, lang=lang, public=True)[0], fmt)
     full = text_of(render_minutes(state, digest=digest, fmt=fmt, lang=lang)[0], fmt)
     for name in SILENT:
         assert name not in public, (name, fmt, lang)
@@ -97,11 +98,14 @@ def test_each_copy_verifies_as_itself(session: Script, state: RoomState, digest:
     assert not verify_export(widened, entries, room_id=session.room_id).ok
 
 
-def test_the_cli_verifies_a_public_export(data: DataDir, state: RoomState,  # noqa: F811
-                                          digest: str, tmp_path: Path) -> None:
+def test_the_cli_verifies_a_public_export(
+    data: DataDir,  # noqa: F811  (the fixture)
+    state: RoomState,
+    digest: str,
+    tmp_path: Path,
+) -> None:
     out = tmp_path / "public.json"
-    out.write_bytes(render_minutes(state, digest=digest, fmt="json", lang="zh",
-                                   public=True)[0])
+    out.write_bytes(render_minutes(state, digest=digest, fmt="json", lang="zh", public=True)[0])
     result = data.verify(out)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith("OK: the export (public copy)")

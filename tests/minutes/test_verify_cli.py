@@ -40,8 +40,9 @@ async def store(path: Path, room_id: str, entries: list[Entry]) -> None:
     try:
         for entry in entries:
             now[0] = entry.at
-            stored = await backend.append(room_id, entry.kind, actor=entry.actor,
-                                          args=entry.args, nonce=entry.nonce)
+            stored = await backend.append(
+                room_id, entry.kind, actor=entry.actor, args=entry.args, nonce=entry.nonce
+            )
             assert stored == entry
     finally:
         await backend.close()
@@ -49,8 +50,14 @@ async def store(path: Path, room_id: str, entries: list[Entry]) -> None:
 
 def yishi(*args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("YISHI_")}
-    return subprocess.run([sys.executable, "-m", "yishi", *args], capture_output=True,
-                          text=True, timeout=CLI_TIMEOUT, env=env, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "yishi", *args],
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT,
+        env=env,
+        check=False,
+    )
 
 
 class DataDir:
@@ -74,12 +81,15 @@ class DataDir:
 
     def rewrite(self, seq: int, change: Callable[[dict[str, Any]], None]) -> None:
         with sqlite3.connect(self.db) as conn:
-            (body,) = conn.execute("SELECT body FROM entries WHERE room = ? AND seq = ?",
-                                   (self.room_id, seq)).fetchone()
+            (body,) = conn.execute(
+                "SELECT body FROM entries WHERE room = ? AND seq = ?", (self.room_id, seq)
+            ).fetchone()
             record = msgpack.unpackb(body, raw=False)
             change(record)
-            conn.execute("UPDATE entries SET body = ? WHERE room = ? AND seq = ?",
-                         (msgpack.packb(record, use_bin_type=True), self.room_id, seq))
+            conn.execute(
+                "UPDATE entries SET body = ? WHERE room = ? AND seq = ?",
+                (msgpack.packb(record, use_bin_type=True), self.room_id, seq),
+            )
 
     def execute(self, sql: str, *params: object) -> None:
         with sqlite3.connect(self.db) as conn:
@@ -124,13 +134,17 @@ TAMPERINGS: dict[str, Callable[[DataDir], None]] = {
     "a statement's text": lambda d: d.rewrite(d.seq_of("statement.post", 1), _text),
     "a command's sender": lambda d: d.rewrite(d.seq_of("turn.yield"), _actor),
     "the first entry's time": lambda d: d.execute(
-        "UPDATE entries SET at = at + 1 WHERE room = ? AND seq = 1", d.room_id),
+        "UPDATE entries SET at = at + 1 WHERE room = ? AND seq = 1", d.room_id
+    ),
     "the last entry, dropped": lambda d: d.execute(
-        "DELETE FROM entries WHERE room = ? AND seq = ?", d.room_id, len(d.entries)),
+        "DELETE FROM entries WHERE room = ? AND seq = ?", d.room_id, len(d.entries)
+    ),
     "two entries, swapped": lambda d: d.execute(
         "UPDATE entries SET body = CASE seq WHEN 20 THEN (SELECT body FROM entries WHERE seq = 21)"
         " ELSE (SELECT body FROM entries WHERE seq = 20) END"
-        " WHERE room = ? AND seq IN (20, 21)", d.room_id),
+        " WHERE room = ? AND seq IN (20, 21)",
+        d.room_id,
+    ),
 }
 
 
@@ -184,9 +198,11 @@ def test_a_key_given_twice_is_refused_before_anything_is_compared(data: DataDir)
 def test_an_export_re_encoded_by_another_program_is_refused(data: DataDir) -> None:
     export = data.export()
     body = json.loads(export.read_text(encoding="utf-8"))
-    for other in (json.dumps(body, ensure_ascii=False),  # the same content, another form
-                  json.dumps(body, ensure_ascii=False, indent=2),  # no final newline
-                  json.dumps(body, indent=2) + "\n"):  # Chinese written as \\u escapes
+    for other in (
+        json.dumps(body, ensure_ascii=False),  # the same content, another form
+        json.dumps(body, ensure_ascii=False, indent=2),  # no final newline
+        json.dumps(body, indent=2) + "\n",
+    ):  # Chinese written as \\u escapes
         export.write_text(other, encoding="utf-8")
         result = data.verify(export)
         assert result.returncode == 2, other[:40]
@@ -227,4 +243,6 @@ def test_the_cli_writes_minutes(data: DataDir, tmp_path: Path) -> None:
     assert english.returncode == 0 and english.stdout.startswith("# Minutes: 3号楼加装电梯议事会")
     out = tmp_path / "minutes.docx"
     assert data.minutes("--format", "docx", "--output", str(out)).returncode == 0
-    assert "| 1 | 张三 | 支持 | 19:01:35 | 1分30秒 | 发言人让出 |  |" in docx_lines(out.read_bytes())
+    assert "| 1 | 张三 | 支持 | 19:01:35 | 1分30秒 | 发言人让出 |  |" in docx_lines(
+        out.read_bytes()
+    )

@@ -97,10 +97,12 @@ def test_the_approved_part_is_the_approved_prefix(data: DataDir) -> None:
 
 def _resign(key: Any, *, carried: Any) -> Callable[[Json], None]:
     """Sign the (unchanged) statement with ``key``; carry ``carried``'s public key."""
+
     def change(body: Json) -> None:
         approval = _approval(body)
         statement = dict(approval["statement"], key_id=key.key_id)
         approval.update(key.seal(statement), public_key=carried.public_b64)
+
     return change
 
 
@@ -110,20 +112,30 @@ def _signer(body: Json) -> None:
 
 
 FORGERIES: dict[str, tuple[Callable[[Json], None], str]] = {
-    "an edited digest": (lambda b: _approval(b)["statement"].update(digest="0" * 64),
-                         "the signature does not match the statement"),
+    "an edited digest": (
+        lambda b: _approval(b)["statement"].update(digest="0" * 64),
+        "the signature does not match the statement",
+    ),
     "a swapped signer": (_signer, "the signature does not match the statement"),
-    "a changed time": (lambda b: _approval(b)["statement"].update(
-        approved_at=_approval(b)["statement"]["approved_at"] + 60_000),
-        "the signature does not match the statement"),
-    "a changed signature": (lambda b: _approval(b).update(
-        signature=base64.b64encode(bytes(64)).decode()),
-        "the signature does not match the statement"),
-    "another key, its own": (_resign(OTHER_KEY, carried=OTHER_KEY),
-                             f"says it was signed with key {OTHER_KEY.key_id}, not the "
-                             f"deployment's (from its backend) key {KEY.key_id}"),
+    "a changed time": (
+        lambda b: _approval(b)["statement"].update(
+            approved_at=_approval(b)["statement"]["approved_at"] + 60_000
+        ),
+        "the signature does not match the statement",
+    ),
+    "a changed signature": (
+        lambda b: _approval(b).update(signature=base64.b64encode(bytes(64)).decode()),
+        "the signature does not match the statement",
+    ),
+    "another key, its own": (
+        _resign(OTHER_KEY, carried=OTHER_KEY),
+        f"says it was signed with key {OTHER_KEY.key_id}, not the "
+        f"deployment's (from its backend) key {KEY.key_id}",
+    ),
     "another key, passed off as the deployment's": (
-        _resign(OTHER_KEY, carried=KEY), f"its statement names key '{OTHER_KEY.key_id}'"),
+        _resign(OTHER_KEY, carried=KEY),
+        f"its statement names key '{OTHER_KEY.key_id}'",
+    ),
 }
 
 
@@ -139,11 +151,13 @@ def test_a_forged_signature_fails_with_a_clear_message(data: DataDir, what: str)
 def test_a_signature_of_another_prefix_fails(data: DataDir) -> None:
     """Validly signed with the deployment's key, but of a digest that is not the one of
     the entries it names: the log and the signature disagree."""
+
     def change(body: Json) -> None:
         approval = _approval(body)
         statement = dict(approval["statement"])
         statement["entries"] -= 1
         approval.update(KEY.seal(statement))
+
     result = data.verify(_edit(data.export(), change))
     assert result.returncode == 1
     assert result.stdout.startswith("MISMATCH: approval 1 signed digest"), result.stdout
@@ -167,17 +181,20 @@ def test_a_key_file_instead_of_the_backend(data: DataDir, tmp_path: Path) -> Non
 
 
 def test_without_the_deployment_key_the_export_key_is_said_to_prove_little(
-        tmp_path: Path, approved_session: Script) -> None:
+    tmp_path: Path, approved_session: Script
+) -> None:
     data = _data(tmp_path, approved_session, key=False)
     result = data.verify(data.export())
     assert result.returncode == 0, result.stdout
-    assert "the key the export carries, which proves only that it agrees with itself" \
-        in result.stdout
+    assert (
+        "the key the export carries, which proves only that it agrees with itself" in result.stdout
+    )
 
 
 def test_approvals_across_a_rotated_key(tmp_path: Path) -> None:
     """The first approval signed with the old key, a further one with the new: both
     key files together verify it; the old alone does not vouch for the new signature."""
+
     def again(s: Script) -> None:
         amended(s)
         s.wait(60)
@@ -194,6 +211,7 @@ def test_approvals_across_a_rotated_key(tmp_path: Path) -> None:
     assert "approval 2: signed by 王主任 (moderator)" in both.stdout
     alone = data.minutes("--verify", str(export), "--key", str(old))
     assert alone.returncode == 1
-    assert alone.stdout.startswith(f"FORGED: approval 2 says it was signed with key "
-                                   f"{OTHER_KEY.key_id}, not the key file {old}'s key"), \
-        alone.stdout
+    assert alone.stdout.startswith(
+        f"FORGED: approval 2 says it was signed with key "
+        f"{OTHER_KEY.key_id}, not the key file {old}'s key"
+    ), alone.stdout

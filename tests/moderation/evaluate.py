@@ -35,8 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=("heldout", "tune"), default="heldout")
     parser.add_argument("--failures", action="store_true", help="list the messages that failed")
-    parser.add_argument("--scorer", action="store_true",
-                        help="the scorer corpus's held-out (test) split instead")
+    parser.add_argument(
+        "--scorer", action="store_true", help="the scorer corpus's held-out (test) split instead"
+    )
     args = parser.parse_args(argv)
     pipeline = load_pipeline()
     if args.scorer:
@@ -46,17 +47,23 @@ def main(argv: list[str] | None = None) -> int:
     outcomes = run(pipeline, samples)
     elapsed = time.perf_counter() - started
     f = figures(outcomes)
-    print(f"part: {args.part}, {len(samples)} messages, "
-          f"{elapsed / len(samples) * 1e6:.0f} µs a message")
+    print(
+        f"part: {args.part}, {len(samples)} messages, "
+        f"{elapsed / len(samples) * 1e6:.0f} µs a message"
+    )
     print(f"{'class':<9} {'n':>4} {'precision':>9} {'recall':>7}  required")
     for c in CLASSES:
-        print(f"{c:<9} {f.count.get(c, 0):>4} {f.precision[c]:>9.1%} {f.recall[c]:>7.1%}"
-              f"  {f.required[c]:.1%} {REQUIREMENT[c]}")
+        print(
+            f"{c:<9} {f.count.get(c, 0):>4} {f.precision[c]:>9.1%} {f.recall[c]:>7.1%}"
+            f"  {f.required[c]:.1%} {REQUIREMENT[c]}"
+        )
     if args.failures:
         for o in outcomes:
             if not o.ok:
-                print(f"FAIL {o.sample.source} [{o.sample.label} -> {o.predicted}] "
-                      f"{o.sample.text!r} -> {o.text!r} {o.matched}")
+                print(
+                    f"FAIL {o.sample.source} [{o.sample.label} -> {o.predicted}] "
+                    f"{o.sample.text!r} -> {o.text!r} {o.matched}"
+                )
     return 0
 
 
@@ -66,8 +73,10 @@ def scorer_figures(pipeline: Pipeline, *, failures: bool) -> int:
         started = time.perf_counter()
         outcomes = scorercorpus.run(pipeline, rows, topic=topic)
         elapsed = time.perf_counter() - started
-        print(f"scorer corpus, test split, {len(rows)} messages, topic {topic or '(none)'!r}, "
-              f"{elapsed / len(rows) * 1e6:.0f} µs a message (pipeline and scorer)")
+        print(
+            f"scorer corpus, test split, {len(rows)} messages, topic {topic or '(none)'!r}, "
+            f"{elapsed / len(rows) * 1e6:.0f} µs a message (pipeline and scorer)"
+        )
         print(f"{'group':<28} {'spam+abuse':>10} {'recall':>7} {'civic':>6} {'held':>6}")
         for g, f in scorercorpus.by_group(outcomes).items():
             print(f"{g:<28} {f.spam:>10} {f.recall:>7.1%} {f.civic:>6} {f.civic_held_rate:>6.1%}")
@@ -77,8 +86,10 @@ def scorer_figures(pipeline: Pipeline, *, failures: bool) -> int:
         if failures:
             for o in outcomes:
                 if o.held != (o.row.category != "civic"):
-                    print(f"FAIL {o.row.family} {o.row.category} {o.row.form} "
-                          f"{o.row.text!r} {o.matched}")
+                    print(
+                        f"FAIL {o.row.family} {o.row.category} {o.row.form} "
+                        f"{o.row.text!r} {o.matched}"
+                    )
         print()
     return 0
 

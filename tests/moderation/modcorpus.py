@@ -40,9 +40,9 @@ def expected_mask(span: str) -> str:
     digit_positions = [i for i, c in enumerate(span) if c not in _SEPARATORS]
     n = len(digit_positions)
     if n in (11, 18):
-        hidden = digit_positions[3:n - 4]
+        hidden = digit_positions[3 : n - 4]
     else:
-        hidden = digit_positions[:n - 4]
+        hidden = digit_positions[: n - 4]
     chars = list(span)
     for i in hidden:
         chars[i] = "*"
@@ -61,8 +61,15 @@ def load(part: str) -> list[Sample]:
             line = _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), line)
             text = _MARK.sub(lambda m: m.group(1), line)
             expected = _MARK.sub(lambda m: expected_mask(m.group(1)), line)
-            samples.append(Sample(label=label, lang=lang, text=text, expected=expected,
-                                  source=f"{part}/{path.name}:{number}"))
+            samples.append(
+                Sample(
+                    label=label,
+                    lang=lang,
+                    text=text,
+                    expected=expected,
+                    source=f"{part}/{path.name}:{number}",
+                )
+            )
     return samples
 
 
@@ -95,8 +102,14 @@ def run(pipeline: Pipeline, samples: list[Sample]) -> list[Outcome]:
     outcomes = []
     for sample in samples:
         verdict = pipeline.check(sample.text, kind="chat", spam_action="hold")
-        outcomes.append(Outcome(sample=sample, predicted=predicted(verdict.action, verdict.reasons),
-                                text=verdict.text, matched=verdict.matched))
+        outcomes.append(
+            Outcome(
+                sample=sample,
+                predicted=predicted(verdict.action, verdict.reasons),
+                text=verdict.text,
+                matched=verdict.matched,
+            )
+        )
     return outcomes
 
 

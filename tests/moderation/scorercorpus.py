@@ -43,9 +43,14 @@ def run(pipeline: Pipeline, rows: list[Row], *, topic: str = "") -> list[Outcome
     for row in rows:
         verdict = pipeline.check(row.text, kind="chat", spam_action="hold", topic=topic)
         score = pipeline.score(row.text)
-        out.append(Outcome(row=row, held=verdict.action in (Action.HOLD, Action.REJECT),
-                           category=score.category if score is not None else None,
-                           matched=verdict.matched))
+        out.append(
+            Outcome(
+                row=row,
+                held=verdict.action in (Action.HOLD, Action.REJECT),
+                category=score.category if score is not None else None,
+                matched=verdict.matched,
+            )
+        )
     return out
 
 
@@ -72,8 +77,12 @@ def by_group(outcomes: list[Outcome]) -> dict[str, GroupFigures]:
         mine = [o for o in outcomes if group(o.row) == g]
         spam = [o for o in mine if o.row.category != "civic"]
         civic = [o for o in mine if o.row.category == "civic"]
-        out[g] = GroupFigures(spam=len(spam), caught=sum(o.held for o in spam),
-                              civic=len(civic), civic_held=sum(o.held for o in civic))
+        out[g] = GroupFigures(
+            spam=len(spam),
+            caught=sum(o.held for o in spam),
+            civic=len(civic),
+            civic_held=sum(o.held for o in civic),
+        )
     return out
 
 
@@ -91,5 +100,11 @@ def by_category(outcomes: list[Outcome]) -> dict[str, tuple[int, float, float]]:
         guessed[said] += 1
         right[c] += said == c
         caught[c] += o.held if c != "civic" else not o.held
-    return {c: (truth[c], right[c] / guessed[c] if guessed[c] else 1.0,
-                caught[c] / truth[c] if truth[c] else 1.0) for c in CATEGORIES}
+    return {
+        c: (
+            truth[c],
+            right[c] / guessed[c] if guessed[c] else 1.0,
+            caught[c] / truth[c] if truth[c] else 1.0,
+        )
+        for c in CATEGORIES
+    }

@@ -21,7 +21,9 @@ def test_the_third_copy_within_ten_minutes_is_a_repeat(pipeline: Pipeline) -> No
 
 def test_a_bot_varying_digits_and_spacing_still_repeats(pipeline: Pipeline) -> None:
     history = History()
-    for i, text in enumerate(["关注公众号领取资料 1", "关注 公众号 领取资料 2!!", "关注公众号领取资料3"]):
+    for i, text in enumerate(
+        ["关注公众号领取资料 1", "关注 公众号 领取资料 2!!", "关注公众号领取资料3"]
+    ):
         verdict = pipeline.check(text, history=history, now_ms=T0 + i * 30_000)
     assert Reason.REPEAT in verdict.reasons
 
@@ -43,8 +45,9 @@ def test_short_agreements_never_repeat(pipeline: Pipeline) -> None:
 
 def test_five_messages_in_five_seconds_is_a_burst(pipeline: Pipeline) -> None:
     history = History()
-    verdicts = [pipeline.check(f"第{i}条：大家好", history=history, now_ms=T0 + i * 900)
-                for i in range(5)]
+    verdicts = [
+        pipeline.check(f"第{i}条：大家好", history=history, now_ms=T0 + i * 900) for i in range(5)
+    ]
     assert [v.action for v in verdicts[:4]] == [Action.ALLOW] * 4
     assert verdicts[4].reasons == (Reason.BURST,)
 
@@ -52,8 +55,10 @@ def test_five_messages_in_five_seconds_is_a_burst(pipeline: Pipeline) -> None:
 def test_a_metronome_is_a_burst(pipeline: Pipeline) -> None:
     history = History()
     texts = ["早上好", "今天开会吗", "几点开始", "在哪里", "谢谢"]
-    verdicts = [pipeline.check(t, history=history, now_ms=T0 + i * 7_000 + (i % 2) * 10)
-                for i, t in enumerate(texts)]
+    verdicts = [
+        pipeline.check(t, history=history, now_ms=T0 + i * 7_000 + (i % 2) * 10)
+        for i, t in enumerate(texts)
+    ]
     assert verdicts[-1].reasons == (Reason.BURST,)
 
 
@@ -63,17 +68,22 @@ def test_a_person_typing_is_no_burst(pipeline: Pipeline) -> None:
     now = T0
     for gap in gaps:
         now += gap
-        assert pipeline.check("我补充一点意见", history=history, now_ms=now).action \
-            in (Action.ALLOW, Action.HOLD)
-    assert Reason.BURST not in pipeline.check("再说一句", history=history,
-                                              now_ms=now + 5_000).reasons
+        assert pipeline.check("我补充一点意见", history=history, now_ms=now).action in (
+            Action.ALLOW,
+            Action.HOLD,
+        )
+    assert (
+        Reason.BURST not in pipeline.check("再说一句", history=history, now_ms=now + 5_000).reasons
+    )
 
 
 def test_history_is_only_for_chat(pipeline: Pipeline) -> None:
     history = History()
     for i in range(10):
-        assert pipeline.check("王阿姨", kind="name", history=history,
-                              now_ms=T0 + i).action is Action.ALLOW
+        assert (
+            pipeline.check("王阿姨", kind="name", history=history, now_ms=T0 + i).action
+            is Action.ALLOW
+        )
     assert len(history) == 0
 
 

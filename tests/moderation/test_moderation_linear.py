@@ -44,8 +44,13 @@ ADVERSARIAL: dict[str, Callable[[int], str]] = {
 
 def _seconds(pipeline: Pipeline, text: str, kind: str) -> float:
     start = time.thread_time()
-    pipeline.check(text, kind=kind, spam_action="hold",  # type: ignore[arg-type]
-                   history=History(), now_ms=0)
+    pipeline.check(
+        text,
+        kind=kind,
+        spam_action="hold",  # type: ignore[arg-type]
+        history=History(),
+        now_ms=0,
+    )
     return time.thread_time() - start
 
 

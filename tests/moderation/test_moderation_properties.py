@@ -17,22 +17,33 @@ def _with_id_check(body: str) -> str:
 def _with_luhn(body: str) -> str:
     for last in "0123456789":
         digits = body + last
-        total = sum(int(c) if i % 2 == 0 else (2 * int(c) - 9 if int(c) > 4 else 2 * int(c))
-                    for i, c in enumerate(reversed(digits)))
+        total = sum(
+            int(c) if i % 2 == 0 else (2 * int(c) - 9 if int(c) > 4 else 2 * int(c))
+            for i, c in enumerate(reversed(digits))
+        )
         if total % 10 == 0:
             return digits
     raise AssertionError
 
 
-phones = st.builds(lambda a, b: f"1{a}{b}", st.sampled_from("3456789"),
-                   st.text("0123456789", min_size=9, max_size=9))
+phones = st.builds(
+    lambda a, b: f"1{a}{b}",
+    st.sampled_from("3456789"),
+    st.text("0123456789", min_size=9, max_size=9),
+)
 ids = st.builds(
     lambda region, y, m, d, seq: _with_id_check(f"{region}{y}{m:02d}{d:02d}{seq}"),
     st.sampled_from(["110105", "310115", "440305", "510107"]),
-    st.integers(1930, 2015), st.integers(1, 12), st.integers(1, 28),
-    st.text("0123456789", min_size=3, max_size=3))
-cards = st.builds(lambda p, rest: _with_luhn(p + rest), st.sampled_from(["6222", "6217", "4367"]),
-                  st.text("0123456789", min_size=11, max_size=11))
+    st.integers(1930, 2015),
+    st.integers(1, 12),
+    st.integers(1, 28),
+    st.text("0123456789", min_size=3, max_size=3),
+)
+cards = st.builds(
+    lambda p, rest: _with_luhn(p + rest),
+    st.sampled_from(["6222", "6217", "4367"]),
+    st.text("0123456789", min_size=11, max_size=11),
+)
 personal = st.one_of(phones, ids, cards)
 filler = st.text(st.sampled_from("社区停车费方案我们同意反对，。 abc!?的了在"), max_size=12)
 
@@ -65,11 +76,40 @@ def test_every_verdict_is_consistent(text: str) -> None:
         assert PIPELINE.check(text, kind=kind).action is not Action.HOLD  # type: ignore[arg-type]
 
 
-civic = st.lists(st.sampled_from([
-    "社区", "停车费", "免费", "体检", "我反对", "这个方案", "电梯", "垃圾分类", "物业",
-    "业主", "投票", "同意", "维修基金", "微信群", "老人", "孩子", "明天", "开会",
-    "parking", "free", "council", "I disagree", "the plan", "residents", "bins", "vote",
-]), min_size=1, max_size=8)
+civic = st.lists(
+    st.sampled_from(
+        [
+            "社区",
+            "停车费",
+            "免费",
+            "体检",
+            "我反对",
+            "这个方案",
+            "电梯",
+            "垃圾分类",
+            "物业",
+            "业主",
+            "投票",
+            "同意",
+            "维修基金",
+            "微信群",
+            "老人",
+            "孩子",
+            "明天",
+            "开会",
+            "parking",
+            "free",
+            "council",
+            "I disagree",
+            "the plan",
+            "residents",
+            "bins",
+            "vote",
+        ]
+    ),
+    min_size=1,
+    max_size=8,
+)
 
 
 @settings(deadline=None, max_examples=200)

@@ -11,9 +11,27 @@ import yishi.moderation
 
 PACKAGE = Path(yishi.moderation.__file__).parent
 LOADER = "lists.py"
-FORBIDDEN = {"asyncio", "time", "random", "os", "io", "pathlib", "socket", "threading",
-             "subprocess", "datetime", "importlib", "shutil", "tempfile", "urllib", "http",
-             "opencc", "secrets", "uuid", "sys"}
+FORBIDDEN = {
+    "asyncio",
+    "time",
+    "random",
+    "os",
+    "io",
+    "pathlib",
+    "socket",
+    "threading",
+    "subprocess",
+    "datetime",
+    "importlib",
+    "shutil",
+    "tempfile",
+    "urllib",
+    "http",
+    "opencc",
+    "secrets",
+    "uuid",
+    "sys",
+}
 FORBIDDEN_CALLS = {"open", "input", "print", "exec", "eval", "__import__"}
 
 
@@ -28,8 +46,11 @@ def _imports(tree: ast.AST) -> set[str]:
 
 
 def _calls(tree: ast.AST) -> set[str]:
-    return {node.func.id for node in ast.walk(tree)
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+    return {
+        node.func.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+    }
 
 
 def test_every_module_but_the_loader_is_pure() -> None:
@@ -53,7 +74,9 @@ def test_a_lexicon_can_be_built_without_files() -> None:
 
     files = read_data()
     files["abuse.txt"] += "\n测试脏话\n"
-    pipeline = Pipeline(parse_lexicon(files, char_table={"測": "测", "試": "试", "髒": "脏", "話": "话"}))
+    pipeline = Pipeline(
+        parse_lexicon(files, char_table={"測": "测", "試": "试", "髒": "脏", "話": "话"})
+    )
     assert pipeline.check("這是測試髒話").action.value == "hold"
 
 
@@ -61,5 +84,7 @@ def test_the_pipeline_never_imports_the_trainer() -> None:
     for path in PACKAGE.glob("*.py"):
         if path.name != "retrain.py":
             assert "retrain" not in _imports(ast.parse(path.read_text(encoding="utf-8"))) | {
-                node.module for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-                if isinstance(node, ast.ImportFrom) and node.module}, path.name
+                node.module
+                for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                if isinstance(node, ast.ImportFrom) and node.module
+            }, path.name

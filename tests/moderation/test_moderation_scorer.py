@@ -24,8 +24,9 @@ def outcomes(pipeline: Pipeline) -> list[scorercorpus.Outcome]:
 
 def test_the_split_is_by_family_and_the_test_families_are_new() -> None:
     rows = read_corpus(DATA / CORPUS)
-    families = {split: {r.family for r in rows if r.split == split}
-                for split in ("train", "dev", "test")}
+    families = {
+        split: {r.family for r in rows if r.split == split} for split in ("train", "dev", "test")
+    }
     assert not families["test"] & (families["train"] | families["dev"])
     generated_test = {f for f in families["test"] if not f.startswith("handwritten")}
     assert generated_test == {f"{c}/fresh{n}" for c, ts in FRESH.items() for n in range(len(ts))}
@@ -70,8 +71,12 @@ TINY = {
     "thresholds": {"support": 0.5, "hold": 0.7, "sure": 0.95},
     "bias": [0.0, -2.0, -2.0],
     # 观看 pushes adult; 小区 pulls towards civic; 蠢驴 pushes abuse.
-    "weights": {"观看": [0.0, 3.5, 0.0], "小区": [1.0, 0.0, 0.0], "蠢驴": [0.0, 0.0, 6.0],
-                "资源": [0.0, 2.5, 0.0]},
+    "weights": {
+        "观看": [0.0, 3.5, 0.0],
+        "小区": [1.0, 0.0, 0.0],
+        "蠢驴": [0.0, 0.0, 6.0],
+        "资源": [0.0, 2.5, 0.0],
+    },
 }
 
 
@@ -114,11 +119,45 @@ def test_a_name_is_refused_only_when_the_score_is_very_high(tiny: Pipeline) -> N
     assert refused.action is Action.REJECT and refused.matched[0].startswith("score:adult")
 
 
-RESIDENTS = ["老王", "张阿姨", "3号楼李大爷", "小区业委会主任", "刘老师", "陈师傅", "5栋502",
-             "物业小周", "居委会王书记", "网格员小李", "王建国", "李秀英", "孙悟空", "楼长老张",
-             "张伟(租户)", "幸福里居民", "退休教师老何", "快递小哥", "宝妈", "议事会主任",
-             "陳美玲", "黃先生", "香蕉", "草莓", "蜜桃", "夜色", "番茄炒蛋", "金沙江", "皇冠",
-             "澳门", "百家姓", "美波", "结衣妈妈", "老司机", "直播间主播", "官方", "客服"]
+RESIDENTS = [
+    "老王",
+    "张阿姨",
+    "3号楼李大爷",
+    "小区业委会主任",
+    "刘老师",
+    "陈师傅",
+    "5栋502",
+    "物业小周",
+    "居委会王书记",
+    "网格员小李",
+    "王建国",
+    "李秀英",
+    "孙悟空",
+    "楼长老张",
+    "张伟(租户)",
+    "幸福里居民",
+    "退休教师老何",
+    "快递小哥",
+    "宝妈",
+    "议事会主任",
+    "陳美玲",
+    "黃先生",
+    "香蕉",
+    "草莓",
+    "蜜桃",
+    "夜色",
+    "番茄炒蛋",
+    "金沙江",
+    "皇冠",
+    "澳门",
+    "百家姓",
+    "美波",
+    "结衣妈妈",
+    "老司机",
+    "直播间主播",
+    "官方",
+    "客服",
+]
 
 
 def test_residents_names_pass_and_spam_names_are_refused(pipeline: Pipeline) -> None:
@@ -148,10 +187,24 @@ def test_a_folder_without_scorer_weights_uses_the_packaged_ones(tmp_path) -> Non
 # --- a moderator's decisions, folded into this server's own weights --------------------
 
 TINY_CORPUS = {
-    "civic": ["小区停车位太少了", "电梯又坏了请物业来修", "垃圾分类定时投放太早了", "议事会周六开会",
-              "物业费账目要公开", "楼上装修太吵了", "加装电梯的费用怎么分摊"],
-    "adult": ["免费在线观看高清无码", "蜜桃影院永久免费", "番号最新作品在线播放", "午夜福利视频不用注册",
-              "成人视频每日更新", "国产自拍精品推荐", "高清资源站收藏不迷路"],
+    "civic": [
+        "小区停车位太少了",
+        "电梯又坏了请物业来修",
+        "垃圾分类定时投放太早了",
+        "议事会周六开会",
+        "物业费账目要公开",
+        "楼上装修太吵了",
+        "加装电梯的费用怎么分摊",
+    ],
+    "adult": [
+        "免费在线观看高清无码",
+        "蜜桃影院永久免费",
+        "番号最新作品在线播放",
+        "午夜福利视频不用注册",
+        "成人视频每日更新",
+        "国产自拍精品推荐",
+        "高清资源站收藏不迷路",
+    ],
 }
 REMOVED = "周末桑拿按摩全套服务到家"
 APPROVED = "夜色真美，大家早点休息"
@@ -164,9 +217,17 @@ def test_moderators_decisions_fold_into_local_weights(tmp_path) -> None:  # type
 
     for name, text in read_data().items():
         (tmp_path / name).write_text(text, encoding="utf-8")
-    rows = [Row(split="dev" if k == 0 else "train", category=category, form="zh_hans",
-                family=f"{category}/tiny", text=text)
-            for category, texts in TINY_CORPUS.items() for k, text in enumerate(texts)]
+    rows = [
+        Row(
+            split="dev" if k == 0 else "train",
+            category=category,
+            form="zh_hans",
+            family=f"{category}/tiny",
+            text=text,
+        )
+        for category, texts in TINY_CORPUS.items()
+        for k, text in enumerate(texts)
+    ]
     write_corpus(tmp_path / CORPUS, rows)
     labels = tmp_path / "labels.tsv"
     labels.write_text(f"# decisions\nremove\t{REMOVED}\napprove\t{APPROVED}\n", encoding="utf-8")

@@ -25,12 +25,17 @@ class Clock:
 async def populate(community: Community, topics: int) -> None:
     await community.submit("community.create", actor=None, args={"name": "幸福里"})
     for n in range(topics):
-        outcome = await community.submit("topic.submit", actor=None, args={
-            "title": f"议题{n}", "description": "说明", "device": f"d{n}"})
+        outcome = await community.submit(
+            "topic.submit",
+            actor=None,
+            args={"title": f"议题{n}", "description": "说明", "device": f"d{n}"},
+        )
         assert outcome.error is None
-        await community.submit("topic.cosign", actor=None,
-                               args={"topic_id": outcome.result["topic_id"] if outcome.result
-                                     else "", "device": "x"})
+        await community.submit(
+            "topic.cosign",
+            actor=None,
+            args={"topic_id": outcome.result["topic_id"] if outcome.result else "", "device": "x"},
+        )
 
 
 async def test_a_write_on_one_node_is_read_on_the_next() -> None:
@@ -44,8 +49,9 @@ async def test_a_write_on_one_node_is_read_on_the_next() -> None:
         node_b = Communities(b)
         on_b = await node_b.get("c1")
         assert on_b is not None and len(on_b.state.topics) == 2
-        await first.submit("topic.transition", actor="s1",
-                           args={"topic_id": "t1", "to": "accepted"})
+        await first.submit(
+            "topic.transition", actor="s1", args={"topic_id": "t1", "to": "accepted"}
+        )
         again = await node_b.get("c1")  # the next read on b catches up first
         assert again is on_b and on_b.state.topics["t1"].state == "accepted"
         assert await node_b.get("nosuch") is None
@@ -60,8 +66,11 @@ async def test_snapshot_plus_tail_equals_replay() -> None:
     try:
         writer = Community(backend, "c1", snapshot_every=7)
         await populate(writer, 10)  # 21 entries: snapshots at 7, 14, 21
-        await writer.submit("topic.transition", actor="s1",
-                            args={"topic_id": "t2", "to": "declined", "reason": "不受理"})
+        await writer.submit(
+            "topic.transition",
+            actor="s1",
+            args={"topic_id": "t2", "to": "declined", "reason": "不受理"},
+        )
         stored = await backend.load_snapshot(log_id("c1"))
         assert stored is not None and stored[0] == 21  # one entry of tail after it
         loaded = await Communities(backend).get("c1")

@@ -22,15 +22,20 @@ async def wait_until(predicate, timeout: float = 10.0) -> None:  # type: ignore[
     async def poll() -> None:
         while not predicate():
             await asyncio.sleep(0.01)  # the node's state has no event to wait on here
+
     await asyncio.wait_for(poll(), timeout)
 
 
 async def make_room(node: Node, room_id: str, *, turn_seconds: int) -> str:
-    created = await node.submit(room_id, "room.create", args={
-        "title": "t", "invite_code": "c", "settings": {"turn_seconds": turn_seconds}})
+    created = await node.submit(
+        room_id,
+        "room.create",
+        args={"title": "t", "invite_code": "c", "settings": {"turn_seconds": turn_seconds}},
+    )
     mod = created.result["participant_id"]  # type: ignore[index]
-    joined = await node.submit(room_id, "participant.join",
-                               args={"invite": "c", "name": "a", "role": "participant"})
+    joined = await node.submit(
+        room_id, "participant.join", args={"invite": "c", "name": "a", "role": "participant"}
+    )
     assert joined.ok
     await node.submit(room_id, "session.start", actor=mod)
     return str(mod)
@@ -45,11 +50,13 @@ async def test_a_log_clock_behind_the_node_does_not_cause_a_tick_storm() -> None
         mod = await make_room(node, "r1", turn_seconds=1)
         host = await node.host("r1")
         assert host is not None
-        resident = next(p.participant_id for p in host.state.participants.values()
-                        if p.role is Role.PARTICIPANT)
+        resident = next(
+            p.participant_id for p in host.state.participants.values() if p.role is Role.PARTICIPANT
+        )
         host.presence.connected(resident)  # online, so only the limit can end the turn
-        granted = await node.submit("r1", "turn.grant", actor=mod,
-                                    args={"participant_id": resident})
+        granted = await node.submit(
+            "r1", "turn.grant", actor=mod, args={"participant_id": resident}
+        )
         assert granted.ok
         await wait_until(lambda: host.state.turn is None)
         ended = [e for e in host.recent if e.type == "turn.ended"]

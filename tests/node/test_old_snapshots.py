@@ -39,7 +39,8 @@ def old_snapshot(state: RoomState, events: list[Any]) -> bytes:
 
 
 async def test_an_old_snapshot_is_skipped_and_the_room_replays_from_its_log(
-        caplog: pytest.LogCaptureFixture) -> None:
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     store = MemoryStore()
     first = MemoryBackend(clock=wall, store=store)
     await first.start()
@@ -47,8 +48,9 @@ async def test_an_old_snapshot_is_skipped_and_the_room_replays_from_its_log(
     await node.start()
     await node.submit("r1", "room.create", args={"title": "t", "invite_code": "c"})
     for name in ("甲", "乙"):
-        joined = await node.submit("r1", "participant.join",
-                                   args={"invite": "c", "name": name, "role": "participant"})
+        joined = await node.submit(
+            "r1", "participant.join", args={"invite": "c", "name": name, "role": "participant"}
+        )
         assert joined.ok
     host = await node.host("r1")
     assert host is not None
@@ -56,8 +58,9 @@ async def test_an_old_snapshot_is_skipped_and_the_room_replays_from_its_log(
     with pytest.raises(TypeError):
         snapshots.load(blob)
     await first.save_snapshot("r1", host.state.entry_seq, blob)
-    views = {pid: snapshot(host.state, Viewer(pid, p.role))
-             for pid, p in host.state.participants.items()}
+    views = {
+        pid: snapshot(host.state, Viewer(pid, p.role)) for pid, p in host.state.participants.items()
+    }
     await node.stop()
 
     caplog.set_level(logging.WARNING, logger="yishi.host.node")
@@ -68,8 +71,10 @@ async def test_an_old_snapshot_is_skipped_and_the_room_replays_from_its_log(
     try:
         back = await again.host("r1")
         assert back is not None
-        assert {pid: snapshot(back.state, Viewer(pid, p.role))
-                for pid, p in back.state.participants.items()} == views
+        assert {
+            pid: snapshot(back.state, Viewer(pid, p.role))
+            for pid, p in back.state.participants.items()
+        } == views
         assert any("unreadable snapshot of room r1" in r.getMessage() for r in caplog.records)
     finally:
         await again.stop()

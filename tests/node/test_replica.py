@@ -36,11 +36,13 @@ class LogWriter:
         self.outcomes: list[Outcome] = []
         self.at = T0
 
-    def add(self, kind: str, args: Json | None = None, *, actor: str | None = None,
-            wait: int = 10) -> Outcome:
+    def add(
+        self, kind: str, args: Json | None = None, *, actor: str | None = None, wait: int = 10
+    ) -> Outcome:
         self.at += wait
-        entry = Entry(seq=len(self.entries) + 1, at=self.at, kind=kind, actor=actor,
-                      args=dict(args or {}))
+        entry = Entry(
+            seq=len(self.entries) + 1, at=self.at, kind=kind, actor=actor, args=dict(args or {})
+        )
         self.entries.append(entry)
         outcome = apply(self.state, entry)
         self.outcomes.append(outcome)
@@ -49,8 +51,10 @@ class LogWriter:
 
 def a_session() -> LogWriter:
     log = LogWriter()
-    created = log.add("room.create", {"title": "t", "invite_code": "c",
-                                      "settings": {"turn_seconds": TURN_MS // 1000}})
+    created = log.add(
+        "room.create",
+        {"title": "t", "invite_code": "c", "settings": {"turn_seconds": TURN_MS // 1000}},
+    )
     assert created.result is not None
     mod = created.result["participant_id"]
     log.add("presence", {"participant_id": mod, "online": True, "node": NODE})
@@ -107,12 +111,14 @@ def test_the_session_is_a_real_one() -> None:
     types = {e.type for o in SESSION.outcomes for e in o.events}
     assert {"turn.started", "turn.ended", "chat.posted", "participant.left"} <= types
     assert all(o.error is None for o in SESSION.outcomes), [
-        (o.entry_seq, o.error.to_wire()) for o in SESSION.outcomes if o.error]
+        (o.entry_seq, o.error.to_wire()) for o in SESSION.outcomes if o.error
+    ]
 
 
 @given(deliveries(), st.lists(st.booleans(), min_size=3 * N, max_size=3 * N))
 def test_any_order_with_duplicates_applies_each_entry_once_in_log_order(
-        delivered: list[int], repair_now: list[bool]) -> None:
+    delivered: list[int], repair_now: list[bool]
+) -> None:
     replica = live_replica()
     outcomes: list[Outcome] = []
     pending_repair: int | None = None
@@ -171,7 +177,8 @@ def test_while_loading_gaps_are_left_to_the_load(delivered: list[int]) -> None:
 
 @given(st.integers(2, 9), deliveries())
 def test_a_snapshot_is_asked_for_once_each_time_the_seq_crosses_a_multiple(
-        every: int, delivered: list[int]) -> None:
+    every: int, delivered: list[int]
+) -> None:
     replica = live_replica(snapshot_every=every)
     asked_at = []
     for seq in delivered:
@@ -206,6 +213,7 @@ def test_removal_and_revocation_close_sockets_and_node_gone_reannounces() -> Non
 
 # -- time ----------------------------------------------------------------------------
 
+
 def a_running_turn() -> tuple[Replica, LogWriter, int]:
     """A replica whose room has a turn running: (replica, its log, the deadline)."""
     log = LogWriter()
@@ -235,7 +243,8 @@ def test_the_timer_is_the_deadline_and_one_tick_is_asked_for_at_a_time() -> None
 
 @given(lag=st.integers(0, TURN_MS - 100), late=st.integers(0, 3000))
 def test_a_lagging_log_clock_ends_the_turn_on_time_without_a_tick_storm(
-        lag: int, late: int) -> None:
+    lag: int, late: int
+) -> None:
     """The log stamps ticks ``lag`` ms behind the local clock; the node wakes ``late``.
     The turn ends after exactly its time, within two ticks, the second one at least
     ``MIN_TICK_GAP_MS`` after the first."""

@@ -18,9 +18,16 @@ from yishi.host.snapshots import CHUNK_EVENTS, SnapshotWriter, UnsafeSnapshot
 
 def events(first: int, last: int) -> list[Event]:
     audiences = [None, MODERATORS, person("p1")]
-    return [Event(seq=s, type="chat.posted", at=s, data={"n": s},
-                  **({"audience": a} if (a := audiences[s % 3]) else {}))
-            for s in range(first, last + 1)]
+    return [
+        Event(
+            seq=s,
+            type="chat.posted",
+            at=s,
+            data={"n": s},
+            **({"audience": a} if (a := audiences[s % 3]) else {}),
+        )
+        for s in range(first, last + 1)
+    ]
 
 
 def test_a_snapshot_reads_back_as_the_ring_it_was_taken_from() -> None:
@@ -33,7 +40,7 @@ def test_a_snapshot_reads_back_as_the_ring_it_was_taken_from() -> None:
     version, loaded, kept = snapshots.load(blob)
     assert version == RULES_VERSION and loaded == state
     # Whole chunks may bring a few older events; the ring drops them again.
-    assert kept[-len(ring):] == list(ring) and len(kept) < len(ring) + CHUNK_EVENTS
+    assert kept[-len(ring) :] == list(ring) and len(kept) < len(ring) + CHUNK_EVENTS
     again = RecentEvents(2 * CHUNK_EVENTS)
     again.extend(kept)
     assert list(again) == list(ring)

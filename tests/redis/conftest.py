@@ -58,8 +58,9 @@ async def nodes_on_any(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
-                              ) -> Iterator[pytest.TestReport]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Iterator[pytest.TestReport]:
     """A failed multi-node test shows the nodes' and Redis's logs with its report."""
     report: pytest.TestReport = yield
     if report.when == "call" and report.failed:

@@ -36,9 +36,16 @@ class ClusterMember(RedisServer):
     start_timeout = READY_TIMEOUT
 
     def extra_args(self) -> list[str]:
-        return ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-                "--cluster-port", str(self.bus_port),
-                "--cluster-node-timeout", str(NODE_TIMEOUT_MS)]
+        return [
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            "nodes.conf",
+            "--cluster-port",
+            str(self.bus_port),
+            "--cluster-node-timeout",
+            str(NODE_TIMEOUT_MS),
+        ]
 
     def info(self, section: str) -> dict[str, Any]:
         with self.client() as c:
@@ -74,9 +81,19 @@ class RedisClusterServer:
         if cli is None:
             raise RuntimeError("redis-cli is not installed")
         out = subprocess.run(
-            [cli, "--cluster", "create", *(f"127.0.0.1:{m.port}" for m in self.members),
-             "--cluster-replicas", "1", "--cluster-yes"],
-            capture_output=True, text=True, timeout=60)
+            [
+                cli,
+                "--cluster",
+                "create",
+                *(f"127.0.0.1:{m.port}" for m in self.members),
+                "--cluster-replicas",
+                "1",
+                "--cluster-yes",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         if out.returncode != 0:
             raise RuntimeError(f"redis-cli --cluster create failed:\n{out.stdout}{out.stderr}")
         self.wait_ok()
@@ -172,8 +189,7 @@ def flush_cluster(server: RedisClusterServer) -> None:
 
 
 @pytest.fixture(scope="session")
-def redis_cluster_server(tmp_path_factory: pytest.TempPathFactory
-                         ) -> Iterator[RedisClusterServer]:
+def redis_cluster_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisClusterServer]:
     """One six-process cluster for the session, for tests that do not break it
     (they call :func:`flush_cluster` for an empty one)."""
     server = start_cluster(tmp_path_factory.mktemp("redis-cluster"))

@@ -31,10 +31,14 @@ def free_port() -> int:
 
 def redis_server_binary() -> str:
     found = shutil.which("redis-server") or (
-        "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None)
+        "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None
+    )
     if found is None:
-        pytest.fail("redis-server is not installed; the Redis tests need a real one: "
-                    "`apt-get install redis-server` (tests/run.sh does this)", pytrace=False)
+        pytest.fail(
+            "redis-server is not installed; the Redis tests need a real one: "
+            "`apt-get install redis-server` (tests/run.sh does this)",
+            pytrace=False,
+        )
     return found
 
 
@@ -51,8 +55,9 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def client(self) -> redis.Redis:
-        return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=5,
-                           socket_connect_timeout=1)
+        return redis.Redis(
+            host="127.0.0.1", port=self.port, socket_timeout=5, socket_connect_timeout=1
+        )
 
     start_timeout = START_TIMEOUT
 
@@ -65,11 +70,30 @@ class RedisServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         log = self.workdir / "redis.log"
         self.proc = subprocess.Popen(
-            [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
-             "--dir", str(self.workdir), "--save", "", "--appendonly", "yes",
-             "--appendfsync", "always", "--daemonize", "no", "--logfile", str(log),
-             *self.extra_args()],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+            [
+                redis_server_binary(),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.workdir),
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--daemonize",
+                "no",
+                "--logfile",
+                str(log),
+                *self.extra_args(),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + self.start_timeout
         with self.client() as probe:
             while True:
@@ -85,8 +109,9 @@ class RedisServer:
                     pass
                 if time.monotonic() > deadline:
                     self.stop(signal.SIGKILL)
-                    raise RuntimeError(f"redis-server not ready in {self.start_timeout}s:\n"
-                                       f"{self.log_tail()}")
+                    raise RuntimeError(
+                        f"redis-server not ready in {self.start_timeout}s:\n{self.log_tail()}"
+                    )
                 time.sleep(0.02)  # a port that is not listening yet: nothing to wait on
 
     def stop(self, sig: int = signal.SIGTERM) -> None:

@@ -54,8 +54,9 @@ class Heard:
 
 
 @asynccontextmanager
-async def backends(server: RedisServer, count: int, **options: Any) -> AsyncIterator[
-        list[RedisBackend]]:
+async def backends(
+    server: RedisServer, count: int, **options: Any
+) -> AsyncIterator[list[RedisBackend]]:
     opened = [RedisBackend(url=server.url, clock=wall, **options) for _ in range(count)]
     for b in opened:
         await b.start()
@@ -132,8 +133,17 @@ async def test_a_lost_pubsub_message_is_read_from_the_stream(fresh: RedisServer)
         # Entry 2 is stored but its message goes elsewhere: what a dropped
         # pub/sub message looks like to the other nodes.
         with fresh.client() as raw:
-            raw.eval(APPEND, 3, seq_key("r"), log_key("r"), durable_key("r"),
-                     b"\x82\xa4kind\xa4tick\xa4args\x80", "yishi:{r}:nowhere", "", "0")
+            raw.eval(
+                APPEND,
+                3,
+                seq_key("r"),
+                log_key("r"),
+                durable_key("r"),
+                b"\x82\xa4kind\xa4tick\xa4args\x80",
+                "yishi:{r}:nowhere",
+                "",
+                "0",
+            )
         await a.append("r", "tick")
         await heard.until(lambda: heard.seqs("r") == [1, 2, 3], "seq 1..3 on b")
         assert b.repair_reads >= 1
@@ -148,8 +158,17 @@ async def test_a_lost_last_message_is_found_without_waiting_for_the_next(
         b.subscribe(heard)
         await a.append("r", "tick")
         with fresh.client() as raw:  # the last entry of a burst, its message dropped
-            raw.eval(APPEND, 3, seq_key("r"), log_key("r"), durable_key("r"),
-                     b"\x82\xa4kind\xa4tick\xa4args\x80", "yishi:{r}:nowhere", "", "0")
+            raw.eval(
+                APPEND,
+                3,
+                seq_key("r"),
+                log_key("r"),
+                durable_key("r"),
+                b"\x82\xa4kind\xa4tick\xa4args\x80",
+                "yishi:{r}:nowhere",
+                "",
+                "0",
+            )
         await heard.until(lambda: heard.seqs("r") == [1, 2], "the lost entry", timeout=5)
 
 
@@ -166,8 +185,10 @@ async def test_pubsub_reconnect_rereads_what_it_missed(fresh: RedisServer) -> No
         for _ in range(20):
             await a.append("r", "tick")
         await a.append("new-room", "tick")  # a room created while b was deaf
-        await heard.until(lambda: heard.seqs("r") == list(range(1, 26))
-                          and heard.seqs("new-room") == [1], "everything, once, in order")
+        await heard.until(
+            lambda: heard.seqs("r") == list(range(1, 26)) and heard.seqs("new-room") == [1],
+            "everything, once, in order",
+        )
         assert b.reconnects >= 1
 
 
@@ -176,14 +197,20 @@ async def test_many_nodes_appending_at_once_agree_on_one_order(fresh: RedisServe
         heard = [Heard() for _ in nodes]
         for node, listener in zip(nodes, heard):
             node.subscribe(listener)
-        await asyncio.gather(*(
-            node.append("hot" if i % 4 else "cold", "tick", args={"n": n, "i": i})
-            for i in range(200) for n, node in enumerate(nodes)))
+        await asyncio.gather(
+            *(
+                node.append("hot" if i % 4 else "cold", "tick", args={"n": n, "i": i})
+                for i in range(200)
+                for n, node in enumerate(nodes)
+            )
+        )
         stored = {room: await nodes[0].read(room) for room in ("hot", "cold")}
         assert len(stored["hot"]) == 450 and len(stored["cold"]) == 150
         for listener in heard:
-            await listener.until(lambda lst=listener: len(lst.seqs("hot")) == 450
-                                 and len(lst.seqs("cold")) == 150, "all entries")
+            await listener.until(
+                lambda lst=listener: len(lst.seqs("hot")) == 450 and len(lst.seqs("cold")) == 150,
+                "all entries",
+            )
             assert listener.entries == stored
         # Each node's own appends were numbered in the order it made them.
         for n in range(3):
@@ -291,8 +318,10 @@ def test_node_ttl_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) ->
 
 async def test_racing_nodes_share_one_secret(fresh: RedisServer) -> None:
     async with backends(fresh, 3) as nodes:
-        values = await asyncio.gather(*(
-            node.get_or_create_secret("token_secret", lambda n=n: f"secret-of-{n}")
-            for n, node in enumerate(nodes)))
+        values = await asyncio.gather(
+            *(
+                node.get_or_create_secret("token_secret", lambda n=n: f"secret-of-{n}")
+                for n, node in enumerate(nodes)
+            )
+        )
         assert len(set(values)) == 1 and values[0].startswith("secret-of-")
-

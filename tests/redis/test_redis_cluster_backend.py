@@ -30,8 +30,9 @@ def slot_of(room_id: str) -> int:
 def rooms_on_every_master(server: RedisClusterServer, per_master: int) -> dict[int, list[str]]:
     """Room ids, ``per_master`` of them on each master (keyed by its port)."""
     wanted: dict[int, list[str]] = {m.port: [] for m in server.masters()}
-    owners = {slot: server.owner(slot).port for slot in
-              {slot_of(f"shard-room-{i}") for i in range(200)}}
+    owners = {
+        slot: server.owner(slot).port for slot in {slot_of(f"shard-room-{i}") for i in range(200)}
+    }
     for i in range(200):
         room = f"shard-room-{i}"
         port = owners[slot_of(room)]
@@ -55,8 +56,9 @@ async def until(condition: Callable[[], bool], what: str, timeout: float = 10.0)
 
 
 @pytest.fixture
-async def two_nodes(redis_cluster_server: RedisClusterServer
-                    ) -> AsyncIterator[tuple[RedisBackend, RedisBackend]]:
+async def two_nodes(
+    redis_cluster_server: RedisClusterServer,
+) -> AsyncIterator[tuple[RedisBackend, RedisBackend]]:
     flush_cluster(redis_cluster_server)
     a = RedisBackend(url=redis_cluster_server.url, clock=clock, node_id="node-a")
     b = RedisBackend(url=redis_cluster_server.url, clock=clock, node_id="node-b")
@@ -88,7 +90,8 @@ async def test_a_node_hears_the_rooms_it_asked_about_from_their_shard(
 
 
 async def test_rooms_land_on_every_shard_and_their_traffic_stays_on_it(
-    redis_cluster_server: RedisClusterServer, two_nodes: tuple[RedisBackend, RedisBackend],
+    redis_cluster_server: RedisClusterServer,
+    two_nodes: tuple[RedisBackend, RedisBackend],
 ) -> None:
     a, b = two_nodes
     server = redis_cluster_server
@@ -123,12 +126,14 @@ async def test_rooms_land_on_every_shard_and_their_traffic_stays_on_it(
         spublish, publish = calls(m, "spublish"), calls(m, "publish")
         assert spublish - before[port][0] == sent[port], f"master {port}"
         assert publish == before[port][1], "classic PUBLISH would reach every shard"
-    assert sorted(audio) == sorted((rooms[0], b"frame-%d" % n)
-                                   for n, (_, rooms) in enumerate(sorted(by_master.items())))
+    assert sorted(audio) == sorted(
+        (rooms[0], b"frame-%d" % n) for n, (_, rooms) in enumerate(sorted(by_master.items()))
+    )
 
 
-def migrate_slot(server: RedisClusterServer, slot: int, target: ClusterMember, *,
-                 keys_at_once: int = 100) -> None:
+def migrate_slot(
+    server: RedisClusterServer, slot: int, target: ClusterMember, *, keys_at_once: int = 100
+) -> None:
     """Move one slot and its keys to ``target``, the way ``redis-cli --cluster reshard``
     does it, one slot at a time, ``keys_at_once`` keys per ``MIGRATE`` (fewer: longer
     while a room's keys are split between the two masters)."""
@@ -139,8 +144,7 @@ def migrate_slot(server: RedisClusterServer, slot: int, target: ClusterMember, *
         dst.execute_command("CLUSTER SETSLOT", slot, "IMPORTING", src_id)
         src.execute_command("CLUSTER SETSLOT", slot, "MIGRATING", dst_id)
         while names := src.execute_command("CLUSTER GETKEYSINSLOT", slot, keys_at_once):
-            src.execute_command("MIGRATE", "127.0.0.1", target.port, "", 0, 5000,
-                                "KEYS", *names)
+            src.execute_command("MIGRATE", "127.0.0.1", target.port, "", 0, 5000, "KEYS", *names)
         for member in server.masters():
             with member.client() as c:
                 c.execute_command("CLUSTER SETSLOT", slot, "NODE", dst_id)
@@ -199,7 +203,8 @@ def test_cluster_urls_name_seeds_credentials_and_the_replicas_to_wait_for() -> N
 
 
 async def test_a_released_room_is_unsubscribed_and_heard_again_when_asked_about(
-    redis_cluster_server: RedisClusterServer, two_nodes: tuple[RedisBackend, RedisBackend],
+    redis_cluster_server: RedisClusterServer,
+    two_nodes: tuple[RedisBackend, RedisBackend],
 ) -> None:
     a, b = two_nodes
     master = redis_cluster_server.owner(slot_of("released"))
@@ -215,9 +220,12 @@ async def test_a_released_room_is_unsubscribed_and_heard_again_when_asked_about(
     assert await b.last_seq("released") == 1
     assert subscribers() == 2
     b.release("released")  # b unloaded the room
-    await until(lambda: subscribers() == 1
-                and not any("released" in rooms for rooms in b.shard_rooms.values()),
-                "b's subscription released")
+    await until(
+        lambda: (
+            subscribers() == 1 and not any("released" in rooms for rooms in b.shard_rooms.values())
+        ),
+        "b's subscription released",
+    )
     await a.append("released", "tick")
     assert await b.last_seq("released") == 2  # asked again: heard again
     assert subscribers() == 2

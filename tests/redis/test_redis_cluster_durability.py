@@ -48,8 +48,9 @@ def replicas_in_slot_map(server: RedisClusterServer) -> None:
     for master in server.masters():
         with master.client() as c:
             # A key of one of its own slots (any will do): the replicas' offsets move.
-            slot = next(int(r[0]) for r in c.execute_command("CLUSTER SLOTS")
-                        if int(r[2][1]) == master.port)
+            slot = next(
+                int(r[0]) for r in c.execute_command("CLUSTER SLOTS") if int(r[2][1]) == master.port
+            )
             c.set(_key_in(slot), "x")
     while True:
         with server.members[0].client() as c:
@@ -104,25 +105,36 @@ def chats(client: Client) -> list[tuple[int, str]]:
     return [(e["seq"], e["data"]["text"]) for e in client.events if e["type"] == "chat.posted"]
 
 
-async def gather_room(cluster: Cluster, room: Json, *, residents: int
-                      ) -> tuple[Client, list[Client], list[Client]]:
+async def gather_room(
+    cluster: Cluster, room: Json, *, residents: int
+) -> tuple[Client, list[Client], list[Client]]:
     """The moderator on node 0, then residents and a watcher on each of three nodes."""
     mod = await cluster.connect(0, room["moderator_token"], label="mod")
-    people = [await cluster.connect(i % 3, (await cluster.join(i % 3, room, f"居民{i}")).token,
-                                    label=f"r{i}") for i in range(residents)]
-    watchers = [await cluster.connect(i, (await cluster.join(i, room, f"旁听{i}", observer=True)
-                                          ).token, label=f"w{i}") for i in range(3)]
+    people = [
+        await cluster.connect(
+            i % 3, (await cluster.join(i % 3, room, f"居民{i}")).token, label=f"r{i}"
+        )
+        for i in range(residents)
+    ]
+    watchers = [
+        await cluster.connect(
+            i, (await cluster.join(i, room, f"旁听{i}", observer=True)).token, label=f"w{i}"
+        )
+        for i in range(3)
+    ]
     return mod, people, watchers
 
 
-async def converged_to_log(cluster: Cluster, room: Json, clients: list[Client],
-                           log: list[str]) -> Client:
+async def converged_to_log(
+    cluster: Cluster, room: Json, clients: list[Client], log: list[str]
+) -> Client:
     """Check every client against a new node (the next one) that loads the room from
     the log (``log``: its chat texts) once the session ended: no phantom, no seq with
     two contents, every client converged. Returns that node's client."""
     cluster.start(1)
-    reference = await cluster.connect(len(cluster.nodes) - 1, room["moderator_token"],
-                                      label="reference", since=0)
+    reference = await cluster.connect(
+        len(cluster.nodes) - 1, room["moderator_token"], label="reference", since=0
+    )
     await reference.wait_event("session.ended", timeout=30)
     by_seq = {seq: (kind, data) for seq, kind, data in public(reference)}
     for client in clients:
@@ -131,15 +143,17 @@ async def converged_to_log(cluster: Cluster, room: Json, clients: list[Client],
         for seq, kind, data in public(client):
             assert by_seq.get(seq) == (kind, data), f"{client.label}: seq {seq} is two things"
         welcome: Json = client.welcome or {}
-        assert public(client, after=welcome["seq"]) == public(reference, after=welcome["seq"]), \
+        assert public(client, after=welcome["seq"]) == public(reference, after=welcome["seq"]), (
             f"{client.label} did not converge to the log"
+        )
         assert not client.order_problems()
     return reference
 
 
 @pytest.mark.parametrize("fresh", [False, True], ids=["settled", "fresh"])
 async def test_a_replica_promoted_behind_its_dead_master_leaves_no_phantom(
-    tmp_path: Path, fresh: bool,
+    tmp_path: Path,
+    fresh: bool,
 ) -> None:
     server = await asyncio.to_thread(start_cluster, tmp_path / "cluster")
     cluster = Cluster(server, tmp_path)
@@ -174,8 +188,9 @@ async def _experiment(server: RedisClusterServer, cluster: Cluster, *, fresh: bo
     senders = [*residents, mod]  # two each: each socket's commands are answered in turn
 
     async def send_lagging(i: int) -> tuple[int, Any]:
-        reply = await senders[i % 10].call("chat.send", text=f"故障中{i}", _nonce=f"lag-{i}",
-                                            _timeout=20)
+        reply = await senders[i % 10].call(
+            "chat.send", text=f"故障中{i}", _nonce=f"lag-{i}", _timeout=20
+        )
         return i, reply
 
     refused: list[int] = []
@@ -193,8 +208,11 @@ async def _experiment(server: RedisClusterServer, cluster: Cluster, *, fresh: bo
 
     for i in refused:  # resent with its nonce, as the protocol says
         client = senders[i % 10]
-        await until(lambda c=client, i=i: _ok(c.call(
-            "chat.send", text=f"故障中{i}", _nonce=f"lag-{i}")), "the room goes on", timeout=30)
+        await until(
+            lambda c=client, i=i: _ok(c.call("chat.send", text=f"故障中{i}", _nonce=f"lag-{i}")),
+            "the room goes on",
+            timeout=30,
+        )
         acknowledged.append(f"故障中{i}")
     for i in range(10):
         await residents[i % 9].ok("chat.send", text=f"故障后{i}")
@@ -209,7 +227,8 @@ async def _experiment(server: RedisClusterServer, cluster: Cluster, *, fresh: bo
     posted = [text for _, text in chats(reference)]
     assert len(posted) == len(set(posted)), "a message resent with its nonce is shown once"
     for node in range(3):  # a fresh replay on the old nodes: the same history
-        again = await cluster.connect(node, room["moderator_token"], label=f"since0-{node}",
-                                      since=0)
+        again = await cluster.connect(
+            node, room["moderator_token"], label=f"since0-{node}", since=0
+        )
         await again.wait_event("session.ended", timeout=30)
         assert public(again) == public(reference), f"node{node} replays another history"

@@ -109,8 +109,11 @@ async def test_a_killed_master_fails_over_and_its_room_goes_on_losing_nothing(
     await asyncio.to_thread(promote, server, replica)
     promoted.set()
     for i, client in enumerate(residents):
-        reply = await until(lambda c=client, i=i: _ok(c.call(
-            "chat.send", text=f"故障后{i}", _nonce=f"after-{i}")), "the room goes on", timeout=30)
+        reply = await until(
+            lambda c=client, i=i: _ok(c.call("chat.send", text=f"故障后{i}", _nonce=f"after-{i}")),
+            "the room goes on",
+            timeout=30,
+        )
         assert reply.ok
         acknowledged.append(f"故障后{i}")
     await asyncio.wait_for(chatting, 60)
@@ -130,8 +133,9 @@ async def test_a_killed_master_fails_over_and_its_room_goes_on_losing_nothing(
     marker = mod.find("minutes.noted", has(text="marker"))[0]["seq"]
     seen = joined(watcher, again)
     assert strictly_increasing(seen), "a resumed client sees no duplicate"
-    assert _public(seen, start, marker) == _public(mod.events, start, marker), \
+    assert _public(seen, start, marker) == _public(mod.events, start, marker), (
         "the resumed client missed something"
+    )
     posted = [data["text"] for _, kind, data in reference if kind == "chat.posted"]
     # Nothing acknowledged is lost, in the order it was acknowledged; "主节点不在" was
     # refused. A chatter message answered `unavailable` may be stored or not.

@@ -75,9 +75,13 @@ async def test_a_mark_behind_what_was_shown_is_raised_after_a_failover(tmp_path:
         assert chats(fresh) == acknowledged, "an acknowledged message is hidden"
 
         for i in range(2):
-            await until(lambda c=clients[i], i=i: _ok(c.call(
-                "chat.send", text=f"故障后{i}", _nonce=f"after-{i}")), "the room goes on",
-                timeout=30)
+            await until(
+                lambda c=clients[i], i=i: _ok(
+                    c.call("chat.send", text=f"故障后{i}", _nonce=f"after-{i}")
+                ),
+                "the room goes on",
+                timeout=30,
+            )
             acknowledged.append(f"故障后{i}")
         await mod.ok("session.end")
         await wait_all([*clients, fresh], "session.ended", timeout=30)

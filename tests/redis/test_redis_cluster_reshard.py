@@ -63,8 +63,9 @@ async def _experiment(server: RedisClusterServer, cluster: Cluster) -> None:
         i = 0
         while not stop.is_set():
             text, nonce = f"居民{k}第{i}条", f"r{k}-{i}"
-            await until(lambda t=text, n=nonce: attempt(client, t, n), f"{text} acknowledged",
-                        timeout=60)
+            await until(
+                lambda t=text, n=nonce: attempt(client, t, n), f"{text} acknowledged", timeout=60
+            )
             acknowledged.append(text)
             i += 1
             await asyncio.sleep(PACE_S)
@@ -90,8 +91,9 @@ async def _experiment(server: RedisClusterServer, cluster: Cluster) -> None:
 
     log = stream_texts(server.owner(slot), room_id)
     assert len(log) == len(set(log)), "a message resent with its nonce is stored once"
-    assert set(acknowledged) <= set(log), \
+    assert set(acknowledged) <= set(log), (
         f"lost: {sorted(set(acknowledged) - set(log))} ({len(refused)} sends were refused)"
+    )
     await converged_to_log(cluster, room, clients, log)
 
 

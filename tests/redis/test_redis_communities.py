@@ -41,8 +41,11 @@ async def test_a_household_counts_once_across_two_nodes(cluster: Cluster) -> Non
     try:
         made = await a.create(categories=["加装电梯", "其他"])
         cid, mod = made["community_id"], made["staff_token"]
-        tid = (await b.ok(await b.submit(cid, title="加装电梯", description="七楼太高",
-                                         device=device(1))))["topic_id"]
+        tid = (
+            await b.ok(
+                await b.submit(cid, title="加装电梯", description="七楼太高", device=device(1))
+            )
+        )["topic_id"]
         [slip] = await b.households(cid, mod, "5号楼2单元301")
         await a.ok(await a.claim(cid, slip["code"], device(2)))
         assert status_code(await b.claim(cid, slip["code"], device(3))) == (403, "forbidden")

@@ -25,8 +25,11 @@ def joined(*parts: Client) -> list[Json]:
 
 
 def _public(events: list[Json], after: int, upto: int) -> list[tuple[int, str, Json]]:
-    return [(e["seq"], e["type"], e["data"]) for e in events
-            if after < e["seq"] <= upto and e["type"] in PUBLIC_EVENT_TYPES]
+    return [
+        (e["seq"], e["type"], e["data"])
+        for e in events
+        if after < e["seq"] <= upto and e["type"] in PUBLIC_EVENT_TYPES
+    ]
 
 
 def strictly_increasing(events: list[Json]) -> bool:
@@ -60,7 +63,8 @@ async def test_sigkill_a_node_its_clients_resume_elsewhere_and_its_floor_holder_
     room = await cluster.create_room(node=0)
     mod = await cluster.connect(0, room["moderator_token"], label="mod")
     reference = await cluster.connect(
-        2, (await cluster.join(2, room, "旁听", observer=True)).token, label="reference")
+        2, (await cluster.join(2, room, "旁听", observer=True)).token, label="reference"
+    )
     speaker_person = await cluster.join(1, room, "发言人")
     speaker = await cluster.connect(1, speaker_person.token, label="speaker")
     resident_person = await cluster.join(1, room, "居民")
@@ -87,16 +91,19 @@ async def test_sigkill_a_node_its_clients_resume_elsewhere_and_its_floor_holder_
     marker = again.find("minutes.noted", has(text="marker"))[0]["seq"]
     person = joined(resident, again)
     assert strictly_increasing(person), "a resumed client must see no duplicate"
-    assert _public(person, start, marker) == _public(reference.events, start, marker), \
+    assert _public(person, start, marker) == _public(reference.events, start, marker), (
         "the resumed resident missed something"
+    )
 
     # The speaker's only node died: after its heartbeat expires a survivor appends
     # "node gone", the speaker is offline, and 20 s later the floor is gone.
-    ended = await mod.wait_event("turn.ended", has(turn_id=turn),
-                                 timeout=NODE_TTL_S + LEFT_GRACE_S + 15)
+    ended = await mod.wait_event(
+        "turn.ended", has(turn_id=turn), timeout=NODE_TTL_S + LEFT_GRACE_S + 15
+    )
     assert ended["data"]["reason"] == "left"
-    offline = mod.find("participant.updated", has(
-        participant_id=speaker_person.participant_id, online=False))
+    offline = mod.find(
+        "participant.updated", has(participant_id=speaker_person.participant_id, online=False)
+    )
     assert offline, "the speaker was never marked offline"
 
 
@@ -120,8 +127,11 @@ async def test_sigterm_closes_sockets_with_1012_and_they_resume_elsewhere(
     again = await resume(cluster, 0, person.token, resident, "resident-again")
     await mod.ok("minutes.note", text="marker")
     await wait_all([mod, again], "minutes.noted", has(text="marker"))
-    seen = [(e["seq"], e["type"], e["data"]) for e in joined(resident, again)
-            if e["seq"] > start and e["type"] in PUBLIC_EVENT_TYPES]
+    seen = [
+        (e["seq"], e["type"], e["data"])
+        for e in joined(resident, again)
+        if e["seq"] > start and e["type"] in PUBLIC_EVENT_TYPES
+    ]
     assert strictly_increasing(joined(resident, again))
     assert seen == public(mod, after=start)
 
@@ -158,8 +168,10 @@ async def test_redis_restart_mid_session_loses_nothing_and_every_node_converges(
     for node in range(3):
         await until(lambda n=node: _is(cluster.readyz(n), 200), f"node{node} ready again")
     for i, client in enumerate(residents):
-        reply = await until(lambda c=client, i=i: _ok(c.call(
-            "chat.send", text=f"重启后{i}", _nonce=f"after-{i}")), "commands work again")
+        reply = await until(
+            lambda c=client, i=i: _ok(c.call("chat.send", text=f"重启后{i}", _nonce=f"after-{i}")),
+            "commands work again",
+        )
         assert reply.ok
         acknowledged.append(f"重启后{i}")
     await mod.ok("minutes.note", text="marker")

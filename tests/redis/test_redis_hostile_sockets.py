@@ -17,23 +17,23 @@ from yishinodes import Cluster
 
 
 async def test_pings_from_a_client_that_never_reads_are_bounded_on_a_second_node(
-        cluster: Cluster) -> None:
+    cluster: Cluster,
+) -> None:
     _, second = cluster.start(2)
     room = await cluster.create_room(0)
     person = await cluster.join(1, room, "只发不收")
     before = await slow_closed(cluster.api(1))
     assert second.proc is not None
-    growth = await flood_all(second.proc.pid, second.port, room["room_id"],
-                             [None, person.token])
+    growth = await flood_all(second.proc.pid, second.port, room["room_id"], [None, person.token])
     assert growth <= GROWTH_AT_MOST, f"node1 grew by {growth / 2**20:.0f} MB"
     assert await slow_closed(cluster.api(1)) == before + 1
-    resident = await cluster.connect(1, (await cluster.join(1, room, "照常")).token,
-                                     label="after")
+    resident = await cluster.connect(1, (await cluster.join(1, room, "照常")).token, label="after")
     assert (await resident.call("ping")).ok
 
 
 async def test_deep_frames_on_a_second_node_are_bad_frames_and_log_nothing(
-        cluster: Cluster) -> None:
+    cluster: Cluster,
+) -> None:
     _, second = cluster.start(2)
     room = await cluster.create_room(0)
     before = os.path.getsize(second.log_path)
@@ -55,26 +55,32 @@ async def test_deep_frames_on_a_second_node_are_bad_frames_and_log_nothing(
 
 
 async def test_one_voice_from_sockets_on_two_nodes_is_heard_as_one_on_each(
-        cluster: Cluster) -> None:
+    cluster: Cluster,
+) -> None:
     cluster.start(2)
     room = await cluster.create_room(0, settings={"record_audio": True})
     mod = await cluster.connect(0, room["moderator_token"], label="mod", proto="msgpack")
     await mod.ok("session.start")
-    ears = [await cluster.connect(n, (await cluster.join(n, room, f"听众{n}")).token,
-                                  label="ear", proto="msgpack") for n in (0, 1)]
+    ears = [
+        await cluster.connect(
+            n, (await cluster.join(n, room, f"听众{n}")).token, label="ear", proto="msgpack"
+        )
+        for n in (0, 1)
+    ]
     for ear in ears:
         assert await ear.ok("audio.listen", on=True) == {"listening": True}
     person = await cluster.join(0, room, "两边开麦")
-    sockets = [await cluster.connect(n % 2, person.token, label=f"mic{n}", proto="msgpack")
-               for n in range(4)]
+    sockets = [
+        await cluster.connect(n % 2, person.token, label=f"mic{n}", proto="msgpack")
+        for n in range(4)
+    ]
     await sockets[0].ok("hand.raise", stance="support")
     turn = await start_turn(mod, person.participant_id)
     turn_id = str(turn["turn_id"])
     await ears[1].wait_event("turn.started", lambda d: d["turn_id"] == turn_id)
 
     size = 180
-    chairs = [mod, await cluster.connect(1, room["moderator_token"], label="mod",
-                                         proto="msgpack")]
+    chairs = [mod, await cluster.connect(1, room["moderator_token"], label="mod", proto="msgpack")]
     started = time.monotonic()
     await send_from_all(sockets, turn_id, size)
     # A chair's frame sent on each node after the flood: once both have reached both
@@ -82,17 +88,21 @@ async def test_one_voice_from_sockets_on_two_nodes_is_heard_as_one_on_each(
     for n, chair in enumerate(chairs):
         await chair.send_audio("", n, b"\xf8\xff\xfe")
     for ear in ears:
-        await ear.wait_heard(lambda frames: sum(1 for f in frames if f[6]) >= 2,
-                             "both chairs' frames")
+        await ear.wait_heard(
+            lambda frames: sum(1 for f in frames if f[6]) >= 2, "both chairs' frames"
+        )
     seconds = time.monotonic() - started
     heard = [sum(1 for f in ear.audio if not f[6]) for ear in ears]
     for count in heard:
         assert min(FRAME_BURST, BYTE_BURST // size) <= count <= budget(seconds, size), (
-            heard, seconds)
+            heard,
+            seconds,
+        )
     for node in (0, 1):  # each node writes what it still holds before it answers
         answer = await cluster.api(node).http.get(
             f"/api/rooms/{room['room_id']}/recordings/{turn_id}.ogg",
-            headers=cluster.api(node).bearer(room["moderator_token"]))
+            headers=cluster.api(node).bearer(room["moderator_token"]),
+        )
         assert answer.status_code == 200, answer.text
     r = cluster.redis.client()
     try:

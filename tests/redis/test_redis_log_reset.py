@@ -44,6 +44,7 @@ async def test_a_log_that_lost_delivered_entries_resets_the_room_and_goes_on(
         lose_entries_after(own_redis, "r", 3)
         with own_redis.client() as c:
             c.client_kill_filter(_type="pubsub")
+
         async def reset_heard() -> bool:
             return resets == ["r"]
 
@@ -113,14 +114,17 @@ async def test_a_node_reloads_a_room_whose_log_lost_what_it_showed(
     assert again.welcome is not None and again.welcome["replayed"] is False, again.welcome
     texts = [m["text"] for m in again.welcome["state"]["chat"]]
     assert texts == ["留下的"], "the state the log holds replaces the client's"
-    reply = await until(lambda: _ok(again.call("chat.send", text="会丢的", _nonce="lost-1")),
-                        "the room goes on")
+    reply = await until(
+        lambda: _ok(again.call("chat.send", text="会丢的", _nonce="lost-1")), "the room goes on"
+    )
     assert reply.ok
     posted = await again.wait_event("chat.posted", has(text="会丢的"))
     mod_again = await cluster.connect(0, room["moderator_token"], label="mod-again", since=0)
     await mod_again.wait_event("chat.posted", has(text="会丢的"))
-    assert [d["text"] for _, kind, d in public(mod_again) if kind == "chat.posted"] == \
-        ["留下的", "会丢的"]
+    assert [d["text"] for _, kind, d in public(mod_again) if kind == "chat.posted"] == [
+        "留下的",
+        "会丢的",
+    ]
     assert posted["seq"] == mod_again.find("chat.posted", has(text="会丢的"))[0]["seq"]
     assert again.welcome["epoch"] != watcher.welcome["epoch"], "the log's history changed"  # type: ignore[index]
 
@@ -131,12 +135,19 @@ async def test_a_node_reloads_a_room_whose_log_lost_what_it_showed(
     await mod_again.wait_event("chat.posted", has(text="之后2"))
     held = watcher.events[-1]["seq"]
     assert mod_again.events[-1]["seq"] > held
-    back = await cluster.connect(0, watcher_person.token, label="watcher-again", since=held,
-                                 epoch=watcher.welcome["epoch"])  # type: ignore[index]
+    back = await cluster.connect(
+        0, watcher_person.token, label="watcher-again", since=held, epoch=watcher.welcome["epoch"]
+    )  # type: ignore[index]
     assert back.welcome is not None and back.welcome["replayed"] is False, back.welcome
-    assert [m["text"] for m in back.welcome["state"]["chat"]] == \
-        ["留下的", "会丢的", "之后0", "之后1", "之后2"]
+    assert [m["text"] for m in back.welcome["state"]["chat"]] == [
+        "留下的",
+        "会丢的",
+        "之后0",
+        "之后1",
+        "之后2",
+    ]
     assert back.welcome["epoch"] == again.welcome["epoch"]
-    same = await cluster.connect(0, watcher_person.token, label="watcher-same", since=held,
-                                 epoch=back.welcome["epoch"])
+    same = await cluster.connect(
+        0, watcher_person.token, label="watcher-same", since=held, epoch=back.welcome["epoch"]
+    )
     assert same.welcome is not None and same.welcome["replayed"] is True, same.welcome

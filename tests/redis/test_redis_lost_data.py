@@ -18,7 +18,8 @@ from yishinodes import Cluster
 
 
 async def test_a_redis_that_lost_its_data_makes_the_node_unready_and_refuses_writes(
-        cluster: Cluster, own_redis: RedisServer) -> None:
+    cluster: Cluster, own_redis: RedisServer
+) -> None:
     cluster.start(1)
     room = await cluster.create_room(node=0)
     await cluster.join(0, room, "甲")
@@ -32,10 +33,12 @@ async def test_a_redis_that_lost_its_data_makes_the_node_unready_and_refuses_wri
         ready = await cluster.api(0).http.get("/readyz")
         named = "store_lost_data" in [p["what"] for p in ready.json().get("problems", [])]
         return ready.status_code == 503 and named
+
     await until(lost, "/readyz 503 naming the data Redis lost")
 
-    joined = await cluster.api(0).join_raw(room["room_id"],
-                                          {"invite": room["invite_code"], "name": "乙"})
+    joined = await cluster.api(0).join_raw(
+        room["room_id"], {"invite": room["invite_code"], "name": "乙"}
+    )
     assert_http_error(joined, (503, "unavailable"))
     mod = await cluster.connect(0, room["moderator_token"], label="mod")
     reply = await mod.call("session.start")

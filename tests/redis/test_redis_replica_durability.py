@@ -62,7 +62,8 @@ class Waiting:
 
 
 async def test_a_replica_promoted_by_hand_behind_its_dead_master_leaves_no_phantom(
-    tmp_path: Path, own_redis: RedisServer,
+    tmp_path: Path,
+    own_redis: RedisServer,
 ) -> None:
     replica = Replica(tmp_path / "replica", own_redis)
     replica.start()
@@ -80,8 +81,7 @@ async def _experiment(cluster: Cluster, master: RedisServer, replica: Replica) -
     room = await cluster.create_room(node=0)
     mod = await cluster.connect(0, room["moderator_token"], label="mod")
     people = [await cluster.join(i % 2, room, f"居民{i}") for i in range(4)]
-    residents = [await cluster.connect(i % 2, p.token, label=f"r{i}")
-                 for i, p in enumerate(people)]
+    residents = [await cluster.connect(i % 2, p.token, label=f"r{i}") for i, p in enumerate(people)]
     clients = [mod, *residents]
     await mod.ok("session.start")
     acknowledged: list[str] = []
@@ -93,8 +93,12 @@ async def _experiment(cluster: Cluster, master: RedisServer, replica: Replica) -
         c.execute_command("CLIENT", "PAUSE", PAUSE_MS, "ALL")
     paused_at = time.monotonic()
     senders = [*residents, mod]
-    replies = await asyncio.gather(*(senders[i % 5].call(
-        "chat.send", text=f"故障中{i}", _nonce=f"lag-{i}", _timeout=20) for i in range(LAGGING)))
+    replies = await asyncio.gather(
+        *(
+            senders[i % 5].call("chat.send", text=f"故障中{i}", _nonce=f"lag-{i}", _timeout=20)
+            for i in range(LAGGING)
+        )
+    )
     refused = [i for i, reply in enumerate(replies) if not reply.ok]
     acknowledged += [f"故障中{i}" for i, reply in enumerate(replies) if reply.ok]
     assert [r.code for r in replies] == ["unavailable"] * LAGGING, "none is durable yet"
@@ -113,13 +117,18 @@ async def _experiment(cluster: Cluster, master: RedisServer, replica: Replica) -
     for node in cluster.nodes:
         node.wait_healthy()
     tokens = [room["moderator_token"], *(p.token for p in people)]
-    again = [await resume(cluster, i % 2, token, old, f"{old.label}-again")
-             for i, (token, old) in enumerate(zip(tokens, clients, strict=True))]
+    again = [
+        await resume(cluster, i % 2, token, old, f"{old.label}-again")
+        for i, (token, old) in enumerate(zip(tokens, clients, strict=True))
+    ]
     senders = [*again[1:], again[0]]
     for i in refused:  # resent with its nonce, as the protocol says
         client = senders[i % 5]
-        await until(lambda c=client, i=i: _ok(c.call(
-            "chat.send", text=f"故障中{i}", _nonce=f"lag-{i}")), "the room goes on", timeout=30)
+        await until(
+            lambda c=client, i=i: _ok(c.call("chat.send", text=f"故障中{i}", _nonce=f"lag-{i}")),
+            "the room goes on",
+            timeout=30,
+        )
         acknowledged.append(f"故障中{i}")
     await again[1].ok("chat.send", text="故障后")
     acknowledged.append("故障后")
@@ -136,10 +145,12 @@ async def _experiment(cluster: Cluster, master: RedisServer, replica: Replica) -
         assert held <= set(log), f"{old.label} held phantoms: {sorted(held - set(log))}"
         for e in seen:
             if e["type"] in PUBLIC_EVENT_TYPES:
-                assert by_seq.get(e["seq"]) == (e["type"], e["data"]), \
+                assert by_seq.get(e["seq"]) == (e["type"], e["data"]), (
                     f"{old.label}: seq {e['seq']} is two things"
-        assert public(new) == public(reference, after=_last_seq(old)), \
+                )
+        assert public(new) == public(reference, after=_last_seq(old)), (
             f"{old.label} did not converge to the log"
+        )
     assert set(acknowledged) <= set(log), f"lost: {sorted(set(acknowledged) - set(log))}"
     assert len(chats(reference)) == len({text for _, text in chats(reference)})
 
@@ -148,8 +159,9 @@ def _last_seq(client: Client) -> int:
     return int(client.events[-1]["seq"] if client.events else client.welcome["seq"])  # type: ignore[index]
 
 
-@pytest.mark.parametrize("url", ["redis://127.0.0.1:1/0?wait=one", "redis://h/0?wait=",
-                                 "redis+cluster://h:1?wait=-1"])
+@pytest.mark.parametrize(
+    "url", ["redis://127.0.0.1:1/0?wait=one", "redis://h/0?wait=", "redis+cluster://h:1?wait=-1"]
+)
 def test_a_bad_wait_in_a_redis_url_is_refused_with_a_clear_error(url: str) -> None:
     with pytest.raises(ValueError, match="wait= in a Redis URL must be a number"):
         backend_from_url(url, clock=lambda: 0)

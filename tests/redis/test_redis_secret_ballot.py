@@ -16,8 +16,9 @@ async def test_no_choice_can_be_tied_to_a_voter_on_three_nodes(cluster: Cluster)
     cluster.start(3)
 
     async def connect(node: int, room_id: str, token: str, label: str) -> Client:
-        client = await Client.open(cluster.nodes[node].ws_base, room_id, "json",
-                                   label=f"{label}@node{node}")
+        client = await Client.open(
+            cluster.nodes[node].ws_base, room_id, "json", label=f"{label}@node{node}"
+        )
         cluster.clients.append(client)
         reply = await client.hello(token)
         assert reply.ok, reply.raw

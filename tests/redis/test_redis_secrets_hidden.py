@@ -21,8 +21,13 @@ class PasswordRedis(RedisServer):
         return ["--requirepass", PASSWORD]
 
     def client(self) -> redis.Redis:
-        return redis.Redis(host="127.0.0.1", port=self.port, password=PASSWORD,
-                           socket_timeout=5, socket_connect_timeout=1)
+        return redis.Redis(
+            host="127.0.0.1",
+            port=self.port,
+            password=PASSWORD,
+            socket_timeout=5,
+            socket_connect_timeout=1,
+        )
 
 
 def url(store: RedisServer, password: str) -> str:
@@ -51,9 +56,24 @@ def test_a_refused_password_is_not_echoed_from_the_environment(tmp_path: Path) -
     env.update(PYTHONUNBUFFERED="1", YISHI_REDIS_URL=url(store, WRONG))
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "yishi", "serve", "--port", str(free_port()),
-             "--admin-token", ADMIN, "--data-dir", str(tmp_path / "data")],
-            capture_output=True, text=True, env=env, timeout=60, stdin=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-m",
+                "yishi",
+                "serve",
+                "--port",
+                str(free_port()),
+                "--admin-token",
+                ADMIN,
+                "--data-dir",
+                str(tmp_path / "data"),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
     finally:
         store.stop()
     printed = done.stdout + done.stderr

@@ -24,10 +24,17 @@ async def test_a_whole_session_over_three_nodes_is_one_stream(nodes_on_any: Clus
         node = i % 3
         person = await cluster.join(node, room, f"居民{i}")
         people_tokens.append(person.token)
-        people.append((person.participant_id, await cluster.connect(
-            node, person.token, label=f"p{i}", proto="msgpack" if i % 2 else "json")))
+        people.append(
+            (
+                person.participant_id,
+                await cluster.connect(
+                    node, person.token, label=f"p{i}", proto="msgpack" if i % 2 else "json"
+                ),
+            )
+        )
     observer = await cluster.connect(
-        2, (await cluster.join(1, room, "旁听", observer=True)).token, label="observer")
+        2, (await cluster.join(1, room, "旁听", observer=True)).token, label="observer"
+    )
     clients = [mod, observer, *(c for _, c in people)]
     start = max(c.welcome["seq"] for c in clients if c.welcome)
 
@@ -51,13 +58,19 @@ async def test_a_whole_session_over_three_nodes_is_one_stream(nodes_on_any: Clus
     assert {e["data"]["duration_ms"] for e in ended} == {1000}
 
     # A poll with a ballot from every node.
-    poll = (await mod.ok("poll.open", question="是否同意加装?", options=["同意", "反对", "再议"],
-                         kind="single"))["poll_id"]
+    poll = (
+        await mod.ok(
+            "poll.open", question="是否同意加装?", options=["同意", "反对", "再议"], kind="single"
+        )
+    )["poll_id"]
     await wait_all(clients, "poll.opened", has(poll_id=poll))
     choices = [i % 3 for i in range(len(people))]
-    replies = await asyncio.gather(*(
-        client.call("poll.vote", poll_id=poll, choices=[choice])
-        for (_, client), choice in zip(people, choices)))
+    replies = await asyncio.gather(
+        *(
+            client.call("poll.vote", poll_id=poll, choices=[choice])
+            for (_, client), choice in zip(people, choices)
+        )
+    )
     assert all(r.ok for r in replies), [r.raw for r in replies]
     # A second ballot from the same person, through a second socket on another node.
     p0_again = await cluster.connect(1, people_tokens[0], label="p0-again")
@@ -105,8 +118,9 @@ async def test_two_moderators_on_two_nodes_pressing_next_at_once_start_one_turn(
     for _ in range(3):
         ids = await asyncio.gather(mod_a.send("turn.next"), mod_b.send("turn.next"))
         replies = await asyncio.gather(mod_a.reply(ids[0]), mod_b.reply(ids[1]))
-        assert sorted((r.ok, r.code) for r in replies) == [(False, "conflict"), (True, None)], \
-            [r.raw for r in replies]
+        assert sorted((r.ok, r.code) for r in replies) == [(False, "conflict"), (True, None)], [
+            r.raw for r in replies
+        ]
         [winner] = [r for r in replies if r.ok]
         turn = winner.result["turn_id"]
         await wait_all([mod_a, mod_b], "turn.started", has(turn_id=turn))
@@ -129,9 +143,14 @@ async def test_a_burst_of_5000_chat_messages_from_three_nodes_arrives_whole_in_o
     for node in (1, 2):
         staff = await cluster.staff(node, room, "moderator", f"主持{node}")
         senders.append(await cluster.connect(node, staff.token, label=f"mod{node}"))
-    watchers = [await cluster.connect(
-        node, (await cluster.join(node, room, f"旁听{node}", observer=True)).token,
-        label=f"observer{node}") for node in range(3)]
+    watchers = [
+        await cluster.connect(
+            node,
+            (await cluster.join(node, room, f"旁听{node}", observer=True)).token,
+            label=f"observer{node}",
+        )
+        for node in range(3)
+    ]
     clients = senders + watchers
     start = max(c.welcome["seq"] for c in clients if c.welcome)
 
@@ -139,8 +158,9 @@ async def test_a_burst_of_5000_chat_messages_from_three_nodes_arrives_whole_in_o
         texts = [f"第{n}组第{i}条" for i in range(n, BURST, len(senders))]
         ids = [await sender.send("chat.send", {"text": text}) for text in texts]
         replies = [await sender.reply(cid, timeout=120) for cid in ids]
-        assert all(r.ok and r.result["status"] == "visible" for r in replies), \
-            [r.raw for r in replies if not r.ok][:3]
+        assert all(r.ok and r.result["status"] == "visible" for r in replies), [
+            r.raw for r in replies if not r.ok
+        ][:3]
         return texts
 
     shares = await asyncio.gather(*(send_share(n, s) for n, s in enumerate(senders)))
@@ -148,8 +168,11 @@ async def test_a_burst_of_5000_chat_messages_from_three_nodes_arrives_whole_in_o
     await wait_all(clients, "minutes.noted", has(text="burst over"), timeout=60)
 
     def chats(client: Client) -> list[tuple[int, str, str]]:
-        return [(seq, data["message_id"], data["text"])
-                for seq, kind, data in public(client, after=start) if kind == "chat.posted"]
+        return [
+            (seq, data["message_id"], data["text"])
+            for seq, kind, data in public(client, after=start)
+            if kind == "chat.posted"
+        ]
 
     reference = chats(watchers[0])
     assert len(reference) == BURST
@@ -165,6 +188,9 @@ async def test_a_burst_of_5000_chat_messages_from_three_nodes_arrives_whole_in_o
     early = await cluster.connect(0, room["moderator_token"], label="early-node")
     assert late.welcome["state"] == early.welcome["state"]  # type: ignore[index]
     metrics = (await cluster.api(3).http.get("/metrics")).text
-    applied = next(float(line.split()[-1]) for line in metrics.splitlines()
-                   if line.startswith("yishi_entries_applied"))
+    applied = next(
+        float(line.split()[-1])
+        for line in metrics.splitlines()
+        if line.startswith("yishi_entries_applied")
+    )
     assert applied < 1000, f"the late node replayed {applied:.0f} entries"

@@ -10,7 +10,8 @@ from yishinodes import Cluster
 async def test_every_node_publishes_the_same_signing_key(cluster: Cluster) -> None:
     cluster.start(2)
     async with httpx.AsyncClient(trust_env=False, timeout=10) as http:
-        keys = [(await http.get(f"{node.base_url}/api/signing-key")).json()
-                for node in cluster.nodes]
+        keys = [
+            (await http.get(f"{node.base_url}/api/signing-key")).json() for node in cluster.nodes
+        ]
     assert keys[0]["algorithm"] == "Ed25519"
     assert keys[0] == keys[1]

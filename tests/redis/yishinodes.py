@@ -54,11 +54,29 @@ class NodeProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("YISHI_")}
         env.update(PYTHONUNBUFFERED="1", YISHI_NODE_TTL=str(NODE_TTL_S))
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "yishi", "serve", "--host", "127.0.0.1",
-             "--port", str(self.port), "--redis", self.redis_url,
-             "--data-dir", str(self.workdir / f"{self.name}-data"),
-             "--admin-token", ADMIN, "--secret", SECRET],
-            stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
+            [
+                sys.executable,
+                "-m",
+                "yishi",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--redis",
+                self.redis_url,
+                "--data-dir",
+                str(self.workdir / f"{self.name}-data"),
+                "--admin-token",
+                ADMIN,
+                "--secret",
+                SECRET,
+            ],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
 
     def wait_healthy(self) -> None:
         assert self.proc is not None
@@ -76,8 +94,9 @@ class NodeProcess:
                     pass
                 if time.monotonic() > deadline:
                     self.stop(signal.SIGKILL)
-                    raise RuntimeError(f"{self.name}: no /healthz in {START_TIMEOUT}s:\n"
-                                       f"{self.log_tail()}")
+                    raise RuntimeError(
+                        f"{self.name}: no /healthz in {START_TIMEOUT}s:\n{self.log_tail()}"
+                    )
                 time.sleep(0.05)  # a port that is not listening yet: nothing to wait on
 
     def stop(self, sig: int = signal.SIGTERM) -> int | None:
@@ -130,8 +149,10 @@ class Cluster:
 
     def start(self, count: int) -> list[NodeProcess]:
         """Start ``count`` more nodes (in parallel) and wait until each answers /healthz."""
-        new = [NodeProcess(f"node{len(self.nodes) + i}", self.redis.url, self.workdir)
-               for i in range(count)]
+        new = [
+            NodeProcess(f"node{len(self.nodes) + i}", self.redis.url, self.workdir)
+            for i in range(count)
+        ]
         for node in new:
             node.launch()
         for node in new:
@@ -143,10 +164,19 @@ class Cluster:
     def api(self, node: int) -> Api:
         return self.apis[node]
 
-    async def connect(self, node: int, token: str, *, label: str, since: int | None = None,
-                      epoch: str | None = None, proto: str = "json") -> Client:
-        client = await Client.open(self.nodes[node].ws_base, self._room_of(token), proto,
-                                   label=f"{label}@node{node}")
+    async def connect(
+        self,
+        node: int,
+        token: str,
+        *,
+        label: str,
+        since: int | None = None,
+        epoch: str | None = None,
+        proto: str = "json",
+    ) -> Client:
+        client = await Client.open(
+            self.nodes[node].ws_base, self._room_of(token), proto, label=f"{label}@node{node}"
+        )
         self.clients.append(client)
         reply = await client.hello(token, since, epoch=epoch)
         assert reply.ok, f"{client.label}: hello failed: {reply.raw}"
@@ -163,8 +193,9 @@ class Cluster:
         return info
 
     async def join(self, node: int, room: Json, name: str, *, observer: bool = False) -> Person:
-        person = await self.api(node).join(room["room_id"], room["invite_code"], name,
-                                           observer=observer)
+        person = await self.api(node).join(
+            room["room_id"], room["invite_code"], name, observer=observer
+        )
         self.room_by_token[person.token] = room["room_id"]
         return person
 
@@ -187,20 +218,29 @@ class Cluster:
         return "\n".join(f"--- {n.name} ---\n{n.log_tail()}" for n in self.nodes)
 
 
-def public(client: Client, *, after: int = 0, types: Iterable[str] = PUBLIC_EVENT_TYPES
-           ) -> list[tuple[int, str, Json]]:
+def public(
+    client: Client, *, after: int = 0, types: Iterable[str] = PUBLIC_EVENT_TYPES
+) -> list[tuple[int, str, Json]]:
     """The public events a client saw after ``after``: what every client must agree on."""
     wanted = set(types)
-    return [(e["seq"], e["type"], e["data"]) for e in client.events
-            if e["type"] in wanted and e["seq"] > after]
+    return [
+        (e["seq"], e["type"], e["data"])
+        for e in client.events
+        if e["type"] in wanted and e["seq"] > after
+    ]
 
 
 async def all_reach(clients: Iterable[Client], seq: int, timeout: float = 15.0) -> None:
     await asyncio.gather(*(c.wait_seq(seq, timeout=timeout) for c in clients))
 
 
-async def wait_all(clients: Iterable[Client], type: str,
-                   predicate: Callable[[Json], bool] | None = None, *,
-                   timeout: float = 10.0) -> list[Json]:
-    return list(await asyncio.gather(*(
-        c.wait_event(type, predicate, timeout=timeout) for c in clients)))
+async def wait_all(
+    clients: Iterable[Client],
+    type: str,
+    predicate: Callable[[Json], bool] | None = None,
+    *,
+    timeout: float = 10.0,
+) -> list[Json]:
+    return list(
+        await asyncio.gather(*(c.wait_event(type, predicate, timeout=timeout) for c in clients))
+    )

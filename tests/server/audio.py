@@ -17,8 +17,9 @@ FRAME = 2880  # 60 ms
 def tone(seconds: float, hz: float = 440.0) -> array[int]:
     """A sine sweeping up from ``hz`` (so a shifted copy does not correlate)."""
     n = int(seconds * RATE)
-    return array("h", (int(12000 * math.sin(2 * math.pi * (hz + 200 * i / n) * i / RATE))
-                       for i in range(n)))
+    return array(
+        "h", (int(12000 * math.sin(2 * math.pi * (hz + 200 * i / n) * i / RATE)) for i in range(n))
+    )
 
 
 def opus_packets(samples: array[int]) -> list[bytes]:
@@ -34,7 +35,7 @@ def opus_packets(samples: array[int]) -> list[bytes]:
     packets: list[bytes] = []
     for start in range(0, len(samples) - FRAME + 1, FRAME):
         frame = av.AudioFrame(format="s16", layout="mono", samples=FRAME)
-        frame.planes[0].update(samples[start:start + FRAME].tobytes())
+        frame.planes[0].update(samples[start : start + FRAME].tobytes())
         frame.sample_rate = RATE
         frame.pts = start
         packets += [bytes(p) for p in encoder.encode(frame)]
@@ -53,7 +54,7 @@ def decode_ogg(body: bytes) -> tuple[str, float, array[int]]:
         out = array("h")
         for frame in container.decode(stream):
             for plain in resampler.resample(frame):
-                out.frombytes(bytes(plain.planes[0])[:plain.samples * 2])
+                out.frombytes(bytes(plain.planes[0])[: plain.samples * 2])
         return container.format.name, duration, out
 
 

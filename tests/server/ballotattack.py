@@ -70,22 +70,30 @@ async def attack(nodes: Nodes) -> Outcome:
     clients: dict[str, Client] = {}
     tokens: dict[str, str] = {}
     for n, name in enumerate(CHOICES):
-        person = await nodes.apis[n % count].join(room_id, codes[n], name,
-                                                  device=f"phone-of-household-{name}")
+        person = await nodes.apis[n % count].join(
+            room_id, codes[n], name, device=f"phone-of-household-{name}"
+        )
         households[name] = person.participant_id
         tokens[name] = person.token
         clients[name] = await nodes.connect(n % count, room_id, person.token, name)
     spare = codes[len(CHOICES)]  # a household that never came
 
     # The moderator claims a household's code from their own device: refused.
-    stolen = await api.join_raw(room_id, {"invite": codes[1], "name": "h1",
-                                          "device": "the-moderators-own-phone"})
+    stolen = await api.join_raw(
+        room_id, {"invite": codes[1], "name": "h1", "device": "the-moderators-own-phone"}
+    )
     assert_http_error(stolen, (403, "forbidden"))
     assert "device" in stolen.json()["error"]["message"]
 
     await mod.ok("session.start")
-    opened = await mod.ok("poll.open", question="选哪个方案？", kind="single", options=OPTIONS,
-                          secret=True, live_results=False)
+    opened = await mod.ok(
+        "poll.open",
+        question="选哪个方案？",
+        kind="single",
+        options=OPTIONS,
+        secret=True,
+        live_results=False,
+    )
     poll_id = opened["poll_id"]
     # Settings that change the poll's meaning wait for its close.
     assert (await mod.fail("settings.update", "conflict", revote=True)).code == "conflict"
@@ -97,7 +105,8 @@ async def attack(nodes: Nodes) -> Outcome:
     second_tab = await nodes.connect(2 % count, room_id, tokens["h1"], "h1-tab2")
     both = await asyncio.gather(
         clients["h1"].call("poll.vote", poll_id=poll_id, choices=[CHOICES["h1"]]),
-        second_tab.call("poll.vote", poll_id=poll_id, choices=[2]))
+        second_tab.call("poll.vote", poll_id=poll_id, choices=[2]),
+    )
     assert sorted(r.ok for r in both) == [False, True], [r.raw for r in both]
     assert [r.code for r in both if not r.ok] == ["conflict"]
     if not both[0].ok:  # the second tab's ballot counted: that is h1's choice now
@@ -112,14 +121,16 @@ async def attack(nodes: Nodes) -> Outcome:
     # Reset h1's code, claim it from the moderator's phone, vote as h1: the room is
     # told, h1's sockets close, and the ballot is refused (h1 voted already).
     await mod.ok("invite.reset", participant_id=households["h1"])
-    told = await clients["h4"].wait_event("participant.code_reset",
-                                          has(participant_id=households["h1"]))
+    told = await clients["h4"].wait_event(
+        "participant.code_reset", has(participant_id=households["h1"])
+    )
     assert told["data"]["name"] == "h1"
     assert await clients["h1"].wait_closed() == 4003
     claimed = await api.join(room_id, codes[1], "h1", device="the-moderators-own-phone")
     impostor = await nodes.connect(0, room_id, claimed.token, "impostor")
-    assert (await impostor.fail("poll.vote", "conflict", poll_id=poll_id,
-                                choices=[0])).code == "conflict"
+    assert (
+        await impostor.fail("poll.vote", "conflict", poll_id=poll_id, choices=[0])
+    ).code == "conflict"
     # The household that never came can be claimed (that is what a code is); it
     # votes like anyone, once, and the room was told of no reset for it.
     ghost = await api.join(room_id, spare, "ghost", device="the-moderators-own-phone")
@@ -143,8 +154,7 @@ async def attack(nodes: Nodes) -> Outcome:
         expected[choice] += 1
     expected[1] += 1  # the ghost's
     final = await clients["h0"].wait_event("poll.closed", has(poll_id=poll_id))
-    assert final["data"] == {"poll_id": poll_id, "counts": expected, "voters": 6,
-                             "eligible": 6}
+    assert final["data"] == {"poll_id": poll_id, "counts": expected, "voters": 6, "eligible": 6}
     if closed.get("counts") is not None:
         assert closed == {k: final["data"][k] for k in ("counts", "voters", "eligible")}
     await mod.ok("settings.update", revote=True)  # closed: settings are free again
@@ -178,8 +188,7 @@ async def _snapshot(nodes: Nodes, room_id: str, token: str) -> Json:
 
 def sealed_votes(entries: list[Json], poll_id: str) -> list[Json]:
     """The stored ballots of the poll: each must carry a seal and no choice."""
-    votes = [e for e in entries if e["kind"] == "poll.vote"
-             and e["args"].get("poll_id") == poll_id]
+    votes = [e for e in entries if e["kind"] == "poll.vote" and e["args"].get("poll_id") == poll_id]
     for vote in votes:
         assert "choices" not in vote["args"] and "sealed" in vote["args"], vote
     return votes
@@ -191,11 +200,13 @@ def check_stored_log(entries: list[Json], outcome: Outcome) -> None:
     not the ballots' (shuffled), naming nobody."""
     votes = sealed_votes(entries, outcome.poll_id)
     assert len({v["actor"] for v in votes if "actor" in v}) >= 5
-    counts = [e for e in entries if e["kind"] == "poll.count"
-              and e["args"]["poll_id"] == outcome.poll_id]
+    counts = [
+        e for e in entries if e["kind"] == "poll.count" and e["args"]["poll_id"] == outcome.poll_id
+    ]
     assert counts, "the count is in the log"
     text = json.dumps(counts[0]["args"])
     assert not any(pid in text for pid in outcome.household_ids.values())
     opened = [e for e in entries if e["kind"] == "poll.open"]
-    assert opened and all(len(e["args"].get("ballot_key", "")) == 32 for e in opened
-                          if e["args"].get("secret"))
+    assert opened and all(
+        len(e["args"].get("ballot_key", "")) == 32 for e in opened if e["args"].get("secret")
+    )

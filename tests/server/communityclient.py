@@ -44,45 +44,66 @@ class CommunityApi:
         return cast(Json, response.json())
 
     async def create(self, name: str = "幸福里社区议事厅", **body: Any) -> Json:
-        return await self.ok(await self.post("/api/communities", {"name": name, **body},
-                                             self.admin_token))
+        return await self.ok(
+            await self.post("/api/communities", {"name": name, **body}, self.admin_token)
+        )
 
     async def staff(self, cid: str, token: str, role: str, name: str) -> Json:
-        return await self.ok(await self.post(f"/api/communities/{cid}/staff",
-                                             {"role": role, "name": name}, token))
+        return await self.ok(
+            await self.post(f"/api/communities/{cid}/staff", {"role": role, "name": name}, token)
+        )
 
     async def submit(self, cid: str, **body: Any) -> httpx.Response:
         token = body.pop("token", None)
         return await self.post(f"/api/communities/{cid}/topics", body, token)
 
-    async def cosign(self, cid: str, tid: str, dev: str | None = None, *,
-                     token: str | None = None, household: str | None = None) -> httpx.Response:
+    async def cosign(
+        self,
+        cid: str,
+        tid: str,
+        dev: str | None = None,
+        *,
+        token: str | None = None,
+        household: str | None = None,
+    ) -> httpx.Response:
         """A resident's co-sign from ``dev``, or a clerk's (``token``) for ``household``."""
         body = {"device": dev} if token is None else {"household": household}
         return await self.post(f"/api/communities/{cid}/topics/{tid}/cosign", body, token)
 
-    async def rate(self, cid: str, tid: str, dev: str | None, rating: str, *,
-                   token: str | None = None, household: str | None = None) -> httpx.Response:
+    async def rate(
+        self,
+        cid: str,
+        tid: str,
+        dev: str | None,
+        rating: str,
+        *,
+        token: str | None = None,
+        household: str | None = None,
+    ) -> httpx.Response:
         body = {"device": dev} if token is None else {"household": household}
-        return await self.post(f"/api/communities/{cid}/topics/{tid}/rate",
-                               {**body, "rating": rating}, token)
+        return await self.post(
+            f"/api/communities/{cid}/topics/{tid}/rate", {**body, "rating": rating}, token
+        )
 
     async def households(self, cid: str, token: str, *labels: str) -> list[Json]:
         """Issue one household code per label: ``[{household_id, label, code}]``."""
-        made = await self.ok(await self.post(f"/api/communities/{cid}/households",
-                                             {"labels": list(labels)}, token))
+        made = await self.ok(
+            await self.post(f"/api/communities/{cid}/households", {"labels": list(labels)}, token)
+        )
         return cast(list[Json], made["households"])
 
     async def claim(self, cid: str, code: str, dev: str) -> httpx.Response:
-        return await self.post(f"/api/communities/{cid}/households/claim",
-                               {"code": code, "device": dev})
+        return await self.post(
+            f"/api/communities/{cid}/households/claim", {"code": code, "device": dev}
+        )
 
     async def mine(self, cid: str, dev: str) -> Json:
         return await self.ok(await self.post(f"/api/communities/{cid}/mine", {"device": dev}))
 
     async def move(self, cid: str, tid: str, token: str, to: str, **body: Any) -> httpx.Response:
-        return await self.post(f"/api/communities/{cid}/topics/{tid}/transition",
-                               {"to": to, **body}, token)
+        return await self.post(
+            f"/api/communities/{cid}/topics/{tid}/transition", {"to": to, **body}, token
+        )
 
     async def topic(self, cid: str, tid: str) -> Json:
         return await self.ok(await self.get(f"/api/communities/{cid}/topics/{tid}"))
@@ -133,8 +154,14 @@ async def run_flow(apis: list[CommunityApi], ws_bases: list[str]) -> Json:
     before = await api().stats(cid)
     assert before["submitted"] == 0 and before["adoption_rate"] is None
 
-    response = await api().submit(cid, title="3号楼加装电梯", description="老人上下楼困难，希望加装电梯",
-                                  category="加装电梯", place="3号楼", device=device(1))
+    response = await api().submit(
+        cid,
+        title="3号楼加装电梯",
+        description="老人上下楼困难，希望加装电梯",
+        category="加装电梯",
+        place="3号楼",
+        device=device(1),
+    )
     made_topic = await api().ok(response)
     assert made_topic["state"] == "submitted", made_topic
     tid = made_topic["topic_id"]
@@ -154,11 +181,12 @@ async def run_flow(apis: list[CommunityApi], ws_bases: list[str]) -> Json:
     assert (await api().mine(cid, device(2)))["cosigned"] == [tid]
 
     assert (await api().ok(await api().move(cid, tid, mod, "accepted")))["state"] == "accepted"
-    scheduled = await api().ok(await api().move(cid, tid, mod, "scheduled",
-                                                when="2026-12-05T19:00", place="社区活动室"))
+    scheduled = await api().ok(
+        await api().move(cid, tid, mod, "scheduled", when="2026-12-05T19:00", place="社区活动室")
+    )
     room_id = scheduled["room_id"]
     assert scheduled["state"] == "scheduled" and f"/m/{room_id}" in scheduled["moderator_url"]
-    room = (await api().ok(await api().http.get(f"/api/rooms/{room_id}")))
+    room = await api().ok(await api().http.get(f"/api/rooms/{room_id}"))
     assert room["title"] == "3号楼加装电梯"
 
     chair = await Client.open(ws_bases[step % len(ws_bases)], room_id, "json", label="chair")
@@ -200,8 +228,7 @@ async def run_flow(apis: list[CommunityApi], ws_bases: list[str]) -> Json:
 
     topic = await api().topic(cid, tid)
     states = [s["state"] for s in topic["timeline"]]
-    assert states == ["submitted", "accepted", "scheduled", "deliberated", "in_progress",
-                      "solved"]
+    assert states == ["submitted", "accepted", "scheduled", "deliberated", "in_progress", "solved"]
     assert topic["timeline"][-1]["actor"] == {"role": "office", "name": "街道办"}
     assert topic["timeline"][-1]["report"] == "电梯已开工"
 
@@ -216,5 +243,10 @@ async def run_flow(apis: list[CommunityApi], ws_bases: list[str]) -> Json:
     feed = ET.fromstring(response.content)
     titles = [e.findtext(f"{ATOM}title") for e in feed.iter(f"{ATOM}entry")]
     assert len(titles) == 6 and titles[0] == "3号楼加装电梯: 已解决"
-    return {"community_id": cid, "staff_token": mod, "office_token": office,
-            "topic_id": tid, "stats": stats}
+    return {
+        "community_id": cid,
+        "staff_token": mod,
+        "office_token": office,
+        "topic_id": tid,
+        "stats": stats,
+    }

@@ -40,8 +40,11 @@ class Served:
 async def uvicorn_serving(app: Any, port: int, **options: Any) -> AsyncIterator[uvicorn.Server]:
     """``app`` served by uvicorn on 127.0.0.1:``port`` (with ``options`` for its
     ``Config``) from the moment it has started until the block ends."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on",
-                                           log_level="warning", **options))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, lifespan="on", log_level="warning", **options
+        )
+    )
     serving = asyncio.create_task(server.serve())
     try:
         async with asyncio.timeout(START_TIMEOUT):
@@ -73,10 +76,12 @@ async def room_on(port: int, **body: Any) -> AsyncIterator[tuple[Api, Room]]:
 @asynccontextmanager
 async def serve_in_process(tmp_path: Path) -> AsyncIterator[Served]:
     port = free_port()
-    config = Config(host="127.0.0.1", port=port, data_dir=tmp_path, admin_token=ADMIN,
-                    secret=SECRET)
+    config = Config(
+        host="127.0.0.1", port=port, data_dir=tmp_path, admin_token=ADMIN, secret=SECRET
+    )
     got: list[Services] = []
-    async with (uvicorn_serving(create_app(config, on_ready=got.append), port,
-                                ws="websockets-sansio"),
-                room_on(port) as (_, room)):
+    async with (
+        uvicorn_serving(create_app(config, on_ready=got.append), port, ws="websockets-sansio"),
+        room_on(port) as (_, room),
+    ):
         yield Served(got[0], room)

@@ -19,8 +19,12 @@ from roomclient import Api
 
 PING_PAYLOAD = bytes(range(125))  # the largest a control frame may carry
 MASK = b"\x01\x02\x03\x04"
-PING = (b"\x89" + bytes([0x80 | len(PING_PAYLOAD)]) + MASK
-        + bytes(b ^ MASK[i % 4] for i, b in enumerate(PING_PAYLOAD)))
+PING = (
+    b"\x89"
+    + bytes([0x80 | len(PING_PAYLOAD)])
+    + MASK
+    + bytes(b ^ MASK[i % 4] for i, b in enumerate(PING_PAYLOAD))
+)
 BLOCK = PING * (64 * 1024 // len(PING))  # whole frames, about 64 KB
 CONNECT_TIMEOUT = 10.0
 FLOOD_BYTES = 64 * 2**20  # per socket: what the unbounded server once held, twice over
@@ -33,8 +37,11 @@ CUT_OFF_WITHIN_S = max(HELLO_S, SLOW_READER_S) + CLOSE_GRACE_S + 20.0  # a wide 
 def masked_text(text: str) -> bytes:
     data = text.encode()
     assert len(data) < 1 << 16
-    head = b"\x81" + (bytes([0x80 | len(data)]) if len(data) < 126
-                      else bytes([0x80 | 126]) + len(data).to_bytes(2, "big"))
+    head = b"\x81" + (
+        bytes([0x80 | len(data)])
+        if len(data) < 126
+        else bytes([0x80 | 126]) + len(data).to_bytes(2, "big")
+    )
     return head + MASK + bytes(b ^ MASK[i % 4] for i, b in enumerate(data))
 
 
@@ -42,10 +49,14 @@ def upgraded(port: int, room_id: str, token: str | None) -> socket.socket:
     """A socket past the handshake (and, with ``token``, past its welcome)."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=CONNECT_TIMEOUT)
     key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall((f"GET /ws/{room_id} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                  "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                  f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-                  "Sec-WebSocket-Protocol: yishi.v1.json\r\n\r\n").encode())
+    sock.sendall(
+        (
+            f"GET /ws/{room_id} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+            "Sec-WebSocket-Protocol: yishi.v1.json\r\n\r\n"
+        ).encode()
+    )
     got = b""
     while b"\r\n\r\n" not in got:
         chunk = sock.recv(4096)
@@ -53,8 +64,7 @@ def upgraded(port: int, room_id: str, token: str | None) -> socket.socket:
         got += chunk
     assert got.startswith(b"HTTP/1.1 101"), got[:200]
     if token is not None:
-        sock.sendall(masked_text(json.dumps({"id": 1, "cmd": "hello",
-                                             "args": {"token": token}})))
+        sock.sendall(masked_text(json.dumps({"id": 1, "cmd": "hello", "args": {"token": token}})))
         while b'"ok":true' not in got:  # the welcome's start; then nothing is read
             chunk = sock.recv(65536)
             assert chunk, "the server hung up before its welcome"
@@ -119,13 +129,15 @@ async def flood_all(pid: int, port: int, room_id: str, tokens: list[str | None])
     sampler = asyncio.create_task(asyncio.to_thread(peak_rss, pid, done))
     before = rss_bytes(pid)
     try:
-        await asyncio.gather(*(asyncio.to_thread(flood, s, at_most=FLOOD_BYTES,
-                                                 stall_s=STALL_S) for s in socks))
+        await asyncio.gather(
+            *(asyncio.to_thread(flood, s, at_most=FLOOD_BYTES, stall_s=STALL_S) for s in socks)
+        )
     finally:
         done.set()
     growth = await sampler - before
-    cut_off = await asyncio.gather(*(asyncio.to_thread(hung_up, s, CUT_OFF_WITHIN_S)
-                                     for s in socks))
+    cut_off = await asyncio.gather(
+        *(asyncio.to_thread(hung_up, s, CUT_OFF_WITHIN_S) for s in socks)
+    )
     for sock in socks:
         sock.close()
     assert all(cut_off), "a flooding socket was never closed"

@@ -37,18 +37,38 @@ DEFAULT_TIMEOUT = 15.0  # generous: a loaded machine is slow, and only a failing
 # (docs/protocol.md); only staff and attendees in the hall are announced to all.
 PUBLIC_EVENT_TYPES = frozenset(
     {
-        "session.started", "session.ended", "agenda.changed", "queue.changed", "turn.started",
-        "turn.extended", "turn.ended", "statement.posted", "poll.opened", "poll.closed",
-        "chat.posted", "chat.removed", "minutes.noted", "decision.recorded",
-        "action.added", "action.updated", "chat.pinned", "minutes.published",
+        "session.started",
+        "session.ended",
+        "agenda.changed",
+        "queue.changed",
+        "turn.started",
+        "turn.extended",
+        "turn.ended",
+        "statement.posted",
+        "poll.opened",
+        "poll.closed",
+        "chat.posted",
+        "chat.removed",
+        "minutes.noted",
+        "decision.recorded",
+        "action.added",
+        "action.updated",
+        "chat.pinned",
+        "minutes.published",
         "settings.changed",
     }
 )
 
 # The contract's "fitting status" for each error code.
 HTTP_STATUS = {
-    "bad_frame": 400, "bad_command": 400, "unauthorized": 401, "forbidden": 403,
-    "not_found": 404, "conflict": 409, "too_large": 413, "rate_limited": 429,
+    "bad_frame": 400,
+    "bad_command": 400,
+    "unauthorized": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "conflict": 409,
+    "too_large": 413,
+    "rate_limited": 429,
     "unavailable": 503,
 }
 
@@ -110,7 +130,12 @@ class Client:
 
     @classmethod
     async def open(
-        cls, ws_base: str, room_id: str, proto: str | None = "json", *, label: str = "",
+        cls,
+        ws_base: str,
+        room_id: str,
+        proto: str | None = "json",
+        *,
+        label: str = "",
         sock: Any = None,
     ) -> Client:
         """Connect to ``/ws/{room_id}``; ``proto=None`` offers no sub-protocol."""
@@ -211,7 +236,8 @@ class Client:
             return await asyncio.wait_for(waiter(), timeout)
         except TimeoutError:
             raise AssertionError(
-                f"{self.label}: timed out after {timeout}s waiting for {what}") from None
+                f"{self.label}: timed out after {timeout}s waiting for {what}"
+            ) from None
 
     # -- sending ------------------------------------------------------------------
 
@@ -229,8 +255,13 @@ class Client:
         await self._wait_for(lambda: len(self.audio) >= count, timeout, f"{count} audio frames")
         return self.audio[:count]
 
-    async def wait_heard(self, done: Callable[[list[list[Any]]], bool], what: str, *,
-                         timeout: float = DEFAULT_TIMEOUT) -> None:
+    async def wait_heard(
+        self,
+        done: Callable[[list[list[Any]]], bool],
+        what: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
         """Wait until the relayed audio frames so far satisfy ``done``."""
         await self._wait_for(lambda: done(self.audio), timeout, what)
 
@@ -256,11 +287,15 @@ class Client:
         # Counted as the reply was filed, not found again in the frames: a burst of
         # thousands of commands would scan every frame once per reply, holding up the
         # reader (and the pongs it owes the server) for seconds.
-        reply.events = self.events[start:self._events_before[cid]]
+        reply.events = self.events[start : self._events_before[cid]]
         return reply
 
     async def request(
-        self, cmd: str, args: Json | None = None, *, nonce: str | None = None,
+        self,
+        cmd: str,
+        args: Json | None = None,
+        *,
+        nonce: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> Reply:
         start = len(self.events)
@@ -268,7 +303,12 @@ class Client:
         return await self.reply(cid, timeout=timeout, start=start)
 
     async def call(
-        self, cmd: str, /, *, _nonce: str | None = None, _timeout: float = DEFAULT_TIMEOUT,
+        self,
+        cmd: str,
+        /,
+        *,
+        _nonce: str | None = None,
+        _timeout: float = DEFAULT_TIMEOUT,
         **args: Any,
     ) -> Reply:
         return await self.request(cmd, args, nonce=_nonce, timeout=_timeout)
@@ -289,7 +329,11 @@ class Client:
         return reply
 
     async def hello(
-        self, token: str, since: int | None = None, *, epoch: str | None = None,
+        self,
+        token: str,
+        since: int | None = None,
+        *,
+        epoch: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> Reply:
         args: Json = {"token": token}
@@ -313,15 +357,21 @@ class Client:
         self, type: str, predicate: Callable[[Json], bool] | None = None, *, start: int = 0
     ) -> list[Json]:
         return [
-            e for e in self.events[start:]
+            e
+            for e in self.events[start:]
             if e["type"] == type and (predicate is None or predicate(e["data"]))
         ]
 
     async def wait_event(
-        self, type: str, predicate: Callable[[Json], bool] | None = None, *,
-        timeout: float = DEFAULT_TIMEOUT, start: int = 0,
+        self,
+        type: str,
+        predicate: Callable[[Json], bool] | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        start: int = 0,
     ) -> Json:
         """The first event of ``type`` (at index >= ``start``) whose data matches."""
+
         def found() -> Json | None:
             hits = self.find(type, predicate, start=start)
             return hits[0] if hits else None
@@ -343,10 +393,14 @@ class Client:
         return latest
 
     async def wait_participant(
-        self, participant_id: str, predicate: Callable[[Json], bool], *,
+        self,
+        participant_id: str,
+        predicate: Callable[[Json], bool],
+        *,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> Json:
         """Wait until this client's view of a participant satisfies ``predicate``."""
+
         def check() -> Json | None:
             p = self.participant(participant_id)
             return p if p is not None and predicate(p) else None
@@ -359,11 +413,13 @@ class Client:
             lambda: bool(self.events) and self.events[-1]["seq"] >= seq, timeout, f"seq {seq}"
         )
 
-    def seqs(self, types: Iterable[str] = PUBLIC_EVENT_TYPES, *, after: int = 0,
-             upto: int | None = None) -> list[tuple[int, str]]:
+    def seqs(
+        self, types: Iterable[str] = PUBLIC_EVENT_TYPES, *, after: int = 0, upto: int | None = None
+    ) -> list[tuple[int, str]]:
         wanted = set(types)
         return [
-            (e["seq"], e["type"]) for e in self.events
+            (e["seq"], e["type"])
+            for e in self.events
             if e["type"] in wanted and e["seq"] > after and (upto is None or e["seq"] <= upto)
         ]
 
@@ -441,8 +497,15 @@ class Api:
     async def join_raw(self, room_id: str, body: Json) -> httpx.Response:
         return await self.http.post(f"/api/rooms/{room_id}/join", json=body)
 
-    async def join(self, room_id: str, invite: str, name: str, *, observer: bool = False,
-                   device: str = "this-test-clients-device") -> Person:
+    async def join(
+        self,
+        room_id: str,
+        invite: str,
+        name: str,
+        *,
+        observer: bool = False,
+        device: str = "this-test-clients-device",
+    ) -> Person:
         body: Json = {"invite": invite, "name": name, "device": device}
         if observer:
             body["observer"] = True
@@ -454,7 +517,8 @@ class Api:
 
     async def staff(self, room_id: str, mod_token: str, role: str, name: str) -> Person:
         response = await self.http.post(
-            f"/api/rooms/{room_id}/staff", json={"role": role, "name": name},
+            f"/api/rooms/{room_id}/staff",
+            json={"role": role, "name": name},
             headers=self.bearer(mod_token),
         )
         assert response.status_code in (200, 201), (response.status_code, response.text)
@@ -485,8 +549,7 @@ def assert_http_error(response: httpx.Response, *allowed: tuple[int, str]) -> st
     try:
         body = response.json()
     except ValueError:
-        raise AssertionError(
-            f"{response.status_code}: not JSON: {response.text[:200]!r}") from None
+        raise AssertionError(f"{response.status_code}: not JSON: {response.text[:200]!r}") from None
     assert isinstance(body, dict) and isinstance(body.get("error"), dict), body
     code: str = body["error"].get("code")
     message = body["error"].get("message")
@@ -512,8 +575,12 @@ def balanced_side(balance: Json, waiting: Iterable[str], last_spoke: dict[str, i
     that spoke least recently (never = least); then support, oppose, neutral."""
     return min(
         waiting,
-        key=lambda s: (balance[s]["ms"], balance[s]["turns"], last_spoke.get(s, -1),
-                       SIDES.index(s)),
+        key=lambda s: (
+            balance[s]["ms"],
+            balance[s]["turns"],
+            last_spoke.get(s, -1),
+            SIDES.index(s),
+        ),
     )
 
 

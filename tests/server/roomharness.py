@@ -34,9 +34,15 @@ def free_port() -> int:
 class ServerProcess:
     """`python3 -m yishi serve` on a free port with its own data folder."""
 
-    def __init__(self, data_dir: Path, *, port: int | None = None,
-                 options: list[str] | None = None, env: dict[str, str] | None = None,
-                 admin: str | None = ADMIN) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        port: int | None = None,
+        options: list[str] | None = None,
+        env: dict[str, str] | None = None,
+        admin: str | None = ADMIN,
+    ) -> None:
         self.data_dir = data_dir
         self.port = port or free_port()
         self.options = options or []  # more `yishi serve` options
@@ -70,11 +76,23 @@ class ServerProcess:
             secrets += ["--secret", SECRET]
         self.proc = subprocess.Popen(
             [
-                sys.executable, "-m", "yishi", "serve",
-                "--host", "127.0.0.1", "--port", str(self.port),
-                "--data-dir", str(self.data_dir), *secrets, *self.options,
+                sys.executable,
+                "-m",
+                "yishi",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(self.data_dir),
+                *secrets,
+                *self.options,
             ],
-            stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
         )
         deadline = time.monotonic() + START_TIMEOUT
         with httpx.Client(trust_env=False, timeout=1.0) as http:
@@ -148,16 +166,17 @@ class Room:
     def invite(self) -> str:
         return str(self.info["invite_code"])
 
-    async def open(self, proto: str | None = "json", *, label: str = "",
-                   room_id: str | None = None) -> Client:
+    async def open(
+        self, proto: str | None = "json", *, label: str = "", room_id: str | None = None
+    ) -> Client:
         """A connected socket that has not said hello yet (closed at teardown)."""
-        client = await Client.open(self.server.ws_base, room_id or self.room_id, proto,
-                                   label=label)
+        client = await Client.open(self.server.ws_base, room_id or self.room_id, proto, label=label)
         self.clients.append(client)
         return client
 
-    async def connect(self, token: str, proto: str = "json", *, label: str = "",
-                      since: int | None = None) -> Client:
+    async def connect(
+        self, token: str, proto: str = "json", *, label: str = "", since: int | None = None
+    ) -> Client:
         """Connect and say hello; asserts a welcome."""
         client = await self.open(proto, label=label)
         reply = await client.hello(token, since)
@@ -173,8 +192,9 @@ class Room:
     async def staff(self, role: str, name: str) -> Person:
         return await self.api.staff(self.room_id, self.mod_token, role, name)
 
-    async def resident(self, name: str, proto: str = "json", *,
-                       observer: bool = False) -> tuple[Person, Client]:
+    async def resident(
+        self, name: str, proto: str = "json", *, observer: bool = False
+    ) -> tuple[Person, Client]:
         person = await self.join(name, observer=observer)
         client = await self.connect(person.token, proto, label=name)
         assert client.you is not None and client.you["participant_id"] == person.participant_id

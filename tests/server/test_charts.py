@@ -20,12 +20,22 @@ def counts(submitted: int, solved: int, **more: int) -> dict[str, int]:
 
 
 STATS: dict[str, Any] = {
-    "submitted": 37, "accepted": 21, "deliberated": 14, "solved": 9, "not_solved": 2,
+    "submitted": 37,
+    "accepted": 21,
+    "deliberated": 14,
+    "solved": 9,
+    "not_solved": 2,
     "by_category": {"加装电梯": counts(12, 4), "停车": counts(19, 3), "其他": counts(6, 2)},
     "by_month": {"2026-03": counts(5, 0), "2026-05": counts(11, 2), "2026-11": counts(21, 7)},
 }
-EMPTY: dict[str, Any] = {"submitted": 0, "accepted": 0, "deliberated": 0, "solved": 0,
-                         "by_category": {}, "by_month": {}}
+EMPTY: dict[str, Any] = {
+    "submitted": 0,
+    "accepted": 0,
+    "deliberated": 0,
+    "solved": 0,
+    "by_category": {},
+    "by_month": {},
+}
 
 
 def parse(svg: bytes) -> ET.Element:
@@ -67,8 +77,14 @@ def test_by_month_writes_each_months_numbers_and_fills_gaps_in_a_twelve_month_wi
     drawn = texts(root)
     for number in ("5", "11", "2", "21", "7"):
         assert number in drawn
-    assert sum(1 for t in drawn if t in {"12", "01", "02", "03", "04", "05", "06", "07", "08",
-                                         "09", "10", "11"}) >= 12
+    assert (
+        sum(
+            1
+            for t in drawn
+            if t in {"12", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11"}
+        )
+        >= 12
+    )
 
 
 def test_by_month_window_ends_at_until() -> None:
@@ -107,8 +123,16 @@ def test_empty_data_renders_a_no_data_chart(name: str, stats: dict[str, Any]) ->
     assert "No data yet" in texts(parse(chart_svg(name, stats, lang="en")))
 
 
-HOSTILE = ['</text><script>alert(1)</script>', '"><image href="http://x/">', "a & b < c",
-           "]]><!--", "bell\x07\x00\x1b[0m", "&amp;lt;", "\ufffe", "<![CDATA[x]]>"]
+HOSTILE = [
+    "</text><script>alert(1)</script>",
+    '"><image href="http://x/">',
+    "a & b < c",
+    "]]><!--",
+    "bell\x07\x00\x1b[0m",
+    "&amp;lt;",
+    "\ufffe",
+    "<![CDATA[x]]>",
+]
 
 
 def test_hostile_category_names_are_escaped_and_inert() -> None:
@@ -116,8 +140,15 @@ def test_hostile_category_names_are_escaped_and_inert() -> None:
     svg = chart_svg("by_category", stats)
     root = parse(svg)
     assert b"<script" not in svg and b"<image" not in svg and b"<!--" not in svg
-    assert {el.tag.removeprefix(SVG) for el in root.iter()} <= {"svg", "title", "desc", "rect",
-                                                                "text", "line", "g"}
+    assert {el.tag.removeprefix(SVG) for el in root.iter()} <= {
+        "svg",
+        "title",
+        "desc",
+        "rect",
+        "text",
+        "line",
+        "g",
+    }
     _, desc = title_and_desc(root)
     assert "</text><script>alert(1)</script>" in desc  # shown as the text it is
     assert "a & b < c" in desc and "bell[0m" in desc
@@ -140,8 +171,13 @@ def test_many_categories_draw_the_largest_and_say_how_many_are_left() -> None:
 
 
 def test_bad_values_count_as_zero_and_unknown_names_raise() -> None:
-    stats = {"submitted": "9", "accepted": None, "deliberated": True, "solved": -3,
-             "by_month": {"2026-13": counts(4, 4), "nonsense": 1}}
+    stats = {
+        "submitted": "9",
+        "accepted": None,
+        "deliberated": True,
+        "solved": -3,
+        "by_month": {"2026-13": counts(4, 4), "nonsense": 1},
+    }
     assert texts(parse(chart_svg("funnel", stats))) == ["暂无数据"]
     assert texts(parse(chart_svg("by_month", stats))) == ["暂无数据"]
     with pytest.raises(KeyError):
@@ -150,18 +186,23 @@ def test_bad_values_count_as_zero_and_unknown_names_raise() -> None:
 
 month = st.builds(lambda y, m: f"{y}-{m:02d}", st.integers(2020, 2030), st.integers(1, 12))
 entry = st.builds(counts, st.integers(0, 10_000), st.integers(0, 10_000))
-stats_strategy = st.fixed_dictionaries({
-    "submitted": st.integers(0, 10_000), "accepted": st.integers(0, 10_000),
-    "deliberated": st.integers(0, 10_000), "solved": st.integers(0, 10_000),
-    "by_category": st.dictionaries(st.text(max_size=40), entry, max_size=20),
-    "by_month": st.dictionaries(month, entry, max_size=30),
-})
+stats_strategy = st.fixed_dictionaries(
+    {
+        "submitted": st.integers(0, 10_000),
+        "accepted": st.integers(0, 10_000),
+        "deliberated": st.integers(0, 10_000),
+        "solved": st.integers(0, 10_000),
+        "by_category": st.dictionaries(st.text(max_size=40), entry, max_size=20),
+        "by_month": st.dictionaries(month, entry, max_size=30),
+    }
+)
 
 
 @settings(deadline=None, max_examples=60)
 @given(stats=stats_strategy, name=st.sampled_from(CHART_NAMES), lang=st.sampled_from(["zh", "en"]))
-def test_any_stats_give_valid_deterministic_svg(stats: dict[str, Any], name: str,
-                                                lang: str) -> None:
+def test_any_stats_give_valid_deterministic_svg(
+    stats: dict[str, Any], name: str, lang: str
+) -> None:
     first = chart_svg(name, stats, lang=lang)
     assert chart_svg(name, dict(reversed(list(stats.items()))), lang=lang) == first
     parse(first)

@@ -35,22 +35,24 @@ class Recording:
     async def get(self, track: str, token: str | None = None) -> httpx.Response:
         return await self.room.api.http.get(self.url(track), headers=self.room.api.bearer(token))
 
-    def speak(self, turn_id: str, speaker: str, packets: list[bytes], *, seq0: int = 0,
-              ts0: int = T0) -> None:
+    def speak(
+        self, turn_id: str, speaker: str, packets: list[bytes], *, seq0: int = 0, ts0: int = T0
+    ) -> None:
         for n, packet in enumerate(packets):
-            self.services.recordings.keep(self.room.room_id, turn_id, speaker, seq0 + n,
-                                          ts0 + 60 * n, packet)
+            self.services.recordings.keep(
+                self.room.room_id, turn_id, speaker, seq0 + n, ts0 + 60 * n, packet
+            )
 
 
 async def serving(tmp_path: Path, **room: object) -> AsyncIterator[Recording]:
     port = free_port()
     data = tmp_path / "data"
-    config = Config(host="127.0.0.1", port=port, data_dir=data, admin_token=ADMIN,
-                    secret=SECRET)
+    config = Config(host="127.0.0.1", port=port, data_dir=data, admin_token=ADMIN, secret=SECRET)
     got: list[Services] = []
-    async with (uvicorn_serving(create_app(config, on_ready=got.append), port,
-                                ws="websockets-sansio"),
-                room_on(port, **room) as (_, made)):
+    async with (
+        uvicorn_serving(create_app(config, on_ready=got.append), port, ws="websockets-sansio"),
+        room_on(port, **room) as (_, made),
+    ):
         yield Recording(got[0], made, data)
 
 
@@ -98,8 +100,7 @@ async def test_only_the_record_keepers_download_until_published(rec: Recording) 
     resident, _ = await rec.room.resident("李四")
     rec.speak(turn, speaker, opus_packets(tone(0.5)))
     assert_http_error(await rec.get(turn), (401, "unauthorized"))
-    assert_http_error(await rec.get(turn, resident.token),
-                      (403, "forbidden"))
+    assert_http_error(await rec.get(turn, resident.token), (403, "forbidden"))
     office = await rec.room.staff("office", "住建办")
     assert_http_error(await rec.get(turn, office.token), (403, "forbidden"))
     clerk = await rec.room.staff("clerk", "书记员")  # reads the draft minutes that link it
@@ -108,16 +109,24 @@ async def test_only_the_record_keepers_download_until_published(rec: Recording) 
     minutes = (await rec.room.api.minutes(rec.room.room_id, rec.room.mod_token)).json()
     link = minutes["agenda"][0]["turns"][0]["recording"]
     assert link == rec.url(turn)
-    public = (await rec.room.api.http.get(
-        f"/api/rooms/{rec.room.room_id}/minutes", params={"copy": "public"},
-        headers=rec.room.api.bearer(rec.room.mod_token))).json()
+    public = (
+        await rec.room.api.http.get(
+            f"/api/rooms/{rec.room.room_id}/minutes",
+            params={"copy": "public"},
+            headers=rec.room.api.bearer(rec.room.mod_token),
+        )
+    ).json()
     assert public["agenda"][0]["turns"][0]["recording"] is None
 
     await mod.ok("recordings.publish", on=True)
     assert (await rec.get(turn)).status_code == 200
-    public = (await rec.room.api.http.get(
-        f"/api/rooms/{rec.room.room_id}/minutes", params={"copy": "public"},
-        headers=rec.room.api.bearer(rec.room.mod_token))).json()
+    public = (
+        await rec.room.api.http.get(
+            f"/api/rooms/{rec.room.room_id}/minutes",
+            params={"copy": "public"},
+            headers=rec.room.api.bearer(rec.room.mod_token),
+        )
+    ).json()
     assert public["agenda"][0]["turns"][0]["recording"] == rec.url(turn)
     md = (await rec.room.api.minutes(rec.room.room_id, rec.room.mod_token, fmt="md")).text
     assert rec.url(turn) in md
@@ -137,8 +146,7 @@ async def test_the_chair_and_unrecorded_turns(rec: Recording) -> None:
     rec.speak(quiet, other.participant_id, opus_packets(tone(0.3)))  # (a relay would not)
     token = rec.room.mod_token
     assert_http_error(await rec.get(quiet, token), (404, "not_found"))
-    assert_http_error(await rec.get("t999999", token),
-                      (404, "not_found"))
+    assert_http_error(await rec.get("t999999", token), (404, "not_found"))
     _, _, turn_audio = decode_ogg((await rec.get(turn, token)).content)
     _, _, chair_audio = decode_ogg((await rec.get("chair", token)).content)
     assert len(turn_audio) == len(opus_packets(tone(0.6))) * FRAME - PRE_SKIP
@@ -160,16 +168,14 @@ async def test_erasing_removes_every_byte_and_every_link(rec: Recording) -> None
     await rec.services.recordings.flush(rec.room.room_id)
     assert rec.services.recordings.erased == erased_before + 1
     assert_http_error(await rec.get(turn), (404, "not_found"))
-    assert_http_error(await rec.get(turn, rec.room.mod_token),
-                      (404, "not_found"))
+    assert_http_error(await rec.get(turn, rec.room.mod_token), (404, "not_found"))
     minutes = (await rec.room.api.minutes(rec.room.room_id, rec.room.mod_token)).json()
     assert minutes["agenda"][0]["turns"][0]["recording"] is None
     assert minutes["recordings"]["erased_at"]
     summary = (await rec.room.api.summary(rec.room.room_id)).json()
     assert summary["record_audio"] is False  # erasing switched recording off
     assert await rec.services.backend.recorded_turns(rec.room.room_id) == []
-    assert "recordings.erase" in [e.kind for e in await rec.services.backend.read(
-        rec.room.room_id)]
+    assert "recordings.erase" in [e.kind for e in await rec.services.backend.read(rec.room.room_id)]
 
     copy = rec.data.parent / "copied"
     shutil.copytree(rec.data, copy)  # what a backup taken now would hold
@@ -186,10 +192,8 @@ async def test_a_room_records_nothing_unless_it_says_so(tmp_path: Path) -> None:
         assert summary["record_audio"] is False
         mod, speaker, turn = await floor(served)
         served.speak(turn, speaker, opus_packets(tone(0.3)))  # (a relay would not call)
-        assert_http_error(await served.get(turn, served.room.mod_token),
-                          (404, "not_found"))
-        minutes = (await served.room.api.minutes(served.room.room_id,
-                                                 served.room.mod_token)).json()
+        assert_http_error(await served.get(turn, served.room.mod_token), (404, "not_found"))
+        minutes = (await served.room.api.minutes(served.room.room_id, served.room.mod_token)).json()
         assert minutes["agenda"][0]["turns"][0]["recording"] is None
         await mod.ok("settings.update", record_audio=True)
         assert (await served.room.api.summary(served.room.room_id)).json()["record_audio"]

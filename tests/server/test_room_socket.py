@@ -56,8 +56,7 @@ async def test_an_idle_room_socket_holds_no_task(ws: str, tmp_path: Path) -> Non
     async with serve(tmp_path, ws) as served:
         people = [await served.room.join(f"住户{i}") for i in range(SOCKETS)]
         before = len(asyncio.all_tasks())
-        socks = [await RawSocket.open(served.port, served.room.room_id, p.token)
-                 for p in people]
+        socks = [await RawSocket.open(served.port, served.room.room_id, p.token) for p in people]
         await served.wait_gauge(served.path, SOCKETS)
         try:
             if ws == "native":
@@ -69,8 +68,7 @@ async def test_an_idle_room_socket_holds_no_task(ws: str, tmp_path: Path) -> Non
                 sock.writer.close()
 
 
-async def test_the_shared_timer_pings_every_socket_and_real_clients_answer(
-        tmp_path: Path) -> None:
+async def test_the_shared_timer_pings_every_socket_and_real_clients_answer(tmp_path: Path) -> None:
     """Pings every 0.1 s, a socket closed if one is unanswered 0.1 s later: a real
     ``websockets`` client lives through many rounds (it answers each ping), all
     driven by one timer for the server."""
@@ -112,8 +110,7 @@ async def test_a_client_that_answers_no_ping_is_closed_with_1011(tmp_path: Path)
         await served.wait_gauge("native", 0)
 
 
-async def test_other_websockets_are_served_as_websockets_sansio_serves_them(
-        tmp_path: Path) -> None:
+async def test_other_websockets_are_served_as_websockets_sansio_serves_them(tmp_path: Path) -> None:
     """A path that is no room's goes to the ASGI app (here: no such route, 403);
     a room socket's sub-protocol is negotiated as before."""
     async with serve(tmp_path, "native") as served:
@@ -121,11 +118,16 @@ async def test_other_websockets_are_served_as_websockets_sansio_serves_them(
             async with connect(f"ws://127.0.0.1:{served.port}/ws/a/b", proxy=None):
                 pass
         assert refused.value.response.status_code == 403
-        for offered, chosen in ((["yishi.v1.msgpack", "yishi.v1.json"], "yishi.v1.msgpack"),
-                                (["other"], None), ([], None)):
-            async with connect(f"ws://127.0.0.1:{served.port}/ws/{served.room.room_id}",
-                               subprotocols=[Subprotocol(o) for o in offered] or None,
-                               proxy=None) as ws:
+        for offered, chosen in (
+            (["yishi.v1.msgpack", "yishi.v1.json"], "yishi.v1.msgpack"),
+            (["other"], None),
+            ([], None),
+        ):
+            async with connect(
+                f"ws://127.0.0.1:{served.port}/ws/{served.room.room_id}",
+                subprotocols=[Subprotocol(o) for o in offered] or None,
+                proxy=None,
+            ) as ws:
                 assert ws.subprotocol == chosen
                 await ws.send(json.dumps({"id": 1, "cmd": "hello", "args": {"token": "x"}}))
                 await ws.wait_closed()

@@ -35,20 +35,24 @@ async def new_community(capi: CommunityApi) -> tuple[str, str]:
 
 async def test_moderation_holds_unsure_topics_and_rejects_abuse(capi: CommunityApi) -> None:
     cid, mod = await new_community(capi)
-    held = await capi.ok(await capi.submit(cid, title="免费福利", description=SPAM,
-                                           device=device(10)))
+    held = await capi.ok(
+        await capi.submit(cid, title="免费福利", description=SPAM, device=device(10))
+    )
     assert held["state"] == "held"
     assert (await capi.topics(cid))["topics"] == []
-    assert status_code(await capi.get(f"/api/communities/{cid}/topics/{held['topic_id']}")) \
-        == (404, "not_found")
+    assert status_code(await capi.get(f"/api/communities/{cid}/topics/{held['topic_id']}")) == (
+        404,
+        "not_found",
+    )
     assert status_code(await capi.get(f"/api/communities/{cid}/held")) == (401, "unauthorized")
     review = await capi.ok(await capi.get(f"/api/communities/{cid}/held", mod))
     assert [t["topic_id"] for t in review["topics"]] == [held["topic_id"]]
     assert "spam" in review["topics"][0]["reasons"]
     refused = await capi.submit(cid, title="物业", description="你他妈的傻逼", device=device(11))
     assert status_code(refused) == (400, "rejected")
-    masked = await capi.ok(await capi.submit(cid, title="楼道堆物", description="联系我13812345678",
-                                             device=device(12)))
+    masked = await capi.ok(
+        await capi.submit(cid, title="楼道堆物", description="联系我13812345678", device=device(12))
+    )
     assert masked["state"] == "submitted"
     assert "13812345678" not in (await capi.topic(cid, masked["topic_id"]))["description"]
     await capi.ok(await capi.move(cid, held["topic_id"], mod, "reject", reason="广告"))
@@ -62,21 +66,29 @@ async def test_clerk_entries_staff_roles_and_refusals(capi: CommunityApi) -> Non
     office = (await capi.staff(cid, mod, "office", "街道办"))["token"]
     summary = await capi.ok(await capi.get(f"/api/communities/{cid}", clerk))
     assert summary["staff"]["role"] == "clerk" and summary["categories"][0] == "加装电梯"
-    entered = await capi.ok(await capi.submit(cid, title="楼道灯坏了", description="5号楼",
-                                              household="5-2-301 李奶奶", token=clerk))
+    entered = await capi.ok(
+        await capi.submit(
+            cid, title="楼道灯坏了", description="5号楼", household="5-2-301 李奶奶", token=clerk
+        )
+    )
     topic = await capi.topic(cid, entered["topic_id"])
     assert topic["by_clerk"] is True and topic["timeline"][0]["actor"]["role"] == "clerk"
     tid = entered["topic_id"]
-    assert status_code(await capi.submit(cid, title="x", description="y", household="h",
-                                         token=office)) == (403, "forbidden")
+    assert status_code(
+        await capi.submit(cid, title="x", description="y", household="h", token=office)
+    ) == (403, "forbidden")
     assert status_code(await capi.submit(cid, title="x", description="y")) == (400, "bad_command")
-    assert status_code(await capi.submit(cid, title="长" * 61, description="y",
-                                         device=device(20))) == (413, "too_large")
-    assert status_code(await capi.submit(cid, title="x", description="y", category="无",
-                                         device=device(20))) == (400, "bad_command")
+    assert status_code(
+        await capi.submit(cid, title="长" * 61, description="y", device=device(20))
+    ) == (413, "too_large")
+    assert status_code(
+        await capi.submit(cid, title="x", description="y", category="无", device=device(20))
+    ) == (400, "bad_command")
     assert status_code(await capi.move(cid, tid, "", "accepted")) == (401, "unauthorized")
-    assert status_code(await capi.move(cid, tid, "forged.token", "accepted")) == \
-        (401, "unauthorized")
+    assert status_code(await capi.move(cid, tid, "forged.token", "accepted")) == (
+        401,
+        "unauthorized",
+    )
     assert status_code(await capi.move(cid, tid, office, "accepted")) == (403, "forbidden")
     assert status_code(await capi.move(cid, tid, mod, "deliberated")) == (409, "conflict")
     assert status_code(await capi.move(cid, tid, mod, "declined")) == (400, "bad_command")
@@ -92,10 +104,20 @@ async def test_clerk_entries_staff_roles_and_refusals(capi: CommunityApi) -> Non
 
 async def test_merge_and_cosigns_over_http(capi: CommunityApi) -> None:
     cid, mod = await new_community(capi)
-    a = (await capi.ok(await capi.submit(cid, title="停车难", description="晚上没车位",
-                                         category="停车", device=device(30))))["topic_id"]
-    b = (await capi.ok(await capi.submit(cid, title="车位不够", description="外来车多",
-                                         category="停车", device=device(31))))["topic_id"]
+    a = (
+        await capi.ok(
+            await capi.submit(
+                cid, title="停车难", description="晚上没车位", category="停车", device=device(30)
+            )
+        )
+    )["topic_id"]
+    b = (
+        await capi.ok(
+            await capi.submit(
+                cid, title="车位不够", description="外来车多", category="停车", device=device(31)
+            )
+        )
+    )["topic_id"]
     slips = await capi.households(cid, mod, "1-101", "1-102", "1-103")
     for slip, dev in zip(slips, (32, 33, 34), strict=True):
         await capi.ok(await capi.claim(cid, slip["code"], device(dev)))
@@ -119,10 +141,12 @@ async def test_merge_and_cosigns_over_http(capi: CommunityApi) -> None:
 async def test_submissions_are_rate_limited_per_device(capi: CommunityApi) -> None:
     cid, _ = await new_community(capi)
     for n in range(6):
-        await capi.ok(await capi.submit(cid, title=f"议题{n}", description="说明",
-                                        device=device(40)))
-    assert status_code(await capi.submit(cid, title="再来", description="说明",
-                                         device=device(40))) == (429, "rate_limited")
+        await capi.ok(
+            await capi.submit(cid, title=f"议题{n}", description="说明", device=device(40))
+        )
+    assert status_code(
+        await capi.submit(cid, title="再来", description="说明", device=device(40))
+    ) == (429, "rate_limited")
     await capi.ok(await capi.submit(cid, title="别人", description="说明", device=device(41)))
 
 
@@ -135,8 +159,7 @@ async def test_a_community_is_not_a_room(capi: CommunityApi, server: ServerProce
         chart = await capi.get(f"/api/communities/{cid}/charts/{name}.svg")
         assert chart.status_code == 200 and "<svg" in chart.text
     assert (await capi.get(f"/api/communities/{cid}/charts/pie.svg")).status_code == 404
-    assert status_code(await capi.post("/api/communities", {"name": "x"})) == \
-        (401, "unauthorized")
+    assert status_code(await capi.post("/api/communities", {"name": "x"})) == (401, "unauthorized")
 
 
 async def test_figures_survive_a_restart_from_snapshot_and_tail(tmp_path: Path) -> None:
@@ -146,18 +169,26 @@ async def test_figures_survive_a_restart_from_snapshot_and_tail(tmp_path: Path) 
     try:
         flow = await run_flow([capi], [proc.ws_base])
         cid, tid = flow["community_id"], flow["topic_id"]
-        before = (await capi.stats(cid), await capi.topic(cid, tid),
-                  (await capi.get(f"/api/communities/{cid}/export.json")).json())
+        before = (
+            await capi.stats(cid),
+            await capi.topic(cid, tid),
+            (await capi.get(f"/api/communities/{cid}/export.json")).json(),
+        )
         proc.stop(signal.SIGKILL)  # no snapshot at shutdown: the periodic one, and the tail
         with sqlite3.connect(proc.data_dir / "yishi.db") as db:
-            [(snap_seq,)] = db.execute("SELECT seq FROM snapshots WHERE room = ?",
-                                       (f"community:{cid}",)).fetchall()
-            [(last,)] = db.execute("SELECT last_seq FROM rooms WHERE room = ?",
-                                   (f"community:{cid}",)).fetchall()
+            [(snap_seq,)] = db.execute(
+                "SELECT seq FROM snapshots WHERE room = ?", (f"community:{cid}",)
+            ).fetchall()
+            [(last,)] = db.execute(
+                "SELECT last_seq FROM rooms WHERE room = ?", (f"community:{cid}",)
+            ).fetchall()
         assert 0 < snap_seq < last  # a tail to replay after the snapshot
         proc.start()
-        after = (await capi.stats(cid), await capi.topic(cid, tid),
-                 (await capi.get(f"/api/communities/{cid}/export.json")).json())
+        after = (
+            await capi.stats(cid),
+            await capi.topic(cid, tid),
+            (await capi.get(f"/api/communities/{cid}/export.json")).json(),
+        )
         assert after == before
     finally:
         await capi.aclose()
@@ -168,8 +199,13 @@ async def test_bad_list_parameters_get_bad_command(capi: CommunityApi) -> None:
     """Digits Python's int() refuses (a superscript, more than 4300 of them) are bad
     input, not a server error."""
     cid, _ = await new_community(capi)
-    for params in ({"limit": "²"}, {"limit": "9" * 5000}, {"limit": "0"},
-                   {"after": "t²"}, {"after": "t" + "9" * 5000}):
+    for params in (
+        {"limit": "²"},
+        {"limit": "9" * 5000},
+        {"limit": "0"},
+        {"after": "t²"},
+        {"after": "t" + "9" * 5000},
+    ):
         response = await capi.get(f"/api/communities/{cid}/topics", **params)
         assert status_code(response) == (400, "bad_command"), params
 
@@ -177,22 +213,36 @@ async def test_bad_list_parameters_get_bad_command(capi: CommunityApi) -> None:
 async def test_a_topics_place_is_screened_like_its_title(capi: CommunityApi) -> None:
     """The place is public too: personal data in it is masked, abuse refused."""
     cid, _ = await new_community(capi)
-    masked = await capi.ok(await capi.submit(cid, title="楼道堆物", description="请处理",
-                                             place="3号楼，电话13812345678", device=device(50)))
+    masked = await capi.ok(
+        await capi.submit(
+            cid,
+            title="楼道堆物",
+            description="请处理",
+            place="3号楼，电话13812345678",
+            device=device(50),
+        )
+    )
     assert "13812345678" not in (await capi.topic(cid, masked["topic_id"]))["place"]
-    refused = await capi.submit(cid, title="物业", description="请处理", place="你他妈的傻逼",
-                                device=device(51))
+    refused = await capi.submit(
+        cid, title="物业", description="请处理", place="你他妈的傻逼", device=device(51)
+    )
     assert status_code(refused) == (400, "rejected")
 
 
 async def test_only_a_room_this_community_scheduled_can_be_linked(
-        capi: CommunityApi, server: ServerProcess) -> None:
+    capi: CommunityApi, server: ServerProcess
+) -> None:
     """Linking copies a room's decisions onto the public page: a room of the deployment
     that the community did not make (its minutes perhaps unpublished) is refused."""
     cid, mod = await new_community(capi)
-    first, second = [(await capi.ok(await capi.submit(
-        cid, title=title, description="请处理", device=device(60 + n))))["topic_id"]
-        for n, title in enumerate(("楼道堆物", "车棚漏雨"))]
+    first, second = [
+        (
+            await capi.ok(
+                await capi.submit(cid, title=title, description="请处理", device=device(60 + n))
+            )
+        )["topic_id"]
+        for n, title in enumerate(("楼道堆物", "车棚漏雨"))
+    ]
     for tid in (first, second):
         await capi.ok(await capi.move(cid, tid, mod, "accepted"))
     other = await capi.ok(await capi.post("/api/rooms", {"title": "别的议事会"}, ADMIN))
@@ -200,8 +250,7 @@ async def test_only_a_room_this_community_scheduled_can_be_linked(
     assert status_code(refused) == (403, "forbidden")
     assert (await capi.topic(cid, first))["state"] == "accepted"
     made = await capi.ok(await capi.move(cid, first, mod, "scheduled"))
-    linked = await capi.ok(await capi.move(cid, second, mod, "scheduled",
-                                           room_id=made["room_id"]))
+    linked = await capi.ok(await capi.move(cid, second, mod, "scheduled", room_id=made["room_id"]))
     assert linked["room_id"] == made["room_id"]
 
 
@@ -221,11 +270,11 @@ async def test_a_moderator_revokes_a_staff_link(capi: CommunityApi) -> None:
     assert await revoke(clerk["staff_id"], office) == (403, "forbidden")
     assert await revoke("s99", mod) == (404, "not_found")
     assert await revoke("s1", mod) == (409, "conflict")  # the founder's own link
-    assert await revoke(clerk["staff_id"], mod) == {"staff_id": clerk["staff_id"],
-                                                     "revoked": True}
+    assert await revoke(clerk["staff_id"], mod) == {"staff_id": clerk["staff_id"], "revoked": True}
     assert status_code(await capi.get(me, clerk["token"])) == (401, "unauthorized")
-    entry = await capi.submit(cid, title="楼道堆物", description="请处理", household="3-201 张",
-                              token=clerk["token"])
+    entry = await capi.submit(
+        cid, title="楼道堆物", description="请处理", household="3-201 张", token=clerk["token"]
+    )
     assert status_code(entry) == (401, "unauthorized")
     assert (await capi.ok(await capi.get(me, office)))["staff"]["role"] == "office"
 
@@ -245,8 +294,10 @@ async def test_each_role_is_sent_the_steps_the_topic_graph_gives_it(capi: Commun
     assert steps(as_mod, "submitted") == ["accepted", "merged", "declined"]
     assert steps(as_mod, "deliberated") == ["scheduled", "in_progress"]
     [scheduled] = [s for s in as_mod["staff"]["moves"]["accepted"] if s["to"] == "scheduled"]
-    assert scheduled["fields"] == [{"name": "when", "required": True},
-                                   {"name": "place", "required": True}]
+    assert scheduled["fields"] == [
+        {"name": "when", "required": True},
+        {"name": "place", "required": True},
+    ]
     as_office = await capi.ok(await capi.get(me, office))
     assert steps(as_office, "deliberated") == ["in_progress", "solved", "not_solved"]
     assert steps(as_office, "submitted") == []
@@ -255,7 +306,8 @@ async def test_each_role_is_sent_the_steps_the_topic_graph_gives_it(capi: Commun
 
 
 async def test_figures_count_meetings_held_triage_and_satisfaction(
-        server: ServerProcess, capi: CommunityApi) -> None:
+    server: ServerProcess, capi: CommunityApi
+) -> None:
     """Figures count what their labels say (issue 26): 召开议事会 counts meetings held,
     not scheduled; a topic is marked deliberated only once its meeting took place;
     采纳率 has no figure before anything was triaged; 满意率 is (满意 + 基本满意) over
@@ -264,14 +316,18 @@ async def test_figures_count_meetings_held_triage_and_satisfaction(
     cid, mod = made["community_id"], made["staff_token"]
     office = (await capi.staff(cid, mod, "office", "街道办"))["token"]
     clerk = (await capi.staff(cid, mod, "clerk", "王文书"))["token"]
-    tid = (await capi.ok(await capi.submit(cid, title="加装电梯", description="七楼太高",
-                                           device=device(1))))["topic_id"]
+    tid = (
+        await capi.ok(
+            await capi.submit(cid, title="加装电梯", description="七楼太高", device=device(1))
+        )
+    )["topic_id"]
     stats = await capi.stats(cid)
     assert (stats["submitted"], stats["triaged"], stats["adoption_rate"]) == (1, 0, None)
 
     await capi.ok(await capi.move(cid, tid, mod, "accepted"))
-    scheduled = await capi.ok(await capi.move(cid, tid, mod, "scheduled",
-                                              when="2099-12-05T19:00", place="社区活动室"))
+    scheduled = await capi.ok(
+        await capi.move(cid, tid, mod, "scheduled", when="2099-12-05T19:00", place="社区活动室")
+    )
     stats = await capi.stats(cid)
     assert (stats["adoption_rate"], stats["sessions"]) == (1, 0)  # next week's: not held
 
@@ -287,24 +343,31 @@ async def test_figures_count_meetings_held_triage_and_satisfaction(
 
     await capi.ok(await capi.move(cid, tid, office, "solved", report="已开工"))
     first, second = await capi.households(cid, mod, "301", "302")
-    await capi.ok(await capi.rate(cid, tid, None, "partly", token=clerk,
-                                  household=first["household_id"]))
+    await capi.ok(
+        await capi.rate(cid, tid, None, "partly", token=clerk, household=first["household_id"])
+    )
     assert (await capi.stats(cid))["satisfaction"]["rate"] == 1  # 基本满意 is satisfied
-    await capi.ok(await capi.rate(cid, tid, None, "not", token=clerk,
-                                  household=second["household_id"]))
+    await capi.ok(
+        await capi.rate(cid, tid, None, "not", token=clerk, household=second["household_id"])
+    )
     assert (await capi.stats(cid))["satisfaction"] == {
-        "satisfied": 0, "partly": 1, "not": 1, "rate": 0.5}
+        "satisfied": 0,
+        "partly": 1,
+        "not": 1,
+        "rate": 0.5,
+    }
 
 
-async def test_a_masked_phone_number_is_said_to_her_and_kept_for_staff(
-        capi: CommunityApi) -> None:
+async def test_a_masked_phone_number_is_said_to_her_and_kept_for_staff(capi: CommunityApi) -> None:
     """Her receipt says what the public page shows of her number (masked) and gives her
     a number to quote; staff, and only staff, read the number to call her back."""
     cid, mod = await new_community(capi)
     clerk = (await capi.staff(cid, mod, "clerk", "王文书"))["token"]
-    made = await capi.ok(await capi.submit(cid, title="楼道灯坏了",
-                                           description="有事请联系我 13812345678",
-                                           device=device(70)))
+    made = await capi.ok(
+        await capi.submit(
+            cid, title="楼道灯坏了", description="有事请联系我 13812345678", device=device(70)
+        )
+    )
     assert made["number"] == 1
     assert made["private"] == [{"kind": "phone", "shown": "138****5678"}]
     tid = made["topic_id"]
@@ -314,8 +377,11 @@ async def test_a_masked_phone_number_is_said_to_her_and_kept_for_staff(
     for token in (mod, clerk):
         assert (await capi.ok(await capi.get(path, token)))["contacts"] == {tid: "13812345678"}
     exported = (await capi.get(f"/api/communities/{cid}/export.json")).text
-    assert "13812345678" not in exported and "13812345678" not in (
-        await capi.get(f"/api/communities/{cid}/export.csv")).text
-    plain = await capi.ok(await capi.submit(cid, title="车棚漏雨", description="请修一下",
-                                            device=device(71)))
+    assert (
+        "13812345678" not in exported
+        and "13812345678" not in (await capi.get(f"/api/communities/{cid}/export.csv")).text
+    )
+    plain = await capi.ok(
+        await capi.submit(cid, title="车棚漏雨", description="请修一下", device=device(71))
+    )
     assert (plain["number"], plain["private"]) == (2, [])

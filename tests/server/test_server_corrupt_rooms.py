@@ -29,15 +29,19 @@ def damage(data_dir: Path, room_id: str, how: str) -> None:
     """Corrupt the stored room as an operator's disk or hand might."""
     with sqlite3.connect(data_dir / "yishi.db") as db:
         if how in ("missing", "missing, snapshot unreadable", "missing under a snapshot"):
-            gone = db.execute("DELETE FROM entries WHERE room = ? AND seq = ?",
-                              (room_id, DAMAGED_SEQ)).rowcount
+            gone = db.execute(
+                "DELETE FROM entries WHERE room = ? AND seq = ?", (room_id, DAMAGED_SEQ)
+            ).rowcount
             assert gone == 1
         if how == "undecodable":
-            changed = db.execute("UPDATE entries SET body = ? WHERE room = ? AND seq = ?",
-                                 (b"\xc1garbage", room_id, DAMAGED_SEQ)).rowcount
+            changed = db.execute(
+                "UPDATE entries SET body = ? WHERE room = ? AND seq = ?",
+                (b"\xc1garbage", room_id, DAMAGED_SEQ),
+            ).rowcount
             assert changed == 1
-        snapshots = db.execute("SELECT count(*) FROM snapshots WHERE room = ?",
-                               (room_id,)).fetchone()[0]
+        snapshots = db.execute(
+            "SELECT count(*) FROM snapshots WHERE room = ?", (room_id,)
+        ).fetchone()[0]
         if how == "missing, snapshot unreadable":
             assert snapshots == 1
             db.execute("UPDATE snapshots SET blob = ? WHERE room = ?", (b"not a pickle", room_id))
@@ -54,10 +58,12 @@ async def filled_room(server: ServerProcess, api: Api) -> Room:
     return room
 
 
-@pytest.mark.parametrize("how", ["missing", "undecodable", "missing, snapshot unreadable",
-                                 "missing under a snapshot"])
+@pytest.mark.parametrize(
+    "how", ["missing", "undecodable", "missing, snapshot unreadable", "missing under a snapshot"]
+)
 async def test_a_damaged_room_answers_unavailable_and_the_others_serve(
-        own_server: ServerProcess, how: str) -> None:
+    own_server: ServerProcess, how: str
+) -> None:
     api = Api(own_server.base_url, ADMIN)
     broken = await filled_room(own_server, api)
     healthy = await filled_room(own_server, api)
@@ -98,8 +104,11 @@ async def test_a_damaged_room_answers_unavailable_and_the_others_serve(
 
         # Logged once, naming the room and the entry, however often it was asked for.
         log = own_server.log_path.read_text(errors="replace").split("===== start 2 =====")[1]
-        named = [line for line in log.splitlines()
-                 if f"room {broken.room_id}: entry {DAMAGED_SEQ}" in line]
+        named = [
+            line
+            for line in log.splitlines()
+            if f"room {broken.room_id}: entry {DAMAGED_SEQ}" in line
+        ]
         assert len(named) == 1, log
         assert "Traceback" not in log
     finally:
@@ -109,7 +118,8 @@ async def test_a_damaged_room_answers_unavailable_and_the_others_serve(
 
 
 async def test_readyz_answers_a_json_body_naming_no_problem_when_ready(
-        own_server: ServerProcess) -> None:
+    own_server: ServerProcess,
+) -> None:
     async with httpx.AsyncClient(base_url=own_server.base_url, trust_env=False) as http:
         ready = await http.get("/readyz")
     assert ready.status_code == 200

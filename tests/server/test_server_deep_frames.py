@@ -38,7 +38,8 @@ def log_size(server: ServerProcess) -> int:
 
 
 async def test_a_deep_hello_is_refused_with_4001_and_no_traceback(
-        room: Room, server: ServerProcess) -> None:
+    room: Room, server: ServerProcess
+) -> None:
     person = await room.join("深")
     before = log_size(server)
     for i in range(SOCKETS):
@@ -53,7 +54,8 @@ async def test_a_deep_hello_is_refused_with_4001_and_no_traceback(
 
 
 async def test_a_deep_command_is_bad_frame_and_the_socket_stays(
-        room: Room, server: ServerProcess) -> None:
+    room: Room, server: ServerProcess
+) -> None:
     before = log_size(server)
     for proto in ("json", "msgpack"):
         _, resident = await room.resident(f"深-{proto}", proto)

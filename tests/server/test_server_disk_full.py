@@ -27,11 +27,16 @@ ATTEMPTS = 200  # joins until one meets the full disk (each grows the write-ahea
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     folder = tmp_path / "data"
     folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={DISK},mode=0700", "tmpfs",
-                              str(folder)], capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={DISK},mode=0700", "tmpfs", str(folder)],
+        capture_output=True,
+        text=True,
+    )
     if mounted.returncode != 0:
-        pytest.fail(f"cannot mount a tmpfs for the disk-full test (run as root): "
-                    f"{mounted.stderr.strip()}", pytrace=False)
+        pytest.fail(
+            f"cannot mount a tmpfs for the disk-full test (run as root): {mounted.stderr.strip()}",
+            pytrace=False,
+        )
     try:
         yield folder
     finally:
@@ -62,15 +67,18 @@ async def test_disk_full_turns_readyz_503_once_and_back_to_200(small_disk: Path)
 
         refused = None
         for attempt in range(ATTEMPTS):
-            joined = await api.join_raw(room.room_id, {"invite": room.invite, "name": f"户{attempt}"})
+            joined = await api.join_raw(
+                room.room_id, {"invite": room.invite, "name": f"户{attempt}"}
+            )
             if joined.status_code != 200:
                 refused = joined
                 break
         assert refused is not None, f"{ATTEMPTS} joins all fitted on a full disk"
         assert_http_error(refused, (503, "unavailable"))
         for _ in range(3):  # more refused writes: still one log line
-            assert (await api.join_raw(room.room_id, {"invite": room.invite, "name": "乙"})
-                    ).status_code == 503
+            assert (
+                await api.join_raw(room.room_id, {"invite": room.invite, "name": "乙"})
+            ).status_code == 503
         ready = await api.http.get("/readyz")
         assert ready.status_code == 503, ready.text
         assert [p["what"] for p in ready.json()["problems"]] == ["disk_full"]

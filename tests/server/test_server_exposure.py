@@ -34,8 +34,12 @@ async def test_the_room_id_alone_does_not_give_the_invite_code(room: Room) -> No
     await mod.ok("session.start")
     await mod.ok("decision.record", text="先做方案公示")
     await mod.ok("minutes.publish")
-    public = [await api.summary(rid), await api.http.get(f"/r/{rid}"),
-              await api.http.get(f"/r/{rid}/minutes"), await api.http.get(f"/m/{rid}")]
+    public = [
+        await api.summary(rid),
+        await api.http.get(f"/r/{rid}"),
+        await api.http.get(f"/r/{rid}/minutes"),
+        await api.http.get(f"/m/{rid}"),
+    ]
     public += [await api.minutes(rid, None, fmt) for fmt in ("json", "md", "html")]
     for response in public:
         assert response.status_code == 200, (response.url, response.status_code)
@@ -63,9 +67,11 @@ async def test_metrics_do_not_count_votes(room: Room) -> None:
 @pytest.fixture
 async def guarded(tmp_path: Path) -> AsyncIterator[tuple[ServerProcess, int]]:
     metrics_port = free_port()
-    proc = ServerProcess(tmp_path / "data",
-                         options=["--metrics-port", str(metrics_port)],
-                         env={"YISHI_METRICS_TOKEN": METRICS_TOKEN})
+    proc = ServerProcess(
+        tmp_path / "data",
+        options=["--metrics-port", str(metrics_port)],
+        env={"YISHI_METRICS_TOKEN": METRICS_TOKEN},
+    )
     proc.start()
     yield proc, metrics_port
     proc.stop()
@@ -80,8 +86,9 @@ async def test_metrics_token_and_port(guarded: tuple[ServerProcess, int]) -> Non
         room = await make_room(proc, api)
         async with httpx.AsyncClient(base_url=metrics_url, trust_env=False, timeout=10) as http:
             assert_http_error(await http.get("/metrics"), (401, "unauthorized"))
-            assert_http_error(await http.get("/metrics", headers=api.bearer("x" * 30)),
-                              (401, "unauthorized"))
+            assert_http_error(
+                await http.get("/metrics", headers=api.bearer("x" * 30)), (401, "unauthorized")
+            )
             scraped = await http.get("/metrics", headers=api.bearer(METRICS_TOKEN))
             assert scraped.status_code == 200 and "yishi_rooms_hosted" in scraped.text
             # The metrics port serves nothing else ...
@@ -89,15 +96,18 @@ async def test_metrics_token_and_port(guarded: tuple[ServerProcess, int]) -> Non
             assert (await http.get("/")).status_code == 404
         # ... and does not take WebSockets, room sockets included.
         reader, writer = await asyncio.open_connection("127.0.0.1", metrics_port)
-        writer.write(f"GET /ws/{room.room_id} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
-                     "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                     "Sec-WebSocket-Version: 13\r\n\r\n".encode())
+        writer.write(
+            f"GET /ws/{room.room_id} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
         answer = await asyncio.wait_for(reader.read(), 10)
         writer.close()
         assert answer.startswith(b"HTTP/1.1 404"), answer[:80]
         # The main port serves everything but /metrics.
-        assert_http_error(await api.http.get("/metrics", headers=api.bearer(METRICS_TOKEN)),
-                          (404, "not_found"))
+        assert_http_error(
+            await api.http.get("/metrics", headers=api.bearer(METRICS_TOKEN)), (404, "not_found")
+        )
         assert (await api.summary(room.room_id)).status_code == 200
         assert "Metrics: http://127.0.0.1:" in proc.log_path.read_text()
     finally:

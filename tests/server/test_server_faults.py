@@ -19,8 +19,9 @@ async def _poison(data_dir: str, room_id: str) -> int:
     backend = SqliteBackend(path=f"{data_dir}/yishi.db", clock=lambda: int(time.time() * 1000))
     await backend.start()
     try:
-        entry = await backend.append(room_id, "participant.join",
-                                     args={"name": "巫师", "role": "wizard", "invite": "x"})
+        entry = await backend.append(
+            room_id, "participant.join", args={"name": "巫师", "role": "wizard", "invite": "x"}
+        )
         return entry.seq
     finally:
         await backend.close()

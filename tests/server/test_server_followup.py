@@ -65,12 +65,21 @@ async def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterat
     monkeypatch.setenv("YISHI_TZ", "Asia/Shanghai")
     calendar = Calendar()
     port = free_port()
-    config = Config(host="127.0.0.1", port=port, data_dir=tmp_path, admin_token=ADMIN,
-                    secret=SECRET, public_url=f"http://127.0.0.1:{port}")
+    config = Config(
+        host="127.0.0.1",
+        port=port,
+        data_dir=tmp_path,
+        admin_token=ADMIN,
+        secret=SECRET,
+        public_url=f"http://127.0.0.1:{port}",
+    )
     got: list[Services] = []
-    async with (uvicorn_serving(create_app(config, clock=calendar, on_ready=got.append), port,
-                                ws="websockets-sansio"),
-                room_on(port) as (api, room)):
+    async with (
+        uvicorn_serving(
+            create_app(config, clock=calendar, on_ready=got.append), port, ws="websockets-sansio"
+        ),
+        room_on(port) as (api, room),
+    ):
         yield Served(got[0], room, api, calendar, tmp_path)
 
 
@@ -81,8 +90,9 @@ async def ended_session(s: Served, due: str = "2026-12-01") -> tuple[Client, Cli
     office = await room.connect((await room.staff("office", "街道办")).token)
     await mod.ok("session.start")
     await mod.ok("decision.record", text="同意加装电梯")
-    action = (await mod.ok("action.add", title="公示加装方案", owner="街道办",
-                           due=due))["action_id"]
+    action = (await mod.ok("action.add", title="公示加装方案", owner="街道办", due=due))[
+        "action_id"
+    ]
     await mod.ok("session.end")
     return mod, office, action
 
@@ -103,8 +113,9 @@ def entry_ids(root: ET.Element) -> list[str]:
 
 
 def entry(root: ET.Element, suffix: str) -> ET.Element:
-    found = [e for e in root.findall(f"{ATOM}entry")
-             if (e.findtext(f"{ATOM}id") or "").endswith(suffix)]
+    found = [
+        e for e in root.findall(f"{ATOM}entry") if (e.findtext(f"{ATOM}id") or "").endswith(suffix)
+    ]
     assert len(found) == 1, (suffix, entry_ids(root))
     return found[0]
 
@@ -117,8 +128,7 @@ async def test_an_offices_update_is_a_new_entry_in_both_feeds(served: Served) ->
     assert before.findtext(f"{ATOM}id") == room_urn
     assert entry_ids(before) == [f"{room_urn}:action:{action}:added"]
 
-    await office.ok("action.update", action_id=action, status="in_progress",
-                    note="已联系设计院")
+    await office.ok("action.update", action_id=action, status="in_progress", note="已联系设计院")
     await office.wait_event("action.updated", has(action_id=action))
     after = parse_feed(await s.get("/feed.atom"))
     ids = entry_ids(after)
@@ -165,8 +175,9 @@ async def test_an_unchanged_feed_is_a_304(served: Served) -> None:
     changed = await s.get("/feed.atom", **{"if-none-match": etag})
     assert changed.status_code == 200 and changed.headers["etag"] != etag
     one = await s.get(f"/actions/{action}/feed.atom")
-    assert (await s.get(f"/actions/{action}/feed.atom",
-                        **{"if-none-match": one.headers["etag"]})).status_code == 304
+    assert (
+        await s.get(f"/actions/{action}/feed.atom", **{"if-none-match": one.headers["etag"]})
+    ).status_code == 304
 
 
 async def test_overdue_is_flagged_from_the_day_after_due(served: Served) -> None:
@@ -208,8 +219,9 @@ async def test_the_minutes_follow_the_date_and_old_exports_still_verify(served: 
     assert tomorrow["integrity"] == today["integrity"]
     for fmt, flag in (("md", "未开始（逾期）"), ("html", "未开始（逾期）")):
         assert flag in (await s.api.minutes(s.room.room_id, fmt=fmt)).text, fmt
-    en = await s.api.http.get(f"/api/rooms/{s.room.room_id}/minutes",
-                              params={"format": "md", "lang": "en"})
+    en = await s.api.http.get(
+        f"/api/rooms/{s.room.room_id}/minutes", params={"format": "md", "lang": "en"}
+    )
     assert "open (overdue)" in en.text
 
     # The export made on the 1st verifies on the 3rd, by the command line, from the log.
@@ -217,9 +229,23 @@ async def test_the_minutes_follow_the_date_and_old_exports_still_verify(served: 
         path = s.data_dir / f"minutes-{export['as_of']}.json"
         path.write_bytes(export_json(export))  # the bytes the server sent
         verified = await asyncio.to_thread(
-            subprocess.run, [sys.executable, "-m", "yishi", "minutes", s.room.room_id,
-                             "--data-dir", str(s.data_dir), "--verify", str(path)],
-            capture_output=True, text=True, timeout=60, check=False)
+            subprocess.run,
+            [
+                sys.executable,
+                "-m",
+                "yishi",
+                "minutes",
+                s.room.room_id,
+                "--data-dir",
+                str(s.data_dir),
+                "--verify",
+                str(path),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         assert verified.returncode == 0, verified.stdout + verified.stderr
     assert action in {a["action_id"] for a in tomorrow["actions"]}
 
@@ -233,8 +259,9 @@ async def test_what_is_private_stays_private(served: Served) -> None:
     await resident.ok("chat.send", text="私下说一句")
     await mod.ok("minutes.note", text="记录员的笔记")
     await mod.ok("decision.record", text="同意加装电梯")
-    action = (await mod.ok("action.add", title="公示加装方案", owner="街道办",
-                           due="2026-12-20"))["action_id"]
+    action = (await mod.ok("action.add", title="公示加装方案", owner="街道办", due="2026-12-20"))[
+        "action_id"
+    ]
     await mod.ok("session.end")
 
     # Before publication: actions only. No decision, no chat, no note, no name of a resident.
@@ -256,8 +283,7 @@ async def test_what_is_private_stays_private(served: Served) -> None:
     assert view["minutes_url"] == f"{s.api.base_url}/r/{room.room_id}/minutes"
     for secret in ("私下说一句", "记录员的笔记", "张三"):
         assert secret not in (await s.get("/feed.atom")).text
-    assert_http_error(await s.api.http.get("/api/rooms/nosuchroom/feed.atom"),
-                      (404, "not_found"))
+    assert_http_error(await s.api.http.get("/api/rooms/nosuchroom/feed.atom"), (404, "not_found"))
 
 
 async def test_feeds_read_the_replica_not_the_whole_log(served: Served) -> None:

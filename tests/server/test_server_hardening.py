@@ -24,8 +24,9 @@ async def test_deeply_nested_and_non_string_keyed_frames_are_bad_frames(room: Ro
 async def test_an_oversized_body_is_refused_before_it_is_read(room: Room) -> None:
     url = f"{room.server.base_url}/api/rooms/{room.room_id}/join"
     async with httpx.AsyncClient() as http:
-        answer = await http.post(url, content=b"{" + b" " * 200_000 + b"}",
-                                 headers={"content-type": "application/json"})
+        answer = await http.post(
+            url, content=b"{" + b" " * 200_000 + b"}", headers={"content-type": "application/json"}
+        )
     assert answer.status_code == 413
     assert answer.json()["error"]["code"] == "too_large"
 
@@ -35,8 +36,9 @@ async def test_a_secret_polls_live_tally_does_not_single_out_a_late_voter(room: 
     _, early = await room.resident("早到")
     _, second = await room.resident("也早")
     await mod.ok("session.start")
-    poll = await mod.ok("poll.open", question="是否同意", kind="yes_no_abstain", secret=True,
-                        live_results=True)
+    poll = await mod.ok(
+        "poll.open", question="是否同意", kind="yes_no_abstain", secret=True, live_results=True
+    )
     _, late = await room.resident("晚到")
     await late.ok("poll.vote", poll_id=poll["poll_id"], choices=[1])
     await second.ok("poll.vote", poll_id=poll["poll_id"], choices=[0])

@@ -6,8 +6,17 @@ import pytest
 from roomclient import Api
 from roomharness import Room
 
-PATHS = ["/", "/r/{room}", "/m/{room}", "/r/{room}/minutes", "/static/js/util.js",
-         "/api/rooms/{room}", "/api/rooms/{room}/minutes", "/api/rooms/nope", "/healthz"]
+PATHS = [
+    "/",
+    "/r/{room}",
+    "/m/{room}",
+    "/r/{room}/minutes",
+    "/static/js/util.js",
+    "/api/rooms/{room}",
+    "/api/rooms/{room}/minutes",
+    "/api/rooms/nope",
+    "/healthz",
+]
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -26,4 +35,5 @@ async def test_the_minutes_as_html_keep_their_own_stricter_policy(room: Room, ap
     assert response.status_code == 200
     assert response.headers["content-security-policy"].startswith("default-src 'none'")
     assert response.headers.get_list("content-security-policy") == [
-        response.headers["content-security-policy"]]
+        response.headers["content-security-policy"]
+    ]

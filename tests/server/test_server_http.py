@@ -8,8 +8,14 @@ from roomclient import Api, assert_http_error, has
 from roomharness import ADMIN, Room, ServerProcess, make_room
 
 DEFAULT_SETTINGS = {
-    "turn_seconds": 120, "policy": "balanced", "revote": False, "chat_mode": "open",
-    "spam_action": "hold", "chat_rate": 10, "invite_mode": "open", "lang": "zh",
+    "turn_seconds": 120,
+    "policy": "balanced",
+    "revote": False,
+    "chat_mode": "open",
+    "spam_action": "hold",
+    "chat_rate": 10,
+    "invite_mode": "open",
+    "lang": "zh",
     "record_audio": False,  # rules 5: recording is off unless the room says so
     "cue_seconds": [30, 10],  # rules 6: warnings 30 s and 10 s before a turn ends
 }
@@ -17,11 +23,19 @@ DEFAULT_SETTINGS = {
 
 async def test_create_room_answers_links_and_applies_settings(api: Api) -> None:
     info = await api.create_room(
-        "加装电梯议事会", topic="3号楼", agenda=["方案", "费用"],
+        "加装电梯议事会",
+        topic="3号楼",
+        agenda=["方案", "费用"],
         settings={"turn_seconds": 90, "policy": "alternate"},
     )
-    assert set(info) >= {"room_id", "moderator_token", "moderator_url", "invite_code",
-                         "invite_url", "qr_url"}
+    assert set(info) >= {
+        "room_id",
+        "moderator_token",
+        "moderator_url",
+        "invite_code",
+        "invite_url",
+        "qr_url",
+    }
     room_id, code, token = info["room_id"], info["invite_code"], info["moderator_token"]
     assert info["invite_url"].endswith(f"/r/{room_id}?invite={code}")
     # The token rides after '#', so it never reaches a server log.
@@ -74,9 +88,13 @@ async def test_join_staff_and_observer_roles(room: Room) -> None:
     office = await room.staff("office", "街道办")
     ids = {p.participant_id for p in (res, obs, co, clerk, office)}
     assert len(ids) == 5
-    for person, role, proto in ((res, "participant", "json"), (obs, "observer", "msgpack"),
-                                (co, "moderator", "json"), (clerk, "clerk", "msgpack"),
-                                (office, "office", "json")):
+    for person, role, proto in (
+        (res, "participant", "json"),
+        (obs, "observer", "msgpack"),
+        (co, "moderator", "json"),
+        (clerk, "clerk", "msgpack"),
+        (office, "office", "json"),
+    ):
         client = await room.connect(person.token, proto)
         assert client.you is not None
         assert client.you["role"] == role and client.you["participant_id"] == person.participant_id
@@ -115,10 +133,14 @@ async def test_minutes_need_the_moderator_until_published(room: Room) -> None:
     assert draft.headers["content-type"].startswith("application/json")
     assert draft.json()["title"] == "加装电梯议事会"
     assert_http_error(await room.api.minutes(room.room_id), (401, "unauthorized"))
-    assert_http_error(await room.api.minutes(room.room_id, person.token),
-                      (403, "forbidden"), (401, "unauthorized"))
-    assert_http_error(await room.api.minutes(room.room_id, room.mod_token, "pdf"),
-                      (400, "bad_command"))
+    assert_http_error(
+        await room.api.minutes(room.room_id, person.token),
+        (403, "forbidden"),
+        (401, "unauthorized"),
+    )
+    assert_http_error(
+        await room.api.minutes(room.room_id, room.mod_token, "pdf"), (400, "bad_command")
+    )
     result = await mod.ok("minutes.publish")
     assert isinstance(result["minutes_url"], str)
     ev = await mod.wait_event("minutes.published")
@@ -135,44 +157,69 @@ async def test_http_error_bodies(room: Room) -> None:
     person = await room.join("甲")
     # Rooms need the admin token.
     assert_http_error(await api.create_room_raw({"title": "x"}, token=None), (401, "unauthorized"))
-    assert_http_error(await api.create_room_raw({"title": "x"}, token="wrong"),
-                      (401, "unauthorized"), (403, "forbidden"))
-    assert_http_error(await api.create_room_raw({"title": "x"}, token=room.mod_token),
-                      (401, "unauthorized"), (403, "forbidden"))
+    assert_http_error(
+        await api.create_room_raw({"title": "x"}, token="wrong"),
+        (401, "unauthorized"),
+        (403, "forbidden"),
+    )
+    assert_http_error(
+        await api.create_room_raw({"title": "x"}, token=room.mod_token),
+        (401, "unauthorized"),
+        (403, "forbidden"),
+    )
     assert_http_error(await api.create_room_raw({"topic": "no title"}), (400, "bad_command"))
     assert_http_error(await api.create_room_raw({"title": 42}), (400, "bad_command"))
-    bad_json = await api.http.post("/api/rooms", content=b"{nope",
-                                   headers={**api.bearer(ADMIN),
-                                            "Content-Type": "application/json"})
+    bad_json = await api.http.post(
+        "/api/rooms",
+        content=b"{nope",
+        headers={**api.bearer(ADMIN), "Content-Type": "application/json"},
+    )
     assert_http_error(bad_json, (400, "bad_command"), (400, "bad_frame"))
     # No such room.
     assert_http_error(await api.summary("no-such-room"), (404, "not_found"))
     assert_http_error(await api.qr("no-such-room", room.mod_token), (404, "not_found"))
-    assert_http_error(await api.join_raw("no-such-room", {"invite": room.invite, "name": "甲"}),
-                      (404, "not_found"))
+    assert_http_error(
+        await api.join_raw("no-such-room", {"invite": room.invite, "name": "甲"}),
+        (404, "not_found"),
+    )
     # Moderator-only endpoints.
     invites = f"/api/rooms/{rid}/invites"
     assert_http_error(await api.http.post(invites, json={"count": 2}), (401, "unauthorized"))
-    assert_http_error(await api.http.post(invites, json={"count": 2},
-                                          headers=api.bearer(person.token)), (403, "forbidden"))
-    assert_http_error(await api.http.post(invites, json={"count": "two"},
-                                          headers=api.bearer(room.mod_token)),
-                      (400, "bad_command"))
+    assert_http_error(
+        await api.http.post(invites, json={"count": 2}, headers=api.bearer(person.token)),
+        (403, "forbidden"),
+    )
+    assert_http_error(
+        await api.http.post(invites, json={"count": "two"}, headers=api.bearer(room.mod_token)),
+        (400, "bad_command"),
+    )
     staff = f"/api/rooms/{rid}/staff"
-    assert_http_error(await api.http.post(staff, json={"role": "clerk", "name": "x"},
-                                          headers=api.bearer(person.token)), (403, "forbidden"))
-    assert_http_error(await api.http.post(staff, json={"role": "participant", "name": "x"},
-                                          headers=api.bearer(room.mod_token)),
-                      (400, "bad_command"))
+    assert_http_error(
+        await api.http.post(
+            staff, json={"role": "clerk", "name": "x"}, headers=api.bearer(person.token)
+        ),
+        (403, "forbidden"),
+    )
+    assert_http_error(
+        await api.http.post(
+            staff, json={"role": "participant", "name": "x"}, headers=api.bearer(room.mod_token)
+        ),
+        (400, "bad_command"),
+    )
     assert_http_error(await api.revoke(rid, None, person.participant_id), (401, "unauthorized"))
-    assert_http_error(await api.revoke(rid, person.token, person.participant_id),
-                      (403, "forbidden"))
+    assert_http_error(
+        await api.revoke(rid, person.token, person.participant_id), (403, "forbidden")
+    )
     # Joining.
-    assert_http_error(await api.join_raw(rid, {"invite": "wrong-code", "name": "乙"}),
-                      (401, "unauthorized"), (403, "forbidden"))
+    assert_http_error(
+        await api.join_raw(rid, {"invite": "wrong-code", "name": "乙"}),
+        (401, "unauthorized"),
+        (403, "forbidden"),
+    )
     assert_http_error(await api.join_raw(rid, {"invite": room.invite}), (400, "bad_command"))
-    assert_http_error(await api.join_raw(rid, {"invite": room.invite, "name": "名" * 41}),
-                      (413, "too_large"))
+    assert_http_error(
+        await api.join_raw(rid, {"invite": room.invite, "name": "名" * 41}), (413, "too_large")
+    )
     # Nobody joined through any of that.
     snap = await room.snapshot()
     names = sorted(p["name"] for p in snap["participants"] if p["role"] == "participant")

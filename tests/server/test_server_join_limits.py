@@ -25,11 +25,13 @@ async def proxied(tmp_path: Path) -> AsyncIterator[ServerProcess]:
     proc.stop()
 
 
-async def guess(api: Api, room_id: str, code: str, *, address: str | None = None,
-                name: str = "猜") -> httpx.Response:
+async def guess(
+    api: Api, room_id: str, code: str, *, address: str | None = None, name: str = "猜"
+) -> httpx.Response:
     headers = {"x-forwarded-for": address} if address else {}
-    return await api.http.post(f"/api/rooms/{room_id}/join",
-                               json={"invite": code, "name": name}, headers=headers)
+    return await api.http.post(
+        f"/api/rooms/{room_id}/join", json={"invite": code, "name": name}, headers=headers
+    )
 
 
 async def test_a_halls_typos_do_not_lock_it_out(own_server: ServerProcess) -> None:
@@ -38,8 +40,9 @@ async def test_a_halls_typos_do_not_lock_it_out(own_server: ServerProcess) -> No
     try:
         first, second = await make_room(own_server, api), await make_room(own_server, api)
         for i in range(25):  # a hall of people mistyping, each a different typo
-            assert_http_error(await guess(api, first.room_id, f"typo{i:04d}"),
-                              (401, "unauthorized"))
+            assert_http_error(
+                await guess(api, first.room_id, f"typo{i:04d}"), (401, "unauthorized")
+            )
         for _ in range(40):  # and one of them retrying the same typo
             assert_http_error(await guess(api, first.room_id, "k7m2p9qy"), (401, "unauthorized"))
         assert (await first.join("张家")).token
@@ -72,8 +75,9 @@ async def test_forwarded_for_is_not_believed_by_default(own_server: ServerProces
         room = await make_room(own_server, api)
         statuses = []
         for i in range(2 * BACKSTOP):
-            response = await guess(api, room.room_id, f"guess{i:05d}",
-                                   address=f"10.1.{i // 250}.{i % 250 + 1}")
+            response = await guess(
+                api, room.room_id, f"guess{i:05d}", address=f"10.1.{i // 250}.{i % 250 + 1}"
+            )
             statuses.append(response.status_code)
             if response.status_code == 429:
                 break
@@ -90,21 +94,27 @@ async def test_guessing_from_many_addresses_slows_to_a_crawl(proxied: ServerProc
         room = await make_room(proxied, api)
         guessers = [f"10.2.{i // 250}.{i % 250 + 1}" for i in range(2 * BACKSTOP)]
         for i, address in enumerate(guessers):
-            assert_http_error(await guess(api, room.room_id, f"guess{i:05d}", address=address),
-                              (401, "unauthorized"))
+            assert_http_error(
+                await guess(api, room.room_id, f"guess{i:05d}", address=address),
+                (401, "unauthorized"),
+            )
         # Each guesser's second guess waits (one guess a minute each, at most).
         for i, address in enumerate(guessers[:5]):
-            assert_http_error(await guess(api, room.room_id, f"again{i:05d}", address=address),
-                              (429, "rate_limited"))
+            assert_http_error(
+                await guess(api, room.room_id, f"again{i:05d}", address=address),
+                (429, "rate_limited"),
+            )
         # Nobody else is locked out: a newcomer's right code gets in, a wrong one is checked.
         joined = await guess(api, room.room_id, room.invite, address="192.0.2.7", name="新人")
         assert joined.status_code == 200, joined.text
-        assert_http_error(await guess(api, room.room_id, "wrong000", address="192.0.2.8"),
-                          (401, "unauthorized"))
+        assert_http_error(
+            await guess(api, room.room_id, "wrong000", address="192.0.2.8"), (401, "unauthorized")
+        )
         # Another room is untouched, from a guessing address too.
         other = await make_room(proxied, api)
-        assert (await guess(api, other.room_id, other.invite, address=guessers[0])).status_code \
-            == 200
+        assert (
+            await guess(api, other.room_id, other.invite, address=guessers[0])
+        ).status_code == 200
     finally:
         await api.aclose()
 
@@ -114,8 +124,9 @@ async def test_a_personal_code_held_elsewhere_is_not_tried_for_ever(room: Room) 
     await room.api.join(room.room_id, code, "张家", device="the-households-phone")
     statuses = []
     for i in range(30):
-        response = await room.api.join_raw(room.room_id, {"invite": code, "name": "张家",
-                                                          "device": f"another-device-{i:04d}"})
+        response = await room.api.join_raw(
+            room.room_id, {"invite": code, "name": "张家", "device": f"another-device-{i:04d}"}
+        )
         statuses.append(response.status_code)
         if response.status_code == 429:
             break

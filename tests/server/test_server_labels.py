@@ -15,7 +15,8 @@ from yishi.moderation.retrain import read_labels
 
 
 async def test_held_messages_approved_or_removed_become_labels(
-        room: Room, server: ServerProcess, tmp_path: Path) -> None:
+    room: Room, server: ServerProcess, tmp_path: Path
+) -> None:
     mod = await room.moderator()
     _, resident = await room.resident("王阿姨")
     spam = await resident.ok("chat.send", text="详情加我微信 wx12345678 或看 www.example-ads.com")
@@ -30,8 +31,22 @@ async def test_held_messages_approved_or_removed_become_labels(
 
     out = tmp_path / "labels.tsv"
     done = subprocess.run(
-        [sys.executable, "-m", "yishi", "labels", "--data-dir", str(server.data_dir),
-         room.room_id, "-o", str(out)], capture_output=True, text=True, timeout=60, check=False)
+        [
+            sys.executable,
+            "-m",
+            "yishi",
+            "labels",
+            "--data-dir",
+            str(server.data_dir),
+            room.room_id,
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert "2 decisions from 1 rooms" in done.stderr
     labels = read_labels(out)

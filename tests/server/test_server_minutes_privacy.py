@@ -40,31 +40,37 @@ async def test_published_minutes_show_no_attendance_times(room: Room) -> None:
     assert names["沉默的李四"]["online_spans"] and names["没来的王五"]["mode"] == "absent"
 
     for fmt in ("md", "html", "docx"):
-        body = await room.api.http.get(f"/api/rooms/{room.room_id}/minutes",
-                                       params={"format": fmt})
+        body = await room.api.http.get(f"/api/rooms/{room.room_id}/minutes", params={"format": fmt})
         assert body.status_code == 200
         if fmt != "docx":
             assert "沉默的李四" not in body.text and "没来的王五" not in body.text
     # The moderator previews exactly what the public reads.
     preview = await room.api.http.get(
-        f"/api/rooms/{room.room_id}/minutes", params={"format": "json", "copy": "public"},
-        headers=room.api.bearer(room.mod_token))
+        f"/api/rooms/{room.room_id}/minutes",
+        params={"format": "json", "copy": "public"},
+        headers=room.api.bearer(room.mod_token),
+    )
     assert preview.json() == model
     # A resident's token reads the public copy; the moderator's copy needs a moderator.
     person_copy = await room.api.minutes(room.room_id, speaker.token)
     assert person_copy.json() == model
-    assert_http_error(await room.api.http.get(f"/api/rooms/{room.room_id}/minutes",
-                                              params={"copy": "moderator"}),
-                      (401, "unauthorized"))
-    assert_http_error(await room.api.http.get(f"/api/rooms/{room.room_id}/minutes",
-                                              params={"copy": "all"}),
-                      (400, "bad_command"))
+    assert_http_error(
+        await room.api.http.get(f"/api/rooms/{room.room_id}/minutes", params={"copy": "moderator"}),
+        (401, "unauthorized"),
+    )
+    assert_http_error(
+        await room.api.http.get(f"/api/rooms/{room.room_id}/minutes", params={"copy": "all"}),
+        (400, "bad_command"),
+    )
     await quiet.close()
 
 
 @pytest.mark.parametrize("copy", [None, "public"])
 async def test_unpublished_minutes_need_the_moderator_whatever_the_copy(
-        room: Room, copy: str | None) -> None:
+    room: Room, copy: str | None
+) -> None:
     params = {"copy": copy} if copy else {}
-    assert_http_error(await room.api.http.get(f"/api/rooms/{room.room_id}/minutes",
-                                              params=params), (401, "unauthorized"))
+    assert_http_error(
+        await room.api.http.get(f"/api/rooms/{room.room_id}/minutes", params=params),
+        (401, "unauthorized"),
+    )

@@ -68,7 +68,7 @@ async def test_rejected_statement_changes_nothing(room: Room) -> None:
     refused = await speaker.fail("statement.post", "rejected", text=SPAM)
     assert refused.caused() == []
     ok = await speaker.ok("statement.post", text="停车费能不能免费一小时？")
-    assert (await mod.wait_event("statement.posted", has(statement_id=ok["statement_id"])))
+    assert await mod.wait_event("statement.posted", has(statement_id=ok["statement_id"]))
 
 
 async def test_a_chat_flood_is_refused_and_nothing_else_happens(room: Room) -> None:
@@ -85,8 +85,11 @@ async def test_a_chat_flood_is_refused_and_nothing_else_happens(room: Room) -> N
     def shown() -> list[Json]:
         return [e for e in mod.events if e["type"] in ("chat.posted", "chat.held")]
 
-    await mod._wait_for(lambda: any(e["data"]["message_id"] == last for e in shown()), 15,
-                        "the last accepted message")
+    await mod._wait_for(
+        lambda: any(e["data"]["message_id"] == last for e in shown()),
+        15,
+        "the last accepted message",
+    )
     assert len(shown()) == sum(r.ok for r in replies)
 
 
@@ -95,9 +98,13 @@ async def test_resident_id_and_bank_card_numbers_are_masked_like_phones(room: Ro
     _, speaker = await room.resident("老王")
     _, neighbour = await room.resident("小李", "msgpack")
     for text, shown in (
-            ("身份证号110101199003078881，帮我查一下补贴", "身份证号110***********8881，帮我查一下补贴"),
-            ("身份证 110101 19900307 109x 丢了", "身份证 110*** ******** 109x 丢了"),
-            ("卡号 6222 0212 3456 7890 128 请退款", "卡号 **** **** **** ***0 128 请退款")):
+        (
+            "身份证号110101199003078881，帮我查一下补贴",
+            "身份证号110***********8881，帮我查一下补贴",
+        ),
+        ("身份证 110101 19900307 109x 丢了", "身份证 110*** ******** 109x 丢了"),
+        ("卡号 6222 0212 3456 7890 128 请退款", "卡号 **** **** **** ***0 128 请退款"),
+    ):
         sent = await speaker.ok("chat.send", text=text)
         for client in (mod, speaker, neighbour):
             posted = await client.wait_event("chat.posted", has(message_id=sent["message_id"]))

@@ -28,8 +28,7 @@ async def api(server: ServerProcess) -> AsyncIterator[Api]:
     await client.aclose()
 
 
-async def test_pings_before_hello_cost_the_server_little(
-        server: ServerProcess, api: Api) -> None:
+async def test_pings_before_hello_cost_the_server_little(server: ServerProcess, api: Api) -> None:
     room = await make_room(server, api)
     assert server.proc is not None
     growth = await flood_all(server.proc.pid, server.port, room.room_id, [None, None, None])
@@ -37,7 +36,8 @@ async def test_pings_before_hello_cost_the_server_little(
 
 
 async def test_pings_from_a_resident_who_never_reads_are_bounded_then_closed_4008(
-        server: ServerProcess, api: Api) -> None:
+    server: ServerProcess, api: Api
+) -> None:
     room = await make_room(server, api)
     person = await room.join("只发不收")
     before = await slow_closed(api)

@@ -85,8 +85,9 @@ async def expire(mod: Client, expected_pid: str, seconds: int) -> None:
     """Give the next turn, let it run out by itself, check its exact duration."""
     turn = await start_turn(mod, expected_pid)
     assert turn["ends_at"] - turn["started_at"] == seconds * 1000
-    ev = await mod.wait_event("turn.ended", has(turn_id=turn["turn_id"]),
-                              timeout=seconds + DEFAULT_TIMEOUT)
+    ev = await mod.wait_event(
+        "turn.ended", has(turn_id=turn["turn_id"]), timeout=seconds + DEFAULT_TIMEOUT
+    )
     assert ev["data"]["reason"] == "expired"
     assert ev["data"]["duration_ms"] == seconds * 1000
 

@@ -88,14 +88,25 @@ async def test_refusals_visible_on_the_replica_append_nothing(served: Served) ->
     await ca.fail("chat.send", "forbidden", text="聊天关了吗")
     await mod.fail("chat.pin", "not_found", message_id="m999")
     await mod.fail("agenda.goto", "not_found", index=9)
-    await mod.fail("participant.mute", "forbidden", participant_id=mod.you["participant_id"],
-                   seconds=60)
+    await mod.fail(
+        "participant.mute", "forbidden", participant_id=mod.you["participant_id"], seconds=60
+    )
     await mod.fail("settings.update", "bad_command")
     kinds = [k for k in await served.kinds() if k not in ("presence", "tick")]
     # What was accepted, and nothing else: each refusal above left no entry.
-    assert kinds == ["room.create", "session.start", "participant.join", "participant.join",
-                     "hand.raise", "turn.next", "poll.open", "poll.vote", "poll.close",
-                     "participant.mute", "settings.update"]
+    assert kinds == [
+        "room.create",
+        "session.start",
+        "participant.join",
+        "participant.join",
+        "hand.raise",
+        "turn.next",
+        "poll.open",
+        "poll.vote",
+        "poll.close",
+        "participant.mute",
+        "settings.update",
+    ]
 
 
 async def test_a_resident_without_the_floor_costs_no_screening(served: Served) -> None:

@@ -12,8 +12,18 @@ import pytest
 from roomclient import Api, has, start_turn
 from roomharness import ADMIN, Room, ServerProcess, make_room
 
-KEPT = ("room", "queue", "turn", "balance", "polls", "chat", "pins", "decisions", "actions",
-        "notes")
+KEPT = (
+    "room",
+    "queue",
+    "turn",
+    "balance",
+    "polls",
+    "chat",
+    "pins",
+    "decisions",
+    "actions",
+    "notes",
+)
 
 
 @pytest.fixture
@@ -45,8 +55,9 @@ async def test_sigterm_mid_session_keeps_the_room(droom: Room) -> None:
     await rc.ok("hand.raise", stance="neutral", note="我中立")
     turn = await start_turn(mod, a.participant_id)
     await ra.ok("statement.post", text="重启前的发言")
-    poll_id = (await mod.ok("poll.open", question="同意吗", options=["是", "否"],
-                            kind="single"))["poll_id"]
+    poll_id = (await mod.ok("poll.open", question="同意吗", options=["是", "否"], kind="single"))[
+        "poll_id"
+    ]
     await rb.ok("poll.vote", poll_id=poll_id, choices=[1])
     msg = await rc.ok("chat.send", text="重启前的聊天")
     await mod.ok("chat.pin", message_id=msg["message_id"])
@@ -94,8 +105,9 @@ async def test_sigkill_after_acknowledged_commands_loses_nothing(droom: Room) ->
     mod = await room.moderator()
     a, ra = await room.resident("甲", "msgpack")
     await mod.ok("session.start")
-    poll_id = (await mod.ok("poll.open", question="同意吗", options=["是", "否"],
-                            kind="single"))["poll_id"]
+    poll_id = (await mod.ok("poll.open", question="同意吗", options=["是", "否"], kind="single"))[
+        "poll_id"
+    ]
     msg = await ra.ok("chat.send", text="杀进程前的最后一句")
     await ra.ok("poll.vote", poll_id=poll_id, choices=[0])
     assert await ra.ok("hand.raise", stance="oppose") == {"position": 1}

@@ -32,8 +32,9 @@ async def test_resume_replays_exactly_the_missed_visible_events(room: Room) -> N
     turn = await start_turn(mod, c.participant_id)
     await rc.ok("statement.post", text="趁他不在我先说")
     await yield_turn(mod, rc, turn)
-    hidden = (await mod.ok("poll.open", question="不公开", options=["是", "否"],
-                           kind="single"))["poll_id"]
+    hidden = (await mod.ok("poll.open", question="不公开", options=["是", "否"], kind="single"))[
+        "poll_id"
+    ]
     await rc.ok("poll.vote", poll_id=hidden, choices=[0])
     await mod.wait_event("poll.tally", has(poll_id=hidden))
     note = await mod.ok("chat.send", text="通知：继续议程")
@@ -101,6 +102,7 @@ async def test_turn_timer_ends_the_turn_with_nobody_connected(room: Room) -> Non
     since = mod.events[-1]["seq"]
     await res.close()
     await mod.close()
+
     # Nobody is connected while the deadline passes. With no socket there is no event
     # to wait on, so read the minutes (a read never moves the room's clock) until the
     # turn has a reason: however slow the machine, only the server's timer can end it.
@@ -137,9 +139,14 @@ async def _stalled_client(room: Room, token: str) -> ClientConnection:
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.connect(("127.0.0.1", room.server.port))
-    ws = await connect(f"{room.server.ws_base}/ws/{room.room_id}", sock=sock,
-                       subprotocols=["yishi.v1.json"],  # type: ignore[list-item]
-                       compression=None, max_queue=1, proxy=None)
+    ws = await connect(
+        f"{room.server.ws_base}/ws/{room.room_id}",
+        sock=sock,
+        subprotocols=["yishi.v1.json"],  # type: ignore[list-item]
+        compression=None,
+        max_queue=1,
+        proxy=None,
+    )
     await ws.send(json.dumps({"id": 1, "cmd": "hello", "args": {"token": token}}))
     welcome = json.loads(await asyncio.wait_for(ws.recv(), DEFAULT_TIMEOUT))
     assert welcome["re"] == 1 and welcome["ok"] is True

@@ -86,6 +86,7 @@ async def test_queue_edge_cases(room: Room) -> None:
     assert await ra.ok("hand.raise", stance="support", note="关于电梯噪音") == {"position": 1}
     assert await rb.ok("hand.raise", stance="oppose") == {"position": 1}
     assert await rc.ok("hand.raise", stance="oppose") == {"position": 2}
+
     # Hands are announced at most once per 500 ms: wait for the list they left, on
     # every socket whose next reply is checked for "nothing happened" (another socket
     # seeing it first says nothing about when this one does).
@@ -173,8 +174,9 @@ async def test_ballot_shapes_per_kind(room: Room) -> None:
     assert comparable(await room.snapshot()) == comparable(before)
     await ra.ok("poll.vote", poll_id=single, choices=[2])
 
-    multi = await open_poll(mod, question="选两个", options=["A", "B", "C"], kind="multi",
-                            max_choices=2)
+    multi = await open_poll(
+        mod, question="选两个", options=["A", "B", "C"], kind="multi", max_choices=2
+    )
     opened = mod.find("poll.opened", has(poll_id=multi))[0]["data"]
     assert opened["max_choices"] == 2 and opened["kind"] == "multi"
     assert opened["secret"] is False and opened["live_results"] is False
@@ -185,8 +187,9 @@ async def test_ballot_shapes_per_kind(room: Room) -> None:
     await ra.ok("poll.vote", poll_id=multi, choices=[0, 2])
     await rb.ok("poll.vote", poll_id=multi, choices=[2])
 
-    yna = await open_poll(mod, question="是否同意", options=["赞成", "反对", "弃权"],
-                          kind="yes_no_abstain")
+    yna = await open_poll(
+        mod, question="是否同意", options=["赞成", "反对", "弃权"], kind="yes_no_abstain"
+    )
     opened = mod.find("poll.opened", has(poll_id=yna))[0]["data"]
     assert opened["options"] == ["赞成", "反对", "弃权"]
     await ra.fail("poll.vote", "bad_command", poll_id=yna, choices=[0, 1])
@@ -251,8 +254,9 @@ async def test_own_ballot_in_the_snapshot(room: Room) -> None:
     p, ra = await room.resident("甲")
     await mod.ok("session.start")
     open_id = await open_poll(mod, question="公开", options=["是", "否"], kind="single")
-    secret_id = await open_poll(mod, question="无记名", options=["是", "否"], kind="single",
-                                secret=True)
+    secret_id = await open_poll(
+        mod, question="无记名", options=["是", "否"], kind="single", secret=True
+    )
     await ra.ok("poll.vote", poll_id=open_id, choices=[1])
     await ra.ok("poll.vote", poll_id=secret_id, choices=[0])
     snap = await room.snapshot(p.token)
@@ -277,13 +281,21 @@ async def test_secret_poll_reveals_nobodys_choice(room: Room) -> None:
     mod = await room.moderator()
     clerk = await room.connect((await room.staff("clerk", "记录员")).token)
     _, obs = await room.resident("旁听", observer=True)
-    voters = [await room.resident(n, proto) for n, proto in
-              (("投票甲", "json"), ("投票乙", "msgpack"), ("投票丙", "json"))]
+    voters = [
+        await room.resident(n, proto)
+        for n, proto in (("投票甲", "json"), ("投票乙", "msgpack"), ("投票丙", "json"))
+    ]
     await mod.ok("session.start")
     grandma = (await clerk.ok("offline.add", name="王奶奶"))["participant_id"]
     question = "无记名：是否同意加装？"
-    poll_id = await open_poll(mod, question=question, options=["同意", "反对"], kind="single",
-                              secret=True, live_results=True)
+    poll_id = await open_poll(
+        mod,
+        question=question,
+        options=["同意", "反对"],
+        kind="single",
+        secret=True,
+        live_results=True,
+    )
     for (_, client), choice in zip(voters, (0, 1, 1), strict=True):
         assert await client.ok("poll.vote", poll_id=poll_id, choices=[choice]) == {}
     await clerk.ok("poll.vote", poll_id=poll_id, choices=[0], on_behalf_of=grandma)
@@ -334,8 +346,9 @@ async def test_live_results_versus_moderator_only_tallies(room: Room) -> None:
         await c.wait_event("poll.closed", has(poll_id=hidden))
         assert c.find("poll.tally", has(poll_id=hidden)) == []
 
-    live = await open_poll(mod, question="公开", options=["是", "否"], kind="single",
-                           live_results=True)
+    live = await open_poll(
+        mod, question="公开", options=["是", "否"], kind="single", live_results=True
+    )
     await ra.ok("poll.vote", poll_id=live, choices=[1])
     ev = await rb.wait_event("poll.tally", has(poll_id=live, counts=[0, 1]))
     assert ev["data"]["voters"] == 1
@@ -457,8 +470,9 @@ async def test_after_session_end_only_follow_up_works(room: Room) -> None:
     assert comparable(await room.snapshot()) == comparable(before)
     assert (await ra.ok("ping"))["server_time"] > 0
 
-    await office.ok("action.update", action_id=action["action_id"], status="in_progress",
-                    note="已联系设计院")
+    await office.ok(
+        "action.update", action_id=action["action_id"], status="in_progress", note="已联系设计院"
+    )
     ev = await ra.wait_event("action.updated", has(action_id=action["action_id"]))
     assert ev["data"]["status"] == "in_progress"
     await clerk.ok("minutes.note", text="会后补充：下周公示")

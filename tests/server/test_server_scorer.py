@@ -70,13 +70,16 @@ async def test_civic_paraphrases_are_visible_and_seo_spam_is_held(room: Room) ->
             # The moderator is told what fired: list entries, or the scorer's features.
             assert held["data"]["why"], held["data"]
             why_of[message_id] = held["data"]["why"]
-    assert any(label.startswith("score:") and "[" in label
-               for why in why_of.values() for label in why), why_of
+    assert any(
+        label.startswith("score:") and "[" in label for why in why_of.values() for label in why
+    ), why_of
     review = (await room.snapshot())["held"]
     assert {m["message_id"]: m["why"] for m in review} == why_of  # a reload shows it too
     text = (await room.api.http.get("/metrics")).text
-    scored = [line for line in text.splitlines()
-              if line.startswith("yishi_moderation_scored_total{")]
+    scored = [
+        line for line in text.splitlines() if line.startswith("yishi_moderation_scored_total{")
+    ]
     for category in ("adult", "gambling"):
-        assert any(f'category="{category}"' in line and 'action="hold"' in line
-                   for line in scored), scored
+        assert any(
+            f'category="{category}"' in line and 'action="hold"' in line for line in scored
+        ), scored

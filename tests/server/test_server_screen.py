@@ -9,8 +9,7 @@ from roomharness import Room
 
 
 async def screen(api: Api, room: Room, token: str) -> tuple[int, dict[str, str]]:
-    response = await api.http.post(f"/api/rooms/{room.room_id}/screen",
-                                   headers=Api.bearer(token))
+    response = await api.http.post(f"/api/rooms/{room.room_id}/screen", headers=Api.bearer(token))
     return response.status_code, response.json()
 
 
@@ -37,12 +36,17 @@ async def test_the_screen_watches_and_listens_and_does_nothing_else(api: Api, ro
     resident, res = await room.resident("居民甲")
     await mod.ok("session.start")
     await res.ok("hand.raise", stance="support")
-    for cmd, args in (("hand.raise", {"stance": "oppose"}), ("hand.lower", {}),
-                      ("chat.send", {"text": "大家好"}), ("turn.yield", {}),
-                      ("statement.post", {"text": "我来说两句"})):
+    for cmd, args in (
+        ("hand.raise", {"stance": "oppose"}),
+        ("hand.lower", {}),
+        ("chat.send", {"text": "大家好"}),
+        ("turn.yield", {}),
+        ("statement.post", {"text": "我来说两句"}),
+    ):
         await watcher.fail(cmd, "forbidden", **args)
-    poll = await mod.ok("poll.open", question="是否同意？", options=[], kind="yes_no_abstain",
-                        live_results=True)
+    poll = await mod.ok(
+        "poll.open", question="是否同意？", options=[], kind="yes_no_abstain", live_results=True
+    )
     await watcher.fail("poll.vote", "forbidden", poll_id=poll["poll_id"], choices=[0])
     await mod.fail("turn.grant", "conflict", participant_id=body["participant_id"])
     # It hears the floor, and counts for nothing: the poll's eligible is the one resident.

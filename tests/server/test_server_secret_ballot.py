@@ -46,8 +46,9 @@ async def test_no_choice_can_be_tied_to_a_voter_on_one_node(own_server: ServerPr
     try:
         assert db.execute("SELECT count(*) FROM ballot_keys").fetchone() == (0,)
         entries = []
-        for seq, at, body in db.execute("SELECT seq, at, body FROM entries WHERE room = ?"
-                                        " ORDER BY seq", (outcome.room_id,)):
+        for seq, at, body in db.execute(
+            "SELECT seq, at, body FROM entries WHERE room = ? ORDER BY seq", (outcome.room_id,)
+        ):
             record = msgpack.unpackb(body, raw=False, strict_map_key=False)
             entries.append({**record, "seq": seq, "at": at})
     finally:
@@ -60,7 +61,8 @@ SCORES = {"r0": [5, 0, 1], "r1": [2, 2, 2], "r2": [0, 5, 3], "r3": [1, 1, 0]}
 
 
 async def test_secret_ranked_and_score_ballots_are_sealed_at_one_size(
-        own_server: ServerProcess) -> None:
+    own_server: ServerProcess,
+) -> None:
     """Rules 6: a secret ranked and a secret score poll. Every stored ballot is a seal of
     the same length whatever was ranked or scored; after the close nothing the
     moderator reads, and nothing in the stored log, ties a voter to a ranking or to
@@ -78,20 +80,42 @@ async def test_secret_ranked_and_score_ballots_are_sealed_at_one_size(
         room = await api.create_room()
         room_id, mod_token = room["room_id"], room["moderator_token"]
         mod = await connect(room_id, mod_token, "mod")
-        people = {name: await api.join(room_id, room["invite_code"], name, device=f"phone-of-household-{name}")
-                  for name in RANKINGS}
+        people = {
+            name: await api.join(
+                room_id, room["invite_code"], name, device=f"phone-of-household-{name}"
+            )
+            for name in RANKINGS
+        }
         clients = {name: await connect(room_id, p.token, name) for name, p in people.items()}
         await mod.ok("session.start")
         options = ["甲", "乙", "丙"]
-        ranked = (await mod.ok("poll.open", question="排序", kind="ranked", options=options,
-                               secret=True, quorum=4, threshold="simple"))["poll_id"]
-        scored = (await mod.ok("poll.open", question="打分", kind="score", options=options,
-                               max_score=5, secret=True))["poll_id"]
+        ranked = (
+            await mod.ok(
+                "poll.open",
+                question="排序",
+                kind="ranked",
+                options=options,
+                secret=True,
+                quorum=4,
+                threshold="simple",
+            )
+        )["poll_id"]
+        scored = (
+            await mod.ok(
+                "poll.open",
+                question="打分",
+                kind="score",
+                options=options,
+                max_score=5,
+                secret=True,
+            )
+        )["poll_id"]
         for name, client in clients.items():
             await client.ok("poll.vote", poll_id=ranked, choices=RANKINGS[name])
             await client.ok("poll.vote", poll_id=scored, scores=SCORES[name])
-        assert (await clients["r0"].fail("poll.vote", "conflict", poll_id=ranked,
-                                         choices=[0])).code == "conflict"
+        assert (
+            await clients["r0"].fail("poll.vote", "conflict", poll_id=ranked, choices=[0])
+        ).code == "conflict"
         await mod.ok("poll.close", poll_id=ranked)
         await mod.ok("poll.close", poll_id=scored)
         # Round 1: 甲1 乙1 丙2 of 4: no majority; 甲 and 乙 tie (first preferences too):
@@ -100,9 +124,15 @@ async def test_secret_ranked_and_score_ballots_are_sealed_at_one_size(
         assert closed["counts"] == [1, 1, 2] and closed["winner"] == 2
         assert [r["eliminated"] for r in closed["rounds"]] == [1, None]
         assert closed["outcome"] == "carried"
-        assert closed["decided_by"] == {"quorum": 4, "present": 4, "threshold": "simple",
-                                        "threshold_base": "cast", "votes": 3, "base": 4,
-                                        "needed": 3}
+        assert closed["decided_by"] == {
+            "quorum": 4,
+            "present": 4,
+            "threshold": "simple",
+            "threshold_base": "cast",
+            "votes": 3,
+            "base": 4,
+            "needed": 3,
+        }
         totals = (await mod.wait_event("poll.closed", has(poll_id=scored)))["data"]
         assert totals["counts"] == [8, 8, 6] and totals["means"] == [2.0, 2.0, 1.5]
         seen: list[object] = [mod.events, [c.events for c in clients.values()]]
@@ -128,20 +158,24 @@ async def test_secret_ranked_and_score_ballots_are_sealed_at_one_size(
     try:
         assert db.execute("SELECT count(*) FROM ballot_keys").fetchone() == (0,)
         entries = []
-        for seq, at, body in db.execute("SELECT seq, at, body FROM entries WHERE room = ?"
-                                        " ORDER BY seq", (room_id,)):
-            entries.append({**msgpack.unpackb(body, raw=False, strict_map_key=False),
-                            "seq": seq, "at": at})
+        for seq, at, body in db.execute(
+            "SELECT seq, at, body FROM entries WHERE room = ? ORDER BY seq", (room_id,)
+        ):
+            entries.append(
+                {**msgpack.unpackb(body, raw=False, strict_map_key=False), "seq": seq, "at": at}
+            )
     finally:
         db.close()
     for poll_id in (ranked, scored):
         votes = sealed_votes(entries, poll_id)
         assert len(votes) == 4 and all("scores" not in v["args"] for v in votes)
         assert len({len(v["args"]["sealed"]) for v in votes}) == 1  # one size for every ballot
-        count = next(e for e in entries if e["kind"] == "poll.count"
-                     and e["args"]["poll_id"] == poll_id)
+        count = next(
+            e for e in entries if e["kind"] == "poll.count" and e["args"]["poll_id"] == poll_id
+        )
         text = json.dumps(count["args"])
         assert not any(pid in text for pid in households)
-    ranked_count = next(e for e in entries if e["kind"] == "poll.count"
-                        and e["args"]["poll_id"] == ranked)
+    ranked_count = next(
+        e for e in entries if e["kind"] == "poll.count" and e["args"]["poll_id"] == ranked
+    )
     assert sorted(ranked_count["args"]["choices"]) == sorted(RANKINGS.values())

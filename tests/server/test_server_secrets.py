@@ -16,10 +16,25 @@ from roomharness import ADMIN, SECRET, ServerProcess, free_port, make_room
 def serve(tmp_path: Path, *options: str) -> subprocess.CompletedProcess[str]:
     """`yishi serve` that is expected to stop by itself at start-up."""
     return subprocess.run(
-        [sys.executable, "-m", "yishi", "serve", "--host", "127.0.0.1",
-         "--port", str(free_port()), "--data-dir", str(tmp_path / "data"), *options],
-        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
-        env={"PATH": "/usr/bin:/bin"})
+        [
+            sys.executable,
+            "-m",
+            "yishi",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(free_port()),
+            "--data-dir",
+            str(tmp_path / "data"),
+            *options,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        env={"PATH": "/usr/bin:/bin"},
+    )
 
 
 def test_a_short_admin_token_stops_the_server(tmp_path: Path) -> None:
@@ -56,8 +71,9 @@ def test_a_generated_admin_token_is_printed(tmp_path: Path) -> None:
     proc = ServerProcess(tmp_path / "data", admin=None)
     proc.start()
     try:
-        line = next(x for x in proc.log_path.read_text().splitlines()
-                    if x.startswith("Admin token:"))
+        line = next(
+            x for x in proc.log_path.read_text().splitlines() if x.startswith("Admin token:")
+        )
         assert len(line.split(": ", 1)[1]) >= 24
     finally:
         proc.stop()
@@ -67,9 +83,12 @@ async def test_secrets_from_files_named_in_the_environment(tmp_path: Path) -> No
     token_file, secret_file = tmp_path / "admin-token", tmp_path / "secret"
     token_file.write_text(ADMIN + "\n")
     secret_file.write_text(SECRET + "\n")
-    proc = ServerProcess(tmp_path / "data", admin=None,
-                         options=["--secret-file", str(secret_file)],
-                         env={"YISHI_ADMIN_TOKEN_FILE": str(token_file)})
+    proc = ServerProcess(
+        tmp_path / "data",
+        admin=None,
+        options=["--secret-file", str(secret_file)],
+        env={"YISHI_ADMIN_TOKEN_FILE": str(token_file)},
+    )
     proc.start()
     api = Api(proc.base_url, ADMIN)
     try:
@@ -79,8 +98,9 @@ async def test_secrets_from_files_named_in_the_environment(tmp_path: Path) -> No
         assert ADMIN not in proc.log_path.read_text()
         room = await make_room(proc, api)  # the token from the file is the admin token
         person = await room.join("甲")
-        assert_http_error(await api.create_room_raw({"title": "x"}, token=ADMIN[:-1] + "!"),
-                          (401, "unauthorized"))
+        assert_http_error(
+            await api.create_room_raw({"title": "x"}, token=ADMIN[:-1] + "!"), (401, "unauthorized")
+        )
         # The secret from the file signs tokens: they survive a restart with the same file.
         proc.restart()
         client = await room.connect(person.token)
@@ -94,8 +114,9 @@ async def test_secrets_from_files_named_in_the_environment(tmp_path: Path) -> No
 async def test_secrets_from_files_named_by_options(tmp_path: Path) -> None:
     token_file = tmp_path / "admin-token"
     token_file.write_text(ADMIN)
-    proc = ServerProcess(tmp_path / "data", admin=None,
-                         options=["--admin-token-file", str(token_file)])
+    proc = ServerProcess(
+        tmp_path / "data", admin=None, options=["--admin-token-file", str(token_file)]
+    )
     proc.start()
     api = Api(proc.base_url, ADMIN)
     try:

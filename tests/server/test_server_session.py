@@ -64,8 +64,11 @@ async def test_full_session(room: Room) -> None:
 
     # Turns, picked by the balanced policy until the queue is empty. The second turn
     # (the first opponent) is given a 1 s limit and expires by itself.
-    waiting = {"support": [p.participant_id for p in supporters],
-               "oppose": [p.participant_id for p in opposers], "neutral": []}
+    waiting = {
+        "support": [p.participant_id for p in supporters],
+        "oppose": [p.participant_id for p in opposers],
+        "neutral": [],
+    }
     balance = zero_balance()
     last_spoke: dict[str, int] = {}
     picked: list[str] = []
@@ -90,9 +93,7 @@ async def test_full_session(room: Room) -> None:
         posted = await speaker.ok("statement.post", text=text)
         statements.append(text)
         for c in everyone:
-            ev = await c.wait_event(
-                "statement.posted", has(statement_id=posted["statement_id"])
-            )
+            ev = await c.wait_event("statement.posted", has(statement_id=posted["statement_id"]))
             assert ev["data"]["text"] == text
             assert ev["data"]["turn_id"] == turn["turn_id"]
             assert ev["data"]["participant_id"] == expected
@@ -130,7 +131,10 @@ async def test_full_session(room: Room) -> None:
 
     # A poll with live results and a double-vote attempt.
     opened = await mod.ok(
-        "poll.open", question="是否同意加装电梯？", options=["同意", "不同意"], kind="single",
+        "poll.open",
+        question="是否同意加装电梯？",
+        options=["同意", "不同意"],
+        kind="single",
         live_results=True,
     )
     poll_id = opened["poll_id"]
@@ -154,8 +158,7 @@ async def test_full_session(room: Room) -> None:
 
     decision_text = "同意加装电梯，费用按楼层分摊"
     decision = await mod.ok("decision.record", text=decision_text, poll_id=poll_id)
-    action = await mod.ok("action.add", title="提交加装电梯申请", owner="街道办",
-                          due="2026-03-31")
+    action = await mod.ok("action.add", title="提交加装电梯申请", owner="街道办", due="2026-03-31")
     for c in everyone:
         ev = await c.wait_event(
             "decision.recorded", lambda d: d["decision_id"] == decision["decision_id"]
@@ -176,9 +179,18 @@ async def test_full_session(room: Room) -> None:
     reference = mod.seqs(public, after=first_seq, upto=last_seq)
     assert reference[-1] == (last_seq, "session.ended")
     assert {t for _, t in reference} >= {
-        "session.started", "queue.changed", "turn.started", "turn.ended", "statement.posted",
-        "settings.changed", "poll.opened", "poll.tally", "poll.closed", "decision.recorded",
-        "action.added", "session.ended",
+        "session.started",
+        "queue.changed",
+        "turn.started",
+        "turn.ended",
+        "statement.posted",
+        "settings.changed",
+        "poll.opened",
+        "poll.tally",
+        "poll.closed",
+        "decision.recorded",
+        "action.added",
+        "session.ended",
     }
     for c in residents:
         assert c.seqs(public, after=first_seq, upto=last_seq) == reference, c.label

@@ -21,8 +21,9 @@ DRIBBLE_S = 0.2
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    proc = ServerProcess(tmp_path_factory.mktemp("slow") / "data",
-                         options=["--request-timeout", str(TIMEOUT_S)])
+    proc = ServerProcess(
+        tmp_path_factory.mktemp("slow") / "data", options=["--request-timeout", str(TIMEOUT_S)]
+    )
     proc.start()
     yield proc
     proc.stop()
@@ -65,8 +66,9 @@ def test_a_connection_that_sends_nothing_is_closed(server: ServerProcess) -> Non
 
 
 def test_headers_dribbled_a_byte_at_a_time_are_cut_off(server: ServerProcess) -> None:
-    head = (b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"X-Padding: " + b"a" * 200
-            + b"\r\n\r\n")
+    head = (
+        b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"X-Padding: " + b"a" * 200 + b"\r\n\r\n"
+    )
     with connect(server) as sock:
         started = time.monotonic()
         still_open = dribble(sock, head, started)
@@ -78,8 +80,10 @@ def test_headers_dribbled_a_byte_at_a_time_are_cut_off(server: ServerProcess) ->
 
 def test_a_body_dribbled_a_byte_at_a_time_is_cut_off(server: ServerProcess) -> None:
     body = b'{"invite": "' + b"a" * 200 + b'", "name": "x"}'
-    head = (f"POST /api/rooms/nothing/join HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+    head = (
+        f"POST /api/rooms/nothing/join HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
     with connect(server) as sock:
         sock.sendall(head)
         started = time.monotonic()
@@ -93,8 +97,10 @@ def test_an_endless_head_is_refused(server: ServerProcess) -> None:
     """40 KiB of headers, sent at once: 431 without waiting for the deadline."""
     with connect(server) as sock:
         started = time.monotonic()
-        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                     + b"".join(f"X-Header-{i}: {'b' * 1000}\r\n".encode() for i in range(40)))
+        sock.sendall(
+            b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            + b"".join(f"X-Header-{i}: {'b' * 1000}\r\n".encode() for i in range(40))
+        )
         answer = read_until_closed(sock)
         assert answer.startswith(b"HTTP/1.1 431"), answer[:80]
         assert time.monotonic() - started < CUT_OFF_WITHIN_S

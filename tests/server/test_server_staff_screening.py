@@ -34,14 +34,22 @@ async def test_staff_records_are_masked_before_the_log(served: Served) -> None:
     await mod.ok("session.start")
     await mod.ok("agenda.set", items=["加装电梯", f"联系人 {PHONE}"])
     await mod.ok("minutes.note", text=f"王阿姨电话 {PHONE}，身份证 {ID_NUMBER}")
-    poll = (await mod.ok("poll.open", question=f"有事打 {PHONE} 吗？", kind="single",
-                         options=["同意", f"打 {PHONE}"]))["poll_id"]
+    poll = (
+        await mod.ok(
+            "poll.open",
+            question=f"有事打 {PHONE} 吗？",
+            kind="single",
+            options=["同意", f"打 {PHONE}"],
+        )
+    )["poll_id"]
     await mod.ok("poll.close", poll_id=poll)
     await mod.ok("decision.record", text=f"由王阿姨（{PHONE}）牵头", poll_id=poll)
-    action = (await mod.ok("action.add", title=f"联系 {EMAIL}", owner=f"王阿姨 {PHONE}",
-                           due="2026-12-31"))["action_id"]
-    await office_client.ok("action.update", action_id=action, status="in_progress",
-                           note=f"已打 {PHONE}")
+    action = (
+        await mod.ok("action.add", title=f"联系 {EMAIL}", owner=f"王阿姨 {PHONE}", due="2026-12-31")
+    )["action_id"]
+    await office_client.ok(
+        "action.update", action_id=action, status="in_progress", note=f"已打 {PHONE}"
+    )
     # Spam words and a link are the staff's business: nothing is held or refused.
     await mod.ok("minutes.note", text="提醒：群里的 http://spam.example 是广告，勿点")
 
@@ -63,8 +71,10 @@ async def test_staff_records_are_masked_before_the_log(served: Served) -> None:
 async def test_a_new_rooms_title_topic_and_agenda_are_masked(served: Served) -> None:
     """The title goes on notice boards, QR posters and the public minutes."""
     info = await served.room.api.create_room(
-        title=f"3号楼议事会（联系 {PHONE}）", topic=f"邮箱 {EMAIL}",
-        agenda=["加装电梯", f"联系人 {PHONE}"])
+        title=f"3号楼议事会（联系 {PHONE}）",
+        topic=f"邮箱 {EMAIL}",
+        agenda=["加装电梯", f"联系人 {PHONE}"],
+    )
     summary = (await served.room.api.summary(info["room_id"])).json()
     assert summary["title"] == f"3号楼议事会（联系 {MASKED}）"
     assert EMAIL not in summary["topic"] and "@example.com" in summary["topic"]

@@ -23,17 +23,29 @@ WAIT_S = 20.0
 @pytest.fixture
 async def idle_room(tmp_path: Path) -> AsyncIterator[Room]:
     port = free_port()
-    config = Config(host="127.0.0.1", port=port, data_dir=tmp_path, admin_token=ADMIN,
-                    secret=SECRET, room_idle_s=IDLE_S)
-    async with (uvicorn_serving(create_app(config), port, ws="websockets-sansio"),
-                room_on(port, settings={"turn_seconds": 1}) as (_, room)):
+    config = Config(
+        host="127.0.0.1",
+        port=port,
+        data_dir=tmp_path,
+        admin_token=ADMIN,
+        secret=SECRET,
+        room_idle_s=IDLE_S,
+    )
+    async with (
+        uvicorn_serving(create_app(config), port, ws="websockets-sansio"),
+        room_on(port, settings={"turn_seconds": 1}) as (_, room),
+    ):
         yield room
 
 
 async def metrics(api: Api) -> dict[str, float]:
     text = (await api.http.get("/metrics")).text
-    return {name: float(value) for name, _, value in
-            (line.partition(" ") for line in text.splitlines() if line.startswith("yishi_"))}
+    return {
+        name: float(value)
+        for name, _, value in (
+            line.partition(" ") for line in text.splitlines() if line.startswith("yishi_")
+        )
+    }
 
 
 async def until_unloaded(api: Api, evictions: float) -> dict[str, float]:
@@ -42,14 +54,14 @@ async def until_unloaded(api: Api, evictions: float) -> dict[str, float]:
     async with asyncio.timeout(WAIT_S):
         while True:
             seen = await metrics(api)
-            if seen["yishi_room_evictions_total"] > evictions and \
-                    seen["yishi_rooms_hosted"] == 0:
+            if seen["yishi_room_evictions_total"] > evictions and seen["yishi_rooms_hosted"] == 0:
                 return seen
             await asyncio.sleep(0.05)
 
 
 async def test_an_idle_room_leaves_memory_and_comes_back_with_what_was_missed(
-        idle_room: Room) -> None:
+    idle_room: Room,
+) -> None:
     room, api = idle_room, idle_room.api
     mod = await room.moderator()
     other = await room.connect((await room.staff("moderator", "副主持")).token, label="other")

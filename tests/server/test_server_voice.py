@@ -25,7 +25,8 @@ async def audio_counts(server: ServerProcess) -> dict[str, float]:
         text = (await http.get(f"{server.base_url}/metrics")).text
     counts: dict[str, float] = {}
     for name, label, value in re.findall(
-            r'^(yishi_audio_\w+?)(?:\{result="(\w+)"\})? ([0-9.e+]+)$', text, re.M):
+        r'^(yishi_audio_\w+?)(?:\{result="(\w+)"\})? ([0-9.e+]+)$', text, re.M
+    ):
         counts[f"{name}:{label}" if label else name] = float(value)
     return counts
 
@@ -62,7 +63,8 @@ async def floor_for(room: Room, mod: Client, name: str) -> tuple[Client, dict[st
 
 
 async def test_the_floor_holder_is_heard_by_every_listener_but_no_one_else(
-        room: Room, server: ServerProcess) -> None:
+    room: Room, server: ServerProcess
+) -> None:
     mod = await listening(await room.moderator("msgpack"))
     await mod.ok("session.start")
     _, ear = await room.resident("王阿姨", "msgpack")
@@ -76,8 +78,10 @@ async def test_the_floor_holder_is_heard_by_every_listener_but_no_one_else(
     for seq in range(5):
         await speaker.send_audio(str(turn["turn_id"]), seq, OPUS, ts=1_000 + 60 * seq)
     frames = await ear.wait_audio(5)
-    assert frames == [["audio", turn["turn_id"], seq, 1_000 + 60 * seq, OPUS,
-                       turn["participant_id"], False] for seq in range(5)]
+    assert frames == [
+        ["audio", turn["turn_id"], seq, 1_000 + 60 * seq, OPUS, turn["participant_id"], False]
+        for seq in range(5)
+    ]
     assert await mod.wait_audio(5) == frames
     await handled(speaker)
     await handled(deaf)
@@ -94,7 +98,8 @@ async def test_the_floor_holder_is_heard_by_every_listener_but_no_one_else(
 
 
 async def test_frames_without_the_floor_are_dropped_counted_and_never_answered(
-        room: Room, server: ServerProcess) -> None:
+    room: Room, server: ServerProcess
+) -> None:
     mod, ear = await live_with_a_listener(room)
     speaker, turn = await floor_for(room, mod, "发言人")
     turn_id = str(turn["turn_id"])
@@ -112,9 +117,10 @@ async def test_frames_without_the_floor_are_dropped_counted_and_never_answered(
     for client in (other, observer, speaker):
         await handled(client)
     after = await audio_counts(server)
-    assert tuple(moved(before, after, result) for result in (
-        "not_floor", "observer", "old_turn", "oversize", "malformed", "relayed")) == (
-        1, 1, 1, 1, 3, 0)
+    assert tuple(
+        moved(before, after, result)
+        for result in ("not_floor", "observer", "old_turn", "oversize", "malformed", "relayed")
+    ) == (1, 1, 1, 1, 3, 0)
     for client in (other, observer, speaker):
         assert client.orphans == [] and not client.closed  # no error storm, still connected
     await speaker.send_audio(turn_id, 2, b"marker")
@@ -122,7 +128,8 @@ async def test_frames_without_the_floor_are_dropped_counted_and_never_answered(
 
 
 async def test_a_flood_is_cut_to_the_rate_and_nothing_else_suffers(
-        room: Room, server: ServerProcess) -> None:
+    room: Room, server: ServerProcess
+) -> None:
     mod, ear = await live_with_a_listener(room)
     speaker, turn = await floor_for(room, mod, "刷屏的人")
     before = await audio_counts(server)
@@ -149,7 +156,8 @@ async def test_the_chair_is_heard_at_any_time_and_marked(room: Room) -> None:
 
 
 async def test_the_end_of_a_turn_and_a_mute_cut_the_microphone(
-        room: Room, server: ServerProcess) -> None:
+    room: Room, server: ServerProcess
+) -> None:
     mod, ear = await live_with_a_listener(room)
     speaker, turn = await floor_for(room, mod, "发言人")
     turn_id = str(turn["turn_id"])
@@ -175,8 +183,7 @@ async def test_the_end_of_a_turn_and_a_mute_cut_the_microphone(
     assert [f[4] for f in await ear.wait_audio(3)][2:] == [b"chair"]
 
 
-async def test_a_clerk_is_the_microphone_of_a_floor_holder_seated_in_the_hall(
-        room: Room) -> None:
+async def test_a_clerk_is_the_microphone_of_a_floor_holder_seated_in_the_hall(room: Room) -> None:
     mod, ear = await live_with_a_listener(room)
     clerk_person = await room.staff("clerk", "书记员")
     clerk = await room.connect(clerk_person.token, "msgpack", label="clerk")
@@ -190,7 +197,8 @@ async def test_a_clerk_is_the_microphone_of_a_floor_holder_seated_in_the_hall(
 
 
 async def test_a_listener_that_stalls_loses_audio_but_keeps_every_event_and_its_socket(
-        room: Room, server: ServerProcess) -> None:
+    room: Room, server: ServerProcess
+) -> None:
     mod = await room.moderator("msgpack")
     await mod.ok("session.start")
     # The stalled listener reads through a small receive buffer, so its connection
@@ -198,8 +206,9 @@ async def test_a_listener_that_stalls_loses_audio_but_keeps_every_event_and_its_
     stalled_sock = socket.create_connection(("127.0.0.1", server.port))
     stalled_sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     person = await room.join("卡住的手机")
-    stalled = await Client.open(server.ws_base, room.room_id, "msgpack", label="stalled",
-                                sock=stalled_sock)
+    stalled = await Client.open(
+        server.ws_base, room.room_id, "msgpack", label="stalled", sock=stalled_sock
+    )
     room.clients.append(stalled)
     assert (await stalled.hello(person.token)).ok
     await listening(stalled)
@@ -223,8 +232,9 @@ async def test_a_listener_that_stalls_loses_audio_but_keeps_every_event_and_its_
 
     await mod.ok("chat.send", text="事件照常送达")
     stalled.ws.transport.resume_reading()  # type: ignore[attr-defined]
-    await stalled.wait_event("chat.posted", lambda d: d.get("text") == "事件照常送达",
-                             start=seen_before, timeout=30)
+    await stalled.wait_event(
+        "chat.posted", lambda d: d.get("text") == "事件照常送达", start=seen_before, timeout=30
+    )
     assert not stalled.closed
     assert await stalled.ok("ping")
     assert len(stalled.audio) < seq  # it lost audio

@@ -44,7 +44,8 @@ async def send_from_all(sockets: list[Client], turn_id: str, size: int) -> float
 
 @pytest.mark.parametrize("size", [180, 1_900])  # the page's packets; the largest allowed
 async def test_four_sockets_of_one_speaker_are_heard_and_kept_as_one_voice(
-        tmp_path: Path, size: int) -> None:
+    tmp_path: Path, size: int
+) -> None:
     async with serve(tmp_path, "native") as served:
         room = served.room
         mod = await room.moderator("msgpack")
@@ -53,8 +54,9 @@ async def test_four_sockets_of_one_speaker_are_heard_and_kept_as_one_voice(
         _, ear = await room.resident("听众", "msgpack")
         assert await ear.ok("audio.listen", on=True) == {"listening": True}
         person = await room.join("多开发言")
-        sockets = [await room.connect(person.token, "msgpack", label=f"mic{n}")
-                   for n in range(SOCKETS)]
+        sockets = [
+            await room.connect(person.token, "msgpack", label=f"mic{n}") for n in range(SOCKETS)
+        ]
         await sockets[0].ok("hand.raise", stance="support")
         turn = await start_turn(mod, person.participant_id)
         turn_id = str(turn["turn_id"])

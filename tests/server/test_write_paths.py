@@ -50,9 +50,12 @@ IMPLEMENTATIONS = ["native", "websockets-sansio", "websockets", "wsproto"]
 # What each name gives uvicorn as ``ws``: "native" is Yishi's own protocol.
 WS_OF: dict[str, Any] = {"native": RoomSocket}
 # Under a uvicorn version fastpath has not been tested with, every socket takes ASGI.
-PATH_OF = {"native": "native",
-           "websockets-sansio": "direct" if fastpath.UNAVAILABLE is None else "asgi",
-           "websockets": "asgi", "wsproto": "asgi"}
+PATH_OF = {
+    "native": "native",
+    "websockets-sansio": "direct" if fastpath.UNAVAILABLE is None else "asgi",
+    "websockets": "asgi",
+    "wsproto": "asgi",
+}
 PATHS = ("native", "direct", "asgi")
 OP_TEXT, OP_CLOSE = 0x1, 0x8
 # uvicorn's legacy implementation is deprecated, but still one that it offers.
@@ -94,24 +97,32 @@ class Served:
 
     def connection_of(self, local_port: int) -> Any:
         """uvicorn's protocol object of the connection from ``local_port``."""
-        found = [c for c in self.server.server_state.connections
-                 if getattr(c, "client", None) and c.client[1] == local_port]
+        found = [
+            c
+            for c in self.server.server_state.connections
+            if getattr(c, "client", None) and c.client[1] == local_port
+        ]
         assert len(found) == 1, found
         return found[0]
 
 
 @asynccontextmanager
-async def serve(tmp_path: Path, ws: str, *, wrap: Callable[[Asgi], Asgi] | None = None,
-                **options: Any) -> AsyncIterator[Served]:
+async def serve(
+    tmp_path: Path, ws: str, *, wrap: Callable[[Asgi], Asgi] | None = None, **options: Any
+) -> AsyncIterator[Served]:
     """A Yishi app served by uvicorn with ``ws`` (a name of ``IMPLEMENTATIONS``), a
     room on it, and ``options`` for ``uvicorn.Config``."""
     port = free_port()
-    config = Config(host="127.0.0.1", port=port, data_dir=tmp_path, admin_token=ADMIN,
-                    secret=SECRET)
+    config = Config(
+        host="127.0.0.1", port=port, data_dir=tmp_path, admin_token=ADMIN, secret=SECRET
+    )
     app = create_app(config)
-    async with (uvicorn_serving(wrap(app) if wrap else app, port, ws=WS_OF.get(ws, ws),
-                                **options) as server,
-                room_on(port) as (api, room)):
+    async with (
+        uvicorn_serving(
+            wrap(app) if wrap else app, port, ws=WS_OF.get(ws, ws), **options
+        ) as server,
+        room_on(port) as (api, room),
+    ):
         yield Served(server, app.state.services, room, api, port, ws)
 
 
@@ -121,8 +132,7 @@ async def served(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         yield s
 
 
-async def test_the_room_works_on_each_path_and_metrics_count_its_sockets(
-        served: Served) -> None:
+async def test_the_room_works_on_each_path_and_metrics_count_its_sockets(served: Served) -> None:
     room, path = served.room, served.path
     others = [p for p in PATHS if p != path]
     mod = await room.moderator()
@@ -134,10 +144,12 @@ async def test_the_room_works_on_each_path_and_metrics_count_its_sockets(
     await res.wait_event("chat.posted", has(message_id=sent["message_id"]))
 
     # A client that negotiated per-message deflate reads the uncompressed frames too.
-    async with connect(f"ws://127.0.0.1:{served.port}/ws/{room.room_id}",
-                       subprotocols=[Subprotocol("yishi.v1.json")], proxy=None) as deflating:
-        await deflating.send(json.dumps({"id": 1, "cmd": "hello",
-                                         "args": {"token": person.token}}))
+    async with connect(
+        f"ws://127.0.0.1:{served.port}/ws/{room.room_id}",
+        subprotocols=[Subprotocol("yishi.v1.json")],
+        proxy=None,
+    ) as deflating:
+        await deflating.send(json.dumps({"id": 1, "cmd": "hello", "args": {"token": person.token}}))
         assert json.loads(await deflating.recv())["ok"] is True
         await served.wait_gauge(path, 3)
         await mod.ok("chat.send", text="压缩也行")
@@ -162,7 +174,8 @@ async def test_the_room_works_on_each_path_and_metrics_count_its_sockets(
 
 
 async def test_the_path_is_logged_once_per_process(
-        served: Served, caplog: pytest.LogCaptureFixture) -> None:
+    served: Served, caplog: pytest.LogCaptureFixture
+) -> None:
     fastpath._announced.clear()  # as in a fresh process
     caplog.set_level(logging.INFO, logger="yishi.sockets.fastpath")
     for _ in range(3):
@@ -185,16 +198,19 @@ class RawSocket:
     to check what follows the close frame on the wire (``websockets`` itself
     discards it). Offers no extension: the server's frames are plain."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                 protocol: ClientProtocol) -> None:
+    def __init__(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, protocol: ClientProtocol
+    ) -> None:
         self.reader, self.writer, self.protocol = reader, writer, protocol
         self.raw = b""
 
     @classmethod
     async def open(cls, port: int, room_id: str, token: str) -> RawSocket:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        protocol = ClientProtocol(parse_uri(f"ws://127.0.0.1:{port}/ws/{room_id}"),
-                                  subprotocols=[Subprotocol("yishi.v1.json")])
+        protocol = ClientProtocol(
+            parse_uri(f"ws://127.0.0.1:{port}/ws/{room_id}"),
+            subprotocols=[Subprotocol("yishi.v1.json")],
+        )
         protocol.send_request(protocol.connect())
         writer.write(b"".join(protocol.data_to_send()))
         async with asyncio.timeout(WAIT):
@@ -223,10 +239,10 @@ class RawSocket:
             opcode, size, i = raw[i] & 0x0F, raw[i + 1] & 0x7F, i + 2
             width = {126: 2, 127: 8}.get(size, 0)
             if width:
-                size, i = int.from_bytes(raw[i:i + width], "big"), i + width
+                size, i = int.from_bytes(raw[i : i + width], "big"), i + width
             if len(raw) < i + size:
-                return [*out, (-1, raw[i - 2 - width:])]
-            out.append((opcode, raw[i:i + size]))
+                return [*out, (-1, raw[i - 2 - width :])]
+            out.append((opcode, raw[i : i + size]))
             i += size
         return out
 
@@ -255,8 +271,12 @@ class RawSocket:
 
 def live_event(served: Served) -> Event:
     state = served.services.node.hosts[served.room.room_id].state
-    return Event(seq=state.event_seq + 1, type="chat.posted", at=state.last_at,
-                 data={"message_id": "m-late", "text": "迟到的消息"})
+    return Event(
+        seq=state.event_seq + 1,
+        type="chat.posted",
+        at=state.last_at,
+        data={"message_id": "m-late", "text": "迟到的消息"},
+    )
 
 
 def assert_close_is_last(frames: list[tuple[int, bytes]], code: int) -> None:
@@ -264,15 +284,16 @@ def assert_close_is_last(frames: list[tuple[int, bytes]], code: int) -> None:
     assert OP_CLOSE in ops, frames
     close_at = ops.index(OP_CLOSE)
     assert int.from_bytes(frames[close_at][1][:2], "big") == code
-    assert frames[close_at + 1:] == [], f"bytes after the close frame: {frames[close_at + 1:]}"
+    assert frames[close_at + 1 :] == [], f"bytes after the close frame: {frames[close_at + 1 :]}"
     assert b"m-late" not in b"".join(data for _, data in frames)
 
 
 async def test_a_live_event_racing_the_servers_shutdown_never_follows_its_close_frame(
-        served: Served) -> None:
+    served: Served,
+) -> None:
     person = await served.room.join("乙")
     sock = await RawSocket.open(served.port, served.room.room_id, person.token)
-    subscriber, = served.subscribers_of(person.participant_id)
+    (subscriber,) = served.subscribers_of(person.participant_id)
     connection = served.connection_of(sock.local_port)
     hub = served.services.node.hosts[served.room.room_id].hub
     # In one go on the server's loop, as on SIGTERM with the room busy: uvicorn sends
@@ -285,7 +306,8 @@ async def test_a_live_event_racing_the_servers_shutdown_never_follows_its_close_
 
 @pytest.mark.parametrize("ws", ["native", "websockets-sansio", "wsproto"])
 async def test_a_live_event_racing_a_close_sent_by_the_server_never_follows_it(
-        ws: str, tmp_path: Path) -> None:
+    ws: str, tmp_path: Path
+) -> None:
     """A close the outbox did not send (uvicorn's, or an error path's) while the
     transport stays open for the client's answer. (uvicorn's legacy ``websockets``
     implementation waits for the answer inside ``send``, so the race cannot be
@@ -293,7 +315,7 @@ async def test_a_live_event_racing_a_close_sent_by_the_server_never_follows_it(
     async with serve(tmp_path, ws) as served:
         person = await served.room.join("丙")
         sock = await RawSocket.open(served.port, served.room.room_id, person.token)
-        subscriber, = served.subscribers_of(person.participant_id)
+        (subscriber,) = served.subscribers_of(person.participant_id)
         connection = served.connection_of(sock.local_port)
         hub = served.services.node.hosts[served.room.room_id].hub
         await connection.send({"type": "websocket.close", "code": 1001, "reason": "going"})
@@ -304,6 +326,7 @@ async def test_a_live_event_racing_a_close_sent_by_the_server_never_follows_it(
 
 def wrapping_send(app: Asgi) -> Asgi:
     """An ASGI middleware that wraps ``send``, as many do (e.g. to add headers)."""
+
     async def wrapped(scope: Any, receive: Any, send: Any) -> None:
         async def send_on(message: Any) -> None:
             await send(message)
@@ -315,7 +338,8 @@ def wrapping_send(app: Asgi) -> Asgi:
 
 @pytest.mark.parametrize("ws", ["native", "websockets-sansio"])
 async def test_a_wrapped_send_takes_the_asgi_path_and_says_why(
-        ws: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    ws: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """Yishi's own protocol finds no Yishi app behind a plain function (nothing
     holds ``.app``): it hands every socket to uvicorn's websockets-sansio, where
     the wrapped ``send`` takes ASGI."""
@@ -336,7 +360,6 @@ async def test_a_wrapped_send_takes_the_asgi_path_and_says_why(
 
 def test_the_declared_uvicorn_range_is_the_one_fastpath_was_tested_with() -> None:
     pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
-    uvicorn_req, = [r for r in pyproject["project"]["dependencies"]
-                    if r.startswith("uvicorn")]
+    (uvicorn_req,) = [r for r in pyproject["project"]["dependencies"] if r.startswith("uvicorn")]
     first, past = (".".join(map(str, v)) for v in uvicorn_parts.VERSIONS)
     assert uvicorn_req.endswith(f">={first},<{past}"), uvicorn_req

@@ -117,8 +117,12 @@ class RedisBackend:
         self._fanout = Fanout()
         self._resets: tuple[ResetListener, ...] = ()
         self._audio = AudioChannels(self.node_id)
-        self._delivery = Delivery(fanout=self._fanout, read_page=self._read_page,
-                                  retry_s=RETRY_MAX_S, on_reset=self._reset)
+        self._delivery = Delivery(
+            fanout=self._fanout,
+            read_page=self._read_page,
+            retry_s=RETRY_MAX_S,
+            on_reset=self._reset,
+        )
         self._stopping = asyncio.Event()
         self.cluster = url.startswith(CLUSTER_SCHEME)
         if self.cluster:  # ValueError now, not at start()
@@ -163,14 +167,16 @@ class RedisBackend:
         if self.cluster:
             cluster_link = ClusterLink(self.url, client_name=name)
             link = cluster_link
-            self._feed = ShardFeed(cluster_link, self._delivery, self._audio,
-                                   stopping=self._stopping)
+            self._feed = ShardFeed(
+                cluster_link, self._delivery, self._audio, stopping=self._stopping
+            )
         else:
             link = RedisLink(self.url, client_name=name)
             self._feed = Feed(link, self._delivery, self._audio, stopping=self._stopping)
         self._link = link
-        self._heartbeat = Heartbeat(link, self.node_id, ttl_s=self.node_ttl_s,
-                                    stopping=self._stopping)
+        self._heartbeat = Heartbeat(
+            link, self.node_id, ttl_s=self.node_ttl_s, stopping=self._stopping
+        )
         self._marker = DeploymentMarker(link, self.readiness)
         try:
             await link.client.ping()
@@ -186,8 +192,9 @@ class RedisBackend:
             asyncio.create_task(self._feed.run(), name="yishi-redis-feed"),
             asyncio.create_task(self._feed.audit(), name="yishi-redis-audit"),
             asyncio.create_task(self._heartbeat.run(), name="yishi-redis-heartbeat"),
-            asyncio.create_task(self._marker.run(self._stopping, self.node_ttl_s / 3),
-                                name="yishi-redis-marker"),
+            asyncio.create_task(
+                self._marker.run(self._stopping, self.node_ttl_s / 3), name="yishi-redis-marker"
+            ),
             asyncio.create_task(self._audio.run(link, self._stopping), name="yishi-redis-audio"),
         ]
 
@@ -239,8 +246,9 @@ class RedisBackend:
         self._idle.clear()
         try:
             entry = await future
-            await self._delivery.delivered(room_id, entry.seq, grace_s=DELIVERY_GRACE_S,
-                                           timeout_s=SOCKET_TIMEOUT_S)
+            await self._delivery.delivered(
+                room_id, entry.seq, grace_s=DELIVERY_GRACE_S, timeout_s=SOCKET_TIMEOUT_S
+            )
             return entry
         finally:
             self._appending -= 1
@@ -314,9 +322,17 @@ class RedisBackend:
         *marked, rows = await self._checked_link().call("XRANGE", fetch)
         [mark] = durable.marks(marked)
         rows = durable.shown_rows(rows, mark)
-        return dense(after, [unpack_entry(int(as_bytes(row_id).split(b"-", 1)[0]),
-                                          int(fields[b"a"]), as_bytes(fields[b"b"]))
-                             for row_id, fields in rows])
+        return dense(
+            after,
+            [
+                unpack_entry(
+                    int(as_bytes(row_id).split(b"-", 1)[0]),
+                    int(fields[b"a"]),
+                    as_bytes(fields[b"b"]),
+                )
+                for row_id, fields in rows
+            ],
+        )
 
     async def last_seq(self, room_id: str) -> int:
         link = self._checked_link(check_open=True)
@@ -362,8 +378,9 @@ class RedisBackend:
 
     async def new_epoch(self, room_id: str, replacing: str) -> str:
         key, made = keys.epoch_key(room_id), secrets.token_hex(8)
-        stored = await self._checked_link(check_open=True).call("EVAL", lambda r: r.eval(
-            keys.NEW_EPOCH, 1, key, replacing, made))
+        stored = await self._checked_link(check_open=True).call(
+            "EVAL", lambda r: r.eval(keys.NEW_EPOCH, 1, key, replacing, made)
+        )
         return as_bytes(stored).decode()
 
     def publish_audio(self, room_id: str, frame: bytes) -> None:
@@ -392,7 +409,8 @@ class RedisBackend:
     async def put_ballot_key(self, key_id: str, key: bytes) -> None:
         name = keys.ballot_key(key_id)
         await self._checked_link(check_open=True).call(
-            "SET", lambda r: r.set(name, bytes(key), nx=True))
+            "SET", lambda r: r.set(name, bytes(key), nx=True)
+        )
 
     async def get_ballot_key(self, key_id: str) -> bytes | None:
         name = keys.ballot_key(key_id)
@@ -409,7 +427,8 @@ class RedisBackend:
         by_turn: dict[str, list[bytes]] = {}
         for turn, speaker, seq, ts, data in frames:
             by_turn.setdefault(turn, []).append(
-                msgpack.packb([speaker, seq, ts, bytes(data)], use_bin_type=True))
+                msgpack.packb([speaker, seq, ts, bytes(data)], use_bin_type=True)
+            )
         if not by_turn:
             return
 
@@ -425,7 +444,8 @@ class RedisBackend:
     async def recording_frames(self, room_id: str, turn_id: str) -> list[StoredFrame]:
         name = keys.recording_key(room_id, turn_id)
         rows = await self._checked_link(check_open=True).call(
-            "LRANGE", lambda r: r.lrange(name, 0, -1))
+            "LRANGE", lambda r: r.lrange(name, 0, -1)
+        )
         out: list[StoredFrame] = []
         for row in rows:
             speaker, seq, ts, data = msgpack.unpackb(as_bytes(row), raw=False)
@@ -435,7 +455,8 @@ class RedisBackend:
     async def recorded_turns(self, room_id: str) -> list[str]:
         index = keys.recordings_key(room_id)
         turns = await self._checked_link(check_open=True).call(
-            "SMEMBERS", lambda r: r.smembers(index))
+            "SMEMBERS", lambda r: r.smembers(index)
+        )
         return sorted(as_bytes(t).decode() for t in turns)
 
     async def drop_recordings(self, room_id: str) -> None:
@@ -447,12 +468,15 @@ class RedisBackend:
         await link.call("DEL", lambda r: r.delete(*names, index))
 
     async def save_snapshot(self, room_id: str, seq: int, blob: bytes) -> None:
-        await self._checked_link(check_open=True).call("EVAL", lambda r: r.eval(
-            keys.SAVE_SNAPSHOT, 1, keys.snap_key(room_id), seq, bytes(blob)))
+        await self._checked_link(check_open=True).call(
+            "EVAL",
+            lambda r: r.eval(keys.SAVE_SNAPSHOT, 1, keys.snap_key(room_id), seq, bytes(blob)),
+        )
 
     async def load_snapshot(self, room_id: str) -> tuple[int, bytes] | None:
-        seq, blob = await self._checked_link(check_open=True).call("HMGET", lambda r: r.hmget(
-            keys.snap_key(room_id), ["seq", "blob"]))
+        seq, blob = await self._checked_link(check_open=True).call(
+            "HMGET", lambda r: r.hmget(keys.snap_key(room_id), ["seq", "blob"])
+        )
         if seq is None or blob is None:
             return None
         return int(seq), as_bytes(blob)
@@ -462,8 +486,9 @@ class RedisBackend:
         link = self._checked_link(check_open=True)
         await link.call("PING", lambda r: asyncio.wait_for(r.ping(), PING_TIMEOUT_S))
         if self._feed is None or not self._feed.listening or self._tasks[1].done():
-            raise BackendUnavailable("redis pub/sub is reconnecting: this node does not hear"
-                                     " the others yet")
+            raise BackendUnavailable(
+                "redis pub/sub is reconnecting: this node does not hear the others yet"
+            )
 
     async def alive_nodes(self) -> set[str]:
         """Ids of the nodes whose heartbeat has not expired (this one always included)."""

@@ -71,7 +71,7 @@ def parse_cluster_url(url: str) -> ClusterUrl:
     """Raises ``ValueError`` for a URL without a seed, with a bad port or a bad ``wait``."""
     if not url.startswith(SCHEME):
         raise ValueError(f"not a cluster URL: {redact_url(url)!r}")
-    rest, _, query = url[len(SCHEME):].partition("?")
+    rest, _, query = url[len(SCHEME) :].partition("?")
     rest = rest.split("/", 1)[0]
     username = password = None
     if "@" in rest:
@@ -88,8 +88,9 @@ def parse_cluster_url(url: str) -> ClusterUrl:
         except ValueError:
             raise ValueError(f"bad port in cluster URL seed {part!r}") from None
     if not seeds:
-        raise ValueError(f"no seed node in {redact_url(url)!r}"
-                         " (redis+cluster://HOST:PORT[,HOST:PORT...])")
+        raise ValueError(
+            f"no seed node in {redact_url(url)!r} (redis+cluster://HOST:PORT[,HOST:PORT...])"
+        )
     _, wait = durable.split_wait(f"?{query}", default=1)
     return ClusterUrl(seeds, username, password, wait)
 
@@ -238,8 +239,13 @@ class ClusterLink:
             if needed is not None:
                 self._replicas[name] = needed
             if needed is None or not (isinstance(confirmed, int) and confirmed >= needed):
-                logger.warning("master %s: %s of %s replicas confirmed appends in %d ms",
-                               name, confirmed, needed, durable.WAIT_TIMEOUT_MS)
+                logger.warning(
+                    "master %s: %s of %s replicas confirmed appends in %d ms",
+                    name,
+                    confirmed,
+                    needed,
+                    durable.WAIT_TIMEOUT_MS,
+                )
                 unconfirmed = "not confirmed by its replicas in time"
         if any(isinstance(reply, Exception) for reply in replies):
             self._stale = True  # MOVED, CLUSTERDOWN...: not stored
@@ -249,8 +255,9 @@ class ClusterLink:
                 await durable.show(self._master(name), keys.CONFIRM_SHARDED, items, results)
             except (RedisError, OSError, TimeoutError) as exc:
                 self._lost(name)
-                return [BackendUnavailable(f"append on master {name} not shown: {exc}")
-                        ] * len(items)
+                return [BackendUnavailable(f"append on master {name} not shown: {exc}")] * len(
+                    items
+                )
         return results
 
     def _master(self, name: str) -> Redis:
@@ -258,9 +265,15 @@ class ClusterLink:
         if client is None:
             host, _, port = name.rpartition(":")
             client = self._masters[name] = Redis(
-                host=host, port=int(port), socket_timeout=SOCKET_TIMEOUT_S,
-                socket_connect_timeout=CONNECT_TIMEOUT_S, retry=Retry(NoBackoff(), 0),
-                client_name=self.client_name, username=self.username, password=self.password)
+                host=host,
+                port=int(port),
+                socket_timeout=SOCKET_TIMEOUT_S,
+                socket_connect_timeout=CONNECT_TIMEOUT_S,
+                retry=Retry(NoBackoff(), 0),
+                client_name=self.client_name,
+                username=self.username,
+                password=self.password,
+            )
         return client
 
     def _lost(self, name: str) -> None:

@@ -53,8 +53,9 @@ def cancelled() -> bool:
 class Delivery:
     """The per-room cursors, parked entries and repair reads of one backend."""
 
-    def __init__(self, *, fanout: Fanout, read_page: ReadPage, retry_s: float,
-                 on_reset: ResetListener) -> None:
+    def __init__(
+        self, *, fanout: Fanout, read_page: ReadPage, retry_s: float, on_reset: ResetListener
+    ) -> None:
         self._fanout = fanout
         self._on_reset = on_reset
         self._read_page = read_page
@@ -94,8 +95,11 @@ class Delivery:
         for futures in self._waiters.pop(room_id, {}).values():
             for future in futures:
                 if not future.done():
-                    future.set_exception(BackendUnavailable(
-                        f"room {room_id}'s log lost entries; its history is read again"))
+                    future.set_exception(
+                        BackendUnavailable(
+                            f"room {room_id}'s log lost entries; its history is read again"
+                        )
+                    )
         self._on_reset(room_id)
 
     def offer(self, room_id: str, entry: Entry) -> bool:

@@ -69,8 +69,17 @@ def queue_appends(pipe: Any, script: str, items: Sequence[AppendItem], *, held: 
     """Queue the append script for each item on ``pipe`` (rule 2, or held: rule 3)."""
     flag = "1" if held else "0"
     for room_id, body, now in items:
-        pipe.eval(script, 3, keys.seq_key(room_id), keys.log_key(room_id),
-                  keys.durable_key(room_id), body, keys.channel(room_id), now, flag)
+        pipe.eval(
+            script,
+            3,
+            keys.seq_key(room_id),
+            keys.log_key(room_id),
+            keys.durable_key(room_id),
+            body,
+            keys.channel(room_id),
+            now,
+            flag,
+        )
 
 
 def replicas_listed(cluster_nodes: object) -> int | None:
@@ -88,16 +97,22 @@ def replicas_listed(cluster_nodes: object) -> int | None:
     me = [row[0] for row in rows if len(row) > 3 and "myself" in row[2].split(",")]
     if len(me) != 1:
         return None
-    return sum(1 for row in rows if len(row) > 3 and row[3] == me[0]
-               and not {"fail", "noaddr", "handshake"} & set(row[2].split(",")))
+    return sum(
+        1
+        for row in rows
+        if len(row) > 3
+        and row[3] == me[0]
+        and not {"fail", "noaddr", "handshake"} & set(row[2].split(","))
+    )
 
 
-def settle(items: Sequence[AppendItem], replies: list[Any], *, where: str,
-           unconfirmed: str | None) -> list[Any]:
+def settle(
+    items: Sequence[AppendItem], replies: list[Any], *, where: str, unconfirmed: str | None
+) -> list[Any]:
     """Each item's ``[seq, at]`` reply or the exception it met (``unconfirmed``: why the
     replicas did not confirm, which fails every stored entry of the batch)."""
     results: list[Any] = []
-    for reply in replies[:len(items)]:
+    for reply in replies[: len(items)]:
         if isinstance(reply, Exception):
             results.append(BackendUnavailable(f"append on {where}: {reply}"))
         elif unconfirmed is not None:
@@ -107,8 +122,7 @@ def settle(items: Sequence[AppendItem], replies: list[Any], *, where: str,
     return results
 
 
-async def show(client: Any, script: str, items: Sequence[AppendItem],
-               results: list[Any]) -> None:
+async def show(client: Any, script: str, items: Sequence[AppendItem], results: list[Any]) -> None:
     """Rule 3, after WAIT confirmed: raise each room's mark to its last entry of the
     batch and publish the batch's entries in seq order, in one pipeline. Raises what
     the pipeline raises (the entries are durable, but not shown yet)."""
@@ -124,8 +138,9 @@ async def show(client: Any, script: str, items: Sequence[AppendItem],
         return
     pipe = client.pipeline(transaction=False)
     for room_id, messages in by_room.items():
-        pipe.eval(script, 1, keys.durable_key(room_id), last[room_id],
-                  keys.channel(room_id), *messages)
+        pipe.eval(
+            script, 1, keys.durable_key(room_id), last[room_id], keys.channel(room_id), *messages
+        )
     await pipe.execute()
 
 
@@ -153,8 +168,9 @@ async def catch_up(link: Any, room_id: str, shown: Entry) -> bool:
     the log holds that very entry at its seq; False if it does not (the log lost it).
     Raises :class:`BackendUnavailable` if Redis cannot say."""
     row_id = f"{shown.seq}-0"
-    rows = await link.call("XRANGE", lambda r: r.xrange(keys.log_key(room_id), min=row_id,
-                                                         max=row_id))
+    rows = await link.call(
+        "XRANGE", lambda r: r.xrange(keys.log_key(room_id), min=row_id, max=row_id)
+    )
     if not rows:
         return False
     fields = rows[0][1]
@@ -166,6 +182,10 @@ async def catch_up(link: Any, room_id: str, shown: Entry) -> bool:
         return False
     # The row never changes once written (stream ids only grow): the mark may rise to it.
     # No message goes with it: the entries were published when they were shown.
-    await link.call("EVAL", lambda r: r.eval(keys.CONFIRM, 1, keys.durable_key(room_id),
-                                             shown.seq, keys.channel(room_id)))
+    await link.call(
+        "EVAL",
+        lambda r: r.eval(
+            keys.CONFIRM, 1, keys.durable_key(room_id), shown.seq, keys.channel(room_id)
+        ),
+    )
     return True

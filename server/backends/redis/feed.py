@@ -46,8 +46,9 @@ AUDIT_S = 1.0  # how often recently active rooms are compared with the stored lo
 class Feed:
     """The pub/sub subscription of one backend, kept alive and complete."""
 
-    def __init__(self, link: RedisLink, delivery: Delivery, audio: AudioChannels, *,
-                 stopping: asyncio.Event) -> None:
+    def __init__(
+        self, link: RedisLink, delivery: Delivery, audio: AudioChannels, *, stopping: asyncio.Event
+    ) -> None:
         self._link = link
         self._delivery = delivery
         self._audio = audio
@@ -139,8 +140,13 @@ class Feed:
     async def _resync(self) -> None:
         """After subscribing again: re-read every room whose stored seq passed its cursor."""
         for room_id, seq in (await self._link.room_seqs()).items():
-            await compare_stored(self._link, self._delivery, room_id, seq,
-                                 "Redis lost acknowledged entries (check appendonly/appendfsync)")
+            await compare_stored(
+                self._link,
+                self._delivery,
+                room_id,
+                seq,
+                "Redis lost acknowledged entries (check appendonly/appendfsync)",
+            )
 
     async def _pump(self, pubsub: PubSub) -> None:
         await pump(pubsub, self._stopping, self._on_message, what="pub/sub connection")
@@ -165,8 +171,13 @@ class Feed:
         await self._auditor.run(lambda: self.listening)
 
 
-async def pump(pubsub: PubSub, stopping: asyncio.Event,
-               on_message: Callable[[dict[str, Any]], None], *, what: str) -> None:
+async def pump(
+    pubsub: PubSub,
+    stopping: asyncio.Event,
+    on_message: Callable[[dict[str, Any]], None],
+    *,
+    what: str,
+) -> None:
     """Hand every message of ``pubsub`` to ``on_message`` until ``stopping`` is set.
 
     Silence is a quiet night or a connection that died without a word: after
@@ -190,8 +201,7 @@ async def pump(pubsub: PubSub, stopping: asyncio.Event,
         on_message(message)
 
 
-async def compare_stored(link: Link, delivery: Delivery, room_id: str, seq: int,
-                         lost: str) -> None:
+async def compare_stored(link: Link, delivery: Delivery, room_id: str, seq: int, lost: str) -> None:
     """After hearing a room again: re-read it if its stored ``seq`` passed what was
     delivered. If it is behind, either only its durable mark is (its master died before
     the mark reached the replica: the mark is raised to what was delivered, see
@@ -204,12 +214,24 @@ async def compare_stored(link: Link, delivery: Delivery, room_id: str, seq: int,
     elif seq < cursor:
         shown = delivery.last(room_id)
         if shown is not None and await durable.catch_up(link, room_id, shown):
-            logger.warning("room %s: its durable mark was %d, below the %d delivered, whose"
-                           " entries the log holds (a master died before marking them):"
-                           " raised to %d", room_id, seq, cursor, cursor)
+            logger.warning(
+                "room %s: its durable mark was %d, below the %d delivered, whose"
+                " entries the log holds (a master died before marking them):"
+                " raised to %d",
+                room_id,
+                seq,
+                cursor,
+                cursor,
+            )
             return
-        logger.error("room %s: Redis holds seq %d but %d was delivered: %s; the room is"
-                     " read again from the log", room_id, seq, cursor, lost)
+        logger.error(
+            "room %s: Redis holds seq %d but %d was delivered: %s; the room is"
+            " read again from the log",
+            room_id,
+            seq,
+            cursor,
+            lost,
+        )
         delivery.reset(room_id, seq)
 
 
@@ -257,8 +279,11 @@ class Auditor:
                 continue  # the resync after subscribing again covers every room
             for room_id, seq in self._suspects.items():
                 if self._delivery.cursor(room_id) < seq:
-                    logger.warning("room %s: entries up to %d are stored but were not heard;"
-                                   " reading them", room_id, seq)
+                    logger.warning(
+                        "room %s: entries up to %d are stored but were not heard; reading them",
+                        room_id,
+                        seq,
+                    )
                     self._delivery.repair(room_id)
             self._suspects.clear()
             rooms, self._touched = sorted(self._touched), set()

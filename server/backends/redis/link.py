@@ -38,7 +38,11 @@ Op = Callable[[Any], Awaitable[Any]]
 """A command (or pipeline) run on the link's client: a ``Redis`` or a ``RedisCluster``."""
 
 LINK_ERRORS: tuple[type[BaseException], ...] = (
-    RedisError, OSError, RedisClusterException, BackendUnavailable)
+    RedisError,
+    OSError,
+    RedisClusterException,
+    BackendUnavailable,
+)
 """What a loop that retries on its own catches: Redis unreachable, a cluster in
 failover (redis-py's ``RedisClusterException`` is not a ``RedisError``)."""
 
@@ -100,7 +104,8 @@ class RedisLink:
         }
         self._client: Redis | None = self._new_client()
         self.sub_client: Redis = Redis(
-            connection_pool=ConnectionPool.from_url(self.url, **self._options))
+            connection_pool=ConnectionPool.from_url(self.url, **self._options)
+        )
         self._retired: set[Redis] = set()
         self._retiring: set[asyncio.Task[None]] = set()
         self.append_script = keys.APPEND
@@ -118,7 +123,8 @@ class RedisLink:
 
     def _new_client(self) -> Redis:
         pool = BlockingConnectionPool.from_url(
-            self.url, max_connections=MAX_CONNECTIONS, timeout=SOCKET_TIMEOUT_S, **self._options)
+            self.url, max_connections=MAX_CONNECTIONS, timeout=SOCKET_TIMEOUT_S, **self._options
+        )
         return Redis(connection_pool=pool)
 
     async def call(self, what: str, op: Op) -> Any:
@@ -178,8 +184,12 @@ class RedisLink:
         if held:
             confirmed = replies.pop()
             if not (isinstance(confirmed, int) and confirmed >= self.wait_replicas):
-                logger.warning("%s of %d replicas confirmed appends in %d ms", confirmed,
-                               self.wait_replicas, durable.WAIT_TIMEOUT_MS)
+                logger.warning(
+                    "%s of %d replicas confirmed appends in %d ms",
+                    confirmed,
+                    self.wait_replicas,
+                    durable.WAIT_TIMEOUT_MS,
+                )
                 unconfirmed = "not confirmed by its replicas in time"
         results = durable.settle(items, replies, where=self.where, unconfirmed=unconfirmed)
         if held and unconfirmed is None:

@@ -55,10 +55,12 @@ class DeploymentMarker:
         current = await self._link.client.get(MARKER)
         if current != self._expected:
             self._readiness.report(
-                STORE_LOST_DATA, f"Redis at {self._link.where} no longer holds this"
+                STORE_LOST_DATA,
+                f"Redis at {self._link.where} no longer holds this"
                 " deployment's marker (yishi:deployment): it lost its data (restarted"
                 " without persistence, or flushed). Appends are refused; restore Redis"
-                " from its backup and restart the nodes")
+                " from its backup and restart the nodes",
+            )
 
     async def run(self, stopping: asyncio.Event, every_s: float) -> None:
         while not stopping.is_set():

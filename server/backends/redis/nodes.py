@@ -52,8 +52,7 @@ def _now_ms() -> int:
 class Heartbeat:
     """This node's heartbeat, and the list of live nodes."""
 
-    def __init__(self, link: Link, node_id: str, *, ttl_s: float,
-                 stopping: asyncio.Event) -> None:
+    def __init__(self, link: Link, node_id: str, *, ttl_s: float, stopping: asyncio.Event) -> None:
         self._link = link
         self.node_id = node_id
         self.ttl_s = ttl_s
@@ -83,16 +82,18 @@ class Heartbeat:
     async def clear(self) -> None:
         """Gone at once, rather than after the TTL, so the others notice quickly."""
         try:
-            await asyncio.wait_for(self._link.client.delete(keys.node_key(self.node_id)),
-                                   CLEAR_TIMEOUT_S)
+            await asyncio.wait_for(
+                self._link.client.delete(keys.node_key(self.node_id)), CLEAR_TIMEOUT_S
+            )
         except (*LINK_ERRORS, TimeoutError):  # type: ignore[misc]
             pass
 
     async def alive(self) -> set[str]:
         """Ids of the nodes whose heartbeat has not expired (this one always included)."""
         now = _now_ms()
-        index = await self._link.call("ZRANGEBYSCORE", lambda r: r.zrangebyscore(
-            keys.NODES, now - INDEX_KEEP_MS, "+inf"))
+        index = await self._link.call(
+            "ZRANGEBYSCORE", lambda r: r.zrangebyscore(keys.NODES, now - INDEX_KEEP_MS, "+inf")
+        )
         ids = [as_bytes(m).decode() for m in index]
 
         async def probe(r: Any) -> list[Any]:

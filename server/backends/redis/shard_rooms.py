@@ -38,8 +38,7 @@ HELD_BACK = 1000  # messages kept per room while its cursor is being read (more:
 class ShardRooms:
     """The cursors of the rooms a shard feed hears, set after each confirmation."""
 
-    def __init__(self, link: ClusterLink, delivery: Delivery, *,
-                 stopping: asyncio.Event) -> None:
+    def __init__(self, link: ClusterLink, delivery: Delivery, *, stopping: asyncio.Event) -> None:
         self._link = link
         self._delivery = delivery
         self._stopping = stopping
@@ -132,11 +131,17 @@ class ShardRooms:
         while room_id in self._started and not self._stopping.is_set():
             try:
                 [seq] = await self._link.seqs([room_id])
-                await compare_stored(self._link, self._delivery, room_id, seq,
-                                     "the cluster lost entries in a failover"
-                                     " (see docs/operations.md, Redis Cluster)")
+                await compare_stored(
+                    self._link,
+                    self._delivery,
+                    room_id,
+                    seq,
+                    "the cluster lost entries in a failover"
+                    " (see docs/operations.md, Redis Cluster)",
+                )
                 return
             except BackendUnavailable as exc:
-                logger.warning("re-reading where room %s stands failed (%s); retrying",
-                               room_id, exc)
+                logger.warning(
+                    "re-reading where room %s stands failed (%s); retrying", room_id, exc
+                )
                 await nap(self._stopping, RETRY_MAX_S)

@@ -68,8 +68,14 @@ class _Shard:
 class ShardFeed:
     """The sharded subscriptions of one backend, kept on the right masters and complete."""
 
-    def __init__(self, link: ClusterLink, delivery: Delivery, audio: AudioChannels, *,
-                 stopping: asyncio.Event) -> None:
+    def __init__(
+        self,
+        link: ClusterLink,
+        delivery: Delivery,
+        audio: AudioChannels,
+        *,
+        stopping: asyncio.Event,
+    ) -> None:
         self._link = link
         self._delivery = delivery
         self._audio = audio
@@ -196,16 +202,16 @@ class ShardFeed:
         for room_id, asked in list(self._asked.items()):
             shard = self._where.get(room_id)
             if shard is not None and now - asked > SOCKET_TIMEOUT_S:
-                logger.warning("master %s did not confirm room %s's subscription", shard.name,
-                               room_id)
+                logger.warning(
+                    "master %s did not confirm room %s's subscription", shard.name, room_id
+                )
                 self._lose(shard)
 
     async def _place(self) -> None:
         released, self._released = self._released, {}
         for room_id, shard in sorted(released.items()):
             if room_id not in self._wanted and self._shards.get(shard.name) is shard:
-                await shard.pubsub.sunsubscribe(keys.channel(room_id),
-                                                keys.audio_channel(room_id))
+                await shard.pubsub.sunsubscribe(keys.channel(room_id), keys.audio_channel(room_id))
         pending = sorted(self._wanted - set(self._where))
         by_master: dict[tuple[str, int], list[str]] = {}
         for room_id in pending:
@@ -222,20 +228,28 @@ class ShardFeed:
                     self._asked[room_id] = now
                     # One command per room (both channels share its slot); sent
                     # without waiting: the pump hears the confirmations.
-                    await shard.pubsub.ssubscribe(keys.channel(room_id),
-                                                  keys.audio_channel(room_id))
+                    await shard.pubsub.ssubscribe(
+                        keys.channel(room_id), keys.audio_channel(room_id)
+                    )
             except BaseException:
                 self._lose(shard)
                 raise
             if shard.task is None:
-                shard.task = asyncio.create_task(self._pump(shard),
-                                                 name=f"yishi-redis-shard-{shard.name}")
+                shard.task = asyncio.create_task(
+                    self._pump(shard), name=f"yishi-redis-shard-{shard.name}"
+                )
 
     def _open(self, host: str, port: int) -> _Shard:
-        client = Redis(host=host, port=port, socket_timeout=SOCKET_TIMEOUT_S,
-                       socket_connect_timeout=CONNECT_TIMEOUT_S, retry=Retry(NoBackoff(), 0),
-                       client_name=self._link.client_name, username=self._link.username,
-                       password=self._link.password)
+        client = Redis(
+            host=host,
+            port=port,
+            socket_timeout=SOCKET_TIMEOUT_S,
+            socket_connect_timeout=CONNECT_TIMEOUT_S,
+            retry=Retry(NoBackoff(), 0),
+            client_name=self._link.client_name,
+            username=self._link.username,
+            password=self._link.password,
+        )
         shard = self._shards[f"{host}:{port}"] = _Shard(f"{host}:{port}", client)
         return shard
 
@@ -275,8 +289,12 @@ class ShardFeed:
 
     async def _pump(self, shard: _Shard) -> None:
         try:
-            await pump(shard.pubsub, self._stopping, lambda message: self._on(shard, message),
-                       what=f"master {shard.name}")
+            await pump(
+                shard.pubsub,
+                self._stopping,
+                lambda message: self._on(shard, message),
+                what=f"master {shard.name}",
+            )
         except asyncio.CancelledError:
             if self._stopping.is_set() or cancelled() or self._shards.get(shard.name) is not shard:
                 raise
@@ -288,8 +306,9 @@ class ShardFeed:
             if not isinstance(exc, LINK_ERRORS):
                 logger.exception("sharded pub/sub on %s failed", shard.name)
             elif self._shards.get(shard.name) is shard:
-                logger.warning("lost master %s (%s); finding the rooms' masters again",
-                               shard.name, exc)
+                logger.warning(
+                    "lost master %s (%s); finding the rooms' masters again", shard.name, exc
+                )
             self._lose(shard)
 
     def _on(self, shard: _Shard, message: dict[str, Any]) -> None:
@@ -310,8 +329,9 @@ class ShardFeed:
             # Redis unsubscribes a slot's channels when the slot leaves this master.
             room_id = keys.room_of_channel(channel) or keys.room_of_audio_channel(channel)
             if room_id is not None and self._where.get(room_id) is shard:
-                logger.warning("room %s moved off master %s; subscribing where it is now",
-                               room_id, shard.name)
+                logger.warning(
+                    "room %s moved off master %s; subscribing where it is now", room_id, shard.name
+                )
                 shard.rooms.discard(room_id)
                 self._unplace(room_id)
                 self.reconnects += 1

@@ -50,8 +50,7 @@ def linked_action(name: str, value: Any) -> Json:
 
 
 def reasons(name: str, value: Any) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(v, str) and len(v) <= 100
-                                              for v in value):
+    if not isinstance(value, list) or not all(isinstance(v, str) and len(v) <= 100 for v in value):
         raise bad(f"{name} must be a list of short strings")
     return list(value[:20])
 
@@ -62,10 +61,10 @@ class CommunityCreate:
     description: str | None = opt(bounded(DESCRIPTION, allow_empty=True))
     categories: list[str] | None = opt(list_of(bounded(CATEGORY), low=1, high=MAX_CATEGORIES))
     founder: str | None = opt(bounded(NAME))
-    utc_offset_min: int = opt(integer(-14 * 60, 14 * 60), server=ServerValue.FROM_NODE,
-                              default=0)
-    rules_version: int = opt(integer(1, RULES_VERSION), server=ServerValue.RULES_VERSION,
-                             default=1)  # absent: written before rules 2
+    utc_offset_min: int = opt(integer(-14 * 60, 14 * 60), server=ServerValue.FROM_NODE, default=0)
+    rules_version: int = opt(
+        integer(1, RULES_VERSION), server=ServerValue.RULES_VERSION, default=1
+    )  # absent: written before rules 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +86,7 @@ class TopicSubmit:
     place: str | None = opt(bounded(PLACE))
     household: str | None = opt(bounded(PLACE))  # a clerk's entry: who it is for
     device: str | None = opt(device_hash, server=ServerValue.DEVICE)
-    status: str = opt(one_of("submitted", "held"), server=ServerValue.VERDICT,
-                      default="submitted")
+    status: str = opt(one_of("submitted", "held"), server=ServerValue.VERDICT, default="submitted")
     reasons: list[str] | None = opt(reasons, server=ServerValue.VERDICT)
     # What moderation masked in the texts, unmasked, for staff to reach her (never public).
     contact: str | None = opt(bounded(REASON), server=ServerValue.VERDICT)
@@ -113,8 +111,9 @@ class TopicRate:
 class HouseholdIssue:
     labels: list[str] = arg(list_of(bounded(PLACE), low=1, high=MAX_HOUSEHOLDS))
     # The keyed hashes of the random codes, one per label (the codes never enter the log).
-    codes: list[str] | None = opt(list_of(code_hash, low=1, high=MAX_HOUSEHOLDS),
-                                  server=ServerValue.INVITE_CODES)
+    codes: list[str] | None = opt(
+        list_of(code_hash, low=1, high=MAX_HOUSEHOLDS), server=ServerValue.INVITE_CODES
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +140,9 @@ class TopicTransition:
     # Set by the server from the room (scheduled: its title; deliberated: its
     # decisions; in_progress, solved, not_solved: its actions as they stand).
     room_title: str | None = opt(bounded(200), server=ServerValue.FROM_NODE)
-    decisions: list[str] | None = opt(list_of(bounded(2000), low=0, high=MAX_LINKED),
-                                      server=ServerValue.FROM_NODE)
-    actions: list[Json] | None = opt(list_of(linked_action, low=0, high=MAX_LINKED),
-                                     server=ServerValue.FROM_NODE)
+    decisions: list[str] | None = opt(
+        list_of(bounded(2000), low=0, high=MAX_LINKED), server=ServerValue.FROM_NODE
+    )
+    actions: list[Json] | None = opt(
+        list_of(linked_action, low=0, high=MAX_LINKED), server=ServerValue.FROM_NODE
+    )

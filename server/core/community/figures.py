@@ -77,8 +77,7 @@ class Tally:
     solved: int = 0
     not_solved: int = 0
     overdue: int = 0
-    ratings: dict[str, int] = field(
-        default_factory=lambda: {"satisfied": 0, "partly": 0, "not": 0})
+    ratings: dict[str, int] = field(default_factory=lambda: {"satisfied": 0, "partly": 0, "not": 0})
     days: list[float] = field(default_factory=list)
 
     def add(self, topic: Topic, overdue: int) -> None:
@@ -104,22 +103,33 @@ class Tally:
     def wire(self) -> dict[str, Any]:
         rated = sum(self.ratings.values())
         return {
-            "submitted": self.submitted, "accepted": self.accepted,
-            "declined": self.declined, "merged": self.merged, "sessions": self.sessions,
-            "deliberated": self.deliberated, "solved": self.solved,
+            "submitted": self.submitted,
+            "accepted": self.accepted,
+            "declined": self.declined,
+            "merged": self.merged,
+            "sessions": self.sessions,
+            "deliberated": self.deliberated,
+            "solved": self.solved,
             "not_solved": self.not_solved,
-            "triaged": self.triaged, "adoption_rate": rate(self.adopted, self.triaged),
+            "triaged": self.triaged,
+            "adoption_rate": rate(self.adopted, self.triaged),
             "solved_rate": rate(self.solved, self.accepted),
             "median_days_to_solve": median(self.days),
-            "satisfaction": {**self.ratings, "rate": rate(
-                self.ratings["satisfied"] + self.ratings["partly"], rated)},
+            "satisfaction": {
+                **self.ratings,
+                "rate": rate(self.ratings["satisfied"] + self.ratings["partly"], rated),
+            },
             "overdue_actions": self.overdue,
         }
 
 
 def overdue_count(topic: Topic, today: date, is_overdue: Overdue) -> int:
-    return sum(1 for session in topic.sessions for action in session.actions
-               if is_overdue(action.due, action.status, today))
+    return sum(
+        1
+        for session in topic.sessions
+        for action in session.actions
+        if is_overdue(action.due, action.status, today)
+    )
 
 
 def public_topics(state: CommunityState) -> Iterable[Topic]:
@@ -136,6 +146,8 @@ def figures(state: CommunityState, *, today: date, is_overdue: Overdue) -> dict[
         whole.add(topic, overdue)
         by_category.setdefault(topic.category, Tally()).add(topic, overdue)
         by_month.setdefault(topic.month, Tally()).add(topic, overdue)
-    return {**whole.wire(),
-            "by_category": {c: t.wire() for c, t in by_category.items()},
-            "by_month": {m: by_month[m].wire() for m in sorted(by_month)}}
+    return {
+        **whole.wire(),
+        "by_category": {c: t.wire() for c, t in by_category.items()},
+        "by_month": {m: by_month[m].wire() for m in sorted(by_month)},
+    }

@@ -57,12 +57,18 @@ GRAPH: dict[str, Move] = {
     "release": Move(frozenset({HELD}), MODERATOR, SUBMITTED),
     "reject": Move(frozenset({HELD}), MODERATOR, REJECTED),
     "accepted": Move(frozenset({SUBMITTED}), MODERATOR, ACCEPTED, NOTE),
-    "merged": Move(frozenset({SUBMITTED, ACCEPTED}), MODERATOR, MERGED,
-                   (Field("into", required=True), *NOTE)),
-    "declined": Move(frozenset({SUBMITTED, ACCEPTED}), MODERATOR, DECLINED,
-                     (Field("reason", required=True),)),  # the public reason
-    "scheduled": Move(frozenset({ACCEPTED, DELIBERATED, IN_PROGRESS, NOT_SOLVED}), MODERATOR,
-                      SCHEDULED, (Field("when", required=True), Field("place", required=True))),
+    "merged": Move(
+        frozenset({SUBMITTED, ACCEPTED}), MODERATOR, MERGED, (Field("into", required=True), *NOTE)
+    ),
+    "declined": Move(
+        frozenset({SUBMITTED, ACCEPTED}), MODERATOR, DECLINED, (Field("reason", required=True),)
+    ),  # the public reason
+    "scheduled": Move(
+        frozenset({ACCEPTED, DELIBERATED, IN_PROGRESS, NOT_SOLVED}),
+        MODERATOR,
+        SCHEDULED,
+        (Field("when", required=True), Field("place", required=True)),
+    ),
     "deliberated": Move(frozenset({SCHEDULED}), MODERATOR, DELIBERATED, NOTE),
     "in_progress": Move(frozenset({DELIBERATED, IN_PROGRESS}), FOLLOW_UP, IN_PROGRESS, NOTE),
     "solved": Move(frozenset({DELIBERATED, IN_PROGRESS}), OFFICE, SOLVED, REPORT),
@@ -78,8 +84,7 @@ def moves_for(role: str) -> dict[str, list[Json]]:
     for to, move in GRAPH.items():
         if role not in move.roles:
             continue
-        step = {"to": to, "fields": [{"name": f.name, "required": f.required}
-                                     for f in move.fields]}
+        step = {"to": to, "fields": [{"name": f.name, "required": f.required} for f in move.fields]}
         for source in sorted(move.sources):
             out.setdefault(source, []).append(step)
     return out

@@ -41,22 +41,38 @@ class Row:
     since_rules: int = 1  # the rules version the command came in with (state.rules_version)
 
 
-TABLE: dict[str, Row] = {row.name: row for row in (
-    Row("community.create", a.CommunityCreate, rules.community_create),
-    Row("staff.add", a.StaffAdd, rules.staff_add),
-    Row("staff.revoke", a.StaffRevoke, rules.staff_revoke),
-    Row("topic.submit", a.TopicSubmit, rules.topic_submit, rules.submit_check),
-    Row("topic.cosign", a.TopicCosign, support.topic_cosign, support.cosign_check),
-    Row("topic.rate", a.TopicRate, support.topic_rate, support.rate_check),
-    Row("household.issue", a.HouseholdIssue, support.household_issue, support.issue_check,
-        since_rules=support.HOUSEHOLD_RULES),
-    Row("household.claim", a.HouseholdClaim, support.household_claim, support.claim_check,
-        since_rules=support.HOUSEHOLD_RULES),
-    Row("household.reset", a.HouseholdReset, support.household_reset,
-        since_rules=support.HOUSEHOLD_RULES),
-    Row("topic.transition", a.TopicTransition, rules.topic_transition,
-        rules.transition_check),
-)}
+TABLE: dict[str, Row] = {
+    row.name: row
+    for row in (
+        Row("community.create", a.CommunityCreate, rules.community_create),
+        Row("staff.add", a.StaffAdd, rules.staff_add),
+        Row("staff.revoke", a.StaffRevoke, rules.staff_revoke),
+        Row("topic.submit", a.TopicSubmit, rules.topic_submit, rules.submit_check),
+        Row("topic.cosign", a.TopicCosign, support.topic_cosign, support.cosign_check),
+        Row("topic.rate", a.TopicRate, support.topic_rate, support.rate_check),
+        Row(
+            "household.issue",
+            a.HouseholdIssue,
+            support.household_issue,
+            support.issue_check,
+            since_rules=support.HOUSEHOLD_RULES,
+        ),
+        Row(
+            "household.claim",
+            a.HouseholdClaim,
+            support.household_claim,
+            support.claim_check,
+            since_rules=support.HOUSEHOLD_RULES,
+        ),
+        Row(
+            "household.reset",
+            a.HouseholdReset,
+            support.household_reset,
+            since_rules=support.HOUSEHOLD_RULES,
+        ),
+        Row("topic.transition", a.TopicTransition, rules.topic_transition, rules.transition_check),
+    )
+}
 
 
 def new_community(community_id: str) -> CommunityState:
@@ -86,17 +102,26 @@ def apply(state: CommunityState, entry: Entry) -> Outcome:
     except Exception as exc:  # noqa: BLE001  (the rule of faults, above)
         reason = str(exc) if isinstance(exc, _Fault) else type(exc).__name__
         state.faults.append((entry.seq, entry.kind))
-        return Outcome(entry.seq, (), error=CommandError(
-            ErrorCode.BAD_COMMAND, f"entry {entry.seq} could not be applied ({reason})"))
+        return Outcome(
+            entry.seq,
+            (),
+            error=CommandError(
+                ErrorCode.BAD_COMMAND, f"entry {entry.seq} could not be applied ({reason})"
+            ),
+        )
 
 
 def _in_rules(state: CommunityState, row: Row) -> None:
     """Refuse a command that came in with rules newer than the community's: a community
     keeps the rules it was created under."""
     if state.rules_version < row.since_rules:
-        raise CommandError(ErrorCode.CONFLICT, (
-            f"{row.name} came in with rules version {row.since_rules}; this community was"
-            f" created under version {state.rules_version} (before it)"))
+        raise CommandError(
+            ErrorCode.CONFLICT,
+            (
+                f"{row.name} came in with rules version {row.since_rules}; this community was"
+                f" created under version {state.rules_version} (before it)"
+            ),
+        )
 
 
 class _Fault(Exception):
@@ -114,8 +139,9 @@ def precheck(state: CommunityState, kind: str, args: Any, *, actor: str | None) 
     _in_rules(state, row)
     if row.check is None:
         return None
-    return row.check(state, Entry(seq=state.entry_seq + 1, at=state.last_at, kind=kind,
-                                  actor=actor), args)
+    return row.check(
+        state, Entry(seq=state.entry_seq + 1, at=state.last_at, kind=kind, actor=actor), args
+    )
 
 
 def replay(community_id: str, entries: Iterable[Entry]) -> CommunityState:

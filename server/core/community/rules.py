@@ -93,8 +93,9 @@ CLERK = frozenset({"clerk"})
 
 COSIGNABLE = frozenset({SUBMITTED, ACCEPTED, SCHEDULED, DELIBERATED, IN_PROGRESS})
 RATEABLE = frozenset({SOLVED, NOT_SOLVED})
-MERGE_TARGETS = frozenset({SUBMITTED, ACCEPTED, SCHEDULED, DELIBERATED, IN_PROGRESS, SOLVED,
-                           NOT_SOLVED})
+MERGE_TARGETS = frozenset(
+    {SUBMITTED, ACCEPTED, SCHEDULED, DELIBERATED, IN_PROGRESS, SOLVED, NOT_SOLVED}
+)
 
 Handler = Callable[[CommunityState, Entry, Any], Json]
 
@@ -116,8 +117,10 @@ def staff_of(state: CommunityState, entry: Entry, roles: frozenset[str], what: s
     if staff is None:
         raise refuse(ErrorCode.UNAUTHORIZED, f"{what} needs a staff token")
     if staff.role not in roles:
-        raise refuse(ErrorCode.FORBIDDEN,
-                     f"{what} is for {' and '.join(sorted(roles))} staff, not {staff.role}")
+        raise refuse(
+            ErrorCode.FORBIDDEN,
+            f"{what} is for {' and '.join(sorted(roles))} staff, not {staff.role}",
+        )
     return staff
 
 
@@ -203,8 +206,9 @@ def submit_check(state: CommunityState, entry: Entry, args: a.TopicSubmit) -> St
         if args.household is not None:
             raise refuse(ErrorCode.FORBIDDEN, "only a clerk enters a topic for a household")
     if args.category is not None and args.category not in state.categories:
-        raise refuse(ErrorCode.BAD_COMMAND,
-                     f"category must be one of {', '.join(state.categories)}")
+        raise refuse(
+            ErrorCode.BAD_COMMAND, f"category must be one of {', '.join(state.categories)}"
+        )
     return clerk
 
 
@@ -213,16 +217,27 @@ def topic_submit(state: CommunityState, entry: Entry, args: a.TopicSubmit) -> Js
     category = args.category or ("其他" if "其他" in state.categories else state.categories[-1])
     number = len(state.topics) + 1
     topic = Topic(
-        topic_id=f"t{number}", number=number, title=args.title, description=args.description,
-        category=category, place=args.place, submitted_at=entry.at,
-        month=month_of(entry.at, state.utc_offset_min), state=args.status,
-        by_clerk=clerk is not None, household=args.household, device=args.device,
+        topic_id=f"t{number}",
+        number=number,
+        title=args.title,
+        description=args.description,
+        category=category,
+        place=args.place,
+        submitted_at=entry.at,
+        month=month_of(entry.at, state.utc_offset_min),
+        state=args.status,
+        by_clerk=clerk is not None,
+        household=args.household,
+        device=args.device,
         author_household=state.household_devices.get(args.device or ""),
         contact=args.contact,
-        ever={args.status}, held_reasons=list(args.reasons or ()),
-        search=f"{args.title}\n{args.description}".casefold())
-    topic.timeline.append(Step(entry.at, args.status, "clerk" if clerk else "resident",
-                               clerk.name if clerk else ""))
+        ever={args.status},
+        held_reasons=list(args.reasons or ()),
+        search=f"{args.title}\n{args.description}".casefold(),
+    )
+    topic.timeline.append(
+        Step(entry.at, args.status, "clerk" if clerk else "resident", clerk.name if clerk else "")
+    )
     state.topics[topic.topic_id] = topic
     index(state, topic)
     state.by_category.setdefault(category, set()).add(topic.topic_id)
@@ -242,9 +257,10 @@ def transition_check(state: CommunityState, entry: Entry, args: a.TopicTransitio
     topic = staff_topic(state, args.topic_id)
     move = GRAPH[args.to]
     if staff.role not in move.roles:
-        raise refuse(ErrorCode.FORBIDDEN,
-                     f"{args.to} is for {' and '.join(sorted(move.roles))} staff, "
-                     f"not {staff.role}")
+        raise refuse(
+            ErrorCode.FORBIDDEN,
+            f"{args.to} is for {' and '.join(sorted(move.roles))} staff, not {staff.role}",
+        )
     if topic.state not in move.sources:
         raise conflict(f"a {topic.state} topic cannot become {args.to}")
     if args.to == "declined" and not args.reason:
@@ -293,8 +309,15 @@ def topic_transition(state: CommunityState, entry: Entry, args: a.TopicTransitio
         step.into = target.topic_id
     elif args.to == "scheduled":
         assert args.room_id is not None
-        topic.sessions.append(Session(args.room_id, args.room_title or topic.title, entry.at,
-                                      when=args.when, place=args.place))
+        topic.sessions.append(
+            Session(
+                args.room_id,
+                args.room_title or topic.title,
+                entry.at,
+                when=args.when,
+                place=args.place,
+            )
+        )
         step.room_id = args.room_id
         result["room_id"] = args.room_id
     elif args.to == "deliberated":

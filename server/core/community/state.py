@@ -13,11 +13,33 @@ from dataclasses import dataclass, field
 
 # The states a topic can be in (rules.py has the graph).
 HELD, REJECTED, SUBMITTED, ACCEPTED, MERGED, DECLINED = (
-    "held", "rejected", "submitted", "accepted", "merged", "declined")
+    "held",
+    "rejected",
+    "submitted",
+    "accepted",
+    "merged",
+    "declined",
+)
 SCHEDULED, DELIBERATED, IN_PROGRESS, SOLVED, NOT_SOLVED = (
-    "scheduled", "deliberated", "in_progress", "solved", "not_solved")
-STATES = (HELD, REJECTED, SUBMITTED, ACCEPTED, MERGED, DECLINED, SCHEDULED, DELIBERATED,
-          IN_PROGRESS, SOLVED, NOT_SOLVED)
+    "scheduled",
+    "deliberated",
+    "in_progress",
+    "solved",
+    "not_solved",
+)
+STATES = (
+    HELD,
+    REJECTED,
+    SUBMITTED,
+    ACCEPTED,
+    MERGED,
+    DECLINED,
+    SCHEDULED,
+    DELIBERATED,
+    IN_PROGRESS,
+    SOLVED,
+    NOT_SOLVED,
+)
 HIDDEN = frozenset({HELD, REJECTED})  # never shown publicly, never counted
 RATINGS = ("satisfied", "partly", "not")
 STAFF_ROLES = ("moderator", "clerk", "office")

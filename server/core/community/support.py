@@ -28,8 +28,9 @@ class Supporter:
     device: str | None  # the resident's device hash (none for a clerk's entry)
 
 
-def supporter(state: CommunityState, entry: Entry, household: str | None,
-              device: str | None, what: str) -> Supporter:
+def supporter(
+    state: CommunityState, entry: Entry, household: str | None, device: str | None, what: str
+) -> Supporter:
     """The sender of a co-sign or rating: a clerk for a household, a device bound to a
     household, or (rules 2) an anonymous device. Raises ``CommandError``."""
     if entry.actor is not None:
@@ -44,8 +45,11 @@ def supporter(state: CommunityState, entry: Entry, household: str | None,
             raise refuse(ErrorCode.NOT_FOUND, f"no household {household}")
         return Supporter(household, counted=True, clerk=True, device=None)
     if household is not None:
-        raise refuse(ErrorCode.FORBIDDEN, "only a clerk names a household; residents enter "
-                                          "their household code once on their phone")
+        raise refuse(
+            ErrorCode.FORBIDDEN,
+            "only a clerk names a household; residents enter "
+            "their household code once on their phone",
+        )
     if device is None:
         raise refuse(ErrorCode.BAD_COMMAND, "device is required")
     if state.rules_version < HOUSEHOLD_RULES:
@@ -59,8 +63,9 @@ def supporter(state: CommunityState, entry: Entry, household: str | None,
 def _authored(state: CommunityState, topic: Topic, who: Supporter) -> bool:
     if state.rules_version < HOUSEHOLD_RULES:
         return False
-    return (who.device is not None and who.device == topic.device) or \
-        (who.counted and who.key == topic.author_household)
+    return (who.device is not None and who.device == topic.device) or (
+        who.counted and who.key == topic.author_household
+    )
 
 
 def _already(who: Supporter, what: str) -> CommandError:
@@ -96,8 +101,11 @@ def topic_cosign(state: CommunityState, entry: Entry, args: a.TopicCosign) -> Js
             topic.clerk_cosigns.add(who.key)
         if who.device is not None:  # her anonymous co-sign, if any, is now the household's
             topic.anonymous.discard(who.device)
-    return {"cosigns": len(topic.cosigners), "anonymous_cosigns": len(topic.anonymous),
-            "counted": who.counted}
+    return {
+        "cosigns": len(topic.cosigners),
+        "anonymous_cosigns": len(topic.anonymous),
+        "counted": who.counted,
+    }
 
 
 # -- ratings ----------------------------------------------------------------------------
@@ -124,8 +132,11 @@ def topic_rate(state: CommunityState, entry: Entry, args: a.TopicRate) -> Json:
             topic.clerk_ratings.add(who.key)
         if who.device is not None:
             topic.anonymous_ratings.pop(who.device, None)
-    return {"ratings": rating_counts(topic.ratings),
-            "anonymous_ratings": rating_counts(topic.anonymous_ratings), "counted": who.counted}
+    return {
+        "ratings": rating_counts(topic.ratings),
+        "anonymous_ratings": rating_counts(topic.anonymous_ratings),
+        "counted": who.counted,
+    }
 
 
 def rating_counts(ratings: dict[str, str]) -> dict[str, int]:
@@ -168,8 +179,10 @@ def claim_check(state: CommunityState, entry: Entry, args: a.HouseholdClaim) -> 
         raise refuse(ErrorCode.UNAUTHORIZED, "unknown household code")
     household = state.households[household_id]
     if household.device is not None and household.device != args.device:
-        raise refuse(ErrorCode.FORBIDDEN, "this household code is in use on another phone; "
-                                          "community staff can free it")
+        raise refuse(
+            ErrorCode.FORBIDDEN,
+            "this household code is in use on another phone; community staff can free it",
+        )
     held = state.household_devices.get(args.device)
     if held is not None and held != household_id:
         raise conflict("this phone already holds another household's code")
@@ -203,8 +216,15 @@ def household_wire(household: Household) -> Json:
 
 def staff_households(state: CommunityState) -> list[Json]:
     """The households as staff see them (never their codes: only hashes are kept)."""
-    return [{**household_wire(h), "bound": h.device is not None, "resets": h.resets,
-             "issued_at": h.issued_at} for h in state.households.values()]
+    return [
+        {
+            **household_wire(h),
+            "bound": h.device is not None,
+            "resets": h.resets,
+            "issued_at": h.issued_at,
+        }
+        for h in state.households.values()
+    ]
 
 
 def device_support(state: CommunityState, device: str) -> Json:
@@ -218,10 +238,14 @@ def device_support(state: CommunityState, device: str) -> Json:
             continue
         if keys & topic.cosigners or device in topic.anonymous:
             cosigned.append(topic.topic_id)
-        rating = next((topic.ratings[k] for k in keys if k in topic.ratings), None) \
-            or topic.anonymous_ratings.get(device)
+        rating = next(
+            (topic.ratings[k] for k in keys if k in topic.ratings), None
+        ) or topic.anonymous_ratings.get(device)
         if rating is not None:
             rated[topic.topic_id] = rating
     household = state.households[household_id] if household_id else None
-    return {"household": household_wire(household) if household else None,
-            "cosigned": cosigned, "rated": rated}
+    return {
+        "household": household_wire(household) if household else None,
+        "cosigned": cosigned,
+        "rated": rated,
+    }

@@ -42,8 +42,9 @@ def session(version: int) -> list[dict[str, Any]]:
     t = T_V1 if version == 1 else T_V2
     log: list[dict[str, Any]] = []
 
-    def add(kind: str, actor: str | None = None, /, ms: int = 100, nonce: str | None = None,
-            **args: Any) -> None:
+    def add(
+        kind: str, actor: str | None = None, /, ms: int = 100, nonce: str | None = None, **args: Any
+    ) -> None:
         nonlocal t
         t += ms
         record: dict[str, Any] = {"seq": len(log) + 1, "at": t, "kind": kind, "args": args}
@@ -53,9 +54,14 @@ def session(version: int) -> list[dict[str, Any]]:
             record["nonce"] = nonce
         log.append(record)
 
-    create: dict[str, Any] = {"title": "3号楼加装电梯", "topic": "", "agenda": ["是否加装", "费用分摊"],
-                              "settings": {"turn_seconds": 30}, "invite_code": "k7m2p9qx",
-                              "moderator_name": "主持人"}
+    create: dict[str, Any] = {
+        "title": "3号楼加装电梯",
+        "topic": "",
+        "agenda": ["是否加装", "费用分摊"],
+        "settings": {"turn_seconds": 30},
+        "invite_code": "k7m2p9qx",
+        "moderator_name": "主持人",
+    }
     if version >= 3:
         create["rules_version"] = version
     add("room.create", **create)  # u1
@@ -110,23 +116,31 @@ def session(version: int) -> list[dict[str, Any]]:
     add("hand.raise", d, stance="oppose")
     add("hand.lower", d, ms=50)
     if version >= 4:
-        add("poll.open", "u1", question="谁来监督施工？", kind="single", options=["物业", "业委会"],
-            secret=True, ballot_key="key-b")
+        add(
+            "poll.open",
+            "u1",
+            question="谁来监督施工？",
+            kind="single",
+            options=["物业", "业委会"],
+            secret=True,
+            ballot_key="key-b",
+        )
         late = f"p{len(log)}"
         for voter in (a, b):
             add("poll.vote", voter, poll_id=late, sealed=f"seal-{voter}-late")
     add("session.end", "u1")
     if version >= 4:  # session.end closed it: the count follows the end
-        add("poll.count", poll_id=late, counts=[1, 1], voters=2, eligible=6,
-            choices=[[1], [0]])
-        add("poll.count", poll_id=late, counts=[1, 1], voters=2, eligible=6,
-            choices=[[1], [0]])  # a second node's: conflict
+        add("poll.count", poll_id=late, counts=[1, 1], voters=2, eligible=6, choices=[[1], [0]])
+        add(
+            "poll.count", poll_id=late, counts=[1, 1], voters=2, eligible=6, choices=[[1], [0]]
+        )  # a second node's: conflict
     add("minutes.publish", "u1", minutes_url="http://hall.example/r/room/minutes")
     return log
 
 
-def secret_ballots(add: Any, log: list[dict[str, Any]], a: str, b: str, c: str, d: str,
-                   hall: str) -> None:
+def secret_ballots(
+    add: Any, log: list[dict[str, Any]], a: str, b: str, c: str, d: str, hall: str
+) -> None:
     """Rules 4: personal codes bound to a device, a reset, and a sealed secret poll."""
     add("invites.create", "u1", codes=["home-one", "home-two"])
     home = f"u{len(log)}-0"
@@ -135,11 +149,25 @@ def secret_ballots(add: Any, log: list[dict[str, Any]], a: str, b: str, c: str, 
     add("participant.join", name="假冒", invite="home-one", role="participant", device="dev-m")
     add("participant.join", name="张家", invite="home-two", role="participant")  # no device
     add("presence", participant_id=home, node="n1", online=True)
-    add("poll.open", "u1", question="选哪家施工单位？", kind="single", options=["甲公司", "乙公司", "丙公司"],
-        secret=True, live_results=True, ballot_key="key-a")
+    add(
+        "poll.open",
+        "u1",
+        question="选哪家施工单位？",
+        kind="single",
+        options=["甲公司", "乙公司", "丙公司"],
+        secret=True,
+        live_results=True,
+        ballot_key="key-a",
+    )
     poll = f"p{len(log)}"
-    add("poll.open", "u1", question="没有钥匙的秘密投票", kind="single", options=["是", "否"],
-        secret=True)  # refused: the server always gives a key
+    add(
+        "poll.open",
+        "u1",
+        question="没有钥匙的秘密投票",
+        kind="single",
+        options=["是", "否"],
+        secret=True,
+    )  # refused: the server always gives a key
     add("settings.update", "u1", revote=True)  # refused while a poll is open
     add("settings.update", "u1", turn_seconds=60)  # fine
     add("poll.vote", a, poll_id=poll, choices=[0])  # refused: in clear
@@ -154,19 +182,40 @@ def secret_ballots(add: Any, log: list[dict[str, Any]], a: str, b: str, c: str, 
     add("participant.join", name="张家", invite="home-one", role="participant", device="dev-b")
     add("poll.close", "u1", poll_id=poll)
     add("poll.vote", d, poll_id=poll, sealed=f"seal-{d}")  # refused: closed
-    add("poll.count", poll_id=poll, counts=[2, 2, 0], voters=5, eligible=6,
-        choices=[[0], [1], [1], [0], [0]])  # refused: does not add up
-    add("poll.count", poll_id=poll, counts=[3, 2, 0], voters=5, eligible=6,
-        choices=[[0], [1], [1], [0], [0]])
+    add(
+        "poll.count",
+        poll_id=poll,
+        counts=[2, 2, 0],
+        voters=5,
+        eligible=6,
+        choices=[[0], [1], [1], [0], [0]],
+    )  # refused: does not add up
+    add(
+        "poll.count",
+        poll_id=poll,
+        counts=[3, 2, 0],
+        voters=5,
+        eligible=6,
+        choices=[[0], [1], [1], [0], [0]],
+    )
     add("settings.update", "u1", revote=True)
 
 
-def procedure_polls(add: Any, log: list[dict[str, Any]], a: str, b: str, c: str, d: str,
-                    hall: str) -> None:
+def procedure_polls(
+    add: Any, log: list[dict[str, Any]], a: str, b: str, c: str, d: str, hall: str
+) -> None:
     """Rules 6: a named ranked poll with a quorum and a threshold (a transfer, then a
     winner short of 2/3), refusals, and a secret score poll short of its quorum."""
-    add("poll.open", "u1", question="电梯选哪种型号？", kind="ranked", options=["甲型", "乙型", "丙型"],
-        quorum=3, threshold="2/3", live_results=True)
+    add(
+        "poll.open",
+        "u1",
+        question="电梯选哪种型号？",
+        kind="ranked",
+        options=["甲型", "乙型", "丙型"],
+        quorum=3,
+        threshold="2/3",
+        live_results=True,
+    )
     ranked = f"p{len(log)}"
     add("poll.vote", a, poll_id=ranked, choices=[0, 1], salt="ra")
     add("poll.vote", b, poll_id=ranked, choices=[1], salt="rb")
@@ -176,17 +225,40 @@ def procedure_polls(add: Any, log: list[dict[str, Any]], a: str, b: str, c: str,
     add("poll.vote", "u3", poll_id=ranked, choices=[0], on_behalf_of=hall, salt="rh")
     add("tick", ms=600)
     add("poll.close", "u1", poll_id=ranked)
-    add("poll.open", "u1", question="配套打分", kind="score", options=["坡道", "照明"], max_score=5,
-        threshold="simple")  # refused: a score poll takes no threshold
-    add("poll.open", "u1", question="配套打分", kind="score", options=["坡道", "照明"], max_score=5,
-        quorum=20, secret=True, live_results=True, ballot_key="key-c")
+    add(
+        "poll.open",
+        "u1",
+        question="配套打分",
+        kind="score",
+        options=["坡道", "照明"],
+        max_score=5,
+        threshold="simple",
+    )  # refused: a score poll takes no threshold
+    add(
+        "poll.open",
+        "u1",
+        question="配套打分",
+        kind="score",
+        options=["坡道", "照明"],
+        max_score=5,
+        quorum=20,
+        secret=True,
+        live_results=True,
+        ballot_key="key-c",
+    )
     scored = f"p{len(log)}"
     for voter in (a, b, c):
         add("poll.vote", voter, poll_id=scored, sealed=f"seal-{voter}-score")
     add("poll.release", poll_id=scored, cast=3, counts=[9, 5], voters=3)
     add("poll.close", "u1", poll_id=scored)
-    add("poll.count", poll_id=scored, counts=[9, 5], voters=3, eligible=6,
-        choices=[[4, 1], [3, 2], [2, 2]])
+    add(
+        "poll.count",
+        poll_id=scored,
+        counts=[9, 5],
+        voters=3,
+        eligible=6,
+        choices=[[4, 1], [3, 2], [2, 2]],
+    )
 
 
 def recordings(add: Any, a: str, b: str) -> None:
@@ -220,8 +292,10 @@ def record(core_dir: Path, version: int) -> dict[str, Any]:
 
 
 def event_record(event: Any) -> dict[str, Any]:
-    return {**event.to_wire(), "audience": [event.audience.kind.value,
-                                            event.audience.participant_id]}
+    return {
+        **event.to_wire(),
+        "audience": [event.audience.kind.value, event.audience.participant_id],
+    }
 
 
 def canonical(events: list[dict[str, Any]]) -> str:
