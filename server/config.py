@@ -32,6 +32,7 @@ class Config:
     # syntax: "127.0.0.1,10.0.0.0/8" or "*"); None believes nobody.
     forwarded_allow_ips: str | None = None
     request_timeout_s: float = 10.0  # for a request's headers, and again for its body
+    ws_ping_s: float = 20.0  # between pings to a socket, and then for its answer
     metrics_token: str | None = None  # when set, /metrics wants "Authorization: Bearer" it
     metrics_port: int | None = None  # when set, /metrics is served there only
     metrics_host: str = "127.0.0.1"
@@ -58,6 +59,8 @@ def check(config: Config) -> None:
         raise ValueError(f"the metrics token must be at least {MIN_ADMIN_TOKEN} characters")
     if config.metrics_port is not None and config.metrics_port == config.port:
         raise ValueError("--metrics-port must differ from --port")
+    if not 1 <= config.ws_ping_s <= 300:  # NaN fails too
+        raise ValueError("--ws-ping must be between 1 and 300 seconds")
 
 
 def read_secret_file(path: Path) -> str:

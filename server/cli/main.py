@@ -74,6 +74,14 @@ def _add_server_options(parser: argparse.ArgumentParser) -> None:
         help="seconds a client has to send a request's headers, and again its body (default 10)",
     )
     parser.add_argument(
+        "--ws-ping",
+        dest="ws_ping_s",
+        type=float,
+        default=float(_env("YISHI_WS_PING", "20") or 20),
+        help="seconds between pings to each socket, and then for its answer before it is"
+        " closed with 1011: keep it under a proxy's idle timeout (default 20)",
+    )
+    parser.add_argument(
         "--metrics-token",
         default=_env("YISHI_METRICS_TOKEN"),
         help="/metrics then needs 'Authorization: Bearer TOKEN'",
@@ -137,6 +145,7 @@ def config_from(args: argparse.Namespace) -> Config:
         room_idle_s=args.room_idle_s,
         forwarded_allow_ips=args.forwarded_allow_ips,
         request_timeout_s=args.request_timeout_s,
+        ws_ping_s=args.ws_ping_s,
         metrics_token=_secret(args, "metrics_token"),
         metrics_port=args.metrics_port,
         metrics_host=args.metrics_host,
@@ -213,6 +222,8 @@ def serve(args: argparse.Namespace) -> int:
         ws=ws,
         ws_max_size=64 * 1024,
         ws_per_message_deflate=False,
+        ws_ping_interval=config.ws_ping_s,
+        ws_ping_timeout=config.ws_ping_s,
         http=http,
         loop="uvloop",
         lifespan="on",

@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -29,8 +29,11 @@ STOP_TIMEOUT = 10.0
 class NodeProcess:
     """One `yishi serve --redis` on a free port; restartable on the same port."""
 
-    def __init__(self, name: str, redis_url: str, workdir: Path) -> None:
+    def __init__(
+        self, name: str, redis_url: str, workdir: Path, options: Sequence[str] = ()
+    ) -> None:
         self.name = name
+        self.options = list(options)  # more `yishi serve` options
         self.redis_url = redis_url
         self.workdir = workdir
         self.port = free_port()
@@ -71,6 +74,7 @@ class NodeProcess:
                 ADMIN,
                 "--secret",
                 SECRET,
+                *self.options,
             ],
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -147,10 +151,11 @@ class Cluster:
         self.clients: list[Client] = []
         self.room_by_token: dict[str, str] = {}
 
-    def start(self, count: int) -> list[NodeProcess]:
-        """Start ``count`` more nodes (in parallel) and wait until each answers /healthz."""
+    def start(self, count: int, options: Sequence[str] = ()) -> list[NodeProcess]:
+        """Start ``count`` more nodes (in parallel, with more ``yishi serve`` ``options``)
+        and wait until each answers /healthz."""
         new = [
-            NodeProcess(f"node{len(self.nodes) + i}", self.redis.url, self.workdir)
+            NodeProcess(f"node{len(self.nodes) + i}", self.redis.url, self.workdir, options)
             for i in range(count)
         ]
         for node in new:

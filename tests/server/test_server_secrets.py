@@ -46,6 +46,13 @@ def test_a_short_admin_token_stops_the_server(tmp_path: Path) -> None:
     assert short not in done.stderr + done.stdout
 
 
+def test_a_ping_interval_out_of_range_stops_the_server(tmp_path: Path) -> None:
+    for seconds in ("0", "nan", "301"):
+        done = serve(tmp_path, "--ws-ping", seconds)
+        assert done.returncode == 2, (seconds, done.stderr)
+        assert "--ws-ping must be between 1 and 300 seconds" in done.stderr
+
+
 def test_an_unreadable_secret_file_stops_the_server(tmp_path: Path) -> None:
     missing = tmp_path / "no-such-file"
     done = serve(tmp_path, "--secret-file", str(missing))
