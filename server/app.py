@@ -25,7 +25,7 @@ from .readiness import Readiness
 from .services import Services
 from .sockets.session import RoomSockets
 from .tokens import TokenSigner
-from .web import communities, community_reads, followup, households, pages, rooms
+from .web import communities, community_reads, followup, health, households, pages, rooms
 from .web.bundles import static_dir
 from .web.headers import SecurityHeaders
 from .web.metrics_port import MetricsPort
@@ -131,9 +131,9 @@ def create_app(
 
     room = "/api/rooms/{room_id}"
     routes = [
-        Route("/healthz", rooms.healthz),
-        Route("/readyz", rooms.readyz),
-        Route("/metrics", rooms.metrics),
+        Route("/healthz", health.healthz),
+        Route("/readyz", health.readyz),
+        Route("/metrics", health.metrics),
         Route("/api/rooms", rooms.create_room, methods=["POST"]),
         Route(room, rooms.room_summary),
         Route(f"{room}/invites", rooms.create_invites, methods=["POST"]),

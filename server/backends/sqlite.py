@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import secrets
 import sqlite3
 import time
@@ -50,7 +49,7 @@ from .base import (
     unpack_entry,
 )
 from .disk_space import DiskSpace
-from .sqlite_schema import FILE_MODE, FOLDER_MODE, SCHEMA
+from .sqlite_schema import SCHEMA, private_files
 
 logger = logging.getLogger(__name__)
 
@@ -472,20 +471,6 @@ class SqliteBackend:
         if conn is None:
             raise BackendUnavailable("sqlite backend is closed")
         return conn
-
-
-def private_files(path: Path) -> None:
-    """Make the database's folder 0700 and the database (and any -wal, -shm) 0600,
-    creating them so: the log, the tokens' signing key and the ballot keys are this
-    user's alone."""
-    folder = path.parent
-    folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
-    if folder.stat().st_uid == os.getuid():  # a folder of someone else's is theirs to set
-        folder.chmod(FOLDER_MODE)
-    os.close(os.open(path, os.O_CREAT | os.O_RDWR, FILE_MODE))
-    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-        if name.exists():
-            name.chmod(FILE_MODE)
 
 
 def _close_connection(conn: sqlite3.Connection | None) -> None:

@@ -1,6 +1,11 @@
 """The tables of the SQLite file (``sqlite://``, the one-box default), and the modes
 its folder and files are made with."""
 
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
     room TEXT NOT NULL, seq INTEGER NOT NULL, at INTEGER NOT NULL, body BLOB NOT NULL,
@@ -22,3 +27,17 @@ CREATE INDEX IF NOT EXISTS recordings_by_turn ON recordings (room, turn, id);
 """
 FOLDER_MODE = 0o700  # the data folder: its files hold the log, the tokens' key, ballot keys
 FILE_MODE = 0o600  # the database; SQLite gives its -wal and -shm files the same mode
+
+
+def private_files(path: Path) -> None:
+    """Make the database's folder 0700 and the database (and any -wal, -shm) 0600,
+    creating them so: the log, the tokens' signing key and the ballot keys are this
+    user's alone."""
+    folder = path.parent
+    folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+    if folder.stat().st_uid == os.getuid():  # a folder of someone else's is theirs to set
+        folder.chmod(FOLDER_MODE)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, FILE_MODE))
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if name.exists():
+            name.chmod(FILE_MODE)

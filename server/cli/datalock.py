@@ -21,7 +21,7 @@ import os
 from pathlib import Path
 
 LOCK_NAME = "yishi.lock"
-FOLDER_MODE = 0o700  # as the backend makes it (sqlite.private_files)
+FOLDER_MODE = 0o700  # as the backend makes it (sqlite_schema.private_files)
 
 
 class FolderInUse(Exception):

@@ -36,6 +36,7 @@ from ..readiness import Readiness
 from ..wire import CLOSE_REMOVED, CLOSE_RESTARTING, CLOSE_UNAVAILABLE
 from . import snapshots
 from .ballots import Ballots
+from .deadline_timer import DeadlineTimer
 from .hub import Close, RoomHub
 from .presence import PresenceReporter
 from .room_damage import DamagedRooms
@@ -80,8 +81,12 @@ class RoomHost:
         self._waiters: dict[int, asyncio.Future[Outcome]] = {}
         self._repairing: asyncio.Task[None] | None = None
         self._reading: asyncio.Task[None] | None = None
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_at: int | None = None
+        self._timer = DeadlineTimer(
+            self.replica,
+            clock=node.clock,
+            spawn=node.spawn,
+            append_tick=lambda: node.backend.append(room_id, "tick"),
+        )
 
     @property
     def state(self) -> RoomState:
@@ -126,7 +131,7 @@ class RoomHost:
             self.presence.reannounce()
         if effects.applied:
             node.ballots.later(self)  # a secret poll's tally or count, if its node fails
-        self._arm()
+        self._timer.arm()
 
     async def _repair(self) -> None:
         """Read the log after the applied seq, as the replica asked (rule 2)."""
@@ -232,39 +237,6 @@ class RoomHost:
         self.snapshot_seq = seq
         return True
 
-    # -- deadlines -------------------------------------------------------------------
-
-    def _arm(self) -> None:
-        """Arm the timer for the replica's next deadline (rule 3), if it moved."""
-        due = self.replica.timer()
-        if due == self._timer_at:
-            return
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer_at = due
-        self._timer = None
-        if due is not None:
-            delay = max(0.0, (due - self.node.clock()) / 1000)
-            self._timer = asyncio.get_running_loop().call_later(delay, self._fire_timer)
-
-    def _fire_timer(self) -> None:
-        self._timer = None
-        self._timer_at = None
-        if self.replica.handle_timer(self.node.clock()):
-            self.node.spawn(self._tick())
-        self._arm()
-
-    async def _tick(self) -> None:
-        at: int | None = None
-        try:
-            entry = await self.node.backend.append(self.room_id, "tick")
-            at = entry.at
-        except BackendUnavailable:
-            pass
-        finally:
-            self.replica.tick_done(at, now=self.node.clock())
-            self._arm()
-
     def loaded(self) -> None:
         """The load is done: fill any gap it left, arm the deadline timer, and finish
         any secret poll's count a node that died left undone."""
@@ -298,8 +270,7 @@ class RoomHost:
 
     def stop(self) -> None:
         self.node.ballots.stop(self.room_id)
-        if self._timer is not None:
-            self._timer.cancel()
+        self._timer.cancel()
         for task in (self._repairing, self._reading):
             if task is not None:
                 task.cancel()

@@ -25,7 +25,7 @@ from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm, Pt
 
 from ..core.characters import published
-from .outline import Banner, Block, Bullets, Document, Fields, Heading, Para, Quote, Table
+from .blocks import Banner, Block, Bullets, Document, Fields, Heading, Para, Quote, Table
 
 BODY_FONT = "SimSun"
 HEADING_FONT = "SimHei"

@@ -12,7 +12,7 @@ import functools
 import html
 from importlib import resources
 
-from .outline import Banner, Bullets, Document, Fields, Heading, Para, Quote, Table
+from .blocks import Banner, Bullets, Document, Fields, Heading, Para, Quote, Table
 
 HTML_LANG = {"zh": "zh-CN", "en": "en"}
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"

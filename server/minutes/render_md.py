@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from .outline import Banner, Bullets, Document, Fields, Heading, Para, Quote, Table
+from .blocks import Banner, Bullets, Document, Fields, Heading, Para, Quote, Table
 
 _INLINE = re.compile(r"([\\`*_\[\]<>|#~!&])")
 _LINE_START = re.compile(r"^(\s*)([-+>=]|\d+[.)])", re.MULTILINE)

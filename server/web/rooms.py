@@ -1,6 +1,5 @@
-"""The HTTP API of rooms (PROTOCOL.md, "HTTP API"), and the node's health, readiness
-and metrics. What every resource module shares (errors, the body, tokens) is
-``common.py``."""
+"""The HTTP API of rooms (PROTOCOL.md, "HTTP API"). What every resource module shares
+(errors, the body, tokens) is ``common.py``; the node's health is ``health.py``."""
 
 from __future__ import annotations
 
@@ -11,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..backends.base import BackendUnavailable
 from ..core.commands import TABLE
 from ..core.schema import integer, one_of, parse, printable, text, to_log
 from ..core.types import CommandError, ErrorCode, Json, Role
@@ -22,18 +20,15 @@ from ..minutes.deadlines import local_today
 from ..minutes.filename import content_disposition
 from ..minutes.model import CHAIR, session_date
 from ..minutes.render_html import CSP as MINUTES_CSP
-from ..readiness import BACKEND_UNREACHABLE
 from ..tokens import InvalidToken, TokenClaims
 from .common import (
     api,
     bearer,
     check_admin,
     client_address,
-    error_response,
     fail,
     new_code,
     read_json,
-    same_secret,
     services_of,
 )
 from .oggopus import Frame, ogg_opus
@@ -479,35 +474,4 @@ async def signing_key(request: Request) -> Response:
     """The public half of the deployment's key that signs approved minutes (rules 6)."""
     return JSONResponse(
         services_of(request).signing_key.published(), headers={"cache-control": "no-cache"}
-    )
-
-
-async def healthz(request: Request) -> Response:
-    return JSONResponse({"ok": True})
-
-
-async def readyz(request: Request) -> Response:
-    """200 when ready, 503 when not, with what is wrong (server/readiness.py)."""
-    services = services_of(request)
-    readiness = services.readiness
-    try:
-        with services.metrics.backend_latency.time():
-            await services.backend.ping()
-    except BackendUnavailable as problem:
-        readiness.report(BACKEND_UNREACHABLE, str(problem))
-    else:
-        readiness.clear(BACKEND_UNREACHABLE)
-    return JSONResponse(readiness.answer(), status_code=200 if readiness.ready else 503)
-
-
-async def metrics(request: Request) -> Response:
-    """Prometheus text; with ``--metrics-token``, for its bearer only."""
-    services = services_of(request)
-    expected = services.config.metrics_token
-    if expected is not None:
-        given = bearer(request)
-        if not given or not same_secret(given, expected):
-            return error_response(fail(ErrorCode.UNAUTHORIZED, "the metrics token is required"))
-    return Response(
-        services.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8"
     )

@@ -42,8 +42,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import msgpack
-
 from ...core.types import Entry, Json
 from ...readiness import Readiness
 from ..base import (
@@ -60,7 +58,7 @@ from ..base import (
     pack_body,
     unpack_entry,
 )
-from . import durable, keys
+from . import durable, keys, recordings
 from .audio import AudioChannels
 from .cluster_link import SCHEME as CLUSTER_SCHEME
 from .cluster_link import ClusterLink, parse_cluster_url
@@ -421,51 +419,19 @@ class RedisBackend:
         name = keys.ballot_key(key_id)
         await self._checked_link(check_open=True).call("DEL", lambda r: r.delete(name))
 
-    # -- recordings (one list per turn, under the room's hash tag) ---------------------
+    # -- recordings (recordings.py: one list per turn, under the room's hash tag) --------
 
     async def add_recording_frames(self, room_id: str, frames: list[RecordedFrame]) -> None:
-        by_turn: dict[str, list[bytes]] = {}
-        for turn, speaker, seq, ts, data in frames:
-            by_turn.setdefault(turn, []).append(
-                msgpack.packb([speaker, seq, ts, bytes(data)], use_bin_type=True)
-            )
-        if not by_turn:
-            return
-
-        async def push(r: Any) -> None:
-            pipe = r.pipeline(transaction=True)  # the index never names a turn with no list
-            for turn, packed in by_turn.items():
-                pipe.rpush(keys.recording_key(room_id, turn), *packed)
-            pipe.sadd(keys.recordings_key(room_id), *by_turn)
-            await pipe.execute()
-
-        await self._checked_link(check_open=True).call("RPUSH", push)
+        await recordings.add(self._checked_link(check_open=True), room_id, frames)
 
     async def recording_frames(self, room_id: str, turn_id: str) -> list[StoredFrame]:
-        name = keys.recording_key(room_id, turn_id)
-        rows = await self._checked_link(check_open=True).call(
-            "LRANGE", lambda r: r.lrange(name, 0, -1)
-        )
-        out: list[StoredFrame] = []
-        for row in rows:
-            speaker, seq, ts, data = msgpack.unpackb(as_bytes(row), raw=False)
-            out.append((str(speaker), int(seq), int(ts), bytes(data)))
-        return out
+        return await recordings.frames(self._checked_link(check_open=True), room_id, turn_id)
 
     async def recorded_turns(self, room_id: str) -> list[str]:
-        index = keys.recordings_key(room_id)
-        turns = await self._checked_link(check_open=True).call(
-            "SMEMBERS", lambda r: r.smembers(index)
-        )
-        return sorted(as_bytes(t).decode() for t in turns)
+        return await recordings.turns(self._checked_link(check_open=True), room_id)
 
     async def drop_recordings(self, room_id: str) -> None:
-        index = keys.recordings_key(room_id)
-        link = self._checked_link(check_open=True)
-        turns = await link.call("SMEMBERS", lambda r: r.smembers(index))
-        names = [keys.recording_key(room_id, as_bytes(t).decode()) for t in turns]
-        # One DEL (one slot: the hash tag), so nothing is left half-erased.
-        await link.call("DEL", lambda r: r.delete(*names, index))
+        await recordings.drop(self._checked_link(check_open=True), room_id)
 
     async def save_snapshot(self, room_id: str, seq: int, blob: bytes) -> None:
         await self._checked_link(check_open=True).call(
