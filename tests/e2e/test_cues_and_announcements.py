@@ -70,7 +70,7 @@ def test_cues_change_every_countdown_and_chime_where_they_should(
     cues.fill("4, 10")
     mod.locator("#settings-form").get_by_role("button", name="保存").click()
     mod.wait_for_function(
-        "JSON.stringify(window.yishiClient.state.room.settings.cue_seconds) === '[10,4]'"
+        "() => JSON.stringify(window.yishiClient.state.room.settings.cue_seconds) === '[10,4]'"
     )
 
     speaker = counted(pages, room.invite_url)
@@ -111,7 +111,7 @@ def test_cues_change_every_countdown_and_chime_where_they_should(
     screen.screenshot(path=str(shot))
     print(f"hall screen at its last cue: {shot}")
     for page in (speaker, screen):
-        page.wait_for_function("window.__oscStarts === 3")
+        page.wait_for_function("() => window.__oscStarts === 3")
     assert starts(mod) == 0  # the console shows the cue and stays quiet
 
     # Both toggles off: the next turn passes its cues in silence.

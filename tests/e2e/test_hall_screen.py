@@ -136,7 +136,7 @@ def test_the_hall_screen_reads_from_the_back_of_the_room(
             page.locator("#s-actions li", has_text="联系电梯公司报价").locator(".tag-overdue")
         ).to_have_count(0)
         expect(page.locator("#s-qr")).to_be_visible()
-        page.wait_for_function("document.querySelector('#s-qr').naturalWidth > 0")
+        page.wait_for_function("() => document.querySelector('#s-qr').naturalWidth > 0")
 
         w, h = size["width"], size["height"]
         page.screenshot(path=str(path))
@@ -262,7 +262,7 @@ def test_the_back_row_reads_the_hall_screen(
     for _size, page, path in each_size(pages, room, tmp_path / "hall-legible"):
         page.get_by_role("button", name="不需要扩音").click()
         expect(page.locator('[data-queue="neutral"]')).to_contain_text(LONG_NAMES[0])
-        page.wait_for_function("document.querySelector('#s-qr').naturalWidth > 0")
+        page.wait_for_function("() => document.querySelector('#s-qr').naturalWidth > 0")
         # The hint names the button as it reads.
         label = page.locator("#listen-btn").inner_text()
         assert label == "用会场扬声器播放"

@@ -102,7 +102,7 @@ def in_first_screen(page: Page, selector: str) -> None:
 
 def scroll_to_bottom(page: Page) -> None:
     page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
-    page.wait_for_function("window.scrollY > 0")
+    page.wait_for_function("() => window.scrollY > 0")
 
 
 def setup(server: Server, people: list[People], **settings: Any) -> tuple[Room, People]:
