@@ -39,8 +39,7 @@ fi
 unset PYTHONDONTWRITEBYTECODE
 
 # Six workers on two cores (a fresh clone's whole run: 7.5 min with four, 6.5 with six):
-# most tests wait on servers, sockets and the browser, not on
-# the CPU. Each worker starts with a run of consecutive tests (a module's shared server
+# most tests wait on servers, sockets and the browser, not on the CPU. Each worker starts with a run of consecutive tests (a module's shared server
 # stays in one worker) and an idle one takes over half of another's remaining run
 # (--dist worksteal), so one slow test does not hold up the end. Arguments given here
 # come after these, so `-n 0` runs in one process.
