@@ -30,6 +30,7 @@ const roomLinks = new Map(); // topic id -> the moderator link of the room sched
 let community = null;
 let role = ""; // the token's, as the server states it (main)
 let seq = 0;
+let listDrawn = ""; // what the topic cards were last drawn from (loadTopics)
 let contacts = {}; // topic id → what its resident left to be reached by (GET /contacts, staff only)
 
 initI18n();
@@ -165,6 +166,11 @@ async function loadTopics() {
     return;
   }
   const topics = r.topics || [];
+  // Drawn again only when something on the cards changed: a refresh for another reason
+  // (a held topic decided, another card's step) must not reset a step being chosen here.
+  const drawn = JSON.stringify([topics, contacts, [...roomLinks], document.documentElement.lang]);
+  if (drawn === listDrawn) return;
+  listDrawn = drawn;
   $("#st-list").replaceChildren(...(topics.length ? topics.map(staffCard)
     : [h("li", { class: "hint" }, t("com.none"))]));
 }

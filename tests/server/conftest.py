@@ -32,8 +32,12 @@ def show_log_if_failed(request: pytest.FixtureRequest, proc: ServerProcess) -> N
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """One server for a module whose tests each use their own rooms."""
-    proc = ServerProcess(tmp_path_factory.mktemp("yishi") / "data")
+    """One server for a module whose tests each use their own rooms.
+
+    Its keepalive waits 300 s: a test client reading thousands of events on a busy
+    machine can fall 20 s behind, and the server would rightly close it (1011). The
+    keepalive is tested on servers of its own (test_room_socket.py)."""
+    proc = ServerProcess(tmp_path_factory.mktemp("yishi") / "data", options=["--ws-ping", "300"])
     proc.start()
     yield proc
     proc.stop()
