@@ -62,4 +62,7 @@ class HostedRoom(Protocol):
     @property
     def node(self) -> HostingNode: ...
 
+    @property
+    def idle(self) -> bool: ...  # nothing on this node needs the room now
+
     def pinned(self) -> AbstractContextManager[None]: ...

@@ -6,34 +6,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from ..backends.base import BackendUnavailable, LogBackend
-from ..core.state import RoomState
+from .hosting import HostedRoom
 
 DEAD_NODE_SWEEP_S = 2.0
 IDLE_SWEEP_MAX_S = 30.0
 
 
-class Swept(Protocol):
-    """A loaded room, as the sweeps see it (node.RoomHost)."""
-
-    last_used: int
-
-    @property
-    def room_id(self) -> str: ...
-
-    @property
-    def state(self) -> RoomState: ...
-
-    @property
-    def idle(self) -> bool: ...
+Room = TypeVar("Room", bound=HostedRoom)
 
 
-Room = TypeVar("Room", bound=Swept)
-
-
-async def forget_dead_nodes(backend: LogBackend, node_id: str, host: Swept) -> None:
+async def forget_dead_nodes(backend: LogBackend, node_id: str, host: HostedRoom) -> None:
     """Append ``node.gone`` for each node the room's people were on that is alive no
     more (never this one)."""
     if backend.single_node:
@@ -44,7 +29,9 @@ async def forget_dead_nodes(backend: LogBackend, node_id: str, host: Swept) -> N
         await backend.append(host.room_id, "node.gone", args={"node": node})
 
 
-async def sweep_dead_nodes(backend: LogBackend, node_id: str, hosts: Mapping[str, Swept]) -> None:
+async def sweep_dead_nodes(
+    backend: LogBackend, node_id: str, hosts: Mapping[str, HostedRoom]
+) -> None:
     """Any surviving node marks offline whoever was only on a node that died."""
     while True:
         await asyncio.sleep(DEAD_NODE_SWEEP_S)

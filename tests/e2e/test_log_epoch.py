@@ -19,7 +19,7 @@ from websockets.exceptions import ConnectionClosed
 from yishi.wire import CLOSE_RESTARTING
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "redis"))
-from redisserver import RedisServer
+from redisserver import RedisServer, lose_entries_after
 
 pytestmark = pytest.mark.e2e
 
@@ -50,7 +50,7 @@ def test_a_page_away_during_a_lost_tail_takes_the_logs_history_back(
     chat = page.locator("#chat-list")
     mod.call("chat.send", text="留下的")
     expect(chat).to_contain_text("留下的")
-    seq, log = f"yishi:{{{room.room_id}}}:seq", f"yishi:{{{room.room_id}}}:log"
+    seq = f"yishi:{{{room.room_id}}}:seq"
     with redis.client() as c:
         keep = int(c.get(seq))
     mod.call("chat.send", text="会丢的")
@@ -58,13 +58,8 @@ def test_a_page_away_during_a_lost_tail_takes_the_logs_history_back(
     page.context.set_offline(True)
     expect(page.locator("#conn")).not_to_have_text("已连接")
 
-    with redis.client() as c:  # the promoted replica: the entries past `keep` are gone
-        kept = c.xrange(log, max=f"{keep}-0")
-        c.delete(log)
-        for row_id, fields in kept:
-            c.xadd(log, fields, id=row_id)
-        c.set(seq, keep)
-        c.set(f"yishi:{{{room.room_id}}}:durable", keep)
+    lose_entries_after(redis, room.room_id, keep)  # the promoted replica, without the tail
+    with redis.client() as c:
         c.client_kill_filter(_type="pubsub")  # the node hears Redis again, and compares
     with contextlib.suppress(ConnectionClosed):  # the node resets the room: 1012 to all
         while True:

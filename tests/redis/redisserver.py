@@ -145,3 +145,15 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     server.start()
     yield server
     server.stop()
+
+
+def lose_entries_after(server: RedisServer, room_id: str, keep: int) -> None:
+    """What a promoted replica without the tail looks like: entries past ``keep`` gone."""
+    log = f"yishi:{{{room_id}}}:log"
+    with server.client() as c:
+        kept = c.xrange(log, max=f"{keep}-0")
+        c.delete(log)  # made again: a stream's top id never goes down
+        for row_id, fields in kept:
+            c.xadd(log, fields, id=row_id)
+        c.set(f"yishi:{{{room_id}}}:seq", keep)
+        c.set(f"yishi:{{{room_id}}}:durable", keep)

@@ -10,25 +10,13 @@ lost pub/sub connection makes the node look at the store again.
 
 from __future__ import annotations
 
-from redisserver import RedisServer
+from redisserver import RedisServer, lose_entries_after
 from roomclient import has
 from test_redis_backend import Heard, backends, eventually
 from test_redis_failures import _ok, until
 from yishinodes import Cluster, public
 
 CLOSE_RESTARTING = 1012
-
-
-def lose_entries_after(server: RedisServer, room_id: str, keep: int) -> None:
-    """What a promoted replica without the tail looks like: entries past ``keep`` gone."""
-    log = f"yishi:{{{room_id}}}:log"
-    with server.client() as c:
-        kept = c.xrange(log, max=f"{keep}-0")
-        c.delete(log)  # made again: a stream's top id never goes down
-        for row_id, fields in kept:
-            c.xadd(log, fields, id=row_id)
-        c.set(f"yishi:{{{room_id}}}:seq", keep)
-        c.set(f"yishi:{{{room_id}}}:durable", keep)
 
 
 async def test_a_log_that_lost_delivered_entries_resets_the_room_and_goes_on(
